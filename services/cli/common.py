@@ -1,0 +1,34 @@
+"""Pieces every subcommand uses: config loading with readable errors, logging set-up."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from shared.config import Settings, config_dir_from_env, load_settings
+from shared.errors import ConfigError
+from shared.logging import configure_logging
+
+
+def add_config_dir(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--config-dir",
+        type=Path,
+        default=None,
+        help="folder with config.yaml, error_patterns.json, escalation_rules.yaml "
+        "(default: $ALERTORCH_CONFIG_DIR or ./config)",
+    )
+
+
+def settings_or_exit(config_dir: Path | None) -> Settings:
+    """Load settings; on a config error print each problem and exit 2."""
+    try:
+        settings = load_settings(config_dir or config_dir_from_env())
+    except ConfigError as exc:
+        configure_logging()
+        for problem in exc.problems:
+            print(f"error: {problem}", file=sys.stderr)
+        raise SystemExit(2) from None
+    configure_logging(settings.system.log_level)
+    return settings

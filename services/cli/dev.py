@@ -1,0 +1,160 @@
+"""``alertorch dev``: the broker (unless one is configured) and every service, supervised.
+
+Each service runs as its own process, as in production. A service that dies is restarted with a
+growing delay. Ctrl-C (or SIGTERM) stops the services first (so they finish and commit), then the
+broker, and exits 0.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+import signal
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import structlog
+
+from services.cli.broker import wait_for_signal
+from services.cli.common import add_config_dir, settings_or_exit
+from services.cli.registry import SERVICES
+from shared.config import Settings
+from shared.errors import BrokerStartError, BrokerUnavailable
+from shared.kafka.admin import ensure_topics, wait_for_broker
+from shared.kafka.embedded import EmbeddedBroker, die_with_parent
+
+log = structlog.get_logger("alertorch.dev")
+
+STOP_TIMEOUT = 30.0
+MAX_RESTART_DELAY = 30.0
+
+
+def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = sub.add_parser(
+        "dev", help="run the broker (unless KAFKA_BOOTSTRAP_SERVERS is set) and every service"
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="HTTP bind address of the services")
+    parser.add_argument("--broker-port", type=int, default=9092,
+                        help="port of the embedded broker (default 9092)")
+    parser.add_argument("--base-port", type=int, default=None,
+                        help="first HTTP port; services take consecutive ports "
+                        "(default: each service's own, 8001-8004)")
+    parser.add_argument("--services", default=",".join(SERVICES),
+                        help=f"comma-separated services to run (default: {','.join(SERVICES)})")
+    parser.add_argument("--dry-run", action="store_true", help="run every service in dry-run")
+    add_config_dir(parser)
+    parser.set_defaults(run=run)
+
+
+@dataclass
+class Child:
+    name: str
+    port: int
+    argv: list[str]
+    env: dict[str, str]
+    process: asyncio.subprocess.Process | None = None
+    restarts: int = 0
+    pids: list[int] = field(default_factory=list)
+
+    async def start(self) -> None:
+        self.process = await asyncio.create_subprocess_exec(
+            *self.argv, env=self.env, stdin=asyncio.subprocess.DEVNULL,
+            start_new_session=True, preexec_fn=die_with_parent,
+        )
+        self.pids.append(self.process.pid)
+        log.info("service started", service=self.name, pid=self.process.pid, port=self.port)
+
+    async def supervise(self, stopping: asyncio.Event) -> None:
+        delay = 1.0
+        while not stopping.is_set():
+            await self.start()
+            assert self.process is not None
+            code = await self.process.wait()
+            if stopping.is_set():
+                return
+            self.restarts += 1
+            log.error("service died; restarting", service=self.name, exit_code=code,
+                      restart_in_s=delay, restarts=self.restarts)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stopping.wait(), delay)
+            delay = min(delay * 2, MAX_RESTART_DELAY)
+
+    async def stop(self) -> None:
+        process = self.process
+        if process is None or process.returncode is not None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            process.send_signal(signal.SIGTERM)
+        try:
+            await asyncio.wait_for(process.wait(), STOP_TIMEOUT)
+        except TimeoutError:
+            log.error("service did not stop in time; killing", service=self.name)
+            with contextlib.suppress(ProcessLookupError):
+                process.kill()
+            await process.wait()
+        log.info("service stopped", service=self.name, exit_code=process.returncode)
+
+
+def _children(args: argparse.Namespace, bootstrap: str) -> list[Child]:
+    names = [name.strip() for name in args.services.split(",") if name.strip()]
+    unknown = [name for name in names if name not in SERVICES]
+    if unknown:
+        raise SystemExit(f"error: unknown service(s): {', '.join(unknown)}")
+    env = {**os.environ, "KAFKA_BOOTSTRAP_SERVERS": bootstrap}
+    children = []
+    for index, name in enumerate(names):
+        port = args.base_port + index if args.base_port else SERVICES[name].default_port
+        argv = [sys.executable, "-m", "services.cli", name, "--host", args.host, "--port", str(port)]
+        if args.config_dir:
+            argv += ["--config-dir", str(args.config_dir)]
+        if args.dry_run:
+            argv.append("--dry-run")
+        children.append(Child(name=name, port=port, argv=argv, env=env))
+    return children
+
+
+async def _supervise(args: argparse.Namespace, settings: Settings) -> int:
+    broker: EmbeddedBroker | None = None
+    bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
+    try:
+        if bootstrap:
+            await wait_for_broker(bootstrap, timeout=30.0)
+        else:
+            log_path = Path(settings.storage.data_directory) / "broker.log"
+            broker = EmbeddedBroker(port=args.broker_port, log_path=log_path)
+            await broker.start()
+            bootstrap = broker.bootstrap_servers
+            log.info("embedded broker running", bootstrap_servers=bootstrap, pid=broker.pid)
+        await ensure_topics(bootstrap, partitions=settings.kafka.topic_partitions,
+                            replication_factor=settings.kafka.replication_factor)
+    except (BrokerStartError, BrokerUnavailable) as exc:
+        if broker is not None:
+            broker.stop()
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+
+    children = _children(args, bootstrap)
+    stopping = asyncio.Event()
+    tasks = [asyncio.create_task(child.supervise(stopping)) for child in children]
+    for child in children:
+        print(f"{child.name:<9} http://{args.host}:{child.port}/healthz", flush=True)
+    print(f"broker    {bootstrap}\nCtrl-C stops everything.", flush=True)
+    try:
+        await wait_for_signal()
+    finally:
+        log.info("stopping services")
+        stopping.set()
+        await asyncio.gather(*(child.stop() for child in children))
+        await asyncio.gather(*tasks, return_exceptions=True)
+        if broker is not None:
+            broker.stop()
+        log.info("all stopped")
+    return 0
+
+
+def run(args: argparse.Namespace) -> int:
+    settings = settings_or_exit(args.config_dir)
+    return asyncio.run(_supervise(args, settings))

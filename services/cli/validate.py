@@ -1,0 +1,58 @@
+"""``alertorch validate-config``: check config.yaml, error_patterns.json, escalation_rules.yaml."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from services.analyzer.patterns_file import PATTERNS_FILE, load_patterns
+from services.cli.common import add_config_dir
+from services.notifier.rules_file import RULES_FILE, load_rules
+from shared.config import config_dir_from_env, load_settings
+from shared.config.settings import CONFIG_FILE
+from shared.errors import ConfigError
+
+
+def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = sub.add_parser(
+        "validate-config",
+        help="check the three config files; print file:line for each problem, exit 1 on errors",
+    )
+    add_config_dir(parser)
+    parser.set_defaults(run=run)
+
+
+def check_config_dir(folder: Path) -> tuple[list[str], list[str]]:
+    """Return (problems, summaries) for the config files in ``folder``."""
+    problems: list[str] = []
+    summaries: list[str] = []
+
+    def check(name: str, action: Callable[[Path], str]) -> None:
+        path = folder / name
+        if not path.exists():
+            problems.append(f"{path}: file not found")
+            return
+        try:
+            summaries.append(f"{path}: ok ({action(path)})")
+        except ConfigError as exc:
+            problems.extend(exc.problems)
+
+    check(CONFIG_FILE, lambda _: f"environment {load_settings(folder).system.environment}")
+    check(PATTERNS_FILE, lambda path: f"{len(load_patterns(path))} patterns")
+    check(RULES_FILE, lambda path: f"{len(load_rules(path)['escalation_levels'])} levels")
+    return problems, summaries
+
+
+def run(args: argparse.Namespace) -> int:
+    folder = args.config_dir or config_dir_from_env()
+    problems, summaries = check_config_dir(folder)
+    for line in summaries:
+        print(line)
+    for problem in problems:
+        print(f"error: {problem}", file=sys.stderr)
+    if problems:
+        print(f"{len(problems)} problem(s) found", file=sys.stderr)
+        return 1
+    return 0

@@ -1,0 +1,256 @@
+"""The sections of ``config/config.yaml``, with the defaults the product ships.
+
+Unknown keys are errors (a typo must not silently fall back to a default). ``alertorch
+validate-config`` reports them with file and line.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Environment = Literal["production", "staging", "development"]
+LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
+SafetyLevel = Literal["safe", "moderate", "risky", "dangerous"]
+Criticality = Literal["critical", "high", "medium", "low"]
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class SystemSection(Section):
+    name: str = "Alert Orchestrator"
+    version: str = "1.0.0"
+    environment: Environment = "production"
+    log_level: LogLevel = "INFO"
+
+
+class ComponentsSection(Section):
+    sentry_enabled: bool = True
+    slack_enabled: bool = True
+    auto_resolution_enabled: bool = True
+    error_analysis_enabled: bool = True
+
+
+class OperationSection(Section):
+    dry_run: bool = False
+    monitoring_interval: int = Field(default=300, ge=5, description="Seconds between Sentry polls.")
+    max_concurrent_resolutions: int = Field(default=3, ge=1)
+    resolution_timeout: int = Field(default=600, ge=1)
+    auto_approve_up_to: SafetyLevel = "safe"
+    approval_timeout_minutes: int = Field(default=60, ge=1)
+
+
+class SentryFetch(Section):
+    default_limit: int = Field(default=100, ge=1, le=100)
+    lookback_hours: int = Field(default=24, ge=1)
+    include_resolved: bool = False
+
+
+class SentryFilters(Section):
+    min_severity: Literal["debug", "info", "warning", "error", "fatal"] = "warning"
+    exclude_environments: list[str] = Field(default_factory=list)
+    exclude_releases: list[str] = Field(default_factory=list)
+
+
+class SentrySection(Section):
+    base_url: str = "https://sentry.io"
+    projects: list[str] = Field(default_factory=list)
+    fetch_settings: SentryFetch = SentryFetch()
+    error_filters: SentryFilters = SentryFilters()
+
+
+class SlackChannels(Section):
+    alerts: str = "#alerts"
+    resolutions: str = "#devops"
+    escalations: str = "#oncall"
+    metrics: str = "#monitoring"
+
+
+class SlackMessages(Section):
+    include_actions: bool = True
+    thread_responses: bool = True
+    mention_oncall: bool = True
+
+
+class SlackRateLimiting(Section):
+    max_messages_per_hour: int = Field(default=50, ge=1)
+    cooldown_seconds: int = Field(default=60, ge=0)
+
+
+class SlackSection(Section):
+    api_url: str = "https://slack.com/api/"
+    notification_channels: SlackChannels = SlackChannels()
+    message_settings: SlackMessages = SlackMessages()
+    rate_limiting: SlackRateLimiting = SlackRateLimiting()
+    authorized_users: list[str] = Field(
+        default_factory=list, description="Slack user ids allowed to approve and roll back."
+    )
+
+
+class PatternMatching(Section):
+    enable_regex: bool = True
+    enable_ml_classification: bool = False
+
+
+class Categorization(Section):
+    message_weight: float = Field(default=0.4, ge=0, le=1)
+    context_weight: float = Field(default=0.3, ge=0, le=1)
+    pattern_weight: float = Field(default=0.3, ge=0, le=1)
+
+
+class ErrorAnalysisSection(Section):
+    confidence_threshold: float = Field(default=0.6, ge=0, le=1)
+    learning_enabled: bool = True
+    pattern_matching: PatternMatching = PatternMatching()
+    categorization: Categorization = Categorization()
+
+
+class ProductionRestrictions(Section):
+    max_service_restarts: int = Field(default=3, ge=0)
+    max_config_changes: int = Field(default=2, ge=0)
+    max_dependency_updates: int = Field(default=1, ge=0)
+    cooldown_period_minutes: int = Field(default=30, ge=0)
+
+
+class SafetySettings(Section):
+    max_actions_per_hour: int = Field(default=10, ge=0)
+    production_restrictions: ProductionRestrictions = ProductionRestrictions()
+    forbidden_actions: list[str] = Field(
+        default_factory=lambda: [
+            "delete_database", "drop_table", "remove_user_data", "modify_security_config"
+        ]
+    )
+    approval_required: list[str] = Field(
+        default_factory=lambda: [
+            "infrastructure_changes", "network_modifications", "security_updates"
+        ]
+    )
+
+
+class ConfidenceThresholds(Section):
+    safe_actions: float = Field(default=0.7, ge=0, le=1)
+    medium_risk_actions: float = Field(default=0.8, ge=0, le=1)
+    high_risk_actions: float = Field(default=0.9, ge=0, le=1)
+
+
+class RollbackSettings(Section):
+    enable_automatic_rollback: bool = True
+    rollback_timeout: int = Field(default=300, ge=1)
+    keep_rollback_data_days: int = Field(default=7, ge=0)
+
+
+class AutoResolutionSection(Section):
+    safety_settings: SafetySettings = SafetySettings()
+    confidence_thresholds: ConfidenceThresholds = ConfidenceThresholds()
+    rollback_settings: RollbackSettings = RollbackSettings()
+    strategies: dict[str, dict[str, Any]] = Field(
+        default_factory=dict,
+        description="Strategy catalog: intent name to executor, target and parameters.",
+    )
+
+
+class EscalationThresholds(Section):
+    critical_errors_per_hour: int = 10
+    failed_resolutions_per_hour: int = 5
+    error_rate_increase_percent: int = 50
+    unresolved_critical_age_minutes: int = 30
+
+
+class EscalationLevelSummary(Section):
+    name: str
+    channels: list[str] = Field(default_factory=list)
+    conditions: list[str] = Field(default_factory=list)
+
+
+class EscalationSection(Section):
+    thresholds: EscalationThresholds = EscalationThresholds()
+    escalation_levels: dict[str, EscalationLevelSummary] = Field(default_factory=dict)
+
+
+class ImpactThresholds(Section):
+    low: int = 0
+    medium: int = 0
+    high: int = 0
+    critical: int = 0
+
+
+class BusinessImpactSection(Section):
+    revenue_thresholds: ImpactThresholds = ImpactThresholds(
+        low=100, medium=1000, high=10000, critical=50000
+    )
+    user_impact_thresholds: ImpactThresholds = ImpactThresholds(
+        low=10, medium=100, high=1000, critical=10000
+    )
+    service_criticality: dict[str, Criticality] = Field(default_factory=dict)
+    critical_tags: dict[str, str] = Field(default_factory=dict)
+
+
+class MonitoringSection(Section):
+    metrics_collection: dict[str, Any] = Field(default_factory=dict)
+    health_checks: dict[str, Any] = Field(default_factory=dict)
+    performance_tracking: dict[str, Any] = Field(default_factory=dict)
+    reporting: dict[str, Any] = Field(default_factory=dict)
+
+
+class GithubIntegration(Section):
+    enabled: bool = False
+    api_url: str = "https://api.github.com"
+    repository: str = ""
+    issue_labels: list[str] = Field(default_factory=lambda: ["bug", "auto-generated"])
+
+
+class JiraIntegration(Section):
+    enabled: bool = False
+    project_key: str = ""
+
+
+class PagerDutyIntegration(Section):
+    enabled: bool = False
+    events_url: str = "https://events.pagerduty.com/v2/enqueue"
+    service_key: str = ""
+
+
+class DatadogIntegration(Section):
+    enabled: bool = False
+
+
+class IntegrationsSection(Section):
+    github: GithubIntegration = GithubIntegration()
+    jira: JiraIntegration = JiraIntegration()
+    pagerduty: PagerDutyIntegration = PagerDutyIntegration()
+    datadog: DatadogIntegration = DatadogIntegration()
+
+
+class SecuritySection(Section):
+    api_keys: dict[str, Any] = Field(default_factory=dict)
+    audit_logging: dict[str, Any] = Field(default_factory=dict)
+    access_control: dict[str, Any] = Field(default_factory=dict)
+
+
+class StorageSection(Section):
+    data_directory: str = "./data"
+    persistence: dict[str, bool] = Field(default_factory=dict)
+    cleanup: dict[str, Any] = Field(default_factory=dict)
+
+
+class KafkaSection(Section):
+    topic_partitions: int = Field(default=6, ge=1, le=1000)
+    replication_factor: int = Field(default=1, ge=1)
+    enable_idempotence: bool = Field(
+        default=False, description="Idempotent producer; on for Apache Kafka (Tansu lacks it)."
+    )
+    max_retries: int = Field(
+        default=5, ge=0, description="Redeliveries of a failing message before it is dead-lettered."
+    )
+    retry_backoff_seconds: float = Field(default=0.5, ge=0)
+    max_retry_backoff_seconds: float = Field(default=30.0, ge=0)
+    dlq_max_per_minute: int = Field(
+        default=120,
+        ge=1,
+        description="Dead-letter budget per consumer; past it the consumer stops and goes unready "
+        "instead of dead-lettering everything.",
+    )
+    graceful_timeout_seconds: float = Field(default=15.0, gt=0)

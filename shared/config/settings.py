@@ -1,0 +1,158 @@
+"""Settings: environment variables (the seed's names) layered over ``config/config.yaml``.
+
+Precedence, highest first: environment variables (``ALERTORCH_<SECTION>__<KEY>`` for any
+``config.yaml`` key, plus the named variables below), a ``.env`` file, ``config.yaml``, defaults.
+Secrets are ``SecretStr``: they print as ``**********`` and never reach logs.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from pydantic import AliasChoices, Field, SecretStr, ValidationError
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from shared.config.sections import (
+    AutoResolutionSection,
+    BusinessImpactSection,
+    ComponentsSection,
+    ErrorAnalysisSection,
+    EscalationSection,
+    IntegrationsSection,
+    KafkaSection,
+    MonitoringSection,
+    OperationSection,
+    SecuritySection,
+    SentrySection,
+    SlackSection,
+    StorageSection,
+    SystemSection,
+)
+from shared.config.yaml_lines import LineMap, load_yaml
+from shared.errors import ConfigError
+
+CONFIG_FILE = "config.yaml"
+DEFAULT_CONFIG_DIR = Path("config")
+
+
+def _env(*names: str) -> Any:
+    return Field(default=None, validation_alias=AliasChoices(*names))
+
+
+class Settings(BaseSettings):
+    """Everything a service reads at start-up."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="ALERTORCH_",
+        env_nested_delimiter="__",
+        env_file=".env",
+        extra="forbid",
+        frozen=True,
+        populate_by_name=False,
+    )
+
+    kafka_bootstrap_servers: str = Field(
+        default="127.0.0.1:9092",
+        validation_alias=AliasChoices("KAFKA_BOOTSTRAP_SERVERS"),
+        min_length=1,
+    )
+    sentry_auth_token: SecretStr | None = _env("SENTRY_AUTH_TOKEN")
+    sentry_organization: str | None = _env("SENTRY_ORGANIZATION")
+    sentry_client_secret: SecretStr | None = _env("SENTRY_CLIENT_SECRET")
+    slack_webhook_url: SecretStr | None = _env("SLACK_WEBHOOK_URL")
+    slack_bot_token: SecretStr | None = _env("SLACK_BOT_TOKEN")
+    slack_signing_secret: SecretStr | None = _env("SLACK_SIGNING_SECRET")
+    github_token: SecretStr | None = _env("GITHUB_TOKEN")
+    pagerduty_api_key: SecretStr | None = _env("PAGERDUTY_API_KEY")
+    alert_webhook_token: SecretStr | None = _env("ALERT_WEBHOOK_TOKEN")
+    ingest_dsn_keys: str = Field(default="", validation_alias=AliasChoices("INGEST_DSN_KEYS"))
+
+    system: SystemSection = SystemSection()
+    components: ComponentsSection = ComponentsSection()
+    operation: OperationSection = OperationSection()
+    sentry: SentrySection = SentrySection()
+    slack: SlackSection = SlackSection()
+    error_analysis: ErrorAnalysisSection = ErrorAnalysisSection()
+    auto_resolution: AutoResolutionSection = AutoResolutionSection()
+    escalation: EscalationSection = EscalationSection()
+    business_impact: BusinessImpactSection = BusinessImpactSection()
+    monitoring: MonitoringSection = MonitoringSection()
+    integrations: IntegrationsSection = IntegrationsSection()
+    security: SecuritySection = SecuritySection()
+    storage: StorageSection = StorageSection()
+    kafka: KafkaSection = KafkaSection()
+    notification_templates: dict[str, Any] = Field(default_factory=dict)
+    advanced: dict[str, Any] = Field(default_factory=dict)
+    development: dict[str, Any] = Field(default_factory=dict)
+    maintenance: dict[str, Any] = Field(default_factory=dict)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # The YAML document arrives as init kwargs; the environment overrides it.
+        return env_settings, dotenv_settings, init_settings
+
+    def with_dry_run(self) -> Settings:
+        """A copy with ``operation.dry_run`` forced on (``--dry-run``)."""
+        operation = self.operation.model_copy(update={"dry_run": True})
+        return self.model_copy(update={"operation": operation})
+
+
+_ENV_FIELDS = {
+    name: field.validation_alias.choices[0]  # type: ignore[union-attr]
+    for name, field in Settings.model_fields.items()
+    if isinstance(field.validation_alias, AliasChoices)
+}
+
+
+def config_dir_from_env() -> Path:
+    return Path(os.environ.get("ALERTORCH_CONFIG_DIR", str(DEFAULT_CONFIG_DIR)))
+
+
+def load_settings(config_dir: Path | None = None) -> Settings:
+    """Load settings from ``config_dir/config.yaml`` (if present) and the environment.
+
+    Raises :class:`ConfigError` with ``file:line`` for each problem.
+    """
+    folder = config_dir if config_dir is not None else config_dir_from_env()
+    path = folder / CONFIG_FILE
+    document: Any = {}
+    lines = LineMap(path, {})
+    if path.exists():
+        document, lines = load_yaml(path)
+        if document is None:
+            document = {}
+        if not isinstance(document, dict):
+            raise ConfigError([f"{path}:1: expected a mapping of sections at the top level"])
+    for key in _ENV_FIELDS:
+        if key in document:
+            raise ConfigError(
+                [f"{lines.where((key,))}: {key} is set by the environment variable "
+                 f"{_ENV_FIELDS[key]}, not in {CONFIG_FILE}"]
+            )
+    try:
+        return Settings(**document)
+    except ValidationError as exc:
+        raise ConfigError(settings_problems(exc, lines)) from None
+
+
+def settings_problems(exc: ValidationError, lines: LineMap) -> list[str]:
+    problems = []
+    for err in exc.errors(include_url=False):
+        loc = tuple(err["loc"])
+        dotted = ".".join(str(part) for part in loc)
+        head = loc[0] if loc else ""
+        if head in _ENV_FIELDS.values() or head in _ENV_FIELDS:
+            where = f"environment variable {head}"
+        else:
+            where = lines.where(loc)
+        problems.append(f"{where}: {dotted}: {err['msg']}")
+    return problems

@@ -1,0 +1,74 @@
+"""Values shared by several event payloads."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Literal
+
+from pydantic import Field
+
+from shared.events.envelope import Model
+
+
+class Severity(StrEnum):
+    """How bad a problem is, from the product's point of view."""
+
+    CRITICAL = "critical"
+    HIGH = "high"
+    MEDIUM = "medium"
+    LOW = "low"
+    INFO = "info"
+
+
+#: Words senders use for severity or level, and the severity each means.
+SEVERITY_ALIASES: dict[str, Severity] = {
+    "critical": Severity.CRITICAL,
+    "crit": Severity.CRITICAL,
+    "fatal": Severity.CRITICAL,
+    "emergency": Severity.CRITICAL,
+    "high": Severity.HIGH,
+    "error": Severity.HIGH,
+    "err": Severity.HIGH,
+    "medium": Severity.MEDIUM,
+    "warning": Severity.MEDIUM,
+    "warn": Severity.MEDIUM,
+    "low": Severity.LOW,
+    "notice": Severity.LOW,
+    "info": Severity.INFO,
+    "debug": Severity.INFO,
+}
+
+
+def parse_severity(word: str) -> Severity:
+    """Map a sender's severity or level word (case-insensitive) to a :class:`Severity`."""
+    try:
+        return SEVERITY_ALIASES[word.strip().lower()]
+    except KeyError:
+        allowed = ", ".join(sorted(SEVERITY_ALIASES))
+        raise ValueError(f"unknown severity {word!r}; use one of: {allowed}") from None
+
+
+Trend = Literal["new", "rising", "stable", "falling", "spike"]
+
+
+class Actor(Model):
+    """Who did something: a person (via Slack, the console or the API) or a service."""
+
+    kind: Literal["user", "service"]
+    id: str = Field(min_length=1, max_length=128)
+    name: str | None = Field(default=None, max_length=256)
+    via: Literal["slack", "console", "api", "cli", "system"] = "system"
+
+
+class ErrorSummary(Model):
+    """What a person needs to see about a problem, carried on resolutions and notifications."""
+
+    title: str = Field(max_length=1000)
+    severity: Severity
+    category: str | None = None
+    service: str | None = None
+    environment: str | None = None
+    impact_score: int | None = Field(default=None, ge=0, le=100)
+    trend: Trend | None = None
+    count: int = Field(default=1, ge=1)
+    url: str | None = None

@@ -1,0 +1,55 @@
+"""``notifications``: what to tell whom, delivered by the notifier to each target."""
+
+from __future__ import annotations
+
+from typing import ClassVar, Literal
+
+from pydantic import Field
+
+from shared.events.common import ErrorSummary
+from shared.events.envelope import Envelope, Model
+
+NotificationKind = Literal[
+    "new_alert",
+    "update",
+    "digest",
+    "approval_request",
+    "resolution_started",
+    "resolution_succeeded",
+    "resolution_failed",
+    "rolled_back",
+    "escalation",
+    "resolved",
+]
+
+ButtonAction = Literal[
+    "ack", "approve", "reject", "rollback", "snooze", "escalate", "resolve", "create_issue"
+]
+
+
+class Target(Model):
+    """One place to deliver to. ``type`` names a built-in target or a registered integration."""
+
+    type: str = Field(min_length=1, max_length=64, description="slack, pagerduty, github, ...")
+    channel: str | None = Field(default=None, description="Slack channel, e-mail address, ...")
+    mentions: list[str] = Field(default_factory=list)
+
+
+class NotificationData(Model):
+    fingerprint: str = Field(min_length=1, max_length=256)
+    kind: NotificationKind
+    level: int = Field(default=0, ge=0, le=9, description="Escalation level.")
+    targets: list[Target] = Field(min_length=1)
+    summary: ErrorSummary
+    text: str = Field(default="", max_length=8192)
+    actions: list[ButtonAction] = Field(default_factory=list)
+    attempt_id: str | None = None
+
+
+class Notification(Envelope):
+    """Event on ``notifications``, keyed by fingerprint."""
+
+    event_type: ClassVar[str] = "io.alertorch.notification"
+    type: Literal["io.alertorch.notification"] = "io.alertorch.notification"
+    schemaversion: Literal[1] = 1
+    data: NotificationData

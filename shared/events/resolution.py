@@ -1,0 +1,55 @@
+"""``resolutions``: every decision and state change of the resolver."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar, Literal
+
+from pydantic import Field
+
+from shared.events.common import Actor, ErrorSummary
+from shared.events.envelope import Envelope, Model
+
+ResolutionStatus = Literal[
+    # decisions
+    "auto_resolving",
+    "awaiting_approval",
+    "no_strategy",
+    "suppressed",
+    "skipped",
+    # state changes of an attempt
+    "approved",
+    "rejected",
+    "expired",
+    "executing",
+    "verifying",
+    "succeeded",
+    "failed",
+    "rolled_back",
+]
+
+SafetyLevel = Literal["safe", "moderate", "risky", "dangerous"]
+
+Gate = Literal["dry_run", "rate_limit", "circuit_open", "concurrency_cap", "forbidden", "confidence"]
+
+
+class ResolutionData(Model):
+    fingerprint: str = Field(min_length=1, max_length=256)
+    status: ResolutionStatus
+    attempt_id: str | None = None
+    strategy: str | None = None
+    safety_level: SafetyLevel | None = None
+    gate: Gate | None = Field(default=None, description="The gate that stopped a skipped attempt.")
+    reason: str = Field(default="", max_length=4096)
+    dry_run: bool = False
+    actor: Actor | None = None
+    summary: ErrorSummary
+    details: dict[str, Any] = Field(default_factory=dict)
+
+
+class Resolution(Envelope):
+    """Event on ``resolutions``, keyed by fingerprint."""
+
+    event_type: ClassVar[str] = "io.alertorch.resolution"
+    type: Literal["io.alertorch.resolution"] = "io.alertorch.resolution"
+    schemaversion: Literal[1] = 1
+    data: ResolutionData

@@ -1,0 +1,63 @@
+"""The one producer each service publishes through: acks from all replicas, awaited per event.
+
+An event's offset is committed by its consumer only after :meth:`EventProducer.publish` returned,
+i.e. after the broker acknowledged every output of that event.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from aiokafka import AIOKafkaProducer
+
+from shared.events import Envelope
+from shared.metrics import MESSAGES_PUBLISHED
+
+CONTENT_TYPE = b"application/cloudevents+json; charset=utf-8"
+Headers = Sequence[tuple[str, bytes]]
+
+
+class EventProducer:
+    """Publishes events and raw records; start/stop with the service."""
+
+    def __init__(
+        self, *, bootstrap_servers: str, service: str, enable_idempotence: bool = False
+    ) -> None:
+        self.service = service
+        self._options = {
+            "bootstrap_servers": bootstrap_servers,
+            "acks": "all",
+            "enable_idempotence": enable_idempotence,
+            "linger_ms": 2,
+            "request_timeout_ms": 15000,
+            "client_id": f"alertorch-{service}",
+        }
+        self._producer: AIOKafkaProducer | None = None
+
+    async def start(self) -> None:
+        """Connect (aiokafka needs a running event loop, so the client is made here)."""
+        self._producer = AIOKafkaProducer(**self._options)
+        await self._producer.start()
+
+    async def stop(self) -> None:
+        if self._producer is not None:
+            await self._producer.stop()
+            self._producer = None
+
+    async def publish(self, topic: str, event: Envelope, *, key: str) -> None:
+        """Publish ``event`` keyed by ``key`` and wait for the broker's acknowledgement."""
+        headers = [
+            ("content-type", CONTENT_TYPE),
+            ("ce_type", event.type.encode()),
+            ("ce_id", event.id.encode()),
+        ]
+        await self.send_raw(topic, event.to_json_bytes(), key=key.encode(), headers=headers)
+
+    async def send_raw(
+        self, topic: str, value: bytes | None, *, key: bytes | None, headers: Headers
+    ) -> None:
+        """Write bytes as they are (used for dead letters) and wait for the acknowledgement."""
+        if self._producer is None:
+            raise RuntimeError("EventProducer.start() was not called")
+        await self._producer.send_and_wait(topic, value=value, key=key, headers=list(headers))
+        MESSAGES_PUBLISHED.labels(self.service, topic).inc()

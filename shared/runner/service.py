@@ -1,0 +1,178 @@
+"""A service: FastStream consumers with at-least-once delivery, one producer, an HTTP surface.
+
+Lifecycle: start the producer, wait for the broker, start the subscribers, serve HTTP. On SIGTERM
+or SIGINT, uvicorn stops taking requests and the lifespan shuts down: subscribers stop taking
+messages, in-flight messages finish (up to ``kafka.graceful_timeout_seconds``) and commit, the
+producer flushes, and the process exits 0.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import time
+from collections.abc import AsyncIterator, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+import structlog
+import uvicorn
+from faststream.kafka import KafkaBroker, KafkaMessage
+from faststream.middlewares import AckPolicy
+from starlette.applications import Starlette
+from starlette.routing import BaseRoute
+
+from shared.config import Settings
+from shared.kafka.admin import wait_for_broker
+from shared.kafka.dlq import DeadLetterPolicy, DlqBudget
+from shared.kafka.producer import EventProducer
+from shared.logging import bound_context
+from shared.metrics import CONSUMER_READY, HANDLING_SECONDS, MESSAGES_CONSUMED
+from shared.runner.health import HealthState, health_routes
+from shared.runner.inbound import Handler, Inbound
+
+log = structlog.get_logger(__name__)
+
+OffsetReset = Literal["earliest", "latest", "none"]
+
+
+@dataclass(frozen=True, kw_only=True)
+class Subscription:
+    """One consumer. Group, offset reset and ack policy are always stated, never defaulted."""
+
+    topic: str
+    group_id: str
+    auto_offset_reset: OffsetReset
+    ack_policy: AckPolicy
+    handler: Handler
+
+    def __post_init__(self) -> None:
+        if self.ack_policy is not AckPolicy.NACK_ON_ERROR:
+            raise ValueError(
+                f"subscriber on {self.topic}: ack_policy must be NACK_ON_ERROR (commit after "
+                "success, redeliver on error); the DLQ middleware decides what is dead-lettered"
+            )
+
+
+class _Server(uvicorn.Server):
+    """uvicorn, minus re-raising the stop signal after a clean shutdown (so SIGTERM exits 0)."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, self.handle_exit, sig, None)
+        try:
+            yield
+        finally:
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                loop.remove_signal_handler(sig)
+
+
+class Service:
+    """Build with a name and settings, add subscriptions and routes, then :meth:`serve`."""
+
+    def __init__(self, *, name: str, settings: Settings) -> None:
+        self.name = name
+        self.settings = settings
+        self.health = HealthState(service=name)
+        self.producer = EventProducer(
+            bootstrap_servers=settings.kafka_bootstrap_servers,
+            service=name,
+            enable_idempotence=settings.kafka.enable_idempotence,
+        )
+        self._subscriptions: list[Subscription] = []
+        self._routes: list[BaseRoute] = []
+        kafka = settings.kafka
+        self.dead_letters = DeadLetterPolicy(
+            service=name,
+            sender=self.producer,
+            max_retries=kafka.max_retries,
+            backoff_seconds=kafka.retry_backoff_seconds,
+            max_backoff_seconds=kafka.max_retry_backoff_seconds,
+            budget=DlqBudget(kafka.dlq_max_per_minute),
+            on_halt=lambda halted: self.health.set_halted("dead-letter budget spent", halted),
+        )
+        self.broker: KafkaBroker | None = None
+
+    def subscribe(self, subscription: Subscription) -> None:
+        self._subscriptions.append(subscription)
+
+    def add_routes(self, routes: Sequence[BaseRoute]) -> None:
+        self._routes.extend(routes)
+
+    def _build_broker(self) -> KafkaBroker:
+        broker = KafkaBroker(
+            self.settings.kafka_bootstrap_servers,
+            middlewares=[self.dead_letters.middleware()],
+            graceful_timeout=self.settings.kafka.graceful_timeout_seconds,
+            logger=logging.getLogger(f"alertorch.{self.name}.faststream"),
+            client_id=f"alertorch-{self.name}",
+        )
+        for sub in self._subscriptions:
+            broker.subscriber(
+                sub.topic,
+                group_id=sub.group_id,
+                auto_offset_reset=sub.auto_offset_reset,
+                ack_policy=sub.ack_policy,
+            )(self._wrap(sub))
+        return broker
+
+    def _wrap(self, sub: Subscription) -> Handler:
+        service = self.name
+
+        async def consume(msg: KafkaMessage) -> None:
+            inbound = Inbound.from_record(msg.raw_message)
+            with bound_context(
+                service=service, topic=inbound.topic, partition=inbound.partition,
+                offset=inbound.offset,
+            ):
+                started = time.perf_counter()
+                await sub.handler(inbound)
+                HANDLING_SECONDS.labels(service, inbound.topic).observe(
+                    time.perf_counter() - started
+                )
+                MESSAGES_CONSUMED.labels(service, inbound.topic, "ok").inc()
+
+        consume.__name__ = f"{service}_{sub.topic.replace('.', '_')}"
+        return consume  # type: ignore[return-value]
+
+    async def _ping(self) -> bool:
+        return self.broker is not None and bool(await self.broker.ping(timeout=2.0))
+
+    @contextlib.asynccontextmanager
+    async def lifespan(self, _app: Starlette) -> AsyncIterator[None]:
+        await wait_for_broker(self.settings.kafka_bootstrap_servers, timeout=60.0)
+        await self.producer.start()
+        self.broker = self._build_broker()
+        try:
+            await self.broker.start()
+            self.health.started = True
+            CONSUMER_READY.labels(self.name).set(1)
+            log.info("service started", service=self.name,
+                     subscriptions=[s.topic for s in self._subscriptions])
+            yield
+        finally:
+            self.health.stopping = True
+            log.info("service stopping", service=self.name)
+            await self.broker.stop()
+            await self.producer.stop()
+            log.info("service stopped", service=self.name)
+
+    def asgi(self) -> Starlette:
+        return Starlette(
+            routes=[*health_routes(self.health, self._ping), *self._routes],
+            lifespan=self.lifespan,
+        )
+
+    async def serve(self, *, host: str, port: int) -> int:
+        """Serve until SIGTERM/SIGINT; return the process exit code."""
+        config = uvicorn.Config(
+            self.asgi(), host=host, port=port, log_config=None, lifespan="on",
+            timeout_graceful_shutdown=self.settings.kafka.graceful_timeout_seconds,
+        )
+        server = _Server(config)
+        await server.serve()
+        return 0 if server.started else 1
