@@ -12,7 +12,7 @@ class AlertorchError(Exception):
     """Base of every error this project raises on purpose."""
 
 
-class InvalidMessage(AlertorchError):  # noqa: N818 - the name states the contract
+class InvalidMessage(AlertorchError):
     """A message that can never be processed: bad JSON, unknown type or version, invalid fields.
 
     Consumers send it to the DLQ with ``reason`` and acknowledge it; it is never retried.

@@ -49,7 +49,7 @@ _SPACES: Final = re.compile(r"\s+")
 
 
 def parameterise(text: str) -> str:
-    """Mask the variable parts of ``text`` (times, ids, addresses, paths, quoted values, numbers)."""
+    """Mask the variable parts of ``text``: times, ids, addresses, paths, quoted values, numbers."""
     out = text[:_MAX_TEXT]
     for pattern, mask in _MASKS:
         out = pattern.sub(mask, out)
@@ -68,9 +68,6 @@ def fingerprint(
     """
     if not parts:
         raise ValueError("fingerprint needs at least one part")
-    if kind == "message":
-        basis = [*parts[:-1], parameterise(parts[-1])]
-    else:
-        basis = list(parts)
+    basis = [*parts[:-1], parameterise(parts[-1])] if kind == "message" else list(parts)
     digest = hashlib.sha256("\x1f".join([kind, *basis]).encode("utf-8"))
     return digest.hexdigest()[:32]

@@ -18,9 +18,7 @@ from pydantic import SecretStr
 _SECRET_WORDS = ("token", "secret", "password", "authorization", "api_key", "webhook_url")
 
 
-def _redact(
-    _logger: Any, _method: str, event_dict: MutableMapping[str, Any]
-) -> Mapping[str, Any]:
+def _redact(_logger: Any, _method: str, event_dict: MutableMapping[str, Any]) -> Mapping[str, Any]:
     """Mask values of keys that look secret, and any SecretStr, before rendering."""
     for key, value in list(event_dict.items()):
         if isinstance(value, SecretStr) or (

@@ -1,7 +1,8 @@
 """The topic registry: the one place that names every topic and its contract.
 
 Each entry gives the topic's name and DLQ twin, what its key is, the event model for each schema
-version, the services producing and consuming it, and example messages (``shared/examples/<topic>/``)
+version, the services producing and consuming it, and example messages
+(``shared/examples/<topic>/``)
 that a test validates against the models.
 """
 

@@ -14,7 +14,6 @@ from shared.topics import ERRORS_RAW
 log = structlog.get_logger(__name__)
 
 NAME = "analyzer"
-GROUP_ID = "alertorch-analyzer"
 
 
 def create(settings: Settings) -> Service:
@@ -24,8 +23,11 @@ def create(settings: Settings) -> Service:
     async def on_raw(message: Inbound) -> None:
         decision = intake(message)
         event = decision.event
-        with bound_context(event_id=event.id, correlation_id=event.correlationid,
-                           fingerprint=event.data.fingerprint):
+        with bound_context(
+            event_id=event.id,
+            correlation_id=event.correlationid,
+            fingerprint=event.data.fingerprint,
+        ):
             if isinstance(decision, Rekey):
                 await producer.publish(ERRORS_RAW, event, key=event.data.fingerprint)
                 log.info("re-keyed by fingerprint", previous_key=message.key_text)
@@ -36,7 +38,7 @@ def create(settings: Settings) -> Service:
     service.subscribe(
         Subscription(
             topic=ERRORS_RAW,
-            group_id=GROUP_ID,
+            group_id=f"{settings.kafka.group_prefix}-{NAME}",
             auto_offset_reset="earliest",
             ack_policy=AckPolicy.NACK_ON_ERROR,
             handler=on_raw,

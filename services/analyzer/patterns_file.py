@@ -64,7 +64,7 @@ def load_patterns(path: Path) -> list[ErrorPattern]:
     document = load_json(path)
     problems: list[str] = []
     if not isinstance(document, LineDict) or not isinstance(document.get("patterns"), list):
-        raise ConfigError([f"{path}:1: expected an object with a \"patterns\" list"])
+        raise ConfigError([f'{path}:1: expected an object with a "patterns" list'])
     patterns: list[ErrorPattern] = []
     seen: dict[str, int] = {}
     for index, raw in enumerate(document["patterns"]):

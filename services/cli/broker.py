@@ -18,16 +18,24 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     broker = sub.add_parser("broker", help="run the embedded Kafka-protocol broker (Tansu)")
     broker.add_argument("--host", default="127.0.0.1", help="listen address (default 127.0.0.1)")
     broker.add_argument("--port", type=int, default=9092, help="listen port (default 9092)")
-    broker.add_argument("--partitions", type=int, default=None,
-                        help="partitions per topic (default: kafka.topic_partitions, 6)")
+    broker.add_argument(
+        "--partitions",
+        type=int,
+        default=None,
+        help="partitions per topic (default: kafka.topic_partitions, 6)",
+    )
     add_config_dir(broker)
     broker.set_defaults(run=run_broker)
 
     topics = sub.add_parser(
         "topics", help="create every topic and its .dlq twin on $KAFKA_BOOTSTRAP_SERVERS"
     )
-    topics.add_argument("--partitions", type=int, default=None,
-                        help="partitions per new topic (default: kafka.topic_partitions, 6)")
+    topics.add_argument(
+        "--partitions",
+        type=int,
+        default=None,
+        help="partitions per new topic (default: kafka.topic_partitions, 6)",
+    )
     add_config_dir(topics)
     topics.set_defaults(run=run_topics)
 
@@ -75,7 +83,8 @@ def run_topics(args: argparse.Namespace) -> int:
             print(f"error: {exc}", file=sys.stderr)
             return 1
         result = await ensure_topics(
-            bootstrap, partitions=partitions,
+            bootstrap,
+            partitions=partitions,
             replication_factor=settings.kafka.replication_factor,
         )
         for name in result.created:

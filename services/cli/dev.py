@@ -37,13 +37,21 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
         "dev", help="run the broker (unless KAFKA_BOOTSTRAP_SERVERS is set) and every service"
     )
     parser.add_argument("--host", default="127.0.0.1", help="HTTP bind address of the services")
-    parser.add_argument("--broker-port", type=int, default=9092,
-                        help="port of the embedded broker (default 9092)")
-    parser.add_argument("--base-port", type=int, default=None,
-                        help="first HTTP port; services take consecutive ports "
-                        "(default: each service's own, 8001-8004)")
-    parser.add_argument("--services", default=",".join(SERVICES),
-                        help=f"comma-separated services to run (default: {','.join(SERVICES)})")
+    parser.add_argument(
+        "--broker-port", type=int, default=9092, help="port of the embedded broker (default 9092)"
+    )
+    parser.add_argument(
+        "--base-port",
+        type=int,
+        default=None,
+        help="first HTTP port; services take consecutive ports "
+        "(default: each service's own, 8001-8004)",
+    )
+    parser.add_argument(
+        "--services",
+        default=",".join(SERVICES),
+        help=f"comma-separated services to run (default: {','.join(SERVICES)})",
+    )
     parser.add_argument("--dry-run", action="store_true", help="run every service in dry-run")
     add_config_dir(parser)
     parser.set_defaults(run=run)
@@ -61,11 +69,14 @@ class Child:
 
     async def start(self) -> None:
         self.process = await asyncio.create_subprocess_exec(
-            *self.argv, env=self.env, stdin=asyncio.subprocess.DEVNULL,
-            start_new_session=True, preexec_fn=die_with_parent,
+            *self.argv,
+            env=self.env,
+            stdin=asyncio.subprocess.DEVNULL,
+            start_new_session=True,
+            preexec_fn=die_with_parent,
         )
         self.pids.append(self.process.pid)
-        log.info("service started", service=self.name, pid=self.process.pid, port=self.port)
+        log.info("service process started", service=self.name, pid=self.process.pid, port=self.port)
 
     async def supervise(self, stopping: asyncio.Event) -> None:
         delay = 1.0
@@ -76,8 +87,13 @@ class Child:
             if stopping.is_set():
                 return
             self.restarts += 1
-            log.error("service died; restarting", service=self.name, exit_code=code,
-                      restart_in_s=delay, restarts=self.restarts)
+            log.error(
+                "service process died; restarting",
+                service=self.name,
+                exit_code=code,
+                restart_in_s=delay,
+                restarts=self.restarts,
+            )
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stopping.wait(), delay)
             delay = min(delay * 2, MAX_RESTART_DELAY)
@@ -95,7 +111,7 @@ class Child:
             with contextlib.suppress(ProcessLookupError):
                 process.kill()
             await process.wait()
-        log.info("service stopped", service=self.name, exit_code=process.returncode)
+        log.info("service process stopped", service=self.name, exit_code=process.returncode)
 
 
 def _children(args: argparse.Namespace, bootstrap: str) -> list[Child]:
@@ -107,7 +123,16 @@ def _children(args: argparse.Namespace, bootstrap: str) -> list[Child]:
     children = []
     for index, name in enumerate(names):
         port = args.base_port + index if args.base_port else SERVICES[name].default_port
-        argv = [sys.executable, "-m", "services.cli", name, "--host", args.host, "--port", str(port)]
+        argv = [
+            sys.executable,
+            "-m",
+            "services.cli",
+            name,
+            "--host",
+            args.host,
+            "--port",
+            str(port),
+        ]
         if args.config_dir:
             argv += ["--config-dir", str(args.config_dir)]
         if args.dry_run:
@@ -128,8 +153,11 @@ async def _supervise(args: argparse.Namespace, settings: Settings) -> int:
             await broker.start()
             bootstrap = broker.bootstrap_servers
             log.info("embedded broker running", bootstrap_servers=bootstrap, pid=broker.pid)
-        await ensure_topics(bootstrap, partitions=settings.kafka.topic_partitions,
-                            replication_factor=settings.kafka.replication_factor)
+        await ensure_topics(
+            bootstrap,
+            partitions=settings.kafka.topic_partitions,
+            replication_factor=settings.kafka.replication_factor,
+        )
     except (BrokerStartError, BrokerUnavailable) as exc:
         if broker is not None:
             broker.stop()

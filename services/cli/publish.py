@@ -32,10 +32,18 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     parser.add_argument("--source", help="the system raising the alert")
     parser.add_argument("--message", help="details")
     parser.add_argument("--environment", help="production, staging, ...")
-    parser.add_argument("--tag", action="append", default=[], metavar="KEY=VALUE",
-                        help="a tag; repeat for more")
+    parser.add_argument(
+        "--tag", action="append", default=[], metavar="KEY=VALUE", help="a tag; repeat for more"
+    )
     parser.add_argument("--dedup-key", help="groups alerts that share it into one problem")
     parser.add_argument("--url", help="a link back to the source")
+    parser.add_argument(
+        "--broker-timeout",
+        type=float,
+        default=10.0,
+        metavar="SECONDS",
+        help="how long to wait for the broker (default 10)",
+    )
     add_config_dir(parser)
     parser.set_defaults(run=run)
 
@@ -48,9 +56,14 @@ def _from_flags(args: argparse.Namespace) -> dict[str, Any]:
             raise SystemExit(f"error: --tag {item!r}: expected KEY=VALUE")
         tags[key] = value
     fields = {
-        "title": args.title, "severity": args.severity, "source": args.source,
-        "message": args.message, "environment": args.environment,
-        "dedup_key": args.dedup_key, "url": args.url, "tags": tags or None,
+        "title": args.title,
+        "severity": args.severity,
+        "source": args.source,
+        "message": args.message,
+        "environment": args.environment,
+        "dedup_key": args.dedup_key,
+        "url": args.url,
+        "tags": tags or None,
     }
     return {key: value for key, value in fields.items() if value is not None}
 
@@ -90,18 +103,25 @@ def run(args: argparse.Namespace) -> int:
     async def main() -> int:
         bootstrap = settings.kafka_bootstrap_servers
         try:
-            await wait_for_broker(bootstrap, timeout=10.0)
+            await wait_for_broker(bootstrap, timeout=args.broker_timeout)
         except BrokerUnavailable as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 1
-        producer = EventProducer(bootstrap_servers=bootstrap, service="cli",
-                                 enable_idempotence=settings.kafka.enable_idempotence)
+        producer = EventProducer(
+            bootstrap_servers=bootstrap,
+            service="cli",
+            enable_idempotence=settings.kafka.enable_idempotence,
+        )
         await producer.start()
         try:
             for event in events:
                 await producer.publish(ERRORS_RAW, event, key=event.data.fingerprint)
-                print(json.dumps({"topic": ERRORS_RAW, "id": event.id,
-                                  "fingerprint": event.data.fingerprint}), flush=True)
+                print(
+                    json.dumps(
+                        {"topic": ERRORS_RAW, "id": event.id, "fingerprint": event.data.fingerprint}
+                    ),
+                    flush=True,
+                )
         finally:
             await producer.stop()
         return 0

@@ -14,16 +14,22 @@ DEFAULT_DIR = Path("docs/schemas")
 def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = sub.add_parser("schemas", help="write (or --check) the topic JSON Schemas")
     parser.add_argument("--dir", type=Path, default=DEFAULT_DIR, help="default docs/schemas")
-    parser.add_argument("--check", action="store_true",
-                        help="exit 1 if the files differ from the models, write nothing")
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help="exit 1 if the files differ from the models, write nothing",
+    )
     parser.set_defaults(run=run)
 
 
 def stale_files(folder: Path) -> list[str]:
     """Schema files that are missing, differ from the models, or are no longer generated."""
     wanted = render_schemas()
-    stale = [name for name, text in wanted.items()
-             if not (folder / name).exists() or (folder / name).read_text("utf-8") != text]
+    stale = [
+        name
+        for name, text in wanted.items()
+        if not (folder / name).exists() or (folder / name).read_text("utf-8") != text
+    ]
     extra = [p.name for p in folder.glob("*.schema.json") if p.name not in wanted]
     return sorted(stale + extra)
 

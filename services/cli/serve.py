@@ -13,10 +13,15 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     for entry in SERVICES.values():
         parser = sub.add_parser(entry.name, help=f"run the {entry.name} service: {entry.summary}")
         parser.add_argument("--host", default="0.0.0.0", help="HTTP bind address (default 0.0.0.0)")  # noqa: S104
-        parser.add_argument("--port", type=int, default=entry.default_port,
-                            help=f"HTTP port for health, metrics, webhooks (default {entry.default_port})")
-        parser.add_argument("--dry-run", action="store_true",
-                            help="decide and record everything, change nothing")
+        parser.add_argument(
+            "--port",
+            type=int,
+            default=entry.default_port,
+            help=f"HTTP port for health, metrics, webhooks (default {entry.default_port})",
+        )
+        parser.add_argument(
+            "--dry-run", action="store_true", help="decide and record everything, change nothing"
+        )
         add_config_dir(parser)
         parser.set_defaults(run=run, service=entry.name)
 

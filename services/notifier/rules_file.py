@@ -18,11 +18,21 @@ from shared.errors import ConfigError
 
 RULES_FILE = "escalation_rules.yaml"
 LEVEL_KEY = re.compile(r"^level_(\d+)$")
-LEVEL_REFERENCES = ("immediate_level", "escalate_to_level", "minimum_level", "max_level",
-                    "max_escalation_level")
+LEVEL_REFERENCES = (
+    "immediate_level",
+    "escalate_to_level",
+    "minimum_level",
+    "max_level",
+    "max_escalation_level",
+)
 ActionType = Literal[
-    "auto_resolve", "slack_notification", "email_notification", "pagerduty_alert",
-    "phone_call", "incident_creation", "github_issue",
+    "auto_resolve",
+    "slack_notification",
+    "email_notification",
+    "pagerduty_alert",
+    "phone_call",
+    "incident_creation",
+    "github_issue",
 ]
 
 
@@ -57,16 +67,20 @@ def _walk(value: Any, loc: Loc) -> list[tuple[Loc, Any]]:
 def _levels(document: dict[str, Any], lines: LineMap, problems: list[str]) -> set[int]:
     raw_levels = document.get("escalation_levels")
     if not isinstance(raw_levels, dict) or not raw_levels:
-        problems.append(f"{lines.where(('escalation_levels',))}: escalation_levels: must define "
-                        "at least one level (level_0, level_1, ...)")
+        problems.append(
+            f"{lines.where(('escalation_levels',))}: escalation_levels: must define "
+            "at least one level (level_0, level_1, ...)"
+        )
         return set()
     numbers: set[int] = set()
     for key, body in raw_levels.items():
         loc: Loc = ("escalation_levels", key)
         match = LEVEL_KEY.match(str(key))
         if match is None:
-            problems.append(f"{lines.where(loc)}: escalation_levels.{key}: level names are "
-                            "level_0, level_1, ...")
+            problems.append(
+                f"{lines.where(loc)}: escalation_levels.{key}: level names are "
+                "level_0, level_1, ..."
+            )
             continue
         numbers.add(int(match.group(1)))
         try:
@@ -91,11 +105,14 @@ def load_rules(path: Path) -> dict[str, Any]:
         for loc, value in _walk(document, ()):
             dotted = ".".join(str(p) for p in loc)
             if not isinstance(value, int) or isinstance(value, bool):
-                problems.append(f"{lines.where(loc)}: {dotted}: expected a level number, "
-                                f"got {value!r}")
+                problems.append(
+                    f"{lines.where(loc)}: {dotted}: expected a level number, got {value!r}"
+                )
             elif value not in levels:
-                problems.append(f"{lines.where(loc)}: {dotted}: unknown escalation level "
-                                f"{value} (defined: {defined})")
+                problems.append(
+                    f"{lines.where(loc)}: {dotted}: unknown escalation level "
+                    f"{value} (defined: {defined})"
+                )
     if problems:
         raise ConfigError(problems)
     return document

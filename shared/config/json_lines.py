@@ -31,7 +31,7 @@ class LineDict(dict[str, Any]):
 
 def _decoder(text: str) -> json.JSONDecoder:
     decoder = json.JSONDecoder()
-    parse_object = json.decoder.JSONObject
+    parse_object = json.decoder.JSONObject  # type: ignore[attr-defined]
 
     def tracking_object(s_and_end: tuple[str, int], *args: Any) -> tuple[LineDict, int]:
         start = s_and_end[1] - 1
@@ -40,7 +40,7 @@ def _decoder(text: str) -> json.JSONDecoder:
         out.text, out.start, out.end = text, start, end
         return out, end
 
-    decoder.parse_object = tracking_object  # type: ignore[assignment]
+    decoder.parse_object = tracking_object  # type: ignore[attr-defined]
     decoder.scan_once = json.scanner.py_make_scanner(decoder)  # type: ignore[attr-defined]
     return decoder
 
@@ -54,4 +54,6 @@ def load_json(path: Path) -> Any:
     try:
         return _decoder(text).decode(text)
     except json.JSONDecodeError as exc:
-        raise ConfigError([f"{path}:{exc.lineno}:{exc.colno}: JSON syntax error: {exc.msg}"]) from None
+        raise ConfigError(
+            [f"{path}:{exc.lineno}:{exc.colno}: JSON syntax error: {exc.msg}"]
+        ) from None

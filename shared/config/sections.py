@@ -120,12 +120,17 @@ class SafetySettings(Section):
     production_restrictions: ProductionRestrictions = ProductionRestrictions()
     forbidden_actions: list[str] = Field(
         default_factory=lambda: [
-            "delete_database", "drop_table", "remove_user_data", "modify_security_config"
+            "delete_database",
+            "drop_table",
+            "remove_user_data",
+            "modify_security_config",
         ]
     )
     approval_required: list[str] = Field(
         default_factory=lambda: [
-            "infrastructure_changes", "network_modifications", "security_updates"
+            "infrastructure_changes",
+            "network_modifications",
+            "security_updates",
         ]
     )
 
@@ -237,6 +242,12 @@ class StorageSection(Section):
 
 
 class KafkaSection(Section):
+    group_prefix: str = Field(
+        default="alertorch",
+        min_length=1,
+        description="Consumer groups are <group_prefix>-<service>; change it to run two "
+        "deployments on one cluster.",
+    )
     topic_partitions: int = Field(default=6, ge=1, le=1000)
     replication_factor: int = Field(default=1, ge=1)
     enable_idempotence: bool = Field(
@@ -254,3 +265,10 @@ class KafkaSection(Section):
         "instead of dead-lettering everything.",
     )
     graceful_timeout_seconds: float = Field(default=15.0, gt=0)
+    session_timeout_ms: int = Field(
+        default=10000, ge=500, description="Consumer group session timeout."
+    )
+    heartbeat_interval_ms: int = Field(default=3000, ge=100)
+    rebalance_timeout_ms: int = Field(
+        default=10000, ge=500, description="Time members get to rejoin during a rebalance."
+    )

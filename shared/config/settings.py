@@ -107,7 +107,7 @@ class Settings(BaseSettings):
 
 
 _ENV_FIELDS = {
-    name: field.validation_alias.choices[0]  # type: ignore[union-attr]
+    name: str(field.validation_alias.choices[0])
     for name, field in Settings.model_fields.items()
     if isinstance(field.validation_alias, AliasChoices)
 }
@@ -135,8 +135,10 @@ def load_settings(config_dir: Path | None = None) -> Settings:
     for key in _ENV_FIELDS:
         if key in document:
             raise ConfigError(
-                [f"{lines.where((key,))}: {key} is set by the environment variable "
-                 f"{_ENV_FIELDS[key]}, not in {CONFIG_FILE}"]
+                [
+                    f"{lines.where((key,))}: {key} is set by the environment variable "
+                    f"{_ENV_FIELDS[key]}, not in {CONFIG_FILE}"
+                ]
             )
     try:
         return Settings(**document)

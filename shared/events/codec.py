@@ -38,9 +38,7 @@ def load_json_object(value: bytes | None) -> dict[str, Any]:
     return obj
 
 
-def decode_event(
-    obj: dict[str, Any], versions: dict[int, type[Envelope]]
-) -> Envelope:
+def decode_event(obj: dict[str, Any], versions: dict[int, type[Envelope]]) -> Envelope:
     """Validate an envelope against the model registered for its ``schemaversion``."""
     version = obj.get("schemaversion")
     if not isinstance(version, int) or version not in versions:
@@ -56,7 +54,7 @@ def decode_event(
 
 
 def decode_raw_error(value: bytes | None, *, coordinates: str, producer: str) -> RawError:
-    """Read an ``errors.raw`` value: a ``RawError`` envelope, or a bare custom alert lifted into one.
+    """Read an ``errors.raw`` value: a ``RawError``, or a bare custom alert lifted into one.
 
     ``coordinates`` (``topic/partition/offset``) makes the id of a lifted alert deterministic, so
     a redelivered bare alert becomes the same event again.

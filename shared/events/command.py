@@ -10,7 +10,14 @@ from shared.events.common import Actor
 from shared.events.envelope import Envelope, Model
 
 CommandAction = Literal[
-    "ack", "approve", "reject", "rollback", "snooze", "escalate", "resolve", "retry",
+    "ack",
+    "approve",
+    "reject",
+    "rollback",
+    "snooze",
+    "escalate",
+    "resolve",
+    "retry",
     "create_issue",
 ]
 

@@ -140,6 +140,4 @@ class CustomAlert(BaseModel):
             dedup_key=self.dedup_key,
         )
         event_id = event_id or new_event_id()
-        return RawError(
-            id=event_id, correlationid=event_id, source=producer, subject=fp, data=data
-        )
+        return RawError(id=event_id, correlationid=event_id, source=producer, subject=fp, data=data)

@@ -29,7 +29,9 @@ ResolutionStatus = Literal[
 
 SafetyLevel = Literal["safe", "moderate", "risky", "dangerous"]
 
-Gate = Literal["dry_run", "rate_limit", "circuit_open", "concurrency_cap", "forbidden", "confidence"]
+Gate = Literal[
+    "dry_run", "rate_limit", "circuit_open", "concurrency_cap", "forbidden", "confidence"
+]
 
 
 class ResolutionData(Model):

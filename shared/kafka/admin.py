@@ -67,7 +67,11 @@ async def ensure_topics(
         for name in missing:
             try:
                 await admin.create_topics(
-                    [NewTopic(name, num_partitions=partitions, replication_factor=replication_factor)]
+                    [
+                        NewTopic(
+                            name, num_partitions=partitions, replication_factor=replication_factor
+                        )
+                    ]
                 )
                 created.append(name)
             except TopicAlreadyExistsError:

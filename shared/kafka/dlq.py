@@ -112,12 +112,16 @@ class DeadLetterPolicy:
 
         return factory
 
-    async def dead_letter(self, record: ConsumerRecord[Any, Any], exc: BaseException, tries: int) -> bool:
+    async def dead_letter(
+        self, record: ConsumerRecord[Any, Any], exc: BaseException, tries: int
+    ) -> bool:
         """Write ``record`` to its DLQ twin; False when the budget is spent."""
         if not self.budget.try_take():
             self.on_halt(True)
-            log.error("dead-letter budget spent; not dead-lettering, consumer halted",
-                      per_minute=self.budget.per_minute)
+            log.error(
+                "dead-letter budget spent; not dead-lettering, consumer halted",
+                per_minute=self.budget.per_minute,
+            )
             return False
         self.on_halt(False)
         reason = exc.reason if isinstance(exc, InvalidMessage) else f"{type(exc).__name__}: {exc}"
@@ -166,8 +170,12 @@ class _DeadLetterMiddleware(BaseMiddleware):
             tries = policy.attempts.fail(key)
             if tries <= policy.max_retries:
                 MESSAGES_CONSUMED.labels(policy.service, record.topic, "retried").inc()
-                log.warning("handler failed; will redeliver", error=repr(exc), attempt=tries,
-                            max_retries=policy.max_retries)
+                log.warning(
+                    "handler failed; will redeliver",
+                    error=repr(exc),
+                    attempt=tries,
+                    max_retries=policy.max_retries,
+                )
                 await policy.sleep(policy.backoff(tries))
                 raise
             if not await policy.dead_letter(record, exc, tries):

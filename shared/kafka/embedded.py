@@ -98,7 +98,7 @@ class EmbeddedBroker:
             # Its own session: a terminal's Ctrl-C reaches our process, which stops the broker
             # after the services; the death signal still ends it if we die first.
             start_new_session=True,
-            preexec_fn=die_with_parent,  # noqa: PLW1509
+            preexec_fn=die_with_parent,
         )
         log.info("broker starting", bootstrap_servers=self.bootstrap_servers, pid=self.pid)
         try:

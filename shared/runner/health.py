@@ -44,8 +44,11 @@ def health_routes(state: HealthState, ping: Callable[[], Awaitable[bool]]) -> li
         if not problems and not await ping():
             problems.append("broker unreachable")
         status = 200 if not problems else 503
-        body = {"status": "ready" if status == 200 else "not ready", "service": state.service,
-                "problems": problems}
+        body = {
+            "status": "ready" if status == 200 else "not ready",
+            "service": state.service,
+            "problems": problems,
+        }
         return JSONResponse(body, status_code=status)
 
     async def metrics(_: Request) -> Response:

@@ -111,12 +111,16 @@ class Service:
             logger=logging.getLogger(f"alertorch.{self.name}.faststream"),
             client_id=f"alertorch-{self.name}",
         )
+        kafka = self.settings.kafka
         for sub in self._subscriptions:
             broker.subscriber(
                 sub.topic,
                 group_id=sub.group_id,
                 auto_offset_reset=sub.auto_offset_reset,
                 ack_policy=sub.ack_policy,
+                session_timeout_ms=kafka.session_timeout_ms,
+                heartbeat_interval_ms=kafka.heartbeat_interval_ms,
+                rebalance_timeout_ms=kafka.rebalance_timeout_ms,
             )(self._wrap(sub))
         return broker
 
@@ -126,7 +130,9 @@ class Service:
         async def consume(msg: KafkaMessage) -> None:
             inbound = Inbound.from_record(msg.raw_message)
             with bound_context(
-                service=service, topic=inbound.topic, partition=inbound.partition,
+                service=service,
+                topic=inbound.topic,
+                partition=inbound.partition,
                 offset=inbound.offset,
             ):
                 started = time.perf_counter()
@@ -151,8 +157,11 @@ class Service:
             await self.broker.start()
             self.health.started = True
             CONSUMER_READY.labels(self.name).set(1)
-            log.info("service started", service=self.name,
-                     subscriptions=[s.topic for s in self._subscriptions])
+            log.info(
+                "service started",
+                service=self.name,
+                subscriptions=[s.topic for s in self._subscriptions],
+            )
             yield
         finally:
             self.health.stopping = True
@@ -170,8 +179,12 @@ class Service:
     async def serve(self, *, host: str, port: int) -> int:
         """Serve until SIGTERM/SIGINT; return the process exit code."""
         config = uvicorn.Config(
-            self.asgi(), host=host, port=port, log_config=None, lifespan="on",
-            timeout_graceful_shutdown=self.settings.kafka.graceful_timeout_seconds,
+            self.asgi(),
+            host=host,
+            port=port,
+            log_config=None,
+            lifespan="on",
+            timeout_graceful_shutdown=int(self.settings.kafka.graceful_timeout_seconds) + 1,
         )
         server = _Server(config)
         await server.serve()

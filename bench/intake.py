@@ -1,0 +1,98 @@
+"""End to end through a real broker: bare alerts in, re-keyed RawErrors out, by the analyzer
+running as its own process."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+import time
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+
+from shared.kafka.admin import ensure_topics
+from shared.kafka.embedded import EmbeddedBroker, free_port
+
+COUNT = 2000
+
+
+async def run() -> None:
+    async with EmbeddedBroker(port=free_port()) as broker:
+        bootstrap = broker.bootstrap_servers
+        await ensure_topics(bootstrap, partitions=6)
+        producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=5)
+        await producer.start()
+        started = time.perf_counter()
+        futures = [
+            await producer.send(
+                "errors.raw",
+                json.dumps(
+                    {
+                        "title": f"job {i} failed",
+                        "severity": "medium",
+                        "source": "bench",
+                        "dedup_key": f"job-{i}",
+                    }
+                ).encode(),
+            )
+            for i in range(COUNT)
+        ]
+        for future in futures:
+            await future
+        await producer.stop()
+        produced = time.perf_counter() - started
+        print(f"{'produce bare alerts (plain aiokafka)':<44} {COUNT / produced:>10,.0f} per second")
+
+        env = {
+            **os.environ,
+            "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
+            "ALERTORCH_SYSTEM__LOG_LEVEL": "WARNING",
+        }
+        analyzer = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "services.cli",
+            "analyzer",
+            "--port",
+            str(free_port()),
+            env=env,
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.DEVNULL,
+        )
+        try:
+            started = time.perf_counter()
+            seen = await _count_rekeyed(bootstrap, COUNT)
+            elapsed = time.perf_counter() - started
+        finally:
+            analyzer.terminate()
+            await asyncio.wait_for(analyzer.wait(), 30)
+        print(
+            f"{'analyzer intake: re-keyed RawErrors out':<44} {seen / elapsed:>10,.0f} per second"
+            f"  ({seen:,} in {elapsed:.1f} s, start-up and group join included)"
+        )
+
+
+async def _count_rekeyed(bootstrap: str, count: int) -> int:
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        partitions = [
+            TopicPartition("errors.raw", p)
+            for p in consumer.partitions_for_topic("errors.raw") or range(6)
+        ]
+        consumer.assign(partitions)
+        await consumer.seek_to_beginning()
+        seen = 0
+        deadline = time.monotonic() + 300
+        while seen < count and time.monotonic() < deadline:
+            batch = await consumer.getmany(timeout_ms=500)
+            seen += sum(
+                1
+                for records in batch.values()
+                for r in records
+                if r.value and b'"rekeyed":true' in r.value
+            )
+        return seen
+    finally:
+        await consumer.stop()

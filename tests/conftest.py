@@ -1,0 +1,88 @@
+"""Test harness: a real Kafka-protocol broker for the session, isolated environment per test."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import subprocess
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from shared.kafka.admin import ensure_topics
+from shared.kafka.embedded import EmbeddedBroker, free_port
+
+REPO = Path(__file__).resolve().parent.parent
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+#: Read once, before any test isolates the environment.
+EXTERNAL_BOOTSTRAP = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
+TEST_PARTITIONS = 3
+
+
+def _docker_answers() -> bool:
+    if shutil.which("docker") is None:
+        return False
+    try:
+        return (
+            subprocess.run(
+                ["docker", "info"], capture_output=True, timeout=10, check=False
+            ).returncode
+            == 0
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+
+
+@pytest.fixture(scope="session")
+async def kafka_bootstrap() -> AsyncIterator[str]:
+    """KAFKA_BOOTSTRAP_SERVERS if set; else Testcontainers Kafka if Docker answers; else Tansu."""
+    if EXTERNAL_BOOTSTRAP:
+        await ensure_topics(EXTERNAL_BOOTSTRAP, partitions=TEST_PARTITIONS)
+        yield EXTERNAL_BOOTSTRAP
+        return
+    if _docker_answers():
+        from testcontainers.kafka import KafkaContainer
+
+        container = KafkaContainer().with_kraft()
+        await asyncio.to_thread(container.start)
+        try:
+            bootstrap = container.get_bootstrap_server()
+            await ensure_topics(bootstrap, partitions=TEST_PARTITIONS)
+            yield bootstrap
+        finally:
+            await asyncio.to_thread(container.stop)
+        return
+    broker = EmbeddedBroker(port=free_port(), log_path=None)
+    await broker.start()
+    try:
+        await ensure_topics(broker.bootstrap_servers, partitions=TEST_PARTITIONS)
+        yield broker.bootstrap_servers
+    finally:
+        broker.stop()
+
+
+@pytest.fixture(autouse=True)
+def isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """No test sees the developer's settings, and each test has its own consumer groups."""
+    for name in list(os.environ):
+        if name.startswith("ALERTORCH_") or name in {
+            "KAFKA_BOOTSTRAP_SERVERS",
+            "SENTRY_AUTH_TOKEN",
+            "SLACK_BOT_TOKEN",
+            "SLACK_WEBHOOK_URL",
+            "SLACK_SIGNING_SECRET",
+            "GITHUB_TOKEN",
+            "PAGERDUTY_API_KEY",
+        }:
+            monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("ALERTORCH_CONFIG_DIR", str(REPO / "config"))
+    monkeypatch.setenv("ALERTORCH_KAFKA__GROUP_PREFIX", f"test-{os.urandom(4).hex()}")
+    monkeypatch.setenv("ALERTORCH_STORAGE__DATA_DIRECTORY", str(tmp_path / "data"))
+    # Short group timeouts: a test restarts consumers in one group within seconds.
+    monkeypatch.setenv("ALERTORCH_KAFKA__SESSION_TIMEOUT_MS", "1500")
+    monkeypatch.setenv("ALERTORCH_KAFKA__HEARTBEAT_INTERVAL_MS", "300")
+    monkeypatch.setenv("ALERTORCH_KAFKA__REBALANCE_TIMEOUT_MS", "1000")
+    monkeypatch.chdir(tmp_path)

@@ -1,0 +1,141 @@
+"""``alertorch publish``, ``topics`` and ``broker``, run as users run them."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from shared.events import RawError
+from shared.kafka.embedded import free_port
+from shared.topics import ERRORS_RAW, all_topic_names, topic
+from tests.kafka_helpers import read_all, read_until
+from tests.procs import cli
+
+pytestmark = pytest.mark.broker
+
+
+async def test_publish_from_flags(kafka_bootstrap: str) -> None:
+    result = cli(
+        "publish",
+        "--title",
+        "Backup of orders-db failed",
+        "--severity",
+        "critical",
+        "--source",
+        "backup-cron",
+        "--environment",
+        "production",
+        "--tag",
+        "team=dba",
+        "--dedup-key",
+        "orders-backup",
+        env={"KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap},
+    )
+    assert result.returncode == 0, result.stderr
+    printed = json.loads(result.stdout)
+    records = await read_until(
+        kafka_bootstrap,
+        ERRORS_RAW,
+        lambda r: len(r) >= 1,
+        match=lambda r: r.key == printed["fingerprint"].encode(),
+    )
+    event = topic(ERRORS_RAW).decode(records[0].value, coordinates="t", producer="/t")
+    assert isinstance(event, RawError)
+    assert event.id == printed["id"]
+    assert event.data.origin == "custom"
+    assert event.data.severity == "critical"
+    assert event.data.tags == {"team": "dba"}
+    assert event.data.dedup_key == "orders-backup"
+
+
+async def test_publish_from_file_is_all_or_nothing(kafka_bootstrap: str, tmp_path: Path) -> None:
+    path = tmp_path / "alerts.json"
+    path.write_text(
+        json.dumps(
+            [
+                {"title": "good one zz-all-or-nothing", "severity": "low", "source": "a"},
+                {"title": "bad one", "severity": "extreme", "source": "a"},
+            ]
+        )
+    )
+    result = cli("publish", "--file", str(path), env={"KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap})
+    assert result.returncode != 0
+    assert "alert 1: invalid custom alert: severity" in result.stderr
+    records = await read_all(
+        kafka_bootstrap, ERRORS_RAW, match=lambda r: b"zz-all-or-nothing" in (r.value or b"")
+    )
+    assert records == []
+
+
+async def test_publish_from_stdin(kafka_bootstrap: str) -> None:
+    result = cli(
+        "publish",
+        "--file",
+        "-",
+        env={"KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap},
+        input_text='{"title": "from stdin", "severity": "info", "source": "sh"}',
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["topic"] == ERRORS_RAW
+
+
+def test_publish_without_a_broker_fails_clearly() -> None:
+    result = cli(
+        "publish",
+        "--title",
+        "t",
+        "--severity",
+        "low",
+        "--source",
+        "s",
+        "--broker-timeout",
+        "1",
+        env={"KAFKA_BOOTSTRAP_SERVERS": f"127.0.0.1:{free_port()}"},
+        timeout=60,
+    )
+    assert result.returncode == 1
+    assert "no Kafka broker answered" in result.stderr
+
+
+def test_publish_rejects_missing_fields() -> None:
+    result = cli("publish", "--title", "t")
+    assert result.returncode != 0
+    assert "severity: Field required" in result.stderr
+    assert "source: Field required" in result.stderr
+
+
+async def test_topics_command_is_idempotent(kafka_bootstrap: str) -> None:
+    env = {"KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap}
+    first = cli("topics", env=env)
+    second = cli("topics", env=env)
+    assert first.returncode == second.returncode == 0, first.stderr
+    assert all(f"exists  {name}" in second.stdout for name in all_topic_names())
+
+
+def test_broker_command_serves_and_stops(tmp_path: Path) -> None:
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "services.cli", "broker", "--port", str(port), "--partitions", "2"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        line = process.stdout.readline()
+        assert f"broker ready at 127.0.0.1:{port}" in line
+        listed = cli("topics", env={"KAFKA_BOOTSTRAP_SERVERS": f"127.0.0.1:{port}"})
+        assert "exists  errors.raw.dlq" in listed.stdout
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(30) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        if process.stdout:
+            process.stdout.close()

@@ -1,0 +1,109 @@
+"""Run our CLI and services as real processes, the way users and containers run them."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import httpx
+
+
+def cli(
+    *args: str,
+    env: dict[str, str] | None = None,
+    timeout: float = 60,
+    input_text: str | None = None,
+) -> subprocess.CompletedProcess[str]:
+    """Run ``alertorch ARGS`` and capture its output."""
+    return subprocess.run(
+        [sys.executable, "-m", "services.cli", *args],
+        env={**os.environ, **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        input=input_text,
+        check=False,
+    )
+
+
+def wait_http(url: str, *, status: int = 200, timeout: float = 30.0) -> httpx.Response:
+    deadline = time.monotonic() + timeout
+    last: object = None
+    while time.monotonic() < deadline:
+        try:
+            response = httpx.get(url, timeout=2.0)
+            if response.status_code == status:
+                return response
+            last = response.status_code
+        except httpx.HTTPError as exc:
+            last = exc
+        time.sleep(0.1)
+    raise AssertionError(f"{url} did not answer {status} within {timeout}s (last: {last})")
+
+
+class ServiceProcess:
+    def __init__(self, process: subprocess.Popen[str], port: int) -> None:
+        self.process = process
+        self.port = port
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 30.0) -> int:
+        if self.process.poll() is None:
+            self.process.send_signal(sig)
+        return self.process.wait(timeout)
+
+
+@contextmanager
+def running_service(
+    name: str, *, bootstrap: str, env: dict[str, str] | None = None, ready: bool = True
+) -> Iterator[ServiceProcess]:
+    """Start ``alertorch NAME --port P`` and wait until ``/readyz`` answers 200."""
+    port = free_port_block(1)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "services.cli", name, "--host", "127.0.0.1", "--port", str(port)],
+        env={**os.environ, "KAFKA_BOOTSTRAP_SERVERS": bootstrap, **(env or {})},
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=None,
+        text=True,
+    )
+    service = ServiceProcess(process, port)
+    try:
+        if ready:
+            wait_http(f"{service.url}/readyz", timeout=60)
+        yield service
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+
+def free_port_block(count: int) -> int:
+    """First of ``count`` consecutive free ports, below Linux's ephemeral range (32768+), so
+    outgoing connections made meanwhile cannot take them."""
+    import random
+    import socket
+
+    for _ in range(200):
+        base = random.randrange(20000, 32000 - count)
+        sockets = []
+        try:
+            for port in range(base, base + count):
+                sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+                sockets.append(sock)
+                sock.bind(("127.0.0.1", port))
+            return base
+        except OSError:
+            continue
+        finally:
+            for sock in sockets:
+                sock.close()
+    raise RuntimeError("no block of free ports found")

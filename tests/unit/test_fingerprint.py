@@ -1,0 +1,46 @@
+from __future__ import annotations
+
+import pytest
+
+from shared.fingerprint import fingerprint, parameterise
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Timeout after 30 seconds", "Timeout after <num> seconds"),
+        ("user 5f0c1e2a-3b4c-4d5e-8f90-1a2b3c4d5e6f not found", "user <uuid> not found"),
+        ("connect to 10.0.3.17:5432 refused", "connect to <ip> refused"),
+        ("mail to bob@example.com bounced", "mail to <email> bounced"),
+        ("GET https://api.example.com/v1/x?id=3 failed", "GET <url> failed"),
+        ("at 2026-11-29T10:15:02.123Z job failed", "at <ts> job failed"),
+        ("open /var/lib/app/data.db: no such file", "open <path>: no such file"),
+        ("KeyError: 'customer_id'", "KeyError: <str>"),
+        ("segfault at 0x7ffd3a2b", "segfault at <hex>"),
+        ("commit deadbeefcafe1234 missing", "commit <hex> missing"),
+        ("  many   spaces  ", "many spaces"),
+    ],
+)
+def test_parameterise_masks_variable_parts(text: str, expected: str) -> None:
+    assert parameterise(text) == expected
+
+
+def test_message_fingerprint_ignores_variable_parts() -> None:
+    a = fingerprint(kind="message", parts=["api", "Timeout after 30 seconds on 10.0.0.1"])
+    b = fingerprint(kind="message", parts=["api", "Timeout after 31 seconds on 10.0.0.9"])
+    c = fingerprint(kind="message", parts=["web", "Timeout after 30 seconds on 10.0.0.1"])
+    assert a == b != c
+
+
+def test_fingerprint_is_stable_and_namespaced() -> None:
+    # A fixed value: a fingerprint must never change for a given input across releases.
+    assert fingerprint(kind="sentry_issue", parts=["4509887"]) == "e34eb2e8ceadf674b33e36eb98eaab90"
+    assert fingerprint(kind="message", parts=["api", "Timeout after 30 seconds"]) == (
+        "4f0a0fca4ae7f1565aa71a7c3346bdd4"
+    )
+    assert fingerprint(kind="sentry_issue", parts=["1"]) != fingerprint(
+        kind="alertmanager", parts=["1"]
+    )
+    assert len(fingerprint(kind="dedup_key", parts=["s", "k"])) == 32
+    with pytest.raises(ValueError, match="at least one part"):
+        fingerprint(kind="message", parts=[])

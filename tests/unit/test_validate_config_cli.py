@@ -1,0 +1,102 @@
+"""``alertorch validate-config`` run as users run it, on broken copies of the shipped files."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.procs import cli
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def config_dir(tmp_path: Path) -> Path:
+    folder = tmp_path / "config"
+    shutil.copytree(REPO / "config", folder)
+    return folder
+
+
+def _line_of(path: Path, needle: str) -> int:
+    for number, line in enumerate(path.read_text().splitlines(), start=1):
+        if needle in line:
+            return number
+    raise AssertionError(f"{needle!r} not in {path}")
+
+
+def test_shipped_config_is_valid(config_dir: Path) -> None:
+    result = cli("validate-config", "--config-dir", str(config_dir))
+    assert result.returncode == 0, result.stderr
+    assert "error_patterns.json: ok" in result.stdout
+
+
+def test_broken_regex_is_rejected_with_file_and_line(config_dir: Path) -> None:
+    path = config_dir / "error_patterns.json"
+    document = json.loads(path.read_text())
+    document["patterns"][1]["pattern"] = "(?:database|db).{0,50}(refused"
+    path.write_text(json.dumps(document, indent=2))
+    line = _line_of(path, '"(?:database|db).{0,50}(refused"')
+    result = cli("validate-config", "--config-dir", str(config_dir))
+    assert result.returncode == 1
+    assert f"{path}:{line}: pattern {document['patterns'][1]['id']}: invalid regex" in result.stderr
+    assert "missing )" in result.stderr
+
+
+def test_regex_re2_cannot_run_in_linear_time_is_rejected(config_dir: Path) -> None:
+    path = config_dir / "error_patterns.json"
+    document = json.loads(path.read_text())
+    document["patterns"][0]["pattern"] = r"(\w+)\s+\1"  # a backreference
+    path.write_text(json.dumps(document, indent=2))
+    result = cli("validate-config", "--config-dir", str(config_dir))
+    assert result.returncode == 1
+    assert "invalid regex" in result.stderr
+
+
+def test_unknown_escalation_level_is_rejected_with_file_and_line(config_dir: Path) -> None:
+    path = config_dir / "escalation_rules.yaml"
+    text = path.read_text().replace("immediate_level: 2\n", "immediate_level: 7\n", 1)
+    path.write_text(text)
+    line = _line_of(path, "immediate_level: 7")
+    result = cli("validate-config", "--config-dir", str(config_dir))
+    assert result.returncode == 1
+    assert f"{path}:{line}: " in result.stderr
+    assert "unknown escalation level 7 (defined: 0, 1, 2, 3)" in result.stderr
+
+
+def test_yaml_syntax_error_is_rejected_with_file_and_line(config_dir: Path) -> None:
+    path = config_dir / "config.yaml"
+    lines = path.read_text().splitlines()
+    index = next(i for i, line in enumerate(lines) if line.startswith("operation:"))
+    lines[index + 1] = "  dry_run: [unclosed"
+    path.write_text("\n".join(lines) + "\n")
+    result = cli("validate-config", "--config-dir", str(config_dir))
+    assert result.returncode == 1
+    assert f"{path}:" in result.stderr
+    assert "YAML syntax error" in result.stderr
+    # The line is where the parser noticed, at or after the broken line.
+    reported = int(result.stderr.split(f"{path}:")[1].split(":")[0])
+    assert reported >= index + 2
+
+
+def test_yaml_syntax_error_in_rules_file(config_dir: Path) -> None:
+    path = config_dir / "escalation_rules.yaml"
+    path.write_text("escalation_levels:\n  level_0:\n    name: 'unterminated\n")
+    result = cli("validate-config", "--config-dir", str(config_dir))
+    assert result.returncode == 1
+    assert f"{path}:" in result.stderr
+    assert "YAML syntax error" in result.stderr
+
+
+def test_every_problem_is_reported_at_once(config_dir: Path) -> None:
+    (config_dir / "escalation_rules.yaml").unlink()
+    path = config_dir / "error_patterns.json"
+    path.write_text('{"patterns": [{"id": "x"}]')
+    result = cli("validate-config", "--config-dir", str(config_dir))
+    assert result.returncode == 1
+    assert "escalation_rules.yaml: file not found" in result.stderr
+    assert f"{path}:1:" in result.stderr
+    assert "JSON syntax error" in result.stderr
+    assert "2 problem(s) found" in result.stderr
