@@ -272,3 +272,20 @@ class KafkaSection(Section):
     rebalance_timeout_ms: int = Field(
         default=10000, ge=500, description="Time members get to rejoin during a rebalance."
     )
+
+
+class IngestSection(Section):
+    """The ingest service: inbound HTTP limits and its own store."""
+
+    store_url: str = Field(
+        default="", description="Store URL; empty means sqlite in storage.data_directory."
+    )
+    max_body_bytes: int = Field(default=1_048_576, ge=1024, description="Larger bodies get 413.")
+
+
+class AnalyzerSection(Section):
+    """The analyzer service: template mining, per-fingerprint state and its own store."""
+
+    store_url: str = Field(
+        default="", description="Store URL; empty means sqlite in storage.data_directory."
+    )

@@ -15,11 +15,13 @@ from pydantic import AliasChoices, Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from shared.config.sections import (
+    AnalyzerSection,
     AutoResolutionSection,
     BusinessImpactSection,
     ComponentsSection,
     ErrorAnalysisSection,
     EscalationSection,
+    IngestSection,
     IntegrationsSection,
     KafkaSection,
     MonitoringSection,
@@ -83,6 +85,8 @@ class Settings(BaseSettings):
     security: SecuritySection = SecuritySection()
     storage: StorageSection = StorageSection()
     kafka: KafkaSection = KafkaSection()
+    ingest: IngestSection = IngestSection()
+    analyzer: AnalyzerSection = AnalyzerSection()
     notification_templates: dict[str, Any] = Field(default_factory=dict)
     advanced: dict[str, Any] = Field(default_factory=dict)
     development: dict[str, Any] = Field(default_factory=dict)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import signal
 import subprocess
@@ -131,6 +132,7 @@ def test_broker_command_serves_and_stops(tmp_path: Path) -> None:
         assert f"broker ready at 127.0.0.1:{port}" in line
         listed = cli("topics", env={"KAFKA_BOOTSTRAP_SERVERS": f"127.0.0.1:{port}"})
         assert "exists  errors.raw.dlq" in listed.stdout
+        assert asyncio.run(_partitions(f"127.0.0.1:{port}", "errors.raw")) == 2
         process.send_signal(signal.SIGTERM)
         assert process.wait(30) == 0
     finally:
@@ -139,3 +141,15 @@ def test_broker_command_serves_and_stops(tmp_path: Path) -> None:
             process.wait()
         if process.stdout:
             process.stdout.close()
+
+
+async def _partitions(bootstrap: str, name: str) -> int:
+    from aiokafka import AIOKafkaConsumer
+
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap)
+    await consumer.start()
+    try:
+        await consumer._client.force_metadata_update()
+        return len(consumer.partitions_for_topic(name) or ())
+    finally:
+        await consumer.stop()

@@ -6,6 +6,7 @@ import json
 import os
 import signal
 
+import httpx
 import pytest
 
 from shared.events import RawError
@@ -47,7 +48,7 @@ async def test_bare_alert_from_a_plain_producer_becomes_a_keyed_raw_error(
     }
     malformed = f'{{"title": "{marker} broken", '.encode()
     later = {"title": f"Second alert {marker}", "severity": "low", "source": "checkout"}
-    with running_service("analyzer", bootstrap=kafka_bootstrap):
+    with running_service("analyzer", bootstrap=kafka_bootstrap) as service:
         await produce(
             kafka_bootstrap,
             ERRORS_RAW,
@@ -62,6 +63,8 @@ async def test_bare_alert_from_a_plain_producer_becomes_a_keyed_raw_error(
             lambda r: len(r) >= 1,
             match=lambda r: r.value == malformed,
         )
+        async with httpx.AsyncClient(timeout=5) as client:
+            metrics = (await client.get(f"{service.url}/metrics")).text
     events = [_raw_error(record) for record in records]
     first = next(e for e in events if e.data.title == alert["title"])
     assert first.data.severity == "high"
@@ -74,6 +77,13 @@ async def test_bare_alert_from_a_plain_producer_becomes_a_keyed_raw_error(
     assert record.key == first.data.fingerprint.encode()
     # The consumer went on past the malformed message.
     assert any(e.data.title == later["title"] for e in events)
+    assert 'alertorch_messages_dead_lettered_total{error="InvalidMessage",service="analyzer"' in (
+        metrics
+    )
+    assert (
+        'alertorch_messages_consumed_total{outcome="ok",service="analyzer",topic="errors.raw"}'
+        in (metrics)
+    )
     headers = dict(dead[0].headers)
     assert headers[H_SOURCE_TOPIC] == ERRORS_RAW.encode()
     assert headers[H_ERROR_REASON].startswith(b"not JSON")

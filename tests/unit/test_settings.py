@@ -99,3 +99,19 @@ def test_secrets_never_reach_logs(monkeypatch: pytest.MonkeyPatch, tmp_path: Pat
     assert "xoxb-do-not-log" not in buffer.getvalue()
     assert line["token"] == "**********"
     assert line["correlation_id"] == "c-1"
+
+
+def test_bound_context_reaches_every_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    from shared.logging import bound_context
+
+    buffer = io.StringIO()
+    monkeypatch.setattr("sys.stderr", buffer)
+    configure_logging("INFO", json=True)
+    log = structlog.get_logger("test")
+    with bound_context(correlation_id="corr-9", event_id="ev-1", topic="errors.raw"):
+        log.info("inside")
+    log.info("outside")
+    inside, outside = (json.loads(line) for line in buffer.getvalue().splitlines()[-2:])
+    assert inside["correlation_id"] == "corr-9"
+    assert inside["event_id"] == "ev-1"
+    assert "correlation_id" not in outside
