@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import signal
 import time
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import structlog
 import uvicorn
@@ -85,6 +86,9 @@ class Service:
         )
         self._subscriptions: list[Subscription] = []
         self._routes: list[BaseRoute] = []
+        self._tasks: list[tuple[str, Callable[[], Coroutine[Any, Any, None]]]] = []
+        self._running: list[asyncio.Task[None]] = []
+        self._on_stop: list[Callable[[], Awaitable[None] | None]] = []
         kafka = settings.kafka
         self.dead_letters = DeadLetterPolicy(
             service=name,
@@ -102,6 +106,36 @@ class Service:
 
     def add_routes(self, routes: Sequence[BaseRoute]) -> None:
         self._routes.extend(routes)
+
+    def add_task(self, name: str, run: Callable[[], Coroutine[Any, Any, None]]) -> None:
+        """A background loop (e.g. a poller) started once consumers run, cancelled on shutdown.
+
+        If it fails, the error is logged and the service reports unready: it never dies silently.
+        """
+        self._tasks.append((name, run))
+
+    def on_stop(self, callback: Callable[[], Awaitable[None] | None]) -> None:
+        """Called after consumers and tasks stopped, in reverse order of registration."""
+        self._on_stop.append(callback)
+
+    def _start_tasks(self) -> None:
+        for name, run in self._tasks:
+            task: asyncio.Task[None] = asyncio.create_task(run(), name=f"{self.name}:{name}")
+            task.add_done_callback(functools.partial(self._task_done, name))
+            self._running.append(task)
+
+    def _task_done(self, name: str, task: asyncio.Task[None]) -> None:
+        if task.cancelled() or self.health.stopping:
+            return
+        error = task.exception()
+        log.error("background task ended", task=name, error=repr(error))
+        self.health.set_halted(f"task {name} ended: {error!r}", True)
+
+    async def _stop_tasks(self) -> None:
+        for task in self._running:
+            task.cancel()
+        await asyncio.gather(*self._running, return_exceptions=True)
+        self._running.clear()
 
     def _build_broker(self) -> KafkaBroker:
         broker = KafkaBroker(
@@ -157,6 +191,7 @@ class Service:
             await self.broker.start()
             self.health.started = True
             CONSUMER_READY.labels(self.name).set(1)
+            self._start_tasks()
             log.info(
                 "service started",
                 service=self.name,
@@ -166,8 +201,13 @@ class Service:
         finally:
             self.health.stopping = True
             log.info("service stopping", service=self.name)
+            await self._stop_tasks()
             await self.broker.stop()
             await self.producer.stop()
+            for callback in reversed(self._on_stop):
+                result = callback()
+                if result is not None:
+                    await result
             log.info("service stopped", service=self.name)
 
     def asgi(self) -> Starlette:
