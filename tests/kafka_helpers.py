@@ -33,7 +33,9 @@ async def read_until(
     timeout: float = 30.0,
 ) -> list[Record]:
     """Read ``topic`` from the start (no group) until ``predicate`` holds for the matches."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap, enable_auto_commit=False, auto_offset_reset="earliest"
+    )
     await consumer.start()
     found: list[Record] = []
     try:
@@ -62,7 +64,9 @@ async def read_all(
     bootstrap: str, topic: str, *, match: Callable[[Record], bool] = lambda _: True
 ) -> list[Record]:
     """Every record currently on ``topic``, read from the start (no group)."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap, enable_auto_commit=False, auto_offset_reset="earliest"
+    )
     await consumer.start()
     try:
         await consumer._client.force_metadata_update()
@@ -70,7 +74,8 @@ async def read_all(
         assert partitions, f"topic {topic} does not exist"
         consumer.assign(partitions)
         ends = await consumer.end_offsets(partitions)
-        await consumer.seek_to_beginning()
+        for tp in partitions:
+            consumer.seek(tp, 0)
         out: list[Record] = []
         for tp in partitions:
             while await consumer.position(tp) < ends[tp]:

@@ -1,24 +1,86 @@
-"""The analyzer service: consumes ``errors.raw``."""
+"""The analyzer service: ``errors.raw`` in, one ``ClassifiedError`` per error out.
+
+Per message: intake (decode, lift bare alerts, re-key by fingerprint), then, for a message keyed by
+its fingerprint, analysis -> publish to ``errors.classified`` (awaiting the broker's ack) -> store
+the fingerprint's state together with the consumed offset -> commit. A redelivery after a crash
+either recomputes the same output (same event id) or, if the state was already stored, is skipped.
+"""
 
 from __future__ import annotations
+
+import asyncio
+import time
 
 import structlog
 from faststream.middlewares import AckPolicy
 
+from services.analyzer.core import Analyzer
 from services.analyzer.intake import Accept, Rekey, intake
-from shared.config import Settings
+from services.analyzer.metrics import EVENTS, TEMPLATES
+from services.analyzer.patterns_file import PATTERNS_FILE, load_patterns
+from services.analyzer.reload import PatternsWatcher
+from services.analyzer.store import AnalyzerStore
+from services.analyzer.templates import TemplateMiner
+from shared.config import Settings, config_dir_from_env
+from shared.events import ClassifiedError, RawError
 from shared.logging import bound_context
 from shared.runner import Inbound, Service, Subscription
-from shared.topics import ERRORS_RAW
+from shared.store import store_url_for
+from shared.topics import ERRORS_CLASSIFIED, ERRORS_RAW
 
 log = structlog.get_logger(__name__)
 
 NAME = "analyzer"
+PRODUCER = "/alertorch/analyzer"
+TEMPLATES_BLOB = "drain"
+HOUSEKEEPING_SECONDS = 600.0
 
 
 def create(settings: Settings) -> Service:
     service = Service(name=NAME, settings=settings)
+    section = settings.analyzer
+    patterns_path = config_dir_from_env() / PATTERNS_FILE
+    store = AnalyzerStore(store_url_for(settings, NAME, section.store_url))
+    miner = TemplateMiner(
+        similarity=section.drain_similarity,
+        depth=section.drain_depth,
+        max_clusters=section.drain_max_clusters,
+        state=store.load_blob(TEMPLATES_BLOB),
+    )
+    analyzer = Analyzer(
+        settings=settings,
+        patterns=load_patterns(patterns_path),
+        miner=miner,
+        load_state=store.load_state,
+    )
+    watcher = PatternsWatcher(patterns_path, analyzer.set_patterns)
     producer = service.producer
+
+    async def classify(message: Inbound, event: RawError) -> None:
+        if store.processed(message.topic, message.partition, message.offset):
+            log.info("already processed; skipping redelivery")
+            return
+        now = min(event.time.timestamp(), time.time())
+        outcome = analyzer.analyze(event.data, now=now)
+        classified = ClassifiedError(
+            **ClassifiedError.derive_fields(event, source=PRODUCER, step="classify"),
+            data=outcome.classified,
+        )
+        await producer.publish(ERRORS_CLASSIFIED, classified, key=event.data.fingerprint)
+        store.save(
+            event.data.fingerprint,
+            outcome.state,
+            topic=message.topic,
+            partition=message.partition,
+            offset=message.offset,
+        )
+        EVENTS.labels(outcome.classified.category, outcome.classified.trend).inc()
+        log.info(
+            "classified",
+            category=outcome.classified.category,
+            trend=outcome.classified.trend,
+            impact=outcome.classified.impact_score,
+        )
 
     async def on_raw(message: Inbound) -> None:
         decision = intake(message)
@@ -33,7 +95,34 @@ def create(settings: Settings) -> Service:
                 log.info("re-keyed by fingerprint", previous_key=message.key_text)
                 return
             assert isinstance(decision, Accept)
-            log.info("raw error accepted", title=event.data.title, origin=event.data.origin)
+            await classify(message, event)
+
+    def snapshot_templates() -> None:
+        if miner.dirty:
+            store.save_blob(TEMPLATES_BLOB, miner.snapshot())
+        TEMPLATES.set(miner.cluster_count)
+
+    async def watch_patterns() -> None:
+        while True:
+            await asyncio.sleep(section.patterns_reload_seconds)
+            watcher.check()
+
+    async def keep_templates() -> None:
+        while True:
+            await asyncio.sleep(section.template_snapshot_seconds)
+            snapshot_templates()
+
+    async def housekeeping() -> None:
+        while True:
+            await asyncio.sleep(HOUSEKEEPING_SECONDS)
+            now = time.time()
+            analyzer.expire(now)
+            pruned = store.prune(now - analyzer.ttl_seconds)
+            log.info("expired fingerprint state", pruned=pruned)
+
+    def close() -> None:
+        snapshot_templates()
+        store.close()
 
     service.subscribe(
         Subscription(
@@ -44,4 +133,8 @@ def create(settings: Settings) -> Service:
             handler=on_raw,
         )
     )
+    service.add_task("watch-patterns", watch_patterns)
+    service.add_task("snapshot-templates", keep_templates)
+    service.add_task("housekeeping", housekeeping)
+    service.on_stop(close)
     return service

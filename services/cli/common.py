@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -22,7 +23,14 @@ def add_config_dir(parser: argparse.ArgumentParser) -> None:
 
 
 def settings_or_exit(config_dir: Path | None) -> Settings:
-    """Load settings; on a config error print each problem and exit 2."""
+    """Load settings; on a config error print each problem and exit 2.
+
+    An explicit ``--config-dir`` is exported as ``ALERTORCH_CONFIG_DIR`` so that everything the
+    process loads later (error patterns, escalation rules) and the processes it starts read the
+    same folder.
+    """
+    if config_dir is not None:
+        os.environ["ALERTORCH_CONFIG_DIR"] = str(config_dir.resolve())
     try:
         settings = load_settings(config_dir or config_dir_from_env())
     except ConfigError as exc:

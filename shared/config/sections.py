@@ -56,10 +56,32 @@ class SentryFilters(Section):
 
 
 class SentrySection(Section):
-    base_url: str = "https://sentry.io"
-    projects: list[str] = Field(default_factory=list)
+    base_url: str = Field(
+        default="https://sentry.io",
+        description="Sentry's address (self-hosted Sentry: its own URL); the API is under /api/0/.",
+    )
+    projects: list[str] = Field(
+        default_factory=list, description="Project slugs to poll; empty polls every project."
+    )
     fetch_settings: SentryFetch = SentryFetch()
     error_filters: SentryFilters = SentryFilters()
+    request_timeout_seconds: float = Field(
+        default=10.0, gt=0, description="Timeout of each Sentry API call (connect, read, write)."
+    )
+    max_attempts: int = Field(
+        default=5,
+        ge=1,
+        description="Tries per Sentry API call on 429, 5xx and network errors before a poll "
+        "gives up (it runs again at the next interval).",
+    )
+    backoff_seconds: float = Field(
+        default=1.0, ge=0, description="First retry delay after a 5xx or network error, doubled."
+    )
+    max_backoff_seconds: float = Field(
+        default=60.0,
+        ge=0,
+        description="Longest wait before a retry, also the cap on Retry-After and rate-limit resets.",
+    )
 
 
 class SlackChannels(Section):
@@ -281,6 +303,35 @@ class IngestSection(Section):
         default="", description="Store URL; empty means sqlite in storage.data_directory."
     )
     max_body_bytes: int = Field(default=1_048_576, ge=1024, description="Larger bodies get 413.")
+    max_decompressed_bytes: int = Field(
+        default=20_971_520,
+        ge=1024,
+        description="Bodies that inflate (gzip, deflate, brotli) past this get 413.",
+    )
+    publish_timeout_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        description="Longest wait for the broker's acknowledgement; past it the answer is 503.",
+    )
+    retry_after_seconds: int = Field(
+        default=30, ge=1, description="Retry-After sent with a 503 when the broker does not ack."
+    )
+    request_id_ttl_hours: int = Field(
+        default=72,
+        ge=1,
+        description="How long a webhook Request-ID (or Idempotency-Key) is remembered, so "
+        "redeliveries are not published twice.",
+    )
+
+
+class ImpactWeights(Section):
+    """Relative weights of the business impact score's factors (normalised to 100)."""
+
+    environment: float = Field(default=0.2, ge=0)
+    severity: float = Field(default=0.3, ge=0)
+    users: float = Field(default=0.2, ge=0)
+    frequency: float = Field(default=0.2, ge=0)
+    criticality: float = Field(default=0.1, ge=0)
 
 
 class AnalyzerSection(Section):
@@ -289,3 +340,23 @@ class AnalyzerSection(Section):
     store_url: str = Field(
         default="", description="Store URL; empty means sqlite in storage.data_directory."
     )
+    drain_similarity: float = Field(default=0.4, gt=0, le=1)
+    drain_depth: int = Field(default=4, ge=3)
+    drain_max_clusters: int = Field(default=10_000, ge=10)
+    template_snapshot_seconds: float = Field(default=30.0, gt=0)
+    max_fingerprints: int = Field(
+        default=100_000, ge=10, description="Per-fingerprint states kept in memory (LRU)."
+    )
+    state_ttl_hours: float = Field(
+        default=48.0, gt=0, description="State of a fingerprint silent this long is dropped."
+    )
+    baseline_alpha: float = Field(default=0.05, gt=0, lt=1)
+    spike_z_threshold: float = Field(default=3.0, gt=0)
+    spike_min_count: int = Field(default=5, ge=1)
+    patterns_reload_seconds: float = Field(
+        default=5.0, gt=0, description="How often error_patterns.json is checked for changes."
+    )
+    environment_weights: dict[str, float] = Field(
+        default_factory=lambda: {"production": 1.0, "staging": 0.4, "development": 0.1}
+    )
+    impact_weights: ImpactWeights = ImpactWeights()

@@ -1,0 +1,59 @@
+"""Categorisation: every configured pattern matched at once with an RE2 set (linear time, cost
+independent of the number of patterns), with a best-effort fallback for unmatched messages."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import re2
+
+from services.analyzer.patterns_file import ErrorPattern, re2_options
+
+#: Longest text matched; the start of a message carries its shape.
+MAX_TEXT = 8192
+
+
+class PatternSet:
+    """Compiled regular expressions; :meth:`matches` returns the indices that match."""
+
+    def __init__(self, regexes: Sequence[str]) -> None:
+        self._set: Any = re2.Set.SearchSet(re2_options())
+        for regex in regexes:
+            if self._set.Add(regex) < 0:
+                raise ValueError(f"RE2 cannot compile {regex!r}")
+        if regexes:
+            self._set.Compile()
+        self._empty = not regexes
+
+    def matches(self, text: str) -> list[int]:
+        if self._empty:
+            return []
+        return sorted(self._set.Match(text[:MAX_TEXT]) or ())
+
+
+@dataclass(frozen=True)
+class Match:
+    category: str
+    confidence: float
+    pattern: ErrorPattern | None
+    rule: str
+
+
+class PatternMatcher:
+    """The configured patterns: the most confident matching pattern wins (file order on ties)."""
+
+    def __init__(self, patterns: Sequence[ErrorPattern]) -> None:
+        self.patterns = tuple(patterns)
+        self._set = PatternSet([p.pattern for p in self.patterns])
+
+    def all(self, text: str) -> list[ErrorPattern]:
+        return [self.patterns[i] for i in self._set.matches(text)]
+
+    def best(self, text: str) -> Match | None:
+        found = self.all(text)
+        if not found:
+            return None
+        pattern = max(found, key=lambda p: (p.confidence, -self.patterns.index(p)))
+        return Match(pattern.category, pattern.confidence, pattern, pattern.id)
