@@ -5,8 +5,9 @@ Each completed minute is folded into an exponentially weighted moving average an
 per-minute count: the fingerprint's own baseline. The trend of the current minute is
 
 - ``new``: the first occurrence ever seen;
-- ``spike``: the last minute is ``spike_z`` standard deviations above the baseline and at least
-  ``spike_min_count`` occurrences (after ``warmup_minutes`` of history);
+- ``spike``: the last minute is ``spike_z`` deviations above the baseline (the deviation is at least
+  the square root of the mean, as counts are Poisson-noisy) and at least ``spike_min_count``
+  occurrences (after ``warmup_minutes`` of history);
 - ``rising`` / ``falling``: the last ten minutes run at over 1.5x / under 0.5x the baseline;
 - ``stable`` otherwise.
 """
@@ -123,7 +124,8 @@ def trend_of(state: FingerprintState, now: float, counts: Counts, settings: Tren
     minute = int(now // 60)
     mean, std = state.baseline_mean, math.sqrt(state.baseline_var)
     if state.history_minutes >= settings.warmup_minutes:
-        z = (counts.last_minute - mean) / max(std, 0.5)
+        # Counts are at least Poisson-noisy: never trust a deviation below sqrt(mean).
+        z = (counts.last_minute - mean) / max(std, math.sqrt(mean), 1.0)
         if counts.last_minute >= settings.spike_min_count and z >= settings.spike_z:
             return "spike"
     recent = sum(v for m, v in state.minutes.items() if m > minute - 10) / 10
