@@ -13,18 +13,25 @@ from services.analyzer.patterns_file import ErrorPattern, re2_options
 
 #: Longest text matched; the start of a message carries its shape.
 MAX_TEXT = 8192
+#: Memory budget of the compiled set (RE2's default of 8 MiB fits ~100 patterns, not 1,000s).
+SET_MAX_MEM = 512 << 20
 
 
 class PatternSet:
     """Compiled regular expressions; :meth:`matches` returns the indices that match."""
 
     def __init__(self, regexes: Sequence[str]) -> None:
-        self._set: Any = re2.Set.SearchSet(re2_options())
+        options = re2_options()
+        options.max_mem = SET_MAX_MEM
+        self._set: Any = re2.Set.SearchSet(options)
         for regex in regexes:
             if self._set.Add(regex) < 0:
                 raise ValueError(f"RE2 cannot compile {regex!r}")
         if regexes:
-            self._set.Compile()
+            try:
+                self._set.Compile()
+            except re2.error as exc:
+                raise ValueError(f"RE2 cannot compile a set of {len(regexes)} patterns") from exc
         self._empty = not regexes
 
     def matches(self, text: str) -> list[int]:

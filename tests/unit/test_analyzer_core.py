@@ -14,7 +14,7 @@ from services.analyzer.impact import ImpactModel, final_severity
 from services.analyzer.patterns_file import ErrorPattern, load_patterns
 from services.analyzer.templates import TemplateMiner, pattern_id_for
 from shared.config import load_settings
-from shared.events import RawErrorData, Severity
+from shared.events import RawErrorData, Severity, Trend
 from shared.fingerprint import fingerprint
 
 REPO = Path(__file__).resolve().parents[2]
@@ -146,8 +146,9 @@ def test_counts_over_minute_hour_and_day() -> None:
     assert FingerprintState.from_json(state.to_json()) == state
 
 
-def _series(per_minute: list[int]) -> list[str]:
-    settings, state, trends = TrendSettings(), None, []
+def _series(per_minute: list[int]) -> list[Trend]:
+    settings, state = TrendSettings(), None
+    trends: list[Trend] = []
     for minute, count in enumerate(per_minute):
         for k in range(count):  # spread evenly over the minute
             state, _, trend = record(
