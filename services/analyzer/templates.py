@@ -29,6 +29,7 @@ MAX_CHARS = 1024
 class Template:
     template: str
     pattern_id: str
+    cluster_id: int
 
 
 def pattern_id_for(template: str) -> str:
@@ -84,7 +85,11 @@ class TemplateMiner:
     def add(self, text: str) -> Template:
         result = self._miner.add_log_message(mining_text(text) or "<empty>")
         template = str(result["template_mined"])
-        return Template(template=template, pattern_id=pattern_id_for(template))
+        return Template(
+            template=template,
+            pattern_id=pattern_id_for(template),
+            cluster_id=int(result["cluster_id"]),
+        )
 
     @property
     def dirty(self) -> bool:
