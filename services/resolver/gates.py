@@ -1,0 +1,222 @@
+"""The decision for one classified error, through every safety gate, as a pure function.
+
+Order: no strategy -> suppressed (snoozed, an attempt already running, confidence below the
+threshold of the strategy's safety level) -> skipped (forbidden, circuit open, rate limit,
+concurrency cap) -> awaiting approval (above ``operation.auto_approve_up_to`` or on the approval
+list) -> auto resolving. Dry run decides all of that and then skips with gate ``dry_run``, naming
+what it would have done.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from services.resolver.catalog import KIND_OF_EXECUTOR, CatalogEntry
+from services.resolver.limits import CircuitBreaker, RateWindow
+from services.resolver.strategy import SAFETY_ORDER, SafetyLevel
+from shared.config.sections import AutoResolutionSection
+from shared.events.resolution import Gate, ResolutionStatus
+
+HOUR = 3600.0
+
+
+@dataclass(frozen=True)
+class Policy:
+    """What the gates read from configuration."""
+
+    auto_resolution: AutoResolutionSection
+    auto_approve_up_to: SafetyLevel
+    max_concurrent: int
+    dry_run: bool
+    production_environments: frozenset[str] = frozenset({"production", "prod"})
+
+
+@dataclass
+class GateState:
+    """What the gates read from the resolver's store, for one decision."""
+
+    running: set[str] = field(default_factory=set)  # fingerprints with an attempt in progress
+    snoozed_until: dict[str, float] = field(default_factory=dict)
+    windows: dict[str, RateWindow] = field(
+        default_factory=dict
+    )  # "strategy|target", "global", kinds
+    breakers: dict[str, CircuitBreaker] = field(default_factory=dict)  # "strategy|target"
+
+    def window(self, key: str) -> RateWindow:
+        return self.windows.setdefault(key, RateWindow())
+
+    def breaker(self, key: str) -> CircuitBreaker:
+        return self.breakers.setdefault(key, CircuitBreaker())
+
+
+@dataclass(frozen=True)
+class Candidate:
+    fingerprint: str
+    strategy: str | None
+    confidence: float
+    environment: str | None
+
+
+@dataclass(frozen=True)
+class Decision:
+    status: ResolutionStatus
+    reason: str
+    strategy: str | None = None
+    safety_level: SafetyLevel | None = None
+    gate: Gate | None = None
+    details: Mapping[str, Any] = field(default_factory=dict)
+
+
+def limit_key(strategy: str, entry: CatalogEntry) -> str:
+    return f"{strategy}|{entry.target_key()}"
+
+
+def _threshold(policy: Policy, level: SafetyLevel) -> float:
+    thresholds = policy.auto_resolution.confidence_thresholds
+    if level == "safe":
+        return thresholds.safe_actions
+    if level == "moderate":
+        return thresholds.medium_risk_actions
+    return thresholds.high_risk_actions
+
+
+def decide(
+    candidate: Candidate,
+    *,
+    entry: CatalogEntry | None,
+    safety_level: SafetyLevel | None,
+    policy: Policy,
+    state: GateState,
+    now: float,
+) -> Decision:
+    name = candidate.strategy
+    if not name:
+        return Decision("no_strategy", "no pattern names a strategy for this error")
+    if entry is None or safety_level is None:
+        why = (
+            "not bound in auto_resolution.strategies"
+            if entry is None
+            else (f"its executor {entry.executor!r} is unknown")
+        )
+        return Decision("no_strategy", f"strategy {name!r} is {why}", strategy=name)
+
+    def make(
+        status: ResolutionStatus,
+        reason: str,
+        gate: Gate | None = None,
+        details: Mapping[str, Any] | None = None,
+    ) -> Decision:
+        return Decision(
+            status,
+            reason,
+            strategy=name,
+            safety_level=safety_level,
+            gate=gate,
+            details=details or {},
+        )
+
+    until = state.snoozed_until.get(candidate.fingerprint)
+    if until is not None and until > now:
+        return make("suppressed", f"snoozed until {until:.0f}")
+    if candidate.fingerprint in state.running:
+        return make("suppressed", "an attempt for this problem is already running")
+    threshold = _threshold(policy, safety_level)
+    if candidate.confidence < threshold:
+        return make(
+            "suppressed",
+            f"confidence {candidate.confidence:.2f} is below "
+            f"{threshold:.2f} for {safety_level} strategies",
+        )
+    safety = policy.auto_resolution.safety_settings
+    if name in safety.forbidden_actions or entry.executor in safety.forbidden_actions:
+        return make("skipped", f"{name} is a forbidden action", gate="forbidden")
+    key = limit_key(name, entry)
+    breaker = state.breaker(key)
+    if not breaker.allows(now):
+        return make(
+            "skipped",
+            f"circuit open for {key} after {breaker.failures} failures",
+            gate="circuit_open",
+        )
+    limited = _rate_limited(name, entry, candidate, policy, state, now)
+    if limited:
+        return make("skipped", limited, gate="rate_limit")
+    if len(state.running) >= policy.max_concurrent:
+        return make(
+            "skipped",
+            f"{len(state.running)} resolutions running (cap {policy.max_concurrent})",
+            gate="concurrency_cap",
+        )
+    needs_approval = (
+        SAFETY_ORDER.index(safety_level) > SAFETY_ORDER.index(policy.auto_approve_up_to)
+        or name in safety.approval_required
+        or entry.executor in safety.approval_required
+    )
+    decision = (
+        make(
+            "awaiting_approval",
+            f"{safety_level} strategies need approval "
+            f"(operation.auto_approve_up_to is {policy.auto_approve_up_to})",
+        )
+        if needs_approval
+        else make("auto_resolving", f"running {name} ({safety_level})")
+    )
+    if policy.dry_run:
+        return make(
+            "skipped",
+            f"dry run: would be {decision.status}",
+            gate="dry_run",
+            details={"would": decision.status},
+        )
+    return decision
+
+
+def _rate_limited(
+    name: str,
+    entry: CatalogEntry,
+    candidate: Candidate,
+    policy: Policy,
+    state: GateState,
+    now: float,
+) -> str | None:
+    safety = policy.auto_resolution.safety_settings
+    key = limit_key(name, entry)
+    if state.window(key).count(now, HOUR) >= entry.max_per_hour:
+        return f"{key} reached {entry.max_per_hour} per hour"
+    if state.window("global").count(now, HOUR) >= safety.max_actions_per_hour:
+        return f"{safety.max_actions_per_hour} automated actions per hour reached"
+    if (candidate.environment or "").lower() in policy.production_environments:
+        kind = entry.kind or KIND_OF_EXECUTOR.get(entry.executor, "other")
+        limits = safety.production_restrictions
+        cap = {
+            "service_restart": limits.max_service_restarts,
+            "config_change": limits.max_config_changes,
+            "dependency_update": limits.max_dependency_updates,
+        }.get(kind)
+        window = limits.cooldown_period_minutes * 60
+        if cap is not None and state.window(f"production|{kind}").count(now, window) >= cap:
+            return (
+                f"production limit: {cap} {kind.replace('_', ' ')}s per "
+                f"{limits.cooldown_period_minutes} minutes"
+            )
+    return None
+
+
+def record_start(
+    name: str,
+    entry: CatalogEntry,
+    candidate: Candidate,
+    policy: Policy,
+    state: GateState,
+    now: float,
+) -> None:
+    """Count an attempt that starts now against every limit it is subject to."""
+    state.window(limit_key(name, entry)).add(now)
+    state.window("global").add(now)
+    if (candidate.environment or "").lower() in policy.production_environments:
+        kind = entry.kind or KIND_OF_EXECUTOR.get(entry.executor, "other")
+        state.window(f"production|{kind}").add(now)
+    state.breaker(limit_key(name, entry)).started(now)
+    state.running.add(candidate.fingerprint)

@@ -1,0 +1,75 @@
+"""The strategy API as users write strategies: the seed's example, registration, entry points."""
+
+from __future__ import annotations
+
+import pytest
+
+from services.resolver.registry import (
+    StrategyError,
+    custom_strategies,
+    register_custom_strategy,
+    unregister_custom_strategy,
+)
+from services.resolver.strategy import ErrorContext, ResolutionStrategy, StrategyResult
+
+
+class CustomDatabaseStrategy(ResolutionStrategy):
+    def __init__(self) -> None:
+        super().__init__(
+            name="custom_database_fix",
+            description="Custom strategy for database issues",
+            confidence=0.8,
+            safety_level="safe",
+        )
+
+    async def execute(self, error_context: ErrorContext) -> StrategyResult:
+        return StrategyResult(success=True, message="Fixed!")
+
+    async def validate(self, error_context: ErrorContext) -> bool:
+        return "database" in error_context.get("title", "").lower()
+
+
+def _context(title: str) -> ErrorContext:
+    return ErrorContext(
+        fingerprint="fp",
+        attempt_id="att-1",
+        category="database",
+        title=title,
+        severity="high",
+        environment="production",
+        service="web",
+        confidence=0.9,
+        dry_run=False,
+    )
+
+
+async def test_the_seed_example_registers_and_runs() -> None:
+    strategy = CustomDatabaseStrategy()
+    register_custom_strategy(strategy)
+    try:
+        assert custom_strategies()["custom_database_fix"] is strategy
+        assert await strategy.validate(_context("Database connection lost"))
+        assert not await strategy.validate(_context("Disk full"))
+        result = await strategy.execute(_context("Database connection lost"))
+        assert result.success
+        assert result.message == "Fixed!"
+        assert await strategy.verify(_context("x"), result) is None
+        assert not strategy.can_roll_back
+        assert not (await strategy.rollback(_context("x"), result)).success
+    finally:
+        unregister_custom_strategy("custom_database_fix")
+    assert "custom_database_fix" not in custom_strategies()
+
+
+def test_bad_strategies_are_refused() -> None:
+    with pytest.raises(ValueError, match="safety_level"):
+        ResolutionStrategy("x", "", 0.5, "yolo")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="confidence"):
+        ResolutionStrategy("x", "", 1.5, "safe")
+    with pytest.raises(StrategyError):
+        register_custom_strategy(object())  # type: ignore[arg-type]
+
+
+async def test_base_execute_must_be_implemented() -> None:
+    with pytest.raises(NotImplementedError):
+        await ResolutionStrategy("bare", "", 0.5, "safe").execute(_context("x"))
