@@ -11,7 +11,15 @@ from services.resolver.catalog import (
     safety_of,
     unbound_strategies,
 )
-from services.resolver.gates import Candidate, GateState, Policy, decide, limit_key, record_start
+from services.resolver.gates import (
+    Candidate,
+    Decision,
+    GateState,
+    Policy,
+    decide,
+    limit_key,
+    record_start,
+)
 from services.resolver.limits import CircuitBreaker, RateWindow
 from shared.config.sections import AutoResolutionSection
 
