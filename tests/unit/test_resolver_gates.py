@@ -58,7 +58,7 @@ def _decide(
     policy: Policy | None = None,
     state: GateState | None = None,
     now: float = NOW,
-):
+) -> Decision:
     entry_level = safety_of(entry, {}) if entry else None
     return decide(
         candidate or _candidate(),
