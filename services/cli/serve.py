@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import sys
 
 from services.cli.common import add_config_dir, settings_or_exit
 from services.cli.registry import SERVICES
+from shared.errors import ConfigError
 
 
 def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -30,5 +32,14 @@ def run(args: argparse.Namespace) -> int:
     settings = settings_or_exit(args.config_dir)
     if args.dry_run:
         settings = settings.with_dry_run()
-    service = SERVICES[args.service].create(settings)
-    return asyncio.run(service.serve(host=args.host, port=args.port))
+
+    async def main() -> int:
+        try:
+            service = SERVICES[args.service].create(settings)
+        except ConfigError as exc:
+            for problem in exc.problems:
+                print(f"error: {problem}", file=sys.stderr)
+            return 2
+        return await service.serve(host=args.host, port=args.port)
+
+    return asyncio.run(main())

@@ -1,16 +1,124 @@
-"""The resolver service: consumes ``errors.classified`` and ``commands``; publishes ``resolutions``.
-
-Its HTTP surface (health, readiness, metrics) runs on the shared runner; strategies and safety
-gates are added to it.
-"""
+"""The resolver service: ``errors.classified`` and ``commands`` in; ``resolutions`` and ``audit``
+out. See docs/resolver.md."""
 
 from __future__ import annotations
 
+import asyncio
+
+import httpx
+import structlog
+from faststream.middlewares import AckPolicy
+
+from services.resolver.catalog import CatalogError, load_catalog
+from services.resolver.commands import handle_command
+from services.resolver.engine import EngineSettings, ResolverEngine
+from services.resolver.executors.deployments import RestartService, RollbackDeployment, ScaleUp
+from services.resolver.executors.kube import KubeClient, load_kube_config
+from services.resolver.executors.web import CreateGithubIssue, HttpAction
+from services.resolver.registry import custom_strategies
+from services.resolver.store import ResolverStore
+from services.resolver.strategy import ResolutionStrategy
 from shared.config import Settings
-from shared.runner import Service
+from shared.errors import ConfigError
+from shared.events import ClassifiedError, Command
+from shared.logging import bound_context
+from shared.runner import Inbound, Service, Subscription
+from shared.store import store_url_for
+from shared.topics import COMMANDS, ERRORS_CLASSIFIED, topic
+
+log = structlog.get_logger(__name__)
 
 NAME = "resolver"
+HTTP_TIMEOUT = 10.0
+
+
+def build_strategies(
+    settings: Settings, http: httpx.AsyncClient, github: httpx.AsyncClient
+) -> dict[str, ResolutionStrategy]:
+    """Built-in strategies, then custom ones (registered or from entry points) by other names."""
+
+    def kube() -> KubeClient:
+        return KubeClient(
+            load_kube_config(settings.auto_resolution.kubeconfig), timeout=HTTP_TIMEOUT
+        )
+
+    token = settings.github_token.get_secret_value() if settings.github_token else None
+    built: dict[str, ResolutionStrategy] = {
+        strategy.name: strategy
+        for strategy in (
+            RestartService(kube),
+            ScaleUp(kube),
+            RollbackDeployment(kube),
+            HttpAction(http),
+            CreateGithubIssue(
+                github, token=token, labels=settings.integrations.github.issue_labels
+            ),
+        )
+    }
+    for name, strategy in custom_strategies().items():
+        built.setdefault(name, strategy)
+    return built
 
 
 def create(settings: Settings) -> Service:
-    return Service(name=NAME, settings=settings)
+    try:
+        catalog = load_catalog(settings.auto_resolution.strategies)
+    except CatalogError as exc:
+        raise ConfigError(exc.problems) from None
+    service = Service(name=NAME, settings=settings)
+    store = ResolverStore(store_url_for(settings, NAME, settings.auto_resolution.store_url))
+    http = httpx.AsyncClient(timeout=HTTP_TIMEOUT)
+    github = httpx.AsyncClient(base_url=settings.integrations.github.api_url, timeout=HTTP_TIMEOUT)
+    engine = ResolverEngine(
+        config=EngineSettings.of(settings, catalog),
+        store=store,
+        strategies=build_strategies(settings, http, github),
+        publisher=service.producer,
+    )
+
+    async def on_classified(message: Inbound) -> None:
+        event = topic(ERRORS_CLASSIFIED).decode(message.value)
+        assert isinstance(event, ClassifiedError)
+        with bound_context(
+            event_id=event.id, correlation_id=event.correlationid, fingerprint=event.subject
+        ):
+            await engine.on_classified(event)
+
+    async def on_command(message: Inbound) -> None:
+        event = topic(COMMANDS).decode(message.value)
+        assert isinstance(event, Command)
+        with bound_context(
+            event_id=event.id,
+            correlation_id=event.correlationid,
+            fingerprint=event.subject,
+            action=event.data.action,
+        ):
+            await handle_command(engine, event)
+
+    async def timers() -> None:
+        await engine.recover()
+        while True:
+            await engine.tick()
+            await asyncio.sleep(settings.auto_resolution.tick_seconds)
+
+    async def close() -> None:
+        await http.aclose()
+        await github.aclose()
+        store.close()
+
+    for name, handler, suffix in (
+        (ERRORS_CLASSIFIED, on_classified, ""),
+        (COMMANDS, on_command, "-commands"),
+    ):
+        service.subscribe(
+            Subscription(
+                topic=name,
+                group_id=f"{settings.kafka.group_prefix}-{NAME}{suffix}",
+                auto_offset_reset="earliest",
+                ack_policy=AckPolicy.NACK_ON_ERROR,
+                handler=handler,
+            )
+        )
+    service.add_task("timers", timers)
+    service.on_stop(close)
+    return service

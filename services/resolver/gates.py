@@ -43,12 +43,18 @@ class GateState:
         default_factory=dict
     )  # "strategy|target", "global", kinds
     breakers: dict[str, CircuitBreaker] = field(default_factory=dict)  # "strategy|target"
+    breaker_threshold: int = 3
+    breaker_cooldown_seconds: float = 900.0
 
     def window(self, key: str) -> RateWindow:
         return self.windows.setdefault(key, RateWindow())
 
     def breaker(self, key: str) -> CircuitBreaker:
-        return self.breakers.setdefault(key, CircuitBreaker())
+        if key not in self.breakers:
+            self.breakers[key] = CircuitBreaker(
+                threshold=self.breaker_threshold, cooldown_seconds=self.breaker_cooldown_seconds
+            )
+        return self.breakers[key]
 
 
 @dataclass(frozen=True)

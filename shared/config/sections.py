@@ -80,7 +80,7 @@ class SentrySection(Section):
     max_backoff_seconds: float = Field(
         default=60.0,
         ge=0,
-        description="Longest wait before a retry, also the cap on Retry-After and rate-limit resets.",
+        description="Longest wait before a retry; also caps Retry-After and rate-limit waits.",
     )
 
 
@@ -176,6 +176,28 @@ class AutoResolutionSection(Section):
     strategies: dict[str, dict[str, Any]] = Field(
         default_factory=dict,
         description="Strategy catalog: intent name to executor, target and parameters.",
+    )
+    operators: list[str] = Field(
+        default_factory=list,
+        description="Actor ids (Slack user ids, console users) allowed to approve, reject, roll "
+        "back, retry and snooze; '*' allows every authenticated actor.",
+    )
+    verify_drop_ratio: float = Field(
+        default=0.5,
+        gt=0,
+        le=1,
+        description="After a fix the error rate must fall below this share of its rate before.",
+    )
+    circuit_failures: int = Field(default=3, ge=1, description="Failures that open a breaker.")
+    circuit_cooldown_minutes: float = Field(default=15.0, gt=0)
+    kubeconfig: str | None = Field(
+        default=None, description="Kubeconfig path; default in-cluster, $KUBECONFIG, ~/.kube/config."
+    )
+    store_url: str = Field(
+        default="", description="The resolver's store; empty means sqlite in storage.data_directory."
+    )
+    tick_seconds: float = Field(
+        default=1.0, gt=0, description="How often approval expiries and verifications are checked."
     )
 
 

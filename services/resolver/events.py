@@ -1,0 +1,102 @@
+"""Building the resolver's outputs: ``Resolution`` and ``AuditRecord`` events with ids derived
+from what caused them, so a redelivery republishes the same ids."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from shared.events import (
+    Actor,
+    AuditRecord,
+    AuditRecordData,
+    ClassifiedErrorData,
+    ErrorSummary,
+    Resolution,
+    ResolutionData,
+    derived_event_id,
+)
+from shared.events.resolution import Gate, ResolutionStatus
+
+SOURCE = "/alertorch/resolver"
+SERVICE_ACTOR = Actor(kind="service", id="resolver", via="system")
+
+
+def summary_of(data: ClassifiedErrorData) -> ErrorSummary:
+    return ErrorSummary(
+        title=data.error.title,
+        severity=data.severity,
+        category=data.category,
+        service=data.error.service,
+        environment=data.error.environment,
+        impact_score=data.impact_score,
+        trend=data.trend,
+        count=max(1, data.frequency.last_hour),
+        url=data.error.url,
+    )
+
+
+def resolution(
+    *,
+    cause: str,
+    correlation_id: str,
+    fingerprint: str,
+    status: ResolutionStatus,
+    summary: dict[str, Any] | ErrorSummary,
+    reason: str = "",
+    attempt_id: str | None = None,
+    strategy: str | None = None,
+    safety_level: Any = None,
+    gate: Gate | None = None,
+    dry_run: bool = False,
+    actor: Actor | None = None,
+    details: dict[str, Any] | None = None,
+) -> Resolution:
+    """``cause`` is the id of what made this state change (event or attempt)."""
+    return Resolution(
+        id=derived_event_id(cause, "resolution", status),
+        source=SOURCE,
+        subject=fingerprint,
+        correlationid=correlation_id,
+        data=ResolutionData(
+            fingerprint=fingerprint,
+            status=status,
+            attempt_id=attempt_id,
+            strategy=strategy,
+            safety_level=safety_level,
+            gate=gate,
+            reason=reason[:4096],
+            dry_run=dry_run,
+            actor=actor,
+            summary=ErrorSummary.model_validate(summary),
+            details=details or {},
+        ),
+    )
+
+
+def audit(
+    *,
+    cause: str,
+    correlation_id: str,
+    fingerprint: str,
+    action: str,
+    outcome: Any,
+    actor: Actor = SERVICE_ACTOR,
+    target: str | None = None,
+    dry_run: bool = False,
+    details: dict[str, Any] | None = None,
+) -> AuditRecord:
+    return AuditRecord(
+        id=derived_event_id(cause, "audit", action, str(outcome)),
+        source=SOURCE,
+        subject=fingerprint,
+        correlationid=correlation_id,
+        data=AuditRecordData(
+            fingerprint=fingerprint,
+            actor=actor,
+            action=action,
+            target=target,
+            outcome=outcome,
+            dry_run=dry_run,
+            details=details or {},
+        ),
+    )
