@@ -40,7 +40,9 @@ class OperationSection(Section):
     max_concurrent_resolutions: int = Field(default=3, ge=1)
     resolution_timeout: int = Field(default=600, ge=1)
     auto_approve_up_to: SafetyLevel = "safe"
-    approval_timeout_minutes: int = Field(default=60, ge=1)
+    approval_timeout_minutes: float = Field(
+        default=60, gt=0, description="An approval request expires after this."
+    )
 
 
 class SentryFetch(Section):

@@ -1,0 +1,282 @@
+"""The resolver as a process on the real broker: classified errors and commands in, the
+expected resolutions and audit records out; strategies call a local runbook server."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import threading
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from shared.events import (
+    Actor,
+    AuditRecord,
+    ClassifiedError,
+    Command,
+    CommandData,
+    Resolution,
+    new_event_id,
+)
+from shared.topics import AUDIT, COMMANDS, ERRORS_CLASSIFIED, RESOLUTIONS, topic
+from tests.fakes.server import serving
+from tests.kafka_helpers import produce, read_until
+from tests.procs import running_service
+
+pytestmark = pytest.mark.broker
+EXAMPLE = (
+    Path(__file__).resolve().parents[2]
+    / "shared"
+    / "examples"
+    / "errors.classified"
+    / "classified_database.json"
+)
+
+
+class Runbook:
+    """A runbook endpoint that counts calls; ``/slow`` answers after a few seconds."""
+
+    def __init__(self) -> None:
+        self.calls: Counter[str] = Counter()
+        self.bodies: list[Any] = []
+        self.lock = threading.Lock()
+
+    def app(self) -> Starlette:
+        async def handle(request: Request) -> JSONResponse:
+            with self.lock:
+                self.calls[request.url.path] += 1
+                body = await request.body()
+                self.bodies.append(json.loads(body) if body else None)
+            if request.url.path == "/slow":
+                await asyncio.sleep(4)
+            return JSONResponse({"ok": True}, status_code=202)
+
+        return Starlette(routes=[Route("/{path:path}", handle, methods=["POST"])])
+
+
+@pytest.fixture
+def runbook() -> Iterator[tuple[Runbook, str]]:
+    fake = Runbook()
+    with serving(fake.app()) as url:
+        yield fake, url
+
+
+def _env(url: str, **extra: str) -> dict[str, str]:
+    def http(path: str, level: str, **more: Any) -> dict[str, Any]:
+        return {
+            "executor": "http_action",
+            "safety_level": level,
+            "verify_minutes": 0.03,
+            "target": {"url": url + path, "body": {"problem": "${fingerprint}"}},
+            **more,
+        }
+
+    strategies = {
+        "flush_cache": http("/flush", "safe", params={"rollback": {"url": url + "/unflush"}}),
+        "restart_api": http("/restart", "risky"),
+        "slow_fix": http("/slow", "safe"),
+    }
+    return {
+        "ALERTORCH_AUTO_RESOLUTION__STRATEGIES": json.dumps(strategies),
+        "ALERTORCH_AUTO_RESOLUTION__OPERATORS": '["U-alice"]',
+        "ALERTORCH_AUTO_RESOLUTION__TICK_SECONDS": "0.2",
+        "ALERTORCH_OPERATION__AUTO_APPROVE_UP_TO": "safe",
+        # Every test's resolver also reads the events earlier tests left on the shared topic:
+        # caps high enough that those cannot crowd out this test's own attempts.
+        "ALERTORCH_OPERATION__MAX_CONCURRENT_RESOLUTIONS": "100",
+        "ALERTORCH_AUTO_RESOLUTION__SAFETY_SETTINGS__MAX_ACTIONS_PER_HOUR": "1000",
+        **extra,
+    }
+
+
+def _classified(strategy: str, *, fingerprint: str | None = None) -> ClassifiedError:
+    body = json.loads(EXAMPLE.read_text())
+    fp = fingerprint or os.urandom(16).hex()
+    body["id"] = new_event_id()
+    body["correlationid"] = body["id"]
+    body["subject"] = fp
+    body["data"]["fingerprint"] = body["data"]["error"]["fingerprint"] = fp
+    body["data"]["resolution_strategy"] = strategy
+    event = topic(ERRORS_CLASSIFIED).decode(json.dumps(body).encode())
+    assert isinstance(event, ClassifiedError)
+    return event
+
+
+async def _send(bootstrap: str, name: str, event: ClassifiedError | Command) -> None:
+    await produce(bootstrap, name, [event.to_json_bytes()], key=event.subject.encode())
+
+
+def _command(fp: str, action: str, actor: str, attempt_id: str | None) -> Command:
+    event_id = new_event_id()
+    return Command(
+        id=event_id,
+        source="/test",
+        subject=fp,
+        correlationid=event_id,
+        data=CommandData(
+            fingerprint=fp,
+            action=action,  # type: ignore[arg-type]
+            actor=Actor(kind="user", id=actor, via="slack"),
+            attempt_id=attempt_id,
+        ),
+    )
+
+
+async def _statuses(bootstrap: str, fp: str, until: str, timeout: float = 30) -> list[Resolution]:
+    records = await read_until(
+        bootstrap,
+        RESOLUTIONS,
+        lambda found: any(
+            until == topic(RESOLUTIONS).decode(r.value).data.status  # type: ignore[attr-defined]
+            for r in found
+        ),
+        match=lambda r: r.key == fp.encode(),
+        timeout=timeout,
+    )
+    events = [topic(RESOLUTIONS).decode(r.value) for r in records]
+    return [e for e in events if isinstance(e, Resolution)]
+
+
+async def _audits(bootstrap: str, fp: str, count: int) -> list[AuditRecord]:
+    records = await read_until(
+        bootstrap, AUDIT, lambda found: len(found) >= count, match=lambda r: r.key == fp.encode()
+    )
+    return [
+        e for e in (topic(AUDIT).decode(r.value) for r in records) if isinstance(e, AuditRecord)
+    ]
+
+
+async def test_fix_verify_rollback_and_approvals(
+    kafka_bootstrap: str, runbook: tuple[Runbook, str]
+) -> None:
+    fake, url = runbook
+    with running_service("resolver", bootstrap=kafka_bootstrap, env=_env(url)):
+        # A safe strategy runs by itself, is verified and succeeds.
+        ok = _classified("flush_cache")
+        await _send(kafka_bootstrap, ERRORS_CLASSIFIED, ok)
+        done = await _statuses(kafka_bootstrap, ok.subject, "succeeded")
+        assert [r.data.status for r in done] == [
+            "auto_resolving",
+            "executing",
+            "verifying",
+            "succeeded",
+        ]
+        assert done[0].correlationid == ok.correlationid
+        assert {"problem": ok.subject} in fake.bodies
+        audits = await _audits(kafka_bootstrap, ok.subject, 1)
+        assert (audits[0].data.action, audits[0].data.outcome) == ("flush_cache", "succeeded")
+
+        # The error keeps coming during verification: failed, rolled back automatically.
+        bad = _classified("flush_cache")
+        await _send(kafka_bootstrap, ERRORS_CLASSIFIED, bad)
+        await _statuses(kafka_bootstrap, bad.subject, "verifying")
+        for _ in range(3):
+            await _send(
+                kafka_bootstrap,
+                ERRORS_CLASSIFIED,
+                _classified("flush_cache", fingerprint=bad.subject),
+            )
+        undone = await _statuses(kafka_bootstrap, bad.subject, "rolled_back")
+        statuses = [r.data.status for r in undone]
+        assert "suppressed" in statuses  # a second attempt while one runs is suppressed
+        assert statuses.index("failed") < statuses.index("rolled_back")
+        assert fake.calls["/unflush"] == 1
+
+        # A risky strategy waits for an operator; others are refused.
+        risky = _classified("restart_api")
+        await _send(kafka_bootstrap, ERRORS_CLASSIFIED, risky)
+        waiting = (await _statuses(kafka_bootstrap, risky.subject, "awaiting_approval"))[-1]
+        attempt_id = waiting.data.attempt_id
+        await _send(
+            kafka_bootstrap, COMMANDS, _command(risky.subject, "approve", "U-mallory", attempt_id)
+        )
+        refused = await _audits(kafka_bootstrap, risky.subject, 1)
+        assert (refused[0].data.outcome, refused[0].data.actor.id) == ("refused", "U-mallory")
+        assert fake.calls["/restart"] == 0
+        await _send(
+            kafka_bootstrap, COMMANDS, _command(risky.subject, "approve", "U-alice", attempt_id)
+        )
+        approved = await _statuses(kafka_bootstrap, risky.subject, "succeeded")
+        assert [r.data.status for r in approved] == [
+            "awaiting_approval",
+            "approved",
+            "executing",
+            "verifying",
+            "succeeded",
+        ]
+        assert approved[1].data.actor is not None
+        assert approved[1].data.actor.id == "U-alice"
+        assert fake.calls["/restart"] == 1
+
+        # An unbound strategy is no_strategy, never a crash.
+        unbound = _classified("restart_database_service")
+        await _send(kafka_bootstrap, ERRORS_CLASSIFIED, unbound)
+        assert (await _statuses(kafka_bootstrap, unbound.subject, "no_strategy"))[0].data.reason
+
+
+async def test_approval_expires_and_rejection(
+    kafka_bootstrap: str, runbook: tuple[Runbook, str]
+) -> None:
+    fake, url = runbook
+    env = _env(url, ALERTORCH_OPERATION__APPROVAL_TIMEOUT_MINUTES="0.02")
+    with running_service("resolver", bootstrap=kafka_bootstrap, env=env):
+        late = _classified("restart_api")
+        await _send(kafka_bootstrap, ERRORS_CLASSIFIED, late)
+        await _statuses(kafka_bootstrap, late.subject, "expired")
+        no = _classified("restart_api")
+        await _send(kafka_bootstrap, ERRORS_CLASSIFIED, no)
+        waiting = (await _statuses(kafka_bootstrap, no.subject, "awaiting_approval"))[-1]
+        await _send(
+            kafka_bootstrap,
+            COMMANDS,
+            _command(no.subject, "reject", "U-alice", waiting.data.attempt_id),
+        )
+        await _statuses(kafka_bootstrap, no.subject, "rejected")
+    assert fake.calls["/restart"] == 0
+
+
+async def test_dry_run_decides_and_changes_nothing(
+    kafka_bootstrap: str, runbook: tuple[Runbook, str]
+) -> None:
+    fake, url = runbook
+    with running_service(
+        "resolver", bootstrap=kafka_bootstrap, env=_env(url, ALERTORCH_OPERATION__DRY_RUN="true")
+    ):
+        event = _classified("flush_cache")
+        await _send(kafka_bootstrap, ERRORS_CLASSIFIED, event)
+        skipped = (await _statuses(kafka_bootstrap, event.subject, "skipped"))[0]
+    assert skipped.data.gate == "dry_run"
+    assert skipped.data.dry_run is True
+    assert skipped.data.details == {"would": "auto_resolving"}
+    assert sum(fake.calls.values()) == 0
+
+
+async def test_a_crash_while_executing_never_executes_twice(
+    kafka_bootstrap: str, runbook: tuple[Runbook, str]
+) -> None:
+    fake, url = runbook
+    env = _env(url)
+    event = _classified("slow_fix")
+    with running_service("resolver", bootstrap=kafka_bootstrap, env=env) as service:
+        await _send(kafka_bootstrap, ERRORS_CLASSIFIED, event)
+        await _statuses(kafka_bootstrap, event.subject, "executing")
+        for _ in range(100):
+            if fake.calls["/slow"]:
+                break
+            await asyncio.sleep(0.05)
+        service.stop(signal.SIGKILL)  # between execute and commit
+    with running_service("resolver", bootstrap=kafka_bootstrap, env=env):
+        final = await _statuses(kafka_bootstrap, event.subject, "failed")
+        await asyncio.sleep(1.0)  # the redelivered message has been seen by now
+    assert "interrupted" in final[-1].data.reason
+    assert fake.calls["/slow"] == 1
