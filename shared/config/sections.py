@@ -193,10 +193,12 @@ class AutoResolutionSection(Section):
     circuit_failures: int = Field(default=3, ge=1, description="Failures that open a breaker.")
     circuit_cooldown_minutes: float = Field(default=15.0, gt=0)
     kubeconfig: str | None = Field(
-        default=None, description="Kubeconfig path; default in-cluster, $KUBECONFIG, ~/.kube/config."
+        default=None,
+        description="Kubeconfig path; default in-cluster, then $KUBECONFIG, then ~/.kube/config.",
     )
     store_url: str = Field(
-        default="", description="The resolver's store; empty means sqlite in storage.data_directory."
+        default="",
+        description="The resolver's store; empty means sqlite in storage.data_directory.",
     )
     tick_seconds: float = Field(
         default=1.0, gt=0, description="How often approval expiries and verifications are checked."

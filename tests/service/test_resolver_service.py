@@ -125,7 +125,7 @@ def _command(fp: str, action: str, actor: str, attempt_id: str | None) -> Comman
         correlationid=event_id,
         data=CommandData(
             fingerprint=fp,
-            action=action,  # type: ignore[arg-type]
+            action=action,
             actor=Actor(kind="user", id=actor, via="slack"),
             attempt_id=attempt_id,
         ),
@@ -136,10 +136,7 @@ async def _statuses(bootstrap: str, fp: str, until: str, timeout: float = 30) ->
     records = await read_until(
         bootstrap,
         RESOLUTIONS,
-        lambda found: any(
-            until == topic(RESOLUTIONS).decode(r.value).data.status  # type: ignore[attr-defined]
-            for r in found
-        ),
+        lambda found: any(until == topic(RESOLUTIONS).decode(r.value).data.status for r in found),
         match=lambda r: r.key == fp.encode(),
         timeout=timeout,
     )

@@ -1,0 +1,46 @@
+"""What every HTTP source needs: the publisher, the Request-ID log and the body limits."""
+
+from __future__ import annotations
+
+import hmac
+from dataclasses import dataclass
+
+from starlette.requests import Request
+
+from services.ingest.errors import Unauthorized
+from services.ingest.http import read_body
+from services.ingest.publisher import Publisher
+from services.ingest.request_log import RequestLog
+
+
+@dataclass(frozen=True, kw_only=True)
+class Inbound:
+    publisher: Publisher
+    requests: RequestLog
+    max_body_bytes: int
+    max_decompressed_bytes: int
+
+    async def body(self, request: Request) -> bytes:
+        return await read_body(
+            request, limit=self.max_body_bytes, inflated_limit=self.max_decompressed_bytes
+        )
+
+
+def require_bearer(request: Request, token: str | None, *, variable: str) -> None:
+    """``Authorization: Bearer <token>`` must match ``token``; no token configured refuses all."""
+    challenge = {"WWW-Authenticate": "Bearer"}
+    if not token:
+        raise Unauthorized(f"{variable} is not set on the server; this endpoint is disabled")
+    scheme, _, given = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not given.strip():
+        raise Unauthorized(
+            "missing bearer token",
+            details=[{"field": "Authorization", "error": "send Authorization: Bearer <token>"}],
+            headers=challenge,
+        )
+    if not hmac.compare_digest(given.strip().encode(), token.encode()):
+        raise Unauthorized(
+            "invalid bearer token",
+            details=[{"field": "Authorization", "error": "the token does not match"}],
+            headers=challenge,
+        )

@@ -1,0 +1,166 @@
+"""The Sentry Web API client: Bearer token, cursor pagination, rate limits, bounded retries.
+
+Every call has the configured timeout. A 429 waits for ``Retry-After`` (or backs off); 5xx answers
+and network errors back off exponentially; both retry up to ``max_attempts``. When a response says
+the rate-limit window is spent (``X-Sentry-Rate-Limit-Remaining: 0``), the next call waits for
+``X-Sentry-Rate-Limit-Reset``. Any other 4xx fails at once. Failures raise
+:class:`~services.ingest.errors.SentryApiError`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+import structlog
+
+from services.ingest.errors import SentryApiError
+from services.ingest.link_header import next_cursor
+from services.ingest.metrics import RATE_LIMIT_WAIT_SECONDS, RATE_LIMIT_WAITS, SENTRY_API_CALLS
+
+log = structlog.get_logger(__name__)
+
+Sleep = Callable[[float], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list[dict[str, Any]]
+    next_cursor: str | None
+
+
+def retry_after_seconds(value: str | None, *, now: float) -> float | None:
+    """``Retry-After`` as seconds (delta-seconds or an HTTP date); ``None`` if absent or bad."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        return max(0.0, parsedate_to_datetime(value).timestamp() - now)
+    except (TypeError, ValueError):
+        return None
+
+
+class SentryApi:
+    def __init__(
+        self,
+        *,
+        http: httpx.AsyncClient,
+        organization: str,
+        max_attempts: int,
+        backoff_seconds: float,
+        max_backoff_seconds: float,
+        sleep: Sleep = asyncio.sleep,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._http = http
+        self._org = quote(organization, safe="")
+        self._attempts = max_attempts
+        self._backoff = backoff_seconds
+        self._max_backoff = max_backoff_seconds
+        self._sleep = sleep
+        self._clock = clock
+        self._window_resets_at: float | None = None
+
+    @staticmethod
+    def client(*, base_url: str, token: str, timeout: float) -> httpx.AsyncClient:
+        return httpx.AsyncClient(
+            base_url=base_url.rstrip("/"),
+            headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
+            timeout=httpx.Timeout(timeout),
+            follow_redirects=False,
+        )
+
+    async def projects(self) -> list[dict[str, Any]]:
+        """Every project of the organisation (all pages)."""
+        out: list[dict[str, Any]] = []
+        cursor: str | None = None
+        while True:
+            page = await self.page(f"/api/0/organizations/{self._org}/projects/", {}, cursor)
+            out.extend(page.items)
+            if page.next_cursor is None:
+                return out
+            cursor = page.next_cursor
+
+    async def issues_page(self, params: dict[str, str], cursor: str | None) -> Page:
+        return await self.page(f"/api/0/organizations/{self._org}/issues/", params, cursor)
+
+    async def page(self, path: str, params: dict[str, str], cursor: str | None) -> Page:
+        query = {**params, **({"cursor": cursor} if cursor else {})}
+        response = await self._get(path, query)
+        try:
+            items = response.json()
+        except ValueError as exc:
+            raise SentryApiError(f"GET {path}: the answer is not JSON: {exc}") from None
+        if not isinstance(items, list):
+            raise SentryApiError(f"GET {path}: expected a JSON list, got {type(items).__name__}")
+        pages = [i for i in items if isinstance(i, dict)]
+        return Page(pages, next_cursor(response.headers.get("link")))
+
+    def _delay(self, attempt: int) -> float:
+        return float(min(self._backoff * 2 ** (attempt - 1), self._max_backoff))
+
+    async def _wait(self, seconds: float, reason: str) -> None:
+        seconds = min(max(0.0, seconds), self._max_backoff)
+        RATE_LIMIT_WAITS.labels(reason).inc()
+        RATE_LIMIT_WAIT_SECONDS.inc(seconds)
+        log.info("sentry rate limit: waiting", reason=reason, seconds=round(seconds, 2))
+        await self._sleep(seconds)
+
+    def _note_window(self, response: httpx.Response) -> None:
+        remaining = response.headers.get("x-sentry-rate-limit-remaining")
+        reset = response.headers.get("x-sentry-rate-limit-reset")
+        self._window_resets_at = None
+        try:
+            if remaining is not None and reset is not None and int(remaining) <= 0:
+                self._window_resets_at = float(reset)
+        except ValueError:
+            return
+
+    async def _get(self, path: str, params: dict[str, str]) -> httpx.Response:
+        endpoint = path.rstrip("/").rsplit("/", 1)[-1]
+        problem = ""
+        for attempt in range(1, self._attempts + 1):
+            if self._window_resets_at is not None:
+                wait = self._window_resets_at - self._clock()
+                self._window_resets_at = None
+                if wait > 0:
+                    await self._wait(wait, "window_spent")
+            try:
+                response = await self._http.get(path, params=params)
+            except httpx.HTTPError as exc:
+                SENTRY_API_CALLS.labels(endpoint, "error").inc()
+                problem = f"{type(exc).__name__}: {exc}"
+                delay = self._delay(attempt)
+            else:
+                status = response.status_code
+                SENTRY_API_CALLS.labels(endpoint, str(status)).inc()
+                self._note_window(response)
+                if status < 300:
+                    return response
+                problem = f"HTTP {status}: {response.text[:200]}"
+                if status == 429:
+                    after = retry_after_seconds(
+                        response.headers.get("retry-after"), now=self._clock()
+                    )
+                    if attempt < self._attempts:
+                        await self._wait(
+                            after if after is not None else self._delay(attempt), "429"
+                        )
+                    continue
+                if status < 500:
+                    raise SentryApiError(f"GET {path}: {problem}", status=status)
+                delay = self._delay(attempt)
+            log.warning("sentry api call failed", path=path, attempt=attempt, problem=problem)
+            if attempt < self._attempts:
+                await self._sleep(delay)
+        raise SentryApiError(f"GET {path}: gave up after {self._attempts} attempts: {problem}")

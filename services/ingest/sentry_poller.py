@@ -1,0 +1,144 @@
+"""Polls Sentry's organisation issues every ``operation.monitoring_interval`` seconds.
+
+Per project: fetch issues sorted by ``lastSeen`` (newest first) page by page until one is older
+than the project's mark; publish those that are new or whose count grew, oldest first, each
+recorded in the store right after the broker's ack. A restart therefore resumes from the store:
+nothing published is published again, nothing newer than the mark is skipped. A failed poll
+(Sentry or the broker) is logged and counted, and the next interval tries again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any, Final
+
+import structlog
+from pydantic import ValidationError
+
+from services.ingest.errors import IngestError, SentryApiError
+from services.ingest.metrics import SENTRY_POLLS
+from services.ingest.normalise.sentry_issue import issue_to_raw
+from services.ingest.publisher import Publisher
+from services.ingest.sentry_api import SentryApi, Sleep
+from services.ingest.sentry_marks import SentryMarks
+from services.ingest.sentry_selection import Seen, seen_since, to_publish
+from shared.config.sections import SentrySection
+from shared.events import derived_event_id
+
+log = structlog.get_logger(__name__)
+
+SOURCE: Final = "sentry_api"
+PRODUCER: Final = "/alertorch/ingest/sentry-poller"
+MAX_PERIOD_HOURS: Final = 90 * 24
+
+
+def now_utc() -> datetime:
+    return datetime.now(UTC)
+
+
+class SentryPoller:
+    def __init__(
+        self,
+        *,
+        api: SentryApi,
+        marks: SentryMarks,
+        publisher: Publisher,
+        sentry: SentrySection,
+        interval: float,
+        clock: Callable[[], datetime] = now_utc,
+        sleep: Sleep = asyncio.sleep,
+    ) -> None:
+        self._api = api
+        self._marks = marks
+        self._publisher = publisher
+        self._sentry = sentry
+        self._interval = interval
+        self._clock = clock
+        self._sleep = sleep
+
+    async def run(self) -> None:
+        """Poll now, then every interval, until cancelled."""
+        while True:
+            await self.poll_safely()
+            await self._sleep(self._interval)
+
+    async def poll_safely(self) -> int:
+        try:
+            published = await self.poll_once()
+        except (SentryApiError, IngestError) as exc:
+            SENTRY_POLLS.labels("failed").inc()
+            log.warning("sentry poll failed; retrying next interval", error=str(exc))
+            return 0
+        SENTRY_POLLS.labels("ok").inc()
+        log.info("sentry poll done", published=published)
+        return published
+
+    async def poll_once(self) -> int:
+        projects = await self._api.projects()
+        wanted = set(self._sentry.projects)
+        if wanted:
+            missing = wanted - {str(p.get("slug")) for p in projects}
+            if missing:
+                log.warning("configured sentry projects not found", projects=sorted(missing))
+            projects = [p for p in projects if str(p.get("slug")) in wanted]
+        published = 0
+        for project in projects:
+            published += await self._poll_project(project)
+        return published
+
+    def _params(self, project_id: str, since: datetime) -> dict[str, str]:
+        fetch = self._sentry.fetch_settings
+        filters = self._sentry.error_filters
+        terms = [] if fetch.include_resolved else ["is:unresolved"]
+        terms += [f'!environment:"{env}"' for env in filters.exclude_environments]
+        terms += [f'!release:"{release}"' for release in filters.exclude_releases]
+        hours = math.ceil((self._clock() - since).total_seconds() / 3600) + 1
+        return {
+            "project": project_id,
+            "query": " ".join(terms),
+            "sort": "date",
+            "limit": str(fetch.default_limit),
+            "statsPeriod": f"{min(max(hours, 1), MAX_PERIOD_HOURS)}h",
+        }
+
+    async def _poll_project(self, project: dict[str, Any]) -> int:
+        slug = str(project.get("slug") or project.get("id"))
+        mark = self._marks.mark(slug)
+        lookback = timedelta(hours=self._sentry.fetch_settings.lookback_hours)
+        since = mark or self._clock() - lookback
+        params = self._params(str(project.get("id")), since)
+        seen: list[Seen] = []
+        cursor: str | None = None
+        while True:
+            page = await self._api.issues_page(params, cursor)
+            fresh, done = seen_since(page.items, since)
+            seen.extend(fresh)
+            if done or page.next_cursor is None:
+                break
+            cursor = page.next_cursor
+        chosen = to_publish(
+            seen,
+            min_level=self._sentry.error_filters.min_severity,
+            published=self._marks.published_count,
+        )
+        published = 0
+        for item in chosen:
+            try:
+                event = issue_to_raw(
+                    item.issue,
+                    origin="sentry_api",
+                    producer=PRODUCER,
+                    event_id=derived_event_id(SOURCE, item.issue_id, str(item.count)),
+                )
+            except (IngestError, ValidationError) as exc:
+                log.warning("skipping unreadable sentry issue", issue=item.issue_id, error=str(exc))
+                continue
+            await self._publisher.publish([event], source=SOURCE)
+            self._marks.record(slug, item.issue_id, item.count, item.last_seen)
+            published += 1
+        if seen:
+            self._marks.advance(slug, max(s.last_seen for s in seen))
+        return published

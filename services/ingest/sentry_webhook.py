@@ -1,0 +1,76 @@
+"""``POST /webhooks/sentry``: Sentry integration-platform webhooks.
+
+Order of checks: body size, ``Sentry-Hook-Signature`` (401), ``Request-ID`` already published
+(200, nothing published), JSON (400), ``Sentry-Hook-Resource`` and fields (400/422), publish
+(503 if the broker does not ack), then the Request-ID is remembered.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Final
+
+from starlette.requests import Request
+from starlette.routing import Route
+
+from services.ingest.context import Inbound
+from services.ingest.errors import BadRequest, Unauthorized
+from services.ingest.http import JSON_TYPES, Answer, endpoint, parse_json_object, require_media_type
+from services.ingest.normalise.sentry_webhook import webhook_to_events
+from services.ingest.signature import signature_valid
+from shared.events import derived_event_id
+
+SOURCE: Final = "sentry_webhook"
+PRODUCER: Final = "/alertorch/ingest/sentry-webhook"
+
+
+def routes(inbound: Inbound, *, client_secret: str | None) -> list[Route]:
+    @endpoint(SOURCE)
+    async def sentry_webhook(request: Request) -> Answer:
+        body = await inbound.body(request)
+        if not client_secret:
+            raise Unauthorized(
+                "SENTRY_CLIENT_SECRET is not set on the server; webhooks are refused"
+            )
+        if not signature_valid(body, request.headers.get("sentry-hook-signature"), client_secret):
+            raise Unauthorized(
+                "invalid webhook signature",
+                details=[
+                    {
+                        "field": "Sentry-Hook-Signature",
+                        "error": "missing, or not the HMAC-SHA256 of the body with the client "
+                        "secret",
+                    }
+                ],
+            )
+        request_id = request.headers.get("request-id", "").strip()
+        if request_id and inbound.requests.seen(SOURCE, request_id):
+            return Answer({"status": "duplicate", "request_id": request_id}, "duplicate", 200)
+        require_media_type(request, JSON_TYPES, missing_ok=True)
+        payload = parse_json_object(body)
+        resource = request.headers.get("sentry-hook-resource", "").strip()
+        if not resource:
+            raise BadRequest(
+                "missing Sentry-Hook-Resource header",
+                details=[
+                    {
+                        "field": "Sentry-Hook-Resource",
+                        "error": "required: issue, event_alert, error or metric_alert",
+                    }
+                ],
+            )
+        identity = request_id or hashlib.sha256(body).hexdigest()
+        result = webhook_to_events(
+            resource,
+            payload,
+            event_id=derived_event_id(SOURCE, identity),
+            producer=PRODUCER,
+        )
+        await inbound.publisher.publish(result.events, source=SOURCE)
+        if request_id:
+            inbound.requests.remember(SOURCE, request_id)
+        if result.ignored:
+            return Answer({"accepted": 0, "ignored": result.ignored}, "ignored", 200)
+        return Answer({"accepted": len(result.events), "ids": [e.id for e in result.events]})
+
+    return [Route("/webhooks/sentry", sentry_webhook, methods=["POST"])]
