@@ -1,0 +1,109 @@
+"""The resolver's library surface: AutoResolver.resolve_error(), rollback_resolution(),
+get_resolution_history(), with a custom strategy registered the way users register one."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from services.resolver import (
+    AutoResolver,
+    ErrorContext,
+    ResolutionStrategy,
+    StrategyResult,
+    register_custom_strategy,
+)
+from services.resolver.registry import unregister_custom_strategy
+from shared.config import load_settings
+from shared.events import ClassifiedErrorData
+
+EXAMPLE = (
+    Path(__file__).resolve().parents[2]
+    / "shared"
+    / "examples"
+    / "errors.classified"
+    / "classified_database.json"
+)
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1_800_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+class PoolResize(ResolutionStrategy):
+    def __init__(self) -> None:
+        super().__init__(
+            name="pool_resize",
+            description="Grow the connection pool",
+            confidence=0.9,
+            safety_level="safe",
+        )
+        self.size = 10
+        self.executed = 0
+
+    async def execute(self, error_context: ErrorContext) -> StrategyResult:
+        self.executed += 1
+        before, self.size = self.size, self.size * 2
+        return StrategyResult(
+            success=True, message=f"pool {before} -> {self.size}", rollback_data={"size": before}
+        )
+
+    async def rollback(self, error_context: ErrorContext, result: StrategyResult) -> StrategyResult:
+        self.size = int(result.rollback_data["size"])
+        return StrategyResult(success=True, message=f"pool back to {self.size}")
+
+
+@pytest.fixture
+def pool() -> Iterator[PoolResize]:
+    strategy = PoolResize()
+    register_custom_strategy(strategy)
+    yield strategy
+    unregister_custom_strategy(strategy.name)
+
+
+def _data() -> ClassifiedErrorData:
+    body = json.loads(EXAMPLE.read_text())["data"]
+    body["resolution_strategy"] = "increase_connection_pool"
+    return ClassifiedErrorData.model_validate(body)
+
+
+async def test_resolve_verify_and_roll_back(
+    pool: PoolResize, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(
+        "ALERTORCH_AUTO_RESOLUTION__STRATEGIES",
+        json.dumps({"increase_connection_pool": {"executor": "pool_resize", "verify_minutes": 1}}),
+    )
+    clock = Clock()
+    resolver = AutoResolver(load_settings(), clock=clock)
+    try:
+        statuses = await resolver.resolve_error(_data())
+        assert statuses == ["auto_resolving", "executing", "verifying"]
+        assert pool.size == 20
+        clock.now += 61
+        await resolver.check_timers()
+        history = resolver.get_resolution_history(_data().fingerprint)
+        assert history[0].status == "succeeded"
+        assert await resolver.rollback_resolution(history[0].attempt_id, actor="U-alice")
+        assert pool.size == 10
+        assert resolver.get_resolution_history()[0].status == "rolled_back"
+        assert pool.executed == 1
+        assert not await resolver.rollback_resolution("att_unknown")
+    finally:
+        await resolver.close()
+
+
+async def test_unbound_strategy_is_no_strategy(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ALERTORCH_AUTO_RESOLUTION__STRATEGIES", "{}")
+    resolver = AutoResolver(load_settings())
+    try:
+        assert await resolver.resolve_error(_data()) == ["no_strategy"]
+    finally:
+        await resolver.close()
