@@ -80,6 +80,24 @@ async def handle_command(engine: ResolverEngine, event: Command) -> None:
         else:
             await _approve(engine, attempt, event)
     elif data.action == "rollback" and attempt.status in ROLLBACKABLE and entry is not None:
+        # Rollback stays possible while verifying and for the rollback window after the outcome.
+        window = engine.config.rollback_window_seconds
+        if attempt.status != "verifying" and engine.clock() - attempt.updated_at > window:
+            await engine.publisher.publish(
+                AUDIT,
+                audit(
+                    cause=event.id,
+                    correlation_id=event.correlationid,
+                    fingerprint=data.fingerprint,
+                    action="rollback",
+                    outcome="refused",
+                    actor=data.actor,
+                    target=attempt.attempt_id,
+                    details={"reason": f"past the rollback window of {window:g} s"},
+                ),
+                key=data.fingerprint,
+            )
+            return
         await engine.roll_back(attempt, entry, actor=data.actor)
     else:
         log.info("command does not apply", action=data.action, status=attempt.status)

@@ -44,6 +44,7 @@ class EngineSettings:
     approval_timeout_seconds: float
     execution_timeout_seconds: float
     automatic_rollback: bool
+    rollback_window_seconds: float
     drop_ratio: float
     breaker_threshold: int
     breaker_cooldown_seconds: float
@@ -63,6 +64,7 @@ class EngineSettings:
             approval_timeout_seconds=settings.operation.approval_timeout_minutes * 60,
             execution_timeout_seconds=float(settings.operation.resolution_timeout),
             automatic_rollback=auto.rollback_settings.enable_automatic_rollback,
+            rollback_window_seconds=float(auto.rollback_settings.rollback_timeout),
             drop_ratio=auto.verify_drop_ratio,
             breaker_threshold=auto.circuit_failures,
             breaker_cooldown_seconds=auto.circuit_cooldown_minutes * 60,

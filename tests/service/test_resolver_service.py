@@ -172,6 +172,16 @@ async def test_fix_verify_rollback_and_approvals(
         assert {"problem": ok.subject} in fake.bodies
         audits = await _audits(kafka_bootstrap, ok.subject, 1)
         assert (audits[0].data.action, audits[0].data.outcome) == ("flush_cache", "succeeded")
+        # An operator rolls it back within the rollback window.
+        await _send(
+            kafka_bootstrap,
+            COMMANDS,
+            _command(ok.subject, "rollback", "U-alice", done[0].data.attempt_id),
+        )
+        rolled = await _statuses(kafka_bootstrap, ok.subject, "rolled_back")
+        assert rolled[-1].data.actor is not None
+        assert rolled[-1].data.actor.id == "U-alice"
+        assert fake.calls["/unflush"] == 1
 
         # The error keeps coming during verification: failed, rolled back automatically.
         bad = _classified("flush_cache")
@@ -187,7 +197,7 @@ async def test_fix_verify_rollback_and_approvals(
         statuses = [r.data.status for r in undone]
         assert "suppressed" in statuses  # a second attempt while one runs is suppressed
         assert statuses.index("failed") < statuses.index("rolled_back")
-        assert fake.calls["/unflush"] == 1
+        assert fake.calls["/unflush"] == 2
 
         # A risky strategy waits for an operator; others are refused.
         risky = _classified("restart_api")

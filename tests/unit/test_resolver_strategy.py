@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from services.resolver.registry import (
@@ -73,3 +75,29 @@ def test_bad_strategies_are_refused() -> None:
 async def test_base_execute_must_be_implemented() -> None:
     with pytest.raises(NotImplementedError):
         await ResolutionStrategy("bare", "", 0.5, "safe").execute(_context("x"))
+
+
+def test_installed_packages_add_strategies_through_entry_points(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "acme_fixes.py").write_text(
+        "from services.resolver.strategy import ResolutionStrategy, StrategyResult\n"
+        "class FlushCdn(ResolutionStrategy):\n"
+        "    def __init__(self):\n"
+        "        super().__init__('flush_cdn', 'Purge the CDN', 0.9, 'safe')\n"
+        "    async def execute(self, error_context):\n"
+        "        return StrategyResult(success=True)\n"
+        "def broken():\n"
+        "    raise RuntimeError('plugin bug')\n"
+    )
+    dist = tmp_path / "acme_fixes-1.0.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: acme-fixes\nVersion: 1.0\n")
+    (dist / "entry_points.txt").write_text(
+        "[alertorch.strategies]\nflush_cdn = acme_fixes:FlushCdn\nbroken = acme_fixes:broken\n"
+        "missing = acme_fixes:nope\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    found = custom_strategies()
+    assert found["flush_cdn"].safety_level == "safe"
+    assert "broken" not in found
