@@ -144,6 +144,22 @@ class ResolverEngine:
             return
         entry = self.config.catalog.get(data.resolution_strategy or "")
         state = self.gates()
+        if entry is not None and self._done_once(data.fingerprint, entry):
+            await self.publisher.publish(
+                RESOLUTIONS,
+                resolution(
+                    cause=event.id,
+                    correlation_id=event.correlationid,
+                    fingerprint=data.fingerprint,
+                    status="suppressed",
+                    summary=summary_of(data),
+                    strategy=data.resolution_strategy,
+                    reason=f"{entry.executor} already ran for this problem",
+                    dry_run=self.config.policy.dry_run,
+                ),
+                key=data.fingerprint,
+            )
+            return
         candidate = Candidate(
             data.fingerprint, data.resolution_strategy, data.confidence, data.error.environment
         )
@@ -208,6 +224,16 @@ class ResolverEngine:
             return
         await self.emit(attempt, "auto_resolving", decision.reason)
         await self.run_attempt(attempt, entry, state)
+
+    def _done_once(self, fingerprint: str, entry: CatalogEntry) -> bool:
+        strategy = self.strategies.get(entry.executor)
+        if strategy is None or not strategy.once_per_problem:
+            return False
+        return any(
+            a.status in ("executing", "verifying", "succeeded")
+            and self.config.catalog.get(a.strategy) == entry
+            for a in self.store.attempts_for(fingerprint)
+        )
 
     # -- running an attempt --------------------------------------------------------------------
     def _context(self, attempt: Attempt, entry: CatalogEntry) -> ErrorContext:

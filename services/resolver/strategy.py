@@ -55,7 +55,13 @@ class StrategyResult:
 
 
 class ResolutionStrategy:
-    """Base class of every strategy, built-in or custom."""
+    """Base class of every strategy, built-in or custom.
+
+    ``once_per_problem``: a strategy whose effect lasts (an issue, a ticket) runs at most once
+    per fingerprint; later errors of the same problem are suppressed while its attempt stands.
+    """
+
+    once_per_problem = False
 
     def __init__(
         self, name: str, description: str, confidence: float, safety_level: SafetyLevel

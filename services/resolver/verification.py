@@ -19,9 +19,12 @@ def verdict(
     drop_ratio: float,
     strategy_says: bool | None,
 ) -> Verdict:
-    """``rate_before`` and the window's rate are occurrences per minute."""
+    """The strategy's own check decides when it has one; otherwise the error rate does:
+    ``rate_before`` and the window's rate are occurrences per minute."""
     if strategy_says is False:
         return Verdict(False, "the strategy's own check failed")
+    if strategy_says is True:
+        return Verdict(True, "the strategy's own check passed")
     rate_after = seen / max(window_minutes, 1e-9)
     if seen == 0:
         return Verdict(True, f"no occurrence in {window_minutes:g} minutes")

@@ -19,6 +19,8 @@ from services.resolver import (
 from services.resolver.registry import unregister_custom_strategy
 from shared.config import load_settings
 from shared.events import ClassifiedErrorData
+from tests.fakes.github import FakeGitHub
+from tests.fakes.server import serving
 
 EXAMPLE = (
     Path(__file__).resolve().parents[2]
@@ -107,3 +109,37 @@ async def test_unbound_strategy_is_no_strategy(monkeypatch: pytest.MonkeyPatch) 
         assert await resolver.resolve_error(_data()) == ["no_strategy"]
     finally:
         await resolver.close()
+
+
+async def test_github_issue_opens_once_per_problem(monkeypatch: pytest.MonkeyPatch) -> None:
+    fake = FakeGitHub()
+    with serving(fake.app()) as url:
+        monkeypatch.setenv("GITHUB_TOKEN", fake.token)
+        monkeypatch.setenv("ALERTORCH_INTEGRATIONS__GITHUB__API_URL", url)
+        monkeypatch.setenv(
+            "ALERTORCH_AUTO_RESOLUTION__STRATEGIES",
+            json.dumps(
+                {
+                    "increase_connection_pool": {
+                        "executor": "create_github_issue",
+                        "target": {"repository": "acme/web"},
+                    }
+                }
+            ),
+        )
+        clock = Clock()
+        resolver = AutoResolver(load_settings(), clock=clock)
+        try:
+            first = await resolver.resolve_error(_data())
+            again = await resolver.resolve_error(_data())
+            clock.now += 301
+            await resolver.check_timers()
+            later = await resolver.resolve_error(_data())
+            history = resolver.get_resolution_history()
+        finally:
+            await resolver.close()
+    assert first == ["auto_resolving", "executing", "verifying"]
+    assert again == ["suppressed"]
+    assert later == ["suppressed"]
+    assert history[0].status == "succeeded"
+    assert len(fake.issues) == 1

@@ -79,6 +79,8 @@ class CreateGithubIssue(ResolutionStrategy):
     """Open an issue in ``target.repository`` (``owner/name``) with the error's details; the
     resolver calls it once per fingerprint; rollback closes the issue."""
 
+    once_per_problem = True
+
     def __init__(self, client: httpx.AsyncClient, *, token: str | None, labels: list[str]) -> None:
         super().__init__("create_github_issue", "Open a GitHub issue", 0.9, "safe")
         self._client = client
@@ -120,6 +122,10 @@ class CreateGithubIssue(ResolutionStrategy):
             details={"issue": issue.get("number"), "url": issue.get("html_url")},
             rollback_data={"repository": repository, "number": issue.get("number")},
         )
+
+    async def verify(self, error_context: ErrorContext, result: StrategyResult) -> bool | None:
+        """An opened issue is the whole effect: it does not stop the error."""
+        return True
 
     async def rollback(self, error_context: ErrorContext, result: StrategyResult) -> StrategyResult:
         repository, number = (
