@@ -249,7 +249,13 @@ async def test_approval_expires_and_rejection(
             _command(no.subject, "reject", "U-alice", waiting.data.attempt_id),
         )
         await _statuses(kafka_bootstrap, no.subject, "rejected")
-    assert fake.calls["/restart"] == 0
+        assert fake.calls["/restart"] == 0
+        # An operator asks for a retry: the rejected fix runs after all.
+        await _send(kafka_bootstrap, COMMANDS, _command(no.subject, "retry", "U-alice", None))
+        retried = await _statuses(kafka_bootstrap, no.subject, "succeeded")
+    statuses = [r.data.status for r in retried]
+    assert statuses[-4:] == ["approved", "executing", "verifying", "succeeded"]
+    assert fake.calls["/restart"] == 1
 
 
 async def test_dry_run_decides_and_changes_nothing(
