@@ -41,7 +41,7 @@ def check_config_dir(folder: Path) -> tuple[list[str], list[str]]:
 
     check(CONFIG_FILE, lambda _: f"environment {load_settings(folder).system.environment}")
     check(PATTERNS_FILE, lambda path: f"{len(load_patterns(path))} patterns")
-    check(RULES_FILE, lambda path: f"{len(load_rules(path)['escalation_levels'])} levels")
+    check(RULES_FILE, lambda path: f"{len(load_rules(path).levels)} levels")
     return problems, summaries
 
 

@@ -1,18 +1,22 @@
-"""``config/escalation_rules.yaml``: structure checks and escalation-level references.
+"""``config/escalation_rules.yaml``: loading, level references, typed model, compiled conditions.
 
 Every level a rule names (``immediate_level``, ``escalate_to_level``, ``minimum_level``,
 ``max_level``, ``max_escalation_level``) must be one of the ``escalation_levels`` defined
-(``level_0`` ... ``level_N``).
+(``level_0`` ... ``level_N``). Every condition is compiled here, at load time, so a bad
+expression is a :class:`ConfigError` naming the file, the line and the column in the expression.
 """
 
 from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import ValidationError
+from pydantic_core import ErrorDetails
 
+from services.notifier.expr import ExpressionError
+from services.notifier.policy.model import EscalationPolicy
 from shared.config.yaml_lines import LineMap, Loc, load_yaml
 from shared.errors import ConfigError
 
@@ -25,30 +29,6 @@ LEVEL_REFERENCES = (
     "max_level",
     "max_escalation_level",
 )
-ActionType = Literal[
-    "auto_resolve",
-    "slack_notification",
-    "email_notification",
-    "pagerduty_alert",
-    "phone_call",
-    "incident_creation",
-    "github_issue",
-]
-
-
-class LevelAction(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="allow")
-
-    type: ActionType
-
-
-class EscalationLevel(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    name: str = Field(min_length=1)
-    description: str = ""
-    timeout_minutes: int = Field(ge=1)
-    actions: list[LevelAction] = Field(default_factory=list)
 
 
 def _walk(value: Any, loc: Loc) -> list[tuple[Loc, Any]]:
@@ -64,55 +44,86 @@ def _walk(value: Any, loc: Loc) -> list[tuple[Loc, Any]]:
     return found
 
 
-def _levels(document: dict[str, Any], lines: LineMap, problems: list[str]) -> set[int]:
+def _defined_levels(document: dict[str, Any]) -> set[int]:
     raw_levels = document.get("escalation_levels")
-    if not isinstance(raw_levels, dict) or not raw_levels:
-        problems.append(
-            f"{lines.where(('escalation_levels',))}: escalation_levels: must define "
-            "at least one level (level_0, level_1, ...)"
-        )
+    if not isinstance(raw_levels, dict):
         return set()
-    numbers: set[int] = set()
-    for key, body in raw_levels.items():
-        loc: Loc = ("escalation_levels", key)
-        match = LEVEL_KEY.match(str(key))
-        if match is None:
+    return {int(m.group(1)) for key in raw_levels if (m := LEVEL_KEY.match(str(key)))}
+
+
+def _reference_problems(document: dict[str, Any], lines: LineMap) -> list[str]:
+    levels = _defined_levels(document)
+    if not levels:
+        return []
+    problems: list[str] = []
+    defined = ", ".join(str(n) for n in sorted(levels))
+    for loc, value in _walk(document, ()):
+        dotted = ".".join(str(p) for p in loc)
+        if not isinstance(value, int) or isinstance(value, bool):
+            problems.append(f"{lines.where(loc)}: {dotted}: expected a level number, got {value!r}")
+        elif value not in levels:
             problems.append(
-                f"{lines.where(loc)}: escalation_levels.{key}: level names are "
-                "level_0, level_1, ..."
+                f"{lines.where(loc)}: {dotted}: unknown escalation level "
+                f"{value} (defined: {defined})"
             )
-            continue
-        numbers.add(int(match.group(1)))
-        try:
-            EscalationLevel.model_validate(body)
-        except ValidationError as exc:
-            for err in exc.errors(include_url=False):
-                sub = (*loc, *err["loc"])
-                dotted = ".".join(str(p) for p in sub)
-                problems.append(f"{lines.where(sub)}: {dotted}: {err['msg']}")
-    return numbers
+    return problems
 
 
-def load_rules(path: Path) -> dict[str, Any]:
+def _message(err: ErrorDetails) -> str:
+    cause = (err.get("ctx") or {}).get("error")
+    if isinstance(cause, ExpressionError):
+        source = err.get("input")
+        return f"invalid condition {source!r}: {cause}"
+    return str(err["msg"]).removeprefix("Value error, ")
+
+
+ACTION_TAGS = frozenset(
+    {
+        "auto_resolve",
+        "slack_notification",
+        "email_notification",
+        "pagerduty_alert",
+        "phone_call",
+        "incident_creation",
+        "github_issue",
+    }
+)
+
+
+def _without_union_tags(loc: tuple[str | int, ...]) -> Loc:
+    """Discriminated unions put the tag (``slack_notification``) after the list index."""
+    return tuple(
+        part
+        for index, part in enumerate(loc)
+        if not (part in ACTION_TAGS and index > 0 and isinstance(loc[index - 1], int))
+    )
+
+
+def _validate(
+    document: dict[str, Any], lines: LineMap, skip: set[Loc]
+) -> tuple[EscalationPolicy | None, list[str]]:
+    try:
+        return EscalationPolicy.model_validate(document), []
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors(include_url=False):
+            loc = _without_union_tags(err["loc"])
+            if any(loc[: len(s)] == s for s in skip):
+                continue  # already reported as a level reference problem
+            dotted = ".".join(str(p) for p in loc)
+            problems.append(f"{lines.where(loc)}: {dotted}: {_message(err)}")
+        return None, problems
+
+
+def load_rules(path: Path) -> EscalationPolicy:
     """Load and check the rules file; raise :class:`ConfigError` listing every problem."""
     document, lines = load_yaml(path)
     if not isinstance(document, dict):
         raise ConfigError([f"{path}:1: expected a mapping at the top level"])
-    problems: list[str] = []
-    levels = _levels(document, lines, problems)
-    if levels:
-        defined = ", ".join(str(n) for n in sorted(levels))
-        for loc, value in _walk(document, ()):
-            dotted = ".".join(str(p) for p in loc)
-            if not isinstance(value, int) or isinstance(value, bool):
-                problems.append(
-                    f"{lines.where(loc)}: {dotted}: expected a level number, got {value!r}"
-                )
-            elif value not in levels:
-                problems.append(
-                    f"{lines.where(loc)}: {dotted}: unknown escalation level "
-                    f"{value} (defined: {defined})"
-                )
-    if problems:
-        raise ConfigError(problems)
-    return document
+    problems = _reference_problems(document, lines)
+    skip = {loc for loc, _ in _walk(document, ())} if problems else set()
+    policy, model_problems = _validate(document, lines, skip)
+    problems += model_problems
+    if problems or policy is None:
+        raise ConfigError(problems or [f"{path}: invalid rules file"])
+    return policy

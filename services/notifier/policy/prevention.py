@@ -1,0 +1,110 @@
+"""Prevention rules across alerts: duplicate suppression and escalation caps per hour and day.
+
+The :class:`Ledger` is the one piece of state shared by all alerts; the caller keeps it (and
+stores it) and passes it to every decision. It stays bounded: escalations older than a day and
+openings older than the duplicate window (at most :data:`MAX_OPENINGS`) are dropped.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+
+from pydantic import BaseModel, ConfigDict
+
+from services.notifier.policy.model import EscalationPolicy
+
+MAX_OPENINGS = 1000
+HOUR, DAY = timedelta(hours=1), timedelta(days=1)
+WORD = re.compile(r"[a-z]+")
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Opening(_Frozen):
+    fingerprint: str
+    words: tuple[str, ...]
+    at: datetime
+
+
+class Ledger(_Frozen):
+    escalations: tuple[datetime, ...] = ()
+    openings: tuple[Opening, ...] = ()
+
+
+def title_words(title: str) -> tuple[str, ...]:
+    """The words of a title, lower-cased, numbers and ids dropped, sorted and unique."""
+    return tuple(sorted(set(WORD.findall(title.lower()))))
+
+
+def similarity(a: tuple[str, ...], b: tuple[str, ...]) -> float:
+    """Jaccard similarity of two word sets (1.0 for two empty titles)."""
+    left, right = set(a), set(b)
+    union = left | right
+    return len(left & right) / len(union) if union else 1.0
+
+
+def duplicate_of(
+    policy: EscalationPolicy, ledger: Ledger, fingerprint: str, title: str, now: datetime
+) -> str | None:
+    """Why a new alert's first notification is a duplicate, or None when it is not."""
+    rule = policy.prevention_rules.noise_reduction.duplicate_suppression
+    if not rule.enabled:
+        return None
+    window = timedelta(minutes=rule.time_window_minutes)
+    words = title_words(title)
+    for seen in reversed(ledger.openings):
+        if now - seen.at >= window:
+            continue
+        if seen.fingerprint == fingerprint:
+            return (
+                f"duplicate: the same problem was notified within {rule.time_window_minutes:g} min"
+            )
+        score = similarity(words, seen.words)
+        if score >= rule.similarity_threshold:
+            return f"duplicate of {seen.fingerprint} (similarity {score:.2f})"
+    return None
+
+
+def record_opening(ledger: Ledger, fingerprint: str, title: str, now: datetime) -> Ledger:
+    kept = [o for o in ledger.openings if now - o.at < DAY][-(MAX_OPENINGS - 1) :]
+    opening = Opening(fingerprint=fingerprint, words=title_words(title), at=now)
+    return ledger.model_copy(update={"openings": (*kept, opening)})
+
+
+def record_escalation(ledger: Ledger, now: datetime) -> Ledger:
+    kept = tuple(t for t in ledger.escalations if now - t < DAY)
+    return ledger.model_copy(update={"escalations": (*kept, now)})
+
+
+def _free_at(times: list[datetime], limit: int | None, window: timedelta) -> datetime | None:
+    if limit is None or len(times) < limit:
+        return None
+    return times[len(times) - limit] + window
+
+
+def cap_reached(
+    policy: EscalationPolicy, ledger: Ledger, now: datetime
+) -> tuple[datetime, str] | None:
+    """When the next automatic escalation may happen and why, or None when it may happen now."""
+    limits = policy.prevention_rules.rate_limiting
+    times = sorted(t for t in ledger.escalations if now - t < DAY)
+    blocked = [
+        (at, why)
+        for at, why in (
+            (
+                _free_at(
+                    [t for t in times if now - t < HOUR], limits.max_escalations_per_hour, HOUR
+                ),
+                f"at most {limits.max_escalations_per_hour} escalations per hour",
+            ),
+            (
+                _free_at(times, limits.max_escalations_per_day, DAY),
+                f"at most {limits.max_escalations_per_day} escalations per day",
+            ),
+        )
+        if at is not None
+    ]
+    return max(blocked) if blocked else None

@@ -1,0 +1,282 @@
+"""Prevention rules, grace periods and the periodic auditor."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import yaml
+
+from services.notifier.policy import (
+    CommandInput,
+    Decision,
+    EscalationPolicy,
+    Ledger,
+    Notify,
+    ResolutionInput,
+    Schedule,
+    Suppress,
+    catch_up,
+    find_overdue,
+)
+from services.notifier.policy.memory import MemoryDriver
+from services.notifier.policy.prevention import similarity, title_words
+from shared.events.command import CommandData
+from shared.events.common import Actor, ErrorSummary
+from shared.events.resolution import ResolutionData
+
+T0 = datetime(2025, 7, 1, 12, 0, tzinfo=UTC)
+MIN = timedelta(minutes=1)
+LEVELS = """
+escalation_levels:
+  level_0: {name: a, timeout_minutes: 10, actions: [{type: slack_notification, channels: ["#a"]}]}
+  level_1: {name: b, timeout_minutes: 10, actions: [{type: slack_notification, channels: ["#b"]}]}
+  level_2: {name: c, timeout_minutes: 10, actions: [{type: slack_notification, channels: ["#c"]}]}
+  level_3: {name: d, timeout_minutes: 10, actions: [{type: slack_notification, channels: ["#d"]}]}
+"""
+_ids = itertools.count()
+
+
+def policy(extra: str = "") -> EscalationPolicy:
+    return EscalationPolicy.model_validate(yaml.safe_load(LEVELS + extra))
+
+
+def resolution(
+    fingerprint: str = "fp", title: str = "Disk full on web-1", **fields: Any
+) -> ResolutionInput:
+    status = fields.pop("status", "no_strategy")
+    details = fields.pop("details", {})
+    summary = ErrorSummary.model_validate({"title": title, "severity": "low", **fields})
+    data = ResolutionData(
+        fingerprint=fingerprint,
+        status=status,
+        summary=summary,
+        details=details,
+    )
+    return ResolutionInput(f"r{next(_ids)}", data)
+
+
+def command(action: str, fingerprint: str = "fp") -> CommandInput:
+    actor = Actor(kind="user", id="U1", via="slack")
+    data = CommandData(fingerprint=fingerprint, action=action, actor=actor)
+    return CommandInput(f"c{next(_ids)}", data)
+
+
+def sent(decisions: list[Decision]) -> list[tuple[str, str, int]]:
+    return [(d.fingerprint, d.kind, d.level) for d in decisions if isinstance(d, Notify)]
+
+
+def suppressed(decisions: list[Decision]) -> list[str]:
+    return [d.reason for d in decisions if isinstance(d, Suppress)]
+
+
+DUPLICATES = """
+prevention_rules:
+  noise_reduction:
+    duplicate_suppression: {enabled: true, time_window_minutes: 10, similarity_threshold: 0.8}
+"""
+
+
+def test_the_same_problem_reopening_within_the_window_is_not_announced_again() -> None:
+    run = MemoryDriver(policy(DUPLICATES), T0)
+    run.send(resolution())
+    run.send(command("resolve"))
+    run.advance(5 * MIN)
+    decisions = run.send(resolution())
+    assert sent(decisions) == []
+    assert "duplicate" in suppressed(decisions)[0]
+    # it still escalates if nobody acts
+    assert sent(run.advance(10 * MIN)) == [("fp", "escalation", 1)]
+    run.send(command("resolve"))
+    run.advance(11 * MIN)
+    assert sent(run.send(resolution())) == [("fp", "new_alert", 0)]
+
+
+def test_similar_titles_count_as_duplicates() -> None:
+    assert similarity(title_words("Disk full on web-1"), title_words("Disk full on web-22")) == 1.0
+    run = MemoryDriver(policy(DUPLICATES), T0)
+    run.send(resolution("a", "Disk full on web-1"))
+    decisions = run.send(resolution("b", "Disk full on web-2"))
+    assert suppressed(decisions) == ["duplicate of a (similarity 1.00)"]
+    assert sent(run.send(resolution("c", "Payment declined by gateway"))) == [("c", "new_alert", 0)]
+
+
+def test_duplicate_suppression_off_by_default() -> None:
+    run = MemoryDriver(policy(), T0)
+    run.send(resolution("a"))
+    assert sent(run.send(resolution("b"))) == [("b", "new_alert", 0)]
+
+
+CAPS = """
+prevention_rules:
+  rate_limiting: {max_escalations_per_hour: 2, max_escalations_per_day: 3}
+"""
+
+
+def test_hourly_cap_holds_escalations_until_the_hour_frees() -> None:
+    run = MemoryDriver(policy(CAPS), T0)
+    for fingerprint in ("a", "b", "c"):
+        run.send(resolution(fingerprint, title=fingerprint))
+    decisions = run.advance(10 * MIN)
+    assert sent(decisions) == [("a", "escalation", 1), ("b", "escalation", 1)]
+    [held] = suppressed(decisions)
+    assert "at most 2 escalations per hour" in held
+    [deferred] = [t for t in run.states["c"].timers if t.kind == "step"]
+    assert deferred.due_at == T0 + 70 * MIN  # when the first escalation leaves the hour
+    # a person's escalate is never held back, and counts
+    assert sent(run.send(command("escalate", "c"))) == [("c", "escalation", 1)]
+    assert [t.level for t in run.states["c"].timers if t.kind == "step"] == [2]
+
+
+def test_daily_cap() -> None:
+    run = MemoryDriver(policy(CAPS), T0)
+    run.send(resolution("a"))
+    run.advance(10 * MIN)  # 1
+    run.advance(60 * MIN)  # 2: level 2 at 20 min
+    run.advance(60 * MIN)  # 3: level 3 at 70 min (the hourly cap held it until then)
+    run.send(command("resolve", "a"))
+    run.send(resolution("b", title="other"))
+    decisions = run.advance(10 * MIN)
+    assert sent(decisions) == []
+    assert "at most 3 escalations per day" in suppressed(decisions)[0]
+    [deferred] = [t for t in run.states["b"].timers if t.kind == "step"]
+    assert deferred.due_at == T0 + 10 * MIN + timedelta(days=1)
+
+
+def test_ledger_stays_bounded() -> None:
+    run = MemoryDriver(policy(DUPLICATES), T0)
+    for day in range(3):
+        run.now = T0 + timedelta(days=day)
+        run.send(resolution(f"fp{day}", title=f"problem {day}"))
+        run.send(command("escalate", f"fp{day}"))
+    assert len(run.ledger.escalations) == 1
+    assert len(run.ledger.openings) == 1
+
+
+COOLDOWN = """
+prevention_rules:
+  rate_limiting: {cooldown_between_escalations: 900}
+"""
+
+
+def test_cooldown_between_escalations_of_one_alert() -> None:
+    run = MemoryDriver(policy(COOLDOWN), T0)
+    run.send(resolution())
+    assert sent(run.advance(10 * MIN)) == [("fp", "escalation", 1)]
+    decisions = run.advance(10 * MIN)  # level 1's timeout: but only 10 of 15 minutes passed
+    assert sent(decisions) == []
+    assert "cooldown of 900 s" in suppressed(decisions)[0]
+    assert sent(run.advance(5 * MIN)) == [("fp", "escalation", 2)]
+    # a person may always escalate
+    assert sent(run.send(command("escalate"))) == [("fp", "escalation", 3)]
+
+
+def test_cooldown_falls_back_to_the_global_setting() -> None:
+    assert policy("global_settings: {escalation_cooldown_minutes: 15}").cooldown_seconds() == 900
+    assert policy().cooldown_seconds() == 0
+
+
+def test_cooldown_is_per_alert() -> None:
+    run = MemoryDriver(policy(COOLDOWN), T0)
+    run.send(resolution("a"))
+    run.advance(5 * MIN)
+    run.send(resolution("b", title="other"))
+    assert sent(run.advance(10 * MIN)) == [("a", "escalation", 1), ("b", "escalation", 1)]
+
+
+GRACE = """
+category_rules:
+  flaky:
+    rules:
+      - {condition: "true", immediate_level: 1, reason: flaky check, grace_period_minutes: 5}
+"""
+
+
+def test_grace_period_delays_the_first_notification() -> None:
+    run = MemoryDriver(policy(GRACE), T0)
+    decisions = run.send(resolution(category="flaky"))
+    assert sent(decisions) == []
+    assert [d.kind for d in decisions if isinstance(d, Schedule)] == ["grace"]
+    assert run.states["fp"].status == "grace"
+    assert sent(run.advance(5 * MIN)) == [("fp", "new_alert", 1)]
+    # the escalation clock starts when people were told
+    assert sent(run.advance(10 * MIN)) == [("fp", "escalation", 2)]
+
+
+def test_an_alert_that_resolves_during_its_grace_period_is_never_notified() -> None:
+    run = MemoryDriver(policy(GRACE), T0)
+    run.send(resolution(category="flaky"))
+    run.advance(2 * MIN)
+    decisions = run.send(command("resolve"))
+    assert sent(decisions) == []
+    assert "resolved before anyone was notified" in suppressed(decisions)[0]
+    assert run.advance(60 * MIN) == []
+
+
+def test_an_alert_that_stops_during_its_grace_period_is_never_notified() -> None:
+    extra = GRACE + (
+        "de_escalation:\n  automatic_de_escalation:\n"
+        "    enabled: true\n    conditions: ['error_resolved == true']\n"
+    )
+    run = MemoryDriver(policy(extra), T0)
+    run.send(resolution(category="flaky"))
+    run.send(resolution(category="flaky", status="succeeded"))
+    assert run.states["fp"].status == "resolved"
+    assert sent(run.advance(60 * MIN)) == []
+
+
+def test_grace_applies_only_when_the_deciding_rule_has_one() -> None:
+    extra = GRACE + "business_impact_rules:\n  critical: {immediate_level: 3}\n"
+    run = MemoryDriver(policy(extra), T0)
+    assert sent(run.send(resolution(category="flaky", impact_score=95))) == [("fp", "new_alert", 3)]
+
+
+def test_rules_matched_during_grace_raise_the_pending_level() -> None:
+    extra = GRACE + "business_impact_rules:\n  high: {immediate_level: 2}\n"
+    run = MemoryDriver(policy(extra), T0)
+    run.send(resolution(category="flaky"))
+    run.send(resolution(category="flaky", details={"business_impact": "high"}))
+    assert sent(run.advance(5 * MIN)) == [("fp", "new_alert", 2)]
+
+
+def test_ack_during_grace_stops_everything() -> None:
+    run = MemoryDriver(policy(GRACE), T0)
+    run.send(resolution(category="flaky"))
+    assert run.send(command("ack")) != []
+    assert run.advance(60 * MIN) == []
+
+
+def test_auditor_finds_missed_escalations_and_fixes_them_once() -> None:
+    run = MemoryDriver(policy(), T0)
+    run.send(resolution("a"))
+    run.send(resolution("b", title="other"))
+    run.send(command("ack", "b"))
+    run.send(resolution("c", title="third"))
+    run.send(command("resolve", "c"))
+    # nobody ticked for half an hour (the process was down)
+    now = T0 + 30 * MIN
+    overdue = find_overdue(run.states.values(), now)
+    assert [(o.fingerprint, o.kind, o.late_by) for o in overdue] == [("a", "step", 20 * MIN)]
+    assert find_overdue(run.states.values(), T0 + 10 * MIN + 30 * timedelta(seconds=1)) == []
+    outcomes, ledger = catch_up(run.policy, run.states.values(), now, run.ledger)
+    [outcome] = outcomes
+    assert sent(list(outcome.decisions)) == [("a", "escalation", 1)]
+    assert len(ledger.escalations) == 1
+    assert outcome.state is not None
+    assert find_overdue([outcome.state], now) == []
+    again, _ = catch_up(run.policy, [outcome.state], now, ledger)
+    assert again == []
+
+
+def test_auditor_ignores_snoozed_timers() -> None:
+    run = MemoryDriver(policy(), T0)
+    run.send(resolution())
+    run.send(command("snooze"))
+    later = T0 + 30 * MIN
+    assert find_overdue(run.states.values(), later) == []
+    assert [o.kind for o in find_overdue(run.states.values(), T0 + 2 * 60 * MIN)] == ["snooze_end"]
+
+
+def test_empty_ledger_is_the_starting_point() -> None:
+    assert Ledger() == Ledger(escalations=(), openings=())

@@ -1,0 +1,262 @@
+"""Each rule kind of the rules file decides the opening level, and triggers raise it later."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from services.notifier.policy import EscalationPolicy, Notify, ResolutionInput, Suppress
+from services.notifier.policy.memory import MemoryDriver
+from services.notifier.rules_file import load_rules
+from shared.events.common import ErrorSummary
+from shared.events.resolution import ResolutionData
+
+REPO = Path(__file__).resolve().parents[2]
+SEED_POLICY = load_rules(REPO / "config" / "escalation_rules.yaml")
+T0 = datetime(2025, 7, 1, 12, 0, tzinfo=UTC)
+MIN = timedelta(minutes=1)
+_ids = itertools.count()
+
+SLOW_LEVELS = """
+escalation_levels:
+  level_0: {name: a, timeout_minutes: 600, actions: [{type: slack_notification, channels: ["#a"]}]}
+  level_1: {name: b, timeout_minutes: 600, actions: [{type: slack_notification, channels: ["#b"]}]}
+  level_2: {name: c, timeout_minutes: 600, actions: [{type: slack_notification, channels: ["#c"]}]}
+  level_3: {name: d, timeout_minutes: 600}
+"""
+
+
+def slow_policy(extra: str) -> EscalationPolicy:
+    return EscalationPolicy.model_validate(yaml.safe_load(SLOW_LEVELS + extra))
+
+
+def resolution(
+    fingerprint: str = "fp",
+    status: str = "no_strategy",
+    details: dict[str, Any] | None = None,
+    **summary: Any,
+) -> ResolutionInput:
+    fields: dict[str, Any] = {"title": "Something broke", "severity": "low", **summary}
+    data = ResolutionData(
+        fingerprint=fingerprint,
+        status=status,
+        summary=ErrorSummary.model_validate(fields),
+        details=details or {},
+    )
+    return ResolutionInput(f"r{next(_ids)}", data)
+
+
+def opening(policy: EscalationPolicy, event: ResolutionInput) -> Notify:
+    run = MemoryDriver(policy, T0)
+    [first] = [d for d in run.send(event) if isinstance(d, Notify)]
+    return first
+
+
+@pytest.mark.parametrize(
+    ("event", "level", "reason"),
+    [
+        # severity triggers: by the trigger's name, or by any of its conditions
+        (resolution(severity="critical"), 2, "severity trigger critical"),
+        (resolution(details={"level": "fatal"}), 2, "severity trigger critical"),
+        (resolution(severity="high"), 1, "severity trigger high"),
+        (resolution(count=51), 1, "severity trigger high"),
+        (resolution(count=11), 0, "severity trigger medium"),
+        (resolution(), 0, "default level"),
+        # category rules apply to their own category
+        (
+            resolution(category="database", title="Connection refused by db-1"),
+            1,
+            "Database connectivity issues require immediate attention",
+        ),
+        (
+            resolution(category="performance", title="Connection refused by db-1"),
+            0,
+            "default level",
+        ),
+        (
+            resolution(category="Database", environment="production", count=6),
+            2,
+            "Production database errors with high frequency",
+        ),
+        (
+            resolution(category="security", title="Login failed"),
+            2,
+            "All security issues require immediate escalation",
+        ),
+        (
+            resolution(category="infrastructure", title="Disk is FULL on /var"),
+            2,
+            "Disk space issues can cause system-wide failures",
+        ),
+        # business impact: from the impact score, a fact, or affected users
+        (resolution(impact_score=90), 3, "business impact critical"),
+        (resolution(impact_score=70), 2, "business impact high"),
+        (resolution(details={"business_impact": "high"}), 2, "business impact high"),
+        (resolution(details={"affected_users": 1500}), 2, "business impact high"),
+        # special scenarios: every trigger condition must hold
+        (
+            resolution(details={"deployment_age_minutes": 10, "error_count_increase": 2.5}),
+            2,
+            "special scenario deployment_related",
+        ),
+        (
+            resolution(details={"deployment_age_minutes": 10, "error_count_increase": 1.5}),
+            0,
+            "default level",
+        ),
+        (
+            resolution(
+                details={
+                    "pattern_matches": 6,
+                    "timespan_hours": 3,
+                    "resolution_success_rate": 0.3,
+                }
+            ),
+            1,
+            "special scenario recurring_issue",
+        ),
+        # environments: minimum and maximum levels
+        (resolution(environment="production"), 1, "minimum level 1 for production"),
+        (resolution(environment="development", severity="critical"), 1, "capped at level 1"),
+    ],
+)
+def test_opening_level_with_the_seed_rules(event: ResolutionInput, level: int, reason: str) -> None:
+    first = opening(SEED_POLICY, event)
+    assert (first.kind, first.level) == ("new_alert", level)
+    assert reason in first.reason
+
+
+def test_special_scenario_actions_travel_with_the_notification() -> None:
+    event = resolution(details={"related_errors_count": 4, "timespan_minutes": 5})
+    first = opening(SEED_POLICY, event)
+    assert first.level == 2
+    assert first.scenario_actions == ("create_incident", "notify_sre_team")
+
+
+def test_global_max_level_caps_everything() -> None:
+    policy = slow_policy(
+        "global_settings: {max_escalation_level: 1}\n"
+        "business_impact_rules:\n  critical: {immediate_level: 3}\n"
+    )
+    run = MemoryDriver(policy, T0)
+    run.send(resolution(impact_score=99))
+    assert run.states["fp"].level == 1
+    run.advance(10_000 * MIN)
+    assert run.states["fp"].level == 1
+
+
+def test_levels_snap_to_defined_levels() -> None:
+    policy = EscalationPolicy.model_validate(
+        yaml.safe_load(
+            "escalation_levels:\n  level_0: {name: a}\n  level_2: {name: c}\n"
+            "business_impact_rules:\n  high: {immediate_level: 2}\n"
+            "environment_rules:\n  prod: {max_level: 1}\n"
+        )
+    )
+    run = MemoryDriver(policy, T0)
+    run.send(resolution(environment="prod", details={"business_impact": "high"}))
+    assert run.states["fp"].level == 0  # level 1 does not exist: the one below
+
+
+def test_known_issues_and_maintenance_are_suppressed() -> None:
+    run = MemoryDriver(SEED_POLICY, T0)
+    for details in ({"known_issue": True}, {"maintenance_mode": True}):
+        [suppressed] = run.send(resolution(details=details))
+        assert isinstance(suppressed, Suppress)
+    [suppressed] = run.send(resolution(status="suppressed"))
+    assert isinstance(suppressed, Suppress)
+    assert run.states == {}
+
+
+def test_later_events_raise_the_level_when_rules_match() -> None:
+    run = MemoryDriver(slow_policy(SEED_TRIGGERS), T0)
+    run.send(resolution(count=1))
+    assert run.states["fp"].level == 0
+    decisions = run.send(resolution(count=60))
+    assert [(d.kind, d.level) for d in decisions if isinstance(d, Notify)] == [
+        ("update", 0),
+        ("escalation", 1),
+    ]
+
+
+SEED_TRIGGERS = """
+triggers:
+  error_severity:
+    high: {immediate_level: 1, conditions: ["error.count > 50"]}
+"""
+
+
+def test_time_trigger_fires_when_its_conditions_hold() -> None:
+    extra = """
+triggers:
+  time_based:
+    unresolved_duration:
+      15_minutes:
+        escalate_to_level: 1
+        conditions: ["resolution_attempts >= 2", "status == 'unresolved'"]
+      1_hours:
+        escalate_to_level: 2
+        conditions: ["severity in ['high', 'critical']"]
+"""
+    policy = slow_policy(extra)
+    run = MemoryDriver(policy, T0)
+    run.send(resolution())
+    run.send(resolution(status="executing"))
+    run.send(resolution(status="executing"))
+    assert [d.level for d in run.advance(15 * MIN) if isinstance(d, Notify)] == [1]
+    assert [d for d in run.advance(60 * MIN) if isinstance(d, Notify)] == []  # severity low
+    other = MemoryDriver(policy, T0)
+    other.send(resolution())  # one attempt only: 15_minutes does not hold
+    assert [d for d in other.advance(15 * MIN) if isinstance(d, Notify)] == []
+    # conditions that become true later are checked on the next event
+    other.send(resolution(severity="high"))
+    assert other.states["fp"].level == 0
+    other.advance(60 * MIN)
+    assert other.states["fp"].level == 2
+
+
+def test_error_rate_trigger() -> None:
+    extra = """
+triggers:
+  frequency_based:
+    error_rate:
+      high_frequency: {threshold: 20, escalate_to_level: 1, window_minutes: 60}
+      critical_frequency: {threshold: 50, escalate_to_level: 2, window_minutes: 30}
+"""
+    run = MemoryDriver(slow_policy(extra), T0)
+    run.send(resolution(count=100))  # history before the alert opened does not count
+    assert run.states["fp"].level == 0
+    run.advance(10 * MIN)
+    run.send(resolution(count=115))  # 15 in the hour
+    assert run.states["fp"].level == 0
+    run.advance(10 * MIN)
+    run.send(resolution(count=121))  # 21 in the hour
+    assert run.states["fp"].level == 1
+    run.advance(10 * MIN)
+    run.send(resolution(count=150))  # 50 in the last 30 minutes: 100 per hour
+    assert run.states["fp"].level == 2
+
+
+def test_resolution_failure_rate_trigger() -> None:
+    extra = """
+triggers:
+  frequency_based:
+    resolution_failure_rate:
+      high_failure_rate: {threshold: 3, escalate_to_level: 1, window_minutes: 60}
+"""
+    run = MemoryDriver(slow_policy(extra), T0)
+    run.send(resolution(status="failed"))
+    run.advance(30 * MIN)
+    run.send(resolution(status="rolled_back"))
+    assert run.states["fp"].level == 0
+    run.advance(40 * MIN)  # the first failure left the window
+    run.send(resolution(status="failed"))
+    assert run.states["fp"].level == 0
+    run.advance(1 * MIN)
+    run.send(resolution(status="failed"))
+    assert run.states["fp"].level == 1
