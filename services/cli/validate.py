@@ -10,6 +10,7 @@ from pathlib import Path
 from services.analyzer.patterns_file import PATTERNS_FILE, load_patterns
 from services.cli.common import add_config_dir
 from services.notifier.rules_file import RULES_FILE, load_rules
+from services.resolver.catalog_check import check_catalog
 from shared.config import config_dir_from_env, load_settings
 from shared.config.settings import CONFIG_FILE
 from shared.errors import ConfigError
@@ -24,9 +25,10 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     parser.set_defaults(run=run)
 
 
-def check_config_dir(folder: Path) -> tuple[list[str], list[str]]:
-    """Return (problems, summaries) for the config files in ``folder``."""
+def check_config_dir(folder: Path) -> tuple[list[str], list[str], list[str]]:
+    """Return (problems, warnings, summaries) for the config files in ``folder``."""
     problems: list[str] = []
+    warnings: list[str] = []
     summaries: list[str] = []
 
     def check(name: str, action: Callable[[Path], str]) -> None:
@@ -42,14 +44,24 @@ def check_config_dir(folder: Path) -> tuple[list[str], list[str]]:
     check(CONFIG_FILE, lambda _: f"environment {load_settings(folder).system.environment}")
     check(PATTERNS_FILE, lambda path: f"{len(load_patterns(path))} patterns")
     check(RULES_FILE, lambda path: f"{len(load_rules(path).levels)} levels")
-    return problems, summaries
+    if not problems:
+        settings = load_settings(folder)
+        named = [p.resolution_strategy or "" for p in load_patterns(folder / PATTERNS_FILE)]
+        found, warned = check_catalog(
+            folder / CONFIG_FILE, settings.auto_resolution.strategies, named
+        )
+        problems.extend(found)
+        warnings.extend(warned)
+    return problems, warnings, summaries
 
 
 def run(args: argparse.Namespace) -> int:
     folder = args.config_dir or config_dir_from_env()
-    problems, summaries = check_config_dir(folder)
+    problems, warnings, summaries = check_config_dir(folder)
     for line in summaries:
         print(line)
+    for warning in warnings:
+        print(f"warning: {warning}", file=sys.stderr)
     for problem in problems:
         print(f"error: {problem}", file=sys.stderr)
     if problems:

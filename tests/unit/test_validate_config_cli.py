@@ -100,3 +100,35 @@ def test_every_problem_is_reported_at_once(config_dir: Path) -> None:
     assert f"{path}:1:" in result.stderr
     assert "JSON syntax error" in result.stderr
     assert "2 problem(s) found" in result.stderr
+
+
+def test_strategy_catalog_is_checked(config_dir: Path) -> None:
+    path = config_dir / "config.yaml"
+    text = path.read_text().replace(
+        "  strategies: {}\n",
+        "  strategies:\n"
+        "    restart_service:\n"
+        "      executor: restart_service\n"
+        "      max_per_hour: -1\n"
+        "    purge_cdn:\n"
+        "      executor: teleport\n",
+    )
+    path.write_text(text)
+    line = _line_of(path, "max_per_hour: -1")
+    result = cli("validate-config", "--config-dir", str(config_dir))
+    assert result.returncode == 1
+    assert (
+        f"{path}:{line}: auto_resolution.strategies.restart_service.max_per_hour: "
+        "Input should be greater than or equal to 0"
+    ) in result.stderr
+    assert "executor 'teleport' is neither built in nor a registered custom strategy" in (
+        result.stderr
+    )
+
+
+def test_unbound_pattern_strategies_are_a_warning(config_dir: Path) -> None:
+    result = cli("validate-config", "--config-dir", str(config_dir))
+    assert result.returncode == 0
+    assert "warning: " in result.stderr
+    assert "not bound in auto_resolution.strategies" in result.stderr
+    assert "restart_service" in result.stderr
