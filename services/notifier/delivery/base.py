@@ -1,0 +1,53 @@
+"""What every delivery target implements, and what it answers.
+
+An integration receives one notification for one of its targets. It answers with a
+:class:`DeliveryResult`: delivered (with the vendor's reference, e.g. a Slack ``ts``), retry
+later (with how long to wait, e.g. a 429's ``Retry-After``: the notifier queues, it never drops),
+or failed for good (a permanent error, e.g. ``channel_not_found``). It must not sleep to wait
+for a rate limit: it returns ``retry_after`` and the notifier reschedules.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol, runtime_checkable
+
+from shared.events import NotificationData, Target
+
+
+@dataclass(frozen=True)
+class DeliveryResult:
+    delivered: bool
+    reference: str | None = None
+    retry_after: float | None = None
+    error: str | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def ok(cls, reference: str | None = None, **details: Any) -> DeliveryResult:
+        return cls(delivered=True, reference=reference, details=details)
+
+    @classmethod
+    def later(cls, seconds: float, reason: str) -> DeliveryResult:
+        return cls(delivered=False, retry_after=max(seconds, 0.0), error=reason)
+
+    @classmethod
+    def failed(cls, reason: str) -> DeliveryResult:
+        return cls(delivered=False, error=reason)
+
+    @property
+    def permanent(self) -> bool:
+        return not self.delivered and self.retry_after is None
+
+
+@runtime_checkable
+class Integration(Protocol):
+    """The seed's integration API: ``send_notification()`` and ``handle_escalation()``."""
+
+    async def send_notification(
+        self, notification: NotificationData, target: Target
+    ) -> DeliveryResult: ...
+
+    async def handle_escalation(
+        self, notification: NotificationData, target: Target
+    ) -> DeliveryResult: ...
