@@ -270,7 +270,20 @@ class DatadogIntegration(Section):
     enabled: bool = False
 
 
+class EmailIntegration(Section):
+    """E-mail over SMTP for escalation levels' ``email_notification`` actions."""
+
+    enabled: bool = False
+    smtp_host: str = "localhost"
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    starttls: bool = True
+    username: str | None = Field(default=None, description="Password: env SMTP_PASSWORD.")
+    from_address: str = "alertorch@localhost"
+    timeout_seconds: float = Field(default=10.0, gt=0)
+
+
 class IntegrationsSection(Section):
+    email: EmailIntegration = EmailIntegration()
     github: GithubIntegration = GithubIntegration()
     jira: JiraIntegration = JiraIntegration()
     pagerduty: PagerDutyIntegration = PagerDutyIntegration()

@@ -69,6 +69,7 @@ class Settings(BaseSettings):
     github_token: SecretStr | None = _env("GITHUB_TOKEN")
     pagerduty_api_key: SecretStr | None = _env("PAGERDUTY_API_KEY")
     alert_webhook_token: SecretStr | None = _env("ALERT_WEBHOOK_TOKEN")
+    smtp_password: SecretStr | None = _env("SMTP_PASSWORD")
     ingest_dsn_keys: str = Field(default="", validation_alias=AliasChoices("INGEST_DSN_KEYS"))
 
     system: SystemSection = SystemSection()
