@@ -1,0 +1,153 @@
+"""The delivery half of the notifier: each ``Notification`` to each of its targets, once.
+
+Before a send, an outbox row (notification id, target) is written; after it, the row records
+the outcome. A redelivered notification finds its rows and sends nothing again; a send a crash
+cut short is marked ``unknown`` at start-up and never repeated. A target that answers "later"
+(a rate limit, a 429, a network error) is retried from the outbox when due; nothing is dropped.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from typing import Literal, Protocol
+
+import structlog
+
+from services.notifier.delivery.base import DeliveryResult, Integration
+from services.notifier.metrics import DELIVERIES
+from services.notifier.store import NotifierStore, OutboxRow
+from shared.events import (
+    Actor,
+    AuditRecord,
+    AuditRecordData,
+    Envelope,
+    Notification,
+    NotificationData,
+    Target,
+    derived_event_id,
+)
+from shared.topics import AUDIT
+
+log = structlog.get_logger(__name__)
+
+SOURCE = "/alertorch/notifier/delivery"
+ACTOR = Actor(kind="service", id="notifier", via="system")
+MAX_ATTEMPTS = 50
+ERROR_BACKOFF = 30.0
+
+
+class Publisher(Protocol):
+    async def publish(self, topic: str, event: Envelope, *, key: str) -> None: ...
+
+
+def target_key(target: Target) -> str:
+    return f"{target.type}:{target.channel or ''}"
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        *,
+        store: NotifierStore,
+        integrations: Mapping[str, Integration],
+        publisher: Publisher,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.store = store
+        self.integrations = integrations
+        self.publisher = publisher
+        self.clock = clock
+
+    async def on_notification(self, event: Notification) -> None:
+        for target in event.data.targets:
+            key = target_key(target)
+            body = event.model_dump_json()
+            if not self.store.claim(event.id, key, body):
+                log.info("already handled; not sending again", target=key)
+                continue
+            row = self.store.outbox(event.id, key)
+            assert row is not None
+            await self._send(row, event, target)
+
+    async def retry_due(self) -> int:
+        rows = self.store.retries_due(self.clock())
+        for row in rows:
+            event = Notification.model_validate_json(row.body)
+            target = next((t for t in event.data.targets if target_key(t) == row.target), None)
+            if target is None:
+                self.store.mark(row, status="failed", error="target vanished")
+                continue
+            self.store.mark(row, status="sending", attempts=row.attempts + 1)
+            await self._send(row, event, target)
+        return len(rows)
+
+    async def tick_integrations(self) -> None:
+        now = self.clock()
+        for name, integration in self.integrations.items():
+            tick = getattr(integration, "tick", None)
+            if tick is None:
+                continue
+            try:
+                await tick(now)
+            except Exception as exc:  # noqa: BLE001 - one integration must not stop the others
+                log.error("integration tick failed", integration=name, error=repr(exc))
+
+    async def _send(self, row: OutboxRow, event: Notification, target: Target) -> None:
+        integration = self.integrations.get(target.type)
+        if integration is None:
+            result = DeliveryResult.failed(f"no integration delivers target type {target.type!r}")
+        else:
+            result = await self._call(integration, event.data, target)
+        if result.delivered:
+            self.store.mark(row, status="sent", reference=result.reference, error=None)
+            await self._audit(event, row, "succeeded", result)
+        elif result.permanent or row.attempts >= MAX_ATTEMPTS:
+            self.store.mark(row, status="failed", error=result.error)
+            log.error("delivery failed", target=row.target, error=result.error)
+            await self._audit(event, row, "failed", result)
+        else:
+            delay = result.retry_after if result.retry_after is not None else ERROR_BACKOFF
+            self.store.mark(row, status="retry", due_at=self.clock() + delay, error=result.error)
+        DELIVERIES.labels(
+            target.type, "sent" if result.delivered else "failed" if result.permanent else "retry"
+        ).inc()
+
+    @staticmethod
+    async def _call(
+        integration: Integration, data: NotificationData, target: Target
+    ) -> DeliveryResult:
+        try:
+            if data.kind == "escalation":
+                return await integration.handle_escalation(data, target)
+            return await integration.send_notification(data, target)
+        except Exception as exc:  # noqa: BLE001 - a broken integration is retried, then failed
+            log.error("integration raised", target=target.type, error=repr(exc))
+            return DeliveryResult.later(ERROR_BACKOFF, f"integration raised {exc!r}")
+
+    async def _audit(
+        self,
+        event: Notification,
+        row: OutboxRow,
+        outcome: Literal["succeeded", "failed"],
+        result: DeliveryResult,
+    ) -> None:
+        record = AuditRecord(
+            id=derived_event_id(event.id, "delivery", row.target, outcome),
+            source=SOURCE,
+            subject=event.subject,
+            correlationid=event.correlationid,
+            data=AuditRecordData(
+                fingerprint=event.data.fingerprint,
+                actor=ACTOR,
+                action=f"notify:{event.data.kind}",
+                target=row.target,
+                outcome=outcome,
+                details={
+                    "reference": result.reference,
+                    "error": result.error,
+                    "attempts": row.attempts,
+                },
+            ),
+        )
+        await self.publisher.publish(AUDIT, record, key=event.data.fingerprint)

@@ -1,0 +1,16 @@
+"""The notifier's own metrics, on the shared registry."""
+
+from __future__ import annotations
+
+from typing import Final
+
+from prometheus_client import Counter
+
+from shared.metrics import REGISTRY
+
+DELIVERIES: Final = Counter(
+    "alertorch_notifier_deliveries_total",
+    "Delivery attempts by target type and outcome (sent, retry, failed).",
+    ["target", "outcome"],
+    registry=REGISTRY,
+)

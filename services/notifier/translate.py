@@ -1,0 +1,56 @@
+"""A policy decision to send becomes a ``Notification`` event. Pure."""
+
+from __future__ import annotations
+
+from services.notifier.policy.decisions import Notify
+from services.notifier.policy.state import AlertState
+from shared.events import Notification, NotificationData, derived_event_id
+from shared.events.notification import ButtonAction
+from shared.events.resolution import ResolutionStatus
+
+SOURCE = "/alertorch/notifier/policy"
+
+#: Buttons a resolver state adds, acting on its attempt.
+ATTEMPT_BUTTONS: dict[str, tuple[ButtonAction, ...]] = {
+    "awaiting_approval": ("approve", "reject"),
+    "verifying": ("rollback",),
+    "succeeded": ("rollback",),
+    "failed": ("rollback",),
+}
+
+
+def notification_id(token: str) -> str:
+    return derived_event_id("notification", token)
+
+
+def to_event(
+    decision: Notify,
+    state: AlertState | None,
+    *,
+    correlation_id: str,
+    attempt_id: str | None = None,
+    resolver_status: ResolutionStatus | None = None,
+) -> Notification:
+    buttons: list[ButtonAction] = list(decision.buttons)
+    if decision.kind in ("new_alert", "escalation") and "create_issue" not in buttons:
+        buttons.append("create_issue")
+    if attempt_id and resolver_status:
+        buttons += [b for b in ATTEMPT_BUTTONS.get(resolver_status, ()) if b not in buttons]
+    summary = state.summary if state is not None else None
+    assert summary is not None, "a notification needs the alert's summary"
+    return Notification(
+        id=notification_id(decision.token),
+        source=SOURCE,
+        subject=decision.fingerprint,
+        correlationid=correlation_id,
+        data=NotificationData(
+            fingerprint=decision.fingerprint,
+            kind=decision.kind,
+            level=decision.level,
+            targets=list(decision.targets),
+            summary=summary,
+            text=decision.reason[:8192],
+            actions=buttons,
+            attempt_id=attempt_id if attempt_id and resolver_status else None,
+        ),
+    )

@@ -1,0 +1,215 @@
+"""The notifier's policy runner and delivery dispatcher on their real store: timers that survive
+a restart and fire once, and an outbox that never sends a notification to a target twice."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from services.notifier.delivery.base import DeliveryResult
+from services.notifier.dispatcher import Dispatcher
+from services.notifier.policy_runner import PolicyRunner
+from services.notifier.store import NotifierStore
+from shared.events import (
+    Actor,
+    Command,
+    CommandData,
+    Envelope,
+    ErrorSummary,
+    Notification,
+    NotificationData,
+    Resolution,
+    ResolutionData,
+    Target,
+    new_event_id,
+)
+
+REPO = Path(__file__).resolve().parents[2]
+RULES = REPO / "config" / "escalation_rules.yaml"
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1_800_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@dataclass
+class Recorder:
+    events: list[tuple[str, Envelope]] = field(default_factory=list)
+
+    async def publish(self, topic: str, event: Envelope, *, key: str) -> None:
+        self.events.append((topic, event))
+
+    def notifications(self) -> list[Notification]:
+        return [e for t, e in self.events if isinstance(e, Notification)]
+
+
+@pytest.fixture
+def store_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'notifier.db'}"
+
+
+@pytest.fixture
+def store(store_url: str) -> Iterator[NotifierStore]:
+    opened = NotifierStore(store_url)
+    yield opened
+    opened.close()
+
+
+def _resolution(
+    fp: str, status: str = "no_strategy", severity: str = "critical", attempt_id: str | None = None
+) -> Resolution:
+    event_id = new_event_id()
+    return Resolution(
+        id=event_id,
+        source="/test",
+        subject=fp,
+        correlationid=f"corr-{fp}",
+        data=ResolutionData(
+            fingerprint=fp,
+            status=status,
+            attempt_id=attempt_id,  # type: ignore[arg-type]
+            summary=ErrorSummary(
+                title="Database connection refused",
+                severity=severity,
+                category="database",
+                environment="production",
+                count=3,
+            ),
+        ),
+    )
+
+
+def _runner(store: NotifierStore, recorder: Recorder, clock: Clock) -> PolicyRunner:
+    return PolicyRunner(store=store, publisher=recorder, rules_path=RULES, roles={}, clock=clock)
+
+
+async def test_escalation_timers_survive_a_restart_and_fire_once(store_url: str) -> None:
+    clock, recorder = Clock(), Recorder()
+    first = NotifierStore(store_url)
+    await _runner(first, recorder, clock).on_resolution(_resolution("fp1"))
+    opened = recorder.notifications()
+    assert opened, "a critical production error notifies at once"
+    assert opened[0].correlationid == "corr-fp1"
+    level = opened[0].data.level
+    first.close()
+
+    clock.now += 6 * 3600  # the process was down while the level's timeout passed
+    second = NotifierStore(store_url)
+    runner = _runner(second, recorder, clock)
+    await runner.tick()
+    escalated = [n for n in recorder.notifications() if n.data.kind == "escalation"]
+    assert escalated
+    assert escalated[0].data.level > level
+    before = len(recorder.notifications())
+    await runner.tick()
+    await runner.tick()
+    assert len(recorder.notifications()) == before  # a step fires once
+    second.close()
+
+
+async def test_ack_stops_escalation(store: NotifierStore) -> None:
+    clock, recorder = Clock(), Recorder()
+    runner = _runner(store, recorder, clock)
+    await runner.on_resolution(_resolution("fp2"))
+    event_id = new_event_id()
+    await runner.on_command(
+        Command(
+            id=event_id,
+            source="/test",
+            subject="fp2",
+            correlationid=event_id,
+            data=CommandData(
+                fingerprint="fp2", action="ack", actor=Actor(kind="user", id="U1", via="slack")
+            ),
+        )
+    )
+    before = len(recorder.notifications())
+    clock.now += 6 * 3600
+    await runner.tick()
+    assert not [n for n in recorder.notifications()[before:] if n.data.kind == "escalation"]
+
+
+async def test_approval_requests_carry_the_attempt_and_its_buttons(store: NotifierStore) -> None:
+    clock, recorder = Clock(), Recorder()
+    runner = _runner(store, recorder, clock)
+    await runner.on_resolution(_resolution("fp3", status="awaiting_approval", attempt_id="att_1"))
+    first = recorder.notifications()[0]
+    assert first.data.attempt_id == "att_1"
+    assert {"approve", "reject"} <= set(first.data.actions)
+
+
+@dataclass
+class FakeTarget:
+    """An outside delivery target: answers in turn with the results it is given."""
+
+    answers: list[DeliveryResult]
+    calls: int = 0
+
+    async def send_notification(
+        self, notification: NotificationData, target: Target
+    ) -> DeliveryResult:
+        self.calls += 1
+        return self.answers.pop(0)
+
+    async def handle_escalation(
+        self, notification: NotificationData, target: Target
+    ) -> DeliveryResult:
+        return await self.send_notification(notification, target)
+
+
+def _notification(*targets: Target) -> Notification:
+    event_id = new_event_id()
+    return Notification(
+        id=event_id,
+        source="/test",
+        subject="fp",
+        correlationid=event_id,
+        data=NotificationData(
+            fingerprint="fp",
+            kind="new_alert",
+            targets=list(targets),
+            summary=ErrorSummary(title="t", severity="high"),
+        ),
+    )
+
+
+async def test_outbox_sends_once_retries_later_and_fails_permanently(
+    store: NotifierStore,
+) -> None:
+    clock, recorder = Clock(), Recorder()
+    flaky = FakeTarget([DeliveryResult.later(30, "429"), DeliveryResult.ok("ts-1")])
+    broken = FakeTarget([DeliveryResult.failed("channel_not_found")])
+    dispatcher = Dispatcher(
+        store=store, integrations={"chat": flaky, "pager": broken}, publisher=recorder, clock=clock
+    )
+    event = _notification(
+        Target(type="chat", channel="#a"), Target(type="pager"), Target(type="nowhere")
+    )
+    await dispatcher.on_notification(event)
+    await dispatcher.on_notification(event)  # a redelivery sends nothing again
+    assert (flaky.calls, broken.calls) == (1, 1)
+    assert await dispatcher.retry_due() == 0
+    clock.now += 31
+    assert await dispatcher.retry_due() == 1
+    assert flaky.calls == 2
+    assert store.counts() == {"sent": 1, "failed": 2}
+    outcomes = sorted((e.data.target, e.data.outcome) for _, e in recorder.events)  # type: ignore[attr-defined]
+    assert outcomes == [("chat:#a", "succeeded"), ("nowhere:", "failed"), ("pager:", "failed")]
+
+
+async def test_a_send_cut_short_by_a_crash_is_never_repeated(store: NotifierStore) -> None:
+    event = _notification(Target(type="chat", channel="#a"))
+    assert store.claim(event.id, "chat:#a", event.model_dump_json())  # then the process died
+    assert store.interrupted() == 1
+    target = FakeTarget([DeliveryResult.ok("ts")])
+    dispatcher = Dispatcher(store=store, integrations={"chat": target}, publisher=Recorder())
+    await dispatcher.on_notification(event)
+    assert target.calls == 0
+    assert store.counts() == {"unknown": 1}
