@@ -74,7 +74,7 @@ def _resolution(
         data=ResolutionData(
             fingerprint=fp,
             status=status,
-            attempt_id=attempt_id,  # type: ignore[arg-type]
+            attempt_id=attempt_id,
             summary=ErrorSummary(
                 title="Database connection refused",
                 severity=severity,
@@ -200,7 +200,7 @@ async def test_outbox_sends_once_retries_later_and_fails_permanently(
     assert await dispatcher.retry_due() == 1
     assert flaky.calls == 2
     assert store.counts() == {"sent": 1, "failed": 2}
-    outcomes = sorted((e.data.target, e.data.outcome) for _, e in recorder.events)  # type: ignore[attr-defined]
+    outcomes = sorted((e.data.target, e.data.outcome) for _, e in recorder.events)
     assert outcomes == [("chat:#a", "succeeded"), ("nowhere:", "failed"), ("pager:", "failed")]
 
 
