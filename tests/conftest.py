@@ -76,6 +76,11 @@ def isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
             "SLACK_SIGNING_SECRET",
             "GITHUB_TOKEN",
             "PAGERDUTY_API_KEY",
+            "SMTP_PASSWORD",
+            "SENTRY_CLIENT_SECRET",
+            "SENTRY_ORGANIZATION",
+            "ALERT_WEBHOOK_TOKEN",
+            "INGEST_DSN_KEYS",
         }:
             monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("ALERTORCH_CONFIG_DIR", str(REPO / "config"))

@@ -112,6 +112,63 @@ class SlackSection(Section):
     authorized_users: list[str] = Field(
         default_factory=list, description="Slack user ids allowed to approve and roll back."
     )
+    store_url: str = Field(
+        default="",
+        description="Store of Slack's threads and digests; empty means sqlite "
+        "notifier-slack.db in storage.data_directory.",
+    )
+    request_timeout_seconds: float = Field(
+        default=10.0, gt=0, description="Timeout of each Slack API or webhook call."
+    )
+    per_channel_messages_per_second: float = Field(
+        default=1.0,
+        gt=0,
+        le=10,
+        description="Messages posted to one channel per second at most (Slack allows about 1); "
+        "past it a notification is retried later, never dropped.",
+    )
+    digest_interval_seconds: float = Field(
+        default=10.0,
+        ge=1,
+        description="A problem's root message is redrawn (count, status, latest update) at most "
+        "once per this many seconds; occurrences in between are folded into the next redraw.",
+    )
+    webhook_digest_interval_seconds: float = Field(
+        default=300.0,
+        ge=1,
+        description="Webhook-only mode cannot edit messages: occurrences of a problem already "
+        "posted are summed into one digest post per this many seconds.",
+    )
+    digest_updates_per_tick: int = Field(
+        default=1,
+        ge=1,
+        le=50,
+        description="Root redraws per second across all problems (Slack's chat.update allows "
+        "about 50 a minute); the longest-waiting roots go first.",
+    )
+    templates: dict[str, str] = Field(
+        default_factory=dict,
+        description="Notification kind to template name, for templates registered with "
+        "register_custom_template(); e.g. {new_alert: custom_alert}.",
+    )
+    mention_groups: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description="What escalation mentions (oncall, management, ...) stand for: Slack user "
+        "ids (U...), user group ids (S...) or here/channel; unlisted names ping no-one.",
+    )
+    publish_timeout_seconds: float = Field(
+        default=2.0,
+        gt=0,
+        le=2.5,
+        description="Longest wait for the broker when a button press is published (Slack "
+        "needs its answer within 3 seconds).",
+    )
+    state_ttl_hours: float = Field(
+        default=168.0,
+        gt=0,
+        description="A problem's thread untouched this long is forgotten; it next alerts in a "
+        "new thread.",
+    )
 
 
 class PatternMatching(Section):
@@ -249,10 +306,25 @@ class MonitoringSection(Section):
 
 
 class GithubIntegration(Section):
+    """GitHub issues, one per problem and repository. Token: env GITHUB_TOKEN."""
+
     enabled: bool = False
     api_url: str = "https://api.github.com"
-    repository: str = ""
+    repository: str = Field(
+        default="", description="owner/name used when a github_issue action names none."
+    )
     issue_labels: list[str] = Field(default_factory=lambda: ["bug", "auto-generated"])
+    comment_on_repeat: bool = Field(
+        default=True,
+        description="A later notification for a problem that has an issue comments on it "
+        "(false: it does nothing).",
+    )
+    timeout_seconds: float = Field(default=10.0, gt=0, description="Per HTTP request.")
+    rate_limited_retry_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        description="Retry delay after a rate-limit answer that carries no reset time.",
+    )
 
 
 class JiraIntegration(Section):
@@ -261,9 +333,27 @@ class JiraIntegration(Section):
 
 
 class PagerDutyIntegration(Section):
+    """PagerDuty Events API v2. Default routing key: env PAGERDUTY_API_KEY."""
+
     enabled: bool = False
     events_url: str = "https://events.pagerduty.com/v2/enqueue"
-    service_key: str = ""
+    service_key: str = Field(
+        default="", description="Routing key used instead of PAGERDUTY_API_KEY when set."
+    )
+    routing_keys: dict[str, str] = Field(
+        default_factory=dict,
+        description="Escalation rules' service_key names mapped to Events API v2 routing keys.",
+    )
+    rate_limit_per_minute: int = Field(
+        default=120, ge=1, description="Events sent per routing key per minute, at most."
+    )
+    throttled_retry_seconds: float = Field(
+        default=30.0, gt=0, description="Retry delay after PagerDuty answers 429."
+    )
+    timeout_seconds: float = Field(default=10.0, gt=0, description="Per HTTP request.")
+    source: str = Field(
+        default="alertorch", description="payload.source when the alert names no service."
+    )
 
 
 class DatadogIntegration(Section):
@@ -280,6 +370,10 @@ class EmailIntegration(Section):
     username: str | None = Field(default=None, description="Password: env SMTP_PASSWORD.")
     from_address: str = "alertorch@localhost"
     timeout_seconds: float = Field(default=10.0, gt=0)
+    subject_prefix: str = Field(default="[alertorch]", description="Starts every subject.")
+    retry_seconds: float = Field(
+        default=60.0, gt=0, description="Retry delay after a 4xx answer or no connection."
+    )
 
 
 class IntegrationsSection(Section):

@@ -1,5 +1,7 @@
 """A fake GitHub REST API for issues: create (201 with GitHub's real body shape, 410 when issues
-are disabled, 401 without a token, 403 on the primary rate limit) and close."""
+are disabled, 401 without a token, 403 on the primary rate limit with ``x-ratelimit-reset``, 429
+with ``retry-after`` on a secondary limit, 422 when told a request is invalid), comment, and
+close."""
 
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "resolver"
+DELIVERY_FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "delivery"
 
 
 class FakeGitHub:
@@ -22,6 +25,15 @@ class FakeGitHub:
         self.issues: dict[tuple[str, int], dict[str, Any]] = {}
         self.disabled: set[str] = set()
         self.remaining = 5000
+        #: Epoch seconds sent as ``x-ratelimit-reset``.
+        self.reset_at = 4102444800
+        self.rate_limit_message = "API rate limit exceeded"
+        #: Answer the next N requests 429 with ``retry-after`` (a secondary rate limit).
+        self.secondary_limited = 0
+        self.retry_after = 60
+        #: Answer the next N creations 422 ``Validation Failed``.
+        self.invalid_next = 0
+        self.comments: dict[tuple[str, int], list[dict[str, Any]]] = {}
         self.calls: Counter[str] = Counter()
         self._template = json.loads(
             (FIXTURES / "github_rest_create_issue_response_201.octokit-fixtures.json").read_text()
@@ -41,6 +53,15 @@ class FakeGitHub:
                     ).read_text()
                 )
                 return JSONResponse(body, status_code=410)
+            if self.invalid_next > 0:
+                self.invalid_next -= 1
+                exchange = json.loads(
+                    (
+                        DELIVERY_FIXTURES / "github_rest_422_validation_failed_exchange."
+                        "octokit-fixtures.json"
+                    ).read_text()
+                )
+                return JSONResponse(exchange["response"], status_code=422)
             payload = await request.json()
             number = 1 + sum(1 for r, _ in self.issues if r == repo)
             issue = dict(self._template)
@@ -71,22 +92,56 @@ class FakeGitHub:
             issue.update(await request.json())
             return JSONResponse(issue, headers=self._rate_headers())
 
+        async def comment(request: Request) -> JSONResponse:
+            self.calls["comment"] += 1
+            if (refused := self._refuse(request)) is not None:
+                return refused
+            repo = f"{request.path_params['owner']}/{request.path_params['repo']}"
+            number = int(request.path_params["number"])
+            if (repo, number) not in self.issues:
+                return JSONResponse({"message": "Not Found"}, status_code=404)
+            thread = self.comments.setdefault((repo, number), [])
+            comment_id = 1 + sum(len(c) for c in self.comments.values())
+            created = {
+                "id": comment_id,
+                "body": (await request.json())["body"],
+                "html_url": f"https://github.com/{repo}/issues/{number}#issuecomment-{comment_id}",
+                "issue_url": f"https://api.github.com/repos/{repo}/issues/{number}",
+            }
+            thread.append(created)
+            return JSONResponse(created, status_code=201, headers=self._rate_headers())
+
         return Starlette(
             routes=[
                 Route("/repos/{owner}/{repo}/issues", create, methods=["POST"]),
                 Route("/repos/{owner}/{repo}/issues/{number:int}", update, methods=["PATCH"]),
+                Route(
+                    "/repos/{owner}/{repo}/issues/{number:int}/comments", comment, methods=["POST"]
+                ),
             ]
         )
 
     def _rate_headers(self) -> dict[str, str]:
-        return {"x-ratelimit-limit": "5000", "x-ratelimit-remaining": str(self.remaining)}
+        return {
+            "x-ratelimit-limit": "5000",
+            "x-ratelimit-remaining": str(self.remaining),
+            "x-ratelimit-reset": str(self.reset_at),
+            "x-ratelimit-resource": "core",
+        }
 
     def _refuse(self, request: Request) -> JSONResponse | None:
         if request.headers.get("authorization") != f"Bearer {self.token}":
             return JSONResponse({"message": "Bad credentials"}, status_code=401)
+        if self.secondary_limited > 0:
+            self.secondary_limited -= 1
+            return JSONResponse(
+                {"message": "You have exceeded a secondary rate limit."},
+                status_code=429,
+                headers={"retry-after": str(self.retry_after)},
+            )
         if self.remaining <= 0:
             return JSONResponse(
-                {"message": "API rate limit exceeded"},
+                {"message": self.rate_limit_message},
                 status_code=403,
                 headers=self._rate_headers(),
             )

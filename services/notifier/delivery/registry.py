@@ -26,11 +26,18 @@ def unregister_integration(name: str) -> None:
     _REGISTERED.pop(name, None)
 
 
-def registered_integrations() -> dict[str, Integration]:
-    """Registered integrations plus installed packages' entry points (registered ones win)."""
+def registered_integrations(reserved: frozenset[str] = frozenset()) -> dict[str, Integration]:
+    """Registered integrations plus installed packages' entry points (registered ones win).
+
+    An entry point named in ``reserved`` (a built-in target) is skipped, with an error logged:
+    only ``register_integration()`` replaces a built-in.
+    """
     found = dict(_REGISTERED)
     for entry in entry_points(group=ENTRY_POINT_GROUP):
         if entry.name in found:
+            continue
+        if entry.name in reserved:
+            log.error("entry point shadows a built-in target; skipped", entry_point=entry.name)
             continue
         try:
             loaded = entry.load()

@@ -1,0 +1,88 @@
+"""Every integration the notifier dispatches to by ``Target.type``: the built-in non-Slack
+targets (``pagerduty``, ``github``, ``email``, ``console``) and the registered ones.
+
+An integration registered in code with ``register_integration()`` may replace a built-in under
+its name; an installed package's entry point may not (it is skipped, with an error logged).
+Slack is built by its own module and added by the service.
+"""
+
+from __future__ import annotations
+
+import ssl
+import time
+
+import httpx
+from pydantic import SecretStr
+
+from services.notifier.delivery.base import Integration
+from services.notifier.delivery.console import ConsoleInbox
+from services.notifier.delivery.github import GitHubIssues
+from services.notifier.delivery.mail import SmtpEmail
+from services.notifier.delivery.pagerduty import PagerDutyEvents
+from services.notifier.delivery.ratelimit import Clock
+from services.notifier.delivery.registry import registered_integrations
+from shared.config import Settings
+from shared.store import Store
+
+BUILT_IN = ("pagerduty", "github", "email", "console")
+
+
+def _secret(value: SecretStr | None) -> str | None:
+    return value.get_secret_value() if value is not None else None
+
+
+def build_builtin_integrations(
+    settings: Settings,
+    *,
+    http: httpx.AsyncClient,
+    github_store: Store,
+    clock: Clock = time.monotonic,
+    wall_clock: Clock = time.time,
+    ssl_context: ssl.SSLContext | None = None,
+) -> dict[str, Integration]:
+    """The built-in targets. ``http`` is shared and closed by the caller; ``github_store`` was
+    opened with :data:`~services.notifier.delivery.github.GITHUB_MIGRATIONS`."""
+    integrations = settings.integrations
+    return {
+        "pagerduty": PagerDutyEvents(
+            integrations.pagerduty,
+            http=http,
+            default_routing_key=_secret(settings.pagerduty_api_key),
+            clock=clock,
+        ),
+        "github": GitHubIssues(
+            integrations.github,
+            http=http,
+            store=github_store,
+            token=_secret(settings.github_token),
+            wall_clock=wall_clock,
+        ),
+        "email": SmtpEmail(
+            integrations.email,
+            password=_secret(settings.smtp_password),
+            ssl_context=ssl_context,
+        ),
+        "console": ConsoleInbox(),
+    }
+
+
+def build_integrations(
+    settings: Settings,
+    *,
+    http: httpx.AsyncClient,
+    github_store: Store,
+    clock: Clock = time.monotonic,
+    wall_clock: Clock = time.time,
+    ssl_context: ssl.SSLContext | None = None,
+) -> dict[str, Integration]:
+    """Integrations by target type: the built-ins merged with :func:`registered_integrations`."""
+    found = build_builtin_integrations(
+        settings,
+        http=http,
+        github_store=github_store,
+        clock=clock,
+        wall_clock=wall_clock,
+        ssl_context=ssl_context,
+    )
+    found.update(registered_integrations(reserved=frozenset(found)))
+    return found

@@ -1,0 +1,163 @@
+"""GitHub issues: one issue per problem (fingerprint) and repository, remembered in the store.
+
+The first notification for a fingerprint opens an issue in the target's repository
+(``Target.channel``, else ``integrations.github.repository``) with ``issue_labels``. Its number
+is stored, so a later notification, even after a restart, does not open another: it comments on
+the issue (``comment_on_repeat``, the default) or does nothing.
+
+Answers: 201 → delivered (reference: the issue's or comment's ``html_url``); 401, 404, 410
+(issues disabled), 422 (validation failed) and other refusals → failed; 403 or 429 with a rate
+limit → later, until ``x-ratelimit-reset`` (or ``retry-after``); 5xx and network → later.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import httpx
+
+from services.notifier.delivery.base import DeliveryResult
+from services.notifier.delivery.github_answers import SERVER_ERROR_RETRY_SECONDS, body, problem
+from services.notifier.delivery.github_issue import comment_body, issue_body, issue_title
+from services.notifier.delivery.ratelimit import Clock
+from shared.config.sections import GithubIntegration
+from shared.events import NotificationData, Target
+from shared.store import Store
+
+GITHUB_MIGRATIONS: list[str] = [
+    """
+    CREATE TABLE github_issues (
+        repository TEXT NOT NULL,
+        fingerprint TEXT NOT NULL,
+        number INTEGER NOT NULL,
+        url TEXT,
+        created_at REAL NOT NULL,
+        PRIMARY KEY (repository, fingerprint)
+    )
+    """,
+]
+
+REPOSITORY = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
+API_VERSION = "2022-11-28"
+
+
+class GitHubIssues:
+    """The ``github`` target. ``store`` must have been opened with :data:`GITHUB_MIGRATIONS`."""
+
+    def __init__(
+        self,
+        config: GithubIntegration,
+        *,
+        http: httpx.AsyncClient,
+        store: Store,
+        token: str | None,
+        wall_clock: Clock = time.time,
+    ) -> None:
+        self._config = config
+        self._http = http
+        self._store = store
+        self._token = token
+        self._now = wall_clock
+        self._locks: dict[tuple[str, str], tuple[asyncio.Lock, int]] = {}
+
+    def issue_number(self, repository: str, fingerprint: str) -> int | None:
+        rows = self._store.query(
+            "SELECT number FROM github_issues WHERE repository = ? AND fingerprint = ?",
+            (repository, fingerprint),
+        )
+        return int(rows[0]["number"]) if rows else None
+
+    async def send_notification(
+        self, notification: NotificationData, target: Target
+    ) -> DeliveryResult:
+        if not self._config.enabled:
+            return DeliveryResult.failed("GitHub is disabled (integrations.github.enabled)")
+        if not self._token:
+            return DeliveryResult.failed("GitHub needs a token: set GITHUB_TOKEN")
+        repository = target.channel or self._config.repository
+        if not REPOSITORY.match(repository):
+            return DeliveryResult.failed(
+                f"GitHub repository {repository!r} is not owner/name: name it in the "
+                "github_issue action or in integrations.github.repository"
+            )
+        async with self._exclusive(repository, notification.fingerprint):
+            number = self.issue_number(repository, notification.fingerprint)
+            if number is None:
+                return await self._open(repository, notification)
+            if not self._config.comment_on_repeat:
+                return DeliveryResult.ok(None, issue=number, skipped="the problem has an issue")
+            return await self._comment(repository, number, notification)
+
+    async def handle_escalation(
+        self, notification: NotificationData, target: Target
+    ) -> DeliveryResult:
+        return await self.send_notification(notification, target)
+
+    async def _open(self, repository: str, notification: NotificationData) -> DeliveryResult:
+        request = {
+            "title": issue_title(notification),
+            "body": issue_body(notification),
+            "labels": list(self._config.issue_labels),
+        }
+        result = await self._post(f"/repos/{repository}/issues", request)
+        if isinstance(result, DeliveryResult):
+            return result
+        number = result.get("number")
+        if not isinstance(number, int):
+            return DeliveryResult.failed("GitHub answered 201 without an issue number")
+        url = str(result.get("html_url") or "")
+        self._store.execute(
+            "INSERT OR IGNORE INTO github_issues (repository, fingerprint, number, url, "
+            "created_at) VALUES (?, ?, ?, ?, ?)",
+            (repository, notification.fingerprint, number, url, self._now()),
+        )
+        return DeliveryResult.ok(url or None, issue=number, repository=repository)
+
+    async def _comment(
+        self, repository: str, number: int, notification: NotificationData
+    ) -> DeliveryResult:
+        path = f"/repos/{repository}/issues/{number}/comments"
+        result = await self._post(path, {"body": comment_body(notification)})
+        if isinstance(result, DeliveryResult):
+            return result
+        return DeliveryResult.ok(
+            str(result.get("html_url") or "") or None, issue=number, repository=repository
+        )
+
+    async def _post(self, path: str, payload: dict[str, Any]) -> dict[str, Any] | DeliveryResult:
+        headers = {
+            "Accept": "application/vnd.github+json",
+            "X-GitHub-Api-Version": API_VERSION,
+            "Authorization": f"Bearer {self._token}",
+        }
+        url = self._config.api_url.rstrip("/") + path
+        try:
+            response = await self._http.post(
+                url, json=payload, headers=headers, timeout=self._config.timeout_seconds
+            )
+        except httpx.HTTPError as exc:
+            return DeliveryResult.later(SERVER_ERROR_RETRY_SECONDS, f"GitHub: {exc!r}")
+        if response.status_code != 201:
+            return problem(response, self._now(), self._config.rate_limited_retry_seconds)
+        return body(response)
+
+    @asynccontextmanager
+    async def _exclusive(self, repository: str, fingerprint: str) -> AsyncIterator[None]:
+        """One delivery per problem and repository at a time, so two never open two issues."""
+        key = (repository, fingerprint)
+        lock, users = self._locks.get(key, (asyncio.Lock(), 0))
+        self._locks[key] = (lock, users + 1)
+        try:
+            async with lock:
+                yield
+        finally:
+            lock, users = self._locks[key]
+            if users <= 1:
+                del self._locks[key]
+            else:
+                self._locks[key] = (lock, users - 1)

@@ -1,0 +1,221 @@
+"""The GitHub target against the local fake GitHub issues API: one issue per problem, kept in
+the store across restarts; refusals fail for good; rate limits wait for their reset."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from services.notifier.delivery.github import GITHUB_MIGRATIONS, GitHubIssues
+from shared.config.sections import GithubIntegration
+from shared.events import NotificationData, Target
+from shared.events.common import ErrorSummary, Severity
+from shared.store import Store
+from tests.fakes.github import FakeGitHub
+from tests.fakes.server import serving
+from tests.procs import free_port_block
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "delivery"
+REPO = "acme/web"
+GITHUB = Target(type="github", channel=REPO)
+NOW = 1_700_000_000.0
+
+
+def _notification(kind: Any = "escalation", **changes: Any) -> NotificationData:
+    fields: dict[str, Any] = {
+        "fingerprint": "fp-42",
+        "kind": kind,
+        "level": 3,
+        "targets": [GITHUB],
+        "summary": ErrorSummary(title="Boom @channel", severity=Severity.HIGH, service="web"),
+        "text": "level 2 not acknowledged within 30 min",
+    }
+    fields.update(changes)
+    return NotificationData(**fields)
+
+
+@pytest.fixture
+def fake() -> Iterator[tuple[FakeGitHub, str]]:
+    server = FakeGitHub()
+    with serving(server.app()) as url:
+        yield server, url
+
+
+@pytest.fixture
+async def http() -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient() as client:
+        yield client
+
+
+@pytest.fixture
+def store_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'notifier-github.db'}"
+
+
+@pytest.fixture
+def store(store_url: str) -> Iterator[Store]:
+    opened = Store(store_url, migrations=GITHUB_MIGRATIONS)
+    yield opened
+    opened.close()
+
+
+def _github(
+    url: str, http: httpx.AsyncClient, store: Store, token: str | None = "ghp_test", **config: Any
+) -> GitHubIssues:
+    settings = {"enabled": True, "api_url": url, "repository": "acme/default", **config}
+    return GitHubIssues(
+        GithubIntegration(**settings), http=http, store=store, token=token, wall_clock=lambda: NOW
+    )
+
+
+async def test_one_issue_per_problem_and_later_notifications_comment(
+    fake: tuple[FakeGitHub, str], http: httpx.AsyncClient, store: Store
+) -> None:
+    server, url = fake
+    github = _github(url, http, store)
+    opened = await github.send_notification(_notification(), GITHUB)
+    assert opened.delivered
+    assert opened.reference == f"https://github.com/{REPO}/issues/1"
+    issue = server.issues[(REPO, 1)]
+    assert issue["title"] == "[high] Boom @channel"
+    assert issue["labels"] == [{"name": "bug"}, {"name": "auto-generated"}]
+    assert "```text\nBoom @channel\n```" in issue["body"]
+    assert github.issue_number(REPO, "fp-42") == 1
+
+    again = await github.handle_escalation(
+        _notification("resolved", text="resolved by bob"), GITHUB
+    )
+    assert again.delivered
+    assert again.details["issue"] == 1
+    assert server.calls["create"] == 1
+    assert [c["body"].splitlines()[0] for c in server.comments[(REPO, 1)]] == [
+        "**resolved** at escalation level 3 (severity `high`, 1 occurrences)"
+    ]
+    assert again.reference == server.comments[(REPO, 1)][0]["html_url"]
+
+
+async def test_the_issue_is_remembered_by_a_new_instance_on_the_same_store(
+    fake: tuple[FakeGitHub, str], http: httpx.AsyncClient, store: Store, store_url: str
+) -> None:
+    server, url = fake
+    assert (await _github(url, http, store).send_notification(_notification(), GITHUB)).delivered
+    store.close()
+    reopened = Store(store_url, migrations=GITHUB_MIGRATIONS)
+    try:
+        quiet = _github(url, http, reopened, comment_on_repeat=False)
+        result = await quiet.send_notification(_notification(), GITHUB)
+    finally:
+        reopened.close()
+    assert result.delivered
+    assert result.details == {
+        "issue": 1,
+        "skipped": "the problem has an issue",
+    }
+    assert server.calls["create"] == 1
+    assert server.calls["comment"] == 0
+
+
+async def test_the_configured_repository_is_used_when_the_target_names_none(
+    fake: tuple[FakeGitHub, str], http: httpx.AsyncClient, store: Store
+) -> None:
+    server, url = fake
+    result = await _github(url, http, store).send_notification(
+        _notification(), Target(type="github")
+    )
+    assert result.delivered
+    assert ("acme/default", 1) in server.issues
+    bad = await _github(url, http, store, repository="").send_notification(
+        _notification(fingerprint="fp-2"), Target(type="github")
+    )
+    assert bad.permanent
+    assert "owner/name" in (bad.error or "")
+
+
+async def test_issues_disabled_bad_token_and_invalid_requests_fail_for_good(
+    fake: tuple[FakeGitHub, str], http: httpx.AsyncClient, store: Store
+) -> None:
+    server, url = fake
+    server.disabled.add(REPO)
+    disabled = await _github(url, http, store).send_notification(_notification(), GITHUB)
+    assert disabled.permanent
+    assert disabled.error == "GitHub answered 410: Issues are disabled for this repo"
+    server.disabled.clear()
+
+    denied = await _github(url, http, store, token="wrong").send_notification(
+        _notification(), GITHUB
+    )
+    assert denied.permanent
+    assert "401: Bad credentials" in (denied.error or "")
+
+    server.invalid_next = 1
+    invalid = await _github(url, http, store).send_notification(_notification(), GITHUB)
+    assert invalid.permanent
+    assert "422: Validation Failed" in (invalid.error or "")
+    assert store.query("SELECT * FROM github_issues") == []
+
+    no_token = await _github(url, http, store, token=None).send_notification(
+        _notification(), GITHUB
+    )
+    assert no_token.permanent
+    assert "GITHUB_TOKEN" in (no_token.error or "")
+
+
+async def test_the_primary_rate_limit_waits_until_its_reset(
+    fake: tuple[FakeGitHub, str], http: httpx.AsyncClient, store: Store
+) -> None:
+    server, url = fake
+    server.remaining = 0
+    server.reset_at = int(NOW) + 600
+    server.rate_limit_message = json.loads(
+        (FIXTURES / "github_rest_403_primary_rate_limit_exceeded_body.pygithub.json").read_text()
+    )["message"]
+    result = await _github(url, http, store).send_notification(_notification(), GITHUB)
+    assert not result.delivered
+    assert not result.permanent
+    assert result.retry_after == 600
+    assert server.issues == {}
+
+
+async def test_a_secondary_rate_limit_waits_for_retry_after(
+    fake: tuple[FakeGitHub, str], http: httpx.AsyncClient, store: Store
+) -> None:
+    server, url = fake
+    server.secondary_limited, server.retry_after = 1, 45
+    github = _github(url, http, store)
+    limited = await github.send_notification(_notification(), GITHUB)
+    assert limited.retry_after == 45
+    assert (await github.send_notification(_notification(), GITHUB)).delivered
+    assert len(server.issues) == 1
+
+
+async def test_no_connection_is_retried(http: httpx.AsyncClient, store: Store) -> None:
+    closed = f"http://127.0.0.1:{free_port_block(1)}"
+    result = await _github(closed, http, store).send_notification(_notification(), GITHUB)
+    assert not result.delivered
+    assert result.retry_after is not None
+
+
+async def test_a_disabled_integration_says_so(http: httpx.AsyncClient, store: Store) -> None:
+    github = GitHubIssues(GithubIntegration(), http=http, store=store, token="ghp_test")
+    result = await github.send_notification(_notification(), GITHUB)
+    assert result.permanent
+    assert "integrations.github.enabled" in (result.error or "")
+
+
+async def test_concurrent_notifications_for_one_problem_open_one_issue(
+    fake: tuple[FakeGitHub, str], http: httpx.AsyncClient, store: Store
+) -> None:
+    server, url = fake
+    github = _github(url, http, store)
+    results = await asyncio.gather(
+        *(github.send_notification(_notification(), GITHUB) for _ in range(3))
+    )
+    assert all(r.delivered for r in results)
+    assert server.calls["create"] == 1
+    assert server.calls["comment"] == 2

@@ -1,0 +1,160 @@
+"""Integrations by target type: built-ins, ``register_integration()`` and entry points."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from services.notifier.delivery.base import DeliveryResult
+from services.notifier.delivery.catalog import BUILT_IN, build_integrations
+from services.notifier.delivery.console import ConsoleInbox
+from services.notifier.delivery.github import GITHUB_MIGRATIONS
+from services.notifier.delivery.registry import (
+    register_integration,
+    registered_integrations,
+    unregister_integration,
+)
+from shared.config import Settings
+from shared.events import NotificationData, Target
+from shared.events.common import ErrorSummary, Severity
+from shared.store import Store
+
+
+class TeamsChat:
+    """What a user writes: the two methods, nothing else."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, str | None]] = []
+
+    async def send_notification(
+        self, notification: NotificationData, target: Target
+    ) -> DeliveryResult:
+        self.sent.append((notification.fingerprint, target.channel))
+        return DeliveryResult.ok("msg-1")
+
+    async def handle_escalation(
+        self, notification: NotificationData, target: Target
+    ) -> DeliveryResult:
+        return await self.send_notification(notification, target)
+
+
+NOTIFICATION = NotificationData(
+    fingerprint="fp-1",
+    kind="new_alert",
+    targets=[Target(type="teams", channel="ops")],
+    summary=ErrorSummary(title="Boom", severity=Severity.HIGH),
+)
+
+
+@pytest.fixture
+def names() -> Iterator[list[str]]:
+    registered: list[str] = []
+    yield registered
+    for name in registered:
+        unregister_integration(name)
+
+
+@pytest.fixture
+async def http() -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient() as client:
+        yield client
+
+
+@pytest.fixture
+def store() -> Iterator[Store]:
+    opened = Store("sqlite:///:memory:", migrations=GITHUB_MIGRATIONS)
+    yield opened
+    opened.close()
+
+
+async def test_an_integration_registered_at_runtime_receives_its_targets(
+    names: list[str], http: httpx.AsyncClient, store: Store
+) -> None:
+    teams = TeamsChat()
+    register_integration("teams", teams)
+    names.append("teams")
+    integrations = build_integrations(Settings(), http=http, github_store=store)
+    assert set(integrations) == {*BUILT_IN, "teams"}
+    result = await integrations["teams"].send_notification(NOTIFICATION, NOTIFICATION.targets[0])
+    assert result.reference == "msg-1"
+    assert teams.sent == [("fp-1", "ops")]
+    unregister_integration("teams")
+    assert "teams" not in registered_integrations()
+
+
+def test_something_without_the_two_methods_is_refused() -> None:
+    with pytest.raises(TypeError, match="send_notification"):
+        register_integration("nope", object())  # type: ignore[arg-type]
+
+
+async def test_register_integration_may_replace_a_built_in(
+    names: list[str], http: httpx.AsyncClient, store: Store
+) -> None:
+    mine = TeamsChat()
+    register_integration("email", mine)
+    names.append("email")
+    assert build_integrations(Settings(), http=http, github_store=store)["email"] is mine
+
+
+async def test_the_console_target_makes_no_call_and_is_delivered() -> None:
+    target = Target(type="console")
+    assert (await ConsoleInbox().send_notification(NOTIFICATION, target)).reference == "console"
+    assert (await ConsoleInbox().handle_escalation(NOTIFICATION, target)).delivered
+
+
+async def test_installed_packages_add_integrations_through_entry_points(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, http: httpx.AsyncClient, store: Store
+) -> None:
+    (tmp_path / "acme_notify.py").write_text(
+        "from services.notifier.delivery.base import DeliveryResult\n"
+        "class Teams:\n"
+        "    async def send_notification(self, notification, target):\n"
+        "        return DeliveryResult.ok('teams-' + notification.fingerprint)\n"
+        "    async def handle_escalation(self, notification, target):\n"
+        "        return DeliveryResult.ok('teams-escalation')\n"
+        "opsgenie = Teams()\n"
+        "def broken():\n"
+        "    raise RuntimeError('plugin bug')\n"
+        "not_one = 42\n"
+    )
+    dist = tmp_path / "acme_notify-1.0.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: acme-notify\nVersion: 1.0\n")
+    (dist / "entry_points.txt").write_text(
+        "[alertorch.integrations]\n"
+        "teams = acme_notify:Teams\n"
+        "opsgenie = acme_notify:opsgenie\n"
+        "broken = acme_notify:broken\n"
+        "missing = acme_notify:nope\n"
+        "not_one = acme_notify:not_one\n"
+        "email = acme_notify:Teams\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    found = registered_integrations()
+    assert {"teams", "opsgenie", "email"} <= set(found)
+    assert not {"broken", "missing", "not_one"} & set(found)
+    result = await found["teams"].send_notification(NOTIFICATION, NOTIFICATION.targets[0])
+    assert result.reference == "teams-fp-1"
+    assert (await found["opsgenie"].handle_escalation(NOTIFICATION, Target(type="x"))).delivered
+
+    integrations = build_integrations(Settings(), http=http, github_store=store)
+    assert type(integrations["email"]).__name__ == "SmtpEmail", "a plugin cannot take a built-in"
+    assert {"teams", "opsgenie"} <= set(integrations)
+
+
+async def test_an_explicit_registration_wins_over_an_entry_point(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, names: list[str]
+) -> None:
+    (tmp_path / "acme_other.py").write_text("class Teams:\n    pass\n")
+    dist = tmp_path / "acme_other-1.0.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: acme-other\nVersion: 1.0\n")
+    (dist / "entry_points.txt").write_text("[alertorch.integrations]\nteams = acme_other:Teams\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    mine = TeamsChat()
+    register_integration("teams", mine)
+    names.append("teams")
+    assert registered_integrations()["teams"] is mine
