@@ -1,0 +1,51 @@
+"""Slack delivery and interactivity for the notifier. See docs/slack.md.
+
+The notifier service opens ``Store(url, migrations=SLACK_MIGRATIONS)``, builds a
+:class:`SlackIntegration` over it, registers it for targets of type ``slack``, calls its
+``tick(now)`` once a second, and serves :func:`slack_routes` (``POST /slack/events``).
+"""
+
+from services.notifier.slack.api import (
+    HttpSlackApi,
+    HttpSlackWebhook,
+    SlackAnswer,
+    SlackApi,
+    SlackWebhook,
+)
+from services.notifier.slack.factory import (
+    SlackClients,
+    slack_clients,
+    slack_integration,
+    slack_store_url,
+)
+from services.notifier.slack.handler import SlackHandler
+from services.notifier.slack.integration import SlackIntegration
+from services.notifier.slack.interactivity import SlackInteractions, slack_routes
+from services.notifier.slack.state import SLACK_MIGRATIONS
+from services.notifier.slack.templates import (
+    SlackBlockTemplate,
+    register_custom_template,
+    unregister_custom_template,
+)
+from services.notifier.slack.text import escape
+
+__all__ = [
+    "SLACK_MIGRATIONS",
+    "HttpSlackApi",
+    "HttpSlackWebhook",
+    "SlackAnswer",
+    "SlackApi",
+    "SlackBlockTemplate",
+    "SlackClients",
+    "SlackHandler",
+    "SlackIntegration",
+    "SlackInteractions",
+    "SlackWebhook",
+    "escape",
+    "register_custom_template",
+    "slack_clients",
+    "slack_integration",
+    "slack_routes",
+    "slack_store_url",
+    "unregister_custom_template",
+]

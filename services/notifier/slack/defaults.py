@@ -1,0 +1,116 @@
+"""The default Block Kit templates, one per notification kind, plus the root card.
+
+``new_alert`` draws the root card of a problem (title, severity, service, count, status, who
+acted, latest update, buttons); it is redrawn in place as the problem changes. The others are
+the replies in the problem's thread.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from services.notifier.slack.limits import Block
+from services.notifier.slack.templates import SlackBlockTemplate, TemplateFn
+
+SEVERITY_ICON = {
+    "critical": ":red_circle:",
+    "high": ":large_orange_circle:",
+    "medium": ":large_yellow_circle:",
+    "low": ":large_blue_circle:",
+    "info": ":white_circle:",
+}
+
+
+def _section(text: str) -> Block:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": text, "verbatim": True}}
+
+
+def _context(*parts: str) -> Block:
+    return {
+        "type": "context",
+        "elements": [{"type": "mrkdwn", "text": p, "verbatim": True} for p in parts if p],
+    }
+
+
+def _facts(d: dict[str, Any]) -> list[str]:
+    facts = [f"*Severity:* {d['severity']}"]
+    for key, label in (("service", "Service"), ("environment", "Environment")):
+        if d.get(key):
+            facts.append(f"*{label}:* {d[key]}")
+    facts.append(f"*Occurrences:* {d['count_text']}")
+    if d.get("impact_score") is not None:
+        facts.append(f"*Impact:* {d['impact_score']}/100")
+    if d.get("trend"):
+        facts.append(f"*Trend:* {d['trend']}")
+    return facts
+
+
+def alert_card(d: dict[str, Any]) -> list[Block]:
+    icon = SEVERITY_ICON.get(d["severity"], "")
+    blocks: list[Block] = [
+        {"type": "header", "text": {"type": "plain_text", "text": d["title"], "emoji": False}},
+        {
+            "type": "section",
+            "fields": [{"type": "mrkdwn", "text": f, "verbatim": True} for f in _facts(d)],
+        },
+        _context(f"{icon} *Status:* {d['status']}", d.get("acted_by", ""), d.get("url", "")),
+    ]
+    if d.get("mentions"):
+        blocks.append(_section(d["mentions"]))
+    latest = d.get("latest") or d.get("text")
+    if latest:
+        blocks.append(_context(f"_Latest:_ {latest}"))
+    return blocks
+
+
+def _reply(headline: str) -> TemplateFn:
+    def render(d: dict[str, Any]) -> list[Block]:
+        blocks = [_section(f"{headline}\n{d['text']}" if d["text"] else headline)]
+        if d.get("url"):
+            blocks.append(_context(d["url"]))
+        return blocks
+
+    return render
+
+
+def update(d: dict[str, Any]) -> list[Block]:
+    more = f" ({d['coalesced']:,} updates)" if d.get("coalesced", 0) > 1 else ""
+    text = d["text"] or f"Still happening: {d['count_text']} occurrences"
+    return [_context(f":repeat: {text}{more} · {d['count_text']} occurrences")]
+
+
+def approval_request(d: dict[str, Any]) -> list[Block]:
+    return _reply(":raised_hand: *Approval needed* for the proposed fix")(d)
+
+
+def escalation(d: dict[str, Any]) -> list[Block]:
+    blocks = _reply(f":rotating_light: *Escalated to level {d['level']}*")(d)
+    if d.get("mentions"):
+        blocks.insert(0, _section(d["mentions"]))
+    return blocks
+
+
+DEFAULTS: dict[str, SlackBlockTemplate] = {
+    t.name: t
+    for t in (
+        SlackBlockTemplate("new_alert", alert_card),
+        SlackBlockTemplate("update", update),
+        SlackBlockTemplate("digest", update),
+        SlackBlockTemplate("approval_request", approval_request),
+        SlackBlockTemplate(
+            "resolution_started", _reply(":hammer_and_wrench: *Automatic fix started*")
+        ),
+        SlackBlockTemplate("resolution_succeeded", _reply(":white_check_mark: *Fix succeeded*")),
+        SlackBlockTemplate("resolution_failed", _reply(":x: *Fix failed*")),
+        SlackBlockTemplate("rolled_back", _reply(":leftwards_arrow_with_hook: *Fix rolled back*")),
+        SlackBlockTemplate("escalation", escalation),
+        SlackBlockTemplate("resolved", _reply(":large_green_circle: *Resolved*")),
+    )
+}
+
+
+def fallback_text(d: dict[str, Any]) -> str:
+    """The plain ``text`` sent with blocks (notifications, screen readers)."""
+    if d["kind"] == "new_alert":
+        return f"[{d['severity']}] {d['title']} ({d['count_text']} occurrences): {d['status']}"
+    return f"[{d['severity']}] {d['title']}: {d['kind'].replace('_', ' ')}"

@@ -1,0 +1,322 @@
+"""The Slack delivery target: one root message per problem and channel, later notifications in
+its thread, the root redrawn in place, storms coalesced into digests at a bounded rate.
+
+Bot-token mode (``SLACK_BOT_TOKEN``) posts with ``chat.postMessage`` and redraws the root with
+``chat.update``. Webhook-only mode (``SLACK_WEBHOOK_URL``) has no threads and no buttons: the
+first notification of a problem is posted, later ones become digest posts at the webhook digest
+interval. Either way nothing is dropped: a notification that cannot be sent now answers
+:meth:`DeliveryResult.later`, and occurrences folded into a digest reach Slack on a later
+:meth:`SlackIntegration.tick`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import structlog
+
+from services.notifier.delivery.base import DeliveryResult
+from services.notifier.slack.api import SlackAnswer, SlackApi, SlackWebhook
+from services.notifier.slack.locks import KeyedLocks
+from services.notifier.slack.message_data import message_data, root_data, status_after
+from services.notifier.slack.outcomes import GONE_ERRORS, failure, retry_after
+from services.notifier.slack.ratelimit import ChannelLimiter
+from services.notifier.slack.rendering import Renderer, post_body, update_body, webhook_body
+from services.notifier.slack.state import PostedMessage, Root, SlackState
+from services.notifier.slack.text import mentions, safe
+from shared.config.sections import SlackSection
+from shared.events import NotificationData, Target
+from shared.store import Store
+
+log = structlog.get_logger(__name__)
+
+#: Kinds folded into the root (count, latest text) and shown at the digest rate.
+COALESCED = frozenset({"new_alert", "update", "digest"})
+#: The key of webhook-mode roots: a webhook posts to one channel whatever the target says.
+WEBHOOK_CHANNEL = "(webhook)"
+PRUNE_EVERY = 3600.0
+TEXT_LIMIT = 500
+
+
+class SlackIntegration:
+    """``send_notification``/``handle_escalation`` for targets of type ``slack``, and ``tick``."""
+
+    def __init__(
+        self,
+        *,
+        store: Store,
+        settings: SlackSection,
+        api: SlackApi | None = None,
+        webhook: SlackWebhook | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        if api is None and webhook is None:
+            raise ValueError("Slack needs a bot token (api) or a webhook")
+        self.settings = settings
+        self.api = api
+        self.webhook = webhook if api is None else None
+        self.state = SlackState(store)
+        self.clock = clock
+        self.limiter = ChannelLimiter(
+            per_second=settings.per_channel_messages_per_second,
+            per_hour=settings.rate_limiting.max_messages_per_hour,
+        )
+        self.renderer = Renderer(
+            templates=settings.templates,
+            buttons=settings.message_settings.include_actions and api is not None,
+        )
+        self._locks = KeyedLocks()
+        self._pruned_at = 0.0
+
+    @property
+    def interval(self) -> float:
+        if self.api is None:
+            return self.settings.webhook_digest_interval_seconds
+        return self.settings.digest_interval_seconds
+
+    def channel_of(self, notification: NotificationData, target: Target) -> str:
+        if self.api is None:
+            return WEBHOOK_CHANNEL
+        if target.channel:
+            return target.channel
+        channels = self.settings.notification_channels
+        return channels.escalations if notification.kind == "escalation" else channels.alerts
+
+    async def handle_escalation(
+        self, notification: NotificationData, target: Target
+    ) -> DeliveryResult:
+        return await self.send_notification(notification, target)
+
+    async def send_notification(
+        self, notification: NotificationData, target: Target
+    ) -> DeliveryResult:
+        channel = self.channel_of(notification, target)
+        async with self._locks.hold((notification.fingerprint, channel)):
+            root = self.state.root(notification.fingerprint, channel)
+            reopened = notification.kind == "new_alert" and root and root.status == "Resolved"
+            if reopened:
+                self.state.forget_root(notification.fingerprint, channel)
+            if root is None or reopened:
+                return await self._post_root(notification, target, channel)
+            if notification.kind in COALESCED:
+                return self._coalesce(root, notification)
+            return await self._post_event(root, notification, target)
+
+    # -- the root ------------------------------------------------------------------------------
+
+    async def _post_root(
+        self, notification: NotificationData, target: Target, channel: str
+    ) -> DeliveryResult:
+        now = self.clock()
+        if wait := self.limiter.take(channel, now):
+            return DeliveryResult.later(wait, f"slack rate limit for {channel}")
+        status = status_after(notification.kind, notification.level, "Open")
+        latest = "" if notification.kind == "new_alert" else safe(notification.text, TEXT_LIMIT)
+        root = Root(
+            fingerprint=notification.fingerprint,
+            channel=channel,
+            channel_id="",
+            ts="",
+            count=notification.summary.count,
+            status=status,
+            summary=notification.summary,
+            actions=tuple(notification.actions),
+            attempt_id=notification.attempt_id,
+            level=notification.level,
+            posted_at=now,
+            updated_at=now,
+            latest=latest,
+        )
+        data = message_data(notification, root=root, mentions=self._mentions(target))
+        blocks, text = self.renderer.card(data)
+        answer = await self._send(channel, post_body(channel, blocks, text), now)
+        if not answer.ok:
+            return failure(answer, "chat.postMessage")
+        root = root.with_(
+            channel_id=str(answer.data.get("channel", "")), ts=str(answer.data.get("ts", ""))
+        )
+        self.state.save(root)
+        self._remember(root, root.ts, now)
+        log.info("slack root posted", fingerprint=root.fingerprint, channel=channel, ts=root.ts)
+        return DeliveryResult.ok(root.ts or None, channel=root.channel_id, thread_ts=root.ts)
+
+    def _coalesce(self, root: Root, notification: NotificationData) -> DeliveryResult:
+        """Fold an occurrence into the root: the next tick past the interval shows it."""
+        summary = notification.summary
+        newer = summary.count >= root.count
+        text = safe(notification.text, TEXT_LIMIT)
+        self.state.save(
+            root.with_(
+                count=max(root.count, summary.count),
+                summary=summary if newer else root.summary,
+                actions=tuple(notification.actions) or root.actions,
+                attempt_id=notification.attempt_id or root.attempt_id,
+                level=max(root.level, notification.level),
+                dirty=True,
+                pending_updates=root.pending_updates + 1,
+                pending_text=text or root.pending_text,
+            )
+        )
+        return DeliveryResult.ok(root.ts or None, coalesced=True, thread_ts=root.ts)
+
+    # -- events in the thread ------------------------------------------------------------------
+
+    async def _post_event(
+        self, root: Root, notification: NotificationData, target: Target
+    ) -> DeliveryResult:
+        now = self.clock()
+        changed = root.with_(
+            count=max(root.count, notification.summary.count),
+            status=status_after(notification.kind, notification.level, root.status),
+            latest=safe(notification.text, TEXT_LIMIT) or root.latest,
+            level=max(root.level, notification.level),
+            attempt_id=notification.attempt_id or root.attempt_id,
+            actions=() if notification.kind == "resolved" else root.actions,
+            dirty=True,
+        )
+        reference = root.ts
+        threaded = self.settings.message_settings.thread_responses
+        if self.api is None or threaded:
+            if wait := self.limiter.take(root.channel, now):
+                return DeliveryResult.later(wait, f"slack rate limit for {root.channel}")
+            data = message_data(notification, root=changed, mentions=self._mentions(target))
+            if self.api is None:
+                blocks, text = self.renderer.card(data)
+                body = webhook_body(blocks, text)
+            else:
+                blocks, text = self.renderer.reply(notification.kind, data)
+                body = post_body(
+                    root.channel_id,
+                    blocks,
+                    text,
+                    thread_ts=root.ts,
+                    broadcast=notification.kind == "escalation",
+                )
+            answer = await self._send(root.channel, body, now)
+            if not answer.ok:
+                return failure(answer, "chat.postMessage")
+            reference = str(answer.data.get("ts", ""))
+            if reference:
+                self._remember(root, reference, now, notification.attempt_id)
+        # Webhook mode: the post just made shows the change; no digest needed for it.
+        self.state.save(changed.with_(dirty=self.api is not None or changed.pending_updates > 0))
+        return DeliveryResult.ok(reference or None, thread_ts=root.ts)
+
+    # -- digests -------------------------------------------------------------------------------
+
+    async def tick(self, now: float) -> None:
+        """Show what was coalesced: at most one redraw per root per interval, and at most
+        ``digest_updates_per_tick`` redraws per tick across all roots."""
+        for due in self.state.due(now, self.interval, self.settings.digest_updates_per_tick):
+            async with self._locks.hold((due.fingerprint, due.channel)):
+                root = self.state.root(due.fingerprint, due.channel)
+                if root is not None and root.dirty:
+                    await self._flush(root, now)
+        if now - self._pruned_at >= PRUNE_EVERY:
+            self._pruned_at = now
+            self.state.prune(now - self.settings.state_ttl_hours * 3600)
+            self.limiter.forget_idle(now)
+
+    async def _flush(self, root: Root, now: float) -> None:
+        data = root_data(root)
+        data["coalesced"] = root.pending_updates
+        if self.api is None:
+            await self._flush_webhook(root, data, now)
+            return
+        if root.pending_text and self.settings.message_settings.thread_responses:
+            if self.limiter.take(root.channel, now):
+                return  # the channel is busy: try again next tick, nothing is lost
+            blocks, text = self.renderer.reply("digest", {**data, "text": root.pending_text})
+            answer = await self._send(
+                root.channel, post_body(root.channel_id, blocks, text, thread_ts=root.ts), now
+            )
+            if not answer.ok:
+                self._flush_failed(root, answer, now, "digest reply")
+                return
+            self._remember(root, str(answer.data.get("ts", "")), now)
+            root = root.with_(latest=root.pending_text, pending_text="")
+            data = root_data(root)
+        blocks, text = self.renderer.card(data)
+        answer = await self._call(
+            "chat.update", update_body(root.channel_id, root.ts, blocks, text)
+        )
+        if answer.ok:
+            self.state.save(self._flushed(root, now))
+        elif answer.error in GONE_ERRORS and answer.error != "channel_not_found":
+            await self._repost(root, now)
+        else:
+            self._flush_failed(root, answer, now, "chat.update")
+
+    async def _flush_webhook(self, root: Root, data: dict[str, object], now: float) -> None:
+        if self.limiter.take(root.channel, now):
+            return
+        blocks, text = self.renderer.card({**data, "latest": root.pending_text or root.latest})
+        answer = await self._send(root.channel, webhook_body(blocks, text), now)
+        if answer.ok:
+            self.state.save(self._flushed(root.with_(latest=root.pending_text or root.latest), now))
+        else:
+            self._flush_failed(root, answer, now, "webhook")
+
+    async def _repost(self, root: Root, now: float) -> None:
+        """The root message was deleted: post a new one carrying everything we know."""
+        if self.limiter.take(root.channel, now):
+            return
+        blocks, text = self.renderer.card(root_data(root))
+        answer = await self._send(root.channel, post_body(root.channel, blocks, text), now)
+        if not answer.ok:
+            self._flush_failed(root, answer, now, "chat.postMessage")
+            return
+        root = root.with_(channel_id=str(answer.data.get("channel", "")), ts=str(answer.data["ts"]))
+        self.state.save(self._flushed(root, now))
+        self._remember(root, root.ts, now)
+
+    @staticmethod
+    def _flushed(root: Root, now: float) -> Root:
+        return root.with_(
+            dirty=False, updated_at=now, not_before=0.0, pending_updates=0, pending_text=""
+        )
+
+    def _flush_failed(self, root: Root, answer: SlackAnswer, now: float, what: str) -> None:
+        wait = retry_after(answer)
+        log.warning(
+            "slack digest not delivered",
+            fingerprint=root.fingerprint,
+            channel=root.channel,
+            call=what,
+            error=answer.error,
+            retry_after=wait,
+        )
+        if wait is not None:
+            self.state.save(root.with_(not_before=now + wait))
+        elif answer.error == "channel_not_found":
+            self.state.forget_root(root.fingerprint, root.channel)
+        else:
+            self.state.save(self._flushed(root, now))
+
+    # -- plumbing ------------------------------------------------------------------------------
+
+    async def _send(self, channel: str, body: dict[str, object], now: float) -> SlackAnswer:
+        """Post a message (Web API or webhook); a 429 holds the channel for ``Retry-After``."""
+        if self.api is not None:
+            answer = await self.api.call("chat.postMessage", dict(body))
+        else:
+            assert self.webhook is not None
+            answer = await self.webhook.post(dict(body))
+        if answer.status == 429 and answer.retry_after is not None:
+            self.limiter.hold(channel, now + answer.retry_after)
+        return answer
+
+    async def _call(self, method: str, body: dict[str, object]) -> SlackAnswer:
+        assert self.api is not None
+        return await self.api.call(method, dict(body))
+
+    def _mentions(self, target: Target) -> str:
+        return mentions(target.mentions, self.settings.mention_groups)
+
+    def _remember(self, root: Root, ts: str, now: float, attempt_id: str | None = None) -> None:
+        if root.channel_id and ts:
+            message = PostedMessage(
+                root.channel_id, ts, root.fingerprint, root.channel, attempt_id or root.attempt_id
+            )
+            self.state.remember_message(message, now)

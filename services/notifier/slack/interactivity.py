@@ -1,0 +1,185 @@
+"""Slack's interactivity request URL (``POST /slack/events``).
+
+Every request is verified with bolt's request verification (the v0 signature over
+``v0:{timestamp}:{body}``, timestamps more than 5 minutes away refused) before its payload is
+used; with no signing secret configured every request is refused. A button press becomes a
+:class:`~shared.events.Command` published through ``publish_command`` before Slack gets its
+acknowledgement (the publish has a deadline inside Slack's 3 seconds), and the message is updated
+after the acknowledgement to show who acted. ``approve`` and ``rollback`` are refused, with an
+ephemeral message and no command, to users not in ``slack.authorized_users``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Collection, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import structlog
+from slack_bolt.middleware.request_verification import RequestVerification
+from slack_bolt.request import BoltRequest
+from slack_bolt.response import BoltResponse
+from starlette.background import BackgroundTasks
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from services.notifier.slack.acting import Acting
+from services.notifier.slack.api import SlackApi
+from services.notifier.slack.presses import Press, allowed, command, presses
+from services.notifier.slack.rendering import Renderer
+from services.notifier.slack.state import SlackState
+from shared.config.sections import SlackSection
+from shared.events import Command
+from shared.store import Store
+
+log = structlog.get_logger(__name__)
+
+PATH = "/slack/events"
+MAX_BODY = 1_048_576
+PublishCommand = Callable[[Command], Awaitable[None]]
+After = Callable[[], Awaitable[None]]
+
+
+@dataclass
+class Reply:
+    """The answer to Slack, and what to do once it is sent (update messages)."""
+
+    status: int
+    body: dict[str, Any] | None = None
+    after: list[After] = field(default_factory=list)
+    commands: list[Command] = field(default_factory=list)
+
+
+async def _run(task: After) -> None:
+    await task()
+
+
+def _refused(reason: str, status: int = 401) -> Reply:
+    return Reply(status, {"error": reason})
+
+
+class SlackInteractions:
+    def __init__(
+        self,
+        *,
+        signing_secret: str | None,
+        publish_command: PublishCommand,
+        authorized_users: Collection[str],
+        client: SlackApi | None,
+        store: Store,
+        publish_timeout: float = 2.0,
+        settings: SlackSection | None = None,
+    ) -> None:
+        self.verification = RequestVerification(signing_secret) if signing_secret else None
+        self.publish_command = publish_command
+        self.authorized = frozenset(authorized_users)
+        self.publish_timeout = publish_timeout
+        renderer = Renderer(templates=settings.templates if settings else None)
+        self.acting = Acting(client=client, state=SlackState(store), renderer=renderer)
+
+    def _verified(self, request: BoltRequest) -> bool:
+        assert self.verification is not None
+        timestamp = request.headers.get("x-slack-request-timestamp", [""])[0]
+        if not timestamp.isdigit():
+            return False
+        answer = self.verification.process(
+            req=request, resp=BoltResponse(status=200), next=lambda: BoltResponse(status=200)
+        )
+        return answer.status == 200
+
+    async def handle(self, raw: bytes, headers: Mapping[str, str]) -> Reply:
+        """Verify and act on one request from Slack."""
+        if self.verification is None:
+            return _refused("SLACK_SIGNING_SECRET is not set: Slack requests are refused")
+        if len(raw) > MAX_BODY:
+            return _refused("request body too large", 413)
+        try:
+            request = BoltRequest(body=raw.decode("utf-8"), headers=dict(headers))
+        except ValueError:
+            return _refused("unreadable request body", 400)
+        if not self._verified(request):
+            return _refused("invalid request")
+        payload = request.body
+        if payload.get("type") == "url_verification":
+            return Reply(200, {"challenge": str(payload.get("challenge", ""))})
+        reply = Reply(200)
+        for press in presses(payload):
+            if (failed := await self._press(press, reply)) is not None:
+                return failed
+        return reply
+
+    async def _press(self, press: Press, reply: Reply) -> Reply | None:
+        found = self.acting.find(press)
+        if found is None:
+            reply.after.append(lambda: self.acting.tell(press, "This alert is not tracked here."))
+            return None
+        fingerprint, attempt_id = found
+        if not allowed(press, self.authorized):
+            log.warning(
+                "slack action refused",
+                action=press.action,
+                user=press.user_id,
+                fingerprint=fingerprint,
+            )
+            text = (
+                f"You are not allowed to {press.action} from Slack: "
+                "only users listed in slack.authorized_users may."
+            )
+            reply.after.append(lambda: self.acting.tell(press, text))
+            return None
+        cmd = command(press, fingerprint, attempt_id)
+        try:
+            await asyncio.wait_for(self.publish_command(cmd), timeout=self.publish_timeout)
+        except Exception as exc:  # noqa: BLE001 - Slack must hear the press was not taken
+            log.error("slack command not published", command_id=cmd.id, error=repr(exc))
+            return _refused("the command could not be published; try again", 503)
+        log.info(
+            "slack command published",
+            command_id=cmd.id,
+            action=press.action,
+            user=press.user_id,
+            fingerprint=fingerprint,
+        )
+        reply.commands.append(cmd)
+        reply.after.append(lambda: self.acting.show(press, fingerprint))
+        return None
+
+    async def endpoint(self, request: Request) -> Response:
+        reply = await self.handle(await request.body(), request.headers)
+        tasks = BackgroundTasks()
+        for task in reply.after:
+            tasks.add_task(_run, task)
+        if reply.body is None:
+            return Response(status_code=reply.status, background=tasks)
+        return JSONResponse(reply.body, status_code=reply.status, background=tasks)
+
+
+def slack_routes(
+    *,
+    signing_secret: str | None,
+    publish_command: PublishCommand,
+    authorized_users: Collection[str],
+    client: SlackApi | None,
+    store: Store,
+    publish_timeout: float = 2.0,
+    settings: SlackSection | None = None,
+    path: str = PATH,
+) -> list[Route]:
+    """The Starlette route of Slack's interactivity request URL.
+
+    ``client`` (bot-token mode) updates messages after a press; without it (webhook-only mode)
+    presses still become commands and messages are left as they are. ``settings`` (the
+    ``slack`` section) chooses the templates used to redraw a root card.
+    """
+    interactions = SlackInteractions(
+        signing_secret=signing_secret,
+        publish_command=publish_command,
+        authorized_users=authorized_users,
+        client=client,
+        store=store,
+        publish_timeout=publish_timeout,
+        settings=settings,
+    )
+    return [Route(path, interactions.endpoint, methods=["POST"])]

@@ -1,0 +1,135 @@
+"""Reading a ``block_actions`` payload (a button press or a snooze choice) and turning it into a
+:class:`~shared.events.Command`. Pure: no I/O.
+
+The command's id derives from Slack's ``trigger_id``, ``action_id`` and ``action_ts``, so a
+payload Slack delivers twice publishes the same command id (consumers deduplicate by id).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Final, get_args
+
+from services.notifier.slack.buttons import ButtonValue, snooze_seconds
+from shared.events import Actor, Command, CommandData, derived_event_id
+from shared.events.notification import ButtonAction
+
+SOURCE = "/alertorch/notifier/slack"
+ACTIONS: Final[frozenset[str]] = frozenset(get_args(ButtonAction))
+#: Actions that change systems: only ``slack.authorized_users`` may take them.
+PRIVILEGED: Final[frozenset[str]] = frozenset({"approve", "rollback"})
+DONE: Final[dict[str, str]] = {
+    "ack": "Acknowledged",
+    "approve": "Approved",
+    "reject": "Rejected",
+    "rollback": "Rollback requested",
+    "snooze": "Snoozed",
+    "escalate": "Escalated",
+    "resolve": "Resolved",
+    "create_issue": "GitHub issue requested",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Press:
+    """One of our actions pressed by one user on one message."""
+
+    action: ButtonAction
+    user_id: str
+    user_name: str | None
+    channel_id: str | None
+    message_ts: str | None
+    value: ButtonValue | None
+    snooze_seconds: int | None
+    trigger_id: str
+    action_ts: str
+    blocks: list[dict[str, Any]] | None
+
+    def done_text(self) -> str:
+        """What the message says after the press, e.g. ``Snoozed 1 hour by <@U1>``."""
+        what = DONE[self.action]
+        if self.snooze_seconds:
+            what += f" for {_duration(self.snooze_seconds)}"
+        return f"{what} by <@{self.user_id}>"
+
+
+def _duration(seconds: int) -> str:
+    if seconds % 86400 == 0:
+        return f"{seconds // 86400} d"
+    if seconds % 3600 == 0:
+        return f"{seconds // 3600} h"
+    return f"{seconds // 60} min"
+
+
+def _str(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def presses(payload: dict[str, Any]) -> list[Press]:
+    """Our actions in a ``block_actions`` payload (others' actions are left out)."""
+    if payload.get("type") != "block_actions":
+        return []
+    user = payload.get("user") or {}
+    container = payload.get("container") or {}
+    channel = payload.get("channel") or {}
+    message = payload.get("message") or {}
+    user_id = _str(user.get("id"))
+    if user_id is None:
+        return []
+    found = []
+    for action in payload.get("actions") or []:
+        if not isinstance(action, dict) or action.get("action_id") not in ACTIONS:
+            continue
+        selected = action.get("selected_option") or {}
+        seconds = snooze_seconds(selected.get("value")) if action["action_id"] == "snooze" else None
+        if (
+            action["action_id"] == "snooze"
+            and action.get("type") == "static_select"
+            and not seconds
+        ):
+            continue
+        found.append(
+            Press(
+                action=action["action_id"],
+                user_id=user_id,
+                user_name=_str(user.get("username")) or _str(user.get("name")),
+                channel_id=_str(container.get("channel_id")) or _str(channel.get("id")),
+                message_ts=_str(container.get("message_ts")) or _str(message.get("ts")),
+                value=ButtonValue.decode(action["value"])
+                if isinstance(action.get("value"), str)
+                else None,
+                snooze_seconds=seconds,
+                trigger_id=_str(payload.get("trigger_id")) or "",
+                action_ts=_str(action.get("action_ts")) or "",
+                blocks=message.get("blocks") if isinstance(message.get("blocks"), list) else None,
+            )
+        )
+    return found
+
+
+def command(press: Press, fingerprint: str, attempt_id: str | None) -> Command:
+    """The command a press asks for, with the Slack user as actor."""
+    event_id = derived_event_id("slack", press.trigger_id, press.action, press.action_ts)
+    return Command(
+        id=event_id,
+        source=SOURCE,
+        subject=fingerprint,
+        correlationid=event_id,
+        data=CommandData(
+            fingerprint=fingerprint,
+            action=press.action,
+            actor=Actor(kind="user", id=press.user_id, name=press.user_name, via="slack"),
+            attempt_id=attempt_id,
+            snooze_seconds=press.snooze_seconds,
+        ),
+    )
+
+
+def allowed(press: Press, authorized_users: frozenset[str]) -> bool:
+    return press.action not in PRIVILEGED or press.user_id in authorized_users
+
+
+def acted_blocks(blocks: list[dict[str, Any]], text: str) -> list[dict[str, Any]]:
+    """A message's blocks after a press: our buttons gone, who acted said at the end."""
+    kept = [b for b in blocks if b.get("type") != "actions"]
+    return [*kept, {"type": "context", "elements": [{"type": "mrkdwn", "text": text}]}]

@@ -1,0 +1,374 @@
+"""Slack delivery against a fake Slack Web API (and incoming webhook) served over HTTP: one root
+per problem, replies in its thread, the root redrawn in place, storms coalesced, escaping, rate
+limits, 429s and permanent errors."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from services.notifier.delivery.base import Integration
+from services.notifier.slack import (
+    SLACK_MIGRATIONS,
+    HttpSlackApi,
+    HttpSlackWebhook,
+    SlackIntegration,
+)
+from shared.config.sections import SlackSection
+from shared.events import ErrorSummary, NotificationData, Severity, Target
+from shared.store import Store
+from tests.fakes.server import serving
+from tests.fakes.slack import WEBHOOK_PATH, FakeSlack, Message
+
+ALERTS = Target(type="slack", channel="#alerts")
+EVIL = "<!channel> <@U123> <https://evil|click>"
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def note(
+    kind: str = "new_alert", count: int = 1, fp: str = "fp-db", **more: Any
+) -> NotificationData:
+    summary = more.pop("summary", None) or ErrorSummary(
+        title="Database connection refused", severity=Severity.HIGH, service="billing", count=count
+    )
+    return NotificationData(
+        fingerprint=fp,
+        kind=kind,
+        targets=[ALERTS],
+        summary=summary,
+        actions=more.pop("actions", ["ack", "snooze", "escalate", "resolve"]),
+        attempt_id=more.pop("attempt_id", "att-1"),
+        **more,
+    )
+
+
+def strings(value: Any) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for v in value.values():
+            yield from strings(v)
+    elif isinstance(value, list):
+        for v in value:
+            yield from strings(v)
+
+
+def shown(message: Message) -> str:
+    return " ".join(strings(message.blocks)) + " " + message.text
+
+
+@pytest.fixture
+def fake() -> FakeSlack:
+    return FakeSlack()
+
+
+@pytest.fixture
+def slack_url(fake: FakeSlack) -> Iterator[str]:
+    with serving(fake.app()) as url:
+        yield url
+
+
+@pytest.fixture
+def store_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'notifier-slack.db'}"
+
+
+class Harness:
+    """Integrations over the fake Slack and one store file; everything closed at the end."""
+
+    def __init__(self, slack_url: str, store_url: str, fake: FakeSlack) -> None:
+        self.slack_url = slack_url
+        self.store_url = store_url
+        self.fake = fake
+        self.clock = Clock()
+        self._closers: list[Any] = []
+
+    def integration(self, *, token: str | None = None, **settings: Any) -> SlackIntegration:
+        store = Store(self.store_url, migrations=SLACK_MIGRATIONS)
+        api = HttpSlackApi(token=token or self.fake.token, base_url=f"{self.slack_url}/api/")
+        self._closers += [api.aclose, store.close]
+        return SlackIntegration(
+            store=store, settings=SlackSection(**settings), api=api, clock=self.clock
+        )
+
+    def webhook_integration(self, **settings: Any) -> SlackIntegration:
+        store = Store(self.store_url, migrations=SLACK_MIGRATIONS)
+        webhook = HttpSlackWebhook(url=f"{self.slack_url}{WEBHOOK_PATH}")
+        self._closers += [webhook.aclose, store.close]
+        return SlackIntegration(
+            store=store, settings=SlackSection(**settings), webhook=webhook, clock=self.clock
+        )
+
+    async def close(self) -> None:
+        for closer in reversed(self._closers):
+            result = closer()
+            if result is not None:
+                await result
+
+
+@pytest.fixture
+async def harness(slack_url: str, store_url: str, fake: FakeSlack) -> AsyncIterator[Harness]:
+    h = Harness(slack_url, store_url, fake)
+    yield h
+    await h.close()
+
+
+async def test_one_root_per_problem_then_its_thread_even_after_a_restart(
+    harness: Harness, fake: FakeSlack
+) -> None:
+    slack = harness.integration()
+    assert isinstance(slack, Integration)  # what the notifier's registry accepts
+    first = await slack.send_notification(note(), ALERTS)
+    assert first.delivered
+    assert first.reference
+    [root] = fake.roots("C0ALERTS")
+    assert root.ts == first.reference
+    assert "Database connection refused" in shown(root)
+    assert fake.calls["chat.postMessage"] == 1
+
+    harness.clock.now += 2
+    started = await slack.send_notification(
+        note("resolution_started", text="Restarting billing-db pool"), ALERTS
+    )
+    assert started.delivered
+    [reply] = fake.replies("C0ALERTS", root.ts)
+    assert reply.ts == started.reference
+    assert "Automatic fix started" in shown(reply)
+
+    await slack.tick(harness.clock.now + 10)  # the root is redrawn in place
+    assert fake.calls["chat.update"] == 1
+    assert "Fix running" in shown(fake.message("C0ALERTS", root.ts))
+
+    # A new process on the same store keeps using the thread.
+    again = harness.integration()
+    harness.clock.now += 20
+    resolved = await again.send_notification(note("resolved", text="error rate back to 0"), ALERTS)
+    assert resolved.delivered
+    assert len(fake.roots("C0ALERTS")) == 1
+    assert len(fake.replies("C0ALERTS", root.ts)) == 2
+    await again.tick(harness.clock.now + 10)
+    final = fake.message("C0ALERTS", root.ts)
+    assert "Resolved" in shown(final)
+    assert not [b for b in final.blocks if b["type"] == "actions"]  # no buttons once resolved
+
+
+async def test_a_storm_is_one_root_with_digests_at_a_bounded_rate_and_the_exact_count(
+    harness: Harness, fake: FakeSlack
+) -> None:
+    slack = harness.integration(digest_interval_seconds=10)
+    start = harness.clock.now
+    for count in range(1, 10_001):
+        result = await slack.send_notification(
+            note("update" if count > 1 else "new_alert", count), ALERTS
+        )
+        assert result.delivered
+        if count % 500 == 0:  # 20 seconds of storm, a tick a second
+            harness.clock.now += 1
+            await slack.tick(harness.clock.now)
+    elapsed = harness.clock.now - start
+    assert fake.calls["chat.postMessage"] == 1
+    assert fake.calls["chat.update"] <= elapsed / 10 + 1
+    harness.clock.now += 10
+    await slack.tick(harness.clock.now)  # the last count always reaches Slack
+    [root] = fake.roots("C0ALERTS")
+    assert "10,000" in shown(root)
+    assert fake.calls["chat.postMessage"] == 1
+    updates = fake.calls["chat.update"]
+    await slack.tick(harness.clock.now + 60)  # nothing new: no more calls
+    assert fake.calls["chat.update"] == updates
+
+
+async def test_untrusted_text_reaches_slack_harmless(harness: Harness, fake: FakeSlack) -> None:
+    slack = harness.integration()
+    summary = ErrorSummary(title=EVIL, severity=Severity.CRITICAL, service="<!here>", count=3)
+    assert (await slack.send_notification(note(summary=summary, text=EVIL), ALERTS)).delivered
+    harness.clock.now += 5
+    assert (await slack.send_notification(note("resolution_failed", text=EVIL), ALERTS)).delivered
+    for message in fake.posted():
+        for text in strings([message.blocks, message.text]):
+            assert not any(bad in text for bad in ("<!", "<@", "<http")), text
+        assert "&lt;!channel&gt;" in shown(message)
+        assert message.body["parse"] == "none"
+        assert message.body["unfurl_links"] is False
+
+
+async def test_huge_text_is_cut_to_what_slack_accepts(harness: Harness, fake: FakeSlack) -> None:
+    slack = harness.integration()
+    summary = ErrorSummary(title="&" * 1000, severity=Severity.LOW, service="s" * 3000)
+    result = await slack.send_notification(note(summary=summary, text="<" * 8000), ALERTS)
+    assert result.delivered, result.error
+    harness.clock.now += 5
+    result = await slack.send_notification(note("rolled_back", text=">" * 8000), ALERTS)
+    assert result.delivered, result.error
+
+
+async def test_about_one_message_per_second_per_channel(harness: Harness, fake: FakeSlack) -> None:
+    slack = harness.integration()
+    assert (await slack.send_notification(note(fp="a"), ALERTS)).delivered
+    held = await slack.send_notification(note(fp="b"), ALERTS)
+    assert not held.delivered
+    assert not held.permanent
+    assert held.retry_after is not None
+    assert 0 < held.retry_after <= 1
+    oncall = Target(type="slack", channel="#oncall")
+    assert (await slack.send_notification(note(fp="c"), oncall)).delivered  # another channel
+    harness.clock.now += held.retry_after
+    assert (await slack.send_notification(note(fp="b"), ALERTS)).delivered
+    assert len(fake.roots("C0ALERTS")) == 2
+
+
+async def test_hourly_cap_per_channel_queues(harness: Harness, fake: FakeSlack) -> None:
+    slack = harness.integration(rate_limiting={"max_messages_per_hour": 2})
+    for fp in ("a", "b"):
+        assert (await slack.send_notification(note(fp=fp), ALERTS)).delivered
+        harness.clock.now += 1
+    held = await slack.send_notification(note(fp="c"), ALERTS)
+    assert held.retry_after is not None
+    assert held.retry_after > 3000
+
+
+async def test_429_means_retry_after(harness: Harness, fake: FakeSlack) -> None:
+    slack = harness.integration()
+    fake.rate_limit("chat.postMessage", retry_after=7)
+    result = await slack.send_notification(note(), ALERTS)
+    assert not result.delivered
+    assert result.retry_after == 7
+    assert "ratelimited" in (result.error or "")
+    harness.clock.now += 3
+    early = await slack.send_notification(note(), ALERTS)
+    assert early.retry_after == pytest.approx(4)  # the channel is held, Slack is not asked
+    assert fake.calls["chat.postMessage"] == 1
+    harness.clock.now += 4
+    assert (await slack.send_notification(note(), ALERTS)).delivered
+    assert len(fake.roots()) == 1
+
+
+async def test_429_on_a_root_redraw_waits_and_keeps_the_count(
+    harness: Harness, fake: FakeSlack
+) -> None:
+    slack = harness.integration()
+    await slack.send_notification(note(count=1), ALERTS)
+    await slack.send_notification(note("update", count=42), ALERTS)
+    fake.rate_limit("chat.update", retry_after=30)
+    harness.clock.now += 10
+    await slack.tick(harness.clock.now)
+    await slack.tick(harness.clock.now + 5)  # still held
+    assert fake.calls["chat.update"] == 1
+    await slack.tick(harness.clock.now + 30)
+    assert fake.calls["chat.update"] == 2
+    assert "42" in shown(fake.roots()[0])
+
+
+@pytest.mark.parametrize(
+    ("channel", "error"),
+    [("#nowhere", "channel_not_found"), ("#private", "not_in_channel")],
+)
+async def test_channel_errors_are_permanent(
+    harness: Harness, fake: FakeSlack, channel: str, error: str
+) -> None:
+    fake.add_channel("#private", "C0PRIVATE", member=False)
+    slack = harness.integration()
+    result = await slack.send_notification(note(), Target(type="slack", channel=channel))
+    assert result.permanent
+    assert error in (result.error or "")
+
+
+async def test_a_bad_token_is_permanent(harness: Harness, fake: FakeSlack) -> None:
+    slack = harness.integration(token="xoxb-revoked")
+    result = await slack.send_notification(note(), ALERTS)
+    assert result.permanent
+    assert "invalid_auth" in (result.error or "")
+
+
+async def test_escalation_mentions_and_is_broadcast_from_the_thread(
+    harness: Harness, fake: FakeSlack
+) -> None:
+    slack = harness.integration(mention_groups={"oncall": ["S0ONCALL"]})
+    await slack.send_notification(note(), ALERTS)
+    harness.clock.now += 2
+    target = Target(type="slack", channel="#alerts", mentions=["oncall", "U0LEAD"])
+    result = await slack.handle_escalation(note("escalation", level=2, text="no ack"), target)
+    assert result.delivered
+    [root] = fake.roots("C0ALERTS")
+    [reply] = fake.replies("C0ALERTS", root.ts)
+    assert "<!subteam^S0ONCALL> <@U0LEAD>" in shown(reply)
+    assert reply.body["reply_broadcast"] is True
+    # An escalation to a channel never told before starts a root there.
+    fresh = await slack.handle_escalation(
+        note("escalation", level=3), Target(type="slack", channel=None, mentions=["here"])
+    )
+    assert fresh.delivered
+    [oncall_root] = fake.roots("C0ONCALL")
+    assert "<!here>" in shown(oncall_root)
+    assert "Escalated to level 3" in shown(oncall_root)
+
+
+async def test_approval_request_has_approve_and_reject_in_the_thread(
+    harness: Harness, fake: FakeSlack
+) -> None:
+    slack = harness.integration()
+    await slack.send_notification(note(), ALERTS)
+    harness.clock.now += 2
+    result = await slack.send_notification(
+        note("approval_request", actions=["approve", "reject"], attempt_id="att-9"), ALERTS
+    )
+    reply = fake.message("C0ALERTS", str(result.reference))
+    [actions] = [b for b in reply.blocks if b["type"] == "actions"]
+    assert [e["action_id"] for e in actions["elements"]] == ["approve", "reject"]
+    assert actions["elements"][0]["value"] == '{"f":"fp-db","a":"att-9"}'
+
+
+async def test_a_deleted_root_is_posted_again_with_the_count(
+    harness: Harness, fake: FakeSlack
+) -> None:
+    slack = harness.integration()
+    await slack.send_notification(note(), ALERTS)
+    fake.messages.clear()
+    await slack.send_notification(note("update", count=7), ALERTS)
+    harness.clock.now += 10
+    await slack.tick(harness.clock.now)
+    [root] = fake.roots("C0ALERTS")
+    assert "7" in shown(root)
+    harness.clock.now += 5
+    await slack.send_notification(note("resolved"), ALERTS)
+    assert len(fake.replies("C0ALERTS", root.ts)) == 1
+
+
+async def test_webhook_only_mode(harness: Harness, fake: FakeSlack) -> None:
+    slack = harness.webhook_integration(webhook_digest_interval_seconds=300)
+    summary = ErrorSummary(title=EVIL, severity=Severity.HIGH, count=1)
+    assert (await slack.send_notification(note(summary=summary), ALERTS)).delivered
+    [post] = fake.webhook_posts
+    assert not [b for b in post["blocks"] if b["type"] == "actions"]  # nothing could answer
+    assert "&lt;!channel&gt;" in " ".join(strings(post))
+    assert "<!channel>" not in " ".join(strings(post))
+    for count in range(2, 1001):
+        assert (await slack.send_notification(note("update", count), ALERTS)).delivered
+    await slack.tick(harness.clock.now + 60)
+    assert len(fake.webhook_posts) == 1  # digests wait for the webhook interval
+    harness.clock.now += 300
+    await slack.tick(harness.clock.now)
+    assert len(fake.webhook_posts) == 2
+    assert "1,000" in " ".join(strings(fake.webhook_posts[1]))
+    # Rate limited and 429s as with the Web API.
+    harness.clock.now += 0.5
+    fake.rate_limit("webhook", retry_after=9)
+    held = await slack.send_notification(note("resolved"), ALERTS)
+    assert held.retry_after is not None
+    assert 0 < held.retry_after <= 1
+    harness.clock.now += 1
+    limited = await slack.send_notification(note("resolved"), ALERTS)
+    assert limited.retry_after == 9
+    harness.clock.now += 9
+    assert (await slack.send_notification(note("resolved"), ALERTS)).delivered
+    assert len(fake.webhook_posts) == 3

@@ -1,0 +1,115 @@
+"""The seed's SlackHandler, built from settings and environment as a user would: send_alert(),
+send_escalation() and handle_interaction() against the fake Slack over HTTP."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import Iterator
+from urllib.parse import urlencode
+
+import pytest
+
+from services.notifier.slack import SLACK_MIGRATIONS, SlackHandler, slack_store_url
+from shared.config import load_settings
+from shared.events import Command, ErrorSummary, NotificationData, Severity, Target
+from shared.store import Store
+from tests.fakes.server import serving
+from tests.fakes.slack import WEBHOOK_PATH, FakeSlack, sign
+
+SECRET = "handler-secret"
+
+
+@pytest.fixture
+def fake() -> FakeSlack:
+    return FakeSlack()
+
+
+@pytest.fixture
+def slack_url(fake: FakeSlack) -> Iterator[str]:
+    with serving(fake.app()) as url:
+        yield url
+
+
+def alert(kind: str = "new_alert") -> NotificationData:
+    return NotificationData(
+        fingerprint="fp-handler",
+        kind=kind,
+        targets=[Target(type="slack")],
+        summary=ErrorSummary(title="Queue backlog", severity=Severity.HIGH),
+        actions=["ack", "resolve"],
+    )
+
+
+async def test_handler_from_settings_sends_and_handles_presses(
+    monkeypatch: pytest.MonkeyPatch, slack_url: str, fake: FakeSlack
+) -> None:
+    monkeypatch.setenv("SLACK_BOT_TOKEN", fake.token)
+    monkeypatch.setenv("SLACK_SIGNING_SECRET", SECRET)
+    monkeypatch.setenv("ALERTORCH_SLACK__API_URL", f"{slack_url}/api/")
+    monkeypatch.setenv("ALERTORCH_SLACK__PER_CHANNEL_MESSAGES_PER_SECOND", "10")
+    settings = load_settings()
+    store = Store(slack_store_url(settings), migrations=SLACK_MIGRATIONS)
+    published: list[Command] = []
+
+    async def publish(command: Command) -> None:
+        published.append(command)
+
+    handler = SlackHandler.from_settings(settings, store, publish_command=publish)
+    try:
+        sent = await handler.send_alert(alert())  # no channel: slack.notification_channels.alerts
+        assert sent.delivered
+        [root] = fake.roots("C0ALERTS")
+        await asyncio.sleep(0.11)
+        escalated = await handler.send_escalation(alert(), "#alerts", mentions=["U0LEAD"])
+        assert escalated.delivered
+        [reply] = fake.replies("C0ALERTS", root.ts)
+        assert "<@U0LEAD>" in json.dumps(reply.blocks)
+
+        [actions] = [b for b in root.blocks if b["type"] == "actions"]
+        payload = {
+            "type": "block_actions",
+            "user": {"id": "U222", "username": "bob"},
+            "trigger_id": "1.2.3",
+            "container": {"type": "message", "message_ts": root.ts, "channel_id": "C0ALERTS"},
+            "message": {"ts": root.ts, "blocks": root.blocks},
+            "actions": [{**actions["elements"][1], "action_ts": "1.5", "block_id": "b"}],
+        }
+        body = urlencode({"payload": json.dumps(payload)})
+        timestamp = str(int(time.time()))
+        headers = {
+            "content-type": "application/x-www-form-urlencoded",
+            "x-slack-request-timestamp": timestamp,
+            "x-slack-signature": sign(SECRET, timestamp, body),
+        }
+        status, _ = await handler.handle_interaction(body.encode(), headers)
+        assert status == 200
+        [command] = published
+        assert command.data.action == "resolve"
+        assert command.data.actor.id == "U222"
+        assert "Resolved by <@U222>" in json.dumps(fake.message("C0ALERTS", root.ts).blocks)
+        headers["x-slack-signature"] = "v0=" + "0" * 64
+        status, _ = await handler.handle_interaction(body.encode(), headers)
+        assert status == 401
+        assert len(published) == 1
+    finally:
+        await handler.aclose()
+        store.close()
+
+
+async def test_webhook_only_handler(
+    monkeypatch: pytest.MonkeyPatch, slack_url: str, fake: FakeSlack
+) -> None:
+    monkeypatch.setenv("SLACK_WEBHOOK_URL", f"{slack_url}{WEBHOOK_PATH}")
+    settings = load_settings()
+    store = Store(slack_store_url(settings), migrations=SLACK_MIGRATIONS)
+    handler = SlackHandler.from_settings(settings, store)
+    try:
+        assert (await handler.send_alert(alert())).delivered
+        [post] = fake.webhook_posts
+        assert not [b for b in post["blocks"] if b["type"] == "actions"]
+        assert fake.calls["chat.postMessage"] == 0
+    finally:
+        await handler.aclose()
+        store.close()

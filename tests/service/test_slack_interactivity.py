@@ -1,0 +1,345 @@
+"""POST /slack/events served for real over HTTP, with requests signed exactly as Slack signs
+them: verified presses become commands (published through the callback), unsigned, badly
+signed or stale requests are refused, and approve/roll back need an authorized user."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import httpx
+import pytest
+from starlette.applications import Starlette
+
+from services.notifier.slack import (
+    SLACK_MIGRATIONS,
+    HttpSlackApi,
+    SlackIntegration,
+    slack_routes,
+)
+from shared.config.sections import SlackSection
+from shared.events import Command, ErrorSummary, NotificationData, Severity, Target
+from shared.store import Store
+from tests.fakes.server import serving
+from tests.fakes.slack import FakeSlack, Message, sign
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "slack"
+SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
+ALERTS = Target(type="slack", channel="#alerts")
+OPERATOR = "U0OPERATOR"
+
+
+def fixture(name: str) -> dict[str, Any]:
+    body: dict[str, Any] = json.loads((FIXTURES / name).read_text())
+    return body
+
+
+def note(kind: str = "new_alert", **more: Any) -> NotificationData:
+    return NotificationData(
+        fingerprint="fp-db",
+        kind=kind,
+        targets=[ALERTS],
+        summary=ErrorSummary(title="Database down", severity=Severity.CRITICAL),
+        actions=more.pop("actions", ["ack", "snooze", "escalate", "resolve"]),
+        attempt_id=more.pop("attempt_id", "att-1"),
+        **more,
+    )
+
+
+def press_payload(
+    message: Message, action_id: str, user: str = "U111", **action: Any
+) -> dict[str, Any]:
+    """A block_actions payload as Slack sends it for a press on one of our messages."""
+    payload = fixture("slack_block_actions_button_with_message.bolt-python.json")
+    payload["user"] = {"id": user, "username": "alice", "name": "alice", "team_id": "T0G9PQBBK"}
+    payload["container"].update({"message_ts": message.ts, "channel_id": message.channel})
+    payload["channel"] = {"id": message.channel, "name": "alerts"}
+    payload["trigger_id"] = f"{time.time_ns()}.1.abc"
+    payload["message"].update({"ts": message.ts, "blocks": message.blocks, "text": message.text})
+    [actions] = [b for b in message.blocks if b["type"] == "actions"]
+    [element] = [e for e in actions["elements"] if e["action_id"] == action_id]
+    pressed: dict[str, Any] = {
+        "action_id": action_id,
+        "block_id": actions["block_id"],
+        "type": element["type"],
+        "action_ts": f"{time.time():.6f}",
+    }
+    if element["type"] == "button":
+        pressed.update({"text": element["text"], "value": element["value"]})
+    pressed.update(action)
+    payload["actions"] = [pressed]
+    return payload
+
+
+def signed(payload: dict[str, Any], *, age: int = 0, secret: str = SECRET) -> dict[str, Any]:
+    """The form body and headers of an interactive request signed as Slack signs it."""
+    body = urlencode({"payload": json.dumps(payload)})
+    timestamp = str(int(time.time()) - age)
+    return {
+        "content": body,
+        "headers": {
+            "Content-Type": "application/x-www-form-urlencoded",
+            "X-Slack-Request-Timestamp": timestamp,
+            "X-Slack-Signature": sign(secret, timestamp, body),
+        },
+    }
+
+
+class Notifier:
+    """The Slack half of a notifier: delivery plus the served interactivity endpoint."""
+
+    def __init__(self, slack_url: str, events_url: str, slack: SlackIntegration) -> None:
+        self.slack_url = slack_url
+        self.events_url = events_url
+        self.slack = slack
+        self.published: list[Command] = []
+        self.broker_down = False
+
+    async def post(self, **request: Any) -> httpx.Response:
+        async with httpx.AsyncClient(timeout=10) as http:
+            return await http.post(self.events_url, **request)
+
+
+async def eventually(check: Callable[[], bool], timeout: float = 5.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met in time")
+        await asyncio.sleep(0.02)
+
+
+@pytest.fixture
+def fake() -> FakeSlack:
+    return FakeSlack()
+
+
+@pytest.fixture
+def slack_url(fake: FakeSlack) -> Iterator[str]:
+    with serving(fake.app()) as url:
+        yield url
+
+
+def no_keepalive(slack_url: str, token: str) -> HttpSlackApi:
+    """A client for the server thread's event loop that keeps no connection open between calls
+    (so closing it from the test's loop touches no socket of the other loop)."""
+    transport = httpx.AsyncHTTPTransport(limits=httpx.Limits(max_keepalive_connections=0))
+    return HttpSlackApi(token=token, base_url=f"{slack_url}/api/", transport=transport)
+
+
+@pytest.fixture
+def secret() -> str | None:
+    return SECRET
+
+
+@pytest.fixture
+async def notifier(
+    tmp_path: Path, slack_url: str, fake: FakeSlack, secret: str | None
+) -> AsyncIterator[Notifier]:
+    url = f"sqlite:///{tmp_path / 'notifier-slack.db'}"
+    delivery_store = Store(url, migrations=SLACK_MIGRATIONS)
+    routes_store = Store(url, migrations=SLACK_MIGRATIONS)
+    api = HttpSlackApi(token=fake.token, base_url=f"{slack_url}/api/")
+    routes_api = no_keepalive(slack_url, fake.token)
+    seconds = itertools.count(1_000_000, 2)  # every send two seconds after the last
+    slack = SlackIntegration(
+        store=delivery_store, settings=SlackSection(), api=api, clock=lambda: next(seconds)
+    )
+    holder: list[Notifier] = []
+
+    async def publish(command: Command) -> None:
+        if holder[0].broker_down:
+            raise RuntimeError("broker down")
+        holder[0].published.append(command)
+
+    app = Starlette(
+        routes=slack_routes(
+            signing_secret=secret,
+            publish_command=publish,
+            authorized_users=[OPERATOR],
+            client=routes_api,
+            store=routes_store,
+        )
+    )
+    with serving(app) as base:
+        holder.append(Notifier(slack_url, f"{base}/slack/events", slack))
+        yield holder[0]
+    await api.aclose()
+    await routes_api.aclose()
+    delivery_store.close()
+    routes_store.close()
+
+
+async def root_message(notifier: Notifier, fake: FakeSlack) -> Message:
+    result = await notifier.slack.send_notification(note(), ALERTS)
+    assert result.delivered
+    return fake.message("C0ALERTS", str(result.reference))
+
+
+def test_our_signing_reproduces_slacks_test_vector() -> None:
+    vector = fixture("slack_request_signature_test_vector.python-slack-sdk.json")
+    headers = vector["headers"]
+    assert vector["basestring_format"] == "v0:{timestamp}:{body}"
+    assert (
+        sign(vector["signing_secret"], headers["X-Slack-Request-Timestamp"], vector["body"])
+        == (headers["X-Slack-Signature"])
+    )
+
+
+async def test_a_signed_press_publishes_a_command_and_shows_who_acted(
+    notifier: Notifier, fake: FakeSlack
+) -> None:
+    root = await root_message(notifier, fake)
+    response = await notifier.post(**signed(press_payload(root, "ack")))
+    assert response.status_code == 200
+    [command] = notifier.published
+    assert command.data.action == "ack"
+    assert command.data.fingerprint == "fp-db"
+    assert command.subject == "fp-db"
+    assert command.data.attempt_id == "att-1"
+    assert command.data.actor.id == "U111"
+    assert command.data.actor.via == "slack"
+    assert command.data.actor.name == "alice"
+    assert command.data.actor.kind == "user"
+    await eventually(
+        lambda: "Acknowledged by <@U111>" in json.dumps(fake.message(root.channel, root.ts).blocks)
+    )
+
+
+async def test_the_same_press_delivered_twice_has_one_command_id(
+    notifier: Notifier, fake: FakeSlack
+) -> None:
+    root = await root_message(notifier, fake)
+    payload = press_payload(root, "escalate")
+    for _ in range(2):
+        assert (await notifier.post(**signed(payload))).status_code == 200
+    first, second = notifier.published
+    assert first.id == second.id
+    assert first.data.action == "escalate"
+
+
+async def test_snooze_choice_publishes_its_length(notifier: Notifier, fake: FakeSlack) -> None:
+    root = await root_message(notifier, fake)
+    option = {"text": {"type": "plain_text", "text": "1 hour"}, "value": "3600"}
+    payload = press_payload(root, "snooze", selected_option=option)
+    assert (await notifier.post(**signed(payload))).status_code == 200
+    [command] = notifier.published
+    assert command.data.action == "snooze"
+    assert command.data.snooze_seconds == 3600
+    assert command.data.fingerprint == "fp-db"
+
+
+async def test_a_bad_signature_is_refused(notifier: Notifier, fake: FakeSlack) -> None:
+    root = await root_message(notifier, fake)
+    request = signed(press_payload(root, "ack"), secret="not-the-secret")
+    response = await notifier.post(**request)
+    assert response.status_code == 401
+    tampered = signed(press_payload(root, "ack"))
+    tampered["content"] = tampered["content"].replace("U111", "U999")
+    assert (await notifier.post(**tampered)).status_code == 401
+    unsigned = {
+        "content": tampered["content"],
+        "headers": {"Content-Type": "application/x-www-form-urlencoded"},
+    }
+    assert (await notifier.post(**unsigned)).status_code == 401
+    assert notifier.published == []
+
+
+async def test_a_stale_timestamp_is_refused(notifier: Notifier, fake: FakeSlack) -> None:
+    root = await root_message(notifier, fake)
+    assert (await notifier.post(**signed(press_payload(root, "ack"), age=301))).status_code == 401
+    assert (await notifier.post(**signed(press_payload(root, "ack"), age=-301))).status_code == 401
+    # Slack's own published request: correctly signed, but from 2018.
+    vector = fixture("slack_request_signature_test_vector.python-slack-sdk.json")
+    response = await notifier.post(content=vector["body"], headers=vector["headers"])
+    assert response.status_code == 401
+    assert notifier.published == []
+
+
+@pytest.mark.parametrize("secret", [None])
+async def test_without_a_signing_secret_everything_is_refused(
+    notifier: Notifier, fake: FakeSlack
+) -> None:
+    root = await root_message(notifier, fake)
+    response = await notifier.post(**signed(press_payload(root, "ack")))
+    assert response.status_code == 401
+    assert "SLACK_SIGNING_SECRET" in response.json()["error"]
+    assert notifier.published == []
+
+
+async def test_approve_needs_an_authorized_user(notifier: Notifier, fake: FakeSlack) -> None:
+    await root_message(notifier, fake)
+    result = await notifier.slack.send_notification(
+        note("approval_request", actions=["approve", "reject", "rollback"], attempt_id="att-7"),
+        ALERTS,
+    )
+    request = fake.message("C0ALERTS", str(result.reference))
+    for action in ("approve", "rollback"):
+        response = await notifier.post(**signed(press_payload(request, action, user="U111")))
+        assert response.status_code == 200
+    assert notifier.published == []
+    await eventually(lambda: len(fake.ephemerals) == 2)
+    assert {e["user"] for e in fake.ephemerals} == {"U111"}
+    assert "not allowed" in fake.ephemerals[0]["text"]
+    assert [b["type"] for b in fake.message("C0ALERTS", request.ts).blocks].count("actions") == 1
+
+    response = await notifier.post(**signed(press_payload(request, "approve", user=OPERATOR)))
+    assert response.status_code == 200
+    [command] = notifier.published
+    assert command.data.action == "approve"
+    assert command.data.attempt_id == "att-7"
+    assert command.data.actor.id == OPERATOR
+    await eventually(
+        lambda: (
+            "Approved by <@U0OPERATOR>" in json.dumps(fake.message("C0ALERTS", request.ts).blocks)
+        )
+    )
+    updated = fake.message("C0ALERTS", request.ts)
+    assert not [b for b in updated.blocks if b["type"] == "actions"]  # buttons gone once used
+
+
+async def test_url_verification_is_answered_when_signed(notifier: Notifier) -> None:
+    body = json.dumps(
+        {
+            "type": "url_verification",
+            "challenge": "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P",
+            "token": "x",
+        }
+    )
+    timestamp = str(int(time.time()))
+    headers = {
+        "Content-Type": "application/json",
+        "X-Slack-Request-Timestamp": timestamp,
+        "X-Slack-Signature": sign(SECRET, timestamp, body),
+    }
+    response = await notifier.post(content=body, headers=headers)
+    assert response.status_code == 200
+    assert response.json()["challenge"].startswith("3eZbrw1aBm")
+
+
+async def test_a_press_on_an_unknown_message_publishes_nothing(
+    notifier: Notifier, fake: FakeSlack
+) -> None:
+    root = await root_message(notifier, fake)
+    option = {"text": {"type": "plain_text", "text": "1 hour"}, "value": "3600"}
+    payload = press_payload(root, "snooze", selected_option=option)
+    payload["container"]["message_ts"] = payload["message"]["ts"] = "1.000001"
+    assert (await notifier.post(**signed(payload))).status_code == 200
+    assert notifier.published == []
+    await eventually(lambda: len(fake.ephemerals) == 1)
+
+
+async def test_a_press_that_cannot_be_published_is_not_acknowledged(
+    notifier: Notifier, fake: FakeSlack
+) -> None:
+    root = await root_message(notifier, fake)
+    notifier.broker_down = True
+    response = await notifier.post(**signed(press_payload(root, "resolve")))
+    assert response.status_code == 503
+    assert notifier.published == []
+    assert fake.message(root.channel, root.ts).edits == 0  # nothing claims it was done

@@ -1,0 +1,90 @@
+"""Reading Slack's block_actions payloads into commands, and the per-channel send budget."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from services.notifier.slack.buttons import ButtonValue
+from services.notifier.slack.presses import allowed, command, presses
+from services.notifier.slack.ratelimit import ChannelLimiter
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "slack"
+
+
+def payload(action_id: str = "ack", value: str | None = None, **action: Any) -> dict[str, Any]:
+    body: dict[str, Any] = json.loads(
+        (FIXTURES / "slack_block_actions_button_with_message.bolt-python.json").read_text()
+    )
+    body["user"] = {"id": "U111", "username": "alice", "name": "alice", "team_id": "T0G9PQBBK"}
+    body["actions"][0].update({"action_id": action_id, **action})
+    if value is not None:
+        body["actions"][0]["value"] = value
+    return body
+
+
+def test_a_button_press_becomes_a_command_with_the_slack_user_as_actor() -> None:
+    [press] = presses(payload("ack", ButtonValue("fp-1", "att-1").encode()))
+    assert press.channel_id == "C111"
+    assert press.message_ts == "1678252213.679169"
+    cmd = command(press, "fp-1", "att-1")
+    assert cmd.subject == "fp-1"
+    assert cmd.source == "/alertorch/notifier/slack"
+    assert cmd.data.action == "ack"
+    assert cmd.data.attempt_id == "att-1"
+    assert cmd.data.actor.model_dump() == {
+        "kind": "user",
+        "id": "U111",
+        "name": "alice",
+        "via": "slack",
+    }
+    again = command(presses(payload("ack", ButtonValue("fp-1", "att-1").encode()))[0], "fp-1", None)
+    assert again.id == cmd.id  # a redelivered payload publishes the same command id
+
+
+def test_snooze_choice_carries_its_length() -> None:
+    body = payload(
+        "snooze",
+        type="static_select",
+        selected_option={"text": {"type": "plain_text", "text": "1 day"}, "value": "86400"},
+    )
+    del body["actions"][0]["value"]
+    [press] = presses(body)
+    assert press.snooze_seconds == 86400
+    assert press.value is None
+    assert press.done_text() == "Snoozed for 1 d by <@U111>"
+    assert command(press, "fp", None).data.snooze_seconds == 86400
+    body["actions"][0]["selected_option"]["value"] = "999999"
+    assert presses(body) == []  # not a length we offer
+
+
+def test_foreign_actions_and_other_payloads_are_ignored() -> None:
+    assert presses(payload("button")) == []  # the fixture's own button
+    assert presses({"type": "view_submission"}) == []
+    assert presses({"type": "block_actions", "user": {}, "actions": []}) == []
+
+
+def test_only_authorized_users_approve_or_roll_back() -> None:
+    ops = frozenset({"U999"})
+    for action in ("approve", "rollback"):
+        [press] = presses(payload(action, ButtonValue("fp").encode()))
+        assert not allowed(press, ops)
+        assert allowed(press, frozenset({"U111"}))
+    for action in ("ack", "reject", "snooze", "escalate", "resolve", "create_issue"):
+        [press] = presses(payload(action, ButtonValue("fp").encode()))
+        assert allowed(press, frozenset())
+
+
+def test_channel_limiter_spaces_sends_and_caps_the_hour() -> None:
+    limiter = ChannelLimiter(per_second=1.0, per_hour=3)
+    assert limiter.take("#a", 100.0) == 0
+    assert 0.79 < limiter.take("#a", 100.2) <= 0.8
+    assert limiter.take("#b", 100.2) == 0  # another channel is not held back
+    assert limiter.take("#a", 101.0) == 0
+    assert limiter.take("#a", 102.0) == 0
+    assert limiter.take("#a", 103.0) == 3600 - 3  # three sent this hour: wait for the first to age
+    limiter.hold("#b", 200.0)
+    assert limiter.wait("#b", 150.0) == 50.0
+    limiter.forget_idle(10_000.0)
+    assert limiter.wait("#a", 10_000.0) == 0
