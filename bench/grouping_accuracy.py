@@ -1,0 +1,92 @@
+"""Grouping accuracy of a clustering against the labelled set in ``bench/data/grouping_eval.jsonl``
+(format and labelling rules: ``bench/data/README.md``).
+
+Two figures, both fractions of messages:
+
+* **majority**: each predicted cluster is assigned the true group most of its members carry; a
+  message is correct iff its true group equals its cluster's assigned group. Merging two groups
+  costs the minority's messages; splitting a group costs nothing (so read it with the next one).
+* **exact cluster**: a message is correct iff its predicted cluster has exactly the same members as
+  its true group. Any wrong merge or split costs every message of the groups involved.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter, defaultdict
+from collections.abc import Hashable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+DATA_PATH = Path(__file__).resolve().parent / "data" / "grouping_eval.jsonl"
+
+
+@dataclass(frozen=True)
+class LabelledMessage:
+    message: str
+    group: str
+    system: str
+
+
+@dataclass(frozen=True)
+class GroupingAccuracy:
+    messages: int
+    true_groups: int
+    predicted_groups: int
+    majority: float
+    exact_cluster: float
+
+
+def load_labelled(path: Path = DATA_PATH) -> list[LabelledMessage]:
+    """The labelled messages, in file order; a malformed line raises ``ValueError``."""
+    out: list[LabelledMessage] = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        row = json.loads(line)
+        if not isinstance(row, dict):
+            raise ValueError(f"{path}:{number}: expected a JSON object")
+        fields = (row.get("message"), row.get("group"), row.get("system"))
+        if not all(isinstance(value, str) and value for value in fields):
+            raise ValueError(f"{path}:{number}: message, group and system must be non-empty text")
+        out.append(LabelledMessage(str(fields[0]), str(fields[1]), str(fields[2])))
+    return out
+
+
+def _members(labels: Sequence[Hashable]) -> dict[Hashable, frozenset[int]]:
+    groups: defaultdict[Hashable, set[int]] = defaultdict(set)
+    for index, label in enumerate(labels):
+        groups[label].add(index)
+    return {label: frozenset(indices) for label, indices in groups.items()}
+
+
+def grouping_accuracy(
+    true_groups: Sequence[str], predicted: Sequence[Hashable]
+) -> GroupingAccuracy:
+    """Score ``predicted`` cluster ids against ``true_groups``, both one entry per message."""
+    if len(true_groups) != len(predicted):
+        raise ValueError(
+            f"{len(true_groups)} true labels but {len(predicted)} predictions; need one each"
+        )
+    if not true_groups:
+        raise ValueError("no messages to score")
+    clusters: defaultdict[Hashable, Counter[str]] = defaultdict(Counter)
+    for truth, cluster in zip(true_groups, predicted, strict=True):
+        clusters[cluster][truth] += 1
+    # The majority label's count is what a cluster gets right, whichever label wins a tie.
+    majority_correct = sum(max(counts.values()) for counts in clusters.values())
+    true_members = _members(true_groups)
+    predicted_members = _members(predicted)
+    exact_correct = sum(
+        1
+        for truth, cluster in zip(true_groups, predicted, strict=True)
+        if true_members[truth] == predicted_members[cluster]
+    )
+    total = len(true_groups)
+    return GroupingAccuracy(
+        messages=total,
+        true_groups=len(true_members),
+        predicted_groups=len(predicted_members),
+        majority=majority_correct / total,
+        exact_cluster=exact_correct / total,
+    )
