@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import sys
 
-from bench import classification, contracts, intake
+from bench import classification, contracts, grouping, intake
 
 
 def main() -> int:
@@ -14,6 +14,8 @@ def main() -> int:
     contracts.run()
     print("== analyzer classification (pure core, one core) ==")
     ok = classification.run()
+    print("== analyzer grouping on the labelled set ==")
+    grouping.run()
     print("== analyzer intake over the embedded broker ==")
     asyncio.run(intake.run())
     return 0 if ok else 1

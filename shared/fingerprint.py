@@ -41,9 +41,16 @@ _MASKS: Final[tuple[tuple[re.Pattern[str], str], ...]] = (
     (re.compile(r"\b(?=[0-9a-fA-F]*\d)[0-9a-fA-F]{8,}\b"), "<hex>"),
     (re.compile(r"(?:[A-Za-z]:\\|\\\\)[^\s'\"]+"), "<path>"),
     (re.compile(r"(?<![\w<])(?:/[\w.@~+-]+){2,}/?"), "<path>"),
-    (re.compile(r"'[^'\n]{0,200}'"), "<str>"),
+    # A quote opens a value only where a word does not go on (not the apostrophe of "can't").
+    (re.compile(r"(?<!\w)'[^'\n]{0,200}'(?!\w)"), "<str>"),
     (re.compile(r'"[^"\n]{0,200}"'), "<str>"),
-    (re.compile(r"(?<![\w<])[-+]?\d+(?:\.\d+)?(?![\w>])"), "<num>"),
+    # Numbers, with or without a unit (30s, 212ms, 1.5GB, 80%).
+    (
+        re.compile(
+            r"(?<![\w<])[-+]?\d+(?:\.\d+)?(?:ns|us|µs|ms|s|m|h|d|[kKMGT]i?[bB]|%)?(?![\w>])"
+        ),
+        "<num>",
+    ),
 )
 _SPACES: Final = re.compile(r"\s+")
 

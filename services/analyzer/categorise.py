@@ -59,8 +59,9 @@ class PatternMatcher:
         return [self.patterns[i] for i in self._set.matches(text)]
 
     def best(self, text: str) -> Match | None:
-        found = self.all(text)
-        if not found:
+        indices = self._set.matches(text)
+        if not indices:
             return None
-        pattern = max(found, key=lambda p: (p.confidence, -self.patterns.index(p)))
+        index = max(indices, key=lambda i: (self.patterns[i].confidence, -i))
+        pattern = self.patterns[index]
         return Match(pattern.category, pattern.confidence, pattern, pattern.id)

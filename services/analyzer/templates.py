@@ -68,7 +68,7 @@ class TemplateMiner:
     def __init__(
         self,
         *,
-        similarity: float = 0.4,
+        similarity: float = 0.6,
         depth: int = 4,
         max_clusters: int = 10_000,
         state: bytes | None = None,

@@ -473,7 +473,7 @@ class AnalyzerSection(Section):
     store_url: str = Field(
         default="", description="Store URL; empty means sqlite in storage.data_directory."
     )
-    drain_similarity: float = Field(default=0.4, gt=0, le=1)
+    drain_similarity: float = Field(default=0.6, gt=0, le=1)
     drain_depth: int = Field(default=4, ge=3)
     drain_max_clusters: int = Field(default=10_000, ge=10)
     template_snapshot_seconds: float = Field(default=30.0, gt=0)

@@ -19,6 +19,11 @@ from shared.fingerprint import fingerprint, parameterise
         ("segfault at 0x7ffd3a2b", "segfault at <hex>"),
         ("commit deadbeefcafe1234 missing", "commit <hex> missing"),
         ("  many   spaces  ", "many spaces"),
+        (
+            "took 212ms, then 1.5s; heap at 87% of 2GiB",
+            "took <num>, then <num>; heap at <num> of <num>",
+        ),
+        ("Couldn't find User with 'id'=42", "Couldn't find User with <str>=<num>"),
     ],
 )
 def test_parameterise_masks_variable_parts(text: str, expected: str) -> None:
