@@ -17,7 +17,7 @@ from shared.events.common import ErrorSummary
 from shared.events.resolution import ResolutionData
 
 REPO = Path(__file__).resolve().parents[2]
-SEED_POLICY = load_rules(REPO / "config" / "escalation_rules.yaml")
+SEED_POLICY = load_rules(REPO / "tests" / "fixtures" / "notifier" / "seed_escalation_rules.yaml")
 T0 = datetime(2025, 7, 1, 12, 0, tzinfo=UTC)
 MIN = timedelta(minutes=1)
 _ids = itertools.count()

@@ -17,7 +17,7 @@ from shared.events.notification import Target
 
 REPO = Path(__file__).resolve().parents[2]
 SHIPPED = REPO / "config" / "escalation_rules.yaml"
-SEED = Path("/work/shared/seed-data/escalation_rules.yaml")
+SEED = REPO / "tests" / "fixtures" / "notifier" / "seed_escalation_rules.yaml"
 
 MINIMAL = """\
 escalation_levels:
@@ -46,8 +46,8 @@ def _conditions(policy: EscalationPolicy) -> list[Expression]:
     return found
 
 
-def test_shipped_rules_load_and_every_condition_compiles() -> None:
-    policy = load_rules(SHIPPED)
+def test_seed_rules_load_and_every_condition_compiles() -> None:
+    policy = load_rules(SEED)
     assert sorted(policy.levels) == [0, 1, 2, 3]
     conditions = _conditions(policy)
     assert len(conditions) == 42
@@ -65,11 +65,19 @@ def test_shipped_rules_load_and_every_condition_compiles() -> None:
     }
 
 
-@pytest.mark.skipif(not SEED.exists(), reason="the seed data is not on this machine")
 def test_seed_file_loads_unchanged(tmp_path: Path) -> None:
     copy = tmp_path / "escalation_rules.yaml"
     shutil.copy(SEED, copy)
-    assert load_rules(copy) == load_rules(SHIPPED)
+    assert load_rules(copy) == load_rules(SEED)
+
+
+def test_shipped_category_rules_name_the_pattern_categories() -> None:
+    from services.analyzer.patterns_file import load_patterns
+
+    policy = load_rules(SHIPPED)
+    categories = {p.category for p in load_patterns(REPO / "config" / "error_patterns.json")}
+    assert set(policy.category_rules) <= categories
+    assert all(isinstance(c, Expression) for c in _conditions(policy))
 
 
 def test_level_targets_follow_the_actions() -> None:
