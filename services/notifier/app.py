@@ -1,16 +1,200 @@
-"""The notifier service: consumes ``resolutions`` and ``notifications``; serves Slack actions.
-
-Its HTTP surface (health, readiness, metrics) runs on the shared runner; escalation policy and
-delivery are added to it.
+"""The notifier service. Policy: ``resolutions`` and ``commands`` in, escalation rules applied,
+``notifications`` out. Delivery: ``notifications`` in (from the policy or any producer), each to
+each target once, through an outbox. It also serves Slack's interactivity endpoint
+(``POST /slack/events``), whose button presses become ``commands``.
 """
 
 from __future__ import annotations
 
-from shared.config import Settings
-from shared.runner import Service
+import asyncio
+import time
+
+import httpx
+import structlog
+from faststream.middlewares import AckPolicy
+
+from services.notifier.delivery.base import Integration
+from services.notifier.delivery.catalog import build_integrations
+from services.notifier.delivery.console import ConsoleInbox
+from services.notifier.delivery.github import GITHUB_MIGRATIONS
+from services.notifier.dispatcher import Dispatcher
+from services.notifier.policy_runner import PolicyRunner
+from services.notifier.rules_file import RULES_FILE
+from services.notifier.slack import (
+    SLACK_MIGRATIONS,
+    SlackIntegration,
+    slack_clients,
+    slack_routes,
+    slack_store_url,
+)
+from services.notifier.store import NotifierStore
+from shared.config import Settings, config_dir_from_env
+from shared.events import Command, Notification, NotificationData, Resolution, Target
+from shared.events import derived_event_id as derived
+from shared.logging import bound_context
+from shared.runner import Inbound, Service, Subscription
+from shared.store import Store, store_url_for
+from shared.topics import COMMANDS, NOTIFICATIONS, RESOLUTIONS, topic
+
+log = structlog.get_logger(__name__)
 
 NAME = "notifier"
+AUDIT_SECONDS = 60.0
+PRUNE_SECONDS = 3600.0
+KEEP_SECONDS = 7 * 86400.0
 
 
 def create(settings: Settings) -> Service:
-    return Service(name=NAME, settings=settings)
+    service = Service(name=NAME, settings=settings)
+    producer = service.producer
+    store = NotifierStore(store_url_for(settings, NAME, ""))
+    github_store = Store(
+        store_url_for(settings, "notifier-github", ""), migrations=GITHUB_MIGRATIONS
+    )
+    http = httpx.AsyncClient(timeout=10.0)
+    integrations: dict[str, Integration] = build_integrations(
+        settings, http=http, github_store=github_store
+    )
+    clients = slack_clients(settings)
+    slack_store = Store(slack_store_url(settings), migrations=SLACK_MIGRATIONS)
+    if clients is not None:
+        integrations.setdefault(
+            "slack",
+            SlackIntegration(
+                store=slack_store, settings=settings.slack, api=clients.api, webhook=clients.webhook
+            ),
+        )
+    else:
+        log.warning(
+            "no SLACK_BOT_TOKEN or SLACK_WEBHOOK_URL: Slack notifications stay on the console inbox"
+        )
+        integrations.setdefault("slack", ConsoleInbox())
+    runner = PolicyRunner(
+        store=store,
+        publisher=producer,
+        rules_path=config_dir_from_env() / RULES_FILE,
+        roles=settings.escalation.roles,
+        include_actions=settings.slack.message_settings.include_actions,
+    )
+    dispatcher = Dispatcher(store=store, integrations=integrations, publisher=producer)
+
+    async def publish_command(command: Command) -> None:
+        await producer.publish(COMMANDS, command, key=command.subject)
+
+    secret = settings.slack_signing_secret
+    service.add_routes(
+        slack_routes(
+            signing_secret=secret.get_secret_value() if secret else None,
+            publish_command=publish_command,
+            authorized_users=settings.slack.authorized_users,
+            client=clients.api if clients else None,
+            store=slack_store,
+            publish_timeout=settings.slack.publish_timeout_seconds,
+            settings=settings.slack,
+        )
+    )
+
+    async def on_resolution(message: Inbound) -> None:
+        event = topic(RESOLUTIONS).decode(message.value)
+        assert isinstance(event, Resolution)
+        with bound_context(
+            event_id=event.id, correlation_id=event.correlationid, fingerprint=event.subject
+        ):
+            await runner.on_resolution(event)
+
+    async def on_command(message: Inbound) -> None:
+        event = topic(COMMANDS).decode(message.value)
+        assert isinstance(event, Command)
+        with bound_context(
+            event_id=event.id,
+            correlation_id=event.correlationid,
+            fingerprint=event.subject,
+            action=event.data.action,
+        ):
+            if event.data.action == "create_issue":
+                await request_issue(event)
+            else:
+                await runner.on_command(event)
+
+    async def request_issue(event: Command) -> None:
+        """The "Create GitHub issue" button: a notification to the GitHub target (once per
+        problem: the GitHub integration remembers the issue it opened)."""
+        known = store.alert(event.data.fingerprint)
+        if known is None:
+            log.info("no alert for this problem; no issue to open")
+            return
+        state, correlation = known
+        actor = event.data.actor.name or event.data.actor.id
+        notification = Notification(
+            id=derived(event.id, "create_issue"),
+            source="/alertorch/notifier/commands",
+            subject=event.data.fingerprint,
+            correlationid=correlation,
+            data=NotificationData(
+                fingerprint=event.data.fingerprint,
+                kind="update",
+                level=state.level,
+                targets=[Target(type="github")],
+                summary=state.summary,
+                text=f"GitHub issue requested by {actor}",
+            ),
+        )
+        await producer.publish(NOTIFICATIONS, notification, key=event.data.fingerprint)
+
+    async def on_notification(message: Inbound) -> None:
+        event = topic(NOTIFICATIONS).decode(message.value)
+        assert isinstance(event, Notification)
+        with bound_context(
+            event_id=event.id,
+            correlation_id=event.correlationid,
+            fingerprint=event.subject,
+            kind=event.data.kind,
+        ):
+            await dispatcher.on_notification(event)
+
+    async def clockwork() -> None:
+        """Once a second: rules reload, due escalations, due retries, integration ticks;
+        every minute the auditor; every hour the clean-up of old state."""
+        interrupted = store.interrupted()
+        if interrupted:
+            log.warning("sends cut short by a stop are not repeated", count=interrupted)
+        last_audit = last_prune = 0.0
+        while True:
+            runner.reload_if_changed()
+            await runner.tick()
+            await dispatcher.retry_due()
+            await dispatcher.tick_integrations()
+            now = time.time()
+            if now - last_audit >= AUDIT_SECONDS:
+                await runner.audit()
+                last_audit = now
+            if now - last_prune >= PRUNE_SECONDS:
+                store.prune(now - KEEP_SECONDS)
+                last_prune = now
+            await asyncio.sleep(1.0)
+
+    async def close() -> None:
+        await http.aclose()
+        if clients is not None:
+            await clients.aclose()
+        for opened in (store, github_store, slack_store):
+            opened.close()
+
+    prefix = settings.kafka.group_prefix
+    for name, handler, group in (
+        (RESOLUTIONS, on_resolution, f"{prefix}-{NAME}-policy"),
+        (COMMANDS, on_command, f"{prefix}-{NAME}-commands"),
+        (NOTIFICATIONS, on_notification, f"{prefix}-{NAME}-delivery"),
+    ):
+        service.subscribe(
+            Subscription(
+                topic=name,
+                group_id=group,
+                auto_offset_reset="earliest",
+                ack_policy=AckPolicy.NACK_ON_ERROR,
+                handler=handler,
+            )
+        )
+    service.add_task("clockwork", clockwork)
+    service.on_stop(close)
+    return service

@@ -42,12 +42,14 @@ class PolicyRunner:
         publisher: Publisher,
         rules_path: Path,
         roles: Mapping[str, list[str]],
+        include_actions: bool = True,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.store = store
         self.publisher = publisher
         self.rules_path = rules_path
         self.roles = roles
+        self.include_actions = include_actions
         self.clock = clock
         self.policy: EscalationPolicy = load_rules(rules_path)
         self._stamp = self._file_stamp()
@@ -151,6 +153,7 @@ class PolicyRunner:
                     correlation_id=correlation,
                     attempt_id=attempt_id,
                     resolver_status=status,
+                    include_actions=self.include_actions,
                 )
                 await self.publisher.publish(NOTIFICATIONS, event, key=decision.fingerprint)
             elif isinstance(decision, Suppress):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from services.notifier.policy.decisions import Notify
+from services.notifier.policy.decisions import ALERT_BUTTONS, Notify
 from services.notifier.policy.state import AlertState
 from shared.events import Notification, NotificationData, derived_event_id
 from shared.events.notification import ButtonAction
@@ -30,8 +30,13 @@ def to_event(
     correlation_id: str,
     attempt_id: str | None = None,
     resolver_status: ResolutionStatus | None = None,
+    include_actions: bool = False,
 ) -> Notification:
+    """``include_actions`` (``slack.message_settings.include_actions``) gives every alert and
+    escalation the alert buttons, whether or not its level asks for them."""
     buttons: list[ButtonAction] = list(decision.buttons)
+    if include_actions and decision.kind in ("new_alert", "escalation"):
+        buttons += [b for b in ALERT_BUTTONS if b not in buttons]
     if decision.kind in ("new_alert", "escalation") and "create_issue" not in buttons:
         buttons.append("create_issue")
     if attempt_id and resolver_status:

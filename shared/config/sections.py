@@ -278,6 +278,11 @@ class EscalationLevelSummary(Section):
 class EscalationSection(Section):
     thresholds: EscalationThresholds = EscalationThresholds()
     escalation_levels: dict[str, EscalationLevelSummary] = Field(default_factory=dict)
+    roles: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description="Actor id (Slack user id, console user) to roles, e.g. oncall_engineer, "
+        "team_lead: checked by de_escalation.manual_de_escalation.approval_roles.",
+    )
 
 
 class ImpactThresholds(Section):

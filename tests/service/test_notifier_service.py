@@ -1,0 +1,133 @@
+"""The notifier as a process on the real broker: a resolver event becomes an alert in Slack (a
+fake Slack API speaking the real wire format), and a signed button press on it becomes a
+command on the broker."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from shared.events import Command, ErrorSummary, Notification, Resolution, ResolutionData
+from shared.topics import COMMANDS, NOTIFICATIONS, RESOLUTIONS, topic
+from tests.fakes.server import serving
+from tests.fakes.slack import FakeSlack, Message
+from tests.kafka_helpers import produce, read_until
+from tests.procs import running_service
+from tests.service.test_slack_interactivity import SECRET, press_payload, signed
+
+pytestmark = pytest.mark.broker
+
+
+@pytest.fixture
+def slack() -> Iterator[tuple[FakeSlack, str]]:
+    fake = FakeSlack()
+    with serving(fake.app()) as url:
+        yield fake, url
+
+
+def _resolution(fp: str, title: str) -> Resolution:
+    return Resolution(
+        source="/test",
+        subject=fp,
+        correlationid=f"corr-{fp}",
+        data=ResolutionData(
+            fingerprint=fp,
+            status="no_strategy",
+            reason="no strategy bound",
+            summary=ErrorSummary(
+                title=title,
+                severity="critical",
+                category="database",
+                environment="production",
+                service="checkout-api",
+                count=12,
+            ),
+        ),
+    )
+
+
+async def _root(fake: FakeSlack, title: str) -> Message:
+    for _ in range(200):
+        found = [m for m in fake.roots() if title in m.text]
+        if found:
+            return found[0]
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"no Slack root for {title!r}; posted: {fake.posted()}")
+
+
+async def test_alert_reaches_slack_and_a_button_press_becomes_a_command(
+    kafka_bootstrap: str, slack: tuple[FakeSlack, str]
+) -> None:
+    fake, url = slack
+    fp = os.urandom(16).hex()
+    title = f"Database connection refused {fp[:6]}"
+    env = {
+        "SLACK_BOT_TOKEN": fake.token,
+        "ALERTORCH_SLACK__API_URL": url + "/api/",
+        "SLACK_SIGNING_SECRET": SECRET,
+    }
+    with running_service("notifier", bootstrap=kafka_bootstrap, env=env) as notifier:
+        event = _resolution(fp, title)
+        await produce(kafka_bootstrap, RESOLUTIONS, [event.to_json_bytes()], key=fp.encode())
+        records = await read_until(
+            kafka_bootstrap,
+            NOTIFICATIONS,
+            lambda r: len(r) >= 1,
+            match=lambda r: r.key == fp.encode(),
+        )
+        notification = topic(NOTIFICATIONS).decode(records[0].value)
+        assert isinstance(notification, Notification)
+        assert notification.correlationid == event.correlationid
+        assert notification.data.level == 2  # critical in production opens at the on-call level
+        assert {t.type for t in notification.data.targets} >= {"slack", "pagerduty"}
+        root = await _root(fake, title)
+        assert "ack" in {
+            e.get("action_id") for b in root.blocks if b["type"] == "actions" for e in b["elements"]
+        }
+        async with httpx.AsyncClient(timeout=10) as client:
+            pressed = await client.post(
+                f"{notifier.url}/slack/events", **signed(press_payload(root, "ack", user="U0ALICE"))
+            )
+        assert pressed.status_code == 200
+        commands = await read_until(
+            kafka_bootstrap, COMMANDS, lambda r: len(r) >= 1, match=lambda r: r.key == fp.encode()
+        )
+        command = topic(COMMANDS).decode(commands[0].value)
+        assert isinstance(command, Command)
+        assert (command.data.action, command.data.actor.id, command.data.actor.via) == (
+            "ack",
+            "U0ALICE",
+            "slack",
+        )
+        # The notifier consumes the command: the policy records the acknowledgement and the
+        # Slack thread is told.
+        updates = await read_until(
+            kafka_bootstrap,
+            NOTIFICATIONS,
+            lambda found: any(b"acknowledged" in (r.value or b"").lower() for r in found),
+            match=lambda r: r.key == fp.encode(),
+        )
+        assert len(updates) >= 2
+
+
+async def test_unsigned_presses_are_refused(
+    kafka_bootstrap: str, slack: tuple[FakeSlack, str]
+) -> None:
+    fake, url = slack
+    env = {
+        "SLACK_BOT_TOKEN": fake.token,
+        "ALERTORCH_SLACK__API_URL": url + "/api/",
+        "SLACK_SIGNING_SECRET": SECRET,
+    }
+    with running_service("notifier", bootstrap=kafka_bootstrap, env=env) as notifier:
+        async with httpx.AsyncClient(timeout=10) as client:
+            answer = await client.post(
+                f"{notifier.url}/slack/events",
+                content="payload=%7B%7D",
+                headers={"Content-Type": "application/x-www-form-urlencoded"},
+            )
+    assert answer.status_code == 401
