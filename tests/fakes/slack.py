@@ -11,6 +11,7 @@ as text, as Slack's incoming webhooks do.
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import hashlib
 import hmac
@@ -60,6 +61,8 @@ class FakeSlack:
         #: method -> Retry-After seconds of the answers still to refuse with 429
         self.rate_limited: dict[str, list[int]] = {}
         self._ts = itertools.count(1)
+        #: seconds chat.postMessage waits before answering (a slow Slack)
+        self.post_delay = 0.0
         self.add_channel("#alerts", "C0ALERTS")
         self.add_channel("#oncall", "C0ONCALL")
         self.add_channel("#devops", "C0DEVOPS")
@@ -139,6 +142,8 @@ class FakeSlack:
         }.get(method)
         if handler is None:
             return _error("unknown_method")
+        if method == "chat.postMessage" and self.post_delay:
+            await asyncio.sleep(self.post_delay)
         return handler(args)
 
     def _channel(self, name: Any) -> tuple[str | None, Response | None]:

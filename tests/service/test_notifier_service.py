@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
 from collections.abc import Iterator
 
 import httpx
@@ -131,3 +132,39 @@ async def test_unsigned_presses_are_refused(
                 headers={"Content-Type": "application/x-www-form-urlencoded"},
             )
     assert answer.status_code == 401
+
+
+async def test_a_crash_between_send_and_commit_never_posts_twice(
+    kafka_bootstrap: str, slack: tuple[FakeSlack, str]
+) -> None:
+    fake, url = slack
+    fake.post_delay = 3.0  # the post is in flight when the notifier dies
+    fp = os.urandom(16).hex()
+    title = f"Disk full on db-{fp[:6]}"
+    env = {
+        "SLACK_BOT_TOKEN": fake.token,
+        "ALERTORCH_SLACK__API_URL": url + "/api/",
+        "SLACK_SIGNING_SECRET": SECRET,
+    }
+    with running_service("notifier", bootstrap=kafka_bootstrap, env=env) as notifier:
+        event = _resolution(fp, title)
+        await produce(kafka_bootstrap, RESOLUTIONS, [event.to_json_bytes()], key=fp.encode())
+        for _ in range(200):
+            if any(
+                title in str(args.get("text", ""))
+                for method, args in fake.requests
+                if method == "chat.postMessage"
+            ):
+                break
+            await asyncio.sleep(0.05)
+        notifier.stop(signal.SIGKILL)
+    fake.post_delay = 0.0
+    with running_service("notifier", bootstrap=kafka_bootstrap, env=env):
+        await asyncio.sleep(3.0)  # redelivery of the uncommitted notification happens now
+    posts = [
+        args
+        for method, args in fake.requests
+        if method == "chat.postMessage" and title in str(args.get("text", ""))
+    ]
+    assert len(posts) == 2  # one per Slack channel of the level (#oncall, #alerts), never again
+    assert len({str(args.get("channel")) for args in posts}) == 2
