@@ -1,6 +1,6 @@
 """End to end, as in production: `alertorch dev` runs the broker and every service as its own
-process; a custom alert posted to ingest over HTTP is classified, resolved by a runbook call
-and recorded, all over the real broker."""
+process; a custom alert posted to ingest over HTTP is classified, fixed by a runbook call,
+verified, and told to people, all over the real broker."""
 
 from __future__ import annotations
 
@@ -22,9 +22,9 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from services.cli.registry import SERVICES
-from shared.events import ClassifiedError, RawError, Resolution
+from shared.events import ClassifiedError, Notification, RawError, Resolution
 from shared.kafka.embedded import free_port
-from shared.topics import ERRORS_CLASSIFIED, ERRORS_RAW, RESOLUTIONS, topic
+from shared.topics import AUDIT, ERRORS_CLASSIFIED, ERRORS_RAW, NOTIFICATIONS, RESOLUTIONS, topic
 from tests.fakes.server import serving
 from tests.kafka_helpers import read_until
 from tests.procs import free_port_block, wait_http
@@ -128,7 +128,7 @@ def stack(tmp_path: Path, runbook: tuple[list[object], str]) -> Iterator[Stack]:
                 process.wait()
 
 
-async def test_custom_alert_flows_from_ingest_to_a_verified_fix(
+async def test_custom_alert_flows_from_ingest_to_a_verified_fix_and_a_notification(
     stack: Stack, runbook: tuple[list[object], str]
 ) -> None:
     calls = runbook[0]
@@ -174,3 +174,20 @@ async def test_custom_alert_flows_from_ingest_to_a_verified_fix(
     ]
     assert statuses == ["auto_resolving", "executing", "verifying", "succeeded"]
     assert calls == [{"problem": fingerprint}]
+    # The notifier tells people: without Slack credentials, on the console inbox.
+    told = await read_until(
+        bootstrap, NOTIFICATIONS, lambda r: len(r) >= 1, match=lambda r: r.key == key
+    )
+    notification = topic(NOTIFICATIONS).decode(told[0].value)
+    assert isinstance(notification, Notification)
+    assert notification.correlationid == raw_event.correlationid  # one trace, end to end
+    delivered = await read_until(
+        bootstrap,
+        AUDIT,
+        lambda found: any(
+            b'"outcome":"succeeded"' in (r.value or b"") and b"notify:" in (r.value or b"")
+            for r in found
+        ),
+        match=lambda r: r.key == key,
+    )
+    assert delivered
