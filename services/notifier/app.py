@@ -31,10 +31,9 @@ from services.notifier.store import NotifierStore
 from shared.config import Settings, config_dir_from_env
 from shared.events import Command, Notification, NotificationData, Resolution, Target
 from shared.events import derived_event_id as derived
-from shared.logging import bound_context
-from shared.runner import Inbound, Service, Subscription
+from shared.runner import Service, Subscription, event_handler
 from shared.store import Store, store_url_for
-from shared.topics import COMMANDS, NOTIFICATIONS, RESOLUTIONS, topic
+from shared.topics import COMMANDS, NOTIFICATIONS, RESOLUTIONS
 
 log = structlog.get_logger(__name__)
 
@@ -94,27 +93,11 @@ def create(settings: Settings) -> Service:
         )
     )
 
-    async def on_resolution(message: Inbound) -> None:
-        event = topic(RESOLUTIONS).decode(message.value)
-        assert isinstance(event, Resolution)
-        with bound_context(
-            event_id=event.id, correlation_id=event.correlationid, fingerprint=event.subject
-        ):
-            await runner.on_resolution(event)
-
-    async def on_command(message: Inbound) -> None:
-        event = topic(COMMANDS).decode(message.value)
-        assert isinstance(event, Command)
-        with bound_context(
-            event_id=event.id,
-            correlation_id=event.correlationid,
-            fingerprint=event.subject,
-            action=event.data.action,
-        ):
-            if event.data.action == "create_issue":
-                await request_issue(event)
-            else:
-                await runner.on_command(event)
+    async def on_command(event: Command) -> None:
+        if event.data.action == "create_issue":
+            await request_issue(event)
+        else:
+            await runner.on_command(event)
 
     async def request_issue(event: Command) -> None:
         """The "Create GitHub issue" button: a notification to the GitHub target (once per
@@ -140,17 +123,6 @@ def create(settings: Settings) -> Service:
             ),
         )
         await producer.publish(NOTIFICATIONS, notification, key=event.data.fingerprint)
-
-    async def on_notification(message: Inbound) -> None:
-        event = topic(NOTIFICATIONS).decode(message.value)
-        assert isinstance(event, Notification)
-        with bound_context(
-            event_id=event.id,
-            correlation_id=event.correlationid,
-            fingerprint=event.subject,
-            kind=event.data.kind,
-        ):
-            await dispatcher.on_notification(event)
 
     async def clockwork() -> None:
         """Once a second: rules reload, due escalations, due retries, integration ticks;
@@ -182,14 +154,18 @@ def create(settings: Settings) -> Service:
 
     prefix = settings.kafka.group_prefix
     for name, handler, group in (
-        (RESOLUTIONS, on_resolution, f"{prefix}-{NAME}-policy"),
-        (COMMANDS, on_command, f"{prefix}-{NAME}-commands"),
-        (NOTIFICATIONS, on_notification, f"{prefix}-{NAME}-delivery"),
+        (RESOLUTIONS, event_handler(RESOLUTIONS, Resolution, runner.on_resolution), "policy"),
+        (COMMANDS, event_handler(COMMANDS, Command, on_command), "commands"),
+        (
+            NOTIFICATIONS,
+            event_handler(NOTIFICATIONS, Notification, dispatcher.on_notification),
+            "delivery",
+        ),
     ):
         service.subscribe(
             Subscription(
                 topic=name,
-                group_id=group,
+                group_id=f"{prefix}-{NAME}-{group}",
                 auto_offset_reset="earliest",
                 ack_policy=AckPolicy.NACK_ON_ERROR,
                 handler=handler,

@@ -21,10 +21,9 @@ from services.resolver.strategy import ResolutionStrategy
 from shared.config import Settings
 from shared.errors import ConfigError
 from shared.events import ClassifiedError, Command
-from shared.logging import bound_context
-from shared.runner import Inbound, Service, Subscription
+from shared.runner import Service, Subscription, event_handler
 from shared.store import store_url_for
-from shared.topics import COMMANDS, ERRORS_CLASSIFIED, topic
+from shared.topics import COMMANDS, ERRORS_CLASSIFIED
 
 log = structlog.get_logger(__name__)
 
@@ -76,24 +75,8 @@ def create(settings: Settings) -> Service:
         publisher=service.producer,
     )
 
-    async def on_classified(message: Inbound) -> None:
-        event = topic(ERRORS_CLASSIFIED).decode(message.value)
-        assert isinstance(event, ClassifiedError)
-        with bound_context(
-            event_id=event.id, correlation_id=event.correlationid, fingerprint=event.subject
-        ):
-            await engine.on_classified(event)
-
-    async def on_command(message: Inbound) -> None:
-        event = topic(COMMANDS).decode(message.value)
-        assert isinstance(event, Command)
-        with bound_context(
-            event_id=event.id,
-            correlation_id=event.correlationid,
-            fingerprint=event.subject,
-            action=event.data.action,
-        ):
-            await handle_command(engine, event)
+    async def on_command(event: Command) -> None:
+        await handle_command(engine, event)
 
     async def timers() -> None:
         await engine.recover()
@@ -107,8 +90,12 @@ def create(settings: Settings) -> Service:
         store.close()
 
     for name, handler, suffix in (
-        (ERRORS_CLASSIFIED, on_classified, ""),
-        (COMMANDS, on_command, "-commands"),
+        (
+            ERRORS_CLASSIFIED,
+            event_handler(ERRORS_CLASSIFIED, ClassifiedError, engine.on_classified),
+            "",
+        ),
+        (COMMANDS, event_handler(COMMANDS, Command, on_command), "-commands"),
     ):
         service.subscribe(
             Subscription(

@@ -71,6 +71,20 @@ def runbook() -> Iterator[tuple[Runbook, str]]:
         yield fake, url
 
 
+#: Strategy names carry a per-test tag: each test's resolver also reads the classified events
+#: earlier tests left on the shared topic, and those must not bind to this test's strategies.
+TAG = {"value": ""}
+
+
+@pytest.fixture(autouse=True)
+def fresh_tag() -> None:
+    TAG["value"] = os.urandom(3).hex()
+
+
+def S(name: str) -> str:
+    return f"{name}_{TAG['value']}"
+
+
 def _env(url: str, **extra: str) -> dict[str, str]:
     def http(path: str, level: str, **more: Any) -> dict[str, Any]:
         return {
@@ -82,9 +96,9 @@ def _env(url: str, **extra: str) -> dict[str, str]:
         }
 
     strategies = {
-        "flush_cache": http("/flush", "safe", params={"rollback": {"url": url + "/unflush"}}),
-        "restart_api": http("/restart", "risky"),
-        "slow_fix": http("/slow", "safe"),
+        S("flush_cache"): http("/flush", "safe", params={"rollback": {"url": url + "/unflush"}}),
+        S("restart_api"): http("/restart", "risky"),
+        S("slow_fix"): http("/slow", "safe"),
     }
     return {
         "ALERTORCH_AUTO_RESOLUTION__STRATEGIES": json.dumps(strategies),
@@ -159,7 +173,7 @@ async def test_fix_verify_rollback_and_approvals(
     fake, url = runbook
     with running_service("resolver", bootstrap=kafka_bootstrap, env=_env(url)):
         # A safe strategy runs by itself, is verified and succeeds.
-        ok = _classified("flush_cache")
+        ok = _classified(S("flush_cache"))
         await _send(kafka_bootstrap, ERRORS_CLASSIFIED, ok)
         done = await _statuses(kafka_bootstrap, ok.subject, "succeeded")
         assert [r.data.status for r in done] == [
@@ -171,7 +185,7 @@ async def test_fix_verify_rollback_and_approvals(
         assert done[0].correlationid == ok.correlationid
         assert {"problem": ok.subject} in fake.bodies
         audits = await _audits(kafka_bootstrap, ok.subject, 1)
-        assert (audits[0].data.action, audits[0].data.outcome) == ("flush_cache", "succeeded")
+        assert (audits[0].data.action, audits[0].data.outcome) == (S("flush_cache"), "succeeded")
         # An operator rolls it back within the rollback window.
         await _send(
             kafka_bootstrap,
@@ -184,14 +198,14 @@ async def test_fix_verify_rollback_and_approvals(
         assert fake.calls["/unflush"] == 1
 
         # The error keeps coming during verification: failed, rolled back automatically.
-        bad = _classified("flush_cache")
+        bad = _classified(S("flush_cache"))
         await _send(kafka_bootstrap, ERRORS_CLASSIFIED, bad)
         await _statuses(kafka_bootstrap, bad.subject, "verifying")
         for _ in range(3):
             await _send(
                 kafka_bootstrap,
                 ERRORS_CLASSIFIED,
-                _classified("flush_cache", fingerprint=bad.subject),
+                _classified(S("flush_cache"), fingerprint=bad.subject),
             )
         undone = await _statuses(kafka_bootstrap, bad.subject, "rolled_back")
         statuses = [r.data.status for r in undone]
@@ -200,7 +214,7 @@ async def test_fix_verify_rollback_and_approvals(
         assert fake.calls["/unflush"] == 2
 
         # A risky strategy waits for an operator; others are refused.
-        risky = _classified("restart_api")
+        risky = _classified(S("restart_api"))
         await _send(kafka_bootstrap, ERRORS_CLASSIFIED, risky)
         waiting = (await _statuses(kafka_bootstrap, risky.subject, "awaiting_approval"))[-1]
         attempt_id = waiting.data.attempt_id
@@ -237,10 +251,10 @@ async def test_approval_expires_and_rejection(
     fake, url = runbook
     env = _env(url, ALERTORCH_OPERATION__APPROVAL_TIMEOUT_MINUTES="0.02")
     with running_service("resolver", bootstrap=kafka_bootstrap, env=env):
-        late = _classified("restart_api")
+        late = _classified(S("restart_api"))
         await _send(kafka_bootstrap, ERRORS_CLASSIFIED, late)
         await _statuses(kafka_bootstrap, late.subject, "expired")
-        no = _classified("restart_api")
+        no = _classified(S("restart_api"))
         await _send(kafka_bootstrap, ERRORS_CLASSIFIED, no)
         waiting = (await _statuses(kafka_bootstrap, no.subject, "awaiting_approval"))[-1]
         await _send(
@@ -265,7 +279,7 @@ async def test_dry_run_decides_and_changes_nothing(
     with running_service(
         "resolver", bootstrap=kafka_bootstrap, env=_env(url, ALERTORCH_OPERATION__DRY_RUN="true")
     ):
-        event = _classified("flush_cache")
+        event = _classified(S("flush_cache"))
         await _send(kafka_bootstrap, ERRORS_CLASSIFIED, event)
         skipped = (await _statuses(kafka_bootstrap, event.subject, "skipped"))[0]
     assert skipped.data.gate == "dry_run"
@@ -279,7 +293,7 @@ async def test_a_crash_while_executing_never_executes_twice(
 ) -> None:
     fake, url = runbook
     env = _env(url)
-    event = _classified("slow_fix")
+    event = _classified(S("slow_fix"))
     with running_service("resolver", bootstrap=kafka_bootstrap, env=env) as service:
         await _send(kafka_bootstrap, ERRORS_CLASSIFIED, event)
         await _statuses(kafka_bootstrap, event.subject, "executing")

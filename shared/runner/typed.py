@@ -1,0 +1,36 @@
+"""Consumer handlers that receive typed events instead of raw messages."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+from shared.errors import InvalidMessage
+from shared.events import Envelope
+from shared.logging import bound_context
+from shared.runner.inbound import Handler, Inbound
+from shared.topics import topic
+
+E = TypeVar("E", bound=Envelope)
+
+
+def event_handler(
+    topic_name: str, model: type[E], handle: Callable[[E], Awaitable[None]]
+) -> Handler:
+    """Decode each message of ``topic_name`` with the registry (bad input raises
+    :class:`InvalidMessage`, so it is dead-lettered), bind the event's id, correlation id and
+    fingerprint to every log line, and pass the typed event to ``handle``."""
+    spec = topic(topic_name)
+
+    async def handler(message: Inbound) -> None:
+        event = spec.decode(message.value, coordinates=message.coordinates)
+        if not isinstance(event, model):
+            raise InvalidMessage(
+                f"expected {model.__name__} on {topic_name}, got {type(event).__name__}"
+            )
+        with bound_context(
+            event_id=event.id, correlation_id=event.correlationid, fingerprint=event.subject
+        ):
+            await handle(event)
+
+    return handler
