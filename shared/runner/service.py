@@ -158,7 +158,7 @@ class Service:
             )(self._wrap(sub))
         return broker
 
-    def _wrap(self, sub: Subscription) -> Handler:
+    def _wrap(self, sub: Subscription) -> Callable[[KafkaMessage], Awaitable[None]]:
         service = self.name
 
         async def consume(msg: KafkaMessage) -> None:
@@ -177,7 +177,7 @@ class Service:
                 MESSAGES_CONSUMED.labels(service, inbound.topic, "ok").inc()
 
         consume.__name__ = f"{service}_{sub.topic.replace('.', '_')}"
-        return consume  # type: ignore[return-value]
+        return consume
 
     async def _ping(self) -> bool:
         return self.broker is not None and bool(await self.broker.ping(timeout=2.0))
