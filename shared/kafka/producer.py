@@ -28,7 +28,8 @@ class EventProducer:
             "bootstrap_servers": bootstrap_servers,
             "acks": "all",
             "enable_idempotence": enable_idempotence,
-            "linger_ms": 2,
+            # Sends are awaited one by one (offsets commit after acks): lingering only adds delay.
+            "linger_ms": 0,
             "request_timeout_ms": 15000,
             "client_id": f"alertorch-{service}",
         }
