@@ -213,3 +213,35 @@ async def test_a_send_cut_short_by_a_crash_is_never_repeated(store: NotifierStor
     await dispatcher.on_notification(event)
     assert target.calls == 0
     assert store.counts() == {"unknown": 1}
+
+
+async def test_an_ack_reaches_pagerduty_as_an_acknowledge(store: NotifierStore) -> None:
+    """The policy's ack update and PagerDuty's mapping agree (the acknowledge is keyed on the
+    update's text)."""
+    from services.notifier.delivery.pagerduty_events import event_action
+
+    clock, recorder = Clock(), Recorder()
+    runner = _runner(store, recorder, clock)
+    await runner.on_resolution(_resolution("fp-pd"))
+    opened = recorder.notifications()
+    assert any(t.type == "pagerduty" for t in opened[0].data.targets)
+    assert event_action(opened[0].data) == "trigger"
+    event_id = new_event_id()
+    await runner.on_command(
+        Command(
+            id=event_id,
+            source="/test",
+            subject="fp-pd",
+            correlationid=event_id,
+            data=CommandData(
+                fingerprint="fp-pd", action="ack", actor=Actor(kind="user", id="U1", via="slack")
+            ),
+        )
+    )
+    acks = [
+        n
+        for n in recorder.notifications()[len(opened) :]
+        if any(t.type == "pagerduty" for t in n.data.targets)
+    ]
+    assert acks
+    assert event_action(acks[0].data) == "acknowledge"
