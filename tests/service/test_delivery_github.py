@@ -219,3 +219,23 @@ async def test_concurrent_notifications_for_one_problem_open_one_issue(
     assert all(r.delivered for r in results)
     assert server.calls["create"] == 1
     assert server.calls["comment"] == 2
+
+
+async def test_a_rules_github_action_labels_the_issue(
+    fake: tuple[FakeGitHub, str], http: httpx.AsyncClient, store: Store
+) -> None:
+    from services.notifier.policy.levels import EscalationLevel
+
+    level = EscalationLevel.model_validate(
+        {
+            "name": "Team",
+            "timeout_minutes": 15,
+            "actions": [{"type": "github_issue", "repository": REPO, "labels": ["database", "p1"]}],
+        }
+    )
+    [target] = level.targets()
+    assert target.mentions == ["label:database", "label:p1"]
+    server, url = fake
+    opened = await _github(url, http, store).send_notification(_notification(), target)
+    assert opened.delivered
+    assert server.issues[(REPO, 1)]["labels"] == [{"name": "database"}, {"name": "p1"}]

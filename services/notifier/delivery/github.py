@@ -88,7 +88,7 @@ class GitHubIssues:
         async with self._exclusive(repository, notification.fingerprint):
             number = self.issue_number(repository, notification.fingerprint)
             if number is None:
-                return await self._open(repository, notification)
+                return await self._open(repository, notification, labels_of(target))
             if not self._config.comment_on_repeat:
                 return DeliveryResult.ok(None, issue=number, skipped="the problem has an issue")
             return await self._comment(repository, number, notification)
@@ -98,11 +98,13 @@ class GitHubIssues:
     ) -> DeliveryResult:
         return await self.send_notification(notification, target)
 
-    async def _open(self, repository: str, notification: NotificationData) -> DeliveryResult:
+    async def _open(
+        self, repository: str, notification: NotificationData, labels: list[str]
+    ) -> DeliveryResult:
         request = {
             "title": issue_title(notification),
             "body": issue_body(notification),
-            "labels": list(self._config.issue_labels),
+            "labels": labels or list(self._config.issue_labels),
         }
         result = await self._post(f"/repos/{repository}/issues", request)
         if isinstance(result, DeliveryResult):
@@ -161,3 +163,12 @@ class GitHubIssues:
                 del self._locks[key]
             else:
                 self._locks[key] = (lock, users - 1)
+
+
+LABEL_PREFIX = "label:"
+
+
+def labels_of(target: Target) -> list[str]:
+    """Labels a rule's ``github_issue`` action asked for, carried as ``label:<name>`` mentions
+    (none: ``integrations.github.issue_labels``)."""
+    return [m[len(LABEL_PREFIX) :] for m in target.mentions if m.startswith(LABEL_PREFIX)]

@@ -111,7 +111,7 @@ class EscalationLevel(Strict):
                 pagerduty_key = pagerduty_key or action.service_key
                 _add(found, ("pagerduty", action.service_key), [])
             elif isinstance(action, GitHubAction):
-                _add(found, ("github", action.repository), [])
+                _add(found, ("github", action.repository), [f"label:{x}" for x in action.labels])
         for action in self.actions:
             if isinstance(action, PhoneCallAction):
                 key = action.service_key or pagerduty_key
