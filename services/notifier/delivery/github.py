@@ -12,11 +12,8 @@ limit → later, until ``x-ratelimit-reset`` (or ``retry-after``); 5xx and netwo
 
 from __future__ import annotations
 
-import asyncio
 import re
 import time
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
@@ -25,6 +22,7 @@ from services.notifier.delivery.base import DeliveryResult
 from services.notifier.delivery.github_answers import SERVER_ERROR_RETRY_SECONDS, body, problem
 from services.notifier.delivery.github_issue import comment_body, issue_body, issue_title
 from services.notifier.delivery.ratelimit import Clock
+from services.notifier.locks import KeyedLocks
 from shared.config.sections import GithubIntegration
 from shared.events import NotificationData, Target
 from shared.store import Store
@@ -63,7 +61,7 @@ class GitHubIssues:
         self._store = store
         self._token = token
         self._now = wall_clock
-        self._locks: dict[tuple[str, str], tuple[asyncio.Lock, int]] = {}
+        self._locks = KeyedLocks()
 
     def issue_number(self, repository: str, fingerprint: str) -> int | None:
         rows = self._store.query(
@@ -85,7 +83,8 @@ class GitHubIssues:
                 f"GitHub repository {repository!r} is not owner/name: name it in the "
                 "github_issue action or in integrations.github.repository"
             )
-        async with self._exclusive(repository, notification.fingerprint):
+        # One delivery per problem and repository at a time, so two never open two issues.
+        async with self._locks.hold((repository, notification.fingerprint)):
             number = self.issue_number(repository, notification.fingerprint)
             if number is None:
                 return await self._open(repository, notification, labels_of(target))
@@ -147,22 +146,6 @@ class GitHubIssues:
         if response.status_code != 201:
             return problem(response, self._now(), self._config.rate_limited_retry_seconds)
         return body(response)
-
-    @asynccontextmanager
-    async def _exclusive(self, repository: str, fingerprint: str) -> AsyncIterator[None]:
-        """One delivery per problem and repository at a time, so two never open two issues."""
-        key = (repository, fingerprint)
-        lock, users = self._locks.get(key, (asyncio.Lock(), 0))
-        self._locks[key] = (lock, users + 1)
-        try:
-            async with lock:
-                yield
-        finally:
-            lock, users = self._locks[key]
-            if users <= 1:
-                del self._locks[key]
-            else:
-                self._locks[key] = (lock, users - 1)
 
 
 LABEL_PREFIX = "label:"

@@ -17,8 +17,8 @@ from collections.abc import Callable
 import structlog
 
 from services.notifier.delivery.base import DeliveryResult
+from services.notifier.locks import KeyedLocks
 from services.notifier.slack.api import SlackAnswer, SlackApi, SlackWebhook
-from services.notifier.slack.locks import KeyedLocks
 from services.notifier.slack.message_data import message_data, root_data, status_after
 from services.notifier.slack.outcomes import GONE_ERRORS, failure, retry_after
 from services.notifier.slack.ratelimit import ChannelLimiter
