@@ -4,19 +4,39 @@ refused (and audited as refused) unless the actor is one of ``auto_resolution.op
 
 from __future__ import annotations
 
+import dataclasses
+from typing import Any, Literal
+
 import structlog
 
 from services.resolver.engine import PEOPLE_ACTIONS, ResolverEngine
-from services.resolver.events import audit, resolution
+from services.resolver.events import audit
 from services.resolver.gates import Candidate, decide
 from services.resolver.store import Attempt
 from shared.events import Command
-from shared.topics import AUDIT, RESOLUTIONS
+from shared.topics import AUDIT
 
 log = structlog.get_logger(__name__)
 
 ROLLBACKABLE = ("verifying", "succeeded", "failed")
 RETRYABLE = ("failed", "rejected", "expired", "rolled_back")
+
+
+async def _audit(
+    engine: ResolverEngine, event: Command, outcome: Literal["succeeded", "refused"], **fields: Any
+) -> None:
+    """The audit record of a person's command, keyed and correlated like the command."""
+    data = event.data
+    record = audit(
+        cause=event.id,
+        correlation_id=event.correlationid,
+        fingerprint=data.fingerprint,
+        action=data.action,
+        outcome=outcome,
+        actor=data.actor,
+        **fields,
+    )
+    await engine.publisher.publish(AUDIT, record, key=data.fingerprint)
 
 
 def authorised(engine: ResolverEngine, actor_id: str) -> bool:
@@ -30,37 +50,18 @@ async def handle_command(engine: ResolverEngine, event: Command) -> None:
         return
     if not authorised(engine, data.actor.id):
         log.warning("command refused", action=data.action, actor=data.actor.id)
-        await engine.publisher.publish(
-            AUDIT,
-            audit(
-                cause=event.id,
-                correlation_id=event.correlationid,
-                fingerprint=data.fingerprint,
-                action=data.action,
-                outcome="refused",
-                actor=data.actor,
-                target=data.attempt_id,
-                details={"reason": "the actor is not an operator"},
-            ),
-            key=data.fingerprint,
+        await _audit(
+            engine,
+            event,
+            "refused",
+            target=data.attempt_id,
+            details={"reason": "the actor is not an operator"},
         )
         return
     if data.action == "snooze":
         until = engine.clock() + (data.snooze_seconds or 3600)
         engine.store.snooze(data.fingerprint, until)
-        await engine.publisher.publish(
-            AUDIT,
-            audit(
-                cause=event.id,
-                correlation_id=event.correlationid,
-                fingerprint=data.fingerprint,
-                action="snooze",
-                outcome="succeeded",
-                actor=data.actor,
-                details={"until": until},
-            ),
-            key=data.fingerprint,
-        )
+        await _audit(engine, event, "succeeded", details={"until": until})
         return
     if data.action == "retry":
         await _retry(engine, event)
@@ -83,19 +84,12 @@ async def handle_command(engine: ResolverEngine, event: Command) -> None:
         # Rollback stays possible while verifying and for the rollback window after the outcome.
         window = engine.config.rollback_window_seconds
         if attempt.status != "verifying" and engine.clock() - attempt.updated_at > window:
-            await engine.publisher.publish(
-                AUDIT,
-                audit(
-                    cause=event.id,
-                    correlation_id=event.correlationid,
-                    fingerprint=data.fingerprint,
-                    action="rollback",
-                    outcome="refused",
-                    actor=data.actor,
-                    target=attempt.attempt_id,
-                    details={"reason": f"past the rollback window of {window:g} s"},
-                ),
-                key=data.fingerprint,
+            await _audit(
+                engine,
+                event,
+                "refused",
+                target=attempt.attempt_id,
+                details={"reason": f"past the rollback window of {window:g} s"},
             )
             return
         await engine.roll_back(attempt, entry, actor=data.actor)
@@ -115,12 +109,7 @@ async def _approve(engine: ResolverEngine, attempt: Attempt, event: Command) -> 
         attempt.context.get("environment"),
     )
     policy = engine.config.policy
-    lifted = type(policy)(
-        auto_resolution=policy.auto_resolution,
-        auto_approve_up_to="dangerous",
-        max_concurrent=policy.max_concurrent,
-        dry_run=policy.dry_run,
-    )
+    lifted = dataclasses.replace(policy, auto_approve_up_to="dangerous")
     decision = decide(
         candidate,
         entry=entry,
@@ -150,37 +139,22 @@ async def _retry(engine: ResolverEngine, event: Command) -> None:
     if engine.store.attempt(attempt_id) is not None:
         return
     now = engine.clock()
-    attempt = Attempt(
+    attempt = dataclasses.replace(
+        previous,
         attempt_id=attempt_id,
-        fingerprint=previous.fingerprint,
-        strategy=previous.strategy,
         status="new",
         created_at=now,
         updated_at=now,
-        correlation_id=previous.correlation_id,
-        summary=previous.summary,
-        context=previous.context,
-        safety_level=previous.safety_level,
-        rate_before=previous.rate_before,
         expires_at=now + engine.config.approval_timeout_seconds,
+        verify_until=None,
+        seen_during_verify=0,
+        result={},
+        history=[],
     )
-    await engine.publisher.publish(
-        RESOLUTIONS,
-        resolution(
-            cause=event.id,
-            correlation_id=previous.correlation_id,
-            fingerprint=data.fingerprint,
-            status="awaiting_approval",
-            summary=previous.summary,
-            attempt_id=attempt_id,
-            strategy=previous.strategy,
-            safety_level=previous.safety_level,
-            actor=data.actor,
-            reason=f"retry of {previous.attempt_id} requested by {data.actor.id}",
-        ),
-        key=data.fingerprint,
+    await engine.emit(
+        attempt,
+        "awaiting_approval",
+        f"retry of {previous.attempt_id} requested by {data.actor.id}",
+        actor=data.actor,
     )
-    attempt.status = "awaiting_approval"
-    attempt.history.append({"status": "awaiting_approval", "at": now, "reason": "retry"})
-    engine.store.save(attempt)
     await _approve(engine, attempt, event)
