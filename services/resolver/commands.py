@@ -11,7 +11,7 @@ import structlog
 
 from services.resolver.engine import PEOPLE_ACTIONS, ResolverEngine
 from services.resolver.events import audit
-from services.resolver.gates import Candidate, decide
+from services.resolver.gates import decide
 from services.resolver.store import Attempt
 from shared.events import Command
 from shared.topics import AUDIT
@@ -102,12 +102,7 @@ async def _approve(engine: ResolverEngine, attempt: Attempt, event: Command) -> 
     entry = engine.config.catalog[attempt.strategy]
     state = engine.gates()
     state.running.discard(attempt.fingerprint)
-    candidate = Candidate(
-        attempt.fingerprint,
-        attempt.strategy,
-        float(attempt.context.get("confidence", 0.0)),
-        attempt.context.get("environment"),
-    )
+    candidate = attempt.candidate()
     policy = engine.config.policy
     lifted = dataclasses.replace(policy, auto_approve_up_to="dangerous")
     decision = decide(

@@ -255,12 +255,7 @@ class ResolverEngine:
     async def run_attempt(self, attempt: Attempt, entry: CatalogEntry, state: GateState) -> None:
         now = self.clock()
         strategy = self.strategies[entry.executor]
-        candidate = Candidate(
-            attempt.fingerprint,
-            attempt.strategy,
-            float(attempt.context.get("confidence", 0.0)),
-            attempt.context.get("environment"),
-        )
+        candidate = attempt.candidate()
         record_start(attempt.strategy, entry, candidate, self.config.policy, state, now)
         self.store.save_gate_state(state)
         await self.emit(attempt, "executing", f"running {entry.executor} on {entry.target_key()}")

@@ -10,7 +10,7 @@ import json
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from services.resolver.gates import GateState
+from services.resolver.gates import Candidate, GateState
 from services.resolver.limits import CircuitBreaker, RateWindow
 from shared.store import Store
 
@@ -51,6 +51,15 @@ class Attempt:
 
     def body(self) -> str:
         return json.dumps(asdict(self))
+
+    def candidate(self) -> Candidate:
+        """The attempt as the gates see it."""
+        return Candidate(
+            self.fingerprint,
+            self.strategy,
+            float(self.context.get("confidence", 0.0)),
+            self.context.get("environment"),
+        )
 
 
 class ResolverStore:
