@@ -23,17 +23,12 @@ from services.ingest.sentry_api import SentryApi
 from services.ingest.sentry_marks import SentryMarks
 from services.ingest.sentry_poller import SentryPoller
 from services.ingest.storage import open_store
-from shared.config import Settings
+from shared.config import Settings, reveal
 from shared.runner import Service
 
 log = structlog.get_logger(__name__)
 
 NAME = "ingest"
-
-
-def _secret(value: object) -> str | None:
-    reveal = getattr(value, "get_secret_value", None)
-    return str(reveal()) if reveal is not None else None
 
 
 def create(settings: Settings) -> Service:
@@ -52,11 +47,11 @@ def create(settings: Settings) -> Service:
         max_body_bytes=ingest.max_body_bytes,
         max_decompressed_bytes=ingest.max_decompressed_bytes,
     )
-    alert_token = _secret(settings.alert_webhook_token)
+    alert_token = reveal(settings.alert_webhook_token)
     dsn_keys = parse_keys(settings.ingest_dsn_keys)
     service.add_routes(
         [
-            *sentry_webhook.routes(inbound, client_secret=_secret(settings.sentry_client_secret)),
+            *sentry_webhook.routes(inbound, client_secret=reveal(settings.sentry_client_secret)),
             *custom_alert.routes(inbound, token=alert_token),
             *alertmanager.routes(inbound, token=alert_token),
             *sentry_sdk.routes(inbound, dsn_keys=dsn_keys),
@@ -76,7 +71,7 @@ def create(settings: Settings) -> Service:
 def _add_poller(
     service: Service, settings: Settings, publisher: Publisher, marks: SentryMarks
 ) -> None:
-    token = _secret(settings.sentry_auth_token)
+    token = reveal(settings.sentry_auth_token)
     organization = settings.sentry_organization
     if not settings.components.sentry_enabled or not token or not organization:
         log.info(

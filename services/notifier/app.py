@@ -28,7 +28,7 @@ from services.notifier.slack import (
     slack_store_url,
 )
 from services.notifier.store import NotifierStore
-from shared.config import Settings, config_dir_from_env
+from shared.config import Settings, config_dir_from_env, reveal
 from shared.events import Command, Notification, NotificationData, Resolution, Target
 from shared.events import derived_event_id as derived
 from shared.runner import Service, Subscription, event_handler
@@ -83,7 +83,7 @@ def create(settings: Settings) -> Service:
     secret = settings.slack_signing_secret
     service.add_routes(
         slack_routes(
-            signing_secret=secret.get_secret_value() if secret else None,
+            signing_secret=reveal(secret),
             publish_command=publish_command,
             authorized_users=settings.slack.authorized_users,
             client=clients.api if clients else None,

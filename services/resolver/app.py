@@ -18,7 +18,7 @@ from services.resolver.executors.web import CreateGithubIssue, HttpAction
 from services.resolver.registry import custom_strategies
 from services.resolver.store import ResolverStore
 from services.resolver.strategy import ResolutionStrategy
-from shared.config import Settings
+from shared.config import Settings, reveal
 from shared.errors import ConfigError
 from shared.events import ClassifiedError, Command
 from shared.runner import Service, Subscription, event_handler
@@ -41,7 +41,7 @@ def build_strategies(
             load_kube_config(settings.auto_resolution.kubeconfig), timeout=HTTP_TIMEOUT
         )
 
-    token = settings.github_token.get_secret_value() if settings.github_token else None
+    token = reveal(settings.github_token)
     built: dict[str, ResolutionStrategy] = {
         strategy.name: strategy
         for strategy in (

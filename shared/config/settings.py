@@ -118,6 +118,11 @@ _ENV_FIELDS = {
 }
 
 
+def reveal(secret: SecretStr | None) -> str | None:
+    """The value of an optional secret, for the one call that needs it (never for logging)."""
+    return secret.get_secret_value() if secret is not None else None
+
+
 def config_dir_from_env() -> Path:
     return Path(os.environ.get("ALERTORCH_CONFIG_DIR", str(DEFAULT_CONFIG_DIR)))
 

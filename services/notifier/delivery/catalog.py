@@ -12,7 +12,6 @@ import ssl
 import time
 
 import httpx
-from pydantic import SecretStr
 
 from services.notifier.delivery.base import Integration
 from services.notifier.delivery.console import ConsoleInbox
@@ -21,14 +20,10 @@ from services.notifier.delivery.mail import SmtpEmail
 from services.notifier.delivery.pagerduty import PagerDutyEvents
 from services.notifier.delivery.ratelimit import Clock
 from services.notifier.delivery.registry import registered_integrations
-from shared.config import Settings
+from shared.config import Settings, reveal
 from shared.store import Store
 
 BUILT_IN = ("pagerduty", "github", "email", "console")
-
-
-def _secret(value: SecretStr | None) -> str | None:
-    return value.get_secret_value() if value is not None else None
 
 
 def build_builtin_integrations(
@@ -47,19 +42,19 @@ def build_builtin_integrations(
         "pagerduty": PagerDutyEvents(
             integrations.pagerduty,
             http=http,
-            default_routing_key=_secret(settings.pagerduty_api_key),
+            default_routing_key=reveal(settings.pagerduty_api_key),
             clock=clock,
         ),
         "github": GitHubIssues(
             integrations.github,
             http=http,
             store=github_store,
-            token=_secret(settings.github_token),
+            token=reveal(settings.github_token),
             wall_clock=wall_clock,
         ),
         "email": SmtpEmail(
             integrations.email,
-            password=_secret(settings.smtp_password),
+            password=reveal(settings.smtp_password),
             ssl_context=ssl_context,
         ),
         "console": ConsoleInbox(),

@@ -3,21 +3,18 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 from services.notifier.slack.api import HttpSlackApi, HttpSlackWebhook
 from services.notifier.slack.integration import SlackIntegration
 from shared.config import Settings
-from shared.store import SQLITE_PREFIX, Store
+from shared.store import Store, store_url_for
 
 SERVICE_STORE = "notifier-slack"
 
 
 def slack_store_url(settings: Settings) -> str:
     """``slack.store_url``, else ``notifier-slack.db`` in the data directory."""
-    if settings.slack.store_url:
-        return settings.slack.store_url
-    return f"{SQLITE_PREFIX}{Path(settings.storage.data_directory) / f'{SERVICE_STORE}.db'}"
+    return store_url_for(settings, SERVICE_STORE, settings.slack.store_url)
 
 
 @dataclass

@@ -16,7 +16,7 @@ from services.notifier.delivery.base import DeliveryResult
 from services.notifier.slack.factory import SlackClients, slack_clients
 from services.notifier.slack.integration import SlackIntegration
 from services.notifier.slack.interactivity import PublishCommand, SlackInteractions
-from shared.config import Settings
+from shared.config import Settings, reveal
 from shared.events import NotificationData, Target
 from shared.store import Store
 
@@ -53,7 +53,7 @@ class SlackHandler:
         )
         secret = settings.slack_signing_secret
         interactions = SlackInteractions(
-            signing_secret=secret.get_secret_value() if secret else None,
+            signing_secret=reveal(secret),
             publish_command=publish_command or _nowhere,
             authorized_users=settings.slack.authorized_users,
             client=clients.api,
