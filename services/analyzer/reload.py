@@ -10,6 +10,7 @@ import structlog
 
 from services.analyzer.metrics import PATTERN_RELOADS
 from services.analyzer.patterns_file import ErrorPattern, load_patterns
+from shared.config.file_watch import FileWatch
 from shared.errors import ConfigError
 
 log = structlog.get_logger(__name__)
@@ -19,21 +20,12 @@ class PatternsWatcher:
     def __init__(self, path: Path, apply: Callable[[Sequence[ErrorPattern]], None]) -> None:
         self.path = path
         self._apply = apply
-        self._seen = self._stamp()
-
-    def _stamp(self) -> tuple[int, int] | None:
-        try:
-            stat = self.path.stat()
-        except FileNotFoundError:
-            return None
-        return stat.st_mtime_ns, stat.st_size
+        self._watch = FileWatch(path)
 
     def check(self) -> bool:
         """Reload if the file changed; True when new patterns were applied."""
-        stamp = self._stamp()
-        if stamp == self._seen or stamp is None:
+        if not self._watch.changed():
             return False
-        self._seen = stamp
         try:
             patterns = load_patterns(self.path)
         except ConfigError as exc:

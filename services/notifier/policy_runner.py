@@ -22,6 +22,7 @@ from services.notifier.policy.model import EscalationPolicy
 from services.notifier.rules_file import load_rules
 from services.notifier.store import NotifierStore
 from services.notifier.translate import to_event
+from shared.config.file_watch import FileWatch
 from shared.errors import ConfigError
 from shared.events import Command, Envelope, Resolution
 from shared.events.resolution import ResolutionStatus
@@ -52,24 +53,15 @@ class PolicyRunner:
         self.include_actions = include_actions
         self.clock = clock
         self.policy: EscalationPolicy = load_rules(rules_path)
-        self._stamp = self._file_stamp()
+        self._watch = FileWatch(rules_path)
 
     def _now(self) -> datetime:
         return datetime.fromtimestamp(self.clock(), UTC)
 
-    def _file_stamp(self) -> tuple[int, int] | None:
-        try:
-            stat = self.rules_path.stat()
-        except FileNotFoundError:
-            return None
-        return stat.st_mtime_ns, stat.st_size
-
     def reload_if_changed(self) -> bool:
         """A changed, valid rules file applies to alerts that open from now on."""
-        stamp = self._file_stamp()
-        if stamp is None or stamp == self._stamp:
+        if not self._watch.changed():
             return False
-        self._stamp = stamp
         try:
             self.policy = load_rules(self.rules_path)
         except ConfigError as exc:

@@ -245,3 +245,24 @@ async def test_an_ack_reaches_pagerduty_as_an_acknowledge(store: NotifierStore) 
     ]
     assert acks
     assert event_action(acks[0].data) == "acknowledge"
+
+
+async def test_changed_rules_apply_to_new_alerts_and_bad_rules_are_refused(
+    store: NotifierStore, tmp_path: Path
+) -> None:
+    rules = tmp_path / "escalation_rules.yaml"
+    rules.write_text(RULES.read_text())
+    clock, recorder = Clock(), Recorder()
+    runner = PolicyRunner(store=store, publisher=recorder, rules_path=rules, roles={}, clock=clock)
+    before = runner.policy
+    assert runner.reload_if_changed() is False
+    rules.write_text(
+        RULES.read_text().replace("max_escalation_level: 3", "max_escalation_level: 2")
+    )
+    assert runner.reload_if_changed() is True
+    assert runner.policy.global_settings.max_escalation_level == 2
+    kept = runner.policy
+    rules.write_text("escalation_levels: [broken\n")
+    assert runner.reload_if_changed() is False
+    assert runner.policy is kept
+    assert kept != before
