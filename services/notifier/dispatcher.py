@@ -60,9 +60,9 @@ class Dispatcher:
         self.clock = clock
 
     async def on_notification(self, event: Notification) -> None:
+        body = event.model_dump_json()
         for target in event.data.targets:
             key = target_key(target)
-            body = event.model_dump_json()
             if not self.store.claim(event.id, key, body):
                 log.info("already handled; not sending again", target=key)
                 continue
