@@ -206,3 +206,26 @@ async def test_the_real_sentry_sdk(kafka_bootstrap: str, ingest: ServiceProcess)
     assert raw.data.tags["marker"] == marker
     assert any(f.function == "divide" for f in raw.data.exception[-1].frames)
     assert record.key == raw.data.fingerprint.encode()
+
+
+async def test_a_hostile_log_template_is_formatted_in_bounded_memory(
+    kafka_bootstrap: str, ingest: ServiceProcess
+) -> None:
+    """DSN keys are public: a sender's ``%1000000000d`` must not make us allocate a gigabyte."""
+    marker = os.urandom(4).hex()
+    event = {
+        "event_id": uuid.uuid4().hex,
+        "level": "error",
+        "logentry": {"message": f"{marker} %1000000000d %.999999999f %s", "params": [7, 1.5, "x"]},
+    }
+    before = ingest.peak_rss_bytes()
+    async with httpx.AsyncClient(base_url=ingest.url, timeout=30) as client:
+        answer = await client.post(f"/api/{PROJECT}/store/", json=event, headers=AUTH)
+    assert answer.status_code == 200, answer.text
+    assert ingest.peak_rss_bytes() - before < 50 * 1024 * 1024
+    records = await read_until(kafka_bootstrap, ERRORS_RAW, bool, match=containing(marker))
+    [(published, _)] = decoded(records)
+    message = published.data.message or ""
+    assert message.startswith(marker)
+    assert len(message) < 1000
+    assert message.endswith(" x")

@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
 from services.ingest.normalise.common import mapping, parse_time, severity, tags, text
+from services.ingest.normalise.logentry import format_logentry
 from services.ingest.normalise.sentry_issue import issue_fingerprint
 from shared.events import ExceptionInfo, Origin, RawError, RawErrorData, Severity, StackFrame
 from shared.fingerprint import fingerprint
@@ -67,11 +68,8 @@ def message_text(event: Mapping[str, Any]) -> str | None:
         if template is None:
             continue
         params = entry.get("params")
-        if isinstance(params, list) and params:
-            try:
-                return (template % tuple(params))[:32768]
-            except (TypeError, ValueError):
-                return template
+        if isinstance(params, list | Mapping) and params:
+            return format_logentry(template, params, 32768)
         return template
     return None
 
