@@ -3,7 +3,9 @@
 Before a send, an outbox row (notification id, target) is written; after it, the row records
 the outcome. A redelivered notification finds its rows and sends nothing again; a send a crash
 cut short is marked ``unknown`` at start-up and never repeated. A target that answers "later"
-(a rate limit, a 429, a network error) is retried from the outbox when due; nothing is dropped.
+is retried from the outbox when due: after an error (a 5xx, a network error) the try counts, and
+after ``MAX_ATTEMPTS`` such tries the delivery is failed; a rate-limit wait (a 429, our own
+limiter) never counts, so a storm delays deliveries but never drops them.
 """
 
 from __future__ import annotations
@@ -78,7 +80,7 @@ class Dispatcher:
             if target is None:
                 self.store.mark(row, status="failed", error="target vanished")
                 continue
-            self.store.mark(row, status="sending", attempts=row.attempts + 1)
+            self.store.mark(row, status="sending")
             await self._send(row, event, target)
         return len(rows)
 
@@ -99,6 +101,8 @@ class Dispatcher:
             result = DeliveryResult.failed(f"no integration delivers target type {target.type!r}")
         else:
             result = await self._call(integration, event.data, target)
+        if not result.rate_limited:
+            row.attempts += 1
         if result.delivered:
             self.store.mark(row, status="sent", reference=result.reference, error=None)
             await self._audit(event, row, "succeeded", result)
@@ -109,9 +113,7 @@ class Dispatcher:
         else:
             delay = result.retry_after if result.retry_after is not None else ERROR_BACKOFF
             self.store.mark(row, status="retry", due_at=self.clock() + delay, error=result.error)
-        DELIVERIES.labels(
-            target.type, "sent" if result.delivered else "failed" if result.permanent else "retry"
-        ).inc()
+        DELIVERIES.labels(target.type, _outcome(result)).inc()
 
     @staticmethod
     async def _call(
@@ -151,3 +153,11 @@ class Dispatcher:
             ),
         )
         await self.publisher.publish(AUDIT, record, key=event.data.fingerprint)
+
+
+def _outcome(result: DeliveryResult) -> str:
+    if result.delivered:
+        return "sent"
+    if result.permanent:
+        return "failed"
+    return "rate_limited" if result.rate_limited else "retry"

@@ -10,7 +10,7 @@ from shared.metrics import REGISTRY
 
 DELIVERIES: Final = Counter(
     "alertorch_notifier_deliveries_total",
-    "Delivery attempts by target type and outcome (sent, retry, failed).",
+    "Delivery calls by target type and outcome (sent, retry, rate_limited, failed).",
     ["target", "outcome"],
     registry=REGISTRY,
 )

@@ -33,7 +33,7 @@ class OutboxRow:
     notification_id: str
     target: str
     status: str  # sending, sent, retry, failed, unknown
-    attempts: int
+    attempts: int  # tries that ended in an error (rate-limit waits are not counted)
     due_at: float | None
     body: str
     reference: str | None = None
@@ -122,7 +122,7 @@ class NotifierStore:
         """Record the send before it happens; False when this pair was seen already."""
         changed = self.store.execute(
             "INSERT OR IGNORE INTO outbox (notification_id, target, status, attempts, due_at, "
-            "body, updated_at) VALUES (?, ?, 'sending', 1, NULL, ?, ?)",
+            "body, updated_at) VALUES (?, ?, 'sending', 0, NULL, ?, ?)",
             (notification_id, target, body, time.time()),
         )
         return changed == 1

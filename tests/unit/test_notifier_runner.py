@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from services.notifier.delivery.base import DeliveryResult
-from services.notifier.dispatcher import Dispatcher
+from services.notifier.dispatcher import MAX_ATTEMPTS, Dispatcher
 from services.notifier.policy_runner import PolicyRunner
 from services.notifier.store import NotifierStore
 from shared.events import (
@@ -202,6 +202,29 @@ async def test_outbox_sends_once_retries_later_and_fails_permanently(
     assert store.counts() == {"sent": 1, "failed": 2}
     outcomes = sorted((e.data.target, e.data.outcome) for _, e in recorder.events)
     assert outcomes == [("chat:#a", "succeeded"), ("nowhere:", "failed"), ("pager:", "failed")]
+
+
+async def test_rate_limit_waits_never_use_up_attempts(store: NotifierStore) -> None:
+    """A storm answers "wait" far more often than the attempt bound: the page still goes out,
+    while errors stay bounded."""
+    clock = Clock()
+    waits = [DeliveryResult.limited(1, "slack rate limit for #a")] * (MAX_ATTEMPTS + 20)
+    paced = FakeTarget([*waits, DeliveryResult.ok("ts-1")])
+    erroring = FakeTarget([DeliveryResult.later(1, "500")] * (MAX_ATTEMPTS + 20))
+    dispatcher = Dispatcher(
+        store=store,
+        integrations={"chat": paced, "pager": erroring},
+        publisher=Recorder(),
+        clock=clock,
+    )
+    await dispatcher.on_notification(_notification(Target(type="chat", channel="#a")))
+    await dispatcher.on_notification(_notification(Target(type="pager")))
+    for _ in range(MAX_ATTEMPTS + 30):
+        clock.now += 2
+        await dispatcher.retry_due()
+    assert paced.calls == MAX_ATTEMPTS + 21
+    assert erroring.calls == MAX_ATTEMPTS
+    assert store.counts() == {"sent": 1, "failed": 1}
 
 
 async def test_a_send_cut_short_by_a_crash_is_never_repeated(store: NotifierStore) -> None:

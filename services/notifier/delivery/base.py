@@ -2,9 +2,12 @@
 
 An integration receives one notification for one of its targets. It answers with a
 :class:`DeliveryResult`: delivered (with the vendor's reference, e.g. a Slack ``ts``), retry
-later (with how long to wait, e.g. a 429's ``Retry-After``: the notifier queues, it never drops),
-or failed for good (a permanent error, e.g. ``channel_not_found``). It must not sleep to wait
-for a rate limit: it returns ``retry_after`` and the notifier reschedules.
+later after an error (with how long to wait, e.g. a 5xx or a network error: such tries are
+counted and bounded), retry later because of a rate limit (:meth:`DeliveryResult.limited`: a
+vendor's 429 with its ``Retry-After``, or our own per-channel or per-key limiter; such waits are
+never counted as attempts, so a storm delays pages but never drops them), or failed for good (a
+permanent error, e.g. ``channel_not_found``). It must not sleep to wait for a rate limit: it
+returns ``retry_after`` and the notifier reschedules.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ class DeliveryResult:
     reference: str | None = None
     retry_after: float | None = None
     error: str | None = None
+    rate_limited: bool = False
     details: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -30,6 +34,11 @@ class DeliveryResult:
     @classmethod
     def later(cls, seconds: float, reason: str) -> DeliveryResult:
         return cls(delivered=False, retry_after=max(seconds, 0.0), error=reason)
+
+    @classmethod
+    def limited(cls, seconds: float, reason: str) -> DeliveryResult:
+        """Not yet: a rate limit (the vendor's or ours) asks to wait; not a failed attempt."""
+        return cls(delivered=False, retry_after=max(seconds, 0.0), error=reason, rate_limited=True)
 
     @classmethod
     def failed(cls, reason: str) -> DeliveryResult:

@@ -62,7 +62,7 @@ def problem(response: httpx.Response, now: float, default_wait: float) -> Delive
     """The result for an answer that is not a success."""
     wait = rate_limit_wait(response, now, default_wait)
     if wait is not None:
-        return DeliveryResult.later(wait, f"GitHub rate limit ({response.status_code})")
+        return DeliveryResult.limited(wait, f"GitHub rate limit ({response.status_code})")
     if response.status_code >= 500:
         return DeliveryResult.later(
             SERVER_ERROR_RETRY_SECONDS, f"GitHub answered {response.status_code}"

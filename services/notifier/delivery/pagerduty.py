@@ -77,7 +77,7 @@ class PagerDutyEvents:
             )
         wait = self._limiter.acquire(key)
         if wait > 0:
-            return DeliveryResult.later(wait, "PagerDuty rate limit (per routing key)")
+            return DeliveryResult.limited(wait, "PagerDuty rate limit (per routing key)")
         event = build_event(
             notification, target, routing_key=key, action=action, default_source=self._config.source
         )
@@ -104,7 +104,7 @@ class PagerDutyEvents:
         if status == 429:
             seconds = self._config.throttled_retry_seconds
             self._limiter.block(key, seconds)
-            return DeliveryResult.later(seconds, "PagerDuty answered 429 (throttled)")
+            return DeliveryResult.limited(seconds, "PagerDuty answered 429 (throttled)")
         if status >= 500:
             return DeliveryResult.later(SERVER_ERROR_RETRY_SECONDS, f"PagerDuty answered {status}")
         body = _json(response)

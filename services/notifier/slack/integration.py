@@ -110,7 +110,7 @@ class SlackIntegration:
     ) -> DeliveryResult:
         now = self.clock()
         if wait := self.limiter.take(channel, now):
-            return DeliveryResult.later(wait, f"slack rate limit for {channel}")
+            return DeliveryResult.limited(wait, f"slack rate limit for {channel}")
         status = status_after(notification.kind, notification.level, "Open")
         latest = "" if notification.kind == "new_alert" else safe(notification.text, TEXT_LIMIT)
         root = Root(
@@ -179,7 +179,7 @@ class SlackIntegration:
         threaded = self.settings.message_settings.thread_responses
         if self.api is None or threaded:
             if wait := self.limiter.take(root.channel, now):
-                return DeliveryResult.later(wait, f"slack rate limit for {root.channel}")
+                return DeliveryResult.limited(wait, f"slack rate limit for {root.channel}")
             data = message_data(notification, root=changed, mentions=self._mentions(target))
             if self.api is None:
                 blocks, text = self.renderer.card(data)

@@ -29,6 +29,8 @@ def failure(answer: SlackAnswer, what: str) -> DeliveryResult:
     """The :class:`DeliveryResult` of a failed call."""
     wait = retry_after(answer)
     reason = f"slack {what}: {answer.error}"
+    if wait is not None and (answer.status == 429 or answer.error == "ratelimited"):
+        return DeliveryResult.limited(wait, reason)
     if wait is not None:
         return DeliveryResult.later(wait, reason)
     return DeliveryResult.failed(reason)
