@@ -14,6 +14,7 @@ MetricName = Literal[
     "alertorch_messages_retried_total",
     "alertorch_messages_dead_lettered_total",
     "alertorch_consumer_ready",
+    "alertorch_background_failures_total",
 ]
 
 REGISTRY: Final = CollectorRegistry(auto_describe=True)
@@ -47,6 +48,12 @@ CONSUMER_READY: Final = Gauge(
     "alertorch_consumer_ready",
     "1 while the service's consumers run normally, 0 when halted (e.g. DLQ budget spent).",
     ["service"],
+    registry=REGISTRY,
+)
+BACKGROUND_FAILURES: Final = Counter(
+    "alertorch_background_failures_total",
+    "Failed steps of a background task (poller, timers, outbox retries), which then goes on.",
+    ["service", "task"],
     registry=REGISTRY,
 )
 

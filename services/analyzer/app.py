@@ -8,7 +8,6 @@ either recomputes the same output (same event id) or, if the state was already s
 
 from __future__ import annotations
 
-import asyncio
 import time
 
 import structlog
@@ -103,22 +102,16 @@ def create(settings: Settings) -> Service:
         TEMPLATES.set(miner.cluster_count)
 
     async def watch_patterns() -> None:
-        while True:
-            await asyncio.sleep(section.patterns_reload_seconds)
-            watcher.check()
+        watcher.check()
 
     async def keep_templates() -> None:
-        while True:
-            await asyncio.sleep(section.template_snapshot_seconds)
-            snapshot_templates()
+        snapshot_templates()
 
     async def housekeeping() -> None:
-        while True:
-            await asyncio.sleep(HOUSEKEEPING_SECONDS)
-            now = time.time()
-            analyzer.expire(now)
-            pruned = store.prune(now - analyzer.ttl_seconds)
-            log.info("expired fingerprint state", pruned=pruned)
+        now = time.time()
+        analyzer.expire(now)
+        pruned = store.prune(now - analyzer.ttl_seconds)
+        log.info("expired fingerprint state", pruned=pruned)
 
     def close() -> None:
         snapshot_templates()
@@ -133,8 +126,8 @@ def create(settings: Settings) -> Service:
             handler=on_raw,
         )
     )
-    service.add_task("watch-patterns", watch_patterns)
-    service.add_task("snapshot-templates", keep_templates)
-    service.add_task("housekeeping", housekeeping)
+    service.add_periodic("watch-patterns", section.patterns_reload_seconds, watch_patterns)
+    service.add_periodic("snapshot-templates", section.template_snapshot_seconds, keep_templates)
+    service.add_periodic("housekeeping", HOUSEKEEPING_SECONDS, housekeeping)
     service.on_stop(close)
     return service

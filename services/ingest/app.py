@@ -93,11 +93,7 @@ def _add_poller(
         backoff_seconds=sentry.backoff_seconds,
         max_backoff_seconds=sentry.max_backoff_seconds,
     )
-    poller = SentryPoller(
-        api=api,
-        marks=marks,
-        publisher=publisher,
-        sentry=sentry,
-        interval=float(settings.operation.monitoring_interval),
+    poller = SentryPoller(api=api, marks=marks, publisher=publisher, sentry=sentry)
+    service.add_periodic(
+        "sentry-poller", float(settings.operation.monitoring_interval), poller.poll
     )
-    service.add_task("sentry-poller", poller.run)

@@ -4,12 +4,12 @@ Per project: fetch issues sorted by ``lastSeen`` (newest first) page by page unt
 than the project's mark; publish those that are new or whose count grew, oldest first, each
 recorded in the store right after the broker's ack. A restart therefore resumes from the store:
 nothing published is published again, nothing newer than the mark is skipped. A failed poll
-(Sentry or the broker) is logged and counted, and the next interval tries again.
+(Sentry, the broker or the store) is logged and counted by the service runner, and the next
+interval tries again; three failed polls in a row make the service unready until one succeeds.
 """
 
 from __future__ import annotations
 
-import asyncio
 import math
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -18,11 +18,11 @@ from typing import Any, Final
 import structlog
 from pydantic import ValidationError
 
-from services.ingest.errors import IngestError, SentryApiError
+from services.ingest.errors import IngestError
 from services.ingest.metrics import SENTRY_POLLS
 from services.ingest.normalise.sentry_issue import issue_to_raw
 from services.ingest.publisher import Publisher
-from services.ingest.sentry_api import SentryApi, Sleep
+from services.ingest.sentry_api import SentryApi
 from services.ingest.sentry_marks import SentryMarks
 from services.ingest.sentry_selection import Seen, seen_since, to_publish
 from shared.config.sections import SentrySection
@@ -47,34 +47,23 @@ class SentryPoller:
         marks: SentryMarks,
         publisher: Publisher,
         sentry: SentrySection,
-        interval: float,
         clock: Callable[[], datetime] = now_utc,
-        sleep: Sleep = asyncio.sleep,
     ) -> None:
         self._api = api
         self._marks = marks
         self._publisher = publisher
         self._sentry = sentry
-        self._interval = interval
         self._clock = clock
-        self._sleep = sleep
 
-    async def run(self) -> None:
-        """Poll now, then every interval, until cancelled."""
-        while True:
-            await self.poll_safely()
-            await self._sleep(self._interval)
-
-    async def poll_safely(self) -> int:
+    async def poll(self) -> None:
+        """One poll, counted; a failure is raised for the runner to survive and report."""
         try:
             published = await self.poll_once()
-        except (SentryApiError, IngestError) as exc:
+        except Exception:
             SENTRY_POLLS.labels("failed").inc()
-            log.warning("sentry poll failed; retrying next interval", error=str(exc))
-            return 0
+            raise
         SENTRY_POLLS.labels("ok").inc()
         log.info("sentry poll done", published=published)
-        return published
 
     async def poll_once(self) -> int:
         projects = await self._api.projects()

@@ -6,7 +6,6 @@ each target once, through an outbox. It also serves Slack's interactivity endpoi
 
 from __future__ import annotations
 
-import asyncio
 import time
 
 import httpx
@@ -124,26 +123,12 @@ def create(settings: Settings) -> Service:
         )
         await producer.publish(NOTIFICATIONS, notification, key=event.data.fingerprint)
 
-    async def clockwork() -> None:
-        """Once a second: rules reload, due escalations, due retries, integration ticks;
-        every minute the auditor; every hour the clean-up of old state."""
-        interrupted = store.interrupted()
-        if interrupted:
-            log.warning("sends cut short by a stop are not repeated", count=interrupted)
-        last_audit = last_prune = 0.0
-        while True:
-            runner.reload_if_changed()
-            await runner.tick()
-            await dispatcher.retry_due()
-            await dispatcher.tick_integrations()
-            now = time.time()
-            if now - last_audit >= AUDIT_SECONDS:
-                await runner.audit()
-                last_audit = now
-            if now - last_prune >= PRUNE_SECONDS:
-                store.prune(now - KEEP_SECONDS)
-                last_prune = now
-            await asyncio.sleep(1.0)
+    async def timers() -> None:
+        runner.reload_if_changed()
+        await runner.tick()
+
+    async def prune() -> None:
+        store.prune(time.time() - KEEP_SECONDS)
 
     async def close() -> None:
         await http.aclose()
@@ -171,6 +156,14 @@ def create(settings: Settings) -> Service:
                 handler=handler,
             )
         )
-    service.add_task("clockwork", clockwork)
+    # Separate loops: escalation timers never wait behind a slow delivery.
+    interrupted = store.interrupted()
+    if interrupted:
+        log.warning("sends cut short by a stop are not repeated", count=interrupted)
+    service.add_periodic("policy-timers", 1.0, timers)
+    service.add_periodic("outbox-retries", 1.0, dispatcher.retry_due)
+    service.add_periodic("integration-ticks", 1.0, dispatcher.tick_integrations)
+    service.add_periodic("auditor", AUDIT_SECONDS, runner.audit)
+    service.add_periodic("prune", PRUNE_SECONDS, prune)
     service.on_stop(close)
     return service

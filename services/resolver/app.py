@@ -3,8 +3,6 @@ out. See docs/resolver.md."""
 
 from __future__ import annotations
 
-import asyncio
-
 import httpx
 import structlog
 from faststream.middlewares import AckPolicy
@@ -78,11 +76,15 @@ def create(settings: Settings) -> Service:
     async def on_command(event: Command) -> None:
         await handle_command(engine, event)
 
+    recovered = False
+
     async def timers() -> None:
-        await engine.recover()
-        while True:
-            await engine.tick()
-            await asyncio.sleep(settings.auto_resolution.tick_seconds)
+        """Recover what a stop interrupted (once), then run due approvals and verifications."""
+        nonlocal recovered
+        if not recovered:
+            await engine.recover()
+            recovered = True
+        await engine.tick()
 
     async def close() -> None:
         await http.aclose()
@@ -106,6 +108,6 @@ def create(settings: Settings) -> Service:
                 handler=handler,
             )
         )
-    service.add_task("timers", timers)
+    service.add_periodic("timers", settings.auto_resolution.tick_seconds, timers)
     service.on_stop(close)
     return service

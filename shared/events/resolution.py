@@ -16,6 +16,8 @@ ResolutionStatus = Literal[
     "no_strategy",
     "suppressed",
     "skipped",
+    # the source (Alertmanager, Sentry) says the problem is over: nothing is run
+    "resolved_by_source",
     # state changes of an attempt
     "approved",
     "rejected",

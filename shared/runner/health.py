@@ -17,14 +17,19 @@ class HealthState:
     service: str
     started: bool = False
     stopping: bool = False
-    halted_reasons: set[str] = field(default_factory=set)
+    #: What keeps the service unready, by a stable key: the message ``/readyz`` shows.
+    halted_reasons: dict[str, str] = field(default_factory=dict)
+
+    def set_problem(self, key: str, message: str | None) -> None:
+        """Report a problem under ``key`` (the service is unready), or clear it (``None``)."""
+        if message is None:
+            self.halted_reasons.pop(key, None)
+        else:
+            self.halted_reasons[key] = message
+        CONSUMER_READY.labels(self.service).set(0 if self.halted_reasons else 1)
 
     def set_halted(self, reason: str, halted: bool) -> None:
-        if halted:
-            self.halted_reasons.add(reason)
-        else:
-            self.halted_reasons.discard(reason)
-        CONSUMER_READY.labels(self.service).set(0 if self.halted_reasons else 1)
+        self.set_problem(reason, reason if halted else None)
 
     @property
     def ready(self) -> bool:
@@ -36,7 +41,7 @@ def health_routes(state: HealthState, ping: Callable[[], Awaitable[bool]]) -> li
         return JSONResponse({"status": "ok", "service": state.service})
 
     async def readyz(_: Request) -> Response:
-        problems = sorted(state.halted_reasons)
+        problems = sorted(state.halted_reasons.values())
         if not state.started:
             problems.append("starting")
         if state.stopping:

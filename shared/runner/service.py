@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 import logging
 import signal
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Literal
 
 import structlog
 import uvicorn
@@ -25,6 +24,7 @@ from faststream.middlewares import AckPolicy
 from starlette.applications import Starlette
 from starlette.routing import BaseRoute
 
+from shared.clock import SYSTEM_CLOCK, Clock
 from shared.config import Settings
 from shared.kafka.admin import wait_for_broker
 from shared.kafka.dlq import DeadLetterPolicy, DlqBudget
@@ -33,6 +33,7 @@ from shared.logging import bound_context
 from shared.metrics import CONSUMER_READY, HANDLING_SECONDS, MESSAGES_CONSUMED
 from shared.runner.health import HealthState, health_routes
 from shared.runner.inbound import Handler, Inbound
+from shared.runner.periodic import Periodic, run_periodic
 
 log = structlog.get_logger(__name__)
 
@@ -75,8 +76,9 @@ class _Server(uvicorn.Server):
 class Service:
     """Build with a name and settings, add subscriptions and routes, then :meth:`serve`."""
 
-    def __init__(self, *, name: str, settings: Settings) -> None:
+    def __init__(self, *, name: str, settings: Settings, clock: Clock = SYSTEM_CLOCK) -> None:
         self.name = name
+        self.clock = clock
         self.settings = settings
         self.health = HealthState(service=name)
         self.producer = EventProducer(
@@ -86,7 +88,7 @@ class Service:
         )
         self._subscriptions: list[Subscription] = []
         self._routes: list[BaseRoute] = []
-        self._tasks: list[tuple[str, Callable[[], Coroutine[Any, Any, None]]]] = []
+        self._tasks: list[Periodic] = []
         self._running: list[asyncio.Task[None]] = []
         self._on_stop: list[Callable[[], Awaitable[None] | None]] = []
         kafka = settings.kafka
@@ -107,29 +109,24 @@ class Service:
     def add_routes(self, routes: Sequence[BaseRoute]) -> None:
         self._routes.extend(routes)
 
-    def add_task(self, name: str, run: Callable[[], Coroutine[Any, Any, None]]) -> None:
-        """A background loop (e.g. a poller) started once consumers run, cancelled on shutdown.
-
-        If it fails, the error is logged and the service reports unready: it never dies silently.
-        """
-        self._tasks.append((name, run))
+    def add_periodic(self, name: str, every: float, step: Callable[[], Awaitable[object]]) -> None:
+        """Background work (a poller, timers, retries) run every ``every`` seconds once the
+        consumers run, cancelled on shutdown. A failing step is survived, logged and counted;
+        failing three times in a row makes the service unready until it succeeds again."""
+        self._tasks.append(Periodic(name=name, every=every, step=step))
 
     def on_stop(self, callback: Callable[[], Awaitable[None] | None]) -> None:
         """Called after consumers and tasks stopped, in reverse order of registration."""
         self._on_stop.append(callback)
 
     def _start_tasks(self) -> None:
-        for name, run in self._tasks:
-            task: asyncio.Task[None] = asyncio.create_task(run(), name=f"{self.name}:{name}")
-            task.add_done_callback(functools.partial(self._task_done, name))
-            self._running.append(task)
-
-    def _task_done(self, name: str, task: asyncio.Task[None]) -> None:
-        if task.cancelled() or self.health.stopping:
-            return
-        error = task.exception()
-        log.error("background task ended", task=name, error=repr(error))
-        self.health.set_halted(f"task {name} ended: {error!r}", True)
+        for periodic in self._tasks:
+            self._running.append(
+                asyncio.create_task(
+                    run_periodic(periodic, health=self.health, clock=self.clock),
+                    name=f"{self.name}:{periodic.name}",
+                )
+            )
 
     async def _stop_tasks(self) -> None:
         for task in self._running:

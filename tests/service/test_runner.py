@@ -13,38 +13,51 @@ from shared.runner import Service
 pytestmark = pytest.mark.broker
 
 
-async def test_failed_task_makes_the_service_unready_and_hooks_run_on_stop(
+async def test_a_failing_task_goes_on_and_only_repeated_failures_make_the_service_unready(
     kafka_bootstrap: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("KAFKA_BOOTSTRAP_SERVERS", kafka_bootstrap)
     service = Service(name="tasktest", settings=load_settings())
     ticks: list[int] = []
+    polls: list[int] = []
+    healthy = asyncio.Event()
     stopped: list[str] = []
 
     async def ticker() -> None:
-        while True:
-            ticks.append(1)
-            await asyncio.sleep(0.01)
+        ticks.append(1)
 
-    async def broken() -> None:
-        await asyncio.sleep(0.05)
-        raise RuntimeError("poller lost its credentials")
+    async def poller() -> None:
+        polls.append(1)
+        if not healthy.is_set():
+            raise RuntimeError("poller lost its credentials")
 
     async def close_store() -> None:
         stopped.append("async")
 
-    service.add_task("ticker", ticker)
-    service.add_task("poller", broken)
+    service.add_periodic("ticker", 0.01, ticker)
+    service.add_periodic("poller", 0.01, poller)
     service.on_stop(lambda: stopped.append("sync"))
     service.on_stop(close_store)
     app = service.asgi()
     async with service.lifespan(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://svc") as client:
-            assert (await client.get("/readyz")).status_code == 200
-            await asyncio.sleep(0.2)
+            await asyncio.sleep(0.3)
+            unready = await client.get("/readyz")
+            failing = len(polls)
+            metrics = (await client.get("/metrics")).text
+            healthy.set()
+            await asyncio.sleep(0.1)
             ready = await client.get("/readyz")
-        assert ready.status_code == 503
-        assert any("poller lost its credentials" in p for p in ready.json()["problems"])
+        assert unready.status_code == 503
+        [problem] = unready.json()["problems"]
+        assert "task poller failed" in problem
+        assert "poller lost its credentials" in problem
+        assert failing > 3  # the loop went on after each failure
+        assert (
+            f'alertorch_background_failures_total{{service="tasktest",task="poller"}} {failing}'
+            in metrics
+        )
+        assert ready.status_code == 200, ready.json()
         assert ticks
     assert stopped == ["async", "sync"]  # reverse order of registration

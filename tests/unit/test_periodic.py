@@ -1,0 +1,58 @@
+"""A periodic background task survives every failure and reports only failures in a row."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from shared.clock import ManualClock
+from shared.runner.health import HealthState
+from shared.runner.periodic import Periodic, run_periodic
+
+
+async def test_three_failures_in_a_row_make_unready_until_a_step_succeeds() -> None:
+    health = HealthState(service="unit", started=True)
+    clock = ManualClock()
+    plan = [False, False, True, False, False, False, False, True]
+    seen: list[bool] = []  # was the service ready when each step began?
+    done = asyncio.Event()
+
+    async def step() -> None:
+        seen.append(health.ready)
+        if len(seen) > len(plan):
+            done.set()
+            await asyncio.Event().wait()
+        if not plan[len(seen) - 1]:
+            raise OSError("store unavailable")
+
+    task = asyncio.create_task(
+        run_periodic(Periodic(name="timers", every=5.0, step=step), health=health, clock=clock)
+    )
+    await asyncio.wait_for(done.wait(), timeout=5)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    #         F     F     ok    F     F     F      F      ok    (then ready again)
+    assert seen == [True, True, True, True, True, True, False, False, True]
+    assert clock.time() == 1_800_000_000.0 + 5.0 * len(plan)
+
+
+async def test_cancelling_stops_the_loop_without_reporting_a_failure() -> None:
+    health = HealthState(service="unit", started=True)
+    started = asyncio.Event()
+
+    async def step() -> None:
+        started.set()
+        await asyncio.Event().wait()
+
+    task = asyncio.create_task(
+        run_periodic(
+            Periodic(name="slow", every=1.0, step=step), health=health, clock=ManualClock()
+        )
+    )
+    await started.wait()
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert health.ready
