@@ -134,6 +134,21 @@ class ResolverEngine:
     # -- classified errors ---------------------------------------------------------------------
     async def on_classified(self, event: ClassifiedError) -> None:
         data, now = event.data, self.clock()
+        if data.error.status == "resolved":
+            await self.publisher.publish(
+                RESOLUTIONS,
+                resolution(
+                    cause=event.id,
+                    correlation_id=event.correlationid,
+                    fingerprint=data.fingerprint,
+                    status="resolved_by_source",
+                    summary=summary_of(data),
+                    reason=f"resolved by source ({data.error.origin})",
+                    dry_run=self.config.policy.dry_run,
+                ),
+                key=data.fingerprint,
+            )
+            return
         for attempt in self.store.with_status("verifying"):
             if attempt.fingerprint == data.fingerprint:
                 attempt.seen_during_verify += 1

@@ -10,7 +10,7 @@ import signal
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,10 +26,11 @@ from shared.events import ClassifiedError, Notification, RawError, Resolution
 from shared.kafka.embedded import free_port
 from shared.topics import AUDIT, ERRORS_CLASSIFIED, ERRORS_RAW, NOTIFICATIONS, RESOLUTIONS, topic
 from tests.fakes.server import serving
-from tests.kafka_helpers import read_until
+from tests.kafka_helpers import Record, read_until
 from tests.procs import free_port_block, wait_http
 
 pytestmark = pytest.mark.e2e
+INGEST_FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "ingest"
 
 
 @pytest.fixture
@@ -191,3 +192,72 @@ async def test_custom_alert_flows_from_ingest_to_a_verified_fix_and_a_notificati
         match=lambda r: r.key == key,
     )
     assert delivered
+
+
+async def test_a_problem_the_source_resolves_is_closed_without_another_fix(
+    stack: Stack, runbook: tuple[list[object], str]
+) -> None:
+    """Alertmanager fires two alerts, then says both resolved: the resolved signals run nothing,
+    and the people told about the open problem hear that the source resolved it."""
+    marker = os.urandom(4).hex()
+    fixture = INGEST_FIXTURES / "alertmanager_webhook_v4_resolved_single.zulip.json"
+    resolved = json.loads(fixture.read_text())
+    [alert] = resolved["alerts"]
+    fixed, unfixed = json.loads(json.dumps(alert)), alert
+    fixed["fingerprint"], unfixed["fingerprint"] = f"psp-{marker}", f"cpu-{marker}"
+    fixed["annotations"]["summary"] = f"Payment provider returning 502 {marker}"
+    unfixed["annotations"]["summary"] = f"High CPU core temperature {marker}"
+    resolved["alerts"] = [fixed, unfixed]
+    firing = json.loads(json.dumps(resolved))
+    firing["status"] = "firing"
+    for each in firing["alerts"]:
+        each["status"] = "firing"
+
+    async def post(body: object) -> None:
+        async with httpx.AsyncClient(timeout=10) as client:
+            answer = await client.post(
+                f"{stack.ingest}/webhooks/alertmanager",
+                headers={"Authorization": "Bearer e2e-token"},
+                json=body,
+            )
+        assert answer.status_code == 202, answer.text
+
+    def about(word: str) -> Callable[[Record], bool]:
+        return lambda r: f"{word} {marker}".encode() in (r.value or b"")
+
+    async def statuses(word: str, last: bytes) -> list[str]:
+        records = await read_until(
+            stack.bootstrap,
+            RESOLUTIONS,
+            lambda found: any(last in (r.value or b"") for r in found),
+            match=about(word),
+            timeout=60,
+        )
+        events = (topic(RESOLUTIONS).decode(r.value) for r in records)
+        return [e.data.status for e in events if isinstance(e, Resolution)]
+
+    await post(firing)
+    assert await statuses("502", b'"succeeded"') == [
+        "auto_resolving",
+        "executing",
+        "verifying",
+        "succeeded",
+    ]
+    await post(resolved)
+    assert (await statuses("502", b'"resolved_by_source"'))[-1] == "resolved_by_source"
+    assert await statuses("temperature", b'"resolved_by_source"') == [
+        "no_strategy",
+        "resolved_by_source",
+    ]
+    assert len(runbook[0]) == 1  # the fix ran for the firing alert only
+    told = await read_until(
+        stack.bootstrap,
+        NOTIFICATIONS,
+        lambda found: any(b'"kind":"resolved"' in (r.value or b"") for r in found),
+        match=about("temperature"),
+        timeout=30,
+    )
+    notifications = (topic(NOTIFICATIONS).decode(r.value) for r in told)
+    kinds = [(e.data.kind, e.data.text) for e in notifications if isinstance(e, Notification)]
+    assert kinds[0][0] == "new_alert"
+    assert kinds[-1] == ("resolved", "resolved by source")

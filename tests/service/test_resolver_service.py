@@ -113,8 +113,11 @@ def _env(url: str, **extra: str) -> dict[str, str]:
     }
 
 
-def _classified(strategy: str, *, fingerprint: str | None = None) -> ClassifiedError:
+def _classified(
+    strategy: str, *, fingerprint: str | None = None, status: str = "firing"
+) -> ClassifiedError:
     body = json.loads(EXAMPLE.read_text())
+    body["data"]["error"]["status"] = status
     fp = fingerprint or os.urandom(16).hex()
     body["id"] = new_event_id()
     body["correlationid"] = body["id"]
@@ -285,6 +288,19 @@ async def test_dry_run_decides_and_changes_nothing(
     assert skipped.data.gate == "dry_run"
     assert skipped.data.dry_run is True
     assert skipped.data.details == {"would": "auto_resolving"}
+    assert sum(fake.calls.values()) == 0
+
+
+async def test_a_resolved_signal_from_the_source_runs_nothing(
+    kafka_bootstrap: str, runbook: tuple[Runbook, str]
+) -> None:
+    fake, url = runbook
+    resolved = _classified(S("flush_cache"), status="resolved")
+    with running_service("resolver", bootstrap=kafka_bootstrap, env=_env(url)):
+        await _send(kafka_bootstrap, ERRORS_CLASSIFIED, resolved)
+        [decision] = await _statuses(kafka_bootstrap, resolved.subject, "resolved_by_source")
+    assert decision.data.strategy is None
+    assert decision.data.reason == "resolved by source (sentry_api)"
     assert sum(fake.calls.values()) == 0
 
 

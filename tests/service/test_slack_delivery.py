@@ -162,6 +162,20 @@ async def test_one_root_per_problem_then_its_thread_even_after_a_restart(
     assert not [b for b in final.blocks if b["type"] == "actions"]  # no buttons once resolved
 
 
+async def test_a_problem_the_source_resolved_shows_so_on_its_root(
+    harness: Harness, fake: FakeSlack
+) -> None:
+    slack = harness.integration()
+    first = await slack.send_notification(note(), ALERTS)
+    harness.clock.now += 2
+    resolved = await slack.send_notification(note("resolved", text="resolved by source"), ALERTS)
+    assert resolved.delivered
+    await slack.tick(harness.clock.now + 10)
+    final = fake.message("C0ALERTS", first.reference or "")
+    assert "Resolved by source" in shown(final)
+    assert not [b for b in final.blocks if b["type"] == "actions"]
+
+
 async def test_a_storm_is_one_root_with_digests_at_a_bounded_rate_and_the_exact_count(
     harness: Harness, fake: FakeSlack
 ) -> None:
@@ -244,6 +258,7 @@ async def test_429_means_retry_after(harness: Harness, fake: FakeSlack) -> None:
     assert not result.delivered
     assert result.retry_after == 7
     assert "ratelimited" in (result.error or "")
+    assert result.rate_limited  # a wait, not a failed attempt
     harness.clock.now += 3
     early = await slack.send_notification(note(), ALERTS)
     assert early.retry_after == pytest.approx(4)  # the channel is held, Slack is not asked

@@ -296,6 +296,30 @@ def test_resolve_closes_the_alert() -> None:
         assert "no open alert" in refused.reason
 
 
+def test_a_source_resolving_closes_the_alert_and_resolves_pagerduty() -> None:
+    run = driver()
+    run.send(resolution())
+    run.advance(25 * MIN)
+    decisions = run.send(resolution(status="resolved_by_source"))
+    [done] = [d for d in decisions if isinstance(d, Notify)]
+    assert (done.kind, done.reason) == ("resolved", "resolved by source")
+    assert ("pagerduty", "oncall") in {(t.type, t.channel) for t in done.targets}
+    assert any(isinstance(d, Cancel) for d in decisions)
+    assert run.states["fp"].status == "resolved"
+    assert run.advance(24 * 60 * MIN) == []
+    # a second "resolved" (the source repeats itself) opens nothing and tells nobody
+    [again] = run.send(resolution(status="resolved_by_source"))
+    assert isinstance(again, Suppress)
+    assert "no open alert" in again.reason
+
+
+def test_a_resolved_signal_for_an_unknown_problem_opens_no_alert() -> None:
+    run = driver()
+    [decision] = run.send(resolution(status="resolved_by_source"))
+    assert isinstance(decision, Suppress)
+    assert "fp" not in run.states
+
+
 def test_a_new_event_after_resolve_opens_a_new_alert() -> None:
     run = driver()
     run.send(resolution())

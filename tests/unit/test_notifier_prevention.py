@@ -226,6 +226,17 @@ def test_an_alert_that_stops_during_its_grace_period_is_never_notified() -> None
     assert sent(run.advance(60 * MIN)) == []
 
 
+def test_a_source_resolving_during_the_grace_period_means_nobody_is_told() -> None:
+    run = MemoryDriver(policy(GRACE), T0)
+    run.send(resolution(category="flaky"))
+    run.advance(2 * MIN)
+    decisions = run.send(resolution(category="flaky", status="resolved_by_source"))
+    assert sent(decisions) == []
+    assert "resolved before anyone was notified: resolved by source" in suppressed(decisions)[0]
+    assert run.states["fp"].status == "resolved"
+    assert sent(run.advance(60 * MIN)) == []
+
+
 def test_grace_applies_only_when_the_deciding_rule_has_one() -> None:
     extra = GRACE + "business_impact_rules:\n  critical: {immediate_level: 3}\n"
     run = MemoryDriver(policy(extra), T0)

@@ -51,7 +51,7 @@ def build_context(
     soft: dict[str, Any] = {
         "business_impact": impact_word(summary, facts),
         "resolution_failed": last_resolution in FAILED_STATUSES,
-        "error_resolved": last_resolution == "succeeded",
+        "error_resolved": last_resolution in ("succeeded", "resolved_by_source"),
         "critical_error": severity == "critical",
         "production_impact": environment == "production",
         "business_hours": business_hours,

@@ -135,6 +135,19 @@ def on_resolution(
     now: datetime,
     ledger: Ledger,
 ) -> Outcome:
+    if data.status == "resolved_by_source":
+        return resolved_by_source(state, data, now, ledger)
     if state is None or state.status == "resolved":
         return open_alert(current, state, data, now, ledger)
     return update_alert(current, state, data, event_id, now, ledger)
+
+
+def resolved_by_source(
+    state: AlertState | None, data: ResolutionData, now: datetime, ledger: Ledger
+) -> Outcome:
+    """The source says it is over: close the alert (timers stop, those notified are told,
+    PagerDuty resolves); during a grace period nobody is told at all; never opens one."""
+    if state is None or state.status == "resolved":
+        why = "no open alert: resolved by source"
+        return Outcome(state, ledger, (Suppress(data.fingerprint, why),))
+    return close(_absorb(state, data, now), ledger, now, "resolved by source")

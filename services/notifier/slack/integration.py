@@ -168,7 +168,9 @@ class SlackIntegration:
         now = self.clock()
         changed = root.with_(
             count=max(root.count, notification.summary.count),
-            status=status_after(notification.kind, notification.level, root.status),
+            status=status_after(
+                notification.kind, notification.level, root.status, notification.text
+            ),
             latest=safe(notification.text, TEXT_LIMIT) or root.latest,
             level=max(root.level, notification.level),
             attempt_id=notification.attempt_id or root.attempt_id,

@@ -31,9 +31,12 @@ STATUS_BY_KIND: dict[str, str] = {
 }
 
 
-def status_after(kind: str, level: int, current: str) -> str:
+def status_after(kind: str, level: int, current: str, text: str = "") -> str:
+    """The root card's status line; a resolution says by whom ("Resolved by source")."""
     if kind == "escalation":
         return f"Escalated to level {level}"
+    if kind == "resolved" and text.startswith("resolved by "):
+        return safe("R" + text[1:], WORD_LIMIT)
     return STATUS_BY_KIND.get(kind, current)
 
 
