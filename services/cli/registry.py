@@ -11,6 +11,11 @@ from services.notifier import app as notifier
 from services.resolver import app as resolver
 from shared.config import Settings
 from shared.runner import Service
+from shared.storage import StoreSchema
+
+
+def _none(_settings: Settings) -> dict[str, list[StoreSchema]]:
+    return {}
 
 
 @dataclass(frozen=True)
@@ -19,12 +24,20 @@ class ServiceEntry:
     default_port: int
     create: Callable[[Settings], Service]
     summary: str
+    #: Each database URL the service uses and the store schemas it keeps there.
+    stores: Callable[[Settings], dict[str, list[StoreSchema]]] = _none
 
 
 SERVICES: dict[str, ServiceEntry] = {
     entry.name: entry
     for entry in (
-        ServiceEntry("ingest", 8001, ingest.create, "take errors in over HTTP, publish errors.raw"),
+        ServiceEntry(
+            "ingest",
+            8001,
+            ingest.create,
+            "take errors in over HTTP, publish errors.raw",
+            ingest.stores,
+        ),
         ServiceEntry("analyzer", 8002, analyzer.create, "consume errors.raw, re-key, classify"),
         ServiceEntry("resolver", 8003, resolver.create, "decide and run safe automated fixes"),
         ServiceEntry("notifier", 8004, notifier.create, "escalate and deliver notifications"),

@@ -36,10 +36,10 @@ def run(args: argparse.Namespace) -> int:
     async def main() -> int:
         try:
             service = SERVICES[args.service].create(settings)
+            return await service.serve(host=args.host, port=args.port)
         except ConfigError as exc:
             for problem in exc.problems:
                 print(f"error: {problem}", file=sys.stderr)
             return 2
-        return await service.serve(host=args.host, port=args.port)
 
     return asyncio.run(main())

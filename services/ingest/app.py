@@ -12,29 +12,43 @@ answers 2xx only once the broker acknowledged them:
 
 from __future__ import annotations
 
+import os
+import socket
+import uuid
+
 import structlog
 
 from services.ingest import alertmanager, custom_alert, sentry_sdk, sentry_webhook
 from services.ingest.context import Inbound
 from services.ingest.dsn_auth import parse_keys
+from services.ingest.poller_lease import LeasedPoll
 from services.ingest.publisher import Publisher
 from services.ingest.request_log import RequestLog
 from services.ingest.sentry_api import SentryApi
 from services.ingest.sentry_marks import SentryMarks
 from services.ingest.sentry_poller import SentryPoller
-from services.ingest.storage import open_store
+from services.ingest.tables import SCHEMA, leases
 from shared.config import Settings, reveal
 from shared.runner import Service
+from shared.storage import Database, StoreSchema, storage_url
+from shared.storage.lease import Lease
 
 log = structlog.get_logger(__name__)
 
 NAME = "ingest"
 
 
+def stores(settings: Settings) -> dict[str, list[StoreSchema]]:
+    """The service's database URL and the schemas it keeps there."""
+    return {storage_url(settings, NAME, settings.ingest.store_url): [SCHEMA]}
+
+
 def create(settings: Settings) -> Service:
     service = Service(name=NAME, settings=settings)
-    store = open_store(settings)
-    service.on_stop(store.close)
+    [(url, schemas)] = stores(settings).items()
+    database = Database(url, schemas=schemas)
+    service.before_start(database.migrate)
+    service.on_stop(database.close)
     ingest = settings.ingest
     publisher = Publisher(
         service.producer,
@@ -43,7 +57,7 @@ def create(settings: Settings) -> Service:
     )
     inbound = Inbound(
         publisher=publisher,
-        requests=RequestLog(store, ttl_seconds=ingest.request_id_ttl_hours * 3600.0),
+        requests=RequestLog(database, ttl_seconds=ingest.request_id_ttl_hours * 3600.0),
         max_body_bytes=ingest.max_body_bytes,
         max_decompressed_bytes=ingest.max_decompressed_bytes,
     )
@@ -64,12 +78,12 @@ def create(settings: Settings) -> Service:
         )
     if not dsn_keys:
         log.warning("INGEST_DSN_KEYS is not set: the Sentry SDK endpoint refuses every key")
-    _add_poller(service, settings, publisher, SentryMarks(store))
+    _add_poller(service, settings, publisher, database)
     return service
 
 
 def _add_poller(
-    service: Service, settings: Settings, publisher: Publisher, marks: SentryMarks
+    service: Service, settings: Settings, publisher: Publisher, database: Database
 ) -> None:
     token = reveal(settings.sentry_auth_token)
     organization = settings.sentry_organization
@@ -93,7 +107,20 @@ def _add_poller(
         backoff_seconds=sentry.backoff_seconds,
         max_backoff_seconds=sentry.max_backoff_seconds,
     )
-    poller = SentryPoller(api=api, marks=marks, publisher=publisher, sentry=sentry)
-    service.add_periodic(
-        "sentry-poller", float(settings.operation.monitoring_interval), poller.poll
+    seconds = settings.ingest.poller_lease_seconds
+    lease = Lease(
+        database,
+        leases,
+        name="sentry-poller",
+        holder=f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}",
+        seconds=seconds,
     )
+    poller = SentryPoller(
+        api=api, marks=SentryMarks(database), publisher=publisher, sentry=sentry, leading=lease.held
+    )
+    leased = LeasedPoll(
+        lease=lease, poll=poller.poll, interval=float(settings.operation.monitoring_interval)
+    )
+    service.add_periodic("sentry-lease", seconds / 3, leased.renew)
+    service.add_periodic("sentry-poller", seconds / 3, leased.poll_if_due)
+    service.on_stop(lease.release)

@@ -39,13 +39,13 @@ def routes(inbound: Inbound, *, token: str | None) -> list[Route]:
         require_media_type(request, JSON_TYPES)
         alert = parse_alert(parse_json_object(body))
         key = request.headers.get("idempotency-key", "").strip()
-        if key and inbound.requests.seen(SOURCE, key):
+        if key and await inbound.requests.seen(SOURCE, key):
             return Answer({"status": "duplicate", "idempotency_key": key}, "duplicate", 200)
         event_id = derived_event_id(SOURCE, key) if key else new_event_id()
         event = alert.lift(origin="custom", producer=PRODUCER, event_id=event_id)
         await inbound.publisher.publish([event], source=SOURCE)
         if key:
-            inbound.requests.remember(SOURCE, key)
+            await inbound.requests.remember(SOURCE, key)
         return Answer({"accepted": 1, "id": event.id, "fingerprint": event.data.fingerprint})
 
     return [Route("/webhooks/alert", custom_alert, methods=["POST"])]

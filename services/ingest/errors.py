@@ -5,7 +5,8 @@ optional ``details`` (``[{"field": ..., "error": ...}]``) and the ``outcome`` la
 metrics. Handlers raise them; :mod:`services.ingest.http` turns them into JSON responses. Nothing
 is published when one is raised before the publish step.
 
-``SentryApiError`` is raised by the Sentry API client when a call fails for good (after retries).
+``SentryApiError`` is raised by the Sentry API client when a call fails for good (after retries);
+``PollerLeaseLost`` by the poller when another replica may have taken the poll over.
 """
 
 from __future__ import annotations
@@ -76,3 +77,7 @@ class SentryApiError(AlertorchError):
     def __init__(self, message: str, *, status: int | None = None) -> None:
         super().__init__(message)
         self.status = status
+
+
+class PollerLeaseLost(AlertorchError):
+    """This replica's lease on the Sentry poller ran out during a poll: it stops publishing."""

@@ -1,4 +1,5 @@
-"""What the Sentry poller has published, kept in the ingest store so a restart resumes exactly.
+"""What the Sentry poller has published, kept in the ingest store so a restart (or the replica
+that takes the poller over) resumes exactly.
 
 Per project a high-water mark: the newest ``lastSeen`` published. Per issue the count last
 published, kept only while the issue's ``lastSeen`` is at or after the mark (older issues are
@@ -7,10 +8,14 @@ never fetched again), so the table stays bounded.
 
 from __future__ import annotations
 
-import sqlite3
+from collections.abc import Iterable
 from datetime import UTC, datetime
 
-from shared.store import Store
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from services.ingest.tables import sentry_issues, sentry_marks
+from shared.storage import Database, greatest, upsert
 
 
 def stamp(when: datetime) -> str:
@@ -19,44 +24,59 @@ def stamp(when: datetime) -> str:
 
 
 class SentryMarks:
-    def __init__(self, store: Store) -> None:
-        self._store = store
+    def __init__(self, database: Database) -> None:
+        self._database = database
 
-    def mark(self, project: str) -> datetime | None:
-        rows = self._store.query("SELECT last_seen FROM sentry_marks WHERE project = ?", (project,))
-        return datetime.fromisoformat(rows[0][0]) if rows else None
+    async def mark(self, project: str) -> datetime | None:
+        async with self._database.transaction() as db:
+            seen = await db.scalar(
+                select(sentry_marks.c.last_seen).where(sentry_marks.c.project == project)
+            )
+        return datetime.fromisoformat(seen) if seen is not None else None
 
-    def published_count(self, issue_id: str) -> int | None:
-        rows = self._store.query("SELECT count FROM sentry_issues WHERE issue_id = ?", (issue_id,))
-        return int(rows[0][0]) if rows else None
+    async def published_counts(self, issue_ids: Iterable[str]) -> dict[str, int]:
+        """The count last published for each of ``issue_ids`` that was published before."""
+        wanted = list(issue_ids)
+        if not wanted:
+            return {}
+        async with self._database.transaction() as db:
+            rows = await db.execute(
+                select(sentry_issues.c.issue_id, sentry_issues.c.count).where(
+                    sentry_issues.c.issue_id.in_(wanted)
+                )
+            )
+            return {str(issue): int(count) for issue, count in rows}
 
-    def record(self, project: str, issue_id: str, count: int, last_seen: datetime) -> None:
+    async def record(self, project: str, issue_id: str, count: int, last_seen: datetime) -> None:
         """After the broker acknowledged an issue's event: remember it and advance the mark."""
         seen = stamp(last_seen)
-        with self._store.transaction() as db:
-            db.execute(
-                "INSERT INTO sentry_issues (issue_id, project, count, last_seen) "
-                "VALUES (?, ?, ?, ?) ON CONFLICT (issue_id) DO UPDATE SET "
-                "count = excluded.count, last_seen = excluded.last_seen, "
-                "project = excluded.project",
-                (issue_id, project, count, seen),
+        async with self._database.transaction() as db:
+            await upsert(
+                db,
+                sentry_issues,
+                [{"issue_id": issue_id, "project": project, "count": count, "last_seen": seen}],
+                key=["issue_id"],
             )
-            self._advance(db, project, seen)
+            await _advance(db, project, seen)
 
-    def advance(self, project: str, last_seen: datetime) -> None:
+    async def advance(self, project: str, last_seen: datetime) -> None:
         """Move the mark forward (never back) and forget issues behind it."""
-        with self._store.transaction() as db:
-            self._advance(db, project, stamp(last_seen))
-            db.execute(
-                "DELETE FROM sentry_issues WHERE project = ? AND last_seen < "
-                "(SELECT last_seen FROM sentry_marks WHERE project = ?)",
-                (project, project),
+        async with self._database.transaction() as db:
+            await _advance(db, project, stamp(last_seen))
+            mark = select(sentry_marks.c.last_seen).where(sentry_marks.c.project == project)
+            await db.execute(
+                delete(sentry_issues).where(
+                    sentry_issues.c.project == project,
+                    sentry_issues.c.last_seen < mark.scalar_subquery(),
+                )
             )
 
-    @staticmethod
-    def _advance(db: sqlite3.Connection, project: str, seen: str) -> None:
-        db.execute(
-            "INSERT INTO sentry_marks (project, last_seen) VALUES (?, ?) ON CONFLICT (project) "
-            "DO UPDATE SET last_seen = MAX(last_seen, excluded.last_seen)",
-            (project, seen),
-        )
+
+async def _advance(db: AsyncConnection, project: str, seen: str) -> None:
+    await upsert(
+        db,
+        sentry_marks,
+        [{"project": project, "last_seen": seen}],
+        key=["project"],
+        changes=lambda new: {"last_seen": greatest(sentry_marks.c.last_seen, new.last_seen)},
+    )

@@ -18,7 +18,7 @@ from typing import Any, Final
 import structlog
 from pydantic import ValidationError
 
-from services.ingest.errors import IngestError
+from services.ingest.errors import IngestError, PollerLeaseLost
 from services.ingest.metrics import SENTRY_POLLS
 from services.ingest.normalise.sentry_issue import issue_to_raw
 from services.ingest.publisher import Publisher
@@ -47,13 +47,17 @@ class SentryPoller:
         marks: SentryMarks,
         publisher: Publisher,
         sentry: SentrySection,
+        leading: Callable[[], bool] = lambda: True,
         clock: Callable[[], datetime] = now_utc,
     ) -> None:
+        """``leading`` says whether this replica still holds the poller's lease: checked before
+        each publish, so two replicas never publish the same issue at once."""
         self._api = api
         self._marks = marks
         self._publisher = publisher
         self._sentry = sentry
         self._clock = clock
+        self._leading = leading
 
     async def poll(self) -> None:
         """One poll, counted; a failure is raised for the runner to survive and report."""
@@ -95,7 +99,7 @@ class SentryPoller:
 
     async def _poll_project(self, project: dict[str, Any]) -> int:
         slug = str(project.get("slug") or project.get("id"))
-        mark = self._marks.mark(slug)
+        mark = await self._marks.mark(slug)
         lookback = timedelta(hours=self._sentry.fetch_settings.lookback_hours)
         since = mark or self._clock() - lookback
         params = self._params(str(project.get("id")), since)
@@ -108,13 +112,14 @@ class SentryPoller:
             if done or page.next_cursor is None:
                 break
             cursor = page.next_cursor
+        counts = await self._marks.published_counts(s.issue_id for s in seen)
         chosen = to_publish(
-            seen,
-            min_level=self._sentry.error_filters.min_severity,
-            published=self._marks.published_count,
+            seen, min_level=self._sentry.error_filters.min_severity, published=counts.get
         )
         published = 0
         for item in chosen:
+            if not self._leading():
+                raise PollerLeaseLost("the poller's lease ran out mid-poll; another replica polls")
             try:
                 event = issue_to_raw(
                     item.issue,
@@ -126,8 +131,8 @@ class SentryPoller:
                 log.warning("skipping unreadable sentry issue", issue=item.issue_id, error=str(exc))
                 continue
             await self._publisher.publish([event], source=SOURCE)
-            self._marks.record(slug, item.issue_id, item.count, item.last_seen)
+            await self._marks.record(slug, item.issue_id, item.count, item.last_seen)
             published += 1
         if seen:
-            self._marks.advance(slug, max(s.last_seen for s in seen))
+            await self._marks.advance(slug, max(s.last_seen for s in seen))
         return published

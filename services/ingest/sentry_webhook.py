@@ -44,7 +44,7 @@ def routes(inbound: Inbound, *, client_secret: str | None) -> list[Route]:
                 ],
             )
         request_id = request.headers.get("request-id", "").strip()
-        if request_id and inbound.requests.seen(SOURCE, request_id):
+        if request_id and await inbound.requests.seen(SOURCE, request_id):
             return Answer({"status": "duplicate", "request_id": request_id}, "duplicate", 200)
         require_media_type(request, JSON_TYPES, missing_ok=True)
         payload = parse_json_object(body)
@@ -68,7 +68,7 @@ def routes(inbound: Inbound, *, client_secret: str | None) -> list[Route]:
         )
         await inbound.publisher.publish(result.events, source=SOURCE)
         if request_id:
-            inbound.requests.remember(SOURCE, request_id)
+            await inbound.requests.remember(SOURCE, request_id)
         if result.ignored:
             return Answer({"accepted": 0, "ignored": result.ignored}, "ignored", 200)
         return Answer({"accepted": len(result.events), "ids": [e.id for e in result.events]})

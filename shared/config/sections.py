@@ -396,6 +396,12 @@ class SecuritySection(Section):
 
 
 class StorageSection(Section):
+    url: str = Field(
+        default="",
+        description="Where every service keeps its tables: postgresql://user:password@host:port/db"
+        " for replicas; empty means a SQLite file per service in data_directory. Each service's"
+        " own store_url setting overrides it.",
+    )
     data_directory: str = "./data"
     persistence: dict[str, bool] = Field(default_factory=dict)
     cleanup: dict[str, Any] = Field(default_factory=dict)
@@ -459,6 +465,13 @@ class IngestSection(Section):
         ge=1,
         description="How long a webhook Request-ID (or Idempotency-Key) is remembered, so "
         "redeliveries are not published twice.",
+    )
+    poller_lease_seconds: float = Field(
+        default=15.0,
+        ge=3,
+        description="The Sentry poller runs on one replica at a time, holding a lease in the "
+        "store renewed every third of this; when that replica dies another takes over within "
+        "this time plus a third.",
     )
 
 

@@ -91,6 +91,7 @@ class Service:
         self._tasks: list[Periodic] = []
         self._running: list[asyncio.Task[None]] = []
         self._on_stop: list[Callable[[], Awaitable[None] | None]] = []
+        self._before_start: list[Callable[[], Awaitable[None]]] = []
         kafka = settings.kafka
         self.dead_letters = DeadLetterPolicy(
             service=name,
@@ -114,6 +115,11 @@ class Service:
         consumers run, cancelled on shutdown. A failing step is survived, logged and counted;
         failing three times in a row makes the service unready until it succeeds again."""
         self._tasks.append(Periodic(name=name, every=every, step=step))
+
+    def before_start(self, callback: Callable[[], Awaitable[None]]) -> None:
+        """Awaited by :meth:`serve` before anything else starts (e.g. a store's migrations); a
+        :class:`ConfigError` it raises stops the service with its message."""
+        self._before_start.append(callback)
 
     def on_stop(self, callback: Callable[[], Awaitable[None] | None]) -> None:
         """Called after consumers and tasks stopped, in reverse order of registration."""
@@ -215,6 +221,8 @@ class Service:
 
     async def serve(self, *, host: str, port: int) -> int:
         """Serve until SIGTERM/SIGINT; return the process exit code."""
+        for callback in self._before_start:
+            await callback()
         config = uvicorn.Config(
             self.asgi(),
             host=host,

@@ -1,5 +1,5 @@
 """The Sentry API client (against httpx's MockTransport, speaking Sentry's wire format), the
-Link header, the poller's selection and the ingest store's bookkeeping."""
+Link header, and the poller's selection."""
 
 from __future__ import annotations
 
@@ -12,12 +12,8 @@ import pytest
 
 from services.ingest.errors import SentryApiError
 from services.ingest.link_header import next_cursor, parse_link_header
-from services.ingest.request_log import RequestLog
 from services.ingest.sentry_api import SentryApi, retry_after_seconds
-from services.ingest.sentry_marks import SentryMarks
 from services.ingest.sentry_selection import seen_since, to_publish
-from services.ingest.storage import MIGRATIONS
-from shared.store import Store
 
 LINK = (
     '<https://sentry.io/api/0/organizations/acme/issues/?&cursor=100:-1:1>; rel="previous"; '
@@ -152,35 +148,6 @@ def test_selection_stops_at_the_mark_and_publishes_growth_oldest_first() -> None
     nothing: dict[str, int] = {}
     chosen = to_publish(seen, min_level="debug", published=nothing.get)
     assert [c.issue_id for c in chosen] == ["1", "4", "2", "3"]
-
-
-def test_marks_only_move_forward_and_stay_bounded() -> None:
-    store = Store("sqlite:///:memory:", migrations=MIGRATIONS)
-    marks = SentryMarks(store)
-    t0 = datetime(2025, 1, 1, tzinfo=UTC)
-    assert marks.mark("web") is None
-    marks.record("web", "1", 3, t0)
-    marks.record("web", "2", 1, t0 + timedelta(minutes=5))
-    assert marks.published_count("1") == 3
-    marks.advance("web", t0 + timedelta(minutes=1))
-    assert marks.mark("web") == t0 + timedelta(minutes=5)
-    assert marks.published_count("1") is None, "issues behind the mark are forgotten"
-    assert marks.published_count("2") == 1
-    store.close()
-
-
-def test_request_log_expires_entries() -> None:
-    store = Store("sqlite:///:memory:", migrations=MIGRATIONS)
-    now = [1000.0]
-    log = RequestLog(store, ttl_seconds=60, clock=lambda: now[0])
-    log.remember("sentry_webhook", "r1")
-    assert log.seen("sentry_webhook", "r1")
-    assert not log.seen("custom", "r1")
-    now[0] += 61
-    assert not log.seen("sentry_webhook", "r1")
-    log.remember("sentry_webhook", "r2")
-    assert log.size() == 1, "expired ids are deleted"
-    store.close()
 
 
 def test_fixture_issue_list_is_a_list_of_issues() -> None:

@@ -1,0 +1,1 @@
+"""The ingest store's migration history (Alembic revisions, applied on start)."""

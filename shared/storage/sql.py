@@ -1,0 +1,56 @@
+"""Statements that differ between SQLite and PostgreSQL, written once."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import ColumnElement, Table, case
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+#: Given the ``excluded`` row of an upsert (the values that were to be inserted), the columns
+#: to set on the existing row.
+Changes = Callable[[Any], Mapping[str, Any]]
+
+
+async def upsert(
+    db: AsyncConnection,
+    table: Table,
+    rows: Sequence[Mapping[str, Any]],
+    *,
+    key: Sequence[str],
+    changes: Changes | None = None,
+    ignore: bool = False,
+    only_if: Callable[[Any], ColumnElement[bool]] | None = None,
+) -> int:
+    """Insert ``rows``; where one conflicts on ``key``: keep the existing row (``ignore``), set
+    ``changes(excluded)``, or by default every other column to its new value; with ``only_if``
+    (given ``excluded``), change the existing row only where it holds. Returns the number of
+    rows inserted or changed."""
+    if not rows:
+        return 0
+    insert = postgresql.insert if db.dialect.name == "postgresql" else sqlite.insert
+    statement = insert(table).values(list(rows))
+    keys = [table.c[name] for name in key]
+    if ignore:
+        done = statement.on_conflict_do_nothing(index_elements=keys)
+    else:
+        new = statement.excluded
+        values = (
+            changes(new)
+            if changes is not None
+            else {c.name: new[c.name] for c in table.columns if c.name not in key}
+        )
+        done = statement.on_conflict_do_update(
+            index_elements=keys,
+            set_=dict(values),
+            where=only_if(new) if only_if is not None else None,
+        )
+    # RETURNING, not rowcount: drivers do not agree on rowcount for INSERT ... ON CONFLICT.
+    return len((await db.execute(done.returning(*keys))).all())
+
+
+def greatest(a: ColumnElement[Any], b: ColumnElement[Any]) -> ColumnElement[Any]:
+    """The larger of two values, in both dialects (SQLite has no ``GREATEST``)."""
+    return case((a >= b, a), else_=b)

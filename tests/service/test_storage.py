@@ -1,0 +1,113 @@
+"""The storage layer on both backends: one migration history, applied once however many
+replicas start together, refused when newer than the build; statements that behave alike."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import Connection, column, select, table, update
+
+from services.ingest.tables import SCHEMA as INGEST
+from services.ingest.tables import sentry_marks
+from shared.errors import ConfigError
+from shared.storage import StoreSchema, engine_url, greatest, open_database, upsert
+from shared.storage.migrate import current_revisions
+
+SCHEMAS = [INGEST]
+VERSIONS = table(INGEST.version_table, column("version_num"))
+
+
+def _differences(connection: Connection, schema: StoreSchema) -> list[object]:
+    context = MigrationContext.configure(connection, opts={"version_table": schema.version_table})
+    return [
+        diff
+        for diff in compare_metadata(context, schema.metadata)
+        # other stores' tables may share the database
+        if not (diff[0] == "remove_table" and diff[1].name.startswith("alembic_version_"))
+    ]
+
+
+@pytest.mark.parametrize("schema", SCHEMAS, ids=lambda s: s.name)
+async def test_the_migration_history_builds_exactly_the_declared_tables(
+    storage_url: str, schema: StoreSchema
+) -> None:
+    database = await open_database(storage_url, schemas=[schema])
+    try:
+        async with database.transaction() as db:
+            assert await db.run_sync(_differences, schema) == []
+            revisions = await db.run_sync(current_revisions, schema)
+        assert revisions == (schema.scripts().get_current_head(),)
+    finally:
+        await database.close()
+
+
+async def test_replicas_starting_together_migrate_once(storage_url: str) -> None:
+    opened = await asyncio.gather(*(open_database(storage_url, schemas=SCHEMAS) for _ in range(6)))
+    try:
+        async with opened[0].transaction() as db:
+            rows = (await db.execute(select(VERSIONS))).all()
+        assert len(rows) == 1
+    finally:
+        for database in opened:
+            await database.close()
+
+
+async def test_a_schema_newer_than_the_build_is_refused(storage_url: str) -> None:
+    database = await open_database(storage_url, schemas=SCHEMAS)
+    async with database.transaction() as db:
+        await db.execute(update(VERSIONS).values(version_num="ingest_9999_from_the_future"))
+    await database.close()
+    with pytest.raises(ConfigError, match="newer than this build"):
+        await open_database(storage_url, schemas=SCHEMAS)
+
+
+async def test_upserts_and_greatest_behave_alike_on_both_backends(storage_url: str) -> None:
+    database = await open_database(storage_url, schemas=SCHEMAS)
+    try:
+        for stamp in ("2026-01-02", "2026-01-01", "2026-01-03"):
+            async with database.transaction() as db:
+                await upsert(
+                    db,
+                    sentry_marks,
+                    [{"project": "web", "last_seen": stamp}],
+                    key=["project"],
+                    changes=lambda new: {
+                        "last_seen": greatest(sentry_marks.c.last_seen, new.last_seen)
+                    },
+                )
+        async with database.transaction() as db:
+            inserted = await upsert(
+                db,
+                sentry_marks,
+                [{"project": "web", "last_seen": "1999"}],
+                key=["project"],
+                ignore=True,
+            )
+            marks = (await db.execute(select(sentry_marks))).all()
+        assert inserted == 0
+        assert [tuple(m) for m in marks] == [("web", "2026-01-03")]
+    finally:
+        await database.close()
+
+
+@pytest.mark.parametrize(
+    ("given", "driver"),
+    [
+        ("sqlite:///data/ingest.db", "sqlite+aiosqlite"),
+        ("sqlite:///:memory:", "sqlite+aiosqlite"),
+        ("postgresql://alertorch:pw@db:5432/alertorch", "postgresql+psycopg"),
+        ("postgres://alertorch@db/alertorch?sslmode=require", "postgresql+psycopg"),
+    ],
+)
+def test_plain_urls_get_our_drivers(given: str, driver: str) -> None:
+    assert engine_url(given).drivername == driver
+
+
+@pytest.mark.parametrize("given", ["mysql://u:secret@h/db", "not a url", "/var/data/x.db"])
+def test_other_urls_are_refused_without_showing_a_password(given: str) -> None:
+    with pytest.raises(ConfigError, match="unsupported storage URL") as refused:
+        engine_url(given)
+    assert "secret" not in str(refused.value)
