@@ -11,7 +11,6 @@ from __future__ import annotations
 import time
 
 import structlog
-from faststream.middlewares import AckPolicy
 
 from services.analyzer.core import Analyzer
 from services.analyzer.intake import Accept, Rekey, intake
@@ -23,7 +22,7 @@ from services.analyzer.templates import TemplateMiner
 from shared.config import Settings, config_dir_from_env
 from shared.events import ClassifiedError, RawError
 from shared.logging import bound_context
-from shared.runner import Inbound, Service, Subscription
+from shared.runner import Consumed, Service, each
 from shared.store import store_url_for
 from shared.topics import ERRORS_CLASSIFIED, ERRORS_RAW
 
@@ -55,7 +54,7 @@ def create(settings: Settings) -> Service:
     watcher = PatternsWatcher(patterns_path, analyzer.set_patterns)
     producer = service.producer
 
-    async def classify(message: Inbound, event: RawError) -> None:
+    async def classify(message: Consumed, event: RawError) -> None:
         if store.processed(message.topic, message.partition, message.offset):
             log.info("already processed; skipping redelivery")
             return
@@ -81,7 +80,7 @@ def create(settings: Settings) -> Service:
             impact=outcome.classified.impact_score,
         )
 
-    async def on_raw(message: Inbound) -> None:
+    async def on_raw(message: Consumed) -> None:
         decision = intake(message)
         event = decision.event
         with bound_context(
@@ -117,15 +116,7 @@ def create(settings: Settings) -> Service:
         snapshot_templates()
         store.close()
 
-    service.subscribe(
-        Subscription(
-            topic=ERRORS_RAW,
-            group_id=f"{settings.kafka.group_prefix}-{NAME}",
-            auto_offset_reset="earliest",
-            ack_policy=AckPolicy.NACK_ON_ERROR,
-            handler=on_raw,
-        )
-    )
+    service.consume(ERRORS_RAW, each(on_raw))
     service.add_periodic("watch-patterns", section.patterns_reload_seconds, watch_patterns)
     service.add_periodic("snapshot-templates", section.template_snapshot_seconds, keep_templates)
     service.add_periodic("housekeeping", HOUSEKEEPING_SECONDS, housekeeping)

@@ -10,7 +10,6 @@ import time
 
 import httpx
 import structlog
-from faststream.middlewares import AckPolicy
 
 from services.notifier.delivery.base import Integration
 from services.notifier.delivery.catalog import build_integrations
@@ -30,7 +29,7 @@ from services.notifier.store import NotifierStore
 from shared.config import Settings, config_dir_from_env, reveal
 from shared.events import Command, Notification, NotificationData, Resolution, Target
 from shared.events import derived_event_id as derived
-from shared.runner import Service, Subscription, event_handler
+from shared.runner import Service, each, event_handler
 from shared.store import Store, store_url_for
 from shared.topics import COMMANDS, NOTIFICATIONS, RESOLUTIONS
 
@@ -137,7 +136,6 @@ def create(settings: Settings) -> Service:
         for opened in (store, github_store, slack_store):
             opened.close()
 
-    prefix = settings.kafka.group_prefix
     for name, handler, group in (
         (RESOLUTIONS, event_handler(RESOLUTIONS, Resolution, runner.on_resolution), "policy"),
         (COMMANDS, event_handler(COMMANDS, Command, on_command), "commands"),
@@ -147,15 +145,7 @@ def create(settings: Settings) -> Service:
             "delivery",
         ),
     ):
-        service.subscribe(
-            Subscription(
-                topic=name,
-                group_id=f"{prefix}-{NAME}-{group}",
-                auto_offset_reset="earliest",
-                ack_policy=AckPolicy.NACK_ON_ERROR,
-                handler=handler,
-            )
-        )
+        service.consume(name, each(handler), group=group)
     # Separate loops: escalation timers never wait behind a slow delivery.
     interrupted = store.interrupted()
     if interrupted:

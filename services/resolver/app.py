@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import httpx
 import structlog
-from faststream.middlewares import AckPolicy
 
 from services.resolver.catalog import CatalogError, load_catalog
 from services.resolver.commands import handle_command
@@ -19,7 +18,7 @@ from services.resolver.strategy import ResolutionStrategy
 from shared.config import Settings, reveal
 from shared.errors import ConfigError
 from shared.events import ClassifiedError, Command
-from shared.runner import Service, Subscription, event_handler
+from shared.runner import Service, each, event_handler
 from shared.store import store_url_for
 from shared.topics import COMMANDS, ERRORS_CLASSIFIED
 
@@ -91,23 +90,9 @@ def create(settings: Settings) -> Service:
         await github.aclose()
         store.close()
 
-    for name, handler, suffix in (
-        (
-            ERRORS_CLASSIFIED,
-            event_handler(ERRORS_CLASSIFIED, ClassifiedError, engine.on_classified),
-            "",
-        ),
-        (COMMANDS, event_handler(COMMANDS, Command, on_command), "-commands"),
-    ):
-        service.subscribe(
-            Subscription(
-                topic=name,
-                group_id=f"{settings.kafka.group_prefix}-{NAME}{suffix}",
-                auto_offset_reset="earliest",
-                ack_policy=AckPolicy.NACK_ON_ERROR,
-                handler=handler,
-            )
-        )
+    classified = event_handler(ERRORS_CLASSIFIED, ClassifiedError, engine.on_classified)
+    service.consume(ERRORS_CLASSIFIED, each(classified))
+    service.consume(COMMANDS, each(event_handler(COMMANDS, Command, on_command)), group="commands")
     service.add_periodic("timers", settings.auto_resolution.tick_seconds, timers)
     service.on_stop(close)
     return service

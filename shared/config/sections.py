@@ -430,6 +430,16 @@ class KafkaSection(Section):
         description="Dead-letter budget per consumer; past it the consumer stops and goes unready "
         "instead of dead-lettering everything.",
     )
+    batch_max_records: int = Field(
+        default=500, ge=1, le=10_000, description="Most messages a consumer handles as one batch."
+    )
+    batch_max_wait_ms: int = Field(
+        default=10,
+        ge=1,
+        le=1000,
+        description="How long a consumer waits for messages when none are there; what is there "
+        "is taken at once, so a lone alert never waits for a batch to fill.",
+    )
     graceful_timeout_seconds: float = Field(default=15.0, gt=0)
     session_timeout_ms: int = Field(
         default=10000, ge=500, description="Consumer group session timeout."

@@ -1,12 +1,15 @@
-"""The one producer each service publishes through: acks from all replicas, awaited per event.
+"""The one producer each service publishes through: acks from all replicas, always awaited.
 
-An event's offset is committed by its consumer only after :meth:`EventProducer.publish` returned,
-i.e. after the broker acknowledged every output of that event.
+An event's offset is committed by its consumer only after :meth:`EventProducer.publish` (one
+event) or :meth:`EventProducer.publish_many` (a batch's outputs, sent without waiting on each,
+then every acknowledgement awaited) returned: the broker has every output.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from aiokafka import AIOKafkaProducer
 
@@ -15,6 +18,23 @@ from shared.metrics import MESSAGES_PUBLISHED
 
 CONTENT_TYPE = b"application/cloudevents+json; charset=utf-8"
 Headers = Sequence[tuple[str, bytes]]
+
+
+@dataclass(frozen=True, slots=True)
+class Output:
+    """One event to publish: where, and under which key."""
+
+    topic: str
+    event: Envelope
+    key: str
+
+
+def _headers(event: Envelope) -> list[tuple[str, bytes]]:
+    return [
+        ("content-type", CONTENT_TYPE),
+        ("ce_type", event.type.encode()),
+        ("ce_id", event.id.encode()),
+    ]
 
 
 class EventProducer:
@@ -47,12 +67,25 @@ class EventProducer:
 
     async def publish(self, topic: str, event: Envelope, *, key: str) -> None:
         """Publish ``event`` keyed by ``key`` and wait for the broker's acknowledgement."""
-        headers = [
-            ("content-type", CONTENT_TYPE),
-            ("ce_type", event.type.encode()),
-            ("ce_id", event.id.encode()),
+        await self.send_raw(topic, event.to_json_bytes(), key=key.encode(), headers=_headers(event))
+
+    async def publish_many(self, outputs: Sequence[Output]) -> None:
+        """Send every output without waiting on each, then wait until the broker acknowledged
+        them all (raises if any was refused)."""
+        if self._producer is None:
+            raise RuntimeError("EventProducer.start() was not called")
+        pending = [
+            await self._producer.send(
+                out.topic,
+                value=out.event.to_json_bytes(),
+                key=out.key.encode(),
+                headers=_headers(out.event),
+            )
+            for out in outputs
         ]
-        await self.send_raw(topic, event.to_json_bytes(), key=key.encode(), headers=headers)
+        await asyncio.gather(*pending)
+        for out in outputs:
+            MESSAGES_PUBLISHED.labels(self.service, out.topic).inc()
 
     async def send_raw(
         self, topic: str, value: bytes | None, *, key: bytes | None, headers: Headers

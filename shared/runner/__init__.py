@@ -1,7 +1,17 @@
 """The service runner every service is built on: consumers, producer, HTTP surface, shutdown."""
 
-from shared.runner.inbound import Handler, Inbound
+from shared.kafka.consumed import Consumed
+from shared.runner.batch import BatchHandler, Handler, PartialBatch, each
 from shared.runner.service import Service, Subscription
 from shared.runner.typed import event_handler
 
-__all__ = ["Handler", "Inbound", "Service", "Subscription", "event_handler"]
+__all__ = [
+    "BatchHandler",
+    "Consumed",
+    "Handler",
+    "PartialBatch",
+    "Service",
+    "Subscription",
+    "each",
+    "event_handler",
+]

@@ -19,6 +19,7 @@ from typing import Literal
 
 import structlog
 import uvicorn
+from aiokafka import TopicPartition
 from faststream.kafka import KafkaBroker, KafkaMessage
 from faststream.middlewares import AckPolicy
 from starlette.applications import Starlette
@@ -27,12 +28,13 @@ from starlette.routing import BaseRoute
 from shared.clock import SYSTEM_CLOCK, Clock
 from shared.config import Settings
 from shared.kafka.admin import wait_for_broker
+from shared.kafka.consumed import Consumed
 from shared.kafka.dlq import DeadLetterPolicy, DlqBudget
 from shared.kafka.producer import EventProducer
 from shared.logging import bound_context
 from shared.metrics import CONSUMER_READY, HANDLING_SECONDS, MESSAGES_CONSUMED
+from shared.runner.batch import BatchHandler, handle_batch, rewind_to
 from shared.runner.health import HealthState, health_routes
-from shared.runner.inbound import Handler, Inbound
 from shared.runner.periodic import Periodic, run_periodic
 
 log = structlog.get_logger(__name__)
@@ -48,13 +50,13 @@ class Subscription:
     group_id: str
     auto_offset_reset: OffsetReset
     ack_policy: AckPolicy
-    handler: Handler
+    handler: BatchHandler
 
     def __post_init__(self) -> None:
         if self.ack_policy is not AckPolicy.NACK_ON_ERROR:
             raise ValueError(
                 f"subscriber on {self.topic}: ack_policy must be NACK_ON_ERROR (commit after "
-                "success, redeliver on error); the DLQ middleware decides what is dead-lettered"
+                "success, redeliver on error); the batch policy decides what is dead-lettered"
             )
 
 
@@ -107,6 +109,22 @@ class Service:
     def subscribe(self, subscription: Subscription) -> None:
         self._subscriptions.append(subscription)
 
+    def consume(self, topic: str, handler: BatchHandler, *, group: str = "") -> None:
+        """Consume ``topic`` in batches, at least once, from the earliest offset a new group
+        has, in the group ``<kafka.group_prefix>-<service>[-<group>]``."""
+        name = "-".join(
+            part for part in (self.settings.kafka.group_prefix, self.name, group) if part
+        )
+        self.subscribe(
+            Subscription(
+                topic=topic,
+                group_id=name,
+                auto_offset_reset="earliest",
+                ack_policy=AckPolicy.NACK_ON_ERROR,
+                handler=handler,
+            )
+        )
+
     def add_routes(self, routes: Sequence[BaseRoute]) -> None:
         self._routes.extend(routes)
 
@@ -143,7 +161,6 @@ class Service:
     def _build_broker(self) -> KafkaBroker:
         broker = KafkaBroker(
             self.settings.kafka_bootstrap_servers,
-            middlewares=[self.dead_letters.middleware()],
             graceful_timeout=self.settings.kafka.graceful_timeout_seconds,
             logger=logging.getLogger(f"alertorch.{self.name}.faststream"),
             client_id=f"alertorch-{self.name}",
@@ -155,6 +172,9 @@ class Service:
                 group_id=sub.group_id,
                 auto_offset_reset=sub.auto_offset_reset,
                 ack_policy=sub.ack_policy,
+                batch=True,
+                max_records=kafka.batch_max_records,
+                batch_timeout_ms=kafka.batch_max_wait_ms,
                 session_timeout_ms=kafka.session_timeout_ms,
                 heartbeat_interval_ms=kafka.heartbeat_interval_ms,
                 rebalance_timeout_ms=kafka.rebalance_timeout_ms,
@@ -162,22 +182,27 @@ class Service:
         return broker
 
     def _wrap(self, sub: Subscription) -> Callable[[KafkaMessage], Awaitable[None]]:
-        service = self.name
+        service, policy = self.name, self.dead_letters
 
         async def consume(msg: KafkaMessage) -> None:
-            inbound = Inbound.from_record(msg.raw_message)
-            with bound_context(
-                service=service,
-                topic=inbound.topic,
-                partition=inbound.partition,
-                offset=inbound.offset,
-            ):
+            records = msg.raw_message
+            batch = [
+                Consumed.from_record(r)
+                for r in (records if isinstance(records, tuple) else (records,))
+            ]
+            if not batch:
+                return
+            with bound_context(service=service, topic=sub.topic):
                 started = time.perf_counter()
-                await sub.handler(inbound)
-                HANDLING_SECONDS.labels(service, inbound.topic).observe(
-                    time.perf_counter() - started
-                )
-                MESSAGES_CONSUMED.labels(service, inbound.topic, "ok").inc()
+                finished = await handle_batch(batch, sub.handler, policy)
+                HANDLING_SECONDS.labels(service, sub.topic).observe(time.perf_counter() - started)
+                MESSAGES_CONSUMED.labels(service, sub.topic, "ok").inc(finished)
+                if finished < len(batch):
+                    # The dead-letter budget is spent: resume from the first unfinished message;
+                    # the acknowledgement below commits what is finished.
+                    for (topic, partition), offset in rewind_to(batch[finished:]).items():
+                        msg.consumer.seek(TopicPartition(topic, partition), offset)
+                    await policy.sleep(policy.max_backoff_seconds)
 
         consume.__name__ = f"{service}_{sub.topic.replace('.', '_')}"
         return consume

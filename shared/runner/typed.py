@@ -7,8 +7,9 @@ from typing import TypeVar
 
 from shared.errors import InvalidMessage
 from shared.events import Envelope
+from shared.kafka.consumed import Consumed
 from shared.logging import bound_context
-from shared.runner.inbound import Handler, Inbound
+from shared.runner.batch import Handler
 from shared.topics import topic
 
 E = TypeVar("E", bound=Envelope)
@@ -22,7 +23,7 @@ def event_handler(
     fingerprint to every log line, and pass the typed event to ``handle``."""
     spec = topic(topic_name)
 
-    async def handler(message: Inbound) -> None:
+    async def handler(message: Consumed) -> None:
         event = spec.decode(message.value, coordinates=message.coordinates)
         if not isinstance(event, model):
             raise InvalidMessage(

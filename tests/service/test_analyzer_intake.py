@@ -93,7 +93,7 @@ async def test_sigterm_mid_stream_loses_nothing_and_duplicates_nothing(
     kafka_bootstrap: str,
 ) -> None:
     marker = f"stream-{os.urandom(4).hex()}"
-    count = 500
+    count = 2000  # several batches: a stop lands between two of them
     values = [
         json.dumps(
             {

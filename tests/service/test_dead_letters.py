@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import os
 from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 
 import httpx
@@ -20,8 +20,14 @@ from faststream.middlewares import AckPolicy
 from shared.config import load_settings
 from shared.errors import InvalidMessage
 from shared.kafka.admin import ensure_topics
-from shared.kafka.dlq import H_ERROR_CLASS, H_ERROR_REASON, H_SOURCE_OFFSET, H_SOURCE_TOPIC
-from shared.runner import Inbound, Service, Subscription
+from shared.kafka.dlq import (
+    H_ATTEMPTS,
+    H_ERROR_CLASS,
+    H_ERROR_REASON,
+    H_SOURCE_OFFSET,
+    H_SOURCE_TOPIC,
+)
+from shared.runner import Consumed, Service, Subscription, each
 from tests.kafka_helpers import produce, read_all, read_until
 
 pytestmark = pytest.mark.broker
@@ -35,7 +41,7 @@ async def _topic(bootstrap: str) -> str:
 
 @asynccontextmanager
 async def running(
-    bootstrap: str, topic: str, handler: Callable[[Inbound], Awaitable[None]], group: str
+    bootstrap: str, topic: str, handler: Callable[[Consumed], Awaitable[None]], group: str
 ) -> AsyncIterator[Service]:
     settings = load_settings()
     service = Service(name="dlqtest", settings=settings)
@@ -45,7 +51,7 @@ async def running(
             group_id=group,
             auto_offset_reset="earliest",
             ack_policy=AckPolicy.NACK_ON_ERROR,
-            handler=handler,
+            handler=each(handler),
         )
     )
     app = service.asgi()
@@ -70,7 +76,7 @@ async def test_transient_failure_is_redelivered_then_handled(kafka_bootstrap: st
     seen: Counter[bytes] = Counter()
     handled: list[bytes] = []
 
-    async def handler(message: Inbound) -> None:
+    async def handler(message: Consumed) -> None:
         assert message.value is not None
         seen[message.value] += 1
         if message.value == b"flaky" and seen[b"flaky"] <= 2:
@@ -96,7 +102,7 @@ async def test_permanent_failure_is_dead_lettered_and_consumer_goes_on(
     handled: list[bytes] = []
     seen: Counter[bytes] = Counter()
 
-    async def handler(message: Inbound) -> None:
+    async def handler(message: Consumed) -> None:
         assert message.value is not None
         seen[message.value] += 1
         if message.value.startswith(b"poison"):
@@ -128,7 +134,7 @@ async def test_transient_failure_past_the_retry_bound_is_dead_lettered(
     topic = await _topic(kafka_bootstrap)
     seen: Counter[bytes] = Counter()
 
-    async def handler(message: Inbound) -> None:
+    async def handler(message: Consumed) -> None:
         assert message.value is not None
         seen[message.value] += 1
         if message.value == b"always-fails":
@@ -155,7 +161,7 @@ async def test_spent_dead_letter_budget_halts_without_losing_messages(
     topic = await _topic(kafka_bootstrap)
     group = f"g-{topic}"
 
-    async def broken(message: Inbound) -> None:
+    async def broken(message: Consumed) -> None:
         raise InvalidMessage("every message fails after a bad deploy")
 
     await produce(kafka_bootstrap, topic, [b"a", b"b", b"c"])
@@ -175,7 +181,7 @@ async def test_spent_dead_letter_budget_halts_without_losing_messages(
     # The fixed consumer, same group, picks up exactly where the halted one stopped.
     handled: list[bytes] = []
 
-    async def fixed(message: Inbound) -> None:
+    async def fixed(message: Consumed) -> None:
         assert message.value is not None
         handled.append(message.value)
 
@@ -185,3 +191,46 @@ async def test_spent_dead_letter_budget_halts_without_losing_messages(
                 break
             await asyncio.sleep(0.05)
     assert handled == [b"b", b"c"]
+
+
+async def test_a_poison_message_in_a_batch_of_500_goes_to_the_dlq_alone(
+    kafka_bootstrap: str,
+) -> None:
+    """An atomic batch handler (one transaction per batch) fails on the whole batch: the rest
+    of the batch still gets through, each message once, and only the poison one is
+    dead-lettered."""
+    topic = await _topic(kafka_bootstrap)
+    values = [f"m-{i:03d}".encode() for i in range(500)]
+    values[250] = b"poison"
+    handled: Counter[bytes] = Counter()
+    sizes: list[int] = []
+
+    async def atomic(batch: Sequence[Consumed]) -> None:
+        sizes.append(len(batch))
+        if any(message.value == b"poison" for message in batch):
+            raise RuntimeError("the batch's transaction failed")
+        handled.update(message.value or b"" for message in batch)
+
+    await produce(kafka_bootstrap, topic, values)
+    settings = load_settings()
+    service = Service(name="batchtest", settings=settings)
+    service.subscribe(
+        Subscription(
+            topic=topic,
+            group_id=f"g-{topic}",
+            auto_offset_reset="earliest",
+            ack_policy=AckPolicy.NACK_ON_ERROR,
+            handler=atomic,
+        )
+    )
+    async with service.lifespan(service.asgi()):
+        records = await read_until(kafka_bootstrap, topic + ".dlq", lambda r: len(r) >= 1)
+        for _ in range(200):
+            if sum(handled.values()) >= 499:
+                break
+            await asyncio.sleep(0.05)
+    assert [r.value for r in records] == [b"poison"]
+    assert _headers(records[0])[H_ATTEMPTS] == b"4"  # first try + 3 retries, alone
+    assert set(handled) == set(values) - {b"poison"}
+    assert max(handled.values()) == 1  # nothing handled twice
+    assert max(sizes) > 1  # consumed in batches

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
-from shared.kafka.dlq import Attempts, DlqBudget
+from shared.kafka.consumed import Consumed
+from shared.kafka.dlq import DlqBudget
+from shared.runner.batch import rewind_to
 
 
 class Clock:
@@ -21,12 +23,9 @@ def test_budget_allows_n_per_sliding_minute() -> None:
     assert budget.try_take() is True
 
 
-def test_attempts_count_per_message_and_stay_bounded() -> None:
-    attempts = Attempts(limit=2)
-    assert attempts.fail(("t", 0, 1)) == 1
-    assert attempts.fail(("t", 0, 1)) == 2
-    assert attempts.fail(("t", 0, 2)) == 1
-    assert attempts.fail(("t", 0, 3)) == 1  # forgets the oldest (t/0/1)
-    assert attempts.fail(("t", 0, 1)) == 1
-    attempts.clear(("t", 0, 1))
-    assert attempts.fail(("t", 0, 1)) == 1
+def test_rewind_goes_to_the_first_unfinished_offset_of_each_partition() -> None:
+    def at(partition: int, offset: int) -> Consumed:
+        return Consumed(topic="t", partition=partition, offset=offset, key=None, value=b"")
+
+    unfinished = [at(0, 7), at(0, 8), at(2, 3), at(2, 4)]
+    assert rewind_to(unfinished) == {("t", 0): 7, ("t", 2): 3}

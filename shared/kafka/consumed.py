@@ -1,14 +1,13 @@
-"""The consumed message as handlers see it: plain values, no framework types."""
+"""A consumed message as handlers see it: plain values, no framework types."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
 
 @dataclass(frozen=True, slots=True)
-class Inbound:
+class Consumed:
     topic: str
     partition: int
     offset: int
@@ -26,7 +25,7 @@ class Inbound:
         return self.key.decode("utf-8", "replace") if self.key is not None else None
 
     @classmethod
-    def from_record(cls, record: Any) -> Inbound:
+    def from_record(cls, record: Any) -> Consumed:
         return cls(
             topic=record.topic,
             partition=record.partition,
@@ -35,6 +34,3 @@ class Inbound:
             value=record.value,
             headers=tuple(record.headers or ()),
         )
-
-
-Handler = Callable[[Inbound], Awaitable[None]]
