@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from shared.events import RawError
-from shared.runner import Inbound
+from shared.runner import Consumed
 from shared.topics import ERRORS_RAW, topic
 
 PRODUCER = "/alertorch/analyzer"
@@ -31,7 +31,7 @@ class Accept:
     event: RawError
 
 
-def intake(message: Inbound) -> Rekey | Accept:
+def intake(message: Consumed) -> Rekey | Accept:
     """Decide what to do with one ``errors.raw`` message (raises ``InvalidMessage``)."""
     event = topic(ERRORS_RAW).decode(
         message.value, coordinates=message.coordinates, producer=PRODUCER
