@@ -24,6 +24,17 @@ async def produce(
         await producer.stop()
 
 
+async def produce_keyed(bootstrap: str, topic: str, records: list[tuple[bytes, bytes]]) -> None:
+    """``(key, value)`` records, sent without waiting on each, then all acknowledged."""
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=5)
+    await producer.start()
+    try:
+        pending = [await producer.send(topic, value=value, key=key) for key, value in records]
+        await asyncio.gather(*pending)
+    finally:
+        await producer.stop()
+
+
 async def read_until(
     bootstrap: str,
     topic: str,

@@ -1,29 +1,34 @@
-"""The analyzer service: ``errors.raw`` in, one ``ClassifiedError`` per error out.
+"""The analyzer service: ``errors.raw`` in, one ``ClassifiedError`` per error out, in batches.
 
-Per message: intake (decode, lift bare alerts, re-key by fingerprint), then, for a message keyed by
-its fingerprint, analysis -> publish to ``errors.classified`` (awaiting the broker's ack) -> store
-the fingerprint's state together with the consumed offset -> commit. A redelivery after a crash
-either recomputes the same output (same event id) or, if the state was already stored, is skipped.
+Per batch: intake of every message (decode, lift bare alerts, re-key by fingerprint); then, in
+one transaction of the store: lock the stored offsets of the batch's partitions, skip what is
+already counted, load the states of the batch's fingerprints, analyse each message in order,
+publish every output (awaiting all the acks), and save the states with the new offsets. Then
+the runner commits. A redelivered batch recomputes the same outputs (same event ids) or skips
+what is stored; a replica that lost a partition finds its offsets taken and counts nothing twice.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 
 import structlog
 
+from services.analyzer import store as states
 from services.analyzer.core import Analyzer
 from services.analyzer.intake import Accept, Rekey, intake
 from services.analyzer.metrics import EVENTS, TEMPLATES
 from services.analyzer.patterns_file import PATTERNS_FILE, load_patterns
 from services.analyzer.reload import PatternsWatcher
 from services.analyzer.store import AnalyzerStore
+from services.analyzer.tables import SCHEMA
 from services.analyzer.templates import TemplateMiner
 from shared.config import Settings, config_dir_from_env
-from shared.events import ClassifiedError, RawError
-from shared.logging import bound_context
-from shared.runner import Consumed, Service, each
-from shared.store import store_url_for
+from shared.events import ClassifiedError
+from shared.kafka.producer import Output
+from shared.runner import Consumed, Service, decoding
+from shared.storage import Database, StoreSchema, storage_url
 from shared.topics import ERRORS_CLASSIFIED, ERRORS_RAW
 
 log = structlog.get_logger(__name__)
@@ -34,89 +39,94 @@ TEMPLATES_BLOB = "drain"
 HOUSEKEEPING_SECONDS = 600.0
 
 
+def stores(settings: Settings) -> dict[str, list[StoreSchema]]:
+    """The service's database URL and the schemas it keeps there."""
+    return {storage_url(settings, NAME, settings.analyzer.store_url): [SCHEMA]}
+
+
 def create(settings: Settings) -> Service:
     service = Service(name=NAME, settings=settings)
     section = settings.analyzer
     patterns_path = config_dir_from_env() / PATTERNS_FILE
-    store = AnalyzerStore(store_url_for(settings, NAME, section.store_url))
-    miner = TemplateMiner(
-        similarity=section.drain_similarity,
-        depth=section.drain_depth,
-        max_clusters=section.drain_max_clusters,
-        state=store.load_blob(TEMPLATES_BLOB),
-    )
-    analyzer = Analyzer(
-        settings=settings,
-        patterns=load_patterns(patterns_path),
-        miner=miner,
-        load_state=store.load_state,
-    )
+    [(url, schemas)] = stores(settings).items()
+    database = Database(url, schemas=schemas)
+    store = AnalyzerStore(database)
+    analyzer = Analyzer(settings=settings, patterns=load_patterns(patterns_path))
     watcher = PatternsWatcher(patterns_path, analyzer.set_patterns)
     producer = service.producer
 
-    async def classify(message: Consumed, event: RawError) -> None:
-        if store.processed(message.topic, message.partition, message.offset):
-            log.info("already processed; skipping redelivery")
+    async def start() -> None:
+        await database.migrate()
+        analyzer.miner = TemplateMiner(
+            similarity=section.drain_similarity,
+            depth=section.drain_depth,
+            max_clusters=section.drain_max_clusters,
+            state=await store.load_blob(TEMPLATES_BLOB),
+        )
+
+    async def on_batch(items: Sequence[tuple[Consumed, Rekey | Accept]]) -> None:
+        outputs = [
+            Output(ERRORS_RAW, d.event, d.event.data.fingerprint)
+            for _, d in items
+            if isinstance(d, Rekey)
+        ]
+        accepted = [(m, d.event) for m, d in items if isinstance(d, Accept)]
+        if not accepted:
+            await producer.publish_many(outputs)
             return
-        now = min(event.time.timestamp(), time.time())
-        outcome = analyzer.analyze(event.data, now=now)
-        classified = ClassifiedError(
-            **ClassifiedError.derive_fields(event, source=PRODUCER, step="classify"),
-            data=outcome.classified,
-        )
-        await producer.publish(ERRORS_CLASSIFIED, classified, key=event.data.fingerprint)
-        store.save(
-            event.data.fingerprint,
-            outcome.state,
-            topic=message.topic,
-            partition=message.partition,
-            offset=message.offset,
-        )
-        EVENTS.labels(outcome.classified.category, outcome.classified.trend).inc()
+        async with database.transaction() as db:
+            stored = await states.lock_offsets(db, {(m.topic, m.partition) for m, _ in accepted})
+            fresh = [(m, e) for m, e in accepted if m.offset > stored[(m.topic, m.partition)]]
+            known = await states.load_states(db, {e.data.fingerprint for _, e in fresh})
+            touched, offsets, wall = {}, {}, time.time()
+            for message, event in fresh:
+                fp = event.data.fingerprint
+                outcome = analyzer.assess(
+                    event.data, known.get(fp), now=min(event.time.timestamp(), wall)
+                )
+                known[fp] = touched[fp] = outcome.state
+                offsets[(message.topic, message.partition)] = message.offset
+                outputs.append(
+                    Output(
+                        ERRORS_CLASSIFIED,
+                        ClassifiedError(
+                            **ClassifiedError.derive_fields(
+                                event, source=PRODUCER, step="classify"
+                            ),
+                            data=outcome.classified,
+                        ),
+                        fp,
+                    )
+                )
+                EVENTS.labels(outcome.classified.category, outcome.classified.trend).inc()
+            await producer.publish_many(outputs)
+            await states.save(db, touched, offsets)
+        skipped = len(accepted) - len(fresh)
         log.info(
-            "classified",
-            category=outcome.classified.category,
-            trend=outcome.classified.trend,
-            impact=outcome.classified.impact_score,
+            "classified batch",
+            classified=len(fresh),
+            rekeyed=len(items) - len(accepted),
+            already_counted=skipped,
         )
-
-    async def on_raw(message: Consumed) -> None:
-        decision = intake(message)
-        event = decision.event
-        with bound_context(
-            event_id=event.id,
-            correlation_id=event.correlationid,
-            fingerprint=event.data.fingerprint,
-        ):
-            if isinstance(decision, Rekey):
-                await producer.publish(ERRORS_RAW, event, key=event.data.fingerprint)
-                log.info("re-keyed by fingerprint", previous_key=message.key_text)
-                return
-            assert isinstance(decision, Accept)
-            await classify(message, event)
-
-    def snapshot_templates() -> None:
-        if miner.dirty:
-            store.save_blob(TEMPLATES_BLOB, miner.snapshot())
-        TEMPLATES.set(miner.cluster_count)
 
     async def watch_patterns() -> None:
         watcher.check()
 
     async def keep_templates() -> None:
-        snapshot_templates()
+        if analyzer.miner.dirty:
+            await store.save_blob(TEMPLATES_BLOB, analyzer.miner.snapshot())
+        TEMPLATES.set(analyzer.miner.cluster_count)
 
     async def housekeeping() -> None:
-        now = time.time()
-        analyzer.expire(now)
-        pruned = store.prune(now - analyzer.ttl_seconds)
+        pruned = await store.prune(time.time() - analyzer.ttl_seconds)
         log.info("expired fingerprint state", pruned=pruned)
 
-    def close() -> None:
-        snapshot_templates()
-        store.close()
+    async def close() -> None:
+        await keep_templates()
+        await database.close()
 
-    service.consume(ERRORS_RAW, each(on_raw))
+    service.before_start(start)
+    service.consume(ERRORS_RAW, decoding(intake, on_batch))
     service.add_periodic("watch-patterns", section.patterns_reload_seconds, watch_patterns)
     service.add_periodic("snapshot-templates", section.template_snapshot_seconds, keep_templates)
     service.add_periodic("housekeeping", HOUSEKEEPING_SECONDS, housekeeping)

@@ -1,7 +1,8 @@
 """The analysis core: one raw error in, one classification out. No I/O; time is an argument.
 
-Per-fingerprint state is kept in a bounded LRU map; a miss is filled from ``load_state`` (the
-service's store), so state survives restarts without loading everything at start-up.
+:meth:`Analyzer.assess` is pure over the fingerprint's previous state: the service loads the
+states of a batch from its store and saves what comes back. :meth:`Analyzer.analyze` keeps the
+states itself in a bounded LRU map (the library's in-memory mode).
 """
 
 from __future__ import annotations
@@ -94,9 +95,18 @@ class Analyzer:
             self._states.popitem(last=False)
 
     def analyze(self, error: RawErrorData, *, now: float) -> Outcome:
+        """Assess ``error`` against the state kept in memory, and keep the new one."""
+        outcome = self.assess(error, self.state(error.fingerprint), now=now)
+        self._remember(error.fingerprint, outcome.state)
+        return outcome
+
+    def assess(
+        self, error: RawErrorData, previous: FingerprintState | None, *, now: float
+    ) -> Outcome:
+        """Classify ``error`` given its fingerprint's ``previous`` state (updated in place and
+        returned as the outcome's state)."""
         match = self.categorise(error)
         template = self.miner.add(error.title)
-        previous = self.state(error.fingerprint)
         regression = False
         if error.status == "resolved":
             state, counts, trend = record(
@@ -114,7 +124,6 @@ class Analyzer:
             state.resolved_at = None
         if error.origin == "sentry_api":
             state.source_count = error.count
-        self._remember(error.fingerprint, state)
         base = Severity(match.pattern.severity) if match.pattern else error.severity
         severity = base
         impact = self.impact.score(error, severity, counts.last_hour)

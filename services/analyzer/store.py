@@ -1,75 +1,108 @@
-"""The analyzer's own store: per-fingerprint state, consumed offsets, the template snapshot."""
+"""The analyzer's store: per-fingerprint state and consumed offsets, written per batch in one
+transaction; the template snapshot."""
 
 from __future__ import annotations
 
 import json
 import time
+from collections.abc import Iterable, Mapping
+
+from sqlalchemy import delete, select, tuple_
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.analyzer.frequency import FingerprintState
-from shared.store import Store
+from services.analyzer.tables import blobs, consumed, fingerprints
+from shared.storage import Database, upsert
 
-MIGRATIONS = [
-    """
-    CREATE TABLE fingerprint_state (
-        fingerprint TEXT PRIMARY KEY, state TEXT NOT NULL, last_seen REAL NOT NULL);
-    CREATE INDEX fingerprint_state_last_seen ON fingerprint_state (last_seen);
-    CREATE TABLE consumed (
-        topic TEXT NOT NULL, partition INTEGER NOT NULL, offset INTEGER NOT NULL,
-        PRIMARY KEY (topic, partition));
-    CREATE TABLE blobs (name TEXT PRIMARY KEY, value BLOB NOT NULL, updated_at REAL NOT NULL)
-    """,
-]
+Partition = tuple[str, int]
+
+
+async def lock_offsets(
+    db: AsyncConnection, partitions: Iterable[Partition]
+) -> dict[Partition, int]:
+    """The stored offset of each partition (-1 when none), locked until the transaction ends:
+    two replicas never write one partition's states at once (on SQLite the whole database is
+    locked by the transaction already)."""
+    wanted = sorted(set(partitions))
+    await upsert(
+        db,
+        consumed,
+        [{"topic": t, "partition": p, "offset": -1} for t, p in wanted],
+        key=["topic", "partition"],
+        ignore=True,
+    )
+    rows = await db.execute(
+        select(consumed.c.topic, consumed.c.partition, consumed.c.offset)
+        .where(tuple_(consumed.c.topic, consumed.c.partition).in_(wanted))
+        .order_by(consumed.c.topic, consumed.c.partition)
+        .with_for_update()
+    )
+    return {(str(t), int(p)): int(o) for t, p, o in rows}
+
+
+async def load_states(
+    db: AsyncConnection, fingerprint_ids: Iterable[str]
+) -> dict[str, FingerprintState]:
+    wanted = sorted(set(fingerprint_ids))
+    if not wanted:
+        return {}
+    rows = await db.execute(
+        select(fingerprints.c.fingerprint, fingerprints.c.state).where(
+            fingerprints.c.fingerprint.in_(wanted)
+        )
+    )
+    return {str(fp): FingerprintState.from_json(json.loads(state)) for fp, state in rows}
+
+
+async def save(
+    db: AsyncConnection,
+    states: Mapping[str, FingerprintState],
+    offsets: Mapping[Partition, int],
+) -> None:
+    """The batch's new states and its partitions' offsets (inside the caller's transaction)."""
+    await upsert(
+        db,
+        fingerprints,
+        [
+            {"fingerprint": fp, "state": json.dumps(s.to_json()), "last_seen": s.last_seen}
+            for fp, s in states.items()
+        ],
+        key=["fingerprint"],
+    )
+    await upsert(
+        db,
+        consumed,
+        [{"topic": t, "partition": p, "offset": o} for (t, p), o in offsets.items()],
+        key=["topic", "partition"],
+    )
 
 
 class AnalyzerStore:
-    def __init__(self, url: str) -> None:
-        self.store = Store(url, migrations=MIGRATIONS)
+    """What the analyzer's periodic work needs outside a batch."""
 
-    def load_state(self, fingerprint: str) -> FingerprintState | None:
-        rows = self.store.query(
-            "SELECT state FROM fingerprint_state WHERE fingerprint = ?", (fingerprint,)
-        )
-        return FingerprintState.from_json(json.loads(rows[0]["state"])) if rows else None
+    def __init__(self, database: Database) -> None:
+        self.database = database
 
-    def processed(self, topic: str, partition: int, offset: int) -> bool:
-        """True when this message's effects are already stored (a redelivery after a crash)."""
-        rows = self.store.query(
-            "SELECT offset FROM consumed WHERE topic = ? AND partition = ?", (topic, partition)
-        )
-        return bool(rows) and int(rows[0]["offset"]) >= offset
-
-    def save(
-        self, fingerprint: str, state: FingerprintState, *, topic: str, partition: int, offset: int
-    ) -> None:
-        """The fingerprint's new state and the consumed offset, together or not at all."""
-        with self.store.transaction() as db:
-            db.execute(
-                "INSERT INTO fingerprint_state (fingerprint, state, last_seen) VALUES (?, ?, ?) "
-                "ON CONFLICT (fingerprint) DO UPDATE SET state = excluded.state, "
-                "last_seen = excluded.last_seen",
-                (fingerprint, json.dumps(state.to_json()), state.last_seen),
-            )
-            db.execute(
-                "INSERT INTO consumed (topic, partition, offset) VALUES (?, ?, ?) "
-                "ON CONFLICT (topic, partition) DO UPDATE SET offset = excluded.offset",
-                (topic, partition, offset),
-            )
-
-    def prune(self, before: float) -> int:
+    async def prune(self, before: float) -> int:
         """Drop states of fingerprints silent since ``before``."""
-        return self.store.execute("DELETE FROM fingerprint_state WHERE last_seen < ?", (before,))
+        async with self.database.transaction() as db:
+            result = await db.execute(
+                delete(fingerprints)
+                .where(fingerprints.c.last_seen < before)
+                .returning(fingerprints.c.fingerprint)
+            )
+            return len(result.all())
 
-    def load_blob(self, name: str) -> bytes | None:
-        rows = self.store.query("SELECT value FROM blobs WHERE name = ?", (name,))
-        return bytes(rows[0]["value"]) if rows else None
+    async def load_blob(self, name: str) -> bytes | None:
+        async with self.database.transaction() as db:
+            value = await db.scalar(select(blobs.c.value).where(blobs.c.name == name))
+        return bytes(value) if value is not None else None
 
-    def save_blob(self, name: str, value: bytes) -> None:
-        self.store.execute(
-            "INSERT INTO blobs (name, value, updated_at) VALUES (?, ?, ?) "
-            "ON CONFLICT (name) DO UPDATE SET value = excluded.value, "
-            "updated_at = excluded.updated_at",
-            (name, value, time.time()),
-        )
-
-    def close(self) -> None:
-        self.store.close()
+    async def save_blob(self, name: str, value: bytes) -> None:
+        async with self.database.transaction() as db:
+            await upsert(
+                db,
+                blobs,
+                [{"name": name, "value": value, "updated_at": time.time()}],
+                key=["name"],
+            )

@@ -38,7 +38,13 @@ SERVICES: dict[str, ServiceEntry] = {
             "take errors in over HTTP, publish errors.raw",
             ingest.stores,
         ),
-        ServiceEntry("analyzer", 8002, analyzer.create, "consume errors.raw, re-key, classify"),
+        ServiceEntry(
+            "analyzer",
+            8002,
+            analyzer.create,
+            "consume errors.raw, re-key, classify",
+            analyzer.stores,
+        ),
         ServiceEntry("resolver", 8003, resolver.create, "decide and run safe automated fixes"),
         ServiceEntry("notifier", 8004, notifier.create, "escalate and deliver notifications"),
     )

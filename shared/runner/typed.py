@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import TypeVar
 
 from shared.errors import InvalidMessage
 from shared.events import Envelope
 from shared.kafka.consumed import Consumed
 from shared.logging import bound_context
-from shared.runner.batch import Handler
+from shared.runner.batch import BatchHandler, Handler, PartialBatch
 from shared.topics import topic
 
 E = TypeVar("E", bound=Envelope)
@@ -35,3 +35,28 @@ def event_handler(
             await handle(event)
 
     return handler
+
+
+T = TypeVar("T")
+
+
+def decoding(
+    decode: Callable[[Consumed], T],
+    handle: Callable[[Sequence[tuple[Consumed, T]]], Awaitable[None]],
+) -> BatchHandler:
+    """A batch handler that decodes every message first, then hands ``handle`` the decoded
+    batch. A message that cannot be decoded (:class:`InvalidMessage`) ends the batch there: the
+    messages before it are handled, it is dead-lettered alone, and the rest comes next."""
+
+    async def run(batch: Sequence[Consumed]) -> None:
+        items: list[tuple[Consumed, T]] = []
+        for message in batch:
+            try:
+                items.append((message, decode(message)))
+            except InvalidMessage as exc:
+                if items:
+                    await handle(items)
+                raise PartialBatch(len(items), exc) from exc
+        await handle(items)
+
+    return run

@@ -15,9 +15,10 @@ def test_upgrade_on_postgresql_is_idempotent_and_refuses_a_newer_schema(postgres
     first = cli("db", "upgrade", env=env)
     assert first.returncode == 0, first.stderr
     assert "ingest: ingest at ingest_0001 (postgresql+psycopg://postgres@" in first.stdout
+    assert "analyzer: analyzer at analyzer_0001 (postgresql+psycopg://postgres@" in first.stdout
     again = cli("db", "upgrade", "--service", "ingest", env=env)
     assert again.returncode == 0, again.stderr
-    assert again.stdout == first.stdout
+    assert again.stdout.splitlines() == [x for x in first.stdout.splitlines() if "ingest" in x]
     with psycopg.connect(postgres_url, autocommit=True) as connection:
         connection.execute("UPDATE alembic_version_ingest SET version_num = 'ingest_9999'")
     newer = cli("db", "upgrade", env=env)

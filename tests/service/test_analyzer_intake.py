@@ -93,7 +93,8 @@ async def test_sigterm_mid_stream_loses_nothing_and_duplicates_nothing(
     kafka_bootstrap: str,
 ) -> None:
     marker = f"stream-{os.urandom(4).hex()}"
-    count = 2000  # several batches: a stop lands between two of them
+    count = 500
+    small = {"ALERTORCH_KAFKA__BATCH_MAX_RECORDS": "1"}  # one commit per message: stops mid-stream
     values = [
         json.dumps(
             {
@@ -107,7 +108,7 @@ async def test_sigterm_mid_stream_loses_nothing_and_duplicates_nothing(
     ]
     await produce(kafka_bootstrap, ERRORS_RAW, values)
     match = _marked(marker)
-    with running_service("analyzer", bootstrap=kafka_bootstrap) as service:
+    with running_service("analyzer", bootstrap=kafka_bootstrap, env=small) as service:
         await read_until(kafka_bootstrap, ERRORS_RAW, lambda r: len(r) >= 20, match=match)
         assert service.stop(signal.SIGTERM) == 0
     done_before_restart = len(await read_all(kafka_bootstrap, ERRORS_RAW, match=match))

@@ -8,15 +8,16 @@ import asyncio
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Connection, column, select, table, update
+from sqlalchemy import Connection, column, inspect, select, table, update
 
+from services.analyzer.tables import SCHEMA as ANALYZER
 from services.ingest.tables import SCHEMA as INGEST
 from services.ingest.tables import sentry_marks
 from shared.errors import ConfigError
 from shared.storage import StoreSchema, engine_url, greatest, open_database, upsert
 from shared.storage.migrate import current_revisions
 
-SCHEMAS = [INGEST]
+SCHEMAS = [INGEST, ANALYZER]
 VERSIONS = table(INGEST.version_table, column("version_num"))
 
 
@@ -49,7 +50,9 @@ async def test_replicas_starting_together_migrate_once(storage_url: str) -> None
     try:
         async with opened[0].transaction() as db:
             rows = (await db.execute(select(VERSIONS))).all()
+            tables = await db.run_sync(lambda c: inspect(c).get_table_names())
         assert len(rows) == 1
+        assert {"alembic_version_ingest", "alembic_version_analyzer"} <= set(tables)
     finally:
         for database in opened:
             await database.close()

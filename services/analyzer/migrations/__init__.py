@@ -1,0 +1,1 @@
+"""The analyzer store's migration history (Alembic revisions, applied on start)."""
