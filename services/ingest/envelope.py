@@ -13,10 +13,10 @@ runs to the next newline. Empty lines between items are allowed.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any, Final
 
+from services.ingest import json_body
 from services.ingest.errors import BadRequest
 
 MAX_ITEMS: Final = 1000
@@ -41,9 +41,9 @@ def _malformed(field: str, error: str) -> BadRequest:
 
 def _json_line(line: bytes, field: str) -> dict[str, Any]:
     try:
-        value = json.loads(line) if line.strip() else None
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise _malformed(field, f"not JSON: {exc}") from None
+        value = json_body.loads(line, field=field) if line.strip() else None
+    except BadRequest as exc:
+        raise _malformed(field, f"not JSON: {exc.details[0]['error']}") from None
     if not isinstance(value, dict):
         raise _malformed(field, "must be a JSON object on one line")
     return value

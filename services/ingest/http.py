@@ -9,7 +9,6 @@ source and outcome.
 from __future__ import annotations
 
 import functools
-import json
 from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,9 +18,9 @@ from pydantic import ValidationError
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from services.ingest import json_body
 from services.ingest.content_encoding import decode_body
 from services.ingest.errors import (
-    BadRequest,
     IngestError,
     InvalidPayload,
     PayloadTooLarge,
@@ -121,19 +120,7 @@ async def read_body(request: Request, *, limit: int, inflated_limit: int) -> byt
 
 
 def parse_json(body: bytes) -> Any:
-    try:
-        return json.loads(body)
-    except UnicodeDecodeError as exc:
-        raise BadRequest(
-            "the body is not UTF-8", details=[{"field": "(body)", "error": str(exc)}]
-        ) from None
-    except json.JSONDecodeError as exc:
-        raise BadRequest(
-            "the body is not valid JSON",
-            details=[
-                {"field": "(body)", "error": f"{exc.msg} at line {exc.lineno} column {exc.colno}"}
-            ],
-        ) from None
+    return json_body.loads(body)
 
 
 def parse_json_object(body: bytes) -> dict[str, Any]:

@@ -14,4 +14,6 @@ def sign(body: bytes, secret: str) -> str:
 def signature_valid(body: bytes, signature: str | None, secret: str) -> bool:
     if not signature or not secret:
         return False
-    return hmac.compare_digest(sign(body, secret), signature.strip().lower())
+    # Bytes, not str: compare_digest refuses non-ASCII text, and a header may carry any byte.
+    given = signature.strip().lower().encode("utf-8", "replace")
+    return hmac.compare_digest(sign(body, secret).encode("ascii"), given)
