@@ -440,6 +440,13 @@ class KafkaSection(Section):
         description="How long a consumer waits for messages when none are there; what is there "
         "is taken at once, so a lone alert never waits for a batch to fill.",
     )
+    fetch_max_wait_ms: int = Field(
+        default=20,
+        ge=1,
+        le=5000,
+        description="Longest a consumer's fetch waits on the broker for new messages: the floor "
+        "of each hop's latency when the broker does not answer a waiting fetch early.",
+    )
     graceful_timeout_seconds: float = Field(default=15.0, gt=0)
     session_timeout_ms: int = Field(
         default=10000, ge=500, description="Consumer group session timeout."
@@ -475,6 +482,11 @@ class IngestSection(Section):
         ge=1,
         description="How long a webhook Request-ID (or Idempotency-Key) is remembered, so "
         "redeliveries are not published twice.",
+    )
+    alertmanager_allow_unauthenticated: bool = Field(
+        default=False,
+        description="Accept Alertmanager webhooks without ALERT_WEBHOOK_TOKEN (only on a private "
+        "network; warned about at start). Off: without the token the endpoint refuses all.",
     )
     poller_lease_seconds: float = Field(
         default=15.0,

@@ -175,6 +175,7 @@ class Service:
                 batch=True,
                 max_records=kafka.batch_max_records,
                 batch_timeout_ms=kafka.batch_max_wait_ms,
+                fetch_max_wait_ms=kafka.fetch_max_wait_ms,
                 session_timeout_ms=kafka.session_timeout_ms,
                 heartbeat_interval_ms=kafka.heartbeat_interval_ms,
                 rebalance_timeout_ms=kafka.rebalance_timeout_ms,

@@ -1,0 +1,291 @@
+"""The pipeline against the broker's ceiling, all on one broker in one run.
+
+1. Ceiling: a trivial four-hop forwarder (``bench.forwarder``, one process per hop).
+2. Pipeline: the four services as separate processes (``alertorch dev`` on the same broker),
+   ``N`` bare alerts over 500 fingerprints published with a plain producer: events per second to
+   the last ``resolutions`` record and to the last ``notifications`` record, and the ratio to
+   the ceiling (target: at least 0.5).
+3. Latency at a steady offered rate: from each alert's publish to its ``resolutions`` record and
+   to its ``notifications`` record, p50/p95/p99 (target: p99 at most 100 ms to resolutions).
+
+Figures are printed and written to ``bench/results/pipeline.json``. ``ALERTORCH_BENCH_EVENTS``,
+``ALERTORCH_BENCH_RATE`` and ``ALERTORCH_BENCH_SECONDS`` shrink a run (defaults 20000, 200, 60).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import os
+import re
+import signal
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+
+from services.cli.registry import SERVICES
+from shared.kafka.admin import ensure_topics
+from shared.kafka.embedded import EmbeddedBroker, free_port
+
+REPO = Path(__file__).resolve().parents[1]
+RESULTS = REPO / "bench" / "results"
+EVENTS = int(os.environ.get("ALERTORCH_BENCH_EVENTS", "20000"))
+RATE = float(os.environ.get("ALERTORCH_BENCH_RATE", "200"))
+SECONDS = float(os.environ.get("ALERTORCH_BENCH_SECONDS", "60"))
+FINGERPRINTS = 500
+HOPS = ["bench.hop0", "bench.hop1", "bench.hop2", "bench.hop3", "bench.hop4"]
+SEQ = re.compile(rb"#(\d+)\b")
+
+
+def _alert(run: str, seq: int, fingerprint: int) -> bytes:
+    return json.dumps(
+        {
+            "title": f"bench {run} worker {fingerprint} failed #{seq}",
+            "severity": "medium",
+            "source": "bench",
+            "dedup_key": f"{run}-{fingerprint}",
+        }
+    ).encode()
+
+
+class Tail:
+    """Reads a topic from its current end, keeping (record timestamp ms, value) of matches."""
+
+    def __init__(self, bootstrap: str, topic: str, match: Callable[[bytes], bool]) -> None:
+        self.bootstrap, self.topic, self.match = bootstrap, topic, match
+        self.seen: list[tuple[int, bytes]] = []
+        self._task: asyncio.Task[None] | None = None
+        self._ready = asyncio.Event()
+
+    async def __aenter__(self) -> Tail:
+        self._task = asyncio.create_task(self._run())
+        await self._ready.wait()
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        assert self._task is not None
+        self._task.cancel()
+        await asyncio.gather(self._task, return_exceptions=True)
+
+    async def _run(self) -> None:
+        consumer = AIOKafkaConsumer(
+            self.topic, bootstrap_servers=self.bootstrap, enable_auto_commit=False
+        )
+        await consumer.start()
+        try:
+            while not consumer.assignment():  # noqa: ASYNC110 - aiokafka has no event for it
+                await asyncio.sleep(0.05)
+            await consumer.seek_to_end()
+            for partition in consumer.assignment():
+                await consumer.position(partition)
+            self._ready.set()
+            while True:
+                batches = await consumer.getmany(timeout_ms=100, max_records=5000)
+                for records in batches.values():
+                    self.seen.extend(
+                        (r.timestamp, r.value) for r in records if r.value and self.match(r.value)
+                    )
+        finally:
+            await consumer.stop()
+
+    async def until(self, done: Callable[[list[tuple[int, bytes]]], bool], timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while not done(self.seen):
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{self.topic}: {len(self.seen)} records after {timeout:.0f}s")
+            await asyncio.sleep(0.1)
+
+    async def settled(self, quiet: float = 5.0, timeout: float = 120.0) -> None:
+        """Until no new record came for ``quiet`` seconds."""
+        deadline = time.monotonic() + timeout
+        count, since = len(self.seen), time.monotonic()
+        while time.monotonic() - since < quiet and time.monotonic() < deadline:
+            await asyncio.sleep(0.2)
+            if len(self.seen) != count:
+                count, since = len(self.seen), time.monotonic()
+
+
+async def _publish(bootstrap: str, values: list[bytes], topic: str = "errors.raw") -> float:
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=5)
+    await producer.start()
+    try:
+        started = time.time()
+        pending = [await producer.send(topic, value=value) for value in values]
+        await asyncio.gather(*pending)
+        return started
+    finally:
+        await producer.stop()
+
+
+async def ceiling(bootstrap: str, count: int) -> float:
+    await ensure_topics(bootstrap, partitions=6, names=HOPS)
+    marker = os.urandom(4).hex().encode()
+    hops = [
+        await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bench.forwarder", bootstrap, src, dst, f"hop-{src}", cwd=REPO
+        )
+        for src, dst in itertools.pairwise(HOPS)
+    ]
+    try:
+        async with Tail(bootstrap, HOPS[-1], lambda v: marker in v) as tail:
+            # Warm up: time starts once a first record went through every hop.
+            await _publish(bootstrap, [marker + b" warm-up"], HOPS[0])
+            await tail.until(lambda seen: len(seen) >= 1, timeout=120)
+            tail.seen.clear()
+            started = await _publish(
+                bootstrap, [marker + b" %d" % i for i in range(count)], HOPS[0]
+            )
+            await tail.until(lambda seen: len(seen) >= count, timeout=300)
+            return count / (max(ts for ts, _ in tail.seen) / 1000 - started)
+    finally:
+        for hop in hops:
+            hop.send_signal(signal.SIGTERM)
+        await asyncio.gather(*(hop.wait() for hop in hops))
+
+
+async def _start_services(bootstrap: str, workdir: Path) -> asyncio.subprocess.Process:
+    base = free_port()
+    env = {
+        **os.environ,
+        "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
+        "ALERTORCH_CONFIG_DIR": str(REPO / "config"),
+        "ALERTORCH_SYSTEM__LOG_LEVEL": "WARNING",
+    }
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "services.cli", "dev", "--base-port", str(base),
+        cwd=workdir, env=env, stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
+    )  # fmt: skip
+    async with httpx.AsyncClient(timeout=2) as client:
+        for port in range(base, base + len(SERVICES)):
+            for _ in range(600):
+                try:
+                    if (await client.get(f"http://127.0.0.1:{port}/readyz")).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+                await asyncio.sleep(0.1)
+    return process
+
+
+def _percentiles(values: list[float]) -> dict[str, float]:
+    ordered = sorted(values)
+    if not ordered:
+        return {}
+
+    def pick(q: float) -> float:
+        return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+    return {"p50": pick(0.50), "p95": pick(0.95), "p99": pick(0.99), "count": len(ordered)}
+
+
+async def throughput(bootstrap: str, count: int) -> dict[str, float]:
+    run = os.urandom(3).hex()
+    mine = f"bench {run} ".encode()
+    values = [_alert(run, i, i % FINGERPRINTS) for i in range(count)]
+    async with (
+        Tail(bootstrap, "resolutions", lambda v: mine in v) as resolutions,
+        Tail(bootstrap, "notifications", lambda v: mine in v) as notifications,
+    ):
+        started = await _publish(bootstrap, values)
+        await resolutions.until(lambda seen: len(seen) >= count, timeout=1800)
+        await notifications.settled()
+    last_resolution = max(ts for ts, _ in resolutions.seen) / 1000
+    last_notification = max(ts for ts, _ in notifications.seen) / 1000
+    return {
+        "events": count,
+        "to_resolutions_per_second": count / (last_resolution - started),
+        "to_notifications_per_second": count / (last_notification - started),
+        "notifications": len(notifications.seen),
+    }
+
+
+async def latency(bootstrap: str, rate: float, seconds: float) -> dict[str, Any]:
+    run = os.urandom(3).hex()
+    mine = f"bench {run} ".encode()
+    sent: dict[int, float] = {}
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=0)
+    await producer.start()
+    async with (
+        Tail(bootstrap, "resolutions", lambda v: mine in v) as resolutions,
+        Tail(bootstrap, "notifications", lambda v: mine in v) as notifications,
+    ):
+        total = int(rate * seconds)
+        start = time.monotonic()
+        for seq in range(total):
+            await asyncio.sleep(max(0.0, start + seq / rate - time.monotonic()))
+            sent[seq] = time.time()
+            await producer.send(
+                "errors.raw", value=_alert(run, seq, seq), timestamp_ms=int(sent[seq] * 1000)
+            )
+        await producer.flush()
+        await resolutions.until(lambda seen: len(seen) >= total, timeout=600)
+        await notifications.settled()
+    await producer.stop()
+
+    def delays(seen: list[tuple[int, bytes]]) -> list[float]:
+        out: dict[int, float] = {}
+        for ts, value in seen:
+            found = SEQ.search(value)
+            if found and int(found[1]) in sent:
+                out.setdefault(int(found[1]), ts / 1000 - sent[int(found[1])])
+        return [d * 1000 for d in out.values()]
+
+    return {
+        "offered_per_second": rate,
+        "seconds": seconds,
+        "to_resolutions_ms": _percentiles(delays(resolutions.seen)),
+        "to_notifications_ms": _percentiles(delays(notifications.seen)),
+    }
+
+
+async def run() -> bool:
+    async with EmbeddedBroker(port=free_port()) as broker:
+        bootstrap = broker.bootstrap_servers
+        await ensure_topics(bootstrap, partitions=6)
+        roof = await ceiling(bootstrap, EVENTS)
+        print(f"{'ceiling: four-hop plain forwarder':<44} {roof:>10,.0f} events/s")
+        with tempfile.TemporaryDirectory(prefix="alertorch-bench-") as workdir:
+            services = await _start_services(bootstrap, Path(workdir))
+            try:
+                flow = await throughput(bootstrap, EVENTS)
+                ratio = flow["to_resolutions_per_second"] / roof
+                print(
+                    f"{'pipeline: bare alerts to resolutions':<44} "
+                    f"{flow['to_resolutions_per_second']:>10,.0f} events/s  "
+                    f"(ratio to ceiling {ratio:.3f}; target >= 0.5)"
+                )
+                print(
+                    f"{'pipeline: bare alerts to notifications':<44} "
+                    f"{flow['to_notifications_per_second']:>10,.0f} events/s  "
+                    f"({flow['notifications']:,.0f} notifications)"
+                )
+                timing = await latency(bootstrap, RATE, SECONDS)
+            finally:
+                services.send_signal(signal.SIGINT)
+                await asyncio.wait_for(services.wait(), 60)
+        for hop in ("to_resolutions_ms", "to_notifications_ms"):
+            p = {"p50": float("nan"), "p95": float("nan"), "p99": float("nan"), **timing[hop]}
+            label = f"latency at {RATE:.0f}/s, {hop.replace('_ms', '')}"
+            print(
+                f"{label:<44} p50 {p['p50']:,.0f} ms  p95 {p['p95']:,.0f} ms  "
+                f"p99 {p['p99']:,.0f} ms  ({p.get('count', 0):,.0f} events)"
+            )
+    RESULTS.mkdir(exist_ok=True)
+    document = {
+        "ceiling_events_per_second": roof,
+        **flow,
+        "ratio_to_ceiling": ratio,
+        "latency": timing,
+        "targets": {"ratio_to_ceiling": 0.5, "p99_to_resolutions_ms": 100},
+    }
+    (RESULTS / "pipeline.json").write_text(json.dumps(document, indent=2) + "\n")
+    p99 = timing["to_resolutions_ms"].get("p99", float("inf"))
+    return ratio >= 0.5 and p99 <= 100
