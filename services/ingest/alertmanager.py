@@ -1,7 +1,8 @@
 """``POST /webhooks/alertmanager``: Prometheus Alertmanager's webhook receiver (version 4).
 
-When ALERT_WEBHOOK_TOKEN is set the same bearer token is required (Alertmanager's
-``http_config.authorization``); without it the endpoint is open, and the service logs so.
+Closed by default, like every endpoint: the bearer ALERT_WEBHOOK_TOKEN is required
+(Alertmanager's ``http_config.authorization``). Only ``ingest.alertmanager_allow_unauthenticated``
+(for a private network) opens it without a token, and the service warns about it at start.
 """
 
 from __future__ import annotations
@@ -19,10 +20,10 @@ SOURCE: Final = "alertmanager"
 PRODUCER: Final = "/alertorch/ingest/alertmanager"
 
 
-def routes(inbound: Inbound, *, token: str | None) -> list[Route]:
+def routes(inbound: Inbound, *, token: str | None, allow_unauthenticated: bool) -> list[Route]:
     @endpoint(SOURCE)
     async def alertmanager(request: Request) -> Answer:
-        if token:
+        if token or not allow_unauthenticated:
             require_bearer(request, token, variable="ALERT_WEBHOOK_TOKEN")
         body = await inbound.body(request)
         require_media_type(request, JSON_TYPES, missing_ok=True)

@@ -67,14 +67,24 @@ def create(settings: Settings) -> Service:
         [
             *sentry_webhook.routes(inbound, client_secret=reveal(settings.sentry_client_secret)),
             *custom_alert.routes(inbound, token=alert_token),
-            *alertmanager.routes(inbound, token=alert_token),
+            *alertmanager.routes(
+                inbound,
+                token=alert_token,
+                allow_unauthenticated=ingest.alertmanager_allow_unauthenticated,
+            ),
             *sentry_sdk.routes(inbound, dsn_keys=dsn_keys),
         ]
     )
     if not alert_token:
+        open_alertmanager = ingest.alertmanager_allow_unauthenticated
         log.warning(
             "ALERT_WEBHOOK_TOKEN is not set: /webhooks/alert refuses every request and "
-            "/webhooks/alertmanager is open"
+            + (
+                "/webhooks/alertmanager is OPEN to anyone who can reach it "
+                "(ingest.alertmanager_allow_unauthenticated is true)"
+                if open_alertmanager
+                else "so does /webhooks/alertmanager"
+            )
         )
     if not dsn_keys:
         log.warning("INGEST_DSN_KEYS is not set: the Sentry SDK endpoint refuses every key")

@@ -92,3 +92,37 @@ async def test_a_non_ascii_credential_header_is_a_401_or_403(
     async with httpx.AsyncClient(base_url=ingest.url, timeout=10) as client:
         answer = await client.post(path, content=body, headers=raw)
     assert answer.status_code in (401, 403), answer.text
+
+
+@pytest.mark.parametrize("allow", [False, True])
+async def test_alertmanager_is_closed_without_a_token_unless_opened_on_purpose(
+    kafka_bootstrap: str, allow: bool
+) -> None:
+    marker = os.urandom(4).hex()
+    body = {
+        "version": "4",
+        "status": "firing",
+        "receiver": "alertorch",
+        "groupKey": "{}",
+        "alerts": [
+            {
+                "status": "firing",
+                "labels": {"alertname": f"DiskFull {marker}", "severity": "warning"},
+                "annotations": {},
+                "startsAt": "2026-01-01T00:00:00Z",
+                "fingerprint": marker,
+            }
+        ],
+    }
+    env = {"ALERTORCH_INGEST__ALERTMANAGER_ALLOW_UNAUTHENTICATED": str(allow).lower()}
+    with running_service("ingest", bootstrap=kafka_bootstrap, env=env) as service:
+        async with httpx.AsyncClient(base_url=service.url, timeout=10) as client:
+            answer = await client.post("/webhooks/alertmanager", json=body)
+    if allow:
+        assert answer.status_code == 202, answer.text
+    else:
+        assert answer.status_code == 401
+        assert "ALERT_WEBHOOK_TOKEN is not set" in answer.json()["error"]
+        assert not await read_all(
+            kafka_bootstrap, ERRORS_RAW, match=lambda r: marker.encode() in (r.value or b"")
+        )
