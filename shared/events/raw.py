@@ -9,6 +9,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_valida
 
 from shared.events.common import Severity, parse_severity
 from shared.events.envelope import Envelope, Model, new_event_id
+from shared.events.long_text import cut_to
 from shared.fingerprint import fingerprint
 
 Origin = Literal["sentry_api", "sentry_webhook", "sentry_sdk", "alertmanager", "custom", "kafka"]
@@ -34,6 +35,9 @@ def _tags(value: Any) -> Any:
 
 
 SeverityField = Annotated[Severity, BeforeValidator(_severity)]
+Title = Annotated[str, cut_to(1000), Field(min_length=1, max_length=1000)]
+Message = Annotated[str, cut_to(32768), Field(max_length=32768)]
+Value = Annotated[str, cut_to(8192), Field(max_length=8192)]
 Tags = Annotated[dict[str, Annotated[str, Field(max_length=1024)]], BeforeValidator(_tags)]
 
 
@@ -47,7 +51,7 @@ class StackFrame(Model):
 
 class ExceptionInfo(Model):
     type: str | None = Field(default=None, max_length=512)
-    value: str | None = Field(default=None, max_length=8192)
+    value: Value | None = None
     module: str | None = None
     frames: list[StackFrame] = Field(default_factory=list, max_length=250)
 
@@ -57,8 +61,8 @@ class RawErrorData(Model):
 
     fingerprint: str = Field(min_length=1, max_length=256)
     origin: Origin
-    title: str = Field(min_length=1, max_length=1000)
-    message: str | None = Field(default=None, max_length=32768)
+    title: Title
+    message: Message | None = None
     severity: SeverityField
     level: str | None = Field(default=None, description="The source's own level word.")
     service: str | None = Field(default=None, description="The system that raised the error.")
@@ -102,10 +106,10 @@ class CustomAlert(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    title: str = Field(min_length=1, max_length=1000)
+    title: Title
     severity: SeverityField
     source: str = Field(min_length=1, max_length=256, description="The system raising the alert.")
-    message: str | None = Field(default=None, max_length=32768)
+    message: Message | None = None
     environment: str | None = Field(default=None, max_length=256)
     tags: Tags = Field(default_factory=dict)
     dedup_key: str | None = Field(default=None, min_length=1, max_length=256)

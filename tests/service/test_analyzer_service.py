@@ -142,3 +142,23 @@ async def test_unknown_schema_version_is_dead_lettered(kafka_bootstrap: str) -> 
             match=lambda r: r.value == value,
         )
     assert b"unsupported schemaversion 2" in dict(dead[0].headers)["alertorch-error-reason"]
+
+
+async def test_a_bare_alert_with_a_huge_message_is_classified_with_its_ends_kept(
+    kafka_bootstrap: str,
+) -> None:
+    marker = os.urandom(4).hex()
+    trace = "Traceback (most recent call last):\n" + "  File x\n" * 20_000 + f"ValueError {marker}"
+    alert = {"title": f"job {marker} crashed", "severity": "high", "source": "cron"}
+    await produce(kafka_bootstrap, ERRORS_RAW, [json.dumps({**alert, "message": trace}).encode()])
+    with running_service("analyzer", bootstrap=kafka_bootstrap):
+        records = await read_until(
+            kafka_bootstrap,
+            ERRORS_CLASSIFIED,
+            lambda r: len(r) >= 1,
+            match=lambda r: f"job {marker} crashed".encode() in (r.value or b""),
+        )
+    message = _classified(records[0]).data.error.message or ""
+    assert message.startswith("Traceback (most recent call last):")
+    assert message.endswith(f"ValueError {marker}")
+    assert "characters cut" in message

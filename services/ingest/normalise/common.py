@@ -8,6 +8,7 @@ from typing import Any, Final
 
 from services.ingest.errors import InvalidPayload
 from shared.events import Severity, parse_severity
+from shared.events.long_text import keep_ends
 
 MAX_TAGS: Final = 100
 MAX_TAG_KEY: Final = 200
@@ -17,14 +18,15 @@ _ZERO_YEAR: Final = 1
 
 
 def text(value: Any, limit: int) -> str | None:
-    """``value`` as a string cut to ``limit`` characters; ``None`` if absent, empty or odd."""
+    """``value`` as a string of at most ``limit`` characters (head and tail kept around a marker
+    when longer); ``None`` if absent, empty or odd."""
     if isinstance(value, bool) or value is None:
         return None
     if isinstance(value, int | float):
         value = str(value)
     if not isinstance(value, str) or not value.strip():
         return None
-    return value[:limit]
+    return keep_ends(value, limit)
 
 
 def mapping(value: Any) -> Mapping[str, Any]:
