@@ -7,8 +7,9 @@ from dataclasses import dataclass
 
 from starlette.requests import Request
 
+from services.ingest.content_encoding import decode_body
 from services.ingest.errors import Unauthorized
-from services.ingest.http import read_body
+from services.ingest.http import read_body, read_wire_body
 from services.ingest.publisher import Publisher
 from services.ingest.request_log import RequestLog
 
@@ -23,6 +24,15 @@ class Inbound:
     async def body(self, request: Request) -> bytes:
         return await read_body(
             request, limit=self.max_body_bytes, inflated_limit=self.max_decompressed_bytes
+        )
+
+    async def wire_body(self, request: Request) -> bytes:
+        """The body as sent, not inflated (what a signature covers)."""
+        return await read_wire_body(request, limit=self.max_body_bytes)
+
+    def inflate(self, request: Request, wire: bytes) -> bytes:
+        return decode_body(
+            wire, request.headers.get("content-encoding"), limit=self.max_decompressed_bytes
         )
 
 

@@ -28,6 +28,7 @@ from services.ingest.errors import (
 )
 from services.ingest.metrics import REQUESTS, Source
 from shared.events import describe_validation_error
+from shared.http_body import BodyTooLarge, read_limited
 
 log = structlog.get_logger(__name__)
 
@@ -105,18 +106,16 @@ def require_media_type(
 
 async def read_body(request: Request, *, limit: int, inflated_limit: int) -> bytes:
     """The body, inflated; 413 past ``limit`` bytes on the wire or ``inflated_limit`` inflated."""
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
-        raise PayloadTooLarge(f"the body is {declared} bytes; the limit is {limit}")
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise PayloadTooLarge(f"the body is over the limit of {limit} bytes")
-        chunks.append(chunk)
-    body = b"".join(chunks)
+    body = await read_wire_body(request, limit=limit)
     return decode_body(body, request.headers.get("content-encoding"), limit=inflated_limit)
+
+
+async def read_wire_body(request: Request, *, limit: int) -> bytes:
+    """The body as sent (not inflated); 413 past ``limit`` bytes, checked before buffering."""
+    try:
+        return await read_limited(request, limit)
+    except BodyTooLarge as exc:
+        raise PayloadTooLarge(str(exc)) from None
 
 
 def parse_json(body: bytes) -> Any:

@@ -5,6 +5,7 @@ Real vendor payloads (tests/fixtures/ingest), the real broker, nothing of ours m
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
 from collections.abc import Iterator
@@ -227,3 +228,41 @@ async def test_custom_alerts_and_alertmanager(kafka_bootstrap: str, ingest: Serv
         for i in range(2)
     ]
     assert not await read_all(kafka_bootstrap, ERRORS_RAW, match=containing(bad))
+
+
+async def test_a_signed_body_replayed_with_a_new_request_id_publishes_nothing(
+    kafka_bootstrap: str, ingest: ServiceProcess
+) -> None:
+    marker = os.urandom(4).hex()
+    created = load("sentry_webhook_issue_created.docs.json")
+    created["data"]["issue"]["id"] = str(int(marker, 16))
+    created["data"]["issue"]["title"] = f"TypeError replayed {marker}"
+    body = json.dumps(created).encode()
+    async with httpx.AsyncClient(base_url=ingest.url, timeout=30) as client:
+        first = await sentry_post(client, body, resource="issue", request_id=f"a-{marker}")
+        assert first.status_code == 202, first.text
+        replay = await sentry_post(client, body, resource="issue", request_id=f"b-{marker}")
+        assert replay.status_code == 200
+        assert replay.json()["status"] == "duplicate"
+        bare = await sentry_post(client, body, resource="issue")
+        assert bare.json()["status"] == "duplicate"
+    await read_until(kafka_bootstrap, ERRORS_RAW, lambda r: len(r) >= 1, match=containing(marker))
+    assert len(await read_all(kafka_bootstrap, ERRORS_RAW, match=containing(marker))) == 1
+
+
+async def test_the_signature_is_checked_before_anything_is_inflated(
+    ingest: ServiceProcess,
+) -> None:
+    bomb = gzip.compress(b" " * 30_000_000)  # 30 MB of spaces, about 30 KB on the wire
+    headers = {
+        "Content-Type": "application/json",
+        "Content-Encoding": "gzip",
+        "Sentry-Hook-Resource": "issue",
+        "Sentry-Hook-Signature": "0" * 64,
+    }
+    async with httpx.AsyncClient(base_url=ingest.url, timeout=30) as client:
+        answer = await client.post("/webhooks/sentry", content=bomb, headers=headers)
+        assert answer.status_code == 401  # refused unread, not inflated into a 413
+        signed = {**headers, "Sentry-Hook-Signature": sign(bomb, SECRET)}
+        inflated = await client.post("/webhooks/sentry", content=bomb, headers=signed)
+        assert inflated.status_code == 413  # a signed sender still meets the inflation limit

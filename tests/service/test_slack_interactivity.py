@@ -11,7 +11,7 @@ import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 import httpx
 import pytest
@@ -258,6 +258,35 @@ async def test_a_stale_timestamp_is_refused(notifier: Notifier, fake: FakeSlack)
     vector = fixture("slack_request_signature_test_vector.python-slack-sdk.json")
     response = await notifier.post(content=vector["body"], headers=vector["headers"])
     assert response.status_code == 401
+    assert notifier.published == []
+
+
+async def _status_after_sending(url: str, head: str, body: bytes) -> bytes:
+    """Send a request head and part of a body over a raw socket; the status line answered."""
+    parts = urlsplit(url)
+    reader, writer = await asyncio.open_connection(parts.hostname, parts.port)
+    try:
+        writer.write(head.format(path=parts.path, host=parts.netloc).encode() + body)
+        await writer.drain()
+        return await asyncio.wait_for(reader.readline(), timeout=10)
+    finally:
+        writer.close()
+
+
+async def test_an_oversized_body_is_refused_before_it_is_read(notifier: Notifier) -> None:
+    declared = (
+        "POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Length: 52428800\r\n"
+        "Content-Type: application/x-www-form-urlencoded\r\n\r\n"
+    )
+    status = await _status_after_sending(notifier.events_url, declared, b"payload=")
+    assert status.startswith(b"HTTP/1.1 413")
+    chunked = (
+        "POST {path} HTTP/1.1\r\nHost: {host}\r\nTransfer-Encoding: chunked\r\n"
+        "Content-Type: application/x-www-form-urlencoded\r\n\r\n"
+    )
+    chunk = b"10000\r\n" + b"x" * 65536 + b"\r\n"
+    status = await _status_after_sending(notifier.events_url, chunked, chunk * 20)
+    assert status.startswith(b"HTTP/1.1 413")
     assert notifier.published == []
 
 

@@ -32,6 +32,7 @@ from services.notifier.slack.rendering import Renderer
 from services.notifier.slack.state import SlackState
 from shared.config.sections import SlackSection
 from shared.events import Command
+from shared.http_body import BodyTooLarge, read_limited
 from shared.store import Store
 
 log = structlog.get_logger(__name__)
@@ -147,7 +148,12 @@ class SlackInteractions:
         return None
 
     async def endpoint(self, request: Request) -> Response:
-        reply = await self.handle(await request.body(), request.headers)
+        try:
+            # Nothing is read without a secret to check it against, nor past the limit.
+            raw = await read_limited(request, MAX_BODY) if self.verification is not None else b""
+            reply = await self.handle(raw, request.headers)
+        except BodyTooLarge:
+            reply = _refused("request body too large", 413)
         tasks = BackgroundTasks()
         for task in reply.after:
             tasks.add_task(_run, task)
