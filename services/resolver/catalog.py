@@ -21,6 +21,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from services.resolver.executors.url_template import url_problem
 from services.resolver.strategy import SafetyLevel
 
 BUILT_IN_EXECUTORS: dict[str, SafetyLevel] = {
@@ -80,9 +81,25 @@ def load_catalog(raw: Mapping[str, Mapping[str, Any]]) -> dict[str, CatalogEntry
             for err in exc.errors(include_url=False):
                 field = ".".join(str(p) for p in err["loc"])
                 problems.append(f"auto_resolution.strategies.{name}.{field}: {err['msg']}")
+    for name, entry in entries.items():
+        problems.extend(f"auto_resolution.strategies.{name}.{p}" for p in _request_problems(entry))
     if problems:
         raise CatalogError(problems)
     return entries
+
+
+def _request_problems(entry: CatalogEntry) -> list[str]:
+    """An ``http_action``'s URLs (the target's and its rollback's) must be fixed in scheme and
+    host: error text fills the rest (see :mod:`services.resolver.executors.url_template`)."""
+    if entry.executor != "http_action":
+        return []
+    found = []
+    rollback = entry.params.get("rollback")
+    for where, spec in (("target", entry.target), ("params.rollback", rollback)):
+        url = spec.get("url") if isinstance(spec, Mapping) else None
+        if url is not None and (problem := url_problem(str(url))):
+            found.append(f"{where}.url: {problem}")
+    return found
 
 
 def safety_of(entry: CatalogEntry, custom_levels: Mapping[str, SafetyLevel]) -> SafetyLevel | None:

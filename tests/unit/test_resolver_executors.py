@@ -15,6 +15,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from services.resolver.catalog import CatalogError, load_catalog
 from services.resolver.executors.deployments import (
     RESTARTED_AT,
     RestartService,
@@ -130,6 +131,7 @@ def _runbook(received: list[dict[str, Any]]) -> Starlette:
         received.append(
             {
                 "path": request.url.path,
+                "raw": request.scope["raw_path"] + b"?" + request.scope["query_string"],
                 "body": await request.json(),
                 "auth": request.headers.get("x-runbook-token"),
             }
@@ -163,7 +165,7 @@ async def test_http_action_sends_the_templated_body_and_its_rollback() -> None:
             no_url = await strategy.execute(_context(target={}))
     assert result.success
     assert undone.success
-    assert received[0] == {
+    assert {k: v for k, v in received[0].items() if k != "raw"} == {
         "path": "/cache/flush",
         "auth": "t0k",
         "body": {"reason": "alertorch att-1", "problem": "fp-42", "tags": ["web", "fixed"]},
@@ -172,6 +174,41 @@ async def test_http_action_sends_the_templated_body_and_its_rollback() -> None:
     assert not broken.success
     assert "500" in broken.message
     assert not no_url.success
+
+
+async def test_http_action_keeps_error_text_inside_its_path_segment_and_header() -> None:
+    received: list[dict[str, Any]] = []
+    with serving(_runbook(received)) as url:
+        target = {
+            "url": url + "/services/${service}/restart?env=${environment}",
+            "headers": {"X-Runbook-Token": "t0k ${service}"},
+            "body": {"service": "${service}"},
+        }
+        hostile = "../../admin?x=1#"
+        context = _context(target=target, service=hostile, environment="prod&force=true")
+        async with httpx.AsyncClient(timeout=5) as client:
+            result = await HttpAction(client).execute(context)
+            dotted = await HttpAction(client).execute(_context(target=target, service=".."))
+    assert result.success, result.message
+    [request] = received
+    # As sent: the hostile name is one encoded path segment, the query keeps its one parameter.
+    assert request["raw"] == b"/services/..%2F..%2Fadmin%3Fx%3D1%23/restart?env=prod%26force%3Dtrue"
+    assert request["auth"] == "t0k ../../admin?x=1#"
+    assert request["body"] == {"service": hostile}
+    assert not dotted.success
+    assert "path segment" in dotted.message
+
+
+def test_a_templated_host_is_refused_when_the_catalog_is_loaded() -> None:
+    with pytest.raises(CatalogError, match="scheme and host cannot be templated"):
+        load_catalog(
+            {
+                "restart": {
+                    "executor": "http_action",
+                    "target": {"url": "https://${service}.runbooks.internal/restart"},
+                }
+            }
+        )
 
 
 def test_render_leaves_unknown_names() -> None:

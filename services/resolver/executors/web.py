@@ -3,20 +3,25 @@
 from __future__ import annotations
 
 import json
-import string
 from collections.abc import Mapping
 from typing import Any
 
 import httpx
 
+from services.resolver.executors.url_template import (
+    UnsafeTemplate,
+    render_header,
+    render_url,
+    render_value,
+)
 from services.resolver.strategy import ErrorContext, ResolutionStrategy, StrategyResult
 
 GITHUB_ACCEPT = "application/vnd.github+json"
 
 
-def render(template: Any, context: ErrorContext) -> Any:
-    """Fill ``${fingerprint}``, ``${title}``, ... in strings, recursively; unknown names stay."""
-    values = {
+def values_of(context: ErrorContext) -> dict[str, str]:
+    """What ``${name}`` may name in a request template."""
+    return {
         "fingerprint": context.fingerprint,
         "attempt_id": context.attempt_id,
         "category": context.category,
@@ -25,26 +30,28 @@ def render(template: Any, context: ErrorContext) -> Any:
         "environment": context.environment or "",
         "service": context.service or "",
     }
-    if isinstance(template, str):
-        return string.Template(template).safe_substitute(values)
-    if isinstance(template, Mapping):
-        return {key: render(value, context) for key, value in template.items()}
-    if isinstance(template, list):
-        return [render(item, context) for item in template]
-    return template
+
+
+def render(template: Any, context: ErrorContext) -> Any:
+    """Fill ``${fingerprint}``, ``${title}``, ... in a JSON body; unknown names stay."""
+    return render_value(template, values_of(context))
 
 
 async def _send(
     client: httpx.AsyncClient, spec: Mapping[str, Any], context: ErrorContext
 ) -> StrategyResult:
     method = str(spec.get("method", "POST")).upper()
-    url = render(str(spec["url"]), context)
+    values = values_of(context)
+    try:
+        url = render_url(str(spec["url"]), values)
+    except UnsafeTemplate as exc:
+        return StrategyResult(success=False, message=f"refused to call {spec['url']!r}: {exc}")
+    headers = {
+        str(k): render_header(str(v), values) for k, v in dict(spec.get("headers", {})).items()
+    }
     try:
         response = await client.request(
-            method,
-            url,
-            json=render(spec.get("body"), context),
-            headers=render(dict(spec.get("headers", {})), context),
+            method, url, json=render_value(spec.get("body"), values), headers=headers
         )
     except httpx.HTTPError as exc:
         return StrategyResult(success=False, message=f"{method} {url}: {exc!r}")
