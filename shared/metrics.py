@@ -11,7 +11,6 @@ MetricName = Literal[
     "alertorch_messages_consumed_total",
     "alertorch_messages_published_total",
     "alertorch_message_handling_seconds",
-    "alertorch_messages_retried_total",
     "alertorch_messages_dead_lettered_total",
     "alertorch_consumer_ready",
     "alertorch_background_failures_total",

@@ -64,8 +64,9 @@ class InvalidPayload(IngestError):
     outcome = "invalid"
 
 
-class BrokerUnavailable(IngestError):
-    """The broker did not acknowledge in time: nothing is promised, the sender should retry."""
+class NotAcknowledged(IngestError):
+    """The broker did not acknowledge in time: nothing is promised, the sender should retry
+    (answered 503; :class:`shared.errors.BrokerUnavailable` is the broker not answering at all)."""
 
     status = 503
     outcome = "unavailable"

@@ -1,7 +1,7 @@
 """Publish ``RawError`` events to ``errors.raw`` under their fingerprint, awaiting the broker's ack.
 
 A caller answers 2xx only after :meth:`Publisher.publish` returned. When the broker does not
-acknowledge within the timeout, :class:`~services.ingest.errors.BrokerUnavailable` (503 with
+acknowledge within the timeout, :class:`~services.ingest.errors.NotAcknowledged` (503 with
 ``Retry-After``) is raised: nothing is promised and the sender retries. An event whose wait was
 abandoned may still reach the topic later; event ids are derived from the request wherever a
 redelivery is possible, so consumers drop the duplicate.
@@ -16,7 +16,7 @@ from typing import Protocol
 import structlog
 from aiokafka.errors import KafkaError
 
-from services.ingest.errors import BrokerUnavailable
+from services.ingest.errors import NotAcknowledged
 from services.ingest.metrics import EVENTS_PUBLISHED, Source
 from shared.events import Envelope, RawError
 from shared.topics import ERRORS_RAW
@@ -42,7 +42,7 @@ class Publisher:
             await asyncio.wait_for(asyncio.gather(*sends), self._timeout)
         except (TimeoutError, KafkaError, RuntimeError) as exc:
             log.warning("broker did not acknowledge", source=source, error=repr(exc))
-            raise BrokerUnavailable(
+            raise NotAcknowledged(
                 "the broker did not acknowledge the event in time; nothing was accepted, retry "
                 "later",
                 headers={"Retry-After": str(self._retry_after)},

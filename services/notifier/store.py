@@ -3,7 +3,6 @@ outbox (one row per notification and target, written before sending)."""
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -166,7 +165,3 @@ class NotifierStore:
 
     def close(self) -> None:
         self.store.close()
-
-
-def body_json(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"))

@@ -23,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from services.resolver.executors.url_template import url_problem
 from services.resolver.strategy import SafetyLevel
+from shared.errors import AlertorchError
 
 BUILT_IN_EXECUTORS: dict[str, SafetyLevel] = {
     "restart_service": "moderate",
@@ -64,7 +65,7 @@ class CatalogEntry(BaseModel):
         return ",".join(f"{k}={self.target[k]}" for k in sorted(self.target))
 
 
-class CatalogError(Exception):
+class CatalogError(AlertorchError):
     def __init__(self, problems: list[str]) -> None:
         super().__init__("; ".join(problems))
         self.problems = problems

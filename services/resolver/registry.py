@@ -8,6 +8,7 @@ from importlib.metadata import entry_points
 import structlog
 
 from services.resolver.strategy import ResolutionStrategy
+from shared.errors import AlertorchError
 
 log = structlog.get_logger(__name__)
 
@@ -16,7 +17,7 @@ ENTRY_POINT_GROUP = "alertorch.strategies"
 _CUSTOM: dict[str, ResolutionStrategy] = {}
 
 
-class StrategyError(Exception):
+class StrategyError(AlertorchError):
     """A strategy cannot be registered or loaded."""
 
 

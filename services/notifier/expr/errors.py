@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from shared.errors import AlertorchError
 
-class ExpressionError(ValueError):
+
+class ExpressionError(AlertorchError, ValueError):
     """``source`` cannot be compiled; ``column`` (1-based) is where the problem was noticed."""
 
     def __init__(self, message: str, column: int) -> None:

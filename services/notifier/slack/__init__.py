@@ -15,7 +15,6 @@ from services.notifier.slack.api import (
 from services.notifier.slack.factory import (
     SlackClients,
     slack_clients,
-    slack_integration,
     slack_store_url,
 )
 from services.notifier.slack.handler import SlackHandler
@@ -44,7 +43,6 @@ __all__ = [
     "escape",
     "register_custom_template",
     "slack_clients",
-    "slack_integration",
     "slack_routes",
     "slack_store_url",
     "unregister_custom_template",

@@ -5,9 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from services.notifier.slack.api import HttpSlackApi, HttpSlackWebhook
-from services.notifier.slack.integration import SlackIntegration
 from shared.config import Settings
-from shared.store import Store, store_url_for
+from shared.store import store_url_for
 
 SERVICE_STORE = "notifier-slack"
 
@@ -47,10 +46,3 @@ def slack_clients(settings: Settings) -> SlackClients | None:
         )
         return SlackClients(api=None, webhook=webhook)
     return None
-
-
-def slack_integration(settings: Settings, clients: SlackClients, store: Store) -> SlackIntegration:
-    """The integration over ``clients`` and the already opened ``store``."""
-    return SlackIntegration(
-        store=store, settings=settings.slack, api=clients.api, webhook=clients.webhook
-    )

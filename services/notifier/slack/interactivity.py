@@ -50,7 +50,6 @@ class Reply:
     status: int
     body: dict[str, Any] | None = None
     after: list[After] = field(default_factory=list)
-    commands: list[Command] = field(default_factory=list)
 
 
 async def _run(task: After) -> None:
@@ -143,7 +142,6 @@ class SlackInteractions:
             user=press.user_id,
             fingerprint=fingerprint,
         )
-        reply.commands.append(cmd)
         reply.after.append(lambda: self.acting.show(press, fingerprint))
         return None
 

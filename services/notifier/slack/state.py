@@ -150,12 +150,6 @@ class SlackState:
         )
         return _root(rows[0]) if rows else None
 
-    def root_by_ts(self, channel_id: str, ts: str) -> Root | None:
-        rows = self.store.query(
-            "SELECT * FROM slack_roots WHERE channel_id = ? AND ts = ?", (channel_id, ts)
-        )
-        return _root(rows[0]) if rows else None
-
     def save(self, root: Root) -> None:
         """Insert or update ``root``. ``acted_by`` is written only on insert and by
         :meth:`set_acted_by` (a button press may land while a digest is being drawn)."""

@@ -16,6 +16,7 @@ from typing import Any
 
 from services.notifier.slack.buttons import actions_block
 from services.notifier.slack.limits import Block, fit_blocks
+from shared.errors import AlertorchError
 
 TemplateFn = Callable[[dict[str, Any]], list[Block]]
 
@@ -53,7 +54,7 @@ def find_template(name: str, defaults: dict[str, SlackBlockTemplate]) -> SlackBl
     return _CUSTOM.get(name) or defaults.get(name) or defaults["update"]
 
 
-class TemplateError(Exception):
+class TemplateError(AlertorchError):
     """A custom template raised or returned something that is not a list of blocks."""
 
 

@@ -19,12 +19,14 @@ from typing import Any
 import httpx
 import yaml
 
+from shared.errors import AlertorchError
+
 SERVICE_ACCOUNT = Path("/var/run/secrets/kubernetes.io/serviceaccount")
 STRATEGIC_MERGE = "application/strategic-merge-patch+json"
 MERGE = "application/merge-patch+json"
 
 
-class KubeError(Exception):
+class KubeError(AlertorchError):
     """The Kubernetes API refused or failed a call."""
 
 
