@@ -25,6 +25,7 @@ from services.resolver.strategy import ErrorContext, ResolutionStrategy, Strateg
 from services.resolver.verification import verdict
 from shared.config import Settings
 from shared.events import ClassifiedError, Envelope, derived_event_id
+from shared.events.resolution import ResolutionStatus
 from shared.topics import AUDIT, RESOLUTIONS
 
 log = structlog.get_logger(__name__)
@@ -132,22 +133,31 @@ class ResolverEngine:
         self.store.save(attempt)
 
     # -- classified errors ---------------------------------------------------------------------
+    async def decided(
+        self, event: ClassifiedError, status: ResolutionStatus, reason: str, **fields: Any
+    ) -> None:
+        """Publish the decision on ``event`` that starts no attempt."""
+        data = event.data
+        await self.publisher.publish(
+            RESOLUTIONS,
+            resolution(
+                cause=event.id,
+                correlation_id=event.correlationid,
+                fingerprint=data.fingerprint,
+                status=status,
+                summary=summary_of(data),
+                reason=reason,
+                dry_run=self.config.policy.dry_run,
+                **fields,
+            ),
+            key=data.fingerprint,
+        )
+
     async def on_classified(self, event: ClassifiedError) -> None:
         data, now = event.data, self.clock()
         if data.error.status == "resolved":
-            await self.publisher.publish(
-                RESOLUTIONS,
-                resolution(
-                    cause=event.id,
-                    correlation_id=event.correlationid,
-                    fingerprint=data.fingerprint,
-                    status="resolved_by_source",
-                    summary=summary_of(data),
-                    reason=f"resolved by source ({data.error.origin})",
-                    dry_run=self.config.policy.dry_run,
-                ),
-                key=data.fingerprint,
-            )
+            reason = f"resolved by source ({data.error.origin})"
+            await self.decided(event, "resolved_by_source", reason)
             return
         for attempt in self.store.with_status("verifying"):
             if attempt.fingerprint == data.fingerprint:
@@ -160,20 +170,8 @@ class ResolverEngine:
         entry = self.config.catalog.get(data.resolution_strategy or "")
         state = self.gates()
         if entry is not None and self._done_once(data.fingerprint, entry):
-            await self.publisher.publish(
-                RESOLUTIONS,
-                resolution(
-                    cause=event.id,
-                    correlation_id=event.correlationid,
-                    fingerprint=data.fingerprint,
-                    status="suppressed",
-                    summary=summary_of(data),
-                    strategy=data.resolution_strategy,
-                    reason=f"{entry.executor} already ran for this problem",
-                    dry_run=self.config.policy.dry_run,
-                ),
-                key=data.fingerprint,
-            )
+            reason = f"{entry.executor} already ran for this problem"
+            await self.decided(event, "suppressed", reason, strategy=data.resolution_strategy)
             return
         candidate = Candidate(
             data.fingerprint, data.resolution_strategy, data.confidence, data.error.environment
@@ -188,22 +186,14 @@ class ResolverEngine:
         )
         summary = summary_of(data)
         if decision.status not in ("auto_resolving", "awaiting_approval"):
-            await self.publisher.publish(
-                RESOLUTIONS,
-                resolution(
-                    cause=event.id,
-                    correlation_id=event.correlationid,
-                    fingerprint=data.fingerprint,
-                    status=decision.status,
-                    summary=summary,
-                    reason=decision.reason,
-                    strategy=decision.strategy,
-                    safety_level=decision.safety_level,
-                    gate=decision.gate,
-                    dry_run=self.config.policy.dry_run,
-                    details=dict(decision.details),
-                ),
-                key=data.fingerprint,
+            await self.decided(
+                event,
+                decision.status,
+                decision.reason,
+                strategy=decision.strategy,
+                safety_level=decision.safety_level,
+                gate=decision.gate,
+                details=dict(decision.details),
             )
             return
         assert entry is not None

@@ -214,15 +214,7 @@ async def test_a_poison_message_in_a_batch_of_500_goes_to_the_dlq_alone(
     await produce(kafka_bootstrap, topic, values)
     settings = load_settings()
     service = Service(name="batchtest", settings=settings)
-    service.subscribe(
-        Subscription(
-            topic=topic,
-            group_id=f"g-{topic}",
-            auto_offset_reset="earliest",
-            ack_policy=AckPolicy.NACK_ON_ERROR,
-            handler=atomic,
-        )
-    )
+    service.consume(topic, atomic, group=topic)
     async with service.lifespan(service.asgi()):
         records = await read_until(kafka_bootstrap, topic + ".dlq", lambda r: len(r) >= 1)
         for _ in range(200):

@@ -41,6 +41,19 @@ def fake_sentry() -> Iterator[tuple[FakeSentry, str]]:
         thread.join(5)
 
 
+def poller_env(url: str, **extra: str) -> dict[str, str]:
+    """The ingest service polling the fake Sentry at ``url`` every 5 s."""
+    return {
+        "SENTRY_AUTH_TOKEN": TOKEN,
+        "SENTRY_ORGANIZATION": ORG,
+        "ALERTORCH_SENTRY__BASE_URL": url,
+        "ALERTORCH_SENTRY__PROJECTS": "[]",
+        "ALERTORCH_SENTRY__BACKOFF_SECONDS": "0.1",
+        "ALERTORCH_OPERATION__MONITORING_INTERVAL": "5",
+        **extra,
+    }
+
+
 def occurrences(records: list[Record]) -> list[tuple[str, int]]:
     out = []
     for record in records:
@@ -67,15 +80,7 @@ async def test_polling_loses_nothing_and_duplicates_nothing_across_a_restart(
 ) -> None:
     fake, url = fake_sentry
     p = fake.prefix
-    env = {
-        "SENTRY_AUTH_TOKEN": TOKEN,
-        "SENTRY_ORGANIZATION": ORG,
-        "ALERTORCH_SENTRY__BASE_URL": url,
-        "ALERTORCH_SENTRY__PROJECTS": "[]",
-        "ALERTORCH_SENTRY__BACKOFF_SECONDS": "0.1",
-        "ALERTORCH_SENTRY__FETCH_SETTINGS__DEFAULT_LIMIT": "2",
-        "ALERTORCH_OPERATION__MONITORING_INTERVAL": "5",
-    }
+    env = poller_env(url, ALERTORCH_SENTRY__FETCH_SETTINGS__DEFAULT_LIMIT="2")
     mine = lambda r: r.value is not None and f"({p})".encode() in r.value  # noqa: E731
     fake.set_issue("A", "web", 3, 30)
     fake.set_issue("B", "web", 1, 20)
@@ -129,16 +134,9 @@ async def test_one_replica_polls_and_another_takes_over_when_it_dies(
 ) -> None:
     fake, url = fake_sentry
     p = fake.prefix
-    env = {
-        "SENTRY_AUTH_TOKEN": TOKEN,
-        "SENTRY_ORGANIZATION": ORG,
-        "ALERTORCH_SENTRY__BASE_URL": url,
-        "ALERTORCH_SENTRY__PROJECTS": "[]",
-        "ALERTORCH_SENTRY__BACKOFF_SECONDS": "0.1",
-        "ALERTORCH_OPERATION__MONITORING_INTERVAL": "5",
-        "ALERTORCH_INGEST__POLLER_LEASE_SECONDS": "3",
-        "ALERTORCH_STORAGE__URL": postgres_url,
-    }
+    env = poller_env(
+        url, ALERTORCH_INGEST__POLLER_LEASE_SECONDS="3", ALERTORCH_STORAGE__URL=postgres_url
+    )
     mine = lambda r: r.value is not None and f"({p})".encode() in r.value  # noqa: E731
     fake.set_issue("A", "web", 3, 30)
     fake.set_issue("B", "api", 1, 20)
