@@ -256,6 +256,23 @@ def test_escalate_raises_one_level_now_and_restarts_the_clock() -> None:
     assert "already at level 3" in held.reason
 
 
+def test_a_redelivered_command_acts_once() -> None:
+    run = driver()
+    run.send(resolution())
+    escalate = command("escalate")
+    first = run.send(escalate)
+    assert notified(first) == [("escalation", 1)]
+    [again] = run.send(escalate)  # the same command event, delivered twice
+    assert isinstance(again, Suppress)
+    assert "handled already" in again.reason
+    assert run.states["fp"].level == 1
+    snooze = command("snooze")
+    run.send(snooze)
+    until = run.states["fp"].snoozed_until
+    run.send(snooze)
+    assert run.states["fp"].snoozed_until == until  # not extended twice
+
+
 def test_escalate_while_snoozed_ends_the_snooze() -> None:
     run = driver()
     run.send(resolution())

@@ -20,6 +20,8 @@ SNOOZE_CHOICES = (timedelta(minutes=15), timedelta(hours=1), timedelta(days=1))
 DEFAULT_SNOOZE = timedelta(hours=1)
 ACK_TYPES = frozenset({"slack", "pagerduty"})
 PAUSABLE = ("grace", "step", "time_trigger")
+#: Command ids an alert remembers, so a redelivered command (same id) acts once.
+HANDLED_COMMANDS = 100
 
 
 def _who(data: CommandData) -> str:
@@ -113,6 +115,11 @@ def on_command(
     if state is None or state.status == "resolved":
         why = f"{data.action}: no open alert for this fingerprint"
         return Outcome(state, ledger, (Suppress(data.fingerprint, why),))
+    if event_id in state.handled_commands:
+        why = f"{data.action}: command {event_id} was handled already (a redelivery)"
+        return Outcome(state, ledger, (Suppress(data.fingerprint, why),))
+    handled = (*state.handled_commands, event_id)[-HANDLED_COMMANDS:]
+    state = state.model_copy(update={"handled_commands": handled})
     if data.action == "ack":
         return ack(state, data, event_id, ledger)
     if data.action == "snooze":

@@ -67,6 +67,9 @@ class AlertState(Frozen):
     last_escalated_at: datetime | None = None
     acknowledged_by: str | None = None
     resolved_at: datetime | None = None
+    handled_commands: tuple[str, ...] = Field(
+        default=(), description="Ids of the latest commands acted on (a redelivery acts once)."
+    )
 
     def timer(self, kind: TimerKind) -> Timer | None:
         return next((t for t in self.timers if t.kind == kind), None)
