@@ -232,6 +232,24 @@ async def test_github_issue_is_opened_and_closed() -> None:
     assert fake.issues[("acme/web", 1)]["state"] == "closed"
 
 
+async def test_the_resolvers_github_issue_keeps_error_text_in_code() -> None:
+    fake = FakeGitHub()
+    with serving(fake.app()) as url:
+        async with httpx.AsyncClient(base_url=url, timeout=5) as client:
+            strategy = CreateGithubIssue(client, token="ghp_test", labels=[])
+            context = _context(
+                target={"repository": "acme/web"},
+                service="@acme/oncall",
+                environment="[prod](https://evil.example)",
+                category="#1 `x`",
+            )
+            assert (await strategy.execute(context)).success
+    body = fake.issues[("acme/web", 1)]["body"]
+    assert "- service: `@acme/oncall`" in body
+    assert "- environment: `[prod](https://evil.example)`" in body
+    assert "- category: `` #1 `x` ``" in body
+
+
 @pytest.mark.parametrize(
     ("setup", "expected"),
     [

@@ -1,79 +1,40 @@
-"""The text of a problem's GitHub issue and of later comments (pure).
-
-Untrusted text (titles, messages) goes inside fenced code blocks, where GitHub renders no
-``@mention``, ``#issue`` reference or link; the issue title is plain text and mentions nobody.
-"""
+"""The text of a problem's GitHub issue and of later comments (pure), rendered by
+:mod:`shared.github_markdown`: untrusted text cannot mention, link or break out."""
 
 from __future__ import annotations
 
-import re
-
+from shared import github_markdown
 from shared.events import NotificationData
+from shared.github_markdown import BODY_LIMIT, cut, fenced, inline_code
 
-TITLE_LIMIT = 256
-BODY_LIMIT = 60_000
-SAFE_URL = re.compile(r"^https?://[^\s<>`]+$")
-
-
-def fenced(text: str) -> str:
-    """``text`` in a code fence longer than any run of backticks inside it."""
-    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
-    fence = "`" * max(3, longest + 1)
-    return f"{fence}text\n{text}\n{fence}"
-
-
-def inline_code(value: object) -> str:
-    """``value`` on one line as inline code, whatever backticks it holds."""
-    text = " ".join(str(value).split())
-    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
-    ticks = "`" * (longest + 1)
-    return f"{ticks} {text} {ticks}" if longest else f"`{text}`"
-
-
-def _cut(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+__all__ = ["comment_body", "fenced", "inline_code", "issue_body", "issue_title"]
 
 
 def issue_title(notification: NotificationData) -> str:
     summary = notification.summary
-    title = " ".join(f"[{summary.severity.value}] {summary.title}".split())
-    return _cut(title, TITLE_LIMIT)
-
-
-def _facts(notification: NotificationData) -> list[str]:
-    summary = notification.summary
-    facts = {
-        "severity": summary.severity.value,
-        "category": summary.category,
-        "service": summary.service,
-        "environment": summary.environment,
-        "impact score": summary.impact_score,
-        "trend": summary.trend,
-        "occurrences": summary.count,
-        "escalation level": notification.level,
-    }
-    lines = [
-        f"- {name}: {inline_code(value)}" for name, value in facts.items() if value is not None
-    ]
-    if summary.url:
-        link = f"<{summary.url}>" if SAFE_URL.match(summary.url) else inline_code(summary.url)
-        lines.append(f"- details: {link}")
-    lines.append(f"- fingerprint: {inline_code(notification.fingerprint)}")
-    return lines
+    return github_markdown.issue_title(summary.severity.value, summary.title)
 
 
 def issue_body(notification: NotificationData) -> str:
-    parts = [
-        "Opened by alertorch for one problem; later notifications about it arrive as comments.",
-        "",
-        *_facts(notification),
-        "",
-        "Title:",
-        fenced(notification.summary.title),
-    ]
-    if notification.text:
-        parts += ["", "Notification:", fenced(notification.text)]
-    return _cut("\n".join(parts), BODY_LIMIT)
+    summary = notification.summary
+    return github_markdown.issue_body(
+        intro="Opened by alertorch for one problem; later notifications about it arrive as "
+        "comments.",
+        facts={
+            "severity": summary.severity.value,
+            "category": summary.category,
+            "service": summary.service,
+            "environment": summary.environment,
+            "impact score": summary.impact_score,
+            "trend": summary.trend,
+            "occurrences": summary.count,
+            "escalation level": notification.level,
+        },
+        url=summary.url,
+        fingerprint=notification.fingerprint,
+        title=summary.title,
+        text=notification.text or None,
+    )
 
 
 def comment_body(notification: NotificationData) -> str:
@@ -85,4 +46,4 @@ def comment_body(notification: NotificationData) -> str:
     parts = [head]
     if notification.text:
         parts += ["", fenced(notification.text)]
-    return _cut("\n".join(parts), BODY_LIMIT)
+    return cut("\n".join(parts), BODY_LIMIT)

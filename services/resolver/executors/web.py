@@ -15,6 +15,7 @@ from services.resolver.executors.url_template import (
     render_value,
 )
 from services.resolver.strategy import ErrorContext, ResolutionStrategy, StrategyResult
+from shared.github_markdown import issue_body, issue_title
 
 GITHUB_ACCEPT = "application/vnd.github+json"
 
@@ -101,13 +102,18 @@ class CreateGithubIssue(ResolutionStrategy):
         if not repository:
             return StrategyResult(success=False, message="the target needs a 'repository'")
         body = {
-            "title": f"[{error_context.severity}] {error_context.title}"[:256],
-            "body": (
-                f"Opened by alertorch for problem `{error_context.fingerprint}`.\n\n"
-                f"- category: {error_context.category}\n"
-                f"- environment: {error_context.environment or '-'}\n"
-                f"- service: {error_context.service or '-'}\n\n"
-                f"```\n{error_context.title}\n```\n"
+            "title": issue_title(error_context.severity, error_context.title),
+            "body": issue_body(
+                intro="Opened by alertorch's resolver for one problem.",
+                facts={
+                    "severity": error_context.severity,
+                    "category": error_context.category,
+                    "service": error_context.service,
+                    "environment": error_context.environment,
+                },
+                url=None,
+                fingerprint=error_context.fingerprint,
+                title=error_context.title,
             ),
             "labels": list(error_context.params.get("labels", self._labels)),
         }

@@ -1,0 +1,62 @@
+"""GitHub issue text with untrusted content made harmless, one renderer for every service.
+
+Untrusted text (titles, messages, services, environments) goes inside code — fenced blocks or
+inline code — where GitHub renders no ``@mention``, ``#issue`` reference, link or markup; the
+issue title is plain text and mentions nobody; only a plain http(s) URL becomes a link.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Final
+
+TITLE_LIMIT: Final = 256
+BODY_LIMIT: Final = 60_000
+SAFE_URL: Final = re.compile(r"^https?://[^\s<>`]+$")
+
+
+def fenced(text: str) -> str:
+    """``text`` in a code fence longer than any run of backticks inside it."""
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return f"{fence}text\n{text}\n{fence}"
+
+
+def inline_code(value: object) -> str:
+    """``value`` on one line as inline code, whatever backticks it holds."""
+    text = " ".join(str(value).split())
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    ticks = "`" * (longest + 1)
+    return f"{ticks} {text} {ticks}" if longest else f"`{text}`"
+
+
+def cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def issue_title(severity: str, title: str) -> str:
+    return cut(" ".join(f"[{severity}] {title}".split()), TITLE_LIMIT)
+
+
+def issue_body(
+    *,
+    intro: str,
+    facts: Mapping[str, object | None],
+    url: str | None,
+    fingerprint: str,
+    title: str,
+    text: str | None = None,
+) -> str:
+    """An issue about one problem: ``intro`` (ours, trusted), each fact as inline code, the
+    source link when it is a plain URL, the title (and ``text``) fenced."""
+    lines = [
+        f"- {name}: {inline_code(value)}" for name, value in facts.items() if value is not None
+    ]
+    if url:
+        lines.append(f"- details: {f'<{url}>' if SAFE_URL.match(url) else inline_code(url)}")
+    lines.append(f"- fingerprint: {inline_code(fingerprint)}")
+    parts = [intro, "", *lines, "", "Title:", fenced(title)]
+    if text:
+        parts += ["", "Notification:", fenced(text)]
+    return cut("\n".join(parts), BODY_LIMIT)
