@@ -73,7 +73,12 @@ def create(settings: Settings) -> Service:
         roles=settings.escalation.roles,
         include_actions=settings.slack.message_settings.include_actions,
     )
-    dispatcher = Dispatcher(store=store, integrations=integrations, publisher=producer)
+    dispatcher = Dispatcher(
+        store=store,
+        integrations=integrations,
+        publisher=producer,
+        dry_run=settings.operation.dry_run,
+    )
 
     async def publish_command(command: Command) -> None:
         await producer.publish(COMMANDS, command, key=command.subject)

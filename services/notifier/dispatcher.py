@@ -36,6 +36,7 @@ log = structlog.get_logger(__name__)
 SOURCE = "/alertorch/notifier/delivery"
 ACTOR = Actor(kind="service", id="notifier", via="system")
 MAX_ATTEMPTS = 50
+CONSOLE = "console"  # the inbox is ours: it is delivered to in a dry run too
 ERROR_BACKOFF = 30.0
 
 
@@ -55,11 +56,15 @@ class Dispatcher:
         integrations: Mapping[str, Integration],
         publisher: Publisher,
         clock: Callable[[], float] = time.time,
+        dry_run: bool = False,
     ) -> None:
+        """``dry_run`` (``operation.dry_run``): nothing reaches an outside target; each delivery
+        is logged and audited as what would have been sent."""
         self.store = store
         self.integrations = integrations
         self.publisher = publisher
         self.clock = clock
+        self.dry_run = dry_run
 
     async def on_notification(self, event: Notification) -> None:
         body = event.model_dump_json()
@@ -99,6 +104,9 @@ class Dispatcher:
         integration = self.integrations.get(target.type)
         if integration is None:
             result = DeliveryResult.failed(f"no integration delivers target type {target.type!r}")
+        elif self.dry_run and target.type != CONSOLE:
+            log.info("dry run: would deliver", target=row.target, kind=event.data.kind)
+            result = DeliveryResult.ok(None, dry_run=True, would=f"notify:{event.data.kind}")
         else:
             result = await self._call(integration, event.data, target)
         if not result.rate_limited:
@@ -149,6 +157,7 @@ class Dispatcher:
                     "reference": result.reference,
                     "error": result.error,
                     "attempts": row.attempts,
+                    **result.details,
                 },
             ),
         )

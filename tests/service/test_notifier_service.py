@@ -12,8 +12,15 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from shared.events import Command, ErrorSummary, Notification, Resolution, ResolutionData
-from shared.topics import COMMANDS, NOTIFICATIONS, RESOLUTIONS, topic
+from shared.events import (
+    AuditRecord,
+    Command,
+    ErrorSummary,
+    Notification,
+    Resolution,
+    ResolutionData,
+)
+from shared.topics import AUDIT, COMMANDS, NOTIFICATIONS, RESOLUTIONS, topic
 from tests.fakes.server import serving
 from tests.fakes.slack import FakeSlack, Message
 from tests.kafka_helpers import produce, read_until
@@ -168,3 +175,34 @@ async def test_a_crash_between_send_and_commit_never_posts_twice(
     ]
     assert len(posts) == 2  # one per Slack channel of the level (#oncall, #alerts), never again
     assert len({str(args.get("channel")) for args in posts}) == 2
+
+
+async def test_in_a_dry_run_nothing_reaches_slack_and_the_audit_says_what_would_have(
+    kafka_bootstrap: str, slack: tuple[FakeSlack, str]
+) -> None:
+    fake, url = slack
+    fp = os.urandom(16).hex()
+    env = {
+        "SLACK_BOT_TOKEN": fake.token,
+        "ALERTORCH_SLACK__API_URL": url + "/api/",
+        "SLACK_SIGNING_SECRET": SECRET,
+        "ALERTORCH_OPERATION__DRY_RUN": "true",
+    }
+    with running_service("notifier", bootstrap=kafka_bootstrap, env=env):
+        event = _resolution(fp, f"Disk full {fp[:6]}")
+        await produce(kafka_bootstrap, RESOLUTIONS, [event.to_json_bytes()], key=fp.encode())
+        records = await read_until(
+            kafka_bootstrap,
+            AUDIT,
+            lambda r: any(b'"outcome":"succeeded"' in (x.value or b"") for x in r),
+            match=lambda r: r.key == fp.encode() and b"notify:" in (r.value or b""),
+        )
+    audits = [topic(AUDIT).decode(r.value) for r in records]
+    slack_audits = [
+        a
+        for a in audits
+        if isinstance(a, AuditRecord) and (a.data.target or "").startswith("slack:")
+    ]
+    assert slack_audits
+    assert all(a.data.details.get("dry_run") is True for a in slack_audits)
+    assert fake.calls["chat.postMessage"] == 0
