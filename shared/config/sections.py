@@ -6,9 +6,9 @@ validate-config`` reports them with file and line.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 Environment = Literal["production", "staging", "development"]
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
@@ -104,13 +104,42 @@ class SlackRateLimiting(Section):
     cooldown_seconds: int = Field(default=60, ge=0)
 
 
+SlackAction = Literal[
+    "ack", "approve", "reject", "rollback", "snooze", "escalate", "resolve", "create_issue"
+]
+#: Who may press each button unless configured: ``*`` is anyone who sees the message (a channel
+#: member); an empty list is ``authorized_users`` only.
+DEFAULT_ACTION_PERMISSIONS: dict[SlackAction, list[str]] = {
+    "ack": ["*"],
+    "snooze": ["*"],
+    "escalate": ["*"],
+    "create_issue": ["*"],
+    "reject": [],
+    "resolve": [],
+    "approve": [],
+    "rollback": [],
+}
+
+
+def _with_default_permissions(given: Any) -> Any:
+    return {**DEFAULT_ACTION_PERMISSIONS, **given} if isinstance(given, dict) else given
+
+
 class SlackSection(Section):
     api_url: str = "https://slack.com/api/"
     notification_channels: SlackChannels = SlackChannels()
     message_settings: SlackMessages = SlackMessages()
     rate_limiting: SlackRateLimiting = SlackRateLimiting()
     authorized_users: list[str] = Field(
-        default_factory=list, description="Slack user ids allowed to approve and roll back."
+        default_factory=list,
+        description="Slack user ids (U…) or user groups (S…) allowed to take every action.",
+    )
+    action_permissions: Annotated[
+        dict[SlackAction, list[str]], BeforeValidator(_with_default_permissions)
+    ] = Field(
+        default_factory=lambda: dict(DEFAULT_ACTION_PERMISSIONS),
+        description="Per button, who else may press it: Slack user ids (U…), user groups (S…), "
+        "or * for anyone who sees the message. Actions not listed keep their default.",
     )
     store_url: str = Field(
         default="",

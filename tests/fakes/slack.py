@@ -1,5 +1,6 @@
 """A fake Slack: the Web API methods the notifier calls (``chat.postMessage``, ``chat.update``,
-``chat.postEphemeral``, ``auth.test``) and an incoming webhook, speaking Slack's wire format.
+``chat.postEphemeral``, ``auth.test``, ``usergroups.users.list``) and an incoming webhook,
+speaking Slack's wire format.
 
 Web API: JSON or form bodies, ``Authorization: Bearer xoxb-...``; errors are HTTP 200 with
 ``{"ok": false, "error": "..."}`` (``not_authed``, ``invalid_auth``, ``channel_not_found``,
@@ -63,6 +64,8 @@ class FakeSlack:
         self._ts = itertools.count(1)
         #: seconds chat.postMessage waits before answering (a slow Slack)
         self.post_delay = 0.0
+        #: user group id (``S…``) -> member user ids
+        self.usergroups: dict[str, list[str]] = {}
         self.add_channel("#alerts", "C0ALERTS")
         self.add_channel("#oncall", "C0ONCALL")
         self.add_channel("#devops", "C0DEVOPS")
@@ -139,6 +142,7 @@ class FakeSlack:
             "chat.update": self._update,
             "chat.postEphemeral": self._post_ephemeral,
             "auth.test": self._auth_test,
+            "usergroups.users.list": self._usergroup_users,
         }.get(method)
         if handler is None:
             return _error("unknown_method")
@@ -203,6 +207,12 @@ class FakeSlack:
         answer.update({"channel": channel_id, "ts": message.ts, "text": message.text})
         answer["message"] = {"text": message.text, "blocks": blocks}
         return JSONResponse(answer)
+
+    def _usergroup_users(self, args: dict[str, Any]) -> Response:
+        members = self.usergroups.get(str(args.get("usergroup", "")))
+        if members is None:
+            return _error("no_such_subteam")
+        return JSONResponse({"ok": True, "users": list(members)})
 
     def _post_ephemeral(self, args: dict[str, Any]) -> Response:
         channel_id, refused = self._channel(args.get("channel"))

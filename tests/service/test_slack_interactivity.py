@@ -138,8 +138,18 @@ def secret() -> str | None:
 
 
 @pytest.fixture
+def permissions() -> dict[str, list[str]]:
+    """``slack.action_permissions`` of the notifier under test (defaults unless a test says)."""
+    return {}
+
+
+@pytest.fixture
 async def notifier(
-    tmp_path: Path, slack_url: str, fake: FakeSlack, secret: str | None
+    tmp_path: Path,
+    slack_url: str,
+    fake: FakeSlack,
+    secret: str | None,
+    permissions: dict[str, list[str]],
 ) -> AsyncIterator[Notifier]:
     url = f"sqlite:///{tmp_path / 'notifier-slack.db'}"
     delivery_store = Store(url, migrations=SLACK_MIGRATIONS)
@@ -164,6 +174,7 @@ async def notifier(
             authorized_users=[OPERATOR],
             client=routes_api,
             store=routes_store,
+            settings=SlackSection.model_validate({"action_permissions": permissions}),
         )
     )
     with serving(app) as base:
@@ -368,7 +379,44 @@ async def test_a_press_that_cannot_be_published_is_not_acknowledged(
 ) -> None:
     root = await root_message(notifier, fake)
     notifier.broker_down = True
-    response = await notifier.post(**signed(press_payload(root, "resolve")))
+    response = await notifier.post(**signed(press_payload(root, "resolve", user=OPERATOR)))
     assert response.status_code == 503
     assert notifier.published == []
     assert fake.message(root.channel, root.ts).edits == 0  # nothing claims it was done
+
+
+async def test_by_default_anyone_acks_but_only_authorized_users_resolve(
+    notifier: Notifier, fake: FakeSlack
+) -> None:
+    root = await root_message(notifier, fake)
+    refused = await notifier.post(**signed(press_payload(root, "resolve", user="U111")))
+    assert refused.status_code == 200
+    await eventually(lambda: bool(fake.ephemerals))
+    assert "slack.action_permissions.resolve" in fake.ephemerals[-1]["text"]
+    assert notifier.published == []
+    assert fake.message(root.channel, root.ts).edits == 0  # no "Resolved by" for a refusal
+    await notifier.post(**signed(press_payload(root, "ack", user="U111")))
+    await eventually(lambda: len(notifier.published) == 1)
+    assert notifier.published[0].data.action == "ack"
+
+
+@pytest.mark.parametrize(
+    "permissions", [{"resolve": ["S0ONCALL"], "ack": ["U0BOSS"]}], indirect=False
+)
+async def test_configured_users_and_user_groups_may_act(
+    notifier: Notifier, fake: FakeSlack
+) -> None:
+    fake.usergroups["S0ONCALL"] = ["U0ONCALL"]
+    root = await root_message(notifier, fake)
+    await notifier.post(**signed(press_payload(root, "resolve", user="U0ONCALL")))
+    await eventually(lambda: len(notifier.published) == 1)
+    for user, action in (("U111", "resolve"), ("U111", "ack")):
+        await notifier.post(**signed(press_payload(root, action, user=user)))
+    await eventually(lambda: len(fake.ephemerals) == 2)
+    await notifier.post(**signed(press_payload(root, "ack", user="U0BOSS")))
+    await eventually(lambda: len(notifier.published) == 2)
+    assert [(c.data.action, c.data.actor.id) for c in notifier.published] == [
+        ("resolve", "U0ONCALL"),
+        ("ack", "U0BOSS"),
+    ]
+    assert fake.calls["usergroups.users.list"] == 1  # members are kept for a while

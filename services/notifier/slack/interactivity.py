@@ -5,8 +5,9 @@ Every request is verified with bolt's request verification (the v0 signature ove
 used; with no signing secret configured every request is refused. A button press becomes a
 :class:`~shared.events.Command` published through ``publish_command`` before Slack gets its
 acknowledgement (the publish has a deadline inside Slack's 3 seconds), and the message is updated
-after the acknowledgement to show who acted. ``approve`` and ``rollback`` are refused, with an
-ephemeral message and no command, to users not in ``slack.authorized_users``.
+after the acknowledgement to show who acted. A press is refused, with an
+ephemeral message and no command, to users not allowed the action (``slack.authorized_users``,
+``slack.action_permissions``).
 """
 
 from __future__ import annotations
@@ -27,7 +28,8 @@ from starlette.routing import Route
 
 from services.notifier.slack.acting import Acting
 from services.notifier.slack.api import SlackApi
-from services.notifier.slack.presses import Press, allowed, command, presses
+from services.notifier.slack.groups import GroupMembers
+from services.notifier.slack.presses import Permissions, Press, command, presses
 from services.notifier.slack.rendering import Renderer
 from services.notifier.slack.state import SlackState
 from shared.config.sections import SlackSection
@@ -74,7 +76,12 @@ class SlackInteractions:
     ) -> None:
         self.verification = RequestVerification(signing_secret) if signing_secret else None
         self.publish_command = publish_command
-        self.authorized = frozenset(authorized_users)
+        per_action = (settings or SlackSection()).action_permissions
+        self.permissions = Permissions(
+            everything=frozenset(authorized_users),
+            per_action={action: frozenset(who) for action, who in per_action.items()},
+        )
+        self.groups = GroupMembers(client)
         self.publish_timeout = publish_timeout
         renderer = Renderer(templates=settings.templates if settings else None)
         self.acting = Acting(client=client, state=SlackState(store), renderer=renderer)
@@ -116,7 +123,8 @@ class SlackInteractions:
             reply.after.append(lambda: self.acting.tell(press, "This alert is not tracked here."))
             return None
         fingerprint, attempt_id = found
-        if not allowed(press, self.authorized):
+        members = await self.groups.members(self.permissions.groups(press.action))
+        if not self.permissions.allows(press, members):
             log.warning(
                 "slack action refused",
                 action=press.action,
@@ -124,8 +132,8 @@ class SlackInteractions:
                 fingerprint=fingerprint,
             )
             text = (
-                f"You are not allowed to {press.action} from Slack: "
-                "only users listed in slack.authorized_users may."
+                f"You are not allowed to {press.action} from Slack: ask someone listed in "
+                f"slack.authorized_users or slack.action_permissions.{press.action}."
             )
             reply.after.append(lambda: self.acting.tell(press, text))
             return None
