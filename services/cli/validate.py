@@ -12,7 +12,9 @@ from services.cli.common import add_config_dir
 from services.notifier.rules_file import RULES_FILE, load_rules
 from services.resolver.catalog_check import check_catalog
 from shared.config import config_dir_from_env, load_settings
+from shared.config.inert import inert_keys
 from shared.config.settings import CONFIG_FILE
+from shared.config.yaml_lines import load_yaml
 from shared.errors import ConfigError
 
 
@@ -52,6 +54,8 @@ def check_config_dir(folder: Path) -> tuple[list[str], list[str], list[str]]:
         )
         problems.extend(found)
         warnings.extend(warned)
+        document, lines = load_yaml(folder / CONFIG_FILE)
+        warnings.extend(inert_keys(document or {}, lines))
     return problems, warnings, summaries
 
 

@@ -132,3 +132,18 @@ def test_unbound_pattern_strategies_are_a_warning(config_dir: Path) -> None:
     assert "warning: " in result.stderr
     assert "not bound in auto_resolution.strategies" in result.stderr
     assert "restart_service" in result.stderr
+
+
+def test_settings_that_do_nothing_yet_are_named_with_their_line(config_dir: Path) -> None:
+    path = config_dir / "config.yaml"
+    result = cli("validate-config", "--config-dir", str(config_dir))
+    assert result.returncode == 0
+    line = _line_of(path, "cooldown_seconds: 60")
+    assert (
+        f"warning: {path}:{line}: slack.rate_limiting.cooldown_seconds is accepted but has no "
+        "effect in this build"
+    ) in result.stderr
+    path.write_text(path.read_text().replace("\nmonitoring:", "\nunused_monitoring:"))
+    again = cli("validate-config", "--config-dir", str(config_dir))
+    assert "monitoring is accepted" not in again.stderr  # removed, no longer named
+    assert again.returncode == 1  # and the unknown section is an error, as ever

@@ -1,0 +1,46 @@
+"""Settings of the seed's configuration that are accepted (so a seed config.yaml loads) but do
+nothing yet. ``validate-config`` names each one a config file sets, so nobody relies on them."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Final
+
+from shared.config.yaml_lines import LineMap
+
+#: Dotted keys (a section or one key) that have no effect in this build.
+INERT: Final[tuple[str, ...]] = (
+    "components.slack_enabled",
+    "components.auto_resolution_enabled",
+    "components.error_analysis_enabled",
+    "error_analysis",
+    "monitoring",
+    "security",
+    "notification_templates",
+    "advanced",
+    "development",
+    "maintenance",
+    "storage.persistence",
+    "storage.cleanup",
+    "slack.rate_limiting.cooldown_seconds",
+    "slack.notification_channels.resolutions",
+    "slack.notification_channels.metrics",
+    "business_impact.revenue_thresholds",
+    "escalation.thresholds",
+    "escalation.escalation_levels",
+)
+
+
+def inert_keys(document: Mapping[str, Any], lines: LineMap) -> list[str]:
+    """A warning for each inert key ``document`` sets, with its file and line."""
+    found = []
+    for dotted in INERT:
+        node: Any = document
+        path = tuple(dotted.split("."))
+        for part in path:
+            node = node.get(part) if isinstance(node, Mapping) else None
+        if node is not None:
+            found.append(
+                f"{lines.where(path)}: {dotted} is accepted but has no effect in this build"
+            )
+    return found
