@@ -49,6 +49,7 @@ async def test_handler_from_settings_sends_and_handles_presses(
     monkeypatch.setenv("SLACK_SIGNING_SECRET", SECRET)
     monkeypatch.setenv("ALERTORCH_SLACK__API_URL", f"{slack_url}/api/")
     monkeypatch.setenv("ALERTORCH_SLACK__PER_CHANNEL_MESSAGES_PER_SECOND", "10")
+    monkeypatch.setenv("ALERTORCH_SLACK__AUTHORIZED_USERS", '["U222"]')  # may resolve
     settings = load_settings()
     store = Store(slack_store_url(settings), migrations=SLACK_MIGRATIONS)
     published: list[Command] = []
