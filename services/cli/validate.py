@@ -9,6 +9,7 @@ from pathlib import Path
 
 from services.analyzer.patterns_file import PATTERNS_FILE, load_patterns
 from services.cli.common import add_config_dir
+from services.notifier.routes_check import disabled_routes
 from services.notifier.rules_file import RULES_FILE, load_rules
 from services.resolver.catalog_check import check_catalog
 from shared.config import config_dir_from_env, load_settings
@@ -56,6 +57,8 @@ def check_config_dir(folder: Path) -> tuple[list[str], list[str], list[str]]:
         warnings.extend(warned)
         document, lines = load_yaml(folder / CONFIG_FILE)
         warnings.extend(inert_keys(document or {}, lines))
+        _, rule_lines = load_yaml(folder / RULES_FILE)
+        warnings.extend(disabled_routes(load_rules(folder / RULES_FILE), settings, rule_lines))
     return problems, warnings, summaries
 
 

@@ -113,7 +113,9 @@ class Dispatcher:
             row.attempts += 1
         if result.delivered:
             self.store.mark(row, status="sent", reference=result.reference, error=None)
-            await self._audit(event, row, "succeeded", result)
+            await self._audit(
+                event, row, "dry_run" if result.details.get("dry_run") else "succeeded", result
+            )
         elif result.permanent or row.attempts >= MAX_ATTEMPTS:
             self.store.mark(row, status="failed", error=result.error)
             log.error("delivery failed", target=row.target, error=result.error)
@@ -139,7 +141,7 @@ class Dispatcher:
         self,
         event: Notification,
         row: OutboxRow,
-        outcome: Literal["succeeded", "failed"],
+        outcome: Literal["succeeded", "failed", "dry_run"],
         result: DeliveryResult,
     ) -> None:
         record = AuditRecord(

@@ -194,7 +194,7 @@ async def test_in_a_dry_run_nothing_reaches_slack_and_the_audit_says_what_would_
         records = await read_until(
             kafka_bootstrap,
             AUDIT,
-            lambda r: any(b'"outcome":"succeeded"' in (x.value or b"") for x in r),
+            lambda r: any(b'"outcome":"dry_run"' in (x.value or b"") for x in r),
             match=lambda r: r.key == fp.encode() and b"notify:" in (r.value or b""),
         )
     audits = [topic(AUDIT).decode(r.value) for r in records]
@@ -204,5 +204,6 @@ async def test_in_a_dry_run_nothing_reaches_slack_and_the_audit_says_what_would_
         if isinstance(a, AuditRecord) and (a.data.target or "").startswith("slack:")
     ]
     assert slack_audits
+    assert all(a.data.outcome == "dry_run" for a in slack_audits)
     assert all(a.data.details.get("dry_run") is True for a in slack_audits)
     assert fake.calls["chat.postMessage"] == 0

@@ -147,3 +147,18 @@ def test_settings_that_do_nothing_yet_are_named_with_their_line(config_dir: Path
     again = cli("validate-config", "--config-dir", str(config_dir))
     assert "monitoring is accepted" not in again.stderr  # removed, no longer named
     assert again.returncode == 1  # and the unknown section is an error, as ever
+
+
+def test_levels_that_send_to_a_disabled_integration_are_a_warning(config_dir: Path) -> None:
+    rules = config_dir / "escalation_rules.yaml"
+    result = cli("validate-config", "--config-dir", str(config_dir))
+    assert result.returncode == 0
+    assert f"warning: {rules}:" in result.stderr
+    assert "sends to pagerduty, but integrations.pagerduty.enabled is false" in result.stderr
+    enabled = cli(
+        "validate-config",
+        "--config-dir",
+        str(config_dir),
+        env={"ALERTORCH_INTEGRATIONS__PAGERDUTY__ENABLED": "true"},
+    )
+    assert "integrations.pagerduty.enabled is false" not in enabled.stderr

@@ -74,7 +74,9 @@ class GitHubIssues:
         self, notification: NotificationData, target: Target
     ) -> DeliveryResult:
         if not self._config.enabled:
-            return DeliveryResult.failed("GitHub is disabled (integrations.github.enabled)")
+            return DeliveryResult.ok(
+                None, skipped="GitHub is disabled (integrations.github.enabled)"
+            )
         if not self._token:
             return DeliveryResult.failed("GitHub needs a token: set GITHUB_TOKEN")
         repository = target.channel or self._config.repository

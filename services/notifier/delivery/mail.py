@@ -44,7 +44,9 @@ class SmtpEmail:
         self, notification: NotificationData, target: Target
     ) -> DeliveryResult:
         if not self._config.enabled:
-            return DeliveryResult.failed("e-mail is disabled (integrations.email.enabled)")
+            return DeliveryResult.ok(
+                None, skipped="e-mail is disabled (integrations.email.enabled)"
+            )
         to = recipients(target)
         if not to:
             return DeliveryResult.failed(f"no e-mail address in the target {target.channel!r}")

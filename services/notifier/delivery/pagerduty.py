@@ -65,7 +65,8 @@ class PagerDutyEvents:
         self, notification: NotificationData, target: Target
     ) -> DeliveryResult:
         if not self._config.enabled:
-            return DeliveryResult.failed("PagerDuty is disabled (integrations.pagerduty.enabled)")
+            why = "PagerDuty is disabled (integrations.pagerduty.enabled)"
+            return DeliveryResult.ok(None, skipped=why)
         action = event_action(notification)
         if action is None:
             return DeliveryResult.ok(None, skipped=f"no PagerDuty event for {notification.kind}")
