@@ -52,9 +52,12 @@ def create(settings: Settings) -> Service:
     integrations: dict[str, Integration] = build_integrations(
         settings, http=http, github_store=github_store
     )
-    clients = slack_clients(settings)
+    clients = slack_clients(settings) if settings.components.slack_enabled else None
     slack_store = Store(slack_store_url(settings), migrations=SLACK_MIGRATIONS)
-    if clients is not None:
+    if not settings.components.slack_enabled:
+        log.warning("components.slack_enabled is false: Slack notifications stay on the console")
+        integrations.setdefault("slack", ConsoleInbox())
+    elif clients is not None:
         integrations.setdefault(
             "slack",
             SlackIntegration(

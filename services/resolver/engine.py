@@ -49,6 +49,7 @@ class EngineSettings:
     drop_ratio: float
     breaker_threshold: int
     breaker_cooldown_seconds: float
+    enabled: bool = True
 
     @classmethod
     def of(cls, settings: Settings, catalog: Mapping[str, CatalogEntry]) -> EngineSettings:
@@ -69,6 +70,7 @@ class EngineSettings:
             drop_ratio=auto.verify_drop_ratio,
             breaker_threshold=auto.circuit_failures,
             breaker_cooldown_seconds=auto.circuit_cooldown_minutes * 60,
+            enabled=settings.components.auto_resolution_enabled,
         )
 
 
@@ -158,6 +160,10 @@ class ResolverEngine:
         if data.error.status == "resolved":
             reason = f"resolved by source ({data.error.origin})"
             await self.decided(event, "resolved_by_source", reason)
+            return
+        if not self.config.enabled:
+            reason = "automatic resolution is off (components.auto_resolution_enabled)"
+            await self.decided(event, "suppressed", reason, strategy=data.resolution_strategy)
             return
         for attempt in self.store.with_status("verifying"):
             if attempt.fingerprint == data.fingerprint:

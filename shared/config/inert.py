@@ -10,8 +10,6 @@ from shared.config.yaml_lines import LineMap
 
 #: Dotted keys (a section or one key) that have no effect in this build.
 INERT: Final[tuple[str, ...]] = (
-    "components.slack_enabled",
-    "components.auto_resolution_enabled",
     "components.error_analysis_enabled",
     "error_analysis",
     "monitoring",

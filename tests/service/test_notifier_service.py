@@ -207,3 +207,25 @@ async def test_in_a_dry_run_nothing_reaches_slack_and_the_audit_says_what_would_
     assert all(a.data.outcome == "dry_run" for a in slack_audits)
     assert all(a.data.details.get("dry_run") is True for a in slack_audits)
     assert fake.calls["chat.postMessage"] == 0
+
+
+async def test_with_slack_switched_off_alerts_stay_on_the_console(
+    kafka_bootstrap: str, slack: tuple[FakeSlack, str]
+) -> None:
+    fake, url = slack
+    fp = os.urandom(16).hex()
+    env = {
+        "SLACK_BOT_TOKEN": fake.token,
+        "ALERTORCH_SLACK__API_URL": url + "/api/",
+        "ALERTORCH_COMPONENTS__SLACK_ENABLED": "false",
+    }
+    with running_service("notifier", bootstrap=kafka_bootstrap, env=env):
+        event = _resolution(fp, f"Queue stalled {fp[:6]}")
+        await produce(kafka_bootstrap, RESOLUTIONS, [event.to_json_bytes()], key=fp.encode())
+        await read_until(
+            kafka_bootstrap,
+            AUDIT,
+            lambda r: any(b'"outcome":"succeeded"' in (x.value or b"") for x in r),
+            match=lambda r: r.key == fp.encode() and b'"target":"slack:' in (r.value or b""),
+        )
+    assert fake.calls["chat.postMessage"] == 0

@@ -304,6 +304,19 @@ async def test_a_resolved_signal_from_the_source_runs_nothing(
     assert sum(fake.calls.values()) == 0
 
 
+async def test_with_auto_resolution_switched_off_nothing_runs(
+    kafka_bootstrap: str, runbook: tuple[Runbook, str]
+) -> None:
+    fake, url = runbook
+    env = _env(url, ALERTORCH_COMPONENTS__AUTO_RESOLUTION_ENABLED="false")
+    with running_service("resolver", bootstrap=kafka_bootstrap, env=env):
+        event = _classified(S("flush_cache"))
+        await _send(kafka_bootstrap, ERRORS_CLASSIFIED, event)
+        [decision] = await _statuses(kafka_bootstrap, event.subject, "suppressed")
+    assert "components.auto_resolution_enabled" in decision.data.reason
+    assert sum(fake.calls.values()) == 0
+
+
 async def test_a_crash_while_executing_never_executes_twice(
     kafka_bootstrap: str, runbook: tuple[Runbook, str]
 ) -> None:
