@@ -177,35 +177,35 @@ async def test_a_crash_between_send_and_commit_never_posts_twice(
     assert len({str(args.get("channel")) for args in posts}) == 2
 
 
+async def _slack_audits(
+    bootstrap: str, fake: FakeSlack, url: str, outcome: str, **env: str
+) -> list[AuditRecord]:
+    """Run the notifier (Slack configured, plus ``env``) on one new alert; the audit records of
+    its Slack deliveries once one has ``outcome``."""
+    fp = os.urandom(16).hex()
+    env = {"SLACK_BOT_TOKEN": fake.token, "ALERTORCH_SLACK__API_URL": url + "/api/", **env}
+    with running_service("notifier", bootstrap=bootstrap, env=env):
+        event = _resolution(fp, f"Disk full {fp[:6]}")
+        await produce(bootstrap, RESOLUTIONS, [event.to_json_bytes()], key=fp.encode())
+        records = await read_until(
+            bootstrap,
+            AUDIT,
+            lambda r: any(f'"outcome":"{outcome}"'.encode() in (x.value or b"") for x in r),
+            match=lambda r: r.key == fp.encode() and b'"target":"slack:' in (r.value or b""),
+        )
+    audits = [topic(AUDIT).decode(r.value) for r in records]
+    return [a for a in audits if isinstance(a, AuditRecord)]
+
+
 async def test_in_a_dry_run_nothing_reaches_slack_and_the_audit_says_what_would_have(
     kafka_bootstrap: str, slack: tuple[FakeSlack, str]
 ) -> None:
     fake, url = slack
-    fp = os.urandom(16).hex()
-    env = {
-        "SLACK_BOT_TOKEN": fake.token,
-        "ALERTORCH_SLACK__API_URL": url + "/api/",
-        "SLACK_SIGNING_SECRET": SECRET,
-        "ALERTORCH_OPERATION__DRY_RUN": "true",
-    }
-    with running_service("notifier", bootstrap=kafka_bootstrap, env=env):
-        event = _resolution(fp, f"Disk full {fp[:6]}")
-        await produce(kafka_bootstrap, RESOLUTIONS, [event.to_json_bytes()], key=fp.encode())
-        records = await read_until(
-            kafka_bootstrap,
-            AUDIT,
-            lambda r: any(b'"outcome":"dry_run"' in (x.value or b"") for x in r),
-            match=lambda r: r.key == fp.encode() and b"notify:" in (r.value or b""),
-        )
-    audits = [topic(AUDIT).decode(r.value) for r in records]
-    slack_audits = [
-        a
-        for a in audits
-        if isinstance(a, AuditRecord) and (a.data.target or "").startswith("slack:")
-    ]
-    assert slack_audits
-    assert all(a.data.outcome == "dry_run" for a in slack_audits)
-    assert all(a.data.details.get("dry_run") is True for a in slack_audits)
+    dry = {"ALERTORCH_OPERATION__DRY_RUN": "true"}
+    audits = await _slack_audits(kafka_bootstrap, fake, url, "dry_run", **dry)
+    assert audits
+    assert all(a.data.outcome == "dry_run" for a in audits)
+    assert all(a.data.details.get("dry_run") is True for a in audits)
     assert fake.calls["chat.postMessage"] == 0
 
 
@@ -213,19 +213,7 @@ async def test_with_slack_switched_off_alerts_stay_on_the_console(
     kafka_bootstrap: str, slack: tuple[FakeSlack, str]
 ) -> None:
     fake, url = slack
-    fp = os.urandom(16).hex()
-    env = {
-        "SLACK_BOT_TOKEN": fake.token,
-        "ALERTORCH_SLACK__API_URL": url + "/api/",
-        "ALERTORCH_COMPONENTS__SLACK_ENABLED": "false",
-    }
-    with running_service("notifier", bootstrap=kafka_bootstrap, env=env):
-        event = _resolution(fp, f"Queue stalled {fp[:6]}")
-        await produce(kafka_bootstrap, RESOLUTIONS, [event.to_json_bytes()], key=fp.encode())
-        await read_until(
-            kafka_bootstrap,
-            AUDIT,
-            lambda r: any(b'"outcome":"succeeded"' in (x.value or b"") for x in r),
-            match=lambda r: r.key == fp.encode() and b'"target":"slack:' in (r.value or b""),
-        )
+    off = {"ALERTORCH_COMPONENTS__SLACK_ENABLED": "false"}
+    audits = await _slack_audits(kafka_bootstrap, fake, url, "succeeded", **off)
+    assert all(a.data.outcome == "succeeded" for a in audits)
     assert fake.calls["chat.postMessage"] == 0
