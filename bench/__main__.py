@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import sys
 
-from bench import classification, contracts, grouping, intake, pipeline
+from bench import classification, contracts, grouping, intake, pipeline, storm
 
 
 def main() -> int:
@@ -21,6 +21,8 @@ def main() -> int:
     asyncio.run(intake.run())
     print("== pipeline: the four services as processes on the embedded broker ==")
     ok = asyncio.run(pipeline.run()) and ok
+    print("== storm: one error 10,000 times into a fake Slack ==")
+    ok = asyncio.run(storm.run()) and ok
     return 0 if ok else 1
 
 

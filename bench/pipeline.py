@@ -150,13 +150,17 @@ async def ceiling(bootstrap: str, count: int) -> float:
         await asyncio.gather(*(hop.wait() for hop in hops))
 
 
-async def _start_services(bootstrap: str, workdir: Path) -> asyncio.subprocess.Process:
+async def _start_services(
+    bootstrap: str, workdir: Path, extra: dict[str, str] | None = None
+) -> asyncio.subprocess.Process:
+    """``alertorch dev`` on ``bootstrap``, state in ``workdir``; returns once all are ready."""
     base = free_port()
     env = {
         **os.environ,
         "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
         "ALERTORCH_CONFIG_DIR": str(REPO / "config"),
         "ALERTORCH_SYSTEM__LOG_LEVEL": "WARNING",
+        **(extra or {}),
     }
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "services.cli", "dev", "--base-port", str(base),
