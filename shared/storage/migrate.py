@@ -13,6 +13,7 @@ does not know (written by a newer build) is refused with a :class:`ConfigError`.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import zlib
 from dataclasses import dataclass
@@ -89,7 +90,13 @@ def _upgrade(connection: Connection, schema: StoreSchema) -> None:
         log.info("store migrated", store=schema.name, before=list(before), after=list(after))
 
 
+#: Alembic keeps the running migration in process-wide globals (``alembic.context``,
+#: ``alembic.op``): two migrations interleaving in one process would run each other's steps.
+#: Across processes the database lock serialises them; within one, this lock does.
+_IN_PROCESS = asyncio.Lock()
+
+
 async def migrate(engine: AsyncEngine, schema: StoreSchema) -> None:
     """Bring ``schema`` to this build's head revision (a no-op when it is there)."""
-    async with engine.begin() as connection:
+    async with _IN_PROCESS, engine.begin() as connection:
         await connection.run_sync(_upgrade, schema)

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import psycopg
+import pytest
 
 from shared.kafka.embedded import free_port
 from tests.procs import cli
@@ -42,3 +46,28 @@ def test_an_unsupported_url_is_a_clear_error() -> None:
     assert result.returncode == 2
     assert "unsupported storage URL" in result.stderr
     assert "secret" not in result.stderr
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_replicas_upgrading_together_from_separate_processes_all_succeed(
+    backend: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    url = (
+        f"sqlite:///{tmp_path / 'shared.db'}"
+        if backend == "sqlite"
+        else str(request.getfixturevalue("postgres_url"))
+    )
+    env = {**os.environ, "ALERTORCH_STORAGE__URL": url}
+    runs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "services.cli", "db", "upgrade"],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(4)
+    ]
+    results = [(run.wait(120), *run.communicate()) for run in runs]
+    assert [code for code, _, _ in results] == [0, 0, 0, 0], [err for _, _, err in results]
+    assert all("ingest: ingest at ingest_0001" in out for _, out, _ in results)
