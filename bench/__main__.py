@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import sys
 
-from bench import classification, contracts, grouping, intake, pipeline, storm
+from bench import analyzer_memory, classification, contracts, grouping, intake, pipeline, storm
 
 
 def main() -> int:
@@ -23,6 +23,8 @@ def main() -> int:
     ok = asyncio.run(pipeline.run()) and ok
     print("== storm: one error 10,000 times into a fake Slack ==")
     ok = asyncio.run(storm.run()) and ok
+    print("== analyzer memory: 1,000,000 distinct fingerprints ==")
+    ok = asyncio.run(analyzer_memory.run()) and ok
     return 0 if ok else 1
 
 
