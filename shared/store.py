@@ -16,15 +16,15 @@ from typing import Any
 
 from shared.config import Settings
 from shared.errors import ConfigError
+from shared.storage.url import sqlite_file_url
 
 SQLITE_PREFIX = "sqlite:///"
 
 
 def store_url_for(settings: Settings, service: str, configured: str) -> str:
-    """``configured`` if set, else a SQLite file named after the service in the data directory."""
-    if configured:
-        return configured
-    return f"{SQLITE_PREFIX}{Path(settings.storage.data_directory) / f'{service}.db'}"
+    """``configured`` if set, else a SQLite file named after the service in the data directory
+    (these stores are SQLite only: ``storage.url`` applies to the storage layer's stores)."""
+    return configured or sqlite_file_url(settings, service)
 
 
 class Store:

@@ -62,7 +62,7 @@ class DlqBudget:
 
 @dataclass
 class DeadLetterPolicy:
-    """Shared state of the middleware for one service."""
+    """One service's dead-letter policy: the DLQ writer, its budget, and retry pacing."""
 
     service: str
     sender: RawSender

@@ -30,9 +30,12 @@ def storage_url(settings: Settings, service: str, override: str = "") -> str:
     SQLite file named after the service in ``storage.data_directory``."""
     if override:
         return override
-    if settings.storage.url:
-        return settings.storage.url
-    return f"sqlite:///{Path(settings.storage.data_directory) / f'{service}.db'}"
+    return settings.storage.url or sqlite_file_url(settings, service)
+
+
+def sqlite_file_url(settings: Settings, name: str) -> str:
+    """The SQLite file ``<name>.db`` in ``storage.data_directory``."""
+    return f"sqlite:///{Path(settings.storage.data_directory) / f'{name}.db'}"
 
 
 def engine_url(url: str) -> URL:

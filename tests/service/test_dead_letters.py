@@ -15,7 +15,6 @@ from contextlib import asynccontextmanager
 
 import httpx
 import pytest
-from faststream.middlewares import AckPolicy
 
 from shared.config import load_settings
 from shared.errors import InvalidMessage
@@ -27,7 +26,7 @@ from shared.kafka.dlq import (
     H_SOURCE_OFFSET,
     H_SOURCE_TOPIC,
 )
-from shared.runner import Consumed, Service, Subscription, each
+from shared.runner import Consumed, Service, each
 from tests.kafka_helpers import produce, read_all, read_until
 
 pytestmark = pytest.mark.broker
@@ -45,15 +44,7 @@ async def running(
 ) -> AsyncIterator[Service]:
     settings = load_settings()
     service = Service(name="dlqtest", settings=settings)
-    service.subscribe(
-        Subscription(
-            topic=topic,
-            group_id=group,
-            auto_offset_reset="earliest",
-            ack_policy=AckPolicy.NACK_ON_ERROR,
-            handler=each(handler),
-        )
-    )
+    service.consume(topic, each(handler), group=group)
     app = service.asgi()
     async with service.lifespan(app):
         yield service

@@ -7,8 +7,6 @@ from shared import github_markdown
 from shared.events import NotificationData
 from shared.github_markdown import BODY_LIMIT, cut, fenced, inline_code
 
-__all__ = ["comment_body", "fenced", "inline_code", "issue_body", "issue_title"]
-
 
 def issue_title(notification: NotificationData) -> str:
     summary = notification.summary
