@@ -10,7 +10,6 @@ what is stored; a replica that lost a partition finds its offsets taken and coun
 
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
 
 import structlog
@@ -46,6 +45,7 @@ def stores(settings: Settings) -> dict[str, list[StoreSchema]]:
 
 def create(settings: Settings) -> Service:
     service = Service(name=NAME, settings=settings)
+    clock = service.clock
     section = settings.analyzer
     patterns_path = config_dir_from_env() / PATTERNS_FILE
     [(url, schemas)] = stores(settings).items()
@@ -78,7 +78,7 @@ def create(settings: Settings) -> Service:
             stored = await states.lock_offsets(db, {(m.topic, m.partition) for m, _ in accepted})
             fresh = [(m, e) for m, e in accepted if m.offset > stored[(m.topic, m.partition)]]
             known = await states.load_states(db, {e.data.fingerprint for _, e in fresh})
-            touched, offsets, wall = {}, {}, time.time()
+            touched, offsets, wall = {}, {}, clock.time()
             for message, event in fresh:
                 fp = event.data.fingerprint
                 outcome = analyzer.assess(
@@ -118,7 +118,7 @@ def create(settings: Settings) -> Service:
         TEMPLATES.set(analyzer.miner.cluster_count)
 
     async def housekeeping() -> None:
-        pruned = await store.prune(time.time() - analyzer.ttl_seconds)
+        pruned = await store.prune(clock.time() - analyzer.ttl_seconds)
         log.info("expired fingerprint state", pruned=pruned)
 
     async def close() -> None:

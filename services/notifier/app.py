@@ -6,8 +6,6 @@ each target once, through an outbox. It also serves Slack's interactivity endpoi
 
 from __future__ import annotations
 
-import time
-
 import httpx
 import structlog
 
@@ -43,8 +41,9 @@ KEEP_SECONDS = 7 * 86400.0
 
 def create(settings: Settings) -> Service:
     service = Service(name=NAME, settings=settings)
+    clock = service.clock
     producer = service.producer
-    store = NotifierStore(store_url_for(settings, NAME, ""))
+    store = NotifierStore(store_url_for(settings, NAME, ""), clock=clock)
     github_store = Store(
         store_url_for(settings, "notifier-github", ""), migrations=GITHUB_MIGRATIONS
     )
@@ -61,7 +60,11 @@ def create(settings: Settings) -> Service:
         integrations.setdefault(
             "slack",
             SlackIntegration(
-                store=slack_store, settings=settings.slack, api=clients.api, webhook=clients.webhook
+                store=slack_store,
+                settings=settings.slack,
+                api=clients.api,
+                webhook=clients.webhook,
+                clock=clock.time,
             ),
         )
     else:
@@ -75,12 +78,14 @@ def create(settings: Settings) -> Service:
         rules_path=config_dir_from_env() / RULES_FILE,
         roles=settings.escalation.roles,
         include_actions=settings.slack.message_settings.include_actions,
+        clock=clock.time,
     )
     dispatcher = Dispatcher(
         store=store,
         integrations=integrations,
         publisher=producer,
         dry_run=settings.operation.dry_run,
+        clock=clock.time,
     )
 
     async def publish_command(command: Command) -> None:
@@ -135,7 +140,7 @@ def create(settings: Settings) -> Service:
         await runner.tick()
 
     async def prune() -> None:
-        store.prune(time.time() - KEEP_SECONDS)
+        store.prune(clock.time() - KEEP_SECONDS)
 
     async def close() -> None:
         await http.aclose()

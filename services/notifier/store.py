@@ -3,12 +3,12 @@ outbox (one row per notification and target, written before sending)."""
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from typing import Any
 
 from services.notifier.policy.prevention import Ledger
 from services.notifier.policy.state import AlertState
+from shared.clock import SYSTEM_CLOCK, Clock
 from shared.store import Store
 
 MIGRATIONS = [
@@ -40,8 +40,9 @@ class OutboxRow:
 
 
 class NotifierStore:
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, clock: Clock = SYSTEM_CLOCK) -> None:
         self.store = Store(url, migrations=MIGRATIONS)
+        self.clock = clock  # stamps updated_at, which prune() compares
 
     # -- policy --------------------------------------------------------------------------------
     def alert(self, fingerprint: str) -> tuple[AlertState, str] | None:
@@ -75,7 +76,7 @@ class NotifierStore:
                         correlation_id,
                         due,
                         state.status,
-                        time.time(),
+                        self.clock.time(),
                     ),
                 )
             db.execute(
@@ -122,7 +123,7 @@ class NotifierStore:
         changed = self.store.execute(
             "INSERT OR IGNORE INTO outbox (notification_id, target, status, attempts, due_at, "
             "body, updated_at) VALUES (?, ?, 'sending', 0, NULL, ?, ?)",
-            (notification_id, target, body, time.time()),
+            (notification_id, target, body, self.clock.time()),
         )
         return changed == 1
 
@@ -138,7 +139,7 @@ class NotifierStore:
                 row.due_at,
                 row.reference,
                 row.error,
-                time.time(),
+                self.clock.time(),
                 row.notification_id,
                 row.target,
             ),

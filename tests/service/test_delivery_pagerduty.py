@@ -9,6 +9,7 @@ import httpx
 import pytest
 
 from services.notifier.delivery.pagerduty import PagerDutyEvents
+from shared.clock import ManualClock
 from shared.config.sections import PagerDutyIntegration
 from shared.events import NotificationData, Target
 from shared.events.common import ErrorSummary, Severity
@@ -19,14 +20,6 @@ from tests.procs import free_port_block
 KEY = "e93facc04764012d7bfb002500d5d1a6"
 OTHER_KEY = "0123456789abcdef0123456789abcdef"
 PAGERDUTY = Target(type="pagerduty", channel="oncall_service")
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 500.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 def _notification(kind: Any = "new_alert", text: str = "", **changes: Any) -> NotificationData:
@@ -62,14 +55,14 @@ async def http() -> AsyncIterator[httpx.AsyncClient]:
 
 
 def _pagerduty(
-    url: str, http: httpx.AsyncClient, clock: Clock | None = None, **config: Any
+    url: str, http: httpx.AsyncClient, clock: ManualClock | None = None, **config: Any
 ) -> PagerDutyEvents:
     settings = {"enabled": True, "events_url": f"{url}/v2/enqueue", **config}
     return PagerDutyEvents(
         PagerDutyIntegration(**settings),
         http=http,
         default_routing_key=KEY,
-        clock=clock or Clock(),
+        clock=(clock or ManualClock()).time,
     )
 
 
@@ -170,7 +163,7 @@ async def test_429_queues_the_event_and_holds_the_key_for_the_back_off(
     fake: tuple[FakePagerDuty, str], http: httpx.AsyncClient
 ) -> None:
     server, url = fake
-    clock = Clock()
+    clock = ManualClock()
     pagerduty = _pagerduty(url, http, clock)
     server.throttle_next = 1
     throttled = await pagerduty.send_notification(_notification(), PAGERDUTY)
@@ -179,7 +172,7 @@ async def test_429_queues_the_event_and_holds_the_key_for_the_back_off(
     held = await pagerduty.send_notification(_notification(), PAGERDUTY)
     assert held.retry_after == pytest.approx(30)
     assert server.calls["enqueue"] == 1, "no call while PagerDuty asked us to back off"
-    clock.now += 30
+    clock.advance(30)
     assert (await pagerduty.send_notification(_notification(), PAGERDUTY)).delivered
 
 
@@ -202,7 +195,7 @@ async def test_past_120_events_a_minute_per_key_events_wait_their_turn(
     fake: tuple[FakePagerDuty, str], http: httpx.AsyncClient
 ) -> None:
     server, url = fake
-    clock = Clock()
+    clock = ManualClock()
     pagerduty = _pagerduty(url, http, clock)
     results = [
         await pagerduty.send_notification(_notification(fingerprint=f"fp-{i}"), PAGERDUTY)
@@ -216,7 +209,7 @@ async def test_past_120_events_a_minute_per_key_events_wait_their_turn(
     assert server.calls["enqueue"] == 120
     other = Target(type="pagerduty", channel=OTHER_KEY)
     assert (await pagerduty.send_notification(_notification(), other)).delivered, "per key"
-    clock.now += 0.5
+    clock.advance(0.5)
     assert (
         await pagerduty.send_notification(_notification(fingerprint="fp-120"), PAGERDUTY)
     ).delivered

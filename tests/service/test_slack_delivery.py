@@ -17,6 +17,7 @@ from services.notifier.slack import (
     HttpSlackWebhook,
     SlackIntegration,
 )
+from shared.clock import ManualClock
 from shared.config.sections import SlackSection
 from shared.events import ErrorSummary, NotificationData, Severity, Target
 from shared.store import Store
@@ -25,14 +26,6 @@ from tests.fakes.slack import WEBHOOK_PATH, FakeSlack, Message
 
 ALERTS = Target(type="slack", channel="#alerts")
 EVIL = "<!channel> <@U123> <https://evil|click>"
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 def note(
@@ -90,7 +83,7 @@ class Harness:
         self.slack_url = slack_url
         self.store_url = store_url
         self.fake = fake
-        self.clock = Clock()
+        self.clock = ManualClock()
         self._closers: list[Any] = []
 
     def integration(self, *, token: str | None = None, **settings: Any) -> SlackIntegration:
@@ -98,7 +91,7 @@ class Harness:
         api = HttpSlackApi(token=token or self.fake.token, base_url=f"{self.slack_url}/api/")
         self._closers += [api.aclose, store.close]
         return SlackIntegration(
-            store=store, settings=SlackSection(**settings), api=api, clock=self.clock
+            store=store, settings=SlackSection(**settings), api=api, clock=self.clock.time
         )
 
     def webhook_integration(self, **settings: Any) -> SlackIntegration:
@@ -106,7 +99,7 @@ class Harness:
         webhook = HttpSlackWebhook(url=f"{self.slack_url}{WEBHOOK_PATH}")
         self._closers += [webhook.aclose, store.close]
         return SlackIntegration(
-            store=store, settings=SlackSection(**settings), webhook=webhook, clock=self.clock
+            store=store, settings=SlackSection(**settings), webhook=webhook, clock=self.clock.time
         )
 
     async def close(self) -> None:
@@ -136,7 +129,7 @@ async def test_one_root_per_problem_then_its_thread_even_after_a_restart(
     assert "Database connection refused" in shown(root)
     assert fake.calls["chat.postMessage"] == 1
 
-    harness.clock.now += 2
+    harness.clock.advance(2)
     started = await slack.send_notification(
         note("resolution_started", text="Restarting billing-db pool"), ALERTS
     )
@@ -151,7 +144,7 @@ async def test_one_root_per_problem_then_its_thread_even_after_a_restart(
 
     # A new process on the same store keeps using the thread.
     again = harness.integration()
-    harness.clock.now += 20
+    harness.clock.advance(20)
     resolved = await again.send_notification(note("resolved", text="error rate back to 0"), ALERTS)
     assert resolved.delivered
     assert len(fake.roots("C0ALERTS")) == 1
@@ -167,7 +160,7 @@ async def test_a_problem_the_source_resolved_shows_so_on_its_root(
 ) -> None:
     slack = harness.integration()
     first = await slack.send_notification(note(), ALERTS)
-    harness.clock.now += 2
+    harness.clock.advance(2)
     resolved = await slack.send_notification(note("resolved", text="resolved by source"), ALERTS)
     assert resolved.delivered
     await slack.tick(harness.clock.now + 10)
@@ -187,12 +180,12 @@ async def test_a_storm_is_one_root_with_digests_at_a_bounded_rate_and_the_exact_
         )
         assert result.delivered
         if count % 500 == 0:  # 20 seconds of storm, a tick a second
-            harness.clock.now += 1
+            harness.clock.advance(1)
             await slack.tick(harness.clock.now)
     elapsed = harness.clock.now - start
     assert fake.calls["chat.postMessage"] == 1
     assert fake.calls["chat.update"] <= elapsed / 10 + 1
-    harness.clock.now += 10
+    harness.clock.advance(10)
     await slack.tick(harness.clock.now)  # the last count always reaches Slack
     [root] = fake.roots("C0ALERTS")
     assert "10,000" in shown(root)
@@ -206,7 +199,7 @@ async def test_untrusted_text_reaches_slack_harmless(harness: Harness, fake: Fak
     slack = harness.integration()
     summary = ErrorSummary(title=EVIL, severity=Severity.CRITICAL, service="<!here>", count=3)
     assert (await slack.send_notification(note(summary=summary, text=EVIL), ALERTS)).delivered
-    harness.clock.now += 5
+    harness.clock.advance(5)
     assert (await slack.send_notification(note("resolution_failed", text=EVIL), ALERTS)).delivered
     for message in fake.posted():
         for text in strings([message.blocks, message.text]):
@@ -221,7 +214,7 @@ async def test_huge_text_is_cut_to_what_slack_accepts(harness: Harness, fake: Fa
     summary = ErrorSummary(title="&" * 1000, severity=Severity.LOW, service="s" * 3000)
     result = await slack.send_notification(note(summary=summary, text="<" * 8000), ALERTS)
     assert result.delivered, result.error
-    harness.clock.now += 5
+    harness.clock.advance(5)
     result = await slack.send_notification(note("rolled_back", text=">" * 8000), ALERTS)
     assert result.delivered, result.error
 
@@ -236,7 +229,7 @@ async def test_about_one_message_per_second_per_channel(harness: Harness, fake: 
     assert 0 < held.retry_after <= 1
     oncall = Target(type="slack", channel="#oncall")
     assert (await slack.send_notification(note(fp="c"), oncall)).delivered  # another channel
-    harness.clock.now += held.retry_after
+    harness.clock.advance(held.retry_after)
     assert (await slack.send_notification(note(fp="b"), ALERTS)).delivered
     assert len(fake.roots("C0ALERTS")) == 2
 
@@ -245,7 +238,7 @@ async def test_hourly_cap_per_channel_queues(harness: Harness, fake: FakeSlack) 
     slack = harness.integration(rate_limiting={"max_messages_per_hour": 2})
     for fp in ("a", "b"):
         assert (await slack.send_notification(note(fp=fp), ALERTS)).delivered
-        harness.clock.now += 1
+        harness.clock.advance(1)
     held = await slack.send_notification(note(fp="c"), ALERTS)
     assert held.retry_after is not None
     assert held.retry_after > 3000
@@ -259,11 +252,11 @@ async def test_429_means_retry_after(harness: Harness, fake: FakeSlack) -> None:
     assert result.retry_after == 7
     assert "ratelimited" in (result.error or "")
     assert result.rate_limited  # a wait, not a failed attempt
-    harness.clock.now += 3
+    harness.clock.advance(3)
     early = await slack.send_notification(note(), ALERTS)
     assert early.retry_after == pytest.approx(4)  # the channel is held, Slack is not asked
     assert fake.calls["chat.postMessage"] == 1
-    harness.clock.now += 4
+    harness.clock.advance(4)
     assert (await slack.send_notification(note(), ALERTS)).delivered
     assert len(fake.roots()) == 1
 
@@ -275,7 +268,7 @@ async def test_429_on_a_root_redraw_waits_and_keeps_the_count(
     await slack.send_notification(note(count=1), ALERTS)
     await slack.send_notification(note("update", count=42), ALERTS)
     fake.rate_limit("chat.update", retry_after=30)
-    harness.clock.now += 10
+    harness.clock.advance(10)
     await slack.tick(harness.clock.now)
     await slack.tick(harness.clock.now + 5)  # still held
     assert fake.calls["chat.update"] == 1
@@ -310,7 +303,7 @@ async def test_escalation_mentions_and_is_broadcast_from_the_thread(
 ) -> None:
     slack = harness.integration(mention_groups={"oncall": ["S0ONCALL"]})
     await slack.send_notification(note(), ALERTS)
-    harness.clock.now += 2
+    harness.clock.advance(2)
     target = Target(type="slack", channel="#alerts", mentions=["oncall", "U0LEAD"])
     result = await slack.handle_escalation(note("escalation", level=2, text="no ack"), target)
     assert result.delivered
@@ -333,7 +326,7 @@ async def test_approval_request_has_approve_and_reject_in_the_thread(
 ) -> None:
     slack = harness.integration()
     await slack.send_notification(note(), ALERTS)
-    harness.clock.now += 2
+    harness.clock.advance(2)
     result = await slack.send_notification(
         note("approval_request", actions=["approve", "reject"], attempt_id="att-9"), ALERTS
     )
@@ -350,11 +343,11 @@ async def test_a_deleted_root_is_posted_again_with_the_count(
     await slack.send_notification(note(), ALERTS)
     fake.messages.clear()
     await slack.send_notification(note("update", count=7), ALERTS)
-    harness.clock.now += 10
+    harness.clock.advance(10)
     await slack.tick(harness.clock.now)
     [root] = fake.roots("C0ALERTS")
     assert "7" in shown(root)
-    harness.clock.now += 5
+    harness.clock.advance(5)
     await slack.send_notification(note("resolved"), ALERTS)
     assert len(fake.replies("C0ALERTS", root.ts)) == 1
 
@@ -371,19 +364,19 @@ async def test_webhook_only_mode(harness: Harness, fake: FakeSlack) -> None:
         assert (await slack.send_notification(note("update", count), ALERTS)).delivered
     await slack.tick(harness.clock.now + 60)
     assert len(fake.webhook_posts) == 1  # digests wait for the webhook interval
-    harness.clock.now += 300
+    harness.clock.advance(300)
     await slack.tick(harness.clock.now)
     assert len(fake.webhook_posts) == 2
     assert "1,000" in " ".join(strings(fake.webhook_posts[1]))
     # Rate limited and 429s as with the Web API.
-    harness.clock.now += 0.5
+    harness.clock.advance(0.5)
     fake.rate_limit("webhook", retry_after=9)
     held = await slack.send_notification(note("resolved"), ALERTS)
     assert held.retry_after is not None
     assert 0 < held.retry_after <= 1
-    harness.clock.now += 1
+    harness.clock.advance(1)
     limited = await slack.send_notification(note("resolved"), ALERTS)
     assert limited.retry_after == 9
-    harness.clock.now += 9
+    harness.clock.advance(9)
     assert (await slack.send_notification(note("resolved"), ALERTS)).delivered
     assert len(fake.webhook_posts) == 3

@@ -12,16 +12,9 @@ import pytest
 from services.analyzer import ErrorAnalyzer
 from services.analyzer.patterns_file import ErrorPattern, load_patterns
 from services.analyzer.reload import PatternsWatcher
+from shared.clock import ManualClock
 
 REPO = Path(__file__).resolve().parents[2]
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1_800_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 def test_the_seed_example_works() -> None:
@@ -43,11 +36,11 @@ def test_the_seed_example_works() -> None:
 
 
 def test_trends_and_suggestions() -> None:
-    clock = Clock()
-    analyzer = ErrorAnalyzer(clock=clock)
+    clock = ManualClock()
+    analyzer = ErrorAnalyzer(clock=clock.time)
     error = {"message": "Redis connection refused on cache-3", "level": "error", "project": "web"}
     first = analyzer.analyze_error(error)
-    clock.now += 30
+    clock.advance(30)
     second = analyzer.analyze_error(error)
     assert first.fingerprint == second.fingerprint
     assert second.last_minute == 2

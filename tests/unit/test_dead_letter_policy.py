@@ -1,25 +1,18 @@
 from __future__ import annotations
 
+from shared.clock import ManualClock
 from shared.kafka.consumed import Consumed
 from shared.kafka.dlq import DlqBudget
 from shared.runner.batch import rewind_to
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 def test_budget_allows_n_per_sliding_minute() -> None:
-    clock = Clock()
-    budget = DlqBudget(3, clock=clock)
+    clock = ManualClock()
+    budget = DlqBudget(3, clock=clock.time)
     assert [budget.try_take() for _ in range(4)] == [True, True, True, False]
-    clock.now += 59.0
+    clock.advance(59.0)
     assert budget.try_take() is False
-    clock.now += 1.5
+    clock.advance(1.5)
     assert budget.try_take() is True
 
 

@@ -5,50 +5,43 @@ from __future__ import annotations
 import pytest
 
 from services.notifier.delivery.ratelimit import KeyedRateLimiter
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
+from shared.clock import ManualClock
 
 
 def test_a_full_bucket_allows_its_capacity_then_answers_the_wait() -> None:
-    clock = Clock()
-    limiter = KeyedRateLimiter(120, 60.0, clock=clock)
+    clock = ManualClock()
+    limiter = KeyedRateLimiter(120, 60.0, clock=clock.time)
     assert [limiter.acquire("a") for _ in range(120)] == [0.0] * 120
     assert limiter.acquire("a") == pytest.approx(0.5)
     assert limiter.acquire("b") == 0.0, "each key has its own bucket"
-    clock.now += 0.5
+    clock.advance(0.5)
     assert limiter.acquire("a") == 0.0
     assert limiter.acquire("a") == pytest.approx(0.5)
 
 
 def test_refill_never_exceeds_capacity() -> None:
-    clock = Clock()
-    limiter = KeyedRateLimiter(2, 60.0, clock=clock)
-    clock.now += 3600
+    clock = ManualClock()
+    limiter = KeyedRateLimiter(2, 60.0, clock=clock.time)
+    clock.advance(3600)
     assert [limiter.acquire("a") for _ in range(3)][:2] == [0.0, 0.0]
     assert limiter.acquire("a") > 0
 
 
 def test_block_holds_a_key_for_the_vendors_back_off() -> None:
-    clock = Clock()
-    limiter = KeyedRateLimiter(120, 60.0, clock=clock)
+    clock = ManualClock()
+    limiter = KeyedRateLimiter(120, 60.0, clock=clock.time)
     limiter.block("a", 30.0)
     assert limiter.acquire("a") == pytest.approx(30.0)
-    clock.now += 30
+    clock.advance(30)
     assert limiter.acquire("a") == 0.0
 
 
 def test_idle_full_buckets_are_forgotten() -> None:
-    clock = Clock()
-    limiter = KeyedRateLimiter(10, 60.0, clock=clock)
+    clock = ManualClock()
+    limiter = KeyedRateLimiter(10, 60.0, clock=clock.time)
     for key in ("a", "b", "c"):
         limiter.acquire(key)
-    clock.now += 61
+    clock.advance(61)
     limiter.acquire("d")
     assert len(limiter) == 1
 

@@ -13,6 +13,7 @@ from services.notifier.delivery.base import DeliveryResult
 from services.notifier.dispatcher import MAX_ATTEMPTS, Dispatcher
 from services.notifier.policy_runner import PolicyRunner
 from services.notifier.store import NotifierStore
+from shared.clock import ManualClock
 from shared.events import (
     Actor,
     Command,
@@ -29,14 +30,6 @@ from shared.events import (
 
 REPO = Path(__file__).resolve().parents[2]
 RULES = REPO / "config" / "escalation_rules.yaml"
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1_800_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 @dataclass
@@ -86,12 +79,14 @@ def _resolution(
     )
 
 
-def _runner(store: NotifierStore, recorder: Recorder, clock: Clock) -> PolicyRunner:
-    return PolicyRunner(store=store, publisher=recorder, rules_path=RULES, roles={}, clock=clock)
+def _runner(store: NotifierStore, recorder: Recorder, clock: ManualClock) -> PolicyRunner:
+    return PolicyRunner(
+        store=store, publisher=recorder, rules_path=RULES, roles={}, clock=clock.time
+    )
 
 
 async def test_escalation_timers_survive_a_restart_and_fire_once(store_url: str) -> None:
-    clock, recorder = Clock(), Recorder()
+    clock, recorder = ManualClock(), Recorder()
     first = NotifierStore(store_url)
     await _runner(first, recorder, clock).on_resolution(_resolution("fp1"))
     opened = recorder.notifications()
@@ -100,7 +95,7 @@ async def test_escalation_timers_survive_a_restart_and_fire_once(store_url: str)
     level = opened[0].data.level
     first.close()
 
-    clock.now += 6 * 3600  # the process was down while the level's timeout passed
+    clock.advance(6 * 3600)  # the process was down while the level's timeout passed
     second = NotifierStore(store_url)
     runner = _runner(second, recorder, clock)
     await runner.tick()
@@ -115,7 +110,7 @@ async def test_escalation_timers_survive_a_restart_and_fire_once(store_url: str)
 
 
 async def test_ack_stops_escalation(store: NotifierStore) -> None:
-    clock, recorder = Clock(), Recorder()
+    clock, recorder = ManualClock(), Recorder()
     runner = _runner(store, recorder, clock)
     await runner.on_resolution(_resolution("fp2"))
     event_id = new_event_id()
@@ -131,13 +126,13 @@ async def test_ack_stops_escalation(store: NotifierStore) -> None:
         )
     )
     before = len(recorder.notifications())
-    clock.now += 6 * 3600
+    clock.advance(6 * 3600)
     await runner.tick()
     assert not [n for n in recorder.notifications()[before:] if n.data.kind == "escalation"]
 
 
 async def test_approval_requests_carry_the_attempt_and_its_buttons(store: NotifierStore) -> None:
-    clock, recorder = Clock(), Recorder()
+    clock, recorder = ManualClock(), Recorder()
     runner = _runner(store, recorder, clock)
     await runner.on_resolution(_resolution("fp3", status="awaiting_approval", attempt_id="att_1"))
     first = recorder.notifications()[0]
@@ -183,11 +178,14 @@ def _notification(*targets: Target) -> Notification:
 async def test_outbox_sends_once_retries_later_and_fails_permanently(
     store: NotifierStore,
 ) -> None:
-    clock, recorder = Clock(), Recorder()
+    clock, recorder = ManualClock(), Recorder()
     flaky = FakeTarget([DeliveryResult.later(30, "429"), DeliveryResult.ok("ts-1")])
     broken = FakeTarget([DeliveryResult.failed("channel_not_found")])
     dispatcher = Dispatcher(
-        store=store, integrations={"chat": flaky, "pager": broken}, publisher=recorder, clock=clock
+        store=store,
+        integrations={"chat": flaky, "pager": broken},
+        publisher=recorder,
+        clock=clock.time,
     )
     event = _notification(
         Target(type="chat", channel="#a"), Target(type="pager"), Target(type="nowhere")
@@ -196,7 +194,7 @@ async def test_outbox_sends_once_retries_later_and_fails_permanently(
     await dispatcher.on_notification(event)  # a redelivery sends nothing again
     assert (flaky.calls, broken.calls) == (1, 1)
     assert await dispatcher.retry_due() == 0
-    clock.now += 31
+    clock.advance(31)
     assert await dispatcher.retry_due() == 1
     assert flaky.calls == 2
     assert store.counts() == {"sent": 1, "failed": 2}
@@ -207,7 +205,7 @@ async def test_outbox_sends_once_retries_later_and_fails_permanently(
 async def test_rate_limit_waits_never_use_up_attempts(store: NotifierStore) -> None:
     """A storm answers "wait" far more often than the attempt bound: the page still goes out,
     while errors stay bounded."""
-    clock = Clock()
+    clock = ManualClock()
     waits = [DeliveryResult.limited(1, "slack rate limit for #a")] * (MAX_ATTEMPTS + 20)
     paced = FakeTarget([*waits, DeliveryResult.ok("ts-1")])
     erroring = FakeTarget([DeliveryResult.later(1, "500")] * (MAX_ATTEMPTS + 20))
@@ -215,12 +213,12 @@ async def test_rate_limit_waits_never_use_up_attempts(store: NotifierStore) -> N
         store=store,
         integrations={"chat": paced, "pager": erroring},
         publisher=Recorder(),
-        clock=clock,
+        clock=clock.time,
     )
     await dispatcher.on_notification(_notification(Target(type="chat", channel="#a")))
     await dispatcher.on_notification(_notification(Target(type="pager")))
     for _ in range(MAX_ATTEMPTS + 30):
-        clock.now += 2
+        clock.advance(2)
         await dispatcher.retry_due()
     assert paced.calls == MAX_ATTEMPTS + 21
     assert erroring.calls == MAX_ATTEMPTS
@@ -238,12 +236,27 @@ async def test_a_send_cut_short_by_a_crash_is_never_repeated(store: NotifierStor
     assert store.counts() == {"unknown": 1}
 
 
+def test_finished_deliveries_are_pruned_by_the_stores_clock(store_url: str) -> None:
+    clock = ManualClock()
+    store = NotifierStore(store_url, clock=clock)
+    event = _notification(Target(type="chat", channel="#a"))
+    assert store.claim(event.id, "chat:#a", event.model_dump_json())
+    row = store.outbox(event.id, "chat:#a")
+    assert row is not None
+    store.mark(row, status="sent")
+    clock.advance(3600)
+    assert store.prune(clock.time() - 3601) == 0, "younger than the cut-off: kept"
+    assert store.prune(clock.time() - 3599) == 1
+    assert store.counts() == {}
+    store.close()
+
+
 async def test_an_ack_reaches_pagerduty_as_an_acknowledge(store: NotifierStore) -> None:
     """The policy's ack update and PagerDuty's mapping agree (the acknowledge is keyed on the
     update's text)."""
     from services.notifier.delivery.pagerduty_events import event_action
 
-    clock, recorder = Clock(), Recorder()
+    clock, recorder = ManualClock(), Recorder()
     runner = _runner(store, recorder, clock)
     await runner.on_resolution(_resolution("fp-pd"))
     opened = recorder.notifications()
@@ -275,8 +288,10 @@ async def test_changed_rules_apply_to_new_alerts_and_bad_rules_are_refused(
 ) -> None:
     rules = tmp_path / "escalation_rules.yaml"
     rules.write_text(RULES.read_text())
-    clock, recorder = Clock(), Recorder()
-    runner = PolicyRunner(store=store, publisher=recorder, rules_path=rules, roles={}, clock=clock)
+    clock, recorder = ManualClock(), Recorder()
+    runner = PolicyRunner(
+        store=store, publisher=recorder, rules_path=rules, roles={}, clock=clock.time
+    )
     before = runner.policy
     assert runner.reload_if_changed() is False
     rules.write_text(
