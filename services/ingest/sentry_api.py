@@ -13,7 +13,6 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import quote
 
@@ -23,6 +22,7 @@ import structlog
 from services.ingest.errors import SentryApiError
 from services.ingest.link_header import next_cursor
 from services.ingest.metrics import RATE_LIMIT_WAIT_SECONDS, RATE_LIMIT_WAITS, SENTRY_API_CALLS
+from shared.retry_after import retry_after_seconds
 
 log = structlog.get_logger(__name__)
 
@@ -33,21 +33,6 @@ Sleep = Callable[[float], Awaitable[None]]
 class Page:
     items: list[dict[str, Any]]
     next_cursor: str | None
-
-
-def retry_after_seconds(value: str | None, *, now: float) -> float | None:
-    """``Retry-After`` as seconds (delta-seconds or an HTTP date); ``None`` if absent or bad."""
-    if not value:
-        return None
-    value = value.strip()
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        return max(0.0, parsedate_to_datetime(value).timestamp() - now)
-    except (TypeError, ValueError):
-        return None
 
 
 class SentryApi:
@@ -150,7 +135,9 @@ class SentryApi:
                 problem = f"HTTP {status}: {response.text[:200]}"
                 if status == 429:
                     after = retry_after_seconds(
-                        response.headers.get("retry-after"), now=self._clock()
+                        response.headers.get("retry-after"),
+                        now=self._clock(),
+                        ceiling=self._max_backoff,
                     )
                     if attempt < self._attempts:
                         await self._wait(

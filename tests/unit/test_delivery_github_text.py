@@ -73,6 +73,8 @@ def _answer(status: int, headers: dict[str, str] | None = None, **body: Any) -> 
         (_answer(403, {"x-ratelimit-remaining": "0", "x-ratelimit-reset": str(NOW + 90)}), 90),
         (_answer(429, {"x-ratelimit-remaining": "0", "x-ratelimit-reset": str(NOW - 5)}), 1),
         (_answer(403, {"retry-after": "42"}, message="secondary rate limit"), 42),
+        (_answer(403, {"retry-after": "Tue, 14 Nov 2023 22:14:02 GMT"}), 42),  # NOW + 42
+        (_answer(429, {"retry-after": "soon"}), 60),
         (_answer(429), 60),
         (_answer(403, message="You have exceeded a secondary rate limit."), 60),
         (_answer(403, {"x-ratelimit-remaining": "0", "x-ratelimit-reset": str(NOW + 1e4)}), 3600),

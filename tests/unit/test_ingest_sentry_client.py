@@ -12,7 +12,7 @@ import pytest
 
 from services.ingest.errors import SentryApiError
 from services.ingest.link_header import next_cursor, parse_link_header
-from services.ingest.sentry_api import SentryApi, retry_after_seconds
+from services.ingest.sentry_api import SentryApi
 from services.ingest.sentry_selection import seen_since, to_publish
 
 LINK = (
@@ -35,13 +35,6 @@ def test_link_header() -> None:
     assert next_cursor(None) is None
     bare = '<https://x/api/0/?cursor=0:5:0>; rel="next"; results="true"'
     assert next_cursor(bare) == "0:5:0"
-
-
-def test_retry_after() -> None:
-    assert retry_after_seconds("3", now=0) == 3
-    assert retry_after_seconds("Wed, 21 Oct 2015 07:28:10 GMT", now=1445412480) == 10
-    assert retry_after_seconds("soon", now=0) is None
-    assert retry_after_seconds(None, now=0) is None
 
 
 class Sleeps:

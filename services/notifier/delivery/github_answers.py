@@ -8,6 +8,7 @@ from typing import Any
 import httpx
 
 from services.notifier.delivery.base import DeliveryResult
+from shared.retry_after import retry_after_seconds
 
 SERVER_ERROR_RETRY_SECONDS = 30.0
 #: GitHub's primary limit resets within the hour; never wait longer than that.
@@ -33,7 +34,9 @@ def rate_limit_wait(response: httpx.Response, now: float, default: float) -> flo
         return None
     headers = response.headers
     if headers.get("retry-after"):
-        return _bounded(_number(headers["retry-after"]), default)
+        return _bounded(
+            retry_after_seconds(headers["retry-after"], now=now, ceiling=MAX_WAIT_SECONDS), default
+        )
     if headers.get("x-ratelimit-remaining") == "0":
         reset = _number(headers.get("x-ratelimit-reset"))
         if reset is not None and reset > 1e11:  # milliseconds, as some recordings have it

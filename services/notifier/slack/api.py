@@ -13,6 +13,9 @@ from typing import Any, Protocol
 
 import httpx
 
+from shared.clock import SYSTEM_CLOCK, Clock
+from shared.retry_after import retry_after_seconds
+
 DEFAULT_TIMEOUT = 10.0
 #: Wait before retrying after a network error or a 5xx without Retry-After.
 TRANSIENT_RETRY_SECONDS = 5.0
@@ -41,11 +44,9 @@ class SlackWebhook(Protocol):
     async def post(self, body: dict[str, Any]) -> SlackAnswer: ...
 
 
-def _retry_after(response: httpx.Response) -> float:
-    try:
-        return max(float(response.headers.get("retry-after", "")), 0.0)
-    except ValueError:
-        return TRANSIENT_RETRY_SECONDS
+def _retry_after(response: httpx.Response, now: float) -> float:
+    wait = retry_after_seconds(response.headers.get("retry-after"), now=now)
+    return TRANSIENT_RETRY_SECONDS if wait is None else wait
 
 
 class HttpSlackApi:
@@ -58,7 +59,9 @@ class HttpSlackApi:
         base_url: str = "https://slack.com/api/",
         timeout: float = DEFAULT_TIMEOUT,
         transport: httpx.AsyncBaseTransport | None = None,
+        clock: Clock = SYSTEM_CLOCK,
     ) -> None:
+        self._clock = clock
         self._http = httpx.AsyncClient(
             base_url=base_url.rstrip("/") + "/",
             timeout=timeout,
@@ -77,13 +80,16 @@ class HttpSlackApi:
             )
         if response.status_code == 429:
             return SlackAnswer(
-                ok=False, error="ratelimited", retry_after=_retry_after(response), status=429
+                ok=False,
+                error="ratelimited",
+                retry_after=_retry_after(response, self._clock.time()),
+                status=429,
             )
         if response.status_code >= 500:
             return SlackAnswer(
                 ok=False,
                 error=f"http_{response.status_code}",
-                retry_after=_retry_after(response),
+                retry_after=_retry_after(response, self._clock.time()),
                 status=response.status_code,
             )
         try:
@@ -113,7 +119,9 @@ class HttpSlackWebhook:
         url: str,
         timeout: float = DEFAULT_TIMEOUT,
         transport: httpx.AsyncBaseTransport | None = None,
+        clock: Clock = SYSTEM_CLOCK,
     ) -> None:
+        self._clock = clock
         self._url = url
         self._http = httpx.AsyncClient(timeout=timeout, transport=transport)
 
@@ -132,7 +140,10 @@ class HttpSlackWebhook:
         word = response.text.strip()[:100] or f"http_{status}"
         if status == 429 or status >= 500:
             return SlackAnswer(
-                ok=False, error=word, retry_after=_retry_after(response), status=status
+                ok=False,
+                error=word,
+                retry_after=_retry_after(response, self._clock.time()),
+                status=status,
             )
         return SlackAnswer(ok=False, error=word, status=status)
 
