@@ -45,7 +45,13 @@ SERVICES: dict[str, ServiceEntry] = {
             "consume errors.raw, re-key, classify",
             analyzer.stores,
         ),
-        ServiceEntry("resolver", 8003, resolver.create, "decide and run safe automated fixes"),
+        ServiceEntry(
+            "resolver",
+            8003,
+            resolver.create,
+            "decide and run safe automated fixes",
+            resolver.stores,
+        ),
         ServiceEntry("notifier", 8004, notifier.create, "escalate and deliver notifications"),
     )
 }

@@ -22,8 +22,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from services.resolver.executors.url_template import url_problem
-from services.resolver.strategy import SafetyLevel
 from shared.errors import AlertorchError
+from shared.events.resolution import SafetyLevel
 
 BUILT_IN_EXECUTORS: dict[str, SafetyLevel] = {
     "restart_service": "moderate",

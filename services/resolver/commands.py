@@ -1,19 +1,29 @@
 """Commands from people: approve, reject, roll back, retry, snooze. Each carries its actor and is
 refused (and audited as refused) unless the actor is one of ``auto_resolution.operators``.
-``ack``, ``escalate``, ``resolve`` and ``create_issue`` belong to the notifier and are ignored."""
+``ack``, ``escalate``, ``resolve`` and ``create_issue`` belong to the notifier and are ignored.
+
+Each command is one transaction on the locked gates; an approved attempt (or a rollback) is
+queued as work for :mod:`services.resolver.execution`. A redelivered command finds the state it
+already changed and does nothing new.
+"""
 
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Literal
+from collections.abc import Mapping
+from typing import Literal
 
 import structlog
+from sqlalchemy.ext.asyncio import AsyncConnection
 
+from services.resolver import store
+from services.resolver.decisions import queue
 from services.resolver.engine import PEOPLE_ACTIONS, ResolverEngine
 from services.resolver.events import audit
-from services.resolver.gates import decide
+from services.resolver.gates import GateState, decide
 from services.resolver.store import Attempt
 from shared.events import Command
+from shared.kafka.producer import Output
 from shared.topics import AUDIT
 
 log = structlog.get_logger(__name__)
@@ -22,9 +32,13 @@ ROLLBACKABLE = ("verifying", "succeeded", "failed")
 RETRYABLE = ("failed", "rejected", "expired", "rolled_back")
 
 
-async def _audit(
-    engine: ResolverEngine, event: Command, outcome: Literal["succeeded", "refused"], **fields: Any
-) -> None:
+def _audit(
+    event: Command,
+    outcome: Literal["succeeded", "refused"],
+    *,
+    target: str | None = None,
+    details: Mapping[str, object] | None = None,
+) -> Output:
     """The audit record of a person's command, keyed and correlated like the command."""
     data = event.data
     record = audit(
@@ -34,9 +48,10 @@ async def _audit(
         action=data.action,
         outcome=outcome,
         actor=data.actor,
-        **fields,
+        target=target,
+        details=dict(details or {}),
     )
-    await engine.publisher.publish(AUDIT, record, key=data.fingerprint)
+    return Output(AUDIT, record, data.fingerprint)
 
 
 def authorised(engine: ResolverEngine, actor_id: str) -> bool:
@@ -50,90 +65,108 @@ async def handle_command(engine: ResolverEngine, event: Command) -> None:
         return
     if not authorised(engine, data.actor.id):
         log.warning("command refused", action=data.action, actor=data.actor.id)
-        await _audit(
-            engine,
-            event,
-            "refused",
-            target=data.attempt_id,
-            details={"reason": "the actor is not an operator"},
+        why = {"reason": "the actor is not an operator"}
+        await engine.publisher.publish_many(
+            [_audit(event, "refused", target=data.attempt_id, details=why)]
         )
         return
+    await apply_command(engine, event)
+
+
+async def apply_command(engine: ResolverEngine, event: Command) -> None:
+    """Carry out ``event`` for an actor already authorised."""
+    async with engine.database.transaction() as db:
+        state = await engine.gates(db)
+        outputs, changed = await _apply(engine, db, event, state)
+        await store.save_gates(db, state)
+        await engine.commit(db, outputs, *changed)
+
+
+async def _apply(
+    engine: ResolverEngine, db: AsyncConnection, event: Command, state: GateState
+) -> tuple[list[Output], list[Attempt]]:
+    data, now = event.data, engine.now()
     if data.action == "snooze":
-        until = engine.clock() + (data.snooze_seconds or 3600)
-        engine.store.snooze(data.fingerprint, until)
-        await _audit(engine, event, "succeeded", details={"until": until})
-        return
+        until = now + (data.snooze_seconds or 3600)
+        await store.snooze(db, data.fingerprint, until)
+        return [_audit(event, "succeeded", details={"until": until})], []
     if data.action == "retry":
-        await _retry(engine, event)
-        return
-    attempt = engine.store.attempt(data.attempt_id or "")
+        return await _retry(engine, db, event, state)
+    attempt = await store.get(db, data.attempt_id or "", lock=True)
     if attempt is None or attempt.fingerprint != data.fingerprint:
         log.warning("command for an unknown attempt", attempt_id=data.attempt_id)
-        return
+        return [], []
     entry = engine.config.catalog.get(attempt.strategy)
     if data.action == "reject" and attempt.status == "awaiting_approval":
-        await engine.emit(attempt, "rejected", data.reason or "rejected", actor=data.actor)
-    elif data.action == "approve" and attempt.status == "awaiting_approval":
-        if attempt.expires_at is not None and attempt.expires_at <= engine.clock():
-            await engine.emit(attempt, "expired", "the approval came too late")
-        elif entry is None:
-            await engine.emit(attempt, "failed", "its strategy is no longer configured")
-        else:
-            await _approve(engine, attempt, event)
-    elif data.action == "rollback" and attempt.status in ROLLBACKABLE and entry is not None:
+        rejected = engine.transition(
+            attempt, "rejected", data.reason or "rejected", actor=data.actor
+        )
+        return [rejected], [attempt]
+    if data.action == "approve" and attempt.status == "awaiting_approval":
+        if attempt.expires_at is not None and attempt.expires_at <= now:
+            return [engine.transition(attempt, "expired", "the approval came too late")], [attempt]
+        if entry is None:
+            failed = engine.transition(attempt, "failed", "its strategy is no longer configured")
+            return [failed], [attempt]
+        return _approve(engine, attempt, event, state), [attempt]
+    if (
+        data.action == "rollback"
+        and attempt.status in ROLLBACKABLE
+        and attempt.work is None
+        and entry is not None
+    ):
         # Rollback stays possible while verifying and for the rollback window after the outcome.
         window = engine.config.rollback_window_seconds
-        if attempt.status != "verifying" and engine.clock() - attempt.updated_at > window:
-            await _audit(
-                engine,
-                event,
-                "refused",
-                target=attempt.attempt_id,
-                details={"reason": f"past the rollback window of {window:g} s"},
-            )
-            return
-        await engine.roll_back(attempt, entry, actor=data.actor)
-    else:
-        log.info("command does not apply", action=data.action, status=attempt.status)
+        if attempt.status != "verifying" and now - attempt.updated_at > window:
+            why = {"reason": f"past the rollback window of {window:g} s"}
+            return [_audit(event, "refused", target=attempt.attempt_id, details=why)], []
+        attempt.work = "rollback"
+        attempt.rollback_by = data.actor.model_dump(mode="json")
+        return [], [attempt]
+    log.info("command does not apply", action=data.action, status=attempt.status)
+    return [], []
 
 
-async def _approve(engine: ResolverEngine, attempt: Attempt, event: Command) -> None:
+def _approve(
+    engine: ResolverEngine, attempt: Attempt, event: Command, state: GateState
+) -> list[Output]:
     """Approval lifts only the approval gate: limits, breaker, cap and dry run still hold."""
     entry = engine.config.catalog[attempt.strategy]
-    state = engine.gates()
     state.running.discard(attempt.fingerprint)
-    candidate = attempt.candidate()
-    policy = engine.config.policy
-    lifted = dataclasses.replace(policy, auto_approve_up_to="dangerous")
+    lifted = dataclasses.replace(engine.config.policy, auto_approve_up_to="dangerous")
     decision = decide(
-        candidate,
+        attempt.candidate(),
         entry=entry,
         safety_level=engine.level_of(entry),
         policy=lifted,
         state=state,
-        now=engine.clock(),
+        now=engine.now(),
     )
-    await engine.emit(
-        attempt, "approved", f"approved by {event.data.actor.id}", actor=event.data.actor
-    )
+    actor = event.data.actor
+    outputs = [engine.transition(attempt, "approved", f"approved by {actor.id}", actor=actor)]
     if decision.status != "auto_resolving":
-        await engine.emit(attempt, "skipped", decision.reason, gate=decision.gate)
-        return
-    await engine.run_attempt(attempt, entry, state)
+        return [
+            *outputs,
+            engine.transition(attempt, "skipped", decision.reason, gate=decision.gate),
+        ]
+    queue(engine, attempt, entry, state)
+    return outputs
 
 
-async def _retry(engine: ResolverEngine, event: Command) -> None:
+async def _retry(
+    engine: ResolverEngine, db: AsyncConnection, event: Command, state: GateState
+) -> tuple[list[Output], list[Attempt]]:
     data = event.data
     previous = next(
-        (a for a in engine.store.attempts_for(data.fingerprint) if a.status in RETRYABLE), None
+        (a for a in await store.for_problem(db, data.fingerprint) if a.status in RETRYABLE), None
     )
     if previous is None or previous.strategy not in engine.config.catalog:
         log.info("nothing to retry", fingerprint=data.fingerprint)
-        return
+        return [], []
     attempt_id = "att_" + event.id
-    if engine.store.attempt(attempt_id) is not None:
-        return
-    now = engine.clock()
+    if await store.get(db, attempt_id) is not None:
+        return [], []
+    now = engine.now()
     attempt = dataclasses.replace(
         previous,
         attempt_id=attempt_id,
@@ -145,11 +178,11 @@ async def _retry(engine: ResolverEngine, event: Command) -> None:
         seen_during_verify=0,
         result={},
         history=[],
+        work=None,
+        owner=None,
+        lease_until=None,
+        rollback_by=None,
     )
-    await engine.emit(
-        attempt,
-        "awaiting_approval",
-        f"retry of {previous.attempt_id} requested by {data.actor.id}",
-        actor=data.actor,
-    )
-    await _approve(engine, attempt, event)
+    reason = f"retry of {previous.attempt_id} requested by {data.actor.id}"
+    waiting = engine.transition(attempt, "awaiting_approval", reason, actor=data.actor)
+    return [waiting, *_approve(engine, attempt, event, state)], [attempt]

@@ -1,40 +1,42 @@
-"""The resolver's behaviour: a decision for every classified error, attempts run under every
-gate, commands from people, verification and automatic rollback.
+"""What every step of the resolver shares: its settings, its strategies, its database, where
+its events go, its clock; and the one way an attempt changes state.
 
-Outputs go through ``publisher`` (the service's producer, awaited per event); state lives in the
-resolver's store; time comes from ``clock``. An attempt's row is stored as ``executing`` before
-its strategy runs, so nothing is ever executed twice; an attempt found ``executing`` at start-up
-was interrupted and is marked failed, never re-run.
+Each step (``decisions``, ``execution``, ``timers``, ``commands``) changes state in one
+transaction and publishes what it changed *before* that transaction commits: a failed publish
+rolls the change back and the step is retried, a commit that fails after the publish republishes
+the same event ids. The database is the truth; the events follow it.
 """
 
 from __future__ import annotations
 
-import asyncio
-import time
-from collections.abc import Callable, Mapping
+import os
+import socket
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-import structlog
+from sqlalchemy.ext.asyncio import AsyncConnection
 
+from services.resolver import store
 from services.resolver.catalog import CatalogEntry, safety_of
-from services.resolver.events import SERVICE_ACTOR, audit, resolution, summary_of
-from services.resolver.gates import Candidate, GateState, Policy, decide, limit_key, record_start
-from services.resolver.store import Attempt, ResolverStore
+from services.resolver.events import SERVICE_ACTOR, audit, resolution
+from services.resolver.gates import GateState, Policy
+from services.resolver.store import Attempt
 from services.resolver.strategy import ErrorContext, ResolutionStrategy, StrategyResult
-from services.resolver.verification import verdict
+from shared.clock import SYSTEM_CLOCK, Clock
 from shared.config import Settings
-from shared.events import ClassifiedError, Envelope, derived_event_id
-from shared.events.resolution import ResolutionStatus
+from shared.events import Actor
+from shared.events.audit import AuditOutcome
+from shared.events.resolution import Gate, ResolutionStatus, SafetyLevel
+from shared.kafka.producer import Output
+from shared.storage import Database
 from shared.topics import AUDIT, RESOLUTIONS
-
-log = structlog.get_logger(__name__)
 
 PEOPLE_ACTIONS = ("approve", "reject", "rollback", "retry", "snooze")
 
 
 class Publisher(Protocol):
-    async def publish(self, topic: str, event: Envelope, *, key: str) -> None: ...
+    async def publish_many(self, outputs: Sequence[Output]) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -49,6 +51,7 @@ class EngineSettings:
     drop_ratio: float
     breaker_threshold: int
     breaker_cooldown_seconds: float
+    lease_seconds: float = 30.0
     enabled: bool = True
 
     @classmethod
@@ -70,8 +73,14 @@ class EngineSettings:
             drop_ratio=auto.verify_drop_ratio,
             breaker_threshold=auto.circuit_failures,
             breaker_cooldown_seconds=auto.circuit_cooldown_minutes * 60,
+            lease_seconds=auto.execution_lease_seconds,
             enabled=settings.components.auto_resolution_enabled,
         )
+
+
+def replica_name() -> str:
+    """This process among the resolver's replicas: host name and process id."""
+    return f"{socket.gethostname()}:{os.getpid()}"
 
 
 class ResolverEngine:
@@ -79,175 +88,32 @@ class ResolverEngine:
         self,
         *,
         config: EngineSettings,
-        store: ResolverStore,
+        database: Database,
         strategies: Mapping[str, ResolutionStrategy],
         publisher: Publisher,
-        clock: Callable[[], float] = time.time,
+        clock: Clock = SYSTEM_CLOCK,
+        replica: str | None = None,
+        on_saved: Callable[[Attempt], None] | None = None,
     ) -> None:
         self.config = config
-        self.store = store
+        self.database = database
         self.strategies = strategies
         self.publisher = publisher
         self.clock = clock
+        self.replica = replica or replica_name()
+        self.on_saved = on_saved
 
-    # -- helpers -------------------------------------------------------------------------------
-    def gates(self) -> GateState:
-        return self.store.gate_state(
-            threshold=self.config.breaker_threshold,
-            cooldown_seconds=self.config.breaker_cooldown_seconds,
-        )
+    def now(self) -> float:
+        return self.clock.time()
 
-    def level_of(self, entry: CatalogEntry | None) -> Any:
-        if entry is None:
+    def level_of(self, entry: CatalogEntry | None) -> SafetyLevel | None:
+        if entry is None or entry.executor not in self.strategies:
             return None
         custom = {name: s.safety_level for name, s in self.strategies.items()}
-        return safety_of(entry, custom) if entry.executor in self.strategies else None
+        return safety_of(entry, custom)
 
-    async def emit(
-        self,
-        attempt: Attempt,
-        status: Any,
-        reason: str,
-        *,
-        actor: Any = None,
-        gate: Any = None,
-        details: dict[str, Any] | None = None,
-    ) -> None:
-        attempt.status = status
-        attempt.updated_at = self.clock()
-        event = resolution(
-            cause=attempt.attempt_id + (f":{len(attempt.history)}" if status == "skipped" else ""),
-            correlation_id=attempt.correlation_id,
-            fingerprint=attempt.fingerprint,
-            status=status,
-            summary=attempt.summary,
-            reason=reason,
-            attempt_id=attempt.attempt_id,
-            strategy=attempt.strategy,
-            safety_level=attempt.safety_level,
-            gate=gate,
-            actor=actor,
-            dry_run=self.config.policy.dry_run,
-            details=details,
-        )
-        attempt.history.append({"status": status, "at": attempt.updated_at, "reason": reason})
-        await self.publisher.publish(RESOLUTIONS, event, key=attempt.fingerprint)
-        self.store.save(attempt)
-
-    # -- classified errors ---------------------------------------------------------------------
-    async def decided(
-        self, event: ClassifiedError, status: ResolutionStatus, reason: str, **fields: Any
-    ) -> None:
-        """Publish the decision on ``event`` that starts no attempt."""
-        data = event.data
-        await self.publisher.publish(
-            RESOLUTIONS,
-            resolution(
-                cause=event.id,
-                correlation_id=event.correlationid,
-                fingerprint=data.fingerprint,
-                status=status,
-                summary=summary_of(data),
-                reason=reason,
-                dry_run=self.config.policy.dry_run,
-                **fields,
-            ),
-            key=data.fingerprint,
-        )
-
-    async def on_classified(self, event: ClassifiedError) -> None:
-        data, now = event.data, self.clock()
-        if data.error.status == "resolved":
-            reason = f"resolved by source ({data.error.origin})"
-            await self.decided(event, "resolved_by_source", reason)
-            return
-        if not self.config.enabled:
-            reason = "automatic resolution is off (components.auto_resolution_enabled)"
-            await self.decided(event, "suppressed", reason, strategy=data.resolution_strategy)
-            return
-        for attempt in self.store.with_status("verifying"):
-            if attempt.fingerprint == data.fingerprint:
-                attempt.seen_during_verify += 1
-                self.store.save(attempt)
-        attempt_id = "att_" + derived_event_id(event.id, "attempt")
-        if self.store.attempt(attempt_id) is not None:
-            log.info("classified event already decided; skipping redelivery")
-            return
-        entry = self.config.catalog.get(data.resolution_strategy or "")
-        state = self.gates()
-        if entry is not None and self._done_once(data.fingerprint, entry):
-            reason = f"{entry.executor} already ran for this problem"
-            await self.decided(event, "suppressed", reason, strategy=data.resolution_strategy)
-            return
-        candidate = Candidate(
-            data.fingerprint, data.resolution_strategy, data.confidence, data.error.environment
-        )
-        decision = decide(
-            candidate,
-            entry=entry,
-            safety_level=self.level_of(entry),
-            policy=self.config.policy,
-            state=state,
-            now=now,
-        )
-        summary = summary_of(data)
-        if decision.status not in ("auto_resolving", "awaiting_approval"):
-            await self.decided(
-                event,
-                decision.status,
-                decision.reason,
-                strategy=decision.strategy,
-                safety_level=decision.safety_level,
-                gate=decision.gate,
-                details=dict(decision.details),
-            )
-            return
-        assert entry is not None
-        assert decision.strategy is not None
-        attempt = Attempt(
-            attempt_id=attempt_id,
-            fingerprint=data.fingerprint,
-            strategy=decision.strategy,
-            status="new",
-            created_at=now,
-            updated_at=now,
-            correlation_id=event.correlationid,
-            summary=summary.model_dump(mode="json"),
-            safety_level=decision.safety_level,
-            context={
-                "category": data.category,
-                "title": data.error.title,
-                "severity": data.severity.value,
-                "environment": data.error.environment,
-                "service": data.error.service,
-                "confidence": data.confidence,
-            },
-            rate_before=max(data.frequency.last_hour, 1) / 60.0,
-        )
-        if decision.status == "awaiting_approval":
-            attempt.expires_at = now + self.config.approval_timeout_seconds
-            await self.emit(
-                attempt,
-                "awaiting_approval",
-                decision.reason,
-                details={"expires_at": attempt.expires_at},
-            )
-            return
-        await self.emit(attempt, "auto_resolving", decision.reason)
-        await self.run_attempt(attempt, entry, state)
-
-    def _done_once(self, fingerprint: str, entry: CatalogEntry) -> bool:
-        strategy = self.strategies.get(entry.executor)
-        if strategy is None or not strategy.once_per_problem:
-            return False
-        return any(
-            a.status in ("executing", "verifying", "succeeded")
-            and self.config.catalog.get(a.strategy) == entry
-            for a in self.store.attempts_for(fingerprint)
-        )
-
-    # -- running an attempt --------------------------------------------------------------------
-    def _context(self, attempt: Attempt, entry: CatalogEntry) -> ErrorContext:
+    def context_of(self, attempt: Attempt, entry: CatalogEntry) -> ErrorContext:
+        """What ``attempt``'s strategy is told about the problem."""
         c = attempt.context
         return ErrorContext(
             fingerprint=attempt.fingerprint,
@@ -263,134 +129,90 @@ class ResolverEngine:
             params=entry.params,
         )
 
-    async def run_attempt(self, attempt: Attempt, entry: CatalogEntry, state: GateState) -> None:
-        now = self.clock()
-        strategy = self.strategies[entry.executor]
-        candidate = attempt.candidate()
-        record_start(attempt.strategy, entry, candidate, self.config.policy, state, now)
-        self.store.save_gate_state(state)
-        await self.emit(attempt, "executing", f"running {entry.executor} on {entry.target_key()}")
-        context = self._context(attempt, entry)
-        result = await self._execute(strategy, context)
-        attempt.result = {
-            "success": result.success,
-            "message": result.message,
-            "details": dict(result.details),
-            "rollback_data": dict(result.rollback_data),
-        }
-        await self.publisher.publish(
-            AUDIT,
-            audit(
-                cause=attempt.attempt_id,
-                correlation_id=attempt.correlation_id,
-                fingerprint=attempt.fingerprint,
-                action=attempt.strategy,
-                target=entry.target_key(),
-                outcome="succeeded" if result.success else "failed",
-                details={"executor": entry.executor, "message": result.message},
-            ),
-            key=attempt.fingerprint,
-        )
-        if not result.success:
-            state.breaker(limit_key(attempt.strategy, entry)).record(success=False, now=now)
-            self.store.save_gate_state(state)
-            await self.emit(attempt, "failed", result.message)
-            return
-        attempt.verify_until = self.clock() + entry.verify_minutes * 60
-        await self.emit(
-            attempt, "verifying", f"{result.message}; watching for {entry.verify_minutes:g} minutes"
+    @staticmethod
+    def result_of(attempt: Attempt) -> StrategyResult:
+        """What ``attempt``'s execution returned, as its strategy gave it."""
+        kept = attempt.result
+        return StrategyResult(
+            success=bool(kept.get("success")),
+            message=str(kept.get("message", "")),
+            details=kept.get("details", {}),
+            rollback_data=kept.get("rollback_data", {}),
         )
 
-    async def _execute(self, strategy: ResolutionStrategy, context: ErrorContext) -> StrategyResult:
-        try:
-            if not await strategy.validate(context):
-                return StrategyResult(success=False, message=f"{strategy.name} does not apply")
-            return await asyncio.wait_for(
-                strategy.execute(context), self.config.execution_timeout_seconds
-            )
-        except TimeoutError:
-            return StrategyResult(success=False, message=f"{strategy.name} timed out")
-        except Exception as exc:  # noqa: BLE001 - a strategy's bug is a failed attempt, not a crash
-            return StrategyResult(success=False, message=f"{strategy.name} raised {exc!r}")
+    async def gates(self, db: AsyncConnection) -> GateState:
+        """The global gate state, locked for the rest of ``db``'s transaction."""
+        return await store.lock_gates(
+            db,
+            threshold=self.config.breaker_threshold,
+            cooldown_seconds=self.config.breaker_cooldown_seconds,
+        )
 
-    # -- timers --------------------------------------------------------------------------------
-    async def tick(self) -> None:
-        """Expire approvals and settle verifications that are due."""
-        now = self.clock()
-        for attempt in self.store.with_status("awaiting_approval"):
-            if attempt.expires_at is not None and attempt.expires_at <= now:
-                await self.emit(attempt, "expired", "no approval in time")
-        for attempt in self.store.with_status("verifying"):
-            if attempt.verify_until is not None and attempt.verify_until <= now:
-                await self._settle(attempt)
+    def transition(
+        self,
+        attempt: Attempt,
+        status: ResolutionStatus,
+        reason: str,
+        *,
+        actor: Actor | None = None,
+        gate: Gate | None = None,
+        details: dict[str, Any] | None = None,
+    ) -> Output:
+        """Move ``attempt`` to ``status``; the event that says so (its id derives from the
+        attempt and the status, so a republish has the same id)."""
+        attempt.status = status
+        attempt.updated_at = self.now()
+        cause = attempt.attempt_id + (f":{len(attempt.history)}" if status == "skipped" else "")
+        attempt.history.append({"status": status, "at": attempt.updated_at, "reason": reason})
+        event = resolution(
+            cause=cause,
+            correlation_id=attempt.correlation_id,
+            fingerprint=attempt.fingerprint,
+            status=status,
+            summary=attempt.summary,
+            reason=reason,
+            attempt_id=attempt.attempt_id,
+            strategy=attempt.strategy,
+            safety_level=attempt.safety_level,
+            gate=gate,
+            actor=actor,
+            dry_run=self.config.policy.dry_run,
+            details=details,
+        )
+        return Output(RESOLUTIONS, event, attempt.fingerprint)
 
-    async def _settle(self, attempt: Attempt) -> None:
-        entry = self.config.catalog.get(attempt.strategy)
-        if entry is None or entry.executor not in self.strategies:
-            await self.emit(attempt, "failed", "its strategy is no longer configured")
-            return
-        strategy = self.strategies[entry.executor]
-        result = StrategyResult(
-            success=True, **{k: attempt.result.get(k, {}) for k in ("details", "rollback_data")}
+    def audited(
+        self,
+        attempt: Attempt,
+        action: str,
+        outcome: AuditOutcome,
+        *,
+        target: str | None,
+        actor: Actor = SERVICE_ACTOR,
+        details: dict[str, Any] | None = None,
+    ) -> Output:
+        """The audit record of something done to ``attempt``."""
+        record = audit(
+            cause=attempt.attempt_id,
+            correlation_id=attempt.correlation_id,
+            fingerprint=attempt.fingerprint,
+            action=action,
+            target=target,
+            outcome=outcome,
+            actor=actor,
+            details=details,
         )
-        context = self._context(attempt, entry)
-        try:
-            own = await strategy.verify(context, result)
-        except Exception as exc:  # noqa: BLE001
-            log.error("strategy verify raised", error=repr(exc))
-            own = False
-        outcome = verdict(
-            rate_before=attempt.rate_before,
-            seen=attempt.seen_during_verify,
-            window_minutes=entry.verify_minutes,
-            drop_ratio=self.config.drop_ratio,
-            strategy_says=own,
-        )
-        state = self.gates()
-        state.breaker(limit_key(attempt.strategy, entry)).record(
-            success=outcome.worked, now=self.clock()
-        )
-        self.store.save_gate_state(state)
-        if outcome.worked:
-            await self.emit(attempt, "succeeded", outcome.reason)
-            return
-        await self.emit(attempt, "failed", outcome.reason)
-        if self.config.automatic_rollback and strategy.can_roll_back:
-            await self.roll_back(attempt, entry, actor=None)
+        return Output(AUDIT, record, attempt.fingerprint)
 
-    async def roll_back(self, attempt: Attempt, entry: CatalogEntry, *, actor: Any) -> None:
-        strategy = self.strategies[entry.executor]
-        result = StrategyResult(
-            success=bool(attempt.result.get("success")),
-            details=attempt.result.get("details", {}),
-            rollback_data=attempt.result.get("rollback_data", {}),
-        )
-        try:
-            undone = await strategy.rollback(self._context(attempt, entry), result)
-        except Exception as exc:  # noqa: BLE001
-            undone = StrategyResult(success=False, message=f"rollback raised {exc!r}")
-        await self.publisher.publish(
-            AUDIT,
-            audit(
-                cause=attempt.attempt_id,
-                correlation_id=attempt.correlation_id,
-                fingerprint=attempt.fingerprint,
-                action=f"rollback:{attempt.strategy}",
-                target=entry.target_key(),
-                outcome="succeeded" if undone.success else "failed",
-                actor=actor or SERVICE_ACTOR,
-                details={"message": undone.message},
-            ),
-            key=attempt.fingerprint,
-        )
-        if undone.success:
-            await self.emit(attempt, "rolled_back", undone.message, actor=actor)
-        else:
-            log.error("rollback failed", attempt_id=attempt.attempt_id, message=undone.message)
-
-    async def recover(self) -> None:
-        """At start-up: attempts left ``executing`` by a crash failed with an unknown outcome."""
-        for attempt in self.store.with_status("executing"):
-            await self.emit(
-                attempt, "failed", "interrupted while executing; outcome unknown, not run again"
-            )
+    async def commit(
+        self, db: AsyncConnection, outputs: Sequence[Output], *changed: Attempt
+    ) -> None:
+        """Save ``changed`` and publish ``outputs`` inside ``db``'s transaction (the caller's
+        ``async with`` commits after this returns)."""
+        if changed:
+            await store.save(db, *changed)
+        if outputs:
+            await self.publisher.publish_many(outputs)
+        if self.on_saved is not None:
+            for attempt in changed:
+                self.on_saved(attempt)

@@ -15,7 +15,8 @@ from shared.events import (
     ResolutionData,
     derived_event_id,
 )
-from shared.events.resolution import Gate, ResolutionStatus
+from shared.events.audit import AuditOutcome
+from shared.events.resolution import Gate, ResolutionStatus, SafetyLevel
 
 SOURCE = "/alertorch/resolver"
 SERVICE_ACTOR = Actor(kind="service", id="resolver", via="system")
@@ -45,7 +46,7 @@ def resolution(
     reason: str = "",
     attempt_id: str | None = None,
     strategy: str | None = None,
-    safety_level: Any = None,
+    safety_level: SafetyLevel | None = None,
     gate: Gate | None = None,
     dry_run: bool = False,
     actor: Actor | None = None,
@@ -79,7 +80,7 @@ def audit(
     correlation_id: str,
     fingerprint: str,
     action: str,
-    outcome: Any,
+    outcome: AuditOutcome,
     actor: Actor = SERVICE_ACTOR,
     target: str | None = None,
     dry_run: bool = False,

@@ -15,9 +15,8 @@ from typing import Any
 
 from services.resolver.catalog import KIND_OF_EXECUTOR, CatalogEntry
 from services.resolver.limits import CircuitBreaker, RateWindow
-from services.resolver.strategy import SAFETY_ORDER, SafetyLevel
 from shared.config.sections import AutoResolutionSection
-from shared.events.resolution import Gate, ResolutionStatus
+from shared.events.resolution import SAFETY_ORDER, Gate, ResolutionStatus, SafetyLevel
 
 HOUR = 3600.0
 

@@ -5,24 +5,40 @@
     await resolver.rollback_resolution(attempt_id)
     resolver.get_resolution_history(fingerprint)
 
-It runs the same engine and gates as the service; its outputs (``resolutions`` and ``audit``
-events) are kept in ``resolver.events`` instead of being published.
+It runs the same engine, gates and steps as the service, on its own database (in memory unless
+``store_url`` names one); fixes run inline, before ``resolve_error`` returns. Its outputs
+(``resolutions`` and ``audit`` events) are kept in ``resolver.events`` instead of being
+published.
 """
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping, Sequence
 
 import httpx
 
+from services.resolver import decisions, timers
 from services.resolver.app import build_strategies
 from services.resolver.catalog import load_catalog
+from services.resolver.commands import apply_command
 from services.resolver.engine import EngineSettings, ResolverEngine
-from services.resolver.store import Attempt, ResolverStore
+from services.resolver.execution import Executor
+from services.resolver.store import Attempt
 from services.resolver.strategy import ResolutionStrategy
+from services.resolver.tables import SCHEMA
+from shared.clock import SYSTEM_CLOCK, Clock
 from shared.config import Settings, load_settings
-from shared.events import Actor, ClassifiedError, ClassifiedErrorData, Envelope, new_event_id
+from shared.events import (
+    Actor,
+    ClassifiedError,
+    ClassifiedErrorData,
+    Command,
+    CommandData,
+    Envelope,
+    new_event_id,
+)
+from shared.kafka.producer import Output
+from shared.storage import Database
 
 
 class RecordedEvents:
@@ -31,8 +47,8 @@ class RecordedEvents:
     def __init__(self) -> None:
         self.published: list[tuple[str, Envelope]] = []
 
-    async def publish(self, topic: str, event: Envelope, *, key: str) -> None:
-        self.published.append((topic, event))
+    async def publish_many(self, outputs: Sequence[Output]) -> None:
+        self.published.extend((out.topic, out.event) for out in outputs)
 
 
 class AutoResolver:
@@ -42,7 +58,7 @@ class AutoResolver:
         *,
         store_url: str = "sqlite:///:memory:",
         strategies: Mapping[str, ResolutionStrategy] | None = None,
-        clock: Callable[[], float] = time.time,
+        clock: Clock = SYSTEM_CLOCK,
     ) -> None:
         self.settings = settings or load_settings()
         self.events = RecordedEvents()
@@ -50,17 +66,31 @@ class AutoResolver:
         self._github = httpx.AsyncClient(
             base_url=self.settings.integrations.github.api_url, timeout=10.0
         )
+        self._attempts: dict[str, Attempt] = {}
+        self._database = Database(store_url, schemas=[SCHEMA])
+        self._migrated = False
         catalog = load_catalog(self.settings.auto_resolution.strategies)
         self._engine = ResolverEngine(
             config=EngineSettings.of(self.settings, catalog),
-            store=ResolverStore(store_url),
+            database=self._database,
             strategies=strategies or build_strategies(self.settings, self._http, self._github),
             publisher=self.events,
             clock=clock,
+            on_saved=self._keep,
         )
+        self._executor = Executor(self._engine)
+
+    def _keep(self, attempt: Attempt) -> None:
+        self._attempts[attempt.attempt_id] = Attempt(**attempt.__dict__)
+
+    async def _ready(self) -> None:
+        if not self._migrated:
+            await self._database.migrate()
+            self._migrated = True
 
     async def resolve_error(self, classified: ClassifiedError | ClassifiedErrorData) -> list[str]:
         """Decide (and, where the gates allow, run) a fix; returns the statuses it went through."""
+        await self._ready()
         if isinstance(classified, ClassifiedErrorData):
             event_id = new_event_id()
             classified = ClassifiedError(
@@ -71,7 +101,8 @@ class AutoResolver:
                 data=classified,
             )
         before = len(self.events.published)
-        await self._engine.on_classified(classified)
+        await decisions.decide_batch(self._engine, [classified])
+        await self._executor.drain()
         return [
             event.data.status
             for _, event in self.events.published[before:]
@@ -79,24 +110,43 @@ class AutoResolver:
         ]
 
     async def check_timers(self) -> None:
-        """Settle verifications and approval expiries that are due (the service does this every
-        ``auto_resolution.tick_seconds``)."""
-        await self._engine.tick()
+        """Settle verifications and approval expiries that are due, and run the rollbacks they
+        call for (the service does this every ``auto_resolution.tick_seconds``)."""
+        await self._ready()
+        await timers.tick(self._engine)
+        await self._executor.drain()
 
     async def rollback_resolution(self, attempt_id: str, *, actor: str = "library") -> bool:
-        attempt = self._engine.store.attempt(attempt_id)
-        entry = self._engine.config.catalog.get(attempt.strategy) if attempt else None
-        if attempt is None or entry is None:
+        """Roll a fix back, in ``actor``'s name (the library's caller is trusted: no operator
+        check); True when it was rolled back."""
+        await self._ready()
+        attempt = self._attempts.get(attempt_id)
+        if attempt is None:
             return False
-        await self._engine.roll_back(attempt, entry, actor=Actor(kind="user", id=actor, via="api"))
-        updated = self._engine.store.attempt(attempt_id)
-        return updated is not None and updated.status == "rolled_back"
+        event_id = new_event_id()
+        command = Command(
+            id=event_id,
+            correlationid=event_id,
+            source="/library",
+            subject=attempt.fingerprint,
+            data=CommandData(
+                fingerprint=attempt.fingerprint,
+                action="rollback",
+                actor=Actor(kind="user", id=actor, via="api"),
+                attempt_id=attempt_id,
+            ),
+        )
+        await apply_command(self._engine, command)
+        await self._executor.drain()
+        return self._attempts[attempt_id].status == "rolled_back"
 
     def get_resolution_history(self, fingerprint: str | None = None) -> list[Attempt]:
         """Attempts, newest first, for one problem or all."""
-        return self._engine.store.attempts_for(fingerprint)
+        found = [a for a in self._attempts.values() if fingerprint in (None, a.fingerprint)]
+        return sorted(found, key=lambda a: a.created_at, reverse=True)
 
     async def close(self) -> None:
+        await self._executor.stop()
         await self._http.aclose()
         await self._github.aclose()
-        self._engine.store.close()
+        await self._database.close()

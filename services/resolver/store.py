@@ -1,33 +1,30 @@
-"""The resolver's own store: attempts, the state of every gate, consumed offsets.
+"""The resolver's store: attempts, the global gate state, snoozes, decided events.
 
-An attempt row is written *before* its strategy runs (status ``executing``), so a crash and a
-redelivery can never run the same attempt twice: the row is found and nothing is executed again.
+Every function takes the connection of a transaction the caller holds. A transaction that
+decides on the gates calls :func:`lock_gates` first, so replicas decide one after another on
+one shared state (rate windows, breakers, the running set behind the concurrency cap).
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from sqlalchemy import delete, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
 from services.resolver.gates import Candidate, GateState
 from services.resolver.limits import CircuitBreaker, RateWindow
-from shared.store import Store
+from services.resolver.tables import attempts, decided, gates, snoozes
+from shared.events.resolution import SafetyLevel
+from shared.storage import upsert
 
-MIGRATIONS = [
-    """
-    CREATE TABLE attempts (
-        attempt_id TEXT PRIMARY KEY, fingerprint TEXT NOT NULL, strategy TEXT NOT NULL,
-        status TEXT NOT NULL, created_at REAL NOT NULL, updated_at REAL NOT NULL,
-        expires_at REAL, verify_until REAL, body TEXT NOT NULL);
-    CREATE INDEX attempts_fingerprint ON attempts (fingerprint);
-    CREATE INDEX attempts_status ON attempts (status);
-    CREATE TABLE gate_state (name TEXT PRIMARY KEY, body TEXT NOT NULL);
-    CREATE TABLE snoozes (fingerprint TEXT PRIMARY KEY, until REAL NOT NULL)
-    """,
-]
-
+#: Statuses of an attempt in progress: the problem's other alerts are suppressed, and each
+#: counts against ``operation.max_concurrent_resolutions``.
 ACTIVE = ("auto_resolving", "approved", "executing", "verifying")
+LOCK = "lock"
 
 
 @dataclass
@@ -41,16 +38,19 @@ class Attempt:
     correlation_id: str
     summary: dict[str, Any]
     context: dict[str, Any]
-    safety_level: str | None = None
+    safety_level: SafetyLevel | None = None
     expires_at: float | None = None
     verify_until: float | None = None
     rate_before: float = 0.0
     seen_during_verify: int = 0
     result: dict[str, Any] = field(default_factory=dict)
     history: list[dict[str, Any]] = field(default_factory=list)
-
-    def body(self) -> str:
-        return json.dumps(asdict(self))
+    #: Work claimed outside a transaction: ``execute`` or ``rollback`` (None when none).
+    work: str | None = None
+    owner: str | None = None
+    lease_until: float | None = None
+    #: Who asked for the pending rollback (an actor's fields; None for the automatic one).
+    rollback_by: dict[str, Any] | None = None
 
     def candidate(self) -> Candidate:
         """The attempt as the gates see it."""
@@ -61,87 +61,149 @@ class Attempt:
             self.context.get("environment"),
         )
 
+    def row(self) -> dict[str, Any]:
+        return {
+            "attempt_id": self.attempt_id,
+            "fingerprint": self.fingerprint,
+            "strategy": self.strategy,
+            "status": self.status,
+            "created_at": self.created_at,
+            "updated_at": self.updated_at,
+            "expires_at": self.expires_at,
+            "verify_until": self.verify_until,
+            "work": self.work,
+            "owner": self.owner,
+            "lease_until": self.lease_until,
+            "body": json.dumps(asdict(self)),
+        }
 
-class ResolverStore:
-    def __init__(self, url: str) -> None:
-        self.store = Store(url, migrations=MIGRATIONS)
 
-    def attempt(self, attempt_id: str) -> Attempt | None:
-        rows = self.store.query("SELECT body FROM attempts WHERE attempt_id = ?", (attempt_id,))
-        return Attempt(**json.loads(rows[0]["body"])) if rows else None
+def _attempt(body: str) -> Attempt:
+    return Attempt(**json.loads(body))
 
-    def save(self, attempt: Attempt) -> None:
-        self.store.execute(
-            "INSERT INTO attempts (attempt_id, fingerprint, strategy, status, created_at, "
-            "updated_at, expires_at, verify_until, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
-            "ON CONFLICT (attempt_id) DO UPDATE SET status = excluded.status, "
-            "updated_at = excluded.updated_at, expires_at = excluded.expires_at, "
-            "verify_until = excluded.verify_until, body = excluded.body",
-            (
-                attempt.attempt_id,
-                attempt.fingerprint,
-                attempt.strategy,
-                attempt.status,
-                attempt.created_at,
-                attempt.updated_at,
-                attempt.expires_at,
-                attempt.verify_until,
-                attempt.body(),
-            ),
+
+async def lock_gates(db: AsyncConnection, *, threshold: int, cooldown_seconds: float) -> GateState:
+    """The gate state, locked until the transaction ends."""
+    await upsert(db, gates, [{"name": LOCK, "body": "{}"}], key=["name"], ignore=True)
+    await db.execute(select(gates.c.name).where(gates.c.name == LOCK).with_for_update())
+    state = GateState(breaker_threshold=threshold, breaker_cooldown_seconds=cooldown_seconds)
+    running = await db.execute(select(attempts.c.fingerprint).where(attempts.c.status.in_(ACTIVE)))
+    state.running = {str(fp) for (fp,) in running}
+    for fp, until in await db.execute(select(snoozes.c.fingerprint, snoozes.c.until)):
+        state.snoozed_until[str(fp)] = float(until)
+    for name, body in await db.execute(select(gates.c.name, gates.c.body)):
+        kind, _, key = str(name).partition(":")
+        if kind == "window":
+            state.windows[key] = RateWindow(times=[float(t) for t in json.loads(body)])
+        elif kind == "breaker":
+            state.breakers[key] = CircuitBreaker(**json.loads(body))
+    return state
+
+
+async def save_gates(db: AsyncConnection, state: GateState) -> None:
+    rows = [
+        {"name": f"window:{key}", "body": json.dumps(window.times)}
+        for key, window in state.windows.items()
+    ] + [
+        {"name": f"breaker:{key}", "body": json.dumps(asdict(breaker))}
+        for key, breaker in state.breakers.items()
+    ]
+    await upsert(db, gates, rows, key=["name"])
+
+
+async def save(db: AsyncConnection, *items: Attempt) -> None:
+    await upsert(db, attempts, [a.row() for a in items], key=["attempt_id"])
+
+
+async def get(db: AsyncConnection, attempt_id: str, *, lock: bool = False) -> Attempt | None:
+    query = select(attempts.c.body).where(attempts.c.attempt_id == attempt_id)
+    row = (await db.execute(query.with_for_update() if lock else query)).first()
+    return _attempt(row[0]) if row else None
+
+
+async def for_problem(db: AsyncConnection, fingerprint: str, *, limit: int = 100) -> list[Attempt]:
+    """A problem's attempts, newest first."""
+    rows = await db.execute(
+        select(attempts.c.body)
+        .where(attempts.c.fingerprint == fingerprint)
+        .order_by(attempts.c.created_at.desc())
+        .limit(limit)
+    )
+    return [_attempt(body) for (body,) in rows]
+
+
+async def verifying(db: AsyncConnection, fingerprints: Iterable[str]) -> list[Attempt]:
+    rows = await db.execute(
+        select(attempts.c.body).where(
+            attempts.c.status == "verifying", attempts.c.fingerprint.in_(sorted(set(fingerprints)))
+        )
+    )
+    return [_attempt(body) for (body,) in rows]
+
+
+async def due(
+    db: AsyncConnection, status: str, column: str, now: float, *, limit: int = 100
+) -> list[Attempt]:
+    """Attempts in ``status`` whose ``column`` time has come and no work is pending, locked
+    (rows another replica has locked are skipped)."""
+    rows = await db.execute(
+        select(attempts.c.body)
+        .where(attempts.c.status == status, attempts.c[column] <= now, attempts.c.work.is_(None))
+        .order_by(attempts.c[column])
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    return [_attempt(body) for (body,) in rows]
+
+
+async def claimable(db: AsyncConnection, *, limit: int) -> list[Attempt]:
+    """Attempts with work nobody has claimed, oldest first, locked (skipping locked rows)."""
+    rows = await db.execute(
+        select(attempts.c.body)
+        .where(attempts.c.work.is_not(None), attempts.c.owner.is_(None))
+        .order_by(attempts.c.updated_at)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    return [_attempt(body) for (body,) in rows]
+
+
+async def lapsed(db: AsyncConnection, now: float) -> list[Attempt]:
+    """Claimed work whose claim was not renewed in time: its replica died."""
+    rows = await db.execute(
+        select(attempts.c.body)
+        .where(attempts.c.owner.is_not(None), attempts.c.lease_until < now)
+        .with_for_update(skip_locked=True)
+    )
+    return [_attempt(body) for (body,) in rows]
+
+
+async def renew(db: AsyncConnection, owner: str, attempt_ids: Iterable[str], until: float) -> None:
+    ids = sorted(set(attempt_ids))
+    if ids:
+        await db.execute(
+            update(attempts)
+            .where(attempts.c.owner == owner, attempts.c.attempt_id.in_(ids))
+            .values(lease_until=until)
         )
 
-    def attempts_for(self, fingerprint: str | None = None, *, limit: int = 100) -> list[Attempt]:
-        if fingerprint is None:
-            rows = self.store.query(
-                "SELECT body FROM attempts ORDER BY created_at DESC LIMIT ?", (limit,)
-            )
-        else:
-            rows = self.store.query(
-                "SELECT body FROM attempts WHERE fingerprint = ? ORDER BY created_at DESC LIMIT ?",
-                (fingerprint, limit),
-            )
-        return [Attempt(**json.loads(row["body"])) for row in rows]
 
-    def with_status(self, *statuses: str) -> list[Attempt]:
-        marks = ",".join("?" for _ in statuses)
-        rows = self.store.query(
-            f"SELECT body FROM attempts WHERE status IN ({marks})",  # noqa: S608 - placeholders
-            statuses,
-        )
-        return [Attempt(**json.loads(row["body"])) for row in rows]
+async def snooze(db: AsyncConnection, fingerprint: str, until: float) -> None:
+    await upsert(db, snoozes, [{"fingerprint": fingerprint, "until": until}], key=["fingerprint"])
 
-    def gate_state(self, *, threshold: int, cooldown_seconds: float) -> GateState:
-        state = GateState(breaker_threshold=threshold, breaker_cooldown_seconds=cooldown_seconds)
-        state.running = {a.fingerprint for a in self.with_status(*ACTIVE)}
-        for row in self.store.query("SELECT fingerprint, until FROM snoozes"):
-            state.snoozed_until[row["fingerprint"]] = float(row["until"])
-        for row in self.store.query("SELECT name, body FROM gate_state"):
-            body = json.loads(row["body"])
-            kind, _, key = str(row["name"]).partition(":")
-            if kind == "window":
-                state.windows[key] = RateWindow(times=[float(t) for t in body])
-            elif kind == "breaker":
-                state.breakers[key] = CircuitBreaker(**body)
-        return state
 
-    def save_gate_state(self, state: GateState) -> None:
-        with self.store.transaction() as db:
-            for key, window in state.windows.items():
-                db.execute(
-                    "INSERT OR REPLACE INTO gate_state (name, body) VALUES (?, ?)",
-                    (f"window:{key}", json.dumps(window.times)),
-                )
-            for key, breaker in state.breakers.items():
-                db.execute(
-                    "INSERT OR REPLACE INTO gate_state (name, body) VALUES (?, ?)",
-                    (f"breaker:{key}", json.dumps(asdict(breaker))),
-                )
+async def already_decided(db: AsyncConnection, event_ids: Iterable[str]) -> set[str]:
+    ids = sorted(set(event_ids))
+    if not ids:
+        return set()
+    rows = await db.execute(select(decided.c.event_id).where(decided.c.event_id.in_(ids)))
+    return {str(event_id) for (event_id,) in rows}
 
-    def snooze(self, fingerprint: str, until: float) -> None:
-        self.store.execute(
-            "INSERT OR REPLACE INTO snoozes (fingerprint, until) VALUES (?, ?)",
-            (fingerprint, until),
-        )
 
-    def close(self) -> None:
-        self.store.close()
+async def mark_decided(db: AsyncConnection, event_ids: Iterable[str], now: float) -> None:
+    rows = [{"event_id": event_id, "at": now} for event_id in sorted(set(event_ids))]
+    await upsert(db, decided, rows, key=["event_id"], ignore=True)
+
+
+async def forget_decided(db: AsyncConnection, before: float) -> int:
+    return (await db.execute(delete(decided).where(decided.c.at < before))).rowcount or 0

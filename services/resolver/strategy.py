@@ -18,10 +18,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
-SafetyLevel = Literal["safe", "moderate", "risky", "dangerous"]
-SAFETY_ORDER: tuple[SafetyLevel, ...] = ("safe", "moderate", "risky", "dangerous")
+from shared.events.resolution import SAFETY_ORDER, SafetyLevel
 
 
 @dataclass(frozen=True)

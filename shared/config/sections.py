@@ -284,10 +284,17 @@ class AutoResolutionSection(Section):
     )
     store_url: str = Field(
         default="",
-        description="The resolver's store; empty means sqlite in storage.data_directory.",
+        description="The resolver's database URL; empty means storage.url (by default SQLite "
+        "in storage.data_directory).",
     )
     tick_seconds: float = Field(
         default=1.0, gt=0, description="How often approval expiries and verifications are checked."
+    )
+    execution_lease_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        description="How long a replica's claim on a running fix holds without renewal (renewed "
+        "every tick_seconds); a fix whose replica died is marked failed after it, never re-run.",
     )
 
 

@@ -10,12 +10,15 @@ from shared.events.common import Actor
 from shared.events.envelope import Envelope, Model
 
 
+AuditOutcome = Literal["succeeded", "failed", "refused", "dry_run"]
+
+
 class AuditRecordData(Model):
     fingerprint: str = Field(min_length=1, max_length=256)
     actor: Actor
     action: str = Field(min_length=1, max_length=128)
     target: str | None = Field(default=None, max_length=512)
-    outcome: Literal["succeeded", "failed", "refused", "dry_run"]
+    outcome: AuditOutcome
     dry_run: bool = False
     details: dict[str, Any] = Field(default_factory=dict)
 

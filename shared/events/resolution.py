@@ -30,6 +30,8 @@ ResolutionStatus = Literal[
 ]
 
 SafetyLevel = Literal["safe", "moderate", "risky", "dangerous"]
+#: The safety levels from the least to the most dangerous.
+SAFETY_ORDER: tuple[SafetyLevel, ...] = ("safe", "moderate", "risky", "dangerous")
 
 Gate = Literal[
     "dry_run", "rate_limit", "circuit_open", "concurrency_cap", "forbidden", "confidence"

@@ -3,7 +3,7 @@
 from shared.kafka.consumed import Consumed
 from shared.runner.batch import BatchHandler, Handler, PartialBatch, each
 from shared.runner.service import Service, Subscription
-from shared.runner.typed import decoding, event_handler
+from shared.runner.typed import decoder, decoding, event_handler
 
 __all__ = [
     "BatchHandler",
@@ -12,6 +12,7 @@ __all__ = [
     "PartialBatch",
     "Service",
     "Subscription",
+    "decoder",
     "decoding",
     "each",
     "event_handler",

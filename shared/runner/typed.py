@@ -15,20 +15,31 @@ from shared.topics import topic
 E = TypeVar("E", bound=Envelope)
 
 
-def event_handler(
-    topic_name: str, model: type[E], handle: Callable[[E], Awaitable[None]]
-) -> Handler:
-    """Decode each message of ``topic_name`` with the registry (bad input raises
-    :class:`InvalidMessage`, so it is dead-lettered), bind the event's id, correlation id and
-    fingerprint to every log line, and pass the typed event to ``handle``."""
+def decoder(topic_name: str, model: type[E]) -> Callable[[Consumed], E]:
+    """Decode a message of ``topic_name`` with the registry into a ``model``; bad input raises
+    :class:`InvalidMessage` (so it is dead-lettered)."""
     spec = topic(topic_name)
 
-    async def handler(message: Consumed) -> None:
+    def decode(message: Consumed) -> E:
         event = spec.decode(message.value, coordinates=message.coordinates)
         if not isinstance(event, model):
             raise InvalidMessage(
                 f"expected {model.__name__} on {topic_name}, got {type(event).__name__}"
             )
+        return event
+
+    return decode
+
+
+def event_handler(
+    topic_name: str, model: type[E], handle: Callable[[E], Awaitable[None]]
+) -> Handler:
+    """Decode each message of ``topic_name`` (see :func:`decoder`), bind the event's id,
+    correlation id and fingerprint to every log line, and pass the typed event to ``handle``."""
+    decode = decoder(topic_name, model)
+
+    async def handler(message: Consumed) -> None:
+        event = decode(message)
         with bound_context(
             event_id=event.id, correlation_id=event.correlationid, fingerprint=event.subject
         ):

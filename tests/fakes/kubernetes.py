@@ -5,6 +5,7 @@ Deployment controller does."""
 
 from __future__ import annotations
 
+import asyncio
 import copy
 from collections import Counter
 from typing import Any
@@ -51,6 +52,10 @@ class FakeKubernetes:
         self.replica_sets: list[dict[str, Any]] = []
         self.calls: Counter[str] = Counter()
         self.patches: list[tuple[str, str, dict[str, Any]]] = []
+        #: Seconds a PATCH takes; how many are being answered now, and the most at once.
+        self.patch_delay = 0.0
+        self.in_flight = 0
+        self.max_in_flight = 0
 
     def add_deployment(
         self, namespace: str, name: str, *, replicas: int = 2, image: str = "web:1"
@@ -156,6 +161,12 @@ class FakeKubernetes:
                     f"accepted media types include: {', '.join(sorted(PATCH_TYPES))}",
                 )
             patch = await request.json()
+            self.in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self.in_flight)
+            try:
+                await asyncio.sleep(self.patch_delay)
+            finally:
+                self.in_flight -= 1
             self.patches.append((kind, content_type, patch))
             if scale:
                 deployment["spec"]["replicas"] = int(patch["spec"]["replicas"])

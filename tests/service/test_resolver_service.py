@@ -321,7 +321,8 @@ async def test_a_crash_while_executing_never_executes_twice(
     kafka_bootstrap: str, runbook: tuple[Runbook, str]
 ) -> None:
     fake, url = runbook
-    env = _env(url)
+    # A claim on running work lapses after 2 s without renewal: the restarted replica finds it.
+    env = _env(url, ALERTORCH_AUTO_RESOLUTION__EXECUTION_LEASE_SECONDS="2")
     event = _classified(S("slow_fix"))
     with running_service("resolver", bootstrap=kafka_bootstrap, env=env) as service:
         await _send(kafka_bootstrap, ERRORS_CLASSIFIED, event)

@@ -17,6 +17,7 @@ from services.resolver import (
     register_custom_strategy,
 )
 from services.resolver.registry import unregister_custom_strategy
+from shared.clock import ManualClock
 from shared.config import load_settings
 from shared.events import ClassifiedErrorData
 from tests.fakes.github import FakeGitHub
@@ -29,14 +30,6 @@ EXAMPLE = (
     / "errors.classified"
     / "classified_database.json"
 )
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1_800_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 class PoolResize(ResolutionStrategy):
@@ -83,13 +76,13 @@ async def test_resolve_verify_and_roll_back(
         "ALERTORCH_AUTO_RESOLUTION__STRATEGIES",
         json.dumps({"increase_connection_pool": {"executor": "pool_resize", "verify_minutes": 1}}),
     )
-    clock = Clock()
+    clock = ManualClock()
     resolver = AutoResolver(load_settings(), clock=clock)
     try:
         statuses = await resolver.resolve_error(_data())
         assert statuses == ["auto_resolving", "executing", "verifying"]
         assert pool.size == 20
-        clock.now += 61
+        clock.advance(61)
         await resolver.check_timers()
         history = resolver.get_resolution_history(_data().fingerprint)
         assert history[0].status == "succeeded"
@@ -127,12 +120,12 @@ async def test_github_issue_opens_once_per_problem(monkeypatch: pytest.MonkeyPat
                 }
             ),
         )
-        clock = Clock()
+        clock = ManualClock()
         resolver = AutoResolver(load_settings(), clock=clock)
         try:
             first = await resolver.resolve_error(_data())
             again = await resolver.resolve_error(_data())
-            clock.now += 301
+            clock.advance(301)
             await resolver.check_timers()
             later = await resolver.resolve_error(_data())
             history = resolver.get_resolution_history()

@@ -1,0 +1,180 @@
+"""A decision for every classified error, a batch at a time.
+
+In one transaction: lock the global gates, skip the events already decided (a redelivery),
+count occurrences seen while a fix is being verified, decide each event through every gate (an
+attempt that may run is queued as work for :mod:`services.resolver.execution`; one that needs
+a person waits for approval), save, publish every decision, mark the events decided. Strategies
+never run here: the consumer is never held by a fix.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import structlog
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from services.resolver import store
+from services.resolver.catalog import CatalogEntry
+from services.resolver.engine import ResolverEngine
+from services.resolver.events import resolution, summary_of
+from services.resolver.gates import Candidate, GateState, decide, record_start
+from services.resolver.store import Attempt
+from shared.events import ClassifiedError, derived_event_id
+from shared.events.resolution import ResolutionStatus
+from shared.kafka.producer import Output
+from shared.topics import RESOLUTIONS
+
+log = structlog.get_logger(__name__)
+
+#: Statuses after which a once-per-problem strategy does not run again for that problem.
+RAN = ("auto_resolving", "approved", "executing", "verifying", "succeeded")
+
+
+def decision(
+    engine: ResolverEngine,
+    event: ClassifiedError,
+    status: ResolutionStatus,
+    reason: str,
+    **fields: object,
+) -> Output:
+    """The decision on ``event`` that starts no attempt."""
+    data = event.data
+    return Output(
+        RESOLUTIONS,
+        resolution(
+            cause=event.id,
+            correlation_id=event.correlationid,
+            fingerprint=data.fingerprint,
+            status=status,
+            summary=summary_of(data),
+            reason=reason,
+            dry_run=engine.config.policy.dry_run,
+            **fields,  # type: ignore[arg-type]
+        ),
+        data.fingerprint,
+    )
+
+
+async def decide_batch(engine: ResolverEngine, events: Sequence[ClassifiedError]) -> None:
+    async with engine.database.transaction() as db:
+        state = await engine.gates(db)
+        seen = await store.already_decided(db, (e.id for e in events))
+        fresh = []
+        for event in events:
+            if event.id not in seen:
+                seen.add(event.id)
+                fresh.append(event)
+        watched = {
+            a.attempt_id: a for a in await store.verifying(db, (e.data.fingerprint for e in fresh))
+        }
+        outputs: list[Output] = []
+        created: list[Attempt] = []
+        for event in fresh:
+            for attempt in watched.values():
+                if attempt.fingerprint == event.data.fingerprint:
+                    attempt.seen_during_verify += 1
+            outputs.extend(await _decide_one(engine, db, event, state, created))
+        await store.save_gates(db, state)
+        await store.mark_decided(db, (e.id for e in fresh), engine.now())
+        await engine.commit(db, outputs, *watched.values(), *created)
+    if len(fresh) < len(events):  # a redelivery, or one event twice in a batch
+        log.info("classified events already decided; skipped", skipped=len(events) - len(fresh))
+
+
+async def _decide_one(
+    engine: ResolverEngine,
+    db: AsyncConnection,
+    event: ClassifiedError,
+    state: GateState,
+    created: list[Attempt],
+) -> list[Output]:
+    data, now, config = event.data, engine.now(), engine.config
+    if data.error.status == "resolved":
+        reason = f"resolved by source ({data.error.origin})"
+        return [decision(engine, event, "resolved_by_source", reason)]
+    if not config.enabled:
+        reason = "automatic resolution is off (components.auto_resolution_enabled)"
+        return [decision(engine, event, "suppressed", reason, strategy=data.resolution_strategy)]
+    entry = config.catalog.get(data.resolution_strategy or "")
+    if entry is not None and await _done_once(engine, db, data.fingerprint, entry, created):
+        reason = f"{entry.executor} already ran for this problem"
+        return [decision(engine, event, "suppressed", reason, strategy=data.resolution_strategy)]
+    candidate = Candidate(
+        data.fingerprint, data.resolution_strategy, data.confidence, data.error.environment
+    )
+    decided = decide(
+        candidate,
+        entry=entry,
+        safety_level=engine.level_of(entry),
+        policy=config.policy,
+        state=state,
+        now=now,
+    )
+    if decided.status not in ("auto_resolving", "awaiting_approval"):
+        return [
+            decision(
+                engine,
+                event,
+                decided.status,
+                decided.reason,
+                strategy=decided.strategy,
+                safety_level=decided.safety_level,
+                gate=decided.gate,
+                details=dict(decided.details),
+            )
+        ]
+    assert entry is not None
+    assert decided.strategy is not None
+    attempt = Attempt(
+        attempt_id="att_" + derived_event_id(event.id, "attempt"),
+        fingerprint=data.fingerprint,
+        strategy=decided.strategy,
+        status="new",
+        created_at=now,
+        updated_at=now,
+        correlation_id=event.correlationid,
+        summary=summary_of(data).model_dump(mode="json"),
+        safety_level=decided.safety_level,
+        context={
+            "category": data.category,
+            "title": data.error.title,
+            "severity": data.severity.value,
+            "environment": data.error.environment,
+            "service": data.error.service,
+            "confidence": data.confidence,
+        },
+        rate_before=max(data.frequency.last_hour, 1) / 60.0,
+    )
+    created.append(attempt)
+    if decided.status == "awaiting_approval":
+        attempt.expires_at = now + config.approval_timeout_seconds
+        details = {"expires_at": attempt.expires_at}
+        return [engine.transition(attempt, "awaiting_approval", decided.reason, details=details)]
+    queue(engine, attempt, entry, state)
+    return [engine.transition(attempt, "auto_resolving", decided.reason)]
+
+
+def queue(engine: ResolverEngine, attempt: Attempt, entry: CatalogEntry, state: GateState) -> None:
+    """Count ``attempt`` against every limit now and leave its execution to a worker."""
+    record_start(
+        attempt.strategy, entry, attempt.candidate(), engine.config.policy, state, engine.now()
+    )
+    attempt.work = "execute"
+
+
+async def _done_once(
+    engine: ResolverEngine,
+    db: AsyncConnection,
+    fingerprint: str,
+    entry: CatalogEntry,
+    created: Sequence[Attempt],
+) -> bool:
+    strategy = engine.strategies.get(entry.executor)
+    if strategy is None or not strategy.once_per_problem:
+        return False
+    mine = [a for a in created if a.fingerprint == fingerprint]
+    return any(
+        a.status in RAN and engine.config.catalog.get(a.strategy) == entry
+        for a in [*mine, *await store.for_problem(db, fingerprint)]
+    )

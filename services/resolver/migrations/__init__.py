@@ -1,0 +1,1 @@
+"""The resolver store's migration history (Alembic revisions, applied on start)."""

@@ -1,0 +1,65 @@
+"""The resolver's tables: attempts (with the work a replica has claimed), gate state, snoozes,
+and the classified events already decided."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Final
+
+from sqlalchemy import Column, Float, Index, MetaData, Table, Text
+
+from shared.storage import StoreSchema
+
+metadata: Final = MetaData()
+
+#: One row per attempt. ``work`` is what is still to be done outside a transaction (``execute``
+#: or ``rollback``); ``owner`` is the replica that claimed it and ``lease_until`` how long its
+#: claim holds without being renewed.
+attempts: Final = Table(
+    "resolver_attempts",
+    metadata,
+    Column("attempt_id", Text, primary_key=True),
+    Column("fingerprint", Text, nullable=False),
+    Column("strategy", Text, nullable=False),
+    Column("status", Text, nullable=False),
+    Column("created_at", Float, nullable=False),
+    Column("updated_at", Float, nullable=False),
+    Column("expires_at", Float),
+    Column("verify_until", Float),
+    Column("work", Text),
+    Column("owner", Text),
+    Column("lease_until", Float),
+    Column("body", Text, nullable=False),
+    Index("resolver_attempts_fingerprint", "fingerprint"),
+    Index("resolver_attempts_status", "status"),
+    Index("resolver_attempts_work", "work"),
+)
+
+#: Rate windows and circuit breakers by name (``window:<key>``, ``breaker:<key>``), and the row
+#: ``lock`` that every transaction deciding on the gates locks first: the gates are global.
+gates: Final = Table(
+    "resolver_gates",
+    metadata,
+    Column("name", Text, primary_key=True),
+    Column("body", Text, nullable=False),
+)
+
+snoozes: Final = Table(
+    "resolver_snoozes",
+    metadata,
+    Column("fingerprint", Text, primary_key=True),
+    Column("until", Float, nullable=False),
+)
+
+#: Classified events whose decision is published: a redelivery is skipped.
+decided: Final = Table(
+    "resolver_decided",
+    metadata,
+    Column("event_id", Text, primary_key=True),
+    Column("at", Float, nullable=False),
+    Index("resolver_decided_at", "at"),
+)
+
+SCHEMA: Final = StoreSchema(
+    name="resolver", metadata=metadata, migrations=Path(__file__).parent / "migrations"
+)

@@ -1,0 +1,166 @@
+"""The resolver's steps on its real store, on both backends: two replicas claim each queued fix
+once; a claim whose replica died is failed, never re-run; a failed publish changes nothing and
+the step is retried."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator, Sequence
+from pathlib import Path
+
+import pytest
+
+from services.resolver import decisions, timers
+from services.resolver.catalog import load_catalog
+from services.resolver.engine import EngineSettings, ResolverEngine
+from services.resolver.execution import Executor
+from services.resolver.strategy import ErrorContext, ResolutionStrategy, StrategyResult
+from services.resolver.tables import SCHEMA
+from shared.clock import ManualClock
+from shared.config import load_settings
+from shared.events import ClassifiedError, Resolution, new_event_id
+from shared.kafka.producer import Output
+from shared.storage import Database
+from shared.topics import ERRORS_CLASSIFIED, topic
+
+EXAMPLE = (
+    Path(__file__).resolve().parents[2]
+    / "shared"
+    / "examples"
+    / "errors.classified"
+    / "classified_database.json"
+)
+
+
+class Held(ResolutionStrategy):
+    """A fix that counts its runs and finishes when the test lets it."""
+
+    def __init__(self) -> None:
+        super().__init__(name="held", description="held", confidence=0.9, safety_level="safe")
+        self.runs: list[str] = []
+        self.release = asyncio.Event()
+
+    async def execute(self, error_context: ErrorContext) -> StrategyResult:
+        self.runs.append(error_context.attempt_id)
+        await self.release.wait()
+        return StrategyResult(success=True, message="done")
+
+
+class Events:
+    """Published events; ``failing`` publishes raise, as a broker that is down does."""
+
+    def __init__(self) -> None:
+        self.published: list[Output] = []
+        self.failing = False
+
+    async def publish_many(self, outputs: Sequence[Output]) -> None:
+        if self.failing:
+            raise ConnectionError("broker unavailable")
+        self.published.extend(outputs)
+
+    def statuses(self, attempt_id: str) -> list[str]:
+        return [
+            o.event.data.status
+            for o in self.published
+            if isinstance(o.event, Resolution) and o.event.data.attempt_id == attempt_id
+        ]
+
+
+@pytest.fixture
+async def database(storage_url: str) -> AsyncIterator[Database]:
+    db = Database(storage_url, schemas=[SCHEMA])
+    await db.migrate()
+    yield db
+    await db.close()
+
+
+def _engine(
+    database: Database, strategy: Held, events: Events, clock: ManualClock, replica: str
+) -> ResolverEngine:
+    settings = load_settings()
+    catalog = load_catalog({"hold": {"executor": "held", "max_per_hour": 100, "verify_minutes": 1}})
+    config = EngineSettings.of(settings, catalog)
+    return ResolverEngine(
+        config=config,
+        database=database,
+        strategies={"held": strategy},
+        publisher=events,
+        clock=clock,
+        replica=replica,
+    )
+
+
+def _classified(fingerprint: str) -> ClassifiedError:
+    body = json.loads(EXAMPLE.read_text())
+    body["id"] = body["correlationid"] = new_event_id()
+    body["subject"] = body["data"]["fingerprint"] = fingerprint
+    body["data"]["error"]["fingerprint"] = fingerprint
+    body["data"]["resolution_strategy"] = "hold"
+    event = topic(ERRORS_CLASSIFIED).decode(json.dumps(body).encode())
+    assert isinstance(event, ClassifiedError)
+    return event
+
+
+async def test_two_replicas_claim_each_fix_once(database: Database) -> None:
+    strategy, events, clock = Held(), Events(), ManualClock()
+    other = Database(database.engine.url.render_as_string(hide_password=False), schemas=[])
+    a = _engine(database, strategy, events, clock, "a")
+    b = _engine(other, strategy, events, clock, "b")
+    cap = a.config.policy.max_concurrent
+    await decisions.decide_batch(a, [_classified(f"fp-{n}") for n in range(cap + 2)])
+    first, second = Executor(a), Executor(b)
+    await asyncio.gather(first.step(), second.step())
+    await asyncio.sleep(0.05)
+    assert sorted(strategy.runs) == sorted({*first.running, *second.running})
+    assert len(strategy.runs) == len(set(strategy.runs)) == cap  # the rest hit the cap
+    strategy.release.set()
+    await asyncio.gather(*first.running.values(), *second.running.values())
+    for attempt_id in strategy.runs:
+        assert events.statuses(attempt_id) == ["auto_resolving", "executing", "verifying"]
+    await other.close()
+
+
+async def test_a_lapsed_claim_fails_the_fix_and_never_runs_it_again(database: Database) -> None:
+    strategy, events, clock = Held(), Events(), ManualClock()
+    dead = _engine(database, strategy, events, clock, "dead")
+    alive = _engine(database, strategy, events, clock, "alive")
+    await decisions.decide_batch(dead, [_classified("fp-lapsed")])
+    gone = Executor(dead)
+    await gone.step()
+    await asyncio.sleep(0.05)
+    [attempt_id] = strategy.runs
+    for task in gone.running.values():  # the replica dies: its claim is never renewed
+        task.cancel()
+    clock.advance(dead.config.lease_seconds + 1)
+    await timers.tick(alive)
+    await Executor(alive).drain()
+    assert strategy.runs == [attempt_id]
+    assert events.statuses(attempt_id)[-1] == "failed"
+
+
+async def test_a_failed_publish_leaves_the_fix_queued_until_it_can_be_told(
+    database: Database,
+) -> None:
+    strategy, events, clock = Held(), Events(), ManualClock()
+    engine = _engine(database, strategy, events, clock, "a")
+    strategy.release.set()
+    event = _classified("fp-publish")
+    events.failing = True
+    with pytest.raises(ConnectionError):
+        await decisions.decide_batch(engine, [event])
+    events.failing = False
+    await decisions.decide_batch(engine, [event])  # the redelivery is decided, once
+    [decided] = [o.event.data.attempt_id for o in events.published]
+    assert decided is not None
+    events.failing = True
+    executor = Executor(engine)
+    with pytest.raises(ConnectionError):
+        await executor.step()  # "executing" cannot be published: nothing is claimed or run
+    assert strategy.runs == []
+    events.failing = False
+    await executor.drain()
+    assert strategy.runs == [decided]
+    assert events.statuses(decided) == ["auto_resolving", "executing", "verifying"]
+    await decisions.decide_batch(engine, [event])  # a later redelivery: already decided
+    assert events.statuses(decided) == ["auto_resolving", "executing", "verifying"]
