@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from services.cli import broker, db, dev, publish, schemas, serve, validate
+from services.cli import broker, db, dev, dlq, publish, schemas, serve, validate
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -22,6 +22,7 @@ def build_parser() -> argparse.ArgumentParser:
     validate.add_parsers(sub)
     schemas.add_parsers(sub)
     db.add_parsers(sub)
+    dlq.add_parsers(sub)
     return parser
 
 
