@@ -117,6 +117,24 @@ async def test_client_errors_fail_at_once_and_retries_are_bounded() -> None:
     assert sleeps.calls == [1.0, 2.0]
 
 
+async def test_rate_limits_wait_within_bounds_and_also_give_up() -> None:
+    sleeps = Sleeps()
+    capped = httpx.Response(429, headers={"Retry-After": "99"}, json={"detail": "slow down"})
+    api, http = make_api(lambda _: capped, sleeps, attempts=3)
+    async with http:
+        with pytest.raises(SentryApiError, match="gave up after 3 attempts: HTTP 429"):
+            await api.projects()
+    assert sleeps.calls == [30.0, 30.0], "Retry-After capped at max_backoff_seconds"
+
+    sleeps = Sleeps()
+    bare = httpx.Response(429, json={"detail": "slow down"})
+    api, http = make_api(lambda _: bare, sleeps, attempts=3)
+    async with http:
+        with pytest.raises(SentryApiError, match="gave up after 3 attempts"):
+            await api.projects()
+    assert sleeps.calls == [1.0, 2.0], "no Retry-After: exponential backoff"
+
+
 def issue(issue_id: str, minutes: int, count: int, level: str = "error") -> dict[str, Any]:
     when = datetime(2025, 1, 1, tzinfo=UTC) + timedelta(minutes=minutes)
     return {
