@@ -10,16 +10,17 @@ from pathlib import Path
 from typing import Any, Literal
 
 import re2
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import ConfigDict, Field, ValidationError
 
 from shared.config.json_lines import LineDict, load_json
 from shared.errors import ConfigError
+from shared.models import FrozenModel, StrictFrozenModel
 
 PATTERNS_FILE = "error_patterns.json"
 
 
-class PatternMetadata(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="allow")
+class PatternMetadata(FrozenModel):
+    model_config = ConfigDict(extra="allow")
 
     common_causes: list[str] = Field(default_factory=list)
     typical_duration: str | None = None
@@ -27,9 +28,7 @@ class PatternMetadata(BaseModel):
     auto_resolvable: bool = False
 
 
-class ErrorPattern(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
+class ErrorPattern(StrictFrozenModel):
     id: str = Field(min_length=1, max_length=128, pattern=r"^[a-z0-9_]+$")
     name: str = Field(min_length=1)
     pattern: str = Field(min_length=1)

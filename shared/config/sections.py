@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BeforeValidator, Field
+
+from shared.models import StrictFrozenModel
 
 Environment = Literal["production", "staging", "development"]
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
@@ -16,25 +18,21 @@ SafetyLevel = Literal["safe", "moderate", "risky", "dangerous"]
 Criticality = Literal["critical", "high", "medium", "low"]
 
 
-class Section(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class SystemSection(Section):
+class SystemSection(StrictFrozenModel):
     name: str = "Alert Orchestrator"
     version: str = "1.0.0"
     environment: Environment = "production"
     log_level: LogLevel = "INFO"
 
 
-class ComponentsSection(Section):
+class ComponentsSection(StrictFrozenModel):
     sentry_enabled: bool = True
     slack_enabled: bool = True
     auto_resolution_enabled: bool = True
     error_analysis_enabled: bool = True
 
 
-class OperationSection(Section):
+class OperationSection(StrictFrozenModel):
     dry_run: bool = False
     monitoring_interval: int = Field(default=300, ge=5, description="Seconds between Sentry polls.")
     max_concurrent_resolutions: int = Field(default=3, ge=1)
@@ -45,19 +43,19 @@ class OperationSection(Section):
     )
 
 
-class SentryFetch(Section):
+class SentryFetch(StrictFrozenModel):
     default_limit: int = Field(default=100, ge=1, le=100)
     lookback_hours: int = Field(default=24, ge=1)
     include_resolved: bool = False
 
 
-class SentryFilters(Section):
+class SentryFilters(StrictFrozenModel):
     min_severity: Literal["debug", "info", "warning", "error", "fatal"] = "warning"
     exclude_environments: list[str] = Field(default_factory=list)
     exclude_releases: list[str] = Field(default_factory=list)
 
 
-class SentrySection(Section):
+class SentrySection(StrictFrozenModel):
     base_url: str = Field(
         default="https://sentry.io",
         description="Sentry's address (self-hosted Sentry: its own URL); the API is under /api/0/.",
@@ -86,20 +84,20 @@ class SentrySection(Section):
     )
 
 
-class SlackChannels(Section):
+class SlackChannels(StrictFrozenModel):
     alerts: str = "#alerts"
     resolutions: str = "#devops"
     escalations: str = "#oncall"
     metrics: str = "#monitoring"
 
 
-class SlackMessages(Section):
+class SlackMessages(StrictFrozenModel):
     include_actions: bool = True
     thread_responses: bool = True
     mention_oncall: bool = True
 
 
-class SlackRateLimiting(Section):
+class SlackRateLimiting(StrictFrozenModel):
     max_messages_per_hour: int = Field(default=50, ge=1)
     cooldown_seconds: int = Field(default=60, ge=0)
 
@@ -125,7 +123,7 @@ def _with_default_permissions(given: Any) -> Any:
     return {**DEFAULT_ACTION_PERMISSIONS, **given} if isinstance(given, dict) else given
 
 
-class SlackSection(Section):
+class SlackSection(StrictFrozenModel):
     api_url: str = "https://slack.com/api/"
     notification_channels: SlackChannels = SlackChannels()
     message_settings: SlackMessages = SlackMessages()
@@ -200,32 +198,32 @@ class SlackSection(Section):
     )
 
 
-class PatternMatching(Section):
+class PatternMatching(StrictFrozenModel):
     enable_regex: bool = True
     enable_ml_classification: bool = False
 
 
-class Categorization(Section):
+class Categorization(StrictFrozenModel):
     message_weight: float = Field(default=0.4, ge=0, le=1)
     context_weight: float = Field(default=0.3, ge=0, le=1)
     pattern_weight: float = Field(default=0.3, ge=0, le=1)
 
 
-class ErrorAnalysisSection(Section):
+class ErrorAnalysisSection(StrictFrozenModel):
     confidence_threshold: float = Field(default=0.6, ge=0, le=1)
     learning_enabled: bool = True
     pattern_matching: PatternMatching = PatternMatching()
     categorization: Categorization = Categorization()
 
 
-class ProductionRestrictions(Section):
+class ProductionRestrictions(StrictFrozenModel):
     max_service_restarts: int = Field(default=3, ge=0)
     max_config_changes: int = Field(default=2, ge=0)
     max_dependency_updates: int = Field(default=1, ge=0)
     cooldown_period_minutes: int = Field(default=30, ge=0)
 
 
-class SafetySettings(Section):
+class SafetySettings(StrictFrozenModel):
     max_actions_per_hour: int = Field(default=10, ge=0)
     production_restrictions: ProductionRestrictions = ProductionRestrictions()
     forbidden_actions: list[str] = Field(
@@ -245,19 +243,19 @@ class SafetySettings(Section):
     )
 
 
-class ConfidenceThresholds(Section):
+class ConfidenceThresholds(StrictFrozenModel):
     safe_actions: float = Field(default=0.7, ge=0, le=1)
     medium_risk_actions: float = Field(default=0.8, ge=0, le=1)
     high_risk_actions: float = Field(default=0.9, ge=0, le=1)
 
 
-class RollbackSettings(Section):
+class RollbackSettings(StrictFrozenModel):
     enable_automatic_rollback: bool = True
     rollback_timeout: int = Field(default=300, ge=1)
     keep_rollback_data_days: int = Field(default=7, ge=0)
 
 
-class AutoResolutionSection(Section):
+class AutoResolutionSection(StrictFrozenModel):
     safety_settings: SafetySettings = SafetySettings()
     confidence_thresholds: ConfidenceThresholds = ConfidenceThresholds()
     rollback_settings: RollbackSettings = RollbackSettings()
@@ -298,20 +296,20 @@ class AutoResolutionSection(Section):
     )
 
 
-class EscalationThresholds(Section):
+class EscalationThresholds(StrictFrozenModel):
     critical_errors_per_hour: int = 10
     failed_resolutions_per_hour: int = 5
     error_rate_increase_percent: int = 50
     unresolved_critical_age_minutes: int = 30
 
 
-class EscalationLevelSummary(Section):
+class EscalationLevelSummary(StrictFrozenModel):
     name: str
     channels: list[str] = Field(default_factory=list)
     conditions: list[str] = Field(default_factory=list)
 
 
-class EscalationSection(Section):
+class EscalationSection(StrictFrozenModel):
     thresholds: EscalationThresholds = EscalationThresholds()
     escalation_levels: dict[str, EscalationLevelSummary] = Field(default_factory=dict)
     roles: dict[str, list[str]] = Field(
@@ -321,14 +319,14 @@ class EscalationSection(Section):
     )
 
 
-class ImpactThresholds(Section):
+class ImpactThresholds(StrictFrozenModel):
     low: int = 0
     medium: int = 0
     high: int = 0
     critical: int = 0
 
 
-class BusinessImpactSection(Section):
+class BusinessImpactSection(StrictFrozenModel):
     revenue_thresholds: ImpactThresholds = ImpactThresholds(
         low=100, medium=1000, high=10000, critical=50000
     )
@@ -339,14 +337,14 @@ class BusinessImpactSection(Section):
     critical_tags: dict[str, str] = Field(default_factory=dict)
 
 
-class MonitoringSection(Section):
+class MonitoringSection(StrictFrozenModel):
     metrics_collection: dict[str, Any] = Field(default_factory=dict)
     health_checks: dict[str, Any] = Field(default_factory=dict)
     performance_tracking: dict[str, Any] = Field(default_factory=dict)
     reporting: dict[str, Any] = Field(default_factory=dict)
 
 
-class GithubIntegration(Section):
+class GithubIntegration(StrictFrozenModel):
     """GitHub issues, one per problem and repository. Token: env GITHUB_TOKEN."""
 
     enabled: bool = False
@@ -368,12 +366,12 @@ class GithubIntegration(Section):
     )
 
 
-class JiraIntegration(Section):
+class JiraIntegration(StrictFrozenModel):
     enabled: bool = False
     project_key: str = ""
 
 
-class PagerDutyIntegration(Section):
+class PagerDutyIntegration(StrictFrozenModel):
     """PagerDuty Events API v2. Default routing key: env PAGERDUTY_API_KEY."""
 
     enabled: bool = False
@@ -397,11 +395,11 @@ class PagerDutyIntegration(Section):
     )
 
 
-class DatadogIntegration(Section):
+class DatadogIntegration(StrictFrozenModel):
     enabled: bool = False
 
 
-class EmailIntegration(Section):
+class EmailIntegration(StrictFrozenModel):
     """E-mail over SMTP for escalation levels' ``email_notification`` actions."""
 
     enabled: bool = False
@@ -417,7 +415,7 @@ class EmailIntegration(Section):
     )
 
 
-class IntegrationsSection(Section):
+class IntegrationsSection(StrictFrozenModel):
     email: EmailIntegration = EmailIntegration()
     github: GithubIntegration = GithubIntegration()
     jira: JiraIntegration = JiraIntegration()
@@ -425,13 +423,13 @@ class IntegrationsSection(Section):
     datadog: DatadogIntegration = DatadogIntegration()
 
 
-class SecuritySection(Section):
+class SecuritySection(StrictFrozenModel):
     api_keys: dict[str, Any] = Field(default_factory=dict)
     audit_logging: dict[str, Any] = Field(default_factory=dict)
     access_control: dict[str, Any] = Field(default_factory=dict)
 
 
-class StorageSection(Section):
+class StorageSection(StrictFrozenModel):
     url: str = Field(
         default="",
         description="Where every service keeps its tables: postgresql://user:password@host:port/db"
@@ -443,7 +441,7 @@ class StorageSection(Section):
     cleanup: dict[str, Any] = Field(default_factory=dict)
 
 
-class KafkaSection(Section):
+class KafkaSection(StrictFrozenModel):
     group_prefix: str = Field(
         default="alertorch",
         min_length=1,
@@ -493,7 +491,7 @@ class KafkaSection(Section):
     )
 
 
-class IngestSection(Section):
+class IngestSection(StrictFrozenModel):
     """The ingest service: inbound HTTP limits and its own store."""
 
     store_url: str = Field(
@@ -533,7 +531,7 @@ class IngestSection(Section):
     )
 
 
-class ImpactWeights(Section):
+class ImpactWeights(StrictFrozenModel):
     """Relative weights of the business impact score's factors (normalised to 100)."""
 
     environment: float = Field(default=0.2, ge=0)
@@ -543,7 +541,7 @@ class ImpactWeights(Section):
     criticality: float = Field(default=0.1, ge=0)
 
 
-class AnalyzerSection(Section):
+class AnalyzerSection(StrictFrozenModel):
     """The analyzer service: template mining, per-fingerprint state and its own store."""
 
     store_url: str = Field(

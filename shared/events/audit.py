@@ -7,13 +7,13 @@ from typing import Any, ClassVar, Literal
 from pydantic import Field
 
 from shared.events.common import Actor
-from shared.events.envelope import Envelope, Model
-
+from shared.events.envelope import Envelope
+from shared.models import FrozenModel
 
 AuditOutcome = Literal["succeeded", "failed", "refused", "dry_run"]
 
 
-class AuditRecordData(Model):
+class AuditRecordData(FrozenModel):
     fingerprint: str = Field(min_length=1, max_length=256)
     actor: Actor
     action: str = Field(min_length=1, max_length=128)

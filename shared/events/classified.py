@@ -7,11 +7,12 @@ from typing import ClassVar, Literal
 from pydantic import Field
 
 from shared.events.common import Severity, Trend
-from shared.events.envelope import Envelope, Model
+from shared.events.envelope import Envelope
 from shared.events.raw import RawErrorData
+from shared.models import FrozenModel
 
 
-class Frequency(Model):
+class Frequency(FrozenModel):
     """Occurrences of the fingerprint in sliding windows ending at this event."""
 
     last_minute: int = Field(ge=0)
@@ -19,7 +20,7 @@ class Frequency(Model):
     last_day: int = Field(ge=0)
 
 
-class ClassifiedErrorData(Model):
+class ClassifiedErrorData(FrozenModel):
     fingerprint: str = Field(min_length=1, max_length=256)
     error: RawErrorData
     category: str = Field(min_length=1, max_length=64)

@@ -7,7 +7,8 @@ from typing import ClassVar, Literal
 from pydantic import Field
 
 from shared.events.common import Actor
-from shared.events.envelope import Envelope, Model
+from shared.events.envelope import Envelope
+from shared.models import FrozenModel
 
 CommandAction = Literal[
     "ack",
@@ -22,7 +23,7 @@ CommandAction = Literal[
 ]
 
 
-class CommandData(Model):
+class CommandData(FrozenModel):
     fingerprint: str = Field(min_length=1, max_length=256)
     action: CommandAction
     actor: Actor

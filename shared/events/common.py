@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from shared.events.envelope import Model
+from shared.models import FrozenModel
 
 
 class Severity(StrEnum):
@@ -51,7 +51,7 @@ def parse_severity(word: str) -> Severity:
 Trend = Literal["new", "rising", "stable", "falling", "spike"]
 
 
-class Actor(Model):
+class Actor(FrozenModel):
     """Who did something: a person (via Slack, the console or the API) or a service."""
 
     kind: Literal["user", "service"]
@@ -60,7 +60,7 @@ class Actor(Model):
     via: Literal["slack", "console", "api", "cli", "system"] = "system"
 
 
-class ErrorSummary(Model):
+class ErrorSummary(FrozenModel):
     """What a person needs to see about a problem, carried on resolutions and notifications."""
 
     title: str = Field(max_length=1000)

@@ -11,7 +11,9 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
+
+from shared.models import FrozenModel
 
 #: Namespace for deterministic event ids: an output derived from an input gets the same id on
 #: every redelivery, so consumers downstream deduplicate by id.
@@ -32,13 +34,7 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-class Model(BaseModel):
-    """Base for every value in an event: immutable, unknown fields ignored (tolerant reader)."""
-
-    model_config = ConfigDict(frozen=True, extra="ignore")
-
-
-class Envelope(Model):
+class Envelope(FrozenModel):
     """Attributes common to every event. Subclasses fix ``type`` and ``schemaversion``."""
 
     #: Topic-independent event type name, e.g. ``io.alertorch.error.raw``.

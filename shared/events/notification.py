@@ -7,7 +7,8 @@ from typing import ClassVar, Literal
 from pydantic import Field
 
 from shared.events.common import ErrorSummary
-from shared.events.envelope import Envelope, Model
+from shared.events.envelope import Envelope
+from shared.models import FrozenModel
 
 NotificationKind = Literal[
     "new_alert",
@@ -27,7 +28,7 @@ ButtonAction = Literal[
 ]
 
 
-class Target(Model):
+class Target(FrozenModel):
     """One place to deliver to. ``type`` names a built-in target or a registered integration."""
 
     type: str = Field(min_length=1, max_length=64, description="slack, pagerduty, github, ...")
@@ -35,7 +36,7 @@ class Target(Model):
     mentions: list[str] = Field(default_factory=list)
 
 
-class NotificationData(Model):
+class NotificationData(FrozenModel):
     fingerprint: str = Field(min_length=1, max_length=256)
     kind: NotificationKind
     level: int = Field(default=0, ge=0, le=9, description="Escalation level.")

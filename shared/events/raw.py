@@ -5,12 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+from pydantic import BeforeValidator, Field, field_validator
 
 from shared.events.common import Severity, parse_severity
-from shared.events.envelope import Envelope, Model, new_event_id
+from shared.events.envelope import Envelope, new_event_id
 from shared.events.long_text import cut_to
 from shared.fingerprint import fingerprint
+from shared.models import FrozenModel, StrictFrozenModel
 
 Origin = Literal["sentry_api", "sentry_webhook", "sentry_sdk", "alertmanager", "custom", "kafka"]
 
@@ -41,7 +42,7 @@ Value = Annotated[str, cut_to(8192), Field(max_length=8192)]
 Tags = Annotated[dict[str, Annotated[str, Field(max_length=1024)]], BeforeValidator(_tags)]
 
 
-class StackFrame(Model):
+class StackFrame(FrozenModel):
     filename: str | None = None
     function: str | None = None
     module: str | None = None
@@ -49,14 +50,14 @@ class StackFrame(Model):
     in_app: bool | None = None
 
 
-class ExceptionInfo(Model):
+class ExceptionInfo(FrozenModel):
     type: str | None = Field(default=None, max_length=512)
     value: Value | None = None
     module: str | None = None
     frames: list[StackFrame] = Field(default_factory=list, max_length=250)
 
 
-class RawErrorData(Model):
+class RawErrorData(FrozenModel):
     """The normalised error occurrence."""
 
     fingerprint: str = Field(min_length=1, max_length=256)
@@ -97,14 +98,12 @@ class RawError(Envelope):
     data: RawErrorData
 
 
-class CustomAlert(BaseModel):
+class CustomAlert(StrictFrozenModel):
     """The bare custom alert any system may post or publish to ``errors.raw``.
 
     ``{"title": "...", "severity": "high", "source": "billing"}`` plus optional fields.
     Unknown fields are refused so that a typo is reported, not silently dropped.
     """
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     title: Title
     severity: SeverityField

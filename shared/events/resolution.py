@@ -7,7 +7,8 @@ from typing import Any, ClassVar, Literal
 from pydantic import Field
 
 from shared.events.common import Actor, ErrorSummary
-from shared.events.envelope import Envelope, Model
+from shared.events.envelope import Envelope
+from shared.models import FrozenModel
 
 ResolutionStatus = Literal[
     # decisions
@@ -38,7 +39,7 @@ Gate = Literal[
 ]
 
 
-class ResolutionData(Model):
+class ResolutionData(FrozenModel):
     fingerprint: str = Field(min_length=1, max_length=256)
     status: ResolutionStatus
     attempt_id: str | None = None

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import Field, ValidationError
 
 from services.ingest.errors import InvalidPayload
 from services.ingest.normalise.common import parse_time, severity, tags, text
@@ -21,13 +21,10 @@ from shared.events import (
     describe_validation_error,
 )
 from shared.fingerprint import fingerprint
+from shared.models import FrozenModel
 
 
-class _Tolerant(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="ignore")
-
-
-class Alert(_Tolerant):
+class Alert(FrozenModel):
     status: Literal["firing", "resolved"]
     labels: dict[str, str] = Field(default_factory=dict)
     annotations: dict[str, str] = Field(default_factory=dict)
@@ -37,7 +34,7 @@ class Alert(_Tolerant):
     fingerprint: str = Field(min_length=1, max_length=256)
 
 
-class Payload(_Tolerant):
+class Payload(FrozenModel):
     version: Literal["4"]
     status: Literal["firing", "resolved"]
     receiver: str = ""

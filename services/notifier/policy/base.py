@@ -1,17 +1,14 @@
-"""Base of every rules-file model: immutable, unknown keys rejected."""
+"""Field types shared by the rules-file models.
+
+Every rules-file model is a :class:`shared.models.StrictFrozenModel`: immutable, and its keys are
+fixed by the rules-file format, so a typo is a config error.
+"""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
-
-
-class Strict(BaseModel):
-    """A section whose keys are fixed by the rules-file format: a typo is a config error."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
+from pydantic import Field
 
 #: A level number a rule refers to (``immediate_level``, ``escalate_to_level``, ...).
 LevelNumber = Annotated[int, Field(ge=0, le=9, strict=True)]

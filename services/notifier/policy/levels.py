@@ -6,20 +6,20 @@ from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
-from services.notifier.policy.base import Strict
 from shared.events.notification import Target
+from shared.models import StrictFrozenModel
 
 SlackSeverity = Literal["info", "warning", "high", "critical"]
 #: Who ``mention_oncall`` / ``mention_management`` mention; delivery resolves these groups.
 ONCALL, MANAGEMENT = "oncall", "management"
 
 
-class AutoResolveAction(Strict):
+class AutoResolveAction(StrictFrozenModel):
     type: Literal["auto_resolve"]
     confidence_threshold: float = Field(default=0.7, ge=0.0, le=1.0)
 
 
-class SlackAction(Strict):
+class SlackAction(StrictFrozenModel):
     type: Literal["slack_notification"]
     channels: list[str] = Field(min_length=1)
     severity: SlackSeverity = "info"
@@ -29,17 +29,17 @@ class SlackAction(Strict):
     mentions: list[str] = Field(default_factory=list)
 
 
-class EmailAction(Strict):
+class EmailAction(StrictFrozenModel):
     type: Literal["email_notification"]
     recipients: list[str] = Field(min_length=1)
 
 
-class PagerDutyAction(Strict):
+class PagerDutyAction(StrictFrozenModel):
     type: Literal["pagerduty_alert"]
     service_key: str = Field(min_length=1)
 
 
-class PhoneCallAction(Strict):
+class PhoneCallAction(StrictFrozenModel):
     """A phone call is a high-urgency PagerDuty page naming the people to call."""
 
     type: Literal["phone_call"]
@@ -47,12 +47,12 @@ class PhoneCallAction(Strict):
     service_key: str | None = None
 
 
-class IncidentAction(Strict):
+class IncidentAction(StrictFrozenModel):
     type: Literal["incident_creation"]
     priority: str = Field(default="P1", pattern=r"^P[1-5]$")
 
 
-class GitHubAction(Strict):
+class GitHubAction(StrictFrozenModel):
     type: Literal["github_issue"]
     repository: str | None = None
     labels: list[str] = Field(default_factory=list)
@@ -70,7 +70,7 @@ Action = Annotated[
 ]
 
 
-class EscalationLevel(Strict):
+class EscalationLevel(StrictFrozenModel):
     name: str = Field(min_length=1)
     description: str = ""
     timeout_minutes: float | None = Field(

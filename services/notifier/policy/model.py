@@ -10,7 +10,6 @@ from functools import cached_property
 
 from pydantic import Field, field_validator
 
-from services.notifier.policy.base import Strict
 from services.notifier.policy.levels import EscalationLevel
 from services.notifier.policy.rules import (
     BusinessImpactRule,
@@ -27,11 +26,12 @@ from services.notifier.policy.settings import (
     Tracking,
 )
 from services.notifier.policy.triggers import Triggers
+from shared.models import StrictFrozenModel
 
 LEVEL_KEY = re.compile(r"^level_(\d)$")
 
 
-class EscalationPolicy(Strict):
+class EscalationPolicy(StrictFrozenModel):
     version: str = "1.0.0"
     last_updated: str | datetime | None = None
     description: str = ""

@@ -10,26 +10,21 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta
 
-from pydantic import BaseModel, ConfigDict
-
 from services.notifier.policy.model import EscalationPolicy
+from shared.models import StrictFrozenModel
 
 MAX_OPENINGS = 1000
 HOUR, DAY = timedelta(hours=1), timedelta(days=1)
 WORD = re.compile(r"[a-z]+")
 
 
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class Opening(_Frozen):
+class Opening(StrictFrozenModel):
     fingerprint: str
     words: tuple[str, ...]
     at: datetime
 
 
-class Ledger(_Frozen):
+class Ledger(StrictFrozenModel):
     escalations: tuple[datetime, ...] = ()
     openings: tuple[Opening, ...] = ()
 

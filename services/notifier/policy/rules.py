@@ -8,7 +8,8 @@ from typing import Literal
 from pydantic import Field
 
 from services.notifier.expr import Expression
-from services.notifier.policy.base import GraceMinutes, LevelNumber, Strict
+from services.notifier.policy.base import GraceMinutes, LevelNumber
+from shared.models import StrictFrozenModel
 
 Priority = Literal["critical", "high", "medium", "low"]
 ImpactWord = Literal["critical", "high", "medium", "low"]
@@ -27,14 +28,14 @@ class Speed(StrEnum):
         return {"slow": 0.75, "normal": 1.0, "fast": 1.5, "immediate": 3.0}[self.value]
 
 
-class CategoryRule(Strict):
+class CategoryRule(StrictFrozenModel):
     condition: Expression
     immediate_level: LevelNumber
     reason: str = ""
     grace_period_minutes: GraceMinutes = None
 
 
-class CategoryRules(Strict):
+class CategoryRules(StrictFrozenModel):
     """Rules for alerts whose category is this section's name (case-insensitive)."""
 
     priority: Priority = "medium"
@@ -42,12 +43,12 @@ class CategoryRules(Strict):
     rules: list[CategoryRule] = Field(default_factory=list)
 
 
-class SpecialCondition(Strict):
+class SpecialCondition(StrictFrozenModel):
     condition: Expression
     escalation_speed: Speed
 
 
-class EnvironmentRules(Strict):
+class EnvironmentRules(StrictFrozenModel):
     """For alerts from this environment. ``escalation_multiplier`` 1.5 escalates 50% faster."""
 
     escalation_multiplier: float = Field(default=1.0, gt=0, le=100)
@@ -56,7 +57,7 @@ class EnvironmentRules(Strict):
     special_conditions: list[SpecialCondition] = Field(default_factory=list)
 
 
-class BusinessImpactRule(Strict):
+class BusinessImpactRule(StrictFrozenModel):
     description: str = ""
     immediate_level: LevelNumber
     revenue_impact_per_hour: float | None = Field(default=None, ge=0)
@@ -64,7 +65,7 @@ class BusinessImpactRule(Strict):
     grace_period_minutes: GraceMinutes = None
 
 
-class SpecialScenario(Strict):
+class SpecialScenario(StrictFrozenModel):
     """Matches when every trigger condition holds."""
 
     description: str = ""

@@ -5,21 +5,18 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from services.notifier.policy.model import EscalationPolicy
 from shared.events.common import ErrorSummary
 from shared.events.resolution import ResolutionStatus
+from shared.models import StrictFrozenModel
 
 AlertStatus = Literal["grace", "open", "acknowledged", "resolved"]
 TimerKind = Literal["grace", "step", "time_trigger", "snooze_end"]
 
 
-class Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class Timer(Frozen):
+class Timer(StrictFrozenModel):
     """A durable wake-up. ``token`` is its idempotency key: one token, one firing."""
 
     token: str
@@ -29,14 +26,14 @@ class Timer(Frozen):
     label: str = Field(default="", description="The time trigger's key, e.g. 15_minutes.")
 
 
-class Sample(Frozen):
+class Sample(StrictFrozenModel):
     """The alert's occurrence count as of ``at`` (for the error-rate triggers)."""
 
     at: datetime
     count: int
 
 
-class AlertState(Frozen):
+class AlertState(StrictFrozenModel):
     """One alert (one fingerprint, from opening to resolution).
 
     ``policy`` is the snapshot taken when the alert opened: every later decision about this

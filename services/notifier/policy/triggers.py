@@ -8,7 +8,8 @@ from typing import Annotated
 from pydantic import AfterValidator, Field
 
 from services.notifier.expr import Expression
-from services.notifier.policy.base import GraceMinutes, LevelNumber, Strict
+from services.notifier.policy.base import GraceMinutes, LevelNumber
+from shared.models import StrictFrozenModel
 
 DURATION_KEY = re.compile(r"^(\d+)_(minutes|hours|days)$")
 UNIT_SECONDS = {"minutes": 60, "hours": 3600, "days": 86400}
@@ -30,7 +31,7 @@ def _duration_key(key: str) -> str:
 DurationKey = Annotated[str, AfterValidator(_duration_key)]
 
 
-class SeverityTrigger(Strict):
+class SeverityTrigger(StrictFrozenModel):
     """Matches an alert whose severity is the trigger's name, or when any condition holds."""
 
     immediate_level: LevelNumber
@@ -38,18 +39,18 @@ class SeverityTrigger(Strict):
     grace_period_minutes: GraceMinutes = None
 
 
-class TimeTrigger(Strict):
+class TimeTrigger(StrictFrozenModel):
     """After the alert has been open this long, raise it when every condition holds."""
 
     escalate_to_level: LevelNumber
     conditions: list[Expression] = Field(default_factory=list)
 
 
-class TimeTriggers(Strict):
+class TimeTriggers(StrictFrozenModel):
     unresolved_duration: dict[DurationKey, TimeTrigger] = Field(default_factory=dict)
 
 
-class FrequencyTrigger(Strict):
+class FrequencyTrigger(StrictFrozenModel):
     """Raise the alert when the rate in the window reaches ``threshold`` per hour."""
 
     threshold: float = Field(gt=0)
@@ -57,12 +58,12 @@ class FrequencyTrigger(Strict):
     window_minutes: int = Field(default=60, ge=1, le=24 * 60)
 
 
-class FrequencyTriggers(Strict):
+class FrequencyTriggers(StrictFrozenModel):
     error_rate: dict[str, FrequencyTrigger] = Field(default_factory=dict)
     resolution_failure_rate: dict[str, FrequencyTrigger] = Field(default_factory=dict)
 
 
-class Triggers(Strict):
+class Triggers(StrictFrozenModel):
     error_severity: dict[str, SeverityTrigger] = Field(default_factory=dict)
     time_based: TimeTriggers = TimeTriggers()
     frequency_based: FrequencyTriggers = FrequencyTriggers()
