@@ -1,5 +1,6 @@
 """The GitHub target against the local fake GitHub issues API: one issue per problem, kept in
-the store across restarts; refusals fail for good; rate limits wait for their reset."""
+the database across restarts (SQLite and PostgreSQL); refusals fail for good; rate limits wait
+for their reset."""
 
 from __future__ import annotations
 
@@ -11,12 +12,14 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import select
 
-from services.notifier.delivery.github import GITHUB_MIGRATIONS, GitHubIssues
+from services.notifier.delivery.github import GitHubIssues
+from services.notifier.delivery.github_tables import SCHEMA, issues
 from shared.config.sections import GithubIntegration
 from shared.events import NotificationData, Target
 from shared.events.common import ErrorSummary, Severity
-from shared.store import Store
+from shared.storage import Database, open_database
 from tests.fakes.github import FakeGitHub
 from tests.fakes.server import serving
 from tests.procs import free_port_block
@@ -59,23 +62,41 @@ def store_url(tmp_path: Path) -> str:
 
 
 @pytest.fixture
-def store(store_url: str) -> Iterator[Store]:
-    opened = Store(store_url, migrations=GITHUB_MIGRATIONS)
+async def store(store_url: str) -> AsyncIterator[Database]:
+    opened = await open_database(store_url, schemas=[SCHEMA])
     yield opened
-    opened.close()
+    await opened.close()
 
 
 def _github(
-    url: str, http: httpx.AsyncClient, store: Store, token: str | None = "ghp_test", **config: Any
+    url: str,
+    http: httpx.AsyncClient,
+    store: Database,
+    token: str | None = "ghp_test",
+    **config: Any,
 ) -> GitHubIssues:
     settings = {"enabled": True, "api_url": url, "repository": "acme/default", **config}
     return GitHubIssues(
-        GithubIntegration(**settings), http=http, store=store, token=token, wall_clock=lambda: NOW
+        GithubIntegration(**settings),
+        http=http,
+        database=store,
+        token=token,
+        wall_clock=lambda: NOW,
     )
 
 
+async def _remembered(store: Database) -> list[tuple[str, str, int]]:
+    async with store.transaction() as db:
+        rows = await db.execute(
+            select(issues.c.repository, issues.c.fingerprint, issues.c.number).order_by(
+                issues.c.repository, issues.c.fingerprint
+            )
+        )
+        return [(str(r), str(f), int(n)) for r, f, n in rows]
+
+
 async def test_one_issue_per_problem_and_later_notifications_comment(
-    fake: tuple[FakeGitHub, str], http: httpx.AsyncClient, store: Store
+    fake: tuple[FakeGitHub, str], http: httpx.AsyncClient, store: Database
 ) -> None:
     server, url = fake
     github = _github(url, http, store)
@@ -86,7 +107,7 @@ async def test_one_issue_per_problem_and_later_notifications_comment(
     assert issue["title"] == "[high] Boom @channel"
     assert issue["labels"] == [{"name": "bug"}, {"name": "auto-generated"}]
     assert "```text\nBoom @channel\n```" in issue["body"]
-    assert github.issue_number(REPO, "fp-42") == 1
+    assert await github.issue_number(REPO, "fp-42") == 1
 
     again = await github.handle_escalation(
         _notification("resolved", text="resolved by bob"), GITHUB
@@ -101,17 +122,17 @@ async def test_one_issue_per_problem_and_later_notifications_comment(
 
 
 async def test_the_issue_is_remembered_by_a_new_instance_on_the_same_store(
-    fake: tuple[FakeGitHub, str], http: httpx.AsyncClient, store: Store, store_url: str
+    fake: tuple[FakeGitHub, str], http: httpx.AsyncClient, store: Database, store_url: str
 ) -> None:
     server, url = fake
     assert (await _github(url, http, store).send_notification(_notification(), GITHUB)).delivered
-    store.close()
-    reopened = Store(store_url, migrations=GITHUB_MIGRATIONS)
+    await store.close()
+    reopened = await open_database(store_url, schemas=[SCHEMA])
     try:
         quiet = _github(url, http, reopened, comment_on_repeat=False)
         result = await quiet.send_notification(_notification(), GITHUB)
     finally:
-        reopened.close()
+        await reopened.close()
     assert result.delivered
     assert result.details == {
         "issue": 1,
@@ -121,8 +142,55 @@ async def test_the_issue_is_remembered_by_a_new_instance_on_the_same_store(
     assert server.calls["comment"] == 0
 
 
+async def test_issues_are_remembered_per_problem_and_repository_on_both_backends(
+    fake: tuple[FakeGitHub, str], http: httpx.AsyncClient, storage_url: str
+) -> None:
+    server, url = fake
+    other = Target(type="github", channel="acme/api")
+    database = await open_database(storage_url, schemas=[SCHEMA])
+    try:
+        github = _github(url, http, database)
+        assert (await github.send_notification(_notification(), GITHUB)).delivered
+        assert (await github.send_notification(_notification(), other)).delivered
+        assert (await github.send_notification(_notification(fingerprint="fp-7"), GITHUB)).delivered
+        again = await github.send_notification(_notification("resolved"), GITHUB)
+        assert again.details == {"issue": 1, "repository": REPO}
+        assert server.calls["create"] == 3
+        assert server.calls["comment"] == 1
+        assert await github.issue_number(REPO, "fp-42") == 1
+        assert await github.issue_number(REPO, "fp-7") == 2
+        assert await github.issue_number("acme/api", "fp-42") == 1
+        assert await github.issue_number("acme/api", "fp-7") is None
+    finally:
+        await database.close()
+
+    reopened = await open_database(storage_url, schemas=[SCHEMA])  # a restart
+    try:
+        assert await _remembered(reopened) == [
+            ("acme/api", "fp-42", 1),
+            (REPO, "fp-42", 1),
+            (REPO, "fp-7", 2),
+        ]
+        async with reopened.transaction() as db:
+            row = (
+                await db.execute(
+                    select(issues.c.url, issues.c.created_at).where(
+                        issues.c.repository == REPO, issues.c.fingerprint == "fp-7"
+                    )
+                )
+            ).one()
+        assert row.url == f"https://github.com/{REPO}/issues/2"
+        assert row.created_at == NOW
+        quiet = _github(url, http, reopened, comment_on_repeat=False)
+        result = await quiet.send_notification(_notification(fingerprint="fp-7"), GITHUB)
+        assert result.details == {"issue": 2, "skipped": "the problem has an issue"}
+        assert server.calls["create"] == 3
+    finally:
+        await reopened.close()
+
+
 async def test_the_configured_repository_is_used_when_the_target_names_none(
-    fake: tuple[FakeGitHub, str], http: httpx.AsyncClient, store: Store
+    fake: tuple[FakeGitHub, str], http: httpx.AsyncClient, store: Database
 ) -> None:
     server, url = fake
     result = await _github(url, http, store).send_notification(
@@ -138,7 +206,7 @@ async def test_the_configured_repository_is_used_when_the_target_names_none(
 
 
 async def test_issues_disabled_bad_token_and_invalid_requests_fail_for_good(
-    fake: tuple[FakeGitHub, str], http: httpx.AsyncClient, store: Store
+    fake: tuple[FakeGitHub, str], http: httpx.AsyncClient, store: Database
 ) -> None:
     server, url = fake
     server.disabled.add(REPO)
@@ -157,7 +225,7 @@ async def test_issues_disabled_bad_token_and_invalid_requests_fail_for_good(
     invalid = await _github(url, http, store).send_notification(_notification(), GITHUB)
     assert invalid.permanent
     assert "422: Validation Failed" in (invalid.error or "")
-    assert store.query("SELECT * FROM github_issues") == []
+    assert await _remembered(store) == []
 
     no_token = await _github(url, http, store, token=None).send_notification(
         _notification(), GITHUB
@@ -167,7 +235,7 @@ async def test_issues_disabled_bad_token_and_invalid_requests_fail_for_good(
 
 
 async def test_the_primary_rate_limit_waits_until_its_reset(
-    fake: tuple[FakeGitHub, str], http: httpx.AsyncClient, store: Store
+    fake: tuple[FakeGitHub, str], http: httpx.AsyncClient, store: Database
 ) -> None:
     server, url = fake
     server.remaining = 0
@@ -183,7 +251,7 @@ async def test_the_primary_rate_limit_waits_until_its_reset(
 
 
 async def test_a_secondary_rate_limit_waits_for_retry_after(
-    fake: tuple[FakeGitHub, str], http: httpx.AsyncClient, store: Store
+    fake: tuple[FakeGitHub, str], http: httpx.AsyncClient, store: Database
 ) -> None:
     server, url = fake
     server.secondary_limited, server.retry_after = 1, 45
@@ -194,22 +262,22 @@ async def test_a_secondary_rate_limit_waits_for_retry_after(
     assert len(server.issues) == 1
 
 
-async def test_no_connection_is_retried(http: httpx.AsyncClient, store: Store) -> None:
+async def test_no_connection_is_retried(http: httpx.AsyncClient, store: Database) -> None:
     closed = f"http://127.0.0.1:{free_port_block(1)}"
     result = await _github(closed, http, store).send_notification(_notification(), GITHUB)
     assert not result.delivered
     assert result.retry_after is not None
 
 
-async def test_a_disabled_integration_says_so(http: httpx.AsyncClient, store: Store) -> None:
-    github = GitHubIssues(GithubIntegration(), http=http, store=store, token="ghp_test")
+async def test_a_disabled_integration_says_so(http: httpx.AsyncClient, store: Database) -> None:
+    github = GitHubIssues(GithubIntegration(), http=http, database=store, token="ghp_test")
     result = await github.send_notification(_notification(), GITHUB)
     assert result.delivered  # skipped quietly, not an error per notification
     assert "integrations.github.enabled" in result.details["skipped"]
 
 
 async def test_concurrent_notifications_for_one_problem_open_one_issue(
-    fake: tuple[FakeGitHub, str], http: httpx.AsyncClient, store: Store
+    fake: tuple[FakeGitHub, str], http: httpx.AsyncClient, store: Database
 ) -> None:
     server, url = fake
     github = _github(url, http, store)
@@ -222,7 +290,7 @@ async def test_concurrent_notifications_for_one_problem_open_one_issue(
 
 
 async def test_a_rules_github_action_labels_the_issue(
-    fake: tuple[FakeGitHub, str], http: httpx.AsyncClient, store: Store
+    fake: tuple[FakeGitHub, str], http: httpx.AsyncClient, store: Database
 ) -> None:
     from services.notifier.policy.levels import EscalationLevel
 

@@ -1,6 +1,7 @@
 """Slack delivery against a fake Slack Web API (and incoming webhook) served over HTTP: one root
 per problem, replies in its thread, the root redrawn in place, storms coalesced, escaping, rate
-limits, 429s and permanent errors."""
+limits, 429s and permanent errors. The state behind it (roots and posted messages) on both
+storage backends."""
 
 from __future__ import annotations
 
@@ -12,15 +13,16 @@ import pytest
 
 from services.notifier.delivery.base import Integration
 from services.notifier.slack import (
-    SLACK_MIGRATIONS,
+    SLACK_SCHEMA,
     HttpSlackApi,
     HttpSlackWebhook,
     SlackIntegration,
 )
+from services.notifier.slack.state import PostedMessage, Root, SlackState
 from shared.clock import ManualClock
 from shared.config.sections import SlackSection
 from shared.events import ErrorSummary, NotificationData, Severity, Target
-from shared.store import Store
+from shared.storage import open_database
 from tests.fakes.server import serving
 from tests.fakes.slack import WEBHOOK_PATH, FakeSlack, Message
 
@@ -86,20 +88,24 @@ class Harness:
         self.clock = ManualClock()
         self._closers: list[Any] = []
 
-    def integration(self, *, token: str | None = None, **settings: Any) -> SlackIntegration:
-        store = Store(self.store_url, migrations=SLACK_MIGRATIONS)
+    async def integration(self, *, token: str | None = None, **settings: Any) -> SlackIntegration:
+        """An integration as a process would open it: its own connection to the store."""
+        database = await open_database(self.store_url, schemas=[SLACK_SCHEMA])
         api = HttpSlackApi(token=token or self.fake.token, base_url=f"{self.slack_url}/api/")
-        self._closers += [api.aclose, store.close]
+        self._closers += [api.aclose, database.close]
         return SlackIntegration(
-            store=store, settings=SlackSection(**settings), api=api, clock=self.clock.time
+            database=database, settings=SlackSection(**settings), api=api, clock=self.clock.time
         )
 
-    def webhook_integration(self, **settings: Any) -> SlackIntegration:
-        store = Store(self.store_url, migrations=SLACK_MIGRATIONS)
+    async def webhook_integration(self, **settings: Any) -> SlackIntegration:
+        database = await open_database(self.store_url, schemas=[SLACK_SCHEMA])
         webhook = HttpSlackWebhook(url=f"{self.slack_url}{WEBHOOK_PATH}")
-        self._closers += [webhook.aclose, store.close]
+        self._closers += [webhook.aclose, database.close]
         return SlackIntegration(
-            store=store, settings=SlackSection(**settings), webhook=webhook, clock=self.clock.time
+            database=database,
+            settings=SlackSection(**settings),
+            webhook=webhook,
+            clock=self.clock.time,
         )
 
     async def close(self) -> None:
@@ -117,9 +123,10 @@ async def harness(slack_url: str, store_url: str, fake: FakeSlack) -> AsyncItera
 
 
 async def test_one_root_per_problem_then_its_thread_even_after_a_restart(
-    harness: Harness, fake: FakeSlack
+    harness: Harness, fake: FakeSlack, storage_url: str
 ) -> None:
-    slack = harness.integration()
+    harness.store_url = storage_url  # SQLite, then PostgreSQL
+    slack = await harness.integration()
     assert isinstance(slack, Integration)  # what the notifier's registry accepts
     first = await slack.send_notification(note(), ALERTS)
     assert first.delivered
@@ -143,7 +150,7 @@ async def test_one_root_per_problem_then_its_thread_even_after_a_restart(
     assert "Fix running" in shown(fake.message("C0ALERTS", root.ts))
 
     # A new process on the same store keeps using the thread.
-    again = harness.integration()
+    again = await harness.integration()
     harness.clock.advance(20)
     resolved = await again.send_notification(note("resolved", text="error rate back to 0"), ALERTS)
     assert resolved.delivered
@@ -155,10 +162,89 @@ async def test_one_root_per_problem_then_its_thread_even_after_a_restart(
     assert not [b for b in final.blocks if b["type"] == "actions"]  # no buttons once resolved
 
 
+async def test_the_state_keeps_roots_and_messages_on_both_backends(storage_url: str) -> None:
+    database = await open_database(storage_url, schemas=[SLACK_SCHEMA])
+    state = SlackState(database)
+    summary = ErrorSummary(title="Disk full", severity=Severity.HIGH, service="db", count=1)
+    root = Root(
+        fingerprint="fp-1",
+        channel="#alerts",
+        channel_id="C0ALERTS",
+        ts="1.1",
+        count=1,
+        status="Open",
+        summary=summary,
+        actions=("ack", "resolve"),
+        attempt_id="att-1",
+        level=1,
+        posted_at=100.0,
+        updated_at=100.0,
+    )
+    try:
+        assert await state.root("fp-1", "#alerts") is None
+        await state.save(root)
+        assert await state.root("fp-1", "#alerts") == root
+        assert await state.root("fp-1", "#oncall") is None
+
+        acted = "Acknowledged by <@U1>"
+        assert await state.set_acted_by("fp-1", "#alerts", acted) == root.with_(
+            acted_by=acted, dirty=True
+        )
+        assert await state.set_acted_by("fp-9", "#alerts", acted) is None
+        # A digest drawn from the root as it was before the press never undoes the press.
+        changed = root.with_(
+            count=5,
+            summary=summary.model_copy(update={"count": 5}),
+            actions=(),
+            attempt_id=None,
+            level=2,
+            status="Resolved",
+            latest="back to normal",
+            dirty=True,
+            not_before=120.0,
+            pending_updates=4,
+            pending_text="again",
+            updated_at=110.0,
+        )
+        await state.save(changed)
+        assert await state.root("fp-1", "#alerts") == changed.with_(acted_by=acted)
+        await state.save(changed.with_(not_before=0.0, updated_at=100.0))
+
+        for other in (
+            root.with_(fingerprint="fp-2", updated_at=50.0, dirty=True),
+            root.with_(fingerprint="fp-3", updated_at=10.0, dirty=True, not_before=200.0),
+            root.with_(fingerprint="fp-4", updated_at=10.0),
+        ):
+            await state.save(other)
+        due = [r.fingerprint for r in await state.due(130.0, 30.0, 10)]
+        assert due == ["fp-2", "fp-1"]  # oldest first; fp-3 held until 200; fp-4 shown
+        assert [r.fingerprint for r in await state.due(130.0, 31.0, 10)] == ["fp-2"]
+        assert [r.fingerprint for r in await state.due(200.0, 0.0, 2)] == ["fp-3", "fp-2"]
+
+        first = PostedMessage("C0ALERTS", "1.1", "fp-1", "#alerts", "att-1")
+        await state.remember_message(first, 100.0)
+        await state.remember_message(PostedMessage("C0ALERTS", "1.2", "fp-1", "#alerts", None), 150)
+        assert await state.message("C0ALERTS", "1.1") == first
+        again = PostedMessage("C0ALERTS", "1.1", "fp-1", "#alerts", "att-2")
+        await state.remember_message(again, 120.0)  # the same message again: replaced
+        assert await state.message("C0ALERTS", "1.1") == again
+        assert await state.message("C0ALERTS", "9.9") is None
+
+        assert await state.prune(130.0) == 1  # only fp-4: shown and untouched since
+        assert await state.root("fp-4", "#alerts") is None
+        assert [r.fingerprint for r in await state.due(1000.0, 0.0, 10)] == ["fp-3", "fp-2", "fp-1"]
+        assert await state.message("C0ALERTS", "1.1") is None
+        assert await state.message("C0ALERTS", "1.2") is not None
+        await state.forget_root("fp-1", "#alerts")
+        assert await state.root("fp-1", "#alerts") is None
+    finally:
+        await database.close()
+
+
 async def test_a_problem_the_source_resolved_shows_so_on_its_root(
     harness: Harness, fake: FakeSlack
 ) -> None:
-    slack = harness.integration()
+    slack = await harness.integration()
     first = await slack.send_notification(note(), ALERTS)
     harness.clock.advance(2)
     resolved = await slack.send_notification(note("resolved", text="resolved by source"), ALERTS)
@@ -172,7 +258,7 @@ async def test_a_problem_the_source_resolved_shows_so_on_its_root(
 async def test_a_storm_is_one_root_with_digests_at_a_bounded_rate_and_the_exact_count(
     harness: Harness, fake: FakeSlack
 ) -> None:
-    slack = harness.integration(digest_interval_seconds=10)
+    slack = await harness.integration(digest_interval_seconds=10)
     start = harness.clock.now
     for count in range(1, 10_001):
         result = await slack.send_notification(
@@ -196,7 +282,7 @@ async def test_a_storm_is_one_root_with_digests_at_a_bounded_rate_and_the_exact_
 
 
 async def test_untrusted_text_reaches_slack_harmless(harness: Harness, fake: FakeSlack) -> None:
-    slack = harness.integration()
+    slack = await harness.integration()
     summary = ErrorSummary(title=EVIL, severity=Severity.CRITICAL, service="<!here>", count=3)
     assert (await slack.send_notification(note(summary=summary, text=EVIL), ALERTS)).delivered
     harness.clock.advance(5)
@@ -210,7 +296,7 @@ async def test_untrusted_text_reaches_slack_harmless(harness: Harness, fake: Fak
 
 
 async def test_huge_text_is_cut_to_what_slack_accepts(harness: Harness, fake: FakeSlack) -> None:
-    slack = harness.integration()
+    slack = await harness.integration()
     summary = ErrorSummary(title="&" * 1000, severity=Severity.LOW, service="s" * 3000)
     result = await slack.send_notification(note(summary=summary, text="<" * 8000), ALERTS)
     assert result.delivered, result.error
@@ -220,7 +306,7 @@ async def test_huge_text_is_cut_to_what_slack_accepts(harness: Harness, fake: Fa
 
 
 async def test_about_one_message_per_second_per_channel(harness: Harness, fake: FakeSlack) -> None:
-    slack = harness.integration()
+    slack = await harness.integration()
     assert (await slack.send_notification(note(fp="a"), ALERTS)).delivered
     held = await slack.send_notification(note(fp="b"), ALERTS)
     assert not held.delivered
@@ -235,7 +321,7 @@ async def test_about_one_message_per_second_per_channel(harness: Harness, fake: 
 
 
 async def test_hourly_cap_per_channel_queues(harness: Harness, fake: FakeSlack) -> None:
-    slack = harness.integration(rate_limiting={"max_messages_per_hour": 2})
+    slack = await harness.integration(rate_limiting={"max_messages_per_hour": 2})
     for fp in ("a", "b"):
         assert (await slack.send_notification(note(fp=fp), ALERTS)).delivered
         harness.clock.advance(1)
@@ -245,7 +331,7 @@ async def test_hourly_cap_per_channel_queues(harness: Harness, fake: FakeSlack) 
 
 
 async def test_429_means_retry_after(harness: Harness, fake: FakeSlack) -> None:
-    slack = harness.integration()
+    slack = await harness.integration()
     fake.rate_limit("chat.postMessage", retry_after=7)
     result = await slack.send_notification(note(), ALERTS)
     assert not result.delivered
@@ -264,7 +350,7 @@ async def test_429_means_retry_after(harness: Harness, fake: FakeSlack) -> None:
 async def test_429_on_a_root_redraw_waits_and_keeps_the_count(
     harness: Harness, fake: FakeSlack
 ) -> None:
-    slack = harness.integration()
+    slack = await harness.integration()
     await slack.send_notification(note(count=1), ALERTS)
     await slack.send_notification(note("update", count=42), ALERTS)
     fake.rate_limit("chat.update", retry_after=30)
@@ -285,14 +371,14 @@ async def test_channel_errors_are_permanent(
     harness: Harness, fake: FakeSlack, channel: str, error: str
 ) -> None:
     fake.add_channel("#private", "C0PRIVATE", member=False)
-    slack = harness.integration()
+    slack = await harness.integration()
     result = await slack.send_notification(note(), Target(type="slack", channel=channel))
     assert result.permanent
     assert error in (result.error or "")
 
 
 async def test_a_bad_token_is_permanent(harness: Harness, fake: FakeSlack) -> None:
-    slack = harness.integration(token="xoxb-revoked")
+    slack = await harness.integration(token="xoxb-revoked")
     result = await slack.send_notification(note(), ALERTS)
     assert result.permanent
     assert "invalid_auth" in (result.error or "")
@@ -301,7 +387,7 @@ async def test_a_bad_token_is_permanent(harness: Harness, fake: FakeSlack) -> No
 async def test_escalation_mentions_and_is_broadcast_from_the_thread(
     harness: Harness, fake: FakeSlack
 ) -> None:
-    slack = harness.integration(mention_groups={"oncall": ["S0ONCALL"]})
+    slack = await harness.integration(mention_groups={"oncall": ["S0ONCALL"]})
     await slack.send_notification(note(), ALERTS)
     harness.clock.advance(2)
     target = Target(type="slack", channel="#alerts", mentions=["oncall", "U0LEAD"])
@@ -324,7 +410,7 @@ async def test_escalation_mentions_and_is_broadcast_from_the_thread(
 async def test_approval_request_has_approve_and_reject_in_the_thread(
     harness: Harness, fake: FakeSlack
 ) -> None:
-    slack = harness.integration()
+    slack = await harness.integration()
     await slack.send_notification(note(), ALERTS)
     harness.clock.advance(2)
     result = await slack.send_notification(
@@ -339,7 +425,7 @@ async def test_approval_request_has_approve_and_reject_in_the_thread(
 async def test_a_deleted_root_is_posted_again_with_the_count(
     harness: Harness, fake: FakeSlack
 ) -> None:
-    slack = harness.integration()
+    slack = await harness.integration()
     await slack.send_notification(note(), ALERTS)
     fake.messages.clear()
     await slack.send_notification(note("update", count=7), ALERTS)
@@ -353,7 +439,7 @@ async def test_a_deleted_root_is_posted_again_with_the_count(
 
 
 async def test_webhook_only_mode(harness: Harness, fake: FakeSlack) -> None:
-    slack = harness.webhook_integration(webhook_digest_interval_seconds=300)
+    slack = await harness.webhook_integration(webhook_digest_interval_seconds=300)
     summary = ErrorSummary(title=EVIL, severity=Severity.HIGH, count=1)
     assert (await slack.send_notification(note(summary=summary), ALERTS)).delivered
     [post] = fake.webhook_posts

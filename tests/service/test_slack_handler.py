@@ -11,10 +11,10 @@ from urllib.parse import urlencode
 
 import pytest
 
-from services.notifier.slack import SLACK_MIGRATIONS, SlackHandler, slack_store_url
+from services.notifier.slack import SLACK_SCHEMA, SlackHandler, slack_store_url
 from shared.config import load_settings
 from shared.events import Command, ErrorSummary, NotificationData, Severity, Target
-from shared.store import Store
+from shared.storage import open_database
 from tests.fakes.server import serving
 from tests.fakes.slack import WEBHOOK_PATH, FakeSlack, sign
 
@@ -51,13 +51,13 @@ async def test_handler_from_settings_sends_and_handles_presses(
     monkeypatch.setenv("ALERTORCH_SLACK__PER_CHANNEL_MESSAGES_PER_SECOND", "10")
     monkeypatch.setenv("ALERTORCH_SLACK__AUTHORIZED_USERS", '["U222"]')  # may resolve
     settings = load_settings()
-    store = Store(slack_store_url(settings), migrations=SLACK_MIGRATIONS)
+    database = await open_database(slack_store_url(settings), schemas=[SLACK_SCHEMA])
     published: list[Command] = []
 
     async def publish(command: Command) -> None:
         published.append(command)
 
-    handler = SlackHandler.from_settings(settings, store, publish_command=publish)
+    handler = SlackHandler.from_settings(settings, database, publish_command=publish)
     try:
         sent = await handler.send_alert(alert())  # no channel: slack.notification_channels.alerts
         assert sent.delivered
@@ -96,7 +96,7 @@ async def test_handler_from_settings_sends_and_handles_presses(
         assert len(published) == 1
     finally:
         await handler.aclose()
-        store.close()
+        await database.close()
 
 
 async def test_webhook_only_handler(
@@ -104,8 +104,8 @@ async def test_webhook_only_handler(
 ) -> None:
     monkeypatch.setenv("SLACK_WEBHOOK_URL", f"{slack_url}{WEBHOOK_PATH}")
     settings = load_settings()
-    store = Store(slack_store_url(settings), migrations=SLACK_MIGRATIONS)
-    handler = SlackHandler.from_settings(settings, store)
+    database = await open_database(slack_store_url(settings), schemas=[SLACK_SCHEMA])
+    handler = SlackHandler.from_settings(settings, database)
     try:
         assert (await handler.send_alert(alert())).delivered
         [post] = fake.webhook_posts
@@ -113,4 +113,4 @@ async def test_webhook_only_handler(
         assert fake.calls["chat.postMessage"] == 0
     finally:
         await handler.aclose()
-        store.close()
+        await database.close()

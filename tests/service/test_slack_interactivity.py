@@ -18,14 +18,14 @@ import pytest
 from starlette.applications import Starlette
 
 from services.notifier.slack import (
-    SLACK_MIGRATIONS,
+    SLACK_SCHEMA,
     HttpSlackApi,
     SlackIntegration,
     slack_routes,
 )
 from shared.config.sections import SlackSection
 from shared.events import Command, ErrorSummary, NotificationData, Severity, Target
-from shared.store import Store
+from shared.storage import open_database
 from tests.fakes.server import serving
 from tests.fakes.slack import FakeSlack, Message, sign
 
@@ -152,13 +152,14 @@ async def notifier(
     permissions: dict[str, list[str]],
 ) -> AsyncIterator[Notifier]:
     url = f"sqlite:///{tmp_path / 'notifier-slack.db'}"
-    delivery_store = Store(url, migrations=SLACK_MIGRATIONS)
-    routes_store = Store(url, migrations=SLACK_MIGRATIONS)
+    delivery_database = await open_database(url, schemas=[SLACK_SCHEMA])
+    # The routes run on the server thread's event loop: a database of their own.
+    routes_database = await open_database(url, schemas=[SLACK_SCHEMA])
     api = HttpSlackApi(token=fake.token, base_url=f"{slack_url}/api/")
     routes_api = no_keepalive(slack_url, fake.token)
     seconds = itertools.count(1_000_000, 2)  # every send two seconds after the last
     slack = SlackIntegration(
-        store=delivery_store, settings=SlackSection(), api=api, clock=lambda: next(seconds)
+        database=delivery_database, settings=SlackSection(), api=api, clock=lambda: next(seconds)
     )
     holder: list[Notifier] = []
 
@@ -173,7 +174,7 @@ async def notifier(
             publish_command=publish,
             authorized_users=[OPERATOR],
             client=routes_api,
-            store=routes_store,
+            database=routes_database,
             settings=SlackSection.model_validate({"action_permissions": permissions}),
         )
     )
@@ -182,8 +183,8 @@ async def notifier(
         yield holder[0]
     await api.aclose()
     await routes_api.aclose()
-    delivery_store.close()
-    routes_store.close()
+    await delivery_database.close()
+    await routes_database.close()
 
 
 async def root_message(notifier: Notifier, fake: FakeSlack) -> Message:

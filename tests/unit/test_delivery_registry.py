@@ -9,9 +9,13 @@ import httpx
 import pytest
 
 from services.notifier.delivery.base import DeliveryResult
-from services.notifier.delivery.catalog import BUILT_IN, build_integrations
+from services.notifier.delivery.catalog import (
+    BUILT_IN,
+    GITHUB_SCHEMA,
+    build_integrations,
+    github_store_url,
+)
 from services.notifier.delivery.console import ConsoleInbox
-from services.notifier.delivery.github import GITHUB_MIGRATIONS
 from services.notifier.delivery.registry import (
     register_integration,
     registered_integrations,
@@ -20,7 +24,7 @@ from services.notifier.delivery.registry import (
 from shared.config import Settings
 from shared.events import NotificationData, Target
 from shared.events.common import ErrorSummary, Severity
-from shared.store import Store
+from shared.storage import Database, open_database
 
 
 class TeamsChat:
@@ -64,19 +68,19 @@ async def http() -> AsyncIterator[httpx.AsyncClient]:
 
 
 @pytest.fixture
-def store() -> Iterator[Store]:
-    opened = Store("sqlite:///:memory:", migrations=GITHUB_MIGRATIONS)
+async def store() -> AsyncIterator[Database]:
+    opened = await open_database("sqlite:///:memory:", schemas=[GITHUB_SCHEMA])
     yield opened
-    opened.close()
+    await opened.close()
 
 
 async def test_an_integration_registered_at_runtime_receives_its_targets(
-    names: list[str], http: httpx.AsyncClient, store: Store
+    names: list[str], http: httpx.AsyncClient, store: Database
 ) -> None:
     teams = TeamsChat()
     register_integration("teams", teams)
     names.append("teams")
-    integrations = build_integrations(Settings(), http=http, github_store=store)
+    integrations = build_integrations(Settings(), http=http, github_database=store)
     assert set(integrations) == {*BUILT_IN, "teams"}
     result = await integrations["teams"].send_notification(NOTIFICATION, NOTIFICATION.targets[0])
     assert result.reference == "msg-1"
@@ -85,18 +89,24 @@ async def test_an_integration_registered_at_runtime_receives_its_targets(
     assert "teams" not in registered_integrations()
 
 
+def test_the_github_store_is_the_storage_url_else_a_file_of_its_own() -> None:
+    assert github_store_url(Settings()).endswith("notifier-github.db")
+    shared = Settings.model_validate({"storage": {"url": "postgresql://db/alertorch"}})
+    assert github_store_url(shared) == "postgresql://db/alertorch"
+
+
 def test_something_without_the_two_methods_is_refused() -> None:
     with pytest.raises(TypeError, match="send_notification"):
         register_integration("nope", object())  # type: ignore[arg-type]
 
 
 async def test_register_integration_may_replace_a_built_in(
-    names: list[str], http: httpx.AsyncClient, store: Store
+    names: list[str], http: httpx.AsyncClient, store: Database
 ) -> None:
     mine = TeamsChat()
     register_integration("email", mine)
     names.append("email")
-    assert build_integrations(Settings(), http=http, github_store=store)["email"] is mine
+    assert build_integrations(Settings(), http=http, github_database=store)["email"] is mine
 
 
 async def test_the_console_target_makes_no_call_and_is_delivered() -> None:
@@ -106,7 +116,7 @@ async def test_the_console_target_makes_no_call_and_is_delivered() -> None:
 
 
 async def test_installed_packages_add_integrations_through_entry_points(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, http: httpx.AsyncClient, store: Store
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, http: httpx.AsyncClient, store: Database
 ) -> None:
     (tmp_path / "acme_notify.py").write_text(
         "from services.notifier.delivery.base import DeliveryResult\n"
@@ -140,7 +150,7 @@ async def test_installed_packages_add_integrations_through_entry_points(
     assert result.reference == "teams-fp-1"
     assert (await found["opsgenie"].handle_escalation(NOTIFICATION, Target(type="x"))).delivered
 
-    integrations = build_integrations(Settings(), http=http, github_store=store)
+    integrations = build_integrations(Settings(), http=http, github_database=store)
     assert type(integrations["email"]).__name__ == "SmtpEmail", "a plugin cannot take a built-in"
     assert {"teams", "opsgenie"} <= set(integrations)
 

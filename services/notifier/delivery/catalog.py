@@ -10,33 +10,45 @@ from __future__ import annotations
 
 import ssl
 import time
+from typing import Final
 
 import httpx
 
 from services.notifier.delivery.base import Integration
 from services.notifier.delivery.console import ConsoleInbox
 from services.notifier.delivery.github import GitHubIssues
+from services.notifier.delivery.github_tables import SCHEMA
 from services.notifier.delivery.mail import SmtpEmail
 from services.notifier.delivery.pagerduty import PagerDutyEvents
 from services.notifier.delivery.ratelimit import Clock
 from services.notifier.delivery.registry import registered_integrations
 from shared.config import Settings, reveal
-from shared.store import Store
+from shared.storage import Database, StoreSchema, storage_url
 
 BUILT_IN = ("pagerduty", "github", "email", "console")
+
+#: The schema of the database ``github_database`` (the issue opened per problem and repository).
+GITHUB_SCHEMA: Final[StoreSchema] = SCHEMA
+GITHUB_STORE = "notifier-github"
+
+
+def github_store_url(settings: Settings) -> str:
+    """Where the GitHub target remembers its issues: ``storage.url``, else
+    ``notifier-github.db`` in the data directory."""
+    return storage_url(settings, GITHUB_STORE, "")
 
 
 def build_builtin_integrations(
     settings: Settings,
     *,
     http: httpx.AsyncClient,
-    github_store: Store,
+    github_database: Database,
     clock: Clock = time.monotonic,
     wall_clock: Clock = time.time,
     ssl_context: ssl.SSLContext | None = None,
 ) -> dict[str, Integration]:
-    """The built-in targets. ``http`` is shared and closed by the caller; ``github_store`` was
-    opened with :data:`~services.notifier.delivery.github.GITHUB_MIGRATIONS`."""
+    """The built-in targets. ``http`` is shared and closed by the caller; ``github_database``
+    holds :data:`GITHUB_SCHEMA`, migrated."""
     integrations = settings.integrations
     return {
         "pagerduty": PagerDutyEvents(
@@ -48,7 +60,7 @@ def build_builtin_integrations(
         "github": GitHubIssues(
             integrations.github,
             http=http,
-            store=github_store,
+            database=github_database,
             token=reveal(settings.github_token),
             wall_clock=wall_clock,
         ),
@@ -65,7 +77,7 @@ def build_integrations(
     settings: Settings,
     *,
     http: httpx.AsyncClient,
-    github_store: Store,
+    github_database: Database,
     clock: Clock = time.monotonic,
     wall_clock: Clock = time.time,
     ssl_context: ssl.SSLContext | None = None,
@@ -74,7 +86,7 @@ def build_integrations(
     found = build_builtin_integrations(
         settings,
         http=http,
-        github_store=github_store,
+        github_database=github_database,
         clock=clock,
         wall_clock=wall_clock,
         ssl_context=ssl_context,

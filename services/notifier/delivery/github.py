@@ -1,9 +1,10 @@
-"""GitHub issues: one issue per problem (fingerprint) and repository, remembered in the store.
+"""GitHub issues: one issue per problem (fingerprint) and repository, remembered in the database.
 
 The first notification for a fingerprint opens an issue in the target's repository
 (``Target.channel``, else ``integrations.github.repository``) with ``issue_labels``. Its number
-is stored, so a later notification, even after a restart, does not open another: it comments on
-the issue (``comment_on_repeat``, the default) or does nothing.
+is stored (SQLite or PostgreSQL, :mod:`services.notifier.delivery.github_tables`), so a later
+notification, even after a restart, does not open another: it comments on the issue
+(``comment_on_repeat``, the default) or does nothing.
 
 Answers: 201 → delivered (reference: the issue's or comment's ``html_url``); 401, 404, 410
 (issues disabled), 422 (validation failed) and other refusals → failed; 403 or 429 with a rate
@@ -17,58 +18,51 @@ import time
 from typing import Any
 
 import httpx
+from sqlalchemy import select
 
 from services.notifier.delivery.base import DeliveryResult
 from services.notifier.delivery.github_answers import SERVER_ERROR_RETRY_SECONDS, body, problem
 from services.notifier.delivery.github_issue import comment_body, issue_body, issue_title
+from services.notifier.delivery.github_tables import issues
 from services.notifier.delivery.ratelimit import Clock
 from services.notifier.locks import KeyedLocks
 from shared.config.sections import GithubIntegration
 from shared.events import NotificationData, Target
-from shared.store import Store
-
-GITHUB_MIGRATIONS: list[str] = [
-    """
-    CREATE TABLE github_issues (
-        repository TEXT NOT NULL,
-        fingerprint TEXT NOT NULL,
-        number INTEGER NOT NULL,
-        url TEXT,
-        created_at REAL NOT NULL,
-        PRIMARY KEY (repository, fingerprint)
-    )
-    """,
-]
+from shared.storage import Database, upsert
 
 REPOSITORY = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
 API_VERSION = "2022-11-28"
 
 
 class GitHubIssues:
-    """The ``github`` target. ``store`` must have been opened with :data:`GITHUB_MIGRATIONS`."""
+    """The ``github`` target. ``database`` holds the GitHub schema, migrated
+    (:data:`services.notifier.delivery.github_tables.SCHEMA`)."""
 
     def __init__(
         self,
         config: GithubIntegration,
         *,
         http: httpx.AsyncClient,
-        store: Store,
+        database: Database,
         token: str | None,
         wall_clock: Clock = time.time,
     ) -> None:
         self._config = config
         self._http = http
-        self._store = store
+        self._database = database
         self._token = token
         self._now = wall_clock
         self._locks = KeyedLocks()
 
-    def issue_number(self, repository: str, fingerprint: str) -> int | None:
-        rows = self._store.query(
-            "SELECT number FROM github_issues WHERE repository = ? AND fingerprint = ?",
-            (repository, fingerprint),
-        )
-        return int(rows[0]["number"]) if rows else None
+    async def issue_number(self, repository: str, fingerprint: str) -> int | None:
+        """The issue opened for the problem in ``repository``, if any."""
+        async with self._database.transaction() as db:
+            number = await db.scalar(
+                select(issues.c.number).where(
+                    issues.c.repository == repository, issues.c.fingerprint == fingerprint
+                )
+            )
+        return int(number) if number is not None else None
 
     async def send_notification(
         self, notification: NotificationData, target: Target
@@ -87,7 +81,7 @@ class GitHubIssues:
             )
         # One delivery per problem and repository at a time, so two never open two issues.
         async with self._locks.hold((repository, notification.fingerprint)):
-            number = self.issue_number(repository, notification.fingerprint)
+            number = await self.issue_number(repository, notification.fingerprint)
             if number is None:
                 return await self._open(repository, notification, labels_of(target))
             if not self._config.comment_on_repeat:
@@ -114,11 +108,22 @@ class GitHubIssues:
         if not isinstance(number, int):
             return DeliveryResult.failed("GitHub answered 201 without an issue number")
         url = str(result.get("html_url") or "")
-        self._store.execute(
-            "INSERT OR IGNORE INTO github_issues (repository, fingerprint, number, url, "
-            "created_at) VALUES (?, ?, ?, ?, ?)",
-            (repository, notification.fingerprint, number, url, self._now()),
-        )
+        async with self._database.transaction() as db:
+            await upsert(
+                db,
+                issues,
+                [
+                    {
+                        "repository": repository,
+                        "fingerprint": notification.fingerprint,
+                        "number": number,
+                        "url": url,
+                        "created_at": self._now(),
+                    }
+                ],
+                key=["repository", "fingerprint"],
+                ignore=True,
+            )
         return DeliveryResult.ok(url or None, issue=number, repository=repository)
 
     async def _comment(

@@ -1,8 +1,9 @@
 """Slack delivery and interactivity for the notifier. See docs/slack.md.
 
-The notifier service opens ``Store(url, migrations=SLACK_MIGRATIONS)``, builds a
-:class:`SlackIntegration` over it, registers it for targets of type ``slack``, calls its
-``tick(now)`` once a second, and serves :func:`slack_routes` (``POST /slack/events``).
+The notifier service opens a :class:`~shared.storage.Database` at :func:`slack_store_url` with
+:data:`SLACK_SCHEMA` (and migrates it), builds a :class:`SlackIntegration` over it, registers it
+for targets of type ``slack``, calls its ``tick(now)`` once a second, and serves
+:func:`slack_routes` (``POST /slack/events``).
 """
 
 from services.notifier.slack.api import (
@@ -20,7 +21,7 @@ from services.notifier.slack.factory import (
 from services.notifier.slack.handler import SlackHandler
 from services.notifier.slack.integration import SlackIntegration
 from services.notifier.slack.interactivity import SlackInteractions, slack_routes
-from services.notifier.slack.state import SLACK_MIGRATIONS
+from services.notifier.slack.tables import SCHEMA as SLACK_SCHEMA
 from services.notifier.slack.templates import (
     SlackBlockTemplate,
     register_custom_template,
@@ -29,7 +30,7 @@ from services.notifier.slack.templates import (
 from services.notifier.slack.text import escape
 
 __all__ = [
-    "SLACK_MIGRATIONS",
+    "SLACK_SCHEMA",
     "HttpSlackApi",
     "HttpSlackWebhook",
     "SlackAnswer",

@@ -26,13 +26,13 @@ class Acting:
         self.state = state
         self.renderer = renderer or Renderer()
 
-    def find(self, press: Press) -> tuple[str, str | None] | None:
+    async def find(self, press: Press) -> tuple[str, str | None] | None:
         """The fingerprint and attempt id a press is about: from the button's value, else from
         our record of the message (the snooze select carries no value)."""
         if press.value is not None:
             return press.value.fingerprint, press.value.attempt_id
         if press.channel_id and press.message_ts:
-            message = self.state.message(press.channel_id, press.message_ts)
+            message = await self.state.message(press.channel_id, press.message_ts)
             if message is not None:
                 return message.fingerprint, message.attempt_id
         return None
@@ -50,7 +50,7 @@ class Acting:
     async def show(self, press: Press, fingerprint: str) -> None:
         """Record who acted, and show it on the pressed message and the root card."""
         text = press.done_text()
-        root = self._record(press, fingerprint, text)
+        root = await self._record(press, fingerprint, text)
         if self.client is None or not press.channel_id or not press.message_ts:
             return
         on_root = root is not None and root.ts == press.message_ts
@@ -69,10 +69,10 @@ class Acting:
             if not answer.ok:
                 log.warning("slack root not updated", error=answer.error, fingerprint=fingerprint)
 
-    def _record(self, press: Press, fingerprint: str, text: str) -> Root | None:
+    async def _record(self, press: Press, fingerprint: str, text: str) -> Root | None:
         if not press.channel_id or not press.message_ts:
             return None
-        message = self.state.message(press.channel_id, press.message_ts)
+        message = await self.state.message(press.channel_id, press.message_ts)
         if message is None or message.fingerprint != fingerprint:
             return None
-        return self.state.set_acted_by(fingerprint, message.channel, text)
+        return await self.state.set_acted_by(fingerprint, message.channel, text)

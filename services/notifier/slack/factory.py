@@ -6,14 +6,15 @@ from dataclasses import dataclass
 
 from services.notifier.slack.api import HttpSlackApi, HttpSlackWebhook
 from shared.config import Settings
-from shared.store import store_url_for
+from shared.storage import storage_url
 
 SERVICE_STORE = "notifier-slack"
 
 
 def slack_store_url(settings: Settings) -> str:
-    """``slack.store_url``, else ``notifier-slack.db`` in the data directory."""
-    return store_url_for(settings, SERVICE_STORE, settings.slack.store_url)
+    """Where the Slack state lives: ``slack.store_url``, else ``storage.url``, else
+    ``notifier-slack.db`` in the data directory."""
+    return storage_url(settings, SERVICE_STORE, settings.slack.store_url)
 
 
 @dataclass

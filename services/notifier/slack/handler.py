@@ -18,7 +18,7 @@ from services.notifier.slack.integration import SlackIntegration
 from services.notifier.slack.interactivity import PublishCommand, SlackInteractions
 from shared.config import Settings, reveal
 from shared.events import NotificationData, Target
-from shared.store import Store
+from shared.storage import Database
 
 
 async def _nowhere(_command: Any) -> None:
@@ -41,15 +41,19 @@ class SlackHandler:
 
     @classmethod
     def from_settings(
-        cls, settings: Settings, store: Store, *, publish_command: PublishCommand | None = None
+        cls,
+        settings: Settings,
+        database: Database,
+        *,
+        publish_command: PublishCommand | None = None,
     ) -> SlackHandler:
         """A handler for SLACK_BOT_TOKEN or SLACK_WEBHOOK_URL, with SLACK_SIGNING_SECRET for
-        presses. ``store`` is opened with ``SLACK_MIGRATIONS``."""
+        presses. ``database`` holds the Slack schema (``SLACK_SCHEMA``), migrated."""
         clients = slack_clients(settings)
         if clients is None:
             raise ValueError("set SLACK_BOT_TOKEN or SLACK_WEBHOOK_URL to send to Slack")
         integration = SlackIntegration(
-            store=store, settings=settings.slack, api=clients.api, webhook=clients.webhook
+            database=database, settings=settings.slack, api=clients.api, webhook=clients.webhook
         )
         secret = settings.slack_signing_secret
         interactions = SlackInteractions(
@@ -57,7 +61,7 @@ class SlackHandler:
             publish_command=publish_command or _nowhere,
             authorized_users=settings.slack.authorized_users,
             client=clients.api,
-            store=store,
+            database=database,
             publish_timeout=settings.slack.publish_timeout_seconds,
             settings=settings.slack,
         )

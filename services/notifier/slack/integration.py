@@ -27,7 +27,7 @@ from services.notifier.slack.state import PostedMessage, Root, SlackState
 from services.notifier.slack.text import mentions, safe
 from shared.config.sections import SlackSection
 from shared.events import NotificationData, Target
-from shared.store import Store
+from shared.storage import Database
 
 log = structlog.get_logger(__name__)
 
@@ -45,7 +45,7 @@ class SlackIntegration:
     def __init__(
         self,
         *,
-        store: Store,
+        database: Database,
         settings: SlackSection,
         api: SlackApi | None = None,
         webhook: SlackWebhook | None = None,
@@ -56,7 +56,7 @@ class SlackIntegration:
         self.settings = settings
         self.api = api
         self.webhook = webhook if api is None else None
-        self.state = SlackState(store)
+        self.state = SlackState(database)
         self.clock = clock
         self.limiter = ChannelLimiter(
             per_second=settings.per_channel_messages_per_second,
@@ -93,14 +93,14 @@ class SlackIntegration:
     ) -> DeliveryResult:
         channel = self.channel_of(notification, target)
         async with self._locks.hold((notification.fingerprint, channel)):
-            root = self.state.root(notification.fingerprint, channel)
+            root = await self.state.root(notification.fingerprint, channel)
             reopened = notification.kind == "new_alert" and root and root.status == "Resolved"
             if reopened:
-                self.state.forget_root(notification.fingerprint, channel)
+                await self.state.forget_root(notification.fingerprint, channel)
             if root is None or reopened:
                 return await self._post_root(notification, target, channel)
             if notification.kind in COALESCED:
-                return self._coalesce(root, notification)
+                return await self._coalesce(root, notification)
             return await self._post_event(root, notification, target)
 
     # -- the root ------------------------------------------------------------------------------
@@ -136,17 +136,17 @@ class SlackIntegration:
         root = root.with_(
             channel_id=str(answer.data.get("channel", "")), ts=str(answer.data.get("ts", ""))
         )
-        self.state.save(root)
-        self._remember(root, root.ts, now)
+        await self.state.save(root)
+        await self._remember(root, root.ts, now)
         log.info("slack root posted", fingerprint=root.fingerprint, channel=channel, ts=root.ts)
         return DeliveryResult.ok(root.ts or None, channel=root.channel_id, thread_ts=root.ts)
 
-    def _coalesce(self, root: Root, notification: NotificationData) -> DeliveryResult:
+    async def _coalesce(self, root: Root, notification: NotificationData) -> DeliveryResult:
         """Fold an occurrence into the root: the next tick past the interval shows it."""
         summary = notification.summary
         newer = summary.count >= root.count
         text = safe(notification.text, TEXT_LIMIT)
-        self.state.save(
+        await self.state.save(
             root.with_(
                 count=max(root.count, summary.count),
                 summary=summary if newer else root.summary,
@@ -200,9 +200,11 @@ class SlackIntegration:
                 return failure(answer, "chat.postMessage")
             reference = str(answer.data.get("ts", ""))
             if reference:
-                self._remember(root, reference, now, notification.attempt_id)
+                await self._remember(root, reference, now, notification.attempt_id)
         # Webhook mode: the post just made shows the change; no digest needed for it.
-        self.state.save(changed.with_(dirty=self.api is not None or changed.pending_updates > 0))
+        await self.state.save(
+            changed.with_(dirty=self.api is not None or changed.pending_updates > 0)
+        )
         return DeliveryResult.ok(reference or None, thread_ts=root.ts)
 
     # -- digests -------------------------------------------------------------------------------
@@ -210,14 +212,14 @@ class SlackIntegration:
     async def tick(self, now: float) -> None:
         """Show what was coalesced: at most one redraw per root per interval, and at most
         ``digest_updates_per_tick`` redraws per tick across all roots."""
-        for due in self.state.due(now, self.interval, self.settings.digest_updates_per_tick):
+        for due in await self.state.due(now, self.interval, self.settings.digest_updates_per_tick):
             async with self._locks.hold((due.fingerprint, due.channel)):
-                root = self.state.root(due.fingerprint, due.channel)
+                root = await self.state.root(due.fingerprint, due.channel)
                 if root is not None and root.dirty:
                     await self._flush(root, now)
         if now - self._pruned_at >= PRUNE_EVERY:
             self._pruned_at = now
-            self.state.prune(now - self.settings.state_ttl_hours * 3600)
+            await self.state.prune(now - self.settings.state_ttl_hours * 3600)
             self.limiter.forget_idle(now)
 
     async def _flush(self, root: Root, now: float) -> None:
@@ -234,9 +236,9 @@ class SlackIntegration:
                 root.channel, post_body(root.channel_id, blocks, text, thread_ts=root.ts), now
             )
             if not answer.ok:
-                self._flush_failed(root, answer, now, "digest reply")
+                await self._flush_failed(root, answer, now, "digest reply")
                 return
-            self._remember(root, str(answer.data.get("ts", "")), now)
+            await self._remember(root, str(answer.data.get("ts", "")), now)
             root = root.with_(latest=root.pending_text, pending_text="")
             data = root_data(root)
         blocks, text = self.renderer.card(data)
@@ -244,11 +246,11 @@ class SlackIntegration:
             "chat.update", update_body(root.channel_id, root.ts, blocks, text)
         )
         if answer.ok:
-            self.state.save(self._flushed(root, now))
+            await self.state.save(self._flushed(root, now))
         elif answer.error in GONE_ERRORS and answer.error != "channel_not_found":
             await self._repost(root, now)
         else:
-            self._flush_failed(root, answer, now, "chat.update")
+            await self._flush_failed(root, answer, now, "chat.update")
 
     async def _flush_webhook(self, root: Root, data: dict[str, object], now: float) -> None:
         if self.limiter.take(root.channel, now):
@@ -256,9 +258,11 @@ class SlackIntegration:
         blocks, text = self.renderer.card({**data, "latest": root.pending_text or root.latest})
         answer = await self._send(root.channel, webhook_body(blocks, text), now)
         if answer.ok:
-            self.state.save(self._flushed(root.with_(latest=root.pending_text or root.latest), now))
+            await self.state.save(
+                self._flushed(root.with_(latest=root.pending_text or root.latest), now)
+            )
         else:
-            self._flush_failed(root, answer, now, "webhook")
+            await self._flush_failed(root, answer, now, "webhook")
 
     async def _repost(self, root: Root, now: float) -> None:
         """The root message was deleted: post a new one carrying everything we know."""
@@ -267,11 +271,11 @@ class SlackIntegration:
         blocks, text = self.renderer.card(root_data(root))
         answer = await self._send(root.channel, post_body(root.channel, blocks, text), now)
         if not answer.ok:
-            self._flush_failed(root, answer, now, "chat.postMessage")
+            await self._flush_failed(root, answer, now, "chat.postMessage")
             return
         root = root.with_(channel_id=str(answer.data.get("channel", "")), ts=str(answer.data["ts"]))
-        self.state.save(self._flushed(root, now))
-        self._remember(root, root.ts, now)
+        await self.state.save(self._flushed(root, now))
+        await self._remember(root, root.ts, now)
 
     @staticmethod
     def _flushed(root: Root, now: float) -> Root:
@@ -279,7 +283,7 @@ class SlackIntegration:
             dirty=False, updated_at=now, not_before=0.0, pending_updates=0, pending_text=""
         )
 
-    def _flush_failed(self, root: Root, answer: SlackAnswer, now: float, what: str) -> None:
+    async def _flush_failed(self, root: Root, answer: SlackAnswer, now: float, what: str) -> None:
         wait = retry_after(answer)
         log.warning(
             "slack digest not delivered",
@@ -290,11 +294,11 @@ class SlackIntegration:
             retry_after=wait,
         )
         if wait is not None:
-            self.state.save(root.with_(not_before=now + wait))
+            await self.state.save(root.with_(not_before=now + wait))
         elif answer.error == "channel_not_found":
-            self.state.forget_root(root.fingerprint, root.channel)
+            await self.state.forget_root(root.fingerprint, root.channel)
         else:
-            self.state.save(self._flushed(root, now))
+            await self.state.save(self._flushed(root, now))
 
     # -- plumbing ------------------------------------------------------------------------------
 
@@ -316,9 +320,11 @@ class SlackIntegration:
     def _mentions(self, target: Target) -> str:
         return mentions(target.mentions, self.settings.mention_groups)
 
-    def _remember(self, root: Root, ts: str, now: float, attempt_id: str | None = None) -> None:
+    async def _remember(
+        self, root: Root, ts: str, now: float, attempt_id: str | None = None
+    ) -> None:
         if root.channel_id and ts:
             message = PostedMessage(
                 root.channel_id, ts, root.fingerprint, root.channel, attempt_id or root.attempt_id
             )
-            self.state.remember_message(message, now)
+            await self.state.remember_message(message, now)

@@ -35,7 +35,7 @@ from services.notifier.slack.state import SlackState
 from shared.config.sections import SlackSection
 from shared.events import Command
 from shared.http_body import BodyTooLarge, read_limited
-from shared.store import Store
+from shared.storage import Database
 
 log = structlog.get_logger(__name__)
 
@@ -70,7 +70,7 @@ class SlackInteractions:
         publish_command: PublishCommand,
         authorized_users: Collection[str],
         client: SlackApi | None,
-        store: Store,
+        database: Database,
         publish_timeout: float = 2.0,
         settings: SlackSection | None = None,
     ) -> None:
@@ -84,7 +84,7 @@ class SlackInteractions:
         self.groups = GroupMembers(client)
         self.publish_timeout = publish_timeout
         renderer = Renderer(templates=settings.templates if settings else None)
-        self.acting = Acting(client=client, state=SlackState(store), renderer=renderer)
+        self.acting = Acting(client=client, state=SlackState(database), renderer=renderer)
 
     def _verified(self, request: BoltRequest) -> bool:
         assert self.verification is not None
@@ -118,7 +118,7 @@ class SlackInteractions:
         return reply
 
     async def _press(self, press: Press, reply: Reply) -> Reply | None:
-        found = self.acting.find(press)
+        found = await self.acting.find(press)
         if found is None:
             reply.after.append(lambda: self.acting.tell(press, "This alert is not tracked here."))
             return None
@@ -174,7 +174,7 @@ def slack_routes(
     publish_command: PublishCommand,
     authorized_users: Collection[str],
     client: SlackApi | None,
-    store: Store,
+    database: Database,
     publish_timeout: float = 2.0,
     settings: SlackSection | None = None,
     path: str = PATH,
@@ -190,7 +190,7 @@ def slack_routes(
         publish_command=publish_command,
         authorized_users=authorized_users,
         client=client,
-        store=store,
+        database=database,
         publish_timeout=publish_timeout,
         settings=settings,
     )

@@ -1,0 +1,1 @@
+"""The notifier's GitHub store migration history (Alembic revisions, applied on start)."""
