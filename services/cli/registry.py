@@ -52,6 +52,12 @@ SERVICES: dict[str, ServiceEntry] = {
             "decide and run safe automated fixes",
             resolver.stores,
         ),
-        ServiceEntry("notifier", 8004, notifier.create, "escalate and deliver notifications"),
+        ServiceEntry(
+            "notifier",
+            8004,
+            notifier.create,
+            "escalate and deliver notifications",
+            notifier.stores,
+        ),
     )
 }

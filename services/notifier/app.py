@@ -6,29 +6,31 @@ each target once, through an outbox. It also serves Slack's interactivity endpoi
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import httpx
 import structlog
 
 from services.notifier.delivery.base import Integration
-from services.notifier.delivery.catalog import build_integrations
+from services.notifier.delivery.catalog import GITHUB_SCHEMA, build_integrations, github_store_url
 from services.notifier.delivery.console import ConsoleInbox
-from services.notifier.delivery.github import GITHUB_MIGRATIONS
 from services.notifier.dispatcher import Dispatcher
 from services.notifier.policy_runner import PolicyRunner
 from services.notifier.rules_file import RULES_FILE
 from services.notifier.slack import (
-    SLACK_MIGRATIONS,
+    SLACK_SCHEMA,
     SlackIntegration,
     slack_clients,
     slack_routes,
     slack_store_url,
 )
 from services.notifier.store import NotifierStore
+from services.notifier.tables import SCHEMA
 from shared.config import Settings, config_dir_from_env, reveal
 from shared.events import Command, Notification, NotificationData, Resolution, Target
 from shared.events import derived_event_id as derived
-from shared.runner import Service, each, event_handler
-from shared.store import Store, store_url_for
+from shared.runner import Consumed, Service, decoder, decoding, each, event_handler
+from shared.storage import Database, StoreSchema, storage_url
 from shared.topics import COMMANDS, NOTIFICATIONS, RESOLUTIONS
 
 log = structlog.get_logger(__name__)
@@ -39,20 +41,34 @@ PRUNE_SECONDS = 3600.0
 KEEP_SECONDS = 7 * 86400.0
 
 
+def _urls(settings: Settings) -> list[tuple[str, StoreSchema]]:
+    return [
+        (storage_url(settings, NAME, ""), SCHEMA),
+        (slack_store_url(settings), SLACK_SCHEMA),
+        (github_store_url(settings), GITHUB_SCHEMA),
+    ]
+
+
+def stores(settings: Settings) -> dict[str, list[StoreSchema]]:
+    """The service's database URLs and the schemas it keeps in each."""
+    found: dict[str, list[StoreSchema]] = {}
+    for url, schema in _urls(settings):
+        found.setdefault(url, []).append(schema)
+    return found
+
+
 def create(settings: Settings) -> Service:
     service = Service(name=NAME, settings=settings)
     clock = service.clock
     producer = service.producer
-    store = NotifierStore(store_url_for(settings, NAME, ""), clock=clock)
-    github_store = Store(
-        store_url_for(settings, "notifier-github", ""), migrations=GITHUB_MIGRATIONS
-    )
+    databases = {url: Database(url, schemas=schemas) for url, schemas in stores(settings).items()}
+    main, slack_db, github_db = (databases[url] for url, _ in _urls(settings))
+    store = NotifierStore(main, clock=clock)
     http = httpx.AsyncClient(timeout=10.0)
     integrations: dict[str, Integration] = build_integrations(
-        settings, http=http, github_store=github_store
+        settings, http=http, github_database=github_db
     )
     clients = slack_clients(settings) if settings.components.slack_enabled else None
-    slack_store = Store(slack_store_url(settings), migrations=SLACK_MIGRATIONS)
     if not settings.components.slack_enabled:
         log.warning("components.slack_enabled is false: Slack notifications stay on the console")
         integrations.setdefault("slack", ConsoleInbox())
@@ -60,7 +76,7 @@ def create(settings: Settings) -> Service:
         integrations.setdefault(
             "slack",
             SlackIntegration(
-                store=slack_store,
+                database=slack_db,
                 settings=settings.slack,
                 api=clients.api,
                 webhook=clients.webhook,
@@ -73,19 +89,19 @@ def create(settings: Settings) -> Service:
         )
         integrations.setdefault("slack", ConsoleInbox())
     runner = PolicyRunner(
-        store=store,
+        database=main,
         publisher=producer,
         rules_path=config_dir_from_env() / RULES_FILE,
         roles=settings.escalation.roles,
         include_actions=settings.slack.message_settings.include_actions,
-        clock=clock.time,
+        clock=clock,
     )
     dispatcher = Dispatcher(
         store=store,
         integrations=integrations,
         publisher=producer,
         dry_run=settings.operation.dry_run,
-        clock=clock.time,
+        clock=clock,
     )
 
     async def publish_command(command: Command) -> None:
@@ -98,7 +114,7 @@ def create(settings: Settings) -> Service:
             publish_command=publish_command,
             authorized_users=settings.slack.authorized_users,
             client=clients.api if clients else None,
-            store=slack_store,
+            database=slack_db,
             publish_timeout=settings.slack.publish_timeout_seconds,
             settings=settings.slack,
         )
@@ -113,7 +129,7 @@ def create(settings: Settings) -> Service:
     async def request_issue(event: Command) -> None:
         """The "Create GitHub issue" button: a notification to the GitHub target (once per
         problem: the GitHub integration remembers the issue it opened)."""
-        known = store.alert(event.data.fingerprint)
+        known = await store.alert(event.data.fingerprint)
         if known is None:
             log.info("no alert for this problem; no issue to open")
             return
@@ -140,29 +156,29 @@ def create(settings: Settings) -> Service:
         await runner.tick()
 
     async def prune() -> None:
-        store.prune(clock.time() - KEEP_SECONDS)
+        await store.prune(clock.time() - KEEP_SECONDS)
+
+    async def on_resolutions(items: Sequence[tuple[Consumed, Resolution]]) -> None:
+        await runner.on_resolutions([event for _, event in items])
+
+    async def migrate() -> None:
+        for database in databases.values():
+            await database.migrate()
 
     async def close() -> None:
         await http.aclose()
         if clients is not None:
             await clients.aclose()
-        for opened in (store, github_store, slack_store):
-            opened.close()
+        for database in databases.values():
+            await database.close()
 
-    for name, handler, group in (
-        (RESOLUTIONS, event_handler(RESOLUTIONS, Resolution, runner.on_resolution), "policy"),
-        (COMMANDS, event_handler(COMMANDS, Command, on_command), "commands"),
-        (
-            NOTIFICATIONS,
-            event_handler(NOTIFICATIONS, Notification, dispatcher.on_notification),
-            "delivery",
-        ),
-    ):
-        service.consume(name, each(handler), group=group)
+    service.before_start(migrate)
+    resolutions = decoding(decoder(RESOLUTIONS, Resolution), on_resolutions)
+    service.consume(RESOLUTIONS, resolutions, group="policy")
+    service.consume(COMMANDS, each(event_handler(COMMANDS, Command, on_command)), group="commands")
+    deliver = event_handler(NOTIFICATIONS, Notification, dispatcher.on_notification)
+    service.consume(NOTIFICATIONS, each(deliver), group="delivery")
     # Separate loops: escalation timers never wait behind a slow delivery.
-    interrupted = store.interrupted()
-    if interrupted:
-        log.warning("sends cut short by a stop are not repeated", count=interrupted)
     service.add_periodic("policy-timers", 1.0, timers)
     service.add_periodic("outbox-retries", 1.0, dispatcher.retry_due)
     service.add_periodic("integration-ticks", 1.0, dispatcher.tick_integrations)

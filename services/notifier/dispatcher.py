@@ -1,17 +1,17 @@
 """The delivery half of the notifier: each ``Notification`` to each of its targets, once.
 
-Before a send, an outbox row (notification id, target) is written; after it, the row records
-the outcome. A redelivered notification finds its rows and sends nothing again; a send a crash
-cut short is marked ``unknown`` at start-up and never repeated. A target that answers "later"
-is retried from the outbox when due: after an error (a 5xx, a network error) the try counts, and
-after ``MAX_ATTEMPTS`` such tries the delivery is failed; a rate-limit wait (a 429, our own
-limiter) never counts, so a storm delays deliveries but never drops them.
+Before a send, an outbox row (notification id, target) is claimed (an insert that only one
+replica wins); after it, the row records the outcome. A redelivered notification finds its rows
+and sends nothing again; a send a crash cut short (its lease of ``SEND_LEASE_SECONDS`` ran out)
+is marked ``unknown`` and never repeated. A target that answers "later" is retried from the
+outbox when due, by whichever replica claims the row: after an error (a 5xx, a network error)
+the try counts, and after ``MAX_ATTEMPTS`` such tries the delivery is failed; a rate-limit wait
+(a 429, our own limiter) never counts, so a storm delays deliveries but never drops them.
 """
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping, Sequence
 from typing import Literal, Protocol
 
 import structlog
@@ -19,16 +19,17 @@ import structlog
 from services.notifier.delivery.base import DeliveryResult, Integration
 from services.notifier.metrics import DELIVERIES
 from services.notifier.store import NotifierStore, OutboxRow
+from shared.clock import SYSTEM_CLOCK, Clock
 from shared.events import (
     Actor,
     AuditRecord,
     AuditRecordData,
-    Envelope,
     Notification,
     NotificationData,
     Target,
     derived_event_id,
 )
+from shared.kafka.producer import Output
 from shared.topics import AUDIT
 
 log = structlog.get_logger(__name__)
@@ -38,10 +39,13 @@ ACTOR = Actor(kind="service", id="notifier", via="system")
 MAX_ATTEMPTS = 50
 CONSOLE = "console"  # the inbox is ours: it is delivered to in a dry run too
 ERROR_BACKOFF = 30.0
+#: A send (every call an integration makes for one notification) ends well within this.
+SEND_LEASE_SECONDS = 120.0
+RETRIES_PER_STEP = 50
 
 
 class Publisher(Protocol):
-    async def publish(self, topic: str, event: Envelope, *, key: str) -> None: ...
+    async def publish_many(self, outputs: Sequence[Output]) -> None: ...
 
 
 def target_key(target: Target) -> str:
@@ -55,7 +59,7 @@ class Dispatcher:
         store: NotifierStore,
         integrations: Mapping[str, Integration],
         publisher: Publisher,
-        clock: Callable[[], float] = time.time,
+        clock: Clock = SYSTEM_CLOCK,
         dry_run: bool = False,
     ) -> None:
         """``dry_run`` (``operation.dry_run``): nothing reaches an outside target; each delivery
@@ -70,27 +74,33 @@ class Dispatcher:
         body = event.model_dump_json()
         for target in event.data.targets:
             key = target_key(target)
-            if not self.store.claim(event.id, key, body):
+            lease = self.clock.time() + SEND_LEASE_SECONDS
+            row = await self.store.claim(event.id, key, body, lease_until=lease)
+            if row is None:
                 log.info("already handled; not sending again", target=key)
                 continue
-            row = self.store.outbox(event.id, key)
-            assert row is not None
             await self._send(row, event, target)
 
     async def retry_due(self) -> int:
-        rows = self.store.retries_due(self.clock())
+        """Give up on sends cut short, then send the retries that are due."""
+        now = self.clock.time()
+        cut = await self.store.interrupted(now)
+        if cut:
+            log.warning("sends cut short by a stop are not repeated", count=cut)
+        rows = await self.store.claim_retries(
+            now, lease_until=now + SEND_LEASE_SECONDS, limit=RETRIES_PER_STEP
+        )
         for row in rows:
             event = Notification.model_validate_json(row.body)
             target = next((t for t in event.data.targets if target_key(t) == row.target), None)
             if target is None:
-                self.store.mark(row, status="failed", error="target vanished")
+                await self.store.mark(row, status="failed", error="target vanished")
                 continue
-            self.store.mark(row, status="sending")
             await self._send(row, event, target)
         return len(rows)
 
     async def tick_integrations(self) -> None:
-        now = self.clock()
+        now = self.clock.time()
         for name, integration in self.integrations.items():
             tick = getattr(integration, "tick", None)
             if tick is None:
@@ -112,17 +122,18 @@ class Dispatcher:
         if not result.rate_limited:
             row.attempts += 1
         if result.delivered:
-            self.store.mark(row, status="sent", reference=result.reference, error=None)
+            await self.store.mark(row, status="sent", reference=result.reference, error=None)
             await self._audit(
                 event, row, "dry_run" if result.details.get("dry_run") else "succeeded", result
             )
         elif result.permanent or row.attempts >= MAX_ATTEMPTS:
-            self.store.mark(row, status="failed", error=result.error)
+            await self.store.mark(row, status="failed", error=result.error)
             log.error("delivery failed", target=row.target, error=result.error)
             await self._audit(event, row, "failed", result)
         else:
             delay = result.retry_after if result.retry_after is not None else ERROR_BACKOFF
-            self.store.mark(row, status="retry", due_at=self.clock() + delay, error=result.error)
+            due_at = self.clock.time() + delay
+            await self.store.mark(row, status="retry", due_at=due_at, error=result.error)
         DELIVERIES.labels(target.type, _outcome(result)).inc()
 
     @staticmethod
@@ -163,7 +174,7 @@ class Dispatcher:
                 },
             ),
         )
-        await self.publisher.publish(AUDIT, record, key=event.data.fingerprint)
+        await self.publisher.publish_many([Output(AUDIT, record, event.data.fingerprint)])
 
 
 def _outcome(result: DeliveryResult) -> str:

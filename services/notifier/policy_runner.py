@@ -1,52 +1,72 @@
 """The policy half of the notifier: resolver events, commands and the clock in, ``Notification``
 events out. Alert states, their timers and the ledger live in the notifier's store, so pending
 escalations survive a restart and fire once (each notification's id derives from its token).
+
+Every step is one transaction that locks the ledger first, reads the alerts it touches, decides,
+publishes its notifications and saves: steps never interleave on one alert (an ack landing
+during a tick is applied to what the tick saved), on one replica or many.
 """
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol
 
 import structlog
+from sqlalchemy.ext.asyncio import AsyncConnection
 
+from services.notifier import store
 from services.notifier.policy.auditor import catch_up, find_overdue
 from services.notifier.policy.decisions import Notify, Suppress
 from services.notifier.policy.engine import decide
 from services.notifier.policy.escalate import Outcome
 from services.notifier.policy.inputs import CommandInput, Input, ResolutionInput, Tick
 from services.notifier.policy.model import EscalationPolicy
+from services.notifier.policy.prevention import Ledger
 from services.notifier.rules_file import load_rules
-from services.notifier.store import NotifierStore
 from services.notifier.translate import to_event
+from shared.clock import SYSTEM_CLOCK, Clock
 from shared.config.file_watch import FileWatch
 from shared.errors import ConfigError
-from shared.events import Command, Envelope, Resolution
+from shared.events import Command, Resolution
 from shared.events.resolution import ResolutionStatus
+from shared.kafka.producer import Output
+from shared.storage import Database
 from shared.topics import NOTIFICATIONS
 
 log = structlog.get_logger(__name__)
 
 
 class Publisher(Protocol):
-    async def publish(self, topic: str, event: Envelope, *, key: str) -> None: ...
+    async def publish_many(self, outputs: Sequence[Output]) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """One input for one alert, with what its notifications carry."""
+
+    fingerprint: str
+    event: Input
+    correlation_id: str | None
+    attempt_id: str | None = None
+    status: ResolutionStatus | None = None
 
 
 class PolicyRunner:
     def __init__(
         self,
         *,
-        store: NotifierStore,
+        database: Database,
         publisher: Publisher,
         rules_path: Path,
         roles: Mapping[str, list[str]],
         include_actions: bool = True,
-        clock: Callable[[], float] = time.time,
+        clock: Clock = SYSTEM_CLOCK,
     ) -> None:
-        self.store = store
+        self.database = database
         self.publisher = publisher
         self.rules_path = rules_path
         self.roles = roles
@@ -56,7 +76,7 @@ class PolicyRunner:
         self._watch = FileWatch(rules_path)
 
     def _now(self) -> datetime:
-        return datetime.fromtimestamp(self.clock(), UTC)
+        return datetime.fromtimestamp(self.clock.time(), UTC)
 
     def reload_if_changed(self) -> bool:
         """A changed, valid rules file applies to alerts that open from now on."""
@@ -70,15 +90,22 @@ class PolicyRunner:
         log.info("escalation rules reloaded", path=str(self.rules_path))
         return True
 
-    async def on_resolution(self, event: Resolution) -> None:
-        data = event.data
+    async def on_resolutions(self, events: Sequence[Resolution]) -> None:
         await self._apply(
-            data.fingerprint,
-            ResolutionInput(event.id, data),
-            event.correlationid,
-            attempt_id=data.attempt_id,
-            status=data.status,
+            [
+                Step(
+                    e.data.fingerprint,
+                    ResolutionInput(e.id, e.data),
+                    e.correlationid,
+                    attempt_id=e.data.attempt_id,
+                    status=e.data.status,
+                )
+                for e in events
+            ]
         )
+
+    async def on_resolution(self, event: Resolution) -> None:
+        await self.on_resolutions([event])
 
     async def on_command(self, event: Command) -> None:
         data = event.data
@@ -86,57 +113,72 @@ class PolicyRunner:
             return
         roles = frozenset(self.roles.get(data.actor.id, ()))
         await self._apply(
-            data.fingerprint, CommandInput(event.id, data, roles), event.correlationid
+            [Step(data.fingerprint, CommandInput(event.id, data, roles), event.correlationid)]
         )
 
     async def tick(self) -> None:
         """Wake every alert with a timer due."""
-        for fingerprint in self.store.due(self.clock()):
-            await self._apply(fingerprint, Tick(), None)
+        async with self.database.transaction() as db:
+            ledger = await store.lock_ledger(db)
+            due = await store.due(db, self.clock.time())
+            await self._decide(db, [Step(fp, Tick(), None) for fp in due], ledger)
 
     async def audit(self) -> int:
         """Fire escalations that should have fired and did not (e.g. missed while down)."""
-        states = self.store.open_alerts()
-        late = find_overdue(states, self._now())
-        if not late:
-            return 0
-        log.warning("overdue escalations found", count=len(late))
-        outcomes, ledger = catch_up(self.policy, states, self._now(), self.store.ledger())
-        for outcome in outcomes:
-            if outcome.state is not None:
-                known = self.store.alert(outcome.state.fingerprint)
-                correlation = known[1] if known else outcome.state.fingerprint
-                await self._publish(outcome, correlation, None, None)
-                self.store.save(outcome.state, outcome.state.fingerprint, correlation, ledger)
+        async with self.database.transaction() as db:
+            ledger = await store.lock_ledger(db)
+            known = await store.open_alerts(db)
+            states = [state for state, _ in known.values()]
+            late = find_overdue(states, self._now())
+            if not late:
+                return 0
+            log.warning("overdue escalations found", count=len(late))
+            outcomes, ledger = catch_up(self.policy, states, self._now(), ledger)
+            outputs: list[Output] = []
+            changed: dict[str, store.Known] = {}
+            for outcome in outcomes:
+                if outcome.state is not None:
+                    fp = outcome.state.fingerprint
+                    correlation = known[fp][1] if fp in known else fp
+                    outputs.extend(self._outputs(outcome, correlation, None, None))
+                    changed[fp] = (outcome.state, correlation)
+            await self.publisher.publish_many(outputs)
+            await store.save(db, changed, ledger, self.clock.time())
         return len(late)
 
-    async def _apply(
-        self,
-        fingerprint: str,
-        event: Input,
-        correlation_id: str | None,
-        *,
-        attempt_id: str | None = None,
-        status: ResolutionStatus | None = None,
-    ) -> None:
-        known = self.store.alert(fingerprint)
-        state = known[0] if known else None
-        if state is None and not isinstance(event, ResolutionInput):
-            return
-        correlation = (
-            known[1] if known and state and state.status != "resolved" else correlation_id
-        ) or fingerprint
-        outcome = decide(self.policy, state, event, self._now(), self.store.ledger())
-        await self._publish(outcome, correlation, attempt_id, status)
-        self.store.save(outcome.state, fingerprint, correlation, outcome.ledger)
+    async def _apply(self, steps: Sequence[Step]) -> None:
+        async with self.database.transaction() as db:
+            ledger = await store.lock_ledger(db)
+            await self._decide(db, steps, ledger)
 
-    async def _publish(
+    async def _decide(self, db: AsyncConnection, steps: Sequence[Step], ledger: Ledger) -> None:
+        known = await store.known(db, (s.fingerprint for s in steps))
+        changed: dict[str, store.Known] = {}
+        outputs: list[Output] = []
+        for step in steps:
+            entry = known.get(step.fingerprint)
+            state = entry[0] if entry else None
+            if state is None and not isinstance(step.event, ResolutionInput):
+                continue
+            correlation = (
+                entry[1] if entry and state and state.status != "resolved" else step.correlation_id
+            ) or step.fingerprint
+            outcome = decide(self.policy, state, step.event, self._now(), ledger)
+            ledger = outcome.ledger
+            outputs.extend(self._outputs(outcome, correlation, step.attempt_id, step.status))
+            if outcome.state is not None:
+                known[step.fingerprint] = changed[step.fingerprint] = (outcome.state, correlation)
+        await self.publisher.publish_many(outputs)
+        await store.save(db, changed, ledger, self.clock.time())
+
+    def _outputs(
         self,
         outcome: Outcome,
         correlation: str,
         attempt_id: str | None,
         status: ResolutionStatus | None,
-    ) -> None:
+    ) -> list[Output]:
+        outputs: list[Output] = []
         for decision in outcome.decisions:
             if isinstance(decision, Notify):
                 event = to_event(
@@ -147,10 +189,11 @@ class PolicyRunner:
                     resolver_status=status,
                     include_actions=self.include_actions,
                 )
-                await self.publisher.publish(NOTIFICATIONS, event, key=decision.fingerprint)
+                outputs.append(Output(NOTIFICATIONS, event, decision.fingerprint))
             elif isinstance(decision, Suppress):
                 log.info(
                     "notification suppressed",
                     fingerprint=decision.fingerprint,
                     reason=decision.reason,
                 )
+        return outputs

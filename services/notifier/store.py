@@ -1,30 +1,28 @@
-"""The notifier's own store: alert states and the shared ledger (policy), and the delivery
-outbox (one row per notification and target, written before sending)."""
+"""The notifier's store: alert states and the ledger (policy), and the delivery outbox.
+
+Policy functions take the connection of a transaction the caller holds, and the caller locks
+the ledger first (:func:`lock_ledger`): decisions on alerts are serialised, across replicas too,
+so a timer fires once and an ack landing during a tick is applied to the state the tick saved.
+The outbox claims rows atomically: a notification is sent to a target by one replica, once.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass
 from typing import Any
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.notifier.policy.prevention import Ledger
 from services.notifier.policy.state import AlertState
+from services.notifier.tables import alerts, ledger, outbox
 from shared.clock import SYSTEM_CLOCK, Clock
-from shared.store import Store
+from shared.storage import Database, upsert
 
-MIGRATIONS = [
-    """
-    CREATE TABLE alerts (
-        fingerprint TEXT PRIMARY KEY, state TEXT NOT NULL, correlation_id TEXT NOT NULL,
-        next_due REAL, status TEXT NOT NULL, updated_at REAL NOT NULL);
-    CREATE INDEX alerts_next_due ON alerts (next_due);
-    CREATE TABLE ledger (id INTEGER PRIMARY KEY CHECK (id = 1), body TEXT NOT NULL);
-    CREATE TABLE outbox (
-        notification_id TEXT NOT NULL, target TEXT NOT NULL, status TEXT NOT NULL,
-        attempts INTEGER NOT NULL, due_at REAL, body TEXT NOT NULL, reference TEXT, error TEXT,
-        updated_at REAL NOT NULL, PRIMARY KEY (notification_id, target));
-    CREATE INDEX outbox_due ON outbox (status, due_at)
-    """,
-]
+#: A known alert: its state and the correlation id its notifications carry.
+Known = tuple[AlertState, str]
 
 
 @dataclass
@@ -37,132 +35,167 @@ class OutboxRow:
     body: str
     reference: str | None = None
     error: str | None = None
+    lease_until: float | None = None
+
+
+_OUTBOX_COLUMNS = tuple(c for c in outbox.c if c.name != "updated_at")
+
+
+async def lock_ledger(db: AsyncConnection) -> Ledger:
+    """The ledger, locked until the transaction ends."""
+    await upsert(
+        db, ledger, [{"id": 1, "body": Ledger().model_dump_json()}], key=["id"], ignore=True
+    )
+    row = (await db.execute(select(ledger.c.body).where(ledger.c.id == 1).with_for_update())).one()
+    return Ledger.model_validate_json(row[0])
+
+
+async def known(db: AsyncConnection, fingerprints: Iterable[str]) -> dict[str, Known]:
+    wanted = sorted(set(fingerprints))
+    if not wanted:
+        return {}
+    rows = await db.execute(
+        select(alerts.c.fingerprint, alerts.c.state, alerts.c.correlation_id).where(
+            alerts.c.fingerprint.in_(wanted)
+        )
+    )
+    return {str(fp): (AlertState.model_validate_json(s), str(c)) for fp, s, c in rows}
+
+
+async def save(db: AsyncConnection, states: Mapping[str, Known], book: Ledger, now: float) -> None:
+    """Alerts' new states and the ledger, in the caller's transaction."""
+    rows = [
+        {
+            "fingerprint": fp,
+            "state": state.model_dump_json(),
+            "correlation_id": correlation,
+            "next_due": min((t.due_at.timestamp() for t in state.timers), default=None),
+            "status": state.status,
+            "updated_at": now,
+        }
+        for fp, (state, correlation) in states.items()
+    ]
+    await upsert(db, alerts, rows, key=["fingerprint"])
+    await db.execute(update(ledger).where(ledger.c.id == 1).values(body=book.model_dump_json()))
+
+
+async def due(db: AsyncConnection, now: float, *, limit: int = 500) -> list[str]:
+    rows = await db.execute(
+        select(alerts.c.fingerprint)
+        .where(alerts.c.next_due.is_not(None), alerts.c.next_due <= now)
+        .order_by(alerts.c.next_due)
+        .limit(limit)
+    )
+    return [str(fp) for (fp,) in rows]
+
+
+async def open_alerts(db: AsyncConnection) -> dict[str, Known]:
+    rows = await db.execute(
+        select(alerts.c.fingerprint, alerts.c.state, alerts.c.correlation_id).where(
+            alerts.c.status != "resolved"
+        )
+    )
+    return {str(fp): (AlertState.model_validate_json(s), str(c)) for fp, s, c in rows}
 
 
 class NotifierStore:
-    def __init__(self, url: str, *, clock: Clock = SYSTEM_CLOCK) -> None:
-        self.store = Store(url, migrations=MIGRATIONS)
+    """The outbox and the housekeeping of the notifier's database."""
+
+    def __init__(self, database: Database, *, clock: Clock = SYSTEM_CLOCK) -> None:
+        self.database = database
         self.clock = clock  # stamps updated_at, which prune() compares
 
-    # -- policy --------------------------------------------------------------------------------
-    def alert(self, fingerprint: str) -> tuple[AlertState, str] | None:
-        rows = self.store.query(
-            "SELECT state, correlation_id FROM alerts WHERE fingerprint = ?", (fingerprint,)
-        )
-        if not rows:
-            return None
-        return AlertState.model_validate_json(rows[0]["state"]), str(rows[0]["correlation_id"])
+    async def alert(self, fingerprint: str) -> Known | None:
+        async with self.database.transaction() as db:
+            return (await known(db, [fingerprint])).get(fingerprint)
 
-    def ledger(self) -> Ledger:
-        rows = self.store.query("SELECT body FROM ledger WHERE id = 1")
-        return Ledger.model_validate_json(rows[0]["body"]) if rows else Ledger()
-
-    def save(
-        self, state: AlertState | None, fingerprint: str, correlation_id: str, ledger: Ledger
-    ) -> None:
-        """The alert's new state and the ledger, together."""
-        with self.store.transaction() as db:
-            if state is not None:
-                due = min((t.due_at.timestamp() for t in state.timers), default=None)
-                db.execute(
-                    "INSERT INTO alerts (fingerprint, state, correlation_id, next_due, status, "
-                    "updated_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (fingerprint) DO UPDATE "
-                    "SET state = excluded.state, correlation_id = excluded.correlation_id, "
-                    "next_due = excluded.next_due, status = excluded.status, "
-                    "updated_at = excluded.updated_at",
-                    (
-                        fingerprint,
-                        state.model_dump_json(),
-                        correlation_id,
-                        due,
-                        state.status,
-                        self.clock.time(),
-                    ),
-                )
-            db.execute(
-                "INSERT OR REPLACE INTO ledger (id, body) VALUES (1, ?)",
-                (ledger.model_dump_json(),),
-            )
-
-    def due(self, now: float) -> list[str]:
-        rows = self.store.query(
-            "SELECT fingerprint FROM alerts WHERE next_due IS NOT NULL AND next_due <= ? "
-            "ORDER BY next_due",
-            (now,),
-        )
-        return [str(row["fingerprint"]) for row in rows]
-
-    def open_alerts(self) -> list[AlertState]:
-        rows = self.store.query("SELECT state FROM alerts WHERE status != 'resolved'")
-        return [AlertState.model_validate_json(row["state"]) for row in rows]
-
-    def prune(self, before: float) -> int:
+    async def prune(self, before: float) -> int:
         """Forget resolved alerts and finished deliveries older than ``before``."""
-        with self.store.transaction() as db:
-            gone = db.execute(
-                "DELETE FROM alerts WHERE status = 'resolved' AND updated_at < ?", (before,)
-            ).rowcount
-            gone += db.execute(
-                "DELETE FROM outbox WHERE status IN ('sent', 'failed', 'unknown') AND "
-                "updated_at < ?",
-                (before,),
-            ).rowcount
-        return int(gone)
+        async with self.database.transaction() as db:
+            gone = await db.execute(
+                delete(alerts).where(alerts.c.status == "resolved", alerts.c.updated_at < before)
+            )
+            sent = await db.execute(
+                delete(outbox).where(
+                    outbox.c.status.in_(("sent", "failed", "unknown")),
+                    outbox.c.updated_at < before,
+                )
+            )
+        return int(gone.rowcount or 0) + int(sent.rowcount or 0)
 
     # -- outbox --------------------------------------------------------------------------------
-    def outbox(self, notification_id: str, target: str) -> OutboxRow | None:
-        rows = self.store.query(
-            "SELECT notification_id, target, status, attempts, due_at, body, reference, error "
-            "FROM outbox WHERE notification_id = ? AND target = ?",
-            (notification_id, target),
-        )
-        return OutboxRow(**dict(rows[0])) if rows else None
+    async def outbox(self, notification_id: str, target: str) -> OutboxRow | None:
+        async with self.database.transaction() as db:
+            row = (
+                await db.execute(
+                    select(*_OUTBOX_COLUMNS).where(
+                        outbox.c.notification_id == notification_id, outbox.c.target == target
+                    )
+                )
+            ).first()
+        return OutboxRow(**row._mapping) if row else None
 
-    def claim(self, notification_id: str, target: str, body: str) -> bool:
-        """Record the send before it happens; False when this pair was seen already."""
-        changed = self.store.execute(
-            "INSERT OR IGNORE INTO outbox (notification_id, target, status, attempts, due_at, "
-            "body, updated_at) VALUES (?, ?, 'sending', 0, NULL, ?, ?)",
-            (notification_id, target, body, self.clock.time()),
-        )
-        return changed == 1
+    async def claim(
+        self, notification_id: str, target: str, body: str, *, lease_until: float
+    ) -> OutboxRow | None:
+        """Record the send before it happens; None when this pair was seen already."""
+        row = OutboxRow(notification_id, target, "sending", 0, None, body, lease_until=lease_until)
+        async with self.database.transaction() as db:
+            fresh = {**asdict(row), "updated_at": self.clock.time()}
+            inserted = await upsert(
+                db, outbox, [fresh], key=["notification_id", "target"], ignore=True
+            )
+        return row if inserted else None
 
-    def mark(self, row: OutboxRow, **changes: Any) -> None:
+    async def mark(self, row: OutboxRow, **changes: Any) -> None:
         for key, value in changes.items():
             setattr(row, key, value)
-        self.store.execute(
-            "UPDATE outbox SET status = ?, attempts = ?, due_at = ?, reference = ?, error = ?, "
-            "updated_at = ? WHERE notification_id = ? AND target = ?",
-            (
-                row.status,
-                row.attempts,
-                row.due_at,
-                row.reference,
-                row.error,
-                self.clock.time(),
-                row.notification_id,
-                row.target,
-            ),
-        )
+        values = {k: v for k, v in asdict(row).items() if k not in ("notification_id", "target")}
+        async with self.database.transaction() as db:
+            await db.execute(
+                update(outbox)
+                .where(
+                    outbox.c.notification_id == row.notification_id,
+                    outbox.c.target == row.target,
+                )
+                .values(**values, updated_at=self.clock.time())
+            )
 
-    def retries_due(self, now: float) -> list[OutboxRow]:
-        rows = self.store.query(
-            "SELECT notification_id, target, status, attempts, due_at, body, reference, error "
-            "FROM outbox WHERE status = 'retry' AND due_at <= ? ORDER BY due_at LIMIT 500",
-            (now,),
-        )
-        return [OutboxRow(**dict(row)) for row in rows]
+    async def claim_retries(self, now: float, *, lease_until: float, limit: int) -> list[OutboxRow]:
+        """Retries that are due, claimed for sending (rows another replica holds are skipped)."""
+        async with self.database.transaction() as db:
+            rows = await db.execute(
+                select(*_OUTBOX_COLUMNS)
+                .where(outbox.c.status == "retry", outbox.c.due_at <= now)
+                .order_by(outbox.c.due_at)
+                .limit(limit)
+                .with_for_update(skip_locked=True)
+            )
+            claimed = [OutboxRow(**row._mapping) for row in rows]
+            for row in claimed:
+                row.status, row.lease_until = "sending", lease_until
+                await db.execute(
+                    update(outbox)
+                    .where(
+                        outbox.c.notification_id == row.notification_id,
+                        outbox.c.target == row.target,
+                    )
+                    .values(status="sending", lease_until=lease_until, updated_at=now)
+                )
+        return claimed
 
-    def interrupted(self) -> int:
-        """Sends a crash cut short: their outcome is unknown, and they are never sent again."""
-        return self.store.execute(
-            "UPDATE outbox SET status = 'unknown', error = 'interrupted while sending' "
-            "WHERE status = 'sending'"
-        )
+    async def interrupted(self, now: float) -> int:
+        """Sends cut short (their replica stopped before the lease ran out): their outcome is
+        unknown, and they are never sent again."""
+        async with self.database.transaction() as db:
+            done = await db.execute(
+                update(outbox)
+                .where(outbox.c.status == "sending", outbox.c.lease_until < now)
+                .values(status="unknown", error="interrupted while sending", updated_at=now)
+            )
+        return int(done.rowcount or 0)
 
-    def counts(self) -> dict[str, int]:
-        rows = self.store.query("SELECT status, COUNT(*) AS n FROM outbox GROUP BY status")
-        return {str(row["status"]): int(row["n"]) for row in rows}
-
-    def close(self) -> None:
-        self.store.close()
+    async def counts(self) -> dict[str, int]:
+        async with self.database.transaction() as db:
+            rows = await db.execute(select(outbox.c.status, func.count()).group_by(outbox.c.status))
+        return {str(status): int(n) for status, n in rows}

@@ -141,8 +141,8 @@ class SlackSection(StrictFrozenModel):
     )
     store_url: str = Field(
         default="",
-        description="Store of Slack's threads and digests; empty means sqlite "
-        "notifier-slack.db in storage.data_directory.",
+        description="Database of Slack's threads and digests; empty means storage.url (by "
+        "default SQLite notifier-slack.db in storage.data_directory).",
     )
     request_timeout_seconds: float = Field(
         default=10.0, gt=0, description="Timeout of each Slack API or webhook call."

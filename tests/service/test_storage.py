@@ -13,11 +13,15 @@ from sqlalchemy import Connection, column, inspect, select, table, update
 from services.analyzer.tables import SCHEMA as ANALYZER
 from services.ingest.tables import SCHEMA as INGEST
 from services.ingest.tables import sentry_marks
+from services.notifier.delivery.github_tables import SCHEMA as NOTIFIER_GITHUB
+from services.notifier.slack.tables import SCHEMA as NOTIFIER_SLACK
+from services.notifier.tables import SCHEMA as NOTIFIER
+from services.resolver.tables import SCHEMA as RESOLVER
 from shared.errors import ConfigError
 from shared.storage import StoreSchema, engine_url, greatest, open_database, upsert
 from shared.storage.migrate import current_revisions
 
-SCHEMAS = [INGEST, ANALYZER]
+SCHEMAS = [INGEST, ANALYZER, RESOLVER, NOTIFIER, NOTIFIER_SLACK, NOTIFIER_GITHUB]
 VERSIONS = table(INGEST.version_table, column("version_num"))
 
 

@@ -1,9 +1,11 @@
-"""The notifier's policy runner and delivery dispatcher on their real store: timers that survive
-a restart and fire once, and an outbox that never sends a notification to a target twice."""
+"""The notifier's policy runner and delivery dispatcher on their real store, on both backends:
+timers that survive a restart and fire once, steps that never interleave on one alert, and an
+outbox that never sends a notification to a target twice."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import asyncio
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -13,6 +15,7 @@ from services.notifier.delivery.base import DeliveryResult
 from services.notifier.dispatcher import MAX_ATTEMPTS, Dispatcher
 from services.notifier.policy_runner import PolicyRunner
 from services.notifier.store import NotifierStore
+from services.notifier.tables import SCHEMA
 from shared.clock import ManualClock
 from shared.events import (
     Actor,
@@ -27,6 +30,8 @@ from shared.events import (
     Target,
     new_event_id,
 )
+from shared.kafka.producer import Output
+from shared.storage import Database
 
 REPO = Path(__file__).resolve().parents[2]
 RULES = REPO / "config" / "escalation_rules.yaml"
@@ -35,24 +40,34 @@ RULES = REPO / "config" / "escalation_rules.yaml"
 @dataclass
 class Recorder:
     events: list[tuple[str, Envelope]] = field(default_factory=list)
+    #: When set, publishing waits for it: a step is caught half-way.
+    gate: asyncio.Event | None = None
 
-    async def publish(self, topic: str, event: Envelope, *, key: str) -> None:
-        self.events.append((topic, event))
+    async def publish_many(self, outputs: Sequence[Output]) -> None:
+        if self.gate is not None:
+            await self.gate.wait()
+        self.events.extend((o.topic, o.event) for o in outputs)
 
     def notifications(self) -> list[Notification]:
         return [e for t, e in self.events if isinstance(e, Notification)]
 
 
-@pytest.fixture
-def store_url(tmp_path: Path) -> str:
-    return f"sqlite:///{tmp_path / 'notifier.db'}"
+async def _open(url: str) -> Database:
+    database = Database(url, schemas=[SCHEMA])
+    await database.migrate()
+    return database
 
 
 @pytest.fixture
-def store(store_url: str) -> Iterator[NotifierStore]:
-    opened = NotifierStore(store_url)
+async def database(storage_url: str) -> AsyncIterator[Database]:
+    opened = await _open(storage_url)
     yield opened
-    opened.close()
+    await opened.close()
+
+
+@pytest.fixture
+def store(database: Database) -> NotifierStore:
+    return NotifierStore(database)
 
 
 def _resolution(
@@ -79,24 +94,37 @@ def _resolution(
     )
 
 
-def _runner(store: NotifierStore, recorder: Recorder, clock: ManualClock) -> PolicyRunner:
+def _runner(database: Database, recorder: Recorder, clock: ManualClock) -> PolicyRunner:
     return PolicyRunner(
-        store=store, publisher=recorder, rules_path=RULES, roles={}, clock=clock.time
+        database=database, publisher=recorder, rules_path=RULES, roles={}, clock=clock
     )
 
 
-async def test_escalation_timers_survive_a_restart_and_fire_once(store_url: str) -> None:
+def _ack(fp: str) -> Command:
+    event_id = new_event_id()
+    return Command(
+        id=event_id,
+        source="/test",
+        subject=fp,
+        correlationid=event_id,
+        data=CommandData(
+            fingerprint=fp, action="ack", actor=Actor(kind="user", id="U1", via="slack")
+        ),
+    )
+
+
+async def test_escalation_timers_survive_a_restart_and_fire_once(storage_url: str) -> None:
     clock, recorder = ManualClock(), Recorder()
-    first = NotifierStore(store_url)
+    first = await _open(storage_url)
     await _runner(first, recorder, clock).on_resolution(_resolution("fp1"))
     opened = recorder.notifications()
     assert opened, "a critical production error notifies at once"
     assert opened[0].correlationid == "corr-fp1"
     level = opened[0].data.level
-    first.close()
+    await first.close()
 
     clock.advance(6 * 3600)  # the process was down while the level's timeout passed
-    second = NotifierStore(store_url)
+    second = await _open(storage_url)
     runner = _runner(second, recorder, clock)
     await runner.tick()
     escalated = [n for n in recorder.notifications() if n.data.kind == "escalation"]
@@ -106,34 +134,47 @@ async def test_escalation_timers_survive_a_restart_and_fire_once(store_url: str)
     await runner.tick()
     await runner.tick()
     assert len(recorder.notifications()) == before  # a step fires once
-    second.close()
+    await second.close()
 
 
-async def test_ack_stops_escalation(store: NotifierStore) -> None:
+async def test_ack_stops_escalation(database: Database) -> None:
     clock, recorder = ManualClock(), Recorder()
-    runner = _runner(store, recorder, clock)
+    runner = _runner(database, recorder, clock)
     await runner.on_resolution(_resolution("fp2"))
-    event_id = new_event_id()
-    await runner.on_command(
-        Command(
-            id=event_id,
-            source="/test",
-            subject="fp2",
-            correlationid=event_id,
-            data=CommandData(
-                fingerprint="fp2", action="ack", actor=Actor(kind="user", id="U1", via="slack")
-            ),
-        )
-    )
+    await runner.on_command(_ack("fp2"))
     before = len(recorder.notifications())
     clock.advance(6 * 3600)
     await runner.tick()
     assert not [n for n in recorder.notifications()[before:] if n.data.kind == "escalation"]
 
 
-async def test_approval_requests_carry_the_attempt_and_its_buttons(store: NotifierStore) -> None:
+async def test_an_ack_during_a_tick_is_applied_after_it_never_lost(database: Database) -> None:
+    """A tick is caught publishing an escalation when an ack arrives: the ack waits for the
+    tick's transaction, then applies to the state the tick saved (before, the tick's save
+    overwrote the ack and escalation went on)."""
     clock, recorder = ManualClock(), Recorder()
-    runner = _runner(store, recorder, clock)
+    runner = _runner(database, recorder, clock)
+    await runner.on_resolution(_resolution("fp-race"))
+    clock.advance(6 * 3600)
+    recorder.gate = asyncio.Event()
+    tick = asyncio.create_task(runner.tick())
+    await asyncio.sleep(0.2)  # the tick holds its transaction, waiting on the publish
+    ack = asyncio.create_task(runner.on_command(_ack("fp-race")))
+    await asyncio.sleep(0.2)
+    recorder.gate.set()
+    await asyncio.gather(tick, ack)
+    known = await NotifierStore(database).alert("fp-race")
+    assert known is not None
+    assert known[0].status == "acknowledged"
+    before = len(recorder.notifications())
+    clock.advance(6 * 3600)
+    await runner.tick()
+    assert not [n for n in recorder.notifications()[before:] if n.data.kind == "escalation"]
+
+
+async def test_approval_requests_carry_the_attempt_and_its_buttons(database: Database) -> None:
+    clock, recorder = ManualClock(), Recorder()
+    runner = _runner(database, recorder, clock)
     await runner.on_resolution(_resolution("fp3", status="awaiting_approval", attempt_id="att_1"))
     first = recorder.notifications()[0]
     assert first.data.attempt_id == "att_1"
@@ -185,7 +226,7 @@ async def test_outbox_sends_once_retries_later_and_fails_permanently(
         store=store,
         integrations={"chat": flaky, "pager": broken},
         publisher=recorder,
-        clock=clock.time,
+        clock=clock,
     )
     event = _notification(
         Target(type="chat", channel="#a"), Target(type="pager"), Target(type="nowhere")
@@ -197,7 +238,7 @@ async def test_outbox_sends_once_retries_later_and_fails_permanently(
     clock.advance(31)
     assert await dispatcher.retry_due() == 1
     assert flaky.calls == 2
-    assert store.counts() == {"sent": 1, "failed": 2}
+    assert await store.counts() == {"sent": 1, "failed": 2}
     outcomes = sorted((e.data.target, e.data.outcome) for _, e in recorder.events)
     assert outcomes == [("chat:#a", "succeeded"), ("nowhere:", "failed"), ("pager:", "failed")]
 
@@ -213,7 +254,7 @@ async def test_rate_limit_waits_never_use_up_attempts(store: NotifierStore) -> N
         store=store,
         integrations={"chat": paced, "pager": erroring},
         publisher=Recorder(),
-        clock=clock.time,
+        clock=clock,
     )
     await dispatcher.on_notification(_notification(Target(type="chat", channel="#a")))
     await dispatcher.on_notification(_notification(Target(type="pager")))
@@ -222,58 +263,53 @@ async def test_rate_limit_waits_never_use_up_attempts(store: NotifierStore) -> N
         await dispatcher.retry_due()
     assert paced.calls == MAX_ATTEMPTS + 21
     assert erroring.calls == MAX_ATTEMPTS
-    assert store.counts() == {"sent": 1, "failed": 1}
+    assert await store.counts() == {"sent": 1, "failed": 1}
 
 
 async def test_a_send_cut_short_by_a_crash_is_never_repeated(store: NotifierStore) -> None:
-    event = _notification(Target(type="chat", channel="#a"))
-    assert store.claim(event.id, "chat:#a", event.model_dump_json())  # then the process died
-    assert store.interrupted() == 1
-    target = FakeTarget([DeliveryResult.ok("ts")])
-    dispatcher = Dispatcher(store=store, integrations={"chat": target}, publisher=Recorder())
-    await dispatcher.on_notification(event)
-    assert target.calls == 0
-    assert store.counts() == {"unknown": 1}
-
-
-def test_finished_deliveries_are_pruned_by_the_stores_clock(store_url: str) -> None:
     clock = ManualClock()
-    store = NotifierStore(store_url, clock=clock)
     event = _notification(Target(type="chat", channel="#a"))
-    assert store.claim(event.id, "chat:#a", event.model_dump_json())
-    row = store.outbox(event.id, "chat:#a")
+    lease = clock.time() + 120
+    assert await store.claim(event.id, "chat:#a", event.model_dump_json(), lease_until=lease)
+    # ... then the process died mid-send; another replica finds the lease run out.
+    target = FakeTarget([DeliveryResult.ok("ts")])
+    dispatcher = Dispatcher(
+        store=store, integrations={"chat": target}, publisher=Recorder(), clock=clock
+    )
+    await dispatcher.retry_due()
+    assert await store.counts() == {"sending": 1}, "within its lease the send may still finish"
+    clock.advance(121)
+    await dispatcher.retry_due()
+    await dispatcher.on_notification(event)  # the notification's redelivery
+    assert target.calls == 0
+    assert await store.counts() == {"unknown": 1}
+
+
+async def test_finished_deliveries_are_pruned_by_the_stores_clock(database: Database) -> None:
+    clock = ManualClock()
+    store = NotifierStore(database, clock=clock)
+    event = _notification(Target(type="chat", channel="#a"))
+    row = await store.claim(event.id, "chat:#a", event.model_dump_json(), lease_until=0.0)
     assert row is not None
-    store.mark(row, status="sent")
+    await store.mark(row, status="sent")
     clock.advance(3600)
-    assert store.prune(clock.time() - 3601) == 0, "younger than the cut-off: kept"
-    assert store.prune(clock.time() - 3599) == 1
-    assert store.counts() == {}
-    store.close()
+    assert await store.prune(clock.time() - 3601) == 0, "younger than the cut-off: kept"
+    assert await store.prune(clock.time() - 3599) == 1
+    assert await store.counts() == {}
 
 
-async def test_an_ack_reaches_pagerduty_as_an_acknowledge(store: NotifierStore) -> None:
+async def test_an_ack_reaches_pagerduty_as_an_acknowledge(database: Database) -> None:
     """The policy's ack update and PagerDuty's mapping agree (the acknowledge is keyed on the
     update's text)."""
     from services.notifier.delivery.pagerduty_events import event_action
 
     clock, recorder = ManualClock(), Recorder()
-    runner = _runner(store, recorder, clock)
+    runner = _runner(database, recorder, clock)
     await runner.on_resolution(_resolution("fp-pd"))
     opened = recorder.notifications()
     assert any(t.type == "pagerduty" for t in opened[0].data.targets)
     assert event_action(opened[0].data) == "trigger"
-    event_id = new_event_id()
-    await runner.on_command(
-        Command(
-            id=event_id,
-            source="/test",
-            subject="fp-pd",
-            correlationid=event_id,
-            data=CommandData(
-                fingerprint="fp-pd", action="ack", actor=Actor(kind="user", id="U1", via="slack")
-            ),
-        )
-    )
+    await runner.on_command(_ack("fp-pd"))
     acks = [
         n
         for n in recorder.notifications()[len(opened) :]
@@ -284,13 +320,13 @@ async def test_an_ack_reaches_pagerduty_as_an_acknowledge(store: NotifierStore) 
 
 
 async def test_changed_rules_apply_to_new_alerts_and_bad_rules_are_refused(
-    store: NotifierStore, tmp_path: Path
+    database: Database, tmp_path: Path
 ) -> None:
     rules = tmp_path / "escalation_rules.yaml"
     rules.write_text(RULES.read_text())
     clock, recorder = ManualClock(), Recorder()
     runner = PolicyRunner(
-        store=store, publisher=recorder, rules_path=rules, roles={}, clock=clock.time
+        database=database, publisher=recorder, rules_path=rules, roles={}, clock=clock
     )
     before = runner.policy
     assert runner.reload_if_changed() is False

@@ -1,0 +1,1 @@
+"""The notifier store's migration history (Alembic revisions, applied on start)."""

@@ -1,0 +1,57 @@
+"""The notifier's policy and delivery tables: alert states with their next timer, the ledger
+shared by all alerts, and the delivery outbox (one row per notification and target)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Final
+
+from sqlalchemy import Column, Float, Index, Integer, MetaData, Table, Text
+
+from shared.storage import StoreSchema
+
+metadata: Final = MetaData()
+
+alerts: Final = Table(
+    "notifier_alerts",
+    metadata,
+    Column("fingerprint", Text, primary_key=True),
+    Column("state", Text, nullable=False),
+    Column("correlation_id", Text, nullable=False),
+    Column("next_due", Float),
+    Column("status", Text, nullable=False),
+    Column("updated_at", Float, nullable=False),
+    Index("notifier_alerts_next_due", "next_due"),
+    Index("notifier_alerts_status", "status"),
+)
+
+#: One row (id 1): duplicate suppression and escalation caps across alerts. Every transaction
+#: that decides on alerts locks it first, so replicas decide one after another.
+ledger: Final = Table(
+    "notifier_ledger",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("body", Text, nullable=False),
+)
+
+#: ``status``: sending (``lease_until`` bounds the send), sent, retry (due at ``due_at``),
+#: failed, unknown (a send cut short: never repeated).
+outbox: Final = Table(
+    "notifier_outbox",
+    metadata,
+    Column("notification_id", Text, primary_key=True),
+    Column("target", Text, primary_key=True),
+    Column("status", Text, nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("due_at", Float),
+    Column("lease_until", Float),
+    Column("body", Text, nullable=False),
+    Column("reference", Text),
+    Column("error", Text),
+    Column("updated_at", Float, nullable=False),
+    Index("notifier_outbox_due", "status", "due_at"),
+)
+
+SCHEMA: Final = StoreSchema(
+    name="notifier", metadata=metadata, migrations=Path(__file__).parent / "migrations"
+)
