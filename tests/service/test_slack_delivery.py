@@ -188,7 +188,7 @@ async def test_the_state_keeps_roots_and_messages_on_both_backends(storage_url: 
 
         acted = "Acknowledged by <@U1>"
         assert await state.set_acted_by("fp-1", "#alerts", acted) == root.with_(
-            acted_by=acted, dirty=True
+            acted_by=acted, dirty=True, version=1
         )
         assert await state.set_acted_by("fp-9", "#alerts", acted) is None
         # A digest drawn from the root as it was before the press never undoes the press.
@@ -207,7 +207,8 @@ async def test_the_state_keeps_roots_and_messages_on_both_backends(storage_url: 
             updated_at=110.0,
         )
         await state.save(changed)
-        assert await state.root("fp-1", "#alerts") == changed.with_(acted_by=acted)
+        stored = await state.root("fp-1", "#alerts")
+        assert stored == changed.with_(acted_by=acted, version=stored.version if stored else 0)
         await state.save(changed.with_(not_before=0.0, updated_at=100.0))
 
         for other in (
@@ -216,10 +217,31 @@ async def test_the_state_keeps_roots_and_messages_on_both_backends(storage_url: 
             root.with_(fingerprint="fp-4", updated_at=10.0),
         ):
             await state.save(other)
-        due = [r.fingerprint for r in await state.due(130.0, 30.0, 10)]
+        due = [r.fingerprint for r in await state.claim_due(130.0, 30.0, 10, 5.0)]
         assert due == ["fp-2", "fp-1"]  # oldest first; fp-3 held until 200; fp-4 shown
-        assert [r.fingerprint for r in await state.due(130.0, 31.0, 10)] == ["fp-2"]
-        assert [r.fingerprint for r in await state.due(200.0, 0.0, 2)] == ["fp-3", "fp-2"]
+        assert await state.claim_due(130.0, 0.0, 10, 5.0) == []  # claimed until 135
+        claimed = await state.claim_due(200.0, 0.0, 2, 5.0)
+        assert [r.fingerprint for r in claimed] == ["fp-3", "fp-2"]
+        # A redraw lands on the row it read; one that raced a newer change takes off the row
+        # only what it showed.
+        [shown_3, shown_2] = claimed
+        drawn = shown_3.with_(
+            dirty=False, pending_updates=0, pending_text="", not_before=0.0, updated_at=200.0
+        )
+        await state.save_drawn(drawn, shown_3)
+        assert await state.root("fp-3", "#alerts") == drawn.with_(version=shown_3.version + 1)
+        newer = shown_2.with_(pending_updates=shown_2.pending_updates + 2, pending_text="newer")
+        await state.save(newer)  # folded in by another replica while fp-2 was being drawn
+        await state.save_drawn(shown_2.with_(dirty=False, pending_updates=0), shown_2)
+        merged = await state.root("fp-2", "#alerts")
+        assert merged is not None
+        assert (merged.dirty, merged.pending_updates, merged.pending_text, merged.not_before) == (
+            True,
+            2,
+            "newer",
+            0.0,
+        )
+        await state.save(merged.with_(updated_at=50.0))
 
         first = PostedMessage("C0ALERTS", "1.1", "fp-1", "#alerts", "att-1")
         await state.remember_message(first, 100.0)
@@ -232,7 +254,8 @@ async def test_the_state_keeps_roots_and_messages_on_both_backends(storage_url: 
 
         assert await state.prune(130.0) == 1  # only fp-4: shown and untouched since
         assert await state.root("fp-4", "#alerts") is None
-        assert [r.fingerprint for r in await state.due(1000.0, 0.0, 10)] == ["fp-3", "fp-2", "fp-1"]
+        left = await state.claim_due(1000.0, 0.0, 10, 5.0)
+        assert [r.fingerprint for r in left] == ["fp-2", "fp-1"]  # fp-3 was shown
         assert await state.message("C0ALERTS", "1.1") is None
         assert await state.message("C0ALERTS", "1.2") is not None
         await state.forget_root("fp-1", "#alerts")

@@ -40,12 +40,13 @@ RULES = REPO / "config" / "escalation_rules.yaml"
 @dataclass
 class Recorder:
     events: list[tuple[str, Envelope]] = field(default_factory=list)
-    #: When set, publishing waits for it: a step is caught half-way.
+    #: When set, the next publish waits for it: a step is caught half-way.
     gate: asyncio.Event | None = None
 
     async def publish_many(self, outputs: Sequence[Output]) -> None:
         if self.gate is not None:
-            await self.gate.wait()
+            gate, self.gate = self.gate, None
+            await gate.wait()
         self.events.extend((o.topic, o.event) for o in outputs)
 
     def notifications(self) -> list[Notification]:
@@ -137,6 +138,22 @@ async def test_escalation_timers_survive_a_restart_and_fire_once(storage_url: st
     await second.close()
 
 
+async def test_two_replicas_ticking_together_fire_a_timer_once(storage_url: str) -> None:
+    clock, recorder = ManualClock(), Recorder()
+    first, second = await _open(storage_url), await _open(storage_url)
+    try:
+        await _runner(first, recorder, clock).on_resolution(_resolution("fp-twice"))
+        clock.advance(6 * 3600)
+        a, b = _runner(first, recorder, clock), _runner(second, recorder, clock)
+        await asyncio.gather(a.tick(), b.tick(), a.tick(), b.tick())
+        fired = [n.id for n in recorder.notifications() if n.data.kind == "escalation"]
+        assert fired
+        assert len(fired) == len(set(fired)), "a timer fired on both replicas"
+    finally:
+        await first.close()
+        await second.close()
+
+
 async def test_ack_stops_escalation(database: Database) -> None:
     clock, recorder = ManualClock(), Recorder()
     runner = _runner(database, recorder, clock)
@@ -156,12 +173,12 @@ async def test_an_ack_during_a_tick_is_applied_after_it_never_lost(database: Dat
     runner = _runner(database, recorder, clock)
     await runner.on_resolution(_resolution("fp-race"))
     clock.advance(6 * 3600)
-    recorder.gate = asyncio.Event()
+    gate = recorder.gate = asyncio.Event()
     tick = asyncio.create_task(runner.tick())
     await asyncio.sleep(0.2)  # the tick holds its transaction, waiting on the publish
     ack = asyncio.create_task(runner.on_command(_ack("fp-race")))
     await asyncio.sleep(0.2)
-    recorder.gate.set()
+    gate.set()
     await asyncio.gather(tick, ack)
     known = await NotifierStore(database).alert("fp-race")
     assert known is not None

@@ -36,6 +36,8 @@ COALESCED = frozenset({"new_alert", "update", "digest"})
 #: The key of webhook-mode roots: a webhook posts to one channel whatever the target says.
 WEBHOOK_CHANNEL = "(webhook)"
 PRUNE_EVERY = 3600.0
+#: How long a replica's claim on a root it is redrawing keeps other replicas' ticks off it.
+DIGEST_CLAIM_SECONDS = 30.0
 TEXT_LIMIT = 500
 
 
@@ -212,9 +214,12 @@ class SlackIntegration:
     async def tick(self, now: float) -> None:
         """Show what was coalesced: at most one redraw per root per interval, and at most
         ``digest_updates_per_tick`` redraws per tick across all roots."""
-        for due in await self.state.due(now, self.interval, self.settings.digest_updates_per_tick):
-            async with self._locks.hold((due.fingerprint, due.channel)):
-                root = await self.state.root(due.fingerprint, due.channel)
+        due = await self.state.claim_due(
+            now, self.interval, self.settings.digest_updates_per_tick, DIGEST_CLAIM_SECONDS
+        )
+        for claimed in due:
+            async with self._locks.hold((claimed.fingerprint, claimed.channel)):
+                root = await self.state.root(claimed.fingerprint, claimed.channel)
                 if root is not None and root.dirty:
                     await self._flush(root, now)
         if now - self._pruned_at >= PRUNE_EVERY:
@@ -223,6 +228,7 @@ class SlackIntegration:
             self.limiter.forget_idle(now)
 
     async def _flush(self, root: Root, now: float) -> None:
+        shown = root  # as read: what this redraw takes off the row when it lands
         data = root_data(root)
         data["coalesced"] = root.pending_updates
         if self.api is None:
@@ -230,13 +236,15 @@ class SlackIntegration:
             return
         if root.pending_text and self.settings.message_settings.thread_responses:
             if self.limiter.take(root.channel, now):
-                return  # the channel is busy: try again next tick, nothing is lost
+                # The channel is busy: try again next tick, nothing is lost.
+                await self.state.hold(root.fingerprint, root.channel, 0.0)
+                return
             blocks, text = self.renderer.reply("digest", {**data, "text": root.pending_text})
             answer = await self._send(
                 root.channel, post_body(root.channel_id, blocks, text, thread_ts=root.ts), now
             )
             if not answer.ok:
-                await self._flush_failed(root, answer, now, "digest reply")
+                await self._flush_failed(root, answer, now, "digest reply", shown)
                 return
             await self._remember(root, str(answer.data.get("ts", "")), now)
             root = root.with_(latest=root.pending_text, pending_text="")
@@ -246,36 +254,40 @@ class SlackIntegration:
             "chat.update", update_body(root.channel_id, root.ts, blocks, text)
         )
         if answer.ok:
-            await self.state.save(self._flushed(root, now))
+            await self.state.save_drawn(self._flushed(root, now), shown)
         elif answer.error in GONE_ERRORS and answer.error != "channel_not_found":
-            await self._repost(root, now)
+            await self._repost(root, now, shown)
         else:
-            await self._flush_failed(root, answer, now, "chat.update")
+            await self._flush_failed(root, answer, now, "chat.update", shown)
 
     async def _flush_webhook(self, root: Root, data: dict[str, object], now: float) -> None:
         if self.limiter.take(root.channel, now):
+            await self.state.hold(root.fingerprint, root.channel, 0.0)
             return
         blocks, text = self.renderer.card({**data, "latest": root.pending_text or root.latest})
         answer = await self._send(root.channel, webhook_body(blocks, text), now)
         if answer.ok:
-            await self.state.save(
-                self._flushed(root.with_(latest=root.pending_text or root.latest), now)
+            await self.state.save_drawn(
+                self._flushed(root.with_(latest=root.pending_text or root.latest), now), root
             )
         else:
-            await self._flush_failed(root, answer, now, "webhook")
+            await self._flush_failed(root, answer, now, "webhook", root)
 
-    async def _repost(self, root: Root, now: float) -> None:
+    async def _repost(self, root: Root, now: float, shown: Root) -> None:
         """The root message was deleted: post a new one carrying everything we know."""
         if self.limiter.take(root.channel, now):
+            await self.state.hold(root.fingerprint, root.channel, 0.0)
             return
         blocks, text = self.renderer.card(root_data(root))
         answer = await self._send(root.channel, post_body(root.channel, blocks, text), now)
         if not answer.ok:
-            await self._flush_failed(root, answer, now, "chat.postMessage")
+            await self._flush_failed(root, answer, now, "chat.postMessage", shown)
             return
-        root = root.with_(channel_id=str(answer.data.get("channel", "")), ts=str(answer.data["ts"]))
-        await self.state.save(self._flushed(root, now))
-        await self._remember(root, root.ts, now)
+        moved = root.with_(
+            channel_id=str(answer.data.get("channel", "")), ts=str(answer.data["ts"])
+        )
+        await self.state.save_drawn(self._flushed(moved, now), shown)
+        await self._remember(moved, moved.ts, now)
 
     @staticmethod
     def _flushed(root: Root, now: float) -> Root:
@@ -283,7 +295,9 @@ class SlackIntegration:
             dirty=False, updated_at=now, not_before=0.0, pending_updates=0, pending_text=""
         )
 
-    async def _flush_failed(self, root: Root, answer: SlackAnswer, now: float, what: str) -> None:
+    async def _flush_failed(
+        self, root: Root, answer: SlackAnswer, now: float, what: str, shown: Root
+    ) -> None:
         wait = retry_after(answer)
         log.warning(
             "slack digest not delivered",
@@ -294,11 +308,11 @@ class SlackIntegration:
             retry_after=wait,
         )
         if wait is not None:
-            await self.state.save(root.with_(not_before=now + wait))
+            await self.state.hold(root.fingerprint, root.channel, now + wait)
         elif answer.error == "channel_not_found":
             await self.state.forget_root(root.fingerprint, root.channel)
-        else:
-            await self.state.save(self._flushed(root, now))
+        else:  # not to be shown: given up like one that was
+            await self.state.save_drawn(self._flushed(root, now), shown)
 
     # -- plumbing ------------------------------------------------------------------------------
 

@@ -46,6 +46,8 @@ class Root:
     not_before: float = 0.0
     pending_updates: int = 0
     pending_text: str = ""
+    #: The row's write count when it was read (see :meth:`SlackState.save_drawn`).
+    version: int = 0
 
     def with_(self, **changes: Any) -> Root:
         return replace(self, **changes)
@@ -71,6 +73,7 @@ def _root(row: RowMapping) -> Root:
         not_before=float(row["not_before"]),
         pending_updates=int(row["pending_updates"]),
         pending_text=row["pending_text"],
+        version=int(row["version"]),
     )
 
 
@@ -94,6 +97,7 @@ def _row(root: Root) -> dict[str, Any]:
         "not_before": root.not_before,
         "pending_updates": root.pending_updates,
         "pending_text": root.pending_text,
+        "version": root.version,
     }
 
 
@@ -133,8 +137,60 @@ class SlackState:
                 [_row(root)],
                 key=["fingerprint", "channel"],
                 changes=lambda new: {
-                    c.name: new[c.name] for c in roots.columns if c.name not in _KEPT_ON_UPDATE
+                    **{
+                        c.name: new[c.name]
+                        for c in roots.columns
+                        if c.name not in (*_KEPT_ON_UPDATE, "version")
+                    },
+                    "version": roots.c.version + 1,
                 },
+            )
+
+    async def save_drawn(self, drawn: Root, shown: Root) -> None:
+        """Save ``drawn``, the state after showing ``shown`` (the root as read before drawing).
+        If the row changed meanwhile (another replica folded an occurrence in), what was shown
+        is taken off the newer row instead: its updates beyond those shown, and a text other
+        than the one shown, stay pending."""
+        key = (roots.c.fingerprint == drawn.fingerprint, roots.c.channel == drawn.channel)
+        values = {
+            k: v
+            for k, v in _row(drawn).items()
+            if k not in (*_KEPT_ON_UPDATE, "fingerprint", "channel", "version")
+        }
+        async with self.database.transaction() as db:
+            done = await db.execute(
+                update(roots)
+                .where(*key, roots.c.version == shown.version)
+                .values(**values, version=roots.c.version + 1)
+            )
+            if done.rowcount:
+                return
+            row = (await db.execute(select(roots).where(*key).with_for_update())).first()
+            if row is None:
+                return
+            current = _root(row._mapping)
+            await db.execute(
+                update(roots)
+                .where(*key)
+                .values(
+                    latest=drawn.latest,
+                    pending_updates=max(0, current.pending_updates - shown.pending_updates),
+                    pending_text=""
+                    if current.pending_text == shown.pending_text
+                    else current.pending_text,
+                    not_before=0.0,
+                    dirty=1,
+                    version=roots.c.version + 1,
+                )
+            )
+
+    async def hold(self, fingerprint: str, channel: str, until: float) -> None:
+        """No redraw of this root before ``until`` (Slack asked us to wait)."""
+        async with self.database.transaction() as db:
+            await db.execute(
+                update(roots)
+                .where(roots.c.fingerprint == fingerprint, roots.c.channel == channel)
+                .values(not_before=until)
             )
 
     async def set_acted_by(self, fingerprint: str, channel: str, acted_by: str) -> Root | None:
@@ -144,7 +200,7 @@ class SlackState:
                 await db.execute(
                     update(roots)
                     .where(roots.c.fingerprint == fingerprint, roots.c.channel == channel)
-                    .values(acted_by=acted_by, dirty=1)
+                    .values(acted_by=acted_by, dirty=1, version=roots.c.version + 1)
                     .returning(*roots.columns)
                 )
             ).first()
@@ -156,8 +212,10 @@ class SlackState:
                 delete(roots).where(roots.c.fingerprint == fingerprint, roots.c.channel == channel)
             )
 
-    async def due(self, now: float, interval: float, limit: int) -> list[Root]:
-        """Roots with changes to show whose last update is at least ``interval`` old."""
+    async def claim_due(self, now: float, interval: float, limit: int, hold: float) -> list[Root]:
+        """Roots with changes to show whose last update is at least ``interval`` old, claimed
+        for ``hold`` seconds: another replica's tick skips them meanwhile (rows it is claiming
+        at this moment are skipped too)."""
         async with self.database.transaction() as db:
             rows = (
                 await db.execute(
@@ -169,9 +227,17 @@ class SlackState:
                     )
                     .order_by(roots.c.updated_at)
                     .limit(limit)
+                    .with_for_update(skip_locked=True)
                 )
             ).all()
-        return [_root(r._mapping) for r in rows]
+            claimed = [_root(r._mapping) for r in rows]
+            for root in claimed:
+                await db.execute(
+                    update(roots)
+                    .where(roots.c.fingerprint == root.fingerprint, roots.c.channel == root.channel)
+                    .values(not_before=now + hold)
+                )
+        return claimed
 
     async def remember_message(self, message: PostedMessage, now: float) -> None:
         async with self.database.transaction() as db:

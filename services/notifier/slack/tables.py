@@ -13,7 +13,9 @@ from shared.storage import StoreSchema
 metadata: Final = MetaData()
 
 #: One row per problem and channel (webhook mode: ``channel_id`` and ``ts`` empty). ``dirty``
-#: (0 or 1) marks changes not yet shown; ``not_before`` holds a redraw Slack asked us to delay.
+#: (0 or 1) marks changes not yet shown; ``not_before`` holds a redraw Slack asked us to delay,
+#: or one a replica has claimed; ``version`` counts writes, so a redraw never overwrites a
+#: change another replica made while it was drawing.
 roots: Final = Table(
     "slack_roots",
     metadata,
@@ -35,6 +37,7 @@ roots: Final = Table(
     Column("not_before", Float, nullable=False, server_default="0"),
     Column("pending_updates", Integer, nullable=False, server_default="0"),
     Column("pending_text", Text, nullable=False, server_default=""),
+    Column("version", Integer, nullable=False, server_default="0"),
     Index("slack_roots_dirty", "dirty", "updated_at"),
     Index("slack_roots_updated", "updated_at"),
 )

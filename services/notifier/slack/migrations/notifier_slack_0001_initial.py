@@ -35,6 +35,7 @@ def upgrade() -> None:
         sa.Column("not_before", sa.Float, nullable=False, server_default="0"),
         sa.Column("pending_updates", sa.Integer, nullable=False, server_default="0"),
         sa.Column("pending_text", sa.Text, nullable=False, server_default=""),
+        sa.Column("version", sa.Integer, nullable=False, server_default="0"),
     )
     op.create_index("slack_roots_dirty", "slack_roots", ["dirty", "updated_at"])
     op.create_index("slack_roots_updated", "slack_roots", ["updated_at"])
