@@ -68,9 +68,20 @@ async def kafka_bootstrap() -> AsyncIterator[str]:
 
 @pytest.fixture(scope="session")
 def postgres_server() -> Iterator[str]:
-    """ALERTORCH_TEST_POSTGRES_URL if set; else a throwaway local PostgreSQL cluster."""
+    """ALERTORCH_TEST_POSTGRES_URL if set; else Testcontainers PostgreSQL if Docker answers;
+    else a throwaway cluster from the local PostgreSQL binaries."""
     if EXTERNAL_POSTGRES:
         yield EXTERNAL_POSTGRES
+        return
+    if _docker_answers():
+        from testcontainers.postgres import PostgresContainer
+
+        container = PostgresContainer("postgres:16-alpine", driver=None)
+        container.start()
+        try:
+            yield container.get_connection_url(driver=None)
+        finally:
+            container.stop()
         return
     server = LocalPostgres()
     server.start()

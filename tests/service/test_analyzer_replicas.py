@@ -17,8 +17,8 @@ from tests.procs import running_service
 
 pytestmark = pytest.mark.broker
 
-FINGERPRINTS = 20
-PER_FINGERPRINT = 30
+FINGERPRINTS = 40
+PER_FINGERPRINT = 50  # 2,000 events
 
 
 async def test_counts_stay_exact_when_a_replica_dies_mid_stream(
@@ -56,7 +56,7 @@ async def test_counts_stay_exact_when_a_replica_dies_mid_stream(
             [(e.data.fingerprint.encode(), e.to_json_bytes()) for e in events],
         )
         before = await read_until(
-            kafka_bootstrap, ERRORS_CLASSIFIED, lambda r: len(r) >= 60, match=mine
+            kafka_bootstrap, ERRORS_CLASSIFIED, lambda r: len(r) >= 200, match=mine
         )
         first.stop(signal.SIGKILL)
         assert len(before) < total, "the kill did not land mid-stream"
