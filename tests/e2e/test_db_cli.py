@@ -18,8 +18,15 @@ def test_upgrade_on_postgresql_is_idempotent_and_refuses_a_newer_schema(postgres
     env = {"ALERTORCH_STORAGE__URL": postgres_url}
     first = cli("db", "upgrade", env=env)
     assert first.returncode == 0, first.stderr
-    assert "ingest: ingest at ingest_0001 (postgresql+psycopg://postgres@" in first.stdout
-    assert "analyzer: analyzer at analyzer_0001 (postgresql+psycopg://postgres@" in first.stdout
+    for service, store in (
+        ("ingest", "ingest"),
+        ("analyzer", "analyzer"),
+        ("resolver", "resolver"),
+        ("notifier", "notifier"),
+        ("notifier", "notifier_slack"),
+        ("notifier", "notifier_github"),
+    ):
+        assert f"{service}: {store} at {store}_0001 (postgresql+psycopg://" in first.stdout
     again = cli("db", "upgrade", "--service", "ingest", env=env)
     assert again.returncode == 0, again.stderr
     assert again.stdout.splitlines() == [x for x in first.stdout.splitlines() if "ingest" in x]
@@ -33,6 +40,16 @@ def test_upgrade_on_postgresql_is_idempotent_and_refuses_a_newer_schema(postgres
     service = cli("ingest", "--host", "127.0.0.1", "--port", str(free_port()), env=env)
     assert service.returncode == 2
     assert "newer than this build" in service.stderr
+
+
+async def test_every_command_works_with_the_storage_url_set(
+    postgres_url: str, kafka_bootstrap: str
+) -> None:
+    env = {"ALERTORCH_STORAGE__URL": postgres_url, "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap}
+    for command in (("topics",), ("validate-config",), ("db", "upgrade")):
+        result = cli(*command, env=env)
+        assert result.returncode == 0, (command, result.stderr)
+        assert "Traceback" not in result.stderr
 
 
 def test_upgrade_on_sqlite_files_in_the_data_directory(tmp_path: Path) -> None:
