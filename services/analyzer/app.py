@@ -1,11 +1,8 @@
 """The analyzer service: ``errors.raw`` in, one ``ClassifiedError`` per error out, in batches.
 
-Per batch: intake of every message (decode, lift bare alerts, re-key by fingerprint); then, in
-one transaction of the store: lock the stored offsets of the batch's partitions, skip what is
-already counted, load the states of the batch's fingerprints, analyse each message in order,
-publish every output (awaiting all the acks), and save the states with the new offsets. Then
-the runner commits. A redelivered batch recomputes the same outputs (same event ids) or skips
-what is stored; a replica that lost a partition finds its offsets taken and counts nothing twice.
+Per batch: intake of every message (decode, lift bare alerts, re-key by fingerprint), then
+:func:`services.analyzer.classify.classify_batch` in one transaction of the store; then the
+runner commits.
 """
 
 from __future__ import annotations
@@ -14,26 +11,23 @@ from collections.abc import Sequence
 
 import structlog
 
-from services.analyzer import store as states
+from services.analyzer.classify import classify_batch
 from services.analyzer.core import Analyzer
 from services.analyzer.intake import Accept, Rekey, intake
-from services.analyzer.metrics import EVENTS, TEMPLATES
+from services.analyzer.metrics import TEMPLATES
 from services.analyzer.patterns_file import PATTERNS_FILE, load_patterns
 from services.analyzer.reload import PatternsWatcher
 from services.analyzer.store import AnalyzerStore
 from services.analyzer.tables import SCHEMA
 from services.analyzer.templates import TemplateMiner
 from shared.config import Settings, config_dir_from_env
-from shared.events import ClassifiedError
-from shared.kafka.producer import Output
 from shared.runner import Consumed, Service, decoding
 from shared.storage import Database, StoreSchema, storage_url
-from shared.topics import ERRORS_CLASSIFIED, ERRORS_RAW
+from shared.topics import ERRORS_RAW
 
 log = structlog.get_logger(__name__)
 
 NAME = "analyzer"
-PRODUCER = "/alertorch/analyzer"
 TEMPLATES_BLOB = "drain"
 HOUSEKEEPING_SECONDS = 600.0
 
@@ -53,7 +47,6 @@ def create(settings: Settings) -> Service:
     store = AnalyzerStore(database)
     analyzer = Analyzer(settings=settings, patterns=load_patterns(patterns_path))
     watcher = PatternsWatcher(patterns_path, analyzer.set_patterns)
-    producer = service.producer
 
     async def start() -> None:
         await database.migrate()
@@ -65,48 +58,14 @@ def create(settings: Settings) -> Service:
         )
 
     async def on_batch(items: Sequence[tuple[Consumed, Rekey | Accept]]) -> None:
-        outputs = [
-            Output(ERRORS_RAW, d.event, d.event.data.fingerprint)
-            for _, d in items
-            if isinstance(d, Rekey)
-        ]
-        accepted = [(m, d.event) for m, d in items if isinstance(d, Accept)]
-        if not accepted:
-            await producer.publish_many(outputs)
-            return
-        async with database.transaction() as db:
-            stored = await states.lock_offsets(db, {(m.topic, m.partition) for m, _ in accepted})
-            fresh = [(m, e) for m, e in accepted if m.offset > stored[(m.topic, m.partition)]]
-            known = await states.load_states(db, {e.data.fingerprint for _, e in fresh})
-            touched, offsets, wall = {}, {}, clock.time()
-            for message, event in fresh:
-                fp = event.data.fingerprint
-                outcome = analyzer.assess(
-                    event.data, known.get(fp), now=min(event.time.timestamp(), wall)
-                )
-                known[fp] = touched[fp] = outcome.state
-                offsets[(message.topic, message.partition)] = message.offset
-                outputs.append(
-                    Output(
-                        ERRORS_CLASSIFIED,
-                        ClassifiedError(
-                            **ClassifiedError.derive_fields(
-                                event, source=PRODUCER, step="classify"
-                            ),
-                            data=outcome.classified,
-                        ),
-                        fp,
-                    )
-                )
-                EVENTS.labels(outcome.classified.category, outcome.classified.trend).inc()
-            await producer.publish_many(outputs)
-            await states.save(db, touched, offsets)
-        skipped = len(accepted) - len(fresh)
+        counted = await classify_batch(
+            database, analyzer, service.producer, items, wall=service.clock.time()
+        )
         log.info(
             "classified batch",
-            classified=len(fresh),
-            rekeyed=len(items) - len(accepted),
-            already_counted=skipped,
+            classified=counted.classified,
+            rekeyed=counted.rekeyed,
+            already_counted=counted.already_counted,
         )
 
     async def watch_patterns() -> None:

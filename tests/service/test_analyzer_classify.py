@@ -1,0 +1,86 @@
+"""A batch of errors.raw classified on the analyzer's real store, on both backends: a publish
+that fails counts nothing, and its retry counts each occurrence once."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from pathlib import Path
+
+import pytest
+
+from services.analyzer.classify import classify_batch
+from services.analyzer.core import Analyzer
+from services.analyzer.intake import intake
+from services.analyzer.patterns_file import load_patterns
+from services.analyzer.tables import SCHEMA
+from shared.config import load_settings
+from shared.events import ClassifiedError, lift_custom_alert
+from shared.kafka.producer import Output
+from shared.runner import Consumed
+from shared.storage import Database
+from shared.topics import ERRORS_RAW
+
+PATTERNS = Path(__file__).resolve().parents[2] / "config" / "error_patterns.json"
+
+
+class Broker:
+    """Acknowledges what it is sent, or refuses the next ``failures`` sends."""
+
+    def __init__(self) -> None:
+        self.failures = 0
+        self.sent: list[Output] = []
+
+    async def publish_many(self, outputs: Sequence[Output]) -> None:
+        if self.failures:
+            self.failures -= 1
+            raise ConnectionError("broker unavailable")
+        self.sent.extend(outputs)
+
+
+@pytest.fixture
+async def database(storage_url: str) -> AsyncIterator[Database]:
+    db = Database(storage_url, schemas=[SCHEMA])
+    await db.migrate()
+    yield db
+    await db.close()
+
+
+def _batch(first_offset: int, count: int) -> list[Consumed]:
+    messages = []
+    for n in range(count):
+        event = lift_custom_alert(
+            {
+                "title": "Queue stalled on worker-7",
+                "severity": "high",
+                "source": "jobs",
+                "dedup_key": "stall-7",
+            },
+            origin="custom",
+            producer="/test",
+        )
+        key = event.data.fingerprint.encode()
+        messages.append(
+            Consumed(ERRORS_RAW, 0, first_offset + n, key=key, value=event.to_json_bytes())
+        )
+    return messages
+
+
+async def test_a_failed_publish_counts_nothing_and_its_retry_counts_once(
+    database: Database,
+) -> None:
+    analyzer = Analyzer(settings=load_settings(), patterns=load_patterns(PATTERNS))
+    broker = Broker()
+    first = [(m, intake(m)) for m in _batch(0, 3)]
+    broker.failures = 1
+    with pytest.raises(ConnectionError):
+        await classify_batch(database, analyzer, broker, first, wall=2e9)
+    counted = await classify_batch(database, analyzer, broker, first, wall=2e9)  # the retry
+    assert counted.classified == 3
+    again = await classify_batch(database, analyzer, broker, first, wall=2e9)  # redelivered
+    assert (again.classified, again.already_counted) == (0, 3)
+    later = [(m, intake(m)) for m in _batch(3, 1)]
+    await classify_batch(database, analyzer, broker, later, wall=2e9)
+    counts = [
+        o.event.data.frequency.last_day for o in broker.sent if isinstance(o.event, ClassifiedError)
+    ]
+    assert counts == [1, 2, 3, 4]
