@@ -18,7 +18,7 @@ def test_upgrade_on_postgresql_is_idempotent_and_refuses_a_newer_schema(postgres
     env = {"ALERTORCH_STORAGE__URL": postgres_url}
     first = cli("db", "upgrade", env=env)
     assert first.returncode == 0, first.stderr
-    for service, store in (
+    for name, store in (
         ("ingest", "ingest"),
         ("analyzer", "analyzer"),
         ("resolver", "resolver"),
@@ -26,7 +26,7 @@ def test_upgrade_on_postgresql_is_idempotent_and_refuses_a_newer_schema(postgres
         ("notifier", "notifier_slack"),
         ("notifier", "notifier_github"),
     ):
-        assert f"{service}: {store} at {store}_0001 (postgresql+psycopg://" in first.stdout
+        assert f"{name}: {store} at {store}_0001 (postgresql+psycopg://" in first.stdout
     again = cli("db", "upgrade", "--service", "ingest", env=env)
     assert again.returncode == 0, again.stderr
     assert again.stdout.splitlines() == [x for x in first.stdout.splitlines() if "ingest" in x]
