@@ -2,8 +2,9 @@
 
 Before a send, an outbox row (notification id, target) is claimed (an insert that only one
 replica wins); after it, the row records the outcome. A redelivered notification finds its rows
-and sends nothing again; a send a crash cut short (its lease of ``SEND_LEASE_SECONDS`` ran out)
-is marked ``unknown`` and never repeated. A target that answers "later" is retried from the
+and sends nothing again. A send a crash cut short (its lease of ``SEND_LEASE_SECONDS`` ran out)
+is sent again where the target deduplicates (PagerDuty's ``dedup_key``, the console), and is
+otherwise marked ``unknown``, never repeated. A target that answers "later" is retried from the
 outbox when due, by whichever replica claims the row: after an error (a 5xx, a network error)
 the try counts, and after ``MAX_ATTEMPTS`` such tries the delivery is failed; a rate-limit wait
 (a 429, our own limiter) never counts, so a storm delays deliveries but never drops them.
@@ -84,9 +85,13 @@ class Dispatcher:
     async def retry_due(self) -> int:
         """Give up on sends cut short, then send the retries that are due."""
         now = self.clock.time()
-        cut = await self.store.interrupted(now)
-        if cut:
-            log.warning("sends cut short by a stop are not repeated", count=cut)
+        again, unknown = await self.store.interrupted(now, self._resend_safe)
+        if again:
+            log.warning(
+                "sends cut short by a stop are sent again (the target deduplicates)", count=again
+            )
+        if unknown:
+            log.warning("sends cut short by a stop are not repeated", count=unknown)
         rows = await self.store.claim_retries(
             now, lease_until=now + SEND_LEASE_SECONDS, limit=RETRIES_PER_STEP
         )
@@ -98,6 +103,10 @@ class Dispatcher:
                 continue
             await self._send(row, event, target)
         return len(rows)
+
+    def _resend_safe(self, target: str) -> bool:
+        integration = self.integrations.get(target.split(":", 1)[0])
+        return bool(getattr(integration, "resend_safe", False))
 
     async def tick_integrations(self) -> None:
         now = self.clock.time()

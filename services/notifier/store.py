@@ -8,7 +8,7 @@ The outbox claims rows atomically: a notification is sent to a target by one rep
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -184,16 +184,27 @@ class NotifierStore:
                 )
         return claimed
 
-    async def interrupted(self, now: float) -> int:
-        """Sends cut short (their replica stopped before the lease ran out): their outcome is
-        unknown, and they are never sent again."""
+    async def interrupted(self, now: float, resend: Callable[[str], bool]) -> tuple[int, int]:
+        """Sends cut short (their replica stopped before the lease ran out): sent again where
+        ``resend(target)`` says the target deduplicates, else ``unknown`` and never repeated.
+        Returns how many were queued again and how many left unknown."""
         async with self.database.transaction() as db:
-            done = await db.execute(
-                update(outbox)
+            rows = await db.execute(
+                select(outbox.c.notification_id, outbox.c.target)
                 .where(outbox.c.status == "sending", outbox.c.lease_until < now)
-                .values(status="unknown", error="interrupted while sending", updated_at=now)
+                .with_for_update(skip_locked=True)
             )
-        return int(done.rowcount or 0)
+            again, unknown = 0, 0
+            for notification_id, target in rows.all():
+                key = (outbox.c.notification_id == notification_id, outbox.c.target == target)
+                if resend(str(target)):
+                    values: dict[str, Any] = {"status": "retry", "due_at": now}
+                    again += 1
+                else:
+                    values = {"status": "unknown", "error": "interrupted while sending"}
+                    unknown += 1
+                await db.execute(update(outbox).where(*key).values(**values, updated_at=now))
+        return again, unknown
 
     async def counts(self) -> dict[str, int]:
         async with self.database.transaction() as db:

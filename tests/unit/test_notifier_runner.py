@@ -283,23 +283,34 @@ async def test_rate_limit_waits_never_use_up_attempts(store: NotifierStore) -> N
     assert await store.counts() == {"sent": 1, "failed": 1}
 
 
-async def test_a_send_cut_short_by_a_crash_is_never_repeated(store: NotifierStore) -> None:
+@dataclass
+class DedupTarget(FakeTarget):
+    """A target that deduplicates (as PagerDuty does by dedup_key)."""
+
+    resend_safe = True
+
+
+async def test_a_send_cut_short_by_a_crash_is_resent_only_where_the_target_deduplicates(
+    store: NotifierStore,
+) -> None:
     clock = ManualClock()
-    event = _notification(Target(type="chat", channel="#a"))
+    event = _notification(Target(type="chat", channel="#a"), Target(type="pager"))
     lease = clock.time() + 120
-    assert await store.claim(event.id, "chat:#a", event.model_dump_json(), lease_until=lease)
+    body = event.model_dump_json()
+    for target in ("chat:#a", "pager:"):
+        assert await store.claim(event.id, target, body, lease_until=lease)
     # ... then the process died mid-send; another replica finds the lease run out.
-    target = FakeTarget([DeliveryResult.ok("ts")])
+    chat, pager = FakeTarget([DeliveryResult.ok("ts")]), DedupTarget([DeliveryResult.ok("k")])
     dispatcher = Dispatcher(
-        store=store, integrations={"chat": target}, publisher=Recorder(), clock=clock
+        store=store, integrations={"chat": chat, "pager": pager}, publisher=Recorder(), clock=clock
     )
     await dispatcher.retry_due()
-    assert await store.counts() == {"sending": 1}, "within its lease the send may still finish"
+    assert await store.counts() == {"sending": 2}, "within its lease the send may still finish"
     clock.advance(121)
     await dispatcher.retry_due()
     await dispatcher.on_notification(event)  # the notification's redelivery
-    assert target.calls == 0
-    assert await store.counts() == {"unknown": 1}
+    assert (chat.calls, pager.calls) == (0, 1)
+    assert await store.counts() == {"unknown": 1, "sent": 1}
 
 
 async def test_finished_deliveries_are_pruned_by_the_stores_clock(database: Database) -> None:

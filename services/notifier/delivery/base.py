@@ -51,7 +51,11 @@ class DeliveryResult:
 
 @runtime_checkable
 class Integration(Protocol):
-    """The seed's integration API: ``send_notification()`` and ``handle_escalation()``."""
+    """The seed's integration API: ``send_notification()`` and ``handle_escalation()``.
+
+    An integration whose target deduplicates what it is sent twice may say so with a class
+    attribute ``resend_safe = True``: a send a crash cut short is then sent again instead of
+    being left ``unknown``."""
 
     async def send_notification(
         self, notification: NotificationData, target: Target

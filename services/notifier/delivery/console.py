@@ -10,6 +10,8 @@ from shared.events import NotificationData, Target
 class ConsoleInbox:
     """The ``console`` target: always delivered (reference ``console``)."""
 
+    resend_safe = True  # no outside effect
+
     async def send_notification(
         self, notification: NotificationData, target: Target
     ) -> DeliveryResult:

@@ -38,6 +38,9 @@ RATE_PERIOD_SECONDS = 60.0
 class PagerDutyEvents:
     """The ``pagerduty`` target."""
 
+    #: Events API v2 deduplicates by ``dedup_key``: a send cut short by a crash is sent again.
+    resend_safe = True
+
     def __init__(
         self,
         config: PagerDutyIntegration,
