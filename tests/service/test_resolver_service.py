@@ -59,6 +59,8 @@ class Runbook:
                 self.bodies.append(json.loads(body) if body else None)
             if request.url.path == "/slow":
                 await asyncio.sleep(4)
+            if request.url.path == "/slower":
+                await asyncio.sleep(60)
             return JSONResponse({"ok": True}, status_code=202)
 
         return Starlette(routes=[Route("/{path:path}", handle, methods=["POST"])])
@@ -99,6 +101,7 @@ def _env(url: str, **extra: str) -> dict[str, str]:
         S("flush_cache"): http("/flush", "safe", params={"rollback": {"url": url + "/unflush"}}),
         S("restart_api"): http("/restart", "risky"),
         S("slow_fix"): http("/slow", "safe"),
+        S("slowest_fix"): http("/slower", "safe"),
     }
     return {
         "ALERTORCH_AUTO_RESOLUTION__STRATEGIES": json.dumps(strategies),
@@ -337,3 +340,25 @@ async def test_a_crash_while_executing_never_executes_twice(
         await asyncio.sleep(1.0)  # the redelivered message has been seen by now
     assert "interrupted" in final[-1].data.reason
     assert fake.calls["/slow"] == 1
+
+
+async def test_a_slow_fix_never_holds_up_the_decisions_on_other_errors(
+    kafka_bootstrap: str, runbook: tuple[Runbook, str]
+) -> None:
+    fake, url = runbook
+    # The fix takes 60 s; the resolver's timeout is longer, so it is still running at the end.
+    env = _env(url, ALERTORCH_OPERATION__RESOLUTION_TIMEOUT="120")
+    slow = _classified(S("slowest_fix"))
+    quick = _classified(S("flush_cache"))
+    with running_service("resolver", bootstrap=kafka_bootstrap, env=env):
+        await _send(kafka_bootstrap, ERRORS_CLASSIFIED, slow)
+        await _statuses(kafka_bootstrap, slow.subject, "executing")
+        for _ in range(100):
+            if fake.calls["/slower"]:
+                break
+            await asyncio.sleep(0.05)
+        await _send(kafka_bootstrap, ERRORS_CLASSIFIED, quick)
+        done = await _statuses(kafka_bootstrap, quick.subject, "succeeded", timeout=20)
+        assert [r.data.status for r in done][-1] == "succeeded"
+        still = await _statuses(kafka_bootstrap, slow.subject, "executing")
+        assert [r.data.status for r in still][-1] == "executing"  # the slow fix still runs
