@@ -18,7 +18,8 @@ def add_config_dir(parser: argparse.ArgumentParser) -> None:
         type=Path,
         default=None,
         help="folder with config.yaml, error_patterns.json, escalation_rules.yaml "
-        "(default: $ALERTORCH_CONFIG_DIR or ./config)",
+        "(default: $ALERTORCH_CONFIG_DIR, else ./config when it exists, else the defaults "
+        "shipped with alertorch; `alertorch init` writes an editable copy)",
     )
 
 

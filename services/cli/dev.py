@@ -1,8 +1,12 @@
 """``alertorch dev``: the broker (unless one is configured) and every service, supervised.
 
-Each service runs as its own process, as in production. A service that dies is restarted with a
-growing delay. Ctrl-C (or SIGTERM) stops the services first (so they finish and commit), then the
-broker, and exits 0.
+Each service runs as its own process, as in production. A service that crashes is restarted with
+a growing delay; one that exits 2 (a configuration error, or a store written by a newer build) would
+only fail again, so everything stops and ``dev`` exits 2, the service's message above. Ctrl-C (or
+SIGTERM) stops the services first (so they finish and commit), then the broker, and exits 0.
+
+Every child reads the configuration folder ``dev`` resolved (``--config-dir``, else
+``$ALERTORCH_CONFIG_DIR``, else ``./config`` when it exists, else the packaged defaults).
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ import structlog
 from services.cli.broker import wait_for_signal
 from services.cli.common import add_config_dir, settings_or_exit
 from services.cli.registry import SERVICES
-from shared.config import Settings
+from shared.config import Settings, config_dir_from_env
 from shared.errors import BrokerStartError, BrokerUnavailable
 from shared.kafka.admin import ensure_topics, wait_for_broker
 from shared.kafka.embedded import EmbeddedBroker, die_with_parent
@@ -30,6 +34,8 @@ log = structlog.get_logger("alertorch.dev")
 
 STOP_TIMEOUT = 30.0
 MAX_RESTART_DELAY = 30.0
+#: A service's exit code for an error a restart cannot fix (configuration, a newer store).
+CONFIG_ERROR_EXIT = 2
 
 
 def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -66,6 +72,8 @@ class Child:
     process: asyncio.subprocess.Process | None = None
     restarts: int = 0
     pids: list[int] = field(default_factory=list)
+    #: Set when the service exited with :data:`CONFIG_ERROR_EXIT`: it is not restarted.
+    fatal_exit: int | None = None
 
     async def start(self) -> None:
         self.process = await asyncio.create_subprocess_exec(
@@ -78,13 +86,22 @@ class Child:
         self.pids.append(self.process.pid)
         log.info("service process started", service=self.name, pid=self.process.pid, port=self.port)
 
-    async def supervise(self, stopping: asyncio.Event) -> None:
+    async def supervise(self, stopping: asyncio.Event, fatal: asyncio.Event) -> None:
         delay = 1.0
         while not stopping.is_set():
             await self.start()
             assert self.process is not None
             code = await self.process.wait()
             if stopping.is_set():
+                return
+            if code == CONFIG_ERROR_EXIT:
+                self.fatal_exit = code
+                log.error(
+                    "service exited on a configuration error; not restarting it",
+                    service=self.name,
+                    exit_code=code,
+                )
+                fatal.set()
                 return
             self.restarts += 1
             log.error(
@@ -133,8 +150,6 @@ def _children(args: argparse.Namespace, bootstrap: str) -> list[Child]:
             "--port",
             str(port),
         ]
-        if args.config_dir:
-            argv += ["--config-dir", str(args.config_dir)]
         if args.dry_run:
             argv.append("--dry-run")
         children.append(Child(name=name, port=port, argv=argv, env=env))
@@ -165,14 +180,18 @@ async def _supervise(args: argparse.Namespace, settings: Settings) -> int:
         return 1
 
     children = _children(args, bootstrap)
-    stopping = asyncio.Event()
-    tasks = [asyncio.create_task(child.supervise(stopping)) for child in children]
+    stopping, fatal = asyncio.Event(), asyncio.Event()
+    tasks = [asyncio.create_task(child.supervise(stopping, fatal)) for child in children]
     for child in children:
         print(f"{child.name:<9} http://{args.host}:{child.port}/healthz", flush=True)
-    print(f"broker    {bootstrap}\nCtrl-C stops everything.", flush=True)
+    print(f"broker    {bootstrap}", flush=True)
+    print(f"config    {os.environ['ALERTORCH_CONFIG_DIR']}\nCtrl-C stops everything.", flush=True)
+    waits = [asyncio.create_task(wait_for_signal()), asyncio.create_task(fatal.wait())]
     try:
-        await wait_for_signal()
+        await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
     finally:
+        for wait in waits:
+            wait.cancel()
         log.info("stopping services")
         stopping.set()
         await asyncio.gather(*(child.stop() for child in children))
@@ -180,9 +199,21 @@ async def _supervise(args: argparse.Namespace, settings: Settings) -> int:
         if broker is not None:
             broker.stop()
         log.info("all stopped")
+    failed = [child for child in children if child.fatal_exit is not None]
+    if failed:
+        names = ", ".join(child.name for child in failed)
+        print(
+            f"error: {names} exited {CONFIG_ERROR_EXIT} on an error a restart cannot fix "
+            "(its message is above); stopped everything. Fix it, then run `alertorch "
+            "validate-config`.",
+            file=sys.stderr,
+        )
+        return CONFIG_ERROR_EXIT
     return 0
 
 
 def run(args: argparse.Namespace) -> int:
     settings = settings_or_exit(args.config_dir)
+    # The children read the folder resolved here, wherever and however they start.
+    os.environ["ALERTORCH_CONFIG_DIR"] = str(config_dir_from_env().resolve())
     return asyncio.run(_supervise(args, settings))

@@ -5,10 +5,13 @@ from __future__ import annotations
 import argparse
 import sys
 
-from services.cli import broker, db, dev, dlq, publish, schemas, serve, validate
+from services.cli import healthcheck
 
 
 def build_parser() -> argparse.ArgumentParser:
+    # Imported here: ``alertorch healthcheck`` runs every few seconds and needs none of them.
+    from services.cli import broker, db, dev, dlq, init, publish, schemas, serve, validate
+
     parser = argparse.ArgumentParser(
         prog="alertorch",
         description="Alert orchestration: ingest errors, classify them, fix the safe cases, "
@@ -23,11 +26,18 @@ def build_parser() -> argparse.ArgumentParser:
     schemas.add_parsers(sub)
     db.add_parsers(sub)
     dlq.add_parsers(sub)
+    init.add_parsers(sub)
+    healthcheck.add_parsers(sub)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    words = sys.argv[1:] if argv is None else argv
+    if words[:1] == ["healthcheck"]:
+        probe = argparse.ArgumentParser(prog="alertorch healthcheck", description=healthcheck.HELP)
+        healthcheck.add_arguments(probe)
+        return healthcheck.run(probe.parse_args(words[1:]))
+    args = build_parser().parse_args(words)
     try:
         return int(args.run(args))
     except KeyboardInterrupt:

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from services.analyzer import app as analyzer
+from services.cli.ports import DEFAULT_PORTS
 from services.ingest import app as ingest
 from services.notifier import app as notifier
 from services.resolver import app as resolver
@@ -33,31 +34,32 @@ SERVICES: dict[str, ServiceEntry] = {
     for entry in (
         ServiceEntry(
             "ingest",
-            8001,
+            DEFAULT_PORTS["ingest"],
             ingest.create,
             "take errors in over HTTP, publish errors.raw",
             ingest.stores,
         ),
         ServiceEntry(
             "analyzer",
-            8002,
+            DEFAULT_PORTS["analyzer"],
             analyzer.create,
             "consume errors.raw, re-key, classify",
             analyzer.stores,
         ),
         ServiceEntry(
             "resolver",
-            8003,
+            DEFAULT_PORTS["resolver"],
             resolver.create,
             "decide and run safe automated fixes",
             resolver.stores,
         ),
         ServiceEntry(
             "notifier",
-            8004,
+            DEFAULT_PORTS["notifier"],
             notifier.create,
             "escalate and deliver notifications",
             notifier.stores,
         ),
     )
 }
+assert set(SERVICES) == set(DEFAULT_PORTS)

@@ -36,7 +36,10 @@ from shared.config.yaml_lines import LineMap, load_yaml
 from shared.errors import ConfigError
 
 CONFIG_FILE = "config.yaml"
+#: The folder a checkout (or ``alertorch init``) keeps the configuration in.
 DEFAULT_CONFIG_DIR = Path("config")
+#: The default configuration shipped inside the package (a link to the checkout's ``config/``).
+PACKAGED_CONFIG_DIR = Path(__file__).resolve().parent / "defaults"
 
 
 def _env(*names: str) -> Any:
@@ -124,7 +127,14 @@ def reveal(secret: SecretStr | None) -> str | None:
 
 
 def config_dir_from_env() -> Path:
-    return Path(os.environ.get("ALERTORCH_CONFIG_DIR", str(DEFAULT_CONFIG_DIR)))
+    """Where the configuration files are, in order: ``ALERTORCH_CONFIG_DIR`` (which
+    ``--config-dir`` sets), else ``./config`` when it exists, else the packaged defaults."""
+    explicit = os.environ.get("ALERTORCH_CONFIG_DIR")
+    if explicit:
+        return Path(explicit)
+    if DEFAULT_CONFIG_DIR.is_dir():
+        return DEFAULT_CONFIG_DIR
+    return PACKAGED_CONFIG_DIR
 
 
 def load_settings(config_dir: Path | None = None) -> Settings:

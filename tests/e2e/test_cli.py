@@ -11,11 +11,14 @@ from pathlib import Path
 
 import pytest
 
+from shared.config.settings import PACKAGED_CONFIG_DIR
 from shared.events import RawError
 from shared.kafka.embedded import free_port
 from shared.topics import ERRORS_RAW, all_topic_names, topic
 from tests.kafka_helpers import read_all, read_until
 from tests.procs import cli
+
+REPO = Path(__file__).resolve().parents[2]
 
 pytestmark = pytest.mark.broker
 
@@ -153,3 +156,78 @@ async def _partitions(bootstrap: str, name: str) -> int:
         return len(consumer.partitions_for_topic(name) or ())
     finally:
         await consumer.stop()
+
+
+CONFIG_FILES = ("config.yaml", "error_patterns.json", "escalation_rules.yaml")
+
+
+def test_without_a_config_folder_the_packaged_defaults_are_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("ALERTORCH_CONFIG_DIR")
+    assert not (tmp_path / "config").exists()
+    result = cli("validate-config")
+    assert result.returncode == 0, result.stderr
+    for name in CONFIG_FILES:
+        assert f"{PACKAGED_CONFIG_DIR / name}: ok" in result.stdout
+        # one copy: the packaged defaults are the checkout's config/
+        assert (PACKAGED_CONFIG_DIR / name).read_bytes() == (REPO / "config" / name).read_bytes()
+
+
+def test_init_writes_an_editable_copy_that_commands_then_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("ALERTORCH_CONFIG_DIR")
+    result = cli("init")
+    assert result.returncode == 0, result.stderr
+    for name in CONFIG_FILES:
+        assert f"wrote config/{name}" in result.stdout
+        assert (tmp_path / "config" / name).read_bytes() == (REPO / "config" / name).read_bytes()
+    # ./config, once there, is what every command reads
+    (tmp_path / "config" / "config.yaml").write_text("system:\n  environment: staging\n")
+    checked = cli("validate-config")
+    assert "config/config.yaml: ok (environment staging)" in checked.stdout, checked.stderr
+    # ... unless ALERTORCH_CONFIG_DIR (or --config-dir) names another folder
+    other = cli("validate-config", env={"ALERTORCH_CONFIG_DIR": str(REPO / "config")})
+    assert f"{REPO / 'config' / 'config.yaml'}: ok (environment production)" in other.stdout
+
+
+def test_init_never_overwrites_without_force(tmp_path: Path) -> None:
+    target = tmp_path / "elsewhere" / "cfg"
+    assert cli("init", str(target)).returncode == 0
+    (target / "error_patterns.json").write_text("{}")
+    again = cli("init", str(target))
+    assert again.returncode == 1
+    assert "already there" in again.stderr
+    assert "--force" in again.stderr
+    assert (target / "error_patterns.json").read_text() == "{}"
+    assert (target / "config.yaml").read_bytes() == (REPO / "config" / "config.yaml").read_bytes()
+    forced = cli("init", str(target), "--force")
+    assert forced.returncode == 0, forced.stderr
+    assert (target / "error_patterns.json").read_bytes() == (
+        REPO / "config" / "error_patterns.json"
+    ).read_bytes()
+    assert f"--config-dir {target}" in forced.stdout
+
+
+def test_healthcheck_reads_the_service_and_port_from_a_command_line() -> None:
+    from services.cli.healthcheck import Target, running_targets, service_target
+
+    assert service_target(["/usr/local/bin/alertorch", "analyzer", "--port", "9102"]) == Target(
+        "analyzer", "127.0.0.1", 9102
+    )
+    assert service_target(["python", "-m", "services.cli", "notifier"]) == Target(
+        "notifier", "127.0.0.1", 8004
+    )
+    assert service_target(
+        ["/sbin/docker-init", "--", "alertorch", "ingest", "--host", "10.0.0.5", "--port=81"]
+    ) == Target("ingest", "10.0.0.5", 81)
+    assert service_target(["alertorch", "topics"]) is None
+    assert service_target(["python", "analyzer.py"]) is None
+    assert running_targets([["alertorch", "topics"], ["bash"]]) == []
+
+
+def test_healthcheck_fails_when_nothing_answers() -> None:
+    result = cli("healthcheck", "--port", str(free_port()), "--timeout", "1")
+    assert result.returncode == 1
+    assert "unreachable" in result.stdout

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -13,8 +14,11 @@ from pathlib import Path
 import pytest
 
 from services.cli.registry import SERVICES
+from shared.config.settings import PACKAGED_CONFIG_DIR
 from shared.kafka.embedded import free_port
-from tests.procs import free_port_block, wait_http
+from tests.procs import cli, free_port_block, wait_http
+
+REPO = Path(__file__).resolve().parents[2]
 
 pytestmark = pytest.mark.e2e
 
@@ -146,3 +150,99 @@ def _started_pids(path: Path) -> list[int]:
         for line in path.read_text().splitlines()
         if line.startswith("{") and '"service process started"' in line
     ]
+
+
+def test_dev_from_an_empty_folder_runs_on_the_packaged_defaults(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No ./config and no ALERTORCH_CONFIG_DIR: an installed CLI run anywhere still starts."""
+    monkeypatch.delenv("ALERTORCH_CONFIG_DIR")
+    workdir = tmp_path / "anywhere"
+    workdir.mkdir()
+    broker_port, base_port = free_port(), free_port_block(2)
+    env = {k: v for k, v in os.environ.items() if k != "KAFKA_BOOTSTRAP_SERVERS"}
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "services.cli",
+            "dev",
+            "--broker-port",
+            str(broker_port),
+            "--base-port",
+            str(base_port),
+            "--services",
+            "analyzer,notifier",
+        ],
+        cwd=workdir,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        stdin=subprocess.DEVNULL,
+    )
+    try:
+        for port in (base_port, base_port + 1):
+            wait_http(f"http://127.0.0.1:{port}/readyz", timeout=60)
+        probe = cli("healthcheck", "--port", str(base_port))
+        assert probe.returncode == 0, probe.stdout
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(60) == 0
+        stdout = process.stdout.read() if process.stdout else ""
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        if process.stdout:
+            process.stdout.close()
+    assert f"config    {PACKAGED_CONFIG_DIR.resolve()}" in stdout
+    assert not (workdir / "config").exists()
+
+
+def test_dev_stops_with_the_message_on_a_configuration_error(tmp_path: Path) -> None:
+    """A service exiting 2 would fail the same way again: dev stops instead of restarting it."""
+    config = tmp_path / "broken"
+    shutil.copytree(REPO / "config", config)
+    patterns = config / "error_patterns.json"
+    document = json.loads(patterns.read_text())
+    document["patterns"][0]["pattern"] = "(unclosed"
+    patterns.write_text(json.dumps(document, indent=2))
+    log_path = tmp_path / "dev.log"
+    env = {k: v for k, v in os.environ.items() if k != "KAFKA_BOOTSTRAP_SERVERS"}
+    with log_path.open("w") as log:
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "services.cli",
+                "dev",
+                "--broker-port",
+                str(free_port()),
+                "--base-port",
+                str(free_port_block(2)),
+                "--services",
+                "ingest,analyzer",
+                "--config-dir",
+                str(config),
+            ],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=log,
+            stdin=subprocess.DEVNULL,
+        )
+        try:
+            assert process.wait(60) == 2
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+    text = log_path.read_text()
+    assert f"error: {patterns}:" in text  # the analyzer's own message, file and line
+    assert "invalid regex" in text
+    assert "analyzer exited 2" in text
+    assert "service process died; restarting" not in text
+    lines = [json.loads(line) for line in text.splitlines() if line.startswith("{")]
+    started = [line["service"] for line in lines if line.get("event") == "service process started"]
+    assert sorted(started) == ["analyzer", "ingest"]  # started once each, never again
+    stopped = [line for line in lines if line.get("event") == "service process stopped"]
+    assert [(line["service"], line["exit_code"]) for line in stopped] == [("ingest", 0)]
