@@ -66,6 +66,20 @@ async def kafka_bootstrap() -> AsyncIterator[str]:
         broker.stop()
 
 
+@pytest.fixture
+async def own_broker() -> AsyncIterator[str]:
+    """A broker of the test's own, for tests that leave thousands of events behind: later
+    tests, whose new consumer groups read the shared broker's topics from the start, never
+    wade through them."""
+    broker = EmbeddedBroker(port=free_port(), log_path=None)
+    await broker.start()
+    try:
+        await ensure_topics(broker.bootstrap_servers, partitions=TEST_PARTITIONS)
+        yield broker.bootstrap_servers
+    finally:
+        broker.stop()
+
+
 @pytest.fixture(scope="session")
 def postgres_server() -> Iterator[str]:
     """ALERTORCH_TEST_POSTGRES_URL if set; else Testcontainers PostgreSQL if Docker answers;

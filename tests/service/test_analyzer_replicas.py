@@ -22,7 +22,7 @@ PER_FINGERPRINT = 50  # 2,000 events
 
 
 async def test_counts_stay_exact_when_a_replica_dies_mid_stream(
-    kafka_bootstrap: str, postgres_url: str
+    own_broker: str, postgres_url: str
 ) -> None:
     marker = os.urandom(4).hex()
     events = [
@@ -47,21 +47,21 @@ async def test_counts_stay_exact_when_a_replica_dies_mid_stream(
     mine = lambda r: r.value is not None and marker.encode() in r.value  # noqa: E731
     total = len(events)
     with (
-        running_service("analyzer", bootstrap=kafka_bootstrap, env=env) as first,
-        running_service("analyzer", bootstrap=kafka_bootstrap, env=env),
+        running_service("analyzer", bootstrap=own_broker, env=env) as first,
+        running_service("analyzer", bootstrap=own_broker, env=env),
     ):
         await produce_keyed(
-            kafka_bootstrap,
+            own_broker,
             ERRORS_RAW,
             [(e.data.fingerprint.encode(), e.to_json_bytes()) for e in events],
         )
         before = await read_until(
-            kafka_bootstrap, ERRORS_CLASSIFIED, lambda r: len(r) >= 200, match=mine
+            own_broker, ERRORS_CLASSIFIED, lambda r: len(r) >= 200, match=mine
         )
         first.stop(signal.SIGKILL)
         assert len(before) < total, "the kill did not land mid-stream"
         records = await read_until(
-            kafka_bootstrap,
+            own_broker,
             ERRORS_CLASSIFIED,
             lambda r: len({_event(x).id for x in r}) >= total,
             match=mine,
@@ -70,7 +70,7 @@ async def test_counts_stay_exact_when_a_replica_dies_mid_stream(
     outputs = {(_event(r).id, _event(r).data.frequency.last_day) for r in records}
     outputs |= {
         (_event(r).id, _event(r).data.frequency.last_day)
-        for r in await read_all(kafka_bootstrap, ERRORS_CLASSIFIED, match=mine)
+        for r in await read_all(own_broker, ERRORS_CLASSIFIED, match=mine)
     }
     by_id: dict[str, set[int]] = defaultdict(set)
     by_fingerprint: dict[str, list[int]] = defaultdict(list)

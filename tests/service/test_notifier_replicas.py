@@ -57,7 +57,7 @@ def _resolution(fp: str, title: str, count: int) -> Resolution:
 
 
 async def test_two_replicas_post_each_root_once_when_one_dies(
-    kafka_bootstrap: str, postgres_url: str, slack: tuple[FakeSlack, str]
+    own_broker: str, postgres_url: str, slack: tuple[FakeSlack, str]
 ) -> None:
     fake, url = slack
     marker = os.urandom(4).hex()
@@ -84,11 +84,11 @@ async def test_two_replicas_post_each_root_once_when_one_dies(
         )
 
     with (
-        running_service("notifier", bootstrap=kafka_bootstrap, env=env) as first,
-        running_service("notifier", bootstrap=kafka_bootstrap, env=env),
+        running_service("notifier", bootstrap=own_broker, env=env) as first,
+        running_service("notifier", bootstrap=own_broker, env=env),
     ):
         await produce_keyed(
-            kafka_bootstrap, RESOLUTIONS, [(e.subject.encode(), e.to_json_bytes()) for e in events]
+            own_broker, RESOLUTIONS, [(e.subject.encode(), e.to_json_bytes()) for e in events]
         )
         for _ in range(600):
             if len(roots()) >= PROBLEMS // 2:

@@ -62,7 +62,7 @@ def _classified(strategy: str, fingerprint: str) -> ClassifiedError:
 
 
 async def test_two_replicas_decide_once_run_once_and_share_the_cap(
-    kafka_bootstrap: str, postgres_url: str, tmp_path: Path
+    own_broker: str, postgres_url: str, tmp_path: Path
 ) -> None:
     marker = os.urandom(4).hex()
     strategy = f"restart_web_{marker}"
@@ -98,27 +98,25 @@ async def test_two_replicas_decide_once_run_once_and_share_the_cap(
         }
         mine = lambda r: r.key is not None and r.key.decode().startswith(marker)  # noqa: E731
         with (
-            running_service("resolver", bootstrap=kafka_bootstrap, env=env) as first,
-            running_service("resolver", bootstrap=kafka_bootstrap, env=env),
+            running_service("resolver", bootstrap=own_broker, env=env) as first,
+            running_service("resolver", bootstrap=own_broker, env=env),
         ):
             await produce_keyed(
-                kafka_bootstrap,
+                own_broker,
                 ERRORS_CLASSIFIED,
                 [(e.subject.encode(), e.to_json_bytes()) for e in events],
             )
-            before = await read_until(
-                kafka_bootstrap, RESOLUTIONS, lambda r: len(r) >= 300, match=mine
-            )
+            before = await read_until(own_broker, RESOLUTIONS, lambda r: len(r) >= 300, match=mine)
             first.stop(signal.SIGKILL)
             assert len(before) < EVENTS, "the kill did not land mid-stream"
             await read_until(
-                kafka_bootstrap,
+                own_broker,
                 RESOLUTIONS,
                 lambda r: _decided(events, r) >= EVENTS and _settled(r),
                 match=mine,
                 timeout=180,
             )
-        records = await read_all(kafka_bootstrap, RESOLUTIONS, match=mine)
+        records = await read_all(own_broker, RESOLUTIONS, match=mine)
     resolutions = _resolutions(records)
     ids = {r.id for r in resolutions}
     per_event = Counter(
