@@ -1,0 +1,101 @@
+"""The console service (``api``): every topic in, a read model, a REST API; it acts only by
+publishing ``commands`` (and records each request on ``audit``). See docs/console.md.
+
+Each topic is read in batches by its own consumer group; each batch is folded into the read
+model in one transaction, idempotently (see :mod:`services.api.readmodel`). The ``.dlq`` topics
+are counted, not decoded. ``errors.raw`` is not read: every occurrence reaches the timeline
+through its classification.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Final
+
+import structlog
+
+from services.api import readmodel
+from services.api.context import Context
+from services.api.metrics import DEAD_LETTERS_SEEN, EVENTS_PROJECTED
+from services.api.tables import SCHEMA
+from services.api.web import routes
+from shared.config import Settings
+from shared.events import AuditRecord, ClassifiedError, Command, Envelope, Notification, Resolution
+from shared.runner import BatchHandler, Consumed, Service, decoder, decoding
+from shared.storage import Database, StoreSchema, storage_url
+from shared.topics import AUDIT, COMMANDS, ERRORS_CLASSIFIED, NOTIFICATIONS, RESOLUTIONS, topic
+
+log = structlog.get_logger(__name__)
+
+NAME: Final = "api"
+#: The topics folded into the read model, and the event each carries.
+EVENTS: Final[dict[str, type[Envelope]]] = {
+    ERRORS_CLASSIFIED: ClassifiedError,
+    RESOLUTIONS: Resolution,
+    NOTIFICATIONS: Notification,
+    COMMANDS: Command,
+    AUDIT: AuditRecord,
+}
+#: The ``.dlq`` twins counted (errors.raw's included).
+DEAD_LETTER_TOPICS: Final = tuple(topic(name).dlq for name in ("errors.raw", *EVENTS))
+SNOOZE_CHECK_SECONDS: Final = 5.0
+PRUNE_SECONDS: Final = 3600.0
+#: Timeline, resolution and notification rows are kept this long; alert rows stay.
+KEEP_SECONDS: Final = 30 * 86400.0
+
+
+def stores(settings: Settings) -> dict[str, list[StoreSchema]]:
+    """The service's database URL and the schema it keeps there."""
+    return {storage_url(settings, NAME): [SCHEMA]}
+
+
+def _events(database: Database, name: str, model: type[Envelope]) -> BatchHandler:
+    async def fold(items: Sequence[tuple[Consumed, Envelope]]) -> None:
+        async with database.transaction() as db:
+            new = await readmodel.project(db, name, [event for _, event in items])
+        EVENTS_PROJECTED.labels(name).inc(new)
+
+    return decoding(decoder(name, model), fold)
+
+
+def _dead_letters(database: Database, name: str) -> BatchHandler:
+    async def count(batch: Sequence[Consumed]) -> None:
+        async with database.transaction() as db:
+            new = await readmodel.record_dead_letters(db, batch)
+        DEAD_LETTERS_SEEN.labels(name).inc(new)
+
+    return count
+
+
+def create(settings: Settings) -> Service:
+    service = Service(name=NAME, settings=settings)
+    [(url, schemas)] = stores(settings).items()
+    database = Database(url, schemas=schemas)
+    clock = service.clock
+    context = Context(
+        database=database,
+        publisher=service.producer,
+        clock=clock,
+        health=service.health,
+        topics=(*EVENTS, *DEAD_LETTER_TOPICS),
+    )
+
+    async def wake() -> None:
+        async with database.transaction() as db:
+            await readmodel.wake_snoozed(db, clock.time())
+
+    async def prune() -> None:
+        async with database.transaction() as db:
+            gone = await readmodel.forget_before(db, clock.time() - KEEP_SECONDS)
+        log.info("forgot old timeline rows", forgotten=gone)
+
+    service.before_start(database.migrate)
+    for name, model in EVENTS.items():
+        service.consume(name, _events(database, name, model), group=name)
+    for name in DEAD_LETTER_TOPICS:
+        service.consume(name, _dead_letters(database, name), group=name)
+    service.add_routes(routes(context))
+    service.add_periodic("snoozes", SNOOZE_CHECK_SECONDS, wake)
+    service.add_periodic("prune", PRUNE_SECONDS, prune)
+    service.on_stop(database.close)
+    return service

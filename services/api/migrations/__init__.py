@@ -1,0 +1,1 @@
+"""The console read model's migration history (Alembic revisions, applied on start)."""
