@@ -1,10 +1,11 @@
 """A decision for every classified error, a batch at a time.
 
-In one transaction: lock the global gates, skip the events already decided (a redelivery),
-count occurrences seen while a fix is being verified, decide each event through every gate (an
-attempt that may run is queued as work for :mod:`services.resolver.execution`; one that needs
-a person waits for approval), save, publish every decision, mark the events decided. Strategies
-never run here: the consumer is never held by a fix.
+In one transaction: lock the global gates, set aside the events already decided (a
+redelivery), count occurrences seen while a fix is being verified, decide each event through
+every gate (an attempt that may run is queued as work for :mod:`services.resolver.execution`;
+one that needs a person waits for approval), save, and store each decision's events with it.
+After the commit, publish them (and those of the redelivered events, again: same ids, same
+content). Strategies never run here: the consumer is never held by a fix.
 """
 
 from __future__ import annotations
@@ -57,29 +58,36 @@ def decision(
 
 
 async def decide_batch(engine: ResolverEngine, events: Sequence[ClassifiedError]) -> None:
+    """Decide, commit, then publish. The decision's events are stored with it: a redelivered
+    event (its batch was committed but perhaps not published, or published but its offsets not
+    committed) publishes those same events again, never a second, different decision."""
     async with engine.database.transaction() as db:
         state = await engine.gates(db)
-        seen = await store.already_decided(db, (e.id for e in events))
-        fresh = []
+        earlier = await store.already_decided(db, (e.id for e in events))
+        fresh: list[ClassifiedError] = []
         for event in events:
-            if event.id not in seen:
-                seen.add(event.id)
+            if event.id not in earlier and all(event.id != f.id for f in fresh):
                 fresh.append(event)
         watched = {
             a.attempt_id: a for a in await store.verifying(db, (e.data.fingerprint for e in fresh))
         }
-        outputs: list[Output] = []
+        published: dict[str, list[Output]] = {}
         created: list[Attempt] = []
         for event in fresh:
             for attempt in watched.values():
                 if attempt.fingerprint == event.data.fingerprint:
                     attempt.seen_during_verify += 1
-            outputs.extend(await _decide_one(engine, db, event, state, created))
+            published[event.id] = await _decide_one(engine, db, event, state, created)
         await store.save_gates(db, state)
-        await store.mark_decided(db, (e.id for e in fresh), engine.now())
-        await engine.commit(db, outputs, *watched.values(), *created)
-    if len(fresh) < len(events):  # a redelivery, or one event twice in a batch
-        log.info("classified events already decided; skipped", skipped=len(events) - len(fresh))
+        await store.mark_decided(db, published, engine.now())
+        await engine.commit(db, [], *watched.values(), *created)
+    again = [o for e in events if e.id in earlier for o in earlier[e.id]]
+    await engine.publisher.publish_many([*again, *(o for outs in published.values() for o in outs)])
+    if again:  # a redelivery
+        log.info(
+            "classified events already decided; their decisions published again",
+            events=len({e.id for e in events if e.id in earlier}),
+        )
 
 
 async def _decide_one(

@@ -8,7 +8,7 @@ one shared state (rate windows, breakers, the running set behind the concurrency
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -19,7 +19,9 @@ from services.resolver.gates import Candidate, GateState
 from services.resolver.limits import CircuitBreaker, RateWindow
 from services.resolver.tables import attempts, decided, gates, snoozes
 from shared.events.resolution import SafetyLevel
+from shared.kafka.producer import Output
 from shared.storage import upsert
+from shared.topics import topic
 
 #: Statuses of an attempt in progress: the problem's other alerts are suppressed, and each
 #: counts against ``operation.max_concurrent_resolutions``.
@@ -192,16 +194,35 @@ async def snooze(db: AsyncConnection, fingerprint: str, until: float) -> None:
     await upsert(db, snoozes, [{"fingerprint": fingerprint, "until": until}], key=["fingerprint"])
 
 
-async def already_decided(db: AsyncConnection, event_ids: Iterable[str]) -> set[str]:
+async def already_decided(db: AsyncConnection, event_ids: Iterable[str]) -> dict[str, list[Output]]:
+    """The events already decided among ``event_ids``, with what their decision published."""
     ids = sorted(set(event_ids))
     if not ids:
-        return set()
-    rows = await db.execute(select(decided.c.event_id).where(decided.c.event_id.in_(ids)))
-    return {str(event_id) for (event_id,) in rows}
+        return {}
+    rows = await db.execute(
+        select(decided.c.event_id, decided.c.outputs).where(decided.c.event_id.in_(ids))
+    )
+    return {
+        str(event_id): [
+            Output(name, topic(name).decode(event.encode()), key)
+            for name, key, event in json.loads(outputs)
+        ]
+        for event_id, outputs in rows
+    }
 
 
-async def mark_decided(db: AsyncConnection, event_ids: Iterable[str], now: float) -> None:
-    rows = [{"event_id": event_id, "at": now} for event_id in sorted(set(event_ids))]
+async def mark_decided(
+    db: AsyncConnection, outputs: Mapping[str, Sequence[Output]], now: float
+) -> None:
+    """Record each event's decision and the events it publishes."""
+    rows = [
+        {
+            "event_id": event_id,
+            "at": now,
+            "outputs": json.dumps([[o.topic, o.key, o.event.model_dump_json()] for o in published]),
+        }
+        for event_id, published in outputs.items()
+    ]
     await upsert(db, decided, rows, key=["event_id"], ignore=True)
 
 

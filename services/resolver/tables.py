@@ -51,12 +51,14 @@ snoozes: Final = Table(
     Column("until", Float, nullable=False),
 )
 
-#: Classified events whose decision is published: a redelivery is skipped.
+#: Classified events already decided, with the events their decision published (JSON: a list
+#: of [topic, key, event]): a redelivery publishes those again, never a second decision.
 decided: Final = Table(
     "resolver_decided",
     metadata,
     Column("event_id", Text, primary_key=True),
     Column("at", Float, nullable=False),
+    Column("outputs", Text, nullable=False, server_default="[]"),
     Index("resolver_decided_at", "at"),
 )
 

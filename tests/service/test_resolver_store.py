@@ -1,6 +1,6 @@
 """The resolver's steps on its real store, on both backends: two replicas claim each queued fix
-once; a claim whose replica died is failed, never re-run; a failed publish changes nothing and
-the step is retried."""
+once; a claim whose replica died is failed, never re-run; a decision whose publish failed is
+published, unchanged, on redelivery; a claim whose publish failed changes nothing."""
 
 from __future__ import annotations
 
@@ -148,9 +148,9 @@ async def test_a_failed_publish_leaves_the_fix_queued_until_it_can_be_told(
     event = _classified("fp-publish")
     events.failing = True
     with pytest.raises(ConnectionError):
-        await decisions.decide_batch(engine, [event])
+        await decisions.decide_batch(engine, [event])  # decided and stored; not yet published
     events.failing = False
-    await decisions.decide_batch(engine, [event])  # the redelivery is decided, once
+    await decisions.decide_batch(engine, [event])  # the redelivery publishes that decision
     [decided] = [o.event.data.attempt_id for o in events.published]
     assert decided is not None
     events.failing = True
@@ -162,5 +162,7 @@ async def test_a_failed_publish_leaves_the_fix_queued_until_it_can_be_told(
     await executor.drain()
     assert strategy.runs == [decided]
     assert events.statuses(decided) == ["auto_resolving", "executing", "verifying"]
-    await decisions.decide_batch(engine, [event])  # a later redelivery: already decided
-    assert events.statuses(decided) == ["auto_resolving", "executing", "verifying"]
+    ids = {o.event.id for o in events.published}
+    await decisions.decide_batch(engine, [event])  # a later redelivery: the same decision again
+    assert {o.event.id for o in events.published} == ids
+    assert strategy.runs == [decided]

@@ -47,6 +47,7 @@ def upgrade() -> None:
         "resolver_decided",
         sa.Column("event_id", sa.Text, primary_key=True),
         sa.Column("at", sa.Float, nullable=False),
+        sa.Column("outputs", sa.Text, nullable=False, server_default="[]"),
     )
     op.create_index("resolver_decided_at", "resolver_decided", ["at"])
 
