@@ -244,5 +244,6 @@ def test_dev_stops_with_the_message_on_a_configuration_error(tmp_path: Path) -> 
     lines = [json.loads(line) for line in text.splitlines() if line.startswith("{")]
     started = [line["service"] for line in lines if line.get("event") == "service process started"]
     assert sorted(started) == ["analyzer", "ingest"]  # started once each, never again
-    stopped = [line for line in lines if line.get("event") == "service process stopped"]
-    assert [(line["service"], line["exit_code"]) for line in stopped] == [("ingest", 0)]
+    # the other service is stopped too (its exit code depends on how far its start had got)
+    stopped = [line["service"] for line in lines if line.get("event") == "service process stopped"]
+    assert stopped == ["ingest"]
