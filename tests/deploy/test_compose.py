@@ -12,10 +12,12 @@ from typing import Any
 import jsonschema
 import pytest
 import yaml
+from prometheus_client.metrics import MetricWrapperBase
 
 import services.analyzer.metrics
 import services.ingest.metrics
 import services.notifier.metrics
+import shared.metrics
 from shared.config import load_settings
 from shared.metrics import REGISTRY
 from tests.deploy.helpers import (
@@ -42,10 +44,8 @@ KAFKA_EXPORTER_SERIES = {
     "kafka_topic_partition_oldest_offset": {"topic", "partition"},
 }
 TARGET_LABELS = {"job", "instance"}
-# the registry holds the services' own metrics once their modules are imported
-assert services.ingest.metrics
-assert services.analyzer.metrics
-assert services.notifier.metrics
+#: The modules declaring the metrics of the services compose runs (beside shared.metrics).
+SERVICE_METRICS = (services.ingest.metrics, services.analyzer.metrics, services.notifier.metrics)
 
 
 def compose_schema() -> dict[str, Any]:
@@ -222,15 +222,21 @@ def test_prometheus_scrapes_every_replica_of_every_service() -> None:
 
 
 def _exported_metrics() -> dict[str, set[str]]:
-    """Every series name the services export, with its labels."""
+    """Every series name the compose services export, with its labels: the shared metrics and
+    each service's own module (other packages may register more in the same registry)."""
+    modules = (shared.metrics, *SERVICE_METRICS)
+    collectors = [
+        value
+        for module in modules
+        for value in vars(module).values()
+        if isinstance(value, MetricWrapperBase)
+    ]
     found: dict[str, set[str]] = {}
-    for collector, names in REGISTRY._collector_to_names.items():
-        labels = set(getattr(collector, "_labelnames", ()))
-        kind = getattr(collector, "_type", "")
-        for name in names:
-            found[name] = labels | (
-                {"le"} if kind == "histogram" and name.endswith("_bucket") else set()
-            )
+    for collector in collectors:
+        labels = set(collector._labelnames)
+        for name in REGISTRY._collector_to_names[collector]:
+            bucket = collector._type == "histogram" and name.endswith("_bucket")
+            found[name] = labels | ({"le"} if bucket else set())
     return found
 
 
