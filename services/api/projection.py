@@ -4,10 +4,10 @@
 different consumers and may arrive in any order, so every rule compares event times rather than
 arrival order:
 
-1. What the problem is (title, severity, category, ...) comes from the newest event describing
-   it (a classification, a decision or a notification); pattern and template only from
-   classifications. ``first_seen`` is the earliest such event, ``last_seen`` the newest
-   occurrence.
+1. What the problem is (title, severity, service, ...) comes from the newest event describing
+   it (a classification, a decision or a notification); category, pattern and template from
+   the classifications (from the others only while there is none). ``first_seen`` is the
+   earliest such event, ``last_seen`` the newest occurrence.
 2. Status moves only forward in time: an event older than the last status change leaves it.
    A classification opens the problem (and reopens it when it comes after a resolution); ``ack``
    acknowledges an unresolved problem; ``snooze`` snoozes an open one; a ``resolved``
@@ -15,7 +15,12 @@ arrival order:
    the resolver's commands change nothing here: their effect arrives as the notifier's and the
    resolver's own events.
 3. The first notification, the first acknowledgement and the first resolution are kept (the
-   earliest time wins): response time, MTTA and MTTR are measured from them.
+   earliest time wins, whatever the status did): response time, MTTA and MTTR are measured
+   from them.
+
+Rule 3 gives the same row in any order of arrival. Rules 1 and 2 do as long as nothing arrives
+after a newer event it conflicts with: an ``ack`` older than a resolution that arrived first
+is kept as the first acknowledgement but leaves the problem resolved.
 """
 
 from __future__ import annotations
@@ -122,8 +127,11 @@ def who(actor: Actor | None) -> str | None:
     return f"{actor.name or actor.id} ({actor.via})"
 
 
-def _describe(alert: Alert, summary: ErrorSummary, at: float) -> Alert:
-    """Rule 1 for an event carrying an :class:`ErrorSummary`."""
+def _describe(
+    alert: Alert, summary: ErrorSummary, at: float, *, classification: bool = False
+) -> Alert:
+    """Rule 1 for an event carrying an :class:`ErrorSummary`; the category is the analyzer's
+    once a classification arrived."""
     alert = replace(
         alert,
         first_seen=_earliest(alert.first_seen, at),
@@ -136,7 +144,11 @@ def _describe(alert: Alert, summary: ErrorSummary, at: float) -> Alert:
         title=summary.title,
         severity=summary.severity.value,
         severity_rank=SEVERITY_RANK[summary.severity.value],
-        category=summary.category or alert.category,
+        category=(
+            summary.category or alert.category
+            if classification or alert.events == 0
+            else alert.category
+        ),
         service=summary.service or alert.service,
         environment=summary.environment or alert.environment,
         impact_score=(
@@ -156,7 +168,11 @@ def _status(alert: Alert, status: str, at: float, **more: Any) -> Alert:
 
 
 def _opened(alert: Alert, at: float) -> Alert:
-    if alert.status is None or (alert.status == "resolved" and _newer(at, alert.status_at)):
+    """A problem is open from its first event on, whatever time that event has (so an older
+    event arriving later still applies); it reopens on an occurrence after its resolution."""
+    if alert.status is None:
+        return replace(alert, status="open")
+    if alert.status == "resolved" and _newer(at, alert.status_at):
         return _status(alert, "open", at, snoozed_until=None)
     return alert
 
@@ -175,10 +191,12 @@ def _classified(alert: Alert, event: ClassifiedError, at: float) -> Alert:
         url=error.url,
     )
     newest = _newer(at, alert.summary_at)
-    alert = _describe(alert, summary, at)
-    if newest:
+    first = alert.events == 0
+    alert = _describe(alert, summary, at, classification=True)
+    if newest or first:
         alert = replace(
             alert,
+            category=data.category,
             pattern_id=data.pattern_id or alert.pattern_id,
             template=data.template or alert.template,
         )
@@ -204,8 +222,12 @@ def _resolution(alert: Alert, event: Resolution, at: float) -> Alert:
             resolution_at=at,
         )
     if data.status == RESOLVED_BY_SOURCE:
-        alert = _status(alert, "resolved", at, resolved_at=_earliest(alert.resolved_at, at))
+        alert = _resolved(alert, at)
     return replace(alert, correlation_id=alert.correlation_id or event.correlationid)
+
+
+def _resolved(alert: Alert, at: float) -> Alert:
+    return _status(replace(alert, resolved_at=_earliest(alert.resolved_at, at)), "resolved", at)
 
 
 def _notification(alert: Alert, event: Notification, at: float) -> Alert:
@@ -222,21 +244,18 @@ def _notification(alert: Alert, event: Notification, at: float) -> Alert:
     if _newer(at, alert.latest_notification_at):
         alert = replace(alert, latest_notification_id=event.id, latest_notification_at=at)
     if data.kind == "resolved":
-        alert = _status(alert, "resolved", at, resolved_at=_earliest(alert.resolved_at, at))
+        alert = _resolved(alert, at)
     return alert
 
 
 def _command(alert: Alert, event: Command, at: float) -> Alert:
     data = event.data
-    if data.action == "ack" and alert.status != "resolved":
-        return _status(
-            alert,
-            "acknowledged",
-            at,
-            acked_at=_earliest(alert.acked_at, at),
-            acked_by=alert.acked_by or (data.actor.name or data.actor.id),
-            snoozed_until=None,
-        )
+    if data.action == "ack":
+        if alert.acked_at is None or at < alert.acked_at:
+            alert = replace(alert, acked_at=at, acked_by=data.actor.name or data.actor.id)
+        if alert.status == "resolved":
+            return alert
+        return _status(alert, "acknowledged", at, snoozed_until=None)
     if data.action == "snooze" and alert.status in (None, "open", "snoozed"):
         seconds = data.snooze_seconds or DEFAULT_SNOOZE_SECONDS
         return _status(alert, "snoozed", at, snoozed_until=at + seconds)
