@@ -143,6 +143,7 @@ class FakeSlack:
             "chat.postEphemeral": self._post_ephemeral,
             "auth.test": self._auth_test,
             "usergroups.users.list": self._usergroup_users,
+            "conversations.history": self._history,
         }.get(method)
         if handler is None:
             return _error("unknown_method")
@@ -207,6 +208,31 @@ class FakeSlack:
         answer.update({"channel": channel_id, "ts": message.ts, "text": message.text})
         answer["message"] = {"text": message.text, "blocks": blocks}
         return JSONResponse(answer)
+
+    def _history(self, args: dict[str, Any]) -> Response:
+        """A channel's messages, newest first, without thread replies (as Slack answers);
+        message metadata only with ``include_all_metadata``."""
+        channel_id = str(args.get("channel", ""))
+        if channel_id not in self.channels or self.channels[channel_id][0] != channel_id:
+            return _error("channel_not_found")  # takes ids, not names
+        with_metadata = str(args.get("include_all_metadata", "")).lower() in ("true", "1")
+        limit = int(args.get("limit") or 100)
+        found = sorted(
+            (
+                m
+                for (channel, _), m in self.messages.items()
+                if channel == channel_id and m.thread_ts in (None, m.ts)
+            ),
+            key=lambda m: m.ts,
+            reverse=True,
+        )[:limit]
+        messages = []
+        for m in found:
+            item: dict[str, Any] = {"type": "message", "ts": m.ts, "text": m.text}
+            if with_metadata and isinstance(m.body.get("metadata"), dict):
+                item["metadata"] = m.body["metadata"]
+            messages.append(item)
+        return JSONResponse({"ok": True, "messages": messages, "has_more": False})
 
     def _usergroup_users(self, args: dict[str, Any]) -> Response:
         members = self.usergroups.get(str(args.get("usergroup", "")))

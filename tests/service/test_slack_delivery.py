@@ -489,3 +489,36 @@ async def test_webhook_only_mode(harness: Harness, fake: FakeSlack) -> None:
     harness.clock.advance(9)
     assert (await slack.send_notification(note("resolved"), ALERTS)).delivered
     assert len(fake.webhook_posts) == 3
+
+
+async def test_a_root_a_stopped_process_posted_but_never_recorded_is_found_not_posted_again(
+    harness: Harness, fake: FakeSlack
+) -> None:
+    slack = await harness.integration()
+    assert (await slack.send_notification(note(fp="fp-1"), ALERTS)).delivered
+    harness.clock.advance(2)  # one post a second per channel
+    assert (await slack.send_notification(note(fp="fp-2"), ALERTS)).delivered
+    [posted] = [
+        m
+        for m in fake.roots()
+        if m.body.get("metadata", {}).get("event_payload") == {"fingerprint": "fp-2"}
+    ]
+    root = await slack.state.root("fp-2", "#alerts")
+    assert root is not None
+    # The process posted fp-2's root and stopped before recording it: only the placeholder
+    # written before the post is left; and fp-3's root was never posted at all.
+    await slack.state.save(root.with_(ts="", channel_id=""))
+    await slack.state.save(root.with_(fingerprint="fp-3", ts="", channel_id=""))
+    harness.clock.advance(2)
+    restarted = await harness.integration()
+    update = await restarted.send_notification(note("update", count=5, fp="fp-2"), ALERTS)
+    assert update.delivered
+    found = await restarted.state.root("fp-2", "#alerts")
+    assert found is not None
+    assert (found.ts, found.count) == (posted.ts, 5)  # the root in Slack, now recorded
+    harness.clock.advance(2)
+    assert (await restarted.send_notification(note(fp="fp-3"), ALERTS)).delivered
+    titles = [
+        m.body.get("metadata", {}).get("event_payload", {}).get("fingerprint") for m in fake.roots()
+    ]
+    assert sorted(titles) == ["fp-1", "fp-2", "fp-3"]  # one root each, none twice

@@ -36,9 +36,16 @@ COALESCED = frozenset({"new_alert", "update", "digest"})
 #: The key of webhook-mode roots: a webhook posts to one channel whatever the target says.
 WEBHOOK_CHANNEL = "(webhook)"
 PRUNE_EVERY = 3600.0
+#: How far back a channel's history is searched for a root a stop left unrecorded.
+HISTORY_LIMIT = 200
 #: How long a replica's claim on a root it is redrawing keeps other replicas' ticks off it.
 DIGEST_CLAIM_SECONDS = 30.0
 TEXT_LIMIT = 500
+
+
+def root_metadata(fingerprint: str) -> dict[str, object]:
+    """What a root message carries (Slack message metadata), to be found again by it."""
+    return {"event_type": "alertorch_root", "event_payload": {"fingerprint": fingerprint}}
 
 
 class SlackIntegration:
@@ -99,6 +106,8 @@ class SlackIntegration:
             reopened = notification.kind == "new_alert" and root and root.status == "Resolved"
             if reopened:
                 await self.state.forget_root(notification.fingerprint, channel)
+            elif root is not None and self.api is not None and not root.ts:
+                root = await self._recover_root(root)  # a post a stop may have cut short
             if root is None or reopened:
                 return await self._post_root(notification, target, channel)
             if notification.kind in COALESCED:
@@ -132,8 +141,17 @@ class SlackIntegration:
         )
         data = message_data(notification, root=root, mentions=self._mentions(target))
         blocks, text = self.renderer.card(data)
-        answer = await self._send(channel, post_body(channel, blocks, text), now)
+        body = post_body(channel, blocks, text)
+        if self.api is not None:
+            # Recorded before the post: if this process stops between the post and the save
+            # below, the next delivery finds this placeholder and looks the root up in Slack
+            # (by the metadata the post carries) instead of posting it twice.
+            body["metadata"] = root_metadata(notification.fingerprint)
+            await self.state.save(root)
+        answer = await self._send(channel, body, now)
         if not answer.ok:
+            if self.api is not None:
+                await self.state.forget_root(root.fingerprint, channel)
             return failure(answer, "chat.postMessage")
         root = root.with_(
             channel_id=str(answer.data.get("channel", "")), ts=str(answer.data.get("ts", ""))
@@ -142,6 +160,33 @@ class SlackIntegration:
         await self._remember(root, root.ts, now)
         log.info("slack root posted", fingerprint=root.fingerprint, channel=channel, ts=root.ts)
         return DeliveryResult.ok(root.ts or None, channel=root.channel_id, thread_ts=root.ts)
+
+    async def _recover_root(self, placeholder: Root) -> Root | None:
+        """The root a stopped process posted but did not record: found in the channel's
+        history by its metadata, and recorded now; None when it was never posted (or the
+        channel's id is not known yet), so it is posted now."""
+        assert self.api is not None
+        channel_id = placeholder.channel_id or await self.state.channel_id(placeholder.channel)
+        if not channel_id:
+            return None
+        answer = await self.api.call(
+            "conversations.history",
+            {"channel": channel_id, "include_all_metadata": True, "limit": HISTORY_LIMIT},
+        )
+        if not answer.ok:
+            log.warning(
+                "slack history not readable", channel=placeholder.channel, error=answer.error
+            )
+            return None
+        wanted = root_metadata(placeholder.fingerprint)
+        for message in answer.data.get("messages", []):
+            if message.get("metadata") == wanted and message.get("ts"):
+                root = placeholder.with_(channel_id=channel_id, ts=str(message["ts"]))
+                await self.state.save(root)
+                await self._remember(root, root.ts, self.clock())
+                log.info("slack root found after a stop", fingerprint=root.fingerprint, ts=root.ts)
+                return root
+        return None
 
     async def _coalesce(self, root: Root, notification: NotificationData) -> DeliveryResult:
         """Fold an occurrence into the root: the next tick past the interval shows it."""

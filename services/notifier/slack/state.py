@@ -193,6 +193,18 @@ class SlackState:
                 .values(not_before=until)
             )
 
+    async def channel_id(self, channel: str) -> str:
+        """The Slack id of ``channel`` as a root posted there recorded it ('' if none did)."""
+        async with self.database.transaction() as db:
+            row = (
+                await db.execute(
+                    select(roots.c.channel_id)
+                    .where(roots.c.channel == channel, roots.c.channel_id != "")
+                    .limit(1)
+                )
+            ).first()
+        return str(row[0]) if row else ""
+
     async def set_acted_by(self, fingerprint: str, channel: str, acted_by: str) -> Root | None:
         """Record who acted on the problem; the root is redrawn."""
         async with self.database.transaction() as db:
