@@ -23,7 +23,15 @@ from shared.config import Settings
 from shared.events import AuditRecord, ClassifiedError, Command, Envelope, Notification, Resolution
 from shared.runner import BatchHandler, Consumed, Service, decoder, decoding
 from shared.storage import Database, StoreSchema, storage_url
-from shared.topics import AUDIT, COMMANDS, ERRORS_CLASSIFIED, NOTIFICATIONS, RESOLUTIONS, topic
+from shared.topics import (
+    AUDIT,
+    COMMANDS,
+    ERRORS_CLASSIFIED,
+    ERRORS_RAW,
+    NOTIFICATIONS,
+    RESOLUTIONS,
+    topic,
+)
 
 log = structlog.get_logger(__name__)
 
@@ -37,7 +45,7 @@ EVENTS: Final[dict[str, type[Envelope]]] = {
     AUDIT: AuditRecord,
 }
 #: The ``.dlq`` twins counted (errors.raw's included).
-DEAD_LETTER_TOPICS: Final = tuple(topic(name).dlq for name in ("errors.raw", *EVENTS))
+DEAD_LETTER_TOPICS: Final = tuple(topic(name).dlq for name in (ERRORS_RAW, *EVENTS))
 SNOOZE_CHECK_SECONDS: Final = 5.0
 PRUNE_SECONDS: Final = 3600.0
 #: Timeline, resolution and notification rows are kept this long; alert rows stay.

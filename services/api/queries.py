@@ -79,7 +79,10 @@ def _page(
 ) -> Select[Any]:
     descending = sort.startswith("-")
     if after is not None:
-        query = query.where(_after(column, key, cursor.decode(after, sort=sort), descending))
+        position = cursor.decode(after, sort=sort)
+        if isinstance(position.value, bool) or not isinstance(position.value, int | float):
+            raise CursorError("the cursor is not valid")  # every sort column is a number
+        query = query.where(_after(column, key, position, descending))
     order = (column.desc(), key.desc()) if descending else (column.asc(), key.asc())
     return query.order_by(*order).limit(limit + 1)
 

@@ -12,6 +12,7 @@ from services.api.auth import Check
 from services.api.context import Context
 from services.api.errors import ApiError
 from services.api.tokens import Role, TokenInfo
+from services.api.views import row_view
 from shared.events import AuditRecord, new_event_id
 from shared.kafka.producer import Output
 from shared.topics import AUDIT
@@ -38,7 +39,7 @@ def admin_router(ctx: Context, requires: Callable[[Role], Check]) -> APIRouter:
         _: Admin, include_revoked: Annotated[bool, Query()] = False
     ) -> dict[str, Any]:
         found = await tokens.list_tokens(ctx.database, include_revoked=include_revoked)
-        return {"items": [info.public() for info in found]}
+        return {"items": [row_view(info.public()) for info in found]}
 
     @router.post("", status_code=201, summary="A new token; its secret is shown only here")
     async def create(who: Admin, body: TokenBody) -> dict[str, Any]:
@@ -59,7 +60,7 @@ def admin_router(ctx: Context, requires: Callable[[Role], Check]) -> APIRouter:
                 details=details,
             )
         )
-        return {"token": made.token, **made.info.public()}
+        return {"token": made.token, **row_view(made.info.public())}
 
     @router.delete("/{token_id}", summary="Revoke a token")
     async def revoke(who: Admin, token_id: Annotated[str, Path(max_length=64)]) -> dict[str, Any]:

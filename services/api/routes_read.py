@@ -149,7 +149,10 @@ def read_router(ctx: Context, requires: Callable[[Role], Check]) -> APIRouter:
             float, Query(ge=60, le=30 * DAY, description="Seconds up to `end`.")
         ] = DAY,
         bucket: Annotated[float, Query(ge=60, le=30 * DAY, description="Seconds.")] = 3600,
-        end: Annotated[float | None, Query(description="Epoch seconds; default now.")] = None,
+        end: Annotated[
+            float | None,
+            Query(ge=0, le=1e11, allow_inf_nan=False, description="Epoch seconds; default now."),
+        ] = None,
     ) -> dict[str, Any]:
         stop = end if end is not None else ctx.clock.time()
         span = Window(start=stop - window, end=stop, bucket=bucket)

@@ -12,7 +12,8 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Connection
 
-from services.api import queries, readmodel, tokens
+from services.api import cursor, queries, readmodel, tokens
+from services.api.cursor import CursorError, Position
 from services.api.queries import AlertFilter
 from services.api.tables import SCHEMA
 from shared.clock import ManualClock
@@ -116,6 +117,10 @@ async def test_pages_follow_the_cursor_in_sort_order(database: Database) -> None
             db, AlertFilter(severity=("high",)), sort="-last_seen", limit=50, after=None
         )
     assert [a.fingerprint for a in high.items] == ["p5", "p1"]
+    forged = cursor.encode(Position("-last_seen", "not a number", "p1"))
+    with pytest.raises(CursorError):
+        async with database.transaction() as db:
+            await queries.list_alerts(db, AlertFilter(), sort="-last_seen", limit=3, after=forged)
 
 
 async def test_buckets_snoozes_and_pruning(database: Database) -> None:
