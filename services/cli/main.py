@@ -10,6 +10,7 @@ from services.cli import healthcheck
 
 def build_parser() -> argparse.ArgumentParser:
     # Imported here: ``alertorch healthcheck`` runs every few seconds and needs none of them.
+    from services.api import cli as api_cli
     from services.cli import broker, db, dev, dlq, init, publish, schemas, serve, validate
 
     parser = argparse.ArgumentParser(
@@ -28,6 +29,7 @@ def build_parser() -> argparse.ArgumentParser:
     dlq.add_parsers(sub)
     init.add_parsers(sub)
     healthcheck.add_parsers(sub)
+    api_cli.add_parsers(sub)
     return parser
 
 

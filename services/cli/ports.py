@@ -5,4 +5,10 @@ from __future__ import annotations
 
 from typing import Final
 
-DEFAULT_PORTS: Final = {"ingest": 8001, "analyzer": 8002, "resolver": 8003, "notifier": 8004}
+DEFAULT_PORTS: Final = {
+    "ingest": 8001,
+    "analyzer": 8002,
+    "resolver": 8003,
+    "notifier": 8004,
+    "api": 8005,
+}

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from services.analyzer import app as analyzer
+from services.api import app as api
 from services.cli.ports import DEFAULT_PORTS
 from services.ingest import app as ingest
 from services.notifier import app as notifier
@@ -59,6 +60,13 @@ SERVICES: dict[str, ServiceEntry] = {
             notifier.create,
             "escalate and deliver notifications",
             notifier.stores,
+        ),
+        ServiceEntry(
+            "api",
+            DEFAULT_PORTS["api"],
+            api.create,
+            "the console: every topic in a read model, REST API, actions as commands",
+            api.stores,
         ),
     )
 }

@@ -21,6 +21,7 @@ import yaml
 from pydantic import BaseModel
 
 from services.cli.main import build_parser
+from services.cli.ports import DEFAULT_PORTS
 from shared.config import Settings
 
 REPO = Path(__file__).resolve().parents[2]
@@ -32,7 +33,8 @@ ENV_PREFIX = "ALERTORCH_"
 PROGRAM = "alertorch"
 #: Read by shared.config.config_dir_from_env, not a Settings field.
 CONFIG_DIR_VARIABLE = "ALERTORCH_CONFIG_DIR"
-APP_SERVICES = ("ingest", "analyzer", "resolver", "notifier")
+#: Every service the CLI runs: compose and Kubernetes must run each.
+APP_SERVICES = tuple(DEFAULT_PORTS)
 
 
 def tool(name: str) -> str:

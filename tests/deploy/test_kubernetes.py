@@ -281,7 +281,9 @@ def test_keda_scales_each_consumer_on_the_lag_of_its_real_groups(tmp_path: Path)
     deployments = _deployments("production")
     analyzer_env = _env("production", deployments["alertorch-analyzer"])
     groups = _consumer_groups(analyzer_env["ALERTORCH_KAFKA__GROUP_PREFIX"], tmp_path / "data")
-    consumers = {name for name, subscriptions in groups.items() if subscriptions}
+    # The console (api) consumes too, but is not scaled on lag: its replicas share one read
+    # model and a lagging console delays no alert (docs/deploy.md).
+    consumers = {name for name, subscriptions in groups.items() if subscriptions} - {"api"}
     assert consumers == {"analyzer", "resolver", "notifier"}
     assert {obj["spec"]["scaleTargetRef"]["name"] for obj in scaled.values()} == {
         f"alertorch-{name}" for name in consumers

@@ -25,6 +25,7 @@ def test_upgrade_on_postgresql_is_idempotent_and_refuses_a_newer_schema(postgres
         ("notifier", "notifier"),
         ("notifier", "notifier_slack"),
         ("notifier", "notifier_github"),
+        ("api", "api"),
     ):
         assert f"{name}: {store} at {store}_0001 (postgresql+psycopg://" in first.stdout
     again = cli("db", "upgrade", "--service", "ingest", env=env)

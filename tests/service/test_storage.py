@@ -11,6 +11,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Connection, column, inspect, select, table, update
 
 from services.analyzer.tables import SCHEMA as ANALYZER
+from services.api.tables import SCHEMA as API
 from services.ingest.tables import SCHEMA as INGEST
 from services.ingest.tables import sentry_marks
 from services.notifier.delivery.github_tables import SCHEMA as NOTIFIER_GITHUB
@@ -21,7 +22,7 @@ from shared.errors import ConfigError
 from shared.storage import StoreSchema, engine_url, greatest, open_database, upsert
 from shared.storage.migrate import current_revisions
 
-SCHEMAS = [INGEST, ANALYZER, RESOLVER, NOTIFIER, NOTIFIER_SLACK, NOTIFIER_GITHUB]
+SCHEMAS = [INGEST, ANALYZER, RESOLVER, NOTIFIER, NOTIFIER_SLACK, NOTIFIER_GITHUB, API]
 VERSIONS = table(INGEST.version_table, column("version_num"))
 
 
