@@ -95,6 +95,8 @@ def test_dependants_wait_for_healthy_kafka_postgres_and_the_one_shots() -> None:
             if dependency in ("kafka", "postgres"):
                 assert condition["condition"] == "service_healthy", (name, dependency)
     assert services["topics"]["depends_on"]["kafka"]["condition"] == "service_healthy"
+    # topics are made by the topics job, with their partitions, never auto-created
+    assert services["kafka"]["environment"]["KAFKA_AUTO_CREATE_TOPICS_ENABLE"] == "false"
     assert services["migrate"]["depends_on"]["postgres"]["condition"] == "service_healthy"
     for name in APP_SERVICES:
         depends = services[name]["depends_on"]
