@@ -14,3 +14,10 @@ DELIVERIES: Final = Counter(
     ["target", "outcome"],
     registry=REGISTRY,
 )
+
+ESCALATIONS: Final = Counter(
+    "alertorch_notifier_escalations_total",
+    "Escalation notifications the policy published, by the level escalated to.",
+    ["level"],
+    registry=REGISTRY,
+)

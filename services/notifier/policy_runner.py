@@ -19,6 +19,7 @@ import structlog
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.notifier import store
+from services.notifier.metrics import ESCALATIONS
 from services.notifier.policy.auditor import catch_up, find_overdue
 from services.notifier.policy.decisions import Notify, Suppress
 from services.notifier.policy.engine import decide
@@ -31,7 +32,7 @@ from services.notifier.translate import to_event
 from shared.clock import SYSTEM_CLOCK, Clock
 from shared.config.file_watch import FileWatch
 from shared.errors import ConfigError
-from shared.events import Command, Resolution
+from shared.events import Command, Notification, Resolution
 from shared.events.resolution import ResolutionStatus
 from shared.kafka.producer import Output
 from shared.storage import Database
@@ -143,6 +144,7 @@ class PolicyRunner:
                     outputs.extend(self._outputs(outcome, correlation, None, None))
                     changed[fp] = (outcome.state, correlation)
             await self.publisher.publish_many(outputs)
+            _count_escalations(outputs)
             await store.save(db, changed, ledger, self.clock.time())
         return len(late)
 
@@ -169,6 +171,7 @@ class PolicyRunner:
             if outcome.state is not None:
                 known[step.fingerprint] = changed[step.fingerprint] = (outcome.state, correlation)
         await self.publisher.publish_many(outputs)
+        _count_escalations(outputs)
         await store.save(db, changed, ledger, self.clock.time())
 
     def _outputs(
@@ -197,3 +200,9 @@ class PolicyRunner:
                     reason=decision.reason,
                 )
         return outputs
+
+
+def _count_escalations(outputs: Sequence[Output]) -> None:
+    for output in outputs:
+        if isinstance(output.event, Notification) and output.event.data.kind == "escalation":
+            ESCALATIONS.labels(str(output.event.data.level)).inc()

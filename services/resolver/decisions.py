@@ -20,6 +20,7 @@ from services.resolver.catalog import CatalogEntry
 from services.resolver.engine import ResolverEngine
 from services.resolver.events import resolution, summary_of
 from services.resolver.gates import Candidate, GateState, decide, record_start
+from services.resolver.metrics import count_published
 from services.resolver.store import Attempt
 from shared.events import ClassifiedError, derived_event_id
 from shared.events.resolution import ResolutionStatus
@@ -82,7 +83,9 @@ async def decide_batch(engine: ResolverEngine, events: Sequence[ClassifiedError]
         await store.mark_decided(db, published, engine.now())
         await engine.commit(db, [], *watched.values(), *created)
     again = [o for e in events if e.id in earlier for o in earlier[e.id]]
-    await engine.publisher.publish_many([*again, *(o for outs in published.values() for o in outs)])
+    new = [o for outs in published.values() for o in outs]
+    await engine.publisher.publish_many([*again, *new])
+    count_published(new)
     if again:  # a redelivery
         log.info(
             "classified events already decided; their decisions published again",

@@ -21,6 +21,7 @@ from services.resolver import store
 from services.resolver.catalog import CatalogEntry, safety_of
 from services.resolver.events import SERVICE_ACTOR, audit, resolution
 from services.resolver.gates import GateState, Policy
+from services.resolver.metrics import count_published
 from services.resolver.store import Attempt
 from services.resolver.strategy import ErrorContext, ResolutionStrategy, StrategyResult
 from shared.clock import SYSTEM_CLOCK, Clock
@@ -213,6 +214,7 @@ class ResolverEngine:
             await store.save(db, *changed)
         if outputs:
             await self.publisher.publish_many(outputs)
+            count_published(outputs)
         if self.on_saved is not None:
             for attempt in changed:
                 self.on_saved(attempt)

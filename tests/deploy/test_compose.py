@@ -17,6 +17,7 @@ from prometheus_client.metrics import MetricWrapperBase
 import services.analyzer.metrics
 import services.ingest.metrics
 import services.notifier.metrics
+import services.resolver.metrics
 import shared.metrics
 from shared.config import load_settings
 from shared.metrics import REGISTRY
@@ -45,7 +46,12 @@ KAFKA_EXPORTER_SERIES = {
 }
 TARGET_LABELS = {"job", "instance"}
 #: The modules declaring the metrics of the services compose runs (beside shared.metrics).
-SERVICE_METRICS = (services.ingest.metrics, services.analyzer.metrics, services.notifier.metrics)
+SERVICE_METRICS = (
+    services.ingest.metrics,
+    services.analyzer.metrics,
+    services.resolver.metrics,
+    services.notifier.metrics,
+)
 
 
 def compose_schema() -> dict[str, Any]:

@@ -1,0 +1,26 @@
+"""The resolver's own metrics, on the shared registry."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Final
+
+from prometheus_client import Counter
+
+from shared.events import Resolution
+from shared.kafka.producer import Output
+from shared.metrics import REGISTRY
+
+RESOLUTIONS: Final = Counter(
+    "alertorch_resolver_resolutions_total",
+    "Decisions and state changes published on resolutions, by status and strategy.",
+    ["status", "strategy"],
+    registry=REGISTRY,
+)
+
+
+def count_published(outputs: Iterable[Output]) -> None:
+    for output in outputs:
+        if isinstance(output.event, Resolution):
+            data = output.event.data
+            RESOLUTIONS.labels(data.status, data.strategy or "").inc()
