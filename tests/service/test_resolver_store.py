@@ -21,6 +21,7 @@ from shared.clock import ManualClock
 from shared.config import load_settings
 from shared.events import ClassifiedError, Resolution, new_event_id
 from shared.kafka.producer import Output
+from shared.metrics import REGISTRY
 from shared.storage import Database
 from shared.topics import ERRORS_CLASSIFIED, topic
 
@@ -108,6 +109,7 @@ async def test_two_replicas_claim_each_fix_once(database: Database) -> None:
     a = _engine(database, strategy, events, clock, "a")
     b = _engine(other, strategy, events, clock, "b")
     cap = a.config.policy.max_concurrent
+    before = _counted("executing")
     await decisions.decide_batch(a, [_classified(f"fp-{n}") for n in range(cap + 2)])
     first, second = Executor(a), Executor(b)
     await asyncio.gather(first.step(), second.step())
@@ -118,7 +120,13 @@ async def test_two_replicas_claim_each_fix_once(database: Database) -> None:
     await asyncio.gather(*first.running.values(), *second.running.values())
     for attempt_id in strategy.runs:
         assert events.statuses(attempt_id) == ["auto_resolving", "executing", "verifying"]
+    assert _counted("executing") - before == cap  # alertorch_resolver_resolutions_total
     await other.close()
+
+
+def _counted(status: str) -> float:
+    labels = {"status": status, "strategy": "hold"}
+    return REGISTRY.get_sample_value("alertorch_resolver_resolutions_total", labels) or 0.0
 
 
 async def test_a_lapsed_claim_fails_the_fix_and_never_runs_it_again(database: Database) -> None:

@@ -31,6 +31,7 @@ from shared.events import (
     new_event_id,
 )
 from shared.kafka.producer import Output
+from shared.metrics import REGISTRY
 from shared.storage import Database
 
 REPO = Path(__file__).resolve().parents[2]
@@ -146,9 +147,11 @@ async def test_two_replicas_ticking_together_fire_a_timer_once(storage_url: str)
         clock.advance(6 * 3600)
         a, b = _runner(first, recorder, clock), _runner(second, recorder, clock)
         await asyncio.gather(a.tick(), b.tick(), a.tick(), b.tick())
-        fired = [n.id for n in recorder.notifications() if n.data.kind == "escalation"]
+        fired = [n for n in recorder.notifications() if n.data.kind == "escalation"]
         assert fired
-        assert len(fired) == len(set(fired)), "a timer fired on both replicas"
+        assert len(fired) == len({n.id for n in fired}), "a timer fired on both replicas"
+        level = {"level": str(fired[0].data.level)}
+        assert REGISTRY.get_sample_value("alertorch_notifier_escalations_total", level)
     finally:
         await first.close()
         await second.close()
