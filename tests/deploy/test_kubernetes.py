@@ -225,6 +225,7 @@ def test_services_pdbs_and_ingress(overlay: str) -> None:
     }
     assert routes["/slack/events"] == {"name": "alertorch-notifier", "port": {"name": "http"}}
     assert routes["/webhooks"] == {"name": "alertorch-ingest", "port": {"name": "http"}}
+    assert routes["/"] == {"name": "alertorch-api", "port": {"name": "http"}}  # its own host
     for backend in routes.values():
         assert backend["name"] in services
 
