@@ -59,9 +59,10 @@ def decision(
 
 
 async def decide_batch(engine: ResolverEngine, events: Sequence[ClassifiedError]) -> None:
-    """Decide, commit, then publish. The decision's events are stored with it: a redelivered
-    event (its batch was committed but perhaps not published, or published but its offsets not
-    committed) publishes those same events again, never a second, different decision."""
+    """Decide, commit, publish, mark published. The decision's events are stored with it: an
+    event redelivered before its decision was marked published (its batch committed, then the
+    process stopped) publishes those same events again, never a second, different decision;
+    one redelivered after (a rebalance before the offsets were committed) publishes nothing."""
     async with engine.database.transaction() as db:
         state = await engine.gates(db)
         earlier = await store.already_decided(db, (e.id for e in events))
@@ -86,6 +87,10 @@ async def decide_batch(engine: ResolverEngine, events: Sequence[ClassifiedError]
     new = [o for outs in published.values() for o in outs]
     await engine.publisher.publish_many([*again, *new])
     count_published(new)
+    sent = [e.id for e in events if earlier.get(e.id)] + list(published)
+    if sent:
+        async with engine.database.transaction() as db:
+            await store.mark_published(db, sent)
     if again:  # a redelivery
         log.info(
             "classified events already decided; their decisions published again",

@@ -195,20 +195,31 @@ async def snooze(db: AsyncConnection, fingerprint: str, until: float) -> None:
 
 
 async def already_decided(db: AsyncConnection, event_ids: Iterable[str]) -> dict[str, list[Output]]:
-    """The events already decided among ``event_ids``, with what their decision published."""
+    """The events already decided among ``event_ids``, with what their decision publishes
+    (nothing when the broker has acknowledged it already)."""
     ids = sorted(set(event_ids))
     if not ids:
         return {}
     rows = await db.execute(
-        select(decided.c.event_id, decided.c.outputs).where(decided.c.event_id.in_(ids))
+        select(decided.c.event_id, decided.c.outputs, decided.c.published).where(
+            decided.c.event_id.in_(ids)
+        )
     )
     return {
-        str(event_id): [
+        str(event_id): []
+        if published
+        else [
             Output(name, topic(name).decode(event.encode()), key)
             for name, key, event in json.loads(outputs)
         ]
-        for event_id, outputs in rows
+        for event_id, outputs, published in rows
     }
+
+
+async def mark_published(db: AsyncConnection, event_ids: Iterable[str]) -> None:
+    ids = sorted(set(event_ids))
+    if ids:
+        await db.execute(update(decided).where(decided.c.event_id.in_(ids)).values(published=1))
 
 
 async def mark_decided(

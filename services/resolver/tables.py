@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Final
 
-from sqlalchemy import Column, Float, Index, MetaData, Table, Text
+from sqlalchemy import Column, Float, Index, Integer, MetaData, Table, Text
 
 from shared.storage import StoreSchema
 
@@ -59,6 +59,8 @@ decided: Final = Table(
     Column("event_id", Text, primary_key=True),
     Column("at", Float, nullable=False),
     Column("outputs", Text, nullable=False, server_default="[]"),
+    #: 1 once those events are acknowledged by the broker: a redelivery sends nothing again.
+    Column("published", Integer, nullable=False, server_default="0"),
     Index("resolver_decided_at", "at"),
 )
 

@@ -48,6 +48,7 @@ def upgrade() -> None:
         sa.Column("event_id", sa.Text, primary_key=True),
         sa.Column("at", sa.Float, nullable=False),
         sa.Column("outputs", sa.Text, nullable=False, server_default="[]"),
+        sa.Column("published", sa.Integer, nullable=False, server_default="0"),
     )
     op.create_index("resolver_decided_at", "resolver_decided", ["at"])
 
