@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol
 
 from services.analyzer import store as states
 from services.analyzer.core import Analyzer
@@ -20,16 +19,12 @@ from services.analyzer.frequency import FingerprintState
 from services.analyzer.intake import Accept, Rekey
 from services.analyzer.metrics import EVENTS
 from shared.events import ClassifiedError
-from shared.kafka.producer import Output
+from shared.kafka.producer import Output, Publisher
 from shared.runner import Consumed
 from shared.storage import Database
 from shared.topics import ERRORS_CLASSIFIED, ERRORS_RAW
 
 PRODUCER = "/alertorch/analyzer"
-
-
-class Publisher(Protocol):
-    async def publish_many(self, outputs: Sequence[Output]) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)

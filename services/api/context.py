@@ -6,19 +6,14 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol
 
 from aiokafka.errors import KafkaError
 
 from services.api.errors import ApiError
 from shared.clock import Clock
-from shared.kafka.producer import Output
+from shared.kafka.producer import Output, Publisher
 from shared.runner.health import HealthState
 from shared.storage import Database
-
-
-class Publisher(Protocol):
-    async def publish_many(self, outputs: Sequence[Output]) -> None: ...
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -12,8 +12,8 @@ the try counts, and after ``MAX_ATTEMPTS`` such tries the delivery is failed; a 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Literal, Protocol
+from collections.abc import Mapping
+from typing import Literal
 
 import structlog
 
@@ -30,7 +30,7 @@ from shared.events import (
     Target,
     derived_event_id,
 )
-from shared.kafka.producer import Output
+from shared.kafka.producer import Output, Publisher
 from shared.topics import AUDIT
 
 log = structlog.get_logger(__name__)
@@ -43,10 +43,6 @@ ERROR_BACKOFF = 30.0
 #: A send (every call an integration makes for one notification) ends well within this.
 SEND_LEASE_SECONDS = 120.0
 RETRIES_PER_STEP = 50
-
-
-class Publisher(Protocol):
-    async def publish_many(self, outputs: Sequence[Output]) -> None: ...
 
 
 def target_key(target: Target) -> str:

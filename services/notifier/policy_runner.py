@@ -13,7 +13,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Protocol
 
 import structlog
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -34,15 +33,11 @@ from shared.config.file_watch import FileWatch
 from shared.errors import ConfigError
 from shared.events import Command, Notification, Resolution
 from shared.events.resolution import ResolutionStatus
-from shared.kafka.producer import Output
+from shared.kafka.producer import Output, Publisher
 from shared.storage import Database
 from shared.topics import NOTIFICATIONS
 
 log = structlog.get_logger(__name__)
-
-
-class Publisher(Protocol):
-    async def publish_many(self, outputs: Sequence[Output]) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)

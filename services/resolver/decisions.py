@@ -66,10 +66,8 @@ async def decide_batch(engine: ResolverEngine, events: Sequence[ClassifiedError]
     async with engine.database.transaction() as db:
         state = await engine.gates(db)
         earlier = await store.already_decided(db, (e.id for e in events))
-        fresh: list[ClassifiedError] = []
-        for event in events:
-            if event.id not in earlier and all(event.id != f.id for f in fresh):
-                fresh.append(event)
+        # One decision per event id, in batch order (a batch may carry an event twice).
+        fresh = list({e.id: e for e in events if e.id not in earlier}.values())
         watched = {
             a.attempt_id: a for a in await store.verifying(db, (e.data.fingerprint for e in fresh))
         }

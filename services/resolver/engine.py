@@ -13,7 +13,7 @@ import os
 import socket
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -29,15 +29,11 @@ from shared.config import Settings
 from shared.events import Actor
 from shared.events.audit import AuditOutcome
 from shared.events.resolution import Gate, ResolutionStatus, SafetyLevel
-from shared.kafka.producer import Output
+from shared.kafka.producer import Output, Publisher
 from shared.storage import Database
 from shared.topics import AUDIT, RESOLUTIONS
 
 PEOPLE_ACTIONS = ("approve", "reject", "rollback", "retry", "snooze")
-
-
-class Publisher(Protocol):
-    async def publish_many(self, outputs: Sequence[Output]) -> None: ...
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from aiokafka import AIOKafkaProducer
 
@@ -27,6 +28,12 @@ class Output:
     topic: str
     event: Envelope
     key: str
+
+
+class Publisher(Protocol):
+    """Where a step's outputs go: the service's :class:`EventProducer`, or a test's recorder."""
+
+    async def publish_many(self, outputs: Sequence[Output]) -> None: ...
 
 
 def _headers(event: Envelope) -> list[tuple[str, bytes]]:
