@@ -33,8 +33,10 @@ ENV_PREFIX = "ALERTORCH_"
 PROGRAM = "alertorch"
 #: Read by shared.config.config_dir_from_env, not a Settings field.
 CONFIG_DIR_VARIABLE = "ALERTORCH_CONFIG_DIR"
-#: Every service the CLI runs: compose and Kubernetes must run each.
-APP_SERVICES = tuple(DEFAULT_PORTS)
+#: Every service the CLI runs, by the name compose and Kubernetes give it (the console runs
+#: `alertorch api`), with its CLI command: compose and Kubernetes must run each.
+SERVICE_COMMANDS = {("console" if name == "api" else name): name for name in DEFAULT_PORTS}
+APP_SERVICES = tuple(SERVICE_COMMANDS)
 
 
 def tool(name: str) -> str:

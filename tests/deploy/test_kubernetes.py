@@ -19,6 +19,7 @@ from shared.config import load_settings
 from tests.conftest import FIXTURES
 from tests.deploy.helpers import (
     APP_SERVICES,
+    SERVICE_COMMANDS,
     OVERLAYS,
     REPO,
     cli_problem,
@@ -129,7 +130,7 @@ def test_pods_are_non_root_read_only_and_probed(overlay: str) -> None:
         spec = deployment["spec"]["template"]["spec"]
         container = _container(deployment)
         port = int(container["args"][container["args"].index("--port") + 1])
-        assert container["args"][0] == service
+        assert container["args"][0] == SERVICE_COMMANDS[service]
         assert container["ports"] == [{"name": "http", "containerPort": port, "protocol": "TCP"}]
         assert container["livenessProbe"]["httpGet"] == {"path": "/healthz", "port": "http"}
         assert container["startupProbe"]["httpGet"] == {"path": "/healthz", "port": "http"}
@@ -225,7 +226,7 @@ def test_services_pdbs_and_ingress(overlay: str) -> None:
     }
     assert routes["/slack/events"] == {"name": "alertorch-notifier", "port": {"name": "http"}}
     assert routes["/webhooks"] == {"name": "alertorch-ingest", "port": {"name": "http"}}
-    assert routes["/"] == {"name": "alertorch-api", "port": {"name": "http"}}  # its own host
+    assert routes["/"] == {"name": "alertorch-console", "port": {"name": "http"}}  # its own host
     for backend in routes.values():
         assert backend["name"] in services
 
