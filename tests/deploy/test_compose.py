@@ -23,10 +23,10 @@ from shared.config import load_settings
 from shared.metrics import REGISTRY
 from tests.deploy.helpers import (
     APP_SERVICES,
-    SERVICE_COMMANDS,
     COMPOSE_FILE,
     DEPLOY,
     REPO,
+    SERVICE_COMMANDS,
     cli_problem,
     compose,
     compose_variables,

@@ -19,9 +19,9 @@ from shared.config import load_settings
 from tests.conftest import FIXTURES
 from tests.deploy.helpers import (
     APP_SERVICES,
-    SERVICE_COMMANDS,
     OVERLAYS,
     REPO,
+    SERVICE_COMMANDS,
     cli_problem,
     container_environment,
     environment,
