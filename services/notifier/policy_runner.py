@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.notifier import store
 from services.notifier.metrics import ESCALATIONS
-from services.notifier.policy.auditor import catch_up, find_overdue
+from services.notifier.policy.auditor import DEFAULT_TOLERANCE, catch_up, find_overdue
 from services.notifier.policy.decisions import Notify, Suppress
 from services.notifier.policy.engine import decide
 from services.notifier.policy.escalate import Outcome
@@ -123,7 +123,10 @@ class PolicyRunner:
         """Fire escalations that should have fired and did not (e.g. missed while down)."""
         async with self.database.transaction() as db:
             ledger = await store.lock_ledger(db)
-            known = await store.open_alerts(db)
+            # Only alerts whose earliest timer is past the tolerance can be late: the store
+            # finds them by their next_due, so an audit never reads every open alert.
+            before = self.clock.time() - DEFAULT_TOLERANCE.total_seconds()
+            known = await store.overdue(db, before)
             states = [state for state, _ in known.values()]
             late = find_overdue(states, self._now())
             if not late:

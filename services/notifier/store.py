@@ -8,6 +8,8 @@ The outbox claims rows atomically: a notification is sent to a target by one rep
 
 from __future__ import annotations
 
+import json
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -15,9 +17,10 @@ from typing import Any
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from services.notifier.policy.model import EscalationPolicy
 from services.notifier.policy.prevention import Ledger
 from services.notifier.policy.state import AlertState
-from services.notifier.tables import alerts, ledger, outbox
+from services.notifier.tables import alerts, ledger, outbox, policies
 from shared.clock import SYSTEM_CLOCK, Clock
 from shared.storage import Database, upsert
 
@@ -54,20 +57,25 @@ async def known(db: AsyncConnection, fingerprints: Iterable[str]) -> dict[str, K
     wanted = sorted(set(fingerprints))
     if not wanted:
         return {}
-    rows = await db.execute(
-        select(alerts.c.fingerprint, alerts.c.state, alerts.c.correlation_id).where(
-            alerts.c.fingerprint.in_(wanted)
-        )
-    )
-    return {str(fp): (AlertState.model_validate_json(s), str(c)) for fp, s, c in rows}
+    return await _states(db, alerts.c.fingerprint.in_(wanted))
 
 
 async def save(db: AsyncConnection, states: Mapping[str, Known], book: Ledger, now: float) -> None:
-    """Alerts' new states and the ledger, in the caller's transaction."""
+    """Alerts' new states and the ledger, in the caller's transaction. Each state is stored
+    without its policy, which is stored once by digest."""
+    used = {state.policy.digest: state.policy for state, _ in states.values()}
+    await upsert(
+        db,
+        policies,
+        [{"digest": digest, "body": _POLICIES.body(policy)} for digest, policy in used.items()],
+        key=["digest"],
+        ignore=True,
+    )
     rows = [
         {
             "fingerprint": fp,
-            "state": state.model_dump_json(),
+            "state": state.model_dump_json(exclude={"policy"}),
+            "policy_digest": state.policy.digest,
             "correlation_id": correlation,
             "next_due": min((t.due_at.timestamp() for t in state.timers), default=None),
             "status": state.status,
@@ -89,13 +97,67 @@ async def due(db: AsyncConnection, now: float, *, limit: int = 500) -> list[str]
     return [str(fp) for (fp,) in rows]
 
 
-async def open_alerts(db: AsyncConnection) -> dict[str, Known]:
-    rows = await db.execute(
-        select(alerts.c.fingerprint, alerts.c.state, alerts.c.correlation_id).where(
-            alerts.c.status != "resolved"
-        )
+async def overdue(db: AsyncConnection, before: float, *, limit: int = 500) -> dict[str, Known]:
+    """Open alerts holding a timer due before ``before``, most overdue first."""
+    return await _states(
+        db,
+        alerts.c.next_due.is_not(None),
+        alerts.c.next_due < before,
+        alerts.c.status != "resolved",
+        order=alerts.c.next_due,
+        limit=limit,
     )
-    return {str(fp): (AlertState.model_validate_json(s), str(c)) for fp, s, c in rows}
+
+
+async def _states(
+    db: AsyncConnection, *where: Any, order: Any = None, limit: int | None = None
+) -> dict[str, Known]:
+    query = select(
+        alerts.c.fingerprint, alerts.c.state, alerts.c.policy_digest, alerts.c.correlation_id
+    ).where(*where)
+    if order is not None:
+        query = query.order_by(order)
+    rows = (await db.execute(query.limit(limit))).all()
+    found = await _POLICIES.load(db, {str(digest) for _, _, digest, _ in rows})
+    return {
+        str(fp): (AlertState.model_validate({**json.loads(body), "policy": found[str(digest)]}), c)
+        for fp, body, digest, c in rows
+    }
+
+
+class _PolicyCache:
+    """Policies by digest, parsed once per process: a digest names one policy's content, so
+    what is cached never goes stale (a bounded number is kept)."""
+
+    def __init__(self, size: int = 64) -> None:
+        self.size = size
+        self._parsed: OrderedDict[str, tuple[EscalationPolicy, str]] = OrderedDict()
+
+    def _keep(self, policy: EscalationPolicy, body: str) -> None:
+        self._parsed[policy.digest] = (policy, body)
+        self._parsed.move_to_end(policy.digest)
+        while len(self._parsed) > self.size:
+            self._parsed.popitem(last=False)
+
+    def body(self, policy: EscalationPolicy) -> str:
+        cached = self._parsed.get(policy.digest)
+        if cached is None:
+            self._keep(policy, policy.model_dump_json())
+            return self._parsed[policy.digest][1]
+        return cached[1]
+
+    async def load(self, db: AsyncConnection, digests: set[str]) -> dict[str, EscalationPolicy]:
+        missing = sorted(d for d in digests if d not in self._parsed)
+        if missing:
+            rows = await db.execute(
+                select(policies.c.digest, policies.c.body).where(policies.c.digest.in_(missing))
+            )
+            for digest, body in rows:
+                self._parsed[str(digest)] = (EscalationPolicy.model_validate_json(body), body)
+        return {d: self._parsed[d][0] for d in digests}
+
+
+_POLICIES = _PolicyCache()
 
 
 class NotifierStore:

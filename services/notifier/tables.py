@@ -1,5 +1,6 @@
-"""The notifier's policy and delivery tables: alert states with their next timer, the ledger
-shared by all alerts, and the delivery outbox (one row per notification and target)."""
+"""The notifier's policy and delivery tables: alert states with their next timer, the escalation
+policies they were opened under (each stored once, by digest), the ledger shared by all alerts,
+and the delivery outbox (one row per notification and target)."""
 
 from __future__ import annotations
 
@@ -16,13 +17,23 @@ alerts: Final = Table(
     "notifier_alerts",
     metadata,
     Column("fingerprint", Text, primary_key=True),
+    #: The state without its policy; ``policy_digest`` names the policy in ``policies``.
     Column("state", Text, nullable=False),
+    Column("policy_digest", Text),
     Column("correlation_id", Text, nullable=False),
     Column("next_due", Float),
     Column("status", Text, nullable=False),
     Column("updated_at", Float, nullable=False),
     Index("notifier_alerts_next_due", "next_due"),
     Index("notifier_alerts_status", "status"),
+)
+
+#: Each escalation policy an alert was opened under, once (a state snapshot refers to it).
+policies: Final = Table(
+    "notifier_policies",
+    metadata,
+    Column("digest", Text, primary_key=True),
+    Column("body", Text, nullable=False),
 )
 
 #: One row (id 1): duplicate suppression and escalation caps across alerts. Every transaction

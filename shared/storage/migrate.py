@@ -58,7 +58,7 @@ def current_revisions(connection: Connection, schema: StoreSchema) -> tuple[str,
     return tuple(context.get_current_heads())
 
 
-def _upgrade(connection: Connection, schema: StoreSchema) -> None:
+def _upgrade(connection: Connection, schema: StoreSchema, to: str = "head") -> None:
     if connection.dialect.name == "postgresql":
         connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": LOCK_KEY})
     scripts = schema.scripts()
@@ -75,9 +75,9 @@ def _upgrade(connection: Connection, schema: StoreSchema) -> None:
     before = current_revisions(connection, schema)
 
     def steps(revision: Any, _context: Any) -> Any:
-        return scripts._upgrade_revs("head", revision)
+        return scripts._upgrade_revs(to, revision)
 
-    with EnvironmentContext(Config(), scripts, fn=steps, destination_rev="head") as environment:
+    with EnvironmentContext(Config(), scripts, fn=steps, destination_rev=to) as environment:
         environment.configure(
             connection=connection,
             target_metadata=schema.metadata,
@@ -96,7 +96,8 @@ def _upgrade(connection: Connection, schema: StoreSchema) -> None:
 _IN_PROCESS = asyncio.Lock()
 
 
-async def migrate(engine: AsyncEngine, schema: StoreSchema) -> None:
-    """Bring ``schema`` to this build's head revision (a no-op when it is there)."""
+async def migrate(engine: AsyncEngine, schema: StoreSchema, *, to: str = "head") -> None:
+    """Bring ``schema`` to this build's head revision (a no-op when it is there); ``to`` stops
+    at an earlier revision (to test a data migration from it)."""
     async with _IN_PROCESS, engine.begin() as connection:
-        await connection.run_sync(_upgrade, schema)
+        await connection.run_sync(_upgrade, schema, to)

@@ -7,15 +7,23 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from sqlalchemy import insert, select
 
+from services.notifier import store as notifier_store
 from services.notifier.delivery.base import DeliveryResult
 from services.notifier.dispatcher import MAX_ATTEMPTS, Dispatcher
+from services.notifier.policy.engine import decide
+from services.notifier.policy.inputs import ResolutionInput
+from services.notifier.policy.prevention import Ledger
+from services.notifier.policy.state import AlertState
 from services.notifier.policy_runner import PolicyRunner
+from services.notifier.rules_file import load_rules
 from services.notifier.store import NotifierStore
-from services.notifier.tables import SCHEMA
+from services.notifier.tables import SCHEMA, alerts, policies
 from shared.clock import ManualClock
 from shared.events import (
     Actor,
@@ -33,6 +41,7 @@ from shared.events import (
 from shared.kafka.producer import Output
 from shared.metrics import REGISTRY
 from shared.storage import Database
+from shared.storage.migrate import migrate
 
 REPO = Path(__file__).resolve().parents[2]
 RULES = REPO / "config" / "escalation_rules.yaml"
@@ -371,3 +380,64 @@ async def test_changed_rules_apply_to_new_alerts_and_bad_rules_are_refused(
     assert runner.reload_if_changed() is False
     assert runner.policy is kept
     assert kept != before
+
+
+async def test_the_auditor_fires_only_overdue_timers(database: Database) -> None:
+    clock, recorder = ManualClock(), Recorder()
+    runner = _runner(database, recorder, clock)
+    await runner.on_resolution(_resolution("fp-late"))
+    clock.advance(6 * 3600)  # its level's timeout passed while no tick ran
+    await runner.on_resolution(_resolution("fp-fresh"))
+    before = len(recorder.notifications())
+    assert await runner.audit() > 0  # the overdue timers of fp-late
+    fired = recorder.notifications()[before:]
+    assert {n.data.fingerprint for n in fired} == {"fp-late"}
+    assert {n.data.kind for n in fired} == {"escalation"}
+    assert await runner.audit() == 0  # a timer fires once
+
+
+async def test_alerts_opened_before_policies_were_stored_apart_survive_the_upgrade(
+    storage_url: str,
+) -> None:
+    """Revision notifier_0001 kept each state with its whole policy; notifier_0002 moves the
+    policy out (stored once by digest). An alert opened before the upgrade escalates after it."""
+    clock, recorder = ManualClock(), Recorder()
+    old = Database(storage_url, schemas=[])
+    await migrate(old.engine, SCHEMA, to="notifier_0001")
+    state = _opened_state(clock)
+    async with old.transaction() as db:
+        await db.execute(
+            insert(alerts).values(
+                fingerprint="fp-old",
+                state=state.model_dump_json(),  # the old format: the policy inside
+                correlation_id="corr-old",
+                next_due=min(t.due_at.timestamp() for t in state.timers),
+                status=state.status,
+                updated_at=clock.time(),
+            )
+        )
+    await old.close()
+
+    upgraded = await _open(storage_url)
+    try:
+        async with upgraded.transaction() as db:
+            assert (await notifier_store.known(db, ["fp-old"]))["fp-old"] == (state, "corr-old")
+            digests = (await db.execute(select(policies.c.digest))).scalars().all()
+        assert digests == [state.policy.digest]
+        clock.advance(6 * 3600)
+        await _runner(upgraded, recorder, clock).tick()
+        escalated = [n for n in recorder.notifications() if n.data.kind == "escalation"]
+        assert [n.data.fingerprint for n in escalated] == ["fp-old"]
+        assert escalated[0].correlationid == "corr-old"
+    finally:
+        await upgraded.close()
+
+
+def _opened_state(clock: ManualClock) -> AlertState:
+    """What the policy decides for a new critical alert (the pure core, no store)."""
+    event = _resolution("fp-old")
+    now = datetime.fromtimestamp(clock.time(), UTC)
+    outcome = decide(load_rules(RULES), None, ResolutionInput(event.id, event.data), now, Ledger())
+    assert outcome.state is not None
+    assert outcome.state.timers
+    return outcome.state
