@@ -23,13 +23,14 @@ import signal
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 import httpx
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
+from bench.cpu import CpuMeter, services_of
 from services.cli.registry import SERVICES
 from shared.kafka.admin import ensure_topics
 from shared.kafka.embedded import EmbeddedBroker, free_port
@@ -190,7 +191,29 @@ def _percentiles(values: list[float]) -> dict[str, float]:
     return {"p50": pick(0.50), "p95": pick(0.95), "p99": pick(0.99), "count": len(ordered)}
 
 
-async def throughput(bootstrap: str, count: int) -> dict[str, float]:
+async def cpu_per_event(
+    pids: dict[str, int], count: int, work: Callable[[], Awaitable[None]], idle_seconds: float = 5.0
+) -> tuple[dict[str, float], dict[str, float]]:
+    """Microseconds of CPU each process spends per event while ``work`` runs, less what it
+    spends idle (consumers polling, timers) measured just before; and that idle share of a
+    core."""
+    idle = CpuMeter(pids)
+    idle.start()
+    await asyncio.sleep(idle_seconds)
+    idle_rate = {name: spent / idle_seconds for name, spent in idle.stop().items()}
+    meter = CpuMeter(pids)
+    meter.start()
+    started = time.monotonic()
+    await work()
+    elapsed = time.monotonic() - started
+    per_event = {
+        name: max(0.0, spent - idle_rate[name] * elapsed) / count * 1e6
+        for name, spent in meter.stop().items()
+    }
+    return per_event, idle_rate
+
+
+async def throughput(bootstrap: str, count: int, pids: dict[str, int]) -> dict[str, Any]:
     run = os.urandom(3).hex()
     mine = f"bench {run} ".encode()
     values = [_alert(run, i, i % FINGERPRINTS) for i in range(count)]
@@ -198,9 +221,15 @@ async def throughput(bootstrap: str, count: int) -> dict[str, float]:
         Tail(bootstrap, "resolutions", lambda v: mine in v) as resolutions,
         Tail(bootstrap, "notifications", lambda v: mine in v) as notifications,
     ):
-        started = await _publish(bootstrap, values)
-        await resolutions.until(lambda seen: len(seen) >= count, timeout=1800)
-        await notifications.settled()
+        started = 0.0
+
+        async def work() -> None:
+            nonlocal started
+            started = await _publish(bootstrap, values)
+            await resolutions.until(lambda seen: len(seen) >= count, timeout=1800)
+            await notifications.settled()
+
+        cpu, idle = await cpu_per_event(pids, count, work)
     last_resolution = max(ts for ts, _ in resolutions.seen) / 1000
     last_notification = max(ts for ts, _ in notifications.seen) / 1000
     return {
@@ -208,6 +237,8 @@ async def throughput(bootstrap: str, count: int) -> dict[str, float]:
         "to_resolutions_per_second": count / (last_resolution - started),
         "to_notifications_per_second": count / (last_notification - started),
         "notifications": len(notifications.seen),
+        "cpu_us_per_event": cpu,
+        "cpu_idle_share_of_a_core": idle,
     }
 
 
@@ -258,9 +289,10 @@ async def run() -> bool:
         print(f"{'ceiling: four-hop plain forwarder':<44} {roof:>10,.0f} events/s")
         with tempfile.TemporaryDirectory(prefix="alertorch-bench-") as workdir:
             services = await _start_services(bootstrap, Path(workdir))
+            pids = {**services_of(services.pid), "broker": broker.pid or 0}
             try:
-                flow = await throughput(bootstrap, EVENTS)
-                ratio = flow["to_resolutions_per_second"] / roof
+                flow = await throughput(bootstrap, EVENTS, pids)
+                ratio = float(flow["to_resolutions_per_second"]) / roof
                 print(
                     f"{'pipeline: bare alerts to resolutions':<44} "
                     f"{flow['to_resolutions_per_second']:>10,.0f} events/s  "
@@ -271,6 +303,12 @@ async def run() -> bool:
                     f"{flow['to_notifications_per_second']:>10,.0f} events/s  "
                     f"({flow['notifications']:,.0f} notifications)"
                 )
+                cpu = "  ".join(f"{k} {v:,.0f}" for k, v in flow["cpu_us_per_event"].items())
+                print(f"{'pipeline: CPU per event (µs, idle removed)':<44} {cpu}")
+                idle = "  ".join(
+                    f"{k} {v:.0%}" for k, v in flow["cpu_idle_share_of_a_core"].items()
+                )
+                print(f"{'pipeline: CPU at rest (share of a core)':<44} {idle}")
                 timing = await latency(bootstrap, RATE, SECONDS)
             finally:
                 services.send_signal(signal.SIGINT)
@@ -291,5 +329,5 @@ async def run() -> bool:
         "targets": {"ratio_to_ceiling": 0.5, "p99_to_resolutions_ms": 100},
     }
     (RESULTS / "pipeline.json").write_text(json.dumps(document, indent=2) + "\n")
-    p99 = timing["to_resolutions_ms"].get("p99", float("inf"))
+    p99 = float(timing["to_resolutions_ms"].get("p99", float("inf")))
     return ratio >= 0.5 and p99 <= 100

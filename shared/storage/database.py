@@ -1,12 +1,19 @@
 """A service's database: an async engine, transactions, and its schemas migrated on open.
 
 SQLite (the embedded default) runs in WAL mode and every transaction begins ``IMMEDIATE``:
-writers queue on the database lock (``busy_timeout``) instead of failing half-way. PostgreSQL
-runs with a small pool whose connections are checked before use.
+writers queue on the database lock (``busy_timeout``) instead of failing half-way. Within one
+process, transactions on one SQLite file also queue on an asyncio lock first: SQLite's busy
+handler waits by sleeping (up to 100 ms a try), so tasks of one service (its consumers and
+background loops) contending for the file would spend most of their time asleep; the asyncio
+lock hands over at once. PostgreSQL runs with a small pool whose connections are checked
+before use, and its transactions run side by side.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import weakref
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -22,6 +29,11 @@ from shared.storage.url import engine_url
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
+#: Per event loop, one lock per SQLite file (every Database on that file shares it).
+_FILE_LOCKS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, asyncio.Lock]] = (
+    weakref.WeakKeyDictionary()
+)
+
 
 class Database:
     """One engine (no connection is made until first use); :meth:`migrate` before use, then
@@ -30,6 +42,11 @@ class Database:
     def __init__(self, url: str, *, schemas: Sequence[StoreSchema]) -> None:
         self.engine = create_engine(url)
         self.schemas = tuple(schemas)
+        database = self.engine.url.database or ""
+        self._file: str | None = None
+        if self.dialect == "sqlite":  # in memory: one connection, so one transaction at a time
+            memory = database in ("", ":memory:")
+            self._file = f":memory:{id(self)}" if memory else str(Path(database).resolve())
 
     async def migrate(self) -> None:
         """Bring every schema to this build's head (serialised across replicas)."""
@@ -43,8 +60,15 @@ class Database:
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncConnection]:
         """Every statement in the block commits together, or none does."""
-        async with self.engine.begin() as connection:
+        async with self._turn(), self.engine.begin() as connection:
             yield connection
+
+    def _turn(self) -> contextlib.AbstractAsyncContextManager[Any]:
+        """This process's turn at the SQLite file (PostgreSQL needs none)."""
+        if self._file is None:
+            return contextlib.nullcontext()
+        locks = _FILE_LOCKS.setdefault(asyncio.get_running_loop(), {})
+        return locks.setdefault(self._file, asyncio.Lock())
 
     async def close(self) -> None:
         await self.engine.dispose()

@@ -4,6 +4,7 @@ replicas start together, refused when newer than the build; statements that beha
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -19,7 +20,7 @@ from services.notifier.slack.tables import SCHEMA as NOTIFIER_SLACK
 from services.notifier.tables import SCHEMA as NOTIFIER
 from services.resolver.tables import SCHEMA as RESOLVER
 from shared.errors import ConfigError
-from shared.storage import StoreSchema, engine_url, greatest, open_database, upsert
+from shared.storage import Database, StoreSchema, engine_url, greatest, open_database, upsert
 from shared.storage.migrate import current_revisions
 
 SCHEMAS = [INGEST, ANALYZER, RESOLVER, NOTIFIER, NOTIFIER_SLACK, NOTIFIER_GITHUB, API]
@@ -99,6 +100,35 @@ async def test_upserts_and_greatest_behave_alike_on_both_backends(storage_url: s
         assert [tuple(m) for m in marks] == [("web", "2026-01-03")]
     finally:
         await database.close()
+
+
+@pytest.mark.parametrize("where", ["file", "memory"])
+async def test_concurrent_read_modify_write_transactions_of_one_process_lose_nothing(
+    where: str, tmp_path: Path
+) -> None:
+    """Tasks of one service (consumers, background loops) share its SQLite database, through
+    one Database or several on the same file: their transactions take turns, none is lost."""
+    url = f"sqlite:///{tmp_path / 'one.db'}" if where == "file" else "sqlite:///:memory:"
+    first = await open_database(url, schemas=[INGEST])
+    second = first if where == "memory" else await open_database(url, schemas=[INGEST])
+
+    async def bump(database: Database) -> None:
+        async with database.transaction() as db:
+            found = (await db.execute(select(sentry_marks.c.last_seen))).scalar_one_or_none()
+            await asyncio.sleep(0)  # another task runs here: it must not be inside a transaction
+            value = str(int(found or 0) + 1)
+            await upsert(
+                db, sentry_marks, [{"project": "web", "last_seen": value}], key=["project"]
+            )
+
+    try:
+        await asyncio.gather(*(bump(first if i % 2 else second) for i in range(40)))
+        async with first.transaction() as db:
+            assert (await db.execute(select(sentry_marks.c.last_seen))).scalar_one() == "40"
+    finally:
+        await first.close()
+        if second is not first:
+            await second.close()
 
 
 @pytest.mark.parametrize(
