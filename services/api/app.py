@@ -1,10 +1,11 @@
 """The console service (``api``): every topic in, a read model, a REST API; it acts only by
 publishing ``commands`` (and records each request on ``audit``). See docs/console.md.
 
-Each topic is read in batches by its own consumer group; each batch is folded into the read
-model in one transaction, idempotently (see :mod:`services.api.readmodel`). The ``.dlq`` topics
-are counted, not decoded. ``errors.raw`` is not read: every occurrence reaches the timeline
-through its classification.
+One consumer reads the five event topics, another the ``.dlq`` topics (each consumer polls the
+broker even when idle, so the console keeps to two); each batch is folded into the read model
+in one transaction, idempotently (see :mod:`services.api.readmodel`). The ``.dlq`` topics are
+counted, not decoded. ``errors.raw`` is not read: every occurrence reaches the timeline through
+its classification.
 """
 
 from __future__ import annotations
@@ -57,20 +58,35 @@ def stores(settings: Settings) -> dict[str, list[StoreSchema]]:
     return {storage_url(settings, NAME): [SCHEMA]}
 
 
-def _events(database: Database, name: str, model: type[Envelope]) -> BatchHandler:
+def _events(database: Database) -> BatchHandler:
+    decoders = {name: decoder(name, model) for name, model in EVENTS.items()}
+
+    def decode(message: Consumed) -> Envelope:
+        return decoders[message.topic](message)
+
     async def fold(items: Sequence[tuple[Consumed, Envelope]]) -> None:
+        new: dict[str, int] = {}
         async with database.transaction() as db:
-            new = await readmodel.project(db, name, [event for _, event in items])
-        EVENTS_PROJECTED.labels(name).inc(new)
+            for name in EVENTS:
+                events = [event for message, event in items if message.topic == name]
+                if events:
+                    new[name] = await readmodel.project(db, name, events)
+        for name, count in new.items():
+            EVENTS_PROJECTED.labels(name).inc(count)
 
-    return decoding(decoder(name, model), fold)
+    return decoding(decode, fold)
 
 
-def _dead_letters(database: Database, name: str) -> BatchHandler:
+def _dead_letters(database: Database) -> BatchHandler:
     async def count(batch: Sequence[Consumed]) -> None:
+        new: dict[str, int] = {}
         async with database.transaction() as db:
-            new = await readmodel.record_dead_letters(db, batch)
-        DEAD_LETTERS_SEEN.labels(name).inc(new)
+            for name in DEAD_LETTER_TOPICS:
+                letters = [message for message in batch if message.topic == name]
+                if letters:
+                    new[name] = await readmodel.record_dead_letters(db, letters)
+        for name, seen in new.items():
+            DEAD_LETTERS_SEEN.labels(name).inc(seen)
 
     return count
 
@@ -98,10 +114,8 @@ def create(settings: Settings) -> Service:
         log.info("forgot old timeline rows", forgotten=gone)
 
     service.before_start(database.migrate)
-    for name, model in EVENTS.items():
-        service.consume(name, _events(database, name, model), group=name)
-    for name in DEAD_LETTER_TOPICS:
-        service.consume(name, _dead_letters(database, name), group=name)
+    service.consume(tuple(EVENTS), _events(database), group="events")
+    service.consume(DEAD_LETTER_TOPICS, _dead_letters(database), group="dead-letters")
     service.add_routes(routes(context))
     service.add_periodic("snoozes", SNOOZE_CHECK_SECONDS, wake)
     service.add_periodic("prune", PRUNE_SECONDS, prune)

@@ -13,6 +13,7 @@ import contextlib
 import logging
 import signal
 import time
+from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -44,9 +45,10 @@ OffsetReset = Literal["earliest", "latest", "none"]
 
 @dataclass(frozen=True, kw_only=True)
 class Subscription:
-    """One consumer. Group, offset reset and ack policy are always stated, never defaulted."""
+    """One consumer (of one topic or several). Group, offset reset and ack policy are always
+    stated, never defaulted."""
 
-    topic: str
+    topics: tuple[str, ...]
     group_id: str
     auto_offset_reset: OffsetReset
     ack_policy: AckPolicy
@@ -55,9 +57,14 @@ class Subscription:
     def __post_init__(self) -> None:
         if self.ack_policy is not AckPolicy.NACK_ON_ERROR:
             raise ValueError(
-                f"subscriber on {self.topic}: ack_policy must be NACK_ON_ERROR (commit after "
+                f"subscriber on {self.label}: ack_policy must be NACK_ON_ERROR (commit after "
                 "success, redeliver on error); the batch policy decides what is dead-lettered"
             )
+
+    @property
+    def label(self) -> str:
+        """The topics, for metrics and logs: ``a`` or ``a,b``."""
+        return ",".join(self.topics)
 
 
 class _Server(uvicorn.Server):
@@ -109,15 +116,18 @@ class Service:
     def subscribe(self, subscription: Subscription) -> None:
         self._subscriptions.append(subscription)
 
-    def consume(self, topic: str, handler: BatchHandler, *, group: str = "") -> None:
-        """Consume ``topic`` in batches, at least once, from the earliest offset a new group
-        has, in the group ``<kafka.group_prefix>-<service>[-<group>]``."""
+    def consume(
+        self, topics: str | Sequence[str], handler: BatchHandler, *, group: str = ""
+    ) -> None:
+        """Consume ``topics`` (one or several, with one consumer) in batches, at least once, from
+        the earliest offset a new group has, in the group ``<kafka.group_prefix>-<service>
+        [-<group>]``. A batch from several topics may mix them (each message knows its own)."""
         name = "-".join(
             part for part in (self.settings.kafka.group_prefix, self.name, group) if part
         )
         self.subscribe(
             Subscription(
-                topic=topic,
+                topics=(topics,) if isinstance(topics, str) else tuple(topics),
                 group_id=name,
                 auto_offset_reset="earliest",
                 ack_policy=AckPolicy.NACK_ON_ERROR,
@@ -168,7 +178,7 @@ class Service:
         kafka = self.settings.kafka
         for sub in self._subscriptions:
             broker.subscriber(
-                sub.topic,
+                *sub.topics,
                 group_id=sub.group_id,
                 auto_offset_reset=sub.auto_offset_reset,
                 ack_policy=sub.ack_policy,
@@ -193,11 +203,12 @@ class Service:
             ]
             if not batch:
                 return
-            with bound_context(service=service, topic=sub.topic):
+            with bound_context(service=service, topic=sub.label):
                 started = time.perf_counter()
                 finished = await handle_batch(batch, sub.handler, policy)
-                HANDLING_SECONDS.labels(service, sub.topic).observe(time.perf_counter() - started)
-                MESSAGES_CONSUMED.labels(service, sub.topic, "ok").inc(finished)
+                HANDLING_SECONDS.labels(service, sub.label).observe(time.perf_counter() - started)
+                for topic, count in Counter(m.topic for m in batch[:finished]).items():
+                    MESSAGES_CONSUMED.labels(service, topic, "ok").inc(count)
                 if finished < len(batch):
                     # The dead-letter budget is spent: resume from the first unfinished message;
                     # the acknowledgement below commits what is finished.
@@ -205,7 +216,7 @@ class Service:
                         msg.consumer.seek(TopicPartition(topic, partition), offset)
                     await policy.sleep(policy.max_backoff_seconds)
 
-        consume.__name__ = f"{service}_{sub.topic.replace('.', '_')}"
+        consume.__name__ = f"{service}_{sub.group_id.replace('.', '_').replace('-', '_')}"
         return consume
 
     async def _ping(self) -> bool:
@@ -224,7 +235,7 @@ class Service:
             log.info(
                 "service started",
                 service=self.name,
-                subscriptions=[s.topic for s in self._subscriptions],
+                subscriptions=[s.label for s in self._subscriptions],
             )
             yield
         finally:

@@ -79,7 +79,11 @@ def _consumer_groups(group_prefix: str, data: Path) -> dict[str, set[tuple[str, 
     with environment(overrides):
         settings = load_settings(REPO / "config")
         return {
-            name: {(sub.topic, sub.group_id) for sub in entry.create(settings)._subscriptions}
+            name: {
+                (t, sub.group_id)
+                for sub in entry.create(settings)._subscriptions
+                for t in sub.topics
+            }
             for name, entry in SERVICES.items()
         }
 
