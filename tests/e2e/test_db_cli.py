@@ -10,6 +10,13 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from services.analyzer.tables import SCHEMA as ANALYZER
+from services.api.tables import SCHEMA as API
+from services.ingest.tables import SCHEMA as INGEST
+from services.notifier.delivery.github_tables import SCHEMA as NOTIFIER_GITHUB
+from services.notifier.slack.tables import SCHEMA as NOTIFIER_SLACK
+from services.notifier.tables import SCHEMA as NOTIFIER
+from services.resolver.tables import SCHEMA as RESOLVER
 from shared.kafka.embedded import free_port
 from tests.procs import cli
 
@@ -18,16 +25,17 @@ def test_upgrade_on_postgresql_is_idempotent_and_refuses_a_newer_schema(postgres
     env = {"ALERTORCH_STORAGE__URL": postgres_url}
     first = cli("db", "upgrade", env=env)
     assert first.returncode == 0, first.stderr
-    for name, store in (
-        ("ingest", "ingest"),
-        ("analyzer", "analyzer"),
-        ("resolver", "resolver"),
-        ("notifier", "notifier"),
-        ("notifier", "notifier_slack"),
-        ("notifier", "notifier_github"),
-        ("api", "api"),
+    for name, schema in (
+        ("ingest", INGEST),
+        ("analyzer", ANALYZER),
+        ("resolver", RESOLVER),
+        ("notifier", NOTIFIER),
+        ("notifier", NOTIFIER_SLACK),
+        ("notifier", NOTIFIER_GITHUB),
+        ("api", API),
     ):
-        assert f"{name}: {store} at {store}_0001 (postgresql+psycopg://" in first.stdout
+        head = schema.scripts().get_current_head()
+        assert f"{name}: {schema.name} at {head} (postgresql+psycopg://" in first.stdout
     again = cli("db", "upgrade", "--service", "ingest", env=env)
     assert again.returncode == 0, again.stderr
     assert again.stdout.splitlines() == [x for x in first.stdout.splitlines() if "ingest" in x]

@@ -522,3 +522,45 @@ async def test_a_root_a_stopped_process_posted_but_never_recorded_is_found_not_p
         m.body.get("metadata", {}).get("event_payload", {}).get("fingerprint") for m in fake.roots()
     ]
     assert sorted(titles) == ["fp-1", "fp-2", "fp-3"]  # one root each, none twice
+
+
+async def test_after_a_burst_of_many_problems_every_root_converges_to_its_exact_count(
+    harness: Harness, fake: FakeSlack
+) -> None:
+    """2,000 notifications over 50 problems in one channel, as the outbox delivers them (a
+    held one is tried again when its wait is over), with the integration ticking every second.
+    Roots are posted at one per second; after the last occurrence is folded in, every root shows
+    its exact count within one redraw per root per tick (50 s here) plus one digest interval."""
+    slack = await harness.integration(digest_interval_seconds=10)
+    problems, per_problem = 50, 40
+    queue = [(i, fp) for i in range(1, per_problem + 1) for fp in range(problems)]
+    waiting: dict[tuple[int, int], float] = {}
+    next_tick = harness.clock.now + 1
+    while queue:
+        still: list[tuple[int, int]] = []
+        for count, fp in queue:
+            if waiting.get((count, fp), 0.0) > harness.clock.now:
+                still.append((count, fp))
+                continue
+            kind = "new_alert" if count == 1 else "update"
+            result = await slack.send_notification(note(kind, count, fp=f"fp-{fp}"), ALERTS)
+            if not result.delivered:
+                assert result.retry_after is not None
+                waiting[(count, fp)] = harness.clock.now + result.retry_after
+                still.append((count, fp))
+        queue = still
+        harness.clock.advance(0.25)
+        if harness.clock.now >= next_tick:
+            next_tick += 1
+            await slack.tick(harness.clock.now)
+    burst_over = harness.clock.now
+    bound = problems / slack.settings.digest_updates_per_tick + slack.interval
+
+    def behind() -> list[str]:
+        return [root.ts for root in fake.roots("C0ALERTS") if f"{per_problem:,}" not in shown(root)]
+
+    while behind() and harness.clock.now - burst_over <= bound:
+        harness.clock.advance(1)
+        await slack.tick(harness.clock.now)
+    assert len(fake.roots("C0ALERTS")) == problems
+    assert behind() == [], f"roots behind {harness.clock.now - burst_over:.0f} s after the burst"
