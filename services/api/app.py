@@ -10,6 +10,7 @@ its classification.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from typing import Final
 
@@ -22,6 +23,7 @@ from services.api.tables import SCHEMA
 from services.api.web import routes
 from shared.config import Settings
 from shared.events import AuditRecord, ClassifiedError, Command, Envelope, Notification, Resolution
+from shared.kafka.lag import consumer_groups
 from shared.runner import BatchHandler, Consumed, Service, decoder, decoding
 from shared.storage import Database, StoreSchema, storage_url
 from shared.topics import (
@@ -102,6 +104,10 @@ def create(settings: Settings) -> Service:
         clock=clock,
         health=service.health,
         topics=(*EVENTS, *DEAD_LETTER_TOPICS),
+        read_groups=functools.partial(
+            consumer_groups, settings.kafka_bootstrap_servers, settings.kafka.group_prefix
+        ),
+        group_prefix=settings.kafka.group_prefix,
     )
 
     async def wake() -> None:

@@ -47,10 +47,15 @@ def read_router(ctx: Context, requires: Callable[[Role], Check]) -> APIRouter:
     Viewer = Annotated[TokenInfo, Depends(viewer)]
     router = APIRouter(prefix="/api/v1")
 
-    @router.get("/status", summary="The console's state, the alerts by status, dead letters")
+    @router.get(
+        "/status",
+        summary="The console's state, every consumer group with its members and lag, the alerts "
+        "by status, dead letters",
+    )
     async def status(_: Viewer) -> dict[str, Any]:
         async with ctx.database.transaction() as db:
             counts = await queries.status_counts(db)
+        consumers, consumers_error = await ctx.consumer_groups()
         health = ctx.health
         problems = sorted(health.halted_reasons.values())
         return {
@@ -59,6 +64,8 @@ def read_router(ctx: Context, requires: Callable[[Role], Check]) -> APIRouter:
             "problems": problems,
             "time": iso(ctx.clock.time()),
             "consumed_topics": list(ctx.topics),
+            "consumers": consumers,
+            "consumers_error": consumers_error,
             "alerts": counts["alerts"],
             "dead_letters": counts["dead_letters"],
             "dead_letters_total": sum(counts["dead_letters"].values()),

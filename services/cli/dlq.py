@@ -43,6 +43,7 @@ from shared.kafka.dlq import (
     H_SOURCE_PARTITION,
     H_SOURCE_TOPIC,
 )
+from shared.kafka.lag import end_offsets
 from shared.topics import DLQ_SUFFIX
 
 REPLAY_OF = "alertorch-replay-of"
@@ -232,7 +233,7 @@ async def read_letters(consumer: Any, dlq: str, ids: Iterable[Id] | None) -> lis
     """The DLQ's records (or only ``ids``; an unknown id is an error)."""
     partitions = await _partitions(consumer, dlq)
     firsts = await consumer.beginning_offsets(partitions)
-    ends = await consumer.end_offsets(partitions)
+    ends = await end_offsets(consumer, partitions)
     if ids is None:
         ranges = {tp: (int(firsts[tp]), int(ends[tp])) for tp in partitions}
         total = sum(stop - start for start, stop in ranges.values())
@@ -315,7 +316,7 @@ async def already_replayed(
 ) -> dict[str, tuple[int, int]]:
     """Where the letters' messages were replayed before: ``origin -> (partition, offset)``."""
     partitions = await _partitions(consumer, topic)
-    ends = await consumer.end_offsets(partitions)
+    ends = await end_offsets(consumer, partitions)
     starts: dict[TopicPartition, int] = {}
     for letter in letters:
         tp = TopicPartition(topic, letter.number(H_SOURCE_PARTITION))

@@ -23,6 +23,7 @@ from typing import Any
 
 import httpx
 import pytest
+from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from services.api import tokens
 from services.api.tables import SCHEMA
@@ -457,3 +458,46 @@ async def test_analytics_of_a_known_set(console: Console, kafka_bootstrap: str) 
         {"category": f"net-{RUN}", "occurrences": 1, "alerts": 1},
     ]
     assert found["top_patterns"][0]["pattern_id"] == f"p-{RUN}"
+
+
+async def test_status_shows_every_consumer_group_with_its_members_and_lag(
+    console: Console, kafka_bootstrap: str
+) -> None:
+    """A notifier's commands group that committed up to the end, then 3 commands it has not
+    read: the status shows its lag on ``commands``, read from the broker; the console's own
+    groups are there with their members."""
+    group = f"test-api-{RUN}-notifier-commands"
+    reader = AIOKafkaConsumer(
+        bootstrap_servers=kafka_bootstrap, group_id=group, enable_auto_commit=False
+    )
+    await reader.start()
+    try:
+        partitions = [TopicPartition(COMMANDS, p) for p in reader.partitions_for_topic(COMMANDS)]
+        reader.assign(partitions)
+        ends = await reader.end_offsets(partitions)
+        await reader.commit({tp: int(offset) for tp, offset in ends.items()})
+    finally:
+        await reader.stop()
+    key = fp("lag")
+    acks = [command(key, at=T0 + i, action="ack") for i in range(3)]
+    await publish(kafka_bootstrap, COMMANDS, acks)
+
+    def groups(body: dict[str, Any]) -> dict[str, dict[str, Any]]:
+        return {g["group"]: g for g in body["consumers"]}
+
+    async with httpx.AsyncClient(base_url=console.url) as client:
+        body = await eventually(
+            lambda: _json(client.get("/api/v1/status", headers=console.auth("viewer"))),
+            lambda body: groups(body).get(group, {}).get("lag") == {"commands": 3},
+        )
+    assert body["consumers_error"] is None
+    notifier = groups(body)[group]
+    assert (notifier["service"], notifier["total_lag"], notifier["members"]) == ("notifier", 3, 0)
+    events = groups(body)[f"test-api-{RUN}-api-events"]
+    assert events["service"] == "api"
+    assert events["members"] >= 1
+    assert set(events["lag"]) <= {ERRORS_CLASSIFIED, RESOLUTIONS, NOTIFICATIONS, COMMANDS, AUDIT}
+
+
+async def _json(request: Awaitable[httpx.Response]) -> Any:
+    return (await request).json()
