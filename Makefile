@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench schemas validate-config clean
+.PHONY: run demo test lint bench schemas validate-config clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -15,6 +15,10 @@ $(STAMP): pyproject.toml
 ## run: install if needed, then start the broker and every service (Ctrl-C stops all)
 run: $(STAMP)
 	$(BIN)/alertorch dev
+
+## demo: the same, plus a minute of realistic alerts and a console token to see them with
+demo: $(STAMP)
+	$(BIN)/alertorch dev --demo
 
 ## test: the whole test suite (unit, service tests on a real broker, end to end)
 test: $(STAMP)

@@ -20,15 +20,20 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import httpx
 import structlog
 
+from services.api.app import stores as console_stores
+from services.api.tokens import create_token
 from services.cli.broker import wait_for_signal
 from services.cli.common import add_config_dir, settings_or_exit
+from services.cli.demo import Demo, DemoTarget, demo_environment
 from services.cli.registry import SERVICES
 from shared.config import Settings, config_dir_from_env
 from shared.errors import BrokerStartError, BrokerUnavailable
 from shared.kafka.admin import ensure_topics, wait_for_broker
 from shared.kafka.embedded import EmbeddedBroker, die_with_parent
+from shared.storage import open_database
 
 log = structlog.get_logger("alertorch.dev")
 
@@ -59,6 +64,13 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
         help=f"comma-separated services to run (default: {','.join(SERVICES)})",
     )
     parser.add_argument("--dry-run", action="store_true", help="run every service in dry-run")
+    parser.add_argument(
+        "--demo",
+        action="store_true",
+        help="once the services are up, send a minute of realistic alerts through ingest "
+        "(Sentry webhooks, custom alerts, a storm, a regression, a fix awaiting approval) "
+        "and print a console token to look at them with",
+    )
     add_config_dir(parser)
     parser.set_defaults(run=run)
 
@@ -137,6 +149,9 @@ def _children(args: argparse.Namespace, bootstrap: str) -> list[Child]:
     if unknown:
         raise SystemExit(f"error: unknown service(s): {', '.join(unknown)}")
     env = {**os.environ, "KAFKA_BOOTSTRAP_SERVERS": bootstrap}
+    if args.demo:  # secrets for ingest's webhooks and the demo's fix, unless already set
+        for variable, value in demo_environment().items():
+            env.setdefault(variable, value)
     children = []
     for index, name in enumerate(names):
         port = args.base_port + index if args.base_port else SERVICES[name].default_port
@@ -187,10 +202,13 @@ async def _supervise(args: argparse.Namespace, settings: Settings) -> int:
     print(f"broker    {bootstrap}", flush=True)
     print(f"config    {os.environ['ALERTORCH_CONFIG_DIR']}\nCtrl-C stops everything.", flush=True)
     waits = [asyncio.create_task(wait_for_signal()), asyncio.create_task(fatal.wait())]
+    demo = asyncio.create_task(_run_demo(args, settings, children)) if args.demo else None
+    if demo is not None:
+        demo.add_done_callback(_report_demo)
     try:
         await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
     finally:
-        for wait in waits:
+        for wait in [*waits, *([demo] if demo else [])]:
             wait.cancel()
         log.info("stopping services")
         stopping.set()
@@ -210,6 +228,50 @@ async def _supervise(args: argparse.Namespace, settings: Settings) -> int:
         )
         return CONFIG_ERROR_EXIT
     return 0
+
+
+async def _ready(client: httpx.AsyncClient, url: str, timeout: float = 120.0) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        with contextlib.suppress(httpx.HTTPError):
+            if (await client.get(f"{url}/readyz")).status_code == 200:
+                return
+        if asyncio.get_running_loop().time() > deadline:
+            raise TimeoutError(f"{url} was not ready within {timeout:.0f} s")
+        await asyncio.sleep(0.5)
+
+
+async def _run_demo(args: argparse.Namespace, settings: Settings, children: list[Child]) -> None:
+    by_name = {child.name: child for child in children}
+    if "ingest" not in by_name:
+        raise RuntimeError("--demo sends through ingest: run it (--services)")
+    ingest = f"http://{args.host}:{by_name['ingest'].port}"
+    env = by_name["ingest"].env
+    target = DemoTarget(ingest, env["ALERT_WEBHOOK_TOKEN"], env["SENTRY_CLIENT_SECRET"])
+    async with httpx.AsyncClient(timeout=10.0) as client:
+        await _ready(client, ingest)
+        console = by_name.get("api")
+        if console is not None:
+            url = f"http://{args.host}:{console.port}"
+            await _ready(client, url)
+            [(store, schemas)] = console_stores(settings).items()
+            database = await open_database(store, schemas=schemas)
+            try:
+                made = await create_token(database, role="operator", name="demo")
+            finally:
+                await database.close()
+            print(
+                f"demo: console {url}/docs — token {made.token}\n"
+                f"      curl -H 'Authorization: Bearer {made.token}' {url}/api/v1/alerts",
+                flush=True,
+            )
+        sent = await Demo(target, client, say=lambda line: print(line, flush=True)).play()
+    print(f"demo: done, {sent} requests accepted by ingest; the services keep running", flush=True)
+
+
+def _report_demo(task: asyncio.Task[None]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        print(f"demo: stopped: {task.exception()}", file=sys.stderr, flush=True)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
+import httpx
 import pytest
 
 from services.cli.registry import SERVICES
@@ -247,3 +250,56 @@ def test_dev_stops_with_the_message_on_a_configuration_error(tmp_path: Path) -> 
     # the other service is stopped too (its exit code depends on how far its start had got)
     stopped = [line["service"] for line in lines if line.get("event") == "service process stopped"]
     assert stopped == ["ingest"]
+
+
+def test_dev_demo_fills_the_console_within_a_minute(tmp_path: Path) -> None:
+    """``alertorch dev --demo`` as a newcomer runs it: the token it prints opens the console,
+    which within a minute shows the demo's problems, one fix awaiting approval, a storm folded
+    into one problem, a problem resolved by its source, and notifications in the inbox."""
+    broker_port, base_port = free_port(), free_port_block(len(SERVICES))
+    console = f"http://127.0.0.1:{base_port + list(SERVICES).index('api')}"
+    out = tmp_path / "out.log"
+    env = {k: v for k, v in os.environ.items() if k != "KAFKA_BOOTSTRAP_SERVERS"}
+    with out.open("w") as stdout, (tmp_path / "err.log").open("w") as stderr:
+        process = subprocess.Popen(
+            [
+                *(sys.executable, "-m", "services.cli", "dev", "--demo"),
+                *("--broker-port", str(broker_port), "--base-port", str(base_port)),
+            ],
+            env=env,
+            cwd=tmp_path,
+            stdout=stdout,
+            stderr=stderr,
+            stdin=subprocess.DEVNULL,
+        )
+    try:
+        deadline = time.monotonic() + 60
+        while "demo: done" not in out.read_text():
+            assert process.poll() is None, out.read_text()
+            assert time.monotonic() < deadline, out.read_text()
+            time.sleep(0.5)
+        [token] = re.findall(r"token (ao_\S+)", out.read_text())
+        headers = {"Authorization": f"Bearer {token}"}
+        alerts: dict[str, Any] = {}
+        while time.monotonic() < deadline + 30:
+            answer = httpx.get(f"{console}/api/v1/alerts", headers=headers, timeout=5).json()
+            alerts = {item["title"]: item for item in answer["items"]}
+            statuses = {(item.get("resolution") or {}).get("status") for item in alerts.values()}
+            if len(alerts) >= 6 and {"awaiting_approval", "resolved_by_source"} <= statuses:
+                break
+            time.sleep(1)
+        assert len(alerts) == 6, sorted(alerts)
+        storm = alerts["Redis timeout on cache-01 after 2000 ms"]
+        assert storm["occurrences"] == 200
+        database = next(a for t, a in alerts.items() if t.startswith("OperationalError"))
+        assert database["resolution"]["status"] == "awaiting_approval"
+        disk = alerts["Disk usage above 90% on db-2"]
+        assert disk["status"] == "resolved"
+        inbox = httpx.get(f"{console}/api/v1/inbox", headers=headers, timeout=5).json()["items"]
+        assert len(inbox) >= 5
+        process.send_signal(signal.SIGINT)
+        assert process.wait(60) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
