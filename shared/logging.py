@@ -18,13 +18,19 @@ from pydantic import SecretStr
 _SECRET_WORDS = ("token", "secret", "password", "authorization", "api_key", "webhook_url")
 
 
+MASK = "**********"
+
+
+def secret_key(name: str) -> bool:
+    """Whether a key's value is a secret by its name (token, password, webhook URL, ...)."""
+    return any(word in name.lower() for word in _SECRET_WORDS)
+
+
 def _redact(_logger: Any, _method: str, event_dict: MutableMapping[str, Any]) -> Mapping[str, Any]:
     """Mask values of keys that look secret, and any SecretStr, before rendering."""
     for key, value in list(event_dict.items()):
-        if isinstance(value, SecretStr) or (
-            value and any(word in key.lower() for word in _SECRET_WORDS)
-        ):
-            event_dict[key] = "**********"
+        if isinstance(value, SecretStr) or (value and secret_key(key)):
+            event_dict[key] = MASK
     return event_dict
 
 

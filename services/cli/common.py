@@ -8,12 +8,39 @@ import sys
 from pathlib import Path
 
 from shared.config import Settings, config_dir_from_env, load_settings
+from shared.config.layers import CONFIG_FILE_VARIABLE
 from shared.errors import ConfigError
 from shared.logging import configure_logging
 
 
+class _ConfigFile(argparse.Action):
+    """``--config FILE``: that file is the config.yaml (under any name), and its folder gives
+    the other files. Exported for everything the process loads later and starts."""
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        value: object,
+        option: str | None = None,
+    ) -> None:
+        path = Path(str(value))
+        if not path.is_file():
+            parser.error(f"--config {path}: no such file")
+        os.environ[CONFIG_FILE_VARIABLE] = str(path.resolve())
+        namespace.config_dir = path.resolve().parent
+
+
 def add_config_dir(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument(
+        "--config",
+        action=_ConfigFile,
+        metavar="FILE",
+        help="a config.yaml to use (under any name); error_patterns.json, escalation_rules.yaml "
+        "and environments/ come from its folder",
+    )
+    where.add_argument(
         "--config-dir",
         type=Path,
         default=None,

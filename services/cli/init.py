@@ -13,7 +13,8 @@ from pathlib import Path
 
 from services.analyzer.patterns_file import PATTERNS_FILE
 from services.notifier.rules_file import RULES_FILE
-from shared.config.settings import CONFIG_FILE, DEFAULT_CONFIG_DIR, PACKAGED_CONFIG_DIR
+from shared.config.layers import CONFIG_FILE
+from shared.config.settings import DEFAULT_CONFIG_DIR, PACKAGED_CONFIG_DIR
 
 #: The configuration files, in the order they are written.
 CONFIG_FILES = (CONFIG_FILE, PATTERNS_FILE, RULES_FILE)

@@ -11,7 +11,18 @@ from services.cli import healthcheck
 def build_parser() -> argparse.ArgumentParser:
     # Imported here: ``alertorch healthcheck`` runs every few seconds and needs none of them.
     from services.api import cli as api_cli
-    from services.cli import broker, db, dev, dlq, init, publish, schemas, serve, validate
+    from services.cli import (
+        broker,
+        config_show,
+        db,
+        dev,
+        dlq,
+        init,
+        publish,
+        schemas,
+        serve,
+        validate,
+    )
 
     parser = argparse.ArgumentParser(
         prog="alertorch",
@@ -24,6 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_parsers(sub)
     publish.add_parsers(sub)
     validate.add_parsers(sub)
+    config_show.add_parsers(sub)
     schemas.add_parsers(sub)
     db.add_parsers(sub)
     dlq.add_parsers(sub)

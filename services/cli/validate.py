@@ -6,6 +6,7 @@ import argparse
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import get_args
 
 from services.analyzer.patterns_file import PATTERNS_FILE, load_patterns
 from services.cli.common import add_config_dir
@@ -14,7 +15,8 @@ from services.notifier.rules_file import RULES_FILE, load_rules
 from services.resolver.catalog_check import check_catalog
 from shared.config import config_dir_from_env, load_settings
 from shared.config.inert import inert_keys
-from shared.config.settings import CONFIG_FILE
+from shared.config.layers import config_file, overlays, read_config
+from shared.config.sections import Environment
 from shared.config.yaml_lines import load_yaml
 from shared.errors import ConfigError
 
@@ -29,13 +31,13 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
 
 
 def check_config_dir(folder: Path) -> tuple[list[str], list[str], list[str]]:
-    """Return (problems, warnings, summaries) for the config files in ``folder``."""
+    """Return (problems, warnings, summaries) for the config files in ``folder``, and for each
+    environment overlay in ``folder/environments``."""
     problems: list[str] = []
     warnings: list[str] = []
     summaries: list[str] = []
 
-    def check(name: str, action: Callable[[Path], str]) -> None:
-        path = folder / name
+    def check(path: Path, action: Callable[[Path], str]) -> None:
         if not path.exists():
             problems.append(f"{path}: file not found")
             return
@@ -44,22 +46,40 @@ def check_config_dir(folder: Path) -> tuple[list[str], list[str], list[str]]:
         except ConfigError as exc:
             problems.extend(exc.problems)
 
-    check(CONFIG_FILE, lambda _: f"environment {load_settings(folder).system.environment}")
-    check(PATTERNS_FILE, lambda path: f"{len(load_patterns(path))} patterns")
-    check(RULES_FILE, lambda path: f"{len(load_rules(path).levels)} levels")
+    main = config_file(folder)
+    check(main, lambda _: f"environment {load_settings(folder).system.environment}")
+    for overlay in overlays(folder):
+        check(overlay, lambda path: f"overlay of environment {_overlay_check(folder, path)}")
+    check(folder / PATTERNS_FILE, lambda path: f"{len(load_patterns(path))} patterns")
+    check(folder / RULES_FILE, lambda path: f"{len(load_rules(path).levels)} levels")
     if not problems:
         settings = load_settings(folder)
         named = [p.resolution_strategy or "" for p in load_patterns(folder / PATTERNS_FILE)]
-        found, warned = check_catalog(
-            folder / CONFIG_FILE, settings.auto_resolution.strategies, named
-        )
+        found, warned = check_catalog(main, settings.auto_resolution.strategies, named)
         problems.extend(found)
         warnings.extend(warned)
-        document, lines = load_yaml(folder / CONFIG_FILE)
-        warnings.extend(inert_keys(document or {}, lines))
+        for environment in [None, *(path.stem for path in overlays(folder))]:
+            config = read_config(folder, environment=environment)
+            warnings.extend(inert_keys(config.document, config.lines))
         _, rule_lines = load_yaml(folder / RULES_FILE)
         warnings.extend(disabled_routes(load_rules(folder / RULES_FILE), settings, rule_lines))
-    return problems, warnings, summaries
+    return _once(problems), _once(warnings), summaries
+
+
+def _once(lines: list[str]) -> list[str]:
+    """Each line once, in order (a problem of the main file shows in every environment)."""
+    return list(dict.fromkeys(lines))
+
+
+def _overlay_check(folder: Path, overlay: Path) -> str:
+    """The effective settings of ``overlay``'s environment load (or raise ConfigError)."""
+    known = get_args(Environment)
+    if overlay.stem not in known:
+        raise ConfigError(
+            [f"{overlay}: {overlay.stem!r} is not an environment (one of {', '.join(known)})"]
+        )
+    load_settings(folder, environment=overlay.stem)
+    return overlay.stem
 
 
 def run(args: argparse.Namespace) -> int:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Final
 
-from shared.config.yaml_lines import LineMap
+from shared.config.yaml_lines import Where
 
 #: Dotted keys (a section or one key) that have no effect in this build.
 INERT: Final[tuple[str, ...]] = (
@@ -29,7 +29,7 @@ INERT: Final[tuple[str, ...]] = (
 )
 
 
-def inert_keys(document: Mapping[str, Any], lines: LineMap) -> list[str]:
+def inert_keys(document: Mapping[str, Any], lines: Where) -> list[str]:
     """A warning for each inert key ``document`` sets, with its file and line."""
     found = []
     for dotted in INERT:

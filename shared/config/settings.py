@@ -14,6 +14,7 @@ from typing import Any
 from pydantic import AliasChoices, Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from shared.config.layers import CONFIG_FILE, read_config
 from shared.config.sections import (
     AnalyzerSection,
     AutoResolutionSection,
@@ -32,10 +33,9 @@ from shared.config.sections import (
     StorageSection,
     SystemSection,
 )
-from shared.config.yaml_lines import LineMap, load_yaml
+from shared.config.yaml_lines import Where
 from shared.errors import ConfigError
 
-CONFIG_FILE = "config.yaml"
 #: The folder a checkout (or ``alertorch init``) keeps the configuration in.
 DEFAULT_CONFIG_DIR = Path("config")
 #: The default configuration shipped inside the package (a link to the checkout's ``config/``).
@@ -137,36 +137,29 @@ def config_dir_from_env() -> Path:
     return PACKAGED_CONFIG_DIR
 
 
-def load_settings(config_dir: Path | None = None) -> Settings:
-    """Load settings from ``config_dir/config.yaml`` (if present) and the environment.
+def load_settings(config_dir: Path | None = None, *, environment: str | None = None) -> Settings:
+    """Load settings from the folder's ``config.yaml`` (or the file ``--config`` named), the
+    overlay of its environment (see :mod:`shared.config.layers`), and the environment.
 
     Raises :class:`ConfigError` with ``file:line`` for each problem.
     """
     folder = config_dir if config_dir is not None else config_dir_from_env()
-    path = folder / CONFIG_FILE
-    document: Any = {}
-    lines = LineMap(path, {})
-    if path.exists():
-        document, lines = load_yaml(path)
-        if document is None:
-            document = {}
-        if not isinstance(document, dict):
-            raise ConfigError([f"{path}:1: expected a mapping of sections at the top level"])
+    config = read_config(folder, environment=environment)
     for key in _ENV_FIELDS:
-        if key in document:
+        if key in config.document:
             raise ConfigError(
                 [
-                    f"{lines.where((key,))}: {key} is set by the environment variable "
+                    f"{config.lines.where((key,))}: {key} is set by the environment variable "
                     f"{_ENV_FIELDS[key]}, not in {CONFIG_FILE}"
                 ]
             )
     try:
-        return Settings(**document)
+        return Settings(**config.document)
     except ValidationError as exc:
-        raise ConfigError(settings_problems(exc, lines)) from None
+        raise ConfigError(settings_problems(exc, config.lines)) from None
 
 
-def settings_problems(exc: ValidationError, lines: LineMap) -> list[str]:
+def settings_problems(exc: ValidationError, lines: Where) -> list[str]:
     problems = []
     for err in exc.errors(include_url=False):
         loc = tuple(err["loc"])

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
@@ -13,12 +13,22 @@ from shared.errors import ConfigError
 Loc = tuple[str | int, ...]
 
 
+class Where(Protocol):
+    """Anything that tells the ``file:line`` of a key path."""
+
+    def where(self, loc: Loc) -> str: ...
+
+
 class LineMap:
     """Line numbers (1-based) of the keys and items of a loaded document, by path."""
 
     def __init__(self, path: Path, lines: dict[Loc, int]) -> None:
         self.path = path
         self._lines = lines
+
+    def has(self, loc: Loc) -> bool:
+        """Whether this document sets ``loc`` itself."""
+        return loc in self._lines
 
     def line_of(self, loc: Loc) -> int | None:
         """The line of ``loc`` or of its nearest ancestor that has one."""
