@@ -17,6 +17,7 @@ def build_parser() -> argparse.ArgumentParser:
         db,
         dev,
         dlq,
+        health,
         init,
         publish,
         schemas,
@@ -41,6 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
     dlq.add_parsers(sub)
     init.add_parsers(sub)
     healthcheck.add_parsers(sub)
+    health.add_parsers(sub)
     api_cli.add_parsers(sub)
     return parser
 
