@@ -4,7 +4,9 @@ problem; ``--json`` for scripts.
 Checked: the broker; every service's ``/readyz``; each consumer group's lag (over
 ``--max-lag`` is a problem); the dead letters waiting on each ``.dlq`` topic; and each
 configured integration really answering with its credentials: Sentry (the organisation's
-projects), Slack (``auth.test``). An unreachable broker or service is a line, never a traceback.
+projects), Slack (``auth.test``), GitHub (the configured repository), PagerDuty (a ``resolve``
+of a dedup key no incident has: accepted, and it changes nothing), SMTP (connect, STARTTLS, log
+in, quit). An unreachable broker or service is a line, never a traceback.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from aiokafka.errors import KafkaError
 from services.cli.common import add_config_dir, settings_or_exit
 from services.cli.ports import DEFAULT_PORTS
 from services.ingest.sentry_api import SentryApi
+from services.notifier.delivery.mail import SmtpEmail
 from services.notifier.slack import HttpSlackApi
 from shared.config import Settings, reveal
 from shared.errors import AlertorchError, BrokerUnavailable
@@ -164,6 +167,74 @@ async def check_slack(settings: Settings) -> Check | None:
     )
 
 
+async def check_github(settings: Settings) -> Check | None:
+    config, token = settings.integrations.github, reveal(settings.github_token)
+    if not config.enabled:
+        return None
+    if not token or not config.repository:
+        return Check(
+            "github",
+            False,
+            "enabled, but GITHUB_TOKEN or integrations.github.repository is not set",
+        )
+    url = f"{config.api_url.rstrip('/')}/repos/{config.repository}"
+    headers = {"Authorization": f"Bearer {token}", "Accept": "application/vnd.github+json"}
+    async with httpx.AsyncClient(timeout=TIMEOUT) as client:
+        try:
+            answer = await client.get(url, headers=headers)
+        except httpx.HTTPError as exc:
+            return Check("github", False, f"{url}: {type(exc).__name__}")
+    if answer.status_code != 200:
+        return Check(
+            "github", False, f"{config.repository}: {answer.status_code} {_message(answer)}"
+        )
+    allowed = answer.json().get("permissions", {})
+    return Check("github", True, f"{config.repository} visible (push: {allowed.get('push')})")
+
+
+#: A dedup key no incident has: resolving it is accepted and changes nothing.
+PAGERDUTY_PROBE_KEY = "alertorch-health-check"
+
+
+async def check_pagerduty(settings: Settings) -> Check | None:
+    config = settings.integrations.pagerduty
+    if not config.enabled:
+        return None
+    key = config.service_key or reveal(settings.pagerduty_api_key)
+    if not key:
+        return Check("pagerduty", False, "enabled, but no routing key (PAGERDUTY_API_KEY)")
+    event = {"routing_key": key, "event_action": "resolve", "dedup_key": PAGERDUTY_PROBE_KEY}
+    async with httpx.AsyncClient(timeout=TIMEOUT) as client:
+        try:
+            answer = await client.post(config.events_url, json=event)
+        except httpx.HTTPError as exc:
+            return Check("pagerduty", False, f"{config.events_url}: {type(exc).__name__}")
+    if answer.status_code != 202:
+        return Check("pagerduty", False, f"{answer.status_code} {_message(answer)}")
+    return Check("pagerduty", True, f"{config.events_url} accepts the routing key")
+
+
+async def check_email(settings: Settings) -> Check | None:
+    config = settings.integrations.email
+    if not config.enabled:
+        return None
+    try:
+        greeting = await SmtpEmail(config, password=reveal(settings.smtp_password)).probe()
+    except ConnectionError as exc:
+        return Check("email", False, str(exc))
+    return Check("email", True, greeting)
+
+
+def _message(answer: httpx.Response) -> str:
+    try:
+        body = answer.json()
+    except ValueError:
+        return answer.text[:200]
+    if isinstance(body, dict):
+        return str(body.get("message") or body.get("errors") or body)[:200]
+    return str(body)[:200]
+
+
 async def gather_checks(args: argparse.Namespace, settings: Settings) -> list[Check]:
     bootstrap = settings.kafka_bootstrap_servers
     broker = await check_broker(bootstrap)
@@ -179,7 +250,7 @@ async def gather_checks(args: argparse.Namespace, settings: Settings) -> list[Ch
             lambda: check_dead_letters(bootstrap),
         ):
             checks.extend(await _guarded(step))
-    for integration in (check_sentry, check_slack):
+    for integration in (check_sentry, check_slack, check_github, check_pagerduty, check_email):
         found = await integration(settings)
         if found is not None:
             checks.append(found)

@@ -21,6 +21,8 @@ DELIVERY_FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "deliv
 
 class FakeGitHub:
     def __init__(self, token: str = "ghp_test") -> None:
+        #: Repositories the token can see (``GET /repos/{owner}/{repo}``).
+        self.repositories: set[str] = {"acme/web"}
         self.token = token
         self.issues: dict[tuple[str, int], dict[str, Any]] = {}
         self.disabled: set[str] = set()
@@ -111,8 +113,26 @@ class FakeGitHub:
             thread.append(created)
             return JSONResponse(created, status_code=201, headers=self._rate_headers())
 
+        async def repository(request: Request) -> JSONResponse:
+            if refused := self._refuse(request):
+                return refused
+            owner, name = request.path_params["owner"], request.path_params["repo"]
+            if f"{owner}/{name}" not in self.repositories:
+                return JSONResponse({"message": "Not Found"}, status_code=404)
+            body = {
+                "id": 1296269,
+                "name": name,
+                "full_name": f"{owner}/{name}",
+                "private": True,
+                "has_issues": True,
+                "html_url": f"https://github.com/{owner}/{name}",
+                "permissions": {"admin": False, "maintain": False, "push": True, "pull": True},
+            }
+            return JSONResponse(body, headers=self._rate_headers())
+
         return Starlette(
             routes=[
+                Route("/repos/{owner}/{repo}", repository, methods=["GET"]),
                 Route("/repos/{owner}/{repo}/issues", create, methods=["POST"]),
                 Route("/repos/{owner}/{repo}/issues/{number:int}", update, methods=["PATCH"]),
                 Route(

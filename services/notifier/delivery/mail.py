@@ -14,8 +14,10 @@ does not verify → failed.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import smtplib
 import ssl
+from collections.abc import Iterator
 from email.message import EmailMessage
 
 from services.notifier.delivery.base import DeliveryResult
@@ -70,6 +72,24 @@ class SmtpEmail:
         return await self.send_notification(notification, target)
 
     def _send(self, message: EmailMessage, to: list[str]) -> Refused:
+        with self._session() as smtp:
+            return smtp.send_message(message, to_addrs=to)
+
+    async def probe(self) -> str:
+        """Connect, secure, log in and quit, as a send would: the server's greeting, or the
+        delivery's reason why not."""
+        try:
+            return await asyncio.to_thread(self._greeting)
+        except OSError as exc:
+            raise ConnectionError(self._result_of(exc).error or repr(exc)) from None
+
+    def _greeting(self) -> str:
+        with self._session() as smtp:
+            code, text = smtp.noop()
+            return f"{self._where()} answers {code} {_text(text)}".strip()
+
+    @contextlib.contextmanager
+    def _session(self) -> Iterator[smtplib.SMTP]:
         config = self._config
         with smtplib.SMTP(
             config.smtp_host, config.smtp_port, timeout=config.timeout_seconds
@@ -80,7 +100,7 @@ class SmtpEmail:
                 smtp.ehlo()
             if config.username:
                 smtp.login(config.username, self._password or "")
-            return smtp.send_message(message, to_addrs=to)
+            yield smtp
 
     def _result_of(self, exc: OSError) -> DeliveryResult:
         retry = self._config.retry_seconds
