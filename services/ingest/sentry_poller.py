@@ -39,6 +39,26 @@ def now_utc() -> datetime:
     return datetime.now(UTC)
 
 
+def issue_query(
+    sentry: SentrySection, project_id: str, since: datetime, now: datetime
+) -> dict[str, str]:
+    """The issues query of one project since ``since``, newest first, with the configured
+    filters (unresolved only unless ``include_resolved``, environments and releases left out)."""
+    fetch = sentry.fetch_settings
+    filters = sentry.error_filters
+    terms = [] if fetch.include_resolved else ["is:unresolved"]
+    terms += [f'!environment:"{env}"' for env in filters.exclude_environments]
+    terms += [f'!release:"{release}"' for release in filters.exclude_releases]
+    hours = math.ceil((now - since).total_seconds() / 3600) + 1
+    return {
+        "project": project_id,
+        "query": " ".join(terms),
+        "sort": "date",
+        "limit": str(fetch.default_limit),
+        "statsPeriod": f"{min(max(hours, 1), MAX_PERIOD_HOURS)}h",
+    }
+
+
 class SentryPoller:
     def __init__(
         self,
@@ -82,27 +102,12 @@ class SentryPoller:
             published += await self._poll_project(project)
         return published
 
-    def _params(self, project_id: str, since: datetime) -> dict[str, str]:
-        fetch = self._sentry.fetch_settings
-        filters = self._sentry.error_filters
-        terms = [] if fetch.include_resolved else ["is:unresolved"]
-        terms += [f'!environment:"{env}"' for env in filters.exclude_environments]
-        terms += [f'!release:"{release}"' for release in filters.exclude_releases]
-        hours = math.ceil((self._clock() - since).total_seconds() / 3600) + 1
-        return {
-            "project": project_id,
-            "query": " ".join(terms),
-            "sort": "date",
-            "limit": str(fetch.default_limit),
-            "statsPeriod": f"{min(max(hours, 1), MAX_PERIOD_HOURS)}h",
-        }
-
     async def _poll_project(self, project: dict[str, Any]) -> int:
         slug = str(project.get("slug") or project.get("id"))
         mark = await self._marks.mark(slug)
         lookback = timedelta(hours=self._sentry.fetch_settings.lookback_hours)
         since = mark or self._clock() - lookback
-        params = self._params(str(project.get("id")), since)
+        params = issue_query(self._sentry, str(project.get("id")), since, self._clock())
         seen: list[Seen] = []
         cursor: str | None = None
         while True:
