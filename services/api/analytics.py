@@ -190,5 +190,6 @@ def report(
         "mttr_seconds": durations(_since_first(opened, "resolved_at")),
         "escalation": escalation_frequency(opened),
         "top_categories": top(active, "category"),
+        "top_services": top(active, "service"),
         "top_patterns": top(active, "pattern_id"),
     }

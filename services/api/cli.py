@@ -1,5 +1,6 @@
 """``alertorch tokens create|list|revoke``: the console API's bearer tokens, written straight
-to the console's database (the same ``storage.url`` the ``api`` service reads).
+to the console's database (the same ``storage.url`` the ``api`` service reads); and
+``alertorch report``: a window's analytics from that read model, in the terminal.
 
 ``create`` prints the token once (it is stored only as a hash); ``--json`` prints it with its
 id and role as one JSON object.
@@ -11,19 +12,41 @@ import argparse
 import asyncio
 import json
 import sys
+import time
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
-from services.api import tokens
+from services.api import report, tokens
+from services.api.analytics import Window
 from services.api.app import stores
 from services.cli.common import add_config_dir, settings_or_exit
+from shared.durations import parse_duration
 from shared.errors import ConfigError
 from shared.storage import Database, open_database
 
 T = TypeVar("T")
 
 
+def _duration(text: str) -> float:
+    try:
+        return parse_duration(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    summary = sub.add_parser(
+        "report",
+        help="errors by category, noisiest services, top patterns, fixes by strategy, response "
+        "time, MTTA/MTTR and escalations over a window, from the console's read model",
+    )
+    summary.add_argument(
+        "--since", type=_duration, default=7 * 86400.0, help="the window up to now (default 7d)"
+    )
+    summary.add_argument("--json", action="store_true", help="every figure, as JSON")
+    add_config_dir(summary)
+    summary.set_defaults(run=run_report)
+
     parser = sub.add_parser("tokens", help="the console API's bearer tokens")
     verbs = parser.add_subparsers(dest="verb", required=True, metavar="VERB")
 
@@ -111,4 +134,17 @@ def run_revoke(args: argparse.Namespace) -> int:
         print(f"error: no live token {args.token_id}", file=sys.stderr)
         return 1
     print(f"revoked {args.token_id}")
+    return 0
+
+
+def run_report(args: argparse.Namespace) -> int:
+    now = time.time()
+    window = Window(start=now - args.since, end=now, bucket=max(3600.0, args.since / 24))
+
+    async def work(database: Database) -> dict[str, Any]:
+        async with database.transaction() as db:
+            return await report.gather(db, window)
+
+    found = _with_database(args, work)
+    print(json.dumps(found, indent=2) if args.json else report.render(found))
     return 0

@@ -7,8 +7,8 @@ from typing import Annotated, Any, Final, get_args
 
 from fastapi import APIRouter, Depends, Query
 
-from services.api import analytics, queries
-from services.api.analytics import Step, Window, iso
+from services.api import queries, report
+from services.api.analytics import Window, iso
 from services.api.auth import Check
 from services.api.context import Context
 from services.api.errors import ApiError
@@ -166,20 +166,6 @@ def read_router(ctx: Context, requires: Callable[[Role], Check]) -> APIRouter:
         if span.buckets > MAX_BUCKETS:
             raise ApiError(422, "invalid_request", f"more than {MAX_BUCKETS} buckets")
         async with ctx.database.transaction() as db:
-            processed = await queries.bucket_counts(
-                db, kind="occurrence", start=span.start, end=span.end, width=bucket
-            )
-            notified = await queries.bucket_counts(
-                db, kind="notification", start=span.start, end=span.end, width=bucket
-            )
-            active = await queries.alerts_active_between(db, span.start, span.end)
-            steps = await queries.resolution_steps(db, span.start, span.end)
-        return analytics.report(
-            span,
-            processed=processed,
-            notified=notified,
-            active=active,
-            steps=[Step(**step) for step in steps],
-        )
+            return await report.gather(db, span)
 
     return router

@@ -1,0 +1,95 @@
+"""A report of a time window from the read model: the analytics the REST API serves
+(``GET /api/v1/analytics``) and ``alertorch report`` prints."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from services.api import analytics, queries
+from services.api.analytics import Step, Window
+
+
+async def gather(db: AsyncConnection, window: Window) -> dict[str, Any]:
+    processed = await queries.bucket_counts(
+        db, kind="occurrence", start=window.start, end=window.end, width=window.bucket
+    )
+    notified = await queries.bucket_counts(
+        db, kind="notification", start=window.start, end=window.end, width=window.bucket
+    )
+    active = await queries.alerts_active_between(db, window.start, window.end)
+    steps = await queries.resolution_steps(db, window.start, window.end)
+    return analytics.report(
+        window,
+        processed=processed,
+        notified=notified,
+        active=active,
+        steps=[Step(**step) for step in steps],
+    )
+
+
+def _seconds(value: float | None) -> str:
+    if value is None:
+        return "—"
+    if value < 120:
+        return f"{value:.0f} s"
+    if value < 7200:
+        return f"{value / 60:.0f} min"
+    return f"{value / 3600:.1f} h"
+
+
+def _rate(value: float | None) -> str:
+    return "—" if value is None else f"{value:.0%}"
+
+
+def render(report: dict[str, Any]) -> str:
+    """The report as text for a terminal (the JSON has every figure)."""
+    window = report["window"]
+    lines = [
+        f"alertorch report {window['start']} → {window['end']}",
+        "",
+        f"errors processed   {report['processing']['events']:,}"
+        + (
+            f"  ({report['processing']['per_minute']:.1f}/min)"
+            if report["processing"]["per_minute"] is not None
+            else ""
+        ),
+        f"notifications      {report['notifications']['count']:,}",
+        f"problems           {report['escalation']['alerts']:,} new, "
+        f"{report['escalation']['escalated_alerts']:,} escalated "
+        f"({_rate(report['escalation']['rate'])}), "
+        f"{report['escalation']['escalations']:,} escalations",
+        f"response time      p50 {_seconds(report['response_time_seconds']['p50'])}, "
+        f"p90 {_seconds(report['response_time_seconds']['p90'])} (first event → first notice)",
+        f"MTTA               {_seconds(report['mtta_seconds']['mean'])} "
+        f"({report['mtta_seconds']['count']} acknowledged)",
+        f"MTTR               {_seconds(report['mttr_seconds']['mean'])} "
+        f"({report['mttr_seconds']['count']} resolved)",
+        "",
+        "errors by category",
+    ]
+    lines += [
+        f"  {item['category']:<22} {item['occurrences']:>8,} in {item['alerts']} problem(s)"
+        for item in report["top_categories"]
+    ] or ["  (none)"]
+    lines += ["", "noisiest services"]
+    lines += [
+        f"  {item['service']:<22} {item['occurrences']:>8,} in {item['alerts']} problem(s)"
+        for item in report["top_services"]
+    ] or ["  (none)"]
+    lines += ["", "top patterns"]
+    lines += [
+        f"  {item['occurrences']:>8,}  {(item.get('template') or item['pattern_id'])[:70]}"
+        for item in report["top_patterns"]
+    ] or ["  (none)"]
+    lines += ["", "fixes by strategy"]
+    lines += [
+        f"  {name:<28} {stats['attempts']} attempt(s), {stats['succeeded']} succeeded, "
+        f"{stats['failed']} failed, {stats['rolled_back']} rolled back "
+        f"(success {_rate(stats['success_rate'])})"
+        for name, stats in report["resolutions"]["by_strategy"].items()
+    ] or ["  (none)"]
+    decisions = ", ".join(f"{k} {v}" for k, v in report["resolutions"]["by_status"].items())
+    lines += ["", f"decisions          {decisions or '(none)'}"]
+    return "\n".join(lines)
