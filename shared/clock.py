@@ -8,7 +8,11 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 from typing import Protocol
+
+#: Just the reading of a clock (``time.time``, ``time.monotonic``, a ManualClock's ``time``).
+ReadTime = Callable[[], float]
 
 
 class Clock(Protocol):

@@ -14,9 +14,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from services.resolver.catalog import KIND_OF_EXECUTOR, CatalogEntry
-from services.resolver.limits import CircuitBreaker, RateWindow
+from services.resolver.limits import CircuitBreaker
 from shared.config.sections import AutoResolutionSection
 from shared.events.resolution import SAFETY_ORDER, Gate, ResolutionStatus, SafetyLevel
+from shared.ratelimit import SlidingWindow
 
 HOUR = 3600.0
 
@@ -38,15 +39,15 @@ class GateState:
 
     running: set[str] = field(default_factory=set)  # fingerprints with an attempt in progress
     snoozed_until: dict[str, float] = field(default_factory=dict)
-    windows: dict[str, RateWindow] = field(
+    windows: dict[str, SlidingWindow] = field(
         default_factory=dict
     )  # "strategy|target", "global", kinds
     breakers: dict[str, CircuitBreaker] = field(default_factory=dict)  # "strategy|target"
     breaker_threshold: int = 3
     breaker_cooldown_seconds: float = 900.0
 
-    def window(self, key: str) -> RateWindow:
-        return self.windows.setdefault(key, RateWindow())
+    def window(self, key: str) -> SlidingWindow:
+        return self.windows.setdefault(key, SlidingWindow())
 
     def breaker(self, key: str) -> CircuitBreaker:
         if key not in self.breakers:

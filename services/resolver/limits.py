@@ -1,25 +1,12 @@
-"""Rate windows and circuit breakers: pure, clock passed in, state serialisable."""
+"""Circuit breakers: pure, clock passed in, state serialisable. (Rate windows are
+:class:`shared.ratelimit.SlidingWindow`.)"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Literal
 
 BreakerState = Literal["closed", "open", "half_open"]
-
-
-@dataclass
-class RateWindow:
-    """Timestamps of actions in a sliding window."""
-
-    times: list[float] = field(default_factory=list)
-
-    def count(self, now: float, window_seconds: float) -> int:
-        self.times = [t for t in self.times if now - t < max(window_seconds, 86400.0)]
-        return sum(1 for t in self.times if now - t < window_seconds)
-
-    def add(self, now: float) -> None:
-        self.times.append(now)
 
 
 @dataclass

@@ -16,10 +16,11 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.resolver.gates import Candidate, GateState
-from services.resolver.limits import CircuitBreaker, RateWindow
+from services.resolver.limits import CircuitBreaker
 from services.resolver.tables import attempts, decided, gates, snoozes
 from shared.events.resolution import SafetyLevel
 from shared.kafka.producer import Output
+from shared.ratelimit import SlidingWindow
 from shared.storage import upsert
 from shared.topics import topic
 
@@ -96,7 +97,7 @@ async def lock_gates(db: AsyncConnection, *, threshold: int, cooldown_seconds: f
     for name, body in await db.execute(select(gates.c.name, gates.c.body)):
         kind, _, key = str(name).partition(":")
         if kind == "window":
-            state.windows[key] = RateWindow(times=[float(t) for t in json.loads(body)])
+            state.windows[key] = SlidingWindow(times=[float(t) for t in json.loads(body)])
         elif kind == "breaker":
             state.breakers[key] = CircuitBreaker(**json.loads(body))
     return state

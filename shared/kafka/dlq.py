@@ -23,6 +23,7 @@ import structlog
 from shared.errors import InvalidMessage
 from shared.kafka.consumed import Consumed
 from shared.metrics import DEAD_LETTERED, MESSAGES_CONSUMED
+from shared.ratelimit import SlidingWindow
 from shared.topics import DLQ_SUFFIX
 
 log = structlog.get_logger(__name__)
@@ -49,15 +50,10 @@ class DlqBudget:
     def __init__(self, per_minute: int, clock: Callable[[], float] = time.monotonic) -> None:
         self.per_minute = per_minute
         self._clock = clock
-        self._sent: list[float] = []
+        self._sent = SlidingWindow(keep=60.0)
 
     def try_take(self) -> bool:
-        now = self._clock()
-        self._sent = [t for t in self._sent if now - t < 60.0]
-        if len(self._sent) >= self.per_minute:
-            return False
-        self._sent.append(now)
-        return True
+        return self._sent.take(self._clock(), 60.0, self.per_minute)
 
 
 @dataclass

@@ -20,8 +20,9 @@ from services.resolver.gates import (
     limit_key,
     record_start,
 )
-from services.resolver.limits import CircuitBreaker, RateWindow
+from services.resolver.limits import CircuitBreaker
 from shared.config.sections import AutoResolutionSection
+from shared.ratelimit import SlidingWindow
 
 NOW = 1_800_000_000.0
 RESTART = CatalogEntry(
@@ -195,7 +196,7 @@ def test_dry_run_decides_everything_and_skips() -> None:
 
 
 def test_rate_window_forgets_old_actions() -> None:
-    window = RateWindow()
+    window = SlidingWindow()
     for i in range(5):
         window.add(NOW + i)
     assert window.count(NOW + 10, 3600) == 5

@@ -20,8 +20,8 @@ from services.notifier.delivery.github import GitHubIssues
 from services.notifier.delivery.github_tables import SCHEMA
 from services.notifier.delivery.mail import SmtpEmail
 from services.notifier.delivery.pagerduty import PagerDutyEvents
-from services.notifier.delivery.ratelimit import Clock
 from services.notifier.delivery.registry import registered_integrations
+from shared.clock import ReadTime as Clock
 from shared.config import Settings, reveal
 from shared.storage import Database, StoreSchema, storage_url
 

@@ -24,8 +24,8 @@ from services.notifier.delivery.base import DeliveryResult
 from services.notifier.delivery.github_answers import SERVER_ERROR_RETRY_SECONDS, body, problem
 from services.notifier.delivery.github_issue import comment_body, issue_body, issue_title
 from services.notifier.delivery.github_tables import issues
-from services.notifier.delivery.ratelimit import Clock
 from services.notifier.locks import KeyedLocks
+from shared.clock import ReadTime as Clock
 from shared.config.sections import GithubIntegration
 from shared.events import NotificationData, Target
 from shared.storage import Database, upsert

@@ -24,9 +24,10 @@ import structlog
 
 from services.notifier.delivery.base import DeliveryResult
 from services.notifier.delivery.pagerduty_events import build_event, event_action
-from services.notifier.delivery.ratelimit import Clock, KeyedRateLimiter
+from shared.clock import ReadTime as Clock
 from shared.config.sections import PagerDutyIntegration
 from shared.events import NotificationData, Target
+from shared.ratelimit import KeyedRateLimiter
 
 log = structlog.get_logger(__name__)
 

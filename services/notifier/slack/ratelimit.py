@@ -8,8 +8,9 @@ In memory: after a restart the budget starts full, and Slack's own 429 answers (
 
 from __future__ import annotations
 
-from collections import deque
 from dataclasses import dataclass, field
+
+from shared.ratelimit import SlidingWindow
 
 HOUR = 3600.0
 
@@ -17,7 +18,7 @@ HOUR = 3600.0
 @dataclass
 class _Channel:
     next_at: float = 0.0
-    sent: deque[float] = field(default_factory=deque)
+    sent: SlidingWindow = field(default_factory=lambda: SlidingWindow(keep=HOUR))
 
 
 class ChannelLimiter:
@@ -31,12 +32,7 @@ class ChannelLimiter:
         state = self._channels.get(channel)
         if state is None:
             return 0.0
-        while state.sent and state.sent[0] <= now - HOUR:
-            state.sent.popleft()
-        wait = max(state.next_at - now, 0.0)
-        if len(state.sent) >= self.per_hour:
-            wait = max(wait, state.sent[0] + HOUR - now)
-        return wait
+        return max(state.next_at - now, state.sent.wait(now, HOUR, self.per_hour), 0.0)
 
     def take(self, channel: str, now: float) -> float:
         """Reserve a send now if allowed (returns 0), else return the wait and reserve nothing."""
@@ -45,7 +41,7 @@ class ChannelLimiter:
             return wait
         state = self._channels.setdefault(channel, _Channel())
         state.next_at = now + self.interval
-        state.sent.append(now)
+        state.sent.add(now)
         return 0.0
 
     def hold(self, channel: str, until: float) -> None:
@@ -58,6 +54,6 @@ class ChannelLimiter:
         for name in [
             n
             for n, s in self._channels.items()
-            if s.next_at <= now and (not s.sent or s.sent[-1] <= now - HOUR)
+            if s.next_at <= now and s.sent.count(now, HOUR) == 0
         ]:
             del self._channels[name]

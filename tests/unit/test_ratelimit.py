@@ -1,11 +1,12 @@
-"""Token buckets per key on a controllable clock: no sleeping, waits are answered."""
+"""The rate-limit primitives on a controllable clock: token buckets per key and sliding
+windows; no sleeping, waits are answered."""
 
 from __future__ import annotations
 
 import pytest
 
-from services.notifier.delivery.ratelimit import KeyedRateLimiter
 from shared.clock import ManualClock
+from shared.ratelimit import KeyedRateLimiter, SlidingWindow
 
 
 def test_a_full_bucket_allows_its_capacity_then_answers_the_wait() -> None:
@@ -49,3 +50,24 @@ def test_idle_full_buckets_are_forgotten() -> None:
 def test_a_limit_needs_a_capacity_and_a_period() -> None:
     with pytest.raises(ValueError, match="capacity"):
         KeyedRateLimiter(0, 60.0)
+
+
+def test_a_sliding_window_counts_waits_and_forgets() -> None:
+    window = SlidingWindow(keep=60.0)
+    assert window.take(0.0, 60.0, 2)
+    assert window.take(10.0, 60.0, 2)
+    assert not window.take(20.0, 60.0, 2)  # two in the last minute already
+    assert window.wait(20.0, 60.0, 2) == 40.0  # when the first leaves the window
+    assert window.count(59.0, 60.0) == 2
+    assert window.take(60.0, 60.0, 2)  # the first one has left
+    assert window.count(60.0, 10.0) == 1
+    window.count(500.0, 60.0)
+    assert window.times == []  # nothing older than it keeps
+
+
+def test_a_sliding_window_keeps_what_its_longest_question_needs() -> None:
+    window = SlidingWindow()  # keeps a day: hourly and daily limits ask the same window
+    for at in (0.0, 1800.0, 5000.0):
+        window.add(at)
+    assert window.count(5300.0, 3600.0) == 2
+    assert window.count(5300.0, 86400.0) == 3
