@@ -524,6 +524,7 @@ async def test_a_root_a_stopped_process_posted_but_never_recorded_is_found_not_p
     assert sorted(titles) == ["fp-1", "fp-2", "fp-3"]  # one root each, none twice
 
 
+@pytest.mark.timeout(480)  # ~100,000 deliveries tried, as the outbox would (about two minutes)
 async def test_after_a_burst_of_many_problems_every_root_converges_to_its_exact_count(
     harness: Harness, fake: FakeSlack
 ) -> None:
