@@ -14,7 +14,6 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Table, delete, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.api import projection
@@ -29,7 +28,7 @@ from shared.kafka.dlq import (
     H_SERVICE,
     H_SOURCE_TOPIC,
 )
-from shared.storage import greatest, upsert
+from shared.storage import greatest, upsert, upserted
 from shared.topics import DLQ_SUFFIX
 
 #: Rows per statement (SQLite allows 32,766 bound parameters in one).
@@ -45,12 +44,10 @@ async def insert_new(
     db: AsyncConnection, table: Table, rows: Sequence[Mapping[str, Any]], *, key: str
 ) -> set[str]:
     """Insert ``rows``, skipping those whose ``key`` exists; the keys actually inserted."""
-    insert = postgresql.insert if db.dialect.name == "postgresql" else sqlite.insert
     inserted: set[str] = set()
     for chunk in _chunks(rows):
-        statement = insert(table).values(list(chunk)).on_conflict_do_nothing()
-        result = await db.execute(statement.returning(table.c[key]))
-        inserted.update(str(value) for (value,) in result.all())
+        new = await upserted(db, table, chunk, key=[key], ignore=True)
+        inserted.update(str(value) for (value,) in new)
     return inserted
 
 

@@ -28,8 +28,26 @@ async def upsert(
     ``changes(excluded)``, or by default every other column to its new value; with ``only_if``
     (given ``excluded``), change the existing row only where it holds. Returns the number of
     rows inserted or changed."""
+    found = await upserted(
+        db, table, rows, key=key, changes=changes, ignore=ignore, only_if=only_if
+    )
+    return len(found)
+
+
+async def upserted(
+    db: AsyncConnection,
+    table: Table,
+    rows: Sequence[Mapping[str, Any]],
+    *,
+    key: Sequence[str],
+    changes: Changes | None = None,
+    ignore: bool = False,
+    only_if: Callable[[Any], ColumnElement[bool]] | None = None,
+) -> list[tuple[Any, ...]]:
+    """:func:`upsert`, answering the ``key`` values of the rows inserted or changed (with
+    ``ignore``: of the rows that were new)."""
     if not rows:
-        return 0
+        return []
     insert = postgresql.insert if db.dialect.name == "postgresql" else sqlite.insert
     statement = insert(table).values(list(rows))
     keys = [table.c[name] for name in key]
@@ -48,7 +66,7 @@ async def upsert(
             where=only_if(new) if only_if is not None else None,
         )
     # RETURNING, not rowcount: drivers do not agree on rowcount for INSERT ... ON CONFLICT.
-    return len((await db.execute(done.returning(*keys))).all())
+    return [tuple(row) for row in (await db.execute(done.returning(*keys))).all()]
 
 
 def greatest(a: ColumnElement[Any], b: ColumnElement[Any]) -> ColumnElement[Any]:
