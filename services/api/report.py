@@ -43,6 +43,13 @@ def _rate(value: float | None) -> str:
     return "—" if value is None else f"{value:.0%}"
 
 
+def _ranked(items: list[dict[str, Any]], key: str) -> list[str]:
+    return [
+        f"  {item[key]:<22} {item['occurrences']:>8,} in {item['alerts']} problem(s)"
+        for item in items
+    ] or ["  (none)"]
+
+
 def render(report: dict[str, Any]) -> str:
     """The report as text for a terminal (the JSON has every figure)."""
     window = report["window"]
@@ -69,15 +76,9 @@ def render(report: dict[str, Any]) -> str:
         "",
         "errors by category",
     ]
-    lines += [
-        f"  {item['category']:<22} {item['occurrences']:>8,} in {item['alerts']} problem(s)"
-        for item in report["top_categories"]
-    ] or ["  (none)"]
+    lines += _ranked(report["top_categories"], "category")
     lines += ["", "noisiest services"]
-    lines += [
-        f"  {item['service']:<22} {item['occurrences']:>8,} in {item['alerts']} problem(s)"
-        for item in report["top_services"]
-    ] or ["  (none)"]
+    lines += _ranked(report["top_services"], "service")
     lines += ["", "top patterns"]
     lines += [
         f"  {item['occurrences']:>8,}  {(item.get('template') or item['pattern_id'])[:70]}"

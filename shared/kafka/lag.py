@@ -74,13 +74,7 @@ async def consumer_groups(
     ends_reader = AIOKafkaConsumer(bootstrap_servers=bootstrap_servers, enable_auto_commit=False)
     await ends_reader.start()
     try:
-        known = set(await ends_reader.topics())
-        wanted = [t for t in (topics or all_topic_names()) if t in known]
-        partitions = [
-            TopicPartition(topic, p)
-            for topic in wanted
-            for p in sorted(ends_reader.partitions_for_topic(topic) or ())
-        ]
+        partitions = await partitions_of(ends_reader, topics or all_topic_names())
         beginnings = await ends_reader.beginning_offsets(partitions)
         ends = await end_offsets(ends_reader, partitions)
     finally:
@@ -91,6 +85,17 @@ async def consumer_groups(
         state, members = states[name]
         found.append(GroupLag(name, state, members, lag_of(committed, beginnings, ends)))
     return found
+
+
+async def partitions_of(consumer: AIOKafkaConsumer, topics: Iterable[str]) -> list[TopicPartition]:
+    """Every partition of those of ``topics`` that exist, in order."""
+    known = set(await consumer.topics())
+    return [
+        TopicPartition(topic, partition)
+        for topic in topics
+        if topic in known
+        for partition in sorted(consumer.partitions_for_topic(topic) or ())
+    ]
 
 
 async def end_offsets(

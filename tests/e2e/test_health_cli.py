@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -16,7 +15,7 @@ from aiosmtpd.controller import Controller
 
 from tests.fakes.github import FakeGitHub
 from tests.fakes.pagerduty import FakePagerDuty
-from tests.fakes.sentry import ORG, TOKEN, FakeSentry, serve
+from tests.fakes.sentry import ORG, TOKEN, FakeSentry, serving_sentry
 from tests.fakes.server import serving
 from tests.fakes.slack import FakeSlack
 from tests.kafka_helpers import produce_keyed
@@ -27,14 +26,8 @@ pytestmark = pytest.mark.e2e
 
 @pytest.fixture
 def sentry_url() -> Iterator[str]:
-    server = serve(FakeSentry(prefix="1"))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serving_sentry(FakeSentry(prefix="1")) as url:
+        yield url
 
 
 @pytest.fixture

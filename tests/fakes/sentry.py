@@ -7,6 +7,8 @@ import copy
 import json
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -129,3 +131,17 @@ def serve(fake: FakeSentry) -> ThreadingHTTPServer:
             return
 
     return ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+
+
+@contextmanager
+def serving_sentry(fake: FakeSentry) -> Iterator[str]:
+    """Serve ``fake`` on a free port; yields its base URL."""
+    server = serve(fake)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(5)

@@ -8,7 +8,6 @@ import os
 import subprocess
 import sys
 import textwrap
-import threading
 from collections.abc import Iterator
 from datetime import timedelta
 
@@ -17,21 +16,14 @@ import pytest
 from services.ingest import SentryMonitor
 from services.ingest.errors import SentryApiError
 from shared.config import load_settings
-from tests.fakes.sentry import ORG, TOKEN, FakeSentry, serve
+from tests.fakes.sentry import ORG, TOKEN, FakeSentry, serving_sentry
 
 
 @pytest.fixture
 def sentry() -> Iterator[tuple[FakeSentry, str]]:
     fake = FakeSentry(prefix=str(int(os.urandom(3).hex(), 16)))
-    server = serve(fake)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield fake, f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(5)
+    with serving_sentry(fake) as url:
+        yield fake, url
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import threading
 import time
 from collections.abc import Iterator
 
@@ -20,7 +19,7 @@ import pytest
 from shared.events import RawError
 from shared.fingerprint import fingerprint
 from shared.topics import ERRORS_RAW
-from tests.fakes.sentry import ORG, TOKEN, FakeSentry, serve
+from tests.fakes.sentry import ORG, TOKEN, FakeSentry, serving_sentry
 from tests.kafka_helpers import Record, read_all, read_until
 from tests.procs import running_service
 
@@ -30,15 +29,8 @@ pytestmark = pytest.mark.broker
 @pytest.fixture
 def fake_sentry() -> Iterator[tuple[FakeSentry, str]]:
     fake = FakeSentry(prefix=str(int(os.urandom(3).hex(), 16)))
-    server = serve(fake)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield fake, f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(5)
+    with serving_sentry(fake) as url:
+        yield fake, url
 
 
 def poller_env(url: str, **extra: str) -> dict[str, str]:
