@@ -30,6 +30,7 @@ from dataclasses import asdict, dataclass, replace
 from typing import Any, Final
 
 from shared.events import (
+    Actor,
     AuditRecord,
     ClassifiedError,
     Command,
@@ -38,7 +39,6 @@ from shared.events import (
     Notification,
     Resolution,
 )
-from shared.events.common import Actor
 
 #: Severity to a number that sorts from the least to the most severe.
 SEVERITY_RANK: Final = {"info": 0, "low": 1, "medium": 2, "high": 3, "critical": 4}

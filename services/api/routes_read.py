@@ -15,8 +15,7 @@ from services.api.errors import ApiError
 from services.api.queries import AlertFilter
 from services.api.tokens import Role, TokenInfo
 from services.api.views import alert_view, row_view
-from shared.events import Severity
-from shared.events.resolution import ResolutionStatus
+from shared.events import ResolutionStatus, Severity
 
 STATUSES: Final = ("open", "acknowledged", "snoozed", "resolved")
 SEVERITIES: Final = tuple(s.value for s in Severity)

@@ -31,8 +31,7 @@ from services.notifier.translate import to_event
 from shared.clock import SYSTEM_CLOCK, Clock
 from shared.config.file_watch import FileWatch
 from shared.errors import ConfigError
-from shared.events import Command, Notification, Resolution
-from shared.events.resolution import ResolutionStatus
+from shared.events import Command, Notification, Resolution, ResolutionStatus
 from shared.kafka.producer import Output, Publisher
 from shared.storage import Database
 from shared.topics import NOTIFICATIONS

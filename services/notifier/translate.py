@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from services.notifier.policy.decisions import ALERT_BUTTONS, Notify
 from services.notifier.policy.state import AlertState
-from shared.events import Notification, NotificationData, derived_event_id
-from shared.events.notification import ButtonAction
-from shared.events.resolution import ResolutionStatus
+from shared.events import (
+    ButtonAction,
+    Notification,
+    NotificationData,
+    ResolutionStatus,
+    derived_event_id,
+)
 
 SOURCE = "/alertorch/notifier/policy"
 

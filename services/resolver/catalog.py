@@ -23,7 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from services.resolver.executors.url_template import url_problem
 from shared.errors import AlertorchError
-from shared.events.resolution import SafetyLevel
+from shared.events import SafetyLevel
 
 BUILT_IN_EXECUTORS: dict[str, SafetyLevel] = {
     "restart_service": "moderate",

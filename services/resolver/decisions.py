@@ -22,8 +22,7 @@ from services.resolver.events import resolution, summary_of
 from services.resolver.gates import Candidate, GateState, decide, record_start
 from services.resolver.metrics import count_published
 from services.resolver.store import Attempt
-from shared.events import ClassifiedError, derived_event_id
-from shared.events.resolution import ResolutionStatus
+from shared.events import ClassifiedError, ResolutionStatus, derived_event_id
 from shared.kafka.producer import Output
 from shared.topics import RESOLUTIONS
 

@@ -26,9 +26,7 @@ from services.resolver.store import Attempt
 from services.resolver.strategy import ErrorContext, ResolutionStrategy, StrategyResult
 from shared.clock import SYSTEM_CLOCK, Clock
 from shared.config import Settings
-from shared.events import Actor
-from shared.events.audit import AuditOutcome
-from shared.events.resolution import Gate, ResolutionStatus, SafetyLevel
+from shared.events import Actor, AuditOutcome, Gate, ResolutionStatus, SafetyLevel
 from shared.kafka.producer import Output, Publisher
 from shared.storage import Database
 from shared.topics import AUDIT, RESOLUTIONS

@@ -7,16 +7,18 @@ from typing import Any
 
 from shared.events import (
     Actor,
+    AuditOutcome,
     AuditRecord,
     AuditRecordData,
     ClassifiedErrorData,
     ErrorSummary,
+    Gate,
     Resolution,
     ResolutionData,
+    ResolutionStatus,
+    SafetyLevel,
     derived_event_id,
 )
-from shared.events.audit import AuditOutcome
-from shared.events.resolution import Gate, ResolutionStatus, SafetyLevel
 
 SOURCE = "/alertorch/resolver"
 SERVICE_ACTOR = Actor(kind="service", id="resolver", via="system")

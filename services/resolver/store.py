@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from services.resolver.gates import Candidate, GateState
 from services.resolver.limits import CircuitBreaker
 from services.resolver.tables import attempts, decided, gates, snoozes
-from shared.events.resolution import SafetyLevel
+from shared.events import SafetyLevel
 from shared.kafka.producer import Output
 from shared.ratelimit import SlidingWindow
 from shared.storage import upsert

@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from shared.events.resolution import SAFETY_ORDER, SafetyLevel
+from shared.events import SAFETY_ORDER, SafetyLevel
 
 
 @dataclass(frozen=True)

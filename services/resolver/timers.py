@@ -11,7 +11,7 @@ from services.resolver.engine import ResolverEngine
 from services.resolver.gates import limit_key
 from services.resolver.store import Attempt
 from services.resolver.verification import verdict
-from shared.events.resolution import ResolutionStatus
+from shared.events import ResolutionStatus
 from shared.kafka.producer import Output
 
 log = structlog.get_logger(__name__)

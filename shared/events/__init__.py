@@ -1,6 +1,6 @@
 """Versioned event contracts for every topic (CloudEvents 1.0 structured envelopes)."""
 
-from shared.events.audit import AuditRecord, AuditRecordData
+from shared.events.audit import AuditOutcome, AuditRecord, AuditRecordData
 from shared.events.classified import ClassifiedError, ClassifiedErrorData, Frequency
 from shared.events.codec import (
     decode_event,
@@ -12,14 +12,31 @@ from shared.events.codec import (
 from shared.events.command import Command, CommandAction, CommandData
 from shared.events.common import Actor, ErrorSummary, Severity, Trend, parse_severity
 from shared.events.envelope import Envelope, derived_event_id, new_event_id
-from shared.events.notification import Notification, NotificationData, Target
+from shared.events.long_text import keep_ends
+from shared.events.notification import (
+    ButtonAction,
+    Notification,
+    NotificationData,
+    NotificationKind,
+    Target,
+)
 from shared.events.raw import CustomAlert, ExceptionInfo, Origin, RawError, RawErrorData, StackFrame
-from shared.events.resolution import Resolution, ResolutionData
+from shared.events.resolution import (
+    SAFETY_ORDER,
+    Gate,
+    Resolution,
+    ResolutionData,
+    ResolutionStatus,
+    SafetyLevel,
+)
 
 __all__ = [
+    "SAFETY_ORDER",
     "Actor",
+    "AuditOutcome",
     "AuditRecord",
     "AuditRecordData",
+    "ButtonAction",
     "ClassifiedError",
     "ClassifiedErrorData",
     "Command",
@@ -30,13 +47,17 @@ __all__ = [
     "ErrorSummary",
     "ExceptionInfo",
     "Frequency",
+    "Gate",
     "Notification",
     "NotificationData",
+    "NotificationKind",
     "Origin",
     "RawError",
     "RawErrorData",
     "Resolution",
     "ResolutionData",
+    "ResolutionStatus",
+    "SafetyLevel",
     "Severity",
     "StackFrame",
     "Target",
@@ -45,6 +66,7 @@ __all__ = [
     "decode_raw_error",
     "derived_event_id",
     "describe_validation_error",
+    "keep_ends",
     "lift_custom_alert",
     "load_json_object",
     "new_event_id",

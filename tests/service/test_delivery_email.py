@@ -19,8 +19,7 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from services.notifier.delivery.mail import SmtpEmail
 from shared.config.sections import EmailIntegration
-from shared.events import NotificationData, Target
-from shared.events.common import ErrorSummary, Severity
+from shared.events import ErrorSummary, NotificationData, Severity, Target
 from tests.procs import free_port_block
 
 EMAIL = Target(type="email", channel="dev-team@example.com")

@@ -11,8 +11,7 @@ import pytest
 from services.notifier.delivery.pagerduty import PagerDutyEvents
 from shared.clock import ManualClock
 from shared.config.sections import PagerDutyIntegration
-from shared.events import NotificationData, Target
-from shared.events.common import ErrorSummary, Severity
+from shared.events import ErrorSummary, NotificationData, Severity, Target
 from tests.fakes.pagerduty import FakePagerDuty
 from tests.fakes.server import serving
 from tests.procs import free_port_block

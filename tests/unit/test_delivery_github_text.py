@@ -9,8 +9,7 @@ import pytest
 
 from services.notifier.delivery.github_answers import problem, rate_limit_wait
 from services.notifier.delivery.github_issue import comment_body, issue_body, issue_title
-from shared.events import NotificationData, Target
-from shared.events.common import ErrorSummary, Severity
+from shared.events import ErrorSummary, NotificationData, Severity, Target
 from shared.github_markdown import fenced, inline_code
 
 NOW = 1_700_000_000.0

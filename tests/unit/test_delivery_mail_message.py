@@ -5,8 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from services.notifier.delivery.mail_message import compose, recipients, thread_id
-from shared.events import NotificationData, Target
-from shared.events.common import ErrorSummary, Severity
+from shared.events import ErrorSummary, NotificationData, Severity, Target
 
 
 def _notification(**changes: Any) -> NotificationData:

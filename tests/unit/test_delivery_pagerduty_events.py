@@ -14,8 +14,7 @@ from services.notifier.delivery.pagerduty_events import (
     event_action,
     severity,
 )
-from shared.events import NotificationData, Target
-from shared.events.common import ErrorSummary, Severity
+from shared.events import ErrorSummary, NotificationData, Severity, Target
 from tests.fakes.pagerduty import validate
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "delivery"

@@ -22,8 +22,7 @@ from services.notifier.delivery.registry import (
     unregister_integration,
 )
 from shared.config import Settings
-from shared.events import NotificationData, Target
-from shared.events.common import ErrorSummary, Severity
+from shared.events import ErrorSummary, NotificationData, Severity, Target
 from shared.storage import Database, open_database
 
 

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from shared.events import RawErrorData
-from shared.events.long_text import keep_ends
+from shared.events import RawErrorData, keep_ends
 
 
 @pytest.mark.parametrize("length", [0, 10, 999, 1000])

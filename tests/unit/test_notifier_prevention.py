@@ -22,9 +22,7 @@ from services.notifier.policy import (
 )
 from services.notifier.policy.memory import MemoryDriver
 from services.notifier.policy.prevention import similarity, title_words
-from shared.events.command import CommandData
-from shared.events.common import Actor, ErrorSummary
-from shared.events.resolution import ResolutionData
+from shared.events import Actor, CommandData, ErrorSummary, ResolutionData
 
 T0 = datetime(2025, 7, 1, 12, 0, tzinfo=UTC)
 MIN = timedelta(minutes=1)

@@ -13,8 +13,7 @@ import yaml
 from services.notifier.policy import EscalationPolicy, Notify, ResolutionInput, Suppress
 from services.notifier.policy.memory import MemoryDriver
 from services.notifier.rules_file import load_rules
-from shared.events.common import ErrorSummary
-from shared.events.resolution import ResolutionData
+from shared.events import ErrorSummary, ResolutionData
 
 REPO = Path(__file__).resolve().parents[2]
 SEED_POLICY = load_rules(REPO / "tests" / "fixtures" / "notifier" / "seed_escalation_rules.yaml")

@@ -13,7 +13,7 @@ from services.notifier.policy.levels import PhoneCallAction
 from services.notifier.policy.rules import Speed
 from services.notifier.rules_file import load_rules
 from shared.errors import ConfigError
-from shared.events.notification import Target
+from shared.events import Target
 
 REPO = Path(__file__).resolve().parents[2]
 SHIPPED = REPO / "config" / "escalation_rules.yaml"

@@ -7,8 +7,7 @@ from datetime import UTC, datetime
 from typing import Any, Final
 
 from services.ingest.errors import InvalidPayload
-from shared.events import Severity, parse_severity
-from shared.events.long_text import keep_ends
+from shared.events import Severity, keep_ends, parse_severity
 
 MAX_TAGS: Final = 100
 MAX_TAG_KEY: Final = 200

@@ -15,8 +15,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any, Literal
 
-from shared.events import NotificationData, Target
-from shared.events.common import Severity
+from shared.events import NotificationData, Severity, Target
 
 EventAction = Literal["trigger", "acknowledge", "resolve"]
 PagerDutySeverity = Literal["critical", "error", "warning", "info"]

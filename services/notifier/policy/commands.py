@@ -13,7 +13,7 @@ from services.notifier.policy.notify import update
 from services.notifier.policy.prevention import Ledger
 from services.notifier.policy.state import AlertState
 from services.notifier.policy.timers import change_timers, new_timer, stop_all
-from shared.events.command import CommandData
+from shared.events import CommandData
 
 #: The snooze choices offered on buttons; any ``snooze_seconds`` the command carries is honoured.
 SNOOZE_CHOICES = (timedelta(minutes=15), timedelta(hours=1), timedelta(days=1))

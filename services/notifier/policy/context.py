@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from services.notifier.policy.settings import BusinessHours
-from shared.events.common import ErrorSummary
+from shared.events import ErrorSummary
 
 FAILED_STATUSES = frozenset({"failed", "rolled_back"})
 #: ``business_impact`` from ``impact_score`` when no fact names it: the lowest score for each.

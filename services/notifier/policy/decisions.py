@@ -7,7 +7,7 @@ from datetime import datetime
 
 from services.notifier.policy.levels import Action
 from services.notifier.policy.state import TimerKind
-from shared.events.notification import ButtonAction, NotificationKind, Target
+from shared.events import ButtonAction, NotificationKind, Target
 
 ALERT_BUTTONS: tuple[ButtonAction, ...] = ("ack", "snooze", "escalate", "resolve")
 

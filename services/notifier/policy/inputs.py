@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from shared.events.command import CommandData
-from shared.events.resolution import ResolutionData
+from shared.events import CommandData, ResolutionData
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
-from shared.events.notification import Target
+from shared.events import Target
 from shared.models import StrictFrozenModel
 
 SlackSeverity = Literal["info", "warning", "high", "critical"]

@@ -21,8 +21,7 @@ from services.notifier.policy.timers import (
     time_trigger_timers,
     token,
 )
-from shared.events.common import ErrorSummary
-from shared.events.resolution import ResolutionData
+from shared.events import ErrorSummary, ResolutionData
 
 RESOLVED_TYPES = frozenset({"slack", "pagerduty"})
 

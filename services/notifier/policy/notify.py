@@ -5,7 +5,7 @@ from __future__ import annotations
 from services.notifier.policy.decisions import ALERT_BUTTONS, Notify
 from services.notifier.policy.state import AlertState
 from services.notifier.policy.timers import token
-from shared.events.notification import NotificationKind, Target
+from shared.events import NotificationKind, Target
 
 CONSOLE = Target(type="console")
 

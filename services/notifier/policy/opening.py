@@ -13,7 +13,7 @@ from typing import Any
 
 from services.notifier.policy.model import EscalationPolicy
 from services.notifier.policy.rules import EnvironmentRules, Speed
-from shared.events.common import ErrorSummary
+from shared.events import ErrorSummary
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,8 +15,7 @@ from services.notifier.policy.opening import Match, assess, defined_at_or_below
 from services.notifier.policy.prevention import Ledger
 from services.notifier.policy.state import AlertState
 from services.notifier.policy.triggers import duration_seconds
-from shared.events.notification import NotificationKind
-from shared.events.resolution import ResolutionData
+from shared.events import NotificationKind, ResolutionData
 
 UPDATE_KINDS: dict[str, NotificationKind] = {
     "awaiting_approval": "approval_request",

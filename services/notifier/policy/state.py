@@ -8,8 +8,7 @@ from typing import Any, Literal
 from pydantic import Field
 
 from services.notifier.policy.model import EscalationPolicy
-from shared.events.common import ErrorSummary
-from shared.events.resolution import ResolutionStatus
+from shared.events import ErrorSummary, ResolutionStatus
 from shared.models import StrictFrozenModel
 
 AlertStatus = Literal["grace", "open", "acknowledged", "resolved"]

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from services.notifier.policy.decisions import Cancel, Decision, Schedule
 from services.notifier.policy.state import AlertState, Timer, TimerKind
 from services.notifier.policy.triggers import duration_seconds
-from shared.events.envelope import derived_event_id
+from shared.events import derived_event_id
 
 
 def token(state: AlertState, *parts: str) -> str:

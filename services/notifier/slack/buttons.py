@@ -13,7 +13,7 @@ import json
 from dataclasses import dataclass
 from typing import Any, Final
 
-from shared.events.notification import ButtonAction
+from shared.events import ButtonAction
 
 LABELS: Final[dict[ButtonAction, str]] = {
     "ack": "Acknowledge",

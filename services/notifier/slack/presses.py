@@ -12,8 +12,7 @@ from dataclasses import dataclass
 from typing import Any, Final, get_args
 
 from services.notifier.slack.buttons import ButtonValue, snooze_seconds
-from shared.events import Actor, Command, CommandData, derived_event_id
-from shared.events.notification import ButtonAction
+from shared.events import Actor, ButtonAction, Command, CommandData, derived_event_id
 
 SOURCE = "/alertorch/notifier/slack"
 ACTIONS: Final[frozenset[str]] = frozenset(get_args(ButtonAction))

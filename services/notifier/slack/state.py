@@ -16,8 +16,7 @@ from typing import Any
 from sqlalchemy import RowMapping, delete, select, update
 
 from services.notifier.slack.tables import messages, roots
-from shared.events import ErrorSummary
-from shared.events.notification import ButtonAction
+from shared.events import ButtonAction, ErrorSummary
 from shared.storage import Database, upsert
 
 #: Columns an update of a root leaves alone: its key, and who acted (see :meth:`SlackState.save`).
