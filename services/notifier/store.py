@@ -118,11 +118,16 @@ async def _states(
     if order is not None:
         query = query.order_by(order)
     rows = (await db.execute(query.limit(limit))).all()
-    found = await _POLICIES.load(db, {str(digest) for _, _, digest, _ in rows})
-    return {
-        str(fp): (AlertState.model_validate({**json.loads(body), "policy": found[str(digest)]}), c)
-        for fp, body, digest, c in rows
-    }
+    found = await _POLICIES.load(db, {str(d) for _, _, d, _ in rows if d is not None})
+    states: dict[str, Known] = {}
+    for fp, body, digest, correlation in rows:
+        data = json.loads(body)
+        if digest is not None:
+            data["policy"] = found[str(digest)]
+        # else: written by a build before notifier_0002 (a replica not yet replaced during a
+        # rollout): the state still carries its policy; the next save stores it apart.
+        states[str(fp)] = (AlertState.model_validate(data), str(correlation))
+    return states
 
 
 class _PolicyCache:
@@ -147,14 +152,17 @@ class _PolicyCache:
         return cached[1]
 
     async def load(self, db: AsyncConnection, digests: set[str]) -> dict[str, EscalationPolicy]:
-        missing = sorted(d for d in digests if d not in self._parsed)
+        found = {d: self._parsed[d][0] for d in digests if d in self._parsed}
+        missing = sorted(digests - found.keys())
         if missing:
             rows = await db.execute(
                 select(policies.c.digest, policies.c.body).where(policies.c.digest.in_(missing))
             )
             for digest, body in rows:
-                self._parsed[str(digest)] = (EscalationPolicy.model_validate_json(body), body)
-        return {d: self._parsed[d][0] for d in digests}
+                policy = EscalationPolicy.model_validate_json(body)
+                self._parsed[str(digest)] = (policy, body)
+                found[str(digest)] = policy
+        return found
 
 
 _POLICIES = _PolicyCache()

@@ -441,3 +441,33 @@ def _opened_state(clock: ManualClock) -> AlertState:
     assert outcome.state is not None
     assert outcome.state.timers
     return outcome.state
+
+
+async def test_a_state_an_older_replica_wrote_after_the_upgrade_is_still_read(
+    database: Database,
+) -> None:
+    """During a rollout a replica of the build before notifier_0002 may still write a state
+    with its policy inside and no digest: it is read, escalates, and is stored apart after."""
+    clock, recorder = ManualClock(), Recorder()
+    state = _opened_state(clock)
+    async with database.transaction() as db:
+        await db.execute(
+            insert(alerts).values(
+                fingerprint="fp-old",
+                state=state.model_dump_json(),  # the old format: the policy inside
+                correlation_id="corr-old",
+                next_due=min(t.due_at.timestamp() for t in state.timers),
+                status=state.status,
+                updated_at=clock.time(),
+            )
+        )
+        assert (await notifier_store.known(db, ["fp-old"]))["fp-old"] == (state, "corr-old")
+    clock.advance(6 * 3600)
+    await _runner(database, recorder, clock).tick()
+    escalated = [n for n in recorder.notifications() if n.data.kind == "escalation"]
+    assert [n.data.fingerprint for n in escalated] == ["fp-old"]
+    async with database.transaction() as db:
+        digest = (
+            await db.execute(select(alerts.c.policy_digest).where(alerts.c.fingerprint == "fp-old"))
+        ).scalar_one()
+    assert digest == state.policy.digest
