@@ -3,7 +3,8 @@ named), with the overlay of the chosen environment merged over it.
 
 An environment's overlay is ``<folder>/environments/<name>.yaml``; the environment is
 ``ALERTORCH_ENVIRONMENT`` when set, else ``ALERTORCH_SYSTEM__ENVIRONMENT``, else the file's
-``system.environment``. Mappings merge key by key, anything else (lists included) is replaced.
+``system.environment`` (variables are read from the environment, then from ``./.env``, as the
+settings read them). Mappings merge key by key, anything else (lists included) is replaced.
 Every problem is reported at the ``file:line`` of the layer that set the value.
 """
 
@@ -14,6 +15,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from dotenv import dotenv_values
 
 from shared.config.yaml_lines import LineMap, Loc, load_yaml
 from shared.errors import ConfigError
@@ -84,8 +87,17 @@ def _read(path: Path) -> tuple[dict[str, Any], LineMap]:
     return document, lines
 
 
+def _variable(name: str) -> str | None:
+    """An environment variable, or the working directory's ``.env`` (as the settings read it)."""
+    value = os.environ.get(name)
+    if value:
+        return value
+    found = dotenv_values(".env").get(name) if Path(".env").is_file() else None
+    return found or None
+
+
 def environment_of(document: Mapping[str, Any]) -> str | None:
-    chosen = os.environ.get(ENVIRONMENT_VARIABLE) or os.environ.get("ALERTORCH_SYSTEM__ENVIRONMENT")
+    chosen = _variable(ENVIRONMENT_VARIABLE) or _variable("ALERTORCH_SYSTEM__ENVIRONMENT")
     if chosen:
         return chosen
     system = document.get("system")
@@ -108,7 +120,7 @@ def read_config(folder: Path, *, environment: str | None = None) -> ConfigDocume
             layers.append(extra_lines)
             sources.append(overlay)
         system = document.get("system")
-        if os.environ.get(ENVIRONMENT_VARIABLE) or environment:
+        if _variable(ENVIRONMENT_VARIABLE) or environment:
             document["system"] = {
                 **(system if isinstance(system, Mapping) else {}),
                 "environment": name,

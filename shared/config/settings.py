@@ -74,6 +74,9 @@ class Settings(BaseSettings):
     alert_webhook_token: SecretStr | None = _env("ALERT_WEBHOOK_TOKEN")
     smtp_password: SecretStr | None = _env("SMTP_PASSWORD")
     ingest_dsn_keys: str = Field(default="", validation_alias=AliasChoices("INGEST_DSN_KEYS"))
+    #: The environment whose overlay applies (read by shared.config.layers; here so that a
+    #: ``.env`` may set it).
+    environment_overlay: str | None = _env("ALERTORCH_ENVIRONMENT")
 
     system: SystemSection = SystemSection()
     components: ComponentsSection = ComponentsSection()

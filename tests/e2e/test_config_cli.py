@@ -5,7 +5,10 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -108,3 +111,28 @@ def test_config_show_masks_secrets_and_needs_no_broker(folder: Path) -> None:
     assert "hunter2" not in shown.stdout
     assert "slack_bot_token: '**********'" in shown.stdout
     assert f"# from {folder / 'alertorch-prod.yaml'}" in shown.stdout
+
+
+@pytest.mark.parametrize("variable", ["ALERTORCH_ENVIRONMENT", "ALERTORCH_SYSTEM__ENVIRONMENT"])
+def test_an_environment_named_in_dot_env_chooses_its_overlay(folder: Path, variable: str) -> None:
+    workdir = folder / "work"
+    workdir.mkdir()
+    (workdir / ".env").write_text(f"{variable}=staging\n")
+    env = {k: v for k, v in os.environ.items() if k not in ("ALERTORCH_ENVIRONMENT",)}
+    shown = subprocess.run(
+        [
+            *(sys.executable, "-m", "services.cli", "config", "show", "--json"),
+            *("--config", str(folder / "alertorch-prod.yaml")),
+        ],
+        cwd=workdir,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert shown.returncode == 0, shown.stderr
+    document = json.loads(shown.stdout)
+    assert document["sources"][-1] == str(folder / "environments" / "staging.yaml")
+    assert document["settings"]["system"]["environment"] == "staging"
+    assert document["settings"]["operation"]["dry_run"] is True
