@@ -84,11 +84,7 @@ async def check_service(client: httpx.AsyncClient, name: str, url: str) -> Check
         return Check(name, False, f"not answering at {url}")
     if answer.status_code == 200:
         return Check(name, True, f"ready at {url}")
-    try:
-        reasons = answer.json().get("problems") or answer.json()
-    except ValueError:
-        reasons = answer.text[:200]
-    return Check(name, False, f"not ready at {url} ({answer.status_code}): {reasons}")
+    return Check(name, False, f"not ready at {url} ({answer.status_code}): {_message(answer)}")
 
 
 async def check_consumers(bootstrap: str, prefix: str, max_lag: int) -> list[Check]:
@@ -228,7 +224,7 @@ def _message(answer: httpx.Response) -> str:
     except ValueError:
         return answer.text[:200]
     if isinstance(body, dict):
-        return str(body.get("message") or body.get("errors") or body)[:200]
+        return str(body.get("message") or body.get("errors") or body.get("problems") or body)[:200]
     return str(body)[:200]
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import insert, select
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.notifier import store as notifier_store
 from services.notifier.delivery.base import DeliveryResult
@@ -406,16 +407,7 @@ async def test_alerts_opened_before_policies_were_stored_apart_survive_the_upgra
     await migrate(old.engine, SCHEMA, to="notifier_0001")
     state = _opened_state(clock)
     async with old.transaction() as db:
-        await db.execute(
-            insert(alerts).values(
-                fingerprint="fp-old",
-                state=state.model_dump_json(),  # the old format: the policy inside
-                correlation_id="corr-old",
-                next_due=min(t.due_at.timestamp() for t in state.timers),
-                status=state.status,
-                updated_at=clock.time(),
-            )
-        )
+        await _insert_old_format(db, state, clock)
     await old.close()
 
     upgraded = await _open(storage_url)
@@ -431,6 +423,20 @@ async def test_alerts_opened_before_policies_were_stored_apart_survive_the_upgra
         assert escalated[0].correlationid == "corr-old"
     finally:
         await upgraded.close()
+
+
+async def _insert_old_format(db: AsyncConnection, state: AlertState, clock: ManualClock) -> None:
+    """``fp-old`` as a build before notifier_0002 writes it: the policy inside, no digest."""
+    await db.execute(
+        insert(alerts).values(
+            fingerprint="fp-old",
+            state=state.model_dump_json(),
+            correlation_id="corr-old",
+            next_due=min(t.due_at.timestamp() for t in state.timers),
+            status=state.status,
+            updated_at=clock.time(),
+        )
+    )
 
 
 def _opened_state(clock: ManualClock) -> AlertState:
@@ -451,16 +457,7 @@ async def test_a_state_an_older_replica_wrote_after_the_upgrade_is_still_read(
     clock, recorder = ManualClock(), Recorder()
     state = _opened_state(clock)
     async with database.transaction() as db:
-        await db.execute(
-            insert(alerts).values(
-                fingerprint="fp-old",
-                state=state.model_dump_json(),  # the old format: the policy inside
-                correlation_id="corr-old",
-                next_due=min(t.due_at.timestamp() for t in state.timers),
-                status=state.status,
-                updated_at=clock.time(),
-            )
-        )
+        await _insert_old_format(db, state, clock)
         assert (await notifier_store.known(db, ["fp-old"]))["fp-old"] == (state, "corr-old")
     clock.advance(6 * 3600)
     await _runner(database, recorder, clock).tick()
