@@ -57,6 +57,11 @@ class CatalogEntry(BaseModel):
     params: dict[str, Any] = Field(default_factory=dict)
     max_per_hour: int = Field(default=3, ge=0, description="Per strategy and target.")
     verify_minutes: float = Field(default=5.0, gt=0)
+    fallback: tuple[str, ...] = Field(
+        default=(),
+        description="Strategies (catalog names) to try in order when this one fails or is "
+        "rolled back after a failed verification; the lists of those are not followed.",
+    )
 
     def target_key(self) -> str:
         """A stable name for the target (rate limits and breakers are per strategy and target)."""
@@ -83,13 +88,38 @@ def load_catalog(raw: Mapping[str, Mapping[str, Any]]) -> dict[str, CatalogEntry
                 field = ".".join(str(p) for p in err["loc"])
                 problems.append(f"auto_resolution.strategies.{name}.{field}: {err['msg']}")
     for name, entry in entries.items():
-        problems.extend(f"auto_resolution.strategies.{name}.{p}" for p in _request_problems(entry))
+        problems.extend(
+            f"auto_resolution.strategies.{name}.{field}: {message}"
+            for field, message in entry_problems(name, entry, raw)
+        )
     if problems:
         raise CatalogError(problems)
     return entries
 
 
-def _request_problems(entry: CatalogEntry) -> list[str]:
+def entry_problems(
+    name: str, entry: CatalogEntry, catalog: Mapping[str, object]
+) -> list[tuple[str, str]]:
+    """What a valid entry gets wrong beside the others: (field, message) pairs."""
+    return _fallback_problems(name, entry, catalog) + _request_problems(entry)
+
+
+def _fallback_problems(
+    name: str, entry: CatalogEntry, catalog: Mapping[str, object]
+) -> list[tuple[str, str]]:
+    found = [
+        ("fallback", f"{other!r} is not in the catalog")
+        for other in entry.fallback
+        if other not in catalog
+    ]
+    if name in entry.fallback:
+        found.append(("fallback", f"{name!r} names itself"))
+    if len(set(entry.fallback)) < len(entry.fallback):
+        found.append(("fallback", "a strategy is named twice"))
+    return found
+
+
+def _request_problems(entry: CatalogEntry) -> list[tuple[str, str]]:
     """An ``http_action``'s URLs (the target's and its rollback's) must be fixed in scheme and
     host: error text fills the rest (see :mod:`services.resolver.executors.url_template`)."""
     if entry.executor != "http_action":
@@ -99,7 +129,7 @@ def _request_problems(entry: CatalogEntry) -> list[str]:
     for where, spec in (("target", entry.target), ("params.rollback", rollback)):
         url = spec.get("url") if isinstance(spec, Mapping) else None
         if url is not None and (problem := url_problem(str(url))):
-            found.append(f"{where}.url: {problem}")
+            found.append((f"{where}.url", problem))
     return found
 
 

@@ -1,5 +1,6 @@
-"""Checks of the strategy catalog for ``alertorch validate-config``: entry problems with file
-and line (errors), unknown executors and pattern strategies with no binding (warnings)."""
+"""Checks of the strategy catalog for ``alertorch validate-config``: entry problems (fields,
+fallback lists, templated URL hosts) with file and line (errors), unknown executors and pattern
+strategies with no binding (warnings)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from services.resolver.catalog import BUILT_IN_EXECUTORS, CatalogEntry
+from services.resolver.catalog import BUILT_IN_EXECUTORS, CatalogEntry, entry_problems
 from services.resolver.registry import custom_strategies
 from shared.config.yaml_lines import LineMap, load_yaml
 
@@ -33,6 +34,9 @@ def check_catalog(
                 dotted = ".".join(str(part) for part in loc)
                 problems.append(f"{lines.where(loc)}: {dotted}: {err['msg']}")
             continue
+        for field, message in entry_problems(name, entry, raw):
+            loc = (*BASE, name, *field.split("."))
+            problems.append(f"{lines.where(loc)}: {'.'.join(BASE)}.{name}.{field}: {message}")
         if entry.executor not in known:
             where = lines.where((*BASE, name, "executor"))
             warnings.append(

@@ -19,7 +19,7 @@ from services.resolver import store
 from services.resolver.catalog import CatalogEntry
 from services.resolver.engine import ResolverEngine
 from services.resolver.events import resolution, summary_of
-from services.resolver.gates import Candidate, GateState, decide, record_start
+from services.resolver.gates import Candidate, Decision, GateState, decide, record_start
 from services.resolver.metrics import count_published
 from services.resolver.store import Attempt
 from shared.events import ClassifiedError, ResolutionStatus, derived_event_id
@@ -110,7 +110,7 @@ async def _decide_one(
         reason = "automatic resolution is off (components.auto_resolution_enabled)"
         return [decision(engine, event, "suppressed", reason, strategy=data.resolution_strategy)]
     entry = config.catalog.get(data.resolution_strategy or "")
-    if entry is not None and await _done_once(engine, db, data.fingerprint, entry, created):
+    if entry is not None and await done_once(engine, db, data.fingerprint, entry, created):
         reason = f"{entry.executor} already ran for this problem"
         return [decision(engine, event, "suppressed", reason, strategy=data.resolution_strategy)]
     candidate = Candidate(
@@ -159,13 +159,26 @@ async def _decide_one(
         },
         rate_before=max(data.frequency.last_hour, 1) / 60.0,
     )
+    if entry.fallback:  # the strategies to try next when this one fails (resolver.fallback)
+        attempt.context["fallback"] = list(entry.fallback)
     created.append(attempt)
+    return [start(engine, attempt, entry, decided, state)]
+
+
+def start(
+    engine: ResolverEngine,
+    attempt: Attempt,
+    entry: CatalogEntry,
+    decided: Decision,
+    state: GateState,
+) -> Output:
+    """Start ``attempt`` as the gates decided: wait for approval, or queue it to run now."""
     if decided.status == "awaiting_approval":
-        attempt.expires_at = now + config.approval_timeout_seconds
+        attempt.expires_at = engine.now() + engine.config.approval_timeout_seconds
         details = {"expires_at": attempt.expires_at}
-        return [engine.transition(attempt, "awaiting_approval", decided.reason, details=details)]
+        return engine.transition(attempt, "awaiting_approval", decided.reason, details=details)
     queue(engine, attempt, entry, state)
-    return [engine.transition(attempt, "auto_resolving", decided.reason)]
+    return engine.transition(attempt, "auto_resolving", decided.reason)
 
 
 def queue(engine: ResolverEngine, attempt: Attempt, entry: CatalogEntry, state: GateState) -> None:
@@ -176,7 +189,7 @@ def queue(engine: ResolverEngine, attempt: Attempt, entry: CatalogEntry, state: 
     attempt.work = "execute"
 
 
-async def _done_once(
+async def done_once(
     engine: ResolverEngine,
     db: AsyncConnection,
     fingerprint: str,

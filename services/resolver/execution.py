@@ -11,11 +11,12 @@ is done its outcome is written (and published) in one transaction, retried until
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 import structlog
+from sqlalchemy.ext.asyncio import AsyncConnection
 
-from services.resolver import store
+from services.resolver import fallback, store
 from services.resolver.engine import ResolverEngine
 from services.resolver.events import SERVICE_ACTOR
 from services.resolver.gates import GateState, limit_key
@@ -31,8 +32,10 @@ CLAIM_LIMIT = 50
 STOP_GRACE_SECONDS = 10.0
 RETRY_CAP_SECONDS = 30.0
 
-#: Given the attempt (locked) and the gate state, its new state's events.
-Finish = Callable[[Attempt, GateState], list[Output]]
+#: Events to publish and new attempts to save.
+Change = tuple[list[Output], list[Attempt]]
+#: Given the transaction, the attempt (locked) and the gate state: its change.
+Finish = Callable[[AsyncConnection, Attempt, GateState], Awaitable[Change]]
 
 
 class Executor:
@@ -111,7 +114,16 @@ class Executor:
             engine.config.execution_timeout_seconds,
         )
 
-        def finish(current: Attempt, state: GateState) -> list[Output]:
+        def record(current: Attempt) -> Output:
+            return engine.audited(
+                current,
+                current.strategy,
+                "succeeded" if result.success else "failed",
+                target=entry.target_key(),
+                details={"executor": entry.executor, "message": result.message},
+            )
+
+        async def finish(db: AsyncConnection, current: Attempt, state: GateState) -> Change:
             now = engine.now()
             current.result = {
                 "success": result.success,
@@ -119,23 +131,14 @@ class Executor:
                 "details": dict(result.details),
                 "rollback_data": dict(result.rollback_data),
             }
-            outputs = [
-                engine.audited(
-                    current,
-                    current.strategy,
-                    "succeeded" if result.success else "failed",
-                    target=entry.target_key(),
-                    details={"executor": entry.executor, "message": result.message},
-                )
-            ]
             if not result.success:
                 state.breaker(limit_key(current.strategy, entry)).record(success=False, now=now)
-                return [*outputs, engine.transition(current, "failed", result.message)]
+                return await fallback.end(engine, db, state, current, "failed", result.message)
             current.verify_until = now + entry.verify_minutes * 60
             reason = f"{result.message}; watching for {entry.verify_minutes:g} minutes"
-            return [*outputs, engine.transition(current, "verifying", reason)]
+            return [engine.transition(current, "verifying", reason)], []
 
-        await self._finish(attempt, finish)
+        await self._finish(attempt, record, finish)
 
     async def _roll_back(self, attempt: Attempt) -> None:
         engine = self.engine
@@ -148,31 +151,33 @@ class Executor:
         except Exception as exc:  # noqa: BLE001 - a strategy's bug is a failed rollback
             undone = StrategyResult(success=False, message=f"rollback raised {exc!r}")
 
-        def finish(current: Attempt, _state: GateState) -> list[Output]:
+        def record(current: Attempt) -> Output:
+            return engine.audited(
+                current,
+                f"rollback:{current.strategy}",
+                "succeeded" if undone.success else "failed",
+                target=entry.target_key(),
+                actor=actor or SERVICE_ACTOR,
+                details={"message": undone.message},
+            )
+
+        async def finish(db: AsyncConnection, current: Attempt, state: GateState) -> Change:
             current.rollback_by = None
-            outputs = [
-                engine.audited(
-                    current,
-                    f"rollback:{current.strategy}",
-                    "succeeded" if undone.success else "failed",
-                    target=entry.target_key(),
-                    actor=actor or SERVICE_ACTOR,
-                    details={"message": undone.message},
-                )
-            ]
             if not undone.success:
                 log.error("rollback failed", attempt_id=current.attempt_id, message=undone.message)
-                return outputs
-            return [
-                *outputs,
-                engine.transition(current, "rolled_back", undone.message, actor=actor),
-            ]
+                return [], []
+            if actor is None:  # the automatic rollback of a failed fix: the list goes on
+                return await fallback.end(engine, db, state, current, "rolled_back", undone.message)
+            return [engine.transition(current, "rolled_back", undone.message, actor=actor)], []
 
-        await self._finish(attempt, finish)
+        await self._finish(attempt, record, finish)
 
-    async def _finish(self, attempt: Attempt, finish: Finish) -> None:
-        """Write the outcome of ``attempt``'s work; retried until it lands (the work itself is
-        never repeated)."""
+    async def _finish(
+        self, attempt: Attempt, record: Callable[[Attempt], Output], finish: Finish
+    ) -> None:
+        """Write the outcome of ``attempt``'s work (its audit record, its new state, and the
+        attempt that follows it, if any); retried until it lands (the work itself is never
+        repeated)."""
         engine, tries = self.engine, 0
         while True:
             try:
@@ -185,12 +190,12 @@ class Executor:
                             "recorded in the audit only",
                             attempt_id=attempt.attempt_id,
                         )
-                        await engine.commit(db, finish(attempt, state)[:1])
+                        await engine.commit(db, [record(attempt)])
                         return
-                    outputs = finish(current, state)
+                    outputs, following = await finish(db, current, state)
                     current.work = current.owner = current.lease_until = None
                     await store.save_gates(db, state)
-                    await engine.commit(db, outputs, current)
+                    await engine.commit(db, [record(current), *outputs], current, *following)
                 return
             except Exception:
                 tries += 1

@@ -6,12 +6,11 @@ from __future__ import annotations
 
 import structlog
 
-from services.resolver import store
+from services.resolver import fallback, store
 from services.resolver.engine import ResolverEngine
 from services.resolver.gates import limit_key
 from services.resolver.store import Attempt
 from services.resolver.verification import verdict
-from shared.events import ResolutionStatus
 from shared.kafka.producer import Output
 
 log = structlog.get_logger(__name__)
@@ -103,9 +102,15 @@ async def settle(engine: ResolverEngine, attempt: Attempt) -> None:
         state.breaker(limit_key(current.strategy, entry)).record(
             success=outcome.worked, now=engine.now()
         )
-        status: ResolutionStatus = "succeeded" if outcome.worked else "failed"
-        outputs = [engine.transition(current, status, outcome.reason)]
-        if not outcome.worked and engine.config.automatic_rollback and strategy.can_roll_back:
-            current.work = "rollback"
+        following: list[Attempt] = []
+        if outcome.worked:
+            outputs = [engine.transition(current, "succeeded", outcome.reason)]
+        elif engine.config.automatic_rollback and strategy.can_roll_back:
+            outputs = [engine.transition(current, "failed", outcome.reason)]
+            current.work = "rollback"  # the list goes on once it is rolled back
+        else:
+            outputs, following = await fallback.end(
+                engine, db, state, current, "failed", outcome.reason
+            )
         await store.save_gates(db, state)
-        await engine.commit(db, outputs, current)
+        await engine.commit(db, outputs, current, *following)

@@ -8,8 +8,10 @@ from __future__ import annotations
 import asyncio
 import copy
 from collections import Counter
+from pathlib import Path
 from typing import Any
 
+import yaml
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -56,6 +58,20 @@ class FakeKubernetes:
         self.patch_delay = 0.0
         self.in_flight = 0
         self.max_in_flight = 0
+
+    def kubeconfig(self, path: Path, url: str) -> Path:
+        """Write a kubeconfig for this API served at ``url`` (its token, one context)."""
+        path.write_text(
+            yaml.safe_dump(
+                {
+                    "current-context": "test",
+                    "contexts": [{"name": "test", "context": {"cluster": "c", "user": "u"}}],
+                    "clusters": [{"name": "c", "cluster": {"server": url}}],
+                    "users": [{"name": "u", "user": {"token": self.token}}],
+                }
+            )
+        )
+        return path
 
     def add_deployment(
         self, namespace: str, name: str, *, replicas: int = 2, image: str = "web:1"

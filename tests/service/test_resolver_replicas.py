@@ -11,7 +11,6 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-import yaml
 
 from shared.events import ClassifiedError, Resolution, derived_event_id, new_event_id
 from shared.topics import ERRORS_CLASSIFIED, RESOLUTIONS, topic
@@ -34,20 +33,6 @@ PROBLEMS = 40
 CAP = 3
 RESTRICTIONS = "ALERTORCH_AUTO_RESOLUTION__SAFETY_SETTINGS__PRODUCTION_RESTRICTIONS__"
 DECISIONS = ("no_strategy", "suppressed", "skipped", "resolved_by_source")
-
-
-def _kubeconfig(path: Path, url: str, token: str) -> Path:
-    path.write_text(
-        yaml.safe_dump(
-            {
-                "current-context": "test",
-                "contexts": [{"name": "test", "context": {"cluster": "c", "user": "u"}}],
-                "clusters": [{"name": "c", "cluster": {"server": url}}],
-                "users": [{"name": "u", "user": {"token": token}}],
-            }
-        )
-    )
-    return path
 
 
 def _classified(strategy: str, fingerprint: str) -> ClassifiedError:
@@ -76,9 +61,7 @@ async def test_two_replicas_decide_once_run_once_and_share_the_cap(
             "ALERTORCH_STORAGE__URL": postgres_url,
             "ALERTORCH_KAFKA__GROUP_PREFIX": f"resolver-replicas-{marker}",
             "ALERTORCH_KAFKA__BATCH_MAX_RECORDS": "20",  # many transactions: room to kill
-            "ALERTORCH_AUTO_RESOLUTION__KUBECONFIG": str(
-                _kubeconfig(tmp_path / "kubeconfig", url, kube.token)
-            ),
+            "ALERTORCH_AUTO_RESOLUTION__KUBECONFIG": str(kube.kubeconfig(tmp_path / "k", url)),
             "ALERTORCH_AUTO_RESOLUTION__STRATEGIES": json.dumps(
                 {
                     strategy: {

@@ -9,7 +9,7 @@ import os
 import signal
 import threading
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +29,7 @@ from shared.events import (
     new_event_id,
 )
 from shared.topics import AUDIT, COMMANDS, ERRORS_CLASSIFIED, RESOLUTIONS, topic
+from tests.fakes.kubernetes import FakeKubernetes
 from tests.fakes.server import serving
 from tests.kafka_helpers import produce, read_until
 from tests.procs import running_service
@@ -152,16 +153,27 @@ def _command(fp: str, action: str, actor: str, attempt_id: str | None) -> Comman
     )
 
 
-async def _statuses(bootstrap: str, fp: str, until: str, timeout: float = 30) -> list[Resolution]:
+async def _statuses(
+    bootstrap: str,
+    fp: str,
+    until: str,
+    timeout: float = 30,
+    done: Callable[[list[Resolution]], bool] | None = None,
+) -> list[Resolution]:
+    """The resolutions of ``fp`` up to the first in status ``until`` (that ``done`` accepts)."""
+
+    def decoded(records: list[Any]) -> list[Resolution]:
+        events = [topic(RESOLUTIONS).decode(r.value) for r in records]
+        return [e for e in events if isinstance(e, Resolution)]
+
+    def finished(records: list[Any]) -> bool:
+        found = [r for r in decoded(records) if r.data.status == until]
+        return bool(found) and (done is None or done(found))
+
     records = await read_until(
-        bootstrap,
-        RESOLUTIONS,
-        lambda found: any(until == topic(RESOLUTIONS).decode(r.value).data.status for r in found),
-        match=lambda r: r.key == fp.encode(),
-        timeout=timeout,
+        bootstrap, RESOLUTIONS, finished, match=lambda r: r.key == fp.encode(), timeout=timeout
     )
-    events = [topic(RESOLUTIONS).decode(r.value) for r in records]
-    return [e for e in events if isinstance(e, Resolution)]
+    return decoded(records)
 
 
 async def _audits(bootstrap: str, fp: str, count: int) -> list[AuditRecord]:
@@ -362,3 +374,120 @@ async def test_a_slow_fix_never_holds_up_the_decisions_on_other_errors(
         assert [r.data.status for r in done][-1] == "succeeded"
         still = await _statuses(kafka_bootstrap, slow.subject, "executing")
         assert [r.data.status for r in still][-1] == "executing"  # the slow fix still runs
+
+
+async def test_a_failed_fix_falls_back_to_the_next_strategy_until_the_list_runs_out(
+    kafka_bootstrap: str, tmp_path: Path
+) -> None:
+    kube = FakeKubernetes()
+    kube.add_deployment("prod", "web", replicas=2)
+    kube.add_deployment("prod", "api", replicas=2)
+    missing = {"namespace": "prod", "deployment": "missing"}
+    with serving(kube.app()) as url:
+        catalog = {
+            # restart a deployment that is not there (fails), then: a forbidden one (skipped by
+            # its gate), scaling web (verification fails, rolled back), restarting another
+            # missing one (fails): the list is exhausted.
+            S("restart"): {
+                "executor": "restart_service",
+                "target": missing,
+                "fallback": [S("forbidden"), S("scale_web"), S("restart_again")],
+            },
+            S("forbidden"): {"executor": "restart_service", "target": missing},
+            S("scale_web"): {
+                "executor": "scale_up",
+                "target": {"namespace": "prod", "deployment": "web"},
+                "verify_minutes": 0.05,
+            },
+            S("restart_again"): {"executor": "restart_service", "target": missing},
+            # a second list whose fallback works: scaling api succeeds
+            S("restart_api"): {
+                "executor": "restart_service",
+                "target": missing,
+                "fallback": [S("scale_api")],
+            },
+            S("scale_api"): {
+                "executor": "scale_up",
+                "target": {"namespace": "prod", "deployment": "api"},
+                "verify_minutes": 0.02,
+            },
+        }
+        env = {
+            **_env("http://127.0.0.1:9"),
+            "ALERTORCH_AUTO_RESOLUTION__STRATEGIES": json.dumps(catalog),
+            "ALERTORCH_AUTO_RESOLUTION__KUBECONFIG": str(kube.kubeconfig(tmp_path / "k", url)),
+            "ALERTORCH_AUTO_RESOLUTION__SAFETY_SETTINGS__FORBIDDEN_ACTIONS": json.dumps(
+                [S("forbidden")]
+            ),
+            "ALERTORCH_AUTO_RESOLUTION__SAFETY_SETTINGS__PRODUCTION_RESTRICTIONS__"
+            "MAX_SERVICE_RESTARTS": "100",
+            "ALERTORCH_AUTO_RESOLUTION__SAFETY_SETTINGS__PRODUCTION_RESTRICTIONS__"
+            "MAX_CONFIG_CHANGES": "100",
+            "ALERTORCH_OPERATION__AUTO_APPROVE_UP_TO": "moderate",
+        }
+        with running_service("resolver", bootstrap=kafka_bootstrap, env=env):
+            works = _classified(S("restart_api"))
+            await _send(kafka_bootstrap, ERRORS_CLASSIFIED, works)
+            event = _classified(S("restart"))
+            await _send(kafka_bootstrap, ERRORS_CLASSIFIED, event)
+            await _statuses(kafka_bootstrap, event.subject, "verifying")
+            # the error goes on while scaling web is watched: its verification fails
+            for _ in range(3):
+                again = _classified(S("restart"), fingerprint=event.subject)
+                await _send(kafka_bootstrap, ERRORS_CLASSIFIED, again)
+            chain = await _statuses(
+                kafka_bootstrap,
+                event.subject,
+                "failed",
+                timeout=60,
+                done=lambda found: any(r.data.details.get("fallbacks_exhausted") for r in found),
+            )
+            fixed = await _statuses(kafka_bootstrap, works.subject, "succeeded")
+
+    ran = [r for r in chain if r.data.status != "suppressed"]
+    steps = _steps(ran)
+    assert steps == [
+        ("restart", "auto_resolving"),
+        ("restart", "executing"),
+        ("restart", "failed"),
+        ("forbidden", "skipped"),
+        ("scale_web", "auto_resolving"),
+        ("scale_web", "executing"),
+        ("scale_web", "verifying"),
+        ("scale_web", "failed"),
+        ("scale_web", "rolled_back"),
+        ("restart_again", "auto_resolving"),
+        ("restart_again", "executing"),
+        ("restart_again", "failed"),
+    ]
+    by_step = dict(zip(steps, ran, strict=True))
+    assert by_step[("restart", "failed")].data.details == {"fallback": S("scale_web")}
+    assert by_step[("forbidden", "skipped")].data.gate == "forbidden"
+    assert by_step[("scale_web", "rolled_back")].data.details == {"fallback": S("restart_again")}
+    last = by_step[("restart_again", "failed")].data
+    assert last.details == {
+        "fallbacks_exhausted": True,
+        "tried": [S("restart"), S("forbidden"), S("scale_web"), S("restart_again")],
+    }
+    assert "every strategy in the list was tried" in last.reason
+    assert len({r.data.attempt_id for r in ran if r.data.attempt_id}) == 3  # one per strategy run
+    # web was scaled up and back down; api was scaled up by the fallback and stays so
+    assert kube.deployments[("prod", "web")]["spec"]["replicas"] == 2
+    assert kube.deployments[("prod", "api")]["spec"]["replicas"] == 3
+    assert _steps(fixed) == [
+        ("restart_api", "auto_resolving"),
+        ("restart_api", "executing"),
+        ("restart_api", "failed"),
+        ("scale_api", "auto_resolving"),
+        ("scale_api", "executing"),
+        ("scale_api", "verifying"),
+        ("scale_api", "succeeded"),
+    ]
+
+
+def _steps(resolutions: list[Resolution]) -> list[tuple[str, str]]:
+    """(strategy without this test's tag, status) of each resolution."""
+    return [
+        ((r.data.strategy or "").removesuffix("_" + TAG["value"]), r.data.status)
+        for r in resolutions
+    ]

@@ -399,6 +399,20 @@ def test_resolver_progress_goes_to_those_already_told() -> None:
     assert notified(run.send(resolution(status="failed"))) == [("resolution_failed", 1)]
 
 
+def test_a_fallback_list_that_runs_out_escalates_one_level_now() -> None:
+    run = driver()
+    run.send(resolution())
+    run.advance(10 * MIN)  # level 1 told
+    next_one = resolution(status="failed", details={"fallback": "scale_web"})
+    assert notified(run.send(next_one)) == [("resolution_failed", 1)]
+    exhausted = {"fallbacks_exhausted": True, "tried": ["restart_web", "scale_web"]}
+    decisions = run.send(resolution(status="rolled_back", details=exhausted))
+    assert notified(decisions) == [("rolled_back", 1), ("escalation", 2)]
+    [escalation] = [d for d in decisions if isinstance(d, Notify) and d.kind == "escalation"]
+    assert "restart_web, scale_web" in escalation.reason
+    assert run.states["fp"].level == 2
+
+
 def test_each_step_fires_exactly_once() -> None:
     policy = make_policy()
     opened = decide(policy, None, resolution(), T0, Ledger())

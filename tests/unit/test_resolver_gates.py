@@ -221,3 +221,22 @@ def test_catalog_validation_and_unbound_warnings() -> None:
         "pattern db_refused: resolution_strategy 'restart_database_service' is "
         "not bound in auto_resolution.strategies (its errors will get no_strategy)"
     ]
+
+
+def test_a_fallback_list_names_other_bound_strategies_once() -> None:
+    restart = {"executor": "restart_service", "target": {"deployment": "web"}}
+    catalog = load_catalog(
+        {
+            "restart_web": {**restart, "fallback": ["scale_web"]},
+            "scale_web": {"executor": "scale_up"},
+        }
+    )
+    assert catalog["restart_web"].fallback == ("scale_web",)
+    with pytest.raises(CatalogError) as info:
+        load_catalog({"restart_web": {**restart, "fallback": ["nope", "restart_web", "nope"]}})
+    assert info.value.problems == [
+        "auto_resolution.strategies.restart_web.fallback: 'nope' is not in the catalog",
+        "auto_resolution.strategies.restart_web.fallback: 'nope' is not in the catalog",
+        "auto_resolution.strategies.restart_web.fallback: 'restart_web' names itself",
+        "auto_resolution.strategies.restart_web.fallback: a strategy is named twice",
+    ]

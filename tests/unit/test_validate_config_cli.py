@@ -111,10 +111,14 @@ def test_strategy_catalog_is_checked(config_dir: Path) -> None:
         "      executor: restart_service\n"
         "      max_per_hour: -1\n"
         "    purge_cdn:\n"
-        "      executor: teleport\n",
+        "      executor: teleport\n"
+        "    scale_web:\n"
+        "      executor: scale_up\n"
+        "      fallback: [restart_web]\n",
     )
     path.write_text(text)
     line = _line_of(path, "max_per_hour: -1")
+    fallback_line = _line_of(path, "fallback: [restart_web]")
     result = cli("validate-config", "--config-dir", str(config_dir))
     assert result.returncode == 1
     assert (
@@ -124,6 +128,10 @@ def test_strategy_catalog_is_checked(config_dir: Path) -> None:
     assert "executor 'teleport' is neither built in nor a registered custom strategy" in (
         result.stderr
     )
+    assert (
+        f"{path}:{fallback_line}: auto_resolution.strategies.scale_web.fallback: "
+        "'restart_web' is not in the catalog"
+    ) in result.stderr
 
 
 def test_unbound_pattern_strategies_are_a_warning(config_dir: Path) -> None:

@@ -83,6 +83,14 @@ def _absorb(state: AlertState, data: ResolutionData, now: datetime) -> AlertStat
     return state.model_copy(update=changes)
 
 
+def _exhausted(state: AlertState, data: ResolutionData) -> list[Match]:
+    """Every strategy of the resolver's fallback list was tried: one level up."""
+    if data.details.get("fallbacks_exhausted") is not True:
+        return []
+    tried = ", ".join(str(name) for name in data.details.get("tried", []))
+    return [Match(state.level + 1, f"every fix in the list failed ({tried})")]
+
+
 def _time_matches(state: AlertState, context: dict[str, object], now: datetime) -> list[Match]:
     age = (now - state.opened_at).total_seconds()
     return [
@@ -115,6 +123,7 @@ def update_alert(
     assessment = assess(state.policy, state.summary, context)
     found = [Match(assessment.level, assessment.reason)]
     found += frequency_matches(state, now) + _time_matches(state, context, now)
+    found += _exhausted(state, data)
     best = max(found, key=lambda m: m.level)
     target = defined_at_or_below(state.policy, min(best.level, state.max_level))
     if target <= state.level:
