@@ -36,6 +36,11 @@ class Window:
     end: float
     bucket: float
 
+    @classmethod
+    def spanning(cls, start: float, end: float) -> Window:
+        """``[start, end)`` in about 24 buckets, none shorter than an hour."""
+        return cls(start=start, end=end, bucket=max(3600.0, (end - start) / 24))
+
     @property
     def buckets(self) -> int:
         return max(1, math.ceil((self.end - self.start) / self.bucket))

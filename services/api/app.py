@@ -19,6 +19,7 @@ import structlog
 from services.api import readmodel
 from services.api.context import Context
 from services.api.metrics import DEAD_LETTERS_SEEN, EVENTS_PROJECTED
+from services.api.reports import Reporter
 from services.api.tables import SCHEMA
 from services.api.web import routes
 from shared.config import Settings
@@ -125,5 +126,7 @@ def create(settings: Settings) -> Service:
     service.add_routes(routes(context))
     service.add_periodic("snoozes", SNOOZE_CHECK_SECONDS, wake)
     service.add_periodic("prune", PRUNE_SECONDS, prune)
+    reporter = Reporter(context, settings)
+    service.add_periodic("reports", settings.monitoring.reporting.check_seconds, reporter.step)
     service.on_stop(database.close)
     return service

@@ -139,7 +139,7 @@ def run_revoke(args: argparse.Namespace) -> int:
 
 def run_report(args: argparse.Namespace) -> int:
     now = time.time()
-    window = Window(start=now - args.since, end=now, bucket=max(3600.0, args.since / 24))
+    window = Window.spanning(now - args.since, now)
 
     async def work(database: Database) -> dict[str, Any]:
         async with database.transaction() as db:

@@ -30,6 +30,7 @@ from dataclasses import asdict, dataclass, replace
 from typing import Any, Final
 
 from shared.events import (
+    REPORT_KINDS,
     Actor,
     AuditRecord,
     ClassifiedError,
@@ -263,8 +264,11 @@ def _command(alert: Alert, event: Command, at: float) -> Alert:
 
 
 def affects_alert(event: Envelope) -> bool:
-    """Whether ``event`` changes its problem's row (audit records only join the timeline)."""
-    return isinstance(event, ClassifiedError | Resolution | Notification | Command)
+    """Whether ``event`` changes its problem's row (audit records and scheduled reports only
+    join the timeline)."""
+    if isinstance(event, Notification):
+        return event.data.kind not in REPORT_KINDS
+    return isinstance(event, ClassifiedError | Resolution | Command)
 
 
 def apply(alert: Alert, event: Envelope) -> Alert:
@@ -296,6 +300,8 @@ def _line(event: Envelope) -> tuple[str, str | None, str]:
     if isinstance(event, Notification):
         n = event.data
         targets = ", ".join(t.type for t in n.targets)
+        if n.kind in REPORT_KINDS:
+            return "report", None, f"{n.summary.title} to {targets}"
         return "notification", None, f"{n.kind} (level {n.level}) to {targets}"
     if isinstance(event, Command):
         c = event.data

@@ -262,3 +262,13 @@ async def resolution_steps(db: AsyncConnection, start: float, end: float) -> lis
         cast(resolutions.c.at, Float).label("at"),
     ).where(resolutions.c.at >= start, resolutions.c.at < end)
     return [dict(row._mapping) for row in await db.execute(query)]
+
+
+async def dead_letters_between(db: AsyncConnection, start: float, end: float) -> dict[str, int]:
+    """Dead letters per source topic that failed within [start, end)."""
+    rows = await db.execute(
+        select(dead_letters.c.topic, func.count())
+        .where(dead_letters.c.failed_at >= start, dead_letters.c.failed_at < end)
+        .group_by(dead_letters.c.topic)
+    )
+    return {str(topic): int(count) for topic, count in rows}

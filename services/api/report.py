@@ -94,3 +94,88 @@ def render(report: dict[str, Any]) -> str:
     decisions = ", ".join(f"{k} {v}" for k, v in report["resolutions"]["by_status"].items())
     lines += ["", f"decisions          {decisions or '(none)'}"]
     return "\n".join(lines)
+
+
+def _change(now: float, before: float | None) -> str:
+    if before is None:
+        return ""
+    if before == 0:
+        return " (new)" if now else ""
+    return f" ({(now - before) / before:+.0%})"
+
+
+def _counts(items: list[dict[str, Any]], key: str) -> dict[str, int]:
+    return {str(item[key]): int(item["occurrences"]) for item in items}
+
+
+def slack_text(report: dict[str, Any], previous: dict[str, Any] | None) -> str:
+    """The report as Slack mrkdwn paragraphs (the seed's "metrics report"); changes are against
+    ``previous``, the report of the period before."""
+    events = report["processing"]["events"]
+    before = previous["processing"]["events"] if previous else None
+    esc = report["escalation"]
+    strategies = report["resolutions"]["by_strategy"]
+    attempts = sum(s["attempts"] for s in strategies.values())
+    succeeded = sum(s["succeeded"] for s in strategies.values())
+    summary = [
+        f"*Errors processed:* {events:,}{_change(events, before)}",
+        f"*Problems:* {esc['alerts']:,} new, {esc['escalated_alerts']:,} escalated "
+        f"({_rate(esc['rate'])}), {esc['escalations']:,} escalations",
+        f"*Automatic fixes:* {attempts:,} attempts, {succeeded:,} succeeded "
+        f"({_rate(succeeded / attempts if attempts else None)})",
+        f"*Response time:* p50 {_seconds(report['response_time_seconds']['p50'])} · "
+        f"*MTTA:* {_seconds(report['mtta_seconds']['mean'])} · "
+        f"*MTTR:* {_seconds(report['mttr_seconds']['mean'])}",
+        f"*Notifications:* {report['notifications']['count']:,}",
+    ]
+    earlier = _counts(previous["top_categories"], "category") if previous else {}
+    categories = [
+        f"• {item['category']}: {item['occurrences']:,}"
+        + _change(item["occurrences"], earlier.get(str(item["category"]), 0) if previous else None)
+        for item in report["top_categories"]
+    ] or ["• (none)"]
+    services = [
+        f"• {item['service']}: {item['occurrences']:,} in {item['alerts']} problem(s)"
+        for item in report["top_services"]
+    ] or ["• (none)"]
+    patterns = [
+        f"• {(item.get('template') or item['pattern_id'])[:90]}: {item['occurrences']:,}"
+        for item in report["top_patterns"]
+    ] or ["• (none)"]
+    fixes = [
+        f"• {name}: {stats['succeeded']}/{stats['attempts']} succeeded"
+        + (f", {stats['rolled_back']} rolled back" if stats["rolled_back"] else "")
+        for name, stats in strategies.items()
+    ] or ["• (none)"]
+    return "\n\n".join(
+        [
+            "\n".join(summary),
+            "*Errors by category*\n" + "\n".join(categories),
+            "*Noisiest services*\n" + "\n".join(services),
+            "*Top patterns*\n" + "\n".join(patterns),
+            "*Fixes by strategy*\n" + "\n".join(fixes),
+        ]
+    )
+
+
+def health_text(
+    consumers: list[dict[str, Any]], error: str | None, dead_letters: dict[str, int]
+) -> str:
+    """The seed's "system health" message: each consumer group's members and lag, and the dead
+    letters of the period per topic."""
+    if error:
+        groups = [f"• the broker did not answer ({error})"]
+    else:
+        groups = [
+            f"• {c['group']}: {c['state']}, {c['members'] if c['members'] is not None else '?'} "
+            f"member(s), lag {c['total_lag']:,}"
+            + (" :warning:" if c["total_lag"] or not c["members"] else "")
+            for c in consumers
+        ] or ["• (no consumer groups)"]
+    letters = [f"• {topic}: {count:,}" for topic, count in sorted(dead_letters.items())]
+    return "\n\n".join(
+        [
+            "*Consumer groups*\n" + "\n".join(groups),
+            "*Dead letters in the period*\n" + ("\n".join(letters) or "• none"),
+        ]
+    )

@@ -1,5 +1,5 @@
 """The console's read model: alerts per fingerprint, their timelines, resolutions, notifications,
-dead letters, the last event seen per topic, and the API's tokens.
+dead letters, the last event seen per topic, the API's tokens and the scheduled reports sent.
 
 Rows derived from events are keyed by the event id (dead letters by their DLQ coordinates), so a
 redelivered event finds its row and changes nothing.
@@ -150,6 +150,15 @@ tokens: Final = Table(
     Column("created_at", Float, nullable=False),
     Column("revoked_at", Float),
     Index("api_tokens_secret_hash", "secret_hash", unique=True),
+)
+
+#: The scheduled reports sent (services.api.reports), one row per period: whichever replica
+#: inserts it sends that report.
+reports: Final = Table(
+    "api_reports",
+    metadata,
+    Column("key", Text, primary_key=True),
+    Column("sent_at", Float, nullable=False),
 )
 
 SCHEMA: Final = StoreSchema(

@@ -25,6 +25,7 @@ from shared.config.sections import (
     IngestSection,
     IntegrationsSection,
     KafkaSection,
+    MaintenanceSection,
     MonitoringSection,
     OperationSection,
     SecuritySection,
@@ -97,7 +98,7 @@ class Settings(BaseSettings):
     notification_templates: dict[str, Any] = Field(default_factory=dict)
     advanced: dict[str, Any] = Field(default_factory=dict)
     development: dict[str, Any] = Field(default_factory=dict)
-    maintenance: dict[str, Any] = Field(default_factory=dict)
+    maintenance: MaintenanceSection = MaintenanceSection()
 
     @classmethod
     def settings_customise_sources(

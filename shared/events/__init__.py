@@ -14,6 +14,7 @@ from shared.events.common import Actor, ErrorSummary, Severity, Trend, parse_sev
 from shared.events.envelope import Envelope, derived_event_id, new_event_id
 from shared.events.long_text import keep_ends
 from shared.events.notification import (
+    REPORT_KINDS,
     ButtonAction,
     Notification,
     NotificationData,
@@ -31,6 +32,7 @@ from shared.events.resolution import (
 )
 
 __all__ = [
+    "REPORT_KINDS",
     "SAFETY_ORDER",
     "Actor",
     "AuditOutcome",

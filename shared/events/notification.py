@@ -21,7 +21,13 @@ NotificationKind = Literal[
     "rolled_back",
     "escalation",
     "resolved",
+    # scheduled summaries from the console (not about one problem; fingerprint names the period)
+    "metrics_report",
+    "system_health",
 ]
+
+#: Scheduled summaries: delivered as they are, never about one problem's alert.
+REPORT_KINDS: frozenset[NotificationKind] = frozenset({"metrics_report", "system_health"})
 
 ButtonAction = Literal[
     "ack", "approve", "reject", "rollback", "snooze", "escalate", "resolve", "create_issue"

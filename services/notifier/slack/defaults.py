@@ -2,7 +2,8 @@
 
 ``new_alert`` draws the root card of a problem (title, severity, service, count, status, who
 acted, latest update, buttons); it is redrawn in place as the problem changes. The others are
-the replies in the problem's thread.
+the replies in the problem's thread, except the scheduled reports (``metrics_report``,
+``system_health``), each a message of its own.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from typing import Any
 
 from services.notifier.slack.limits import Block
 from services.notifier.slack.templates import SlackBlockTemplate, TemplateFn
+from services.notifier.slack.text import escape
+from shared.events import REPORT_KINDS
 
 SEVERITY_ICON = {
     "critical": ":red_circle:",
@@ -90,6 +93,20 @@ def escalation(d: dict[str, Any]) -> list[Block]:
     return blocks
 
 
+def _report(icon: str) -> TemplateFn:
+    """A scheduled report: its title, then its text (Slack mrkdwn written by the console,
+    escaped here) a section per paragraph."""
+
+    def render(d: dict[str, Any]) -> list[Block]:
+        title = {"type": "plain_text", "text": f"{icon} {d['title']}", "emoji": True}
+        paragraphs = d["raw"]["text"].split("\n\n")
+        return [{"type": "header", "text": title}] + [
+            _section(escape(part)) for part in paragraphs if part.strip()
+        ]
+
+    return render
+
+
 DEFAULTS: dict[str, SlackBlockTemplate] = {
     t.name: t
     for t in (
@@ -105,6 +122,9 @@ DEFAULTS: dict[str, SlackBlockTemplate] = {
         SlackBlockTemplate("rolled_back", _reply(":leftwards_arrow_with_hook: *Fix rolled back*")),
         SlackBlockTemplate("escalation", escalation),
         SlackBlockTemplate("resolved", _reply(":large_green_circle: *Resolved*")),
+        # the seed's "metrics report" and "system health"
+        SlackBlockTemplate("metrics_report", _report(":bar_chart:")),
+        SlackBlockTemplate("system_health", _report(":stethoscope:")),
     )
 }
 
@@ -113,4 +133,6 @@ def fallback_text(d: dict[str, Any]) -> str:
     """The plain ``text`` sent with blocks (notifications, screen readers)."""
     if d["kind"] == "new_alert":
         return f"[{d['severity']}] {d['title']} ({d['count_text']} occurrences): {d['status']}"
+    if d["kind"] in REPORT_KINDS:
+        return str(d["title"])
     return f"[{d['severity']}] {d['title']}: {d['kind'].replace('_', ' ')}"

@@ -26,7 +26,7 @@ from services.notifier.slack.rendering import Renderer, post_body, update_body, 
 from services.notifier.slack.state import PostedMessage, Root, SlackState
 from services.notifier.slack.text import mentions, safe
 from shared.config.sections import SlackSection
-from shared.events import NotificationData, Target
+from shared.events import REPORT_KINDS, NotificationData, Target
 from shared.storage import Database
 
 log = structlog.get_logger(__name__)
@@ -101,6 +101,8 @@ class SlackIntegration:
         self, notification: NotificationData, target: Target
     ) -> DeliveryResult:
         channel = self.channel_of(notification, target)
+        if notification.kind in REPORT_KINDS:
+            return await self._post_report(notification, channel)
         async with self._locks.hold((notification.fingerprint, channel)):
             root = await self.state.root(notification.fingerprint, channel)
             reopened = notification.kind == "new_alert" and root and root.status == "Resolved"
@@ -206,6 +208,19 @@ class SlackIntegration:
             )
         )
         return DeliveryResult.ok(root.ts or None, coalesced=True, thread_ts=root.ts)
+
+    # -- scheduled reports: a message of their own, no root, no thread ---------------------------
+
+    async def _post_report(self, notification: NotificationData, channel: str) -> DeliveryResult:
+        now = self.clock()
+        if wait := self.limiter.take(channel, now):
+            return DeliveryResult.limited(wait, f"slack rate limit for {channel}")
+        blocks, text = self.renderer.reply(notification.kind, message_data(notification, root=None))
+        body = post_body(channel, blocks, text) if self.api else webhook_body(blocks, text)
+        answer = await self._send(channel, body, now)
+        if not answer.ok:
+            return failure(answer, "chat.postMessage")
+        return DeliveryResult.ok(str(answer.data.get("ts", "")) or None)
 
     # -- events in the thread ------------------------------------------------------------------
 
