@@ -141,3 +141,16 @@ def admin_audit(
             details=details,
         ),
     )
+
+
+def available(alert: Alert) -> list[AlertAction]:
+    """The actions that apply to ``alert`` as it stands (the web page offers these)."""
+    if alert.status == "resolved":
+        return ["create_issue"]
+    found: list[AlertAction] = [] if alert.status == "acknowledged" else ["ack"]
+    found += ["snooze", "escalate", "resolve"]
+    if alert.resolution_status == "awaiting_approval":
+        found += ["approve", "reject"]
+    if alert.resolution_status in ("verifying", "succeeded"):
+        found.append("rollback")
+    return [*found, "create_issue"]

@@ -31,6 +31,7 @@ ALERT_SORTS: Final = {
     "first_seen": alerts.c.first_seen,
     "severity": alerts.c.severity_rank,
     "occurrences": alerts.c.occurrences,
+    "impact": alerts.c.impact_score,
 }
 DEFAULT_ALERT_SORT: Final = "-last_seen"
 

@@ -10,16 +10,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Header, Path
 from pydantic import BaseModel, ConfigDict, Field
 
-from services.api import actions, queries
+from services.api import acting, actions
 from services.api.actions import AlertAction, NotApplicable, Request
 from services.api.auth import Check
 from services.api.context import Context
 from services.api.errors import ApiError
-from services.api.metrics import COMMANDS_PUBLISHED
 from services.api.projection import Alert
 from services.api.tokens import Role, TokenInfo
-from shared.kafka.producer import Output
-from shared.topics import AUDIT, COMMANDS
 
 IdempotencyKey = Annotated[
     str | None,
@@ -56,23 +53,9 @@ def act_router(ctx: Context, requires: Callable[[Role], Check]) -> APIRouter:
     Operator = Annotated[TokenInfo, Depends(operator)]
     router = APIRouter(prefix="/api/v1")
 
-    async def find(error_id: str) -> Alert:
-        async with ctx.database.transaction() as db:
-            alert = await queries.get_alert(db, error_id)
-            if alert is None:
-                fingerprint = await queries.fingerprint_of_event(db, error_id)
-                if fingerprint is not None:
-                    alert = await queries.get_alert(db, fingerprint)
-        if alert is None or alert.title is None:
-            raise ApiError(404, "not_found", f"no alert or event {error_id!r}")
-        return alert
-
     async def send(request: Request, alert: Alert, token: TokenInfo, key: str | None) -> Any:
-        cmd = actions.command(request, alert, event_id=actions.command_id(token.token_id, key))
-        await ctx.publish(
-            [Output(COMMANDS, cmd, cmd.subject), Output(AUDIT, actions.audit(cmd), cmd.subject)]
-        )
-        COMMANDS_PUBLISHED.labels(cmd.data.action).inc()
+        event_id = actions.command_id(token.token_id, key)
+        cmd = await acting.publish(ctx, request, alert, event_id)
         return {
             "command": {
                 "id": cmd.id,
@@ -96,7 +79,7 @@ def act_router(ctx: Context, requires: Callable[[Role], Check]) -> APIRouter:
         idempotency_key: IdempotencyKey = None,
     ) -> Any:
         given = body or ActionBody()
-        alert = await find(fingerprint)
+        alert = await acting.find_alert(ctx, fingerprint)
         if alert.fingerprint != fingerprint:
             raise ApiError(404, "not_found", f"no alert {fingerprint!r}")
         request = Request(
@@ -116,7 +99,7 @@ def act_router(ctx: Context, requires: Callable[[Role], Check]) -> APIRouter:
     async def resolve(
         token: Operator, body: ResolveBody, idempotency_key: IdempotencyKey = None
     ) -> Any:
-        alert = await find(body.error_id)
+        alert = await acting.find_alert(ctx, body.error_id)
         try:
             action, attempt = actions.resolve_plan(alert, body.strategy)
         except NotApplicable as exc:

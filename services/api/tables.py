@@ -1,5 +1,6 @@
 """The console's read model: alerts per fingerprint, their timelines, resolutions, notifications,
-dead letters, the last event seen per topic, the API's tokens and the scheduled reports sent.
+dead letters, the last event seen per topic, the API's tokens, the web page's
+sessions and the scheduled reports sent.
 
 Rows derived from events are keyed by the event id (dead letters by their DLQ coordinates), so a
 redelivered event finds its row and changes nothing.
@@ -159,6 +160,19 @@ reports: Final = Table(
     metadata,
     Column("key", Text, primary_key=True),
     Column("sent_at", Float, nullable=False),
+)
+
+#: Browser sessions of the web page (services.api.sessions): the SHA-256 of the cookie's
+#: secret, the token it was opened with, its CSRF token and when it ends.
+sessions: Final = Table(
+    "api_sessions",
+    metadata,
+    Column("secret_hash", Text, primary_key=True),
+    Column("token_id", Text, nullable=False),
+    Column("csrf", Text, nullable=False),
+    Column("created_at", Float, nullable=False),
+    Column("expires_at", Float, nullable=False),
+    Index("api_sessions_expires_at", "expires_at"),
 )
 
 SCHEMA: Final = StoreSchema(

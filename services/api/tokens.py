@@ -46,9 +46,9 @@ class TokenInfo:
 
     @classmethod
     def of_row(cls, row: Any) -> TokenInfo:
-        values = dict(row._mapping)
-        values.pop("secret_hash", None)
-        return cls(**values)
+        """From a row of the tokens table (other columns of the row are ignored)."""
+        values = row._mapping
+        return cls(**{name: values[name] for name in cls.__dataclass_fields__})
 
     def allows(self, role: Role) -> bool:
         return rank(self.role) >= rank(role)

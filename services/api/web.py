@@ -2,8 +2,9 @@
 
 The runner serves ``/healthz``, ``/readyz`` and ``/metrics``; everything else goes to this
 application: ``/api/v1/...``, ``/openapi.json`` and ``/docs`` (Swagger UI, whose script and
-style are served from here, never from a CDN). ``/openapi.json`` and ``/docs`` need no token;
-``/api/v1`` needs one (see :mod:`services.api.auth`).
+style are served from here, never from a CDN), and the web page under ``/ui``
+(:mod:`services.api.pages`). ``/openapi.json``, ``/docs`` and the login page need no token;
+``/api/v1`` needs one (see :mod:`services.api.auth`), the web page a session.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Final
 import fastapi_offline
 from fastapi import FastAPI, Request
 from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.routing import BaseRoute, Mount
 
@@ -23,6 +24,7 @@ from services.api.auth import guard
 from services.api.context import Context
 from services.api.cursor import CursorError
 from services.api.errors import LimitBody, body, install_error_handlers
+from services.api.pages import STATIC, STATIC_PATH, page_router
 from services.api.routes_act import act_router
 from services.api.routes_admin import admin_router
 from services.api.routes_read import read_router
@@ -60,6 +62,12 @@ def build_api(ctx: Context) -> FastAPI:
     api.include_router(act_router(ctx, requires))
     api.include_router(admin_router(ctx, requires))
     api.mount(ASSETS_PATH, StaticFiles(directory=SWAGGER_ASSETS), name="docs-assets")
+    api.include_router(page_router(ctx))
+    api.mount(STATIC_PATH, StaticFiles(directory=STATIC), name="ui-static")
+
+    @api.get("/", include_in_schema=False)
+    async def home() -> RedirectResponse:
+        return RedirectResponse("/ui", status_code=303)
 
     @api.get("/docs", include_in_schema=False)
     async def docs() -> HTMLResponse:

@@ -261,7 +261,8 @@ async def _run_demo(args: argparse.Namespace, settings: Settings, children: list
             finally:
                 await database.close()
             print(
-                f"demo: console {url}/docs — token {made.token}\n"
+                f"demo: console {url}/ui — token {made.token}\n"
+                f"      (log in with the token; the API: {url}/docs)\n"
                 f"      curl -H 'Authorization: Bearer {made.token}' {url}/api/v1/alerts",
                 flush=True,
             )

@@ -1,4 +1,4 @@
-"""The scheduled reports sent.
+"""The scheduled reports sent; the web page's sessions.
 
 Revision ID: api_0002
 Revises: api_0001
@@ -21,7 +21,17 @@ def upgrade() -> None:
         sa.Column("key", sa.Text, primary_key=True),
         sa.Column("sent_at", sa.Float, nullable=False),
     )
+    op.create_table(
+        "api_sessions",
+        sa.Column("secret_hash", sa.Text, primary_key=True),
+        sa.Column("token_id", sa.Text, nullable=False),
+        sa.Column("csrf", sa.Text, nullable=False),
+        sa.Column("created_at", sa.Float, nullable=False),
+        sa.Column("expires_at", sa.Float, nullable=False),
+    )
+    op.create_index("api_sessions_expires_at", "api_sessions", ["expires_at"])
 
 
 def downgrade() -> None:
+    op.drop_table("api_sessions")
     op.drop_table("api_reports")

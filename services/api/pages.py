@@ -1,0 +1,262 @@
+"""The console's web page, under ``/ui``: the inbox with the Slack buttons' actions, each
+alert's timeline, dashboards (error analysis, resolution performance, system health, business
+impact). Server-rendered with Jinja2 (every value escaped: error text is inert), its style and
+script served from here (no CDN), a Content-Security-Policy that allows no inline script.
+
+A person logs in with a console token and gets a session cookie (``HttpOnly``,
+``SameSite=Strict``; see :mod:`services.api.sessions`); every form carries the session's CSRF
+token. Acting needs the operator role, as in the REST API; an action becomes the same command.
+Pages refresh themselves: the script asks for the page's main part again every few seconds.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Final, get_args
+from urllib.parse import parse_qs, quote
+
+import jinja2
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from services.api import acting, actions, queries
+from services.api.actions import AlertAction, NotApplicable
+from services.api.analytics import Window
+from services.api.context import Context
+from services.api.errors import ApiError
+from services.api.report import gather
+from services.api.sessions import COOKIE, SESSION_SECONDS, Session, close_session, open_session
+from services.api.sessions import session_of as find_session
+from services.api.tokens import verify_token
+from services.api.views import alert_view
+from shared.durations import parse_duration
+
+TEMPLATES: Final = Path(__file__).parent / "templates"
+STATIC: Final = Path(__file__).parent / "static"
+STATIC_PATH: Final = "/ui/static"
+#: A form is small: a token, a CSRF token, an action's few fields.
+FORM_LIMIT: Final = 8192
+HEADERS: Final = {
+    "Content-Security-Policy": "default-src 'none'; script-src 'self'; style-src 'self'; "
+    "img-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; "
+    "base-uri 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",
+    "Cache-Control": "no-store",
+}
+OPEN_STATUSES: Final = ("open", "acknowledged", "snoozed")
+ACTION_LABELS: Final[dict[str, str]] = {
+    "ack": "Acknowledge",
+    "snooze": "Snooze 1h",
+    "escalate": "Escalate",
+    "resolve": "Resolve",
+    "approve": "Approve fix",
+    "reject": "Reject fix",
+    "rollback": "Roll back",
+    "create_issue": "Create issue",
+}
+
+
+def _when(at: float | None) -> str:
+    if at is None:
+        return "—"
+    return datetime.fromtimestamp(at, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+ENV: Final = jinja2.Environment(
+    loader=jinja2.FileSystemLoader(TEMPLATES),
+    autoescape=True,
+    undefined=jinja2.StrictUndefined,
+)
+ENV.filters["when"] = _when
+ENV.globals.update(static=STATIC_PATH, labels=ACTION_LABELS)
+
+
+async def _form(request: Request) -> dict[str, str]:
+    """An ``application/x-www-form-urlencoded`` body, each field's first value."""
+    body = await request.body()
+    if len(body) > FORM_LIMIT:
+        raise ApiError(413, "too_large", "form too large")
+    fields = parse_qs(body.decode("utf-8", "replace"), max_num_fields=20)
+    return {name: values[0] for name, values in fields.items()}
+
+
+def _next_path(value: str | None) -> str:
+    """Where to go after logging in: only a page of ours."""
+    if value and value.startswith("/ui") and not value.startswith("//"):
+        return value
+    return "/ui"
+
+
+def page_router(ctx: Context) -> APIRouter:
+    router = APIRouter(prefix="/ui", include_in_schema=False)
+
+    def render(
+        request: Request, name: str, session: Session | None, status: int = 200, **values: Any
+    ) -> HTMLResponse:
+        html = ENV.get_template(name).render(
+            session=session,
+            partial=request.headers.get("x-partial") == "1",
+            path=request.url.path,
+            **values,
+        )
+        return HTMLResponse(html, status_code=status, headers=HEADERS)
+
+    async def current(request: Request) -> Session | None:
+        return await find_session(ctx.database, request.cookies.get(COOKIE), ctx.clock.time())
+
+    def to_login(request: Request) -> Response:
+        target = quote(request.url.path + (f"?{request.url.query}" if request.url.query else ""))
+        return RedirectResponse(f"/ui/login?next={target}", status_code=303, headers=HEADERS)
+
+    def refused(request: Request, session: Session | None, status: int, why: str) -> Response:
+        return render(request, "error.html", session, status=status, message=why)
+
+    @router.get("/login")
+    async def login_page(request: Request, next: str | None = None) -> Response:
+        return render(request, "login.html", None, next=_next_path(next), error=None)
+
+    @router.post("/login")
+    async def login(request: Request) -> Response:
+        form = await _form(request)
+        target = _next_path(form.get("next"))
+        token = await verify_token(ctx.database, form.get("token", "").strip())
+        if token is None:
+            error = "That token is unknown or revoked."
+            return render(request, "login.html", None, status=401, next=target, error=error)
+        secret, _ = await open_session(ctx.database, token, ctx.clock.time())
+        response = RedirectResponse(target, status_code=303, headers=HEADERS)
+        response.set_cookie(
+            COOKIE,
+            secret,
+            max_age=int(SESSION_SECONDS),
+            path="/",
+            httponly=True,
+            samesite="strict",
+            secure=request.url.scheme == "https",
+        )
+        return response
+
+    @router.post("/logout")
+    async def logout(request: Request) -> Response:
+        session = await current(request)
+        form = await _form(request)
+        if session is not None and not session.csrf_ok(form.get("csrf")):
+            return refused(request, session, 403, "The form is out of date: reload the page.")
+        await close_session(ctx.database, request.cookies.get(COOKIE))
+        response = RedirectResponse("/ui/login", status_code=303, headers=HEADERS)
+        response.delete_cookie(COOKIE, path="/")
+        return response
+
+    @router.get("")
+    async def inbox(request: Request) -> Response:
+        session = await current(request)
+        if session is None:
+            return to_login(request)
+        async with ctx.database.transaction() as db:
+            page = await queries.list_alerts(
+                db, queries.AlertFilter(), sort="-last_seen", limit=200, after=None
+            )
+            latest = await queries.inbox(db, limit=30, after=None)
+        alerts = [a for a in page.items if a.status in OPEN_STATUSES][:100]
+        return render(
+            request,
+            "inbox.html",
+            session,
+            alerts=[(alert_view(a), actions.available(a)) for a in alerts],
+            notifications=latest.items,
+            key=secrets.token_urlsafe(12),
+        )
+
+    @router.get("/alerts/{fingerprint}")
+    async def alert_page(request: Request, fingerprint: str, sent: str | None = None) -> Response:
+        session = await current(request)
+        if session is None:
+            return to_login(request)
+        async with ctx.database.transaction() as db:
+            alert = await queries.get_alert(db, fingerprint)
+            timeline = await queries.alert_timeline(db, fingerprint, limit=500, after=None)
+        if alert is None or alert.title is None:
+            return refused(request, session, 404, "No such alert.")
+        return render(
+            request,
+            "alert.html",
+            session,
+            alert=alert_view(alert),
+            available=actions.available(alert),
+            timeline=timeline.items,
+            sent=sent if sent in ACTION_LABELS else None,
+            key=secrets.token_urlsafe(12),
+        )
+
+    @router.post("/alerts/{fingerprint}/actions/{action}")
+    async def act(request: Request, fingerprint: str, action: str) -> Response:
+        session = await current(request)
+        if session is None:
+            return to_login(request)
+        form = await _form(request)
+        if not session.csrf_ok(form.get("csrf")):
+            return refused(request, session, 403, "The form is out of date: reload the page.")
+        if not session.token.allows("operator"):
+            why = f"Acting needs the operator role; your token is {session.token.role}."
+            return refused(request, session, 403, why)
+        if action not in get_args(AlertAction):
+            return refused(request, session, 404, "No such action.")
+        try:
+            alert = await acting.find_alert(ctx, fingerprint)
+            request_ = actions.Request(
+                action=action,  # type: ignore[arg-type]
+                actor=session.token.actor(),
+                attempt_id=actions.attempt_for(action, alert, None),
+                snooze_seconds=3600 if action == "snooze" else None,
+            )
+            event_id = actions.command_id(session.token.token_id, form.get("key") or None)
+            await acting.publish(ctx, request_, alert, event_id)
+        except NotApplicable as exc:
+            return refused(request, session, 409, str(exc))
+        except ApiError as exc:
+            return refused(request, session, exc.status_code, str(exc.detail))
+        back = f"/ui/alerts/{quote(fingerprint, safe='')}?sent={action}"
+        return RedirectResponse(back, status_code=303, headers=HEADERS)
+
+    @router.get("/dashboard")
+    async def dashboard(request: Request, since: str = "24h") -> Response:
+        session = await current(request)
+        if session is None:
+            return to_login(request)
+        try:
+            seconds = parse_duration(since)
+        except ValueError:
+            seconds, since = 86400.0, "24h"
+        now = ctx.clock.time()
+        async with ctx.database.transaction() as db:
+            report = await gather(db, Window.spanning(now - seconds, now))
+            counts = await queries.status_counts(db)
+            impact = await queries.list_alerts(
+                db, queries.AlertFilter(), sort="-impact", limit=50, after=None
+            )
+        consumers, consumers_error = await ctx.consumer_groups()
+        buckets = report["processing"]["buckets"]
+        peak = max((b["count"] for b in buckets), default=0) or 1
+        return render(
+            request,
+            "dashboard.html",
+            session,
+            since=since,
+            report=report,
+            buckets=buckets,
+            peak=peak,
+            counts=counts,
+            consumers=consumers,
+            consumers_error=consumers_error,
+            impact=[
+                alert_view(a)
+                for a in impact.items
+                if a.impact_score is not None and a.status in OPEN_STATUSES
+            ][:15],
+        )
+
+    return router

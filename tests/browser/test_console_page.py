@@ -1,0 +1,184 @@
+"""The console's web page in a real browser (Debian's headless Chromium driven by Playwright),
+on the whole pipeline started by ``alertorch dev``: a custom alert published to ``errors.raw``
+shows in the inbox after a login with a token; its ``<script>`` is shown as text, never run;
+pressing Acknowledge puts an ``ack`` command with the person's name on the broker, and the page
+shows the alert acknowledged once the services have acted."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+from playwright.async_api import Browser, async_playwright, expect
+
+from services.cli.registry import SERVICES
+from shared.events import Command
+from shared.kafka.embedded import free_port
+from shared.topics import COMMANDS, ERRORS_RAW, topic
+from tests.e2e.test_dev import _dev
+from tests.kafka_helpers import produce, read_until
+from tests.procs import free_port_block, wait_http
+
+CHROMIUM = Path("/usr/bin/chromium")
+#: No sandbox as root, and nothing that reaches for the internet (the machine has none).
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+TITLE = "Payment declined <script>window.pwned = true</script> for order 42"
+
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.skipif(
+        not CHROMIUM.exists(), reason="needs Debian's chromium (.ci/run installs it)"
+    ),
+]
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator[Browser]:
+    async with async_playwright() as playwright:
+        launched = await playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
+        )
+        try:
+            yield launched
+        finally:
+            await launched.close()
+
+
+def _token(cwd: Path, role: str, name: str) -> str:
+    """``alertorch tokens create`` as an operator runs it, next to ``alertorch dev``."""
+    made = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "services.cli",
+            "tokens",
+            "create",
+            "--role",
+            role,
+            "--name",
+            name,
+            "--json",
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+    )
+    return str(json.loads(made.stdout)["token"])
+
+
+def _alert(console: str, token: str, timeout: float = 90) -> dict[str, object]:
+    """The alert of :data:`TITLE` once the notifier has told someone about it."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        answer = httpx.get(
+            f"{console}/api/v1/alerts",
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=5,
+        )
+        found = [a for a in answer.json()["items"] if a["title"] == TITLE]
+        if found and found[0]["first_notified_at"]:
+            return dict(found[0])
+        time.sleep(0.5)
+    raise AssertionError("the alert did not reach the console")
+
+
+@pytest.mark.timeout(300)
+async def test_log_in_see_the_alert_inert_and_acknowledge_it(
+    tmp_path: Path, browser: Browser
+) -> None:
+    broker_port, base_port = free_port(), free_port_block(len(SERVICES))
+    console = f"http://127.0.0.1:{base_port + list(SERVICES).index('api')}"
+    bootstrap = f"127.0.0.1:{broker_port}"
+    with (
+        (tmp_path / "dev.log").open("w") as log,
+        _dev(broker_port=broker_port, base_port=base_port, cwd=tmp_path, stderr=log),
+    ):
+        wait_http(f"{console}/readyz", timeout=120)
+        token = _token(tmp_path, "operator", "Ana Operator")
+        alert = {
+            "title": TITLE,
+            "severity": "critical",
+            "source": "billing",
+            "environment": "production",
+            "message": "card issuer said no",
+        }
+        await produce(bootstrap, ERRORS_RAW, [json.dumps(alert).encode()])
+        fingerprint = str(_alert(console, token)["fingerprint"])
+
+        page = await browser.new_page()
+        await page.goto(f"{console}/ui")
+        await expect(page).to_have_url(f"{console}/ui/login?next=/ui")
+        await page.fill("input[name=token]", token)
+        await page.click("button[type=submit]")
+        await expect(page).to_have_url(f"{console}/ui")
+        item = page.locator(f"li.alert[data-fingerprint='{fingerprint}']")
+        await expect(item.locator("a.title")).to_have_text(TITLE)  # the markup, as text
+        assert await page.evaluate("window.pwned === undefined")
+        await expect(item.locator(".status")).to_have_text("open")
+
+        await item.locator("button[data-action=ack]").click()
+        await expect(page).to_have_url(f"{console}/ui/alerts/{fingerprint}?sent=ack")
+        await expect(page.locator(".notice")).to_contain_text("Acknowledge: sent")
+        # the notifier acts on the command; the page refreshes itself and shows it
+        await expect(page.locator("dd.status")).to_have_text("acknowledged", timeout=30_000)
+        await expect(page.locator("ol.timeline")).to_contain_text("Ana Operator")
+        assert await page.evaluate("window.pwned === undefined")
+
+        records = await read_until(
+            bootstrap,
+            COMMANDS,
+            lambda found: len(found) >= 1,
+            match=lambda r: r.key == fingerprint.encode(),
+        )
+        command = topic(COMMANDS).decode(records[0].value)
+        assert isinstance(command, Command)
+        assert (command.data.action, command.data.actor.name, command.data.actor.via) == (
+            "ack",
+            "Ana Operator",
+            "api",
+        )
+
+
+async def test_a_form_without_the_session_csrf_token_is_refused(tmp_path: Path) -> None:
+    """A cross-site form post carries the cookie at most, never the CSRF token: refused."""
+    broker_port, base_port = free_port(), free_port_block(1)
+    console = f"http://127.0.0.1:{base_port}"  # the only service started takes the base port
+    with _dev("--services", "api", broker_port=broker_port, base_port=base_port, cwd=tmp_path):
+        wait_http(f"{console}/readyz", timeout=120)
+        viewer = _token(tmp_path, "viewer", "Vic Viewer")
+        async with httpx.AsyncClient(base_url=console, timeout=10) as client:
+            wrong = await client.post("/ui/login", data={"token": "ao_nope"})
+            assert wrong.status_code == 401
+            assert "unknown or revoked" in wrong.text
+            logged = await client.post("/ui/login", data={"token": viewer, "next": "//evil"})
+            assert (logged.status_code, logged.headers["location"]) == (303, "/ui")
+            cookie = logged.headers["set-cookie"].lower()
+            assert "httponly" in cookie
+            assert "samesite=strict" in cookie
+            page = await client.get("/ui")
+            assert page.status_code == 200
+            assert "script-src 'self'" in page.headers["content-security-policy"]
+            forged = await client.post("/ui/alerts/abc/actions/ack", data={"csrf": "guess"})
+            assert forged.status_code == 403
+            assert "out of date" in forged.text
+            csrf = page.text.split('name="csrf" value="')[1].split('"')[0]
+            viewer_act = await client.post("/ui/alerts/abc/actions/ack", data={"csrf": csrf})
+            assert viewer_act.status_code == 403
+            assert "operator role" in viewer_act.text
+            out = await client.post("/ui/logout", data={"csrf": csrf})
+            assert out.status_code == 303
+            assert (await client.get("/ui")).headers["location"] == "/ui/login?next=/ui"
