@@ -126,6 +126,12 @@ def _with_default_permissions(given: Any) -> Any:
 
 class SlackSection(StrictFrozenModel):
     api_url: str = "https://slack.com/api/"
+    console_url: str = Field(
+        default="",
+        pattern=r"^(https?://\S+)?$",
+        description="The console's address as people open it (https://alerts.example.com): every "
+        "alert card then has an Investigate button opening the problem's timeline there.",
+    )
     notification_channels: SlackChannels = SlackChannels()
     message_settings: SlackMessages = SlackMessages()
     rate_limiting: SlackRateLimiting = SlackRateLimiting()

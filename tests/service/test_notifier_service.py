@@ -83,6 +83,7 @@ async def test_alert_reaches_slack_and_a_button_press_becomes_a_command(
         "SLACK_BOT_TOKEN": fake.token,
         "ALERTORCH_SLACK__API_URL": url + "/api/",
         "SLACK_SIGNING_SECRET": SECRET,
+        "ALERTORCH_SLACK__CONSOLE_URL": "https://alerts.example.com",
     }
     with running_service("notifier", bootstrap=kafka_bootstrap, env=env) as notifier:
         event = _resolution(fp, title)
@@ -102,7 +103,21 @@ async def test_alert_reaches_slack_and_a_button_press_becomes_a_command(
         assert "ack" in {
             e.get("action_id") for b in root.blocks if b["type"] == "actions" for e in b["elements"]
         }
+        links = {
+            e["action_id"]: e["url"]
+            for b in root.blocks
+            if b["type"] == "actions"
+            for e in b["elements"]
+            if "url" in e
+        }
+        assert links == {"investigate": f"https://alerts.example.com/ui/alerts/{fp}"}
         async with httpx.AsyncClient(timeout=10) as client:
+            # Investigate only opens the console: Slack tells us of the press, nothing is done
+            looked = await client.post(
+                f"{notifier.url}/slack/events",
+                **signed(press_payload(root, "investigate", user="U0ALICE")),
+            )
+            assert looked.status_code == 200
             pressed = await client.post(
                 f"{notifier.url}/slack/events", **signed(press_payload(root, "ack", user="U0ALICE"))
             )
@@ -158,6 +173,7 @@ async def test_a_crash_between_send_and_commit_never_posts_twice(
         "SLACK_BOT_TOKEN": fake.token,
         "ALERTORCH_SLACK__API_URL": url + "/api/",
         "SLACK_SIGNING_SECRET": SECRET,
+        "ALERTORCH_SLACK__CONSOLE_URL": "https://alerts.example.com",
     }
     with running_service("notifier", bootstrap=kafka_bootstrap, env=env) as notifier:
         event = _resolution(fp, title)

@@ -70,8 +70,9 @@ def press_payload(
         "type": element["type"],
         "action_ts": f"{time.time():.6f}",
     }
-    if element["type"] == "button":
-        pressed.update({"text": element["text"], "value": element["value"]})
+    if element["type"] == "button":  # a link button carries its url, not a value
+        pressed.update({"text": element["text"]})
+        pressed.update({key: element[key] for key in ("value", "url") if key in element})
     pressed.update(action)
     payload["actions"] = [pressed]
     return payload

@@ -212,3 +212,30 @@ def test_snooze_choices() -> None:
     assert snooze_seconds("x") is None
     assert ButtonValue.decode("clicked") is None
     assert ButtonValue.decode('{"f": "fp"}') == ButtonValue("fp", None)
+
+
+def test_every_card_links_to_its_timeline_in_the_console_and_to_its_sentry_issue() -> None:
+    summary = ErrorSummary(
+        title="Database down",
+        severity=Severity.HIGH,
+        url="https://sentry.example/organizations/acme/issues/42/?q=a b|<!channel>",
+    )
+    data = message_data(notification(fingerprint="fp/1 x", summary=summary), root=None)
+    blocks, _ = Renderer(console_url="https://alerts.example.com/").card(data)
+    [actions] = [b for b in blocks if b["type"] == "actions"]
+    links = {e["action_id"]: e for e in actions["elements"] if "url" in e}
+    assert links["investigate"]["url"] == "https://alerts.example.com/ui/alerts/fp%2F1%20x"
+    assert links["investigate"]["text"]["text"] == "Investigate"
+    assert links["open_source"]["text"]["text"] == "Sentry issue"
+    assert links["open_source"]["url"] == (
+        "https://sentry.example/organizations/acme/issues/42/?q=a%20b%7C%3C!channel%3E"
+    )
+    assert [e["action_id"] for e in actions["elements"]][:1] == ["ack"]  # buttons first
+    # without the console's address, and with no source address: no link at all
+    plain = message_data(notification(), root=None)
+    bare, _ = Renderer().card(plain)
+    assert not [e for b in bare if b["type"] == "actions" for e in b["elements"] if "url" in e]
+    # webhook mode has no interactive buttons, but the links still work there
+    only_links, _ = Renderer(buttons=False, console_url="https://alerts.example.com").card(plain)
+    [block] = [b for b in only_links if b["type"] == "actions"]
+    assert [e["action_id"] for e in block["elements"]] == ["investigate"]

@@ -109,6 +109,16 @@ def actions_block(
     return {"type": "actions", "block_id": ACTIONS_BLOCK_ID, "elements": elements}
 
 
+def link_button(action_id: str, label: str, url: str) -> dict[str, Any]:
+    """A button that opens ``url`` (Slack still tells the app it was pressed: nothing is done)."""
+    return {
+        "type": "button",
+        "action_id": action_id,
+        "text": {"type": "plain_text", "text": label[:75], "emoji": True},
+        "url": url[:3000],
+    }
+
+
 def snooze_seconds(value: str | None) -> int | None:
     """The snooze length an option value names, if it is one we offer."""
     allowed = {seconds for _, seconds in SNOOZE_CHOICES}

@@ -71,9 +71,8 @@ class SlackIntegration:
             per_second=settings.per_channel_messages_per_second,
             per_hour=settings.rate_limiting.max_messages_per_hour,
         )
-        self.renderer = Renderer(
-            templates=settings.templates,
-            buttons=settings.message_settings.include_actions and api is not None,
+        self.renderer = Renderer.of(
+            settings, buttons=settings.message_settings.include_actions and api is not None
         )
         self._locks = KeyedLocks()
         self._pruned_at = 0.0

@@ -83,7 +83,7 @@ class SlackInteractions:
         )
         self.groups = GroupMembers(client)
         self.publish_timeout = publish_timeout
-        renderer = Renderer(templates=settings.templates if settings else None)
+        renderer = Renderer.of(settings)
         self.acting = Acting(client=client, state=SlackState(database), renderer=renderer)
 
     def _verified(self, request: BoltRequest) -> bool:

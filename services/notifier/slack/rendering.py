@@ -2,39 +2,78 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
+from urllib.parse import quote, urlsplit
 
 import structlog
 
+from services.notifier.slack.buttons import link_button
 from services.notifier.slack.defaults import DEFAULTS, fallback_text
 from services.notifier.slack.limits import FALLBACK_TEXT, Block
 from services.notifier.slack.templates import TemplateError, find_template, render
 from services.notifier.slack.text import cut
+from shared.config.sections import SlackSection
 
 log = structlog.get_logger(__name__)
 
 CARD = "new_alert"
+#: What stays as it is when a source's URL is put into a link button.
+URL_SAFE = ":/?#[]@!$&'()*+,;=%~"
 
 
 class Renderer:
     """Renders message data with the configured template for each kind (``slack.templates``),
     falling back to the default template when a custom one fails."""
 
-    def __init__(self, *, templates: dict[str, str] | None = None, buttons: bool = True) -> None:
+    def __init__(
+        self,
+        *,
+        templates: dict[str, str] | None = None,
+        buttons: bool = True,
+        console_url: str = "",
+    ) -> None:
         self.templates = templates or {}
         self.buttons = buttons
+        self.console_url = console_url.rstrip("/")
 
-    def blocks(self, kind: str, data: dict[str, Any]) -> list[Block]:
+    @classmethod
+    def of(cls, settings: SlackSection | None, *, buttons: bool = True) -> Renderer:
+        """The renderer ``settings`` configure (templates, the console's address)."""
+        if settings is None:
+            return cls(buttons=buttons)
+        return cls(templates=settings.templates, buttons=buttons, console_url=settings.console_url)
+
+    def blocks(
+        self, kind: str, data: dict[str, Any], links: Sequence[dict[str, Any]] = ()
+    ) -> list[Block]:
         name = self.templates.get(kind, kind)
         try:
-            return render(find_template(name, DEFAULTS), data, buttons=self.buttons)
+            return render(find_template(name, DEFAULTS), data, buttons=self.buttons, links=links)
         except TemplateError as exc:
             log.error("slack template failed, using the default", template=name, error=str(exc))
-            return render(DEFAULTS.get(kind, DEFAULTS["update"]), data, buttons=self.buttons)
+            fallback = DEFAULTS.get(kind, DEFAULTS["update"])
+            return render(fallback, data, buttons=self.buttons, links=links)
 
     def card(self, data: dict[str, Any]) -> tuple[list[Block], str]:
-        """The root card's blocks and fallback text."""
-        return self.blocks(CARD, data), cut(fallback_text({**data, "kind": CARD}), FALLBACK_TEXT)
+        """The root card's blocks (with its links: Investigate in the console, the source's
+        issue) and fallback text."""
+        blocks = self.blocks(CARD, data, self.links(data))
+        return blocks, cut(fallback_text({**data, "kind": CARD}), FALLBACK_TEXT)
+
+    def links(self, data: dict[str, Any]) -> list[dict[str, Any]]:
+        """Investigate (the problem's timeline in the console, when its address is configured)
+        and the problem at its source (a Sentry issue, ...), when it has an http(s) address."""
+        found = []
+        if self.console_url:
+            page = f"{self.console_url}/ui/alerts/{quote(data['fingerprint'], safe='')}"
+            found.append(link_button("investigate", "Investigate", page))
+        # characters a URL may not hold as they are (<, >, |, spaces) are percent-encoded
+        source = quote(str(data["raw"].get("url") or ""), safe=URL_SAFE)
+        if source.startswith(("https://", "http://")):
+            label = "Sentry issue" if "sentry" in urlsplit(source).netloc else "Open at source"
+            found.append(link_button("open_source", label, source))
+        return found
 
     def reply(self, kind: str, data: dict[str, Any]) -> tuple[list[Block], str]:
         return self.blocks(kind, data), cut(fallback_text(data), FALLBACK_TEXT)

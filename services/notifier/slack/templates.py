@@ -10,11 +10,11 @@ buttons are added when the template left them out.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from services.notifier.slack.buttons import actions_block
+from services.notifier.slack.buttons import ACTIONS_BLOCK_ID, actions_block
 from services.notifier.slack.limits import Block, fit_blocks
 from shared.errors import AlertorchError
 
@@ -58,8 +58,15 @@ class TemplateError(AlertorchError):
     """A custom template raised or returned something that is not a list of blocks."""
 
 
-def render(template: SlackBlockTemplate, data: dict[str, Any], *, buttons: bool) -> list[Block]:
-    """The template's blocks, with buttons (unless ``buttons`` is false) and within limits."""
+def render(
+    template: SlackBlockTemplate,
+    data: dict[str, Any],
+    *,
+    buttons: bool,
+    links: Sequence[dict[str, Any]] = (),
+) -> list[Block]:
+    """The template's blocks, with buttons (unless ``buttons`` is false), then the ``links``
+    (link buttons) in the actions block, within limits."""
     try:
         blocks = template.render(data)
     except Exception as exc:
@@ -72,4 +79,10 @@ def render(template: SlackBlockTemplate, data: dict[str, Any], *, buttons: bool)
         block = actions_block(list(data["actions"]), data["fingerprint"], data.get("attempt_id"))
         if block is not None:
             blocks = [*blocks, block]
+    if links:
+        ours = next((b for b in blocks if b.get("block_id") == ACTIONS_BLOCK_ID), None)
+        if ours is None:
+            blocks = [*blocks, {"type": "actions", "block_id": ACTIONS_BLOCK_ID, "elements": []}]
+            ours = blocks[-1]
+        ours["elements"] = [*ours["elements"], *links]
     return fit_blocks(blocks)
