@@ -11,7 +11,9 @@ from services.api import analytics, queries
 from services.api.analytics import Step, Window
 
 
-async def gather(db: AsyncConnection, window: Window) -> dict[str, Any]:
+async def gather(db: AsyncConnection, window: Window, *, trend: bool = True) -> dict[str, Any]:
+    """The analytics of ``window``; with ``trend``, also the errors processed and per category
+    in the window of the same length before it (``trend``)."""
     processed = await queries.bucket_counts(
         db, kind="occurrence", start=window.start, end=window.end, width=window.bucket
     )
@@ -20,13 +22,22 @@ async def gather(db: AsyncConnection, window: Window) -> dict[str, Any]:
     )
     active = await queries.alerts_active_between(db, window.start, window.end)
     steps = await queries.resolution_steps(db, window.start, window.end)
-    return analytics.report(
+    found = analytics.report(
         window,
         processed=processed,
         notified=notified,
         active=active,
         steps=[Step(**step) for step in steps],
     )
+    if trend:
+        span = window.end - window.start
+        before = await gather(db, Window.spanning(window.start - span, window.start), trend=False)
+        found["trend"] = {
+            "previous_window": {k: before["window"][k] for k in ("start", "end")},
+            "events": before["processing"]["events"],
+            "categories": _counts(before["top_categories"], "category"),
+        }
+    return found
 
 
 def _seconds(value: float | None) -> str:
@@ -61,6 +72,12 @@ def render(report: dict[str, Any]) -> str:
             f"  ({report['processing']['per_minute']:.1f}/min)"
             if report["processing"]["per_minute"] is not None
             else ""
+        )
+        + (
+            f"{_change(report['processing']['events'], report['trend']['events'])} "
+            "on the window before"
+            if report.get("trend")
+            else ""
         ),
         f"notifications      {report['notifications']['count']:,}",
         f"problems           {report['escalation']['alerts']:,} new, "
@@ -76,7 +93,12 @@ def render(report: dict[str, Any]) -> str:
         "",
         "errors by category",
     ]
-    lines += _ranked(report["top_categories"], "category")
+    lines += [
+        line + _category_change(report, item)
+        for line, item in zip(
+            _ranked(report["top_categories"], "category"), report["top_categories"], strict=False
+        )
+    ] or ["  (none)"]
     lines += ["", "noisiest services"]
     lines += _ranked(report["top_services"], "service")
     lines += ["", "top patterns"]
@@ -108,11 +130,19 @@ def _counts(items: list[dict[str, Any]], key: str) -> dict[str, int]:
     return {str(item[key]): int(item["occurrences"]) for item in items}
 
 
-def slack_text(report: dict[str, Any], previous: dict[str, Any] | None) -> str:
+def _category_change(report: dict[str, Any], item: dict[str, Any]) -> str:
+    trend = report.get("trend")
+    if not trend:
+        return ""
+    return _change(item["occurrences"], trend["categories"].get(str(item["category"]), 0))
+
+
+def slack_text(report: dict[str, Any]) -> str:
     """The report as Slack mrkdwn paragraphs (the seed's "metrics report"); changes are against
-    ``previous``, the report of the period before."""
+    the period before (``trend``)."""
     events = report["processing"]["events"]
-    before = previous["processing"]["events"] if previous else None
+    trend = report.get("trend")
+    before = trend["events"] if trend else None
     esc = report["escalation"]
     strategies = report["resolutions"]["by_strategy"]
     attempts = sum(s["attempts"] for s in strategies.values())
@@ -128,10 +158,8 @@ def slack_text(report: dict[str, Any], previous: dict[str, Any] | None) -> str:
         f"*MTTR:* {_seconds(report['mttr_seconds']['mean'])}",
         f"*Notifications:* {report['notifications']['count']:,}",
     ]
-    earlier = _counts(previous["top_categories"], "category") if previous else {}
     categories = [
-        f"• {item['category']}: {item['occurrences']:,}"
-        + _change(item["occurrences"], earlier.get(str(item["category"]), 0) if previous else None)
+        f"• {item['category']}: {item['occurrences']:,}{_category_change(report, item)}"
         for item in report["top_categories"]
     ] or ["• (none)"]
     services = [

@@ -95,10 +95,9 @@ class Reporter:
             if not await upserted(db, reports, [row], key=["key"], ignore=True):
                 return False  # another replica sent it
             report = await gather(db, Window.spanning(start, end))
-            previous = await gather(db, Window.spanning(2 * start - end, start))
             letters = await queries.dead_letters_between(db, start, end)
             title = f"{period.kind.capitalize()} report · {period.span}"
-            metrics = slack_text(report, previous)
+            metrics = slack_text(report)
             health = health_text(consumers, error, letters)
             outputs = [
                 _notification(period, "metrics_report", title, metrics, target),

@@ -30,6 +30,8 @@ async def test_report_prints_a_window_of_the_read_model(tmp_path: Path) -> None:
                     classified("fp-db", at=hour, count=40, service="billing"),
                     classified("fp-ui", at=hour + 5, count=2, category="code", service="web"),
                     classified("fp-old", at=now - 20 * 86400, count=999, service="legacy"),
+                    # in the 7 days before the window: the trend's baseline
+                    classified("fp-prev", at=now - 10 * 86400, count=4, service="legacy"),
                 ],
             )
             await readmodel.project(
@@ -55,10 +57,16 @@ async def test_report_prints_a_window_of_the_read_model(tmp_path: Path) -> None:
     assert report["top_services"][0] == {"service": "billing", "occurrences": 40, "alerts": 1}
     assert report["resolutions"]["by_strategy"]["restart_service"]["success_rate"] == 1.0
     assert report["mtta_seconds"]["count"] == 1
+    assert report["trend"]["events"] == 1
+    assert report["trend"]["categories"] == {"database": 4}
 
     text = cli("report", "--since", "7d", env=env)
     assert text.returncode == 0, text.stderr
     assert "errors processed   2" in text.stdout
+    assert "(+100%) on the window before" in text.stdout
+    categories = text.stdout.split("errors by category")[1].split("noisiest services")[0]
+    assert "40 in 1 problem(s) (+900%)" in categories  # database: 40 against 4
+    assert "2 in 1 problem(s) (new)" in categories  # code
     assert "billing" in text.stdout.split("noisiest services")[1]
     assert "restart_service" in text.stdout
     assert "legacy" not in text.stdout
