@@ -22,6 +22,7 @@ from shared.events import (
     Notification,
     RawError,
     Resolution,
+    Silence,
     decode_event,
     decode_raw_error,
     load_json_object,
@@ -33,6 +34,7 @@ RESOLUTIONS: Final = "resolutions"
 NOTIFICATIONS: Final = "notifications"
 COMMANDS: Final = "commands"
 AUDIT: Final = "audit"
+SILENCES: Final = "silences"
 
 DLQ_SUFFIX: Final = ".dlq"
 
@@ -122,6 +124,15 @@ TOPICS: Final[tuple[TopicSpec, ...]] = (
         versions={1: AuditRecord},
         producers=("ingest", "analyzer", "resolver", "notifier", "api"),
         consumers=("api",),
+    ),
+    TopicSpec(
+        name=SILENCES,
+        key="silence id",
+        description="Silences and maintenance windows: each event is one silence's whole state "
+        "(created, ended early).",
+        versions={1: Silence},
+        producers=("api", "notifier"),
+        consumers=("resolver", "notifier", "api"),
     ),
 )
 

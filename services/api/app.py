@@ -1,7 +1,8 @@
-"""The console service (``api``): every topic in, a read model, a REST API; it acts only by
-publishing ``commands`` (and records each request on ``audit``). See docs/console.md.
+"""The console service (``api``): every topic in, a read model, a REST API and a web page; it
+acts only by publishing ``commands`` and ``silences`` (and records each request on ``audit``).
+See docs/console.md.
 
-One consumer reads the five event topics, another the ``.dlq`` topics (each consumer polls the
+One consumer reads the six event topics, another the ``.dlq`` topics (each consumer polls the
 broker even when idle, so the console keeps to two); each batch is folded into the read model
 in one transaction, idempotently (see :mod:`services.api.readmodel`). The ``.dlq`` topics are
 counted, not decoded. ``errors.raw`` is not read: every occurrence reaches the timeline through
@@ -16,14 +17,22 @@ from typing import Final
 
 import structlog
 
-from services.api import readmodel
+from services.api import readmodel, silences
 from services.api.context import Context
 from services.api.metrics import DEAD_LETTERS_SEEN, EVENTS_PROJECTED
 from services.api.reports import Reporter
 from services.api.tables import SCHEMA
 from services.api.web import routes
 from shared.config import Settings
-from shared.events import AuditRecord, ClassifiedError, Command, Envelope, Notification, Resolution
+from shared.events import (
+    AuditRecord,
+    ClassifiedError,
+    Command,
+    Envelope,
+    Notification,
+    Resolution,
+    Silence,
+)
 from shared.kafka.lag import consumer_groups
 from shared.runner import BatchHandler, Consumed, Service, decoder, decoding
 from shared.storage import Database, StoreSchema, storage_url
@@ -34,6 +43,7 @@ from shared.topics import (
     ERRORS_RAW,
     NOTIFICATIONS,
     RESOLUTIONS,
+    SILENCES,
     topic,
 )
 
@@ -47,6 +57,7 @@ EVENTS: Final[dict[str, type[Envelope]]] = {
     NOTIFICATIONS: Notification,
     COMMANDS: Command,
     AUDIT: AuditRecord,
+    SILENCES: Silence,
 }
 #: The ``.dlq`` twins counted (errors.raw's included).
 DEAD_LETTER_TOPICS: Final = tuple(topic(name).dlq for name in (ERRORS_RAW, *EVENTS))
@@ -72,8 +83,17 @@ def _events(database: Database) -> BatchHandler:
         async with database.transaction() as db:
             for name in EVENTS:
                 events = [event for message, event in items if message.topic == name]
-                if events:
-                    new[name] = await readmodel.project(db, name, events)
+                if not events:
+                    continue
+                if name == SILENCES:
+                    await silences.fold(db, [e for e in events if isinstance(e, Silence)])
+                    new[name] = len(events)
+                    continue
+                new[name] = await readmodel.project(db, name, events)
+                if name == AUDIT:
+                    await silences.record_uses(
+                        db, [e for e in events if isinstance(e, AuditRecord)]
+                    )
         for name, count in new.items():
             EVENTS_PROJECTED.labels(name).inc(count)
 
@@ -115,6 +135,15 @@ def create(settings: Settings) -> Service:
         async with database.transaction() as db:
             await readmodel.wake_snoozed(db, clock.time())
 
+    async def end_silences() -> None:
+        now = clock.time()
+        async with database.transaction() as db:
+            ending = await silences.due_to_end(db, now)
+            for silence in ending:
+                await context.publish(silences.outputs(silence, "silence_ended", silences.CONSOLE))
+        if ending:
+            log.info("silences ended", count=len(ending))
+
     async def prune() -> None:
         async with database.transaction() as db:
             gone = await readmodel.forget_before(db, clock.time() - KEEP_SECONDS)
@@ -126,6 +155,7 @@ def create(settings: Settings) -> Service:
     service.add_routes(routes(context))
     service.add_periodic("snoozes", SNOOZE_CHECK_SECONDS, wake)
     service.add_periodic("prune", PRUNE_SECONDS, prune)
+    service.add_periodic("silences", silences.CHECK_SECONDS, end_silences)
     reporter = Reporter(context, settings)
     service.add_periodic("reports", settings.monitoring.reporting.check_seconds, reporter.step)
     service.on_stop(database.close)

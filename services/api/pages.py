@@ -20,18 +20,23 @@ from urllib.parse import parse_qs, quote
 import jinja2
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import ValidationError
 
-from services.api import acting, actions, queries
+from services.api import acting, actions, queries, silences
 from services.api.actions import AlertAction, NotApplicable
 from services.api.analytics import Window
 from services.api.context import Context
 from services.api.errors import ApiError
 from services.api.report import gather
+from services.api.routes_silences import SilenceBody
+from services.api.routes_silences import end as end_silence
+from services.api.routes_silences import make as make_silence
 from services.api.sessions import COOKIE, SESSION_SECONDS, Session, close_session, open_session
 from services.api.sessions import session_of as find_session
 from services.api.tokens import verify_token
 from services.api.views import alert_view
 from shared.durations import parse_duration
+from shared.events import SILENCE_MATCHERS, Matchers
 
 TEMPLATES: Final = Path(__file__).parent / "templates"
 STATIC: Final = Path(__file__).parent / "static"
@@ -89,6 +94,15 @@ def _next_path(value: str | None) -> str:
     if value and value.startswith("/ui") and not value.startswith("//"):
         return value
     return "/ui"
+
+
+def _may_act(session: Session, form: dict[str, str]) -> str | None:
+    """Why ``session`` may not act with ``form`` (its CSRF token, its role), or None."""
+    if not session.csrf_ok(form.get("csrf")):
+        return "The form is out of date: reload the page."
+    if not session.token.allows("operator"):
+        return f"Acting needs the operator role; your token is {session.token.role}."
+    return None
 
 
 def page_router(ctx: Context) -> APIRouter:
@@ -172,7 +186,12 @@ def page_router(ctx: Context) -> APIRouter:
         )
 
     @router.get("/alerts/{fingerprint}")
-    async def alert_page(request: Request, fingerprint: str, sent: str | None = None) -> Response:
+    async def alert_page(
+        request: Request,
+        fingerprint: str,
+        sent: str | None = None,
+        silenced: str | None = None,
+    ) -> Response:
         session = await current(request)
         if session is None:
             return to_login(request)
@@ -189,6 +208,7 @@ def page_router(ctx: Context) -> APIRouter:
             available=actions.available(alert),
             timeline=timeline.items,
             sent=sent if sent in ACTION_LABELS else None,
+            silenced=silenced,
             key=secrets.token_urlsafe(12),
         )
 
@@ -198,11 +218,8 @@ def page_router(ctx: Context) -> APIRouter:
         if session is None:
             return to_login(request)
         form = await _form(request)
-        if not session.csrf_ok(form.get("csrf")):
-            return refused(request, session, 403, "The form is out of date: reload the page.")
-        if not session.token.allows("operator"):
-            why = f"Acting needs the operator role; your token is {session.token.role}."
-            return refused(request, session, 403, why)
+        if (problem := _may_act(session, form)) is not None:
+            return refused(request, session, 403, problem)
         if action not in get_args(AlertAction):
             return refused(request, session, 404, "No such action.")
         try:
@@ -221,6 +238,61 @@ def page_router(ctx: Context) -> APIRouter:
             return refused(request, session, exc.status_code, str(exc.detail))
         back = f"/ui/alerts/{quote(fingerprint, safe='')}?sent={action}"
         return RedirectResponse(back, status_code=303, headers=HEADERS)
+
+    @router.get("/silences")
+    async def silences_page(request: Request, done: str | None = None) -> Response:
+        session = await current(request)
+        if session is None:
+            return to_login(request)
+        async with ctx.database.transaction() as db:
+            found = await silences.listing(db, state=None, limit=200)
+        return render(request, "silences.html", session, silences=found, done=done, error=None)
+
+    @router.post("/silences")
+    async def silence(request: Request) -> Response:
+        session = await current(request)
+        if session is None:
+            return to_login(request)
+        form = await _form(request)
+        if (problem := _may_act(session, form)) is not None:
+            return refused(request, session, 403, problem)
+        try:
+            matchers = {k: form[k].strip() for k in SILENCE_MATCHERS if form.get(k, "").strip()}
+            hours = float(form.get("hours") or 1)
+            unused = float(form["unused_hours"]) if form.get("unused_hours") else None
+            body = SilenceBody(
+                matchers=Matchers.model_validate(matchers),
+                reason=form.get("reason", "").strip() or "silenced from the console",
+                duration_seconds=round(hours * 3600),
+                until_resolved=form.get("until_resolved") == "on",
+                expire_if_unused_seconds=round(unused * 3600) if unused else None,
+            )
+            made = make_silence(ctx, body, session.token)
+            await ctx.publish(silences.outputs(made, "silence_created", session.token.actor()))
+        except (ValueError, ValidationError) as exc:
+            return refused(request, session, 422, f"Not a silence: {exc}")
+        except ApiError as exc:
+            return refused(request, session, exc.status_code, str(exc.detail))
+        back = form.get("back", "")
+        target = back if back.startswith("/ui/alerts/") else "/ui/silences"
+        done = quote(made.data.silence_id)
+        return RedirectResponse(f"{target}?silenced={done}", status_code=303, headers=HEADERS)
+
+    @router.post("/silences/{silence_id}/expire")
+    async def expire_silence(request: Request, silence_id: str) -> Response:
+        session = await current(request)
+        if session is None:
+            return to_login(request)
+        form = await _form(request)
+        if (problem := _may_act(session, form)) is not None:
+            return refused(request, session, 403, problem)
+        try:
+            gone = await end_silence(ctx, silence_id, session.token)
+            await ctx.publish(silences.outputs(gone, "silence_ended", session.token.actor()))
+        except ApiError as exc:
+            return refused(request, session, exc.status_code, str(exc.detail))
+        done = quote(silence_id)
+        return RedirectResponse(f"/ui/silences?done={done}", status_code=303, headers=HEADERS)
 
     @router.get("/dashboard")
     async def dashboard(request: Request, since: str = "24h") -> Response:

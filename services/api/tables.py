@@ -1,6 +1,6 @@
 """The console's read model: alerts per fingerprint, their timelines, resolutions, notifications,
 dead letters, the last event seen per topic, the API's tokens, the web page's
-sessions and the scheduled reports sent.
+sessions, silences and the scheduled reports sent.
 
 Rows derived from events are keyed by the event id (dead letters by their DLQ coordinates), so a
 redelivered event finds its row and changes nothing.
@@ -14,6 +14,7 @@ from typing import Final
 from sqlalchemy import Boolean, Column, Float, Index, Integer, MetaData, Table, Text
 
 from shared.storage import StoreSchema
+from shared.storage.silences import silences_table
 
 metadata: Final = MetaData()
 
@@ -151,6 +152,18 @@ tokens: Final = Table(
     Column("created_at", Float, nullable=False),
     Column("revoked_at", Float),
     Index("api_tokens_secret_hash", "secret_hash", unique=True),
+)
+
+#: Every silence, its newest state (services.api.silences).
+silences: Final = silences_table(metadata, "api_silences")
+
+#: When a service last held something back by each silence (from its ``silenced`` audit
+#: records): a silence unused for its ``expire_if_unused_seconds`` ends.
+silence_uses: Final = Table(
+    "api_silence_uses",
+    metadata,
+    Column("silence_id", Text, primary_key=True),
+    Column("last_used_at", Float, nullable=False),
 )
 
 #: The scheduled reports sent (services.api.reports), one row per period: whichever replica

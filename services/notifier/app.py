@@ -1,7 +1,9 @@
 """The notifier service. Policy: ``resolutions`` and ``commands`` in, escalation rules applied,
-``notifications`` out. Delivery: ``notifications`` in (from the policy or any producer), each to
-each target once, through an outbox. It also serves Slack's interactivity endpoint
-(``POST /slack/events``), whose button presses become ``commands``.
+``notifications`` out, except what a silence (``silences``, kept in the notifier's tables) holds
+back, which is recorded on ``audit``. Delivery: ``notifications`` in (from the policy or any
+producer), each to each target once, through an outbox. It also serves Slack's interactivity
+endpoint (``POST /slack/events``), whose button presses become ``commands`` (Silence 1h: a
+silence on ``silences``).
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from collections.abc import Sequence
 import httpx
 import structlog
 
+from services.notifier import tables
 from services.notifier.delivery.base import Integration
 from services.notifier.delivery.catalog import GITHUB_SCHEMA, build_integrations, github_store_url
 from services.notifier.delivery.console import ConsoleInbox
@@ -27,13 +30,25 @@ from services.notifier.slack import (
 from services.notifier.store import NotifierStore
 from services.notifier.tables import SCHEMA
 from shared.config import Settings, config_dir_from_env, reveal
-from shared.events import Command, Notification, NotificationData, Resolution, Target
+from shared.events import (
+    Command,
+    Notification,
+    NotificationData,
+    Resolution,
+    Silence,
+    Target,
+    silence_audit,
+)
 from shared.events import derived_event_id as derived
+from shared.kafka.producer import Output
 from shared.runner import Consumed, Service, decoder, decoding, each, event_handler
 from shared.storage import Database, StoreSchema, storage_url
-from shared.topics import COMMANDS, NOTIFICATIONS, RESOLUTIONS
+from shared.storage import silences as kept_silences
+from shared.topics import AUDIT, COMMANDS, NOTIFICATIONS, RESOLUTIONS, SILENCES
 
 log = structlog.get_logger(__name__)
+
+SLACK_SOURCE = "/alertorch/notifier/slack"
 
 NAME = "notifier"
 AUDIT_SECONDS = 60.0
@@ -107,11 +122,21 @@ def create(settings: Settings) -> Service:
     async def publish_command(command: Command) -> None:
         await producer.publish(COMMANDS, command, key=command.subject)
 
+    async def publish_silence(silence: Silence) -> None:
+        record = silence_audit(silence, "silence_created", silence.data.created_by, SLACK_SOURCE)
+        await producer.publish_many(
+            [
+                Output(SILENCES, silence, silence.data.silence_id),
+                Output(AUDIT, record, record.data.fingerprint),
+            ]
+        )
+
     secret = settings.slack_signing_secret
     service.add_routes(
         slack_routes(
             signing_secret=reveal(secret),
             publish_command=publish_command,
+            publish_silence=publish_silence,
             authorized_users=settings.slack.authorized_users,
             client=clients.api if clients else None,
             database=slack_db,
@@ -161,6 +186,10 @@ def create(settings: Settings) -> Service:
     async def on_resolutions(items: Sequence[tuple[Consumed, Resolution]]) -> None:
         await runner.on_resolutions([event for _, event in items])
 
+    async def on_silences(items: Sequence[tuple[Consumed, Silence]]) -> None:
+        async with main.transaction() as db:
+            await kept_silences.keep(db, tables.silences, [event for _, event in items])
+
     async def migrate() -> None:
         for database in databases.values():
             await database.migrate()
@@ -176,6 +205,7 @@ def create(settings: Settings) -> Service:
     resolutions = decoding(decoder(RESOLUTIONS, Resolution), on_resolutions)
     service.consume(RESOLUTIONS, resolutions, group="policy")
     service.consume(COMMANDS, each(event_handler(COMMANDS, Command, on_command)), group="commands")
+    service.consume(SILENCES, decoding(decoder(SILENCES, Silence), on_silences), group="silences")
     deliver = event_handler(NOTIFICATIONS, Notification, dispatcher.on_notification)
     service.consume(NOTIFICATIONS, each(deliver), group="delivery")
     # Separate loops: escalation timers never wait behind a slow delivery.

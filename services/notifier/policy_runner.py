@@ -17,7 +17,7 @@ from pathlib import Path
 import structlog
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from services.notifier import store
+from services.notifier import store, tables
 from services.notifier.metrics import ESCALATIONS
 from services.notifier.policy.auditor import DEFAULT_TOLERANCE, catch_up, find_overdue
 from services.notifier.policy.decisions import Notify, Suppress
@@ -31,12 +31,28 @@ from services.notifier.translate import to_event
 from shared.clock import SYSTEM_CLOCK, Clock
 from shared.config.file_watch import FileWatch
 from shared.errors import ConfigError
-from shared.events import Command, Notification, Resolution, ResolutionStatus
+from shared.events import (
+    Actor,
+    AuditRecord,
+    AuditRecordData,
+    Command,
+    Facts,
+    Notification,
+    NotificationData,
+    Resolution,
+    ResolutionStatus,
+    SilenceData,
+    derived_event_id,
+    silencing,
+)
 from shared.kafka.producer import Output, Publisher
 from shared.storage import Database
-from shared.topics import NOTIFICATIONS
+from shared.storage import silences as kept_silences
+from shared.topics import AUDIT, NOTIFICATIONS
 
 log = structlog.get_logger(__name__)
+
+SOURCE = "/alertorch/notifier/policy"
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,13 +148,14 @@ class PolicyRunner:
                 return 0
             log.warning("overdue escalations found", count=len(late))
             outcomes, ledger = catch_up(self.policy, states, self._now(), ledger)
+            silences = await kept_silences.active(db, tables.silences, self.clock.time())
             outputs: list[Output] = []
             changed: dict[str, store.Known] = {}
             for outcome in outcomes:
                 if outcome.state is not None:
                     fp = outcome.state.fingerprint
                     correlation = known[fp][1] if fp in known else fp
-                    outputs.extend(self._outputs(outcome, correlation, None, None))
+                    outputs.extend(self._outputs(outcome, correlation, None, None, silences))
                     changed[fp] = (outcome.state, correlation)
             await self.publisher.publish_many(outputs)
             _count_escalations(outputs)
@@ -152,6 +169,7 @@ class PolicyRunner:
 
     async def _decide(self, db: AsyncConnection, steps: Sequence[Step], ledger: Ledger) -> None:
         known = await store.known(db, (s.fingerprint for s in steps))
+        silences = await kept_silences.active(db, tables.silences, self.clock.time())
         changed: dict[str, store.Known] = {}
         outputs: list[Output] = []
         for step in steps:
@@ -164,7 +182,9 @@ class PolicyRunner:
             ) or step.fingerprint
             outcome = decide(self.policy, state, step.event, self._now(), ledger)
             ledger = outcome.ledger
-            outputs.extend(self._outputs(outcome, correlation, step.attempt_id, step.status))
+            outputs.extend(
+                self._outputs(outcome, correlation, step.attempt_id, step.status, silences)
+            )
             if outcome.state is not None:
                 known[step.fingerprint] = changed[step.fingerprint] = (outcome.state, correlation)
         await self.publisher.publish_many(outputs)
@@ -177,6 +197,7 @@ class PolicyRunner:
         correlation: str,
         attempt_id: str | None,
         status: ResolutionStatus | None,
+        silences: list[SilenceData],
     ) -> list[Output]:
         outputs: list[Output] = []
         for decision in outcome.decisions:
@@ -189,7 +210,11 @@ class PolicyRunner:
                     resolver_status=status,
                     include_actions=self.include_actions,
                 )
-                outputs.append(Output(NOTIFICATIONS, event, decision.fingerprint))
+                silence = silencing(silences, _facts(event.data), self._now())
+                if silence is None:
+                    outputs.append(Output(NOTIFICATIONS, event, decision.fingerprint))
+                else:
+                    outputs.append(_silenced(event, silence))
             elif isinstance(decision, Suppress):
                 log.info(
                     "notification suppressed",
@@ -197,6 +222,42 @@ class PolicyRunner:
                     reason=decision.reason,
                 )
         return outputs
+
+
+def _facts(data: NotificationData) -> Facts:
+    summary = data.summary
+    return Facts(
+        fingerprint=data.fingerprint,
+        service=summary.service,
+        environment=summary.environment,
+        category=summary.category,
+        pattern_id=summary.pattern_id,
+    )
+
+
+def _silenced(event: Notification, silence: SilenceData) -> Output:
+    """The record on ``audit`` of a notification a silence held back (never sent)."""
+    data = event.data
+    log.info("notification silenced", fingerprint=data.fingerprint, silence=silence.silence_id)
+    record = AuditRecord(
+        id=derived_event_id(event.id, "silenced"),
+        source=SOURCE,
+        subject=data.fingerprint,
+        correlationid=event.correlationid,
+        data=AuditRecordData(
+            fingerprint=data.fingerprint,
+            actor=Actor(kind="service", id="notifier", via="system"),
+            action="silenced",
+            target=f"notify:{data.kind}",
+            outcome="succeeded",
+            details={
+                "silence_id": silence.silence_id,
+                "reason": silence.reason,
+                "what": f"{data.kind} notification (level {data.level})",
+            },
+        ),
+    )
+    return Output(AUDIT, record, data.fingerprint)
 
 
 def _count_escalations(outputs: Sequence[Output]) -> None:

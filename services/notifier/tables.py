@@ -10,6 +10,7 @@ from typing import Final
 from sqlalchemy import Column, Float, Index, Integer, MetaData, Table, Text
 
 from shared.storage import StoreSchema
+from shared.storage.silences import silences_table
 
 metadata: Final = MetaData()
 
@@ -62,6 +63,9 @@ outbox: Final = Table(
     Column("updated_at", Float, nullable=False),
     Index("notifier_outbox_due", "status", "due_at"),
 )
+
+#: The silences in force (services.notifier: nothing is sent for what they match).
+silences: Final = silences_table(metadata, "notifier_silences")
 
 SCHEMA: Final = StoreSchema(
     name="notifier", metadata=metadata, migrations=Path(__file__).parent / "migrations"

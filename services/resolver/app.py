@@ -1,5 +1,5 @@
-"""The resolver service: ``errors.classified`` and ``commands`` in; ``resolutions`` and ``audit``
-out. See docs/resolver.md.
+"""The resolver service: ``errors.classified``, ``commands`` and ``silences`` in; ``resolutions``
+and ``audit`` out. See docs/resolver.md.
 
 Classified errors are decided a batch at a time; fixes run on workers off the consumer; time
 (approval expiry, verification, lapsed claims) is a background loop. All state is in the
@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import httpx
 import structlog
 
-from services.resolver import decisions, store, timers
+from services.resolver import decisions, store, tables, timers
 from services.resolver.catalog import CatalogError, load_catalog
 from services.resolver.commands import handle_command
 from services.resolver.engine import EngineSettings, ResolverEngine
@@ -26,10 +26,11 @@ from services.resolver.strategy import ResolutionStrategy
 from services.resolver.tables import SCHEMA
 from shared.config import Settings, reveal
 from shared.errors import ConfigError
-from shared.events import ClassifiedError, Command
+from shared.events import ClassifiedError, Command, Silence
 from shared.runner import Consumed, Service, decoder, decoding, each, event_handler
 from shared.storage import Database, StoreSchema, storage_url
-from shared.topics import COMMANDS, ERRORS_CLASSIFIED
+from shared.storage import silences as kept_silences
+from shared.topics import COMMANDS, ERRORS_CLASSIFIED, SILENCES
 
 log = structlog.get_logger(__name__)
 
@@ -97,6 +98,10 @@ def create(settings: Settings) -> Service:
     async def on_command(event: Command) -> None:
         await handle_command(engine, event)
 
+    async def on_silences(items: Sequence[tuple[Consumed, Silence]]) -> None:
+        async with database.transaction() as db:
+            await kept_silences.keep(db, tables.silences, [event for _, event in items])
+
     async def ticks() -> None:
         await timers.tick(engine)
 
@@ -116,6 +121,7 @@ def create(settings: Settings) -> Service:
     classified = decoder(ERRORS_CLASSIFIED, ClassifiedError)
     service.consume(ERRORS_CLASSIFIED, decoding(classified, on_classified))
     service.consume(COMMANDS, each(event_handler(COMMANDS, Command, on_command)), group="commands")
+    service.consume(SILENCES, decoding(decoder(SILENCES, Silence), on_silences), group="silences")
     service.add_periodic("executor", tick, executor.step)
     service.add_periodic("timers", tick, ticks)
     service.add_periodic("housekeeping", HOUSEKEEPING_SECONDS, housekeeping)

@@ -15,16 +15,24 @@ from collections.abc import Sequence
 import structlog
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from services.resolver import store
+from services.resolver import store, tables
 from services.resolver.catalog import CatalogEntry
 from services.resolver.engine import ResolverEngine
-from services.resolver.events import resolution, summary_of
+from services.resolver.events import audit, resolution, summary_of
 from services.resolver.gates import Candidate, Decision, GateState, decide, record_start
 from services.resolver.metrics import count_published
 from services.resolver.store import Attempt
-from shared.events import ClassifiedError, ResolutionStatus, derived_event_id
+from shared.events import (
+    ClassifiedError,
+    Facts,
+    ResolutionStatus,
+    SilenceData,
+    derived_event_id,
+    silencing,
+)
 from shared.kafka.producer import Output
-from shared.topics import RESOLUTIONS
+from shared.storage import silences as kept_silences
+from shared.topics import AUDIT, RESOLUTIONS
 
 log = structlog.get_logger(__name__)
 
@@ -64,6 +72,7 @@ async def decide_batch(engine: ResolverEngine, events: Sequence[ClassifiedError]
     one redelivered after (a rebalance before the offsets were committed) publishes nothing."""
     async with engine.database.transaction() as db:
         state = await engine.gates(db)
+        silences = await kept_silences.active(db, tables.silences, engine.now())
         earlier = await store.already_decided(db, (e.id for e in events))
         # One decision per event id, in batch order (a batch may carry an event twice).
         fresh = list({e.id: e for e in events if e.id not in earlier}.values())
@@ -76,7 +85,7 @@ async def decide_batch(engine: ResolverEngine, events: Sequence[ClassifiedError]
             for attempt in watched.values():
                 if attempt.fingerprint == event.data.fingerprint:
                     attempt.seen_during_verify += 1
-            published[event.id] = await _decide_one(engine, db, event, state, created)
+            published[event.id] = await _decide_one(engine, db, event, state, created, silences)
         await store.save_gates(db, state)
         await store.mark_decided(db, published, engine.now())
         await engine.commit(db, [], *watched.values(), *created)
@@ -101,11 +110,21 @@ async def _decide_one(
     event: ClassifiedError,
     state: GateState,
     created: list[Attempt],
+    silences: list[SilenceData],
 ) -> list[Output]:
     data, now, config = event.data, engine.now(), engine.config
     if data.error.status == "resolved":
         reason = f"resolved by source ({data.error.origin})"
         return [decision(engine, event, "resolved_by_source", reason)]
+    facts = Facts(
+        fingerprint=data.fingerprint,
+        service=data.error.service,
+        environment=data.error.environment,
+        category=data.category,
+        pattern_id=data.pattern_id,
+    )
+    if (silence := silencing(silences, facts, kept_silences.at(now))) is not None:
+        return _silenced(engine, event, silence)
     if not config.enabled:
         reason = "automatic resolution is off (components.auto_resolution_enabled)"
         return [decision(engine, event, "suppressed", reason, strategy=data.resolution_strategy)]
@@ -163,6 +182,32 @@ async def _decide_one(
         attempt.context["fallback"] = list(entry.fallback)
     created.append(attempt)
     return [start(engine, attempt, entry, decided, state)]
+
+
+def _silenced(engine: ResolverEngine, event: ClassifiedError, silence: SilenceData) -> list[Output]:
+    """Suppressed by ``silence``: the decision, and its record on ``audit``."""
+    data = event.data
+    details = {"silence_id": silence.silence_id}
+    record = audit(
+        cause=event.id,
+        correlation_id=event.correlationid,
+        fingerprint=data.fingerprint,
+        action="silenced",
+        outcome="succeeded",
+        target=data.resolution_strategy,
+        details={**details, "what": "automatic resolution", "reason": silence.reason},
+    )
+    return [
+        decision(
+            engine,
+            event,
+            "suppressed",
+            silence.describe(),
+            strategy=data.resolution_strategy,
+            details=details,
+        ),
+        Output(AUDIT, record, data.fingerprint),
+    ]
 
 
 def start(

@@ -35,6 +35,7 @@ def summary_of(data: ClassifiedErrorData) -> ErrorSummary:
         trend=data.trend,
         count=max(1, data.frequency.last_hour),
         url=data.error.url,
+        pattern_id=data.pattern_id,
     )
 
 

@@ -9,6 +9,7 @@ from typing import Final
 from sqlalchemy import Column, Float, Index, Integer, MetaData, Table, Text
 
 from shared.storage import StoreSchema
+from shared.storage.silences import silences_table
 
 metadata: Final = MetaData()
 
@@ -63,6 +64,9 @@ decided: Final = Table(
     Column("published", Integer, nullable=False, server_default="0"),
     Index("resolver_decided_at", "at"),
 )
+
+#: The silences in force (services.resolver: nothing is run for what they match).
+silences: Final = silences_table(metadata, "resolver_silences")
 
 SCHEMA: Final = StoreSchema(
     name="resolver", metadata=metadata, migrations=Path(__file__).parent / "migrations"

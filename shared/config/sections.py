@@ -104,13 +104,22 @@ class SlackRateLimiting(StrictFrozenModel):
 
 
 SlackAction = Literal[
-    "ack", "approve", "reject", "rollback", "snooze", "escalate", "resolve", "create_issue"
+    "ack",
+    "approve",
+    "reject",
+    "rollback",
+    "snooze",
+    "silence",
+    "escalate",
+    "resolve",
+    "create_issue",
 ]
 #: Who may press each button unless configured: ``*`` is anyone who sees the message (a channel
 #: member); an empty list is ``authorized_users`` only.
 DEFAULT_ACTION_PERMISSIONS: dict[SlackAction, list[str]] = {
     "ack": ["*"],
     "snooze": ["*"],
+    "silence": ["*"],
     "escalate": ["*"],
     "create_issue": ["*"],
     "reject": [],

@@ -30,10 +30,20 @@ from shared.events.resolution import (
     ResolutionStatus,
     SafetyLevel,
 )
+from shared.events.silence import (
+    SILENCE_MATCHERS,
+    Facts,
+    Matchers,
+    Silence,
+    SilenceData,
+    silence_audit,
+    silencing,
+)
 
 __all__ = [
     "REPORT_KINDS",
     "SAFETY_ORDER",
+    "SILENCE_MATCHERS",
     "Actor",
     "AuditOutcome",
     "AuditRecord",
@@ -48,8 +58,10 @@ __all__ = [
     "Envelope",
     "ErrorSummary",
     "ExceptionInfo",
+    "Facts",
     "Frequency",
     "Gate",
+    "Matchers",
     "Notification",
     "NotificationData",
     "NotificationKind",
@@ -61,6 +73,8 @@ __all__ = [
     "ResolutionStatus",
     "SafetyLevel",
     "Severity",
+    "Silence",
+    "SilenceData",
     "StackFrame",
     "Target",
     "Trend",
@@ -73,4 +87,6 @@ __all__ = [
     "load_json_object",
     "new_event_id",
     "parse_severity",
+    "silence_audit",
+    "silencing",
 ]

@@ -72,3 +72,4 @@ class ErrorSummary(FrozenModel):
     trend: Trend | None = None
     count: int = Field(default=1, ge=1)
     url: str | None = None
+    pattern_id: str | None = Field(default=None, max_length=256, description="The analyzer's.")

@@ -30,7 +30,15 @@ NotificationKind = Literal[
 REPORT_KINDS: frozenset[NotificationKind] = frozenset({"metrics_report", "system_health"})
 
 ButtonAction = Literal[
-    "ack", "approve", "reject", "rollback", "snooze", "escalate", "resolve", "create_issue"
+    "ack",
+    "approve",
+    "reject",
+    "rollback",
+    "snooze",
+    "silence",
+    "escalate",
+    "resolve",
+    "create_issue",
 ]
 
 

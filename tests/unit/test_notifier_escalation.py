@@ -124,7 +124,7 @@ def test_notifications_carry_the_level_targets_and_buttons() -> None:
     run = driver()
     [new] = [d for d in run.send(resolution()) if isinstance(d, Notify)]
     assert [t.channel for t in new.targets] == ["#alerts"]
-    assert new.buttons == ("ack", "snooze", "escalate", "resolve")
+    assert new.buttons == ("ack", "snooze", "silence", "escalate", "resolve")
     run.advance(25 * MIN)
     level_2 = next(d for d in run.log if isinstance(d, Notify) and d.level == 2)
     assert [(t.type, t.channel, t.mentions) for t in level_2.targets] == [

@@ -9,7 +9,7 @@ from services.notifier.policy.levels import Action
 from services.notifier.policy.state import TimerKind
 from shared.events import ButtonAction, NotificationKind, Target
 
-ALERT_BUTTONS: tuple[ButtonAction, ...] = ("ack", "snooze", "escalate", "resolve")
+ALERT_BUTTONS: tuple[ButtonAction, ...] = ("ack", "snooze", "silence", "escalate", "resolve")
 
 
 @dataclass(frozen=True, slots=True)

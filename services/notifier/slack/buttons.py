@@ -21,6 +21,7 @@ LABELS: Final[dict[ButtonAction, str]] = {
     "reject": "Reject",
     "rollback": "Roll back",
     "snooze": "Snooze",
+    "silence": "Silence 1h",
     "escalate": "Escalate",
     "resolve": "Resolve",
     "create_issue": "Create GitHub issue",

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Collection, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 import structlog
@@ -29,11 +30,11 @@ from starlette.routing import Route
 from services.notifier.slack.acting import Acting
 from services.notifier.slack.api import SlackApi
 from services.notifier.slack.groups import GroupMembers
-from services.notifier.slack.presses import Permissions, Press, command, presses
+from services.notifier.slack.presses import Permissions, Press, command, presses, silence
 from services.notifier.slack.rendering import Renderer
 from services.notifier.slack.state import SlackState
 from shared.config.sections import SlackSection
-from shared.events import Command
+from shared.events import Command, Silence
 from shared.http_body import BodyTooLarge, read_limited
 from shared.storage import Database
 
@@ -42,6 +43,7 @@ log = structlog.get_logger(__name__)
 PATH = "/slack/events"
 MAX_BODY = 1_048_576
 PublishCommand = Callable[[Command], Awaitable[None]]
+PublishSilence = Callable[[Silence], Awaitable[None]]
 After = Callable[[], Awaitable[None]]
 
 
@@ -73,9 +75,11 @@ class SlackInteractions:
         database: Database,
         publish_timeout: float = 2.0,
         settings: SlackSection | None = None,
+        publish_silence: PublishSilence | None = None,
     ) -> None:
         self.verification = RequestVerification(signing_secret) if signing_secret else None
         self.publish_command = publish_command
+        self.publish_silence = publish_silence
         per_action = (settings or SlackSection()).action_permissions
         self.permissions = Permissions(
             everything=frozenset(authorized_users),
@@ -137,21 +141,36 @@ class SlackInteractions:
             )
             reply.after.append(lambda: self.acting.tell(press, text))
             return None
-        cmd = command(press, fingerprint, attempt_id)
+        if press.action == "silence" and self.publish_silence is None:
+            text = "Silences are not available here: use the console."
+            reply.after.append(lambda: self.acting.tell(press, text))
+            return None
+        event = (
+            silence(press, fingerprint, datetime.now(UTC))
+            if press.action == "silence"
+            else command(press, fingerprint, attempt_id)
+        )
         try:
-            await asyncio.wait_for(self.publish_command(cmd), timeout=self.publish_timeout)
+            await asyncio.wait_for(self._publish(event), timeout=self.publish_timeout)
         except Exception as exc:  # noqa: BLE001 - Slack must hear the press was not taken
-            log.error("slack command not published", command_id=cmd.id, error=repr(exc))
+            log.error("slack press not published", event_id=event.id, error=repr(exc))
             return _refused("the command could not be published; try again", 503)
         log.info(
-            "slack command published",
-            command_id=cmd.id,
+            "slack press published",
+            event_id=event.id,
             action=press.action,
             user=press.user_id,
             fingerprint=fingerprint,
         )
         reply.after.append(lambda: self.acting.show(press, fingerprint))
         return None
+
+    async def _publish(self, event: Command | Silence) -> None:
+        if isinstance(event, Silence):
+            assert self.publish_silence is not None
+            await self.publish_silence(event)
+        else:
+            await self.publish_command(event)
 
     async def endpoint(self, request: Request) -> Response:
         try:
@@ -178,6 +197,7 @@ def slack_routes(
     publish_timeout: float = 2.0,
     settings: SlackSection | None = None,
     path: str = PATH,
+    publish_silence: PublishSilence | None = None,
 ) -> list[Route]:
     """The Starlette route of Slack's interactivity request URL.
 
@@ -193,5 +213,6 @@ def slack_routes(
         database=database,
         publish_timeout=publish_timeout,
         settings=settings,
+        publish_silence=publish_silence,
     )
     return [Route(path, interactions.endpoint, methods=["POST"])]

@@ -9,10 +9,20 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any, Final, get_args
 
 from services.notifier.slack.buttons import ButtonValue, snooze_seconds
-from shared.events import Actor, ButtonAction, Command, CommandData, derived_event_id
+from shared.events import (
+    Actor,
+    ButtonAction,
+    Command,
+    CommandData,
+    Matchers,
+    Silence,
+    SilenceData,
+    derived_event_id,
+)
 
 SOURCE = "/alertorch/notifier/slack"
 ACTIONS: Final[frozenset[str]] = frozenset(get_args(ButtonAction))
@@ -23,6 +33,7 @@ DONE: Final[dict[str, str]] = {
     "reject": "Rejected",
     "rollback": "Rollback requested",
     "snooze": "Snoozed",
+    "silence": "Silenced for 1 h",
     "escalate": "Escalated",
     "resolve": "Resolved",
     "create_issue": "GitHub issue requested",
@@ -104,6 +115,32 @@ def presses(payload: dict[str, Any]) -> list[Press]:
             )
         )
     return found
+
+
+#: How long the Silence button silences a problem (it also ends when the problem resolves).
+SILENCE_SECONDS: Final = 3600
+
+
+def silence(press: Press, fingerprint: str, now: datetime) -> Silence:
+    """The silence a press of Silence 1h asks for: this problem, an hour or until it resolves;
+    its id derives from the press, so a payload delivered twice makes one silence."""
+    event_id = derived_event_id("slack", press.trigger_id, press.action, press.action_ts)
+    actor = Actor(kind="user", id=press.user_id, name=press.user_name, via="slack")
+    return Silence(
+        id=event_id,
+        source=SOURCE,
+        subject="sil_" + event_id[:12],
+        correlationid=event_id,
+        data=SilenceData(
+            silence_id="sil_" + event_id[:12],
+            matchers=Matchers(fingerprint=fingerprint),
+            reason=f"silenced for an hour from Slack by {press.user_name or press.user_id}",
+            starts_at=now,
+            ends_at=now + timedelta(seconds=SILENCE_SECONDS),
+            until_resolved=True,
+            created_by=actor,
+        ),
+    )
 
 
 def command(press: Press, fingerprint: str, attempt_id: str | None) -> Command:

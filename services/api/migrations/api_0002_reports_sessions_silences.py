@@ -1,4 +1,4 @@
-"""The scheduled reports sent; the web page's sessions.
+"""The scheduled reports sent; the web page's sessions; silences.
 
 Revision ID: api_0002
 Revises: api_0001
@@ -30,8 +30,24 @@ def upgrade() -> None:
         sa.Column("expires_at", sa.Float, nullable=False),
     )
     op.create_index("api_sessions_expires_at", "api_sessions", ["expires_at"])
+    op.create_table(
+        "api_silences",
+        sa.Column("silence_id", sa.Text, primary_key=True),
+        sa.Column("state", sa.Text, nullable=False),
+        sa.Column("ends_at", sa.Float, nullable=False),
+        sa.Column("updated_at", sa.Float, nullable=False),
+        sa.Column("body", sa.Text, nullable=False),
+    )
+    op.create_index("api_silences_state_ends_at", "api_silences", ["state", "ends_at"])
+    op.create_table(
+        "api_silence_uses",
+        sa.Column("silence_id", sa.Text, primary_key=True),
+        sa.Column("last_used_at", sa.Float, nullable=False),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("api_silence_uses")
+    op.drop_table("api_silences")
     op.drop_table("api_sessions")
     op.drop_table("api_reports")

@@ -1,0 +1,56 @@
+"""The silences a service honours, kept in a table of its own (each service names it): one row
+per silence, its newest state (an older event arriving late changes nothing)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+from sqlalchemy import Column, Float, Index, MetaData, Table, Text, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from shared.events import Silence, SilenceData
+from shared.storage.sql import upsert
+
+
+def silences_table(metadata: MetaData, name: str) -> Table:
+    return Table(
+        name,
+        metadata,
+        Column("silence_id", Text, primary_key=True),
+        Column("state", Text, nullable=False),
+        Column("ends_at", Float, nullable=False),
+        Column("updated_at", Float, nullable=False),
+        Column("body", Text, nullable=False),
+        Index(f"{name}_state_ends_at", "state", "ends_at"),
+    )
+
+
+async def keep(db: AsyncConnection, table: Table, events: Sequence[Silence]) -> None:
+    """Record each silence's state, unless a newer one is recorded already."""
+    newest = {e.data.silence_id: e for e in sorted(events, key=lambda e: e.time)}
+    rows = [
+        {
+            "silence_id": e.data.silence_id,
+            "state": e.data.state,
+            "ends_at": e.data.ends_at.timestamp(),
+            "updated_at": e.time.timestamp(),
+            "body": e.data.model_dump_json(),
+        }
+        for e in newest.values()
+    ]
+    await upsert(
+        db, table, rows, key=["silence_id"], only_if=lambda new: table.c.updated_at < new.updated_at
+    )
+
+
+async def active(db: AsyncConnection, table: Table, now: float) -> list[SilenceData]:
+    """The silences in force or still to come at ``now``."""
+    rows = await db.execute(
+        select(table.c.body).where(table.c.state == "active", table.c.ends_at > now)
+    )
+    return [SilenceData.model_validate_json(body) for (body,) in rows]
+
+
+def at(now: float) -> datetime:
+    return datetime.fromtimestamp(now, UTC)
