@@ -57,10 +57,12 @@ def _dev(
     cwd: Path | None = None,
     stdout: Any = subprocess.DEVNULL,
     stderr: Any = subprocess.DEVNULL,
+    env: dict[str, str] | None = None,
 ) -> Iterator[subprocess.Popen[str]]:
     """``alertorch dev`` on its own embedded broker (no KAFKA_BOOTSTRAP_SERVERS), as a user
-    starts it; killed at the end if the test has not stopped it."""
-    env = {k: v for k, v in os.environ.items() if k != "KAFKA_BOOTSTRAP_SERVERS"}
+    starts it (with ``env`` over the test's environment); killed at the end if the test has not
+    stopped it."""
+    env = {k: v for k, v in {**os.environ, **(env or {})}.items() if k != "KAFKA_BOOTSTRAP_SERVERS"}
     process = subprocess.Popen(
         [
             *(sys.executable, "-m", "services.cli", "dev"),

@@ -24,7 +24,7 @@ from services.notifier.slack import (
     slack_routes,
 )
 from shared.config.sections import SlackSection
-from shared.events import Command, ErrorSummary, NotificationData, Severity, Target
+from shared.events import Command, ErrorSummary, NotificationData, Severity, Silence, Target
 from shared.storage import open_database
 from tests.fakes.server import serving
 from tests.fakes.slack import FakeSlack, Message, sign
@@ -100,6 +100,7 @@ class Notifier:
         self.events_url = events_url
         self.slack = slack
         self.published: list[Command] = []
+        self.silences: list[Silence] = []
         self.broker_down = False
 
     async def post(self, **request: Any) -> httpx.Response:
@@ -169,10 +170,14 @@ async def notifier(
             raise RuntimeError("broker down")
         holder[0].published.append(command)
 
+    async def publish_silence(silence: Silence) -> None:
+        holder[0].silences.append(silence)
+
     app = Starlette(
         routes=slack_routes(
             signing_secret=secret,
             publish_command=publish,
+            publish_silence=publish_silence,
             authorized_users=[OPERATOR],
             client=routes_api,
             database=routes_database,
@@ -245,6 +250,39 @@ async def test_snooze_choice_publishes_its_length(notifier: Notifier, fake: Fake
     assert command.data.action == "snooze"
     assert command.data.snooze_seconds == 3600
     assert command.data.fingerprint == "fp-db"
+
+
+async def test_silence_1h_silences_the_problem_for_an_hour_or_until_it_resolves(
+    notifier: Notifier, fake: FakeSlack
+) -> None:
+    result = await notifier.slack.send_notification(
+        note(actions=["ack", "snooze", "silence"]), ALERTS
+    )
+    root = fake.message("C0ALERTS", str(result.reference))
+    [button] = [
+        e
+        for b in root.blocks
+        if b["type"] == "actions"
+        for e in b["elements"]
+        if e["action_id"] == "silence"
+    ]
+    assert button["text"]["text"] == "Silence 1h"
+    payload = press_payload(root, "silence")
+    for _ in range(2):  # Slack delivering the press twice makes one silence
+        assert (await notifier.post(**signed(payload))).status_code == 200
+    first, second = notifier.silences
+    assert (first.id, first.data.silence_id) == (second.id, second.data.silence_id)
+    assert not notifier.published  # no command: a silence
+    data = first.data
+    assert data.matchers.model_dump(exclude_none=True) == {"fingerprint": "fp-db"}
+    assert data.until_resolved
+    assert (data.ends_at - data.starts_at).total_seconds() == 3600
+    assert (data.created_by.id, data.created_by.via) == ("U111", "slack")
+    await eventually(
+        lambda: (
+            "Silenced for 1 h by <@U111>" in json.dumps(fake.message(root.channel, root.ts).blocks)
+        )
+    )
 
 
 async def test_a_bad_signature_is_refused(notifier: Notifier, fake: FakeSlack) -> None:
