@@ -21,6 +21,7 @@ from services.api import readmodel, silences
 from services.api.context import Context
 from services.api.metrics import DEAD_LETTERS_SEEN, EVENTS_PROJECTED
 from services.api.reports import Reporter
+from services.api.slack_rights import SlackRights
 from services.api.tables import SCHEMA
 from services.api.web import routes
 from shared.config import Settings
@@ -35,6 +36,7 @@ from shared.events import (
 )
 from shared.kafka.lag import consumer_groups
 from shared.runner import BatchHandler, Consumed, Service, decoder, decoding
+from shared.slack.clients import slack_clients
 from shared.storage import Database, StoreSchema, storage_url
 from shared.topics import (
     AUDIT,
@@ -119,6 +121,7 @@ def create(settings: Settings) -> Service:
     [(url, schemas)] = stores(settings).items()
     database = Database(url, schemas=schemas)
     clock = service.clock
+    slack = slack_clients(settings)
     context = Context(
         database=database,
         publisher=service.producer,
@@ -129,6 +132,7 @@ def create(settings: Settings) -> Service:
             consumer_groups, settings.kafka_bootstrap_servers, settings.kafka.group_prefix
         ),
         group_prefix=settings.kafka.group_prefix,
+        slack_rights=SlackRights(settings.slack, slack.api if slack else None),
     )
 
     async def wake() -> None:
@@ -159,4 +163,6 @@ def create(settings: Settings) -> Service:
     reporter = Reporter(context, settings)
     service.add_periodic("reports", settings.monitoring.reporting.check_seconds, reporter.step)
     service.on_stop(database.close)
+    if slack is not None:
+        service.on_stop(slack.aclose)
     return service

@@ -11,7 +11,9 @@ from typing import Any
 from aiokafka.errors import KafkaError
 
 from services.api.errors import ApiError
+from services.api.slack_rights import SlackRights
 from shared.clock import Clock
+from shared.config.sections import SlackSection
 from shared.kafka.lag import GroupLag
 from shared.kafka.producer import Output, Publisher
 from shared.runner.health import HealthState
@@ -34,6 +36,8 @@ class Context:
     group_prefix: str = ""
     #: Groups are read from the broker at most once per this many seconds.
     groups_ttl: float = 5.0
+    #: Slack's rights for people whose token names their Slack user (none: roles alone).
+    slack_rights: SlackRights = field(default_factory=lambda: SlackRights(SlackSection(), None))
     _groups: dict[str, Any] = field(default_factory=dict)
 
     async def consumer_groups(self) -> tuple[list[dict[str, Any]], str | None]:

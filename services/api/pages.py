@@ -222,6 +222,8 @@ def page_router(ctx: Context) -> APIRouter:
             return refused(request, session, 403, problem)
         if action not in get_args(AlertAction):
             return refused(request, session, 404, "No such action.")
+        if (why := await ctx.slack_rights.refusal(session.token, action)) is not None:
+            return refused(request, session, 403, why)
         try:
             alert = await acting.find_alert(ctx, fingerprint)
             request_ = actions.Request(
@@ -256,6 +258,8 @@ def page_router(ctx: Context) -> APIRouter:
         form = await _form(request)
         if (problem := _may_act(session, form)) is not None:
             return refused(request, session, 403, problem)
+        if (why := await ctx.slack_rights.refusal(session.token, "silence")) is not None:
+            return refused(request, session, 403, why)
         try:
             matchers = {k: form[k].strip() for k in SILENCE_MATCHERS if form.get(k, "").strip()}
             hours = float(form.get("hours") or 1)
@@ -286,6 +290,8 @@ def page_router(ctx: Context) -> APIRouter:
         form = await _form(request)
         if (problem := _may_act(session, form)) is not None:
             return refused(request, session, 403, problem)
+        if (why := await ctx.slack_rights.refusal(session.token, "silence")) is not None:
+            return refused(request, session, 403, why)
         try:
             gone = await end_silence(ctx, silence_id, session.token)
             await ctx.publish(silences.outputs(gone, "silence_ended", session.token.actor()))

@@ -79,6 +79,7 @@ def act_router(ctx: Context, requires: Callable[[Role], Check]) -> APIRouter:
         idempotency_key: IdempotencyKey = None,
     ) -> Any:
         given = body or ActionBody()
+        await ctx.slack_rights.check(token, action)
         alert = await acting.find_alert(ctx, fingerprint)
         if alert.fingerprint != fingerprint:
             raise ApiError(404, "not_found", f"no alert {fingerprint!r}")
@@ -104,6 +105,7 @@ def act_router(ctx: Context, requires: Callable[[Role], Check]) -> APIRouter:
             action, attempt = actions.resolve_plan(alert, body.strategy)
         except NotApplicable as exc:
             raise ApiError(409, "conflict", str(exc)) from None
+        await ctx.slack_rights.check(token, "approve")  # running a fix is Slack's Approve
         request = Request(
             action=action, actor=token.actor(), attempt_id=attempt, reason=body.reason
         )

@@ -91,6 +91,7 @@ def silences_router(ctx: Context, requires: Callable[[Role], Check]) -> APIRoute
 
     @router.post("", status_code=202, summary="Silence what matches until a time")
     async def create(token: Operator, body: SilenceBody) -> dict[str, Any]:
+        await ctx.slack_rights.check(token, "silence")
         silence = make(ctx, body, token)
         await ctx.publish(silences.outputs(silence, "silence_created", token.actor()))
         return {"silence": silence.data.model_dump(mode="json")}
@@ -99,6 +100,7 @@ def silences_router(ctx: Context, requires: Callable[[Role], Check]) -> APIRoute
     async def expire(
         token: Operator, silence_id: Annotated[str, Path(max_length=128)]
     ) -> dict[str, Any]:
+        await ctx.slack_rights.check(token, "silence")
         silence = await end(ctx, silence_id, token)
         await ctx.publish(silences.outputs(silence, "silence_ended", token.actor()))
         return {"silence": silence.data.model_dump(mode="json")}

@@ -29,7 +29,16 @@ from services.api import tokens
 from services.api.tables import SCHEMA
 from shared.events import Envelope
 from shared.storage import Database
-from shared.topics import AUDIT, COMMANDS, ERRORS_CLASSIFIED, NOTIFICATIONS, RESOLUTIONS
+from shared.topics import (
+    AUDIT,
+    COMMANDS,
+    ERRORS_CLASSIFIED,
+    NOTIFICATIONS,
+    RESOLUTIONS,
+    SILENCES,
+)
+from tests.fakes.server import serving
+from tests.fakes.slack import FakeSlack
 from tests.kafka_helpers import Record, produce_keyed, read_until
 from tests.procs import ServiceProcess, free_port_block, wait_http
 from tests.unit.test_api_projection import (
@@ -60,9 +69,24 @@ class Console:
         return {"Authorization": f"Bearer {self.tokens[role]}"}
 
 
-def _env(bootstrap: str, data: Path) -> dict[str, str]:
+@pytest.fixture(scope="module")
+def slack_url() -> Iterator[str]:
+    """A fake Slack whose user group S0OPS has U0BOB: the console reads it for Slack's rights."""
+    fake = FakeSlack()
+    fake.usergroups["S0OPS"] = ["U0BOB"]
+    with serving(fake.app()) as url:
+        yield url
+
+
+def _env(bootstrap: str, data: Path, slack_url: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("ALERTORCH_")}
     env.update(
+        # Slack's rights apply to tokens naming a Slack user: U0042 (the tokens below) may do
+        # everything; U0BOB only what anyone may, and roll back as a member of S0OPS.
+        SLACK_BOT_TOKEN=FakeSlack().token,
+        ALERTORCH_SLACK__API_URL=slack_url + "/api/",
+        ALERTORCH_SLACK__AUTHORIZED_USERS='["U0042"]',
+        ALERTORCH_SLACK__ACTION_PERMISSIONS='{"rollback": ["S0OPS"]}',
         KAFKA_BOOTSTRAP_SERVERS=bootstrap,
         ALERTORCH_CONFIG_DIR=str(REPO / "config"),
         ALERTORCH_KAFKA__GROUP_PREFIX=f"test-api-{RUN}",
@@ -76,10 +100,10 @@ def _env(bootstrap: str, data: Path) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def console_process(
-    kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory
+    kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory, slack_url: str
 ) -> Iterator[tuple[ServiceProcess, dict[str, str], Path]]:
     data = tmp_path_factory.mktemp("console")
-    env = _env(kafka_bootstrap, data)
+    env = _env(kafka_bootstrap, data, slack_url)
     port = free_port_block(1)
     argv = [sys.executable, "-m", "services.api", "serve", "--host", "127.0.0.1"]
     process = subprocess.Popen(
@@ -280,6 +304,50 @@ async def test_actions_publish_commands_with_the_token_s_actor(
             lambda body: body["alert"]["status"] == "acknowledged",
         )
         assert found["alert"]["acknowledged_by"] == "operator"
+
+
+async def test_a_token_naming_a_slack_user_has_that_users_slack_rights(
+    console: Console, kafka_bootstrap: str
+) -> None:
+    key = fp("rights")
+    await publish(kafka_bootstrap, ERRORS_CLASSIFIED, [classified(key, at=T0 + 10)])
+    await publish(
+        kafka_bootstrap,
+        RESOLUTIONS,
+        [resolution(key, at=T0 + 20, status="succeeded", attempt_id="a9", strategy="rs")],
+    )
+    bob = await tokens.create_token(
+        console.database, role="operator", name="bob", slack_user="U0BOB"
+    )
+    as_bob = {"Authorization": f"Bearer {bob.token}"}
+    async with httpx.AsyncClient(base_url=console.url) as client:
+        await eventually(
+            lambda: _alert(client, console, "rights"),
+            lambda body: body is not None and body["alert"]["resolution"]["attempt_id"] == "a9",
+        )
+        # anyone may acknowledge in Slack, so Bob may here
+        acked = await client.post(f"/api/v1/alerts/{key}/actions/ack", headers=as_bob)
+        assert acked.status_code == 202, acked.text
+        # resolving is for slack.authorized_users: Bob may not, here as in Slack
+        refused = await client.post(f"/api/v1/alerts/{key}/actions/resolve", headers=as_bob)
+        assert refused.status_code == 403
+        assert "Slack user U0BOB may not resolve" in refused.json()["error"]["message"]
+        silence = await client.post(
+            "/api/v1/silences",
+            headers=as_bob,
+            json={"matchers": {"fingerprint": key}, "reason": "x", "duration_seconds": 60},
+        )
+        assert silence.status_code == 202  # anyone may silence in Slack
+        # rolling back is for members of S0OPS, read from Slack: Bob is one
+        rolled = await client.post(f"/api/v1/alerts/{key}/actions/rollback", headers=as_bob)
+        assert rolled.status_code == 202, rolled.text
+        # an operator token naming no Slack user: the role alone decides
+        carol = await tokens.create_token(console.database, role="operator", name="carol")
+        resolved = await client.post(
+            f"/api/v1/alerts/{key}/actions/resolve",
+            headers={"Authorization": f"Bearer {carol.token}"},
+        )
+        assert resolved.status_code == 202
 
 
 async def test_tokens_and_roles_guard_every_endpoint(console: Console) -> None:
@@ -496,7 +564,14 @@ async def test_status_shows_every_consumer_group_with_its_members_and_lag(
     events = groups(body)[f"test-api-{RUN}-api-events"]
     assert events["service"] == "api"
     assert events["members"] >= 1
-    assert set(events["lag"]) <= {ERRORS_CLASSIFIED, RESOLUTIONS, NOTIFICATIONS, COMMANDS, AUDIT}
+    assert set(events["lag"]) <= {
+        ERRORS_CLASSIFIED,
+        RESOLUTIONS,
+        NOTIFICATIONS,
+        COMMANDS,
+        AUDIT,
+        SILENCES,
+    }
 
 
 async def _json(request: Awaitable[httpx.Response]) -> Any:

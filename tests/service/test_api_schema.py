@@ -18,13 +18,16 @@ from schemathesis.generation.case import Case
 from schemathesis.specs.openapi.schemas import OpenApiSchema
 
 from tests.procs import ServiceProcess
-from tests.service.test_api_console import console_process
+from tests.service.test_api_console import console_process, slack_url
 
 pytestmark = pytest.mark.broker
 #: Generated requests per operation (the same ones every run: derandomized).
 EXAMPLES = 40
 
-__all__ = ["console_process"]  # the module's console, started as the console tests start it
+__all__ = [
+    "console_process",
+    "slack_url",
+]  # the module's console, started as the console tests start it
 
 
 @pytest.fixture(scope="module")

@@ -6,9 +6,9 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from services.notifier.slack.api import TRANSIENT_RETRY_SECONDS, HttpSlackApi
 from shared.clock import ManualClock
 from shared.retry_after import MAX_RETRY_AFTER_SECONDS, retry_after_seconds
+from shared.slack.api import TRANSIENT_RETRY_SECONDS, HttpSlackApi
 
 NOW = 1445412480.0  # Wed, 21 Oct 2015 07:28:00 GMT
 

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from services.notifier.slack.buttons import ButtonValue
-from services.notifier.slack.presses import Permissions, command, presses
+from services.notifier.slack.presses import command, presses
 from services.notifier.slack.ratelimit import ChannelLimiter
 from shared.config.sections import SlackSection
+from shared.slack.permissions import Permissions
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "slack"
 
@@ -69,22 +69,20 @@ def test_foreign_actions_and_other_payloads_are_ignored() -> None:
 
 def test_default_permissions_and_user_groups() -> None:
     defaults = SlackSection().action_permissions
-    rules = Permissions(
-        everything=frozenset({"U999"}),
-        per_action={action: frozenset(who) for action, who in defaults.items()},
-    )
+    rules = Permissions.of(SlackSection(authorized_users=["U999"]))
+    assert rules.per_action == {action: frozenset(who) for action, who in defaults.items()}
     for action in ("approve", "rollback", "reject", "resolve"):
         [press] = presses(payload(action, ButtonValue("fp").encode()))
-        assert not rules.allows(press)
-        assert rules.allows(replace(press, user_id="U999"))
+        assert not rules.allows(press.user_id, press.action)
+        assert rules.allows("U999", press.action)
     for action in ("ack", "snooze", "escalate", "create_issue"):
         [press] = presses(payload(action, ButtonValue("fp").encode()))
-        assert rules.allows(press)
+        assert rules.allows(press.user_id, press.action)
     grouped = Permissions(everything=frozenset(), per_action={"resolve": frozenset({"S0OPS"})})
     [press] = presses(payload("resolve", ButtonValue("fp").encode()))
     assert grouped.groups("resolve") == {"S0OPS"}
-    assert not grouped.allows(press, {"S0OPS": frozenset({"U222"})})
-    assert grouped.allows(press, {"S0OPS": frozenset({"U111", "U222"})})
+    assert not grouped.allows(press.user_id, press.action, {"S0OPS": frozenset({"U222"})})
+    assert grouped.allows(press.user_id, press.action, {"S0OPS": frozenset({"U111", "U222"})})
 
 
 def test_channel_limiter_spaces_sends_and_caps_the_hour() -> None:

@@ -6,18 +6,7 @@ for targets of type ``slack``, calls its ``tick(now)`` once a second, and serves
 :func:`slack_routes` (``POST /slack/events``).
 """
 
-from services.notifier.slack.api import (
-    HttpSlackApi,
-    HttpSlackWebhook,
-    SlackAnswer,
-    SlackApi,
-    SlackWebhook,
-)
-from services.notifier.slack.factory import (
-    SlackClients,
-    slack_clients,
-    slack_store_url,
-)
+from services.notifier.slack.factory import slack_store_url
 from services.notifier.slack.handler import SlackHandler
 from services.notifier.slack.integration import SlackIntegration
 from services.notifier.slack.interactivity import SlackInteractions, slack_routes
@@ -28,6 +17,14 @@ from services.notifier.slack.templates import (
     unregister_custom_template,
 )
 from services.notifier.slack.text import escape
+from shared.slack.api import (
+    HttpSlackApi,
+    HttpSlackWebhook,
+    SlackAnswer,
+    SlackApi,
+    SlackWebhook,
+)
+from shared.slack.clients import SlackClients, slack_clients
 
 __all__ = [
     "SLACK_SCHEMA",

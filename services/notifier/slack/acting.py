@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import structlog
 
-from services.notifier.slack.api import SlackApi
 from services.notifier.slack.message_data import root_data
 from services.notifier.slack.presses import Press, acted_blocks
 from services.notifier.slack.rendering import Renderer, update_body
 from services.notifier.slack.state import Root, SlackState
+from shared.slack.api import SlackApi
 
 log = structlog.get_logger(__name__)
 

@@ -1,10 +1,7 @@
-"""Building the Slack integration from settings: bot token, else webhook, else nothing."""
+"""Where the notifier keeps its Slack state."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from services.notifier.slack.api import HttpSlackApi, HttpSlackWebhook
 from shared.config import Settings
 from shared.storage import storage_url
 
@@ -15,35 +12,3 @@ def slack_store_url(settings: Settings) -> str:
     """Where the Slack state lives: ``slack.store_url``, else ``storage.url``, else
     ``notifier-slack.db`` in the data directory."""
     return storage_url(settings, SERVICE_STORE, settings.slack.store_url)
-
-
-@dataclass
-class SlackClients:
-    """The HTTP clients an integration uses; close them with :meth:`aclose`."""
-
-    api: HttpSlackApi | None
-    webhook: HttpSlackWebhook | None
-
-    async def aclose(self) -> None:
-        if self.api is not None:
-            await self.api.aclose()
-        if self.webhook is not None:
-            await self.webhook.aclose()
-
-
-def slack_clients(settings: Settings) -> SlackClients | None:
-    """Clients for SLACK_BOT_TOKEN (preferred) or SLACK_WEBHOOK_URL; ``None`` without either."""
-    timeout = settings.slack.request_timeout_seconds
-    if settings.slack_bot_token is not None:
-        api = HttpSlackApi(
-            token=settings.slack_bot_token.get_secret_value(),
-            base_url=settings.slack.api_url,
-            timeout=timeout,
-        )
-        return SlackClients(api=api, webhook=None)
-    if settings.slack_webhook_url is not None:
-        webhook = HttpSlackWebhook(
-            url=settings.slack_webhook_url.get_secret_value(), timeout=timeout
-        )
-        return SlackClients(api=None, webhook=webhook)
-    return None

@@ -13,11 +13,11 @@ from typing import Any
 from starlette.routing import Route
 
 from services.notifier.delivery.base import DeliveryResult
-from services.notifier.slack.factory import SlackClients, slack_clients
 from services.notifier.slack.integration import SlackIntegration
 from services.notifier.slack.interactivity import PublishCommand, SlackInteractions
 from shared.config import Settings, reveal
 from shared.events import NotificationData, Target
+from shared.slack.clients import SlackClients, slack_clients
 from shared.storage import Database
 
 

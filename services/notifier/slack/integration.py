@@ -18,7 +18,6 @@ import structlog
 
 from services.notifier.delivery.base import DeliveryResult
 from services.notifier.locks import KeyedLocks
-from services.notifier.slack.api import SlackAnswer, SlackApi, SlackWebhook
 from services.notifier.slack.message_data import message_data, root_data, status_after
 from services.notifier.slack.outcomes import GONE_ERRORS, failure, retry_after
 from services.notifier.slack.ratelimit import ChannelLimiter
@@ -27,6 +26,7 @@ from services.notifier.slack.state import PostedMessage, Root, SlackState
 from services.notifier.slack.text import mentions, safe
 from shared.config.sections import SlackSection
 from shared.events import REPORT_KINDS, NotificationData, Target
+from shared.slack.api import SlackAnswer, SlackApi, SlackWebhook
 from shared.storage import Database
 
 log = structlog.get_logger(__name__)

@@ -28,14 +28,15 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from services.notifier.slack.acting import Acting
-from services.notifier.slack.api import SlackApi
-from services.notifier.slack.groups import GroupMembers
-from services.notifier.slack.presses import Permissions, Press, command, presses, silence
+from services.notifier.slack.presses import Press, command, presses, silence
 from services.notifier.slack.rendering import Renderer
 from services.notifier.slack.state import SlackState
 from shared.config.sections import SlackSection
 from shared.events import Command, Silence
 from shared.http_body import BodyTooLarge, read_limited
+from shared.slack.api import SlackApi
+from shared.slack.groups import GroupMembers
+from shared.slack.permissions import Permissions
 from shared.storage import Database
 
 log = structlog.get_logger(__name__)
@@ -80,10 +81,10 @@ class SlackInteractions:
         self.verification = RequestVerification(signing_secret) if signing_secret else None
         self.publish_command = publish_command
         self.publish_silence = publish_silence
-        per_action = (settings or SlackSection()).action_permissions
-        self.permissions = Permissions(
-            everything=frozenset(authorized_users),
-            per_action={action: frozenset(who) for action, who in per_action.items()},
+        self.permissions = Permissions.of(
+            (settings or SlackSection()).model_copy(
+                update={"authorized_users": list(authorized_users)}
+            )
         )
         self.groups = GroupMembers(client)
         self.publish_timeout = publish_timeout
@@ -128,7 +129,7 @@ class SlackInteractions:
             return None
         fingerprint, attempt_id = found
         members = await self.groups.members(self.permissions.groups(press.action))
-        if not self.permissions.allows(press, members):
+        if not self.permissions.allows(press.user_id, press.action, members):
             log.warning(
                 "slack action refused",
                 action=press.action,

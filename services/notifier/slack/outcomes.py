@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from services.notifier.delivery.base import DeliveryResult
-from services.notifier.slack.api import TRANSIENT_RETRY_SECONDS, SlackAnswer
+from shared.slack.api import TRANSIENT_RETRY_SECONDS, SlackAnswer
 
 #: ``ok: false`` errors that go away by themselves; every other error is permanent
 #: (``channel_not_found``, ``not_in_channel``, ``invalid_auth``, ``is_archived``, ...).

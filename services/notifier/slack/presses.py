@@ -7,7 +7,6 @@ payload Slack delivers twice publishes the same command id (consumers deduplicat
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Final, get_args
@@ -26,7 +25,6 @@ from shared.events import (
 
 SOURCE = "/alertorch/notifier/slack"
 ACTIONS: Final[frozenset[str]] = frozenset(get_args(ButtonAction))
-ANYONE: Final = "*"
 DONE: Final[dict[str, str]] = {
     "ack": "Acknowledged",
     "approve": "Approved",
@@ -159,31 +157,6 @@ def command(press: Press, fingerprint: str, attempt_id: str | None) -> Command:
             snooze_seconds=press.snooze_seconds,
         ),
     )
-
-
-@dataclass(frozen=True)
-class Permissions:
-    """Who may press what: ``everything`` (``slack.authorized_users``) may take every action;
-    ``per_action`` (``slack.action_permissions``) names who else may take each one. Entries are
-    user ids (``U…``/``W…``), user groups (``S…``) or ``*`` (anyone who sees the message)."""
-
-    everything: frozenset[str]
-    per_action: Mapping[str, frozenset[str]]
-
-    def entries(self, action: str) -> frozenset[str]:
-        return self.everything | self.per_action.get(action, frozenset())
-
-    def groups(self, action: str) -> frozenset[str]:
-        """The user groups whose members must be known to decide on ``action``."""
-        return frozenset(e for e in self.entries(action) if e.startswith("S"))
-
-    def allows(self, press: Press, members: Mapping[str, frozenset[str]] | None = None) -> bool:
-        """``members``: the members of the groups named for the action (when known)."""
-        entries = self.entries(press.action)
-        if ANYONE in entries or press.user_id in entries:
-            return True
-        known = members or {}
-        return any(press.user_id in known.get(group, frozenset()) for group in entries)
 
 
 def acted_blocks(blocks: list[dict[str, Any]], text: str) -> list[dict[str, Any]]:

@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable
 
 import structlog
 
-from services.notifier.slack.api import SlackApi
+from shared.slack.api import SlackApi
 
 log = structlog.get_logger(__name__)
 
