@@ -3,13 +3,17 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import jsonschema
 import pytest
+import yaml
 
 from services.cli.schemas import stale_files
+from shared.asyncapi import render_asyncapi
 from shared.events import Envelope, RawError
 from shared.topics import TOPICS, TopicSpec, all_topic_names, topic
 
 REPO = Path(__file__).resolve().parents[2]
+FIXTURES = REPO / "tests" / "fixtures"
 
 
 @pytest.mark.parametrize("spec", TOPICS, ids=lambda s: s.name)
@@ -59,3 +63,23 @@ def test_schema_check_notices_drift(tmp_path: Path) -> None:
     assert "errors.raw.v1.schema.json" in stale
     assert "gone.schema.json" in stale
     assert "audit.v1.schema.json" in stale
+
+
+def test_the_asyncapi_document_is_valid_and_names_every_topic_and_service() -> None:
+    text = (REPO / "docs" / "asyncapi.yaml").read_text("utf-8")
+    assert text == render_asyncapi(), "run `alertorch schemas` to regenerate docs/asyncapi.yaml"
+    document = yaml.safe_load(text)
+    spec = json.loads((FIXTURES / "asyncapi" / "asyncapi-3.0.0.schema.json").read_text("utf-8"))
+    errors = list(jsonschema.Draft7Validator(spec).iter_errors(document))
+    assert not errors, [f"{list(e.absolute_path)}: {e.message}" for e in errors]
+    addresses = {c["address"] for c in document["channels"].values()}
+    assert addresses == {t.name for t in TOPICS}
+    operations = {(o["action"], o["summary"].split()[0], o["summary"].split()[-1])
+                  for o in document["operations"].values()}  # fmt: skip
+    assert ("send", "resolver", "resolutions") in operations
+    assert ("receive", "notifier", "silences") in operations
+    for message in document["components"]["messages"].values():
+        payload = REPO / "docs" / message["payload"]["$ref"]
+        assert payload.exists(), payload
+    # the check notices a document that drifted
+    assert "../asyncapi.yaml" in stale_files(FIXTURES)
