@@ -72,6 +72,11 @@ class FakeSlack:
 
     # -- set-up --------------------------------------------------------------------------------
 
+    def env(self, url: str, **more: str) -> dict[str, str]:
+        """The environment of a service that talks to this fake served at ``url`` (its bot
+        token and API address), plus ``more``."""
+        return {"SLACK_BOT_TOKEN": self.token, "ALERTORCH_SLACK__API_URL": url + "/api/", **more}
+
     def add_channel(self, name: str, channel_id: str, *, member: bool = True) -> None:
         self.channels[name] = (channel_id, member)
         self.channels[channel_id] = (channel_id, member)

@@ -83,8 +83,7 @@ def _env(bootstrap: str, data: Path, slack_url: str) -> dict[str, str]:
     env.update(
         # Slack's rights apply to tokens naming a Slack user: U0042 (the tokens below) may do
         # everything; U0BOB only what anyone may, and roll back as a member of S0OPS.
-        SLACK_BOT_TOKEN=FakeSlack().token,
-        ALERTORCH_SLACK__API_URL=slack_url + "/api/",
+        **FakeSlack().env(slack_url),
         ALERTORCH_SLACK__AUTHORIZED_USERS='["U0042"]',
         ALERTORCH_SLACK__ACTION_PERMISSIONS='{"rollback": ["S0OPS"]}',
         KAFKA_BOOTSTRAP_SERVERS=bootstrap,

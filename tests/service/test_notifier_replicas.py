@@ -74,8 +74,7 @@ async def test_two_replicas_post_each_root_once_when_one_dies(
         "ALERTORCH_STORAGE__URL": postgres_url,
         "ALERTORCH_KAFKA__GROUP_PREFIX": f"notifier-replicas-{marker}",
         "ALERTORCH_KAFKA__BATCH_MAX_RECORDS": "20",
-        "SLACK_BOT_TOKEN": fake.token,
-        "ALERTORCH_SLACK__API_URL": url + "/api/",
+        **fake.env(url),
     }
 
     def roots() -> Counter[tuple[str, str]]:

@@ -79,12 +79,9 @@ async def test_alert_reaches_slack_and_a_button_press_becomes_a_command(
     fake, url = slack
     fp = os.urandom(16).hex()
     title = _title("Database connection refused", fp)
-    env = {
-        "SLACK_BOT_TOKEN": fake.token,
-        "ALERTORCH_SLACK__API_URL": url + "/api/",
-        "SLACK_SIGNING_SECRET": SECRET,
-        "ALERTORCH_SLACK__CONSOLE_URL": "https://alerts.example.com",
-    }
+    env = fake.env(
+        url, SLACK_SIGNING_SECRET=SECRET, ALERTORCH_SLACK__CONSOLE_URL="https://alerts.example.com"
+    )
     with running_service("notifier", bootstrap=kafka_bootstrap, env=env) as notifier:
         event = _resolution(fp, title)
         await produce(kafka_bootstrap, RESOLUTIONS, [event.to_json_bytes()], key=fp.encode())
@@ -147,11 +144,7 @@ async def test_unsigned_presses_are_refused(
     kafka_bootstrap: str, slack: tuple[FakeSlack, str]
 ) -> None:
     fake, url = slack
-    env = {
-        "SLACK_BOT_TOKEN": fake.token,
-        "ALERTORCH_SLACK__API_URL": url + "/api/",
-        "SLACK_SIGNING_SECRET": SECRET,
-    }
+    env = fake.env(url, SLACK_SIGNING_SECRET=SECRET)
     with running_service("notifier", bootstrap=kafka_bootstrap, env=env) as notifier:
         async with httpx.AsyncClient(timeout=10) as client:
             answer = await client.post(
@@ -169,12 +162,9 @@ async def test_a_crash_between_send_and_commit_never_posts_twice(
     fake.post_delay = 3.0  # the post is in flight when the notifier dies
     fp = os.urandom(16).hex()
     title = _title("Disk full on db", fp)
-    env = {
-        "SLACK_BOT_TOKEN": fake.token,
-        "ALERTORCH_SLACK__API_URL": url + "/api/",
-        "SLACK_SIGNING_SECRET": SECRET,
-        "ALERTORCH_SLACK__CONSOLE_URL": "https://alerts.example.com",
-    }
+    env = fake.env(
+        url, SLACK_SIGNING_SECRET=SECRET, ALERTORCH_SLACK__CONSOLE_URL="https://alerts.example.com"
+    )
     with running_service("notifier", bootstrap=kafka_bootstrap, env=env) as notifier:
         event = _resolution(fp, title)
         await produce(kafka_bootstrap, RESOLUTIONS, [event.to_json_bytes()], key=fp.encode())
@@ -213,7 +203,7 @@ async def _slack_audits(
     """Run the notifier (Slack configured, plus ``env``) on one new alert; the audit records of
     its Slack deliveries once one has ``outcome``."""
     fp = os.urandom(16).hex()
-    env = {"SLACK_BOT_TOKEN": fake.token, "ALERTORCH_SLACK__API_URL": url + "/api/", **env}
+    env = fake.env(url, **env)
     with running_service("notifier", bootstrap=bootstrap, env=env):
         event = _resolution(fp, _title("Disk full", fp))
         await produce(bootstrap, RESOLUTIONS, [event.to_json_bytes()], key=fp.encode())

@@ -75,8 +75,7 @@ async def test_daily_and_weekly_reports_reach_the_metrics_channel_once(
     fake.add_channel("#metrics", METRICS)
     with serving(fake.app()) as url:
         env = {
-            "SLACK_BOT_TOKEN": fake.token,
-            "ALERTORCH_SLACK__API_URL": url + "/api/",
+            **fake.env(url),
             "ALERTORCH_SLACK__NOTIFICATION_CHANNELS__METRICS": "#metrics",
             "ALERTORCH_STORAGE__DATA_DIRECTORY": str(tmp_path),
             "ALERTORCH_MONITORING__REPORTING__HOUR": str(end.hour),
