@@ -85,8 +85,21 @@ async def _form(request: Request) -> dict[str, str]:
     body = await request.body()
     if len(body) > FORM_LIMIT:
         raise ApiError(413, "too_large", "form too large")
-    fields = parse_qs(body.decode("utf-8", "replace"), max_num_fields=20)
+    try:
+        fields = parse_qs(body.decode("utf-8", "replace"), max_num_fields=20)
+    except ValueError:
+        raise ApiError(400, "invalid_request", "too many form fields") from None
     return {name: values[0] for name, values in fields.items()}
+
+
+def _hours(value: str | None, default: float | None) -> float | None:
+    """A number of hours from a form field: positive, finite, at most 90 days."""
+    if not value:
+        return default
+    hours = float(value)
+    if not 0 < hours <= 90 * 24:
+        raise ValueError(f"{value!r} hours: give a number above 0 and at most 2160")
+    return hours
 
 
 def _next_path(value: str | None) -> str:
@@ -262,8 +275,8 @@ def page_router(ctx: Context) -> APIRouter:
             return refused(request, session, 403, why)
         try:
             matchers = {k: form[k].strip() for k in SILENCE_MATCHERS if form.get(k, "").strip()}
-            hours = float(form.get("hours") or 1)
-            unused = float(form["unused_hours"]) if form.get("unused_hours") else None
+            hours = _hours(form.get("hours"), 1.0) or 1.0
+            unused = _hours(form.get("unused_hours"), None)
             body = SilenceBody(
                 matchers=Matchers.model_validate(matchers),
                 reason=form.get("reason", "").strip() or "silenced from the console",

@@ -214,9 +214,21 @@ async def test_a_form_without_the_session_csrf_token_is_refused(pipeline: Pipeli
         viewer_act = await client.post("/ui/alerts/abc/actions/ack", data={"csrf": csrf})
         assert viewer_act.status_code == 403
         assert "operator role" in viewer_act.text
+        crowded = await client.post("/ui/silences", data={f"f{n}": "x" for n in range(30)})
+        assert crowded.status_code == 400  # never a 500
         out = await client.post("/ui/logout", data={"csrf": csrf})
         assert out.status_code == 303
         assert (await client.get("/ui")).headers["location"] == "/ui/login?next=/ui"
+    # bad numbers in an operator's silence form are refused, never a 500
+    operator = _token(pipeline, "operator", "Olga Operator")
+    async with httpx.AsyncClient(base_url=pipeline.console, timeout=10) as client:
+        await client.post("/ui/login", data={"token": operator})
+        page = await client.get("/ui/silences")
+        csrf = page.text.split('name="csrf" value="')[1].split('"')[0]
+        for hours in ("inf", "nan", "-1", "1e9", "two"):
+            form = {"csrf": csrf, "service": "web", "reason": "r", "hours": hours}
+            refused = await client.post("/ui/silences", data=form)
+            assert refused.status_code == 422, (hours, refused.status_code)
 
 
 @pytest.mark.timeout(300)
