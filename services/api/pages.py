@@ -41,6 +41,8 @@ from shared.events import SILENCE_MATCHERS, Matchers
 TEMPLATES: Final = Path(__file__).parent / "templates"
 STATIC: Final = Path(__file__).parent / "static"
 STATIC_PATH: Final = "/ui/static"
+#: The longest window the dashboards show (as GET /api/v1/analytics).
+DASHBOARD_MAX_SECONDS: Final = 30 * 86400.0
 #: A form is small: a token, a CSRF token, an action's few fields.
 FORM_LIMIT: Final = 8192
 HEADERS: Final = {
@@ -109,6 +111,18 @@ def _next_path(value: str | None) -> str:
     return "/ui"
 
 
+def _same_site(request: Request) -> bool:
+    """Whether a form post comes from a page of ours (the browser says so): a login form on
+    another site must not log a person in with someone else's token."""
+    site = request.headers.get("sec-fetch-site")
+    if site is not None and site not in ("same-origin", "none"):
+        return False
+    origin = request.headers.get("origin")
+    own = f"{request.url.scheme}://{request.url.netloc}"
+    forwarded = f"https://{request.url.netloc}"
+    return origin is None or origin in (own, forwarded)
+
+
 def _may_act(session: Session, form: dict[str, str]) -> str | None:
     """Why ``session`` may not act with ``form`` (its CSRF token, its role), or None."""
     if not session.csrf_ok(form.get("csrf")):
@@ -148,6 +162,8 @@ def page_router(ctx: Context) -> APIRouter:
 
     @router.post("/login")
     async def login(request: Request) -> Response:
+        if not _same_site(request):
+            return refused(request, None, 403, "Log in from the console's own page.")
         form = await _form(request)
         target = _next_path(form.get("next"))
         token = await verify_token(ctx.database, form.get("token", "").strip())
@@ -163,7 +179,9 @@ def page_router(ctx: Context) -> APIRouter:
             path="/",
             httponly=True,
             samesite="strict",
-            secure=request.url.scheme == "https",
+            # behind a TLS-terminating proxy the request arrives as http
+            secure=request.url.scheme == "https"
+            or request.headers.get("x-forwarded-proto") == "https",
         )
         return response
 
@@ -260,7 +278,7 @@ def page_router(ctx: Context) -> APIRouter:
         if session is None:
             return to_login(request)
         async with ctx.database.transaction() as db:
-            found = await silences.listing(db, state=None, limit=200)
+            found = await silences.listing(db, state=None, now=ctx.clock.time(), limit=200)
         return render(request, "silences.html", session, silences=found, done=done, error=None)
 
     @router.post("/silences")
@@ -322,6 +340,8 @@ def page_router(ctx: Context) -> APIRouter:
             seconds = parse_duration(since)
         except ValueError:
             seconds, since = 86400.0, "24h"
+        if seconds > DASHBOARD_MAX_SECONDS:
+            seconds, since = DASHBOARD_MAX_SECONDS, "30d"
         now = ctx.clock.time()
         async with ctx.database.transaction() as db:
             report = await gather(db, Window.spanning(now - seconds, now))

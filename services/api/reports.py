@@ -2,8 +2,9 @@
 channel (``monitoring.reporting``), each with a system-health message.
 
 Every ``check_seconds`` the console looks at what is due (:mod:`services.api.schedule`). A
-report waits until the console's read model has caught up with the topics (its consumer group
-has no lag), so it counts everything up to its end. Then, in one transaction, the period is
+report waits until the console's read model has caught up with the period: on every topic,
+nothing is left to read or the newest event read is past the period's end. So it counts
+everything up to its end, on a busy system too. Then, in one transaction, the period is
 claimed (a row only one replica can insert), the report gathered from the read model and its
 two ``notifications`` published, before the claim commits: a failed publish leaves the period
 unclaimed and it is tried again at the next check; a commit that fails after the publish
@@ -71,11 +72,16 @@ class Reporter:
         consumers, error = await self.ctx.consumer_groups()
         group = f"{self.ctx.group_prefix}-{EVENTS_GROUP}"
         mine = next((c for c in consumers if c["group"] == group), None)
-        if error or mine is None or mine["total_lag"]:
-            log.info("reports wait for the read model to catch up", group=group, error=error)
+        if error or mine is None:
+            log.info("reports wait for the broker", group=group, error=error)
             return 0
+        async with self.ctx.database.transaction() as db:
+            seen = (await queries.status_counts(db))["last_event_at"]
         sent = 0
         for period in periods:
+            if not caught_up(mine["lag"], seen, period.end.timestamp()):
+                log.info("a report waits for the read model to catch up", report=period.key)
+                continue
             if await self._send(period, target, consumers, error, now):
                 sent += 1
                 log.info("report sent", report=period.key, channel=target.channel)
@@ -107,6 +113,12 @@ class Reporter:
             ]
             await self.ctx.publish(outputs)
         return True
+
+
+def caught_up(lag: dict[str, int], seen: dict[str, float], end: float) -> bool:
+    """Whether the read model holds everything up to ``end``: on each topic, nothing is left
+    to read, or what was read already goes past ``end`` (a busy topic is never without lag)."""
+    return all(not behind or seen.get(name, 0.0) >= end for name, behind in lag.items())
 
 
 def _notification(

@@ -87,7 +87,7 @@ def silences_router(ctx: Context, requires: Callable[[Role], Check]) -> APIRoute
         state: Annotated[Literal["active", "expired"] | None, Query()] = None,
     ) -> dict[str, Any]:
         async with ctx.database.transaction() as db:
-            return {"items": await silences.listing(db, state=state)}
+            return {"items": await silences.listing(db, state=state, now=ctx.clock.time())}
 
     @router.post("", status_code=202, summary="Silence what matches until a time")
     async def create(token: Operator, body: SilenceBody) -> dict[str, Any]:

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any, Final
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.api import queries
@@ -121,20 +121,26 @@ async def record_uses(db: AsyncConnection, records: Sequence[AuditRecord]) -> No
 
 
 async def listing(
-    db: AsyncConnection, *, state: str | None, limit: int = 500
+    db: AsyncConnection, *, state: str | None, now: float, limit: int = 500
 ) -> list[dict[str, Any]]:
-    """Silences, the newest change first, each with when it was last used."""
+    """Silences, the newest change first, each with when it was last used; one whose end has
+    passed is shown ``expired`` (its time ran out)."""
     query = (
         select(silences.c.body, silence_uses.c.last_used_at)
         .outerjoin(silence_uses, silence_uses.c.silence_id == silences.c.silence_id)
         .order_by(silences.c.updated_at.desc())
         .limit(limit)
     )
-    if state is not None:
-        query = query.where(silences.c.state == state)
+    if state == "active":
+        query = query.where(silences.c.state == "active", silences.c.ends_at > now)
+    elif state == "expired":
+        query = query.where(or_(silences.c.state == "expired", silences.c.ends_at <= now))
     found = []
     for body, used in await db.execute(query):
-        item = SilenceData.model_validate_json(body).model_dump(mode="json")
+        data = SilenceData.model_validate_json(body)
+        if data.state == "active" and data.ends_at.timestamp() <= now:
+            data = data.model_copy(update={"state": "expired", "ended_reason": "its time ran out"})
+        item = data.model_dump(mode="json")
         item["last_used_at"] = _at(used).isoformat() if used is not None else None
         found.append(item)
     return found

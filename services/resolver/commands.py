@@ -16,7 +16,7 @@ from typing import Literal
 import structlog
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from services.resolver import store
+from services.resolver import fallback, store
 from services.resolver.decisions import queue
 from services.resolver.engine import PEOPLE_ACTIONS, ResolverEngine
 from services.resolver.events import audit
@@ -98,8 +98,14 @@ async def _apply(
         return [], []
     entry = engine.config.catalog.get(attempt.strategy)
     if data.action == "reject" and attempt.status == "awaiting_approval":
+        # a person said no: a fallback list ends here, and the notifier escalates
+        details = (
+            {"fallbacks_exhausted": True, "tried": fallback.tried(attempt)}
+            if "fallback" in attempt.context
+            else None
+        )
         rejected = engine.transition(
-            attempt, "rejected", data.reason or "rejected", actor=data.actor
+            attempt, "rejected", data.reason or "rejected", actor=data.actor, details=details
         )
         return [rejected], [attempt]
     if data.action == "approve" and attempt.status == "awaiting_approval":

@@ -9,7 +9,8 @@ tried; the first one that may run becomes a new attempt. The event that ends the
 what comes next (``details.fallback``), or, when nothing is left, that every strategy of the
 list was tried (``details.fallbacks_exhausted``, with ``details.tried``): the notifier escalates
 on it. A rollback a person asked for, a failed rollback and an interrupted execution end the
-list: nothing more runs on a problem in an unknown state.
+list: nothing more runs on a problem in an unknown state; nor on a silenced one (the ending
+event names the silence).
 """
 
 from __future__ import annotations
@@ -20,13 +21,15 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from services.resolver import tables
 from services.resolver.decisions import done_once, start
 from services.resolver.engine import ResolverEngine
 from services.resolver.events import resolution
 from services.resolver.gates import Decision, GateState, decide
-from services.resolver.store import Attempt
-from shared.events import Actor, ResolutionStatus, derived_event_id
+from services.resolver.store import ACTIVE, Attempt
+from shared.events import Actor, Facts, ResolutionStatus, derived_event_id, silencing
 from shared.kafka.producer import Output
+from shared.storage import silences as kept_silences
 from shared.topics import RESOLUTIONS
 
 
@@ -54,10 +57,17 @@ async def end(
     strategy of its list that the gates let through: the events, and the new attempt to save."""
     if "fallback" not in attempt.context:  # no list: the attempt simply ends
         return [engine.transition(attempt, status, reason, actor=actor)], []
-    state.running.discard(attempt.fingerprint)
+    if attempt.status in ACTIVE:  # else another attempt holds the problem (e.g. after a rollback)
+        state.running.discard(attempt.fingerprint)
     skipped: list[Output] = []
     names = remaining(attempt)
     done = tried(attempt)
+    silences = await kept_silences.active(db, tables.silences, engine.now())
+    silence = silencing(silences, _facts(attempt), kept_silences.at(engine.now()))
+    if silence is not None and names:  # nothing more runs on a silenced problem
+        why = f"{reason}; {names[0]} and the rest of the list not tried: {silence.describe()}"
+        held = {"silence_id": silence.silence_id}
+        return [engine.transition(attempt, status, why, actor=actor, details=held)], []
     while names:
         name = names.pop(0)
         tried_now = await _try(engine, db, state, attempt, name, names, done)
@@ -73,6 +83,17 @@ async def end(
     details: dict[str, Any] = {"fallbacks_exhausted": True, "tried": done}
     why = f"{reason}; every strategy in the list was tried ({', '.join(done)})"
     return [engine.transition(attempt, status, why, actor=actor, details=details), *skipped], []
+
+
+def _facts(attempt: Attempt) -> Facts:
+    c = attempt.context
+    return Facts(
+        fingerprint=attempt.fingerprint,
+        service=c.get("service"),
+        environment=c.get("environment"),
+        category=c.get("category"),
+        pattern_id=attempt.summary.get("pattern_id"),
+    )
 
 
 async def _try(

@@ -58,10 +58,21 @@ def _interrupted(engine: ResolverEngine, attempt: Attempt) -> list[Output]:
 
 
 async def expire(engine: ResolverEngine) -> None:
+    """Approvals nobody gave in time; an expired strategy of a fallback list lets the next one
+    be tried."""
     async with engine.database.transaction() as db:
+        state = await engine.gates(db)
         expired = await store.due(db, "awaiting_approval", "expires_at", engine.now())
-        outputs = [engine.transition(a, "expired", "no approval in time") for a in expired]
-        await engine.commit(db, outputs, *expired)
+        outputs: list[Output] = []
+        following: list[Attempt] = []
+        for attempt in expired:
+            ended, started = await fallback.end(
+                engine, db, state, attempt, "expired", "no approval in time"
+            )
+            outputs += ended
+            following += started
+        await store.save_gates(db, state)
+        await engine.commit(db, outputs, *expired, *following)
 
 
 async def _due_verifications(engine: ResolverEngine) -> list[Attempt]:

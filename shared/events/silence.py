@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import ClassVar, Literal
 
-from pydantic import Field, model_validator
+from pydantic import AwareDatetime, Field, model_validator
 
 from shared.events.audit import AuditRecord, AuditRecordData
 from shared.events.common import Actor
@@ -52,8 +52,8 @@ class SilenceData(FrozenModel):
     silence_id: str = Field(min_length=1, max_length=128)
     matchers: Matchers
     reason: str = Field(min_length=1, max_length=1000)
-    starts_at: datetime
-    ends_at: datetime
+    starts_at: AwareDatetime
+    ends_at: AwareDatetime
     state: SilenceState = "active"
     until_resolved: bool = Field(
         default=False, description="Ends when the problem it names (its fingerprint) resolves."

@@ -101,5 +101,21 @@ async def test_an_older_state_arriving_late_changes_nothing(database: Database) 
     async with database.transaction() as db:
         await silences.fold(db, [gone])
         await silences.fold(db, [made])  # redelivered, older
-        listed = await silences.listing(db, state=None)
+        listed = await silences.listing(db, state=None, now=T0 + 120)
+        ran_out = await silences.listing(db, state="expired", now=T0 + 2 * 86400)
+        still = await silences.listing(db, state="active", now=T0 + 2 * 86400)
     assert [s["state"] for s in listed] == ["expired"]
+    assert [s["ended_reason"] for s in ran_out] == ["ended by Ana"]
+    assert still == []
+
+
+async def test_a_silence_past_its_end_is_listed_as_expired(database: Database) -> None:
+    made = _silence(T0, matchers={"service": "web"})
+    async with database.transaction() as db:
+        await silences.fold(db, [made])
+        during = await silences.listing(db, state="active", now=T0 + 60)
+        after = await silences.listing(db, state="active", now=T0 + 86400)
+        shown = await silences.listing(db, state=None, now=T0 + 86400)
+    assert [s["state"] for s in during] == ["active"]
+    assert after == []
+    assert [(s["state"], s["ended_reason"]) for s in shown] == [("expired", "its time ran out")]

@@ -406,10 +406,15 @@ def test_a_fallback_list_that_runs_out_escalates_one_level_now() -> None:
     next_one = resolution(status="failed", details={"fallback": "scale_web"})
     assert notified(run.send(next_one)) == [("resolution_failed", 1)]
     exhausted = {"fallbacks_exhausted": True, "tried": ["restart_web", "scale_web"]}
-    decisions = run.send(resolution(status="rolled_back", details=exhausted))
+    last = resolution(status="rolled_back", details=exhausted)
+    last = ResolutionInput(last.event_id, last.data.model_copy(update={"attempt_id": "att-2"}))
+    decisions = run.send(last)
     assert notified(decisions) == [("rolled_back", 1), ("escalation", 2)]
     [escalation] = [d for d in decisions if isinstance(d, Notify) and d.kind == "escalation"]
     assert "restart_web, scale_web" in escalation.reason
+    assert run.states["fp"].level == 2
+    # the same event delivered again raises nothing more
+    assert ("escalation", 3) not in notified(run.send(last))
     assert run.states["fp"].level == 2
 
 

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from services.api.reports import caught_up
 from services.api.schedule import due, periods
 from shared.config.sections import ReportingSettings
 
@@ -89,3 +90,13 @@ def test_an_unknown_time_zone_is_refused() -> None:
 def test_reports_switched_off_are_never_due() -> None:
     off = ReportingSettings(daily_summary=False, weekly_analysis=False, monthly_trends=False)
     assert periods(_utc(2026, 12, 1, 9), off, "sunday") == []
+
+
+def test_a_report_waits_until_every_topic_is_read_past_its_end() -> None:
+    end = 1000.0
+    assert caught_up({}, {}, end)  # nothing to read
+    assert caught_up({"audit": 0, "resolutions": 0}, {}, end)
+    # a busy topic with lag, but read past the end: caught up for this period
+    assert caught_up({"audit": 40, "resolutions": 0}, {"audit": 1001.0}, end)
+    assert not caught_up({"audit": 40}, {"audit": 999.0}, end)
+    assert not caught_up({"audit": 40}, {}, end)

@@ -136,3 +136,51 @@ async def test_github_issue_opens_once_per_problem(monkeypatch: pytest.MonkeyPat
     assert later == ["suppressed"]
     assert history[0].status == "succeeded"
     assert len(fake.issues) == 1
+
+
+class Broken(ResolutionStrategy):
+    def __init__(self) -> None:
+        super().__init__(
+            name="broken", description="Always fails", confidence=0.9, safety_level="safe"
+        )
+
+    async def execute(self, error_context: ErrorContext) -> StrategyResult:
+        return StrategyResult(success=False, message="no luck")
+
+
+async def test_a_fallback_nobody_approves_in_time_lets_the_next_one_run(
+    pool: PoolResize, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    broken = Broken()
+    register_custom_strategy(broken)
+    monkeypatch.setenv(
+        "ALERTORCH_AUTO_RESOLUTION__STRATEGIES",
+        json.dumps(
+            {
+                "increase_connection_pool": {
+                    "executor": "broken",
+                    "fallback": ["risky_pool", "safe_pool"],
+                },
+                "risky_pool": {"executor": "pool_resize", "safety_level": "risky"},
+                "safe_pool": {"executor": "pool_resize", "verify_minutes": 1},
+            }
+        ),
+    )
+    clock = ManualClock()
+    resolver = AutoResolver(load_settings(), clock=clock)
+    try:
+        statuses = await resolver.resolve_error(_data())
+        assert statuses == ["auto_resolving", "executing", "failed", "awaiting_approval"]
+        assert pool.executed == 0
+        clock.advance(61 * 60)  # past operation.approval_timeout_minutes (60)
+        await resolver.check_timers()
+        history = resolver.get_resolution_history(_data().fingerprint)
+        assert {(a.strategy, a.status) for a in history} == {
+            ("safe_pool", "verifying"),
+            ("risky_pool", "expired"),
+            ("increase_connection_pool", "failed"),
+        }
+        assert pool.executed == 1
+    finally:
+        await resolver.close()
+        unregister_custom_strategy(broken.name)

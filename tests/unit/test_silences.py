@@ -66,3 +66,9 @@ def test_what_a_silence_must_say() -> None:
         "silenced (service=checkout-db, environment=production) until "
         "2026-11-30T00:00:00+00:00: upgrade"
     )
+
+
+def test_a_time_without_its_zone_is_refused() -> None:
+    """A naive time could not be compared with the clock: every decision would fail on it."""
+    with pytest.raises(ValidationError, match="timezone"):
+        silence(starts_at="2026-11-29T22:00:00", ends_at="2026-11-30T00:00:00")

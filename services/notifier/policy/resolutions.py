@@ -72,7 +72,7 @@ def open_alert(
 def _absorb(state: AlertState, data: ResolutionData, now: datetime) -> AlertState:
     changes: dict[str, object] = {
         "summary": data.summary,
-        "facts": {**state.facts, **data.details},
+        "facts": {**state.facts, **data.details, **_exhausted_by(data)},
         "last_resolution": data.status,
         "samples": add_sample(state, now, data.summary.count),
     }
@@ -84,11 +84,22 @@ def _absorb(state: AlertState, data: ResolutionData, now: datetime) -> AlertStat
 
 
 def _exhausted(state: AlertState, data: ResolutionData) -> list[Match]:
-    """Every strategy of the resolver's fallback list was tried: one level up."""
+    """Every strategy of the resolver's fallback list was tried: one level up (once: the same
+    event delivered again finds it in the alert's facts)."""
     if data.details.get("fallbacks_exhausted") is not True:
+        return []
+    seen = state.facts.get("fallbacks_exhausted") is True
+    if seen and state.facts.get("exhausted_by") == data.attempt_id:
         return []
     tried = ", ".join(str(name) for name in data.details.get("tried", []))
     return [Match(state.level + 1, f"every fix in the list failed ({tried})")]
+
+
+def _exhausted_by(data: ResolutionData) -> dict[str, object]:
+    """The attempt whose end ran the list out, kept so a redelivery escalates once."""
+    if data.details.get("fallbacks_exhausted") is True:
+        return {"exhausted_by": data.attempt_id}
+    return {}
 
 
 def _time_matches(state: AlertState, context: dict[str, object], now: datetime) -> list[Match]:
@@ -108,6 +119,7 @@ def update_alert(
     now: datetime,
     ledger: Ledger,
 ) -> Outcome:
+    exhausted = _exhausted(state, data)
     state = _absorb(state, data, now)
     context = context_for(state, now)
     automatic = state.policy.de_escalation.automatic_de_escalation
@@ -123,7 +135,7 @@ def update_alert(
     assessment = assess(state.policy, state.summary, context)
     found = [Match(assessment.level, assessment.reason)]
     found += frequency_matches(state, now) + _time_matches(state, context, now)
-    found += _exhausted(state, data)
+    found += exhausted
     best = max(found, key=lambda m: m.level)
     target = defined_at_or_below(state.policy, min(best.level, state.max_level))
     if target <= state.level:
