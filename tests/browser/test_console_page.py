@@ -196,6 +196,11 @@ async def test_a_form_without_the_session_csrf_token_is_refused(pipeline: Pipeli
     """A cross-site form post carries the cookie at most, never the CSRF token: refused."""
     viewer = _token(pipeline, "viewer", "Vic Viewer")
     async with httpx.AsyncClient(base_url=pipeline.console, timeout=10) as client:
+        # a login form on another site is refused (login CSRF), whatever the token
+        for header in ({"Origin": "https://evil.example"}, {"Sec-Fetch-Site": "cross-site"}):
+            forged_login = await client.post("/ui/login", data={"token": viewer}, headers=header)
+            assert forged_login.status_code == 403
+            assert "set-cookie" not in forged_login.headers
         wrong = await client.post("/ui/login", data={"token": "ao_nope"})
         assert wrong.status_code == 401
         assert "unknown or revoked" in wrong.text
