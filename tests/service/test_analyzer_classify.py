@@ -84,3 +84,25 @@ async def test_a_failed_publish_counts_nothing_and_its_retry_counts_once(
         o.event.data.frequency.last_day for o in broker.sent if isinstance(o.event, ClassifiedError)
     ]
     assert counts == [1, 2, 3, 4]
+
+
+async def test_a_new_owner_continues_the_count_and_the_old_one_cannot_count_again(
+    database: Database,
+) -> None:
+    settings, patterns = load_settings(), load_patterns(PATTERNS)
+    old_owner = Analyzer(settings=settings, patterns=patterns)
+    new_owner = Analyzer(settings=settings, patterns=patterns)
+    broker = Broker()
+    await classify_batch(
+        database, old_owner, broker, [(m, intake(m)) for m in _batch(0, 2)], wall=2e9
+    )
+    # A rebalance: the partition moves on; the new owner reads on from the committed offset...
+    moved = [(m, intake(m)) for m in _batch(2, 2)]
+    assert (await classify_batch(database, new_owner, broker, moved, wall=2e9)).classified == 2
+    # ...while the old owner, not yet told, handles the same messages: they are counted already.
+    stale = await classify_batch(database, old_owner, broker, moved, wall=2e9)
+    assert (stale.classified, stale.already_counted) == (0, 2)
+    counts = [
+        o.event.data.frequency.last_day for o in broker.sent if isinstance(o.event, ClassifiedError)
+    ]
+    assert counts == [1, 2, 3, 4]

@@ -1,36 +1,56 @@
 """Two notifier replicas in one consumer group on shared PostgreSQL state, posting to a fake
 Slack; one is SIGKILLed mid-stream. Every problem gets its root in each channel of its level,
-and no root is ever posted twice."""
+no root is ever posted twice, and each problem's escalation timer (3 s here) fires exactly once
+across the replicas and the kill."""
 
 from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import signal
 from collections import Counter
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
+import yaml
 
-from shared.events import ErrorSummary, Resolution, ResolutionData, new_event_id
-from shared.topics import RESOLUTIONS
+from shared.events import ErrorSummary, Notification, Resolution, ResolutionData, new_event_id
+from shared.topics import NOTIFICATIONS, RESOLUTIONS, topic
 from tests.fakes.server import serving
 from tests.fakes.slack import FakeSlack
-from tests.kafka_helpers import produce_keyed
+from tests.kafka_helpers import produce_keyed, read_all
 from tests.procs import running_service
 from tests.service.test_notifier_service import _title
 
 pytestmark = pytest.mark.broker
 
-PROBLEMS = 12  # under the rules' max_escalations_per_hour (20)
+REPO = Path(__file__).resolve().parents[2]
+PROBLEMS = 12
 EVENTS = 2000
+TIMEOUT_MINUTES = 0.05  # level 2 escalates to level 3 after 3 s without an acknowledgement
 
 
 @pytest.fixture
 def slack() -> Iterator[tuple[FakeSlack, str]]:
     fake = FakeSlack()
+    fake.add_channel("#management", "C0MANAGEMENT")
     with serving(fake.app()) as url:
         yield fake, url
+
+
+def _config(tmp_path: Path) -> Path:
+    """The default configuration with level 2 timing out in seconds and no caps in the way."""
+    config = tmp_path / "config"
+    shutil.copytree(REPO / "config", config)
+    path = config / "escalation_rules.yaml"
+    rules = yaml.safe_load(path.read_text())
+    rules["escalation_levels"]["level_2"]["timeout_minutes"] = TIMEOUT_MINUTES
+    limits = rules["prevention_rules"]["rate_limiting"]
+    limits.update(max_escalations_per_hour=1000, cooldown_between_escalations=0)
+    path.write_text(yaml.safe_dump(rules))
+    return config
 
 
 def _resolution(fp: str, title: str, count: int) -> Resolution:
@@ -56,8 +76,8 @@ def _resolution(fp: str, title: str, count: int) -> Resolution:
     )
 
 
-async def test_two_replicas_post_each_root_once_when_one_dies(
-    own_broker: str, postgres_url: str, slack: tuple[FakeSlack, str]
+async def test_two_replicas_post_each_root_once_and_fire_each_timer_once_when_one_dies(
+    own_broker: str, postgres_url: str, slack: tuple[FakeSlack, str], tmp_path: Path
 ) -> None:
     fake, url = slack
     marker = os.urandom(4).hex()
@@ -74,6 +94,7 @@ async def test_two_replicas_post_each_root_once_when_one_dies(
         "ALERTORCH_STORAGE__URL": postgres_url,
         "ALERTORCH_KAFKA__GROUP_PREFIX": f"notifier-replicas-{marker}",
         "ALERTORCH_KAFKA__BATCH_MAX_RECORDS": "20",
+        "ALERTORCH_CONFIG_DIR": str(_config(tmp_path)),
         **fake.env(url),
     }
 
@@ -96,10 +117,30 @@ async def test_two_replicas_post_each_root_once_when_one_dies(
         first.stop(signal.SIGKILL)
         posted = roots()
         assert len(posted) < 2 * PROBLEMS, "the kill did not land mid-stream"
+        # Level 2 posts to #oncall and #alerts; its timer raises each problem to level 3, which
+        # adds #management.
         for _ in range(1200):
             posted = roots()
-            if len(posted) >= 2 * PROBLEMS:
+            if len(posted) >= 3 * PROBLEMS:
                 break
             await asyncio.sleep(0.1)
-    assert len(posted) == 2 * PROBLEMS, f"roots missing: {sorted(posted)}"
+        await asyncio.sleep(3 * TIMEOUT_MINUTES * 60)  # room for a second firing, if there were one
+        posted = roots()
+    assert len(posted) == 3 * PROBLEMS, f"roots missing: {sorted(posted)}"
     assert set(posted.values()) == {1}, f"a root was posted twice: {posted.most_common(3)}"
+    escalations = Counter(
+        n.data.fingerprint
+        for n in await _notifications(own_broker)
+        if n.data.kind == "escalation" and n.data.fingerprint in titles
+    )
+    assert escalations == dict.fromkeys(titles, 1), f"timers fired: {escalations}"
+
+
+async def _notifications(bootstrap: str) -> list[Notification]:
+    spec = topic(NOTIFICATIONS)
+    out = []
+    for record in await read_all(bootstrap, NOTIFICATIONS):
+        event = spec.decode(record.value)
+        assert isinstance(event, Notification)
+        out.append(event)
+    return out
