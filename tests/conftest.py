@@ -130,6 +130,8 @@ def isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
             "SLACK_WEBHOOK_URL",
             "SLACK_SIGNING_SECRET",
             "GITHUB_TOKEN",
+            "JIRA_TOKEN",
+            "JIRA_URL",
             "PAGERDUTY_API_KEY",
             "SMTP_PASSWORD",
             "SENTRY_CLIENT_SECRET",

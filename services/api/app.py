@@ -35,6 +35,7 @@ from shared.events import (
     Silence,
 )
 from shared.kafka.lag import consumer_groups
+from shared.oncall import OnCallDirectory
 from shared.runner import BatchHandler, Consumed, Service, decoder, decoding
 from shared.slack.clients import slack_clients
 from shared.storage import Database, StoreSchema, storage_url
@@ -133,6 +134,7 @@ def create(settings: Settings) -> Service:
         ),
         group_prefix=settings.kafka.group_prefix,
         slack_rights=SlackRights(settings.slack, slack.api if slack else None),
+        oncall=OnCallDirectory(settings.oncall, clock=clock.time),
     )
 
     async def wake() -> None:

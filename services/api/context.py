@@ -16,6 +16,7 @@ from shared.clock import Clock
 from shared.config.sections import SlackSection
 from shared.kafka.lag import GroupLag
 from shared.kafka.producer import Output, Publisher
+from shared.oncall import OnCallDirectory, OnCallSection
 from shared.runner.health import HealthState
 from shared.storage import Database
 
@@ -38,6 +39,8 @@ class Context:
     groups_ttl: float = 5.0
     #: Slack's rights for people whose token names their Slack user (none: roles alone).
     slack_rights: SlackRights = field(default_factory=lambda: SlackRights(SlackSection(), None))
+    #: Who is on call (the configured on-call schedules; none: an empty directory).
+    oncall: OnCallDirectory = field(default_factory=lambda: OnCallDirectory(OnCallSection()))
     _groups: dict[str, Any] = field(default_factory=dict)
 
     async def consumer_groups(self) -> tuple[list[dict[str, Any]], str | None]:

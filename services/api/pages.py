@@ -37,6 +37,7 @@ from services.api.tokens import verify_token
 from services.api.views import alert_view
 from shared.durations import parse_duration
 from shared.events import SILENCE_MATCHERS, Matchers
+from shared.oncall import answer_view
 
 TEMPLATES: Final = Path(__file__).parent / "templates"
 STATIC: Final = Path(__file__).parent / "static"
@@ -207,11 +208,13 @@ def page_router(ctx: Context) -> APIRouter:
             )
             latest = await queries.inbox(db, limit=30, after=None)
         alerts = [a for a in page.items if a.status in OPEN_STATUSES][:100]
+        now = datetime.fromtimestamp(ctx.clock.time(), UTC)
         return render(
             request,
             "inbox.html",
             session,
             alerts=[(alert_view(a), actions.available(a)) for a in alerts],
+            oncall=[answer_view(answer) for answer in await ctx.oncall.answers(now)],
             notifications=latest.items,
             key=secrets.token_urlsafe(12),
         )

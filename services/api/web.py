@@ -27,6 +27,7 @@ from services.api.errors import LimitBody, body, install_error_handlers
 from services.api.pages import STATIC, STATIC_PATH, page_router
 from services.api.routes_act import act_router
 from services.api.routes_admin import admin_router
+from services.api.routes_oncall import oncall_router
 from services.api.routes_read import read_router
 from services.api.routes_silences import silences_router
 
@@ -63,6 +64,7 @@ def build_api(ctx: Context) -> FastAPI:
     api.include_router(act_router(ctx, requires))
     api.include_router(admin_router(ctx, requires))
     api.include_router(silences_router(ctx, requires))
+    api.include_router(oncall_router(ctx, requires))
     api.mount(ASSETS_PATH, StaticFiles(directory=SWAGGER_ASSETS), name="docs-assets")
     api.include_router(page_router(ctx))
     api.mount(STATIC_PATH, StaticFiles(directory=STATIC), name="ui-static")

@@ -21,7 +21,7 @@ import json
 import logging
 import sys
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -204,8 +204,13 @@ async def _partitions(consumer: Any, topic: str) -> list[TopicPartition]:
     return [TopicPartition(topic, p) for p in sorted(found)]
 
 
-async def _read(consumer: Any, ranges: dict[TopicPartition, tuple[int, int]]) -> list[Any]:
-    """Every record with ``start <= offset < stop`` of each partition's range, in order."""
+async def read_ranges(
+    consumer: Any,
+    ranges: dict[TopicPartition, tuple[int, int]],
+    progress: Callable[[int], None] | None = None,
+) -> list[Any]:
+    """Every record with ``start <= offset < stop`` of each partition's range, in order, read
+    with ``consumer`` (no group). ``progress`` is told how many records each fetch brought."""
     todo = {tp: span for tp, span in ranges.items() if span[0] < span[1]}
     consumer.assign(list(todo))
     for tp, (start, _) in todo.items():
@@ -217,6 +222,8 @@ async def _read(consumer: Any, ranges: dict[TopicPartition, tuple[int, int]]) ->
         for tp, records in batch.items():
             start, stop = ranges[tp]
             out.extend(r for r in records if start <= r.offset < stop)
+            if progress is not None:
+                progress(len(records))
         for tp in list(todo):
             if await consumer.position(tp) >= todo[tp][1]:
                 consumer.pause(tp)
@@ -240,7 +247,7 @@ async def read_letters(consumer: Any, dlq: str, ids: Iterable[Id] | None) -> lis
         print(
             f"reading {dlq}: {total} record(s) in {len(partitions)} partition(s)", file=sys.stderr
         )
-        return [Letter.from_record(r) for r in await _read(consumer, ranges)]
+        return [Letter.from_record(r) for r in await read_ranges(consumer, ranges)]
     wanted = sorted(set(ids))
     ranges = {}
     for partition, offset in wanted:
@@ -254,7 +261,7 @@ async def read_letters(consumer: Any, dlq: str, ids: Iterable[Id] | None) -> lis
             raise DlqError(f"no dead letter {partition}:{offset} on {dlq} (partition holds {held})")
         start, stop = ranges.get(tp, (offset, offset + 1))
         ranges[tp] = (min(start, offset), max(stop, offset + 1))
-    by_id = {(r.partition, r.offset): r for r in await _read(consumer, ranges)}
+    by_id = {(r.partition, r.offset): r for r in await read_ranges(consumer, ranges)}
     missing = [f"{p}:{o}" for p, o in wanted if (p, o) not in by_id]
     if missing:
         raise DlqError(f"no dead letter {', '.join(missing)} on {dlq}")
@@ -330,7 +337,7 @@ async def already_replayed(
     print(f"checking {topic} for earlier replays: {total} record(s)", file=sys.stderr)
     origins = {letter.origin for letter in letters}
     found: dict[str, tuple[int, int]] = {}
-    for record in await _read(consumer, ranges):
+    for record in await read_ranges(consumer, ranges):
         for name, value in record.headers or ():
             marker = value.decode("utf-8", "replace")
             if name == REPLAY_OF and marker in origins:

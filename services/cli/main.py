@@ -19,7 +19,9 @@ def build_parser() -> argparse.ArgumentParser:
         dlq,
         health,
         init,
+        oncall,
         publish,
+        replay,
         schemas,
         serve,
         validate,
@@ -40,9 +42,11 @@ def build_parser() -> argparse.ArgumentParser:
     schemas.add_parsers(sub)
     db.add_parsers(sub)
     dlq.add_parsers(sub)
+    replay.add_parsers(sub)
     init.add_parsers(sub)
     healthcheck.add_parsers(sub)
     health.add_parsers(sub)
+    oncall.add_parsers(sub)
     api_cli.add_parsers(sub)
     return parser
 

@@ -6,6 +6,8 @@ answers 2xx only once the broker acknowledged them:
 - ``POST /webhooks/sentry`` — Sentry integration webhooks (signed with SENTRY_CLIENT_SECRET);
 - ``POST /webhooks/alert`` — custom alerts (bearer ALERT_WEBHOOK_TOKEN);
 - ``POST /webhooks/alertmanager`` — Prometheus Alertmanager (version 4);
+- ``POST /webhooks/datadog`` — Datadog monitor notifications (bearer DATADOG_WEBHOOK_TOKEN), when
+  ``integrations.datadog.enabled``;
 - ``POST /api/<project_id>/envelope/`` and ``/store/`` — Sentry SDKs (keys in INGEST_DSN_KEYS);
 - the Sentry poller, when SENTRY_AUTH_TOKEN and SENTRY_ORGANIZATION are set.
 """
@@ -17,8 +19,9 @@ import socket
 import uuid
 
 import structlog
+from starlette.routing import Route
 
-from services.ingest import alertmanager, custom_alert, sentry_sdk, sentry_webhook
+from services.ingest import alertmanager, custom_alert, datadog, sentry_sdk, sentry_webhook
 from services.ingest.context import Inbound
 from services.ingest.dsn_auth import parse_keys
 from services.ingest.poller_lease import LeasedPoll
@@ -73,6 +76,7 @@ def create(settings: Settings) -> Service:
                 allow_unauthenticated=ingest.alertmanager_allow_unauthenticated,
             ),
             *sentry_sdk.routes(inbound, dsn_keys=dsn_keys),
+            *_datadog_routes(settings, inbound),
         ]
     )
     if not alert_token:
@@ -90,6 +94,25 @@ def create(settings: Settings) -> Service:
         log.warning("INGEST_DSN_KEYS is not set: the Sentry SDK endpoint refuses every key")
     _add_poller(service, settings, publisher, database)
     return service
+
+
+def _datadog_routes(settings: Settings, inbound: Inbound) -> list[Route]:
+    config = settings.integrations.datadog
+    if not config.enabled:
+        log.info("datadog webhooks off", reason="integrations.datadog.enabled is false")
+        return []
+    token = reveal(settings.datadog_webhook_token)
+    if not token:
+        log.warning(
+            "DATADOG_WEBHOOK_TOKEN is not set: /webhooks/datadog "
+            + (
+                "is OPEN to anyone who can reach it "
+                "(integrations.datadog.allow_unauthenticated is true)"
+                if config.allow_unauthenticated
+                else "refuses every request"
+            )
+        )
+    return datadog.routes(inbound, token=token, allow_unauthenticated=config.allow_unauthenticated)
 
 
 def _add_poller(

@@ -18,7 +18,7 @@ IngestMetricName = Literal[
 ]
 
 #: Where an error came in. ``sentry_api`` is the poller.
-Source = Literal["sentry_api", "sentry_webhook", "sentry_sdk", "alertmanager", "custom"]
+Source = Literal["sentry_api", "sentry_webhook", "sentry_sdk", "alertmanager", "datadog", "custom"]
 
 REQUESTS: Final = Counter(
     "alertorch_ingest_requests_total",

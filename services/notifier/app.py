@@ -15,7 +15,14 @@ import structlog
 
 from services.notifier import tables
 from services.notifier.delivery.base import Integration
-from services.notifier.delivery.catalog import GITHUB_SCHEMA, build_integrations, github_store_url
+from services.notifier.delivery.catalog import (
+    GITHUB_SCHEMA,
+    JIRA_SCHEMA,
+    build_integrations,
+    github_store_url,
+    issue_targets,
+    jira_store_url,
+)
 from services.notifier.delivery.console import ConsoleInbox
 from services.notifier.dispatcher import Dispatcher
 from services.notifier.policy_runner import PolicyRunner
@@ -36,11 +43,11 @@ from shared.events import (
     NotificationData,
     Resolution,
     Silence,
-    Target,
     silence_audit,
 )
 from shared.events import derived_event_id as derived
 from shared.kafka.producer import Output
+from shared.oncall import OnCallDirectory
 from shared.runner import Consumed, Service, decoder, decoding, each, event_handler
 from shared.storage import Database, StoreSchema, storage_url
 from shared.storage import silences as kept_silences
@@ -61,6 +68,7 @@ def _urls(settings: Settings) -> list[tuple[str, StoreSchema]]:
         (storage_url(settings, NAME, ""), SCHEMA),
         (slack_store_url(settings), SLACK_SCHEMA),
         (github_store_url(settings), GITHUB_SCHEMA),
+        (jira_store_url(settings), JIRA_SCHEMA),
     ]
 
 
@@ -77,11 +85,11 @@ def create(settings: Settings) -> Service:
     clock = service.clock
     producer = service.producer
     databases = {url: Database(url, schemas=schemas) for url, schemas in stores(settings).items()}
-    main, slack_db, github_db = (databases[url] for url, _ in _urls(settings))
+    main, slack_db, github_db, jira_db = (databases[url] for url, _ in _urls(settings))
     store = NotifierStore(main, clock=clock)
     http = httpx.AsyncClient(timeout=10.0)
     integrations: dict[str, Integration] = build_integrations(
-        settings, http=http, github_database=github_db
+        settings, http=http, github_database=github_db, jira_database=jira_db
     )
     clients = slack_clients(settings) if settings.components.slack_enabled else None
     if not settings.components.slack_enabled:
@@ -96,6 +104,7 @@ def create(settings: Settings) -> Service:
                 api=clients.api,
                 webhook=clients.webhook,
                 clock=clock.time,
+                oncall=OnCallDirectory(settings.oncall, clock=clock.time),
             ),
         )
     else:
@@ -109,6 +118,7 @@ def create(settings: Settings) -> Service:
         rules_path=config_dir_from_env() / RULES_FILE,
         roles=settings.escalation.roles,
         include_actions=settings.slack.message_settings.include_actions,
+        resolutions_channel=settings.slack.notification_channels.resolutions,
         clock=clock,
     )
     dispatcher = Dispatcher(
@@ -152,8 +162,8 @@ def create(settings: Settings) -> Service:
             await runner.on_command(event)
 
     async def request_issue(event: Command) -> None:
-        """The "Create GitHub issue" button: a notification to the GitHub target (once per
-        problem: the GitHub integration remembers the issue it opened)."""
+        """The "Create issue" button: a notification to each enabled issue tracker (GitHub,
+        Jira; once per problem: each remembers the issue it opened)."""
         known = await store.alert(event.data.fingerprint)
         if known is None:
             log.info("no alert for this problem; no issue to open")
@@ -169,9 +179,9 @@ def create(settings: Settings) -> Service:
                 fingerprint=event.data.fingerprint,
                 kind="update",
                 level=state.level,
-                targets=[Target(type="github")],
+                targets=issue_targets(settings),
                 summary=state.summary,
-                text=f"GitHub issue requested by {actor}",
+                text=f"Issue requested by {actor}",
             ),
         )
         await producer.publish(NOTIFICATIONS, notification, key=event.data.fingerprint)

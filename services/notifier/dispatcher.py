@@ -3,11 +3,13 @@
 Before a send, an outbox row (notification id, target) is claimed (an insert that only one
 replica wins); after it, the row records the outcome. A redelivered notification finds its rows
 and sends nothing again. A send a crash cut short (its lease of ``SEND_LEASE_SECONDS`` ran out)
-is sent again where the target deduplicates (PagerDuty's ``dedup_key``, the console), and is
-otherwise marked ``unknown``, never repeated. A target that answers "later" is retried from the
-outbox when due, by whichever replica claims the row: after an error (a 5xx, a network error)
-the try counts, and after ``MAX_ATTEMPTS`` such tries the delivery is failed; a rate-limit wait
-(a 429, our own limiter) never counts, so a storm delays deliveries but never drops them.
+is sent again where the target deduplicates (PagerDuty's ``dedup_key``, the console) or can be
+asked whether it arrived (Slack with a bot token: ``reconcile`` finds the message by its
+metadata), and is otherwise marked ``unknown``, never repeated. A target that answers "later"
+is retried from the outbox when due, by whichever replica claims the row: after an error (a
+5xx, a network error) the try counts, and after ``MAX_ATTEMPTS`` such tries the delivery is
+failed; a rate-limit wait (a 429, our own limiter) never counts, so a storm delays deliveries
+but never drops them.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import structlog
 
 from services.notifier.delivery.base import DeliveryResult, Integration
 from services.notifier.metrics import DELIVERIES
-from services.notifier.store import NotifierStore, OutboxRow
+from services.notifier.store import INTERRUPTED, NotifierStore, OutboxRow
 from shared.clock import SYSTEM_CLOCK, Clock
 from shared.events import (
     Actor,
@@ -123,7 +125,8 @@ class Dispatcher:
             log.info("dry run: would deliver", target=row.target, kind=event.data.kind)
             result = DeliveryResult.ok(None, dry_run=True, would=f"notify:{event.data.kind}")
         else:
-            result = await self._call(integration, event.data, target)
+            found = await self._arrived(integration, row, event.data, target)
+            result = found or await self._call(integration, event.data, target)
         if not result.rate_limited:
             row.attempts += 1
         if result.delivered:
@@ -140,6 +143,22 @@ class Dispatcher:
             due_at = self.clock.time() + delay
             await self.store.mark(row, status="retry", due_at=due_at, error=result.error)
         DELIVERIES.labels(target.type, _outcome(result)).inc()
+
+    @staticmethod
+    async def _arrived(
+        integration: Integration, row: OutboxRow, data: NotificationData, target: Target
+    ) -> DeliveryResult | None:
+        """For a send a stop cut short: what the target says it received of it (integrations
+        that can look have ``reconcile``); None when it did not arrive or nobody can tell."""
+        reconcile = getattr(integration, "reconcile", None)
+        if row.error != INTERRUPTED or reconcile is None:
+            return None
+        try:
+            found: DeliveryResult | None = await reconcile(data, target)
+        except Exception as exc:  # noqa: BLE001 - the send itself decides what happens next
+            log.error("looking up an interrupted send failed", target=row.target, error=repr(exc))
+            return None
+        return found
 
     @staticmethod
     async def _call(

@@ -75,6 +75,7 @@ class PolicyRunner:
         rules_path: Path,
         roles: Mapping[str, list[str]],
         include_actions: bool = True,
+        resolutions_channel: str = "",
         clock: Clock = SYSTEM_CLOCK,
     ) -> None:
         self.database = database
@@ -82,6 +83,7 @@ class PolicyRunner:
         self.rules_path = rules_path
         self.roles = roles
         self.include_actions = include_actions
+        self.resolutions_channel = resolutions_channel
         self.clock = clock
         self.policy: EscalationPolicy = load_rules(rules_path)
         self._watch = FileWatch(rules_path)
@@ -209,6 +211,7 @@ class PolicyRunner:
                     attempt_id=attempt_id,
                     resolver_status=status,
                     include_actions=self.include_actions,
+                    resolutions_channel=self.resolutions_channel,
                 )
                 silence = silencing(silences, _facts(event.data), self._now())
                 if silence is None:

@@ -8,7 +8,7 @@ from shared.config import Settings
 from shared.config.yaml_lines import LineMap
 
 #: Target type -> the integration setting that switches it on.
-SWITCHES = {"email": "email", "pagerduty": "pagerduty", "github": "github"}
+SWITCHES = {"email": "email", "pagerduty": "pagerduty", "github": "github", "jira": "jira"}
 
 
 def disabled_routes(policy: EscalationPolicy, settings: Settings, lines: LineMap) -> list[str]:

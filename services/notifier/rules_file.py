@@ -86,6 +86,7 @@ ACTION_TAGS = frozenset(
         "phone_call",
         "incident_creation",
         "github_issue",
+        "jira_issue",
     }
 )
 

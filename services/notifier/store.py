@@ -41,6 +41,10 @@ class OutboxRow:
     lease_until: float | None = None
 
 
+#: The error of an outbox row whose send a stop cut short: its retry asks the target first
+#: whether it arrived (``reconcile``), where the target can tell.
+INTERRUPTED = "interrupted while sending"
+
 _OUTBOX_COLUMNS = tuple(c for c in outbox.c if c.name != "updated_at")
 
 
@@ -256,7 +260,8 @@ class NotifierStore:
 
     async def interrupted(self, now: float, resend: Callable[[str], bool]) -> tuple[int, int]:
         """Sends cut short (their replica stopped before the lease ran out): sent again where
-        ``resend(target)`` says the target deduplicates, else ``unknown`` and never repeated.
+        ``resend(target)`` says the target deduplicates or can be asked whether it arrived,
+        else ``unknown`` and never repeated.
         Returns how many were queued again and how many left unknown."""
         async with self.database.transaction() as db:
             rows = await db.execute(
@@ -271,8 +276,9 @@ class NotifierStore:
                     values: dict[str, Any] = {"status": "retry", "due_at": now}
                     again += 1
                 else:
-                    values = {"status": "unknown", "error": "interrupted while sending"}
+                    values = {"status": "unknown"}
                     unknown += 1
+                values["error"] = INTERRUPTED
                 await db.execute(update(outbox).where(*key).values(**values, updated_at=now))
         return again, unknown
 

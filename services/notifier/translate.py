@@ -8,7 +8,9 @@ from shared.events import (
     ButtonAction,
     Notification,
     NotificationData,
+    NotificationKind,
     ResolutionStatus,
+    Target,
     derived_event_id,
 )
 
@@ -23,6 +25,21 @@ ATTEMPT_BUTTONS: dict[str, tuple[ButtonAction, ...]] = {
 }
 
 
+#: What automatic fixes tell: also posted to ``slack.notification_channels.resolutions``.
+FIX_KINDS: frozenset[NotificationKind] = frozenset(
+    {
+        "approval_request",
+        "resolution_started",
+        "resolution_succeeded",
+        "resolution_failed",
+        "rolled_back",
+    }
+)
+
+#: A problem a fix resolved: its close is news of the fix too.
+FIXED = ("resolved", "succeeded")
+
+
 def notification_id(token: str) -> str:
     return derived_event_id("notification", token)
 
@@ -35,9 +52,12 @@ def to_event(
     attempt_id: str | None = None,
     resolver_status: ResolutionStatus | None = None,
     include_actions: bool = False,
+    resolutions_channel: str = "",
 ) -> Notification:
     """``include_actions`` (``slack.message_settings.include_actions``) gives every alert and
-    escalation the alert buttons, whether or not its level asks for them."""
+    escalation the alert buttons, whether or not its level asks for them. A fix's news for a
+    problem told in Slack (up to the close it brought) also goes to ``resolutions_channel``
+    (``slack.notification_channels.resolutions``), when one is set."""
     buttons: list[ButtonAction] = list(decision.buttons)
     if include_actions and decision.kind in ("new_alert", "escalation"):
         buttons += [b for b in ALERT_BUTTONS if b not in buttons]
@@ -45,6 +65,15 @@ def to_event(
         buttons.append("create_issue")
     if attempt_id and resolver_status:
         buttons += [b for b in ATTEMPT_BUTTONS.get(resolver_status, ()) if b not in buttons]
+    targets = list(decision.targets)
+    extra = Target(type="slack", channel=resolutions_channel)
+    if (
+        resolutions_channel
+        and (decision.kind in FIX_KINDS or (decision.kind, resolver_status) == FIXED)
+        and any(t.type == "slack" for t in targets)
+        and extra not in targets
+    ):
+        targets.append(extra)
     summary = state.summary if state is not None else None
     assert summary is not None, "a notification needs the alert's summary"
     return Notification(
@@ -56,7 +85,7 @@ def to_event(
             fingerprint=decision.fingerprint,
             kind=decision.kind,
             level=decision.level,
-            targets=list(decision.targets),
+            targets=targets,
             summary=summary,
             text=decision.reason[:8192],
             actions=buttons,

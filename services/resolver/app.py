@@ -19,6 +19,7 @@ from services.resolver.commands import handle_command
 from services.resolver.engine import EngineSettings, ResolverEngine
 from services.resolver.execution import Executor
 from services.resolver.executors.deployments import RestartService, RollbackDeployment, ScaleUp
+from services.resolver.executors.jira import CreateJiraIssue
 from services.resolver.executors.kube import KubeClient, load_kube_config
 from services.resolver.executors.web import CreateGithubIssue, HttpAction
 from services.resolver.registry import custom_strategies
@@ -66,6 +67,12 @@ def build_strategies(
             HttpAction(http),
             CreateGithubIssue(
                 github, token=token, labels=settings.integrations.github.issue_labels
+            ),
+            CreateJiraIssue(
+                http,
+                config=settings.integrations.jira,
+                site_url=settings.jira_url,
+                token=reveal(settings.jira_token),
             ),
         )
     }

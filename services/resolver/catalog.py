@@ -31,6 +31,7 @@ BUILT_IN_EXECUTORS: dict[str, SafetyLevel] = {
     "rollback_deployment": "risky",
     "http_action": "moderate",
     "create_github_issue": "safe",
+    "create_jira_issue": "safe",
 }
 
 ActionKind = Literal["service_restart", "config_change", "dependency_update", "other"]
@@ -40,6 +41,7 @@ KIND_OF_EXECUTOR: dict[str, ActionKind] = {
     "scale_up": "config_change",
     "http_action": "other",
     "create_github_issue": "other",
+    "create_jira_issue": "other",
 }
 
 

@@ -25,7 +25,6 @@ INERT: Final[tuple[str, ...]] = (
     "storage.persistence",
     "storage.cleanup",
     "slack.rate_limiting.cooldown_seconds",
-    "slack.notification_channels.resolutions",
     "business_impact.revenue_thresholds",
     "escalation.thresholds",
     "escalation.escalation_levels",

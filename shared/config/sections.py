@@ -87,7 +87,11 @@ class SentrySection(StrictFrozenModel):
 
 class SlackChannels(StrictFrozenModel):
     alerts: str = "#alerts"
-    resolutions: str = "#devops"
+    resolutions: str = Field(
+        default="#devops",
+        description="Also gets every automatic fix's news (approval asked, started, succeeded, "
+        "failed, rolled back) for problems told in Slack; empty: only their own channels.",
+    )
     escalations: str = "#oncall"
     metrics: str = "#monitoring"
 
@@ -353,6 +357,15 @@ class BusinessImpactSection(StrictFrozenModel):
     critical_tags: dict[str, str] = Field(default_factory=dict)
 
 
+def known_zone(value: str) -> str:
+    """``value`` when it names an IANA time zone (``Europe/Berlin``); ValueError otherwise."""
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown time zone {value!r}") from None
+    return value
+
+
 class ReportingSettings(StrictFrozenModel):
     """Scheduled summaries the console posts to Slack (``slack.notification_channels.metrics``),
     each with a system-health message; ``alertorch report`` prints the same on demand."""
@@ -380,11 +393,7 @@ class ReportingSettings(StrictFrozenModel):
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone {value!r}") from None
-        return value
+        return known_zone(value)
 
 
 class MonitoringSection(StrictFrozenModel):
@@ -433,9 +442,80 @@ class GithubIntegration(StrictFrozenModel):
     )
 
 
+JiraFlavour = Literal["cloud", "data_center"]
+JIRA_PROJECT_KEY = r"^[A-Z][A-Z0-9_]*$"
+
+
+def jira_labels(labels: list[str]) -> list[str]:
+    """Jira refuses a label with a space: say so when the configuration is read."""
+    for label in labels:
+        if not label or any(c.isspace() for c in label):
+            raise ValueError(f"a Jira label is one word, without spaces: {label!r}")
+    return labels
+
+
 class JiraIntegration(StrictFrozenModel):
+    """Jira issues, one per problem and project: Jira Cloud (REST v3, an account's e-mail and
+    API token) or Jira Data Center (REST v2, a personal access token). Token: env JIRA_TOKEN."""
+
     enabled: bool = False
-    project_key: str = ""
+    url: str = Field(
+        default="",
+        description="The site, e.g. https://example.atlassian.net or https://jira.example.com "
+        "(with its context path, if any); empty: env JIRA_URL.",
+    )
+    flavour: JiraFlavour = Field(
+        default="cloud",
+        description="cloud: REST v3, descriptions in Atlassian Document Format, basic auth "
+        "with user_email and the API token; data_center: REST v2, wiki-markup text, the "
+        "personal access token as a Bearer token.",
+    )
+    user_email: str = Field(
+        default="", description="Jira Cloud: the account the API token (JIRA_TOKEN) belongs to."
+    )
+    project_key: str = Field(
+        default="",
+        pattern=rf"{JIRA_PROJECT_KEY}|^$",
+        description="Project used when a jira_issue action names none, e.g. OPS.",
+    )
+    issue_type: str = Field(default="Bug", min_length=1, description="Issue type name.")
+    labels: list[str] = Field(
+        default_factory=lambda: ["alertorch"],
+        description="Labels of a new issue when the jira_issue action names none (no spaces).",
+    )
+    comment_on_repeat: bool = Field(
+        default=True,
+        description="A later notification for a problem that has an issue comments on it "
+        "(false: it does nothing).",
+    )
+    on_resolve: Literal["close", "comment", "nothing"] = Field(
+        default="close",
+        description="When the problem is resolved: close the issue with close_transition (a "
+        "comment if the issue has no such transition), only comment, or do nothing.",
+    )
+    close_transition: str = Field(
+        default="Done",
+        min_length=1,
+        description="Name of the workflow transition that closes an issue (any case).",
+    )
+    timeout_seconds: float = Field(default=10.0, gt=0, description="Per HTTP request.")
+    rate_limited_retry_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        description="Retry delay after a 429 that carries neither Retry-After nor a reset time.",
+    )
+
+    @field_validator("labels")
+    @classmethod
+    def _one_word_labels(cls, labels: list[str]) -> list[str]:
+        return jira_labels(labels)
+
+    @field_validator("url")
+    @classmethod
+    def _site(cls, url: str) -> str:
+        if url and not url.startswith(("https://", "http://")):
+            raise ValueError(f"the Jira site is an http(s) URL: {url!r}")
+        return url.rstrip("/")
 
 
 class PagerDutyIntegration(StrictFrozenModel):
@@ -463,7 +543,18 @@ class PagerDutyIntegration(StrictFrozenModel):
 
 
 class DatadogIntegration(StrictFrozenModel):
-    enabled: bool = False
+    """Datadog monitor notifications in, on ingest's POST /webhooks/datadog (docs/ingest.md).
+    Bearer token: env DATADOG_WEBHOOK_TOKEN."""
+
+    enabled: bool = Field(
+        default=False,
+        description="Serve POST /webhooks/datadog on ingest; off, the path answers 404.",
+    )
+    allow_unauthenticated: bool = Field(
+        default=False,
+        description="Accept Datadog webhooks without DATADOG_WEBHOOK_TOKEN (only on a private "
+        "network; warned about at start). Off: without the token the endpoint refuses all.",
+    )
 
 
 class EmailIntegration(StrictFrozenModel):

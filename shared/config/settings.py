@@ -15,6 +15,7 @@ from pydantic import AliasChoices, Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from shared.config.layers import CONFIG_FILE, read_config
+from shared.config.oncall import OnCallSection
 from shared.config.sections import (
     AnalyzerSection,
     AutoResolutionSection,
@@ -71,8 +72,11 @@ class Settings(BaseSettings):
     slack_bot_token: SecretStr | None = _env("SLACK_BOT_TOKEN")
     slack_signing_secret: SecretStr | None = _env("SLACK_SIGNING_SECRET")
     github_token: SecretStr | None = _env("GITHUB_TOKEN")
+    jira_token: SecretStr | None = _env("JIRA_TOKEN")
+    jira_url: str | None = _env("JIRA_URL")
     pagerduty_api_key: SecretStr | None = _env("PAGERDUTY_API_KEY")
     alert_webhook_token: SecretStr | None = _env("ALERT_WEBHOOK_TOKEN")
+    datadog_webhook_token: SecretStr | None = _env("DATADOG_WEBHOOK_TOKEN")
     smtp_password: SecretStr | None = _env("SMTP_PASSWORD")
     ingest_dsn_keys: str = Field(default="", validation_alias=AliasChoices("INGEST_DSN_KEYS"))
     #: The environment whose overlay applies (read by shared.config.layers; here so that a
@@ -99,6 +103,7 @@ class Settings(BaseSettings):
     advanced: dict[str, Any] = Field(default_factory=dict)
     development: dict[str, Any] = Field(default_factory=dict)
     maintenance: MaintenanceSection = MaintenanceSection()
+    oncall: OnCallSection = OnCallSection()
 
     @classmethod
     def settings_customise_sources(

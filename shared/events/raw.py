@@ -13,7 +13,9 @@ from shared.events.long_text import cut_to
 from shared.fingerprint import fingerprint
 from shared.models import FrozenModel, StrictFrozenModel
 
-Origin = Literal["sentry_api", "sentry_webhook", "sentry_sdk", "alertmanager", "custom", "kafka"]
+Origin = Literal[
+    "sentry_api", "sentry_webhook", "sentry_sdk", "alertmanager", "datadog", "custom", "kafka"
+]
 
 
 def _severity(value: Any) -> Any:

@@ -14,6 +14,7 @@ from services.analyzer.tables import SCHEMA as ANALYZER
 from services.api.tables import SCHEMA as API
 from services.ingest.tables import SCHEMA as INGEST
 from services.notifier.delivery.github_tables import SCHEMA as NOTIFIER_GITHUB
+from services.notifier.delivery.jira_tables import SCHEMA as NOTIFIER_JIRA
 from services.notifier.slack.tables import SCHEMA as NOTIFIER_SLACK
 from services.notifier.tables import SCHEMA as NOTIFIER
 from services.resolver.tables import SCHEMA as RESOLVER
@@ -32,6 +33,7 @@ def test_upgrade_on_postgresql_is_idempotent_and_refuses_a_newer_schema(postgres
         ("notifier", NOTIFIER),
         ("notifier", NOTIFIER_SLACK),
         ("notifier", NOTIFIER_GITHUB),
+        ("notifier", NOTIFIER_JIRA),
         ("api", API),
     ):
         head = schema.scripts().get_current_head()

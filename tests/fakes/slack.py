@@ -149,6 +149,7 @@ class FakeSlack:
             "auth.test": self._auth_test,
             "usergroups.users.list": self._usergroup_users,
             "conversations.history": self._history,
+            "conversations.replies": self._replies,
         }.get(method)
         if handler is None:
             return _error("unknown_method")
@@ -220,8 +221,6 @@ class FakeSlack:
         channel_id = str(args.get("channel", ""))
         if channel_id not in self.channels or self.channels[channel_id][0] != channel_id:
             return _error("channel_not_found")  # takes ids, not names
-        with_metadata = str(args.get("include_all_metadata", "")).lower() in ("true", "1")
-        limit = int(args.get("limit") or 100)
         found = sorted(
             (
                 m
@@ -230,10 +229,35 @@ class FakeSlack:
             ),
             key=lambda m: m.ts,
             reverse=True,
-        )[:limit]
+        )
+        return self._listed(found, args)
+
+    def _replies(self, args: dict[str, Any]) -> Response:
+        """A thread: its parent, then its replies, oldest first (as Slack answers)."""
+        channel_id = str(args.get("channel", ""))
+        if channel_id not in self.channels or self.channels[channel_id][0] != channel_id:
+            return _error("channel_not_found")
+        parent = self.messages.get((channel_id, str(args.get("ts", ""))))
+        if parent is None:
+            return _error("thread_not_found")
+        thread = sorted(
+            (
+                m
+                for (channel, _), m in self.messages.items()
+                if channel == channel_id and m.thread_ts == parent.ts
+            ),
+            key=lambda m: m.ts,
+        )
+        return self._listed([parent, *thread], args)
+
+    @staticmethod
+    def _listed(found: list[Message], args: dict[str, Any]) -> Response:
+        with_metadata = str(args.get("include_all_metadata", "")).lower() in ("true", "1")
         messages = []
-        for m in found:
+        for m in found[: int(args.get("limit") or 100)]:
             item: dict[str, Any] = {"type": "message", "ts": m.ts, "text": m.text}
+            if m.thread_ts:
+                item["thread_ts"] = m.thread_ts
             if with_metadata and isinstance(m.body.get("metadata"), dict):
                 item["metadata"] = m.body["metadata"]
             messages.append(item)

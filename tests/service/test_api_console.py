@@ -78,6 +78,33 @@ def slack_url() -> Iterator[str]:
         yield url
 
 
+#: A rotation with an override for checkout-api, and a default schedule whose calendar host
+#: refuses connections (nothing listens on port 1).
+ONCALL_SCHEDULES: list[dict[str, Any]] = [
+    {
+        "name": "platform",
+        "services": ["checkout-api"],
+        "time_zone": "Europe/Berlin",
+        "layers": [
+            {
+                "name": "primary",
+                "start": "2025-03-03",
+                "participants": [{"slack_user": "U0ALICE", "name": "Alice"}, "U0BOB"],
+            }
+        ],
+        "overrides": [
+            {
+                "slack_user": "U0ERIN1",
+                "name": "Erin",
+                "start": "2025-03-29T18:00:00+01:00",
+                "end": "2025-03-30T12:00:00+02:00",
+            }
+        ],
+    },
+    {"name": "data", "ical_url": "http://127.0.0.1:1/calendar/basic.ics"},
+]
+
+
 def _env(bootstrap: str, data: Path, slack_url: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("ALERTORCH_")}
     env.update(
@@ -93,6 +120,7 @@ def _env(bootstrap: str, data: Path, slack_url: str) -> dict[str, str]:
         ALERTORCH_KAFKA__SESSION_TIMEOUT_MS="1500",
         ALERTORCH_KAFKA__HEARTBEAT_INTERVAL_MS="300",
         ALERTORCH_KAFKA__REBALANCE_TIMEOUT_MS="1000",
+        ALERTORCH_ONCALL__SCHEDULES=json.dumps(ONCALL_SCHEDULES),
     )
     return env
 
@@ -394,6 +422,48 @@ async def test_tokens_and_roles_guard_every_endpoint(console: Console) -> None:
         gone = await client.delete(f"/api/v1/tokens/{made.json()['token_id']}", headers=admin)
         assert gone.status_code == 200
         assert (await client.get("/api/v1/status", headers=temp)).status_code == 401
+
+
+async def test_who_is_on_call_per_schedule_at_a_time_and_on_the_page(console: Console) -> None:
+    async with httpx.AsyncClient(base_url=console.url) as client:
+        assert (await client.get("/api/v1/oncall")).status_code == 401
+        viewer = console.auth("viewer")
+
+        async def oncall(**params: str) -> dict[str, Any]:
+            answer = await client.get("/api/v1/oncall", params=params, headers=viewer)
+            assert answer.status_code == 200, answer.text
+            return answer.json()  # type: ignore[no-any-return]
+
+        found = await oncall(at="2025-03-29T20:00:00+01:00")
+        assert found["at"] == "2025-03-29T19:00:00+00:00"
+        platform, data = found["items"]
+        assert (platform["schedule"], platform["source"]) == ("platform", "override")
+        assert platform["people"] == [{"slack_user": "U0ERIN1", "name": "Erin"}]
+        assert platform["until_local"] == "2025-03-30T12:00:00+02:00"
+        assert (data["schedule"], data["default"], data["people"]) == ("data", True, [])
+        assert data["calendar"] == {"fetched_at": None, "error": "127.0.0.1: ConnectError"}
+        assert "ical_url" not in data
+        assert "127.0.0.1:1" not in json.dumps(found)
+
+        [after] = (await oncall(at="2025-03-30T12:00:00+02:00", service="checkout-api"))["items"]
+        assert (after["people"], after["source"]) == (
+            [{"slack_user": "U0BOB", "name": None}],
+            "layer primary",
+        )
+        assert after["until"] == "2025-03-31T07:00:00+00:00"  # Monday 09:00 CEST
+        [default] = (await oncall(service="billing-worker"))["items"]
+        assert default["schedule"] == "data"
+
+        for bad in ("2025-03-29T20:00:00", "9999-01-01T00:00:00Z", "tomorrow"):
+            refused = await client.get("/api/v1/oncall", params={"at": bad}, headers=viewer)
+            assert refused.status_code == 422, bad
+            assert refused.json()["error"]["code"] == "invalid_request"
+
+        await client.post("/ui/login", data={"token": console.tokens["viewer"]})
+        page = (await client.get("/ui")).text
+        assert 'id="oncall"' in page
+        assert "platform (@oncall)" in page
+        assert "calendar: 127.0.0.1: ConnectError" in page
 
 
 async def test_alerts_page_by_cursor(console: Console, kafka_bootstrap: str) -> None:

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from services.notifier.delivery.base import Integration
+from services.notifier.dispatcher import SEND_LEASE_SECONDS, Dispatcher
 from services.notifier.slack import (
     SLACK_SCHEMA,
     HttpSlackApi,
@@ -19,9 +20,20 @@ from services.notifier.slack import (
     SlackIntegration,
 )
 from services.notifier.slack.state import PostedMessage, Root, SlackState
+from services.notifier.store import NotifierStore
+from services.notifier.tables import SCHEMA as NOTIFIER_SCHEMA
 from shared.clock import ManualClock
 from shared.config.sections import SlackSection
-from shared.events import ErrorSummary, NotificationData, Severity, Target
+from shared.events import (
+    ErrorSummary,
+    Notification,
+    NotificationData,
+    Severity,
+    Target,
+    new_event_id,
+)
+from shared.kafka.producer import Output
+from shared.oncall import OnCallDirectory, OnCallSection
 from shared.storage import open_database
 from tests.fakes.server import serving
 from tests.fakes.slack import WEBHOOK_PATH, FakeSlack, Message
@@ -88,13 +100,19 @@ class Harness:
         self.clock = ManualClock()
         self._closers: list[Any] = []
 
-    async def integration(self, *, token: str | None = None, **settings: Any) -> SlackIntegration:
+    async def integration(
+        self, *, token: str | None = None, oncall: OnCallDirectory | None = None, **settings: Any
+    ) -> SlackIntegration:
         """An integration as a process would open it: its own connection to the store."""
         database = await open_database(self.store_url, schemas=[SLACK_SCHEMA])
         api = HttpSlackApi(token=token or self.fake.token, base_url=f"{self.slack_url}/api/")
         self._closers += [api.aclose, database.close]
         return SlackIntegration(
-            database=database, settings=SlackSection(**settings), api=api, clock=self.clock.time
+            database=database,
+            settings=SlackSection(**settings),
+            api=api,
+            clock=self.clock.time,
+            oncall=oncall,
         )
 
     async def webhook_integration(self, **settings: Any) -> SlackIntegration:
@@ -430,6 +448,51 @@ async def test_escalation_mentions_and_is_broadcast_from_the_thread(
     assert "Escalated to level 3" in shown(oncall_root)
 
 
+async def test_oncall_is_whoever_the_service_s_schedule_has_on_call_when_sent(
+    harness: Harness, fake: FakeSlack
+) -> None:
+    schedules = OnCallSection.model_validate(
+        {
+            "schedules": [
+                {
+                    "name": "billing",
+                    "services": ["billing"],
+                    "time_zone": "Europe/Berlin",
+                    "layers": [
+                        {
+                            "participants": ["U0ALICE", "U0BOB"],
+                            "handover": "daily",
+                            "handover_time": "09:00",
+                            "start": "2027-01-15",  # the harness clock: 09:00 in Berlin
+                        }
+                    ],
+                }
+            ]
+        }
+    )
+    slack = await harness.integration(
+        mention_groups={"oncall": ["S0ONCALL"]},
+        oncall=OnCallDirectory(schedules, clock=harness.clock.time),
+    )
+    await slack.send_notification(note(), ALERTS)
+    target = Target(type="slack", channel="#alerts", mentions=["oncall", "U0LEAD"])
+    harness.clock.advance(2)
+    await slack.handle_escalation(note("escalation", level=2), target)
+    harness.clock.advance(86400)  # the next day's 09:00 handover has passed
+    await slack.handle_escalation(note("escalation", level=3), target)
+    [root] = fake.roots("C0ALERTS")
+    first, second = fake.replies("C0ALERTS", root.ts)
+    assert "<@U0ALICE> <@U0LEAD>" in shown(first)
+    assert "<@U0BOB> <@U0LEAD>" in shown(second)
+    assert "S0ONCALL" not in shown(first) + shown(second)
+    # a service no schedule covers (and no default schedule): mention_groups as before
+    other = ErrorSummary(title="Disk full", severity=Severity.HIGH, service="analytics")
+    harness.clock.advance(2)
+    await slack.handle_escalation(note("escalation", fp="fp-disk", summary=other), target)
+    [disk] = [r for r in fake.roots("C0ALERTS") if r.ts != root.ts]
+    assert "<!subteam^S0ONCALL> <@U0LEAD>" in shown(disk)
+
+
 async def test_approval_request_has_approve_and_reject_in_the_thread(
     harness: Harness, fake: FakeSlack
 ) -> None:
@@ -522,6 +585,75 @@ async def test_a_root_a_stopped_process_posted_but_never_recorded_is_found_not_p
         m.body.get("metadata", {}).get("event_payload", {}).get("fingerprint") for m in fake.roots()
     ]
     assert sorted(titles) == ["fp-1", "fp-2", "fp-3"]  # one root each, none twice
+
+
+class Audit:
+    """The dispatcher's publisher: keeps the audit records it is given."""
+
+    def __init__(self) -> None:
+        self.outputs: list[Output] = []
+
+    async def publish_many(self, outputs: Any) -> None:
+        self.outputs.extend(outputs)
+
+
+def _event(data: NotificationData) -> Notification:
+    event_id = new_event_id()
+    return Notification(
+        id=event_id, source="/test", subject=data.fingerprint, correlationid=event_id, data=data
+    )
+
+
+async def test_a_reply_or_report_a_stop_cut_short_is_found_in_slack_or_sent_once(
+    harness: Harness, fake: FakeSlack, store_url: str, tmp_path: Path
+) -> None:
+    slack = await harness.integration()
+    notifier_db = await open_database(
+        f"sqlite:///{tmp_path / 'notifier.db'}", schemas=[NOTIFIER_SCHEMA]
+    )
+    store = NotifierStore(notifier_db, clock=harness.clock)
+    integrations: dict[str, Integration] = {"slack": slack}
+    dispatcher = Dispatcher(
+        store=store, integrations=integrations, publisher=Audit(), clock=harness.clock
+    )
+    try:
+        await dispatcher.on_notification(_event(note(fp="fp-1")))
+        started, done = (
+            note("resolution_started", fp="fp-1"),
+            note("resolution_succeeded", fp="fp-1"),
+        )
+        report = NotificationData(
+            fingerprint="report:daily:2026-12-02",
+            kind="metrics_report",
+            targets=[ALERTS],
+            summary=ErrorSummary(title="Daily report", severity=Severity.INFO),
+            text="Errors: 12",
+        )
+        events = [_event(started), _event(done), _event(report)]
+        lease = harness.clock.time() + SEND_LEASE_SECONDS
+        for event in events:
+            assert await store.claim(
+                event.id, "slack:#alerts", event.model_dump_json(), lease_until=lease
+            )
+        # The process posted the fix's start and the report, then stopped before recording
+        # either; the fix's success it never posted.
+        harness.clock.advance(2)
+        assert (await slack.send_notification(started, ALERTS)).delivered
+        harness.clock.advance(2)
+        assert (await slack.send_notification(report, ALERTS)).delivered
+        posted = len(fake.messages)
+        harness.clock.advance(SEND_LEASE_SECONDS + 1)
+        restarted = await harness.integration()
+        integrations["slack"] = restarted  # the replica that takes over
+        for _ in range(3):  # one post a second per channel: the unsent one may wait a turn
+            await dispatcher.retry_due()
+            harness.clock.advance(2)
+        assert await store.counts() == {"sent": 4}
+        assert len(fake.messages) == posted + 1  # only the fix's success, once
+        kinds = [m.body.get("metadata", {}).get("event_type") for m in fake.messages.values()]
+        assert kinds.count("alertorch_message") == 3
+    finally:
+        await notifier_db.close()
 
 
 @pytest.mark.timeout(480)  # ~100,000 deliveries tried, as the outbox would (about two minutes)

@@ -16,6 +16,7 @@ from services.api.tables import SCHEMA as API
 from services.ingest.tables import SCHEMA as INGEST
 from services.ingest.tables import sentry_marks
 from services.notifier.delivery.github_tables import SCHEMA as NOTIFIER_GITHUB
+from services.notifier.delivery.jira_tables import SCHEMA as NOTIFIER_JIRA
 from services.notifier.slack.tables import SCHEMA as NOTIFIER_SLACK
 from services.notifier.tables import SCHEMA as NOTIFIER
 from services.resolver.tables import SCHEMA as RESOLVER
@@ -23,7 +24,16 @@ from shared.errors import ConfigError
 from shared.storage import Database, StoreSchema, engine_url, greatest, open_database, upsert
 from shared.storage.migrate import current_revisions
 
-SCHEMAS = [INGEST, ANALYZER, RESOLVER, NOTIFIER, NOTIFIER_SLACK, NOTIFIER_GITHUB, API]
+SCHEMAS = [
+    INGEST,
+    ANALYZER,
+    RESOLVER,
+    NOTIFIER,
+    NOTIFIER_SLACK,
+    NOTIFIER_GITHUB,
+    NOTIFIER_JIRA,
+    API,
+]
 VERSIONS = table(INGEST.version_table, column("version_num"))
 
 

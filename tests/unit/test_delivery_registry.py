@@ -12,8 +12,10 @@ from services.notifier.delivery.base import DeliveryResult
 from services.notifier.delivery.catalog import (
     BUILT_IN,
     GITHUB_SCHEMA,
+    JIRA_SCHEMA,
     build_integrations,
     github_store_url,
+    jira_store_url,
 )
 from services.notifier.delivery.console import ConsoleInbox
 from services.notifier.delivery.registry import (
@@ -68,7 +70,7 @@ async def http() -> AsyncIterator[httpx.AsyncClient]:
 
 @pytest.fixture
 async def store() -> AsyncIterator[Database]:
-    opened = await open_database("sqlite:///:memory:", schemas=[GITHUB_SCHEMA])
+    opened = await open_database("sqlite:///:memory:", schemas=[GITHUB_SCHEMA, JIRA_SCHEMA])
     yield opened
     await opened.close()
 
@@ -79,7 +81,9 @@ async def test_an_integration_registered_at_runtime_receives_its_targets(
     teams = TeamsChat()
     register_integration("teams", teams)
     names.append("teams")
-    integrations = build_integrations(Settings(), http=http, github_database=store)
+    integrations = build_integrations(
+        Settings(), http=http, github_database=store, jira_database=store
+    )
     assert set(integrations) == {*BUILT_IN, "teams"}
     result = await integrations["teams"].send_notification(NOTIFICATION, NOTIFICATION.targets[0])
     assert result.reference == "msg-1"
@@ -92,6 +96,8 @@ def test_the_github_store_is_the_storage_url_else_a_file_of_its_own() -> None:
     assert github_store_url(Settings()).endswith("notifier-github.db")
     shared = Settings.model_validate({"storage": {"url": "postgresql://db/alertorch"}})
     assert github_store_url(shared) == "postgresql://db/alertorch"
+    assert jira_store_url(Settings()).endswith("notifier-jira.db")
+    assert jira_store_url(shared) == "postgresql://db/alertorch"
 
 
 def test_something_without_the_two_methods_is_refused() -> None:
@@ -105,7 +111,10 @@ async def test_register_integration_may_replace_a_built_in(
     mine = TeamsChat()
     register_integration("email", mine)
     names.append("email")
-    assert build_integrations(Settings(), http=http, github_database=store)["email"] is mine
+    integrations = build_integrations(
+        Settings(), http=http, github_database=store, jira_database=store
+    )
+    assert integrations["email"] is mine
 
 
 async def test_the_console_target_makes_no_call_and_is_delivered() -> None:
@@ -149,7 +158,9 @@ async def test_installed_packages_add_integrations_through_entry_points(
     assert result.reference == "teams-fp-1"
     assert (await found["opsgenie"].handle_escalation(NOTIFICATION, Target(type="x"))).delivered
 
-    integrations = build_integrations(Settings(), http=http, github_database=store)
+    integrations = build_integrations(
+        Settings(), http=http, github_database=store, jira_database=store
+    )
     assert type(integrations["email"]).__name__ == "SmtpEmail", "a plugin cannot take a built-in"
     assert {"teams", "opsgenie"} <= set(integrations)
 

@@ -468,3 +468,26 @@ async def test_a_state_an_older_replica_wrote_after_the_upgrade_is_still_read(
             await db.execute(select(alerts.c.policy_digest).where(alerts.c.fingerprint == "fp-old"))
         ).scalar_one()
     assert digest == state.policy.digest
+
+
+async def test_a_fixs_news_also_goes_to_the_resolutions_channel(database: Database) -> None:
+    clock, recorder = ManualClock(), Recorder()
+    runner = PolicyRunner(
+        database=database,
+        publisher=recorder,
+        rules_path=RULES,
+        roles={},
+        resolutions_channel="#devops",
+        clock=clock,
+    )
+    await runner.on_resolution(_resolution("fp-fix"))
+    await runner.on_resolution(_resolution("fp-fix", status="executing", attempt_id="att_9"))
+    await runner.on_resolution(_resolution("fp-fix", status="succeeded", attempt_id="att_9"))
+    channels = {
+        n.data.kind: {t.channel for t in n.data.targets if t.type == "slack"}
+        for n in recorder.notifications()
+    }
+    assert "#devops" not in channels["new_alert"]
+    assert channels["new_alert"]
+    for kind in ("resolution_started", "resolved"):  # a succeeded fix closes the problem
+        assert channels[kind] == channels["new_alert"] | {"#devops"}, kind

@@ -1,2 +1,2 @@
-"""Delivery of notifications to their targets (Slack, PagerDuty, GitHub, e-mail, console, and
-registered integrations)."""
+"""Delivery of notifications to their targets (Slack, PagerDuty, GitHub, Jira, e-mail, console,
+and registered integrations)."""

@@ -55,7 +55,9 @@ class Integration(Protocol):
 
     An integration whose target deduplicates what it is sent twice may say so with a class
     attribute ``resend_safe = True``: a send a crash cut short is then sent again instead of
-    being left ``unknown``."""
+    being left ``unknown``. One that cannot deduplicate but can look up what it received says
+    ``resend_safe`` too and adds ``async reconcile(notification, target) -> DeliveryResult |
+    None``: asked first on such a resend, it returns the delivery it finds or None (send now)."""
 
     async def send_notification(
         self, notification: NotificationData, target: Target

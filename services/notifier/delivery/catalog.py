@@ -1,5 +1,5 @@
 """Every integration the notifier dispatches to by ``Target.type``: the built-in non-Slack
-targets (``pagerduty``, ``github``, ``email``, ``console``) and the registered ones.
+targets (``pagerduty``, ``github``, ``jira``, ``email``, ``console``) and the registered ones.
 
 An integration registered in code with ``register_integration()`` may replace a built-in under
 its name; an installed package's entry point may not (it is skipped, with an error logged).
@@ -18,18 +18,24 @@ from services.notifier.delivery.base import Integration
 from services.notifier.delivery.console import ConsoleInbox
 from services.notifier.delivery.github import GitHubIssues
 from services.notifier.delivery.github_tables import SCHEMA
+from services.notifier.delivery.jira import JiraIssues
+from services.notifier.delivery.jira_tables import SCHEMA as JIRA_TABLES
 from services.notifier.delivery.mail import SmtpEmail
 from services.notifier.delivery.pagerduty import PagerDutyEvents
 from services.notifier.delivery.registry import registered_integrations
 from shared.clock import ReadTime as Clock
 from shared.config import Settings, reveal
+from shared.events import Target
 from shared.storage import Database, StoreSchema, storage_url
 
-BUILT_IN = ("pagerduty", "github", "email", "console")
+BUILT_IN = ("pagerduty", "github", "jira", "email", "console")
 
 #: The schema of the database ``github_database`` (the issue opened per problem and repository).
 GITHUB_SCHEMA: Final[StoreSchema] = SCHEMA
 GITHUB_STORE = "notifier-github"
+#: The schema of the database ``jira_database`` (the issue opened per problem and project).
+JIRA_SCHEMA: Final[StoreSchema] = JIRA_TABLES
+JIRA_STORE = "notifier-jira"
 
 
 def github_store_url(settings: Settings) -> str:
@@ -38,17 +44,39 @@ def github_store_url(settings: Settings) -> str:
     return storage_url(settings, GITHUB_STORE, "")
 
 
+def jira_store_url(settings: Settings) -> str:
+    """Where the Jira target remembers its issues: ``storage.url``, else ``notifier-jira.db``
+    in the data directory."""
+    return storage_url(settings, JIRA_STORE, "")
+
+
+def issue_targets(settings: Settings) -> list[Target]:
+    """Where the Create issue button opens an issue: every enabled issue tracker (GitHub,
+    Jira); none enabled: GitHub, whose delivery then says it is disabled."""
+    integrations = settings.integrations
+    found = [
+        Target(type=name)
+        for name, enabled in (
+            ("github", integrations.github.enabled),
+            ("jira", integrations.jira.enabled),
+        )
+        if enabled
+    ]
+    return found or [Target(type="github")]
+
+
 def build_builtin_integrations(
     settings: Settings,
     *,
     http: httpx.AsyncClient,
     github_database: Database,
+    jira_database: Database,
     clock: Clock = time.monotonic,
     wall_clock: Clock = time.time,
     ssl_context: ssl.SSLContext | None = None,
 ) -> dict[str, Integration]:
     """The built-in targets. ``http`` is shared and closed by the caller; ``github_database``
-    holds :data:`GITHUB_SCHEMA`, migrated."""
+    holds :data:`GITHUB_SCHEMA` and ``jira_database`` :data:`JIRA_SCHEMA`, migrated."""
     integrations = settings.integrations
     return {
         "pagerduty": PagerDutyEvents(
@@ -62,6 +90,14 @@ def build_builtin_integrations(
             http=http,
             database=github_database,
             token=reveal(settings.github_token),
+            wall_clock=wall_clock,
+        ),
+        "jira": JiraIssues(
+            integrations.jira,
+            http=http,
+            database=jira_database,
+            site_url=settings.jira_url,
+            token=reveal(settings.jira_token),
             wall_clock=wall_clock,
         ),
         "email": SmtpEmail(
@@ -78,6 +114,7 @@ def build_integrations(
     *,
     http: httpx.AsyncClient,
     github_database: Database,
+    jira_database: Database,
     clock: Clock = time.monotonic,
     wall_clock: Clock = time.time,
     ssl_context: ssl.SSLContext | None = None,
@@ -87,6 +124,7 @@ def build_integrations(
         settings,
         http=http,
         github_database=github_database,
+        jira_database=jira_database,
         clock=clock,
         wall_clock=wall_clock,
         ssl_context=ssl_context,

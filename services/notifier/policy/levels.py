@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
+from shared.config.sections import JIRA_PROJECT_KEY, jira_labels
 from shared.events import Target
 from shared.models import StrictFrozenModel
 
@@ -58,6 +59,17 @@ class GitHubAction(StrictFrozenModel):
     labels: list[str] = Field(default_factory=list)
 
 
+class JiraAction(StrictFrozenModel):
+    type: Literal["jira_issue"]
+    project: str | None = Field(default=None, pattern=JIRA_PROJECT_KEY)
+    labels: list[str] = Field(default_factory=list)
+
+    @field_validator("labels")
+    @classmethod
+    def _one_word_labels(cls, labels: list[str]) -> list[str]:
+        return jira_labels(labels)
+
+
 Action = Annotated[
     AutoResolveAction
     | SlackAction
@@ -65,7 +77,8 @@ Action = Annotated[
     | PagerDutyAction
     | PhoneCallAction
     | IncidentAction
-    | GitHubAction,
+    | GitHubAction
+    | JiraAction,
     Field(discriminator="type"),
 ]
 
@@ -94,7 +107,8 @@ class EscalationLevel(StrictFrozenModel):
         return any(isinstance(a, SlackAction) and a.include_actions for a in self.actions)
 
     def targets(self) -> tuple[Target, ...]:
-        """Where this level's notification goes: Slack channels, e-mail, PagerDuty, GitHub."""
+        """Where this level's notification goes: Slack channels, e-mail, PagerDuty, GitHub,
+        Jira."""
         found: dict[tuple[str, str | None], list[str]] = {}
         pagerduty_key: str | None = None
         for action in self.actions:
@@ -112,6 +126,8 @@ class EscalationLevel(StrictFrozenModel):
                 _add(found, ("pagerduty", action.service_key), [])
             elif isinstance(action, GitHubAction):
                 _add(found, ("github", action.repository), [f"label:{x}" for x in action.labels])
+            elif isinstance(action, JiraAction):
+                _add(found, ("jira", action.project), [f"label:{x}" for x in action.labels])
         for action in self.actions:
             if isinstance(action, PhoneCallAction):
                 key = action.service_key or pagerduty_key

@@ -23,7 +23,7 @@ from services.notifier.policy.timers import (
 )
 from shared.events import ErrorSummary, ResolutionData
 
-RESOLVED_TYPES = frozenset({"slack", "pagerduty"})
+RESOLVED_TYPES = frozenset({"slack", "pagerduty", "jira"})
 
 
 def context_for(state: AlertState, now: datetime) -> dict[str, Any]:
@@ -97,7 +97,8 @@ def announce(
 
 
 def close(state: AlertState, ledger: Ledger, now: datetime, reason: str) -> Outcome:
-    """Resolve the alert: stop every timer; tell those notified (PagerDuty resolves too)."""
+    """Resolve the alert: stop every timer; tell those notified (PagerDuty resolves too, Jira
+    closes its issue)."""
     state, decisions = stop_all(state)
     targets = notified_targets(state, RESOLVED_TYPES)
     state = state.model_copy(update={"status": "resolved", "resolved_at": now})

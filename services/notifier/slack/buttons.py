@@ -24,7 +24,7 @@ LABELS: Final[dict[ButtonAction, str]] = {
     "silence": "Silence 1h",
     "escalate": "Escalate",
     "resolve": "Resolve",
-    "create_issue": "Create GitHub issue",
+    "create_issue": "Create issue",
 }
 STYLES: Final[dict[ButtonAction, str]] = {"approve": "primary", "rollback": "danger"}
 #: Confirmation dialogs before actions that change systems.

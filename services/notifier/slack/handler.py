@@ -17,6 +17,7 @@ from services.notifier.slack.integration import SlackIntegration
 from services.notifier.slack.interactivity import PublishCommand, SlackInteractions
 from shared.config import Settings, reveal
 from shared.events import NotificationData, Target
+from shared.oncall import OnCallDirectory
 from shared.slack.clients import SlackClients, slack_clients
 from shared.storage import Database
 
@@ -53,7 +54,11 @@ class SlackHandler:
         if clients is None:
             raise ValueError("set SLACK_BOT_TOKEN or SLACK_WEBHOOK_URL to send to Slack")
         integration = SlackIntegration(
-            database=database, settings=settings.slack, api=clients.api, webhook=clients.webhook
+            database=database,
+            settings=settings.slack,
+            api=clients.api,
+            webhook=clients.webhook,
+            oncall=OnCallDirectory(settings.oncall),
         )
         secret = settings.slack_signing_secret
         interactions = SlackInteractions(

@@ -11,8 +11,10 @@ interval. Either way nothing is dropped: a notification that cannot be sent now 
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 
 import structlog
 
@@ -26,6 +28,7 @@ from services.notifier.slack.state import PostedMessage, Root, SlackState
 from services.notifier.slack.text import mentions, safe
 from shared.config.sections import SlackSection
 from shared.events import REPORT_KINDS, NotificationData, Target
+from shared.oncall import MentionLookup
 from shared.slack.api import SlackAnswer, SlackApi, SlackWebhook
 from shared.storage import Database
 
@@ -48,6 +51,15 @@ def root_metadata(fingerprint: str) -> dict[str, object]:
     return {"event_type": "alertorch_root", "event_payload": {"fingerprint": fingerprint}}
 
 
+def message_metadata(notification: NotificationData) -> dict[str, object]:
+    """What a reply or a report carries: the notification it shows (a digest of its data, the
+    same on every send of one notification), to be found again after a stop cut its send
+    short."""
+    key = hashlib.sha256(notification.model_dump_json().encode()).hexdigest()[:32]
+    payload = {"fingerprint": notification.fingerprint, "notification": key}
+    return {"event_type": "alertorch_message", "event_payload": payload}
+
+
 class SlackIntegration:
     """``send_notification``/``handle_escalation`` for targets of type ``slack``, and ``tick``."""
 
@@ -59,6 +71,7 @@ class SlackIntegration:
         api: SlackApi | None = None,
         webhook: SlackWebhook | None = None,
         clock: Callable[[], float] = time.time,
+        oncall: MentionLookup | None = None,
     ) -> None:
         if api is None and webhook is None:
             raise ValueError("Slack needs a bot token (api) or a webhook")
@@ -67,6 +80,8 @@ class SlackIntegration:
         self.webhook = webhook if api is None else None
         self.state = SlackState(database)
         self.clock = clock
+        #: Who ``@oncall`` is per service now (the on-call schedules); None: mention_groups.
+        self.oncall = oncall
         self.limiter = ChannelLimiter(
             per_second=settings.per_channel_messages_per_second,
             per_hour=settings.rate_limiting.max_messages_per_hour,
@@ -76,6 +91,47 @@ class SlackIntegration:
         )
         self._locks = KeyedLocks()
         self._pruned_at = 0.0
+
+    @property
+    def resend_safe(self) -> bool:
+        """A send a stop cut short may be sent again with a bot token: every message we post
+        carries metadata by which :meth:`reconcile` (replies, reports) or the next send (roots)
+        finds it. A webhook cannot look: such a send is left ``unknown``."""
+        return self.api is not None
+
+    async def reconcile(
+        self, notification: NotificationData, target: Target
+    ) -> DeliveryResult | None:
+        """The message a send cut short by a stop posted after all, found in Slack by its
+        metadata; None when it is not there (so it is sent now). Roots are found by the send
+        itself (their placeholder), so they are never looked up here."""
+        if self.api is None or notification.kind in COALESCED:
+            return None
+        channel = self.channel_of(notification, target)
+        if notification.kind in REPORT_KINDS:
+            channel_id = await self.state.channel_id(channel)
+            where = {"channel": channel_id}
+        else:
+            root = await self.state.root(notification.fingerprint, channel)
+            channel_id = root.channel_id if root else ""
+            where = {"channel": channel_id, "ts": root.ts if root else ""}
+        if not all(where.values()):
+            return None
+        method = "conversations.history" if "ts" not in where else "conversations.replies"
+        answer = await self.api.call(
+            method, {**where, "include_all_metadata": True, "limit": HISTORY_LIMIT}
+        )
+        if not answer.ok:
+            log.warning(
+                "slack history not readable; sending again", channel=channel, error=answer.error
+            )
+            return None
+        wanted = message_metadata(notification)
+        for message in answer.data.get("messages", []):
+            if message.get("metadata") == wanted and message.get("ts"):
+                log.info("slack message found after a stop", channel=channel, ts=message["ts"])
+                return DeliveryResult.ok(str(message["ts"]), channel=channel_id, found=True)
+        return None
 
     @property
     def interval(self) -> float:
@@ -140,7 +196,9 @@ class SlackIntegration:
             updated_at=now,
             latest=latest,
         )
-        data = message_data(notification, root=root, mentions=self._mentions(target))
+        data = message_data(
+            notification, root=root, mentions=await self._mentions(notification, target)
+        )
         blocks, text = self.renderer.card(data)
         body = post_body(channel, blocks, text)
         if self.api is not None:
@@ -215,7 +273,11 @@ class SlackIntegration:
         if wait := self.limiter.take(channel, now):
             return DeliveryResult.limited(wait, f"slack rate limit for {channel}")
         blocks, text = self.renderer.reply(notification.kind, message_data(notification, root=None))
-        body = post_body(channel, blocks, text) if self.api else webhook_body(blocks, text)
+        if self.api is None:
+            body = webhook_body(blocks, text)
+        else:
+            body = post_body(channel, blocks, text)
+            body["metadata"] = message_metadata(notification)
         answer = await self._send(channel, body, now)
         if not answer.ok:
             return failure(answer, "chat.postMessage")
@@ -243,7 +305,9 @@ class SlackIntegration:
         if self.api is None or threaded:
             if wait := self.limiter.take(root.channel, now):
                 return DeliveryResult.limited(wait, f"slack rate limit for {root.channel}")
-            data = message_data(notification, root=changed, mentions=self._mentions(target))
+            data = message_data(
+                notification, root=changed, mentions=await self._mentions(notification, target)
+            )
             if self.api is None:
                 blocks, text = self.renderer.card(data)
                 body = webhook_body(blocks, text)
@@ -256,6 +320,7 @@ class SlackIntegration:
                     thread_ts=root.ts,
                     broadcast=notification.kind == "escalation",
                 )
+                body["metadata"] = message_metadata(notification)
             answer = await self._send(root.channel, body, now)
             if not answer.ok:
                 return failure(answer, "chat.postMessage")
@@ -390,8 +455,16 @@ class SlackIntegration:
         assert self.api is not None
         return await self.api.call(method, dict(body))
 
-    def _mentions(self, target: Target) -> str:
-        return mentions(target.mentions, self.settings.mention_groups)
+    async def _mentions(self, notification: NotificationData, target: Target) -> str:
+        """The target's mentions as Slack markup; ``oncall`` (and any schedule's mention) is
+        whoever the on-call schedules for the problem's service have on call now, else what
+        ``mention_groups`` says."""
+        groups = self.settings.mention_groups
+        if self.oncall is not None and target.mentions:
+            now = datetime.fromtimestamp(self.clock(), UTC)
+            on_call = await self.oncall.mention_groups(notification.summary.service, now)
+            groups = {**groups, **on_call}
+        return mentions(target.mentions, groups)
 
     async def _remember(
         self, root: Root, ts: str, now: float, attempt_id: str | None = None

@@ -34,7 +34,7 @@ DONE: Final[dict[str, str]] = {
     "silence": "Silenced for 1 h",
     "escalate": "Escalated",
     "resolve": "Resolved",
-    "create_issue": "GitHub issue requested",
+    "create_issue": "Issue requested",
 }
 
 

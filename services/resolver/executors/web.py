@@ -1,4 +1,5 @@
-"""HTTP strategies: a runbook or webhook call with a templated body, and GitHub issues."""
+"""HTTP strategies: a runbook or webhook call with a templated body, and GitHub issues (Jira
+issues: :mod:`services.resolver.executors.jira`)."""
 
 from __future__ import annotations
 

@@ -1,0 +1,39 @@
+"""``POST /webhooks/datadog``: Datadog monitor notifications (Datadog's Webhooks integration).
+
+Served when ``integrations.datadog.enabled``. Closed by default, like every endpoint: the bearer
+DATADOG_WEBHOOK_TOKEN is required (a custom header of the Datadog webhook). Only
+``integrations.datadog.allow_unauthenticated`` (for a private network) opens it without a token,
+and the service warns about it at start. A delivery Datadog retries (the same notification, so
+the same event id) is acknowledged as a duplicate and published once (the shared request log).
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from starlette.requests import Request
+from starlette.routing import Route
+
+from services.ingest.context import Inbound, require_bearer
+from services.ingest.http import JSON_TYPES, Answer, endpoint, parse_json_object, require_media_type
+from services.ingest.normalise.datadog import datadog_to_event
+
+SOURCE: Final = "datadog"
+PRODUCER: Final = "/alertorch/ingest/datadog"
+
+
+def routes(inbound: Inbound, *, token: str | None, allow_unauthenticated: bool) -> list[Route]:
+    @endpoint(SOURCE)
+    async def datadog(request: Request) -> Answer:
+        if token or not allow_unauthenticated:
+            require_bearer(request, token, variable="DATADOG_WEBHOOK_TOKEN")
+        body = await inbound.body(request)
+        require_media_type(request, JSON_TYPES, missing_ok=True)
+        event = datadog_to_event(parse_json_object(body), producer=PRODUCER)
+        if await inbound.requests.seen(SOURCE, event.id):  # Datadog retried a delivery
+            return Answer({"status": "duplicate", "id": event.id}, "duplicate", 200)
+        await inbound.publisher.publish([event], source=SOURCE)
+        await inbound.requests.remember(SOURCE, event.id)
+        return Answer({"accepted": 1, "id": event.id, "fingerprint": event.data.fingerprint})
+
+    return [Route("/webhooks/datadog", datadog, methods=["POST"])]

@@ -1,0 +1,244 @@
+"""Jira issues: one issue per problem (fingerprint) and project, remembered in the database.
+
+The first notification for a fingerprint opens an issue in the target's project
+(``Target.channel``, else ``integrations.jira.project_key``) of ``issue_type``, labelled with
+the rule's labels (else ``labels``). Its key is stored (SQLite or PostgreSQL,
+:mod:`services.notifier.delivery.jira_tables`), so a later notification, even after a restart
+or a redelivery, does not open another: it comments on the issue (``comment_on_repeat``, the
+default) or does nothing. A ``resolved`` notification closes the issue with the
+``close_transition`` (``on_resolve: close``; a comment when the issue's workflow offers no such
+transition), or comments (``comment``), once; after that a ``new_alert`` (the problem came back)
+opens a new issue.
+
+Jira Cloud is spoken to in REST v3 (ADF text, basic auth), Data Center in REST v2 (wiki text,
+a personal access token): :mod:`shared.jira_api`. Answers: 201 or 204 → delivered (reference:
+the issue's or comment's address); 400 (invalid fields), 401, 403, 404 and other refusals →
+failed, with Jira's ``errorMessages`` and ``errors``; 429 → later, after ``Retry-After``; 5xx
+and network errors → later.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+from sqlalchemy import select, update
+
+from services.notifier.delivery.base import DeliveryResult
+from services.notifier.delivery.jira_answers import SERVER_ERROR_RETRY_SECONDS, problem
+from services.notifier.delivery.jira_issue import comment_body, issue_description, issue_summary
+from services.notifier.delivery.jira_tables import issues
+from services.notifier.locks import KeyedLocks
+from shared.clock import ReadTime as Clock
+from shared.config.sections import JIRA_PROJECT_KEY, JiraIntegration
+from shared.events import NotificationData, Target
+from shared.jira_api import (
+    JiraSetupError,
+    JiraSite,
+    issue_fields,
+    jira_site,
+    json_body,
+    transition_id,
+)
+from shared.storage import Database, upsert
+
+PROJECT_KEY = re.compile(JIRA_PROJECT_KEY)
+LABEL_PREFIX = "label:"
+
+
+@dataclass(frozen=True)
+class KnownIssue:
+    key: str
+    resolved: bool
+
+
+class JiraIssues:
+    """The ``jira`` target. ``database`` holds the Jira schema, migrated
+    (:data:`services.notifier.delivery.jira_tables.SCHEMA`); ``site_url`` is JIRA_URL, used
+    when ``integrations.jira.url`` is empty."""
+
+    def __init__(
+        self,
+        config: JiraIntegration,
+        *,
+        http: httpx.AsyncClient,
+        database: Database,
+        site_url: str | None,
+        token: str | None,
+        wall_clock: Clock = time.time,
+    ) -> None:
+        self._config = config
+        self._http = http
+        self._database = database
+        self._site_url = site_url
+        self._token = token
+        self._now = wall_clock
+        self._locks = KeyedLocks()
+
+    async def known_issue(self, project: str, fingerprint: str) -> KnownIssue | None:
+        """The issue opened for the problem in ``project``, if any."""
+        async with self._database.transaction() as db:
+            row = (
+                await db.execute(
+                    select(issues.c.issue_key, issues.c.resolved_at).where(
+                        issues.c.project == project, issues.c.fingerprint == fingerprint
+                    )
+                )
+            ).first()
+        return None if row is None else KnownIssue(str(row.issue_key), row.resolved_at is not None)
+
+    async def send_notification(
+        self, notification: NotificationData, target: Target
+    ) -> DeliveryResult:
+        if not self._config.enabled:
+            return DeliveryResult.ok(None, skipped="Jira is disabled (integrations.jira.enabled)")
+        try:
+            site = jira_site(self._config, url=self._site_url, token=self._token)
+        except JiraSetupError as exc:
+            return DeliveryResult.failed(str(exc))
+        project = target.channel or self._config.project_key
+        if not PROJECT_KEY.match(project):
+            return DeliveryResult.failed(
+                f"Jira project key {project!r} is not a key like OPS: name it in the "
+                "jira_issue action or in integrations.jira.project_key"
+            )
+        # One delivery per problem and project at a time, so two never open two issues.
+        async with self._locks.hold((project, notification.fingerprint)):
+            known = await self.known_issue(project, notification.fingerprint)
+            if notification.kind == "resolved":
+                return await self._resolve(site, project, notification, known)
+            if known is None or (known.resolved and notification.kind == "new_alert"):
+                return await self._open(site, project, notification, labels_of(target))
+            if not self._config.comment_on_repeat:
+                return DeliveryResult.ok(None, issue=known.key, skipped="the problem has an issue")
+            return await self._comment(site, known.key, notification)
+
+    async def handle_escalation(
+        self, notification: NotificationData, target: Target
+    ) -> DeliveryResult:
+        return await self.send_notification(notification, target)
+
+    async def _open(
+        self, site: JiraSite, project: str, notification: NotificationData, labels: list[str]
+    ) -> DeliveryResult:
+        request = issue_fields(
+            project=project,
+            issue_type=self._config.issue_type,
+            summary=issue_summary(notification),
+            description=issue_description(notification, site.text),
+            labels=labels or list(self._config.labels),
+        )
+        result = await self._call(site, "POST", "/issue", request)
+        if isinstance(result, DeliveryResult):
+            return result
+        key, issue_id = result.get("key"), result.get("id")
+        if not isinstance(key, str) or not key:
+            return DeliveryResult.failed("Jira answered 201 without an issue key")
+        url = site.browse(key)
+        row = {
+            "project": project,
+            "fingerprint": notification.fingerprint,
+            "issue_key": key,
+            "issue_id": str(issue_id or ""),
+            "url": url,
+            "created_at": self._now(),
+            "resolved_at": None,
+        }
+        async with self._database.transaction() as db:
+            # A new issue replaces one that was closed, never one another replica just opened.
+            await upsert(
+                db,
+                issues,
+                [row],
+                key=["project", "fingerprint"],
+                only_if=lambda _: issues.c.resolved_at.is_not(None),
+            )
+        return DeliveryResult.ok(url, issue=key, project=project)
+
+    async def _comment(
+        self, site: JiraSite, key: str, notification: NotificationData, note: str | None = None
+    ) -> DeliveryResult:
+        body = comment_body(notification, site.text)
+        result = await self._call(site, "POST", f"/issue/{key}/comment", {"body": body})
+        if isinstance(result, DeliveryResult):
+            return result
+        comment = result.get("id")
+        url = site.browse(key) + (f"?focusedCommentId={comment}" if comment else "")
+        details: dict[str, Any] = {"issue": key}
+        if note:
+            details["note"] = note
+        return DeliveryResult.ok(url, **details)
+
+    async def _resolve(
+        self,
+        site: JiraSite,
+        project: str,
+        notification: NotificationData,
+        known: KnownIssue | None,
+    ) -> DeliveryResult:
+        if known is None:
+            return DeliveryResult.ok(None, skipped="the problem has no Jira issue")
+        if known.resolved:
+            return DeliveryResult.ok(None, issue=known.key, skipped="the issue was told already")
+        if self._config.on_resolve == "nothing":
+            return DeliveryResult.ok(
+                None, issue=known.key, skipped="integrations.jira.on_resolve is nothing"
+            )
+        if self._config.on_resolve == "close":
+            result = await self._close(site, known.key, notification)
+        else:
+            result = await self._comment(site, known.key, notification)
+        if result.delivered:
+            async with self._database.transaction() as db:
+                await db.execute(
+                    update(issues)
+                    .where(
+                        issues.c.project == project,
+                        issues.c.fingerprint == notification.fingerprint,
+                    )
+                    .values(resolved_at=self._now())
+                )
+        return result
+
+    async def _close(
+        self, site: JiraSite, key: str, notification: NotificationData
+    ) -> DeliveryResult:
+        path = f"/issue/{key}/transitions"
+        offered = await self._call(site, "GET", path)
+        if isinstance(offered, DeliveryResult):
+            return offered
+        name = self._config.close_transition
+        transition = transition_id(offered, name)
+        if transition is None:
+            note = f"no transition {name!r} from the issue's status: commented instead"
+            return await self._comment(site, key, notification, note)
+        done = await self._call(site, "POST", path, {"transition": {"id": transition}})
+        if isinstance(done, DeliveryResult):
+            return done
+        return DeliveryResult.ok(site.browse(key), issue=key, transition=name)
+
+    async def _call(
+        self, site: JiraSite, method: str, path: str, payload: dict[str, Any] | None = None
+    ) -> dict[str, Any] | DeliveryResult:
+        try:
+            response = await self._http.request(
+                method,
+                site.api(path),
+                json=payload,
+                headers=site.headers(),
+                timeout=self._config.timeout_seconds,
+            )
+        except httpx.HTTPError as exc:
+            return DeliveryResult.later(SERVER_ERROR_RETRY_SECONDS, f"Jira: {exc!r}")
+        if response.status_code not in (200, 201, 204):
+            return problem(response, self._now(), self._config.rate_limited_retry_seconds)
+        return json_body(response)
+
+
+def labels_of(target: Target) -> list[str]:
+    """Labels a rule's ``jira_issue`` action asked for, carried as ``label:<name>`` mentions
+    (none: ``integrations.jira.labels``)."""
+    return [m[len(LABEL_PREFIX) :] for m in target.mentions if m.startswith(LABEL_PREFIX)]

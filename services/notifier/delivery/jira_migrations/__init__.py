@@ -1,0 +1,1 @@
+"""The notifier's Jira store migration history (Alembic revisions, applied on start)."""

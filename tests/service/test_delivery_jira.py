@@ -1,0 +1,430 @@
+"""The Jira target against the local fake Jira (Cloud REST v3 and Data Center REST v2), alone and
+through the notifier's outbox on its real store: one issue per problem, kept across restarts and
+redeliveries; a resolution closes it once; refusals fail for good with Jira's words; rate limits
+wait for ``Retry-After`` without using up attempts."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import select
+
+from services.notifier.delivery.jira import JiraIssues
+from services.notifier.delivery.jira_tables import SCHEMA as JIRA_SCHEMA
+from services.notifier.delivery.jira_tables import issues
+from services.notifier.dispatcher import Dispatcher
+from services.notifier.policy.levels import EscalationLevel
+from services.notifier.store import NotifierStore
+from services.notifier.tables import SCHEMA as NOTIFIER_SCHEMA
+from shared.clock import ManualClock
+from shared.config.sections import JiraIntegration
+from shared.events import (
+    AuditRecord,
+    ErrorSummary,
+    Notification,
+    NotificationData,
+    Severity,
+    Target,
+    new_event_id,
+)
+from shared.storage import Database, open_database
+from tests.fakes.jira import FakeJira
+from tests.fakes.server import serving
+from tests.procs import free_port_block
+
+JIRA = Target(type="jira", channel="OPS")
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.audits: list[AuditRecord] = []
+
+    async def publish_many(self, outputs: Any) -> None:
+        self.audits += [o.event for o in outputs if isinstance(o.event, AuditRecord)]
+
+
+def _data(kind: Any = "escalation", **changes: Any) -> NotificationData:
+    fields: dict[str, Any] = {
+        "fingerprint": "fp-42",
+        "kind": kind,
+        "level": 3,
+        "targets": [JIRA],
+        "summary": ErrorSummary(title="Boom @channel", severity=Severity.HIGH, service="web"),
+        "text": "level 2 not acknowledged within 30 min",
+    }
+    fields.update(changes)
+    return NotificationData(**fields)
+
+
+def _event(data: NotificationData) -> Notification:
+    event_id = new_event_id()
+    return Notification(
+        id=event_id, source="/test", subject=data.fingerprint, correlationid=event_id, data=data
+    )
+
+
+@pytest.fixture
+def cloud() -> Iterator[tuple[FakeJira, str]]:
+    server = FakeJira("cloud")
+    with serving(server.app()) as url:
+        yield server, url
+
+
+@pytest.fixture
+async def http() -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient() as client:
+        yield client
+
+
+@pytest.fixture
+def store_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'notifier.db'}"
+
+
+@pytest.fixture
+async def store(store_url: str) -> AsyncIterator[Database]:
+    opened = await open_database(store_url, schemas=[NOTIFIER_SCHEMA, JIRA_SCHEMA])
+    yield opened
+    await opened.close()
+
+
+def _jira(
+    url: str,
+    http: httpx.AsyncClient,
+    store: Database,
+    *,
+    token: str | None = "jira-token",
+    clock: ManualClock | None = None,
+    **config: Any,
+) -> JiraIssues:
+    settings = {"enabled": True, "url": url, "user_email": "ops@example.com", **config}
+    return JiraIssues(
+        JiraIntegration(**settings),
+        http=http,
+        database=store,
+        site_url=None,
+        token=token,
+        wall_clock=(clock or ManualClock()).time,
+    )
+
+
+def _dispatcher(jira: JiraIssues, store: Database, clock: ManualClock) -> Dispatcher:
+    return Dispatcher(
+        store=NotifierStore(store, clock=clock),
+        integrations={"jira": jira},
+        publisher=Recorder(),
+        clock=clock,
+    )
+
+
+async def test_one_issue_per_problem_in_rest_v3_and_later_notifications_comment(
+    cloud: tuple[FakeJira, str], http: httpx.AsyncClient, store: Database
+) -> None:
+    server, url = cloud
+    jira = _jira(url, http, store)
+    opened = await jira.handle_escalation(_data(), JIRA)
+    assert opened.delivered
+    assert opened.reference == f"{url}/browse/OPS-1"
+    [(method, path, request)] = server.requests
+    assert (method, path) == ("POST", "/rest/api/3/issue")
+    fields = request["fields"]
+    assert fields["project"] == {"key": "OPS"}
+    assert fields["issuetype"] == {"name": "Bug"}
+    assert fields["summary"] == "[high] Boom @channel"
+    assert fields["labels"] == ["alertorch"]
+    assert fields["description"]["type"] == "doc"
+    blocks = [n for n in fields["description"]["content"] if n["type"] == "codeBlock"]
+    assert [b["content"][0]["text"] for b in blocks] == [
+        "Boom @channel",
+        "level 2 not acknowledged within 30 min",
+    ]
+    assert (await jira.known_issue("OPS", "fp-42")) is not None
+
+    again = await jira.send_notification(_data("update", text="acknowledged by bob"), JIRA)
+    assert again.delivered
+    assert server.calls["create"] == 1
+    [comment] = server.issues["OPS-1"]["comments"]
+    assert comment["body"]["content"][0]["content"][0]["text"] == (
+        "update at escalation level 3 (severity high, 1 occurrences)"
+    )
+    assert again.reference == f"{url}/browse/OPS-1?focusedCommentId={comment['id']}"
+
+    quiet = _jira(url, http, store, comment_on_repeat=False)  # a restart, on the same store
+    result = await quiet.send_notification(_data(), JIRA)
+    assert result.details == {"issue": "OPS-1", "skipped": "the problem has an issue"}
+    assert (server.calls["create"], server.calls["comment"]) == (1, 1)
+
+
+async def test_a_redelivered_notification_opens_no_second_issue(
+    cloud: tuple[FakeJira, str], http: httpx.AsyncClient, store: Database
+) -> None:
+    server, url = cloud
+    clock = ManualClock()
+    event = _event(_data("new_alert"))
+    await _dispatcher(_jira(url, http, store, clock=clock), store, clock).on_notification(event)
+    # the notifier restarts and the broker delivers the notification again
+    restarted = _dispatcher(_jira(url, http, store, clock=clock), store, clock)
+    await restarted.on_notification(event)
+    assert (server.calls["create"], server.calls["comment"]) == (1, 0)
+    # the same notification reaching the target again (its outbox row lost) comments instead
+    await _jira(url, http, store).send_notification(event.data, JIRA)
+    assert (server.calls["create"], server.calls["comment"]) == (1, 1)
+    assert list(server.issues) == ["OPS-1"]
+    assert await restarted.store.counts() == {"sent": 1}
+
+
+async def test_a_resolution_closes_the_issue_once_and_a_recurrence_opens_a_new_one(
+    cloud: tuple[FakeJira, str], http: httpx.AsyncClient, store: Database
+) -> None:
+    server, url = cloud
+    jira = _jira(url, http, store)
+    assert (await jira.send_notification(_data("new_alert"), JIRA)).delivered
+    closed = await jira.send_notification(_data("resolved", text="resolved by source"), JIRA)
+    assert closed.delivered
+    assert closed.details == {"issue": "OPS-1", "transition": "Done"}
+    assert [(m, p) for m, p, _ in server.requests[1:]] == [
+        ("GET", "/rest/api/3/issue/OPS-1/transitions"),
+        ("POST", "/rest/api/3/issue/OPS-1/transitions"),
+    ]
+    assert server.requests[-1][2] == {"transition": {"id": "31"}}
+    assert (server.issues["OPS-1"]["transitioned"], server.issues["OPS-1"]["status"]) == (
+        "Done",
+        "Closed",
+    )
+
+    again = await jira.send_notification(_data("resolved"), JIRA)
+    assert again.details == {"issue": "OPS-1", "skipped": "the issue was told already"}
+    late = await jira.send_notification(_data("escalation"), JIRA)  # a retry from before
+    assert late.details == {"issue": "OPS-1"}
+    assert list(server.issues) == ["OPS-1"]
+
+    back = await jira.send_notification(_data("new_alert"), JIRA)  # the problem came back
+    assert back.reference == f"{url}/browse/OPS-2"
+    assert (await jira.known_issue("OPS", "fp-42")) is not None
+    assert server.calls["transitions:POST"] == 1
+
+
+async def test_resolving_comments_when_asked_or_when_the_workflow_has_no_such_transition(
+    cloud: tuple[FakeJira, str], http: httpx.AsyncClient, store: Database
+) -> None:
+    server, url = cloud
+    odd = _jira(url, http, store, close_transition="Ship it")
+    assert (await odd.send_notification(_data("new_alert"), JIRA)).delivered
+    result = await odd.send_notification(_data("resolved", text="resolved by ana"), JIRA)
+    assert result.delivered
+    assert (
+        result.details["note"]
+        == "no transition 'Ship it' from the issue's status: commented instead"
+    )
+    assert server.issues["OPS-1"]["status"] == "To Do"
+
+    other = Target(type="jira", channel="WEB")
+    commenting = _jira(url, http, store, on_resolve="comment")
+    assert (await commenting.send_notification(_data("new_alert"), other)).delivered
+    assert (await commenting.send_notification(_data("resolved"), other)).delivered
+    assert [
+        c["body"]["content"][0]["content"][0]["text"] for c in server.issues["WEB-1"]["comments"]
+    ] == ["resolved at escalation level 3 (severity high, 1 occurrences)"]
+    assert server.calls["transitions:POST"] == 0
+    none = await _jira(url, http, store).send_notification(
+        _data("resolved", fingerprint="fp-never-opened"), JIRA
+    )
+    assert none.details == {"skipped": "the problem has no Jira issue"}
+
+
+async def test_a_429_waits_for_retry_after_without_using_up_attempts(
+    cloud: tuple[FakeJira, str], http: httpx.AsyncClient, store: Database
+) -> None:
+    server, url = cloud
+    server.rate_limited, server.retry_after = 2, 45
+    clock = ManualClock()
+    jira = _jira(url, http, store, clock=clock)
+    limited = await jira.send_notification(_data(), JIRA)
+    assert (limited.rate_limited, limited.retry_after, limited.permanent) == (True, 45, False)
+    assert limited.error == "Jira rate limit (429)"
+
+    dispatcher = _dispatcher(jira, store, clock)
+    await dispatcher.on_notification(_event(_data()))
+    clock.advance(44)
+    assert await dispatcher.retry_due() == 0
+    clock.advance(2)
+    assert await dispatcher.retry_due() == 1
+    assert await dispatcher.store.counts() == {"sent": 1}
+    assert list(server.issues) == ["OPS-1"]
+    assert server.calls["create"] == 3
+
+
+async def test_invalid_requests_fail_for_good_with_jiras_words(
+    cloud: tuple[FakeJira, str], http: httpx.AsyncClient, store: Database
+) -> None:
+    server, url = cloud
+    clock = ManualClock()
+    unknown = await _jira(url, http, store).send_notification(
+        _data(), Target(type="jira", channel="NOPE")
+    )
+    assert unknown.permanent
+    assert unknown.error == "Jira answered 400: project: Specify a valid project ID or key"
+
+    wrong = _jira(url, http, store, clock=clock, issue_type="Epic", labels=["on-call"])
+    recorder = Recorder()
+    dispatcher = Dispatcher(
+        store=NotifierStore(store, clock=clock),
+        integrations={"jira": wrong},
+        publisher=recorder,
+        clock=clock,
+    )
+    await dispatcher.on_notification(_event(_data()))
+    clock.advance(3600)
+    assert await dispatcher.retry_due() == 0, "a refused request is not retried"
+    assert await dispatcher.store.counts() == {"failed": 1}
+    [audit] = recorder.audits
+    assert audit.data.outcome == "failed"
+    assert audit.data.details["error"] == (
+        "Jira answered 400: issuetype: The issue type selected is invalid."
+    )
+    assert server.issues == {}
+    assert await wrong.known_issue("OPS", "fp-42") is None
+
+
+async def test_bad_credentials_and_missing_settings_fail_for_good(
+    cloud: tuple[FakeJira, str], http: httpx.AsyncClient, store: Database
+) -> None:
+    _, url = cloud
+    denied = await _jira(url, http, store, token="wrong").send_notification(_data(), JIRA)
+    assert denied.permanent
+    assert (
+        denied.error == "Jira answered 401: Client must be authenticated to access this resource."
+    )
+
+    for site, config, channel, needs in (
+        (url, {"token": None}, "OPS", "JIRA_TOKEN"),
+        ("", {}, "OPS", "JIRA_URL"),
+        (url, {"user_email": ""}, "OPS", "integrations.jira.user_email"),
+        (url, {"project_key": ""}, None, "integrations.jira.project_key"),
+    ):
+        result = await _jira(site, http, store, **config).send_notification(
+            _data(), Target(type="jira", channel=channel)
+        )
+        assert result.permanent
+        assert needs in (result.error or "")
+
+    off = JiraIssues(JiraIntegration(), http=http, database=store, site_url=url, token="t")
+    skipped = await off.send_notification(_data(), JIRA)
+    assert skipped.delivered  # skipped quietly, not an error per notification
+    assert "integrations.jira.enabled" in skipped.details["skipped"]
+
+
+async def test_outages_and_no_connection_are_retried(
+    cloud: tuple[FakeJira, str], http: httpx.AsyncClient, store: Database
+) -> None:
+    server, url = cloud
+    server.failing = 1
+    outage = await _jira(url, http, store).send_notification(_data(), JIRA)
+    assert (outage.retry_after, outage.rate_limited) == (30.0, False)
+    closed = f"http://127.0.0.1:{free_port_block(1)}"
+    down = await _jira(closed, http, store).send_notification(_data(), JIRA)
+    assert down.retry_after is not None
+    assert not down.permanent
+
+
+async def test_data_center_speaks_rest_v2_with_a_personal_access_token(
+    http: httpx.AsyncClient, store: Database
+) -> None:
+    server = FakeJira("data_center", token="pat-123")
+    with serving(server.app()) as url:
+        jira = _jira(url, http, store, token="pat-123", flavour="data_center", user_email="")
+        title = "Boom {noformat} [~admin] @channel"
+        opened = await jira.send_notification(
+            _data("new_alert", summary=ErrorSummary(title=title, severity=Severity.HIGH)), JIRA
+        )
+        assert opened.reference == f"{url}/browse/OPS-1"
+        assert (await jira.send_notification(_data("update"), JIRA)).delivered
+        assert (await jira.send_notification(_data("resolved"), JIRA)).delivered
+        denied = await _jira(
+            url, http, store, token="wrong", flavour="data_center"
+        ).send_notification(_data(fingerprint="fp-9"), JIRA)
+    assert [(m, p) for m, p, _ in server.requests[:4]] == [
+        ("POST", "/rest/api/2/issue"),
+        ("POST", "/rest/api/2/issue/OPS-1/comment"),
+        ("GET", "/rest/api/2/issue/OPS-1/transitions"),
+        ("POST", "/rest/api/2/issue/OPS-1/transitions"),
+    ]
+    description = server.issues["OPS-1"]["fields"]["description"]
+    assert isinstance(description, str)
+    assert "{noformat}\nBoom { noformat} [~admin] @channel\n{noformat}" in description
+    assert description.count("{noformat}") % 2 == 0, "the error's text cannot close a block"
+    [comment] = server.issues["OPS-1"]["comments"]
+    assert comment["body"].startswith("update at escalation level 3 (severity high")
+    assert server.issues["OPS-1"]["status"] == "Closed"
+    assert denied.error == (
+        "Jira answered 401: You are not authenticated. Authentication required to perform "
+        "this operation."
+    )
+
+
+async def test_concurrent_notifications_for_one_problem_open_one_issue(
+    cloud: tuple[FakeJira, str], http: httpx.AsyncClient, store: Database
+) -> None:
+    server, url = cloud
+    jira = _jira(url, http, store)
+    results = await asyncio.gather(*(jira.send_notification(_data(), JIRA) for _ in range(3)))
+    assert all(r.delivered for r in results)
+    assert (server.calls["create"], server.calls["comment"]) == (1, 2)
+
+
+async def test_a_rules_jira_action_names_the_project_and_labels_the_issue(
+    cloud: tuple[FakeJira, str], http: httpx.AsyncClient, store: Database
+) -> None:
+    level = EscalationLevel.model_validate(
+        {
+            "name": "Team",
+            "actions": [{"type": "jira_issue", "project": "WEB", "labels": ["database", "p1"]}],
+        }
+    )
+    [target] = level.targets()
+    assert (target.type, target.channel, target.mentions) == (
+        "jira",
+        "WEB",
+        ["label:database", "label:p1"],
+    )
+    server, url = cloud
+    assert (await _jira(url, http, store).send_notification(_data(), target)).delivered
+    assert server.issues["WEB-1"]["fields"]["labels"] == ["database", "p1"]
+    default = await _jira(url, http, store, project_key="OPS").send_notification(
+        _data(fingerprint="fp-2"), Target(type="jira")
+    )
+    assert default.reference == f"{url}/browse/OPS-1"
+
+
+async def test_issues_are_remembered_per_problem_and_project_on_both_backends(
+    cloud: tuple[FakeJira, str], http: httpx.AsyncClient, storage_url: str
+) -> None:
+    server, url = cloud
+    web = Target(type="jira", channel="WEB")
+    database = await open_database(storage_url, schemas=[JIRA_SCHEMA])
+    try:
+        jira = _jira(url, http, database)
+        for data, target in ((_data(), JIRA), (_data(), web), (_data(fingerprint="fp-7"), JIRA)):
+            assert (await jira.send_notification(data, target)).delivered
+        assert (await jira.send_notification(_data("resolved"), JIRA)).delivered
+        assert (await jira.send_notification(_data("new_alert"), JIRA)).delivered  # came back
+    finally:
+        await database.close()
+    reopened = await open_database(storage_url, schemas=[JIRA_SCHEMA])  # a restart
+    try:
+        async with reopened.transaction() as db:
+            rows = await db.execute(
+                select(issues.c.project, issues.c.fingerprint, issues.c.issue_key)
+                .where(issues.c.resolved_at.is_(None))
+                .order_by(issues.c.project, issues.c.fingerprint)
+            )
+            found = [tuple(row) for row in rows]
+    finally:
+        await reopened.close()
+    assert found == [("OPS", "fp-42", "OPS-3"), ("OPS", "fp-7", "OPS-2"), ("WEB", "fp-42", "WEB-1")]
+    assert server.calls["create"] == 4
