@@ -69,8 +69,13 @@ def configure_logging(level: str = "INFO", *, json: bool | None = None) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    quiet = max(logging.getLevelName(level), logging.WARNING)
     # aiokafka reports every refused connection during broker start-up at ERROR.
-    logging.getLogger("aiokafka").setLevel(max(logging.getLevelName(level), logging.WARNING))
+    logging.getLogger("aiokafka").setLevel(quiet)
+    # httpx and httpcore log every request's full URL at INFO and DEBUG: addresses that are
+    # secrets (an incoming-webhook URL, a private calendar feed) must never reach a log.
+    for name in ("httpx", "httpcore"):
+        logging.getLogger(name).setLevel(quiet)
 
 
 @contextmanager

@@ -56,7 +56,8 @@ def _from_offsets(
     offsets: Mapping[int, int], firsts: Mapping[Any, int], ends: Mapping[Any, int]
 ) -> Ranges:
     if EVERY_PARTITION in offsets:
-        wanted = dict.fromkeys((tp.partition for tp in ends), offsets[EVERY_PARTITION])
+        raw = sorted(tp.partition for tp in ends if tp.topic == ERRORS_RAW)
+        wanted = dict.fromkeys(raw, offsets[EVERY_PARTITION])
     else:
         wanted = dict(offsets)
     ranges: Ranges = {}

@@ -21,6 +21,7 @@ from services.analyzer.core import Analyzer
 from services.analyzer.patterns_file import ErrorPattern
 from services.cli.replay_history import History, Recorded
 from services.cli.replay_resolver import ResolverReplay, ResolverSetup
+from services.notifier.delivery.catalog import resolve_trackers
 from services.notifier.policy import (
     CommandInput,
     Decision,
@@ -30,6 +31,7 @@ from services.notifier.policy import (
     Tick,
 )
 from services.notifier.policy.memory import MemoryDriver
+from services.notifier.translate import delivered_to
 from shared.config import Settings
 from shared.events import (
     ClassifiedError,
@@ -111,8 +113,10 @@ def classify(
 class _TimedDriver(MemoryDriver):
     """The policy's in-memory driver, keeping when each notification was decided."""
 
-    def __init__(self, policy: EscalationPolicy, now: datetime) -> None:
+    def __init__(self, policy: EscalationPolicy, now: datetime, settings: Settings) -> None:
         super().__init__(policy, now)
+        self.resolutions_channel = settings.slack.notification_channels.resolutions
+        self.trackers = resolve_trackers(settings)
         self.sent: list[Sent] = []
 
     def _decide(
@@ -120,8 +124,22 @@ class _TimedDriver(MemoryDriver):
     ) -> list[Decision]:
         decisions = super()._decide(fingerprint, event)
         at = self.now.timestamp()
+        status = event.data.status if isinstance(event, ResolutionInput) else None
         self.sent += [
-            Sent(at, d.fingerprint, d.kind, d.level, d.targets)
+            Sent(
+                at,
+                d.fingerprint,
+                d.kind,
+                d.level,
+                tuple(
+                    delivered_to(
+                        d,
+                        resolver_status=status,
+                        resolutions_channel=self.resolutions_channel,
+                        trackers=self.trackers,
+                    )
+                ),
+            )
             for d in decisions
             if isinstance(d, Notify)
         ]
@@ -144,7 +162,11 @@ def notify(
     end: float,
 ) -> list[Sent]:
     """The policy's notifications for the resolver's events and people's commands."""
-    driver = _TimedDriver(setup.rules, datetime.fromtimestamp(start, UTC))
+    driver = _TimedDriver(
+        setup.rules,
+        datetime.fromtimestamp(start, UTC),
+        setup.settings,
+    )
     roles: Mapping[str, list[str]] = setup.settings.escalation.roles
     steps: list[tuple[float, int, ResolutionInput | CommandInput]] = [
         (r.at, n, ResolutionInput(r.event.id, r.event.data)) for n, r in enumerate(resolutions)

@@ -22,6 +22,7 @@ from services.notifier.delivery.catalog import (
     github_store_url,
     issue_targets,
     jira_store_url,
+    resolve_trackers,
 )
 from services.notifier.delivery.console import ConsoleInbox
 from services.notifier.dispatcher import Dispatcher
@@ -119,6 +120,7 @@ def create(settings: Settings) -> Service:
         roles=settings.escalation.roles,
         include_actions=settings.slack.message_settings.include_actions,
         resolutions_channel=settings.slack.notification_channels.resolutions,
+        trackers=resolve_trackers(settings),
         clock=clock,
     )
     dispatcher = Dispatcher(

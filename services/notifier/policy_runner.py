@@ -42,6 +42,7 @@ from shared.events import (
     Resolution,
     ResolutionStatus,
     SilenceData,
+    Target,
     derived_event_id,
     silencing,
 )
@@ -76,6 +77,7 @@ class PolicyRunner:
         roles: Mapping[str, list[str]],
         include_actions: bool = True,
         resolutions_channel: str = "",
+        trackers: Sequence[Target] = (),
         clock: Clock = SYSTEM_CLOCK,
     ) -> None:
         self.database = database
@@ -84,6 +86,7 @@ class PolicyRunner:
         self.roles = roles
         self.include_actions = include_actions
         self.resolutions_channel = resolutions_channel
+        self.trackers = tuple(trackers)
         self.clock = clock
         self.policy: EscalationPolicy = load_rules(rules_path)
         self._watch = FileWatch(rules_path)
@@ -212,6 +215,7 @@ class PolicyRunner:
                     resolver_status=status,
                     include_actions=self.include_actions,
                     resolutions_channel=self.resolutions_channel,
+                    trackers=self.trackers,
                 )
                 silence = silencing(silences, _facts(event.data), self._now())
                 if silence is None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from services.notifier.policy.decisions import ALERT_BUTTONS, Notify
 from services.notifier.policy.state import AlertState
 from shared.events import (
@@ -44,6 +46,32 @@ def notification_id(token: str) -> str:
     return derived_event_id("notification", token)
 
 
+def delivered_to(
+    decision: Notify,
+    *,
+    resolver_status: ResolutionStatus | None,
+    resolutions_channel: str,
+    trackers: Sequence[Target] = (),
+) -> list[Target]:
+    """Where ``decision`` goes: its targets; ``resolutions_channel``
+    (``slack.notification_channels.resolutions``) for a fix's news about a problem told in
+    Slack, up to the close the fix brought; and the issue ``trackers`` told of every close (an
+    issue the Create issue button opened is closed too; a tracker with no issue for the problem
+    does nothing)."""
+    targets = list(decision.targets)
+    if decision.kind == "resolved":
+        targets += [t for t in trackers if t not in targets]
+    extra = Target(type="slack", channel=resolutions_channel)
+    if (
+        resolutions_channel
+        and (decision.kind in FIX_KINDS or (decision.kind, resolver_status) == FIXED)
+        and any(t.type == "slack" for t in targets)
+        and extra not in targets
+    ):
+        targets.append(extra)
+    return targets
+
+
 def to_event(
     decision: Notify,
     state: AlertState | None,
@@ -53,11 +81,11 @@ def to_event(
     resolver_status: ResolutionStatus | None = None,
     include_actions: bool = False,
     resolutions_channel: str = "",
+    trackers: Sequence[Target] = (),
 ) -> Notification:
     """``include_actions`` (``slack.message_settings.include_actions``) gives every alert and
-    escalation the alert buttons, whether or not its level asks for them. A fix's news for a
-    problem told in Slack (up to the close it brought) also goes to ``resolutions_channel``
-    (``slack.notification_channels.resolutions``), when one is set."""
+    escalation the alert buttons, whether or not its level asks for them. Targets: see
+    :func:`delivered_to`."""
     buttons: list[ButtonAction] = list(decision.buttons)
     if include_actions and decision.kind in ("new_alert", "escalation"):
         buttons += [b for b in ALERT_BUTTONS if b not in buttons]
@@ -65,15 +93,12 @@ def to_event(
         buttons.append("create_issue")
     if attempt_id and resolver_status:
         buttons += [b for b in ATTEMPT_BUTTONS.get(resolver_status, ()) if b not in buttons]
-    targets = list(decision.targets)
-    extra = Target(type="slack", channel=resolutions_channel)
-    if (
-        resolutions_channel
-        and (decision.kind in FIX_KINDS or (decision.kind, resolver_status) == FIXED)
-        and any(t.type == "slack" for t in targets)
-        and extra not in targets
-    ):
-        targets.append(extra)
+    targets = delivered_to(
+        decision,
+        resolver_status=resolver_status,
+        resolutions_channel=resolutions_channel,
+        trackers=trackers,
+    )
     summary = state.summary if state is not None else None
     assert summary is not None, "a notification needs the alert's summary"
     return Notification(

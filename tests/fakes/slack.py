@@ -66,6 +66,8 @@ class FakeSlack:
         self.post_delay = 0.0
         #: user group id (``S…``) -> member user ids
         self.usergroups: dict[str, list[str]] = {}
+        #: methods the token has no scope for: answered ``missing_scope``
+        self.missing_scopes: dict[str, str] = {}
         self.add_channel("#alerts", "C0ALERTS")
         self.add_channel("#oncall", "C0ONCALL")
         self.add_channel("#devops", "C0DEVOPS")
@@ -142,6 +144,10 @@ class FakeSlack:
             return _error("not_authed")
         if auth != f"Bearer {self.token}":
             return _error("invalid_auth")
+        if method in self.missing_scopes:
+            needed = self.missing_scopes[method]
+            answer = {"ok": False, "error": "missing_scope", "needed": needed}
+            return JSONResponse({**answer, "provided": "chat:write"})
         handler = {
             "chat.postMessage": self._post_message,
             "chat.update": self._update,

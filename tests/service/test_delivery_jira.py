@@ -345,6 +345,9 @@ async def test_data_center_speaks_rest_v2_with_a_personal_access_token(
         assert opened.reference == f"{url}/browse/OPS-1"
         assert (await jira.send_notification(_data("update"), JIRA)).delivered
         assert (await jira.send_notification(_data("resolved"), JIRA)).delivered
+        server.rate_limited, server.retry_after = 1, 20  # Data Center's rate limiter
+        limited = await jira.send_notification(_data(fingerprint="fp-8"), JIRA)
+        assert (limited.rate_limited, limited.retry_after, limited.permanent) == (True, 20, False)
         denied = await _jira(
             url, http, store, token="wrong", flavour="data_center"
         ).send_notification(_data(fingerprint="fp-9"), JIRA)

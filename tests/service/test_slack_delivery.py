@@ -652,6 +652,19 @@ async def test_a_reply_or_report_a_stop_cut_short_is_found_in_slack_or_sent_once
         assert len(fake.messages) == posted + 1  # only the fix's success, once
         kinds = [m.body.get("metadata", {}).get("event_type") for m in fake.messages.values()]
         assert kinds.count("alertorch_message") == 3
+
+        # Without the history scope Slack cannot say whether it arrived: failed, not re-posted.
+        rolled = _event(note("rolled_back", fp="fp-1"))
+        lease = harness.clock.time() + SEND_LEASE_SECONDS
+        assert await store.claim(
+            rolled.id, "slack:#alerts", rolled.model_dump_json(), lease_until=lease
+        )
+        assert (await restarted.send_notification(rolled.data, ALERTS)).delivered
+        fake.missing_scopes["conversations.replies"] = "channels:history"
+        harness.clock.advance(SEND_LEASE_SECONDS + 1)
+        await dispatcher.retry_due()
+        assert await store.counts() == {"sent": 4, "failed": 1}
+        assert len(fake.messages) == posted + 2
     finally:
         await notifier_db.close()
 

@@ -491,3 +491,22 @@ async def test_a_fixs_news_also_goes_to_the_resolutions_channel(database: Databa
     assert channels["new_alert"]
     for kind in ("resolution_started", "resolved"):  # a succeeded fix closes the problem
         assert channels[kind] == channels["new_alert"] | {"#devops"}, kind
+
+
+async def test_every_close_reaches_the_issue_trackers(database: Database) -> None:
+    """An issue the Create issue button opened (outside any level's targets) is closed too."""
+    clock, recorder = ManualClock(), Recorder()
+    jira = Target(type="jira")
+    runner = PolicyRunner(
+        database=database,
+        publisher=recorder,
+        rules_path=RULES,
+        roles={},
+        trackers=(jira,),
+        clock=clock,
+    )
+    await runner.on_resolution(_resolution("fp-ticket"))
+    await runner.on_resolution(_resolution("fp-ticket", status="resolved_by_source"))
+    targets = {n.data.kind: n.data.targets for n in recorder.notifications()}
+    assert jira not in targets["new_alert"]
+    assert jira in targets["resolved"]

@@ -17,11 +17,13 @@ from typing import Any
 
 import httpx
 import pytest
+from aiokafka import TopicPartition
 
 from services.analyzer.intake import intake
 from services.cli import replay
 from services.cli.replay_diff import compare
 from services.cli.replay_history import History, Recorded, raw_errors
+from services.cli.replay_read import EVERY_PARTITION, ReplayError, _from_offsets
 from services.cli.replay_render import render
 from services.cli.replay_resolver import attempt_id_of
 from services.cli.replay_setup import load_setup
@@ -373,3 +375,14 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path: Path, monkeypatch: pytest.Mo
             _replay(*words)
         assert exited.value.code == 2
     assert "give the time zone" in "\n".join(said())
+
+
+def test_from_offset_reads_every_partition_of_errors_raw_and_no_other() -> None:
+    raw = [TopicPartition("errors.raw", p) for p in range(3)]
+    other = [TopicPartition("notifications", p) for p in range(6)]  # more partitions
+    ends = dict.fromkeys(raw + other, 10)
+    firsts = dict.fromkeys(raw + other, 2)
+    assert _from_offsets({EVERY_PARTITION: 0}, firsts, ends) == dict.fromkeys(raw, (2, 10))
+    assert _from_offsets({1: 5}, firsts, ends) == {raw[1]: (5, 10)}
+    with pytest.raises(ReplayError, match=r"errors\.raw has no partition 4"):
+        _from_offsets({4: 0}, firsts, ends)

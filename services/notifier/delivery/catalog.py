@@ -50,6 +50,13 @@ def jira_store_url(settings: Settings) -> str:
     return storage_url(settings, JIRA_STORE, "")
 
 
+def resolve_trackers(settings: Settings) -> tuple[Target, ...]:
+    """Issue trackers told of every close, so an issue opened by the Create issue button is
+    closed or commented too (Jira, when enabled: without an issue for the problem it does
+    nothing)."""
+    return (Target(type="jira"),) if settings.integrations.jira.enabled else ()
+
+
 def issue_targets(settings: Settings) -> list[Target]:
     """Where the Create issue button opens an issue: every enabled issue tracker (GitHub,
     Jira); none enabled: GitHub, whose delivery then says it is disabled."""

@@ -41,6 +41,8 @@ WEBHOOK_CHANNEL = "(webhook)"
 PRUNE_EVERY = 3600.0
 #: How far back a channel's history is searched for a root a stop left unrecorded.
 HISTORY_LIMIT = 200
+#: How many pages of a thread or a channel are searched for a send a stop cut short.
+LOOKUP_PAGES = 5
 #: How long a replica's claim on a root it is redrawing keeps other replicas' ticks off it.
 DIGEST_CLAIM_SECONDS = 30.0
 TEXT_LIMIT = 500
@@ -49,6 +51,12 @@ TEXT_LIMIT = 500
 def root_metadata(fingerprint: str) -> dict[str, object]:
     """What a root message carries (Slack message metadata), to be found again by it."""
     return {"event_type": "alertorch_root", "event_payload": {"fingerprint": fingerprint}}
+
+
+def _not_found_out(channel: str, why: str) -> DeliveryResult:
+    """A send cut short whose arrival Slack cannot tell: failed, never posted twice."""
+    log.warning("slack send cut short, not known whether it arrived", channel=channel, why=why)
+    return DeliveryResult.failed(f"interrupted while sending; whether it arrived is unknown: {why}")
 
 
 def message_metadata(notification: NotificationData) -> dict[str, object]:
@@ -104,34 +112,41 @@ class SlackIntegration:
     ) -> DeliveryResult | None:
         """The message a send cut short by a stop posted after all, found in Slack by its
         metadata; None when it is not there (so it is sent now). Roots are found by the send
-        itself (their placeholder), so they are never looked up here."""
+        itself (their placeholder), and so is a reply whose root was never recorded. When Slack
+        cannot be asked (no history scope, a channel whose id is not known), the send fails
+        rather than risk posting twice."""
         if self.api is None or notification.kind in COALESCED:
             return None
         channel = self.channel_of(notification, target)
         if notification.kind in REPORT_KINDS:
-            channel_id = await self.state.channel_id(channel)
-            where = {"channel": channel_id}
+            where = {"channel": await self.state.channel_id(channel)}
+            if not where["channel"]:
+                return _not_found_out(channel, "the channel's id is not known")
+            method = "conversations.history"
         else:
             root = await self.state.root(notification.fingerprint, channel)
-            channel_id = root.channel_id if root else ""
-            where = {"channel": channel_id, "ts": root.ts if root else ""}
-        if not all(where.values()):
-            return None
-        method = "conversations.history" if "ts" not in where else "conversations.replies"
-        answer = await self.api.call(
-            method, {**where, "include_all_metadata": True, "limit": HISTORY_LIMIT}
-        )
-        if not answer.ok:
-            log.warning(
-                "slack history not readable; sending again", channel=channel, error=answer.error
-            )
-            return None
+            if root is None or not root.ts:
+                return None
+            where = {"channel": root.channel_id, "ts": root.ts}
+            method = "conversations.replies"
         wanted = message_metadata(notification)
-        for message in answer.data.get("messages", []):
-            if message.get("metadata") == wanted and message.get("ts"):
-                log.info("slack message found after a stop", channel=channel, ts=message["ts"])
-                return DeliveryResult.ok(str(message["ts"]), channel=channel_id, found=True)
-        return None
+        cursor = ""
+        for _ in range(LOOKUP_PAGES):
+            page = {"cursor": cursor} if cursor else {}
+            answer = await self.api.call(
+                method, {**where, **page, "include_all_metadata": True, "limit": HISTORY_LIMIT}
+            )
+            if not answer.ok:
+                return _not_found_out(channel, f"{method} answered {answer.error}")
+            for message in answer.data.get("messages", []):
+                if message.get("metadata") == wanted and message.get("ts"):
+                    ts = str(message["ts"])
+                    log.info("slack message found after a stop", channel=channel, ts=ts)
+                    return DeliveryResult.ok(ts, channel=where["channel"], found=True)
+            cursor = str((answer.data.get("response_metadata") or {}).get("next_cursor") or "")
+            if not cursor:
+                return None
+        return _not_found_out(channel, f"not within {LOOKUP_PAGES * HISTORY_LIMIT} messages")
 
     @property
     def interval(self) -> float:
