@@ -1,4 +1,4 @@
-"""Talking to one Jira site, one definition for every service (pure: no I/O).
+"""Talking to one Jira site, one definition for every service.
 
 Two flavours, two small classes: :class:`CloudSite` (Jira Cloud: REST v3, Atlassian Document
 Format text, basic auth with an account's e-mail address and an API token) and
@@ -11,6 +11,10 @@ name, description, labels), answered 201 ``{id, key, self}``; ``POST .../issue/{
 with ``body``, answered 201; ``GET .../issue/{key}/transitions`` (``{"transitions": [{id, name,
 to}]}``) and ``POST`` of ``{"transition": {"id"}}``, answered 204. Errors come as
 ``{"errorMessages": [...], "errors": {field: message}}``.
+
+:func:`jira_call` makes one request and :func:`close_issue` moves an issue through a named
+transition; both answer a :class:`JiraRefusal` instead of raising, and each service turns that
+into its own result (a delivery to retry or fail, a failed strategy).
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ import httpx
 
 from shared.config.sections import JiraIntegration
 from shared.errors import AlertorchError
+from shared.http_answer import json_body
 from shared.jira_text import AdfText, JiraText, WikiText
 
 
@@ -120,14 +125,6 @@ def transition_id(answer: Mapping[str, Any], name: str) -> str | None:
     return None
 
 
-def json_body(response: httpx.Response) -> dict[str, Any]:
-    try:
-        parsed = response.json()
-    except ValueError:
-        return {}
-    return parsed if isinstance(parsed, dict) else {}
-
-
 def error_text(response: httpx.Response) -> str:
     """``Jira answered 400: <errorMessages>; <field>: <message>`` from an error answer."""
     body = json_body(response)
@@ -140,3 +137,50 @@ def error_text(response: httpx.Response) -> str:
     if not found:
         found.append(" ".join(response.text.split())[:200] or response.reason_phrase)
     return f"Jira answered {response.status_code}: {'; '.join(found)}"
+
+
+@dataclass(frozen=True)
+class JiraRefusal:
+    """A request Jira did not carry out: ``reason`` for people, and Jira's ``response``
+    (``None`` after a network error, which never reached an answer)."""
+
+    reason: str
+    response: httpx.Response | None = None
+
+
+async def jira_call(
+    http: httpx.AsyncClient,
+    site: JiraSite,
+    method: str,
+    path: str,
+    payload: dict[str, Any] | None = None,
+    *,
+    timeout: float,
+) -> dict[str, Any] | JiraRefusal:
+    """One REST request to ``path`` (e.g. ``/issue``): the answer's JSON object (``{}`` for a
+    204), or why it was not done."""
+    try:
+        response = await http.request(
+            method, site.api(path), json=payload, headers=site.headers(), timeout=timeout
+        )
+    except httpx.HTTPError as exc:
+        return JiraRefusal(f"Jira: {exc!r}")
+    if response.status_code not in (200, 201, 204):
+        return JiraRefusal(error_text(response), response)
+    return json_body(response)
+
+
+async def close_issue(
+    http: httpx.AsyncClient, site: JiraSite, key: str, transition: str, *, timeout: float
+) -> bool | JiraRefusal:
+    """Moves issue ``key`` through the transition called ``transition``: ``True`` when done,
+    ``False`` when the issue's status offers no such transition."""
+    path = f"/issue/{key}/transitions"
+    offered = await jira_call(http, site, "GET", path, timeout=timeout)
+    if isinstance(offered, JiraRefusal):
+        return offered
+    found = transition_id(offered, transition)
+    if found is None:
+        return False
+    done = await jira_call(http, site, "POST", path, {"transition": {"id": found}}, timeout=timeout)
+    return done if isinstance(done, JiraRefusal) else True

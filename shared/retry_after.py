@@ -40,6 +40,16 @@ def retry_after_seconds(
     return min(seconds, max(ceiling, 0.0))
 
 
+def bounded_wait(
+    seconds: float | None, default: float, *, ceiling: float = MAX_RETRY_AFTER_SECONDS
+) -> float:
+    """A wait a server's headers asked for, at least a second and at most ``ceiling``;
+    ``default`` when they asked for none."""
+    if seconds is None:
+        return default
+    return min(max(seconds, 1.0), ceiling)
+
+
 def _delay_seconds(value: str) -> float | None:
     return float(value) if _SECONDS.fullmatch(value) else None
 

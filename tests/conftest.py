@@ -9,6 +9,7 @@ import subprocess
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 from shared.kafka.admin import ensure_topics
@@ -117,6 +118,13 @@ def storage_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'store.db'}"
     return str(request.getfixturevalue("postgres_url"))
+
+
+@pytest.fixture
+async def http() -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client for a test that talks to a local fake (no base URL: full URLs)."""
+    async with httpx.AsyncClient() as client:
+        yield client
 
 
 @pytest.fixture(autouse=True)

@@ -50,6 +50,16 @@ def add_config_dir(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def add_broker_timeout(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--broker-timeout",
+        type=float,
+        default=10.0,
+        metavar="SECONDS",
+        help="how long to wait for the broker (default 10)",
+    )
+
+
 def settings_or_exit(config_dir: Path | None) -> Settings:
     """Load settings; on a config error print each problem and exit 2.
 

@@ -29,7 +29,7 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.errors import KafkaError
 
-from services.cli.common import add_config_dir, settings_or_exit
+from services.cli.common import add_broker_timeout, add_config_dir, settings_or_exit
 from shared.config import Settings
 from shared.errors import BrokerUnavailable
 from shared.kafka.admin import wait_for_broker
@@ -100,13 +100,7 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
                 action="append",
                 help="PARTITION:OFFSET of a dead letter; repeat for more (default: all)",
             )
-        parser.add_argument(
-            "--broker-timeout",
-            type=float,
-            default=10.0,
-            metavar="SECONDS",
-            help="how long to wait for the broker (default 10)",
-        )
+        add_broker_timeout(parser)
         add_config_dir(parser)
         parser.set_defaults(run=run)
 

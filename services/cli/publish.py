@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from services.cli.common import add_config_dir, settings_or_exit
+from services.cli.common import add_broker_timeout, add_config_dir, settings_or_exit
 from shared.errors import BrokerUnavailable, InvalidMessage
 from shared.events import RawError, lift_custom_alert
 from shared.kafka.admin import wait_for_broker
@@ -37,13 +37,7 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     )
     parser.add_argument("--dedup-key", help="groups alerts that share it into one problem")
     parser.add_argument("--url", help="a link back to the source")
-    parser.add_argument(
-        "--broker-timeout",
-        type=float,
-        default=10.0,
-        metavar="SECONDS",
-        help="how long to wait for the broker (default 10)",
-    )
+    add_broker_timeout(parser)
     add_config_dir(parser)
     parser.set_defaults(run=run)
 

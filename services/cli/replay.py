@@ -25,6 +25,7 @@ from aiokafka.errors import KafkaError
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from services.cli.common import add_broker_timeout
 from services.cli.dlq import DlqError
 from services.cli.replay_diff import compare
 from services.cli.replay_history import build_history
@@ -140,13 +141,7 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
         default=None,
         help="a progress bar on stderr (default: when stderr is a terminal)",
     )
-    parser.add_argument(
-        "--broker-timeout",
-        type=float,
-        default=10.0,
-        metavar="SECONDS",
-        help="how long to wait for the broker (default 10)",
-    )
+    add_broker_timeout(parser)
     parser.set_defaults(run=run)
 
 

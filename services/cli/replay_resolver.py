@@ -28,9 +28,9 @@ from functools import partial
 from typing import Any
 
 from services.cli.replay_history import Recorded
-from services.resolver.catalog import CatalogEntry, safety_of
-from services.resolver.decisions import RAN
-from services.resolver.engine import EngineSettings
+from services.resolver.catalog import CatalogEntry
+from services.resolver.decisions import already_ran, attempt_id_of, runs_once
+from services.resolver.engine import EngineSettings, level_of
 from services.resolver.events import resolution, summary_of
 from services.resolver.gates import Candidate, GateState, decide, limit_key, record_start
 from services.resolver.store import ACTIVE
@@ -42,16 +42,10 @@ from shared.events import (
     Resolution,
     ResolutionStatus,
     SafetyLevel,
-    derived_event_id,
 )
 
 #: Statuses after which an attempt holds no slot.
 ENDED = frozenset({"succeeded", "failed", "rolled_back", "rejected", "expired", "skipped"})
-
-
-def attempt_id_of(classified_id: str) -> str:
-    """The id the resolver gives the attempt a classified error starts."""
-    return "att_" + derived_event_id(classified_id, "attempt")
 
 
 @dataclass(frozen=True)
@@ -63,9 +57,7 @@ class ResolverSetup:
     strategies: Mapping[str, ResolutionStrategy]
 
     def level_of(self, entry: CatalogEntry | None) -> SafetyLevel | None:
-        if entry is None or entry.executor not in self.strategies:
-            return None
-        return safety_of(entry, {n: s.safety_level for n, s in self.strategies.items()})
+        return level_of(entry, self.strategies)
 
 
 @dataclass(order=True)
@@ -151,13 +143,9 @@ class ResolverReplay:
             self.gates.running.discard(fp)
 
     def _done_once(self, fingerprint: str, entry: CatalogEntry) -> bool:
-        strategy = self.setup.strategies.get(entry.executor)
-        if strategy is None or not strategy.once_per_problem:
-            return False
-        catalog = self.setup.engine.catalog
-        return any(
-            fp == fingerprint and status in RAN and catalog.get(name) == entry
-            for fp, name, status in self._status.values()
+        mine = ((name, status) for fp, name, status in self._status.values() if fp == fingerprint)
+        return runs_once(self.setup.strategies, entry) and already_ran(
+            self.setup.engine.catalog, entry, mine
         )
 
     def _decision(
@@ -219,16 +207,7 @@ class ResolverReplay:
             now=now,
         )
         if decided.status not in ("auto_resolving", "awaiting_approval"):
-            self._decision(
-                event,
-                now,
-                decided.status,
-                decided.reason,
-                strategy=decided.strategy,
-                safety_level=decided.safety_level,
-                gate=decided.gate,
-                details=dict(decided.details),
-            )
+            self._decision(event, now, decided.status, decided.reason, **decided.event_fields())
             return
         assert entry is not None
         assert decided.strategy is not None

@@ -17,6 +17,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from services.analyzer.classify import PRODUCER
 from services.analyzer.core import Analyzer
 from services.analyzer.patterns_file import ErrorPattern
 from services.cli.replay_history import History, Recorded
@@ -30,6 +31,7 @@ from services.notifier.policy import (
     ResolutionInput,
     Tick,
 )
+from services.notifier.policy.commands import POLICY_ACTIONS
 from services.notifier.policy.memory import MemoryDriver
 from services.notifier.translate import delivered_to
 from shared.config import Settings
@@ -43,11 +45,6 @@ from shared.events import (
     Target,
 )
 
-#: As :mod:`services.analyzer.classify`: the classified events a replay makes carry the ids
-#: the analyzer gave them.
-ANALYZER = "/alertorch/analyzer"
-#: Commands the escalation policy acts on.
-POLICY_ACTIONS = ("ack", "snooze", "escalate", "resolve")
 #: How often (in the history's time) the analyzer forgets states past their TTL.
 EXPIRY_SECONDS = 3600.0
 
@@ -101,7 +98,7 @@ def classify(
             analyzer.expire(item.at)
             expired_at = item.at
         outcome = analyzer.analyze(item.event.data, now=item.at)
-        fields = ClassifiedError.derive_fields(item.event, source=ANALYZER, step="classify")
+        fields = ClassifiedError.derive_fields(item.event, source=PRODUCER, step="classify")
         event = ClassifiedError(
             **fields, time=datetime.fromtimestamp(item.at, UTC), data=outcome.classified
         )

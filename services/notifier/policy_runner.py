@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from services.notifier import store, tables
 from services.notifier.metrics import ESCALATIONS
 from services.notifier.policy.auditor import DEFAULT_TOLERANCE, catch_up, find_overdue
+from services.notifier.policy.commands import POLICY_ACTIONS
 from services.notifier.policy.decisions import Notify, Suppress
 from services.notifier.policy.engine import decide
 from services.notifier.policy.escalate import Outcome
@@ -125,7 +126,7 @@ class PolicyRunner:
 
     async def on_command(self, event: Command) -> None:
         data = event.data
-        if data.action not in ("ack", "snooze", "escalate", "resolve"):
+        if data.action not in POLICY_ACTIONS:
             return
         roles = frozenset(self.roles.get(data.actor.id, ()))
         await self._apply(

@@ -10,7 +10,7 @@ content). Strategies never run here: the consumer is never held by a fix.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 import structlog
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -22,6 +22,7 @@ from services.resolver.events import audit, resolution, summary_of
 from services.resolver.gates import Candidate, Decision, GateState, decide, record_start
 from services.resolver.metrics import count_published
 from services.resolver.store import Attempt
+from services.resolver.strategy import ResolutionStrategy
 from shared.events import (
     ClassifiedError,
     Facts,
@@ -38,6 +39,24 @@ log = structlog.get_logger(__name__)
 
 #: Statuses after which a once-per-problem strategy does not run again for that problem.
 RAN = ("auto_resolving", "approved", "executing", "verifying", "succeeded")
+
+
+def attempt_id_of(classified_id: str) -> str:
+    """The id of the attempt the classified error ``classified_id`` starts."""
+    return "att_" + derived_event_id(classified_id, "attempt")
+
+
+def runs_once(strategies: Mapping[str, ResolutionStrategy], entry: CatalogEntry) -> bool:
+    """Whether ``entry``'s strategy runs at most once per problem."""
+    strategy = strategies.get(entry.executor)
+    return strategy is not None and strategy.once_per_problem
+
+
+def already_ran(
+    catalog: Mapping[str, CatalogEntry], entry: CatalogEntry, attempts: Iterable[tuple[str, str]]
+) -> bool:
+    """Whether one of a problem's ``attempts`` (strategy name, status) ran ``entry``."""
+    return any(status in RAN and catalog.get(name) == entry for name, status in attempts)
 
 
 def decision(
@@ -144,22 +163,11 @@ async def _decide_one(
         now=now,
     )
     if decided.status not in ("auto_resolving", "awaiting_approval"):
-        return [
-            decision(
-                engine,
-                event,
-                decided.status,
-                decided.reason,
-                strategy=decided.strategy,
-                safety_level=decided.safety_level,
-                gate=decided.gate,
-                details=dict(decided.details),
-            )
-        ]
+        return [decision(engine, event, decided.status, decided.reason, **decided.event_fields())]
     assert entry is not None
     assert decided.strategy is not None
     attempt = Attempt(
-        attempt_id="att_" + derived_event_id(event.id, "attempt"),
+        attempt_id=attempt_id_of(event.id),
         fingerprint=data.fingerprint,
         strategy=decided.strategy,
         status="new",
@@ -241,11 +249,8 @@ async def done_once(
     entry: CatalogEntry,
     created: Sequence[Attempt],
 ) -> bool:
-    strategy = engine.strategies.get(entry.executor)
-    if strategy is None or not strategy.once_per_problem:
+    if not runs_once(engine.strategies, entry):
         return False
     mine = [a for a in created if a.fingerprint == fingerprint]
-    return any(
-        a.status in RAN and engine.config.catalog.get(a.strategy) == entry
-        for a in [*mine, *await store.for_problem(db, fingerprint)]
-    )
+    attempts = [*mine, *await store.for_problem(db, fingerprint)]
+    return already_ran(engine.config.catalog, entry, ((a.strategy, a.status) for a in attempts))

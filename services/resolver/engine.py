@@ -102,10 +102,7 @@ class ResolverEngine:
         return self.clock.time()
 
     def level_of(self, entry: CatalogEntry | None) -> SafetyLevel | None:
-        if entry is None or entry.executor not in self.strategies:
-            return None
-        custom = {name: s.safety_level for name, s in self.strategies.items()}
-        return safety_of(entry, custom)
+        return level_of(entry, self.strategies)
 
     def context_of(self, attempt: Attempt, entry: CatalogEntry) -> ErrorContext:
         """What ``attempt``'s strategy is told about the problem."""
@@ -212,3 +209,13 @@ class ResolverEngine:
         if self.on_saved is not None:
             for attempt in changed:
                 self.on_saved(attempt)
+
+
+def level_of(
+    entry: CatalogEntry | None, strategies: Mapping[str, ResolutionStrategy]
+) -> SafetyLevel | None:
+    """The safety level of ``entry``'s strategy, ``None`` when no such executor exists."""
+    if entry is None or entry.executor not in strategies:
+        return None
+    custom = {name: s.safety_level for name, s in strategies.items()}
+    return safety_of(entry, custom)

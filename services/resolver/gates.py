@@ -74,6 +74,15 @@ class Decision:
     gate: Gate | None = None
     details: Mapping[str, Any] = field(default_factory=dict)
 
+    def event_fields(self) -> dict[str, Any]:
+        """Its fields on the resolution event of a decision that starts no attempt."""
+        return {
+            "strategy": self.strategy,
+            "safety_level": self.safety_level,
+            "gate": self.gate,
+            "details": dict(self.details),
+        }
+
 
 def limit_key(strategy: str, entry: CatalogEntry) -> str:
     return f"{strategy}|{entry.target_key()}"

@@ -106,13 +106,10 @@ class FakeJira:
         return JSONResponse(body, status_code=201)
 
     async def _comment(self, request: Request) -> Response:
-        self.calls["comment"] += 1
-        payload = await self._record(request)
-        if (refused := self._refuse(request)) is not None:
-            return refused
-        issue = self.issues.get(request.path_params["key"])
-        if issue is None:
-            return self._no_issue()
+        started = await self._about_an_issue(request, "comment")
+        if isinstance(started, Response):
+            return started
+        payload, issue = started
         text = (payload or {}).get("body")
         if self._version(request) == "3" and not _is_adf(text):
             return JSONResponse(
@@ -134,13 +131,10 @@ class FakeJira:
         return JSONResponse(body, status_code=201)
 
     async def _transitions(self, request: Request) -> Response:
-        self.calls[f"transitions:{request.method}"] += 1
-        payload = await self._record(request)
-        if (refused := self._refuse(request)) is not None:
-            return refused
-        issue = self.issues.get(request.path_params["key"])
-        if issue is None:
-            return self._no_issue()
+        started = await self._about_an_issue(request, f"transitions:{request.method}")
+        if isinstance(started, Response):
+            return started
+        payload, issue = started
         offered = [t for t in self.transitions if t["to"]["name"] != issue["status"]]
         if request.method == "GET":
             return JSONResponse({"transitions": offered})
@@ -154,6 +148,20 @@ class FakeJira:
         return Response(status_code=204)
 
     # --- checks -----------------------------------------------------------------------------
+
+    async def _about_an_issue(
+        self, request: Request, call: str
+    ) -> tuple[Any, dict[str, Any]] | Response:
+        """A request about the issue in the path, counted as ``call`` and recorded: its payload
+        and the issue, or the answer refusing it (a rate limit, bad credentials, no issue)."""
+        self.calls[call] += 1
+        payload = await self._record(request)
+        if (refused := self._refuse(request)) is not None:
+            return refused
+        issue = self.issues.get(request.path_params["key"])
+        if issue is None:
+            return self._no_issue()
+        return payload, issue
 
     async def _record(self, request: Request) -> Any:
         raw = await request.body()

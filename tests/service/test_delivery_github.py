@@ -17,10 +17,11 @@ from sqlalchemy import select
 from services.notifier.delivery.github import GitHubIssues
 from services.notifier.delivery.github_tables import SCHEMA, issues
 from shared.config.sections import GithubIntegration
-from shared.events import ErrorSummary, NotificationData, Severity, Target
+from shared.events import NotificationData, Target
 from shared.storage import Database, open_database
 from tests.fakes.github import FakeGitHub
 from tests.fakes.server import serving
+from tests.notifications import notification_data
 from tests.procs import free_port_block
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "delivery"
@@ -30,16 +31,7 @@ NOW = 1_700_000_000.0
 
 
 def _notification(kind: Any = "escalation", **changes: Any) -> NotificationData:
-    fields: dict[str, Any] = {
-        "fingerprint": "fp-42",
-        "kind": kind,
-        "level": 3,
-        "targets": [GITHUB],
-        "summary": ErrorSummary(title="Boom @channel", severity=Severity.HIGH, service="web"),
-        "text": "level 2 not acknowledged within 30 min",
-    }
-    fields.update(changes)
-    return NotificationData(**fields)
+    return notification_data(GITHUB, kind=kind, **changes)
 
 
 @pytest.fixture
@@ -47,12 +39,6 @@ def fake() -> Iterator[tuple[FakeGitHub, str]]:
     server = FakeGitHub()
     with serving(server.app()) as url:
         yield server, url
-
-
-@pytest.fixture
-async def http() -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient() as client:
-        yield client
 
 
 @pytest.fixture

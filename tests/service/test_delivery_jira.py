@@ -26,15 +26,14 @@ from shared.config.sections import JiraIntegration
 from shared.events import (
     AuditRecord,
     ErrorSummary,
-    Notification,
     NotificationData,
     Severity,
     Target,
-    new_event_id,
 )
 from shared.storage import Database, open_database
 from tests.fakes.jira import FakeJira
 from tests.fakes.server import serving
+from tests.notifications import notification_data, notification_event
 from tests.procs import free_port_block
 
 JIRA = Target(type="jira", channel="OPS")
@@ -49,23 +48,7 @@ class Recorder:
 
 
 def _data(kind: Any = "escalation", **changes: Any) -> NotificationData:
-    fields: dict[str, Any] = {
-        "fingerprint": "fp-42",
-        "kind": kind,
-        "level": 3,
-        "targets": [JIRA],
-        "summary": ErrorSummary(title="Boom @channel", severity=Severity.HIGH, service="web"),
-        "text": "level 2 not acknowledged within 30 min",
-    }
-    fields.update(changes)
-    return NotificationData(**fields)
-
-
-def _event(data: NotificationData) -> Notification:
-    event_id = new_event_id()
-    return Notification(
-        id=event_id, source="/test", subject=data.fingerprint, correlationid=event_id, data=data
-    )
+    return notification_data(JIRA, kind=kind, **changes)
 
 
 @pytest.fixture
@@ -73,12 +56,6 @@ def cloud() -> Iterator[tuple[FakeJira, str]]:
     server = FakeJira("cloud")
     with serving(server.app()) as url:
         yield server, url
-
-
-@pytest.fixture
-async def http() -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient() as client:
-        yield client
 
 
 @pytest.fixture
@@ -165,7 +142,7 @@ async def test_a_redelivered_notification_opens_no_second_issue(
 ) -> None:
     server, url = cloud
     clock = ManualClock()
-    event = _event(_data("new_alert"))
+    event = notification_event(_data("new_alert"))
     await _dispatcher(_jira(url, http, store, clock=clock), store, clock).on_notification(event)
     # the notifier restarts and the broker delivers the notification again
     restarted = _dispatcher(_jira(url, http, store, clock=clock), store, clock)
@@ -249,7 +226,7 @@ async def test_a_429_waits_for_retry_after_without_using_up_attempts(
     assert limited.error == "Jira rate limit (429)"
 
     dispatcher = _dispatcher(jira, store, clock)
-    await dispatcher.on_notification(_event(_data()))
+    await dispatcher.on_notification(notification_event(_data()))
     clock.advance(44)
     assert await dispatcher.retry_due() == 0
     clock.advance(2)
@@ -278,7 +255,7 @@ async def test_invalid_requests_fail_for_good_with_jiras_words(
         publisher=recorder,
         clock=clock,
     )
-    await dispatcher.on_notification(_event(_data()))
+    await dispatcher.on_notification(notification_event(_data()))
     clock.advance(3600)
     assert await dispatcher.retry_due() == 0, "a refused request is not retried"
     assert await dispatcher.store.counts() == {"failed": 1}

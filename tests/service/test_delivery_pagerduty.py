@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -45,12 +45,6 @@ def fake() -> Iterator[tuple[FakePagerDuty, str]]:
     server = FakePagerDuty()
     with serving(server.app()) as url:
         yield server, url
-
-
-@pytest.fixture
-async def http() -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient() as client:
-        yield client
 
 
 def _pagerduty(

@@ -22,10 +22,10 @@ import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient
 
+from services.analyzer.classify import PRODUCER
 from services.analyzer.core import Analyzer
 from services.analyzer.intake import intake
 from services.analyzer.patterns_file import load_patterns
-from services.cli.replay_simulate import ANALYZER
 from shared.config import load_settings
 from shared.events import (
     ClassifiedError,
@@ -59,7 +59,7 @@ async def _publish_history(bootstrap: str, running: Path) -> None:
         settings=load_settings(running), patterns=load_patterns(running / "error_patterns.json")
     )
     classified = ClassifiedError(
-        **ClassifiedError.derive_fields(db, source=ANALYZER, step="classify"),
+        **ClassifiedError.derive_fields(db, source=PRODUCER, step="classify"),
         data=analyzer.analyze(db.data, now=now.timestamp()).classified,
     )
     told = Notification(

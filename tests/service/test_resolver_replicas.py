@@ -18,16 +18,10 @@ from tests.fakes.kubernetes import FakeKubernetes
 from tests.fakes.server import serving
 from tests.kafka_helpers import produce_keyed, read_all, read_until
 from tests.procs import running_service
+from tests.resolver_helpers import classified_body
 
 pytestmark = pytest.mark.broker
 
-EXAMPLE = (
-    Path(__file__).resolve().parents[2]
-    / "shared"
-    / "examples"
-    / "errors.classified"
-    / "classified_database.json"
-)
 EVENTS = 2000
 PROBLEMS = 40
 CAP = 3
@@ -36,7 +30,7 @@ DECISIONS = ("no_strategy", "suppressed", "skipped", "resolved_by_source")
 
 
 def _classified(strategy: str, fingerprint: str) -> ClassifiedError:
-    body = json.loads(EXAMPLE.read_text())
+    body = classified_body()
     body["id"] = body["correlationid"] = new_event_id()
     body["subject"] = body["data"]["fingerprint"] = fingerprint
     body["data"]["error"]["fingerprint"] = fingerprint

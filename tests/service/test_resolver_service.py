@@ -33,15 +33,9 @@ from tests.fakes.kubernetes import FakeKubernetes
 from tests.fakes.server import serving
 from tests.kafka_helpers import produce, read_until
 from tests.procs import running_service
+from tests.resolver_helpers import classified_body
 
 pytestmark = pytest.mark.broker
-EXAMPLE = (
-    Path(__file__).resolve().parents[2]
-    / "shared"
-    / "examples"
-    / "errors.classified"
-    / "classified_database.json"
-)
 
 
 class Runbook:
@@ -120,7 +114,7 @@ def _env(url: str, **extra: str) -> dict[str, str]:
 def _classified(
     strategy: str, *, fingerprint: str | None = None, status: str = "firing"
 ) -> ClassifiedError:
-    body = json.loads(EXAMPLE.read_text())
+    body = classified_body()
     body["data"]["error"]["status"] = status
     fp = fingerprint or os.urandom(16).hex()
     body["id"] = new_event_id()

@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator, Sequence
-from pathlib import Path
 
 import pytest
 
@@ -24,14 +23,7 @@ from shared.kafka.producer import Output
 from shared.metrics import REGISTRY
 from shared.storage import Database
 from shared.topics import ERRORS_CLASSIFIED, topic
-
-EXAMPLE = (
-    Path(__file__).resolve().parents[2]
-    / "shared"
-    / "examples"
-    / "errors.classified"
-    / "classified_database.json"
-)
+from tests.resolver_helpers import classified_body
 
 
 class Held(ResolutionStrategy):
@@ -93,7 +85,7 @@ def _engine(
 
 
 def _classified(fingerprint: str) -> ClassifiedError:
-    body = json.loads(EXAMPLE.read_text())
+    body = classified_body()
     body["id"] = body["correlationid"] = new_event_id()
     body["subject"] = body["data"]["fingerprint"] = fingerprint
     body["data"]["error"]["fingerprint"] = fingerprint

@@ -26,17 +26,16 @@ from shared.clock import ManualClock
 from shared.config.sections import SlackSection
 from shared.events import (
     ErrorSummary,
-    Notification,
     NotificationData,
     Severity,
     Target,
-    new_event_id,
 )
 from shared.kafka.producer import Output
 from shared.oncall import OnCallDirectory, OnCallSection
 from shared.storage import open_database
 from tests.fakes.server import serving
 from tests.fakes.slack import WEBHOOK_PATH, FakeSlack, Message
+from tests.notifications import notification_event
 
 ALERTS = Target(type="slack", channel="#alerts")
 EVIL = "<!channel> <@U123> <https://evil|click>"
@@ -597,13 +596,6 @@ class Audit:
         self.outputs.extend(outputs)
 
 
-def _event(data: NotificationData) -> Notification:
-    event_id = new_event_id()
-    return Notification(
-        id=event_id, source="/test", subject=data.fingerprint, correlationid=event_id, data=data
-    )
-
-
 async def test_a_reply_or_report_a_stop_cut_short_is_found_in_slack_or_sent_once(
     harness: Harness, fake: FakeSlack, store_url: str, tmp_path: Path
 ) -> None:
@@ -617,7 +609,7 @@ async def test_a_reply_or_report_a_stop_cut_short_is_found_in_slack_or_sent_once
         store=store, integrations=integrations, publisher=Audit(), clock=harness.clock
     )
     try:
-        await dispatcher.on_notification(_event(note(fp="fp-1")))
+        await dispatcher.on_notification(notification_event(note(fp="fp-1")))
         started, done = (
             note("resolution_started", fp="fp-1"),
             note("resolution_succeeded", fp="fp-1"),
@@ -629,7 +621,7 @@ async def test_a_reply_or_report_a_stop_cut_short_is_found_in_slack_or_sent_once
             summary=ErrorSummary(title="Daily report", severity=Severity.INFO),
             text="Errors: 12",
         )
-        events = [_event(started), _event(done), _event(report)]
+        events = [notification_event(started), notification_event(done), notification_event(report)]
         lease = harness.clock.time() + SEND_LEASE_SECONDS
         for event in events:
             assert await store.claim(
@@ -654,7 +646,7 @@ async def test_a_reply_or_report_a_stop_cut_short_is_found_in_slack_or_sent_once
         assert kinds.count("alertorch_message") == 3
 
         # Without the history scope Slack cannot say whether it arrived: failed, not re-posted.
-        rolled = _event(note("rolled_back", fp="fp-1"))
+        rolled = notification_event(note("rolled_back", fp="fp-1"))
         lease = harness.clock.time() + SEND_LEASE_SECONDS
         assert await store.claim(
             rolled.id, "slack:#alerts", rolled.model_dump_json(), lease_until=lease

@@ -9,30 +9,16 @@ import pytest
 
 from services.notifier.delivery.github_answers import problem, rate_limit_wait
 from services.notifier.delivery.github_issue import comment_body, issue_body, issue_title
-from shared.events import ErrorSummary, NotificationData, Severity, Target
+from shared.events import NotificationData, Target
 from shared.github_markdown import fenced, inline_code
+from tests.notifications import error_summary, notification_data
 
 NOW = 1_700_000_000.0
 
 
 def _notification(**changes: Any) -> NotificationData:
-    summary = {
-        "title": "Boom @channel see #12",
-        "severity": Severity.CRITICAL,
-        "service": "billing",
-        "url": "https://sentry.example.com/issues/42/",
-    }
-    summary.update(changes.pop("summary", {}))
-    fields: dict[str, Any] = {
-        "fingerprint": "fp-42",
-        "kind": "escalation",
-        "level": 3,
-        "targets": [Target(type="github")],
-        "summary": ErrorSummary(**summary),
-        "text": "level 2 not acknowledged",
-    }
-    fields.update(changes)
-    return NotificationData(**fields)
+    summary = error_summary(**{"title": "Boom @channel see #12", **changes.pop("summary", {})})
+    return notification_data(Target(type="github"), summary, **changes)
 
 
 def test_untrusted_text_sits_in_code_that_github_does_not_render() -> None:

@@ -21,31 +21,17 @@ from services.notifier.rules_file import load_rules
 from shared.config import Settings
 from shared.config.sections import JiraIntegration
 from shared.config.yaml_lines import load_yaml
-from shared.events import ErrorSummary, NotificationData, ResolutionData, Severity, Target
+from shared.events import ErrorSummary, NotificationData, ResolutionData, Target
 from shared.jira_api import CloudSite, DataCenterSite, JiraSetupError, jira_site, transition_id
 from shared.jira_text import AdfText, WikiText
+from tests.notifications import error_summary, notification_data
 
 NOW = 1_700_000_000.0
 
 
 def _notification(**changes: Any) -> NotificationData:
-    summary = {
-        "title": "Boom [~admin] {noformat}",
-        "severity": Severity.CRITICAL,
-        "service": "billing",
-        "url": "https://sentry.example.com/issues/42/",
-    }
-    summary.update(changes.pop("summary", {}))
-    fields: dict[str, Any] = {
-        "fingerprint": "fp-42",
-        "kind": "escalation",
-        "level": 3,
-        "targets": [Target(type="jira")],
-        "summary": ErrorSummary(**summary),
-        "text": "level 2 not acknowledged",
-    }
-    fields.update(changes)
-    return NotificationData(**fields)
+    summary = error_summary(**{"title": "Boom [~admin] {noformat}", **changes.pop("summary", {})})
+    return notification_data(Target(type="jira"), summary, **changes)
 
 
 def test_wiki_text_keeps_untrusted_text_in_noformat_blocks_it_cannot_close() -> None:

@@ -63,12 +63,6 @@ def names() -> Iterator[list[str]]:
 
 
 @pytest.fixture
-async def http() -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient() as client:
-        yield client
-
-
-@pytest.fixture
 async def store() -> AsyncIterator[Database]:
     opened = await open_database("sqlite:///:memory:", schemas=[GITHUB_SCHEMA, JIRA_SCHEMA])
     yield opened

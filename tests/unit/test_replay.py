@@ -19,17 +19,18 @@ import httpx
 import pytest
 from aiokafka import TopicPartition
 
+from services.analyzer.classify import PRODUCER
 from services.analyzer.intake import intake
 from services.cli import replay
 from services.cli.replay_diff import compare
 from services.cli.replay_history import History, Recorded, raw_errors
 from services.cli.replay_read import EVERY_PARTITION, ReplayError, _from_offsets
 from services.cli.replay_render import render
-from services.cli.replay_resolver import attempt_id_of
 from services.cli.replay_setup import load_setup
-from services.cli.replay_simulate import ANALYZER, Setup, simulate
+from services.cli.replay_simulate import Setup, simulate
 from services.resolver.app import build_strategies
 from services.resolver.catalog import CatalogEntry
+from services.resolver.decisions import attempt_id_of
 from services.resolver.events import resolution
 from services.resolver.strategy import ResolutionStrategy
 from shared.config import Settings, load_settings
@@ -316,7 +317,7 @@ async def test_the_record_is_shown_beside_and_an_attempts_recorded_course_is_fol
         "update",
     ]
     assert report.totals.notifications.recorded == 1
-    assert run.classified[0].event.source == ANALYZER
+    assert run.classified[0].event.source == PRODUCER
 
 
 async def test_the_text_report_marks_what_changes(tmp_path: Path, kit: Kit) -> None:

@@ -28,23 +28,11 @@ from services.resolver.strategy import ErrorContext
 from tests.fakes.github import FakeGitHub
 from tests.fakes.kubernetes import FakeKubernetes
 from tests.fakes.server import serving
+from tests.resolver_helpers import error_context
 
 
 def _context(**changes: Any) -> ErrorContext:
-    fields: dict[str, Any] = {
-        "fingerprint": "fp-42",
-        "attempt_id": "att-1",
-        "category": "memory",
-        "title": "OutOfMemoryError: Java heap space",
-        "severity": "high",
-        "environment": "production",
-        "service": "web",
-        "confidence": 0.9,
-        "dry_run": False,
-        "target": {"namespace": "prod", "deployment": "web"},
-    }
-    fields.update(changes)
-    return ErrorContext(**fields)
+    return error_context(**{"target": {"namespace": "prod", "deployment": "web"}, **changes})
 
 
 def _kube(url: str, token: str = "kube-token") -> Callable[[], KubeClient]:

@@ -4,9 +4,7 @@ words, and once per problem through the resolver."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -18,34 +16,13 @@ from services.resolver.strategy import ErrorContext
 from shared.clock import ManualClock
 from shared.config import load_settings
 from shared.config.sections import JiraIntegration
-from shared.events import ClassifiedErrorData
 from tests.fakes.jira import FakeJira
 from tests.fakes.server import serving
-
-EXAMPLE = (
-    Path(__file__).resolve().parents[2]
-    / "shared"
-    / "examples"
-    / "errors.classified"
-    / "classified_database.json"
-)
+from tests.resolver_helpers import bind_strategy, classified_data, error_context
 
 
 def _context(**changes: Any) -> ErrorContext:
-    fields: dict[str, Any] = {
-        "fingerprint": "fp-42",
-        "attempt_id": "att-1",
-        "category": "memory",
-        "title": "OutOfMemoryError: Java heap space",
-        "severity": "high",
-        "environment": "production",
-        "service": "@acme/oncall",
-        "confidence": 0.9,
-        "dry_run": False,
-        "target": {"project": "OPS"},
-    }
-    fields.update(changes)
-    return ErrorContext(**fields)
+    return error_context(**{"service": "@acme/oncall", "target": {"project": "OPS"}, **changes})
 
 
 def _strategy(client: httpx.AsyncClient, url: str, **config: Any) -> CreateJiraIssue:
@@ -138,22 +115,10 @@ async def test_a_jira_issue_opens_once_per_problem(monkeypatch: pytest.MonkeyPat
         monkeypatch.setenv("JIRA_TOKEN", fake.token)
         monkeypatch.setenv("JIRA_URL", url)
         monkeypatch.setenv("ALERTORCH_INTEGRATIONS__JIRA__USER_EMAIL", fake.email)
-        monkeypatch.setenv(
-            "ALERTORCH_AUTO_RESOLUTION__STRATEGIES",
-            json.dumps(
-                {
-                    "increase_connection_pool": {
-                        "executor": "create_jira_issue",
-                        "target": {"project": "OPS"},
-                    }
-                }
-            ),
-        )
+        bind_strategy(monkeypatch, "create_jira_issue", {"project": "OPS"})
         clock = ManualClock()
         resolver = AutoResolver(load_settings(), clock=clock)
-        body = json.loads(EXAMPLE.read_text())["data"]
-        body["resolution_strategy"] = "increase_connection_pool"
-        data = ClassifiedErrorData.model_validate(body)
+        data = classified_data()
         try:
             first = await resolver.resolve_error(data)
             again = await resolver.resolve_error(data)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
@@ -19,17 +18,9 @@ from services.resolver import (
 from services.resolver.registry import unregister_custom_strategy
 from shared.clock import ManualClock
 from shared.config import load_settings
-from shared.events import ClassifiedErrorData
 from tests.fakes.github import FakeGitHub
 from tests.fakes.server import serving
-
-EXAMPLE = (
-    Path(__file__).resolve().parents[2]
-    / "shared"
-    / "examples"
-    / "errors.classified"
-    / "classified_database.json"
-)
+from tests.resolver_helpers import bind_strategy, classified_data
 
 
 class PoolResize(ResolutionStrategy):
@@ -63,12 +54,6 @@ def pool() -> Iterator[PoolResize]:
     unregister_custom_strategy(strategy.name)
 
 
-def _data() -> ClassifiedErrorData:
-    body = json.loads(EXAMPLE.read_text())["data"]
-    body["resolution_strategy"] = "increase_connection_pool"
-    return ClassifiedErrorData.model_validate(body)
-
-
 async def test_resolve_verify_and_roll_back(
     pool: PoolResize, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -79,12 +64,12 @@ async def test_resolve_verify_and_roll_back(
     clock = ManualClock()
     resolver = AutoResolver(load_settings(), clock=clock)
     try:
-        statuses = await resolver.resolve_error(_data())
+        statuses = await resolver.resolve_error(classified_data())
         assert statuses == ["auto_resolving", "executing", "verifying"]
         assert pool.size == 20
         clock.advance(61)
         await resolver.check_timers()
-        history = resolver.get_resolution_history(_data().fingerprint)
+        history = resolver.get_resolution_history(classified_data().fingerprint)
         assert history[0].status == "succeeded"
         assert await resolver.rollback_resolution(history[0].attempt_id, actor="U-alice")
         assert pool.size == 10
@@ -99,7 +84,7 @@ async def test_unbound_strategy_is_no_strategy(monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.setenv("ALERTORCH_AUTO_RESOLUTION__STRATEGIES", "{}")
     resolver = AutoResolver(load_settings())
     try:
-        assert await resolver.resolve_error(_data()) == ["no_strategy"]
+        assert await resolver.resolve_error(classified_data()) == ["no_strategy"]
     finally:
         await resolver.close()
 
@@ -109,25 +94,15 @@ async def test_github_issue_opens_once_per_problem(monkeypatch: pytest.MonkeyPat
     with serving(fake.app()) as url:
         monkeypatch.setenv("GITHUB_TOKEN", fake.token)
         monkeypatch.setenv("ALERTORCH_INTEGRATIONS__GITHUB__API_URL", url)
-        monkeypatch.setenv(
-            "ALERTORCH_AUTO_RESOLUTION__STRATEGIES",
-            json.dumps(
-                {
-                    "increase_connection_pool": {
-                        "executor": "create_github_issue",
-                        "target": {"repository": "acme/web"},
-                    }
-                }
-            ),
-        )
+        bind_strategy(monkeypatch, "create_github_issue", {"repository": "acme/web"})
         clock = ManualClock()
         resolver = AutoResolver(load_settings(), clock=clock)
         try:
-            first = await resolver.resolve_error(_data())
-            again = await resolver.resolve_error(_data())
+            first = await resolver.resolve_error(classified_data())
+            again = await resolver.resolve_error(classified_data())
             clock.advance(301)
             await resolver.check_timers()
-            later = await resolver.resolve_error(_data())
+            later = await resolver.resolve_error(classified_data())
             history = resolver.get_resolution_history()
         finally:
             await resolver.close()
@@ -169,12 +144,12 @@ async def test_a_fallback_nobody_approves_in_time_lets_the_next_one_run(
     clock = ManualClock()
     resolver = AutoResolver(load_settings(), clock=clock)
     try:
-        statuses = await resolver.resolve_error(_data())
+        statuses = await resolver.resolve_error(classified_data())
         assert statuses == ["auto_resolving", "executing", "failed", "awaiting_approval"]
         assert pool.executed == 0
         clock.advance(61 * 60)  # past operation.approval_timeout_minutes (60)
         await resolver.check_timers()
-        history = resolver.get_resolution_history(_data().fingerprint)
+        history = resolver.get_resolution_history(classified_data().fingerprint)
         assert {(a.strategy, a.status) for a in history} == {
             ("safe_pool", "verifying"),
             ("risky_pool", "expired"),

@@ -14,45 +14,28 @@ limit → later, until ``x-ratelimit-reset`` (or ``retry-after``); 5xx and netwo
 from __future__ import annotations
 
 import re
-import time
 from typing import Any
 
 import httpx
 from sqlalchemy import select
 
 from services.notifier.delivery.base import DeliveryResult
-from services.notifier.delivery.github_answers import SERVER_ERROR_RETRY_SECONDS, body, problem
+from services.notifier.delivery.github_answers import SERVER_ERROR_RETRY_SECONDS, problem
 from services.notifier.delivery.github_issue import comment_body, issue_body, issue_title
 from services.notifier.delivery.github_tables import issues
-from services.notifier.locks import KeyedLocks
-from shared.clock import ReadTime as Clock
+from services.notifier.delivery.issue_target import IssueTarget, labels_of
 from shared.config.sections import GithubIntegration
 from shared.events import NotificationData, Target
-from shared.storage import Database, upsert
+from shared.http_answer import json_body
+from shared.storage import upsert
 
 REPOSITORY = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
 API_VERSION = "2022-11-28"
 
 
-class GitHubIssues:
+class GitHubIssues(IssueTarget[GithubIntegration]):
     """The ``github`` target. ``database`` holds the GitHub schema, migrated
     (:data:`services.notifier.delivery.github_tables.SCHEMA`)."""
-
-    def __init__(
-        self,
-        config: GithubIntegration,
-        *,
-        http: httpx.AsyncClient,
-        database: Database,
-        token: str | None,
-        wall_clock: Clock = time.time,
-    ) -> None:
-        self._config = config
-        self._http = http
-        self._database = database
-        self._token = token
-        self._now = wall_clock
-        self._locks = KeyedLocks()
 
     async def issue_number(self, repository: str, fingerprint: str) -> int | None:
         """The issue opened for the problem in ``repository``, if any."""
@@ -80,18 +63,13 @@ class GitHubIssues:
                 "github_issue action or in integrations.github.repository"
             )
         # One delivery per problem and repository at a time, so two never open two issues.
-        async with self._locks.hold((repository, notification.fingerprint)):
+        async with self.one_at_a_time(repository, notification.fingerprint):
             number = await self.issue_number(repository, notification.fingerprint)
             if number is None:
                 return await self._open(repository, notification, labels_of(target))
             if not self._config.comment_on_repeat:
                 return DeliveryResult.ok(None, issue=number, skipped="the problem has an issue")
             return await self._comment(repository, number, notification)
-
-    async def handle_escalation(
-        self, notification: NotificationData, target: Target
-    ) -> DeliveryResult:
-        return await self.send_notification(notification, target)
 
     async def _open(
         self, repository: str, notification: NotificationData, labels: list[str]
@@ -152,13 +130,4 @@ class GitHubIssues:
             return DeliveryResult.later(SERVER_ERROR_RETRY_SECONDS, f"GitHub: {exc!r}")
         if response.status_code != 201:
             return problem(response, self._now(), self._config.rate_limited_retry_seconds)
-        return body(response)
-
-
-LABEL_PREFIX = "label:"
-
-
-def labels_of(target: Target) -> list[str]:
-    """Labels a rule's ``github_issue`` action asked for, carried as ``label:<name>`` mentions
-    (none: ``integrations.github.issue_labels``)."""
-    return [m[len(LABEL_PREFIX) :] for m in target.mentions if m.startswith(LABEL_PREFIX)]
+        return json_body(response)

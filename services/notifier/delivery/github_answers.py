@@ -3,25 +3,16 @@ failed for good (bad credentials, issues disabled, validation failed, no such re
 
 from __future__ import annotations
 
-from typing import Any
-
 import httpx
 
 from services.notifier.delivery.base import DeliveryResult
-from shared.retry_after import retry_after_seconds
+from shared.http_answer import json_body
+from shared.retry_after import bounded_wait, retry_after_seconds
 
 SERVER_ERROR_RETRY_SECONDS = 30.0
 #: GitHub's primary limit resets within the hour; never wait longer than that.
 MAX_WAIT_SECONDS = 3600.0
 RATE_LIMIT_STATUSES = (403, 429)
-
-
-def body(response: httpx.Response) -> dict[str, Any]:
-    try:
-        parsed = response.json()
-    except ValueError:
-        return {}
-    return parsed if isinstance(parsed, dict) else {}
 
 
 def rate_limit_wait(response: httpx.Response, now: float, default: float) -> float | None:
@@ -34,15 +25,19 @@ def rate_limit_wait(response: httpx.Response, now: float, default: float) -> flo
         return None
     headers = response.headers
     if headers.get("retry-after"):
-        return _bounded(
-            retry_after_seconds(headers["retry-after"], now=now, ceiling=MAX_WAIT_SECONDS), default
+        return bounded_wait(
+            retry_after_seconds(headers["retry-after"], now=now, ceiling=MAX_WAIT_SECONDS),
+            default,
+            ceiling=MAX_WAIT_SECONDS,
         )
     if headers.get("x-ratelimit-remaining") == "0":
         reset = _number(headers.get("x-ratelimit-reset"))
         if reset is not None and reset > 1e11:  # milliseconds, as some recordings have it
             reset /= 1000.0
-        return _bounded(None if reset is None else reset - now, default)
-    message = str(body(response).get("message", "")).lower()
+        return bounded_wait(
+            None if reset is None else reset - now, default, ceiling=MAX_WAIT_SECONDS
+        )
+    message = str(json_body(response).get("message", "")).lower()
     if response.status_code == 429 or "rate limit" in message:
         return default
     return None
@@ -55,12 +50,6 @@ def _number(value: str | None) -> float | None:
         return None
 
 
-def _bounded(seconds: float | None, default: float) -> float:
-    if seconds is None:
-        return default
-    return min(max(seconds, 1.0), MAX_WAIT_SECONDS)
-
-
 def problem(response: httpx.Response, now: float, default_wait: float) -> DeliveryResult:
     """The result for an answer that is not a success."""
     wait = rate_limit_wait(response, now, default_wait)
@@ -70,7 +59,7 @@ def problem(response: httpx.Response, now: float, default_wait: float) -> Delive
         return DeliveryResult.later(
             SERVER_ERROR_RETRY_SECONDS, f"GitHub answered {response.status_code}"
         )
-    answer = body(response)
+    answer = json_body(response)
     reason = f"GitHub answered {response.status_code}: {answer.get('message', response.text)}"
     errors = answer.get("errors")
     if isinstance(errors, list) and errors:

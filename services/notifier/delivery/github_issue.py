@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from services.notifier.delivery.issue_parts import issue_parts
 from shared import github_markdown
 from shared.events import NotificationData
 from shared.github_markdown import BODY_LIMIT, cut, fenced, inline_code
@@ -14,25 +15,7 @@ def issue_title(notification: NotificationData) -> str:
 
 
 def issue_body(notification: NotificationData) -> str:
-    summary = notification.summary
-    return github_markdown.issue_body(
-        intro="Opened by alertorch for one problem; later notifications about it arrive as "
-        "comments.",
-        facts={
-            "severity": summary.severity.value,
-            "category": summary.category,
-            "service": summary.service,
-            "environment": summary.environment,
-            "impact score": summary.impact_score,
-            "trend": summary.trend,
-            "occurrences": summary.count,
-            "escalation level": notification.level,
-        },
-        url=summary.url,
-        fingerprint=notification.fingerprint,
-        title=summary.title,
-        text=notification.text or None,
-    )
+    return github_markdown.issue_body(**issue_parts(notification))
 
 
 def comment_body(notification: NotificationData) -> str:

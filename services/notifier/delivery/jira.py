@@ -28,25 +28,25 @@ import httpx
 from sqlalchemy import select, update
 
 from services.notifier.delivery.base import DeliveryResult
+from services.notifier.delivery.issue_target import IssueTarget, labels_of
 from services.notifier.delivery.jira_answers import SERVER_ERROR_RETRY_SECONDS, problem
 from services.notifier.delivery.jira_issue import comment_body, issue_description, issue_summary
 from services.notifier.delivery.jira_tables import issues
-from services.notifier.locks import KeyedLocks
 from shared.clock import ReadTime as Clock
 from shared.config.sections import JIRA_PROJECT_KEY, JiraIntegration
 from shared.events import NotificationData, Target
 from shared.jira_api import (
+    JiraRefusal,
     JiraSetupError,
     JiraSite,
+    close_issue,
     issue_fields,
+    jira_call,
     jira_site,
-    json_body,
-    transition_id,
 )
 from shared.storage import Database, upsert
 
 PROJECT_KEY = re.compile(JIRA_PROJECT_KEY)
-LABEL_PREFIX = "label:"
 
 
 @dataclass(frozen=True)
@@ -55,7 +55,7 @@ class KnownIssue:
     resolved: bool
 
 
-class JiraIssues:
+class JiraIssues(IssueTarget[JiraIntegration]):
     """The ``jira`` target. ``database`` holds the Jira schema, migrated
     (:data:`services.notifier.delivery.jira_tables.SCHEMA`); ``site_url`` is JIRA_URL, used
     when ``integrations.jira.url`` is empty."""
@@ -70,13 +70,8 @@ class JiraIssues:
         token: str | None,
         wall_clock: Clock = time.time,
     ) -> None:
-        self._config = config
-        self._http = http
-        self._database = database
+        super().__init__(config, http=http, database=database, token=token, wall_clock=wall_clock)
         self._site_url = site_url
-        self._token = token
-        self._now = wall_clock
-        self._locks = KeyedLocks()
 
     async def known_issue(self, project: str, fingerprint: str) -> KnownIssue | None:
         """The issue opened for the problem in ``project``, if any."""
@@ -106,7 +101,7 @@ class JiraIssues:
                 "jira_issue action or in integrations.jira.project_key"
             )
         # One delivery per problem and project at a time, so two never open two issues.
-        async with self._locks.hold((project, notification.fingerprint)):
+        async with self.one_at_a_time(project, notification.fingerprint):
             known = await self.known_issue(project, notification.fingerprint)
             if notification.kind == "resolved":
                 return await self._resolve(site, project, notification, known)
@@ -115,11 +110,6 @@ class JiraIssues:
             if not self._config.comment_on_repeat:
                 return DeliveryResult.ok(None, issue=known.key, skipped="the problem has an issue")
             return await self._comment(site, known.key, notification)
-
-    async def handle_escalation(
-        self, notification: NotificationData, target: Target
-    ) -> DeliveryResult:
-        return await self.send_notification(notification, target)
 
     async def _open(
         self, site: JiraSite, project: str, notification: NotificationData, labels: list[str]
@@ -206,39 +196,26 @@ class JiraIssues:
     async def _close(
         self, site: JiraSite, key: str, notification: NotificationData
     ) -> DeliveryResult:
-        path = f"/issue/{key}/transitions"
-        offered = await self._call(site, "GET", path)
-        if isinstance(offered, DeliveryResult):
-            return offered
         name = self._config.close_transition
-        transition = transition_id(offered, name)
-        if transition is None:
+        closed = await close_issue(
+            self._http, site, key, name, timeout=self._config.timeout_seconds
+        )
+        if isinstance(closed, JiraRefusal):
+            return self._refused(closed)
+        if not closed:
             note = f"no transition {name!r} from the issue's status: commented instead"
             return await self._comment(site, key, notification, note)
-        done = await self._call(site, "POST", path, {"transition": {"id": transition}})
-        if isinstance(done, DeliveryResult):
-            return done
         return DeliveryResult.ok(site.browse(key), issue=key, transition=name)
 
     async def _call(
-        self, site: JiraSite, method: str, path: str, payload: dict[str, Any] | None = None
+        self, site: JiraSite, method: str, path: str, payload: dict[str, Any]
     ) -> dict[str, Any] | DeliveryResult:
-        try:
-            response = await self._http.request(
-                method,
-                site.api(path),
-                json=payload,
-                headers=site.headers(),
-                timeout=self._config.timeout_seconds,
-            )
-        except httpx.HTTPError as exc:
-            return DeliveryResult.later(SERVER_ERROR_RETRY_SECONDS, f"Jira: {exc!r}")
-        if response.status_code not in (200, 201, 204):
-            return problem(response, self._now(), self._config.rate_limited_retry_seconds)
-        return json_body(response)
+        answer = await jira_call(
+            self._http, site, method, path, payload, timeout=self._config.timeout_seconds
+        )
+        return self._refused(answer) if isinstance(answer, JiraRefusal) else answer
 
-
-def labels_of(target: Target) -> list[str]:
-    """Labels a rule's ``jira_issue`` action asked for, carried as ``label:<name>`` mentions
-    (none: ``integrations.jira.labels``)."""
-    return [m[len(LABEL_PREFIX) :] for m in target.mentions if m.startswith(LABEL_PREFIX)]
+    def _refused(self, refusal: JiraRefusal) -> DeliveryResult:
+        if refusal.response is None:
+            return DeliveryResult.later(SERVER_ERROR_RETRY_SECONDS, refusal.reason)
+        return problem(refusal.response, self._now(), self._config.rate_limited_retry_seconds)

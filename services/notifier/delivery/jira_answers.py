@@ -16,7 +16,7 @@ import httpx
 
 from services.notifier.delivery.base import DeliveryResult
 from shared.jira_api import error_text
-from shared.retry_after import retry_after_seconds
+from shared.retry_after import bounded_wait, retry_after_seconds
 
 SERVER_ERROR_RETRY_SECONDS = 30.0
 #: Never wait longer than this for a rate limit, whatever a header says.
@@ -31,9 +31,7 @@ def rate_limit_wait(response: httpx.Response, now: float, default: float) -> flo
     seconds = retry_after_seconds(headers.get("retry-after"), now=now, ceiling=MAX_WAIT_SECONDS)
     if seconds is None:
         seconds = _until(headers.get("x-ratelimit-reset"), now)
-    if seconds is None:
-        return default
-    return min(max(seconds, 1.0), MAX_WAIT_SECONDS)
+    return bounded_wait(seconds, default, ceiling=MAX_WAIT_SECONDS)
 
 
 def _until(reset: str | None, now: float) -> float | None:

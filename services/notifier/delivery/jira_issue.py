@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from services.notifier.delivery.issue_parts import issue_parts
 from shared import jira_text
 from shared.events import NotificationData
 from shared.jira_text import JiraText
@@ -16,25 +17,7 @@ def issue_summary(notification: NotificationData) -> str:
 
 
 def issue_description(notification: NotificationData, text: JiraText) -> Any:
-    summary = notification.summary
-    return text.description(
-        intro="Opened by alertorch for one problem; later notifications about it arrive as "
-        "comments.",
-        facts={
-            "severity": summary.severity.value,
-            "category": summary.category,
-            "service": summary.service,
-            "environment": summary.environment,
-            "impact score": summary.impact_score,
-            "trend": summary.trend,
-            "occurrences": summary.count,
-            "escalation level": notification.level,
-        },
-        url=summary.url,
-        fingerprint=notification.fingerprint,
-        title=summary.title,
-        text=notification.text or None,
-    )
+    return text.description(**issue_parts(notification))
 
 
 def comment_body(notification: NotificationData, text: JiraText) -> Any:

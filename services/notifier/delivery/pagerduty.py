@@ -27,6 +27,7 @@ from services.notifier.delivery.pagerduty_events import build_event, event_actio
 from shared.clock import ReadTime as Clock
 from shared.config.sections import PagerDutyIntegration
 from shared.events import NotificationData, Target
+from shared.http_answer import json_body
 from shared.ratelimit import KeyedRateLimiter
 
 log = structlog.get_logger(__name__)
@@ -102,7 +103,7 @@ class PagerDutyEvents:
             return DeliveryResult.later(SERVER_ERROR_RETRY_SECONDS, f"PagerDuty: {exc!r}")
         status = response.status_code
         if status == 202:
-            body = _json(response)
+            body = json_body(response)
             return DeliveryResult.ok(
                 str(body.get("dedup_key") or event["dedup_key"]), action=event["event_action"]
             )
@@ -112,18 +113,10 @@ class PagerDutyEvents:
             return DeliveryResult.limited(seconds, "PagerDuty answered 429 (throttled)")
         if status >= 500:
             return DeliveryResult.later(SERVER_ERROR_RETRY_SECONDS, f"PagerDuty answered {status}")
-        body = _json(response)
+        body = json_body(response)
         errors = body.get("errors") or []
         reason = f"PagerDuty answered {status}: {body.get('message') or body.get('status')}"
         if errors:
             reason += f" ({'; '.join(str(e) for e in errors)})"
         log.warning("pagerduty refused an event", status=status, errors=errors)
         return DeliveryResult.failed(reason)
-
-
-def _json(response: httpx.Response) -> dict[str, Any]:
-    try:
-        body = response.json()
-    except ValueError:
-        return {}
-    return body if isinstance(body, dict) else {}

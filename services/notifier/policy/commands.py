@@ -22,6 +22,8 @@ ACK_TYPES = frozenset({"slack", "pagerduty"})
 PAUSABLE = ("grace", "step", "time_trigger")
 #: Command ids an alert remembers, so a redelivered command (same id) acts once.
 HANDLED_COMMANDS = 100
+#: The commands the escalation policy acts on; it leaves the others (e.g. ``silence``) alone.
+POLICY_ACTIONS = ("ack", "snooze", "escalate", "resolve")
 
 
 def _who(data: CommandData) -> str:
@@ -110,7 +112,7 @@ def on_command(
     now: datetime,
     ledger: Ledger,
 ) -> Outcome:
-    if data.action not in ("ack", "snooze", "escalate", "resolve"):
+    if data.action not in POLICY_ACTIONS:
         return Outcome(state, ledger)
     if state is None or state.status == "resolved":
         why = f"{data.action}: no open alert for this fingerprint"

@@ -3,21 +3,20 @@ or Data Center REST v2, :mod:`shared.jira_api`); rollback closes it."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import httpx
 
+from services.resolver.executors.issue_parts import issue_parts
 from services.resolver.strategy import ErrorContext, ResolutionStrategy, StrategyResult
 from shared import jira_text
 from shared.config.sections import JiraIntegration
 from shared.jira_api import (
+    JiraRefusal,
     JiraSetupError,
     JiraSite,
-    error_text,
+    close_issue,
     issue_fields,
+    jira_call,
     jira_site,
-    json_body,
-    transition_id,
 )
 
 
@@ -62,23 +61,14 @@ class CreateJiraIssue(ResolutionStrategy):
             project=project,
             issue_type=str(params.get("issue_type", self._config.issue_type)),
             summary=jira_text.summary(error_context.severity, error_context.title),
-            description=site.text.description(
-                intro="Opened by alertorch's resolver for one problem.",
-                facts={
-                    "severity": error_context.severity,
-                    "category": error_context.category,
-                    "service": error_context.service,
-                    "environment": error_context.environment,
-                },
-                url=None,
-                fingerprint=error_context.fingerprint,
-                title=error_context.title,
-            ),
+            description=site.text.description(**issue_parts(error_context)),
             labels=list(params.get("labels", self._config.labels)),
         )
-        answer = await self._call(site, "POST", "/issue", request)
-        if isinstance(answer, StrategyResult):
-            return answer
+        answer = await jira_call(
+            self._client, site, "POST", "/issue", request, timeout=self._config.timeout_seconds
+        )
+        if isinstance(answer, JiraRefusal):
+            return StrategyResult(success=False, message=answer.reason)
         key = str(answer.get("key") or "")
         if not key:
             return StrategyResult(success=False, message="Jira answered 201 without an issue key")
@@ -101,34 +91,14 @@ class CreateJiraIssue(ResolutionStrategy):
             site = self._site()
         except JiraSetupError as exc:
             return StrategyResult(success=False, message=str(exc))
-        path = f"/issue/{key}/transitions"
-        offered = await self._call(site, "GET", path)
-        if isinstance(offered, StrategyResult):
-            return offered
         name = self._config.close_transition
-        transition = transition_id(offered, name)
-        if transition is None:
+        closed = await close_issue(
+            self._client, site, key, name, timeout=self._config.timeout_seconds
+        )
+        if isinstance(closed, JiraRefusal):
+            return StrategyResult(success=False, message=closed.reason)
+        if not closed:
             return StrategyResult(
                 success=False, message=f"{key} has no transition {name!r} from its status"
             )
-        done = await self._call(site, "POST", path, {"transition": {"id": transition}})
-        if isinstance(done, StrategyResult):
-            return done
         return StrategyResult(success=True, message=f"closed {key} ({name})")
-
-    async def _call(
-        self, site: JiraSite, method: str, path: str, payload: dict[str, Any] | None = None
-    ) -> dict[str, Any] | StrategyResult:
-        try:
-            response = await self._client.request(
-                method,
-                site.api(path),
-                json=payload,
-                headers=site.headers(),
-                timeout=self._config.timeout_seconds,
-            )
-        except httpx.HTTPError as exc:
-            return StrategyResult(success=False, message=f"Jira: {exc!r}")
-        if response.status_code not in (200, 201, 204):
-            return StrategyResult(success=False, message=error_text(response))
-        return json_body(response)

@@ -9,6 +9,7 @@ from typing import Any
 
 import httpx
 
+from services.resolver.executors.issue_parts import issue_parts
 from services.resolver.executors.url_template import (
     UnsafeTemplate,
     render_header,
@@ -104,18 +105,7 @@ class CreateGithubIssue(ResolutionStrategy):
             return StrategyResult(success=False, message="the target needs a 'repository'")
         body = {
             "title": issue_title(error_context.severity, error_context.title),
-            "body": issue_body(
-                intro="Opened by alertorch's resolver for one problem.",
-                facts={
-                    "severity": error_context.severity,
-                    "category": error_context.category,
-                    "service": error_context.service,
-                    "environment": error_context.environment,
-                },
-                url=None,
-                fingerprint=error_context.fingerprint,
-                title=error_context.title,
-            ),
+            "body": issue_body(**issue_parts(error_context)),
             "labels": list(error_context.params.get("labels", self._labels)),
         }
         try:

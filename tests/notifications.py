@@ -1,0 +1,56 @@
+"""Notifications the delivery tests send: about problem ``fp-42``, at escalation level 3, to one
+target; and the event that carries one."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from shared.events import (
+    ErrorSummary,
+    Notification,
+    NotificationData,
+    Severity,
+    Target,
+    new_event_id,
+)
+
+#: A problem whose title tries to mention a whole channel.
+BOOM = ErrorSummary(title="Boom @channel", severity=Severity.HIGH, service="web")
+
+
+def error_summary(**changes: Any) -> ErrorSummary:
+    """A critical problem of the ``billing`` service with a Sentry link; ``changes`` replace
+    fields."""
+    fields: dict[str, Any] = {
+        "title": "Boom",
+        "severity": Severity.CRITICAL,
+        "service": "billing",
+        "url": "https://sentry.example.com/issues/42/",
+    }
+    fields.update(changes)
+    return ErrorSummary(**fields)
+
+
+def notification_data(
+    target: Target, summary: ErrorSummary = BOOM, **changes: Any
+) -> NotificationData:
+    """An escalation of problem ``fp-42`` to level 3 for ``target``; ``changes`` replace
+    fields."""
+    fields: dict[str, Any] = {
+        "fingerprint": "fp-42",
+        "kind": "escalation",
+        "level": 3,
+        "targets": [target],
+        "summary": summary,
+        "text": "level 2 not acknowledged within 30 min",
+    }
+    fields.update(changes)
+    return NotificationData(**fields)
+
+
+def notification_event(data: NotificationData) -> Notification:
+    """``data`` as the notifier consumes it, with a fresh event id."""
+    event_id = new_event_id()
+    return Notification(
+        id=event_id, source="/test", subject=data.fingerprint, correlationid=event_id, data=data
+    )
