@@ -24,7 +24,6 @@ INERT: Final[tuple[str, ...]] = (
     "maintenance.updates",
     "storage.persistence",
     "storage.cleanup",
-    "slack.rate_limiting.cooldown_seconds",
     "business_impact.revenue_thresholds",
     "escalation.thresholds",
     "escalation.escalation_levels",

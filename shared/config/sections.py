@@ -104,7 +104,12 @@ class SlackMessages(StrictFrozenModel):
 
 class SlackRateLimiting(StrictFrozenModel):
     max_messages_per_hour: int = Field(default=50, ge=1)
-    cooldown_seconds: int = Field(default=60, ge=0)
+    cooldown_seconds: int = Field(
+        default=60,
+        ge=0,
+        description="A problem back this soon after its resolution opens its old card again "
+        "instead of posting a new one (0: always a new card).",
+    )
 
 
 SlackAction = Literal[

@@ -295,6 +295,29 @@ async def test_a_problem_the_source_resolved_shows_so_on_its_root(
     assert not [b for b in final.blocks if b["type"] == "actions"]
 
 
+async def test_a_problem_back_within_the_cooldown_opens_its_old_card_after_it_a_new_one(
+    harness: Harness, fake: FakeSlack
+) -> None:
+    slack = await harness.integration(rate_limiting={"cooldown_seconds": 60})
+    first = await slack.send_notification(note(), ALERTS)
+    harness.clock.advance(2)
+    assert (await slack.send_notification(note("resolved"), ALERTS)).delivered
+    await slack.tick(harness.clock.now)  # the card says Resolved
+    harness.clock.advance(30)  # back within the cooldown: the same card opens again
+    assert (await slack.send_notification(note(count=7), ALERTS)).delivered
+    await slack.tick(harness.clock.now + 10)
+    [card] = fake.roots("C0ALERTS")
+    assert card.ts == first.reference
+    assert "Open" in shown(card)
+    assert "7" in shown(card)
+    harness.clock.advance(12)
+    assert (await slack.send_notification(note("resolved"), ALERTS)).delivered
+    await slack.tick(harness.clock.now)
+    harness.clock.advance(61)  # back after it: a card of its own
+    assert (await slack.send_notification(note(count=9), ALERTS)).delivered
+    assert len(fake.roots("C0ALERTS")) == 2
+
+
 async def test_a_storm_is_one_root_with_digests_at_a_bounded_rate_and_the_exact_count(
     harness: Harness, fake: FakeSlack
 ) -> None:

@@ -146,11 +146,13 @@ def test_settings_that_do_nothing_yet_are_named_with_their_line(config_dir: Path
     path = config_dir / "config.yaml"
     result = cli("validate-config", "--config-dir", str(config_dir))
     assert result.returncode == 0
-    line = _line_of(path, "cooldown_seconds: 60")
+    line = _line_of(path, "revenue_thresholds:")
     assert (
-        f"warning: {path}:{line}: slack.rate_limiting.cooldown_seconds is accepted but has no "
+        f"warning: {path}:{line}: business_impact.revenue_thresholds is accepted but has no "
         "effect in this build"
     ) in result.stderr
+    for working in ("slack.rate_limiting.cooldown_seconds", "notification_channels.resolutions"):
+        assert working not in result.stderr  # they take effect now
     path.write_text(path.read_text().replace("\nmonitoring:", "\nunused_monitoring:"))
     again = cli("validate-config", "--config-dir", str(config_dir))
     assert "monitoring is accepted" not in again.stderr  # removed, no longer named

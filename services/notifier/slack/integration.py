@@ -176,6 +176,9 @@ class SlackIntegration:
         async with self._locks.hold((notification.fingerprint, channel)):
             root = await self.state.root(notification.fingerprint, channel)
             reopened = notification.kind == "new_alert" and root and root.status == "Resolved"
+            if reopened and root and self._flapping(root):
+                # back within the cooldown: the same card opens again, no new post
+                return await self._coalesce(root.with_(status="Open"), notification)
             if reopened:
                 await self.state.forget_root(notification.fingerprint, channel)
             elif root is not None and self.api is not None and not root.ts:
@@ -187,6 +190,10 @@ class SlackIntegration:
             return await self._post_event(root, notification, target)
 
     # -- the root ------------------------------------------------------------------------------
+
+    def _flapping(self, root: Root) -> bool:
+        """A problem back within ``slack.rate_limiting.cooldown_seconds`` of its resolution."""
+        return self.clock() - root.updated_at < self.settings.rate_limiting.cooldown_seconds
 
     async def _post_root(
         self, notification: NotificationData, target: Target, channel: str
