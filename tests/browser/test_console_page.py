@@ -251,6 +251,11 @@ async def test_a_silence_made_in_the_page_holds_back_the_next_alert(
     await page.click("form.silence-form button[type=submit]")
     await expect(page).to_have_url(re.compile(r"/ui/silences\?silenced=sil_"))
     row = page.locator("table.silences tbody tr").first
+    for _ in range(60):  # the console lists it once its read model has folded it in
+        if "service=warehouse" in (await row.inner_text()):
+            break
+        await asyncio.sleep(0.5)
+        await page.reload()
     await expect(row).to_contain_text("service=warehouse")
     await expect(row).to_contain_text("maintenance window: <b>shelving</b> upgrade")  # as text
     await expect(row.locator(".state")).to_have_text("active", timeout=30_000)

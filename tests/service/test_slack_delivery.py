@@ -323,12 +323,12 @@ async def test_a_storm_is_one_root_with_digests_at_a_bounded_rate_and_the_exact_
 ) -> None:
     slack = await harness.integration(digest_interval_seconds=10)
     start = harness.clock.now
-    for count in range(1, 10_001):
+    for count in range(1, 3_001):  # bench/storm.py runs 10,000 through every service
         result = await slack.send_notification(
             note("update" if count > 1 else "new_alert", count), ALERTS
         )
         assert result.delivered
-        if count % 500 == 0:  # 20 seconds of storm, a tick a second
+        if count % 150 == 0:  # 20 seconds of storm, a tick a second
             harness.clock.advance(1)
             await slack.tick(harness.clock.now)
     elapsed = harness.clock.now - start
@@ -337,7 +337,7 @@ async def test_a_storm_is_one_root_with_digests_at_a_bounded_rate_and_the_exact_
     harness.clock.advance(10)
     await slack.tick(harness.clock.now)  # the last count always reaches Slack
     [root] = fake.roots("C0ALERTS")
-    assert "10,000" in shown(root)
+    assert "3,000" in shown(root)
     assert fake.calls["chat.postMessage"] == 1
     updates = fake.calls["chat.update"]
     await slack.tick(harness.clock.now + 60)  # nothing new: no more calls
