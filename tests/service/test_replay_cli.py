@@ -163,5 +163,22 @@ async def test_replay_shows_what_a_candidate_changes_and_touches_nothing(
     ]
     assert report["exceeded"]
 
+    # The candidate as a whole folder, up to a stated end, with the progress bar asked for.
+    shutil.copy(REPO / "config" / "config.yaml", candidate / "config.yaml")
+    until = datetime.now(UTC).isoformat()
+    again = await _replay(
+        own_broker,
+        running,
+        "--config-dir",
+        str(candidate),
+        "--until",
+        until,
+        "--json",
+        "--progress",
+    )
+    assert again.returncode == 0, again.stderr  # no budget stated
+    assert json.loads(again.stdout)["recategorised"] == report["recategorised"]
+    assert "replaying" in again.stderr  # the bar, on stderr only
+
     assert await _ends(own_broker) == before  # nothing published
     assert await _groups(own_broker) == []  # no consumer group joined or created
