@@ -1,4 +1,4 @@
-"""The analyzer, the resolver and the notifier run as processes on a broker of their own; 1,000
+"""The analyzer, the resolver and the notifier run as processes on a broker of their own; 2,000
 errors of 10 problems arrive at once and each service is SIGKILLed mid-stream in turn, then
 started again. Every input is accounted for (classified, with exact counts per problem, and
 decided), no Slack root is posted twice and no fix runs twice."""
@@ -34,7 +34,7 @@ pytestmark = [pytest.mark.broker, pytest.mark.e2e]
 
 REPO = Path(__file__).resolve().parents[2]
 PROBLEMS = 10
-EVENTS = 1000
+EVENTS = 2000
 STRATEGY = "restart_queue_worker"
 
 
