@@ -19,11 +19,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import Field, ValidationError
 
 from services.resolver.executors.url_template import url_problem
 from shared.errors import AlertorchError
 from shared.events import SafetyLevel
+from shared.models import StrictFrozenModel
 
 BUILT_IN_EXECUTORS: dict[str, SafetyLevel] = {
     "restart_service": "moderate",
@@ -45,9 +46,7 @@ KIND_OF_EXECUTOR: dict[str, ActionKind] = {
 }
 
 
-class CatalogEntry(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
+class CatalogEntry(StrictFrozenModel):
     executor: str = Field(min_length=1)
     safety_level: SafetyLevel | None = Field(
         default=None, description="Defaults to the executor's own level."

@@ -11,11 +11,11 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BeforeValidator, Field, field_validator
 
+from shared.events.resolution import SafetyLevel
 from shared.models import StrictFrozenModel
 
 Environment = Literal["production", "staging", "development"]
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
-SafetyLevel = Literal["safe", "moderate", "risky", "dangerous"]
 Criticality = Literal["critical", "high", "medium", "low"]
 
 

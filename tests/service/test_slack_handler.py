@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import Iterator
 from urllib.parse import urlencode
 
 import pytest
@@ -15,21 +14,9 @@ from services.notifier.slack import SLACK_SCHEMA, SlackHandler, slack_store_url
 from shared.config import load_settings
 from shared.events import Command, ErrorSummary, NotificationData, Severity, Target
 from shared.storage import open_database
-from tests.fakes.server import serving
 from tests.fakes.slack import WEBHOOK_PATH, FakeSlack, sign
 
 SECRET = "handler-secret"
-
-
-@pytest.fixture
-def fake() -> FakeSlack:
-    return FakeSlack()
-
-
-@pytest.fixture
-def slack_url(fake: FakeSlack) -> Iterator[str]:
-    with serving(fake.app()) as url:
-        yield url
 
 
 def alert(kind: str = "new_alert") -> NotificationData:
@@ -43,9 +30,9 @@ def alert(kind: str = "new_alert") -> NotificationData:
 
 
 async def test_handler_from_settings_sends_and_handles_presses(
-    monkeypatch: pytest.MonkeyPatch, slack_url: str, fake: FakeSlack
+    monkeypatch: pytest.MonkeyPatch, slack_url: str, fake_slack: FakeSlack
 ) -> None:
-    monkeypatch.setenv("SLACK_BOT_TOKEN", fake.token)
+    monkeypatch.setenv("SLACK_BOT_TOKEN", fake_slack.token)
     monkeypatch.setenv("SLACK_SIGNING_SECRET", SECRET)
     monkeypatch.setenv("ALERTORCH_SLACK__API_URL", f"{slack_url}/api/")
     monkeypatch.setenv("ALERTORCH_SLACK__PER_CHANNEL_MESSAGES_PER_SECOND", "10")
@@ -61,11 +48,11 @@ async def test_handler_from_settings_sends_and_handles_presses(
     try:
         sent = await handler.send_alert(alert())  # no channel: slack.notification_channels.alerts
         assert sent.delivered
-        [root] = fake.roots("C0ALERTS")
+        [root] = fake_slack.roots("C0ALERTS")
         await asyncio.sleep(0.11)
         escalated = await handler.send_escalation(alert(), "#alerts", mentions=["U0LEAD"])
         assert escalated.delivered
-        [reply] = fake.replies("C0ALERTS", root.ts)
+        [reply] = fake_slack.replies("C0ALERTS", root.ts)
         assert "<@U0LEAD>" in json.dumps(reply.blocks)
 
         [actions] = [b for b in root.blocks if b["type"] == "actions"]
@@ -89,7 +76,7 @@ async def test_handler_from_settings_sends_and_handles_presses(
         [command] = published
         assert command.data.action == "resolve"
         assert command.data.actor.id == "U222"
-        assert "Resolved by <@U222>" in json.dumps(fake.message("C0ALERTS", root.ts).blocks)
+        assert "Resolved by <@U222>" in json.dumps(fake_slack.message("C0ALERTS", root.ts).blocks)
         headers["x-slack-signature"] = "v0=" + "0" * 64
         status, _ = await handler.handle_interaction(body.encode(), headers)
         assert status == 401
@@ -100,7 +87,7 @@ async def test_handler_from_settings_sends_and_handles_presses(
 
 
 async def test_webhook_only_handler(
-    monkeypatch: pytest.MonkeyPatch, slack_url: str, fake: FakeSlack
+    monkeypatch: pytest.MonkeyPatch, slack_url: str, fake_slack: FakeSlack
 ) -> None:
     monkeypatch.setenv("SLACK_WEBHOOK_URL", f"{slack_url}{WEBHOOK_PATH}")
     settings = load_settings()
@@ -108,9 +95,9 @@ async def test_webhook_only_handler(
     handler = SlackHandler.from_settings(settings, database)
     try:
         assert (await handler.send_alert(alert())).delivered
-        [post] = fake.webhook_posts
+        [post] = fake_slack.webhook_posts
         assert not [b for b in post["blocks"] if b["type"] == "actions"]
-        assert fake.calls["chat.postMessage"] == 0
+        assert fake_slack.calls["chat.postMessage"] == 0
     finally:
         await handler.aclose()
         await database.close()

@@ -8,7 +8,7 @@ import asyncio
 import itertools
 import json
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode, urlsplit
@@ -108,23 +108,17 @@ class Notifier:
             return await http.post(self.events_url, **request)
 
 
+def blocks_of(fake_slack: FakeSlack, channel: str, ts: str) -> str:
+    """A posted message's blocks as JSON text, to look for a phrase in."""
+    return json.dumps(fake_slack.message(channel, ts).blocks)
+
+
 async def eventually(check: Callable[[], bool], timeout: float = 5.0) -> None:
     deadline = time.monotonic() + timeout
     while not check():
         if time.monotonic() > deadline:
             raise AssertionError("condition not met in time")
         await asyncio.sleep(0.02)
-
-
-@pytest.fixture
-def fake() -> FakeSlack:
-    return FakeSlack()
-
-
-@pytest.fixture
-def slack_url(fake: FakeSlack) -> Iterator[str]:
-    with serving(fake.app()) as url:
-        yield url
 
 
 def no_keepalive(slack_url: str, token: str) -> HttpSlackApi:
@@ -149,7 +143,7 @@ def permissions() -> dict[str, list[str]]:
 async def notifier(
     tmp_path: Path,
     slack_url: str,
-    fake: FakeSlack,
+    fake_slack: FakeSlack,
     secret: str | None,
     permissions: dict[str, list[str]],
 ) -> AsyncIterator[Notifier]:
@@ -157,8 +151,8 @@ async def notifier(
     delivery_database = await open_database(url, schemas=[SLACK_SCHEMA])
     # The routes run on the server thread's event loop: a database of their own.
     routes_database = await open_database(url, schemas=[SLACK_SCHEMA])
-    api = HttpSlackApi(token=fake.token, base_url=f"{slack_url}/api/")
-    routes_api = no_keepalive(slack_url, fake.token)
+    api = HttpSlackApi(token=fake_slack.token, base_url=f"{slack_url}/api/")
+    routes_api = no_keepalive(slack_url, fake_slack.token)
     seconds = itertools.count(1_000_000, 2)  # every send two seconds after the last
     slack = SlackIntegration(
         database=delivery_database, settings=SlackSection(), api=api, clock=lambda: next(seconds)
@@ -193,10 +187,10 @@ async def notifier(
     await routes_database.close()
 
 
-async def root_message(notifier: Notifier, fake: FakeSlack) -> Message:
+async def root_message(notifier: Notifier, fake_slack: FakeSlack) -> Message:
     result = await notifier.slack.send_notification(note(), ALERTS)
     assert result.delivered
-    return fake.message("C0ALERTS", str(result.reference))
+    return fake_slack.message("C0ALERTS", str(result.reference))
 
 
 def test_our_signing_reproduces_slacks_test_vector() -> None:
@@ -210,9 +204,9 @@ def test_our_signing_reproduces_slacks_test_vector() -> None:
 
 
 async def test_a_signed_press_publishes_a_command_and_shows_who_acted(
-    notifier: Notifier, fake: FakeSlack
+    notifier: Notifier, fake_slack: FakeSlack
 ) -> None:
-    root = await root_message(notifier, fake)
+    root = await root_message(notifier, fake_slack)
     response = await notifier.post(**signed(press_payload(root, "ack")))
     assert response.status_code == 200
     [command] = notifier.published
@@ -225,14 +219,17 @@ async def test_a_signed_press_publishes_a_command_and_shows_who_acted(
     assert command.data.actor.name == "alice"
     assert command.data.actor.kind == "user"
     await eventually(
-        lambda: "Acknowledged by <@U111>" in json.dumps(fake.message(root.channel, root.ts).blocks)
+        lambda: (
+            "Acknowledged by <@U111>"
+            in json.dumps(fake_slack.message(root.channel, root.ts).blocks)
+        )
     )
 
 
 async def test_the_same_press_delivered_twice_has_one_command_id(
-    notifier: Notifier, fake: FakeSlack
+    notifier: Notifier, fake_slack: FakeSlack
 ) -> None:
-    root = await root_message(notifier, fake)
+    root = await root_message(notifier, fake_slack)
     payload = press_payload(root, "escalate")
     for _ in range(2):
         assert (await notifier.post(**signed(payload))).status_code == 200
@@ -241,8 +238,10 @@ async def test_the_same_press_delivered_twice_has_one_command_id(
     assert first.data.action == "escalate"
 
 
-async def test_snooze_choice_publishes_its_length(notifier: Notifier, fake: FakeSlack) -> None:
-    root = await root_message(notifier, fake)
+async def test_snooze_choice_publishes_its_length(
+    notifier: Notifier, fake_slack: FakeSlack
+) -> None:
+    root = await root_message(notifier, fake_slack)
     option = {"text": {"type": "plain_text", "text": "1 hour"}, "value": "3600"}
     payload = press_payload(root, "snooze", selected_option=option)
     assert (await notifier.post(**signed(payload))).status_code == 200
@@ -253,12 +252,12 @@ async def test_snooze_choice_publishes_its_length(notifier: Notifier, fake: Fake
 
 
 async def test_silence_1h_silences_the_problem_for_an_hour_or_until_it_resolves(
-    notifier: Notifier, fake: FakeSlack
+    notifier: Notifier, fake_slack: FakeSlack
 ) -> None:
     result = await notifier.slack.send_notification(
         note(actions=["ack", "snooze", "silence"]), ALERTS
     )
-    root = fake.message("C0ALERTS", str(result.reference))
+    root = fake_slack.message("C0ALERTS", str(result.reference))
     [button] = [
         e
         for b in root.blocks
@@ -280,13 +279,14 @@ async def test_silence_1h_silences_the_problem_for_an_hour_or_until_it_resolves(
     assert (data.created_by.id, data.created_by.via) == ("U111", "slack")
     await eventually(
         lambda: (
-            "Silenced for 1 h by <@U111>" in json.dumps(fake.message(root.channel, root.ts).blocks)
+            "Silenced for 1 h by <@U111>"
+            in json.dumps(fake_slack.message(root.channel, root.ts).blocks)
         )
     )
 
 
-async def test_a_bad_signature_is_refused(notifier: Notifier, fake: FakeSlack) -> None:
-    root = await root_message(notifier, fake)
+async def test_a_bad_signature_is_refused(notifier: Notifier, fake_slack: FakeSlack) -> None:
+    root = await root_message(notifier, fake_slack)
     request = signed(press_payload(root, "ack"), secret="not-the-secret")
     response = await notifier.post(**request)
     assert response.status_code == 401
@@ -301,8 +301,8 @@ async def test_a_bad_signature_is_refused(notifier: Notifier, fake: FakeSlack) -
     assert notifier.published == []
 
 
-async def test_a_stale_timestamp_is_refused(notifier: Notifier, fake: FakeSlack) -> None:
-    root = await root_message(notifier, fake)
+async def test_a_stale_timestamp_is_refused(notifier: Notifier, fake_slack: FakeSlack) -> None:
+    root = await root_message(notifier, fake_slack)
     assert (await notifier.post(**signed(press_payload(root, "ack"), age=330))).status_code == 401
     assert (await notifier.post(**signed(press_payload(root, "ack"), age=-330))).status_code == 401
     # Slack's own published request: correctly signed, but from 2018.
@@ -343,30 +343,32 @@ async def test_an_oversized_body_is_refused_before_it_is_read(notifier: Notifier
 
 @pytest.mark.parametrize("secret", [None])
 async def test_without_a_signing_secret_everything_is_refused(
-    notifier: Notifier, fake: FakeSlack
+    notifier: Notifier, fake_slack: FakeSlack
 ) -> None:
-    root = await root_message(notifier, fake)
+    root = await root_message(notifier, fake_slack)
     response = await notifier.post(**signed(press_payload(root, "ack")))
     assert response.status_code == 401
     assert "SLACK_SIGNING_SECRET" in response.json()["error"]
     assert notifier.published == []
 
 
-async def test_approve_needs_an_authorized_user(notifier: Notifier, fake: FakeSlack) -> None:
-    await root_message(notifier, fake)
+async def test_approve_needs_an_authorized_user(notifier: Notifier, fake_slack: FakeSlack) -> None:
+    await root_message(notifier, fake_slack)
     result = await notifier.slack.send_notification(
         note("approval_request", actions=["approve", "reject", "rollback"], attempt_id="att-7"),
         ALERTS,
     )
-    request = fake.message("C0ALERTS", str(result.reference))
+    request = fake_slack.message("C0ALERTS", str(result.reference))
     for action in ("approve", "rollback"):
         response = await notifier.post(**signed(press_payload(request, action, user="U111")))
         assert response.status_code == 200
     assert notifier.published == []
-    await eventually(lambda: len(fake.ephemerals) == 2)
-    assert {e["user"] for e in fake.ephemerals} == {"U111"}
-    assert "not allowed" in fake.ephemerals[0]["text"]
-    assert [b["type"] for b in fake.message("C0ALERTS", request.ts).blocks].count("actions") == 1
+    await eventually(lambda: len(fake_slack.ephemerals) == 2)
+    assert {e["user"] for e in fake_slack.ephemerals} == {"U111"}
+    assert "not allowed" in fake_slack.ephemerals[0]["text"]
+    assert [b["type"] for b in fake_slack.message("C0ALERTS", request.ts).blocks].count(
+        "actions"
+    ) == 1
 
     response = await notifier.post(**signed(press_payload(request, "approve", user=OPERATOR)))
     assert response.status_code == 200
@@ -376,10 +378,11 @@ async def test_approve_needs_an_authorized_user(notifier: Notifier, fake: FakeSl
     assert command.data.actor.id == OPERATOR
     await eventually(
         lambda: (
-            "Approved by <@U0OPERATOR>" in json.dumps(fake.message("C0ALERTS", request.ts).blocks)
+            "Approved by <@U0OPERATOR>"
+            in json.dumps(fake_slack.message("C0ALERTS", request.ts).blocks)
         )
     )
-    updated = fake.message("C0ALERTS", request.ts)
+    updated = fake_slack.message("C0ALERTS", request.ts)
     assert not [b for b in updated.blocks if b["type"] == "actions"]  # buttons gone once used
 
 
@@ -403,38 +406,38 @@ async def test_url_verification_is_answered_when_signed(notifier: Notifier) -> N
 
 
 async def test_a_press_on_an_unknown_message_publishes_nothing(
-    notifier: Notifier, fake: FakeSlack
+    notifier: Notifier, fake_slack: FakeSlack
 ) -> None:
-    root = await root_message(notifier, fake)
+    root = await root_message(notifier, fake_slack)
     option = {"text": {"type": "plain_text", "text": "1 hour"}, "value": "3600"}
     payload = press_payload(root, "snooze", selected_option=option)
     payload["container"]["message_ts"] = payload["message"]["ts"] = "1.000001"
     assert (await notifier.post(**signed(payload))).status_code == 200
     assert notifier.published == []
-    await eventually(lambda: len(fake.ephemerals) == 1)
+    await eventually(lambda: len(fake_slack.ephemerals) == 1)
 
 
 async def test_a_press_that_cannot_be_published_is_not_acknowledged(
-    notifier: Notifier, fake: FakeSlack
+    notifier: Notifier, fake_slack: FakeSlack
 ) -> None:
-    root = await root_message(notifier, fake)
+    root = await root_message(notifier, fake_slack)
     notifier.broker_down = True
     response = await notifier.post(**signed(press_payload(root, "resolve", user=OPERATOR)))
     assert response.status_code == 503
     assert notifier.published == []
-    assert fake.message(root.channel, root.ts).edits == 0  # nothing claims it was done
+    assert fake_slack.message(root.channel, root.ts).edits == 0  # nothing claims it was done
 
 
 async def test_by_default_anyone_acks_but_only_authorized_users_resolve(
-    notifier: Notifier, fake: FakeSlack
+    notifier: Notifier, fake_slack: FakeSlack
 ) -> None:
-    root = await root_message(notifier, fake)
+    root = await root_message(notifier, fake_slack)
     refused = await notifier.post(**signed(press_payload(root, "resolve", user="U111")))
     assert refused.status_code == 200
-    await eventually(lambda: bool(fake.ephemerals))
-    assert "slack.action_permissions.resolve" in fake.ephemerals[-1]["text"]
+    await eventually(lambda: bool(fake_slack.ephemerals))
+    assert "slack.action_permissions.resolve" in fake_slack.ephemerals[-1]["text"]
     assert notifier.published == []
-    assert fake.message(root.channel, root.ts).edits == 0  # no "Resolved by" for a refusal
+    assert fake_slack.message(root.channel, root.ts).edits == 0  # no "Resolved by" for a refusal
     await notifier.post(**signed(press_payload(root, "ack", user="U111")))
     await eventually(lambda: len(notifier.published) == 1)
     assert notifier.published[0].data.action == "ack"
@@ -444,19 +447,19 @@ async def test_by_default_anyone_acks_but_only_authorized_users_resolve(
     "permissions", [{"resolve": ["S0ONCALL"], "ack": ["U0BOSS"]}], indirect=False
 )
 async def test_configured_users_and_user_groups_may_act(
-    notifier: Notifier, fake: FakeSlack
+    notifier: Notifier, fake_slack: FakeSlack
 ) -> None:
-    fake.usergroups["S0ONCALL"] = ["U0ONCALL"]
-    root = await root_message(notifier, fake)
+    fake_slack.usergroups["S0ONCALL"] = ["U0ONCALL"]
+    root = await root_message(notifier, fake_slack)
     await notifier.post(**signed(press_payload(root, "resolve", user="U0ONCALL")))
     await eventually(lambda: len(notifier.published) == 1)
     for user, action in (("U111", "resolve"), ("U111", "ack")):
         await notifier.post(**signed(press_payload(root, action, user=user)))
-    await eventually(lambda: len(fake.ephemerals) == 2)
+    await eventually(lambda: len(fake_slack.ephemerals) == 2)
     await notifier.post(**signed(press_payload(root, "ack", user="U0BOSS")))
     await eventually(lambda: len(notifier.published) == 2)
     assert [(c.data.action, c.data.actor.id) for c in notifier.published] == [
         ("resolve", "U0ONCALL"),
         ("ack", "U0BOSS"),
     ]
-    assert fake.calls["usergroups.users.list"] == 1  # members are kept for a while
+    assert fake_slack.calls["usergroups.users.list"] == 1  # members are kept for a while
