@@ -13,10 +13,11 @@ from bench import analyzer_memory, classification, contracts, grouping, intake, 
 def main() -> int:
     print("== contracts (pure, one core) ==")
     contracts.run()
-    print("== analyzer classification (pure core, one core) ==")
+    print("== analyzer classification: speed (pure core, one core), accuracy (labelled set) ==")
     ok = classification.run()
-    print("== analyzer grouping on the labelled set ==")
-    grouping.run()
+    print("== analyzer grouping (labelled set, Loghub-2k sample) ==")
+    pattern, fingerprint = grouping.run()
+    ok = ok and pattern >= grouping.PATTERN_TARGET and fingerprint >= grouping.FINGERPRINT_TARGET
     print("== analyzer intake over the embedded broker ==")
     asyncio.run(intake.run())
     print("== pipeline: the four services as processes on the embedded broker ==")

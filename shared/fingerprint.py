@@ -38,29 +38,53 @@ _MASKS: Final[tuple[tuple[re.Pattern[str], str], ...]] = (
     (re.compile(r"\b(?:\d{1,3}\.){3}\d{1,3}(?::\d{1,5})?\b"), "<ip>"),
     (re.compile(r"(?<![\w:])(?:[0-9a-fA-F]{1,4}:){7}[0-9a-fA-F]{1,4}\b"), "<ip>"),
     (re.compile(r"\b0x[0-9a-fA-F]+\b"), "<hex>"),
-    (re.compile(r"\b(?=[0-9a-fA-F]*\d)[0-9a-fA-F]{8,}\b"), "<hex>"),
+    # Bare hex (hashes, ids): a digit and a letter in it, else it is a number.
+    (re.compile(r"\b(?=[0-9a-fA-F]*\d)(?=[0-9a-fA-F]*[a-fA-F])[0-9a-fA-F]{8,}\b"), "<hex>"),
+    # Host names, by their top-level domain (java.lang.NullPointerException is no host).
+    (
+        re.compile(
+            r"(?<![\w.-])(?:[A-Za-z0-9-]{1,63}\.)+"
+            r"(?:com|net|org|io|edu|gov|local|internal|lan|cluster|svc|us|uk|de|cn|hk|jp|ru)"
+            r"(?::\d{1,5})?(?![\w.-])"
+        ),
+        "<host>",
+    ),
     (re.compile(r"(?:[A-Za-z]:\\|\\\\)[^\s'\"]+"), "<path>"),
     (re.compile(r"(?<![\w<])(?:/[\w.@~+-]+){2,}/?"), "<path>"),
     # A quote opens a value only where a word does not go on (not the apostrophe of "can't").
     (re.compile(r"(?<!\w)'[^'\n]{0,200}'(?!\w)"), "<str>"),
     (re.compile(r'"[^"\n]{0,200}"'), "<str>"),
-    # Numbers, with or without a unit (30s, 212ms, 1.5GB, 80%).
-    (
-        re.compile(
-            r"(?<![\w<])[-+]?\d+(?:\.\d+)?(?:ns|us|µs|ms|s|m|h|d|[kKMGT]i?[bB]|%)?(?![\w>])"
-        ),
-        "<num>",
-    ),
+    # Short durations: "00:17" (minutes and seconds), "<1 sec".
+    (re.compile(r"(?<![\w:.<])\d{1,2}:\d{2}(?![\w:])|<\d+ sec\b"), "<num>"),
+    # A size restated for people after a byte count ("18846 bytes (18.4 KB)"): one size.
+    (re.compile(r"(?<=\d bytes) \(\d+(?:\.\d+)? ?[kKMGTP]i?B\)"), ""),
 )
+# Numbers, with or without a unit (30s, 212ms, 1.5GB, 80%, 5.2 KB, 93.0 B).
+_NUMBER: Final = re.compile(
+    r"(?<![\w<])[-+]?\d+(?:\.\d+)?"
+    r"(?:ns|us|µs|ms|s|m|h|d|[kKMGT]i?[bB]|%| [kKMGT]i?B\b| B\b)?(?![\w>])"
+)
+# Any other word with a digit in it is an identifier (blk_-1608, appattempt_1445_0020,
+# core.2275, mesos-slave-07, rdd_2_1, test9): masked whole, not digit by digit.
+_IDENTIFIER: Final = re.compile(r"(?<![\w.<-])[\w.-]*\d(?:[\w.-]*\w)?")
+# A list of one kind of value, however long ("<ip>,<ip>", "[<id>, <id>, <id>]"): one value.
+_LIST: Final = re.compile(r"(<[a-z]+>)(?:, ?\1)+")
 _SPACES: Final = re.compile(r"\s+")
 
 
+def _identifier(match: re.Match[str]) -> str:
+    return match.group() if _NUMBER.fullmatch(match.group()) else "<id>"
+
+
 def parameterise(text: str) -> str:
-    """Mask the variable parts of ``text``: times, ids, addresses, paths, quoted values, numbers."""
+    """Mask the variable parts of ``text``: times, ids, addresses, host names, paths, quoted
+    values, durations, numbers and sizes, then any other word with a digit in it (an
+    identifier), then lists of one kind of value (one value, however long)."""
     out = text[:_MAX_TEXT]
     for pattern, mask in _MASKS:
         out = pattern.sub(mask, out)
-    return _SPACES.sub(" ", out).strip()
+    out = _NUMBER.sub("<num>", _IDENTIFIER.sub(_identifier, out))
+    return _SPACES.sub(" ", _LIST.sub(r"\1", out)).strip()
 
 
 def fingerprint(

@@ -115,7 +115,7 @@ TOPICS: Final[tuple[TopicSpec, ...]] = (
         "resolve, retry, create_issue.",
         versions={1: Command},
         producers=("notifier", "api"),
-        consumers=("resolver", "notifier"),
+        consumers=("resolver", "notifier", "api"),
     ),
     TopicSpec(
         name=AUDIT,

@@ -68,17 +68,23 @@ async def kafka_bootstrap() -> AsyncIterator[str]:
 
 
 @pytest.fixture
-async def own_broker() -> AsyncIterator[str]:
-    """A broker of the test's own, for tests that leave thousands of events behind: later
-    tests, whose new consumer groups read the shared broker's topics from the start, never
-    wade through them."""
+async def own_embedded_broker() -> AsyncIterator[EmbeddedBroker]:
+    """The broker of ``own_broker`` itself, for a test that signals its process (a pause)."""
     broker = EmbeddedBroker(port=free_port(), log_path=None)
     await broker.start()
     try:
         await ensure_topics(broker.bootstrap_servers, partitions=TEST_PARTITIONS)
-        yield broker.bootstrap_servers
+        yield broker
     finally:
         broker.stop()
+
+
+@pytest.fixture
+def own_broker(own_embedded_broker: EmbeddedBroker) -> str:
+    """A broker of the test's own, for tests that leave thousands of events behind: later
+    tests, whose new consumer groups read the shared broker's topics from the start, never
+    wade through them."""
+    return own_embedded_broker.bootstrap_servers
 
 
 @pytest.fixture(scope="session")

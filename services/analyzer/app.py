@@ -55,6 +55,7 @@ def create(settings: Settings) -> Service:
             depth=section.drain_depth,
             max_clusters=section.drain_max_clusters,
             state=await store.load_blob(TEMPLATES_BLOB),
+            records=await store.load_patterns(),
         )
 
     async def on_batch(items: Sequence[tuple[Consumed, Rekey | Accept]]) -> None:
@@ -78,6 +79,7 @@ def create(settings: Settings) -> Service:
 
     async def housekeeping() -> None:
         pruned = await store.prune(clock.time() - analyzer.ttl_seconds)
+        await store.forget_counted(clock.time() - section.duplicate_window_seconds)
         log.info("expired fingerprint state", pruned=pruned)
 
     async def close() -> None:

@@ -1,8 +1,12 @@
 """One batch of ``errors.raw`` classified, in one transaction of the analyzer's store.
 
-Lock the stored offsets of the batch's partitions, skip what is already counted, load the
-states of the batch's fingerprints, analyse each message in order, publish every output
-(awaiting all the acks), and save the states with the new offsets. Nothing is counted before
+Lock the stored offsets of the batch's partitions, skip what is already counted (by offset, and
+by event id within ``analyzer.duplicate_window_seconds``: a producer's resend of one event lands
+at a new offset), load the
+states of the batch's fingerprints, analyse each message in order, record the templates the
+batch taught (deciding their pattern ids against every replica's records, see
+:mod:`services.analyzer.pattern_ids`), publish every output (awaiting all the acks), and save
+the states with the new offsets. Nothing is counted before
 its output is published: a publish that fails rolls the whole batch back, and its retry counts
 each occurrence once. A redelivered batch recomputes the same outputs (same event ids) or skips
 what is stored; a replica that lost a partition finds its offsets taken and counts nothing twice.
@@ -14,11 +18,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from services.analyzer import store as states
-from services.analyzer.core import Analyzer
+from services.analyzer.core import Analyzer, Outcome
 from services.analyzer.frequency import FingerprintState
 from services.analyzer.intake import Accept, Rekey
 from services.analyzer.metrics import EVENTS
-from shared.events import ClassifiedError
+from shared.events import ClassifiedError, RawError
 from shared.kafka.producer import Output, Publisher
 from shared.runner import Consumed
 from shared.storage import Database
@@ -53,28 +57,44 @@ async def classify_batch(
         return Counted(0, len(outputs), 0)
     async with database.transaction() as db:
         stored = await states.lock_offsets(db, {(m.topic, m.partition) for m, _ in accepted})
-        fresh = [(m, e) for m, e in accepted if m.offset > stored[(m.topic, m.partition)]]
+        unseen = [(m, e) for m, e in accepted if m.offset > stored[(m.topic, m.partition)]]
+        seen = await states.already_counted(db, (e.id for _, e in unseen))
+        fresh = []
+        for message, event in unseen:
+            if event.id not in seen:
+                seen.add(event.id)
+                fresh.append((message, event))
         known = await states.load_states(db, {e.data.fingerprint for _, e in fresh})
         touched: dict[str, FingerprintState] = {}
         offsets: dict[states.Partition, int] = {}
-        for message, event in fresh:
+        analysed: list[tuple[RawError, Outcome]] = []
+        for _, event in fresh:
             fp = event.data.fingerprint
             outcome = analyzer.assess(
                 event.data, known.get(fp), now=min(event.time.timestamp(), wall)
             )
             known[fp] = touched[fp] = outcome.state
+            analysed.append((event, outcome))
+        for message, _ in unseen:
             offsets[(message.topic, message.partition)] = message.offset
+        settlement = await states.settle_patterns(db, analyzer.miner, now=wall)
+        for event, outcome in analysed:
+            data = outcome.classified
+            pattern_id = settlement.pattern_id(outcome.cluster_id, data.pattern_id or "")
+            if pattern_id != data.pattern_id:
+                data = data.model_copy(update={"pattern_id": pattern_id})
             outputs.append(
                 Output(
                     ERRORS_CLASSIFIED,
                     ClassifiedError(
                         **ClassifiedError.derive_fields(event, source=PRODUCER, step="classify"),
-                        data=outcome.classified,
+                        data=data,
                     ),
-                    fp,
+                    data.fingerprint,
                 )
             )
-            EVENTS.labels(outcome.classified.category, outcome.classified.trend).inc()
+            EVENTS.labels(data.category, data.trend).inc()
         await publisher.publish_many(outputs)
-        await states.save(db, touched, offsets)
+        await states.save(db, touched, offsets, (e.id for _, e in fresh), now=wall)
+    analyzer.miner.confirm(settlement)
     return Counted(len(fresh), len(items) - len(accepted), len(accepted) - len(fresh))

@@ -40,6 +40,9 @@ def classification_text(error: RawErrorData) -> str:
 class Outcome:
     classified: ClassifiedErrorData
     state: FingerprintState
+    #: The template cluster the error joined (its pattern id may be decided again when the
+    #: service records the batch's templates).
+    cluster_id: int
 
 
 class Analyzer:
@@ -95,9 +98,11 @@ class Analyzer:
             self._states.popitem(last=False)
 
     def analyze(self, error: RawErrorData, *, now: float) -> Outcome:
-        """Assess ``error`` against the state kept in memory, and keep the new one."""
+        """Assess ``error`` against the state kept in memory, and keep the new one (its
+        template's pattern is recorded in memory too)."""
         outcome = self.assess(error, self.state(error.fingerprint), now=now)
         self._remember(error.fingerprint, outcome.state)
+        self.miner.confirm(self.miner.settle(()))
         return outcome
 
     def assess(
@@ -146,7 +151,7 @@ class Analyzer:
             ),
             regression=regression,
         )
-        return Outcome(classified=classified, state=state)
+        return Outcome(classified=classified, state=state, cluster_id=template.cluster_id)
 
     @staticmethod
     def _occurrences(error: RawErrorData, previous: FingerprintState | None) -> int:

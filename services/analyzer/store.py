@@ -1,5 +1,5 @@
 """The analyzer's store: per-fingerprint state and consumed offsets, written per batch in one
-transaction; the template snapshot."""
+transaction, with the patterns' new template records; the template snapshot."""
 
 from __future__ import annotations
 
@@ -11,10 +11,15 @@ from sqlalchemy import delete, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.analyzer.frequency import FingerprintState
-from services.analyzer.tables import blobs, consumed, fingerprints
+from services.analyzer.pattern_ids import Recorded, template_key
+from services.analyzer.tables import blobs, consumed, counted, fingerprints, patterns
+from services.analyzer.templates import Settlement, TemplateMiner
 from shared.storage import Database, upsert
 
 Partition = tuple[str, int]
+
+#: The row of ``analyzer_blobs`` whose lock writers of ``analyzer_patterns`` hold.
+PATTERNS_LOCK = "patterns"
 
 
 async def lock_offsets(
@@ -40,6 +45,15 @@ async def lock_offsets(
     return {(str(t), int(p)): int(o) for t, p, o in rows}
 
 
+async def already_counted(db: AsyncConnection, event_ids: Iterable[str]) -> set[str]:
+    """Which of ``event_ids`` were counted within the duplicate window."""
+    wanted = sorted(set(event_ids))
+    if not wanted:
+        return set()
+    rows = await db.execute(select(counted.c.event_id).where(counted.c.event_id.in_(wanted)))
+    return {str(event_id) for (event_id,) in rows}
+
+
 async def load_states(
     db: AsyncConnection, fingerprint_ids: Iterable[str]
 ) -> dict[str, FingerprintState]:
@@ -58,8 +72,19 @@ async def save(
     db: AsyncConnection,
     states: Mapping[str, FingerprintState],
     offsets: Mapping[Partition, int],
+    event_ids: Iterable[str] = (),
+    *,
+    now: float = 0.0,
 ) -> None:
-    """The batch's new states and its partitions' offsets (inside the caller's transaction)."""
+    """The batch's new states, its partitions' offsets and the ids it counted (inside the
+    caller's transaction)."""
+    await upsert(
+        db,
+        counted,
+        [{"event_id": event_id, "counted_at": now} for event_id in event_ids],
+        key=["event_id"],
+        ignore=True,
+    )
     await upsert(
         db,
         fingerprints,
@@ -77,11 +102,60 @@ async def save(
     )
 
 
+async def load_patterns(db: AsyncConnection, *, after: int = 0) -> list[Recorded]:
+    """The template records numbered above ``after``, in order."""
+    rows = await db.execute(
+        select(patterns.c.seq, patterns.c.template, patterns.c.pattern_id)
+        .where(patterns.c.seq > after)
+        .order_by(patterns.c.seq)
+    )
+    return [Recorded(int(seq), str(template), str(pid)) for seq, template, pid in rows]
+
+
+async def settle_patterns(db: AsyncConnection, miner: TemplateMiner, *, now: float) -> Settlement:
+    """Record the templates the miner's clusters took that the store does not know, deciding
+    their patterns under the store's lock (inside the caller's transaction; call
+    ``miner.confirm`` once it commits). Nothing to record: no lock, nothing read."""
+    if not miner.unsettled:
+        return Settlement()
+    await upsert(
+        db,
+        blobs,
+        [{"name": PATTERNS_LOCK, "value": b"", "updated_at": now}],
+        key=["name"],
+        ignore=True,
+    )
+    await db.execute(select(blobs.c.name).where(blobs.c.name == PATTERNS_LOCK).with_for_update())
+    settlement = miner.settle(await load_patterns(db, after=miner.registry.seq))
+    await upsert(
+        db,
+        patterns,
+        [
+            {
+                "template_key": template_key(r.template),
+                "seq": r.seq,
+                "template": r.template,
+                "pattern_id": r.pattern_id,
+                "recorded_at": now,
+            }
+            for r in settlement.records
+        ],
+        key=["template_key"],
+        ignore=True,
+    )
+    return settlement
+
+
 class AnalyzerStore:
     """What the analyzer's periodic work needs outside a batch."""
 
     def __init__(self, database: Database) -> None:
         self.database = database
+
+    async def forget_counted(self, before: float) -> None:
+        """Drop the ids counted before ``before`` (out of the duplicate window)."""
+        async with self.database.transaction() as db:
+            await db.execute(delete(counted).where(counted.c.counted_at < before))
 
     async def prune(self, before: float) -> int:
         """Drop states of fingerprints silent since ``before``."""
@@ -92,6 +166,10 @@ class AnalyzerStore:
                 .returning(fingerprints.c.fingerprint)
             )
             return len(result.all())
+
+    async def load_patterns(self) -> list[Recorded]:
+        async with self.database.transaction() as db:
+            return await load_patterns(db)
 
     async def load_blob(self, name: str) -> bytes | None:
         async with self.database.transaction() as db:

@@ -1,4 +1,5 @@
-"""The analyzer's tables: per-fingerprint state, consumed offsets per partition, snapshots."""
+"""The analyzer's tables: per-fingerprint state, consumed offsets per partition, the event ids
+counted recently, snapshots, the patterns' template records."""
 
 from __future__ import annotations
 
@@ -31,12 +32,37 @@ consumed: Final = Table(
     Column("offset", Integer, nullable=False),
 )
 
+#: Event ids counted recently (``analyzer.duplicate_window_seconds``): a second copy of one event
+#: on ``errors.raw`` (a producer's resend after a lost ack, at another offset) counts once.
+counted: Final = Table(
+    "analyzer_counted",
+    metadata,
+    Column("event_id", Text, primary_key=True),
+    Column("counted_at", Float, nullable=False),
+    Index("analyzer_counted_counted_at", "counted_at"),
+)
+
 blobs: Final = Table(
     "analyzer_blobs",
     metadata,
     Column("name", Text, primary_key=True),
     Column("value", LargeBinary, nullable=False),
     Column("updated_at", Float, nullable=False),
+)
+
+#: Every template a pattern held, recorded once: the first pattern to record a template owns it.
+#: ``seq`` orders the records: they are written under the lock of the ``patterns`` row of
+#: ``analyzer_blobs``, numbered after the highest one, so their order is the commit order
+#: (see :mod:`services.analyzer.pattern_ids`).
+patterns: Final = Table(
+    "analyzer_patterns",
+    metadata,
+    Column("template_key", Text, primary_key=True),
+    Column("seq", Integer, nullable=False),
+    Column("template", Text, nullable=False),
+    Column("pattern_id", Text, nullable=False),
+    Column("recorded_at", Float, nullable=False),
+    Index("analyzer_patterns_seq", "seq", unique=True),
 )
 
 SCHEMA: Final = StoreSchema(

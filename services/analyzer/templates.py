@@ -1,22 +1,28 @@
 """Online template mining with Drain (drain3): messages of one shape share one template.
 
-Text is parameterised first (the same masking the fingerprint uses), then mined. A template's
-``pattern_id`` is derived from the template text, so instances that learn the same shape agree.
-Cluster count is bounded (least recently used clusters are evicted) and the state is snapshotted
-to the service's store by the caller (:meth:`TemplateMiner.snapshot`), not on every change.
+Text is parameterised first (the same masking the fingerprint uses), then mined. Each cluster's
+template is resolved to a pattern (:mod:`services.analyzer.pattern_ids`) whenever Drain creates
+the cluster or changes its template, so a pattern keeps one ``pattern_id`` while its template
+generalises. Cluster count is bounded (least recently used clusters are evicted); the Drain state
+is snapshotted to the service's store by the caller (:meth:`TemplateMiner.snapshot`), the
+patterns' records are written per batch (:meth:`TemplateMiner.settle`, then
+:meth:`TemplateMiner.confirm` once the batch is committed). Without a store (the library) the
+records stay in memory.
 """
 
 from __future__ import annotations
 
-import hashlib
 import logging
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from drain3 import TemplateMiner as _Drain3Miner
 from drain3.persistence_handler import PersistenceHandler
 from drain3.template_miner_config import TemplateMinerConfig
 
+from services.analyzer.drain import Drain
+from services.analyzer.pattern_ids import Recorded, Registry, resolve
 from shared.fingerprint import parameterise
 
 # drain3 logs every snapshot and start-up at INFO.
@@ -32,8 +38,16 @@ class Template:
     cluster_id: int
 
 
-def pattern_id_for(template: str) -> str:
-    return "tpl_" + hashlib.sha256(template.encode("utf-8")).hexdigest()[:16]
+@dataclass(frozen=True)
+class Settlement:
+    """What :meth:`TemplateMiner.settle` decided: the records to write, and the pattern id of
+    every cluster decided again."""
+
+    records: tuple[Recorded, ...] = ()
+    ids: Mapping[int, str] = field(default_factory=dict)
+
+    def pattern_id(self, cluster_id: int, current: str) -> str:
+        return self.ids.get(cluster_id, current)
 
 
 def mining_text(text: str) -> str:
@@ -54,9 +68,14 @@ class _Snapshot(PersistenceHandler):  # type: ignore[misc]
 
 
 class _Miner(_Drain3Miner):  # type: ignore[misc]
-    """drain3's miner, minus its snapshot-on-every-change (we snapshot on our schedule)."""
+    """drain3's miner, minus its snapshot-on-every-change (we snapshot on our schedule), with
+    our :class:`services.analyzer.drain.Drain` (also in place of a restored snapshot's)."""
 
     dirty = False
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.drain.__class__ = Drain
 
     def get_snapshot_reason(self, change_type: str, cluster_id: int) -> str | None:
         if change_type != "none":
@@ -72,6 +91,7 @@ class TemplateMiner:
         depth: int = 4,
         max_clusters: int = 10_000,
         state: bytes | None = None,
+        records: Iterable[Recorded] = (),
     ) -> None:
         config = TemplateMinerConfig()
         config.drain_sim_th = similarity
@@ -81,15 +101,82 @@ class TemplateMiner:
         config.mask_prefix, config.mask_suffix = "<", ">"
         self._handler = _Snapshot(state)
         self._miner: Any = _Miner(persistence_handler=self._handler, config=config)
+        self._max_clusters = max_clusters
+        #: The records the store holds (all of them, up to ``registry.seq``).
+        self.registry = Registry(records)
+        #: Records of this miner not in the store yet, born after every record of the store.
+        self._staged = Registry()
+        #: Per cluster: its pattern id, its template when that was resolved, and the templates
+        #: it held that the store does not know yet.
+        self._ids: dict[int, str] = {}
+        self._templates: dict[int, str] = {}
+        self._pending: dict[int, list[str]] = {}
+        for cluster in self._miner.drain.clusters:
+            self._learn(int(cluster.cluster_id), str(cluster.get_template()))
 
     def add(self, text: str) -> Template:
         result = self._miner.add_log_message(mining_text(text) or "<empty>")
+        cluster_id = int(result["cluster_id"])
         template = str(result["template_mined"])
-        return Template(
-            template=template,
-            pattern_id=pattern_id_for(template),
-            cluster_id=int(result["cluster_id"]),
-        )
+        if self._templates.get(cluster_id) != template:
+            self._learn(cluster_id, template)
+        return Template(template=template, pattern_id=self._ids[cluster_id], cluster_id=cluster_id)
+
+    def _learn(self, cluster_id: int, template: str) -> None:
+        pattern_id = resolve(template, (self.registry, self._staged))
+        self._ids[cluster_id] = pattern_id
+        self._templates[cluster_id] = template
+        if self.registry.owner(template) is None:
+            held = self._pending.setdefault(cluster_id, [])
+            if template not in held:
+                held.append(template)
+            if self._staged.owner(template) is None:
+                self._staged.add(Recorded(self._staged.seq + 1, template, pattern_id))
+        if len(self._ids) > 2 * self._max_clusters:
+            self._forget_evicted()
+
+    def _forget_evicted(self) -> None:
+        live = {int(c.cluster_id) for c in self._miner.drain.clusters} | set(self._pending)
+        for ids in (self._ids, self._templates):
+            for cluster_id in [c for c in ids if c not in live]:
+                del ids[cluster_id]
+
+    def history(self, pattern_id: str) -> list[str]:
+        """The templates ``pattern_id`` has held, oldest first."""
+        return self.registry.templates(pattern_id) + self._staged.templates(pattern_id)
+
+    @property
+    def unsettled(self) -> bool:
+        """Some cluster holds a template the store does not know yet."""
+        return bool(self._pending)
+
+    def settle(self, fresh: Iterable[Recorded]) -> Settlement:
+        """Decide again the pattern of every cluster holding templates the store does not know,
+        against the store's records (``fresh``: those written since :attr:`registry` was last
+        read, read under the store's lock), and answer the records to write (numbered after
+        the store's) with each such cluster's pattern id."""
+        self.registry.extend(fresh)
+        staged = Registry()
+        staged.seq = self.registry.seq
+        records: list[Recorded] = []
+        ids: dict[int, str] = {}
+        for cluster_id, held in self._pending.items():
+            pattern_id = resolve(self._templates[cluster_id], (self.registry, staged))
+            ids[cluster_id] = self._ids[cluster_id] = pattern_id
+            for template in held:
+                if self.registry.owner(template) is None and staged.owner(template) is None:
+                    record = Recorded(staged.seq + 1, template, pattern_id)
+                    staged.add(record)
+                    records.append(record)
+        self._staged = staged
+        return Settlement(records=tuple(records), ids=ids)
+
+    def confirm(self, settlement: Settlement) -> None:
+        """``settlement``'s records are committed to the store."""
+        self.registry.extend(settlement.records)
+        for cluster_id in settlement.ids:
+            self._pending.pop(cluster_id, None)
+        self._staged = Registry()
 
     @property
     def dirty(self) -> bool:

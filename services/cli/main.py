@@ -6,6 +6,7 @@ import argparse
 import sys
 
 from services.cli import healthcheck
+from services.cli.registry import SERVICES
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -51,13 +52,25 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _service_parser() -> argparse.ArgumentParser:
+    """``alertorch <service>`` alone: a service's process loads its own code only (every other
+    command's modules are left unimported, so it starts sooner)."""
+    from services.cli import serve
+
+    parser = argparse.ArgumentParser(prog="alertorch")
+    serve.add_parsers(parser.add_subparsers(dest="command", required=True, metavar="COMMAND"))
+    return parser
+
+
 def main(argv: list[str] | None = None) -> int:
     words = sys.argv[1:] if argv is None else argv
     if words[:1] == ["healthcheck"]:
         probe = argparse.ArgumentParser(prog="alertorch healthcheck", description=healthcheck.HELP)
         healthcheck.add_arguments(probe)
         return healthcheck.run(probe.parse_args(words[1:]))
-    args = build_parser().parse_args(words)
+    args = (_service_parser() if words[:1] and words[0] in SERVICES else build_parser()).parse_args(
+        words
+    )
     try:
         return int(args.run(args))
     except KeyboardInterrupt:

@@ -7,6 +7,7 @@ key already published is answered 200 without a second event.
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Final
 
 from pydantic import ValidationError
@@ -43,9 +44,8 @@ def routes(inbound: Inbound, *, token: str | None) -> list[Route]:
             return Answer({"status": "duplicate", "idempotency_key": key}, "duplicate", 200)
         event_id = derived_event_id(SOURCE, key) if key else new_event_id()
         event = alert.lift(origin="custom", producer=PRODUCER, event_id=event_id)
-        await inbound.publisher.publish([event], source=SOURCE)
-        if key:
-            await inbound.requests.remember(SOURCE, key)
+        remember = partial(inbound.requests.remember, SOURCE, key) if key else None
+        await inbound.publisher.publish([event], source=SOURCE, acked=remember)
         return Answer({"accepted": 1, "id": event.id, "fingerprint": event.data.fingerprint})
 
     return [Route("/webhooks/alert", custom_alert, methods=["POST"])]

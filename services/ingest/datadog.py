@@ -9,6 +9,7 @@ the same event id) is acknowledged as a duplicate and published once (the shared
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Final
 
 from starlette.requests import Request
@@ -32,8 +33,8 @@ def routes(inbound: Inbound, *, token: str | None, allow_unauthenticated: bool) 
         event = datadog_to_event(parse_json_object(body), producer=PRODUCER)
         if await inbound.requests.seen(SOURCE, event.id):  # Datadog retried a delivery
             return Answer({"status": "duplicate", "id": event.id}, "duplicate", 200)
-        await inbound.publisher.publish([event], source=SOURCE)
-        await inbound.requests.remember(SOURCE, event.id)
+        remember = partial(inbound.requests.remember, SOURCE, event.id)
+        await inbound.publisher.publish([event], source=SOURCE, acked=remember)
         return Answer({"accepted": 1, "id": event.id, "fingerprint": event.data.fingerprint})
 
     return [Route("/webhooks/datadog", datadog, methods=["POST"])]

@@ -74,10 +74,13 @@ def routes(inbound: Inbound, *, client_secret: str | None) -> list[Route]:
             event_id=derived_event_id(SOURCE, identity),
             producer=PRODUCER,
         )
-        await inbound.publisher.publish(result.events, source=SOURCE)
-        if request_id:
-            await inbound.requests.remember(SOURCE, request_id)
-        await inbound.requests.remember(BODIES, digest)
+
+        async def remember() -> None:
+            if request_id:
+                await inbound.requests.remember(SOURCE, request_id)
+            await inbound.requests.remember(BODIES, digest)
+
+        await inbound.publisher.publish(result.events, source=SOURCE, acked=remember)
         if result.ignored:
             return Answer({"accepted": 0, "ignored": result.ignored}, "ignored", 200)
         return Answer({"accepted": len(result.events), "ids": [e.id for e in result.events]})

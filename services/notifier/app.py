@@ -106,6 +106,7 @@ def create(settings: Settings) -> Service:
                 webhook=clients.webhook,
                 clock=clock.time,
                 oncall=OnCallDirectory(settings.oncall, clock=clock.time),
+                formats=settings.notification_templates,
             ),
         )
     else:
@@ -154,6 +155,7 @@ def create(settings: Settings) -> Service:
             database=slack_db,
             publish_timeout=settings.slack.publish_timeout_seconds,
             settings=settings.slack,
+            formats=settings.notification_templates,
         )
     )
 

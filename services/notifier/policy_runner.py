@@ -28,7 +28,7 @@ from services.notifier.policy.inputs import CommandInput, Input, ResolutionInput
 from services.notifier.policy.model import EscalationPolicy
 from services.notifier.policy.prevention import Ledger
 from services.notifier.rules_file import load_rules
-from services.notifier.translate import to_event
+from services.notifier.translate import fix_outcome, to_event
 from shared.clock import SYSTEM_CLOCK, Clock
 from shared.config.file_watch import FileWatch
 from shared.errors import ConfigError
@@ -38,6 +38,7 @@ from shared.events import (
     AuditRecordData,
     Command,
     Facts,
+    FixOutcome,
     Notification,
     NotificationData,
     Resolution,
@@ -66,6 +67,7 @@ class Step:
     correlation_id: str | None
     attempt_id: str | None = None
     status: ResolutionStatus | None = None
+    fix: FixOutcome | None = None
 
 
 class PolicyRunner:
@@ -116,6 +118,7 @@ class PolicyRunner:
                     e.correlationid,
                     attempt_id=e.data.attempt_id,
                     status=e.data.status,
+                    fix=fix_outcome(e.data),
                 )
                 for e in events
             ]
@@ -189,7 +192,9 @@ class PolicyRunner:
             outcome = decide(self.policy, state, step.event, self._now(), ledger)
             ledger = outcome.ledger
             outputs.extend(
-                self._outputs(outcome, correlation, step.attempt_id, step.status, silences)
+                self._outputs(
+                    outcome, correlation, step.attempt_id, step.status, silences, step.fix
+                )
             )
             if outcome.state is not None:
                 known[step.fingerprint] = changed[step.fingerprint] = (outcome.state, correlation)
@@ -204,6 +209,7 @@ class PolicyRunner:
         attempt_id: str | None,
         status: ResolutionStatus | None,
         silences: list[SilenceData],
+        fix: FixOutcome | None = None,
     ) -> list[Output]:
         outputs: list[Output] = []
         for decision in outcome.decisions:
@@ -217,6 +223,7 @@ class PolicyRunner:
                     include_actions=self.include_actions,
                     resolutions_channel=self.resolutions_channel,
                     trackers=self.trackers,
+                    fix=fix,
                 )
                 silence = silencing(silences, _facts(event.data), self._now())
                 if silence is None:

@@ -8,9 +8,11 @@ from services.notifier.policy.decisions import ALERT_BUTTONS, Notify
 from services.notifier.policy.state import AlertState
 from shared.events import (
     ButtonAction,
+    FixOutcome,
     Notification,
     NotificationData,
     NotificationKind,
+    ResolutionData,
     ResolutionStatus,
     Target,
     derived_event_id,
@@ -40,6 +42,26 @@ FIX_KINDS: frozenset[NotificationKind] = frozenset(
 
 #: A problem a fix resolved: its close is news of the fix too.
 FIXED = ("resolved", "succeeded")
+
+
+def fix_outcome(data: ResolutionData) -> FixOutcome | None:
+    """How the fix of a ``succeeded`` or ``failed`` resolver event ended; None for others."""
+    if data.status not in ("succeeded", "failed"):
+        return None
+    return FixOutcome(
+        succeeded=data.status == "succeeded",
+        action=(data.strategy or "")[:256],
+        duration_seconds=data.duration_seconds,
+        error=data.reason if data.status == "failed" else "",
+    )
+
+
+def tells_outcome(kind: NotificationKind, resolver_status: ResolutionStatus | None) -> bool:
+    """Whether a notification of ``kind`` tells how a fix ended: its success or failure, or the
+    close its success brought."""
+    if kind in ("resolution_succeeded", "resolution_failed"):
+        return True
+    return (kind, resolver_status) == FIXED
 
 
 def notification_id(token: str) -> str:
@@ -82,10 +104,12 @@ def to_event(
     include_actions: bool = False,
     resolutions_channel: str = "",
     trackers: Sequence[Target] = (),
+    fix: FixOutcome | None = None,
 ) -> Notification:
     """``include_actions`` (``slack.message_settings.include_actions``) gives every alert and
     escalation the alert buttons, whether or not its level asks for them. Targets: see
-    :func:`delivered_to`."""
+    :func:`delivered_to`. ``fix`` (see :func:`fix_outcome`) goes on the notification that tells
+    the fix's outcome."""
     buttons: list[ButtonAction] = list(decision.buttons)
     if include_actions and decision.kind in ("new_alert", "escalation"):
         buttons += [b for b in ALERT_BUTTONS if b not in buttons]
@@ -115,5 +139,6 @@ def to_event(
             text=decision.reason[:8192],
             actions=buttons,
             attempt_id=attempt_id if attempt_id and resolver_status else None,
+            fix=fix if tells_outcome(decision.kind, resolver_status) else None,
         ),
     )

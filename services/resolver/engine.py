@@ -152,8 +152,11 @@ class ResolverEngine:
     ) -> Output:
         """Move ``attempt`` to ``status``; the event that says so (its id derives from the
         attempt and the status, so a republish has the same id)."""
+        ran = [h["at"] for h in attempt.history if h.get("status") == "executing"]
         attempt.status = status
         attempt.updated_at = self.now()
+        ended = status in ("succeeded", "failed", "rolled_back") and ran
+        duration = max(0.0, attempt.updated_at - float(ran[-1])) if ended else None
         cause = attempt.attempt_id + (f":{len(attempt.history)}" if status == "skipped" else "")
         attempt.history.append({"status": status, "at": attempt.updated_at, "reason": reason})
         event = resolution(
@@ -170,6 +173,7 @@ class ResolverEngine:
             actor=actor,
             dry_run=self.config.policy.dry_run,
             details=details,
+            duration_seconds=duration,
         )
         return Output(RESOLUTIONS, event, attempt.fingerprint)
 

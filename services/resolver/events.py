@@ -25,6 +25,9 @@ SERVICE_ACTOR = Actor(kind="service", id="resolver", via="system")
 
 
 def summary_of(data: ClassifiedErrorData) -> ErrorSummary:
+    """What people are shown of ``data``; its message is the description unless it only repeats
+    the title."""
+    message = data.error.message
     return ErrorSummary(
         title=data.error.title,
         severity=data.severity,
@@ -36,6 +39,7 @@ def summary_of(data: ClassifiedErrorData) -> ErrorSummary:
         count=max(1, data.frequency.last_hour),
         url=data.error.url,
         pattern_id=data.pattern_id,
+        description=message if message and message.strip() != data.error.title else None,
     )
 
 
@@ -54,6 +58,7 @@ def resolution(
     dry_run: bool = False,
     actor: Actor | None = None,
     details: dict[str, Any] | None = None,
+    duration_seconds: float | None = None,
 ) -> Resolution:
     """``cause`` is the id of what made this state change (event or attempt)."""
     return Resolution(
@@ -73,6 +78,7 @@ def resolution(
             actor=actor,
             summary=ErrorSummary.model_validate(summary),
             details=details or {},
+            duration_seconds=duration_seconds,
         ),
     )
 

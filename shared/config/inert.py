@@ -16,7 +16,6 @@ INERT: Final[tuple[str, ...]] = (
     "monitoring.health_checks",
     "monitoring.performance_tracking",
     "security",
-    "notification_templates",
     "advanced",
     "development",
     "maintenance.scheduled_maintenance.enabled",

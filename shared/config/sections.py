@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BeforeValidator, Field, field_validator
 
-from shared.events.resolution import SafetyLevel
+from shared.events import SafetyLevel
 from shared.models import StrictFrozenModel
 
 Environment = Literal["production", "staging", "development"]
@@ -719,6 +719,12 @@ class AnalyzerSection(StrictFrozenModel):
     )
     state_ttl_hours: float = Field(
         default=48.0, gt=0, description="State of a fingerprint silent this long is dropped."
+    )
+    duplicate_window_seconds: float = Field(
+        default=900.0,
+        gt=0,
+        description="An event id counted this recently is a duplicate (a producer's resend, a "
+        "replayed envelope) and is not counted again; ids are kept this long.",
     )
     baseline_alpha: float = Field(default=0.05, gt=0, lt=1)
     spike_z_threshold: float = Field(default=3.0, gt=0)

@@ -15,6 +15,7 @@ from pydantic import AliasChoices, Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from shared.config.layers import CONFIG_FILE, read_config
+from shared.config.notification_templates import NotificationTemplatesSection
 from shared.config.oncall import OnCallSection
 from shared.config.sections import (
     AnalyzerSection,
@@ -99,7 +100,7 @@ class Settings(BaseSettings):
     kafka: KafkaSection = KafkaSection()
     ingest: IngestSection = IngestSection()
     analyzer: AnalyzerSection = AnalyzerSection()
-    notification_templates: dict[str, Any] = Field(default_factory=dict)
+    notification_templates: NotificationTemplatesSection = NotificationTemplatesSection()
     advanced: dict[str, Any] = Field(default_factory=dict)
     development: dict[str, Any] = Field(default_factory=dict)
     maintenance: MaintenanceSection = MaintenanceSection()

@@ -16,6 +16,7 @@ from shared.events.long_text import keep_ends
 from shared.events.notification import (
     REPORT_KINDS,
     ButtonAction,
+    FixOutcome,
     Notification,
     NotificationData,
     NotificationKind,
@@ -59,6 +60,7 @@ __all__ = [
     "ErrorSummary",
     "ExceptionInfo",
     "Facts",
+    "FixOutcome",
     "Frequency",
     "Gate",
     "Matchers",

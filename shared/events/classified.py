@@ -32,7 +32,10 @@ class ClassifiedErrorData(FrozenModel):
     resolution_strategy: str | None = None
     suggested_actions: list[str] = Field(default_factory=list)
     template: str | None = Field(default=None, description="Mined template, e.g. 'Timeout <*>'.")
-    pattern_id: str | None = Field(default=None, description="Id derived from the template text.")
+    pattern_id: str | None = Field(
+        default=None,
+        description="The pattern's id: fixed for its life as its template generalises.",
+    )
     impact_score: int = Field(ge=0, le=100)
     trend: Trend
     frequency: Frequency

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field
 
+from shared.events.long_text import cut_to
 from shared.models import FrozenModel
 
 
@@ -60,6 +61,11 @@ class Actor(FrozenModel):
     via: Literal["slack", "console", "api", "cli", "system"] = "system"
 
 
+#: The longest error message a summary carries (the whole message stays on ``errors.raw``).
+DESCRIPTION_LIMIT = 2000
+Description = Annotated[str, cut_to(DESCRIPTION_LIMIT), Field(max_length=DESCRIPTION_LIMIT)]
+
+
 class ErrorSummary(FrozenModel):
     """What a person needs to see about a problem, carried on resolutions and notifications."""
 
@@ -73,3 +79,6 @@ class ErrorSummary(FrozenModel):
     count: int = Field(default=1, ge=1)
     url: str | None = None
     pattern_id: str | None = Field(default=None, max_length=256, description="The analyzer's.")
+    description: Description | None = Field(
+        default=None, description="The error's message, cut in the middle past 2,000 characters."
+    )

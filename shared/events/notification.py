@@ -50,6 +50,18 @@ class Target(FrozenModel):
     mentions: list[str] = Field(default_factory=list)
 
 
+class FixOutcome(FrozenModel):
+    """How an automatic fix ended: on ``resolution_succeeded``, ``resolution_failed``, and on
+    ``resolved`` when the fix's success closed the problem."""
+
+    succeeded: bool
+    action: str = Field(max_length=256, description="The strategy that ran.")
+    duration_seconds: float | None = Field(
+        default=None, ge=0, description="From the start of its execution to its outcome."
+    )
+    error: str = Field(default="", max_length=4096, description="Why it failed; empty if not.")
+
+
 class NotificationData(FrozenModel):
     fingerprint: str = Field(min_length=1, max_length=256)
     kind: NotificationKind
@@ -59,6 +71,7 @@ class NotificationData(FrozenModel):
     text: str = Field(default="", max_length=8192)
     actions: list[ButtonAction] = Field(default_factory=list)
     attempt_id: str | None = None
+    fix: FixOutcome | None = Field(default=None, description="A fix's outcome, when it is one.")
 
 
 class Notification(Envelope):

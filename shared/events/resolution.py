@@ -51,6 +51,12 @@ class ResolutionData(FrozenModel):
     actor: Actor | None = None
     summary: ErrorSummary
     details: dict[str, Any] = Field(default_factory=dict)
+    duration_seconds: float | None = Field(
+        default=None,
+        ge=0,
+        description="How long the fix took, from the start of its execution to this outcome "
+        "(on succeeded, failed and rolled_back after an execution).",
+    )
 
 
 class Resolution(Envelope):

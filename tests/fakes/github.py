@@ -1,7 +1,7 @@
 """A fake GitHub REST API for issues: create (201 with GitHub's real body shape, 410 when issues
 are disabled, 401 without a token, 403 on the primary rate limit with ``x-ratelimit-reset``, 429
-with ``retry-after`` on a secondary limit, 422 when told a request is invalid), comment, and
-close."""
+with ``retry-after`` on a secondary limit, 422 when told a request is invalid, GitHub's
+``Server Error`` while the ``outage`` says it is down), comment, and close."""
 
 from __future__ import annotations
 
@@ -14,6 +14,8 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
+
+from tests.fakes.outage import Outage
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "resolver"
 DELIVERY_FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "delivery"
@@ -35,6 +37,8 @@ class FakeGitHub:
         self.retry_after = 60
         #: Answer the next N creations 422 ``Validation Failed``.
         self.invalid_next = 0
+        #: Periods GitHub answers every request with a 5xx (``Server Error``).
+        self.outage = Outage()
         self.comments: dict[tuple[str, int], list[dict[str, Any]]] = {}
         self.calls: Counter[str] = Counter()
         self._template = json.loads(
@@ -150,6 +154,9 @@ class FakeGitHub:
         }
 
     def _refuse(self, request: Request) -> JSONResponse | None:
+        if (down := self.outage.answer()) is not None:
+            body = DELIVERY_FIXTURES / "github_rest_502_server_error_body.octokit-request-js.json"
+            return JSONResponse(json.loads(body.read_text()), status_code=down)
         if request.headers.get("authorization") != f"Bearer {self.token}":
             return JSONResponse({"message": "Bad credentials"}, status_code=401)
         if self.secondary_limited > 0:

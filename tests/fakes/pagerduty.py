@@ -2,7 +2,8 @@
 202 with ``{"status": "success", "message": "Event processed", "dedup_key": ...}``, 400 with
 ``errors`` for a body that is not JSON or not a valid event (routing key of 32 characters, event
 action, trigger payload with summary, source and severity), 429 when told to throttle, 500 when
-told to fail. It keeps each incident's state by ``dedup_key`` and counts calls."""
+told to fail, the ``outage``'s 5xx while it is down. It keeps each incident's state by
+``dedup_key`` and counts calls."""
 
 from __future__ import annotations
 
@@ -16,6 +17,8 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
+
+from tests.fakes.outage import Outage
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "delivery"
 ACTIONS = ("trigger", "acknowledge", "resolve")
@@ -76,6 +79,8 @@ class FakePagerDuty:
         self.calls: Counter[str] = Counter()
         self.throttle_next = 0
         self.fail_next = 0
+        #: periods PagerDuty answers every event with a 5xx
+        self.outage = Outage()
 
     def app(self) -> Starlette:
         async def enqueue(request: Request) -> JSONResponse:
@@ -90,6 +95,8 @@ class FakePagerDuty:
             if self.fail_next > 0:
                 self.fail_next -= 1
                 return JSONResponse({"status": "error"}, status_code=500)
+            if (down := self.outage.answer()) is not None:
+                return JSONResponse({"status": "error"}, status_code=down)
             try:
                 event = json.loads(await request.body())
             except ValueError:

@@ -5,9 +5,10 @@ speaking Slack's wire format.
 Web API: JSON or form bodies, ``Authorization: Bearer xoxb-...``; errors are HTTP 200 with
 ``{"ok": false, "error": "..."}`` (``not_authed``, ``invalid_auth``, ``channel_not_found``,
 ``not_in_channel``, ``message_not_found``, ``invalid_blocks``, ``no_text``); rate limits are
-HTTP 429 with ``Retry-After`` and ``{"ok": false, "error": "ratelimited"}``. Messages are kept
-with ``ts`` and ``thread_ts``; every call is counted. The webhook answers ``ok`` or an error word
-as text, as Slack's incoming webhooks do.
+HTTP 429 with ``Retry-After`` and ``{"ok": false, "error": "ratelimited"}``; while ``outage``
+says Slack is down, every Web API call gets that 429 or a 5xx with Slack's server error page
+(HTML). Messages are kept with ``ts`` and ``thread_ts``; every call is counted. The webhook
+answers ``ok`` or an error word as text, as Slack's incoming webhooks do.
 """
 
 from __future__ import annotations
@@ -26,8 +27,10 @@ from urllib.parse import parse_qsl
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
+
+from tests.fakes.outage import Outage
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "slack"
 WEBHOOK_PATH = "/services/T0000/B0000/XXXXXXXXXXXXXXXXXXXXXXXX"
@@ -68,6 +71,8 @@ class FakeSlack:
         self.usergroups: dict[str, list[str]] = {}
         #: methods the token has no scope for: answered ``missing_scope``
         self.missing_scopes: dict[str, str] = {}
+        #: periods Slack is down (429 ``ratelimited`` or a 5xx) for every Web API call
+        self.outage = Outage()
         self.add_channel("#alerts", "C0ALERTS")
         self.add_channel("#oncall", "C0ONCALL")
         self.add_channel("#devops", "C0DEVOPS")
@@ -125,18 +130,21 @@ class FakeSlack:
         waits = self.rate_limited.get(method)
         if not waits:
             return None
-        retry_after = waits.pop(0)
-        return JSONResponse(
-            _fixture("slack_web_api_429_ratelimited_body.python-slack-sdk.json"),
-            status_code=429,
-            headers={"Retry-After": str(retry_after)},
-        )
+        return _ratelimited(waits.pop(0))
+
+    def _down(self, status: int) -> Response:
+        if status == 429:
+            return _ratelimited(self.outage.retry_after)
+        page = FIXTURES / "slack_web_api_5xx_server_error_page.python-slack-sdk.html"
+        return HTMLResponse(page.read_text(encoding="utf-8"), status_code=status)
 
     async def _api(self, request: Request) -> Response:
         method = request.path_params["method"]
         self.calls[method] += 1
         args = await self._args(request)
         self.requests.append((method, args))
+        if (down := self.outage.answer()) is not None:
+            return self._down(down)
         if (throttled := self._throttled(method)) is not None:
             return throttled
         auth = request.headers.get("authorization")
@@ -318,6 +326,14 @@ class FakeSlack:
 
 def _error(error: str) -> JSONResponse:
     return JSONResponse({"ok": False, "error": error})
+
+
+def _ratelimited(retry_after: int) -> JSONResponse:
+    return JSONResponse(
+        _fixture("slack_web_api_429_ratelimited_body.python-slack-sdk.json"),
+        status_code=429,
+        headers={"Retry-After": str(retry_after)},
+    )
 
 
 def _invalid_blocks(blocks: Any) -> Response | None:

@@ -106,3 +106,27 @@ async def test_a_new_owner_continues_the_count_and_the_old_one_cannot_count_agai
         o.event.data.frequency.last_day for o in broker.sent if isinstance(o.event, ClassifiedError)
     ]
     assert counts == [1, 2, 3, 4]
+
+
+async def test_a_second_copy_of_one_event_at_a_later_offset_counts_once(
+    database: Database,
+) -> None:
+    """A producer that resends after a lost ack puts one event on ``errors.raw`` twice: the copy
+    (same id, a later offset, in the same batch or a later one) is never counted again."""
+    analyzer = Analyzer(settings=load_settings(), patterns=load_patterns(PATTERNS))
+    broker = Broker()
+    [first, second] = _batch(0, 2)
+    resent = Consumed(ERRORS_RAW, 0, 2, key=first.key, value=first.value)
+    batch = [(m, intake(m)) for m in (first, second, resent)]
+    counted = await classify_batch(database, analyzer, broker, batch, wall=2e9)
+    assert (counted.classified, counted.already_counted) == (2, 1)
+    again = Consumed(ERRORS_RAW, 0, 3, key=second.key, value=second.value)
+    later = await classify_batch(database, analyzer, broker, [(again, intake(again))], wall=2e9)
+    assert (later.classified, later.already_counted) == (0, 1)
+    counts = [
+        o.event.data.frequency.last_day for o in broker.sent if isinstance(o.event, ClassifiedError)
+    ]
+    assert counts == [1, 2]
+    # the offsets of the copies are stored too: a redelivery from offset 3 counts nothing
+    stale = await classify_batch(database, analyzer, broker, [(again, intake(again))], wall=2e9)
+    assert (stale.classified, stale.already_counted) == (0, 1)

@@ -426,6 +426,23 @@ async def test_429_on_a_root_redraw_waits_and_keeps_the_count(
     assert "42" in shown(fake.roots()[0])
 
 
+async def test_a_digest_reply_is_posted_once_when_the_redraw_after_it_is_refused(
+    harness: Harness, fake: FakeSlack
+) -> None:
+    slack = await harness.integration()
+    first = await slack.send_notification(note(count=1), ALERTS)
+    await slack.send_notification(note("update", count=7, text="Still failing on db-2"), ALERTS)
+    fake.rate_limit("chat.update", retry_after=30)
+    harness.clock.advance(10)
+    await slack.tick(harness.clock.now)  # the reply lands, the redraw is refused
+    await slack.tick(harness.clock.now + 30)  # the redraw alone is tried again
+    await slack.tick(harness.clock.now + 60)
+    replies = fake.replies("C0ALERTS", first.reference or "")
+    assert ["Still failing on db-2" in shown(r) for r in replies] == [True]
+    assert fake.calls["chat.update"] == 2
+    assert "7" in shown(fake.roots()[0])
+
+
 @pytest.mark.parametrize(
     ("channel", "error"),
     [("#nowhere", "channel_not_found"), ("#private", "not_in_channel")],
@@ -725,3 +742,26 @@ async def test_after_a_burst_of_many_problems_every_root_converges_to_its_exact_
         await slack.tick(harness.clock.now)
     assert len(fake.roots("C0ALERTS")) == problems
     assert behind() == [], f"roots behind {harness.clock.now - burst_over:.0f} s after the burst"
+
+
+async def test_a_problem_s_card_in_another_channel_keeps_up_with_its_count(
+    harness: Harness, fake: FakeSlack
+) -> None:
+    """A fix's news opens the problem's card in the resolutions channel too; the occurrences
+    told in #alerts afterwards reach that card as well, at the digest rate."""
+    devops = Target(type="slack", channel="#devops")
+    slack = await harness.integration(digest_interval_seconds=10)
+    await slack.send_notification(note(count=1), ALERTS)
+    harness.clock.advance(2)
+    news = await slack.send_notification(note("resolution_started", count=1), devops)
+    assert news.delivered
+    for count in range(2, 6):
+        harness.clock.advance(1)
+        await slack.send_notification(note("update", count), ALERTS)
+    for _ in range(3):
+        harness.clock.advance(11)
+        await slack.tick(harness.clock.now)
+    [card] = fake.roots("C0DEVOPS")
+    assert "*Occurrences:* 5" in shown(fake.message("C0DEVOPS", card.ts))
+    [alerts_card] = fake.roots("C0ALERTS")
+    assert "*Occurrences:* 5" in shown(fake.message("C0ALERTS", alerts_card.ts))

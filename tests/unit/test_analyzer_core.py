@@ -11,8 +11,9 @@ from services.analyzer.core import Analyzer
 from services.analyzer.fallback import Fallback
 from services.analyzer.frequency import FingerprintState, TrendSettings, counts_at, record
 from services.analyzer.impact import ImpactModel, final_severity
+from services.analyzer.pattern_ids import new_pattern_id
 from services.analyzer.patterns_file import ErrorPattern, load_patterns
-from services.analyzer.templates import TemplateMiner, pattern_id_for
+from services.analyzer.templates import TemplateMiner
 from shared.config import load_settings
 from shared.events import RawErrorData, Severity, Trend
 from shared.fingerprint import fingerprint
@@ -117,7 +118,7 @@ def test_templates_group_one_shape_and_ids_agree_across_instances() -> None:
     assert first.template == second.template
     assert first.pattern_id == second.pattern_id != other.pattern_id
     assert b.add("Connection to db-2 refused after 3 ms").pattern_id == first.pattern_id
-    assert first.pattern_id == pattern_id_for(first.template)
+    assert first.pattern_id == new_pattern_id(first.template)  # born with its first template
 
 
 def test_templates_survive_a_snapshot_and_stay_bounded() -> None:

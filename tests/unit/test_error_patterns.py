@@ -102,6 +102,29 @@ CASES: dict[str, tuple[list[Example], list[str]]] = {
             "dial tcp 10.0.5.3:443: i/o timeout",
         ],
     ),
+    "db_connection_lost": (
+        [
+            (
+                "python",
+                "psycopg2.OperationalError: server closed the connection unexpectedly\n\tThis "
+                "probably means the server terminated abnormally",
+            ),
+            ("python", "MySQLdb.OperationalError: (2006, 'MySQL server has gone away')"),
+            (
+                "jvm",
+                "org.hibernate.exception.JDBCConnectionException: Unable to acquire JDBC "
+                "Connection",
+            ),
+            ("jvm", "com.mongodb.MongoSocketReadException: Prematurely reached end of stream"),
+            ("node", "Error: Connection terminated unexpectedly"),
+            ("go", "pq: terminating connection due to administrator command"),
+        ],
+        [
+            "connection to orders-db closed after 300s idle (pool recycle)",
+            "MySQL server version 8.0.36 detected",
+            "host name orders-db resolved to 10.0.4.12",
+        ],
+    ),
     "db_pool_exhausted": (
         [
             (
@@ -359,6 +382,48 @@ CASES: dict[str, tuple[list[Example], list[str]]] = {
             "pipe /tmp/app.sock opened",
         ],
     ),
+    "http_client_connection_error": (
+        [
+            (
+                "python",
+                "aiohttp.client_exceptions.ClientConnectorError: Cannot connect to host "
+                "catalog.internal:8443 ssl:default [Connect call failed ('10.4.1.9', 8443)]",
+            ),
+            ("python", "aiohttp.client_exceptions.ServerDisconnectedError: Server disconnected"),
+            ("python", "httpx.ConnectError: All connection attempts failed"),
+            (
+                "python",
+                "httpx.RemoteProtocolError: Server disconnected without sending a response.",
+            ),
+            (
+                "jvm",
+                "reactor.netty.http.client.PrematureCloseException: Connection prematurely "
+                "closed DURING response",
+            ),
+            ("jvm", "org.apache.http.NoHttpResponseException: 10.4.1.9:8080 failed to respond"),
+            ("node", "SocketError: other side closed"),
+            ("go", 'Post "http://ledger:8080/v1/entries": EOF'),
+        ],
+        [
+            "Connection closed by 10.0.0.4 port 51122 [preauth]",
+            "aiohttp client session closed cleanly after 120 requests",
+            'GET "/v1/entries" returned 200 in 12ms',
+        ],
+    ),
+    "fetch_failed": (
+        [
+            ("node", "TypeError: fetch failed"),
+            (
+                "node",
+                "TypeError: fetch failed\n    at node:internal/deps/undici/undici:12345:11 {\n"
+                "  [cause]: Error: getaddrinfo ENOTFOUND ledger.internal",
+            ),
+        ],
+        [
+            "prefetch failed for 0 of 120 images",
+            "TypeError: fetchOrders is not a function",
+        ],
+    ),
     "dns_resolution_failed": (
         [
             ("python", "socket.gaierror: [Errno -2] Name or service not known"),
@@ -391,6 +456,76 @@ CASES: dict[str, tuple[list[Example], list[str]]] = {
             "route /api/orders registered",
             "host web-3 reachable again after 2 failed probes",
             "network policy allow-egress applied",
+        ],
+    ),
+    "tls_certificate_invalid": (
+        [
+            (
+                "python",
+                "ssl.SSLCertVerificationError: [SSL: CERTIFICATE_VERIFY_FAILED] certificate "
+                "verify failed: certificate has expired (_ssl.c:1006)",
+            ),
+            (
+                "jvm",
+                "javax.net.ssl.SSLHandshakeException: PKIX path building failed: "
+                "sun.security.provider.certpath.SunCertPathBuilderException: unable to find "
+                "valid certification path to requested target",
+            ),
+            (
+                "jvm",
+                "java.security.cert.CertificateExpiredException: NotAfter: Sat Jun 01 00:00:00 "
+                "UTC 2024",
+            ),
+            ("node", "Error: certificate has expired"),
+            ("node", "Error: unable to verify the first certificate"),
+            ("node", "Error: self-signed certificate in certificate chain"),
+            (
+                "node",
+                "Error [ERR_TLS_CERT_ALTNAME_INVALID]: Hostname/IP does not match certificate's "
+                "altnames: Host: ledger.internal. is not in the cert's altnames: DNS:*.corp.local",
+            ),
+            (
+                "python",
+                "aiohttp.client_exceptions.ClientConnectorCertificateError: Cannot connect to "
+                "host ledger.internal:443 ssl:True [SSLCertVerificationError: (1, '[SSL: "
+                "CERTIFICATE_VERIFY_FAILED] certificate verify failed: unable to get local issuer "
+                "certificate (_ssl.c:1006)')]",
+            ),
+            ("go", "x509: certificate signed by unknown authority"),
+            ("go", "remote error: tls: bad certificate"),
+            (
+                "go",
+                "tls: failed to verify certificate: x509: certificate has expired or is not yet "
+                "valid: current time 2024-06-12T09:00:00Z is after 2024-06-01T00:00:00Z",
+            ),
+        ],
+        [
+            "certificate renewed for shop.example.com, valid until 2024-09-10",
+            "tls: cert reload invalidated 3 cached sessions",
+            "SSL session cache size set to 10m",
+        ],
+    ),
+    "grpc_unavailable": (
+        [
+            (
+                "python",
+                "grpc._channel._InactiveRpcError: <_InactiveRpcError of RPC that terminated with:"
+                '\n\tstatus = StatusCode.UNAVAILABLE\n\tdetails = "failed to connect to all '
+                'addresses"\n>',
+            ),
+            ("jvm", "io.grpc.StatusRuntimeException: UNAVAILABLE: io exception"),
+            ("node", "Error: 14 UNAVAILABLE: No connection established"),
+            (
+                "go",
+                'rpc error: code = Unavailable desc = connection error: desc = "transport: Error '
+                'while dialing: dial tcp 10.0.8.2:50051: connect: connection refused"',
+            ),
+            ("go", "rpc error: code = Unavailable desc = error reading from server: EOF"),
+        ],
+        [
+            "deployment shop-api has 14 unavailable replicas",
+            "feature UNAVAILABLE in region eu-west-3, falling back to defaults",
+            "grpc server listening on :50051 (status code 14 maps to 503)",
         ],
     ),
     "load_balancer_error": (
@@ -483,6 +618,28 @@ CASES: dict[str, tuple[list[Example], list[str]]] = {
             "request completed in 480ms",
         ],
     ),
+    "task_time_limit": (
+        [
+            (
+                "python",
+                "Soft time limit (120s) exceeded for exports.tasks.render_pdf"
+                "[5d2c1b7e-9a8f-4e3d-b6c5-0f1e2d3c4b5a]",
+            ),
+            ("python", "celery.exceptions.SoftTimeLimitExceeded: SoftTimeLimitExceeded()"),
+            ("python", "billiard.exceptions.TimeLimitExceeded: TimeLimitExceeded(300,)"),
+            (
+                "python",
+                "rq.timeouts.JobTimeoutException: Task exceeded maximum timeout value "
+                "(600 seconds)",
+            ),
+            ("python", "[2024-02-01 10:00:03 +0000] [1] [CRITICAL] WORKER TIMEOUT (pid:42)"),
+        ],
+        [
+            "task_soft_time_limit set to 300",
+            "time limit for exports.tasks.render_pdf raised to 600s",
+            "worker timeout configured: 30s",
+        ],
+    ),
     "gateway_timeout": (
         [
             (
@@ -521,6 +678,21 @@ CASES: dict[str, tuple[list[Example], list[str]]] = {
             ),
             ("go", "fatal error: runtime: out of memory"),
             ("shell", "fork: Cannot allocate memory"),
+            (
+                "python",
+                "numpy.core._exceptions._ArrayMemoryError: Unable to allocate 7.45 GiB for an "
+                "array with shape (1000000, 1000) and data type float64",
+            ),
+            (
+                "python",
+                "RuntimeError: [enforce fail at alloc_cpu.cpp:114] data. DefaultCPUAllocator: not "
+                "enough memory: you tried to allocate 4294967296 bytes.",
+            ),
+            ("node", "RangeError: Array buffer allocation failed"),
+            (
+                "jvm",
+                "# There is insufficient memory for the Java Runtime Environment to continue.",
+            ),
         ],
         [
             "memory usage 45% of 2Gi limit",
@@ -554,6 +726,37 @@ CASES: dict[str, tuple[list[Example], list[str]]] = {
             "docker container web-1 killed by user (SIGTERM)",
             "container started with memory limit 512Mi",
             "Stopping container api: exit code 0",
+        ],
+    ),
+    "worker_killed_sigkill": (
+        [
+            (
+                "python",
+                "Process 'ForkPoolWorker-7' pid:311 exited with 'signal 9 (SIGKILL)'",
+            ),
+            (
+                "python",
+                "billiard.exceptions.WorkerLostError: Worker exited prematurely: signal 9 "
+                "(SIGKILL) Job: 57.",
+            ),
+            (
+                "python",
+                "[2024-02-01 10:00:04 +0000] [1] [WARNING] Worker with pid 42 was "
+                "terminated due to signal 9",
+            ),
+            (
+                "python",
+                "DAMN ! worker 3 (pid: 1842) died, killed by signal 9 :( trying respawn ...",
+            ),
+            ("node", "WorkerDiedError: worker 4011 died (code: null, signal: SIGKILL)"),
+            ("go", 'exec: "convert" failed: signal: killed'),
+            ("systemd", "render.service: Main process exited, code=killed, status=9/KILL"),
+            ("docker", "worker-1 exited with code 137"),
+        ],
+        [
+            "Process 'ForkPoolWorker-2' pid:12 exited with 'signal 15 (SIGTERM)'",
+            "worker-1 exited with code 0",
+            "render.service: Main process exited, code=exited, status=0/SUCCESS",
         ],
     ),
     "redis_oom": (
@@ -771,39 +974,6 @@ CASES: dict[str, tuple[list[Example], list[str]]] = {
             "GRANT SELECT ON orders TO report",
         ],
     ),
-    "tls_certificate_invalid": (
-        [
-            (
-                "python",
-                "ssl.SSLCertVerificationError: [SSL: CERTIFICATE_VERIFY_FAILED] certificate "
-                "verify failed: certificate has expired (_ssl.c:1006)",
-            ),
-            (
-                "jvm",
-                "javax.net.ssl.SSLHandshakeException: PKIX path building failed: "
-                "sun.security.provider.certpath.SunCertPathBuilderException: unable to find "
-                "valid certification path to requested target",
-            ),
-            (
-                "jvm",
-                "java.security.cert.CertificateExpiredException: NotAfter: Sat Jun 01 00:00:00 "
-                "UTC 2024",
-            ),
-            ("node", "Error: certificate has expired"),
-            ("node", "Error: unable to verify the first certificate"),
-            ("go", "x509: certificate signed by unknown authority"),
-            (
-                "go",
-                "tls: failed to verify certificate: x509: certificate has expired or is not yet "
-                "valid: current time 2024-06-12T09:00:00Z is after 2024-06-01T00:00:00Z",
-            ),
-        ],
-        [
-            "certificate renewed for shop.example.com, valid until 2024-09-10",
-            "tls: cert reload invalidated 3 cached sessions",
-            "SSL session cache size set to 10m",
-        ],
-    ),
     # ------------------------------------------------------------------ rate limit
     "api_rate_limit": (
         [
@@ -916,6 +1086,32 @@ CASES: dict[str, tuple[list[Example], list[str]]] = {
             "configuration reloaded from /etc/app/config.yaml",
             "Settings validated: 42 keys",
             "yaml file written to /tmp/out.yaml",
+        ],
+    ),
+    "message_size_limit": (
+        [
+            (
+                "go",
+                "rpc error: code = ResourceExhausted desc = grpc: received message larger than "
+                "max (8388608 vs. 4194304)",
+            ),
+            (
+                "jvm",
+                "org.apache.kafka.common.errors.RecordTooLargeException: The message is 2097240 "
+                "bytes when serialized which is larger than 1048576, which is the value of the "
+                "max.request.size configuration.",
+            ),
+            (
+                "nginx",
+                "client intended to send too large body: 15728640 bytes, client: 10.0.0.7, "
+                'server: shop.example.com, request: "POST /api/upload HTTP/1.1"',
+            ),
+            ("go", "Error 1153 (08S01): Got a packet bigger than 'max_allowed_packet' bytes"),
+        ],
+        [
+            "max message size set to 16MB",
+            "received message of 2048 bytes on topic orders",
+            "rpc error: code = ResourceExhausted desc = Quota exceeded for quota metric 'Requests'",
         ],
     ),
     "config_missing": (
@@ -1269,14 +1465,11 @@ CASES: dict[str, tuple[list[Example], list[str]]] = {
                 "stripe.error.APIConnectionError: Unexpected error communicating with Stripe.",
             ),
             ("node", "AxiosError: Request failed with status code 503"),
-            (
-                "go",
-                'rpc error: code = Unavailable desc = connection error: desc = "transport: Error '
-                'while dialing: dial tcp 10.0.8.2:50051: connect: connection refused"',
-            ),
             ("app", "External payment provider unavailable: falling back to queueing orders"),
         ],
         [
+            'rpc error: code = Unavailable desc = connection error: desc = "transport: Error '
+            'while dialing: dial tcp 10.0.8.2:50051: connect: connection refused"',
             "external IP assigned to service web: 34.1.2.3",
             "upstream repository synced, 0 errors",
             "processed 503 webhooks in 2s",

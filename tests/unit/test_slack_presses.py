@@ -97,3 +97,13 @@ def test_channel_limiter_spaces_sends_and_caps_the_hour() -> None:
     assert limiter.wait("#b", 150.0) == 50.0
     limiter.forget_idle(10_000.0)
     assert limiter.wait("#a", 10_000.0) == 0
+
+
+def test_a_send_slack_refused_does_not_count_against_the_hour() -> None:
+    limiter = ChannelLimiter(per_second=10.0, per_hour=2)
+    for at in (100.0, 101.0, 102.0):
+        assert limiter.take("#a", at) == 0
+        limiter.refund("#a", at)  # Slack answered 500: nothing was posted
+    assert limiter.take("#a", 103.0) == 0
+    assert limiter.take("#a", 104.0) == 0
+    assert limiter.take("#a", 105.0) == 3600 - 2  # two posted this hour

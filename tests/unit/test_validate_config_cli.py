@@ -151,7 +151,11 @@ def test_settings_that_do_nothing_yet_are_named_with_their_line(config_dir: Path
         f"warning: {path}:{line}: business_impact.revenue_thresholds is accepted but has no "
         "effect in this build"
     ) in result.stderr
-    for working in ("slack.rate_limiting.cooldown_seconds", "notification_channels.resolutions"):
+    for working in (
+        "slack.rate_limiting.cooldown_seconds",
+        "notification_channels.resolutions",
+        "notification_templates",
+    ):
         assert working not in result.stderr  # they take effect now
     path.write_text(path.read_text().replace("\nmonitoring:", "\nunused_monitoring:"))
     again = cli("validate-config", "--config-dir", str(config_dir))
@@ -172,3 +176,17 @@ def test_levels_that_send_to_a_disabled_integration_are_a_warning(config_dir: Pa
         env={"ALERTORCH_INTEGRATIONS__PAGERDUTY__ENABLED": "true"},
     )
     assert "integrations.pagerduty.enabled is false" not in enabled.stderr
+
+
+def test_an_unknown_placeholder_in_notification_templates_is_an_error(config_dir: Path) -> None:
+    path = config_dir / "config.yaml"
+    text = path.read_text().replace("\\n{title}\\n{description}", "\\n{titel}\\n{0.__class__}", 1)
+    path.write_text(text)
+    line = _line_of(path, "{titel}")
+    result = cli("validate-config", "--config-dir", str(config_dir))
+    assert result.returncode == 1
+    assert (
+        f"{path}:{line}: notification_templates.alert_formats.slack.critical: Value error, "
+        "unknown placeholder {titel}, {0.__class__}; allowed: {title}, {description}, "
+        "{severity}, {service}, {environment}, {count}"
+    ) in result.stderr

@@ -50,8 +50,9 @@ def _facts(d: dict[str, Any]) -> list[str]:
 
 def alert_card(d: dict[str, Any]) -> list[Block]:
     icon = SEVERITY_ICON.get(d["severity"], "")
+    top = {"type": "header", "text": {"type": "plain_text", "text": d["title"], "emoji": False}}
     blocks: list[Block] = [
-        {"type": "header", "text": {"type": "plain_text", "text": d["title"], "emoji": False}},
+        _section(d["headline"]) if d.get("headline") else top,
         {
             "type": "section",
             "fields": [{"type": "mrkdwn", "text": f, "verbatim": True} for f in _facts(d)],
@@ -68,7 +69,10 @@ def alert_card(d: dict[str, Any]) -> list[Block]:
 
 def _reply(headline: str) -> TemplateFn:
     def render(d: dict[str, Any]) -> list[Block]:
-        blocks = [_section(f"{headline}\n{d['text']}" if d["text"] else headline)]
+        if d.get("headline"):
+            blocks = [_section(d["headline"])]
+        else:
+            blocks = [_section(f"{headline}\n{d['text']}" if d["text"] else headline)]
         if d.get("url"):
             blocks.append(_context(d["url"]))
         return blocks
@@ -130,7 +134,10 @@ DEFAULTS: dict[str, SlackBlockTemplate] = {
 
 
 def fallback_text(d: dict[str, Any]) -> str:
-    """The plain ``text`` sent with blocks (notifications, screen readers)."""
+    """The plain ``text`` sent with blocks (notifications, screen readers): the configured
+    headline (``notification_templates``) when there is one."""
+    if d.get("headline"):
+        return str(d["headline"])
     if d["kind"] == "new_alert":
         return f"[{d['severity']}] {d['title']} ({d['count_text']} occurrences): {d['status']}"
     if d["kind"] in REPORT_KINDS:

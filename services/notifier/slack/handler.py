@@ -59,6 +59,7 @@ class SlackHandler:
             api=clients.api,
             webhook=clients.webhook,
             oncall=OnCallDirectory(settings.oncall),
+            formats=settings.notification_templates,
         )
         secret = settings.slack_signing_secret
         interactions = SlackInteractions(
@@ -69,6 +70,7 @@ class SlackHandler:
             database=database,
             publish_timeout=settings.slack.publish_timeout_seconds,
             settings=settings.slack,
+            formats=settings.notification_templates,
         )
         return cls(integration, interactions=interactions, clients=clients)
 

@@ -26,6 +26,7 @@ from services.notifier.slack.ratelimit import ChannelLimiter
 from services.notifier.slack.rendering import Renderer, post_body, update_body, webhook_body
 from services.notifier.slack.state import PostedMessage, Root, SlackState
 from services.notifier.slack.text import mentions, safe
+from shared.config.notification_templates import NotificationTemplatesSection
 from shared.config.sections import SlackSection
 from shared.events import REPORT_KINDS, NotificationData, Target
 from shared.oncall import MentionLookup
@@ -69,7 +70,8 @@ def message_metadata(notification: NotificationData) -> dict[str, object]:
 
 
 class SlackIntegration:
-    """``send_notification``/``handle_escalation`` for targets of type ``slack``, and ``tick``."""
+    """``send_notification``/``handle_escalation`` for targets of type ``slack``, and ``tick``.
+    ``formats`` (``notification_templates``) gives alert cards and fix outcomes their headline."""
 
     def __init__(
         self,
@@ -80,6 +82,7 @@ class SlackIntegration:
         webhook: SlackWebhook | None = None,
         clock: Callable[[], float] = time.time,
         oncall: MentionLookup | None = None,
+        formats: NotificationTemplatesSection | None = None,
     ) -> None:
         if api is None and webhook is None:
             raise ValueError("Slack needs a bot token (api) or a webhook")
@@ -95,7 +98,9 @@ class SlackIntegration:
             per_hour=settings.rate_limiting.max_messages_per_hour,
         )
         self.renderer = Renderer.of(
-            settings, buttons=settings.message_settings.include_actions and api is not None
+            settings,
+            buttons=settings.message_settings.include_actions and api is not None,
+            formats=formats,
         )
         self._locks = KeyedLocks()
         self._pruned_at = 0.0
@@ -286,6 +291,10 @@ class SlackIntegration:
                 pending_text=text or root.pending_text,
             )
         )
+        if summary.count > root.count:
+            await self.state.raise_count(
+                root.fingerprint, summary.count, summary, besides=root.channel
+            )
         return DeliveryResult.ok(root.ts or None, coalesced=True, thread_ts=root.ts)
 
     # -- scheduled reports: a message of their own, no root, no thread ---------------------------
@@ -393,7 +402,15 @@ class SlackIntegration:
                 await self._flush_failed(root, answer, now, "digest reply", shown)
                 return
             await self._remember(root, str(answer.data.get("ts", "")), now)
-            root = root.with_(latest=root.pending_text, pending_text="")
+            # The reply is in Slack: recorded before the redraw, so a redraw that fails is
+            # tried again alone and the reply is never posted twice.
+            await self.state.save_drawn(
+                root.with_(latest=root.pending_text, pending_text=""), shown
+            )
+            recorded = await self.state.root(root.fingerprint, root.channel)
+            if recorded is None:
+                return
+            root = shown = recorded
             data = root_data(root)
         blocks, text = self.renderer.card(data)
         answer = await self._call(
@@ -463,12 +480,15 @@ class SlackIntegration:
     # -- plumbing ------------------------------------------------------------------------------
 
     async def _send(self, channel: str, body: dict[str, object], now: float) -> SlackAnswer:
-        """Post a message (Web API or webhook); a 429 holds the channel for ``Retry-After``."""
+        """Post a message (Web API or webhook); a 429 holds the channel for ``Retry-After``, and
+        a post Slack refused does not count against the channel's hourly budget."""
         if self.api is not None:
             answer = await self.api.call("chat.postMessage", dict(body))
         else:
             assert self.webhook is not None
             answer = await self.webhook.post(dict(body))
+        if not answer.ok:
+            self.limiter.refund(channel, now)
         if answer.status == 429 and answer.retry_after is not None:
             self.limiter.hold(channel, now + answer.retry_after)
         return answer

@@ -31,6 +31,7 @@ from services.notifier.slack.acting import Acting
 from services.notifier.slack.presses import Press, command, presses, silence
 from services.notifier.slack.rendering import Renderer
 from services.notifier.slack.state import SlackState
+from shared.config.notification_templates import NotificationTemplatesSection
 from shared.config.sections import SlackSection
 from shared.events import Command, Silence
 from shared.http_body import BodyTooLarge, read_limited
@@ -77,6 +78,7 @@ class SlackInteractions:
         publish_timeout: float = 2.0,
         settings: SlackSection | None = None,
         publish_silence: PublishSilence | None = None,
+        formats: NotificationTemplatesSection | None = None,
     ) -> None:
         self.verification = RequestVerification(signing_secret) if signing_secret else None
         self.publish_command = publish_command
@@ -88,7 +90,7 @@ class SlackInteractions:
         )
         self.groups = GroupMembers(client)
         self.publish_timeout = publish_timeout
-        renderer = Renderer.of(settings)
+        renderer = Renderer.of(settings, formats=formats)
         self.acting = Acting(client=client, state=SlackState(database), renderer=renderer)
 
     def _verified(self, request: BoltRequest) -> bool:
@@ -199,12 +201,14 @@ def slack_routes(
     settings: SlackSection | None = None,
     path: str = PATH,
     publish_silence: PublishSilence | None = None,
+    formats: NotificationTemplatesSection | None = None,
 ) -> list[Route]:
     """The Starlette route of Slack's interactivity request URL.
 
     ``client`` (bot-token mode) updates messages after a press; without it (webhook-only mode)
     presses still become commands and messages are left as they are. ``settings`` (the
-    ``slack`` section) chooses the templates used to redraw a root card.
+    ``slack`` section) chooses the templates used to redraw a root card, ``formats``
+    (``notification_templates``) its headline.
     """
     interactions = SlackInteractions(
         signing_secret=signing_secret,
@@ -215,5 +219,6 @@ def slack_routes(
         publish_timeout=publish_timeout,
         settings=settings,
         publish_silence=publish_silence,
+        formats=formats,
     )
     return [Route(path, interactions.endpoint, methods=["POST"])]

@@ -12,7 +12,7 @@ from typing import Any
 
 from services.notifier.slack.state import Root
 from services.notifier.slack.text import safe
-from shared.events import ErrorSummary, NotificationData, Target
+from shared.events import ErrorSummary, FixOutcome, NotificationData, Target
 
 TITLE_LIMIT = 1000
 TEXT_LIMIT = 2500
@@ -50,6 +50,7 @@ def link(url: str | None, label: str) -> str:
 def summary_data(summary: ErrorSummary) -> dict[str, Any]:
     return {
         "title": safe(summary.title, TITLE_LIMIT) or "(untitled)",
+        "message": safe(summary.description, TEXT_LIMIT),
         "severity": summary.severity.value,
         "category": safe(summary.category, WORD_LIMIT),
         "service": safe(summary.service, WORD_LIMIT),
@@ -57,6 +58,24 @@ def summary_data(summary: ErrorSummary) -> dict[str, Any]:
         "impact_score": summary.impact_score,
         "trend": summary.trend or "",
         "url": link(summary.url, "Open in source"),
+    }
+
+
+def duration_text(seconds: float | None) -> str:
+    """Seconds as people read them (``42``, ``1.5``); ``?`` when not known."""
+    return "?" if seconds is None else f"{round(seconds, 1):g}"
+
+
+def fix_data(fix: FixOutcome | None) -> dict[str, Any] | None:
+    """How a fix ended (whether it worked, its strategy, seconds, error), escaped; None when
+    the message is not a fix's outcome."""
+    if fix is None:
+        return None
+    return {
+        "succeeded": fix.succeeded,
+        "action": safe(fix.action, WORD_LIMIT),
+        "duration": duration_text(fix.duration_seconds),
+        "error": safe(fix.error, TEXT_LIMIT),
     }
 
 
@@ -87,8 +106,10 @@ def message_data(
             "mentions": mentions,
             "actions": list(notification.actions),
             "coalesced": coalesced,
+            "fix": fix_data(notification.fix),
             "raw": {
                 "title": summary.title,
+                "message": summary.description,
                 "text": notification.text,
                 "service": summary.service,
                 "environment": summary.environment,

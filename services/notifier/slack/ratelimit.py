@@ -44,6 +44,13 @@ class ChannelLimiter:
         state.sent.add(now)
         return 0.0
 
+    def refund(self, channel: str, at: float) -> None:
+        """The send reserved at ``at`` posted nothing (Slack refused it, or was down): it does
+        not count against the hour, so an outage cannot use up a channel's budget."""
+        state = self._channels.get(channel)
+        if state is not None and at in state.sent.times:
+            state.sent.times.remove(at)
+
     def hold(self, channel: str, until: float) -> None:
         """Slack said to wait (429 ``Retry-After``): no sends to ``channel`` before ``until``."""
         state = self._channels.setdefault(channel, _Channel())

@@ -10,9 +10,11 @@ import structlog
 
 from services.notifier.slack.buttons import link_button
 from services.notifier.slack.defaults import DEFAULTS, fallback_text
+from services.notifier.slack.headlines import alert_headline, fix_headline
 from services.notifier.slack.limits import FALLBACK_TEXT, Block
 from services.notifier.slack.templates import TemplateError, find_template, render
 from services.notifier.slack.text import cut
+from shared.config.notification_templates import NotificationTemplatesSection
 from shared.config.sections import SlackSection
 
 log = structlog.get_logger(__name__)
@@ -24,7 +26,8 @@ URL_SAFE = ":/?#[]@!$&'()*+,;=%~"
 
 class Renderer:
     """Renders message data with the configured template for each kind (``slack.templates``),
-    falling back to the default template when a custom one fails."""
+    falling back to the default template when a custom one fails. The configured headlines
+    (``notification_templates``) reach the templates as ``data["headline"]``."""
 
     def __init__(
         self,
@@ -32,17 +35,31 @@ class Renderer:
         templates: dict[str, str] | None = None,
         buttons: bool = True,
         console_url: str = "",
+        formats: NotificationTemplatesSection | None = None,
     ) -> None:
         self.templates = templates or {}
         self.buttons = buttons
         self.console_url = console_url.rstrip("/")
+        self.formats = formats or NotificationTemplatesSection()
 
     @classmethod
-    def of(cls, settings: SlackSection | None, *, buttons: bool = True) -> Renderer:
-        """The renderer ``settings`` configure (templates, the console's address)."""
+    def of(
+        cls,
+        settings: SlackSection | None,
+        *,
+        buttons: bool = True,
+        formats: NotificationTemplatesSection | None = None,
+    ) -> Renderer:
+        """The renderer ``settings`` configure (templates, the console's address), with the
+        headline ``formats``."""
         if settings is None:
-            return cls(buttons=buttons)
-        return cls(templates=settings.templates, buttons=buttons, console_url=settings.console_url)
+            return cls(buttons=buttons, formats=formats)
+        return cls(
+            templates=settings.templates,
+            buttons=buttons,
+            console_url=settings.console_url,
+            formats=formats,
+        )
 
     def blocks(
         self, kind: str, data: dict[str, Any], links: Sequence[dict[str, Any]] = ()
@@ -58,6 +75,7 @@ class Renderer:
     def card(self, data: dict[str, Any]) -> tuple[list[Block], str]:
         """The root card's blocks (with its links: Investigate in the console, the source's
         issue) and fallback text."""
+        data = {**data, "headline": alert_headline(self.formats, data)}
         blocks = self.blocks(CARD, data, self.links(data))
         return blocks, cut(fallback_text({**data, "kind": CARD}), FALLBACK_TEXT)
 
@@ -76,6 +94,7 @@ class Renderer:
         return found
 
     def reply(self, kind: str, data: dict[str, Any]) -> tuple[list[Block], str]:
+        data = {**data, "headline": fix_headline(self.formats, data)}
         return self.blocks(kind, data), cut(fallback_text(data), FALLBACK_TEXT)
 
 

@@ -183,6 +183,29 @@ class SlackState:
                 )
             )
 
+    async def raise_count(
+        self, fingerprint: str, count: int, summary: ErrorSummary, *, besides: str
+    ) -> None:
+        """The problem's roots in channels other than ``besides`` showing fewer than ``count``
+        occurrences take ``count`` and ``summary``, to be redrawn: a root posted in one channel
+        (the fix news in the resolutions channel, say) keeps up with the occurrences another
+        channel is told of."""
+        async with self.database.transaction() as db:
+            await db.execute(
+                update(roots)
+                .where(
+                    roots.c.fingerprint == fingerprint,
+                    roots.c.channel != besides,
+                    roots.c.count < count,
+                )
+                .values(
+                    count=count,
+                    summary=summary.model_dump_json(),
+                    dirty=1,
+                    version=roots.c.version + 1,
+                )
+            )
+
     async def hold(self, fingerprint: str, channel: str, until: float) -> None:
         """No redraw of this root before ``until`` (Slack asked us to wait)."""
         async with self.database.transaction() as db:

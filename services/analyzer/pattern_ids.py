@@ -1,0 +1,118 @@
+"""Pattern ids that stay put while templates generalise, and that replicas agree on.
+
+A *pattern* is one shape of message. Its id is minted once, from the first template it is
+learned with (``pat_`` and 16 hex digits of that template's SHA-256), and never changes, while
+the template Drain mines for it may generalise (``user alice logged in``, then
+``user <*> logged in``): the templates a pattern holds over its life are its history, each
+recorded once with a sequence number. A template text belongs to the first pattern that
+recorded it.
+
+Which pattern a template belongs to (:func:`resolve`):
+
+1. the *related* patterns: those that hold or held the template itself, a template it
+   generalises, or a template that generalises it (one template generalises another of the same
+   number of tokens when every token is equal or ``<*>`` in the general one);
+2. of those, the one born first (its first record has the lowest sequence number);
+3. none: a new pattern, born with this template (so two analyzers that learn one shape from the
+   same first message mint the same id without talking to each other).
+
+The miner resolves a cluster's template whenever Drain creates the cluster or changes its
+template. A pattern's own older templates are always related to its newer ones, so it keeps its
+id; two clusters of one shape (on one analyzer, or on two sharing a store) end with the older
+pattern's id: the younger one is merged into it.
+
+With a shared store, every record is written under one lock held to the end of the writer's
+transaction, with the sequence numbers that follow the highest it has read: sequence order is
+commit order, and a replica reads the records written since its last read (``seq`` above its
+own). Before a batch's outputs are published, the templates its clusters took that the store
+does not know yet are decided again under that lock against every record written so far
+(:meth:`services.analyzer.templates.TemplateMiner.settle`), so two replicas that mine one shape
+agree on its id from the first output that either publishes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+
+WILDCARD = "<*>"
+
+
+@dataclass(frozen=True, slots=True)
+class Recorded:
+    """One template recorded for a pattern; ``seq`` orders all records of a store."""
+
+    seq: int
+    template: str
+    pattern_id: str
+
+
+def new_pattern_id(template: str) -> str:
+    """The id of a pattern born with ``template``."""
+    return "pat_" + hashlib.sha256(template.encode("utf-8")).hexdigest()[:16]
+
+
+def template_key(template: str) -> str:
+    """A template's key in the store (templates can be longer than an index entry may be)."""
+    return hashlib.sha256(template.encode("utf-8")).hexdigest()
+
+
+def generalises(general: Sequence[str], specific: Sequence[str]) -> bool:
+    """``general`` has the tokens of ``specific``, or ``<*>`` in their place."""
+    return len(general) == len(specific) and all(
+        g in (s, WILDCARD) for g, s in zip(general, specific, strict=True)
+    )
+
+
+class Registry:
+    """The recorded templates, each owned by the first pattern that recorded it."""
+
+    def __init__(self, records: Iterable[Recorded] = ()) -> None:
+        self.seq = 0
+        self._owner: dict[str, str] = {}
+        self._birth: dict[str, int] = {}
+        self._by_length: defaultdict[int, list[tuple[tuple[str, ...], str]]] = defaultdict(list)
+        self.extend(records)
+
+    def extend(self, records: Iterable[Recorded]) -> None:
+        for record in sorted(records, key=lambda r: r.seq):
+            self.add(record)
+
+    def add(self, record: Recorded) -> None:
+        self.seq = max(self.seq, record.seq)
+        if record.template in self._owner:
+            return
+        self._owner[record.template] = record.pattern_id
+        self._birth.setdefault(record.pattern_id, record.seq)
+        tokens = tuple(record.template.split())
+        self._by_length[len(tokens)].append((tokens, record.pattern_id))
+
+    def owner(self, template: str) -> str | None:
+        return self._owner.get(template)
+
+    def templates(self, pattern_id: str) -> list[str]:
+        """The templates ``pattern_id`` recorded, oldest first."""
+        return [t for t, owner in self._owner.items() if owner == pattern_id]
+
+    def related(self, template: str) -> Iterator[tuple[int, str]]:
+        """``(birth, pattern_id)`` of every pattern related to ``template``."""
+        tokens = tuple(template.split())
+        for known, pattern_id in self._by_length.get(len(tokens), ()):
+            if generalises(tokens, known) or generalises(known, tokens):
+                yield self._birth[pattern_id], pattern_id
+
+    def __len__(self) -> int:
+        return len(self._owner)
+
+
+def resolve(template: str, layers: Sequence[Registry]) -> str:
+    """The pattern ``template`` belongs to; ``layers`` in order of birth (every pattern of an
+    earlier layer was born before any of a later one)."""
+    best: tuple[int, int, str] | None = None
+    for rank, registry in enumerate(layers):
+        for birth, pattern_id in registry.related(template):
+            if best is None or (rank, birth, pattern_id) < best:
+                best = (rank, birth, pattern_id)
+    return best[2] if best is not None else new_pattern_id(template)

@@ -1,0 +1,116 @@
+"""What the fault tests share: a runbook endpoint counting the fixes it is asked for, a
+configuration binding one pattern to it, the alerts that match it, and reading and waiting on
+the broker's topics."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import shutil
+import threading
+from collections import Counter
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from shared.topics import topic
+from tests.fakes.server import serving
+from tests.kafka_helpers import read_all
+
+REPO = Path(__file__).resolve().parents[2]
+STRATEGY = "restart_queue_worker"
+
+#: Fixes asked for, per problem and attempt.
+FixCalls = Counter[tuple[str, str]]
+Progress = Callable[[], Awaitable[int]]
+
+
+@contextmanager
+def serving_runbook() -> Iterator[tuple[FixCalls, str]]:
+    """A runbook endpoint counting the fixes it is asked for; yields the counts and its URL."""
+    calls: FixCalls = Counter()
+    lock = threading.Lock()
+
+    async def handle(request: Request) -> JSONResponse:
+        body = await request.json()
+        with lock:
+            calls[(str(body["problem"]), str(body["attempt"]))] += 1
+        return JSONResponse({"ok": True}, status_code=202)
+
+    with serving(Starlette(routes=[Route("/restart", handle, methods=["POST"])])) as url:
+        yield calls, url
+
+
+def fix_config(folder: Path, marker: str, runbook_url: str) -> dict[str, str]:
+    """The default configuration in ``folder`` plus one pattern, matching :func:`stuck_worker`,
+    bound to a runbook fix; the environment that selects it."""
+    shutil.copytree(REPO / "config", folder)
+    path = folder / "error_patterns.json"
+    patterns = json.loads(path.read_text())
+    patterns["patterns"].insert(
+        0,
+        {
+            "id": f"queue_worker_stuck_{marker}",
+            "name": "Queue worker stuck",
+            "pattern": rf"\bworker stuck {marker}\b",
+            "category": "resource",
+            "severity": "high",
+            "confidence": 0.95,
+            "resolution_strategy": STRATEGY,
+        },
+    )
+    path.write_text(json.dumps(patterns))
+    strategy = {
+        "executor": "http_action",
+        "safety_level": "safe",
+        "verify_minutes": 0.02,
+        "target": {
+            "url": f"{runbook_url}/restart",
+            "body": {"problem": "${fingerprint}", "attempt": "${attempt_id}"},
+        },
+    }
+    return {
+        "ALERTORCH_CONFIG_DIR": str(folder),
+        "ALERTORCH_AUTO_RESOLUTION__STRATEGIES": json.dumps({STRATEGY: strategy}),
+        "ALERTORCH_AUTO_RESOLUTION__TICK_SECONDS": "0.2",
+        # a fix a fault cut short is failed (never run again) this long after its last renewal
+        "ALERTORCH_AUTO_RESOLUTION__EXECUTION_LEASE_SECONDS": "3",
+        "ALERTORCH_AUTO_RESOLUTION__SAFETY_SETTINGS__MAX_ACTIONS_PER_HOUR": "100",
+    }
+
+
+def stuck_worker(marker: str, problem: int) -> dict[str, str]:
+    """A custom alert of problem number ``problem``, matching the pattern of :func:`fix_config`."""
+    return {
+        "title": f"Queue worker stuck {marker} on shard {problem:02d}",
+        "severity": "high",
+        "source": f"jobs-{problem:02d}",
+        "environment": "staging",
+        "dedup_key": f"{marker}-{problem}",
+    }
+
+
+async def decoded(bootstrap: str, name: str) -> list[Any]:
+    """Every event on topic ``name``, decoded."""
+    spec = topic(name)
+    return [spec.decode(record.value) for record in await read_all(bootstrap, name)]
+
+
+async def wait_for(progress: Progress, at_least: int, seconds: float) -> int:
+    """Poll ``progress`` until it reaches ``at_least``; returns what it reached."""
+    for _ in range(int(seconds * 4)):
+        if (now := await progress()) >= at_least:
+            return now
+        await asyncio.sleep(0.25)
+    raise AssertionError(f"{progress.__name__} did not reach {at_least} within {seconds} s")
+
+
+def problem_of(body: dict[str, Any]) -> str:
+    """The fingerprint a Slack message was posted for (its metadata)."""
+    return str(body.get("metadata", {}).get("event_payload", {}).get("fingerprint"))
