@@ -22,7 +22,7 @@ demo: $(STAMP)
 
 ## test: the whole test suite (unit, service tests on a real broker, end to end)
 test: $(STAMP)
-	$(BIN)/pytest
+	$(BIN)/pytest -n 2 --dist loadfile
 
 ## lint: ruff (lint and format check) and mypy --strict
 lint: $(STAMP)
