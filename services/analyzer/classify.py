@@ -5,7 +5,8 @@ by event id within ``analyzer.duplicate_window_seconds``: a producer's resend of
 at a new offset), load the
 states of the batch's fingerprints, analyse each message in order, record the templates the
 batch taught (deciding their pattern ids against every replica's records, see
-:mod:`services.analyzer.pattern_ids`), publish every output (awaiting all the acks), and save
+:mod:`services.analyzer.pattern_ids`) and the incidents of its new problems (see
+:mod:`services.analyzer.incidents`), publish every output (awaiting all the acks), and save
 the states with the new offsets. Nothing is counted before
 its output is published: a publish that fails rolls the whole batch back, and its retry counts
 each occurrence once. A redelivered batch recomputes the same outputs (same event ids) or skips
@@ -22,7 +23,7 @@ from services.analyzer.core import Analyzer, Outcome
 from services.analyzer.frequency import FingerprintState
 from services.analyzer.intake import Accept, Rekey
 from services.analyzer.metrics import EVENTS
-from shared.events import ClassifiedError, RawError
+from shared.events import ClassifiedError, RawError, RawErrorData
 from shared.kafka.producer import Output, Publisher
 from shared.runner import Consumed
 from shared.storage import Database
@@ -68,21 +69,26 @@ async def classify_batch(
         touched: dict[str, FingerprintState] = {}
         offsets: dict[states.Partition, int] = {}
         analysed: list[tuple[RawError, Outcome]] = []
+        problems: dict[str, tuple[RawErrorData, float]] = {}
         for _, event in fresh:
             fp = event.data.fingerprint
-            outcome = analyzer.assess(
-                event.data, known.get(fp), now=min(event.time.timestamp(), wall)
-            )
+            now = min(event.time.timestamp(), wall)
+            outcome = analyzer.assess(event.data, known.get(fp), now=now)
             known[fp] = touched[fp] = outcome.state
             analysed.append((event, outcome))
+            problems.setdefault(fp, (event.data, now))
         for message, _ in unseen:
             offsets[(message.topic, message.partition)] = message.offset
         settlement = await states.settle_patterns(db, analyzer.miner, now=wall)
+        incidents = await states.settle_incidents(
+            db, problems, window=analyzer.incident_window, now=wall
+        )
         for event, outcome in analysed:
             data = outcome.classified
             pattern_id = settlement.pattern_id(outcome.cluster_id, data.pattern_id or "")
-            if pattern_id != data.pattern_id:
-                data = data.model_copy(update={"pattern_id": pattern_id})
+            data = data.model_copy(
+                update={"pattern_id": pattern_id, "incident": incidents[data.fingerprint]}
+            )
             outputs.append(
                 Output(
                     ERRORS_CLASSIFIED,

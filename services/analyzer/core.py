@@ -70,6 +70,7 @@ class Analyzer:
         )
         self.max_states = section.max_fingerprints
         self.ttl_seconds = section.state_ttl_hours * 3600
+        self.incident_window = section.incident_window_seconds
         self._load_state = load_state
         self._states: OrderedDict[str, FingerprintState] = OrderedDict()
 

@@ -1,5 +1,6 @@
 """The analyzer's store: per-fingerprint state and consumed offsets, written per batch in one
-transaction, with the patterns' new template records; the template snapshot."""
+transaction, with the patterns' new template records and the incidents of new problems; the
+template snapshot."""
 
 from __future__ import annotations
 
@@ -11,15 +12,27 @@ from sqlalchemy import delete, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.analyzer.frequency import FingerprintState
+from services.analyzer.incidents import Correlator, OpenIncident
 from services.analyzer.pattern_ids import Recorded, template_key
-from services.analyzer.tables import blobs, consumed, counted, fingerprints, patterns
+from services.analyzer.tables import (
+    blobs,
+    consumed,
+    counted,
+    fingerprints,
+    incident_problems,
+    incidents,
+    patterns,
+)
 from services.analyzer.templates import Settlement, TemplateMiner
+from shared.events import Incident, RawErrorData
 from shared.storage import Database, upsert
 
 Partition = tuple[str, int]
 
 #: The row of ``analyzer_blobs`` whose lock writers of ``analyzer_patterns`` hold.
 PATTERNS_LOCK = "patterns"
+#: The row of ``analyzer_blobs`` whose lock writers of ``analyzer_incidents`` hold.
+INCIDENTS_LOCK = "incidents"
 
 
 async def lock_offsets(
@@ -102,6 +115,19 @@ async def save(
     )
 
 
+async def _hold(db: AsyncConnection, name: str, *, now: float) -> None:
+    """Lock the row ``name`` of ``analyzer_blobs`` (made if missing) until the transaction
+    ends."""
+    await upsert(
+        db,
+        blobs,
+        [{"name": name, "value": b"", "updated_at": now}],
+        key=["name"],
+        ignore=True,
+    )
+    await db.execute(select(blobs.c.name).where(blobs.c.name == name).with_for_update())
+
+
 async def load_patterns(db: AsyncConnection, *, after: int = 0) -> list[Recorded]:
     """The template records numbered above ``after``, in order."""
     rows = await db.execute(
@@ -118,14 +144,7 @@ async def settle_patterns(db: AsyncConnection, miner: TemplateMiner, *, now: flo
     ``miner.confirm`` once it commits). Nothing to record: no lock, nothing read."""
     if not miner.unsettled:
         return Settlement()
-    await upsert(
-        db,
-        blobs,
-        [{"name": PATTERNS_LOCK, "value": b"", "updated_at": now}],
-        key=["name"],
-        ignore=True,
-    )
-    await db.execute(select(blobs.c.name).where(blobs.c.name == PATTERNS_LOCK).with_for_update())
+    await _hold(db, PATTERNS_LOCK, now=now)
     settlement = miner.settle(await load_patterns(db, after=miner.registry.seq))
     await upsert(
         db,
@@ -146,6 +165,67 @@ async def settle_patterns(db: AsyncConnection, miner: TemplateMiner, *, now: flo
     return settlement
 
 
+async def settle_incidents(
+    db: AsyncConnection,
+    problems: Mapping[str, tuple[RawErrorData, float]],
+    *,
+    window: float,
+    now: float,
+) -> dict[str, Incident]:
+    """The incident of each problem of a batch (given its first occurrence in the batch and its
+    start, in batch order): the stored one, or for a problem without one, decided and stored
+    now under the store's lock against the incidents open then (inside the caller's
+    transaction). Every problem known: no lock."""
+    if not problems:
+        return {}
+    rows = await db.execute(
+        select(incident_problems.c.fingerprint, incident_problems.c.incident).where(
+            incident_problems.c.fingerprint.in_(sorted(problems))
+        )
+    )
+    found = {str(fp): Incident.model_validate_json(value) for fp, value in rows}
+    new = [fp for fp in problems if fp not in found]
+    if not new:
+        return found
+    await _hold(db, INCIDENTS_LOCK, now=now)
+    earliest = min(problems[fp][1] for fp in new)
+    rows = await db.execute(
+        select(incidents.c.incident, incidents.c.latest).where(
+            incidents.c.latest >= earliest - window
+        )
+    )
+    correlator = Correlator(
+        (
+            OpenIncident(Incident.model_validate_json(value), float(latest))
+            for value, latest in rows
+        ),
+        window=window,
+    )
+    for fp in new:
+        error, start = problems[fp]
+        found[fp] = correlator.place(fp, error, start=start)
+    await upsert(
+        db,
+        incidents,
+        [
+            {
+                "incident_id": o.incident.id,
+                "incident": o.incident.model_dump_json(),
+                "latest": o.latest,
+            }
+            for o in correlator.changed.values()
+        ],
+        key=["incident_id"],
+    )
+    await upsert(
+        db,
+        incident_problems,
+        [{"fingerprint": fp, "incident": found[fp].model_dump_json()} for fp in new],
+        key=["fingerprint"],
+    )
+    return found
+
+
 class AnalyzerStore:
     """What the analyzer's periodic work needs outside a batch."""
 
@@ -158,13 +238,20 @@ class AnalyzerStore:
             await db.execute(delete(counted).where(counted.c.counted_at < before))
 
     async def prune(self, before: float) -> int:
-        """Drop states of fingerprints silent since ``before``."""
+        """Drop states of fingerprints silent since ``before``, their problems' incidents, and
+        incidents whose latest problem started before ``before``."""
         async with self.database.transaction() as db:
             result = await db.execute(
                 delete(fingerprints)
                 .where(fingerprints.c.last_seen < before)
                 .returning(fingerprints.c.fingerprint)
             )
+            await db.execute(
+                delete(incident_problems).where(
+                    incident_problems.c.fingerprint.not_in(select(fingerprints.c.fingerprint))
+                )
+            )
+            await db.execute(delete(incidents).where(incidents.c.latest < before))
             return len(result.all())
 
     async def load_patterns(self) -> list[Recorded]:

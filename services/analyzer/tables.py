@@ -1,5 +1,5 @@
 """The analyzer's tables: per-fingerprint state, consumed offsets per partition, the event ids
-counted recently, snapshots, the patterns' template records."""
+counted recently, snapshots, the patterns' template records, incidents and their problems."""
 
 from __future__ import annotations
 
@@ -63,6 +63,26 @@ patterns: Final = Table(
     Column("pattern_id", Text, nullable=False),
     Column("recorded_at", Float, nullable=False),
     Index("analyzer_patterns_seq", "seq", unique=True),
+)
+
+#: Incidents (see :mod:`services.analyzer.incidents`): the incident as carried (without
+#: ``joined_by``) and the start of its latest problem, written under the lock of the
+#: ``incidents`` row of ``analyzer_blobs``.
+incidents: Final = Table(
+    "analyzer_incidents",
+    metadata,
+    Column("incident_id", Text, primary_key=True),
+    Column("incident", Text, nullable=False),
+    Column("latest", Float, nullable=False),
+    Index("analyzer_incidents_latest", "latest"),
+)
+
+#: The incident of each problem, as its events carry it; dropped with the problem's state.
+incident_problems: Final = Table(
+    "analyzer_incident_problems",
+    metadata,
+    Column("fingerprint", Text, primary_key=True),
+    Column("incident", Text, nullable=False),
 )
 
 SCHEMA: Final = StoreSchema(

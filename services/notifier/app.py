@@ -30,8 +30,8 @@ from services.notifier.policy_runner import PolicyRunner
 from services.notifier.rules_file import RULES_FILE
 from services.notifier.slack import (
     SLACK_SCHEMA,
-    SlackIntegration,
     slack_clients,
+    slack_integration,
     slack_routes,
     slack_store_url,
 )
@@ -48,7 +48,6 @@ from shared.events import (
 )
 from shared.events import derived_event_id as derived
 from shared.kafka.producer import Output
-from shared.oncall import OnCallDirectory
 from shared.runner import Consumed, Service, decoder, decoding, each, event_handler
 from shared.storage import Database, StoreSchema, storage_url
 from shared.storage import silences as kept_silences
@@ -98,16 +97,7 @@ def create(settings: Settings) -> Service:
         integrations.setdefault("slack", ConsoleInbox())
     elif clients is not None:
         integrations.setdefault(
-            "slack",
-            SlackIntegration(
-                database=slack_db,
-                settings=settings.slack,
-                api=clients.api,
-                webhook=clients.webhook,
-                clock=clock.time,
-                oncall=OnCallDirectory(settings.oncall, clock=clock.time),
-                formats=settings.notification_templates,
-            ),
+            "slack", slack_integration(settings, slack_db, clients, clock=clock.time)
         )
     else:
         log.warning(

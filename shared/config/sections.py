@@ -726,6 +726,13 @@ class AnalyzerSection(StrictFrozenModel):
         description="An event id counted this recently is a duplicate (a producer's resend, a "
         "replayed envelope) and is not counted again; ids are kept this long.",
     )
+    incident_window_seconds: float = Field(
+        default=300.0,
+        gt=0,
+        description="A new problem joins an open incident it shares a service and environment, "
+        "a release or a named dependency with when it starts within this many seconds of the "
+        "incident's latest problem; otherwise it opens its own.",
+    )
     baseline_alpha: float = Field(default=0.05, gt=0, lt=1)
     spike_z_threshold: float = Field(default=3.0, gt=0)
     spike_min_count: int = Field(default=5, ge=1)

@@ -1,7 +1,13 @@
 """Versioned event contracts for every topic (CloudEvents 1.0 structured envelopes)."""
 
 from shared.events.audit import AuditOutcome, AuditRecord, AuditRecordData
-from shared.events.classified import ClassifiedError, ClassifiedErrorData, Frequency
+from shared.events.classified import (
+    ClassifiedError,
+    ClassifiedErrorData,
+    Frequency,
+    Incident,
+    IncidentLink,
+)
 from shared.events.codec import (
     decode_event,
     decode_raw_error,
@@ -63,6 +69,8 @@ __all__ = [
     "FixOutcome",
     "Frequency",
     "Gate",
+    "Incident",
+    "IncidentLink",
     "Matchers",
     "Notification",
     "NotificationData",

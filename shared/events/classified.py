@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import ClassVar, Literal
 
 from pydantic import Field
@@ -18,6 +19,39 @@ class Frequency(FrozenModel):
     last_minute: int = Field(ge=0)
     last_hour: int = Field(ge=0)
     last_day: int = Field(ge=0)
+
+
+class IncidentLink(FrozenModel):
+    """One thing the problems of an incident share."""
+
+    kind: Literal["service", "release", "dependency"] = Field(
+        description="service: one service in one environment; release: one release; "
+        "dependency: one named dependency (the ``peer.service`` tag)."
+    )
+    value: str = Field(min_length=1, max_length=1024)
+    environment: str | None = Field(
+        default=None, description="With kind service: the environment (none when not reported)."
+    )
+
+
+class Incident(FrozenModel):
+    """Problems (fingerprints) that started within ``analyzer.incident_window_seconds`` of each
+    other and share a service and environment, a release or a named dependency: one cause."""
+
+    id: str = Field(
+        min_length=1,
+        max_length=64,
+        description="Stable: derived from the first problem's fingerprint and start.",
+    )
+    started_at: datetime = Field(description="When the incident's first problem started.")
+    links: list[IncidentLink] = Field(
+        default_factory=list,
+        description="What the incident's problems share: the links of the problem that opened "
+        "it (empty: that problem named none, and the incident is its own).",
+    )
+    joined_by: list[IncidentLink] = Field(
+        default_factory=list, description="The links this problem shares with the incident."
+    )
 
 
 class ClassifiedErrorData(FrozenModel):
@@ -40,6 +74,9 @@ class ClassifiedErrorData(FrozenModel):
     trend: Trend
     frequency: Frequency
     regression: bool = False
+    incident: Incident | None = Field(
+        default=None, description="The incident the error's problem belongs to, if decided."
+    )
 
 
 class ClassifiedError(Envelope):

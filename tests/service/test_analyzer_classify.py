@@ -1,5 +1,6 @@
 """A batch of errors.raw classified on the analyzer's real store, on both backends: a publish
-that fails counts nothing, and its retry counts each occurrence once."""
+that fails counts nothing, and its retry counts each occurrence once; a burst of related
+problems is one incident."""
 
 from __future__ import annotations
 
@@ -10,11 +11,13 @@ import pytest
 
 from services.analyzer.classify import classify_batch
 from services.analyzer.core import Analyzer
+from services.analyzer.incidents import incident_id
 from services.analyzer.intake import intake
 from services.analyzer.patterns_file import load_patterns
+from services.analyzer.store import AnalyzerStore
 from services.analyzer.tables import SCHEMA
 from shared.config import load_settings
-from shared.events import ClassifiedError, lift_custom_alert
+from shared.events import ClassifiedError, RawError, lift_custom_alert
 from shared.kafka.producer import Output
 from shared.runner import Consumed
 from shared.storage import Database
@@ -130,3 +133,79 @@ async def test_a_second_copy_of_one_event_at_a_later_offset_counts_once(
     # the offsets of the copies are stored too: a redelivery from offset 3 counts nothing
     stale = await classify_batch(database, analyzer, broker, [(again, intake(again))], wall=2e9)
     assert (stale.classified, stale.already_counted) == (0, 1)
+
+
+def _burst(partition: int, first_offset: int, titles: Sequence[str], source: str) -> list[Consumed]:
+    messages = []
+    for n, title in enumerate(titles):
+        event = lift_custom_alert(
+            {"title": title, "severity": "high", "source": source, "environment": "production"},
+            origin="custom",
+            producer="/test",
+        )
+        key = event.data.fingerprint.encode()
+        messages.append(
+            Consumed(ERRORS_RAW, partition, first_offset + n, key=key, value=event.to_json_bytes())
+        )
+    return messages
+
+
+async def test_a_burst_of_related_problems_is_one_incident_kept_across_a_restart(
+    database: Database, storage_url: str
+) -> None:
+    """30 problems of one service and environment in one burst, on two partitions, with a publish
+    that fails first: one incident, whose id derives from the first problem; after a restart a
+    repeat and a new problem of the service join it, another service's problem does not; once
+    pruned, a returning problem opens a new incident."""
+    settings, patterns = load_settings(), load_patterns(PATTERNS)
+    analyzer = Analyzer(settings=settings, patterns=patterns)
+    broker = Broker()
+    titles = [f"Checkout step {chr(65 + n // 26)}{chr(65 + n % 26)} failed" for n in range(31)]
+    first = [(m, intake(m)) for m in _burst(0, 0, titles[:15], "checkout")]
+    broker.failures = 1
+    with pytest.raises(ConnectionError):
+        await classify_batch(database, analyzer, broker, first, wall=2e9)
+    await classify_batch(database, analyzer, broker, first, wall=2e9)
+    second = [(m, intake(m)) for m in _burst(1, 0, titles[15:30], "checkout")]
+    await classify_batch(database, analyzer, broker, second, wall=2e9)
+    sent = [o.event.data for o in broker.sent if isinstance(o.event, ClassifiedError)]
+    assert len({d.fingerprint for d in sent}) == 30
+    opener = first[0][0]
+    assert opener.value is not None
+    opening = RawError.model_validate_json(opener.value)
+    expected = incident_id(opening.data.fingerprint, opening.time.timestamp())
+    assert {d.incident.id if d.incident else None for d in sent} == {expected}
+    await database.close()
+
+    restarted = Database(storage_url, schemas=[SCHEMA])
+    await restarted.migrate()
+    try:
+        broker.sent.clear()
+        after = _burst(0, 15, [titles[0], titles[30]], "checkout")
+        after += _burst(0, 17, ["Search index stale"], "search")
+        await classify_batch(
+            restarted,
+            Analyzer(settings=settings, patterns=patterns),
+            broker,
+            [(m, intake(m)) for m in after],
+            wall=2e9,
+        )
+        incidents = [
+            o.event.data.incident.id
+            for o in broker.sent
+            if isinstance(o.event, ClassifiedError) and o.event.data.incident
+        ]
+        assert incidents[:2] == [expected, expected]
+        assert incidents[2] != expected
+        # the states of silent problems are dropped with their incidents: a return is placed anew
+        assert await AnalyzerStore(restarted).prune(3e9) == 32
+        broker.sent.clear()
+        back = [(m, intake(m)) for m in _burst(0, 18, [titles[0]], "checkout")]
+        await classify_batch(
+            restarted, Analyzer(settings=settings, patterns=patterns), broker, back, wall=2e9
+        )
+        [returned] = [o.event.data for o in broker.sent if isinstance(o.event, ClassifiedError)]
+        assert returned.incident is not None
+        assert returned.incident.id != expected
+    finally:
+        await restarted.close()

@@ -17,7 +17,8 @@ from services.notifier.slack import (
     SLACK_SCHEMA,
     HttpSlackApi,
     HttpSlackWebhook,
-    SlackIntegration,
+    SlackBotIntegration,
+    SlackWebhookIntegration,
 )
 from services.notifier.slack.state import PostedMessage, Root, SlackState
 from services.notifier.store import NotifierStore
@@ -33,7 +34,6 @@ from shared.events import (
 from shared.kafka.producer import Output
 from shared.oncall import OnCallDirectory, OnCallSection
 from shared.storage import open_database
-from tests.fakes.server import serving
 from tests.fakes.slack import WEBHOOK_PATH, FakeSlack, Message
 from tests.notifications import notification_event
 
@@ -74,14 +74,9 @@ def shown(message: Message) -> str:
 
 
 @pytest.fixture
-def fake() -> FakeSlack:
-    return FakeSlack()
-
-
-@pytest.fixture
-def slack_url(fake: FakeSlack) -> Iterator[str]:
-    with serving(fake.app()) as url:
-        yield url
+def fake(fake_slack: FakeSlack) -> FakeSlack:
+    """The fake Slack of ``slack_url`` (tests/service/conftest.py)."""
+    return fake_slack
 
 
 @pytest.fixture
@@ -101,12 +96,12 @@ class Harness:
 
     async def integration(
         self, *, token: str | None = None, oncall: OnCallDirectory | None = None, **settings: Any
-    ) -> SlackIntegration:
+    ) -> SlackBotIntegration:
         """An integration as a process would open it: its own connection to the store."""
         database = await open_database(self.store_url, schemas=[SLACK_SCHEMA])
         api = HttpSlackApi(token=token or self.fake.token, base_url=f"{self.slack_url}/api/")
         self._closers += [api.aclose, database.close]
-        return SlackIntegration(
+        return SlackBotIntegration(
             database=database,
             settings=SlackSection(**settings),
             api=api,
@@ -114,11 +109,11 @@ class Harness:
             oncall=oncall,
         )
 
-    async def webhook_integration(self, **settings: Any) -> SlackIntegration:
+    async def webhook_integration(self, **settings: Any) -> SlackWebhookIntegration:
         database = await open_database(self.store_url, schemas=[SLACK_SCHEMA])
         webhook = HttpSlackWebhook(url=f"{self.slack_url}{WEBHOOK_PATH}")
         self._closers += [webhook.aclose, database.close]
-        return SlackIntegration(
+        return SlackWebhookIntegration(
             database=database,
             settings=SlackSection(**settings),
             webhook=webhook,

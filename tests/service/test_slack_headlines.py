@@ -11,7 +11,12 @@ from typing import Any
 
 import pytest
 
-from services.notifier.slack import SLACK_SCHEMA, HttpSlackApi, SlackIntegration
+from services.notifier.slack import (
+    SLACK_SCHEMA,
+    HttpSlackApi,
+    SlackBotIntegration,
+    SlackIntegration,
+)
 from shared.clock import ManualClock
 from shared.config import load_settings
 from shared.config.sections import SlackSection
@@ -57,7 +62,7 @@ async def slack(
 ) -> AsyncIterator[SlackIntegration]:
     database = await open_database(f"sqlite:///{tmp_path / 'slack.db'}", schemas=[SLACK_SCHEMA])
     api = HttpSlackApi(token=fake_slack.token, base_url=f"{slack_url}/api/")
-    integration = SlackIntegration(
+    integration = SlackBotIntegration(
         database=database,
         settings=SlackSection(per_channel_messages_per_second=10),
         api=api,

@@ -20,6 +20,7 @@ from starlette.applications import Starlette
 from services.notifier.slack import (
     SLACK_SCHEMA,
     HttpSlackApi,
+    SlackBotIntegration,
     SlackIntegration,
     slack_routes,
 )
@@ -154,7 +155,7 @@ async def notifier(
     api = HttpSlackApi(token=fake_slack.token, base_url=f"{slack_url}/api/")
     routes_api = no_keepalive(slack_url, fake_slack.token)
     seconds = itertools.count(1_000_000, 2)  # every send two seconds after the last
-    slack = SlackIntegration(
+    slack = SlackBotIntegration(
         database=delivery_database, settings=SlackSection(), api=api, clock=lambda: next(seconds)
     )
     holder: list[Notifier] = []

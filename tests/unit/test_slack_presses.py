@@ -67,6 +67,17 @@ def test_foreign_actions_and_other_payloads_are_ignored() -> None:
     assert presses({"type": "block_actions", "user": {}, "actions": []}) == []
 
 
+def test_fields_of_another_shape_than_slacks_count_as_absent() -> None:
+    ours = ButtonValue("fp-1").encode()
+    assert presses({**payload("ack", ours), "user": "U111"}) == []  # no user id
+    assert presses({**payload("ack", ours), "actions": 5}) == []
+    [press] = presses({**payload("ack", ours), "container": [1], "message": "x"})
+    assert (press.channel_id, press.message_ts, press.blocks) == ("C111", None, None)
+    assert presses(payload("snooze", type="static_select", selected_option="3600")) == []
+    [deep] = presses({**payload("ack", "[" * 100_000), "message": {"blocks": [1, "x"]}})
+    assert (deep.value, deep.blocks) == (None, None)  # too deep to be ours; blocks unreadable
+
+
 def test_default_permissions_and_user_groups() -> None:
     defaults = SlackSection().action_permissions
     rules = Permissions.of(SlackSection(authorized_users=["U999"]))

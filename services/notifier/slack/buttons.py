@@ -57,7 +57,7 @@ class ButtonValue:
         """The value of one of our buttons, or ``None`` for anything else."""
         try:
             body = json.loads(value)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nested deeper than Python's stack
             return None
         if not isinstance(body, dict) or not isinstance(body.get("f"), str) or not body["f"]:
             return None

@@ -1,9 +1,18 @@
-"""Where the notifier keeps its Slack state."""
+"""The notifier's Slack delivery from settings: where its state lives, and the integration for
+the client ``SLACK_BOT_TOKEN`` or ``SLACK_WEBHOOK_URL`` gave (:func:`slack_clients`)."""
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
+
+from services.notifier.slack.bot import SlackBotIntegration
+from services.notifier.slack.integration import SlackIntegration
+from services.notifier.slack.webhook import SlackWebhookIntegration
 from shared.config import Settings
-from shared.storage import storage_url
+from shared.oncall import OnCallDirectory
+from shared.slack.clients import SlackClients
+from shared.storage import Database, storage_url
 
 SERVICE_STORE = "notifier-slack"
 
@@ -12,3 +21,35 @@ def slack_store_url(settings: Settings) -> str:
     """Where the Slack state lives: ``slack.store_url``, else ``storage.url``, else
     ``notifier-slack.db`` in the data directory."""
     return storage_url(settings, SERVICE_STORE, settings.slack.store_url)
+
+
+def slack_integration(
+    settings: Settings,
+    database: Database,
+    clients: SlackClients,
+    *,
+    clock: Callable[[], float] = time.time,
+) -> SlackIntegration:
+    """Slack delivery over ``database`` (the Slack schema, migrated): bot mode with a bot
+    token's client, else webhook mode; ``@oncall`` from the on-call schedules."""
+    oncall = OnCallDirectory(settings.oncall, clock=clock)
+    formats = settings.notification_templates
+    if clients.api is not None:
+        return SlackBotIntegration(
+            database=database,
+            settings=settings.slack,
+            api=clients.api,
+            clock=clock,
+            oncall=oncall,
+            formats=formats,
+        )
+    if clients.webhook is not None:
+        return SlackWebhookIntegration(
+            database=database,
+            settings=settings.slack,
+            webhook=clients.webhook,
+            clock=clock,
+            oncall=oncall,
+            formats=formats,
+        )
+    raise ValueError("Slack needs a bot token (SLACK_BOT_TOKEN) or a webhook (SLACK_WEBHOOK_URL)")

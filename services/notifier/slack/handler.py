@@ -13,11 +13,11 @@ from typing import Any
 from starlette.routing import Route
 
 from services.notifier.delivery.base import DeliveryResult
+from services.notifier.slack.factory import slack_integration
 from services.notifier.slack.integration import SlackIntegration
 from services.notifier.slack.interactivity import PublishCommand, SlackInteractions
 from shared.config import Settings, reveal
 from shared.events import NotificationData, Target
-from shared.oncall import OnCallDirectory
 from shared.slack.clients import SlackClients, slack_clients
 from shared.storage import Database
 
@@ -53,14 +53,7 @@ class SlackHandler:
         clients = slack_clients(settings)
         if clients is None:
             raise ValueError("set SLACK_BOT_TOKEN or SLACK_WEBHOOK_URL to send to Slack")
-        integration = SlackIntegration(
-            database=database,
-            settings=settings.slack,
-            api=clients.api,
-            webhook=clients.webhook,
-            oncall=OnCallDirectory(settings.oncall),
-            formats=settings.notification_templates,
-        )
+        integration = slack_integration(settings, database, clients)
         secret = settings.slack_signing_secret
         interactions = SlackInteractions(
             signing_secret=reveal(secret),

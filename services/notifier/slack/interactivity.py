@@ -1,8 +1,10 @@
 """Slack's interactivity request URL (``POST /slack/events``).
 
-Every request is verified with bolt's request verification (the v0 signature over
-``v0:{timestamp}:{body}``, timestamps more than 5 minutes away refused) before its payload is
-used; with no signing secret configured every request is refused. A button press becomes a
+Every request is verified with slack_sdk's signature verifier, as bolt verifies (the v0
+signature over ``v0:{timestamp}:{body}``, timestamps more than 5 minutes away refused), before
+its body is parsed; with no signing secret configured every request is refused. A verified body
+that is not a JSON object of valid UTF-8 text is a 400; a press whose values cannot make a valid
+command (an over-long fingerprint or user name) publishes nothing. A button press becomes a
 :class:`~shared.events.Command` published through ``publish_command`` before Slack gets its
 acknowledgement (the publish has a deadline inside Slack's 3 seconds), and the message is updated
 after the acknowledgement to show who acted. A press is refused, with an
@@ -13,15 +15,16 @@ ephemeral message and no command, to users not allowed the action (``slack.autho
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Awaitable, Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 import structlog
-from slack_bolt.middleware.request_verification import RequestVerification
-from slack_bolt.request import BoltRequest
-from slack_bolt.response import BoltResponse
+from pydantic import ValidationError
+from slack_bolt.request.internals import parse_body
+from slack_sdk.signature import SignatureVerifier
 from starlette.background import BackgroundTasks
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -66,6 +69,18 @@ def _refused(reason: str, status: int = 401) -> Reply:
     return Reply(status, {"error": reason})
 
 
+def _payload(text: str, content_type: str) -> dict[str, Any] | None:
+    """The JSON object a verified body carries (as bolt parses it: a form's ``payload`` field,
+    or the body itself when JSON), or ``None`` when it is not one or holds text UTF-8 cannot
+    encode (lone surrogates, which no later step could store or publish)."""
+    try:
+        payload: Any = parse_body(text, content_type)
+        json.dumps(payload, ensure_ascii=False).encode()
+    except (ValueError, RecursionError):  # UnicodeEncodeError is a ValueError
+        return None
+    return payload if isinstance(payload, dict) else None
+
+
 class SlackInteractions:
     def __init__(
         self,
@@ -80,7 +95,7 @@ class SlackInteractions:
         publish_silence: PublishSilence | None = None,
         formats: NotificationTemplatesSection | None = None,
     ) -> None:
-        self.verification = RequestVerification(signing_secret) if signing_secret else None
+        self.verifier = SignatureVerifier(signing_secret) if signing_secret else None
         self.publish_command = publish_command
         self.publish_silence = publish_silence
         self.permissions = Permissions.of(
@@ -93,29 +108,32 @@ class SlackInteractions:
         renderer = Renderer.of(settings, formats=formats)
         self.acting = Acting(client=client, state=SlackState(database), renderer=renderer)
 
-    def _verified(self, request: BoltRequest) -> bool:
-        assert self.verification is not None
-        timestamp = request.headers.get("x-slack-request-timestamp", [""])[0]
-        if not timestamp.isdigit():
+    def _verified(self, text: str, headers: Mapping[str, str]) -> bool:
+        assert self.verifier is not None
+        timestamp = headers.get("x-slack-request-timestamp", "")
+        signature = headers.get("x-slack-signature", "")
+        # The verifier int()s the timestamp and compare_digest()s the signature: both raise on
+        # text that is not ASCII ("²" is a digit int() refuses).
+        if not (timestamp.isascii() and timestamp.isdigit() and signature.isascii()):
             return False
-        answer = self.verification.process(
-            req=request, resp=BoltResponse(status=200), next=lambda: BoltResponse(status=200)
-        )
-        return answer.status == 200
+        return self.verifier.is_valid(text, timestamp, signature)
 
     async def handle(self, raw: bytes, headers: Mapping[str, str]) -> Reply:
         """Verify and act on one request from Slack."""
-        if self.verification is None:
+        if self.verifier is None:
             return _refused("SLACK_SIGNING_SECRET is not set: Slack requests are refused")
         if len(raw) > MAX_BODY:
             return _refused("request body too large", 413)
+        found = {name.lower(): value for name, value in headers.items()}
         try:
-            request = BoltRequest(body=raw.decode("utf-8"), headers=dict(headers))
-        except ValueError:
-            return _refused("unreadable request body", 400)
-        if not self._verified(request):
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError:  # Slack signs UTF-8 text: this body cannot be verified
             return _refused("invalid request")
-        payload = request.body
+        if not self._verified(text, found):
+            return _refused("invalid request")
+        payload = _payload(text, found.get("content-type", "").split(";")[0].strip())
+        if payload is None:
+            return _refused("the body is not a JSON object of UTF-8 text", 400)
         if payload.get("type") == "url_verification":
             return Reply(200, {"challenge": str(payload.get("challenge", ""))})
         reply = Reply(200)
@@ -148,11 +166,16 @@ class SlackInteractions:
             text = "Silences are not available here: use the console."
             reply.after.append(lambda: self.acting.tell(press, text))
             return None
-        event = (
-            silence(press, fingerprint, datetime.now(UTC))
-            if press.action == "silence"
-            else command(press, fingerprint, attempt_id)
-        )
+        try:
+            event = (
+                silence(press, fingerprint, datetime.now(UTC))
+                if press.action == "silence"
+                else command(press, fingerprint, attempt_id)
+            )
+        except ValidationError as exc:
+            log.warning("slack press refused: not a valid command", error=str(exc))
+            reply.after.append(lambda: self.acting.tell(press, "This press could not be read."))
+            return None
         try:
             await asyncio.wait_for(self._publish(event), timeout=self.publish_timeout)
         except Exception as exc:  # noqa: BLE001 - Slack must hear the press was not taken
@@ -178,7 +201,7 @@ class SlackInteractions:
     async def endpoint(self, request: Request) -> Response:
         try:
             # Nothing is read without a secret to check it against, nor past the limit.
-            raw = await read_limited(request, MAX_BODY) if self.verification is not None else b""
+            raw = await read_limited(request, MAX_BODY) if self.verifier is not None else b""
             reply = await self.handle(raw, request.headers)
         except BodyTooLarge:
             reply = _refused("request body too large", 413)

@@ -73,23 +73,34 @@ def _str(value: Any) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
 def presses(payload: dict[str, Any]) -> list[Press]:
-    """Our actions in a ``block_actions`` payload (others' actions are left out)."""
+    """Our actions in a ``block_actions`` payload (others' actions are left out). Any field of
+    another shape than Slack's counts as absent."""
     if payload.get("type") != "block_actions":
         return []
-    user = payload.get("user") or {}
-    container = payload.get("container") or {}
-    channel = payload.get("channel") or {}
-    message = payload.get("message") or {}
+    user = _dict(payload.get("user"))
+    container = _dict(payload.get("container"))
+    channel = _dict(payload.get("channel"))
+    message = _dict(payload.get("message"))
     user_id = _str(user.get("id"))
-    if user_id is None:
+    actions = payload.get("actions")
+    if user_id is None or not isinstance(actions, list):
         return []
+    blocks = message.get("blocks")
+    if not isinstance(blocks, list) or not all(isinstance(b, dict) for b in blocks):
+        blocks = None
     found = []
-    for action in payload.get("actions") or []:
+    for action in actions:
         if not isinstance(action, dict) or action.get("action_id") not in ACTIONS:
             continue
-        selected = action.get("selected_option") or {}
-        seconds = snooze_seconds(selected.get("value")) if action["action_id"] == "snooze" else None
+        selected = _dict(action.get("selected_option"))
+        seconds = (
+            snooze_seconds(_str(selected.get("value"))) if action["action_id"] == "snooze" else None
+        )
         if (
             action["action_id"] == "snooze"
             and action.get("type") == "static_select"
@@ -109,7 +120,7 @@ def presses(payload: dict[str, Any]) -> list[Press]:
                 snooze_seconds=seconds,
                 trigger_id=_str(payload.get("trigger_id")) or "",
                 action_ts=_str(action.get("action_ts")) or "",
-                blocks=message.get("blocks") if isinstance(message.get("blocks"), list) else None,
+                blocks=blocks,
             )
         )
     return found

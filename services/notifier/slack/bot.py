@@ -1,0 +1,268 @@
+"""Slack with a bot token (``SLACK_BOT_TOKEN``): roots posted with ``chat.postMessage`` and
+redrawn in place with ``chat.update``, later notifications as replies in the root's thread, and
+every message carrying metadata by which a send a stop cut short is found again in the
+channel's history or the thread."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable
+from typing import Any
+
+import structlog
+
+from services.notifier.delivery.base import DeliveryResult
+from services.notifier.slack.integration import COALESCED, SlackIntegration
+from services.notifier.slack.limits import Block
+from services.notifier.slack.message_data import root_data
+from services.notifier.slack.outcomes import GONE_ERRORS
+from services.notifier.slack.rendering import post_body, update_body
+from services.notifier.slack.state import Root
+from shared.config.notification_templates import NotificationTemplatesSection
+from shared.config.sections import SlackSection
+from shared.events import REPORT_KINDS, NotificationData, Target
+from shared.oncall import MentionLookup
+from shared.slack.api import SlackAnswer, SlackApi
+from shared.storage import Database
+
+log = structlog.get_logger(__name__)
+
+#: How far back a channel's history is searched for a root a stop left unrecorded.
+HISTORY_LIMIT = 200
+#: How many pages of a thread or a channel are searched for a send a stop cut short.
+LOOKUP_PAGES = 5
+
+
+def root_metadata(fingerprint: str) -> dict[str, object]:
+    """What a root message carries (Slack message metadata), to be found again by it."""
+    return {"event_type": "alertorch_root", "event_payload": {"fingerprint": fingerprint}}
+
+
+def message_metadata(notification: NotificationData) -> dict[str, object]:
+    """What a reply or a report carries: the notification it shows (a digest of its data, the
+    same on every send of one notification), to be found again after a stop cut its send
+    short."""
+    key = hashlib.sha256(notification.model_dump_json().encode()).hexdigest()[:32]
+    payload = {"fingerprint": notification.fingerprint, "notification": key}
+    return {"event_type": "alertorch_message", "event_payload": payload}
+
+
+def _not_found_out(channel: str, why: str) -> DeliveryResult:
+    """A send cut short whose arrival Slack cannot tell: failed, never posted twice."""
+    log.warning("slack send cut short, not known whether it arrived", channel=channel, why=why)
+    return DeliveryResult.failed(f"interrupted while sending; whether it arrived is unknown: {why}")
+
+
+class SlackBotIntegration(SlackIntegration):
+    """Slack through the Web API (``api``): threads, redraws in place, action buttons."""
+
+    #: Every message posted carries metadata by which :meth:`reconcile` (replies, reports) or
+    #: the next send (roots) finds it: a send a stop cut short may be sent again.
+    resend_safe = True
+
+    def __init__(
+        self,
+        *,
+        database: Database,
+        settings: SlackSection,
+        api: SlackApi,
+        clock: Callable[[], float] = time.time,
+        oncall: MentionLookup | None = None,
+        formats: NotificationTemplatesSection | None = None,
+    ) -> None:
+        super().__init__(
+            database=database,
+            settings=settings,
+            buttons=settings.message_settings.include_actions,
+            clock=clock,
+            oncall=oncall,
+            formats=formats,
+        )
+        self.api = api
+
+    @property
+    def interval(self) -> float:
+        return self.settings.digest_interval_seconds
+
+    def channel_of(self, notification: NotificationData, target: Target) -> str:
+        if target.channel:
+            return target.channel
+        channels = self.settings.notification_channels
+        return channels.escalations if notification.kind == "escalation" else channels.alerts
+
+    async def reconcile(
+        self, notification: NotificationData, target: Target
+    ) -> DeliveryResult | None:
+        """The message a send cut short by a stop posted after all, found in Slack by its
+        metadata; None when it is not there (so it is sent now). Roots are found by the send
+        itself (their placeholder), and so is a reply whose root was never recorded. When Slack
+        cannot be asked (no history scope, a channel whose id is not known), the send fails
+        rather than risk posting twice."""
+        if notification.kind in COALESCED:
+            return None
+        channel = self.channel_of(notification, target)
+        if notification.kind in REPORT_KINDS:
+            where = {"channel": await self.state.channel_id(channel)}
+            if not where["channel"]:
+                return _not_found_out(channel, "the channel's id is not known")
+            method = "conversations.history"
+        else:
+            root = await self.state.root(notification.fingerprint, channel)
+            if root is None or not root.ts:
+                return None
+            where = {"channel": root.channel_id, "ts": root.ts}
+            method = "conversations.replies"
+        wanted = message_metadata(notification)
+        cursor = ""
+        for _ in range(LOOKUP_PAGES):
+            page = {"cursor": cursor} if cursor else {}
+            answer = await self.api.call(
+                method, {**where, **page, "include_all_metadata": True, "limit": HISTORY_LIMIT}
+            )
+            if not answer.ok:
+                return _not_found_out(channel, f"{method} answered {answer.error}")
+            for message in answer.data.get("messages", []):
+                if message.get("metadata") == wanted and message.get("ts"):
+                    ts = str(message["ts"])
+                    log.info("slack message found after a stop", channel=channel, ts=ts)
+                    return DeliveryResult.ok(ts, channel=where["channel"], found=True)
+            cursor = str((answer.data.get("response_metadata") or {}).get("next_cursor") or "")
+            if not cursor:
+                return None
+        return _not_found_out(channel, f"not within {LOOKUP_PAGES * HISTORY_LIMIT} messages")
+
+    # -- the root ------------------------------------------------------------------------------
+
+    async def _recorded(self, root: Root) -> Root | None:
+        if root.ts:
+            return root
+        return await self._recover_root(root)  # a post a stop may have cut short
+
+    async def _send_root(self, root: Root, body: dict[str, object], now: float) -> SlackAnswer:
+        # Recorded before the post: if this process stops between the post and the save that
+        # follows it, the next delivery finds this placeholder and looks the root up in Slack
+        # (by the metadata the post carries) instead of posting it twice.
+        body["metadata"] = root_metadata(root.fingerprint)
+        await self.state.save(root)
+        answer = await self._send(root.channel, body, now)
+        if not answer.ok:
+            await self.state.forget_root(root.fingerprint, root.channel)
+        return answer
+
+    async def _recover_root(self, placeholder: Root) -> Root | None:
+        """The root a stopped process posted but did not record: found in the channel's
+        history by its metadata, and recorded now; None when it was never posted (or the
+        channel's id is not known yet), so it is posted now."""
+        channel_id = placeholder.channel_id or await self.state.channel_id(placeholder.channel)
+        if not channel_id:
+            return None
+        answer = await self.api.call(
+            "conversations.history",
+            {"channel": channel_id, "include_all_metadata": True, "limit": HISTORY_LIMIT},
+        )
+        if not answer.ok:
+            log.warning(
+                "slack history not readable", channel=placeholder.channel, error=answer.error
+            )
+            return None
+        wanted = root_metadata(placeholder.fingerprint)
+        for message in answer.data.get("messages", []):
+            if message.get("metadata") == wanted and message.get("ts"):
+                root = placeholder.with_(channel_id=channel_id, ts=str(message["ts"]))
+                await self.state.save(root)
+                await self._remember(root, root.ts, self.clock())
+                log.info("slack root found after a stop", fingerprint=root.fingerprint, ts=root.ts)
+                return root
+        return None
+
+    # -- messages of their own -----------------------------------------------------------------
+
+    def _report_body(
+        self, notification: NotificationData, channel: str, blocks: list[Block], text: str
+    ) -> dict[str, object]:
+        body = post_body(channel, blocks, text)
+        body["metadata"] = message_metadata(notification)
+        return body
+
+    @property
+    def _posts_events(self) -> bool:
+        return self.settings.message_settings.thread_responses
+
+    def _event_body(
+        self, root: Root, notification: NotificationData, data: dict[str, Any]
+    ) -> dict[str, object]:
+        blocks, text = self.renderer.reply(notification.kind, data)
+        body = post_body(
+            root.channel_id,
+            blocks,
+            text,
+            thread_ts=root.ts,
+            broadcast=notification.kind == "escalation",
+        )
+        body["metadata"] = message_metadata(notification)
+        return body
+
+    def _dirty_after_event(self, changed: Root) -> bool:
+        return True  # the root card is redrawn to show the change
+
+    # -- digests -------------------------------------------------------------------------------
+
+    async def _flush(self, root: Root, now: float) -> None:
+        shown = root  # as read: what this redraw takes off the row when it lands
+        data = root_data(root)
+        data["coalesced"] = root.pending_updates
+        if root.pending_text and self.settings.message_settings.thread_responses:
+            if self.limiter.take(root.channel, now):
+                # The channel is busy: try again next tick, nothing is lost.
+                await self.state.hold(root.fingerprint, root.channel, 0.0)
+                return
+            blocks, text = self.renderer.reply("digest", {**data, "text": root.pending_text})
+            answer = await self._send(
+                root.channel, post_body(root.channel_id, blocks, text, thread_ts=root.ts), now
+            )
+            if not answer.ok:
+                await self._flush_failed(root, answer, now, "digest reply", shown)
+                return
+            await self._remember(root, str(answer.data.get("ts", "")), now)
+            # The reply is in Slack: recorded before the redraw, so a redraw that fails is
+            # tried again alone and the reply is never posted twice.
+            await self.state.save_drawn(
+                root.with_(latest=root.pending_text, pending_text=""), shown
+            )
+            recorded = await self.state.root(root.fingerprint, root.channel)
+            if recorded is None:
+                return
+            root = shown = recorded
+            data = root_data(root)
+        blocks, text = self.renderer.card(data)
+        answer = await self.api.call(
+            "chat.update", update_body(root.channel_id, root.ts, blocks, text)
+        )
+        if answer.ok:
+            await self.state.save_drawn(self._flushed(root, now), shown)
+        elif answer.error in GONE_ERRORS and answer.error != "channel_not_found":
+            await self._repost(root, now, shown)
+        else:
+            await self._flush_failed(root, answer, now, "chat.update", shown)
+
+    async def _repost(self, root: Root, now: float, shown: Root) -> None:
+        """The root message was deleted: post a new one carrying everything we know."""
+        if self.limiter.take(root.channel, now):
+            await self.state.hold(root.fingerprint, root.channel, 0.0)
+            return
+        blocks, text = self.renderer.card(root_data(root))
+        answer = await self._send(root.channel, post_body(root.channel, blocks, text), now)
+        if not answer.ok:
+            await self._flush_failed(root, answer, now, "chat.postMessage", shown)
+            return
+        moved = root.with_(
+            channel_id=str(answer.data.get("channel", "")), ts=str(answer.data["ts"])
+        )
+        await self.state.save_drawn(self._flushed(moved, now), shown)
+        await self._remember(moved, moved.ts, now)
+
+    # -- plumbing ------------------------------------------------------------------------------
+
+    async def _post(self, body: dict[str, object]) -> SlackAnswer:
+        return await self.api.call("chat.postMessage", body)
