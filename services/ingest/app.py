@@ -25,7 +25,7 @@ from services.ingest import alertmanager, custom_alert, datadog, sentry_sdk, sen
 from services.ingest.context import Inbound
 from services.ingest.dsn_auth import parse_keys
 from services.ingest.poller_lease import LeasedPoll
-from services.ingest.publisher import Publisher
+from services.ingest.publisher import AckedPublisher
 from services.ingest.request_log import RequestLog
 from services.ingest.sentry_api import SentryApi
 from services.ingest.sentry_marks import SentryMarks
@@ -53,7 +53,7 @@ def create(settings: Settings) -> Service:
     service.before_start(database.migrate)
     service.on_stop(database.close)
     ingest = settings.ingest
-    publisher = Publisher(
+    publisher = AckedPublisher(
         service.producer,
         timeout=ingest.publish_timeout_seconds,
         retry_after=ingest.retry_after_seconds,
@@ -116,7 +116,7 @@ def _datadog_routes(settings: Settings, inbound: Inbound) -> list[Route]:
 
 
 def _add_poller(
-    service: Service, settings: Settings, publisher: Publisher, database: Database
+    service: Service, settings: Settings, publisher: AckedPublisher, database: Database
 ) -> None:
     token = reveal(settings.sentry_auth_token)
     organization = settings.sentry_organization

@@ -10,13 +10,13 @@ from starlette.requests import Request
 from services.ingest.content_encoding import decode_body
 from services.ingest.errors import Unauthorized
 from services.ingest.http import read_body, read_wire_body
-from services.ingest.publisher import Publisher
+from services.ingest.publisher import AckedPublisher
 from services.ingest.request_log import RequestLog
 
 
 @dataclass(frozen=True, kw_only=True)
 class Inbound:
-    publisher: Publisher
+    publisher: AckedPublisher
     requests: RequestLog
     max_body_bytes: int
     max_decompressed_bytes: int

@@ -1,6 +1,6 @@
 """Publish ``RawError`` events to ``errors.raw`` under their fingerprint, awaiting the broker's ack.
 
-A caller answers 2xx only after :meth:`Publisher.publish` returned. When the broker does not
+A caller answers 2xx only after :meth:`AckedPublisher.publish` returned. When the broker does not
 acknowledge within the timeout, :class:`~services.ingest.errors.NotAcknowledged` (503 with
 ``Retry-After``) is raised: nothing is promised and the sender retries. The producer does not
 give up the send with the wait: it may still reach the topic (a broker that froze and came
@@ -40,7 +40,10 @@ class EventSink(Protocol):
     async def publish(self, topic: str, event: Envelope, *, key: str) -> None: ...
 
 
-class Publisher:
+class AckedPublisher:
+    """Publishes an event and returns once the broker acknowledged it, or raises
+    :class:`~services.ingest.errors.NotAcknowledged` (a 503 with ``Retry-After``) in time."""
+
     def __init__(self, sink: EventSink, *, timeout: float, retry_after: int) -> None:
         self._sink = sink
         self._timeout = timeout

@@ -21,7 +21,7 @@ from pydantic import ValidationError
 from services.ingest.errors import IngestError, PollerLeaseLost
 from services.ingest.metrics import SENTRY_POLLS
 from services.ingest.normalise.sentry_issue import issue_to_raw
-from services.ingest.publisher import Publisher
+from services.ingest.publisher import AckedPublisher
 from services.ingest.sentry_api import SentryApi
 from services.ingest.sentry_marks import SentryMarks
 from services.ingest.sentry_selection import Seen, seen_since, to_publish
@@ -65,7 +65,7 @@ class SentryPoller:
         *,
         api: SentryApi,
         marks: SentryMarks,
-        publisher: Publisher,
+        publisher: AckedPublisher,
         sentry: SentrySection,
         leading: Callable[[], bool] = lambda: True,
         clock: Callable[[], datetime] = now_utc,

@@ -9,7 +9,7 @@ import pytest
 from aiokafka.errors import KafkaConnectionError
 
 from services.ingest.errors import NotAcknowledged
-from services.ingest.publisher import Publisher
+from services.ingest.publisher import AckedPublisher
 from shared.events import Envelope, RawError, lift_custom_alert
 
 
@@ -36,7 +36,7 @@ def _event(event_id: str = "ev-1") -> RawError:
 
 async def test_a_retry_waits_on_the_send_in_flight_and_a_late_ack_records_the_request() -> None:
     sink = GatedSink()
-    publisher = Publisher(sink, timeout=0.05, retry_after=7)
+    publisher = AckedPublisher(sink, timeout=0.05, retry_after=7)
     recorded: list[str] = []
 
     async def remember() -> None:
@@ -58,7 +58,7 @@ async def test_a_retry_waits_on_the_send_in_flight_and_a_late_ack_records_the_re
 
 async def test_a_retry_in_time_is_answered_by_the_first_send() -> None:
     sink = GatedSink()
-    publisher = Publisher(sink, timeout=0.05, retry_after=7)
+    publisher = AckedPublisher(sink, timeout=0.05, retry_after=7)
     with pytest.raises(NotAcknowledged):
         await publisher.publish([_event()], source="custom")
     retry = asyncio.create_task(publisher.publish([_event()], source="custom"))
@@ -72,7 +72,7 @@ async def test_a_send_the_broker_refused_is_sent_again_by_the_retry() -> None:
     sink = GatedSink()
     sink.gate.set()
     sink.fail_next = True
-    publisher = Publisher(sink, timeout=1.0, retry_after=7)
+    publisher = AckedPublisher(sink, timeout=1.0, retry_after=7)
     recorded: list[str] = []
 
     async def remember() -> None:
