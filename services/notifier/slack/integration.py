@@ -181,6 +181,10 @@ class SlackIntegration:
                 pending_text=text or root.pending_text,
             )
         )
+        if summary.count > root.count:
+            await self.state.raise_count(
+                root.fingerprint, summary.count, summary, besides=root.channel
+            )
         return DeliveryResult.ok(root.ts or None, coalesced=True, thread_ts=root.ts)
 
     # -- scheduled reports: a message of their own, no root, no thread ---------------------------
@@ -262,11 +266,6 @@ class SlackIntegration:
             async with self._locks.hold((claimed.fingerprint, claimed.channel)):
                 root = await self.state.root(claimed.fingerprint, claimed.channel)
                 if root is not None and root.dirty:
-                    # the problem's cards in other channels follow, once per redraw (not per
-                    # occurrence folded in: a storm costs no more writes)
-                    await self.state.raise_count(
-                        root.fingerprint, root.count, root.summary, besides=root.channel
-                    )
                     await self._flush(root, now)
         if now - self._pruned_at >= PRUNE_EVERY:
             self._pruned_at = now
