@@ -25,6 +25,26 @@ EXTERNAL_POSTGRES = os.environ.get("ALERTORCH_TEST_POSTGRES_URL")
 TEST_PARTITIONS = 3
 
 
+#: Folders whose files one worker runs one after another under ``make test``: the fault tests
+#: each run a broker and four service processes and time what they see, so two never run at once.
+SERIAL_FOLDERS = ("tests/faults/",)
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object | None:
+    """``--dist loadfile`` (a file's tests on one worker, its fixtures set up once), with every
+    file of a serial folder in one unit of work."""
+    if config.getoption("dist") != "loadfile":
+        return None
+    from xdist.scheduler import LoadFileScheduling
+
+    class SerialFolders(LoadFileScheduling):  # type: ignore[misc]  # xdist is untyped
+        def _split_scope(self, nodeid: str) -> str:
+            scope: str = super()._split_scope(nodeid)
+            return next((f for f in SERIAL_FOLDERS if scope.startswith(f)), scope)
+
+    return SerialFolders(config, log)
+
+
 def _docker_answers() -> bool:
     if shutil.which("docker") is None:
         return False

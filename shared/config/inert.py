@@ -29,6 +29,16 @@ INERT: Final[tuple[str, ...]] = (
 )
 
 
+#: Where the job of an inert key is done instead.
+INSTEAD: Final[dict[str, str]] = {
+    "escalation.thresholds": "escalation_rules.yaml triggers (time_based, frequency_based) "
+    "escalate by age, occurrences and failed fixes per hour",
+    "escalation.escalation_levels": "escalation_rules.yaml escalation_levels define the levels",
+    "error_analysis": "error_patterns.json confidences and auto_resolution.confidence_thresholds "
+    "decide what a classification may do",
+}
+
+
 def inert_keys(document: Mapping[str, Any], lines: Where) -> list[str]:
     """A warning for each inert key ``document`` sets, with its file and line."""
     found = []
@@ -38,7 +48,9 @@ def inert_keys(document: Mapping[str, Any], lines: Where) -> list[str]:
         for part in path:
             node = node.get(part) if isinstance(node, Mapping) else None
         if node is not None:
+            instead = f"; {INSTEAD[dotted]}" if dotted in INSTEAD else ""
             found.append(
                 f"{lines.where(path)}: {dotted} is accepted but has no effect in this build"
+                f"{instead}"
             )
     return found

@@ -104,11 +104,14 @@ async def decoded(bootstrap: str, name: str) -> list[Any]:
 
 async def wait_for(progress: Progress, at_least: int, seconds: float) -> int:
     """Poll ``progress`` until it reaches ``at_least``; returns what it reached."""
+    now = 0
     for _ in range(int(seconds * 4)):
         if (now := await progress()) >= at_least:
             return now
         await asyncio.sleep(0.25)
-    raise AssertionError(f"{progress.__name__} did not reach {at_least} within {seconds} s")
+    raise AssertionError(
+        f"{progress.__name__} did not reach {at_least} within {seconds} s (it reached {now})"
+    )
 
 
 def problem_of(body: dict[str, Any]) -> str:

@@ -221,6 +221,14 @@ def test_alertmanager_firing_group_gives_one_event_per_alert() -> None:
     assert resolved.id != events[0].id
 
 
+def test_an_alert_listed_twice_in_one_group_is_one_event() -> None:
+    """The answer's ``accepted`` counts these events: it must be what reaches the topic."""
+    body = load("alertmanager_webhook_v4_firing_two_alerts.zulip.json")
+    body["alerts"] = [body["alerts"][0], body["alerts"][1], body["alerts"][0]]
+    events = alertmanager_to_events(body, producer="/t")
+    assert [e.data.external_id for e in events] == ["a1bc48475b20e73d", "c2ea85182f28cbd9"]
+
+
 def test_alertmanager_problems_name_each_field() -> None:
     body = load("alertmanager_webhook_v4_firing_two_alerts.zulip.json")
     body["version"] = "3"

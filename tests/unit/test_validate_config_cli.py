@@ -151,6 +151,12 @@ def test_settings_that_do_nothing_yet_are_named_with_their_line(config_dir: Path
         f"warning: {path}:{line}: business_impact.revenue_thresholds is accepted but has no "
         "effect in this build"
     ) in result.stderr
+    line = _line_of(path, "  thresholds:")
+    assert (
+        f"warning: {path}:{line}: escalation.thresholds is accepted but has no effect in this "
+        "build; escalation_rules.yaml triggers (time_based, frequency_based) escalate by age, "
+        "occurrences and failed fixes per hour"
+    ) in result.stderr
     for working in (
         "slack.rate_limiting.cooldown_seconds",
         "notification_channels.resolutions",

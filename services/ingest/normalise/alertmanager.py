@@ -86,5 +86,11 @@ def alert_to_raw(alert: Alert, payload: Payload, *, producer: str) -> RawError:
 
 
 def alertmanager_to_events(body: Any, *, producer: str) -> list[RawError]:
+    """One event per distinct alert: an alert listed twice in one group (the same fingerprint,
+    status and start) is one event, so the answer's ``accepted`` is what reaches the topic."""
     payload = parse_payload(body)
-    return [alert_to_raw(alert, payload, producer=producer) for alert in payload.alerts]
+    distinct: dict[str, RawError] = {}
+    for alert in payload.alerts:
+        event = alert_to_raw(alert, payload, producer=producer)
+        distinct.setdefault(event.id, event)
+    return list(distinct.values())
