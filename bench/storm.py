@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import signal
 import sys
 import tempfile
@@ -24,6 +25,8 @@ from shared.kafka.embedded import EmbeddedBroker, free_port
 from tests.fakes.server import serving
 from tests.fakes.slack import FakeSlack, Message
 
+#: The count a root card shows.
+SHOWN = re.compile(r"Occurrences:\*? ([\d,]+)")
 COPIES = int(os.environ.get("ALERTORCH_BENCH_STORM", "10000"))
 TIMEOUT = 300.0
 QUIET = 15.0
@@ -85,6 +88,9 @@ async def run() -> bool:
     print(f"{'storm: Slack calls for ' + count + ' copies':<44} {calls:>10,} calls  (target <= 20)")
     print(f"{'storm: until a root shows the exact count':<44} {shown:>10}")
     print(f"{'':<44} {dict(fake.calls)}")
+    for root in fake.roots():
+        found = SHOWN.search(_text(root.blocks))
+        print(f"{'storm: root in ' + root.channel:<44} {found.group(1) if found else '?':>10}")
     RESULTS.mkdir(exist_ok=True)
     document = {
         "copies": COPIES,

@@ -185,6 +185,13 @@ class SlackSection(StrictFrozenModel):
         description="A problem's root message is redrawn (count, status, latest update) at most "
         "once per this many seconds; occurrences in between are folded into the next redraw.",
     )
+    digest_max_interval_seconds: float = Field(
+        default=60.0,
+        ge=1,
+        description="While a problem keeps changing, its card waits longer between redraws the "
+        "longer it has been up (as long as it has been up, at least digest_interval_seconds), "
+        "up to this: a storm's cards are redrawn a few times, not every interval.",
+    )
     webhook_digest_interval_seconds: float = Field(
         default=300.0,
         ge=1,

@@ -1,8 +1,6 @@
 """Background work that repeats (pollers, timers, outbox retries, housekeeping), supervised.
 
-A periodic task starts its step every interval (from one start to the next, so a timer that falls
-due is published at most one interval late however long a step takes; a step that overruns its
-interval is followed by the next at once), until the service stops. A step
+A periodic task runs its step, waits its interval, and again, until the service stops. A step
 that raises is logged with its traceback and counted in ``alertorch_background_failures_total``;
 the loop goes on. After :data:`FAILURES_BEFORE_UNREADY` failures in a row the service reports
 unready (``/readyz`` names the task and its last error) until a step succeeds again. A loop
@@ -41,7 +39,6 @@ async def run_periodic(task: Periodic, *, health: HealthState, clock: Clock) -> 
     failures = 0
     key = f"task {task.name}"
     while True:
-        started = clock.time()
         try:
             await task.step()
         except asyncio.CancelledError:
@@ -57,4 +54,4 @@ async def run_periodic(task: Periodic, *, health: HealthState, clock: Clock) -> 
                 log.info("background step recovered", task=task.name, after_failures=failures)
                 health.set_problem(key, None)
             failures = 0
-        await clock.sleep(task.every - (clock.time() - started))
+        await clock.sleep(task.every)

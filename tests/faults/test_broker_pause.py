@@ -158,6 +158,7 @@ async def test_broker_paused_services_go_unready_recover_and_lose_nothing(
             "ALERTORCH_INGEST__PUBLISH_TIMEOUT_SECONDS": str(PUBLISH_TIMEOUT),
             "ALERTORCH_INGEST__RETRY_AFTER_SECONDS": str(RETRY_AFTER),
             "ALERTORCH_SLACK__DIGEST_INTERVAL_SECONDS": "1",
+            "ALERTORCH_SLACK__DIGEST_MAX_INTERVAL_SECONDS": "5",
             "ALERTORCH_SLACK__PER_CHANNEL_MESSAGES_PER_SECOND": "10",
         }
         services = {

@@ -65,8 +65,8 @@ OUTAGE = 60.0
 SLACK_DOWN = ((20.0, 500), (40.0, 429), (OUTAGE, 500))
 TIMEOUT_MINUTES = 0.1  # level 2 escalates to level 3 after 6 s without an acknowledgement
 QUIET = 5.0  # no notification for this long: the policy has said everything it will
-#: How far past its due time an escalation may be published: timers tick each 1 s (a tick
-#: starts 1 s after the last one started), plus the tick's own work on a loaded machine.
+#: How far past its due time an escalation may be published: timers tick each 1 s (1 s after
+#: the last tick ended), plus the ticks' own work on a loaded machine.
 LATE = 3.5
 REPOSITORY = "acme/web"
 #: How many updates a digest reply says it shows ("(3 updates)"; one when it says nothing).

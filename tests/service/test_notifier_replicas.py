@@ -76,6 +76,8 @@ def _resolution(fp: str, title: str, count: int) -> Resolution:
     )
 
 
+# two notifier processes on PostgreSQL working off 2,000 notifications, one killed: 60-120 s
+@pytest.mark.timeout(300)
 async def test_two_replicas_post_each_root_once_and_fire_each_timer_once_when_one_dies(
     own_broker: str, postgres_url: str, slack: tuple[FakeSlack, str], tmp_path: Path
 ) -> None:

@@ -339,6 +339,52 @@ async def test_a_storm_is_one_root_with_digests_at_a_bounded_rate_and_the_exact_
     assert fake.calls["chat.update"] == updates
 
 
+async def test_a_card_whose_count_alone_moves_waits_longer_the_longer_it_is_up(
+    harness: Harness, fake: FakeSlack
+) -> None:
+    """A storm repeating one text: the card is redrawn 10, 20, 40 and 80 s after it was posted,
+    then each minute, and the text gets one digest reply, not one per redraw."""
+    slack = await harness.integration(digest_interval_seconds=10, digest_max_interval_seconds=60)
+    first = await slack.send_notification(note(count=1), ALERTS)
+    start, redrawn = harness.clock.now, []
+    for second in range(1, 201):
+        harness.clock.advance(1)
+        update = note("update", second + 1, text="Still failing on db-2")
+        assert (await slack.send_notification(update, ALERTS)).delivered
+        before = fake.calls["chat.update"]
+        await slack.tick(harness.clock.now)
+        if fake.calls["chat.update"] > before:
+            redrawn.append(round(harness.clock.now - start))
+    assert redrawn == [10, 20, 40, 80, 140, 200]
+    replies = fake.replies("C0ALERTS", first.reference or "")
+    assert ["Still failing on db-2" in shown(r) for r in replies] == [True]
+    assert "201" in shown(fake.roots()[0])
+
+
+async def test_a_change_of_status_or_a_press_is_shown_without_the_count_s_wait(
+    harness: Harness, fake: FakeSlack
+) -> None:
+    slack = await harness.integration(digest_interval_seconds=10, digest_max_interval_seconds=60)
+    await slack.send_notification(note(count=1), ALERTS)
+    harness.clock.advance(100)  # the card has been up a while: a count-only redraw waits 60 s
+    await slack.send_notification(note("update", 2), ALERTS)
+    await slack.tick(harness.clock.now)
+    assert fake.calls["chat.update"] == 1
+    harness.clock.advance(10)
+    await slack.send_notification(note("update", 3), ALERTS)
+    await slack.tick(harness.clock.now)
+    assert fake.calls["chat.update"] == 1, "the count alone waits"
+    failed = note("resolution_failed", 3, text="Restart of billing failed")
+    assert (await slack.send_notification(failed, ALERTS)).delivered
+    await slack.tick(harness.clock.now)
+    assert fake.calls["chat.update"] == 2, "a change of status is shown at once"
+    harness.clock.advance(10)
+    await slack.state.set_acted_by("fp-db", "#alerts", "U0ALICE")
+    await slack.tick(harness.clock.now)
+    assert fake.calls["chat.update"] == 3, "so is a press"
+    assert "U0ALICE" in shown(fake.roots()[0])
+
+
 async def test_untrusted_text_reaches_slack_harmless(harness: Harness, fake: FakeSlack) -> None:
     slack = await harness.integration()
     summary = ErrorSummary(title=EVIL, severity=Severity.CRITICAL, service="<!here>", count=3)
@@ -703,7 +749,8 @@ async def test_after_a_burst_of_many_problems_every_root_converges_to_its_exact_
     """2,000 notifications over 50 problems in one channel, as the outbox delivers them (a
     held one is tried again when its wait is over), with the integration ticking every second.
     Roots are posted at one per second; after the last occurrence is folded in, every root shows
-    its exact count within one redraw per root per tick (50 s here) plus one digest interval."""
+    its exact count within one redraw per root per tick (50 s here) plus the longest wait
+    between a card's redraws (``digest_max_interval_seconds``)."""
     slack = await harness.integration(digest_interval_seconds=10)
     problems, per_problem = 50, 40
     queue = [(i, fp) for i in range(1, per_problem + 1) for fp in range(problems)]
@@ -727,7 +774,9 @@ async def test_after_a_burst_of_many_problems_every_root_converges_to_its_exact_
             next_tick += 1
             await slack.tick(harness.clock.now)
     burst_over = harness.clock.now
-    bound = problems / slack.settings.digest_updates_per_tick + slack.interval
+    bound = problems / slack.settings.digest_updates_per_tick + (
+        slack.settings.digest_max_interval_seconds
+    )
 
     def behind() -> list[str]:
         return [root.ts for root in fake.roots("C0ALERTS") if f"{per_problem:,}" not in shown(root)]

@@ -56,30 +56,3 @@ async def test_cancelling_stops_the_loop_without_reporting_a_failure() -> None:
     with pytest.raises(asyncio.CancelledError):
         await task
     assert health.ready
-
-
-async def test_steps_start_every_interval_however_long_each_takes() -> None:
-    """A slow step does not push every later one back: the next starts one interval after it
-    started, or at once when it overran."""
-    health = HealthState(service="unit", started=True)
-    clock = ManualClock()
-    took = [0.4, 0.0, 1.5, 0.2]
-    starts: list[float] = []
-    done = asyncio.Event()
-
-    async def step() -> None:
-        starts.append(clock.time())
-        if len(starts) > len(took):
-            done.set()
-            await asyncio.Event().wait()
-        clock.advance(took[len(starts) - 1])
-
-    task = asyncio.create_task(
-        run_periodic(Periodic(name="timers", every=1.0, step=step), health=health, clock=clock)
-    )
-    await asyncio.wait_for(done.wait(), timeout=5)
-    task.cancel()
-    with pytest.raises(asyncio.CancelledError):
-        await task
-    origin = starts[0]
-    assert [round(at - origin, 6) for at in starts] == [0.0, 1.0, 2.0, 3.5, 4.5]

@@ -212,6 +212,9 @@ class SlackBotIntegration(SlackIntegration):
         shown = root  # as read: what this redraw takes off the row when it lands
         data = root_data(root)
         data["coalesced"] = root.pending_updates
+        if root.pending_text == root.latest:
+            # Nothing new to say in the thread (a storm repeats one text): the card shows the count.
+            root = root.with_(pending_text="")
         if root.pending_text and self.settings.message_settings.thread_responses:
             if self.limiter.take(root.channel, now):
                 # The channel is busy: try again next tick, nothing is lost.

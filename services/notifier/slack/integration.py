@@ -236,7 +236,12 @@ class SlackIntegration:
             reference = str(answer.data.get("ts", ""))
             if reference:
                 await self._remember(root, reference, now, notification.attempt_id)
-        await self.state.save(changed.with_(dirty=self._dirty_after_event(changed)))
+        # A change of status is shown at the next redraw the digest interval allows: only a
+        # card whose count alone moves waits longer (see _flushed).
+        dirty = self._dirty_after_event(changed)
+        await self.state.save(
+            changed.with_(dirty=dirty, not_before=0.0 if dirty else root.not_before)
+        )
         return DeliveryResult.ok(reference or None, thread_ts=root.ts)
 
     @property
@@ -276,10 +281,13 @@ class SlackIntegration:
         """Show what was coalesced into ``root``."""
         raise NotImplementedError
 
-    @staticmethod
-    def _flushed(root: Root, now: float) -> Root:
+    def _flushed(self, root: Root, now: float) -> Root:
+        """``root`` once everything pending is shown. Its next redraw waits as long as the card
+        has been up (at least the digest interval, at most ``digest_max_interval_seconds``)."""
+        shown_for = now - root.posted_at
+        wait = min(self.settings.digest_max_interval_seconds, max(self.interval, shown_for))
         return root.with_(
-            dirty=False, updated_at=now, not_before=0.0, pending_updates=0, pending_text=""
+            dirty=False, updated_at=now, not_before=now + wait, pending_updates=0, pending_text=""
         )
 
     async def _flush_failed(

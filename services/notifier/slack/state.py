@@ -228,13 +228,14 @@ class SlackState:
         return str(row[0]) if row else ""
 
     async def set_acted_by(self, fingerprint: str, channel: str, acted_by: str) -> Root | None:
-        """Record who acted on the problem; the root is redrawn."""
+        """Record who acted on the problem; the root is redrawn at the next tick the digest
+        interval allows (a count-only wait, see ``_flushed``, is cut short)."""
         async with self.database.transaction() as db:
             row = (
                 await db.execute(
                     update(roots)
                     .where(roots.c.fingerprint == fingerprint, roots.c.channel == channel)
-                    .values(acted_by=acted_by, dirty=1, version=roots.c.version + 1)
+                    .values(acted_by=acted_by, dirty=1, not_before=0.0, version=roots.c.version + 1)
                     .returning(*roots.columns)
                 )
             ).first()
