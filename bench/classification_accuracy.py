@@ -16,20 +16,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final, Literal
 
+from shared.events import CORE_CATEGORIES
+
 DATA_PATH = Path(__file__).resolve().parent / "data" / "classification_eval.jsonl"
 
 #: The categories every default must cover (the labels of the set).
-CATEGORIES: Final = (
-    "database",
-    "network",
-    "timeout",
-    "memory",
-    "disk",
-    "auth",
-    "rate_limit",
-    "configuration",
-    "code",
-)
+CATEGORIES: Final = CORE_CATEGORIES
 
 Split = Literal["tuning", "heldout"]
 SPLITS: Final[dict[str, Split]] = {"tuning": "tuning", "heldout": "heldout"}

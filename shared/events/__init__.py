@@ -2,6 +2,7 @@
 
 from shared.events.audit import AuditOutcome, AuditRecord, AuditRecordData
 from shared.events.classified import (
+    CORE_CATEGORIES,
     ClassifiedError,
     ClassifiedErrorData,
     Frequency,
@@ -48,6 +49,7 @@ from shared.events.silence import (
 )
 
 __all__ = [
+    "CORE_CATEGORIES",
     "REPORT_KINDS",
     "SAFETY_ORDER",
     "SILENCE_MATCHERS",

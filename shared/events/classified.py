@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import ClassVar, Literal
+from typing import ClassVar, Final, Literal
 
 from pydantic import Field
 
@@ -11,6 +11,20 @@ from shared.events.common import Severity, Trend
 from shared.events.envelope import Envelope
 from shared.events.raw import RawErrorData
 from shared.models import FrozenModel
+
+#: The categories the default patterns and the fallback classifier cover (``category`` is free
+#: text: a custom pattern may name its own).
+CORE_CATEGORIES: Final[tuple[str, ...]] = (
+    "database",
+    "network",
+    "timeout",
+    "memory",
+    "disk",
+    "auth",
+    "rate_limit",
+    "configuration",
+    "code",
+)
 
 
 class Frequency(FrozenModel):

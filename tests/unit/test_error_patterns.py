@@ -13,22 +13,14 @@ import pytest
 import re2
 
 from services.analyzer.patterns_file import ErrorPattern, load_patterns, re2_options
+from services.analyzer.suggestions import BY_CATEGORY
+from shared.events import CORE_CATEGORIES
 
 REPO = Path(__file__).resolve().parents[2]
 PATTERNS_PATH = REPO / "config" / "error_patterns.json"
 
 #: Categories the default set must cover, each for all of :data:`LANGUAGES`.
-REQUIRED_CATEGORIES = (
-    "database",
-    "network",
-    "timeout",
-    "memory",
-    "disk",
-    "auth",
-    "rate_limit",
-    "configuration",
-    "code",
-)
+REQUIRED_CATEGORIES = CORE_CATEGORIES
 #: Extra categories the default set may use.
 EXTRA_CATEGORIES = ("dependency", "capacity")
 LANGUAGES = ("python", "jvm", "node", "go")
@@ -1740,3 +1732,7 @@ def test_document_counts_agree_with_the_patterns() -> None:
     auto = sum(p.metadata.auto_resolvable for p in patterns)
     assert document["metadata"]["auto_resolvable_count"] == auto
     assert document["metadata"]["manual_intervention_required"] == len(patterns) - auto
+
+
+def test_every_core_category_has_suggestions_of_its_own() -> None:
+    assert set(BY_CATEGORY) == set(CORE_CATEGORIES)
