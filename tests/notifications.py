@@ -3,7 +3,7 @@ target; and the event that carries one."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from shared.events import (
     ErrorSummary,
@@ -13,6 +13,10 @@ from shared.events import (
     Target,
     new_event_id,
 )
+
+if TYPE_CHECKING:
+    from services.notifier.dispatcher import Dispatcher
+    from services.notifier.store import NotifierStore, OutboxRow
 
 #: A problem whose title tries to mention a whole channel.
 BOOM = ErrorSummary(title="Boom @channel", severity=Severity.HIGH, service="web")
@@ -54,3 +58,20 @@ def notification_event(data: NotificationData) -> Notification:
     return Notification(
         id=event_id, source="/test", subject=data.fingerprint, correlationid=event_id, data=data
     )
+
+
+async def deliver(dispatcher: Dispatcher, *events: Notification) -> None:
+    """What the notifier does with notifications it consumes: queue their sends, then make
+    them."""
+    await dispatcher.enqueue(events)
+    await dispatcher.send_queued()
+
+
+async def mid_send(
+    store: NotifierStore, event: Notification, target: str, *, lease_until: float
+) -> OutboxRow:
+    """``event``'s row for ``target`` as a replica leaves it when it stops mid-send."""
+    key = (event.id, target)
+    assert await store.enqueue([(*key, event.model_dump_json())], due_at=lease_until) == {key}
+    [row] = await store.claim([key], lease_until=lease_until)
+    return row

@@ -120,6 +120,7 @@ def create(settings: Settings) -> Service:
         publisher=producer,
         dry_run=settings.operation.dry_run,
         clock=clock,
+        concurrency=settings.notifier.delivery_concurrency,
     )
 
     async def publish_command(command: Command) -> None:
@@ -190,6 +191,9 @@ def create(settings: Settings) -> Service:
     async def on_resolutions(items: Sequence[tuple[Consumed, Resolution]]) -> None:
         await runner.on_resolutions([event for _, event in items])
 
+    async def on_notifications(items: Sequence[tuple[Consumed, Notification]]) -> None:
+        await dispatcher.enqueue([event for _, event in items])
+
     async def on_silences(items: Sequence[tuple[Consumed, Silence]]) -> None:
         async with main.transaction() as db:
             await kept_silences.keep(db, tables.silences, [event for _, event in items])
@@ -210,11 +214,13 @@ def create(settings: Settings) -> Service:
     service.consume(RESOLUTIONS, resolutions, group="policy")
     service.consume(COMMANDS, each(event_handler(COMMANDS, Command, on_command)), group="commands")
     service.consume(SILENCES, decoding(decoder(SILENCES, Silence), on_silences), group="silences")
-    deliver = event_handler(NOTIFICATIONS, Notification, dispatcher.on_notification)
-    service.consume(NOTIFICATIONS, each(deliver), group="delivery")
-    # Separate loops: escalation timers never wait behind a slow delivery.
+    notifications = decoding(decoder(NOTIFICATIONS, Notification), on_notifications)
+    service.consume(NOTIFICATIONS, notifications, group="delivery")
+    # Separate loops: escalation timers never wait behind a slow delivery, and the consumer
+    # only queues sends, which the delivery loop makes.
     service.add_periodic("policy-timers", 1.0, timers)
-    service.add_periodic("outbox-retries", 1.0, dispatcher.retry_due)
+    service.add_periodic("delivery", 0.0, dispatcher.work)
+    service.add_periodic("outbox-retries", 1.0, dispatcher.send_due)
     service.add_periodic("integration-ticks", 1.0, dispatcher.tick_integrations)
     service.add_periodic("auditor", AUDIT_SECONDS, runner.audit)
     service.add_periodic("prune", PRUNE_SECONDS, prune)

@@ -1,12 +1,20 @@
 """The delivery half of the notifier: each ``Notification`` to each of its targets, once.
 
-Before a send, an outbox row (notification id, target) is claimed (an insert that only one
-replica wins); after it, the row records the outcome. A redelivered notification finds its rows
-and sends nothing again. A send a crash cut short (its lease of ``SEND_LEASE_SECONDS`` ran out)
-is sent again where the target deduplicates (PagerDuty's ``dedup_key``, the console) or can be
-asked whether it arrived (Slack with a bot token: ``reconcile`` finds the message by its
-metadata), and is otherwise marked ``unknown``, never repeated. A target that answers "later"
-is retried from the outbox when due, by whichever replica claims the row: after an error (a
+The consumer only queues: a batch's (notification, target) pairs become outbox rows in one
+transaction (a pair seen before, by any replica, is not queued again), and the offsets are
+committed. The sends happen off the consumer, in :meth:`Dispatcher.work`: the rows this replica
+queued are claimed (a lease of ``SEND_LEASE_SECONDS``) and sent, at most ``concurrency`` sends at
+once, each problem's to each target in order; their outcomes are recorded in one transaction and
+their audit records published together. A run of updates of one problem to a target that shows
+only the latest (a Slack card, ``send_updates``) is folded into one delivery, so a storm costs
+a few sends, not one per occurrence.
+
+A queued row its replica did not claim within ``QUEUED_GRACE_SECONDS`` (the replica stopped) is
+claimed by any replica's :meth:`Dispatcher.send_due`, with the retries. A send a crash cut short
+(its lease ran out) is sent again where the target deduplicates (PagerDuty's ``dedup_key``, the
+console) or can be asked whether it arrived (Slack with a bot token: ``reconcile`` finds the
+message by its metadata), and is otherwise marked ``unknown``, never repeated. A target that
+answers "later" is retried when due, by whichever replica claims the row: after an error (a
 5xx, a network error) the try counts, and after ``MAX_ATTEMPTS`` such tries the delivery is
 failed; a rate-limit wait (a 429, our own limiter) never counts, so a storm delays deliveries
 but never drops them.
@@ -14,14 +22,18 @@ but never drops them.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Literal
+import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
 
 import structlog
 
-from services.notifier.delivery.base import DeliveryResult, Integration
+from services.notifier.delivery.base import DeliveryResult, FoldsUpdates, Integration
+from services.notifier.delivery.folding import FOLDED_KIND, runs
 from services.notifier.metrics import DELIVERIES
-from services.notifier.store import INTERRUPTED, NotifierStore, OutboxRow
+from services.notifier.store import INTERRUPTED, Key, NotifierStore, OutboxRow
 from shared.clock import SYSTEM_CLOCK, Clock
 from shared.events import (
     Actor,
@@ -44,7 +56,19 @@ CONSOLE = "console"  # the inbox is ours: it is delivered to in a dry run too
 ERROR_BACKOFF = 30.0
 #: A send (every call an integration makes for one notification) ends well within this.
 SEND_LEASE_SECONDS = 120.0
-RETRIES_PER_STEP = 50
+#: A queued row its replica has not claimed this long after queueing is anyone's to send.
+QUEUED_GRACE_SECONDS = 30.0
+#: Rows claimed and sent in one step.
+CLAIM_LIMIT = 1000
+#: Rows queued here and not yet claimed, at most (then the consumer waits for the sends).
+MAX_PENDING = 4 * CLAIM_LIMIT
+
+
+@dataclass
+class _Send:
+    row: OutboxRow
+    event: Notification
+    target: Target | None
 
 
 def target_key(target: Target) -> str:
@@ -60,28 +84,66 @@ class Dispatcher:
         publisher: Publisher,
         clock: Clock = SYSTEM_CLOCK,
         dry_run: bool = False,
+        concurrency: int = 8,
     ) -> None:
         """``dry_run`` (``operation.dry_run``): nothing reaches an outside target; each delivery
-        is logged and audited as what would have been sent."""
+        is logged and audited as what would have been sent. ``concurrency``
+        (``notifier.delivery_concurrency``): sends in flight at once."""
         self.store = store
         self.integrations = integrations
         self.publisher = publisher
         self.clock = clock
         self.dry_run = dry_run
+        self._slots = asyncio.Semaphore(concurrency)
+        self._pending: list[Key] = []
+        self._ready = asyncio.Event()  # something is pending
+        self._room = asyncio.Event()  # fewer than MAX_PENDING are pending
+        self._room.set()
 
-    async def on_notification(self, event: Notification) -> None:
-        body = event.model_dump_json()
-        for target in event.data.targets:
-            key = target_key(target)
-            lease = self.clock.time() + SEND_LEASE_SECONDS
-            row = await self.store.claim(event.id, key, body, lease_until=lease)
-            if row is None:
-                log.info("already handled; not sending again", target=key)
-                continue
-            await self._send(row, event, target)
+    async def enqueue(self, events: Sequence[Notification]) -> int:
+        """Queue each event's sends (the consumer's part); how many were new."""
+        wanted: list[tuple[str, str, str]] = []
+        seen: set[Key] = set()
+        for event in events:
+            body = event.model_dump_json()
+            for target in event.data.targets:
+                key = (event.id, target_key(target))
+                if key not in seen:
+                    seen.add(key)
+                    wanted.append((*key, body))
+        await self._room.wait()
+        due_at = self.clock.time() + QUEUED_GRACE_SECONDS
+        new = await self.store.enqueue(wanted, due_at=due_at)
+        if len(new) < len(wanted):
+            log.info("already handled; not sending again", count=len(wanted) - len(new))
+        self._pending.extend(key for nid, target, _ in wanted if (key := (nid, target)) in new)
+        if self._pending:
+            self._ready.set()
+        if len(self._pending) >= MAX_PENDING:
+            self._room.clear()
+        return len(new)
 
-    async def retry_due(self) -> int:
-        """Give up on sends cut short, then send the retries that are due."""
+    async def work(self, wait: float = 1.0) -> int:
+        """The worker's step: wait up to ``wait`` seconds for queued sends, then send them."""
+        if not self._pending:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._ready.wait(), wait)
+        return await self.send_queued()
+
+    async def send_queued(self) -> int:
+        """Claim and send what this replica queued (up to ``CLAIM_LIMIT``); how many."""
+        keys, self._pending = self._pending[:CLAIM_LIMIT], self._pending[CLAIM_LIMIT:]
+        if not self._pending:
+            self._ready.clear()
+        if len(self._pending) < MAX_PENDING:
+            self._room.set()
+        now = self.clock.time()
+        rows = await self.store.claim(keys, lease_until=now + SEND_LEASE_SECONDS)
+        return await self._send_rows(rows)
+
+    async def send_due(self) -> int:
+        """Give up on sends cut short, then send the retries that are due (and queued rows
+        their replica left); how many."""
         now = self.clock.time()
         again, unknown = await self.store.interrupted(now, self._resend_safe)
         if again:
@@ -90,17 +152,88 @@ class Dispatcher:
             )
         if unknown:
             log.warning("sends cut short by a stop are not repeated", count=unknown)
-        rows = await self.store.claim_retries(
-            now, lease_until=now + SEND_LEASE_SECONDS, limit=RETRIES_PER_STEP
+        rows = await self.store.claim_due(
+            now, lease_until=now + SEND_LEASE_SECONDS, limit=CLAIM_LIMIT
         )
-        for row in rows:
-            event = Notification.model_validate_json(row.body)
-            target = next((t for t in event.data.targets if target_key(t) == row.target), None)
-            if target is None:
-                await self.store.mark(row, status="failed", error="target vanished")
-                continue
-            await self._send(row, event, target)
+        return await self._send_rows(rows)
+
+    async def _send_rows(self, rows: Sequence[OutboxRow]) -> int:
+        """Send claimed rows: each problem's to each target in order, folded where the target
+        folds; then record every outcome in one transaction and publish their audit."""
+        sends = sorted(
+            (self._prepared(row) for row in rows),
+            key=lambda send: (send.row.due_at or 0.0, send.event.time),
+        )
+        groups: dict[tuple[str, str], list[_Send]] = {}
+        for send in sends:
+            groups.setdefault((send.event.data.fingerprint, send.row.target), []).append(send)
+        audits: list[Output] = []
+        await asyncio.gather(*(self._send_group(group, audits) for group in groups.values()))
+        await self.store.finish(rows)
+        if audits:
+            await self.publisher.publish_many(audits)
         return len(rows)
+
+    @staticmethod
+    def _prepared(row: OutboxRow) -> _Send:
+        event = Notification.model_validate_json(row.body)
+        target = next((t for t in event.data.targets if target_key(t) == row.target), None)
+        return _Send(row, event, target)
+
+    async def _send_group(self, group: list[_Send], audits: list[Output]) -> None:
+        target = group[0].target
+        integration = self.integrations.get(target.type) if target else None
+        folds = isinstance(integration, FoldsUpdates)
+        for run in runs(
+            group,
+            lambda s: folds and s.event.data.kind == FOLDED_KIND and s.row.error != INTERRUPTED,
+        ):
+            async with self._slots:
+                result = await self._deliver(integration, run)
+            for send in run:
+                audit = self._settle(send, result, folded=len(run))
+                if audit is not None:
+                    audits.append(audit)
+
+    async def _deliver(self, integration: Integration | None, run: list[_Send]) -> DeliveryResult:
+        first = run[0]
+        target, data = first.target, first.event.data
+        if target is None:
+            return DeliveryResult.failed("target vanished")
+        if integration is None:
+            return DeliveryResult.failed(f"no integration delivers target type {target.type!r}")
+        if self.dry_run and target.type != CONSOLE:
+            log.info("dry run: would deliver", target=first.row.target, kind=data.kind, n=len(run))
+            return DeliveryResult.ok(None, dry_run=True, would=f"notify:{data.kind}")
+        if len(run) > 1 and isinstance(integration, FoldsUpdates):
+            updates = [send.event.data for send in run]
+            return await self._call(integration.send_updates, updates, target)
+        found = await self._arrived(integration, first.row, data, target)
+        if found is not None:
+            return found
+        escalates = data.kind == "escalation"
+        send = integration.handle_escalation if escalates else integration.send_notification
+        return await self._call(send, data, target)
+
+    def _settle(self, send: _Send, result: DeliveryResult, *, folded: int) -> Output | None:
+        """Apply ``result`` to ``send``'s row; the audit record it gets, if any."""
+        row, event = send.row, send.event
+        if not result.rate_limited:
+            row.attempts += 1
+        DELIVERIES.labels(row.target.split(":", 1)[0], _outcome(result)).inc()
+        if result.delivered:
+            row.status, row.reference, row.error = "sent", result.reference, None
+            outcome: Literal["succeeded", "failed", "dry_run"] = (
+                "dry_run" if result.details.get("dry_run") else "succeeded"
+            )
+            return self._audit(event, row, outcome, result, folded)
+        if result.permanent or row.attempts >= MAX_ATTEMPTS:
+            row.status, row.error = "failed", result.error
+            log.error("delivery failed", target=row.target, error=result.error)
+            return self._audit(event, row, "failed", result, folded)
+        delay = result.retry_after if result.retry_after is not None else ERROR_BACKOFF
+        row.status, row.due_at, row.error = "retry", self.clock.time() + delay, result.error
+        return None
 
     def _resend_safe(self, target: str) -> bool:
         integration = self.integrations.get(target.split(":", 1)[0])
@@ -116,33 +249,6 @@ class Dispatcher:
                 await tick(now)
             except Exception as exc:  # noqa: BLE001 - one integration must not stop the others
                 log.error("integration tick failed", integration=name, error=repr(exc))
-
-    async def _send(self, row: OutboxRow, event: Notification, target: Target) -> None:
-        integration = self.integrations.get(target.type)
-        if integration is None:
-            result = DeliveryResult.failed(f"no integration delivers target type {target.type!r}")
-        elif self.dry_run and target.type != CONSOLE:
-            log.info("dry run: would deliver", target=row.target, kind=event.data.kind)
-            result = DeliveryResult.ok(None, dry_run=True, would=f"notify:{event.data.kind}")
-        else:
-            found = await self._arrived(integration, row, event.data, target)
-            result = found or await self._call(integration, event.data, target)
-        if not result.rate_limited:
-            row.attempts += 1
-        if result.delivered:
-            await self.store.mark(row, status="sent", reference=result.reference, error=None)
-            await self._audit(
-                event, row, "dry_run" if result.details.get("dry_run") else "succeeded", result
-            )
-        elif result.permanent or row.attempts >= MAX_ATTEMPTS:
-            await self.store.mark(row, status="failed", error=result.error)
-            log.error("delivery failed", target=row.target, error=result.error)
-            await self._audit(event, row, "failed", result)
-        else:
-            delay = result.retry_after if result.retry_after is not None else ERROR_BACKOFF
-            due_at = self.clock.time() + delay
-            await self.store.mark(row, status="retry", due_at=due_at, error=result.error)
-        DELIVERIES.labels(target.type, _outcome(result)).inc()
 
     @staticmethod
     async def _arrived(
@@ -162,23 +268,25 @@ class Dispatcher:
 
     @staticmethod
     async def _call(
-        integration: Integration, data: NotificationData, target: Target
+        send: Callable[[Any, Target], Awaitable[DeliveryResult]], data: Any, target: Target
     ) -> DeliveryResult:
         try:
-            if data.kind == "escalation":
-                return await integration.handle_escalation(data, target)
-            return await integration.send_notification(data, target)
+            return await send(data, target)
         except Exception as exc:  # noqa: BLE001 - a broken integration is retried, then failed
             log.error("integration raised", target=target.type, error=repr(exc))
             return DeliveryResult.later(ERROR_BACKOFF, f"integration raised {exc!r}")
 
-    async def _audit(
-        self,
+    @staticmethod
+    def _audit(
         event: Notification,
         row: OutboxRow,
         outcome: Literal["succeeded", "failed", "dry_run"],
         result: DeliveryResult,
-    ) -> None:
+        folded: int,
+    ) -> Output:
+        details = {"reference": result.reference, "error": result.error, "attempts": row.attempts}
+        if folded > 1:
+            details["folded"] = folded  # delivered together with the run's other updates
         record = AuditRecord(
             id=derived_event_id(event.id, "delivery", row.target, outcome),
             source=SOURCE,
@@ -190,15 +298,10 @@ class Dispatcher:
                 action=f"notify:{event.data.kind}",
                 target=row.target,
                 outcome=outcome,
-                details={
-                    "reference": result.reference,
-                    "error": result.error,
-                    "attempts": row.attempts,
-                    **result.details,
-                },
+                details={**details, **result.details},
             ),
         )
-        await self.publisher.publish_many([Output(AUDIT, record, event.data.fingerprint)])
+        return Output(AUDIT, record, event.data.fingerprint)
 
 
 def _outcome(result: DeliveryResult) -> str:

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import json
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, Final
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import Row, bindparam, delete, func, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.notifier.policy.model import EscalationPolicy
@@ -22,17 +22,25 @@ from services.notifier.policy.prevention import Ledger
 from services.notifier.policy.state import AlertState
 from services.notifier.tables import alerts, ledger, outbox, policies
 from shared.clock import SYSTEM_CLOCK, Clock
-from shared.storage import Database, upsert
+from shared.storage import Database, upsert, upserted
 
 #: A known alert: its state and the correlation id its notifications carry.
 Known = tuple[AlertState, str]
+#: An outbox row's key: (notification id, target).
+Key = tuple[str, str]
+
+#: An outbox row's status: waiting for its first send; being sent (under a lease); waiting for
+#: a retry; and the ends: sent, failed, unknown (a send cut short that must not be repeated).
+QUEUED: Final = "queued"
+SENDING: Final = "sending"
+RETRY: Final = "retry"
 
 
 @dataclass
 class OutboxRow:
     notification_id: str
     target: str
-    status: str  # sending, sent, retry, failed, unknown
+    status: str  # queued, sending, retry, sent, failed, unknown
     attempts: int  # tries that ended in an error (rate-limit waits are not counted)
     due_at: float | None
     body: str
@@ -46,6 +54,9 @@ class OutboxRow:
 INTERRUPTED = "interrupted while sending"
 
 _OUTBOX_COLUMNS = tuple(c for c in outbox.c if c.name != "updated_at")
+#: Rows per INSERT: its parameters stay well within every backend's limit.
+ROWS_PER_STATEMENT: Final = 500
+_CHANGING = ("status", "attempts", "due_at", "lease_until", "reference", "error")
 
 
 async def lock_ledger(db: AsyncConnection) -> Ledger:
@@ -209,54 +220,88 @@ class NotifierStore:
             ).first()
         return OutboxRow(**row._mapping) if row else None
 
-    async def claim(
-        self, notification_id: str, target: str, body: str, *, lease_until: float
-    ) -> OutboxRow | None:
-        """Record the send before it happens; None when this pair was seen already."""
-        row = OutboxRow(notification_id, target, "sending", 0, None, body, lease_until=lease_until)
+    async def enqueue(self, rows: Sequence[tuple[str, str, str]], *, due_at: float) -> set[Key]:
+        """Queue each (notification id, target, body) not seen before, in one transaction; the
+        keys of the rows that were new. A queued row is claimed by the replica that queued it
+        (:meth:`claim`) or, once ``due_at`` passes, by any replica's :meth:`claim_due`."""
+        now = self.clock.time()
+        fresh = [
+            {
+                **asdict(OutboxRow(nid, target, QUEUED, 0, due_at, body)),
+                "updated_at": now,
+            }
+            for nid, target, body in rows
+        ]
+        new: list[tuple[Any, ...]] = []
         async with self.database.transaction() as db:
-            fresh = {**asdict(row), "updated_at": self.clock.time()}
-            inserted = await upsert(
-                db, outbox, [fresh], key=["notification_id", "target"], ignore=True
-            )
-        return row if inserted else None
+            for start in range(0, len(fresh), ROWS_PER_STATEMENT):
+                chunk = fresh[start : start + ROWS_PER_STATEMENT]
+                key = ["notification_id", "target"]
+                new += await upserted(db, outbox, chunk, key=key, ignore=True)
+        return {(str(nid), str(target)) for nid, target in new}
 
-    async def mark(self, row: OutboxRow, **changes: Any) -> None:
-        for key, value in changes.items():
-            setattr(row, key, value)
-        values = {k: v for k, v in asdict(row).items() if k not in ("notification_id", "target")}
-        async with self.database.transaction() as db:
-            await db.execute(
-                update(outbox)
-                .where(
-                    outbox.c.notification_id == row.notification_id,
-                    outbox.c.target == row.target,
-                )
-                .values(**values, updated_at=self.clock.time())
-            )
-
-    async def claim_retries(self, now: float, *, lease_until: float, limit: int) -> list[OutboxRow]:
-        """Retries that are due, claimed for sending (rows another replica holds are skipped)."""
+    async def claim(self, keys: Collection[Key], *, lease_until: float) -> list[OutboxRow]:
+        """Claim these queued rows for sending (rows already claimed elsewhere are skipped)."""
+        if not keys:
+            return []
         async with self.database.transaction() as db:
             rows = await db.execute(
                 select(*_OUTBOX_COLUMNS)
-                .where(outbox.c.status == "retry", outbox.c.due_at <= now)
+                .where(
+                    tuple_(outbox.c.notification_id, outbox.c.target).in_(sorted(keys)),
+                    outbox.c.status == QUEUED,
+                )
+                .with_for_update(skip_locked=True)
+            )
+            return await self._claimed(db, rows.all(), lease_until)
+
+    async def claim_due(self, now: float, *, lease_until: float, limit: int) -> list[OutboxRow]:
+        """Retries that are due, and queued rows their replica left unclaimed past their due
+        time, claimed for sending (rows another replica holds are skipped)."""
+        async with self.database.transaction() as db:
+            rows = await db.execute(
+                select(*_OUTBOX_COLUMNS)
+                .where(outbox.c.status.in_((RETRY, QUEUED)), outbox.c.due_at <= now)
                 .order_by(outbox.c.due_at)
                 .limit(limit)
                 .with_for_update(skip_locked=True)
             )
-            claimed = [OutboxRow(**row._mapping) for row in rows]
-            for row in claimed:
-                row.status, row.lease_until = "sending", lease_until
-                await db.execute(
-                    update(outbox)
-                    .where(
-                        outbox.c.notification_id == row.notification_id,
-                        outbox.c.target == row.target,
-                    )
-                    .values(status="sending", lease_until=lease_until, updated_at=now)
-                )
+            return await self._claimed(db, rows.all(), lease_until)
+
+    async def _claimed(
+        self, db: AsyncConnection, found: Sequence[Row[Any]], lease_until: float
+    ) -> list[OutboxRow]:
+        claimed = [OutboxRow(**row._mapping) for row in found]
+        for row in claimed:
+            row.status, row.lease_until = SENDING, lease_until
+        await self._write(db, claimed)
         return claimed
+
+    async def finish(self, rows: Sequence[OutboxRow]) -> None:
+        """Record the outcome of these sends, in one transaction."""
+        async with self.database.transaction() as db:
+            await self._write(db, rows)
+
+    async def _write(self, db: AsyncConnection, rows: Sequence[OutboxRow]) -> None:
+        if not rows:
+            return
+        now = self.clock.time()
+        await db.execute(
+            update(outbox)
+            .where(
+                outbox.c.notification_id == bindparam("key_id"),
+                outbox.c.target == bindparam("key_target"),
+            )
+            .values({**{c: bindparam(f"new_{c}") for c in _CHANGING}, "updated_at": now}),
+            [
+                {
+                    "key_id": row.notification_id,
+                    "key_target": row.target,
+                    **{f"new_{c}": getattr(row, c) for c in _CHANGING},
+                }
+                for row in rows
+            ],
+        )
 
     async def interrupted(self, now: float, resend: Callable[[str], bool]) -> tuple[int, int]:
         """Sends cut short (their replica stopped before the lease ran out): sent again where
@@ -266,14 +311,14 @@ class NotifierStore:
         async with self.database.transaction() as db:
             rows = await db.execute(
                 select(outbox.c.notification_id, outbox.c.target)
-                .where(outbox.c.status == "sending", outbox.c.lease_until < now)
+                .where(outbox.c.status == SENDING, outbox.c.lease_until < now)
                 .with_for_update(skip_locked=True)
             )
             again, unknown = 0, 0
             for notification_id, target in rows.all():
                 key = (outbox.c.notification_id == notification_id, outbox.c.target == target)
                 if resend(str(target)):
-                    values: dict[str, Any] = {"status": "retry", "due_at": now}
+                    values: dict[str, Any] = {"status": RETRY, "due_at": now}
                     again += 1
                 else:
                     values = {"status": "unknown"}

@@ -16,6 +16,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 
 from shared.config.layers import CONFIG_FILE, read_config
 from shared.config.notification_templates import NotificationTemplatesSection
+from shared.config.notifier import NotifierSection
 from shared.config.oncall import OnCallSection
 from shared.config.sections import (
     AnalyzerSection,
@@ -100,6 +101,7 @@ class Settings(BaseSettings):
     kafka: KafkaSection = KafkaSection()
     ingest: IngestSection = IngestSection()
     analyzer: AnalyzerSection = AnalyzerSection()
+    notifier: NotifierSection = NotifierSection()
     notification_templates: NotificationTemplatesSection = NotificationTemplatesSection()
     advanced: dict[str, Any] = Field(default_factory=dict)
     development: dict[str, Any] = Field(default_factory=dict)

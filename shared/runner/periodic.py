@@ -4,7 +4,9 @@ A periodic task runs its step, waits its interval, and again, until the service 
 that raises is logged with its traceback and counted in ``alertorch_background_failures_total``;
 the loop goes on. After :data:`FAILURES_BEFORE_UNREADY` failures in a row the service reports
 unready (``/readyz`` names the task and its last error) until a step succeeds again. A loop
-never ends because one step failed.
+never ends because one step failed. When the service stops (``stopping`` is set), a step in
+progress finishes (the service gives it :data:`STOP_GRACE_SECONDS`) and no other begins: a send
+or a claim is not cut in half by an orderly stop.
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ from shared.runner.health import HealthState
 log = structlog.get_logger(__name__)
 
 FAILURES_BEFORE_UNREADY: Final = 3
+#: How long a stopping service waits for steps in progress before it cancels them.
+STOP_GRACE_SECONDS: Final = 15.0
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -34,11 +38,15 @@ class Periodic:
     step: Callable[[], Awaitable[object]]
 
 
-async def run_periodic(task: Periodic, *, health: HealthState, clock: Clock) -> None:
-    """Run ``task`` until cancelled; failures are survived, counted and reported."""
+async def run_periodic(
+    task: Periodic, *, health: HealthState, clock: Clock, stopping: asyncio.Event | None = None
+) -> None:
+    """Run ``task`` until cancelled, or until ``stopping`` is set and no step is in progress;
+    failures are survived, counted and reported."""
     failures = 0
     key = f"task {task.name}"
-    while True:
+    stopping = stopping or asyncio.Event()
+    while not stopping.is_set():
         try:
             await task.step()
         except asyncio.CancelledError:
@@ -54,4 +62,17 @@ async def run_periodic(task: Periodic, *, health: HealthState, clock: Clock) -> 
                 log.info("background step recovered", task=task.name, after_failures=failures)
                 health.set_problem(key, None)
             failures = 0
-        await clock.sleep(task.every)
+        await _pause(clock, task.every, stopping)
+
+
+async def _pause(clock: Clock, seconds: float, stopping: asyncio.Event) -> None:
+    """Sleep ``seconds`` on ``clock``, or until ``stopping`` is set."""
+    if stopping.is_set():
+        return
+    sleeper = asyncio.ensure_future(clock.sleep(seconds))
+    stopper = asyncio.ensure_future(stopping.wait())
+    try:
+        await asyncio.wait({sleeper, stopper}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        sleeper.cancel()
+        stopper.cancel()

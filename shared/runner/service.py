@@ -36,7 +36,7 @@ from shared.logging import bound_context
 from shared.metrics import CONSUMER_READY, HANDLING_SECONDS, MESSAGES_CONSUMED
 from shared.runner.batch import BatchHandler, handle_batch, rewind_to
 from shared.runner.health import HealthState, health_routes
-from shared.runner.periodic import Periodic, run_periodic
+from shared.runner.periodic import STOP_GRACE_SECONDS, Periodic, run_periodic
 
 log = structlog.get_logger(__name__)
 
@@ -100,6 +100,7 @@ class Service:
         self._tasks: list[Periodic] = []
         self._running: list[asyncio.Task[None]] = []
         self._on_stop: list[Callable[[], Awaitable[None] | None]] = []
+        self._stopping = asyncio.Event()
         self._before_start: list[Callable[[], Awaitable[None]]] = []
         kafka = settings.kafka
         self.dead_letters = DeadLetterPolicy(
@@ -157,12 +158,18 @@ class Service:
         for periodic in self._tasks:
             self._running.append(
                 asyncio.create_task(
-                    run_periodic(periodic, health=self.health, clock=self.clock),
+                    run_periodic(
+                        periodic, health=self.health, clock=self.clock, stopping=self._stopping
+                    ),
                     name=f"{self.name}:{periodic.name}",
                 )
             )
 
     async def _stop_tasks(self) -> None:
+        """Let steps in progress finish (up to ``STOP_GRACE_SECONDS``), then cancel the rest."""
+        self._stopping.set()
+        if self._running:
+            await asyncio.wait(self._running, timeout=STOP_GRACE_SECONDS)
         for task in self._running:
             task.cancel()
         await asyncio.gather(*self._running, return_exceptions=True)

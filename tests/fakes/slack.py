@@ -19,6 +19,7 @@ import hashlib
 import hmac
 import itertools
 import json
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,6 +34,8 @@ from starlette.routing import Route
 from tests.fakes.outage import Outage
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "slack"
+#: How a card shows its count (``*Occurrences:* 10,000``).
+_OCCURRENCES = re.compile(r"Occurrences:\*? ([\d,]+)")
 WEBHOOK_PATH = "/services/T0000/B0000/XXXXXXXXXXXXXXXXXXXXXXXX"
 
 
@@ -50,6 +53,12 @@ class Message:
     thread_ts: str | None = None
     edits: int = 0
     body: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def occurrences(self) -> int:
+        """The count a root card shows (0 when it shows none)."""
+        found = _OCCURRENCES.search(json.dumps(self.blocks))
+        return int(found.group(1).replace(",", "")) if found else 0
 
 
 class FakeSlack:

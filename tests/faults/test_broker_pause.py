@@ -16,9 +16,7 @@ within ``analyzer.duplicate_window_seconds``). No valid message is dead-lettered
 from __future__ import annotations
 
 import asyncio
-import json
 import os
-import re
 import signal
 import time
 from collections import Counter
@@ -36,7 +34,7 @@ from shared.events import ClassifiedError, derived_event_id
 from shared.kafka.embedded import EmbeddedBroker
 from shared.topics import ERRORS_CLASSIFIED, ERRORS_RAW, TOPICS
 from tests.fakes.server import serving
-from tests.fakes.slack import FakeSlack, Message
+from tests.fakes.slack import FakeSlack
 from tests.faults.pipeline import (
     Progress,
     decoded,
@@ -68,7 +66,6 @@ SHOWN_WITHIN = 120.0
 #: What each problem's worker runs: titles that share too few words for the notifier to take
 #: one problem for a duplicate of another.
 JOBS = ("billing ledger export", "search index rebuild", "email digest sender")
-OCCURRENCES = re.compile(r"\*Occurrences:\* ([\d,]+)")
 
 
 @contextmanager
@@ -217,7 +214,7 @@ async def test_broker_paused_services_go_unready_recover_and_lose_nothing(
             shown: Counter[str] = Counter()
             for message in slack.roots():
                 problem = problem_of(message.body)
-                shown[problem] = max(shown[problem], _occurrences(message))
+                shown[problem] = max(shown[problem], message.occurrences)
             return sum(shown[problem] == count for problem, count in counted.items())
 
         # The cards follow the counts as fast as the notifier works off the backlog the pause
@@ -225,7 +222,7 @@ async def test_broker_paused_services_go_unready_recover_and_lose_nothing(
         try:
             await wait_for(shown_in_slack, PROBLEMS, SHOWN_WITHIN)
         except AssertionError as exc:
-            cards = [(m.channel, problem_of(m.body), _occurrences(m)) for m in slack.roots()]
+            cards = [(m.channel, problem_of(m.body), m.occurrences) for m in slack.roots()]
             raise AssertionError(f"{exc}: counted {counted}, cards show {cards}") from None
         await asyncio.sleep(3)  # room for a second post or a second fix, if there were one
         for name, service in services.items():
@@ -263,9 +260,3 @@ def _counted(events: list[Any]) -> dict[str, int]:
         problem = event.data.fingerprint
         counted[problem] = max(counted[problem], event.data.frequency.last_day)
     return dict(counted)
-
-
-def _occurrences(message: Message) -> int:
-    """The count a root card shows (0 when it shows none)."""
-    found = OCCURRENCES.search(json.dumps(message.blocks))
-    return int(found.group(1).replace(",", "")) if found else 0

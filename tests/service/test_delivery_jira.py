@@ -33,7 +33,7 @@ from shared.events import (
 from shared.storage import Database, open_database
 from tests.fakes.jira import FakeJira
 from tests.fakes.server import serving
-from tests.notifications import notification_data, notification_event
+from tests.notifications import deliver, notification_data, notification_event
 from tests.procs import free_port_block
 
 JIRA = Target(type="jira", channel="OPS")
@@ -143,10 +143,10 @@ async def test_a_redelivered_notification_opens_no_second_issue(
     server, url = cloud
     clock = ManualClock()
     event = notification_event(_data("new_alert"))
-    await _dispatcher(_jira(url, http, store, clock=clock), store, clock).on_notification(event)
+    await deliver(_dispatcher(_jira(url, http, store, clock=clock), store, clock), event)
     # the notifier restarts and the broker delivers the notification again
     restarted = _dispatcher(_jira(url, http, store, clock=clock), store, clock)
-    await restarted.on_notification(event)
+    await deliver(restarted, event)
     assert (server.calls["create"], server.calls["comment"]) == (1, 0)
     # the same notification reaching the target again (its outbox row lost) comments instead
     await _jira(url, http, store).send_notification(event.data, JIRA)
@@ -226,11 +226,11 @@ async def test_a_429_waits_for_retry_after_without_using_up_attempts(
     assert limited.error == "Jira rate limit (429)"
 
     dispatcher = _dispatcher(jira, store, clock)
-    await dispatcher.on_notification(notification_event(_data()))
+    await deliver(dispatcher, notification_event(_data()))
     clock.advance(44)
-    assert await dispatcher.retry_due() == 0
+    assert await dispatcher.send_due() == 0
     clock.advance(2)
-    assert await dispatcher.retry_due() == 1
+    assert await dispatcher.send_due() == 1
     assert await dispatcher.store.counts() == {"sent": 1}
     assert list(server.issues) == ["OPS-1"]
     assert server.calls["create"] == 3
@@ -255,9 +255,9 @@ async def test_invalid_requests_fail_for_good_with_jiras_words(
         publisher=recorder,
         clock=clock,
     )
-    await dispatcher.on_notification(notification_event(_data()))
+    await deliver(dispatcher, notification_event(_data()))
     clock.advance(3600)
-    assert await dispatcher.retry_due() == 0, "a refused request is not retried"
+    assert await dispatcher.send_due() == 0, "a refused request is not retried"
     assert await dispatcher.store.counts() == {"failed": 1}
     [audit] = recorder.audits
     assert audit.data.outcome == "failed"

@@ -35,7 +35,7 @@ from shared.kafka.producer import Output
 from shared.oncall import OnCallDirectory, OnCallSection
 from shared.storage import open_database
 from tests.fakes.slack import WEBHOOK_PATH, FakeSlack, Message
-from tests.notifications import notification_event
+from tests.notifications import deliver, mid_send, notification_event
 
 ALERTS = Target(type="slack", channel="#alerts")
 EVIL = "<!channel> <@U123> <https://evil|click>"
@@ -690,7 +690,7 @@ async def test_a_reply_or_report_a_stop_cut_short_is_found_in_slack_or_sent_once
         store=store, integrations=integrations, publisher=Audit(), clock=harness.clock
     )
     try:
-        await dispatcher.on_notification(notification_event(note(fp="fp-1")))
+        await deliver(dispatcher, notification_event(note(fp="fp-1")))
         started, done = (
             note("resolution_started", fp="fp-1"),
             note("resolution_succeeded", fp="fp-1"),
@@ -705,9 +705,7 @@ async def test_a_reply_or_report_a_stop_cut_short_is_found_in_slack_or_sent_once
         events = [notification_event(started), notification_event(done), notification_event(report)]
         lease = harness.clock.time() + SEND_LEASE_SECONDS
         for event in events:
-            assert await store.claim(
-                event.id, "slack:#alerts", event.model_dump_json(), lease_until=lease
-            )
+            await mid_send(store, event, "slack:#alerts", lease_until=lease)
         # The process posted the fix's start and the report, then stopped before recording
         # either; the fix's success it never posted.
         harness.clock.advance(2)
@@ -719,7 +717,7 @@ async def test_a_reply_or_report_a_stop_cut_short_is_found_in_slack_or_sent_once
         restarted = await harness.integration()
         integrations["slack"] = restarted  # the replica that takes over
         for _ in range(3):  # one post a second per channel: the unsent one may wait a turn
-            await dispatcher.retry_due()
+            await dispatcher.send_due()
             harness.clock.advance(2)
         assert await store.counts() == {"sent": 4}
         assert len(fake.messages) == posted + 1  # only the fix's success, once
@@ -729,13 +727,11 @@ async def test_a_reply_or_report_a_stop_cut_short_is_found_in_slack_or_sent_once
         # Without the history scope Slack cannot say whether it arrived: failed, not re-posted.
         rolled = notification_event(note("rolled_back", fp="fp-1"))
         lease = harness.clock.time() + SEND_LEASE_SECONDS
-        assert await store.claim(
-            rolled.id, "slack:#alerts", rolled.model_dump_json(), lease_until=lease
-        )
+        await mid_send(store, rolled, "slack:#alerts", lease_until=lease)
         assert (await restarted.send_notification(rolled.data, ALERTS)).delivered
         fake.missing_scopes["conversations.replies"] = "channels:history"
         harness.clock.advance(SEND_LEASE_SECONDS + 1)
-        await dispatcher.retry_due()
+        await dispatcher.send_due()
         assert await store.counts() == {"sent": 4, "failed": 1}
         assert len(fake.messages) == posted + 2
     finally:

@@ -43,6 +43,7 @@ from shared.kafka.producer import Output
 from shared.metrics import REGISTRY
 from shared.storage import Database
 from shared.storage.migrate import migrate
+from tests.notifications import deliver, mid_send
 
 REPO = Path(__file__).resolve().parents[2]
 RULES = REPO / "config" / "escalation_rules.yaml"
@@ -261,12 +262,12 @@ async def test_outbox_sends_once_retries_later_and_fails_permanently(
     event = _notification(
         Target(type="chat", channel="#a"), Target(type="pager"), Target(type="nowhere")
     )
-    await dispatcher.on_notification(event)
-    await dispatcher.on_notification(event)  # a redelivery sends nothing again
+    await deliver(dispatcher, event)
+    await deliver(dispatcher, event)  # a redelivery sends nothing again
     assert (flaky.calls, broken.calls) == (1, 1)
-    assert await dispatcher.retry_due() == 0
+    assert await dispatcher.send_due() == 0
     clock.advance(31)
-    assert await dispatcher.retry_due() == 1
+    assert await dispatcher.send_due() == 1
     assert flaky.calls == 2
     assert await store.counts() == {"sent": 1, "failed": 2}
     outcomes = sorted((e.data.target, e.data.outcome) for _, e in recorder.events)
@@ -286,11 +287,11 @@ async def test_rate_limit_waits_never_use_up_attempts(store: NotifierStore) -> N
         publisher=Recorder(),
         clock=clock,
     )
-    await dispatcher.on_notification(_notification(Target(type="chat", channel="#a")))
-    await dispatcher.on_notification(_notification(Target(type="pager")))
+    await deliver(dispatcher, _notification(Target(type="chat", channel="#a")))
+    await deliver(dispatcher, _notification(Target(type="pager")))
     for _ in range(MAX_ATTEMPTS + 30):
         clock.advance(2)
-        await dispatcher.retry_due()
+        await dispatcher.send_due()
     assert paced.calls == MAX_ATTEMPTS + 21
     assert erroring.calls == MAX_ATTEMPTS
     assert await store.counts() == {"sent": 1, "failed": 1}
@@ -309,19 +310,18 @@ async def test_a_send_cut_short_by_a_crash_is_resent_only_where_the_target_dedup
     clock = ManualClock()
     event = _notification(Target(type="chat", channel="#a"), Target(type="pager"))
     lease = clock.time() + 120
-    body = event.model_dump_json()
     for target in ("chat:#a", "pager:"):
-        assert await store.claim(event.id, target, body, lease_until=lease)
+        await mid_send(store, event, target, lease_until=lease)
     # ... then the process died mid-send; another replica finds the lease run out.
     chat, pager = FakeTarget([DeliveryResult.ok("ts")]), DedupTarget([DeliveryResult.ok("k")])
     dispatcher = Dispatcher(
         store=store, integrations={"chat": chat, "pager": pager}, publisher=Recorder(), clock=clock
     )
-    await dispatcher.retry_due()
+    await dispatcher.send_due()
     assert await store.counts() == {"sending": 2}, "within its lease the send may still finish"
     clock.advance(121)
-    await dispatcher.retry_due()
-    await dispatcher.on_notification(event)  # the notification's redelivery
+    await dispatcher.send_due()
+    await deliver(dispatcher, event)  # the notification's redelivery
     assert (chat.calls, pager.calls) == (0, 1)
     assert await store.counts() == {"unknown": 1, "sent": 1}
 
@@ -330,9 +330,9 @@ async def test_finished_deliveries_are_pruned_by_the_stores_clock(database: Data
     clock = ManualClock()
     store = NotifierStore(database, clock=clock)
     event = _notification(Target(type="chat", channel="#a"))
-    row = await store.claim(event.id, "chat:#a", event.model_dump_json(), lease_until=0.0)
-    assert row is not None
-    await store.mark(row, status="sent")
+    row = await mid_send(store, event, "chat:#a", lease_until=0.0)
+    row.status = "sent"
+    await store.finish([row])
     clock.advance(3600)
     assert await store.prune(clock.time() - 3601) == 0, "younger than the cut-off: kept"
     assert await store.prune(clock.time() - 3599) == 1

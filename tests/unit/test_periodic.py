@@ -56,3 +56,31 @@ async def test_cancelling_stops_the_loop_without_reporting_a_failure() -> None:
     with pytest.raises(asyncio.CancelledError):
         await task
     assert health.ready
+
+
+async def test_a_stop_lets_the_step_in_progress_finish_and_starts_no_other() -> None:
+    health = HealthState(service="unit", started=True)
+    stopping, inside, release = asyncio.Event(), asyncio.Event(), asyncio.Event()
+    steps: list[str] = []
+
+    async def step() -> None:
+        steps.append("began")
+        inside.set()
+        await release.wait()
+        steps.append("ended")
+
+    task = asyncio.create_task(
+        run_periodic(
+            Periodic(name="sends", every=3600.0, step=step),
+            health=health,
+            clock=ManualClock(),
+            stopping=stopping,
+        )
+    )
+    await inside.wait()
+    stopping.set()
+    await asyncio.sleep(0.05)
+    assert not task.done(), "the step in progress is not cut short"
+    release.set()
+    await asyncio.wait_for(task, timeout=5)  # ends by itself: no hour-long wait, no cancel
+    assert steps == ["began", "ended"]

@@ -12,6 +12,7 @@ returns ``retry_after`` and the notifier reschedules.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
@@ -65,4 +66,15 @@ class Integration(Protocol):
 
     async def handle_escalation(
         self, notification: NotificationData, target: Target
+    ) -> DeliveryResult: ...
+
+
+@runtime_checkable
+class FoldsUpdates(Protocol):
+    """An integration whose target shows only a problem's latest state (a Slack card) may take
+    a run of one problem's ``update`` notifications at once: the dispatcher then delivers such a
+    run, in order, with one call, and records its answer for each of them."""
+
+    async def send_updates(
+        self, notifications: Sequence[NotificationData], target: Target
     ) -> DeliveryResult: ...

@@ -14,13 +14,14 @@ Either way nothing is dropped: a notification that cannot be sent now answers
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 import structlog
 
 from services.notifier.delivery.base import DeliveryResult
+from services.notifier.delivery.folding import fold_updates
 from services.notifier.locks import KeyedLocks
 from services.notifier.slack.limits import Block
 from services.notifier.slack.message_data import message_data, status_after
@@ -93,6 +94,19 @@ class SlackIntegration:
     async def send_notification(
         self, notification: NotificationData, target: Target
     ) -> DeliveryResult:
+        return await self._deliver(notification, target, updates=1)
+
+    async def send_updates(
+        self, notifications: Sequence[NotificationData], target: Target
+    ) -> DeliveryResult:
+        """A run of one problem's updates, folded: the card shows the latest, and its digest
+        counts every one of them."""
+        folded = fold_updates(notifications)
+        return await self._deliver(folded, target, updates=len(notifications))
+
+    async def _deliver(
+        self, notification: NotificationData, target: Target, *, updates: int
+    ) -> DeliveryResult:
         channel = self.channel_of(notification, target)
         if notification.kind in REPORT_KINDS:
             return await self._post_report(notification, channel)
@@ -101,7 +115,7 @@ class SlackIntegration:
             reopened = notification.kind == "new_alert" and root and root.status == "Resolved"
             if reopened and root and self._flapping(root):
                 # back within the cooldown: the same card opens again, no new post
-                return await self._coalesce(root.with_(status="Open"), notification)
+                return await self._coalesce(root.with_(status="Open"), notification, updates)
             if reopened:
                 await self.state.forget_root(notification.fingerprint, channel)
             elif root is not None:
@@ -109,7 +123,7 @@ class SlackIntegration:
             if root is None or reopened:
                 return await self._post_root(notification, target, channel)
             if notification.kind in COALESCED:
-                return await self._coalesce(root, notification)
+                return await self._coalesce(root, notification, updates)
             return await self._post_event(root, notification, target)
 
     # -- the root ------------------------------------------------------------------------------
@@ -164,8 +178,11 @@ class SlackIntegration:
         """Post a new root message (``body``) for ``root``."""
         raise NotImplementedError
 
-    async def _coalesce(self, root: Root, notification: NotificationData) -> DeliveryResult:
-        """Fold an occurrence into the root: the next tick past the interval shows it."""
+    async def _coalesce(
+        self, root: Root, notification: NotificationData, updates: int
+    ) -> DeliveryResult:
+        """Fold ``updates`` occurrences (the latest: ``notification``) into the root: the next
+        tick past the interval shows them."""
         summary = notification.summary
         newer = summary.count >= root.count
         text = safe(notification.text, TEXT_LIMIT)
@@ -177,7 +194,7 @@ class SlackIntegration:
                 attempt_id=notification.attempt_id or root.attempt_id,
                 level=max(root.level, notification.level),
                 dirty=True,
-                pending_updates=root.pending_updates + 1,
+                pending_updates=root.pending_updates + updates,
                 pending_text=text or root.pending_text,
             )
         )

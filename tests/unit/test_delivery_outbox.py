@@ -1,0 +1,183 @@
+"""The delivery outbox worked off the consumer: queued in one transaction, sent by the worker
+in order per problem and target, a storm's updates folded into one send, and rows a stopped
+replica queued picked up by another (both storage backends)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass, field
+
+import pytest
+
+from services.notifier.delivery.base import DeliveryResult
+from services.notifier.delivery.folding import fold_updates, runs
+from services.notifier.dispatcher import QUEUED_GRACE_SECONDS, Dispatcher
+from services.notifier.store import NotifierStore
+from services.notifier.tables import SCHEMA
+from shared.clock import ManualClock
+from shared.events import (
+    AuditRecord,
+    ErrorSummary,
+    Notification,
+    NotificationData,
+    Target,
+    new_event_id,
+)
+from shared.kafka.producer import Output
+from shared.storage import Database
+
+CHAT = Target(type="chat", channel="#a")
+
+
+@dataclass
+class Audit:
+    records: list[AuditRecord] = field(default_factory=list)
+
+    async def publish_many(self, outputs: Sequence[Output]) -> None:
+        self.records.extend(o.event for o in outputs if isinstance(o.event, AuditRecord))
+
+
+@dataclass
+class Card:
+    """A target that shows a problem's latest state, as a Slack card does: it takes a run of
+    updates at once. ``gate``: sends of that problem wait for it."""
+
+    sent: list[tuple[str, str, int]] = field(default_factory=list)  # (problem, kind, count)
+    folded: list[int] = field(default_factory=list)
+    gate: dict[str, asyncio.Event] = field(default_factory=dict)
+
+    async def send_notification(
+        self, notification: NotificationData, target: Target
+    ) -> DeliveryResult:
+        if (gate := self.gate.get(notification.fingerprint)) is not None:
+            await gate.wait()
+        self.sent.append((notification.fingerprint, notification.kind, notification.summary.count))
+        return DeliveryResult.ok("ts")
+
+    async def handle_escalation(
+        self, notification: NotificationData, target: Target
+    ) -> DeliveryResult:
+        return await self.send_notification(notification, target)
+
+    async def send_updates(
+        self, notifications: Sequence[NotificationData], target: Target
+    ) -> DeliveryResult:
+        self.folded.append(len(notifications))
+        return await self.send_notification(fold_updates(notifications), target)
+
+
+def _event(fp: str, kind: str, count: int, *, text: str = "", level: int = 1) -> Notification:
+    event_id = new_event_id()
+    return Notification(
+        id=event_id,
+        source="/test",
+        subject=fp,
+        correlationid=event_id,
+        data=NotificationData(
+            fingerprint=fp,
+            kind=kind,
+            level=level,
+            targets=[CHAT],
+            summary=ErrorSummary(title="t", severity="high", count=count),
+            text=text,
+        ),
+    )
+
+
+@pytest.fixture
+async def store(storage_url: str) -> AsyncIterator[NotifierStore]:
+    database = Database(storage_url, schemas=[SCHEMA])
+    await database.migrate()
+    yield NotifierStore(database)
+    await database.close()
+
+
+def _dispatcher(
+    store: NotifierStore, card: Card, audit: Audit, *, concurrency: int = 8
+) -> Dispatcher:
+    return Dispatcher(
+        store=store,
+        integrations={"chat": card},
+        publisher=audit,
+        clock=store.clock,
+        concurrency=concurrency,
+    )
+
+
+def test_runs_fold_consecutive_updates_only() -> None:
+    kinds = ["new_alert", "update", "update", "escalation", "update", "resolved", "update"]
+    cut = runs(kinds, lambda kind: kind == "update")
+    assert cut == [
+        ["new_alert"],
+        ["update", "update"],
+        ["escalation"],
+        ["update"],
+        ["resolved"],
+        ["update"],
+    ]
+
+
+def test_a_folded_update_carries_the_latest_count_and_the_highest_level() -> None:
+    updates = [
+        _event("fp", "update", 3, text="third", level=2).data,
+        _event("fp", "update", 5, level=1).data,
+        _event("fp", "update", 4, text="", level=1).data,
+    ]
+    folded = fold_updates(updates)
+    assert (folded.summary.count, folded.level, folded.text) == (5, 2, "third")
+    with pytest.raises(ValueError, match="nothing to fold"):
+        fold_updates([])
+
+
+async def test_a_storm_of_updates_is_one_send_and_every_row_is_recorded(
+    store: NotifierStore,
+) -> None:
+    card, audit = Card(), Audit()
+    dispatcher = _dispatcher(store, card, audit)
+    events = [_event("fp", "new_alert", 1)]
+    events += [_event("fp", "update", n) for n in range(2, 502)]
+    events += [_event("fp", "resolved", 501)]
+    assert await dispatcher.enqueue(events) == 502
+    assert await dispatcher.send_queued() == 502
+    assert card.sent == [("fp", "new_alert", 1), ("fp", "update", 501), ("fp", "resolved", 501)]
+    assert card.folded == [500]
+    assert await store.counts() == {"sent": 502}
+    assert len(audit.records) == 502, "each notification's delivery is on audit"
+    assert sorted({r.data.details.get("folded") for r in audit.records}, key=str) == [500, None]
+    # the same batch consumed again (a redelivery): nothing is queued, nothing sent
+    assert await dispatcher.enqueue(events) == 0
+    assert await dispatcher.send_queued() == 0
+    assert len(card.sent) == 3
+
+
+async def test_a_slow_problem_does_not_hold_up_the_others(store: NotifierStore) -> None:
+    card = Card(gate={"slow": asyncio.Event()})
+    dispatcher = _dispatcher(store, card, Audit(), concurrency=2)
+    await dispatcher.enqueue([_event("slow", "new_alert", 1), _event("quick", "new_alert", 1)])
+    sending = asyncio.create_task(dispatcher.send_queued())
+    for _ in range(100):
+        if card.sent:
+            break
+        await asyncio.sleep(0.01)
+    assert card.sent == [("quick", "new_alert", 1)]
+    card.gate["slow"].set()
+    assert await sending == 2
+    assert await store.counts() == {"sent": 2}
+
+
+async def test_sends_a_stopped_replica_queued_are_made_by_another_after_the_grace(
+    storage_url: str, store: NotifierStore
+) -> None:
+    clock = ManualClock()
+    store.clock = clock
+    stopped = _dispatcher(store, Card(), Audit())
+    await stopped.enqueue([_event("fp", "new_alert", 1), _event("fp", "update", 2)])
+    # ... the replica stopped before its worker claimed them
+    card = Card()
+    other = _dispatcher(store, card, Audit())
+    assert await other.send_due() == 0, "within the grace the replica that queued them may"
+    clock.advance(QUEUED_GRACE_SECONDS + 1)
+    assert await other.send_due() == 2
+    assert card.sent == [("fp", "new_alert", 1), ("fp", "update", 2)]
+    assert await store.counts() == {"sent": 2}
