@@ -16,16 +16,10 @@ from services.notifier.dispatcher import QUEUED_GRACE_SECONDS, Dispatcher
 from services.notifier.store import NotifierStore
 from services.notifier.tables import SCHEMA
 from shared.clock import ManualClock
-from shared.events import (
-    AuditRecord,
-    ErrorSummary,
-    Notification,
-    NotificationData,
-    Target,
-    new_event_id,
-)
+from shared.events import AuditRecord, Notification, NotificationData, Target
 from shared.kafka.producer import Output
 from shared.storage import Database
+from tests.notifications import error_summary, notification_data, notification_event
 
 CHAT = Target(type="chat", channel="#a")
 
@@ -68,21 +62,9 @@ class Card:
 
 
 def _event(fp: str, kind: str, count: int, *, text: str = "", level: int = 1) -> Notification:
-    event_id = new_event_id()
-    return Notification(
-        id=event_id,
-        source="/test",
-        subject=fp,
-        correlationid=event_id,
-        data=NotificationData(
-            fingerprint=fp,
-            kind=kind,
-            level=level,
-            targets=[CHAT],
-            summary=ErrorSummary(title="t", severity="high", count=count),
-            text=text,
-        ),
-    )
+    summary = error_summary(severity="high", count=count)
+    data = notification_data(CHAT, summary, fingerprint=fp, kind=kind, level=level, text=text)
+    return notification_event(data)
 
 
 @pytest.fixture
