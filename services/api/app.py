@@ -156,8 +156,10 @@ def create(settings: Settings) -> Service:
         log.info("forgot old timeline rows", forgotten=gone)
 
     service.before_start(database.migrate)
-    service.consume(tuple(EVENTS), _events(database), group="events")
-    service.consume(DEAD_LETTER_TOPICS, _dead_letters(database), group="dead-letters")
+    service.consume(tuple(EVENTS), _events(database), group="events", background=True)
+    service.consume(
+        DEAD_LETTER_TOPICS, _dead_letters(database), group="dead-letters", background=True
+    )
     service.add_routes(routes(context))
     service.add_periodic("snoozes", SNOOZE_CHECK_SECONDS, wake)
     service.add_periodic("prune", PRUNE_SECONDS, prune)

@@ -212,8 +212,18 @@ def create(settings: Settings) -> Service:
     service.before_start(migrate)
     resolutions = decoding(decoder(RESOLUTIONS, Resolution), on_resolutions)
     service.consume(RESOLUTIONS, resolutions, group="policy")
-    service.consume(COMMANDS, each(event_handler(COMMANDS, Command, on_command)), group="commands")
-    service.consume(SILENCES, decoding(decoder(SILENCES, Silence), on_silences), group="silences")
+    service.consume(
+        COMMANDS,
+        each(event_handler(COMMANDS, Command, on_command)),
+        group="commands",
+        background=True,
+    )
+    service.consume(
+        SILENCES,
+        decoding(decoder(SILENCES, Silence), on_silences),
+        group="silences",
+        background=True,
+    )
     notifications = decoding(decoder(NOTIFICATIONS, Notification), on_notifications)
     service.consume(NOTIFICATIONS, notifications, group="delivery")
     # Separate loops: escalation timers never wait behind a slow delivery, and the consumer

@@ -127,8 +127,18 @@ def create(settings: Settings) -> Service:
     service.before_start(database.migrate)
     classified = decoder(ERRORS_CLASSIFIED, ClassifiedError)
     service.consume(ERRORS_CLASSIFIED, decoding(classified, on_classified))
-    service.consume(COMMANDS, each(event_handler(COMMANDS, Command, on_command)), group="commands")
-    service.consume(SILENCES, decoding(decoder(SILENCES, Silence), on_silences), group="silences")
+    service.consume(
+        COMMANDS,
+        each(event_handler(COMMANDS, Command, on_command)),
+        group="commands",
+        background=True,
+    )
+    service.consume(
+        SILENCES,
+        decoding(decoder(SILENCES, Silence), on_silences),
+        group="silences",
+        background=True,
+    )
     service.add_periodic("executor", tick, executor.step)
     service.add_periodic("timers", tick, ticks)
     service.add_periodic("housekeeping", HOUSEKEEPING_SECONDS, housekeeping)

@@ -651,6 +651,13 @@ class KafkaSection(StrictFrozenModel):
         description="Longest a consumer's fetch waits on the broker for new messages: the floor "
         "of each hop's latency when the broker does not answer a waiting fetch early.",
     )
+    background_fetch_max_wait_ms: int = Field(
+        default=250,
+        ge=1,
+        le=5000,
+        description="The same for consumers off the alert path (commands, silences, the "
+        "console's read model): an idle consumer polls the broker this often.",
+    )
     graceful_timeout_seconds: float = Field(default=15.0, gt=0)
     session_timeout_ms: int = Field(
         default=10000, ge=500, description="Consumer group session timeout."

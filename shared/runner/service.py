@@ -53,6 +53,9 @@ class Subscription:
     auto_offset_reset: OffsetReset
     ack_policy: AckPolicy
     handler: BatchHandler
+    #: Longest a fetch waits on the broker for new messages (``kafka.fetch_max_wait_ms``, or
+    #: ``kafka.background_fetch_max_wait_ms`` for a consumer off the alert path).
+    fetch_max_wait_ms: int
 
     def __post_init__(self) -> None:
         if self.ack_policy is not AckPolicy.NACK_ON_ERROR:
@@ -114,15 +117,29 @@ class Service:
         )
         self.broker: KafkaBroker | None = None
 
+    @property
+    def subscriptions(self) -> tuple[Subscription, ...]:
+        return tuple(self._subscriptions)
+
     def subscribe(self, subscription: Subscription) -> None:
         self._subscriptions.append(subscription)
 
     def consume(
-        self, topics: str | Sequence[str], handler: BatchHandler, *, group: str = ""
+        self,
+        topics: str | Sequence[str],
+        handler: BatchHandler,
+        *,
+        group: str = "",
+        background: bool = False,
     ) -> None:
         """Consume ``topics`` (one or several, with one consumer) in batches, at least once, from
         the earliest offset a new group has, in the group ``<kafka.group_prefix>-<service>
-        [-<group>]``. A batch from several topics may mix them (each message knows its own)."""
+        [-<group>]``. A batch from several topics may mix them (each message knows its own).
+        ``background``: off the alert path (commands, silences, the console's read model), so
+        its fetches wait ``kafka.background_fetch_max_wait_ms``: an idle consumer then asks the
+        broker far less often."""
+        kafka = self.settings.kafka
+        wait = kafka.background_fetch_max_wait_ms if background else kafka.fetch_max_wait_ms
         name = "-".join(
             part for part in (self.settings.kafka.group_prefix, self.name, group) if part
         )
@@ -133,6 +150,7 @@ class Service:
                 auto_offset_reset="earliest",
                 ack_policy=AckPolicy.NACK_ON_ERROR,
                 handler=handler,
+                fetch_max_wait_ms=wait,
             )
         )
 
@@ -192,7 +210,7 @@ class Service:
                 batch=True,
                 max_records=kafka.batch_max_records,
                 batch_timeout_ms=kafka.batch_max_wait_ms,
-                fetch_max_wait_ms=kafka.fetch_max_wait_ms,
+                fetch_max_wait_ms=sub.fetch_max_wait_ms,
                 session_timeout_ms=kafka.session_timeout_ms,
                 heartbeat_interval_ms=kafka.heartbeat_interval_ms,
                 rebalance_timeout_ms=kafka.rebalance_timeout_ms,

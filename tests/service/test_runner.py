@@ -72,3 +72,14 @@ async def _until(
         if done(answer) or asyncio.get_running_loop().time() > deadline:
             return answer
         await asyncio.sleep(0.02)
+
+
+def test_consumers_off_the_alert_path_poll_the_broker_less_often(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("ALERTORCH_KAFKA__FETCH_MAX_WAIT_MS", "15")
+    monkeypatch.setenv("ALERTORCH_KAFKA__BACKGROUND_FETCH_MAX_WAIT_MS", "400")
+    from services.notifier.app import create
+
+    waits = {s.label: s.fetch_max_wait_ms for s in create(load_settings()).subscriptions}
+    assert waits == {"resolutions": 15, "notifications": 15, "commands": 400, "silences": 400}
