@@ -1,8 +1,8 @@
 """The broker's ceiling for a four-hop pipeline: a trivial forwarder, one process per hop.
 
-``python -m bench.forwarder BOOTSTRAP SOURCE TARGET GROUP``: batched reads (``getmany``), sends
-not awaited one by one, a flush, a commit per batch, until stopped. Nothing else: no decoding,
-no state. What our services do per hop is measured against this.
+``python -m bench.forwarder BOOTSTRAP SOURCE TARGET GROUP [FETCH_MAX_WAIT_MS]``: batched reads
+(``getmany``), sends not awaited one by one, a flush, a commit per batch, until stopped.
+Nothing else: no decoding, no state. What our services do per hop is measured against this.
 """
 
 from __future__ import annotations
@@ -14,13 +14,16 @@ import sys
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 
-async def forward(bootstrap: str, source: str, target: str, group: str) -> None:
+async def forward(
+    bootstrap: str, source: str, target: str, group: str, fetch_max_wait_ms: str = "500"
+) -> None:
     consumer = AIOKafkaConsumer(
         source,
         bootstrap_servers=bootstrap,
         group_id=group,
         enable_auto_commit=False,
         auto_offset_reset="earliest",
+        fetch_max_wait_ms=int(fetch_max_wait_ms),
     )
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=1)
     await consumer.start()
@@ -45,4 +48,4 @@ async def forward(bootstrap: str, source: str, target: str, group: str) -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(forward(*sys.argv[1:5]))
+    asyncio.run(forward(*sys.argv[1:6]))

@@ -1,6 +1,7 @@
 """The pipeline against the broker's ceiling, all on one broker in one run.
 
-1. Ceiling: a trivial four-hop forwarder (``bench.forwarder``, one process per hop).
+1. Ceiling: a trivial four-hop forwarder (``bench.forwarder``, one process per hop), and its
+   latency at the offered rate: the floor the broker and client put under four hops.
 2. Pipeline: the four services as separate processes (``alertorch dev`` on the same broker),
    ``N`` bare alerts over 500 fingerprints published with a plain producer: events per second to
    the last ``resolutions`` record and to the last ``notifications`` record, and the ratio to
@@ -33,6 +34,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from bench.cpu import CpuMeter, services_of
 from services.cli.registry import SERVICES
+from shared.config.sections import KafkaSection
 from shared.kafka.admin import ensure_topics
 from shared.kafka.embedded import EmbeddedBroker, free_port
 
@@ -44,6 +46,8 @@ SECONDS = float(os.environ.get("ALERTORCH_BENCH_SECONDS", "60"))
 FINGERPRINTS = 500
 HOPS = ["bench.hop0", "bench.hop1", "bench.hop2", "bench.hop3", "bench.hop4"]
 SEQ = re.compile(rb"#(\d+)\b")
+#: How long the forwarder's latency (the floor) is measured at the offered rate.
+FLOOR_SECONDS = 20.0
 
 
 def _alert(run: str, seq: int, fingerprint: int) -> bytes:
@@ -126,13 +130,15 @@ async def _publish(bootstrap: str, values: list[bytes], topic: str = "errors.raw
         await producer.stop()
 
 
-async def ceiling(bootstrap: str, count: int) -> float:
+async def ceiling(bootstrap: str, count: int) -> tuple[float, dict[str, float]]:
+    """Events per second through the forwarder, then its latency at the offered rate (the
+    floor the broker and client put under any four hops) for ``FLOOR_SECONDS``."""
     await ensure_topics(bootstrap, partitions=6, names=HOPS)
     marker = os.urandom(4).hex().encode()
+    wait = str(KafkaSection().fetch_max_wait_ms)  # what the services fetch with
+    command = [sys.executable, "-m", "bench.forwarder", bootstrap]
     hops = [
-        await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bench.forwarder", bootstrap, src, dst, f"hop-{src}", cwd=REPO
-        )
+        await asyncio.create_subprocess_exec(*command, src, dst, f"hop-{src}", wait, cwd=REPO)
         for src, dst in itertools.pairwise(HOPS)
     ]
     try:
@@ -145,11 +151,48 @@ async def ceiling(bootstrap: str, count: int) -> float:
                 bootstrap, [marker + b" %d" % i for i in range(count)], HOPS[0]
             )
             await tail.until(lambda seen: len(seen) >= count, timeout=300)
-            return count / (max(ts for ts, _ in tail.seen) / 1000 - started)
+            roof = count / (max(ts for ts, _ in tail.seen) / 1000 - started)
+        floor = os.urandom(4).hex().encode()
+        async with Tail(bootstrap, HOPS[-1], lambda v: floor in v) as tail:
+            sent = await _offer(
+                bootstrap, HOPS[0], lambda seq: floor + b" #%d" % seq, FLOOR_SECONDS
+            )
+            await tail.until(lambda seen: len(seen) >= len(sent), timeout=120)
+        return roof, _percentiles(_delays(tail.seen, sent))
     finally:
         for hop in hops:
             hop.send_signal(signal.SIGTERM)
         await asyncio.gather(*(hop.wait() for hop in hops))
+
+
+async def _offer(
+    bootstrap: str, topic: str, value: Callable[[int], bytes], seconds: float
+) -> dict[int, float]:
+    """Publish ``value(seq)`` at ``RATE`` a second for ``seconds``; when each was sent."""
+    sent: dict[int, float] = {}
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=0)
+    await producer.start()
+    try:
+        total = int(RATE * seconds)
+        start = time.monotonic()
+        for seq in range(total):
+            await asyncio.sleep(max(0.0, start + seq / RATE - time.monotonic()))
+            sent[seq] = time.time()
+            await producer.send(topic, value=value(seq), timestamp_ms=int(sent[seq] * 1000))
+        await producer.flush()
+    finally:
+        await producer.stop()
+    return sent
+
+
+def _delays(seen: list[tuple[int, bytes]], sent: dict[int, float]) -> list[float]:
+    """Milliseconds from each sent record to the first seen record naming its ``#seq``."""
+    out: dict[int, float] = {}
+    for ts, value in seen:
+        found = SEQ.search(value)
+        if found and int(found[1]) in sent:
+            out.setdefault(int(found[1]), ts / 1000 - sent[int(found[1])])
+    return [d * 1000 for d in out.values()]
 
 
 async def _start_services(
@@ -179,6 +222,14 @@ async def _start_services(
                     pass
                 await asyncio.sleep(0.1)
     return process
+
+
+def _print_latency(label: str, found: dict[str, float]) -> None:
+    p = {"p50": float("nan"), "p95": float("nan"), "p99": float("nan"), **found}
+    print(
+        f"{label:<44} p50 {p['p50']:,.0f} ms  p95 {p['p95']:,.0f} ms  "
+        f"p99 {p['p99']:,.0f} ms  ({p.get('count', 0):,.0f} events)"
+    )
 
 
 def _percentiles(values: list[float]) -> dict[str, float]:
@@ -243,44 +294,23 @@ async def throughput(bootstrap: str, count: int, pids: dict[str, int]) -> dict[s
     }
 
 
-async def latency(bootstrap: str, rate: float, seconds: float) -> dict[str, Any]:
+async def latency(bootstrap: str, seconds: float) -> dict[str, Any]:
     run = os.urandom(3).hex()
     mine = f"bench {run} ".encode()
-    sent: dict[int, float] = {}
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=0)
-    await producer.start()
     async with (
         Tail(bootstrap, "errors.classified", lambda v: mine in v) as classified,
         Tail(bootstrap, "resolutions", lambda v: mine in v) as resolutions,
         Tail(bootstrap, "notifications", lambda v: mine in v) as notifications,
     ):
-        total = int(rate * seconds)
-        start = time.monotonic()
-        for seq in range(total):
-            await asyncio.sleep(max(0.0, start + seq / rate - time.monotonic()))
-            sent[seq] = time.time()
-            await producer.send(
-                "errors.raw", value=_alert(run, seq, seq), timestamp_ms=int(sent[seq] * 1000)
-            )
-        await producer.flush()
-        await resolutions.until(lambda seen: len(seen) >= total, timeout=600)
+        sent = await _offer(bootstrap, "errors.raw", lambda seq: _alert(run, seq, seq), seconds)
+        await resolutions.until(lambda seen: len(seen) >= len(sent), timeout=600)
         await notifications.settled()
-    await producer.stop()
-
-    def delays(seen: list[tuple[int, bytes]]) -> list[float]:
-        out: dict[int, float] = {}
-        for ts, value in seen:
-            found = SEQ.search(value)
-            if found and int(found[1]) in sent:
-                out.setdefault(int(found[1]), ts / 1000 - sent[int(found[1])])
-        return [d * 1000 for d in out.values()]
-
     return {
-        "offered_per_second": rate,
+        "offered_per_second": RATE,
         "seconds": seconds,
-        "to_classified_ms": _percentiles(delays(classified.seen)),
-        "to_resolutions_ms": _percentiles(delays(resolutions.seen)),
-        "to_notifications_ms": _percentiles(delays(notifications.seen)),
+        "to_classified_ms": _percentiles(_delays(classified.seen, sent)),
+        "to_resolutions_ms": _percentiles(_delays(resolutions.seen, sent)),
+        "to_notifications_ms": _percentiles(_delays(notifications.seen, sent)),
     }
 
 
@@ -288,8 +318,9 @@ async def run() -> bool:
     async with EmbeddedBroker(port=free_port()) as broker:
         bootstrap = broker.bootstrap_servers
         await ensure_topics(bootstrap, partitions=6)
-        roof = await ceiling(bootstrap, EVENTS)
+        roof, floor = await ceiling(bootstrap, EVENTS)
         print(f"{'ceiling: four-hop plain forwarder':<44} {roof:>10,.0f} events/s")
+        _print_latency(f"floor: the forwarder at {RATE:.0f}/s", floor)
         with tempfile.TemporaryDirectory(prefix="alertorch-bench-") as workdir:
             services = await _start_services(bootstrap, Path(workdir))
             pids = {**services_of(services.pid), "broker": broker.pid or 0}
@@ -312,20 +343,16 @@ async def run() -> bool:
                     f"{k} {v:.0%}" for k, v in flow["cpu_idle_share_of_a_core"].items()
                 )
                 print(f"{'pipeline: CPU at rest (share of a core)':<44} {idle}")
-                timing = await latency(bootstrap, RATE, SECONDS)
+                timing = await latency(bootstrap, SECONDS)
             finally:
                 services.send_signal(signal.SIGINT)
                 await asyncio.wait_for(services.wait(), 60)
         for hop in ("to_classified_ms", "to_resolutions_ms", "to_notifications_ms"):
-            p = {"p50": float("nan"), "p95": float("nan"), "p99": float("nan"), **timing[hop]}
-            label = f"latency at {RATE:.0f}/s, {hop.replace('_ms', '')}"
-            print(
-                f"{label:<44} p50 {p['p50']:,.0f} ms  p95 {p['p95']:,.0f} ms  "
-                f"p99 {p['p99']:,.0f} ms  ({p.get('count', 0):,.0f} events)"
-            )
+            _print_latency(f"latency at {RATE:.0f}/s, {hop.replace('_ms', '')}", timing[hop])
     RESULTS.mkdir(exist_ok=True)
     document = {
         "ceiling_events_per_second": roof,
+        "floor_four_hops_ms": floor,
         **flow,
         "ratio_to_ceiling": ratio,
         "latency": timing,
