@@ -25,7 +25,7 @@ from bench.grouping_accuracy import (
     load_labelled,
 )
 from services.analyzer.templates import TemplateMiner
-from shared.config.sections import AnalyzerSection
+from shared.config.analyzer import AnalyzerSection
 from shared.fingerprint import fingerprint
 
 #: The targets of issue 14, on the public benchmark.

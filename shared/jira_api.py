@@ -26,7 +26,7 @@ from typing import Any, ClassVar
 
 import httpx
 
-from shared.config.sections import JiraIntegration
+from shared.config.integrations import JiraIntegration
 from shared.errors import AlertorchError
 from shared.http_answer import json_body
 from shared.jira_text import AdfText, JiraText, WikiText

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from shared.config.sections import AnalyzerSection, BusinessImpactSection
+from shared.config.analyzer import AnalyzerSection, BusinessImpactSection
 from shared.events import RawErrorData, Severity, Trend
 
 SEVERITY_FACTOR = {

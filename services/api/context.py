@@ -13,7 +13,7 @@ from aiokafka.errors import KafkaError
 from services.api.errors import ApiError
 from services.api.slack_rights import SlackRights
 from shared.clock import Clock
-from shared.config.sections import SlackSection
+from shared.config.slack import SlackSection
 from shared.kafka.lag import GroupLag
 from shared.kafka.producer import Output, Publisher
 from shared.oncall import OnCallDirectory, OnCallSection

@@ -14,7 +14,8 @@ from datetime import UTC, datetime, time, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-from shared.config.sections import WEEKDAYS, ReportingSettings, Weekday
+from shared.config.monitoring import ReportingSettings
+from shared.config.sections import WEEKDAYS, Weekday
 
 Kind = Literal["daily", "weekly", "monthly"]
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from services.api.errors import ApiError
 from services.api.tokens import TokenInfo
-from shared.config.sections import SlackSection
+from shared.config.slack import SlackSection
 from shared.slack.api import SlackApi
 from shared.slack.groups import GroupMembers
 from shared.slack.permissions import Permissions

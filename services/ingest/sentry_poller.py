@@ -25,7 +25,7 @@ from services.ingest.publisher import AckedPublisher
 from services.ingest.sentry_api import SentryApi
 from services.ingest.sentry_marks import SentryMarks
 from services.ingest.sentry_selection import Seen, seen_since, to_publish
-from shared.config.sections import SentrySection
+from shared.config.ingest import SentrySection
 from shared.events import derived_event_id
 
 log = structlog.get_logger(__name__)

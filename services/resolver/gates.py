@@ -15,7 +15,7 @@ from typing import Any
 
 from services.resolver.catalog import KIND_OF_EXECUTOR, CatalogEntry
 from services.resolver.limits import CircuitBreaker
-from shared.config.sections import AutoResolutionSection
+from shared.config.resolver import AutoResolutionSection
 from shared.events import SAFETY_ORDER, Gate, ResolutionStatus, SafetyLevel
 from shared.ratelimit import SlidingWindow
 

@@ -14,29 +14,26 @@ from typing import Any
 from pydantic import AliasChoices, Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from shared.config.analyzer import AnalyzerSection, BusinessImpactSection, ErrorAnalysisSection
+from shared.config.escalation import EscalationSection
+from shared.config.ingest import IngestSection, SentrySection
+from shared.config.integrations import IntegrationsSection
 from shared.config.layers import CONFIG_FILE, read_config
+from shared.config.monitoring import MonitoringSection
 from shared.config.notification_templates import NotificationTemplatesSection
 from shared.config.notifier import NotifierSection
 from shared.config.oncall import OnCallSection
+from shared.config.resolver import AutoResolutionSection
 from shared.config.sections import (
-    AnalyzerSection,
-    AutoResolutionSection,
-    BusinessImpactSection,
     ComponentsSection,
-    ErrorAnalysisSection,
-    EscalationSection,
-    IngestSection,
-    IntegrationsSection,
     KafkaSection,
     MaintenanceSection,
-    MonitoringSection,
     OperationSection,
     SecuritySection,
-    SentrySection,
-    SlackSection,
     StorageSection,
     SystemSection,
 )
+from shared.config.slack import SlackSection
 from shared.config.yaml_lines import Where
 from shared.errors import ConfigError
 

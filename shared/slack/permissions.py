@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from shared.config.sections import SlackSection
+from shared.config.slack import SlackSection
 
 ANYONE = "*"
 

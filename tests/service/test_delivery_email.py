@@ -18,7 +18,7 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from services.notifier.delivery.mail import SmtpEmail
-from shared.config.sections import EmailIntegration
+from shared.config.integrations import EmailIntegration
 from shared.events import ErrorSummary, NotificationData, Severity, Target
 from tests.procs import free_port_block
 

@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from services.notifier.delivery.github import GitHubIssues
 from services.notifier.delivery.github_tables import SCHEMA, issues
-from shared.config.sections import GithubIntegration
+from shared.config.integrations import GithubIntegration
 from shared.events import NotificationData, Target
 from shared.storage import Database, open_database
 from tests.fakes.github import FakeGitHub

@@ -22,7 +22,7 @@ from services.notifier.policy.levels import EscalationLevel
 from services.notifier.store import NotifierStore
 from services.notifier.tables import SCHEMA as NOTIFIER_SCHEMA
 from shared.clock import ManualClock
-from shared.config.sections import JiraIntegration
+from shared.config.integrations import JiraIntegration
 from shared.events import (
     AuditRecord,
     ErrorSummary,

@@ -10,7 +10,7 @@ import pytest
 
 from services.notifier.delivery.pagerduty import PagerDutyEvents
 from shared.clock import ManualClock
-from shared.config.sections import PagerDutyIntegration
+from shared.config.integrations import PagerDutyIntegration
 from shared.events import ErrorSummary, NotificationData, Severity, Target
 from tests.fakes.pagerduty import FakePagerDuty
 from tests.fakes.server import serving

@@ -24,7 +24,7 @@ from services.notifier.slack.state import PostedMessage, Root, SlackState
 from services.notifier.store import NotifierStore
 from services.notifier.tables import SCHEMA as NOTIFIER_SCHEMA
 from shared.clock import ManualClock
-from shared.config.sections import SlackSection
+from shared.config.slack import SlackSection
 from shared.events import (
     ErrorSummary,
     NotificationData,

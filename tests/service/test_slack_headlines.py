@@ -19,7 +19,7 @@ from services.notifier.slack import (
 )
 from shared.clock import ManualClock
 from shared.config import load_settings
-from shared.config.sections import SlackSection
+from shared.config.slack import SlackSection
 from shared.events import ErrorSummary, FixOutcome, NotificationData, Severity, Target
 from shared.storage import open_database
 from tests.fakes.slack import FakeSlack, Message

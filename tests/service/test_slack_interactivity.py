@@ -24,7 +24,7 @@ from services.notifier.slack import (
     SlackIntegration,
     slack_routes,
 )
-from shared.config.sections import SlackSection
+from shared.config.slack import SlackSection
 from shared.events import Command, ErrorSummary, NotificationData, Severity, Silence, Target
 from shared.storage import open_database
 from tests.fakes.server import serving

@@ -19,7 +19,7 @@ from services.notifier.policy.memory import MemoryDriver
 from services.notifier.routes_check import disabled_routes
 from services.notifier.rules_file import load_rules
 from shared.config import Settings
-from shared.config.sections import JiraIntegration
+from shared.config.integrations import JiraIntegration
 from shared.config.yaml_lines import load_yaml
 from shared.events import ErrorSummary, NotificationData, ResolutionData, Target
 from shared.jira_api import CloudSite, DataCenterSite, JiraSetupError, jira_site, transition_id

@@ -9,7 +9,7 @@ import pytest
 
 from services.api.reports import caught_up
 from services.api.schedule import due, periods
-from shared.config.sections import ReportingSettings
+from shared.config.monitoring import ReportingSettings
 
 BERLIN = ReportingSettings(timezone="Europe/Berlin", hour=9)
 

@@ -21,7 +21,7 @@ from services.resolver.gates import (
     record_start,
 )
 from services.resolver.limits import CircuitBreaker
-from shared.config.sections import AutoResolutionSection
+from shared.config.resolver import AutoResolutionSection
 from shared.ratelimit import SlidingWindow
 
 NOW = 1_800_000_000.0

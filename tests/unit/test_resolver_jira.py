@@ -15,7 +15,7 @@ from services.resolver.executors.jira import CreateJiraIssue
 from services.resolver.strategy import ErrorContext
 from shared.clock import ManualClock
 from shared.config import load_settings
-from shared.config.sections import JiraIntegration
+from shared.config.integrations import JiraIntegration
 from tests.fakes.jira import FakeJira
 from tests.fakes.server import serving
 from tests.resolver_helpers import bind_strategy, classified_data, error_context

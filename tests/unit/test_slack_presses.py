@@ -9,7 +9,7 @@ from typing import Any
 from services.notifier.slack.buttons import ButtonValue
 from services.notifier.slack.presses import command, presses
 from services.notifier.slack.ratelimit import ChannelLimiter
-from shared.config.sections import SlackSection
+from shared.config.slack import SlackSection
 from shared.slack.permissions import Permissions
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "slack"

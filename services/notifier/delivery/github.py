@@ -24,7 +24,7 @@ from services.notifier.delivery.github_answers import SERVER_ERROR_RETRY_SECONDS
 from services.notifier.delivery.github_issue import comment_body, issue_body, issue_title
 from services.notifier.delivery.github_tables import issues
 from services.notifier.delivery.issue_target import IssueTarget, labels_of
-from shared.config.sections import GithubIntegration
+from shared.config.integrations import GithubIntegration
 from shared.events import NotificationData, Target
 from shared.http_answer import json_body
 from shared.storage import upsert

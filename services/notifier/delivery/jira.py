@@ -33,7 +33,7 @@ from services.notifier.delivery.jira_answers import SERVER_ERROR_RETRY_SECONDS, 
 from services.notifier.delivery.jira_issue import comment_body, issue_description, issue_summary
 from services.notifier.delivery.jira_tables import issues
 from shared.clock import ReadTime as Clock
-from shared.config.sections import JIRA_PROJECT_KEY, JiraIntegration
+from shared.config.integrations import JIRA_PROJECT_KEY, JiraIntegration
 from shared.events import NotificationData, Target
 from shared.jira_api import (
     JiraRefusal,

@@ -22,7 +22,7 @@ from email.message import EmailMessage
 
 from services.notifier.delivery.base import DeliveryResult
 from services.notifier.delivery.mail_message import compose, recipients
-from shared.config.sections import EmailIntegration
+from shared.config.integrations import EmailIntegration
 from shared.events import NotificationData, Target
 
 Refused = dict[str, tuple[int, bytes]]

@@ -25,7 +25,7 @@ import structlog
 from services.notifier.delivery.base import DeliveryResult
 from services.notifier.delivery.pagerduty_events import build_event, event_action
 from shared.clock import ReadTime as Clock
-from shared.config.sections import PagerDutyIntegration
+from shared.config.integrations import PagerDutyIntegration
 from shared.events import NotificationData, Target
 from shared.http_answer import json_body
 from shared.ratelimit import KeyedRateLimiter

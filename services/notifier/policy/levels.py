@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from shared.config.sections import JIRA_PROJECT_KEY, jira_labels
+from shared.config.integrations import JIRA_PROJECT_KEY, jira_labels
 from shared.events import Target
 from shared.models import StrictFrozenModel
 

@@ -20,7 +20,7 @@ from services.notifier.slack.outcomes import GONE_ERRORS
 from services.notifier.slack.rendering import post_body, update_body
 from services.notifier.slack.state import Root
 from shared.config.notification_templates import NotificationTemplatesSection
-from shared.config.sections import SlackSection
+from shared.config.slack import SlackSection
 from shared.events import REPORT_KINDS, NotificationData, Target
 from shared.oncall import MentionLookup
 from shared.slack.api import SlackAnswer, SlackApi

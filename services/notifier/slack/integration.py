@@ -31,7 +31,7 @@ from services.notifier.slack.rendering import Renderer, post_body
 from services.notifier.slack.state import PostedMessage, Root, SlackState
 from services.notifier.slack.text import mentions, safe
 from shared.config.notification_templates import NotificationTemplatesSection
-from shared.config.sections import SlackSection
+from shared.config.slack import SlackSection
 from shared.events import REPORT_KINDS, NotificationData, Target
 from shared.oncall import MentionLookup
 from shared.slack.api import SlackAnswer

@@ -35,7 +35,7 @@ from services.notifier.slack.presses import Press, command, presses, silence
 from services.notifier.slack.rendering import Renderer
 from services.notifier.slack.state import SlackState
 from shared.config.notification_templates import NotificationTemplatesSection
-from shared.config.sections import SlackSection
+from shared.config.slack import SlackSection
 from shared.events import Command, Silence
 from shared.http_body import BodyTooLarge, read_limited
 from shared.slack.api import SlackApi

@@ -15,7 +15,7 @@ from services.notifier.slack.limits import FALLBACK_TEXT, Block
 from services.notifier.slack.templates import TemplateError, find_template, render
 from services.notifier.slack.text import cut
 from shared.config.notification_templates import NotificationTemplatesSection
-from shared.config.sections import SlackSection
+from shared.config.slack import SlackSection
 
 log = structlog.get_logger(__name__)
 

@@ -15,7 +15,7 @@ from services.notifier.slack.message_data import root_data
 from services.notifier.slack.rendering import webhook_body
 from services.notifier.slack.state import Root
 from shared.config.notification_templates import NotificationTemplatesSection
-from shared.config.sections import SlackSection
+from shared.config.slack import SlackSection
 from shared.events import NotificationData, Target
 from shared.oncall import MentionLookup
 from shared.slack.api import SlackAnswer, SlackWebhook

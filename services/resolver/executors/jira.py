@@ -8,7 +8,7 @@ import httpx
 from services.resolver.executors.issue_parts import issue_parts
 from services.resolver.strategy import ErrorContext, ResolutionStrategy, StrategyResult
 from shared import jira_text
-from shared.config.sections import JiraIntegration
+from shared.config.integrations import JiraIntegration
 from shared.jira_api import (
     JiraRefusal,
     JiraSetupError,
