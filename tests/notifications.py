@@ -16,7 +16,7 @@ from shared.events import (
 
 if TYPE_CHECKING:
     from services.notifier.dispatcher import Dispatcher
-    from services.notifier.store import NotifierStore, OutboxRow
+    from services.notifier.outbox import Outbox, OutboxRow
 
 #: A problem whose title tries to mention a whole channel.
 BOOM = ErrorSummary(title="Boom @channel", severity=Severity.HIGH, service="web")
@@ -68,7 +68,7 @@ async def deliver(dispatcher: Dispatcher, *events: Notification) -> None:
 
 
 async def mid_send(
-    store: NotifierStore, event: Notification, target: str, *, lease_until: float
+    store: Outbox, event: Notification, target: str, *, lease_until: float
 ) -> OutboxRow:
     """``event``'s row for ``target`` as a replica leaves it when it stops mid-send."""
     key = (event.id, target)

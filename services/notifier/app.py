@@ -26,6 +26,7 @@ from services.notifier.delivery.catalog import (
 )
 from services.notifier.delivery.console import ConsoleInbox
 from services.notifier.dispatcher import Dispatcher
+from services.notifier.outbox import Outbox
 from services.notifier.policy_runner import PolicyRunner
 from services.notifier.rules_file import RULES_FILE
 from services.notifier.slack import (
@@ -87,6 +88,7 @@ def create(settings: Settings) -> Service:
     databases = {url: Database(url, schemas=schemas) for url, schemas in stores(settings).items()}
     main, slack_db, github_db, jira_db = (databases[url] for url, _ in _urls(settings))
     store = NotifierStore(main, clock=clock)
+    outbox = Outbox(main, clock=clock)
     http = httpx.AsyncClient(timeout=10.0)
     integrations: dict[str, Integration] = build_integrations(
         settings, http=http, github_database=github_db, jira_database=jira_db
@@ -115,7 +117,7 @@ def create(settings: Settings) -> Service:
         clock=clock,
     )
     dispatcher = Dispatcher(
-        store=store,
+        outbox=outbox,
         integrations=integrations,
         publisher=producer,
         dry_run=settings.operation.dry_run,
@@ -187,6 +189,7 @@ def create(settings: Settings) -> Service:
 
     async def prune() -> None:
         await store.prune(clock.time() - KEEP_SECONDS)
+        await outbox.prune(clock.time() - KEEP_SECONDS)
 
     async def on_resolutions(items: Sequence[tuple[Consumed, Resolution]]) -> None:
         await runner.on_resolutions([event for _, event in items])

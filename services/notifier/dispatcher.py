@@ -33,7 +33,7 @@ import structlog
 from services.notifier.delivery.base import DeliveryResult, FoldsUpdates, Integration
 from services.notifier.delivery.folding import FOLDED_KIND, runs
 from services.notifier.metrics import DELIVERIES
-from services.notifier.store import INTERRUPTED, Key, NotifierStore, OutboxRow
+from services.notifier.outbox import INTERRUPTED, Key, Outbox, OutboxRow
 from shared.clock import SYSTEM_CLOCK, Clock
 from shared.events import (
     Actor,
@@ -79,7 +79,7 @@ class Dispatcher:
     def __init__(
         self,
         *,
-        store: NotifierStore,
+        outbox: Outbox,
         integrations: Mapping[str, Integration],
         publisher: Publisher,
         clock: Clock = SYSTEM_CLOCK,
@@ -89,7 +89,7 @@ class Dispatcher:
         """``dry_run`` (``operation.dry_run``): nothing reaches an outside target; each delivery
         is logged and audited as what would have been sent. ``concurrency``
         (``notifier.delivery_concurrency``): sends in flight at once."""
-        self.store = store
+        self.outbox = outbox
         self.integrations = integrations
         self.publisher = publisher
         self.clock = clock
@@ -113,7 +113,7 @@ class Dispatcher:
                     wanted.append((*key, body))
         await self._room.wait()
         due_at = self.clock.time() + QUEUED_GRACE_SECONDS
-        new = await self.store.enqueue(wanted, due_at=due_at)
+        new = await self.outbox.enqueue(wanted, due_at=due_at)
         if len(new) < len(wanted):
             log.info("already handled; not sending again", count=len(wanted) - len(new))
         self._pending.extend(key for nid, target, _ in wanted if (key := (nid, target)) in new)
@@ -138,21 +138,21 @@ class Dispatcher:
         if len(self._pending) < MAX_PENDING:
             self._room.set()
         now = self.clock.time()
-        rows = await self.store.claim(keys, lease_until=now + SEND_LEASE_SECONDS)
+        rows = await self.outbox.claim(keys, lease_until=now + SEND_LEASE_SECONDS)
         return await self._send_rows(rows)
 
     async def send_due(self) -> int:
         """Give up on sends cut short, then send the retries that are due (and queued rows
         their replica left); how many."""
         now = self.clock.time()
-        again, unknown = await self.store.interrupted(now, self._resend_safe)
+        again, unknown = await self.outbox.interrupted(now, self._resend_safe)
         if again:
             log.warning(
                 "sends cut short by a stop are sent again (the target deduplicates)", count=again
             )
         if unknown:
             log.warning("sends cut short by a stop are not repeated", count=unknown)
-        rows = await self.store.claim_due(
+        rows = await self.outbox.claim_due(
             now, lease_until=now + SEND_LEASE_SECONDS, limit=CLAIM_LIMIT
         )
         return await self._send_rows(rows)
@@ -169,7 +169,7 @@ class Dispatcher:
             groups.setdefault((send.event.data.fingerprint, send.row.target), []).append(send)
         audits: list[Output] = []
         await asyncio.gather(*(self._send_group(group, audits) for group in groups.values()))
-        await self.store.finish(rows)
+        await self.outbox.finish(rows)
         if audits:
             await self.publisher.publish_many(audits)
         return len(rows)

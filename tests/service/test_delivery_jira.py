@@ -18,8 +18,8 @@ from services.notifier.delivery.jira import JiraIssues
 from services.notifier.delivery.jira_tables import SCHEMA as JIRA_SCHEMA
 from services.notifier.delivery.jira_tables import issues
 from services.notifier.dispatcher import Dispatcher
+from services.notifier.outbox import Outbox
 from services.notifier.policy.levels import EscalationLevel
-from services.notifier.store import NotifierStore
 from services.notifier.tables import SCHEMA as NOTIFIER_SCHEMA
 from shared.clock import ManualClock
 from shared.config.integrations import JiraIntegration
@@ -92,7 +92,7 @@ def _jira(
 
 def _dispatcher(jira: JiraIssues, store: Database, clock: ManualClock) -> Dispatcher:
     return Dispatcher(
-        store=NotifierStore(store, clock=clock),
+        outbox=Outbox(store, clock=clock),
         integrations={"jira": jira},
         publisher=Recorder(),
         clock=clock,
@@ -152,7 +152,7 @@ async def test_a_redelivered_notification_opens_no_second_issue(
     await _jira(url, http, store).send_notification(event.data, JIRA)
     assert (server.calls["create"], server.calls["comment"]) == (1, 1)
     assert list(server.issues) == ["OPS-1"]
-    assert await restarted.store.counts() == {"sent": 1}
+    assert await restarted.outbox.counts() == {"sent": 1}
 
 
 async def test_a_resolution_closes_the_issue_once_and_a_recurrence_opens_a_new_one(
@@ -231,7 +231,7 @@ async def test_a_429_waits_for_retry_after_without_using_up_attempts(
     assert await dispatcher.send_due() == 0
     clock.advance(2)
     assert await dispatcher.send_due() == 1
-    assert await dispatcher.store.counts() == {"sent": 1}
+    assert await dispatcher.outbox.counts() == {"sent": 1}
     assert list(server.issues) == ["OPS-1"]
     assert server.calls["create"] == 3
 
@@ -250,7 +250,7 @@ async def test_invalid_requests_fail_for_good_with_jiras_words(
     wrong = _jira(url, http, store, clock=clock, issue_type="Epic", labels=["on-call"])
     recorder = Recorder()
     dispatcher = Dispatcher(
-        store=NotifierStore(store, clock=clock),
+        outbox=Outbox(store, clock=clock),
         integrations={"jira": wrong},
         publisher=recorder,
         clock=clock,
@@ -258,7 +258,7 @@ async def test_invalid_requests_fail_for_good_with_jiras_words(
     await deliver(dispatcher, notification_event(_data()))
     clock.advance(3600)
     assert await dispatcher.send_due() == 0, "a refused request is not retried"
-    assert await dispatcher.store.counts() == {"failed": 1}
+    assert await dispatcher.outbox.counts() == {"failed": 1}
     [audit] = recorder.audits
     assert audit.data.outcome == "failed"
     assert audit.data.details["error"] == (

@@ -13,6 +13,7 @@ import pytest
 
 from services.notifier.delivery.base import Integration
 from services.notifier.dispatcher import SEND_LEASE_SECONDS, Dispatcher
+from services.notifier.outbox import Outbox
 from services.notifier.slack import (
     SLACK_SCHEMA,
     HttpSlackApi,
@@ -21,7 +22,6 @@ from services.notifier.slack import (
     SlackWebhookIntegration,
 )
 from services.notifier.slack.state import PostedMessage, Root, SlackState
-from services.notifier.store import NotifierStore
 from services.notifier.tables import SCHEMA as NOTIFIER_SCHEMA
 from shared.clock import ManualClock
 from shared.config.slack import SlackSection
@@ -684,10 +684,10 @@ async def test_a_reply_or_report_a_stop_cut_short_is_found_in_slack_or_sent_once
     notifier_db = await open_database(
         f"sqlite:///{tmp_path / 'notifier.db'}", schemas=[NOTIFIER_SCHEMA]
     )
-    store = NotifierStore(notifier_db, clock=harness.clock)
+    store = Outbox(notifier_db, clock=harness.clock)
     integrations: dict[str, Integration] = {"slack": slack}
     dispatcher = Dispatcher(
-        store=store, integrations=integrations, publisher=Audit(), clock=harness.clock
+        outbox=store, integrations=integrations, publisher=Audit(), clock=harness.clock
     )
     try:
         await deliver(dispatcher, notification_event(note(fp="fp-1")))

@@ -13,7 +13,7 @@ import pytest
 from services.notifier.delivery.base import DeliveryResult
 from services.notifier.delivery.folding import fold_updates, runs
 from services.notifier.dispatcher import QUEUED_GRACE_SECONDS, Dispatcher
-from services.notifier.store import NotifierStore
+from services.notifier.outbox import Outbox
 from services.notifier.tables import SCHEMA
 from shared.clock import ManualClock
 from shared.events import AuditRecord, Notification, NotificationData, Target
@@ -68,18 +68,16 @@ def _event(fp: str, kind: str, count: int, *, text: str = "", level: int = 1) ->
 
 
 @pytest.fixture
-async def store(storage_url: str) -> AsyncIterator[NotifierStore]:
+async def store(storage_url: str) -> AsyncIterator[Outbox]:
     database = Database(storage_url, schemas=[SCHEMA])
     await database.migrate()
-    yield NotifierStore(database)
+    yield Outbox(database)
     await database.close()
 
 
-def _dispatcher(
-    store: NotifierStore, card: Card, audit: Audit, *, concurrency: int = 8
-) -> Dispatcher:
+def _dispatcher(store: Outbox, card: Card, audit: Audit, *, concurrency: int = 8) -> Dispatcher:
     return Dispatcher(
-        store=store,
+        outbox=store,
         integrations={"chat": card},
         publisher=audit,
         clock=store.clock,
@@ -113,7 +111,7 @@ def test_a_folded_update_carries_the_latest_count_and_the_highest_level() -> Non
 
 
 async def test_a_storm_of_updates_is_one_send_and_every_row_is_recorded(
-    store: NotifierStore,
+    store: Outbox,
 ) -> None:
     card, audit = Card(), Audit()
     dispatcher = _dispatcher(store, card, audit)
@@ -133,7 +131,7 @@ async def test_a_storm_of_updates_is_one_send_and_every_row_is_recorded(
     assert len(card.sent) == 3
 
 
-async def test_a_slow_problem_does_not_hold_up_the_others(store: NotifierStore) -> None:
+async def test_a_slow_problem_does_not_hold_up_the_others(store: Outbox) -> None:
     card = Card(gate={"slow": asyncio.Event()})
     dispatcher = _dispatcher(store, card, Audit(), concurrency=2)
     await dispatcher.enqueue([_event("slow", "new_alert", 1), _event("quick", "new_alert", 1)])
@@ -149,7 +147,7 @@ async def test_a_slow_problem_does_not_hold_up_the_others(store: NotifierStore) 
 
 
 async def test_sends_a_stopped_replica_queued_are_made_by_another_after_the_grace(
-    storage_url: str, store: NotifierStore
+    storage_url: str, store: Outbox
 ) -> None:
     clock = ManualClock()
     store.clock = clock

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from services.notifier import store as notifier_store
 from services.notifier.delivery.base import DeliveryResult
 from services.notifier.dispatcher import MAX_ATTEMPTS, Dispatcher
+from services.notifier.outbox import Outbox
 from services.notifier.policy.engine import decide
 from services.notifier.policy.inputs import ResolutionInput
 from services.notifier.policy.prevention import Ledger
@@ -79,8 +80,8 @@ async def database(storage_url: str) -> AsyncIterator[Database]:
 
 
 @pytest.fixture
-def store(database: Database) -> NotifierStore:
-    return NotifierStore(database)
+def store(database: Database) -> Outbox:
+    return Outbox(database)
 
 
 def _resolution(
@@ -248,13 +249,13 @@ def _notification(*targets: Target) -> Notification:
 
 
 async def test_outbox_sends_once_retries_later_and_fails_permanently(
-    store: NotifierStore,
+    store: Outbox,
 ) -> None:
     clock, recorder = ManualClock(), Recorder()
     flaky = FakeTarget([DeliveryResult.later(30, "429"), DeliveryResult.ok("ts-1")])
     broken = FakeTarget([DeliveryResult.failed("channel_not_found")])
     dispatcher = Dispatcher(
-        store=store,
+        outbox=store,
         integrations={"chat": flaky, "pager": broken},
         publisher=recorder,
         clock=clock,
@@ -274,7 +275,7 @@ async def test_outbox_sends_once_retries_later_and_fails_permanently(
     assert outcomes == [("chat:#a", "succeeded"), ("nowhere:", "failed"), ("pager:", "failed")]
 
 
-async def test_rate_limit_waits_never_use_up_attempts(store: NotifierStore) -> None:
+async def test_rate_limit_waits_never_use_up_attempts(store: Outbox) -> None:
     """A storm answers "wait" far more often than the attempt bound: the page still goes out,
     while errors stay bounded."""
     clock = ManualClock()
@@ -282,7 +283,7 @@ async def test_rate_limit_waits_never_use_up_attempts(store: NotifierStore) -> N
     paced = FakeTarget([*waits, DeliveryResult.ok("ts-1")])
     erroring = FakeTarget([DeliveryResult.later(1, "500")] * (MAX_ATTEMPTS + 20))
     dispatcher = Dispatcher(
-        store=store,
+        outbox=store,
         integrations={"chat": paced, "pager": erroring},
         publisher=Recorder(),
         clock=clock,
@@ -305,7 +306,7 @@ class DedupTarget(FakeTarget):
 
 
 async def test_a_send_cut_short_by_a_crash_is_resent_only_where_the_target_deduplicates(
-    store: NotifierStore,
+    store: Outbox,
 ) -> None:
     clock = ManualClock()
     event = _notification(Target(type="chat", channel="#a"), Target(type="pager"))
@@ -315,7 +316,7 @@ async def test_a_send_cut_short_by_a_crash_is_resent_only_where_the_target_dedup
     # ... then the process died mid-send; another replica finds the lease run out.
     chat, pager = FakeTarget([DeliveryResult.ok("ts")]), DedupTarget([DeliveryResult.ok("k")])
     dispatcher = Dispatcher(
-        store=store, integrations={"chat": chat, "pager": pager}, publisher=Recorder(), clock=clock
+        outbox=store, integrations={"chat": chat, "pager": pager}, publisher=Recorder(), clock=clock
     )
     await dispatcher.send_due()
     assert await store.counts() == {"sending": 2}, "within its lease the send may still finish"
@@ -328,7 +329,7 @@ async def test_a_send_cut_short_by_a_crash_is_resent_only_where_the_target_dedup
 
 async def test_finished_deliveries_are_pruned_by_the_stores_clock(database: Database) -> None:
     clock = ManualClock()
-    store = NotifierStore(database, clock=clock)
+    store = Outbox(database, clock=clock)
     event = _notification(Target(type="chat", channel="#a"))
     row = await mid_send(store, event, "chat:#a", lease_until=0.0)
     row.status = "sent"
