@@ -49,9 +49,8 @@ from shared.events import (
 )
 from shared.events import derived_event_id as derived
 from shared.kafka.producer import Output
-from shared.runner import Consumed, Service, decoder, decoding, each, event_handler
+from shared.runner import Consumed, Service, decoder, decoding
 from shared.storage import Database, StoreSchema, storage_url
-from shared.storage import silences as kept_silences
 from shared.topics import AUDIT, COMMANDS, NOTIFICATIONS, RESOLUTIONS, SILENCES
 
 log = structlog.get_logger(__name__)
@@ -197,10 +196,6 @@ def create(settings: Settings) -> Service:
     async def on_notifications(items: Sequence[tuple[Consumed, Notification]]) -> None:
         await dispatcher.enqueue([event for _, event in items])
 
-    async def on_silences(items: Sequence[tuple[Consumed, Silence]]) -> None:
-        async with main.transaction() as db:
-            await kept_silences.keep(db, tables.silences, [event for _, event in items])
-
     async def migrate() -> None:
         for database in databases.values():
             await database.migrate()
@@ -215,18 +210,8 @@ def create(settings: Settings) -> Service:
     service.before_start(migrate)
     resolutions = decoding(decoder(RESOLUTIONS, Resolution), on_resolutions)
     service.consume(RESOLUTIONS, resolutions, group="policy")
-    service.consume(
-        COMMANDS,
-        each(event_handler(COMMANDS, Command, on_command)),
-        group="commands",
-        background=True,
-    )
-    service.consume(
-        SILENCES,
-        decoding(decoder(SILENCES, Silence), on_silences),
-        group="silences",
-        background=True,
-    )
+    service.consume_commands(on_command)
+    service.keep_silences(main, tables.silences)
     notifications = decoding(decoder(NOTIFICATIONS, Notification), on_notifications)
     service.consume(NOTIFICATIONS, notifications, group="delivery")
     # Separate loops: escalation timers never wait behind a slow delivery, and the consumer

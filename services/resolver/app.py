@@ -27,11 +27,10 @@ from services.resolver.strategy import ResolutionStrategy
 from services.resolver.tables import SCHEMA
 from shared.config import Settings, reveal
 from shared.errors import ConfigError
-from shared.events import ClassifiedError, Command, Silence
-from shared.runner import Consumed, Service, decoder, decoding, each, event_handler
+from shared.events import ClassifiedError, Command
+from shared.runner import Consumed, Service, decoder, decoding
 from shared.storage import Database, StoreSchema, storage_url
-from shared.storage import silences as kept_silences
-from shared.topics import COMMANDS, ERRORS_CLASSIFIED, SILENCES
+from shared.topics import ERRORS_CLASSIFIED
 
 log = structlog.get_logger(__name__)
 
@@ -105,10 +104,6 @@ def create(settings: Settings) -> Service:
     async def on_command(event: Command) -> None:
         await handle_command(engine, event)
 
-    async def on_silences(items: Sequence[tuple[Consumed, Silence]]) -> None:
-        async with database.transaction() as db:
-            await kept_silences.keep(db, tables.silences, [event for _, event in items])
-
     async def ticks() -> None:
         await timers.tick(engine)
 
@@ -127,18 +122,8 @@ def create(settings: Settings) -> Service:
     service.before_start(database.migrate)
     classified = decoder(ERRORS_CLASSIFIED, ClassifiedError)
     service.consume(ERRORS_CLASSIFIED, decoding(classified, on_classified))
-    service.consume(
-        COMMANDS,
-        each(event_handler(COMMANDS, Command, on_command)),
-        group="commands",
-        background=True,
-    )
-    service.consume(
-        SILENCES,
-        decoding(decoder(SILENCES, Silence), on_silences),
-        group="silences",
-        background=True,
-    )
+    service.consume_commands(on_command)
+    service.keep_silences(database, tables.silences)
     service.add_periodic("executor", tick, executor.step)
     service.add_periodic("timers", tick, ticks)
     service.add_periodic("housekeeping", HOUSEKEEPING_SECONDS, housekeeping)

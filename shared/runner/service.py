@@ -23,20 +23,26 @@ import uvicorn
 from aiokafka import TopicPartition
 from faststream.kafka import KafkaBroker, KafkaMessage
 from faststream.middlewares import AckPolicy
+from sqlalchemy import Table
 from starlette.applications import Starlette
 from starlette.routing import BaseRoute
 
 from shared.clock import SYSTEM_CLOCK, Clock
 from shared.config import Settings
+from shared.events import Command, Silence
 from shared.kafka.admin import wait_for_broker
 from shared.kafka.consumed import Consumed
 from shared.kafka.dlq import DeadLetterPolicy, DlqBudget
 from shared.kafka.producer import EventProducer
 from shared.logging import bound_context
 from shared.metrics import CONSUMER_READY, HANDLING_SECONDS, MESSAGES_CONSUMED
-from shared.runner.batch import BatchHandler, handle_batch, rewind_to
+from shared.runner.batch import BatchHandler, each, handle_batch, rewind_to
 from shared.runner.health import HealthState, health_routes
 from shared.runner.periodic import STOP_GRACE_SECONDS, Periodic, run_periodic
+from shared.runner.typed import decoder, decoding, event_handler
+from shared.storage import Database
+from shared.storage import silences as kept_silences
+from shared.topics import COMMANDS, SILENCES
 
 log = structlog.get_logger(__name__)
 
@@ -152,6 +158,24 @@ class Service:
                 handler=handler,
                 fetch_max_wait_ms=wait,
             )
+        )
+
+    def consume_commands(self, handler: Callable[[Command], Awaitable[None]]) -> None:
+        """Consume ``commands`` (button presses, console actions) one at a time, off the alert
+        path, in the group ``…-commands``."""
+        commands = each(event_handler(COMMANDS, Command, handler))
+        self.consume(COMMANDS, commands, group="commands", background=True)
+
+    def keep_silences(self, database: Database, table: Table) -> None:
+        """Consume ``silences`` into ``table`` of ``database`` (a service that applies them), a
+        batch per transaction, off the alert path, in the group ``…-silences``."""
+
+        async def keep(items: Sequence[tuple[Consumed, Silence]]) -> None:
+            async with database.transaction() as db:
+                await kept_silences.keep(db, table, [event for _, event in items])
+
+        self.consume(
+            SILENCES, decoding(decoder(SILENCES, Silence), keep), group="silences", background=True
         )
 
     def add_routes(self, routes: Sequence[BaseRoute]) -> None:
