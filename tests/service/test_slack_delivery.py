@@ -19,6 +19,7 @@ from services.notifier.slack import (
     HttpSlackApi,
     HttpSlackWebhook,
     SlackBotIntegration,
+    SlackSetup,
     SlackWebhookIntegration,
 )
 from services.notifier.slack.state import PostedMessage, Root, SlackState
@@ -101,24 +102,22 @@ class Harness:
         database = await open_database(self.store_url, schemas=[SLACK_SCHEMA])
         api = HttpSlackApi(token=token or self.fake.token, base_url=f"{self.slack_url}/api/")
         self._closers += [api.aclose, database.close]
-        return SlackBotIntegration(
+        setup = SlackSetup(
             database=database,
             settings=SlackSection(**settings),
-            api=api,
             clock=self.clock.time,
             oncall=oncall,
         )
+        return SlackBotIntegration(setup, api=api)
 
     async def webhook_integration(self, **settings: Any) -> SlackWebhookIntegration:
         database = await open_database(self.store_url, schemas=[SLACK_SCHEMA])
         webhook = HttpSlackWebhook(url=f"{self.slack_url}{WEBHOOK_PATH}")
         self._closers += [webhook.aclose, database.close]
-        return SlackWebhookIntegration(
-            database=database,
-            settings=SlackSection(**settings),
-            webhook=webhook,
-            clock=self.clock.time,
+        setup = SlackSetup(
+            database=database, settings=SlackSection(**settings), clock=self.clock.time
         )
+        return SlackWebhookIntegration(setup, webhook=webhook)
 
     async def close(self) -> None:
         for closer in reversed(self._closers):

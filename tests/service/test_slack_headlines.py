@@ -16,6 +16,7 @@ from services.notifier.slack import (
     HttpSlackApi,
     SlackBotIntegration,
     SlackIntegration,
+    SlackSetup,
 )
 from shared.clock import ManualClock
 from shared.config import load_settings
@@ -62,13 +63,13 @@ async def slack(
 ) -> AsyncIterator[SlackIntegration]:
     database = await open_database(f"sqlite:///{tmp_path / 'slack.db'}", schemas=[SLACK_SCHEMA])
     api = HttpSlackApi(token=fake_slack.token, base_url=f"{slack_url}/api/")
-    integration = SlackBotIntegration(
+    setup = SlackSetup(
         database=database,
         settings=SlackSection(per_channel_messages_per_second=10),
-        api=api,
         clock=clock.time,
         formats=load_settings().notification_templates,  # the shipped config.yaml
     )
+    integration = SlackBotIntegration(setup, api=api)
     try:
         yield integration
     finally:

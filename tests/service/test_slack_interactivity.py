@@ -22,6 +22,7 @@ from services.notifier.slack import (
     HttpSlackApi,
     SlackBotIntegration,
     SlackIntegration,
+    SlackSetup,
     slack_routes,
 )
 from shared.config.slack import SlackSection
@@ -155,9 +156,10 @@ async def notifier(
     api = HttpSlackApi(token=fake_slack.token, base_url=f"{slack_url}/api/")
     routes_api = no_keepalive(slack_url, fake_slack.token)
     seconds = itertools.count(1_000_000, 2)  # every send two seconds after the last
-    slack = SlackBotIntegration(
-        database=delivery_database, settings=SlackSection(), api=api, clock=lambda: next(seconds)
+    setup = SlackSetup(
+        database=delivery_database, settings=SlackSection(), clock=lambda: next(seconds)
     )
+    slack = SlackBotIntegration(setup, api=api)
     holder: list[Notifier] = []
 
     async def publish(command: Command) -> None:

@@ -10,7 +10,7 @@ targets of type ``slack``, calls its ``tick(now)`` once a second, and serves
 from services.notifier.slack.bot import SlackBotIntegration
 from services.notifier.slack.factory import slack_integration, slack_store_url
 from services.notifier.slack.handler import SlackHandler
-from services.notifier.slack.integration import SlackIntegration
+from services.notifier.slack.integration import SlackIntegration, SlackSetup
 from services.notifier.slack.interactivity import SlackInteractions, slack_routes
 from services.notifier.slack.tables import SCHEMA as SLACK_SCHEMA
 from services.notifier.slack.templates import (
@@ -41,6 +41,7 @@ __all__ = [
     "SlackHandler",
     "SlackIntegration",
     "SlackInteractions",
+    "SlackSetup",
     "SlackWebhook",
     "SlackWebhookIntegration",
     "escape",

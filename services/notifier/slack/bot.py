@@ -6,25 +6,19 @@ channel's history or the thread."""
 from __future__ import annotations
 
 import hashlib
-import time
-from collections.abc import Callable
 from typing import Any
 
 import structlog
 
 from services.notifier.delivery.base import DeliveryResult
-from services.notifier.slack.integration import COALESCED, SlackIntegration
+from services.notifier.slack.integration import COALESCED, SlackIntegration, SlackSetup
 from services.notifier.slack.limits import Block
 from services.notifier.slack.message_data import root_data
 from services.notifier.slack.outcomes import GONE_ERRORS
 from services.notifier.slack.rendering import post_body, update_body
 from services.notifier.slack.state import Root
-from shared.config.notification_templates import NotificationTemplatesSection
-from shared.config.slack import SlackSection
 from shared.events import REPORT_KINDS, NotificationData, Target
-from shared.oncall import MentionLookup
 from shared.slack.api import SlackAnswer, SlackApi
-from shared.storage import Database
 
 log = structlog.get_logger(__name__)
 
@@ -61,24 +55,8 @@ class SlackBotIntegration(SlackIntegration):
     #: the next send (roots) finds it: a send a stop cut short may be sent again.
     resend_safe = True
 
-    def __init__(
-        self,
-        *,
-        database: Database,
-        settings: SlackSection,
-        api: SlackApi,
-        clock: Callable[[], float] = time.time,
-        oncall: MentionLookup | None = None,
-        formats: NotificationTemplatesSection | None = None,
-    ) -> None:
-        super().__init__(
-            database=database,
-            settings=settings,
-            buttons=settings.message_settings.include_actions,
-            clock=clock,
-            oncall=oncall,
-            formats=formats,
-        )
+    def __init__(self, setup: SlackSetup, *, api: SlackApi) -> None:
+        super().__init__(setup, buttons=setup.settings.message_settings.include_actions)
         self.api = api
 
     @property

@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable
 
 from services.notifier.slack.bot import SlackBotIntegration
-from services.notifier.slack.integration import SlackIntegration
+from services.notifier.slack.integration import SlackIntegration, SlackSetup
 from services.notifier.slack.webhook import SlackWebhookIntegration
 from shared.config import Settings
 from shared.oncall import OnCallDirectory
@@ -32,24 +32,15 @@ def slack_integration(
 ) -> SlackIntegration:
     """Slack delivery over ``database`` (the Slack schema, migrated): bot mode with a bot
     token's client, else webhook mode; ``@oncall`` from the on-call schedules."""
-    oncall = OnCallDirectory(settings.oncall, clock=clock)
-    formats = settings.notification_templates
+    setup = SlackSetup(
+        database=database,
+        settings=settings.slack,
+        clock=clock,
+        oncall=OnCallDirectory(settings.oncall, clock=clock),
+        formats=settings.notification_templates,
+    )
     if clients.api is not None:
-        return SlackBotIntegration(
-            database=database,
-            settings=settings.slack,
-            api=clients.api,
-            clock=clock,
-            oncall=oncall,
-            formats=formats,
-        )
+        return SlackBotIntegration(setup, api=clients.api)
     if clients.webhook is not None:
-        return SlackWebhookIntegration(
-            database=database,
-            settings=settings.slack,
-            webhook=clients.webhook,
-            clock=clock,
-            oncall=oncall,
-            formats=formats,
-        )
+        return SlackWebhookIntegration(setup, webhook=clients.webhook)
     raise ValueError("Slack needs a bot token (SLACK_BOT_TOKEN) or a webhook (SLACK_WEBHOOK_URL)")

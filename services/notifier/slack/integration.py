@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -47,34 +48,37 @@ DIGEST_CLAIM_SECONDS = 30.0
 TEXT_LIMIT = 500
 
 
+@dataclass(frozen=True, kw_only=True)
+class SlackSetup:
+    """What either mode is built from: the Slack state's database, the ``slack:`` settings,
+    the clock, who ``@oncall`` is per service now (the on-call schedules; None:
+    ``mention_groups``), and ``formats`` (``notification_templates``: the headlines of alert
+    cards and fix outcomes)."""
+
+    database: Database
+    settings: SlackSection
+    clock: Callable[[], float] = time.time
+    oncall: MentionLookup | None = None
+    formats: NotificationTemplatesSection | None = None
+
+
 class SlackIntegration:
     """``send_notification``/``handle_escalation`` for targets of type ``slack``, and ``tick``.
-    ``formats`` (``notification_templates``) gives alert cards and fix outcomes their headline.
     ``buttons``: whether cards carry action buttons (only a bot token receives their presses)."""
 
     #: Whether a send a stop cut short may be sent again (see the dispatcher).
     resend_safe = False
 
-    def __init__(
-        self,
-        *,
-        database: Database,
-        settings: SlackSection,
-        buttons: bool,
-        clock: Callable[[], float] = time.time,
-        oncall: MentionLookup | None = None,
-        formats: NotificationTemplatesSection | None = None,
-    ) -> None:
-        self.settings = settings
-        self.state = SlackState(database)
-        self.clock = clock
-        #: Who ``@oncall`` is per service now (the on-call schedules); None: mention_groups.
-        self.oncall = oncall
+    def __init__(self, setup: SlackSetup, *, buttons: bool) -> None:
+        settings = self.settings = setup.settings
+        self.state = SlackState(setup.database)
+        self.clock = setup.clock
+        self.oncall = setup.oncall
         self.limiter = ChannelLimiter(
             per_second=settings.per_channel_messages_per_second,
             per_hour=settings.rate_limiting.max_messages_per_hour,
         )
-        self.renderer = Renderer.of(settings, buttons=buttons, formats=formats)
+        self.renderer = Renderer.of(settings, buttons=buttons, formats=setup.formats)
         self._locks = KeyedLocks()
         self._pruned_at = 0.0
 

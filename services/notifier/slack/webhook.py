@@ -5,21 +5,15 @@ cannot look back, so a send a stop cut short is left ``unknown``."""
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
 from typing import Any
 
-from services.notifier.slack.integration import SlackIntegration
+from services.notifier.slack.integration import SlackIntegration, SlackSetup
 from services.notifier.slack.limits import Block
 from services.notifier.slack.message_data import root_data
 from services.notifier.slack.rendering import webhook_body
 from services.notifier.slack.state import Root
-from shared.config.notification_templates import NotificationTemplatesSection
-from shared.config.slack import SlackSection
 from shared.events import NotificationData, Target
-from shared.oncall import MentionLookup
 from shared.slack.api import SlackAnswer, SlackWebhook
-from shared.storage import Database
 
 #: The key of webhook-mode roots: a webhook posts to one channel whatever the target says.
 WEBHOOK_CHANNEL = "(webhook)"
@@ -28,24 +22,8 @@ WEBHOOK_CHANNEL = "(webhook)"
 class SlackWebhookIntegration(SlackIntegration):
     """Slack through one incoming webhook (``webhook``)."""
 
-    def __init__(
-        self,
-        *,
-        database: Database,
-        settings: SlackSection,
-        webhook: SlackWebhook,
-        clock: Callable[[], float] = time.time,
-        oncall: MentionLookup | None = None,
-        formats: NotificationTemplatesSection | None = None,
-    ) -> None:
-        super().__init__(
-            database=database,
-            settings=settings,
-            buttons=False,
-            clock=clock,
-            oncall=oncall,
-            formats=formats,
-        )
+    def __init__(self, setup: SlackSetup, *, webhook: SlackWebhook) -> None:
+        super().__init__(setup, buttons=False)
         self.webhook = webhook
 
     @property
