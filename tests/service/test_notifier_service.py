@@ -19,11 +19,13 @@ from shared.events import (
     Notification,
     Resolution,
     ResolutionData,
+    Target,
 )
 from shared.topics import AUDIT, COMMANDS, NOTIFICATIONS, RESOLUTIONS, topic
 from tests.fakes.server import serving
 from tests.fakes.slack import FakeSlack, Message
 from tests.kafka_helpers import produce, read_until
+from tests.notifications import error_summary, notification_data, notification_event
 from tests.procs import running_service
 from tests.service.test_slack_interactivity import SECRET, press_payload, signed
 
@@ -237,3 +239,44 @@ async def test_with_slack_switched_off_alerts_stay_on_the_console(
     audits = await _slack_audits(kafka_bootstrap, fake, url, "succeeded", **off)
     assert all(a.data.outcome == "succeeded" for a in audits)
     assert fake.calls["chat.postMessage"] == 0
+
+
+async def test_a_storm_of_updates_is_delivered_in_a_few_folded_sends(
+    kafka_bootstrap: str, slack: tuple[FakeSlack, str]
+) -> None:
+    """1,000 updates of one problem on ``notifications``: the card reaches the exact count, and
+    the notifier sends the run of updates together instead of one by one (each update still has
+    its own audit record)."""
+    fake, url = slack
+    fp, updates = os.urandom(16).hex(), 1000
+    target = Target(type="slack", channel="#alerts")
+
+    def event(kind: str, count: int) -> bytes:
+        summary = error_summary(title=_title("Queue overflow", fp), count=count)
+        data = notification_data(target, summary, fingerprint=fp, kind=kind, level=1, text="")
+        return notification_event(data).to_json_bytes()
+
+    storm = [event("new_alert", 1)] + [event("update", n) for n in range(2, updates + 2)]
+    env = fake.env(url, ALERTORCH_SLACK__DIGEST_INTERVAL_SECONDS="1")
+    with running_service("notifier", bootstrap=kafka_bootstrap, env=env):
+        await produce(kafka_bootstrap, NOTIFICATIONS, storm, key=fp.encode())
+        records = await read_until(
+            kafka_bootstrap,
+            AUDIT,
+            lambda found: len(found) >= len(storm),
+            match=lambda r: r.key == fp.encode() and b'"outcome":"succeeded"' in (r.value or b""),
+            timeout=120,
+        )
+        for _ in range(300):
+            if any(m.occurrences == updates + 1 for m in fake.roots()):
+                break
+            await asyncio.sleep(0.1)
+    audits = [a for r in records if isinstance(a := topic(AUDIT).decode(r.value), AuditRecord)]
+    assert len({a.id for a in audits}) == len(storm), "one delivery record per notification"
+    folded = [a for a in audits if a.data.details.get("folded")]
+    # a run of k folded updates is k records, each saying k
+    sends = len(audits) - len(folded) + round(sum(1 / a.data.details["folded"] for a in folded))
+    assert len(folded) > updates // 2, f"only {len(folded)} of {updates} updates were folded"
+    assert [m.occurrences for m in fake.roots()] == [updates + 1]
+    assert fake.calls["chat.postMessage"] == 1, "one root, no reply: a storm is one card"
+    assert sends < updates // 10
