@@ -9,6 +9,8 @@ from shared.events import (
     ErrorSummary,
     Notification,
     NotificationData,
+    Resolution,
+    ResolutionData,
     Severity,
     Target,
     new_event_id,
@@ -57,6 +59,26 @@ def notification_event(data: NotificationData) -> Notification:
     event_id = new_event_id()
     return Notification(
         id=event_id, source="/test", subject=data.fingerprint, correlationid=event_id, data=data
+    )
+
+
+def unfixed(fp: str, title: str, *, service: str = "checkout-api", count: int = 12) -> Resolution:
+    """A decision the notifier alerts on: no strategy for a critical database error of
+    ``service`` in production, seen ``count`` times."""
+    summary = ErrorSummary(
+        title=title,
+        severity=Severity.CRITICAL,
+        category="database",
+        environment="production",
+        service=service,
+        count=count,
+    )
+    data = ResolutionData(
+        fingerprint=fp, status="no_strategy", reason="no strategy bound", summary=summary
+    )
+    event_id = new_event_id()
+    return Resolution(
+        id=event_id, source="/test", subject=fp, correlationid=f"corr-{fp}", data=data
     )
 
 

@@ -16,11 +16,12 @@ from pathlib import Path
 import pytest
 import yaml
 
-from shared.events import ErrorSummary, Notification, Resolution, ResolutionData, new_event_id
+from shared.events import Notification
 from shared.topics import NOTIFICATIONS, RESOLUTIONS, topic
 from tests.fakes.server import serving
 from tests.fakes.slack import FakeSlack
 from tests.kafka_helpers import produce_keyed, read_all
+from tests.notifications import unfixed
 from tests.procs import running_service
 from tests.service.test_notifier_service import _title
 
@@ -53,29 +54,6 @@ def _config(tmp_path: Path) -> Path:
     return config
 
 
-def _resolution(fp: str, title: str, count: int) -> Resolution:
-    event_id = new_event_id()
-    return Resolution(
-        id=event_id,
-        source="/test",
-        subject=fp,
-        correlationid=event_id,
-        data=ResolutionData(
-            fingerprint=fp,
-            status="no_strategy",
-            reason="no strategy bound",
-            summary=ErrorSummary(
-                title=title,
-                severity="critical",
-                category="database",
-                environment="production",
-                service="checkout-api",
-                count=count,
-            ),
-        ),
-    )
-
-
 # two notifier processes on PostgreSQL working off 2,000 notifications, one killed: 60-120 s
 @pytest.mark.timeout(300)
 async def test_two_replicas_post_each_root_once_and_fire_each_timer_once_when_one_dies(
@@ -89,7 +67,7 @@ async def test_two_replicas_post_each_root_once_and_fire_each_timer_once_when_on
         fp: _title("Replica lost its database", f"{n:08d}") for n, fp in enumerate(fingerprints)
     }
     events = [
-        _resolution(fp, titles[fp], count=n // PROBLEMS + 1)
+        unfixed(fp, titles[fp], count=n // PROBLEMS + 1)
         for n, fp in ((n, fingerprints[n % PROBLEMS]) for n in range(EVENTS))
     ]
     env = {

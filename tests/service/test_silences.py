@@ -15,36 +15,17 @@ import pytest
 
 from services.api import tokens
 from services.api.tables import SCHEMA
-from shared.events import AuditRecord, ErrorSummary, Resolution, ResolutionData, Severity
+from shared.events import AuditRecord, Resolution
 from shared.kafka.lag import consumer_groups
 from shared.storage import Database
 from shared.topics import AUDIT, ERRORS_CLASSIFIED, NOTIFICATIONS, RESOLUTIONS, topic
 from tests.kafka_helpers import produce_keyed, read_all, read_until
+from tests.notifications import unfixed
 from tests.procs import running_service
 from tests.unit.test_api_projection import classified
 
 pytestmark = pytest.mark.broker
 PREFIX = "silences-test"
-
-
-def _resolution(fp: str, service: str) -> Resolution:
-    return Resolution(
-        source="/test",
-        subject=fp,
-        correlationid=f"corr-{fp}",
-        data=ResolutionData(
-            fingerprint=fp,
-            status="no_strategy",
-            reason="no strategy bound",
-            summary=ErrorSummary(
-                title=f"Database connection refused on {service}",
-                severity=Severity.CRITICAL,
-                category="database",
-                environment="production",
-                service=service,
-            ),
-        ),
-    )
 
 
 async def _caught_up(bootstrap: str, groups: tuple[str, ...], timeout: float = 30) -> None:
@@ -118,7 +99,10 @@ async def test_a_silence_holds_back_fixes_and_notifications_until_it_ends(
             assert decision["details"] == {"silence_id": silence_id}
             assert (await _decision(own_broker, "fp-other"))["status"] == "no_strategy"
 
-            quiet, loud = _resolution("fp-quiet", "checkout-db"), _resolution("fp-loud", "web")
+            quiet = unfixed(
+                "fp-quiet", "Database connection refused on checkout-db", service="checkout-db"
+            )
+            loud = unfixed("fp-loud", "Database connection refused on web", service="web")
             await produce_keyed(
                 own_broker,
                 RESOLUTIONS,
