@@ -9,13 +9,13 @@ the analyzer gives it equals its label (``unknown`` is always wrong).
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final, Literal
 
+from bench.labelled import text_rows
 from shared.events import CORE_CATEGORIES
 
 DATA_PATH = Path(__file__).resolve().parent / "data" / "classification_eval.jsonl"
@@ -51,19 +51,8 @@ class ClassificationAccuracy:
 def load_labelled(path: Path = DATA_PATH) -> list[LabelledError]:
     """The labelled errors, in file order; a malformed line raises ``ValueError``."""
     out: list[LabelledError] = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        if not line.strip():
-            continue
-        row = json.loads(line)
-        if not isinstance(row, dict):
-            raise ValueError(f"{path}:{number}: expected a JSON object")
-        fields = [row.get(key) for key in ("message", "category", "system", "split", "source")]
-        if not all(isinstance(value, str) and value for value in fields):
-            raise ValueError(
-                f"{path}:{number}: message, category, system, split and source must be "
-                "non-empty text"
-            )
-        message, category, system, split, source = (str(value) for value in fields)
+    for number, values in text_rows(path, ("message", "category", "system", "split", "source")):
+        message, category, system, split, source = values
         if category not in CATEGORIES:
             raise ValueError(f"{path}:{number}: unknown category {category!r}")
         if split not in SPLITS:

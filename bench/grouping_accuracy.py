@@ -13,11 +13,12 @@ Two figures, both fractions of messages:
 from __future__ import annotations
 
 import hashlib
-import json
 from collections import Counter, defaultdict
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+
+from bench.labelled import text_rows
 
 DATA_PATH = Path(__file__).resolve().parent / "data" / "grouping_eval.jsonl"
 #: A sample of the Loghub-2k log-parsing benchmark (source and sampling: bench/data/README.md).
@@ -42,18 +43,8 @@ class GroupingAccuracy:
 
 def load_labelled(path: Path = DATA_PATH) -> list[LabelledMessage]:
     """The labelled messages, in file order; a malformed line raises ``ValueError``."""
-    out: list[LabelledMessage] = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        if not line.strip():
-            continue
-        row = json.loads(line)
-        if not isinstance(row, dict):
-            raise ValueError(f"{path}:{number}: expected a JSON object")
-        fields = (row.get("message"), row.get("group"), row.get("system"))
-        if not all(isinstance(value, str) and value for value in fields):
-            raise ValueError(f"{path}:{number}: message, group and system must be non-empty text")
-        out.append(LabelledMessage(str(fields[0]), str(fields[1]), str(fields[2])))
-    return out
+    rows = text_rows(path, ("message", "group", "system"))
+    return [LabelledMessage(*values) for _, values in rows]
 
 
 def held_out(group: str) -> bool:
