@@ -57,7 +57,7 @@ ERROR_BACKOFF = 30.0
 #: A send (every call an integration makes for one notification) ends well within this.
 SEND_LEASE_SECONDS = 120.0
 #: A queued row its replica has not claimed this long after queueing is anyone's to send.
-QUEUED_GRACE_SECONDS = 30.0
+QUEUED_GRACE_SECONDS = 10.0
 #: Rows claimed and sent in one step.
 CLAIM_LIMIT = 1000
 #: Rows queued here and not yet claimed, at most (then the consumer waits for the sends).
