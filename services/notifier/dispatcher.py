@@ -160,6 +160,8 @@ class Dispatcher:
     async def _send_rows(self, rows: Sequence[OutboxRow]) -> int:
         """Send claimed rows: each problem's to each target in order, folded where the target
         folds; then record every outcome in one transaction and publish their audit."""
+        if not rows:  # an idle step touches no table
+            return 0
         sends = sorted(
             (self._prepared(row) for row in rows),
             key=lambda send: (send.row.due_at or 0.0, send.event.time),

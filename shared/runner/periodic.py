@@ -69,6 +69,9 @@ async def _pause(clock: Clock, seconds: float, stopping: asyncio.Event) -> None:
     """Sleep ``seconds`` on ``clock``, or until ``stopping`` is set."""
     if stopping.is_set():
         return
+    if seconds <= 0:  # a loop that runs back to back (it waits inside its step)
+        await asyncio.sleep(0)
+        return
     sleeper = asyncio.ensure_future(clock.sleep(seconds))
     stopper = asyncio.ensure_future(stopping.wait())
     try:
