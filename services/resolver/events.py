@@ -40,6 +40,7 @@ def summary_of(data: ClassifiedErrorData) -> ErrorSummary:
         url=data.error.url,
         pattern_id=data.pattern_id,
         description=message if message and message.strip() != data.error.title else None,
+        incident=data.incident.id if data.incident else None,
     )
 
 

@@ -120,6 +120,12 @@ class SlackSection(StrictFrozenModel):
         description="Root redraws per second across all problems (Slack's chat.update allows "
         "about 50 a minute); the longest-waiting roots go first.",
     )
+    incident_cards: bool = Field(
+        default=True,
+        description="A problem of an incident that already has a card in the channel joins "
+        "that card (bot mode): one message per incident and channel, listing its problems "
+        "with their counts and statuses, instead of one per problem.",
+    )
     templates: dict[str, str] = Field(
         default_factory=dict,
         description="Notification kind to template name, for templates registered with "

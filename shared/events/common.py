@@ -82,3 +82,8 @@ class ErrorSummary(FrozenModel):
     description: Description | None = Field(
         default=None, description="The error's message, cut in the middle past 2,000 characters."
     )
+    incident: str | None = Field(
+        default=None,
+        max_length=64,
+        description="The id of the incident the problem belongs to (errors.classified), if any.",
+    )

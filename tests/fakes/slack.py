@@ -36,6 +36,8 @@ from tests.fakes.outage import Outage
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "slack"
 #: How a card shows its count (``*Occurrences:* 10,000``).
 _OCCURRENCES = re.compile(r"Occurrences:\*? ([\d,]+)")
+#: A problem's line on an incident card: ``*title*``, then ``N occurrences · status``.
+_LISTED = re.compile(r"\*(.+?)\*\n([\d,]+) occurrences · ")
 WEBHOOK_PATH = "/services/T0000/B0000/XXXXXXXXXXXXXXXXXXXXXXXX"
 
 
@@ -59,6 +61,20 @@ class Message:
         """The count a root card shows (0 when it shows none)."""
         found = _OCCURRENCES.search(json.dumps(self.blocks))
         return int(found.group(1).replace(",", "")) if found else 0
+
+    @property
+    def problems(self) -> dict[str, int]:
+        """An incident card's problems: each listed title and the count shown beside it."""
+        lines = (
+            block["text"]["text"]
+            for block in self.blocks
+            if block.get("type") == "section" and "text" in block
+        )
+        return {
+            found.group(1): int(found.group(2).replace(",", ""))
+            for line in lines
+            if (found := _LISTED.search(line))
+        }
 
 
 class FakeSlack:

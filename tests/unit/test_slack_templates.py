@@ -66,7 +66,7 @@ def test_cut_never_leaves_half_an_entity_or_link() -> None:
     assert len(cut("x" * 5000, 3000)) == 3000
 
 
-@pytest.mark.parametrize("kind", sorted(DEFAULTS))
+@pytest.mark.parametrize("kind", sorted(set(DEFAULTS) - {"incident"}))  # its own: below
 def test_every_default_template_escapes_untrusted_text(kind: str) -> None:
     summary = ErrorSummary(
         title=EVIL,
@@ -131,7 +131,7 @@ def test_all_buttons_carry_ids_only() -> None:
 def test_long_text_is_cut_to_block_limits() -> None:
     summary = ErrorSummary(title="T" * 1000, severity=Severity.LOW, service="s" * 5000)
     n = notification(summary=summary, text="<" * 8192)
-    for kind in DEFAULTS:
+    for kind in set(DEFAULTS) - {"incident"}:  # the incident card: its own tests
         blocks, fallback = Renderer().reply(kind, message_data(n, root=None))
         assert len(fallback) <= 3000
         for block in blocks:

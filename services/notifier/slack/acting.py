@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import structlog
 
-from services.notifier.slack.message_data import root_data
 from services.notifier.slack.presses import Press, acted_blocks
 from services.notifier.slack.rendering import Renderer, update_body
 from services.notifier.slack.state import Root, SlackState
@@ -62,7 +61,7 @@ class Acting:
             if not answer.ok:
                 log.warning("slack message not updated", error=answer.error)
         if root is not None and root.ts:
-            blocks, fallback = self.renderer.card(root_data(root))
+            blocks, fallback = self.renderer.drawn(await self.state.card(root))
             answer = await self.client.call(
                 "chat.update", update_body(root.channel_id, root.ts, blocks, fallback)
             )
@@ -73,6 +72,10 @@ class Acting:
         if not press.channel_id or not press.message_ts:
             return None
         message = await self.state.message(press.channel_id, press.message_ts)
-        if message is None or message.fingerprint != fingerprint:
+        if message is None:
             return None
+        if message.fingerprint != fingerprint:  # on an incident's card: one of its problems
+            root = await self.state.root(fingerprint, message.channel)
+            if root is None or root.ts != press.message_ts:
+                return None
         return await self.state.set_acted_by(fingerprint, message.channel, text)

@@ -184,9 +184,17 @@ class SlackBotIntegration(SlackIntegration):
     def _dirty_after_event(self, changed: Root) -> bool:
         return True  # the root card is redrawn to show the change
 
+    @property
+    def _shares_cards(self) -> bool:
+        return self.settings.incident_cards
+
     # -- digests -------------------------------------------------------------------------------
 
     async def _flush(self, root: Root, now: float) -> None:
+        card = await self.state.card(root)
+        if len(card) > 1:
+            await self._redraw_card(root, card, now)
+            return
         shown = root  # as read: what this redraw takes off the row when it lands
         data = root_data(root)
         data["coalesced"] = root.pending_updates
@@ -223,25 +231,47 @@ class SlackBotIntegration(SlackIntegration):
         if answer.ok:
             await self.state.save_drawn(self._flushed(root, now), shown)
         elif answer.error in GONE_ERRORS and answer.error != "channel_not_found":
-            await self._repost(root, now, shown)
+            await self._repost([root], [shown], now)
         else:
             await self._flush_failed(root, answer, now, "chat.update", shown)
 
-    async def _repost(self, root: Root, now: float, shown: Root) -> None:
-        """The root message was deleted: post a new one carrying everything we know."""
-        if self.limiter.take(root.channel, now):
-            await self.state.hold(root.fingerprint, root.channel, 0.0)
-            return
-        blocks, text = self.renderer.card(root_data(root))
-        answer = await self._send(root.channel, post_body(root.channel, blocks, text), now)
-        if not answer.ok:
-            await self._flush_failed(root, answer, now, "chat.postMessage", shown)
-            return
-        moved = root.with_(
-            channel_id=str(answer.data.get("channel", "")), ts=str(answer.data["ts"])
+    async def _redraw_card(self, claimed: Root, card: list[Root], now: float) -> None:
+        """Redraw an incident's card (``card``: the roots it shows, as read): every problem's
+        count and status. What was folded into them is shown by their counts; their updates'
+        texts are not repeated in the thread."""
+        first = card[0]
+        blocks, text = self.renderer.drawn(card)
+        answer = await self.api.call(
+            "chat.update", update_body(first.channel_id, first.ts, blocks, text)
         )
-        await self.state.save_drawn(self._flushed(moved, now), shown)
-        await self._remember(moved, moved.ts, now)
+        if answer.ok:
+            for root in card:
+                await self.state.save_drawn(self._flushed(root, now), root)
+        elif answer.error in GONE_ERRORS and answer.error != "channel_not_found":
+            await self._repost(card, card, now)
+        else:
+            await self._flush_failed(claimed, answer, now, "chat.update", claimed)
+
+    async def _repost(self, card: list[Root], shown: list[Root], now: float) -> None:
+        """The root message was deleted: post a new one carrying everything we know (``card``:
+        the roots it showed; ``shown``: them as read)."""
+        first = card[0]
+        if self.limiter.take(first.channel, now):
+            await self.state.hold(first.fingerprint, first.channel, 0.0)
+            return
+        blocks, text = self.renderer.drawn(card)
+        answer = await self._send(first.channel, post_body(first.channel, blocks, text), now)
+        if not answer.ok:
+            await self._flush_failed(first, answer, now, "chat.postMessage", shown[0])
+            return
+        channel_id, ts = str(answer.data.get("channel", "")), str(answer.data["ts"])
+        for root, read in zip(card, shown, strict=True):
+            await self.state.save_drawn(
+                self._flushed(root, now).with_(channel_id=channel_id, ts=ts), read
+            )
+        # roots that joined the card meanwhile (or whose row moved on) follow it too
+        await self.state.move_card(first, channel_id, ts)
+        await self._remember(first.with_(channel_id=channel_id), ts, now)
 
     # -- plumbing ------------------------------------------------------------------------------
 

@@ -84,6 +84,11 @@ def _button(action: ButtonAction, value: ButtonValue) -> dict[str, Any]:
     return button
 
 
+def ack_button(fingerprint: str, attempt_id: str | None) -> dict[str, Any]:
+    """The Acknowledge button of one problem (on an incident's card, beside its line)."""
+    return _button("ack", ButtonValue(fingerprint, attempt_id))
+
+
 def _snooze_select() -> dict[str, Any]:
     return {
         "type": "static_select",

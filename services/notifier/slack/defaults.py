@@ -1,15 +1,17 @@
 """The default Block Kit templates, one per notification kind, plus the root card.
 
 ``new_alert`` draws the root card of a problem (title, severity, service, count, status, who
-acted, latest update, buttons); it is redrawn in place as the problem changes. The others are
-the replies in the problem's thread, except the scheduled reports (``metrics_report``,
-``system_health``), each a message of its own.
+acted, latest update, buttons); it is redrawn in place as the problem changes. ``incident``
+draws the card the problems of one incident share in a channel, once a second one joins. The
+others are the replies in the problem's thread, except the scheduled reports
+(``metrics_report``, ``system_health``), each a message of its own.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from services.notifier.slack.buttons import ack_button
 from services.notifier.slack.limits import Block
 from services.notifier.slack.templates import SlackBlockTemplate, TemplateFn
 from services.notifier.slack.text import escape
@@ -67,6 +69,32 @@ def alert_card(d: dict[str, Any]) -> list[Block]:
     return blocks
 
 
+#: Problems an incident's card lists one by one (a message holds at most 50 blocks).
+INCIDENT_LISTED = 40
+
+
+def incident_card(d: dict[str, Any]) -> list[Block]:
+    """An incident's card: what its problems share, then a line per problem (its count, its
+    status, who acted) with its Acknowledge button."""
+    icon = SEVERITY_ICON.get(d["severity"], "")
+    where = " · ".join(f"*{d[k]}*" for k in ("service", "environment") if d.get(k))
+    head = f"{icon} *{d['title']}*" + (f" in {where}" if where else "")
+    blocks: list[Block] = [
+        _section(f"{head}\n{d['count_text']} occurrences in all"),
+        _context(f"Incident `{d['incident']}`"),
+    ]
+    for p in d["problems"][:INCIDENT_LISTED]:
+        icon = SEVERITY_ICON.get(p["severity"], "")
+        line = f"{icon} *{p['title']}*\n{p['count_text']} occurrences · {p['status']}"
+        block = _section(line + (f" · {p['acted_by']}" if p.get("acted_by") else ""))
+        if p.get("ack"):
+            block["accessory"] = ack_button(p["fingerprint"], p.get("attempt_id"))
+        blocks.append(block)
+    if (more := len(d["problems"]) - INCIDENT_LISTED) > 0:
+        blocks.append(_context(f"… and {more:,} more problems, counted in the total above"))
+    return blocks
+
+
 def _reply(headline: str) -> TemplateFn:
     def render(d: dict[str, Any]) -> list[Block]:
         if d.get("headline"):
@@ -115,6 +143,7 @@ DEFAULTS: dict[str, SlackBlockTemplate] = {
     t.name: t
     for t in (
         SlackBlockTemplate("new_alert", alert_card),
+        SlackBlockTemplate("incident", incident_card),
         SlackBlockTemplate("update", update),
         SlackBlockTemplate("digest", update),
         SlackBlockTemplate("approval_request", approval_request),
@@ -142,4 +171,6 @@ def fallback_text(d: dict[str, Any]) -> str:
         return f"[{d['severity']}] {d['title']} ({d['count_text']} occurrences): {d['status']}"
     if d["kind"] in REPORT_KINDS:
         return str(d["title"])
+    if d["kind"] == "incident":
+        return f"[{d['severity']}] {d['title']} ({d['count_text']} occurrences)"
     return f"[{d['severity']}] {d['title']}: {d['kind'].replace('_', ' ')}"

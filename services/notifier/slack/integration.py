@@ -1,5 +1,6 @@
-"""The Slack delivery target: one root message per problem and channel, later notifications
-shown on it, storms coalesced into digests at a bounded rate.
+"""The Slack delivery target: one root message per problem and channel (or per incident and
+channel: its problems share one card), later notifications shown on it, storms coalesced into
+digests at a bounded rate.
 
 :class:`SlackIntegration` holds what both modes share (the state, the channel limiter, the
 renderer, coalescing, the digest tick); :class:`~services.notifier.slack.bot.SlackBotIntegration`
@@ -45,6 +46,8 @@ COALESCED = frozenset({"new_alert", "update", "digest"})
 PRUNE_EVERY = 3600.0
 #: How long a replica's claim on a root it is redrawing keeps other replicas' ticks off it.
 DIGEST_CLAIM_SECONDS = 30.0
+#: How long a problem waits for its incident's card to be posted before posting its own.
+CARD_POST_WAIT_SECONDS = 30.0
 TEXT_LIMIT = 500
 
 
@@ -114,6 +117,14 @@ class SlackIntegration:
         channel = self.channel_of(notification, target)
         if notification.kind in REPORT_KINDS:
             return await self._post_report(notification, channel)
+        incident = notification.summary.incident if self._shares_cards else None
+        # The problems of one incident are placed on its card one at a time (then each alone).
+        async with self._locks.hold(("incident", incident or notification.fingerprint, channel)):
+            return await self._deliver_problem(notification, target, channel, updates)
+
+    async def _deliver_problem(
+        self, notification: NotificationData, target: Target, channel: str, updates: int
+    ) -> DeliveryResult:
         async with self._locks.hold((notification.fingerprint, channel)):
             root = await self.state.root(notification.fingerprint, channel)
             reopened = notification.kind == "new_alert" and root and root.status == "Resolved"
@@ -125,12 +136,63 @@ class SlackIntegration:
             elif root is not None:
                 root = await self._recorded(root)
             if root is None or reopened:
-                return await self._post_root(notification, target, channel)
+                joined = await self._join_incident(notification, channel)
+                return joined or await self._post_root(notification, target, channel)
             if notification.kind in COALESCED:
                 return await self._coalesce(root, notification, updates)
             return await self._post_event(root, notification, target)
 
     # -- the root ------------------------------------------------------------------------------
+
+    @property
+    def _shares_cards(self) -> bool:
+        """Whether the problems of an incident share one card per channel."""
+        return False
+
+    async def _join_incident(
+        self, notification: NotificationData, channel: str
+    ) -> DeliveryResult | None:
+        """A new problem whose incident has a card in ``channel`` joins it (no post of its own;
+        the card is redrawn at the next tick the digest interval allows); None when it is to be
+        posted."""
+        incident = notification.summary.incident
+        if not (self._shares_cards and incident and notification.kind == "new_alert"):
+            return None
+        card = await self.state.incident_root(incident, channel)
+        if card is None:
+            return None
+        now = self.clock()
+        if not card.ts:
+            # Its post is under way on another replica, or a stop cut it short: wait a little
+            # for it, then post this problem's own card.
+            if now - card.posted_at < CARD_POST_WAIT_SECONDS:
+                return DeliveryResult.limited(1.0, f"the card of incident {incident} is posting")
+            return None
+        root = self._new_root(notification, channel, now).with_(
+            channel_id=card.channel_id, ts=card.ts, dirty=True
+        )
+        await self.state.save(root)
+        log.info("slack problem joined its incident's card", incident=incident, channel=channel)
+        return DeliveryResult.ok(root.ts, channel=root.channel_id, thread_ts=root.ts, joined=True)
+
+    def _new_root(self, notification: NotificationData, channel: str, now: float) -> Root:
+        """The root of a problem first told in ``channel`` (not posted yet)."""
+        return Root(
+            fingerprint=notification.fingerprint,
+            channel=channel,
+            channel_id="",
+            ts="",
+            count=notification.summary.count,
+            status=status_after(notification.kind, notification.level, "Open"),
+            summary=notification.summary,
+            actions=tuple(notification.actions),
+            attempt_id=notification.attempt_id,
+            level=notification.level,
+            posted_at=now,
+            updated_at=now,
+            latest="" if notification.kind == "new_alert" else safe(notification.text, TEXT_LIMIT),
+            incident=notification.summary.incident or "",
+        )
 
     async def _recorded(self, root: Root) -> Root | None:
         """The root as recorded, or None when it is to be posted (again)."""
@@ -146,23 +208,7 @@ class SlackIntegration:
         now = self.clock()
         if wait := self.limiter.take(channel, now):
             return DeliveryResult.limited(wait, f"slack rate limit for {channel}")
-        status = status_after(notification.kind, notification.level, "Open")
-        latest = "" if notification.kind == "new_alert" else safe(notification.text, TEXT_LIMIT)
-        root = Root(
-            fingerprint=notification.fingerprint,
-            channel=channel,
-            channel_id="",
-            ts="",
-            count=notification.summary.count,
-            status=status,
-            summary=notification.summary,
-            actions=tuple(notification.actions),
-            attempt_id=notification.attempt_id,
-            level=notification.level,
-            posted_at=now,
-            updated_at=now,
-            latest=latest,
-        )
+        root = self._new_root(notification, channel, now)
         data = message_data(
             notification, root=root, mentions=await self._mentions(notification, target)
         )

@@ -8,11 +8,12 @@ templates (ours and users') cannot let it ping anyone or inject a link. ``mentio
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import Any
 
 from services.notifier.slack.state import Root
 from services.notifier.slack.text import safe
-from shared.events import ErrorSummary, FixOutcome, NotificationData, Target
+from shared.events import ErrorSummary, FixOutcome, NotificationData, Severity, Target
 
 TITLE_LIMIT = 1000
 TEXT_LIMIT = 2500
@@ -133,3 +134,31 @@ def root_data(root: Root) -> dict[str, Any]:
         attempt_id=root.attempt_id,
     )
     return message_data(notification, root=root)
+
+
+def incident_data(roots: Sequence[Root], *, buttons: bool) -> dict[str, Any]:
+    """Template data for an incident's card: its problems (``roots``, first posted first), each
+    with its count and status, and the worst severity and all occurrences of them together.
+    ``buttons``: whether each problem offers its Acknowledge button."""
+    problems = []
+    for root in roots:
+        data = root_data(root)
+        data["ack"] = buttons and "ack" in root.actions
+        problems.append(data)
+    worst = min((root.summary.severity for root in roots), key=list(Severity).index)
+    total = sum(root.count for root in roots)
+    first = problems[0]
+    return {
+        "kind": "incident",
+        "incident": safe(roots[0].incident, WORD_LIMIT),
+        "fingerprint": first["fingerprint"],
+        "title": f"Incident: {len(roots):,} problems",
+        "severity": worst.value,
+        "service": first["service"],
+        "environment": first["environment"],
+        "count": total,
+        "count_text": f"{total:,}",
+        "problems": problems,
+        "actions": [],
+        "raw": {"title": roots[0].summary.title, "service": roots[0].summary.service},
+    }

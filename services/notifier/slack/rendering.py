@@ -12,6 +12,8 @@ from services.notifier.slack.buttons import link_button
 from services.notifier.slack.defaults import DEFAULTS, fallback_text
 from services.notifier.slack.headlines import alert_headline, fix_headline
 from services.notifier.slack.limits import FALLBACK_TEXT, Block
+from services.notifier.slack.message_data import incident_data, root_data
+from services.notifier.slack.state import Root
 from services.notifier.slack.templates import TemplateError, find_template, render
 from services.notifier.slack.text import cut
 from shared.config.notification_templates import NotificationTemplatesSection
@@ -78,6 +80,14 @@ class Renderer:
         data = {**data, "headline": alert_headline(self.formats, data)}
         blocks = self.blocks(CARD, data, self.links(data))
         return blocks, cut(fallback_text({**data, "kind": CARD}), FALLBACK_TEXT)
+
+    def drawn(self, roots: Sequence[Root]) -> tuple[list[Block], str]:
+        """The card of a root message showing ``roots``: a problem's card, or, when the
+        problems of an incident share it, the incident's card."""
+        if len(roots) == 1:
+            return self.card(root_data(roots[0]))
+        data = incident_data(roots, buttons=self.buttons)
+        return self.blocks("incident", data), cut(fallback_text(data), FALLBACK_TEXT)
 
     def links(self, data: dict[str, Any]) -> list[dict[str, Any]]:
         """Investigate (the problem's timeline in the console, when its address is configured)

@@ -1,6 +1,7 @@
 """What the Slack integration remembers, in the storage layer: the root message of each problem
-in each channel (with its count, status, who acted and the digest waiting to be shown), and every
-message we posted (so a button press finds its problem).
+in each channel (with its count, status, who acted and the digest waiting to be shown; the
+problems of one incident share one message, the incident's card), and every message we posted
+(so a button press finds its problem).
 
 The service opens a :class:`~shared.storage.Database` (SQLite or PostgreSQL) with the Slack
 schema, :data:`services.notifier.slack.tables.SCHEMA`; the tables survive a restart, so a
@@ -47,6 +48,8 @@ class Root:
     pending_text: str = ""
     #: The row's write count when it was read (see :meth:`SlackState.save_drawn`).
     version: int = 0
+    #: The problem's incident ('' if none): roots of one incident in one channel share a card.
+    incident: str = ""
 
     def with_(self, **changes: Any) -> Root:
         return replace(self, **changes)
@@ -73,6 +76,7 @@ def _root(row: RowMapping) -> Root:
         pending_updates=int(row["pending_updates"]),
         pending_text=row["pending_text"],
         version=int(row["version"]),
+        incident=row["incident"],
     )
 
 
@@ -97,6 +101,7 @@ def _row(root: Root) -> dict[str, Any]:
         "pending_updates": root.pending_updates,
         "pending_text": root.pending_text,
         "version": root.version,
+        "incident": root.incident,
     }
 
 
@@ -125,6 +130,44 @@ class SlackState:
                 )
             ).first()
         return _root(row._mapping) if row is not None else None
+
+    async def incident_root(self, incident: str, channel: str) -> Root | None:
+        """The first root of ``incident`` in ``channel``: its message is the incident's card."""
+        async with self.database.transaction() as db:
+            row = (
+                await db.execute(
+                    select(roots)
+                    .where(roots.c.incident == incident, roots.c.channel == channel)
+                    .order_by(roots.c.posted_at, roots.c.fingerprint)
+                    .limit(1)
+                )
+            ).first()
+        return _root(row._mapping) if row is not None else None
+
+    async def card(self, root: Root) -> list[Root]:
+        """The roots ``root``'s message shows: those sharing it (an incident's card), first
+        posted first; just ``root`` when it has no message yet."""
+        if not root.ts:
+            return [root]
+        async with self.database.transaction() as db:
+            rows = (
+                await db.execute(
+                    select(roots)
+                    .where(roots.c.channel == root.channel, roots.c.ts == root.ts)
+                    .order_by(roots.c.posted_at, roots.c.fingerprint)
+                )
+            ).all()
+        return [_root(r._mapping) for r in rows] or [root]
+
+    async def move_card(self, root: Root, channel_id: str, ts: str) -> None:
+        """Every root shown on ``root``'s message is shown on the message ``ts`` now (the old
+        one was deleted and posted again)."""
+        async with self.database.transaction() as db:
+            await db.execute(
+                update(roots)
+                .where(roots.c.channel == root.channel, roots.c.ts == root.ts)
+                .values(channel_id=channel_id, ts=ts, version=roots.c.version + 1)
+            )
 
     async def save(self, root: Root) -> None:
         """Insert or update ``root``. ``acted_by`` is written only on insert and by

@@ -15,7 +15,8 @@ metadata: Final = MetaData()
 #: One row per problem and channel (webhook mode: ``channel_id`` and ``ts`` empty). ``dirty``
 #: (0 or 1) marks changes not yet shown; ``not_before`` holds a redraw Slack asked us to delay,
 #: or one a replica has claimed; ``version`` counts writes, so a redraw never overwrites a
-#: change another replica made while it was drawing.
+#: change another replica made while it was drawing. ``incident`` is the problem's incident:
+#: the roots of one incident in one channel share one message (``ts``), the incident's card.
 roots: Final = Table(
     "slack_roots",
     metadata,
@@ -38,7 +39,9 @@ roots: Final = Table(
     Column("pending_updates", Integer, nullable=False, server_default="0"),
     Column("pending_text", Text, nullable=False, server_default=""),
     Column("version", Integer, nullable=False, server_default="0"),
+    Column("incident", Text, nullable=False, server_default=""),
     Index("slack_roots_dirty", "dirty", "updated_at"),
+    Index("slack_roots_incident", "incident", "channel"),
     Index("slack_roots_updated", "updated_at"),
 )
 
