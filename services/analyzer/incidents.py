@@ -14,7 +14,9 @@ An incident's links are those of the problem that opened it and never change, so
 not chain through one another; problems of different services that share nothing are never
 merged. Of several open incidents a problem could join, it joins the one that started first.
 The id is derived from the opening problem's fingerprint and start: the same batch correlated
-again (a redelivery, another replica) gives the same id.
+again (a redelivery, another replica) gives the same id. Each problem carries how many problems
+the incident held once it joined (itself included) and when it started: the escalation rules'
+``related_errors_count`` and ``timespan_minutes``.
 """
 
 from __future__ import annotations
@@ -56,9 +58,14 @@ def incident_id(fingerprint: str, started: float) -> str:
     return f"inc-{digest[:20]}"
 
 
+def _time(at: float) -> datetime:
+    return datetime.fromtimestamp(at, UTC)
+
+
 @dataclass(slots=True)
 class OpenIncident:
-    """An incident and the start of its latest problem."""
+    """An incident (with the problems placed in it so far) and the start of its latest
+    problem."""
 
     incident: Incident
     latest: float
@@ -88,15 +95,17 @@ class Correlator:
             shared = [link for link in candidate.incident.links if _key(link) in keys]
             if shared:
                 candidate.latest = max(candidate.latest, start)
+                problems = candidate.incident.problems + 1
+                candidate.incident = candidate.incident.model_copy(update={"problems": problems})
                 self.changed[candidate.incident.id] = candidate
-                return candidate.incident.model_copy(update={"joined_by": shared})
+                return candidate.incident.model_copy(
+                    update={"joined_by": shared, "joined_at": _time(start)}
+                )
         incident = Incident(
-            id=incident_id(fingerprint, start),
-            started_at=datetime.fromtimestamp(start, UTC),
-            links=links,
+            id=incident_id(fingerprint, start), started_at=_time(start), links=links
         )
         opened = OpenIncident(incident, start)
         self.open.append(opened)
         self.open.sort(key=lambda o: (o.started, o.incident.id))
         self.changed[incident.id] = opened
-        return incident.model_copy(update={"joined_by": links})
+        return incident.model_copy(update={"joined_by": links, "joined_at": incident.started_at})

@@ -13,6 +13,8 @@ from shared.events import (
     ClassifiedErrorData,
     ErrorSummary,
     Gate,
+    Incident,
+    IncidentRef,
     Resolution,
     ResolutionData,
     ResolutionStatus,
@@ -40,7 +42,16 @@ def summary_of(data: ClassifiedErrorData) -> ErrorSummary:
         url=data.error.url,
         pattern_id=data.pattern_id,
         description=message if message and message.strip() != data.error.title else None,
-        incident=data.incident.id if data.incident else None,
+        incident=incident_ref(data.incident) if data.incident else None,
+    )
+
+
+def incident_ref(incident: Incident) -> IncidentRef:
+    joined = incident.joined_at or incident.started_at
+    return IncidentRef(
+        id=incident.id,
+        problems=incident.problems,
+        timespan_seconds=max(0.0, (joined - incident.started_at).total_seconds()),
     )
 
 

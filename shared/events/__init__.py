@@ -17,7 +17,14 @@ from shared.events.codec import (
     load_json_object,
 )
 from shared.events.command import Command, CommandAction, CommandData
-from shared.events.common import Actor, ErrorSummary, Severity, Trend, parse_severity
+from shared.events.common import (
+    Actor,
+    ErrorSummary,
+    IncidentRef,
+    Severity,
+    Trend,
+    parse_severity,
+)
 from shared.events.envelope import Envelope, derived_event_id, new_event_id
 from shared.events.long_text import keep_ends
 from shared.events.notification import (
@@ -73,6 +80,7 @@ __all__ = [
     "Gate",
     "Incident",
     "IncidentLink",
+    "IncidentRef",
     "Matchers",
     "Notification",
     "NotificationData",

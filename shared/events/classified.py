@@ -66,6 +66,14 @@ class Incident(FrozenModel):
     joined_by: list[IncidentLink] = Field(
         default_factory=list, description="The links this problem shares with the incident."
     )
+    problems: int = Field(
+        default=1,
+        ge=1,
+        description="Problems placed in the incident once this one joined it, this one included.",
+    )
+    joined_at: datetime | None = Field(
+        default=None, description="When this problem started (and joined the incident)."
+    )
 
 
 class ClassifiedErrorData(FrozenModel):

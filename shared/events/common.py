@@ -66,6 +66,18 @@ DESCRIPTION_LIMIT = 2000
 Description = Annotated[str, cut_to(DESCRIPTION_LIMIT), Field(max_length=DESCRIPTION_LIMIT)]
 
 
+class IncidentRef(FrozenModel):
+    """A problem's incident as people and the escalation rules see it."""
+
+    id: str = Field(min_length=1, max_length=64)
+    problems: int = Field(
+        default=1, ge=1, description="Problems in the incident once this one joined it."
+    )
+    timespan_seconds: float = Field(
+        default=0.0, ge=0.0, description="From the incident's first problem to this one."
+    )
+
+
 class ErrorSummary(FrozenModel):
     """What a person needs to see about a problem, carried on resolutions and notifications."""
 
@@ -82,8 +94,6 @@ class ErrorSummary(FrozenModel):
     description: Description | None = Field(
         default=None, description="The error's message, cut in the middle past 2,000 characters."
     )
-    incident: str | None = Field(
-        default=None,
-        max_length=64,
-        description="The id of the incident the problem belongs to (errors.classified), if any.",
+    incident: IncidentRef | None = Field(
+        default=None, description="The incident the problem belongs to (errors.classified)."
     )

@@ -112,3 +112,22 @@ def test_an_incident_stored_before_is_joined_and_the_first_started_wins() -> Non
     joined = _place(correlator, _error("Timeout", release="r9"), T0)
     assert joined.id == "inc-older"
     assert list(correlator.changed) == ["inc-older"]
+
+
+def test_each_problem_carries_how_many_problems_its_incident_held_and_when_it_joined() -> None:
+    stored = Incident(
+        id="inc-stored",
+        started_at=datetime.fromtimestamp(T0 - 60, UTC),
+        links=[IncidentLink(kind="service", value="checkout", environment="production")],
+        problems=2,
+    )
+    correlator = Correlator([OpenIncident(stored, T0 - 30)], window=WINDOW)
+    third = _place(correlator, _error("DB timeout"), T0)
+    fourth = _place(correlator, _error("Cart empty"), T0 + 90)
+    assert (third.problems, fourth.problems) == (3, 4)
+    assert third.joined_at == datetime.fromtimestamp(T0, UTC)
+    assert fourth.joined_at == datetime.fromtimestamp(T0 + 90, UTC)
+    kept = correlator.changed["inc-stored"].incident  # as stored: the count, no joiner's marks
+    assert (kept.problems, kept.joined_at, kept.joined_by) == (4, None, [])
+    alone = _place(correlator, _error("Disk full", service="search"), T0 + 5)
+    assert (alone.problems, alone.joined_at) == (1, datetime.fromtimestamp(T0 + 5, UTC))

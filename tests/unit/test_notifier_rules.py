@@ -119,6 +119,18 @@ def opening(policy: EscalationPolicy, event: ResolutionInput) -> Notify:
             1,
             "special scenario recurring_issue",
         ),
+        # the cascade: the analyzer's incident says how many problems share the cause
+        (
+            resolution(incident={"id": "inc-1", "problems": 3, "timespan_seconds": 240}),
+            2,
+            "special scenario cascade_failure",
+        ),
+        (resolution(incident={"id": "inc-1", "problems": 2}), 0, "default level"),
+        (
+            resolution(incident={"id": "inc-1", "problems": 5, "timespan_seconds": 900}),
+            0,
+            "default level",
+        ),
         # environments: minimum and maximum levels
         (resolution(environment="production"), 1, "minimum level 1 for production"),
         (resolution(environment="development", severity="critical"), 1, "capped at level 1"),

@@ -11,7 +11,7 @@ from services.notifier.slack.defaults import INCIDENT_LISTED
 from services.notifier.slack.limits import MAX_BLOCKS
 from services.notifier.slack.rendering import Renderer
 from services.notifier.slack.state import Root
-from shared.events import ErrorSummary, Severity
+from shared.events import ErrorSummary, IncidentRef, Severity
 from tests.unit.test_slack_templates import EVIL, texts
 
 
@@ -28,7 +28,7 @@ def root(n: int, **changes: Any) -> Root:
             severity=Severity.MEDIUM,
             service="checkout",
             environment="production",
-            incident="inc-1",
+            incident=IncidentRef(id="inc-1"),
         ),
         "actions": ("ack", "snooze", "resolve"),
         "attempt_id": None,

@@ -1,7 +1,9 @@
 """The values conditions see: the error, the alert's state, the clock and the event's facts.
 
 Facts (a resolution event's ``details``) fill every name the policy does not compute itself;
-for the *soft* names below a fact, when present, wins over the computed value.
+for the *soft* names below a fact, when present, wins over the computed value. The soft names
+include the incident's (``related_errors_count``: its problems once this one joined,
+``timespan_minutes``: from its first problem to this one).
 """
 
 from __future__ import annotations
@@ -57,6 +59,10 @@ def build_context(
         "business_hours": business_hours,
         "after_hours": not business_hours,
     }
+    if summary.incident is not None:
+        # special_scenarios.cascade_failure: problems of one cause starting close together
+        soft["related_errors_count"] = summary.incident.problems
+        soft["timespan_minutes"] = summary.incident.timespan_seconds / 60
     error = {
         "title": summary.title,
         "message": facts.get("message") if isinstance(facts.get("message"), str) else summary.title,

@@ -117,9 +117,10 @@ class SlackIntegration:
         channel = self.channel_of(notification, target)
         if notification.kind in REPORT_KINDS:
             return await self._post_report(notification, channel)
-        incident = notification.summary.incident if self._shares_cards else None
+        incident = notification.summary.incident
         # The problems of one incident are placed on its card one at a time (then each alone).
-        async with self._locks.hold(("incident", incident or notification.fingerprint, channel)):
+        key = incident.id if incident and self._shares_cards else notification.fingerprint
+        async with self._locks.hold(("incident", key, channel)):
             return await self._deliver_problem(notification, target, channel, updates)
 
     async def _deliver_problem(
@@ -158,7 +159,7 @@ class SlackIntegration:
         incident = notification.summary.incident
         if not (self._shares_cards and incident and notification.kind == "new_alert"):
             return None
-        card = await self.state.incident_root(incident, channel)
+        card = await self.state.incident_root(incident.id, channel)
         if card is None:
             return None
         now = self.clock()
@@ -166,13 +167,13 @@ class SlackIntegration:
             # Its post is under way on another replica, or a stop cut it short: wait a little
             # for it, then post this problem's own card.
             if now - card.posted_at < CARD_POST_WAIT_SECONDS:
-                return DeliveryResult.limited(1.0, f"the card of incident {incident} is posting")
+                return DeliveryResult.limited(1.0, f"incident {incident.id}'s card is posting")
             return None
         root = self._new_root(notification, channel, now).with_(
             channel_id=card.channel_id, ts=card.ts, dirty=True
         )
         await self.state.save(root)
-        log.info("slack problem joined its incident's card", incident=incident, channel=channel)
+        log.info("slack problem joined its incident's card", incident=incident.id, channel=channel)
         return DeliveryResult.ok(root.ts, channel=root.channel_id, thread_ts=root.ts, joined=True)
 
     def _new_root(self, notification: NotificationData, channel: str, now: float) -> Root:
@@ -191,7 +192,7 @@ class SlackIntegration:
             posted_at=now,
             updated_at=now,
             latest="" if notification.kind == "new_alert" else safe(notification.text, TEXT_LIMIT),
-            incident=notification.summary.incident or "",
+            incident=notification.summary.incident.id if notification.summary.incident else "",
         )
 
     async def _recorded(self, root: Root) -> Root | None:
