@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from services.analyzer import store as states
 from services.analyzer.core import Analyzer, Outcome
@@ -70,6 +71,7 @@ async def classify_batch(
         offsets: dict[states.Partition, int] = {}
         analysed: list[tuple[RawError, Outcome]] = []
         problems: dict[str, tuple[RawErrorData, float]] = {}
+        released: dict[str, float] = {}
         for _, event in fresh:
             fp = event.data.fingerprint
             now = min(event.time.timestamp(), wall)
@@ -77,17 +79,27 @@ async def classify_batch(
             known[fp] = touched[fp] = outcome.state
             analysed.append((event, outcome))
             problems.setdefault(fp, (event.data, now))
+            if release := event.data.release:
+                released[release] = min(released.get(release, now), now)
         for message, _ in unseen:
             offsets[(message.topic, message.partition)] = message.offset
         settlement = await states.settle_patterns(db, analyzer.miner, now=wall)
         incidents = await states.settle_incidents(
             db, problems, window=analyzer.incident_window, now=wall
         )
+        release_seen = await states.settle_releases(db, released)
         for event, outcome in analysed:
             data = outcome.classified
             pattern_id = settlement.pattern_id(outcome.cluster_id, data.pattern_id or "")
+            first = release_seen.get(data.error.release or "")
             data = data.model_copy(
-                update={"pattern_id": pattern_id, "incident": incidents[data.fingerprint]}
+                update={
+                    "pattern_id": pattern_id,
+                    "incident": incidents[data.fingerprint],
+                    "release_first_seen": None
+                    if first is None
+                    else datetime.fromtimestamp(first, UTC),
+                }
             )
             outputs.append(
                 Output(

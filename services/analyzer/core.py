@@ -10,10 +10,11 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from services.analyzer.categorise import Match, PatternMatcher
 from services.analyzer.fallback import Fallback
-from services.analyzer.frequency import FingerprintState, TrendSettings, record
+from services.analyzer.frequency import FingerprintState, TrendSettings, baseline, record
 from services.analyzer.impact import ImpactModel, final_severity
 from services.analyzer.patterns_file import ErrorPattern
 from services.analyzer.suggestions import suggestions_for
@@ -148,7 +149,11 @@ class Analyzer:
             impact_score=impact,
             trend=trend,
             frequency=Frequency(
-                last_minute=counts.last_minute, last_hour=counts.last_hour, last_day=counts.last_day
+                last_minute=counts.last_minute,
+                last_hour=counts.last_hour,
+                last_day=counts.last_day,
+                first_seen=datetime.fromtimestamp(state.first_seen, UTC),
+                baseline_per_minute=baseline(state, self.trend_settings),
             ),
             regression=regression,
         )

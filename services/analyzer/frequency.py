@@ -120,6 +120,14 @@ def counts_at(state: FingerprintState, now: float) -> Counts:
     return Counts(last_minute=last_minute, last_hour=last_hour, last_day=last_day)
 
 
+def baseline(state: FingerprintState, settings: TrendSettings) -> float | None:
+    """The fingerprint's usual occurrences per minute, once it has ``warmup_minutes`` of
+    history (None before)."""
+    if state.history_minutes < settings.warmup_minutes:
+        return None
+    return state.baseline_mean
+
+
 def trend_of(state: FingerprintState, now: float, counts: Counts, settings: TrendSettings) -> Trend:
     minute = int(now // 60)
     mean, std = state.baseline_mean, math.sqrt(state.baseline_var)

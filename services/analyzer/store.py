@@ -8,7 +8,7 @@ import json
 import time
 from collections.abc import Iterable, Mapping
 
-from sqlalchemy import delete, select, tuple_
+from sqlalchemy import case, delete, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.analyzer.frequency import FingerprintState
@@ -22,6 +22,7 @@ from services.analyzer.tables import (
     incident_problems,
     incidents,
     patterns,
+    releases,
 )
 from services.analyzer.templates import Settlement, TemplateMiner
 from shared.events import Incident, RawErrorData
@@ -226,6 +227,34 @@ async def settle_incidents(
     return found
 
 
+async def settle_releases(db: AsyncConnection, seen: Mapping[str, float]) -> dict[str, float]:
+    """When each release of a batch (``seen``: release -> its earliest time in the batch) was
+    first seen, recording the new ones and when each was last seen (inside the caller's
+    transaction)."""
+    if not seen:
+        return {}
+    rows = [{"release": r, "first_seen": at, "last_seen": at} for r, at in sorted(seen.items())]
+    await upsert(
+        db,
+        releases,
+        rows,
+        key=["release"],
+        changes=lambda new: {
+            "first_seen": case(
+                (new.first_seen < releases.c.first_seen, new.first_seen),
+                else_=releases.c.first_seen,
+            ),
+            "last_seen": case(
+                (new.last_seen > releases.c.last_seen, new.last_seen), else_=releases.c.last_seen
+            ),
+        },
+    )
+    found = await db.execute(
+        select(releases.c.release, releases.c.first_seen).where(releases.c.release.in_(seen))
+    )
+    return {str(release): float(first) for release, first in found}
+
+
 class AnalyzerStore:
     """What the analyzer's periodic work needs outside a batch."""
 
@@ -238,8 +267,8 @@ class AnalyzerStore:
             await db.execute(delete(counted).where(counted.c.counted_at < before))
 
     async def prune(self, before: float) -> int:
-        """Drop states of fingerprints silent since ``before``, their problems' incidents, and
-        incidents whose latest problem started before ``before``."""
+        """Drop states of fingerprints silent since ``before``, their problems' incidents,
+        incidents whose latest problem started before ``before``, and releases silent since."""
         async with self.database.transaction() as db:
             result = await db.execute(
                 delete(fingerprints)
@@ -252,6 +281,7 @@ class AnalyzerStore:
                 )
             )
             await db.execute(delete(incidents).where(incidents.c.latest < before))
+            await db.execute(delete(releases).where(releases.c.last_seen < before))
             return len(result.all())
 
     async def load_patterns(self) -> list[Recorded]:

@@ -85,6 +85,17 @@ incident_problems: Final = Table(
     Column("incident", Text, nullable=False),
 )
 
+#: When each release was first seen (any service; the age of a deployment) and last seen;
+#: dropped once silent for ``analyzer.state_ttl_hours``.
+releases: Final = Table(
+    "analyzer_releases",
+    metadata,
+    Column("release", Text, primary_key=True),
+    Column("first_seen", Float, nullable=False),
+    Column("last_seen", Float, nullable=False),
+    Index("analyzer_releases_last_seen", "last_seen"),
+)
+
 SCHEMA: Final = StoreSchema(
     name="analyzer", metadata=metadata, migrations=Path(__file__).parent / "migrations"
 )

@@ -15,6 +15,7 @@ from shared.events import (
     Gate,
     Incident,
     IncidentRef,
+    ProblemSignals,
     Resolution,
     ResolutionData,
     ResolutionStatus,
@@ -43,6 +44,13 @@ def summary_of(data: ClassifiedErrorData) -> ErrorSummary:
         pattern_id=data.pattern_id,
         description=message if message and message.strip() != data.error.title else None,
         incident=incident_ref(data.incident) if data.incident else None,
+        signals=ProblemSignals(
+            first_seen=data.frequency.first_seen,
+            last_minute=data.frequency.last_minute,
+            last_day=data.frequency.last_day,
+            baseline_per_minute=data.frequency.baseline_per_minute,
+            release_first_seen=data.release_first_seen,
+        ),
     )
 
 

@@ -33,6 +33,17 @@ class Frequency(FrozenModel):
     last_minute: int = Field(ge=0)
     last_hour: int = Field(ge=0)
     last_day: int = Field(ge=0)
+    first_seen: datetime | None = Field(
+        default=None,
+        description="When the analyzer first saw the fingerprint (its state is kept until the "
+        "fingerprint is silent for analyzer.state_ttl_hours).",
+    )
+    baseline_per_minute: float | None = Field(
+        default=None,
+        ge=0.0,
+        description="The fingerprint's usual occurrences per minute before this one (its moving "
+        "baseline); none until it has enough history.",
+    )
 
 
 class IncidentLink(FrozenModel):
@@ -98,6 +109,11 @@ class ClassifiedErrorData(FrozenModel):
     regression: bool = False
     incident: Incident | None = Field(
         default=None, description="The incident the error's problem belongs to, if decided."
+    )
+    release_first_seen: datetime | None = Field(
+        default=None,
+        description="When the analyzer first saw the error's release (any service): the age of "
+        "the deployment. None without a release.",
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Literal
 
@@ -78,6 +79,20 @@ class IncidentRef(FrozenModel):
     )
 
 
+class ProblemSignals(FrozenModel):
+    """What the analyzer measured of a problem, for the escalation rules' scenarios."""
+
+    first_seen: datetime | None = Field(default=None, description="When it was first seen.")
+    last_minute: int = Field(default=0, ge=0, description="Occurrences in the last minute.")
+    last_day: int = Field(default=0, ge=0, description="Occurrences in the last 24 hours.")
+    baseline_per_minute: float | None = Field(
+        default=None, ge=0.0, description="Its usual occurrences per minute, once known."
+    )
+    release_first_seen: datetime | None = Field(
+        default=None, description="When its release was first seen (the deployment's age)."
+    )
+
+
 class ErrorSummary(FrozenModel):
     """What a person needs to see about a problem, carried on resolutions and notifications."""
 
@@ -96,4 +111,7 @@ class ErrorSummary(FrozenModel):
     )
     incident: IncidentRef | None = Field(
         default=None, description="The incident the problem belongs to (errors.classified)."
+    )
+    signals: ProblemSignals | None = Field(
+        default=None, description="What the analyzer measured of it (errors.classified)."
     )

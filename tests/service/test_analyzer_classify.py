@@ -5,6 +5,7 @@ problems is one incident."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -17,7 +18,7 @@ from services.analyzer.patterns_file import load_patterns
 from services.analyzer.store import AnalyzerStore
 from services.analyzer.tables import SCHEMA
 from shared.config import load_settings
-from shared.events import ClassifiedError, RawError, lift_custom_alert
+from shared.events import ClassifiedError, ClassifiedErrorData, RawError, lift_custom_alert
 from shared.kafka.producer import Output
 from shared.runner import Consumed
 from shared.storage import Database
@@ -209,3 +210,50 @@ async def test_a_burst_of_related_problems_is_one_incident_kept_across_a_restart
         assert returned.incident.id != expected
     finally:
         await restarted.close()
+
+
+def _released(offset: int, title: str, release: str, at: float) -> Consumed:
+    """A custom alert of the checkout service from ``release``, raised at ``at``."""
+    event = lift_custom_alert(
+        {"title": title, "severity": "high", "source": "checkout"}, origin="custom", producer="/t"
+    )
+    event = event.model_copy(
+        update={
+            "time": datetime.fromtimestamp(at, UTC),
+            "data": event.data.model_copy(update={"release": release}),
+        }
+    )
+    key = event.data.fingerprint.encode()
+    return Consumed(ERRORS_RAW, 0, offset, key=key, value=event.to_json_bytes())
+
+
+async def test_a_release_is_dated_from_its_first_error_across_batches(database: Database) -> None:
+    """Each classified error carries when its release was first seen (the deployment's age, for
+    the escalation rules), from the store: later batches and other problems agree, an earlier
+    error arriving late moves it back, and a release silent past the state's life is dropped."""
+    analyzer = Analyzer(settings=load_settings(), patterns=load_patterns(PATTERNS))
+    broker = Broker()
+    t0 = 2e9 - 3600
+
+    async def classify(*messages: Consumed) -> list[ClassifiedErrorData]:
+        broker.sent.clear()
+        await classify_batch(
+            database, analyzer, broker, [(m, intake(m)) for m in messages], wall=2e9
+        )
+        return [o.event.data for o in broker.sent if isinstance(o.event, ClassifiedError)]
+
+    [first] = await classify(_released(0, "Cart lost", "checkout@2.0", t0))
+    [other, older] = await classify(
+        _released(1, "Tax wrong", "checkout@2.0", t0 + 600),
+        _released(2, "Cart lost", "checkout@1.9", t0 + 700),
+    )
+    assert first.release_first_seen == datetime.fromtimestamp(t0, UTC)
+    assert other.release_first_seen == datetime.fromtimestamp(t0, UTC)
+    assert older.release_first_seen == datetime.fromtimestamp(t0 + 700, UTC)
+    assert other.frequency.first_seen == datetime.fromtimestamp(t0 + 600, UTC)
+    assert other.frequency.baseline_per_minute is None  # no history yet
+    [late] = await classify(_released(3, "Coupon void", "checkout@2.0", t0 - 300))
+    assert late.release_first_seen == datetime.fromtimestamp(t0 - 300, UTC)
+    await AnalyzerStore(database).prune(t0 + 650)  # 2.0 was seen last at t0 + 600
+    [again] = await classify(_released(4, "Coupon void", "checkout@2.0", t0 + 900))
+    assert again.release_first_seen == datetime.fromtimestamp(t0 + 900, UTC)

@@ -50,6 +50,24 @@ def resolution(
     return ResolutionInput(f"r{next(_ids)}", data)
 
 
+def _signals(
+    *,
+    release_age: timedelta | None = None,
+    last_minute: int = 1,
+    baseline: float | None = None,
+    first_seen_ago: timedelta = MIN,
+    last_day: int = 1,
+) -> dict[str, Any]:
+    """What the analyzer measured of a problem, as of ``T0``."""
+    return {
+        "first_seen": T0 - first_seen_ago,
+        "last_minute": last_minute,
+        "last_day": last_day,
+        "baseline_per_minute": baseline,
+        "release_first_seen": None if release_age is None else T0 - release_age,
+    }
+
+
 def opening(policy: EscalationPolicy, event: ResolutionInput) -> Notify:
     run = MemoryDriver(policy, T0)
     [first] = [d for d in run.send(event) if isinstance(d, Notify)]
@@ -128,6 +146,22 @@ def opening(policy: EscalationPolicy, event: ResolutionInput) -> Notify:
         (resolution(incident={"id": "inc-1", "problems": 2}), 0, "default level"),
         (
             resolution(incident={"id": "inc-1", "problems": 5, "timespan_seconds": 900}),
+            0,
+            "default level",
+        ),
+        # a deployment: its release 10 minutes old, the problem at three times its usual rate
+        (
+            resolution(signals=_signals(release_age=10 * MIN, last_minute=15, baseline=5.0)),
+            2,
+            "special scenario deployment_related",
+        ),
+        (
+            resolution(signals=_signals(release_age=45 * MIN, last_minute=15, baseline=5.0)),
+            0,
+            "default level",
+        ),
+        (
+            resolution(signals=_signals(release_age=10 * MIN, last_minute=15)),  # no usual rate
             0,
             "default level",
         ),
@@ -271,3 +305,23 @@ triggers:
     run.advance(1 * MIN)
     run.send(resolution(status="failed"))
     assert run.states["fp"].level == 1
+
+
+def test_a_problem_recurring_all_day_whose_fixes_keep_failing_is_raised_to_level_1() -> None:
+    """recurring_issue: 6 occurrences within the 3 hours since it was first seen, and fixes that
+    fail more often than not (the rate from the alert's own attempts)."""
+    policy = slow_policy(
+        "special_scenarios:\n  recurring_issue:\n    trigger_conditions:\n"
+        "      - 'pattern_matches >= 5'\n      - 'timespan_hours <= 24'\n"
+        "      - 'resolution_success_rate < 50%'\n    escalate_to_level: 1\n"
+    )
+    signals = _signals(first_seen_ago=180 * MIN, last_day=6)
+    run = MemoryDriver(policy, T0)
+    run.send(resolution(signals=signals))
+    assert run.states["fp"].level == 0  # no fix tried yet: no success rate
+    run.send(resolution(status="executing", signals=signals))
+    assert run.states["fp"].level == 0  # a fix under way has not failed
+    decisions = run.send(resolution(status="failed", signals=signals))
+    assert run.states["fp"].level == 1
+    [raised] = [d for d in decisions if isinstance(d, Notify) and d.kind == "escalation"]
+    assert "special scenario recurring_issue" in raised.reason

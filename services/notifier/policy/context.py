@@ -3,7 +3,9 @@
 Facts (a resolution event's ``details``) fill every name the policy does not compute itself;
 for the *soft* names below a fact, when present, wins over the computed value. The soft names
 include the incident's (``related_errors_count``: its problems once this one joined,
-``timespan_minutes``: from its first problem to this one).
+``timespan_minutes``: from its first problem to this one), the analyzer's measures (see
+:func:`signal_names`) and ``resolution_success_rate`` (of the alert's fixes that ended, those
+that succeeded).
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from services.notifier.policy.settings import BusinessHours
-from shared.events import ErrorSummary
+from shared.events import ErrorSummary, ProblemSignals
 
 FAILED_STATUSES = frozenset({"failed", "rolled_back"})
 #: ``business_impact`` from ``impact_score`` when no fact names it: the lowest score for each.
@@ -30,6 +32,22 @@ def impact_word(summary: ErrorSummary, facts: Mapping[str, Any]) -> str | None:
     return next(word for word, floor in IMPACT_SCORES if summary.impact_score >= floor)
 
 
+def signal_names(signals: ProblemSignals, now: datetime) -> dict[str, Any]:
+    """The special scenarios' names the analyzer's measures give: ``recurring_issue``
+    (``pattern_matches``: occurrences in 24 h, ``timespan_hours``: since first seen) and
+    ``deployment_related`` (``deployment_age_minutes``: since its release was first seen,
+    ``error_count_increase``: the last minute over the usual rate, 2.0 = +200%)."""
+    names: dict[str, Any] = {"pattern_matches": signals.last_day}
+    if signals.first_seen is not None:
+        names["timespan_hours"] = max(0.0, (now - signals.first_seen).total_seconds() / 3600)
+    if signals.release_first_seen is not None:
+        age = (now - signals.release_first_seen).total_seconds() / 60
+        names["deployment_age_minutes"] = max(0.0, age)
+    if signals.baseline_per_minute:
+        names["error_count_increase"] = signals.last_minute / signals.baseline_per_minute - 1
+    return names
+
+
 def in_business_hours(now: datetime, hours: BusinessHours) -> bool:
     local = now + timedelta(minutes=hours.utc_offset_minutes)
     return local.weekday() in hours.weekdays and hours.start_hour <= local.hour < hours.end_hour
@@ -42,6 +60,7 @@ def build_context(
     status: str,
     last_resolution: str | None,
     resolution_attempts: int,
+    fixes_ended: tuple[int, int] = (0, 0),
     level: int | None,
     opened_at: datetime | None,
     now: datetime,
@@ -63,6 +82,11 @@ def build_context(
         # special_scenarios.cascade_failure: problems of one cause starting close together
         soft["related_errors_count"] = summary.incident.problems
         soft["timespan_minutes"] = summary.incident.timespan_seconds / 60
+    if summary.signals is not None:
+        soft.update(signal_names(summary.signals, now))
+    succeeded, failed = fixes_ended
+    if succeeded + failed:
+        soft["resolution_success_rate"] = succeeded / (succeeded + failed)
     error = {
         "title": summary.title,
         "message": facts.get("message") if isinstance(facts.get("message"), str) else summary.title,

@@ -33,6 +33,7 @@ def context_for(state: AlertState, now: datetime) -> dict[str, Any]:
         status=state.status,
         last_resolution=state.last_resolution,
         resolution_attempts=state.resolution_attempts,
+        fixes_ended=(state.resolution_successes, state.resolution_failures),
         level=state.level,
         opened_at=state.opened_at,
         now=now,

@@ -78,8 +78,11 @@ def _absorb(state: AlertState, data: ResolutionData, now: datetime) -> AlertStat
     }
     if data.status == "executing":
         changes["resolution_attempts"] = state.resolution_attempts + 1
+    if data.status == "succeeded":
+        changes["resolution_successes"] = state.resolution_successes + 1
     if data.status in ("failed", "rolled_back"):
         changes["failures"] = add_failure(state, now)
+        changes["resolution_failures"] = state.resolution_failures + 1
     return state.model_copy(update=changes)
 
 

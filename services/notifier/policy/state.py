@@ -54,6 +54,8 @@ class AlertState(StrictFrozenModel):
     facts: dict[str, Any] = Field(default_factory=dict)
     last_resolution: ResolutionStatus | None = None
     resolution_attempts: int = 0
+    resolution_successes: int = Field(default=0, description="Fixes that succeeded.")
+    resolution_failures: int = Field(default=0, description="Fixes that failed or rolled back.")
     failures: tuple[datetime, ...] = ()
     samples: tuple[Sample, ...] = ()
     timers: tuple[Timer, ...] = ()
