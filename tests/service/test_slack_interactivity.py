@@ -26,7 +26,15 @@ from services.notifier.slack import (
     slack_routes,
 )
 from shared.config.slack import SlackSection
-from shared.events import Command, ErrorSummary, NotificationData, Severity, Silence, Target
+from shared.events import (
+    Command,
+    ErrorSummary,
+    IncidentRef,
+    NotificationData,
+    Severity,
+    Silence,
+    Target,
+)
 from shared.storage import open_database
 from tests.fakes.server import serving
 from tests.fakes.slack import FakeSlack, Message, sign
@@ -44,10 +52,12 @@ def fixture(name: str) -> dict[str, Any]:
 
 def note(kind: str = "new_alert", **more: Any) -> NotificationData:
     return NotificationData(
-        fingerprint="fp-db",
+        fingerprint=more.pop("fingerprint", "fp-db"),
         kind=kind,
         targets=[ALERTS],
-        summary=ErrorSummary(title="Database down", severity=Severity.CRITICAL),
+        summary=more.pop(
+            "summary", ErrorSummary(title="Database down", severity=Severity.CRITICAL)
+        ),
         actions=more.pop("actions", ["ack", "snooze", "escalate", "resolve"]),
         attempt_id=more.pop("attempt_id", "att-1"),
         **more,
@@ -58,12 +68,7 @@ def press_payload(
     message: Message, action_id: str, user: str = "U111", **action: Any
 ) -> dict[str, Any]:
     """A block_actions payload as Slack sends it for a press on one of our messages."""
-    payload = fixture("slack_block_actions_button_with_message.bolt-python.json")
-    payload["user"] = {"id": user, "username": "alice", "name": "alice", "team_id": "T0G9PQBBK"}
-    payload["container"].update({"message_ts": message.ts, "channel_id": message.channel})
-    payload["channel"] = {"id": message.channel, "name": "alerts"}
-    payload["trigger_id"] = f"{time.time_ns()}.1.abc"
-    payload["message"].update({"ts": message.ts, "blocks": message.blocks, "text": message.text})
+    payload = pressed_on(message, user)
     [actions] = [b for b in message.blocks if b["type"] == "actions"]
     [element] = [e for e in actions["elements"] if e["action_id"] == action_id]
     pressed: dict[str, Any] = {
@@ -77,6 +82,17 @@ def press_payload(
         pressed.update({key: element[key] for key in ("value", "url") if key in element})
     pressed.update(action)
     payload["actions"] = [pressed]
+    return payload
+
+
+def pressed_on(message: Message, user: str = "U111") -> dict[str, Any]:
+    """A block_actions payload for a press on ``message``, without its action yet."""
+    payload = fixture("slack_block_actions_button_with_message.bolt-python.json")
+    payload["user"] = {"id": user, "username": "alice", "name": "alice", "team_id": "T0G9PQBBK"}
+    payload["container"].update({"message_ts": message.ts, "channel_id": message.channel})
+    payload["channel"] = {"id": message.channel, "name": "alerts"}
+    payload["trigger_id"] = f"{time.time_ns()}.1.abc"
+    payload["message"].update({"ts": message.ts, "blocks": message.blocks, "text": message.text})
     return payload
 
 
@@ -466,3 +482,67 @@ async def test_configured_users_and_user_groups_may_act(
         ("ack", "U0BOSS"),
     ]
     assert fake_slack.calls["usergroups.users.list"] == 1  # members are kept for a while
+
+
+def incident_note(n: int) -> NotificationData:
+    """The first alert of problem ``n`` of one incident."""
+    return note(
+        fingerprint=f"fp-{n}",
+        summary=ErrorSummary(
+            title=f"Checkout step {n} failed",
+            severity=Severity.HIGH,
+            incident=IncidentRef(id="inc-1", problems=n),
+        ),
+    )
+
+
+def accessory_press(message: Message, block: dict[str, Any]) -> dict[str, Any]:
+    """A block_actions payload for a press on ``block``'s button (a section's accessory)."""
+    payload = pressed_on(message)
+    button = block["accessory"]
+    payload["actions"] = [
+        {
+            "action_id": button["action_id"],
+            "block_id": block.get("block_id", "b"),
+            "type": "button",
+            "text": button["text"],
+            "value": button["value"],
+            "action_ts": f"{time.time():.6f}",
+        }
+    ]
+    return payload
+
+
+async def test_an_incident_card_acknowledges_one_problem_or_all_of_them(
+    notifier: Notifier, fake_slack: FakeSlack
+) -> None:
+    """Three problems of one incident share one card; its line's button acknowledges one
+    problem, Acknowledge all every problem it shows (a command each), and the card says who."""
+    results = [await notifier.slack.send_notification(incident_note(n), ALERTS) for n in (1, 2, 3)]
+    assert [r.details.get("joined", False) for r in results] == [False, True, True]
+    await notifier.slack.tick(1_000_100.0)  # past the digest interval: the card is redrawn
+    [card] = fake_slack.roots("C0ALERTS")
+    assert card.problems == {f"Checkout step {n} failed": 1 for n in (1, 2, 3)}
+    [second] = [b for b in card.blocks if "Checkout step 2 failed" in json.dumps(b)]
+    response = await notifier.post(**signed(accessory_press(card, second)))
+    assert response.status_code == 200
+    [one] = notifier.published
+    assert (one.data.fingerprint, one.data.action) == ("fp-2", "ack")
+    await eventually(lambda: "Acknowledged by <@U111>" in blocks_of(fake_slack, *card_at(card)))
+    drawn = fake_slack.message(*card_at(card))
+    lines = [b["text"]["text"] for b in drawn.blocks if "Checkout step" in json.dumps(b)]
+    assert ["Acknowledged by" in line for line in lines] == [False, True, False]
+
+    notifier.published.clear()
+    response = await notifier.post(**signed(accessory_press(drawn, drawn.blocks[0])))
+    assert response.status_code == 200
+    assert sorted(c.data.fingerprint for c in notifier.published) == ["fp-1", "fp-2", "fp-3"]
+    assert {c.data.action for c in notifier.published} == {"ack"}
+    assert len({c.id for c in notifier.published}) == 3
+    await eventually(
+        lambda: blocks_of(fake_slack, *card_at(card)).count("Acknowledged by <@U111>") == 3
+    )
+
+
+def card_at(message: Message) -> tuple[str, str]:
+    return message.channel, message.ts

@@ -63,12 +63,17 @@ def test_an_incident_card_lists_every_problem_with_its_count_and_status() -> Non
         assert line["accessory"]["action_id"] == "ack"
         assert value == ButtonValue(f"fp-{n}")
     assert "Acknowledged by <@U1>" in text
+    every = blocks[0]["accessory"]
+    assert every["text"]["text"] == "Acknowledge all"
+    assert ButtonValue.decode(every["value"]) == ButtonValue("fp-1", incident="inc-1")
     assert fallback == "[high] Incident: 3 problems (60 occurrences)"
 
 
 def test_a_problem_without_an_ack_action_or_a_card_without_buttons_has_no_button() -> None:
     blocks, _ = Renderer().drawn([root(1), root(2, actions=())])
     assert [b.get("accessory", {}).get("action_id") for b in blocks[2:]] == ["ack", None]
+    blocks, _ = Renderer().drawn([root(1, actions=()), root(2, actions=())])
+    assert not any("accessory" in b for b in blocks)  # nothing to acknowledge: no Acknowledge all
     blocks, _ = Renderer(buttons=False).drawn([root(1), root(2)])
     assert not any("accessory" in b for b in blocks)
     assert not any(b["type"] == "actions" for b in blocks)

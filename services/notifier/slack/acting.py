@@ -36,6 +36,19 @@ class Acting:
                 return message.fingerprint, message.attempt_id
         return None
 
+    async def incident_problems(self, press: Press, incident: str) -> list[tuple[str, str | None]]:
+        """The problems (fingerprint, attempt id) of ``incident`` on the pressed card."""
+        if not press.channel_id or not press.message_ts:
+            return []
+        message = await self.state.message(press.channel_id, press.message_ts)
+        if message is None:
+            return []
+        root = await self.state.root(message.fingerprint, message.channel)
+        if root is None or root.ts != press.message_ts:
+            return []
+        card = await self.state.card(root)
+        return [(r.fingerprint, r.attempt_id) for r in card if r.incident == incident]
+
     async def tell(self, press: Press, text: str) -> None:
         """An ephemeral message only the user who pressed sees."""
         if self.client is None or not press.channel_id:
@@ -46,10 +59,13 @@ class Acting:
         if not answer.ok:
             log.warning("slack ephemeral not sent", error=answer.error, user=press.user_id)
 
-    async def show(self, press: Press, fingerprint: str) -> None:
-        """Record who acted, and show it on the pressed message and the root card."""
+    async def show(self, press: Press, *fingerprints: str) -> None:
+        """Record who acted on each problem, and show it on the pressed message and the root
+        card."""
         text = press.done_text()
-        root = await self._record(press, fingerprint, text)
+        root = None
+        for fingerprint in fingerprints:
+            root = await self._record(press, fingerprint, text) or root
         if self.client is None or not press.channel_id or not press.message_ts:
             return
         on_root = root is not None and root.ts == press.message_ts
@@ -66,7 +82,7 @@ class Acting:
                 "chat.update", update_body(root.channel_id, root.ts, blocks, fallback)
             )
             if not answer.ok:
-                log.warning("slack root not updated", error=answer.error, fingerprint=fingerprint)
+                log.warning("slack root not updated", error=answer.error, ts=root.ts)
 
     async def _record(self, press: Press, fingerprint: str, text: str) -> Root | None:
         if not press.channel_id or not press.message_ts:

@@ -1,7 +1,9 @@
 """The buttons on our messages: what each says, what its value carries, and reading it back.
 
 A button's ``action_id`` is the command's action (``ack``, ``approve``, ...). Its ``value`` is a
-small JSON object with the fingerprint (``f``) and the attempt id (``a``), never the alert.
+small JSON object with the fingerprint (``f``) and the attempt id (``a``), never the alert; on
+an incident's card, Acknowledge all also names the incident (``i``): every problem the card
+shows is acknowledged.
 Snooze is a static select (``action_id`` ``snooze``) offering 15 minutes, 1 hour and 1 day: each
 option's value is the length in seconds; the fingerprint comes from our record of the message
 (option values are limited to 150 characters, fingerprints may be longer).
@@ -45,11 +47,15 @@ ACTIONS_BLOCK_ID = "alertorch_actions"
 class ButtonValue:
     fingerprint: str
     attempt_id: str | None = None
+    #: For every problem of this incident on the pressed card.
+    incident: str | None = None
 
     def encode(self) -> str:
         body: dict[str, str] = {"f": self.fingerprint}
         if self.attempt_id:
             body["a"] = self.attempt_id
+        if self.incident:
+            body["i"] = self.incident
         return json.dumps(body, separators=(",", ":"))
 
     @classmethod
@@ -61,8 +67,12 @@ class ButtonValue:
             return None
         if not isinstance(body, dict) or not isinstance(body.get("f"), str) or not body["f"]:
             return None
-        attempt = body.get("a")
-        return cls(body["f"], attempt if isinstance(attempt, str) and attempt else None)
+        attempt, incident = body.get("a"), body.get("i")
+        return cls(
+            body["f"],
+            attempt if isinstance(attempt, str) and attempt else None,
+            incident if isinstance(incident, str) and incident else None,
+        )
 
 
 def _button(action: ButtonAction, value: ButtonValue) -> dict[str, Any]:
@@ -87,6 +97,13 @@ def _button(action: ButtonAction, value: ButtonValue) -> dict[str, Any]:
 def ack_button(fingerprint: str, attempt_id: str | None) -> dict[str, Any]:
     """The Acknowledge button of one problem (on an incident's card, beside its line)."""
     return _button("ack", ButtonValue(fingerprint, attempt_id))
+
+
+def ack_all_button(fingerprint: str, incident: str) -> dict[str, Any]:
+    """Acknowledge all: every problem an incident's card shows (``fingerprint``: its first)."""
+    button = _button("ack", ButtonValue(fingerprint, incident=incident))
+    button["text"]["text"] = "Acknowledge all"
+    return button
 
 
 def _snooze_select() -> dict[str, Any]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from services.notifier.slack.buttons import ack_button
+from services.notifier.slack.buttons import ack_all_button, ack_button
 from services.notifier.slack.limits import Block
 from services.notifier.slack.templates import SlackBlockTemplate, TemplateFn
 from services.notifier.slack.text import escape
@@ -79,10 +79,10 @@ def incident_card(d: dict[str, Any]) -> list[Block]:
     icon = SEVERITY_ICON.get(d["severity"], "")
     where = " · ".join(f"*{d[k]}*" for k in ("service", "environment") if d.get(k))
     head = f"{icon} *{d['title']}*" + (f" in {where}" if where else "")
-    blocks: list[Block] = [
-        _section(f"{head}\n{d['count_text']} occurrences in all"),
-        _context(f"Incident `{d['incident']}`"),
-    ]
+    top = _section(f"{head}\n{d['count_text']} occurrences in all")
+    if any(p.get("ack") for p in d["problems"]):
+        top["accessory"] = ack_all_button(d["fingerprint"], d["raw"]["incident"])
+    blocks: list[Block] = [top, _context(f"Incident `{d['incident']}`")]
     for p in d["problems"][:INCIDENT_LISTED]:
         icon = SEVERITY_ICON.get(p["severity"], "")
         line = f"{icon} *{p['title']}*\n{p['count_text']} occurrences · {p['status']}"

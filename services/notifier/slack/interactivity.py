@@ -166,30 +166,41 @@ class SlackInteractions:
             text = "Silences are not available here: use the console."
             reply.after.append(lambda: self.acting.tell(press, text))
             return None
+        problems = [(fingerprint, attempt_id)]
+        if press.value is not None and press.value.incident:  # Acknowledge all
+            problems = await self.acting.incident_problems(press, press.value.incident)
         try:
-            event = (
-                silence(press, fingerprint, datetime.now(UTC))
+            events: list[Command | Silence] = [
+                silence(press, fp, datetime.now(UTC))
                 if press.action == "silence"
-                else command(press, fingerprint, attempt_id)
-            )
+                else command(press, fp, attempt, one_of_many=len(problems) > 1)
+                for fp, attempt in problems
+            ]
         except ValidationError as exc:
             log.warning("slack press refused: not a valid command", error=str(exc))
             reply.after.append(lambda: self.acting.tell(press, "This press could not be read."))
             return None
         try:
-            await asyncio.wait_for(self._publish(event), timeout=self.publish_timeout)
+            await asyncio.wait_for(self._publish_all(events), timeout=self.publish_timeout)
         except Exception as exc:  # noqa: BLE001 - Slack must hear the press was not taken
-            log.error("slack press not published", event_id=event.id, error=repr(exc))
+            log.error(
+                "slack press not published", event_ids=[e.id for e in events], error=repr(exc)
+            )
             return _refused("the command could not be published; try again", 503)
         log.info(
             "slack press published",
-            event_id=event.id,
+            event_ids=[e.id for e in events],
             action=press.action,
             user=press.user_id,
-            fingerprint=fingerprint,
+            fingerprints=[fp for fp, _ in problems],
         )
-        reply.after.append(lambda: self.acting.show(press, fingerprint))
+        shown = [fp for fp, _ in problems]
+        reply.after.append(lambda: self.acting.show(press, *shown))
         return None
+
+    async def _publish_all(self, events: list[Command | Silence]) -> None:
+        for event in events:  # a retried press publishes the same ids: consumers keep one each
+            await self._publish(event)
 
     async def _publish(self, event: Command | Silence) -> None:
         if isinstance(event, Silence):

@@ -160,5 +160,9 @@ def incident_data(roots: Sequence[Root], *, buttons: bool) -> dict[str, Any]:
         "count_text": f"{total:,}",
         "problems": problems,
         "actions": [],
-        "raw": {"title": roots[0].summary.title, "service": roots[0].summary.service},
+        "raw": {
+            "title": roots[0].summary.title,
+            "service": roots[0].summary.service,
+            "incident": roots[0].incident,
+        },
     }

@@ -152,9 +152,13 @@ def silence(press: Press, fingerprint: str, now: datetime) -> Silence:
     )
 
 
-def command(press: Press, fingerprint: str, attempt_id: str | None) -> Command:
-    """The command a press asks for, with the Slack user as actor."""
-    event_id = derived_event_id("slack", press.trigger_id, press.action, press.action_ts)
+def command(
+    press: Press, fingerprint: str, attempt_id: str | None, *, one_of_many: bool = False
+) -> Command:
+    """The command a press asks for, with the Slack user as actor; ``one_of_many``: the press
+    asks it for several problems (Acknowledge all), each command's id derives from its own."""
+    parts = (press.trigger_id, press.action, press.action_ts)
+    event_id = derived_event_id("slack", *parts, *((fingerprint,) if one_of_many else ()))
     return Command(
         id=event_id,
         source=SOURCE,
