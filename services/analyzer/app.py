@@ -19,7 +19,6 @@ from services.analyzer.patterns_file import PATTERNS_FILE, load_patterns
 from services.analyzer.reload import PatternsWatcher
 from services.analyzer.store import AnalyzerStore
 from services.analyzer.tables import SCHEMA
-from services.analyzer.templates import TemplateMiner
 from shared.config import Settings, config_dir_from_env
 from shared.runner import Consumed, Service, decoding
 from shared.storage import Database, StoreSchema, storage_url
@@ -28,7 +27,6 @@ from shared.topics import ERRORS_RAW
 log = structlog.get_logger(__name__)
 
 NAME = "analyzer"
-TEMPLATES_BLOB = "drain"
 HOUSEKEEPING_SECONDS = 600.0
 
 
@@ -50,13 +48,7 @@ def create(settings: Settings) -> Service:
 
     async def start() -> None:
         await database.migrate()
-        analyzer.miner = TemplateMiner(
-            similarity=section.drain_similarity,
-            depth=section.drain_depth,
-            max_clusters=section.drain_max_clusters,
-            state=await store.load_blob(TEMPLATES_BLOB),
-            records=await store.load_patterns(),
-        )
+        analyzer.miner = await store.load_miner(section)
 
     async def on_batch(items: Sequence[tuple[Consumed, Rekey | Accept]]) -> None:
         counted = await classify_batch(
@@ -73,8 +65,7 @@ def create(settings: Settings) -> Service:
         watcher.check()
 
     async def keep_templates() -> None:
-        if analyzer.miner.dirty:
-            await store.save_blob(TEMPLATES_BLOB, analyzer.miner.snapshot())
+        await store.save_miner(analyzer.miner)
         TEMPLATES.set(analyzer.miner.cluster_count)
 
     async def housekeeping() -> None:

@@ -19,12 +19,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from sqlalchemy.ext.asyncio import AsyncConnection
+
 from services.analyzer import store as states
 from services.analyzer.core import Analyzer, Outcome
 from services.analyzer.frequency import FingerprintState
 from services.analyzer.intake import Accept, Rekey
 from services.analyzer.metrics import EVENTS
-from shared.events import ClassifiedError, RawError, RawErrorData
+from services.analyzer.templates import Settlement
+from shared.events import ClassifiedError, ClassifiedErrorData, RawErrorData
 from shared.kafka.producer import Output, Publisher
 from shared.runner import Consumed
 from shared.storage import Database
@@ -38,6 +41,62 @@ class Counted:
     classified: int
     rekeyed: int
     already_counted: int
+
+
+@dataclass(frozen=True, slots=True)
+class Classified:
+    """Errors classified in a store's transaction: each one's data, in order, the states to
+    save, and the templates' records to confirm once the transaction commits."""
+
+    data: list[ClassifiedErrorData]
+    states: dict[str, FingerprintState]
+    settlement: Settlement
+
+
+async def classify_all(
+    db: AsyncConnection,
+    analyzer: Analyzer,
+    errors: Sequence[tuple[RawErrorData, float]],
+    *,
+    wall: float,
+) -> Classified:
+    """Classify ``errors`` (each with its time) in order against the states the store holds,
+    deciding their templates' pattern ids, their new problems' incidents and their releases'
+    first sight (inside the caller's transaction; nothing is saved)."""
+    known = await states.load_states(db, {data.fingerprint for data, _ in errors})
+    touched: dict[str, FingerprintState] = {}
+    outcomes: list[Outcome] = []
+    problems: dict[str, tuple[RawErrorData, float]] = {}
+    released: dict[str, float] = {}
+    for error, now in errors:
+        fp = error.fingerprint
+        outcome = analyzer.assess(error, known.get(fp), now=now)
+        known[fp] = touched[fp] = outcome.state
+        outcomes.append(outcome)
+        problems.setdefault(fp, (error, now))
+        if release := error.release:
+            released[release] = min(released.get(release, now), now)
+    settlement = await states.settle_patterns(db, analyzer.miner, now=wall)
+    incidents = await states.settle_incidents(
+        db, problems, window=analyzer.incident_window, now=wall
+    )
+    release_seen = await states.settle_releases(db, released)
+    classified = []
+    for outcome in outcomes:
+        data = outcome.classified
+        first = release_seen.get(data.error.release or "")
+        classified.append(
+            data.model_copy(
+                update={
+                    "pattern_id": settlement.pattern_id(outcome.cluster_id, data.pattern_id or ""),
+                    "incident": incidents[data.fingerprint],
+                    "release_first_seen": None
+                    if first is None
+                    else datetime.fromtimestamp(first, UTC),
+                }
+            )
+        )
+    return Classified(classified, touched, settlement)
 
 
 async def classify_batch(
@@ -66,41 +125,11 @@ async def classify_batch(
             if event.id not in seen:
                 seen.add(event.id)
                 fresh.append((message, event))
-        known = await states.load_states(db, {e.data.fingerprint for _, e in fresh})
-        touched: dict[str, FingerprintState] = {}
-        offsets: dict[states.Partition, int] = {}
-        analysed: list[tuple[RawError, Outcome]] = []
-        problems: dict[str, tuple[RawErrorData, float]] = {}
-        released: dict[str, float] = {}
-        for _, event in fresh:
-            fp = event.data.fingerprint
-            now = min(event.time.timestamp(), wall)
-            outcome = analyzer.assess(event.data, known.get(fp), now=now)
-            known[fp] = touched[fp] = outcome.state
-            analysed.append((event, outcome))
-            problems.setdefault(fp, (event.data, now))
-            if release := event.data.release:
-                released[release] = min(released.get(release, now), now)
-        for message, _ in unseen:
-            offsets[(message.topic, message.partition)] = message.offset
-        settlement = await states.settle_patterns(db, analyzer.miner, now=wall)
-        incidents = await states.settle_incidents(
-            db, problems, window=analyzer.incident_window, now=wall
+        offsets = {(m.topic, m.partition): m.offset for m, _ in unseen}  # in offset order
+        result = await classify_all(
+            db, analyzer, [(e.data, min(e.time.timestamp(), wall)) for _, e in fresh], wall=wall
         )
-        release_seen = await states.settle_releases(db, released)
-        for event, outcome in analysed:
-            data = outcome.classified
-            pattern_id = settlement.pattern_id(outcome.cluster_id, data.pattern_id or "")
-            first = release_seen.get(data.error.release or "")
-            data = data.model_copy(
-                update={
-                    "pattern_id": pattern_id,
-                    "incident": incidents[data.fingerprint],
-                    "release_first_seen": None
-                    if first is None
-                    else datetime.fromtimestamp(first, UTC),
-                }
-            )
+        for (_, event), data in zip(fresh, result.data, strict=True):
             outputs.append(
                 Output(
                     ERRORS_CLASSIFIED,
@@ -113,6 +142,6 @@ async def classify_batch(
             )
             EVENTS.labels(data.category, data.trend).inc()
         await publisher.publish_many(outputs)
-        await states.save(db, touched, offsets, (e.id for _, e in fresh), now=wall)
-    analyzer.miner.confirm(settlement)
+        await states.save(db, result.states, offsets, (e.id for _, e in fresh), now=wall)
+    analyzer.miner.confirm(result.settlement)
     return Counted(len(fresh), len(items) - len(accepted), len(accepted) - len(fresh))

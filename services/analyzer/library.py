@@ -17,6 +17,7 @@ from typing import Any
 
 from services.analyzer.core import Analyzer
 from services.analyzer.frequency import counts_at, trend_of
+from services.analyzer.library_store import StoredAnalysis
 from services.analyzer.patterns_file import PATTERNS_FILE, load_patterns
 from shared.config import Settings, config_dir_from_env, load_settings
 from shared.events import ClassifiedErrorData, RawErrorData, Trend, parse_severity
@@ -40,6 +41,8 @@ class Classification:
     last_minute: int
     last_hour: int
     last_day: int
+    #: The incident's id (with a store: the service's correlation; in memory: none).
+    incident: str | None = None
 
     @classmethod
     def of(cls, data: ClassifiedErrorData) -> Classification:
@@ -59,6 +62,7 @@ class Classification:
             last_minute=data.frequency.last_minute,
             last_hour=data.frequency.last_hour,
             last_day=data.frequency.last_day,
+            incident=data.incident.id if data.incident else None,
         )
 
 
@@ -103,7 +107,13 @@ def raw_error_from(error_data: Mapping[str, Any] | RawErrorData) -> RawErrorData
 
 
 class ErrorAnalyzer:
-    """Classify, score and trend errors in-process (the analyzer service uses the same core)."""
+    """Classify, score and trend errors in-process (the analyzer service uses the same core).
+
+    State (counts, trends, template pattern ids) is kept in memory, unless ``store_url``
+    (``sqlite:///path.db`` or ``postgresql://…``) names a store: then it lives there, as the
+    service keeps it, so it survives a restart, processes sharing the store agree, and errors
+    are correlated into incidents and dated by release. Close a stored analyzer with
+    :meth:`close` (or use it in a ``with`` block)."""
 
     def __init__(
         self,
@@ -111,16 +121,34 @@ class ErrorAnalyzer:
         *,
         settings: Settings | None = None,
         clock: Callable[[], float] = time.time,
+        store_url: str | None = None,
     ) -> None:
         folder = config_dir_from_env()
         self.settings = settings or load_settings(folder)
         path = patterns_path or folder / PATTERNS_FILE
         self._core = Analyzer(settings=self.settings, patterns=load_patterns(path))
         self._clock = clock
+        self._stored = (
+            StoredAnalysis(store_url, self._core, self.settings.analyzer) if store_url else None
+        )
+
+    def __enter__(self) -> ErrorAnalyzer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Save what is kept in the store and close it (nothing to do in memory)."""
+        if self._stored is not None:
+            self._stored.close()
+            self._stored = None
 
     def analyze_error(self, error_data: Mapping[str, Any] | RawErrorData) -> Classification:
-        outcome = self._core.analyze(raw_error_from(error_data), now=self._clock())
-        return Classification.of(outcome.classified)
+        error, now = raw_error_from(error_data), self._clock()
+        if self._stored is not None:
+            return Classification.of(self._stored.analyze(error, now))
+        return Classification.of(self._core.analyze(error, now=now).classified)
 
     def get_error_suggestions(self, error_data: Mapping[str, Any] | RawErrorData) -> list[str]:
         """Suggestions for an error, without recording it as an occurrence."""
@@ -132,7 +160,8 @@ class ErrorAnalyzer:
         """Trend and counts of every fingerprint seen, as of now."""
         now = self._clock()
         out: dict[str, TrendReport] = {}
-        for fp, state in self._core.states().items():
+        states = self._stored.states() if self._stored is not None else self._core.states()
+        for fp, state in states.items():
             counts = counts_at(state, now)
             out[fp] = TrendReport(
                 trend=trend_of(state, now, counts, self._core.trend_settings),

@@ -25,6 +25,7 @@ from services.analyzer.tables import (
     releases,
 )
 from services.analyzer.templates import Settlement, TemplateMiner
+from shared.config.analyzer import AnalyzerSection
 from shared.events import Incident, RawErrorData
 from shared.storage import Database, upsert
 
@@ -32,6 +33,8 @@ Partition = tuple[str, int]
 
 #: The row of ``analyzer_blobs`` whose lock writers of ``analyzer_patterns`` hold.
 PATTERNS_LOCK = "patterns"
+#: The row of ``analyzer_blobs`` holding the template miner's snapshot.
+TEMPLATES_BLOB = "drain"
 #: The row of ``analyzer_blobs`` whose lock writers of ``analyzer_incidents`` hold.
 INCIDENTS_LOCK = "incidents"
 
@@ -79,6 +82,12 @@ async def load_states(
             fingerprints.c.fingerprint.in_(wanted)
         )
     )
+    return {str(fp): FingerprintState.from_json(json.loads(state)) for fp, state in rows}
+
+
+async def load_all_states(db: AsyncConnection) -> dict[str, FingerprintState]:
+    """Every fingerprint's state the store holds."""
+    rows = await db.execute(select(fingerprints.c.fingerprint, fingerprints.c.state))
     return {str(fp): FingerprintState.from_json(json.loads(state)) for fp, state in rows}
 
 
@@ -260,6 +269,22 @@ class AnalyzerStore:
 
     def __init__(self, database: Database) -> None:
         self.database = database
+
+    async def load_miner(self, section: AnalyzerSection) -> TemplateMiner:
+        """The template miner as the store keeps it: its last snapshot and every replica's
+        pattern records."""
+        return TemplateMiner(
+            similarity=section.drain_similarity,
+            depth=section.drain_depth,
+            max_clusters=section.drain_max_clusters,
+            state=await self.load_blob(TEMPLATES_BLOB),
+            records=await self.load_patterns(),
+        )
+
+    async def save_miner(self, miner: TemplateMiner) -> None:
+        """A snapshot of ``miner``, if it changed since the last one."""
+        if miner.dirty:
+            await self.save_blob(TEMPLATES_BLOB, miner.snapshot())
 
     async def forget_counted(self, before: float) -> None:
         """Drop the ids counted before ``before`` (out of the duplicate window)."""

@@ -9,12 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from services.analyzer.app import TEMPLATES_BLOB
 from services.analyzer.classify import classify_batch
 from services.analyzer.core import Analyzer
 from services.analyzer.intake import intake
 from services.analyzer.patterns_file import ErrorPattern, load_patterns
-from services.analyzer.store import AnalyzerStore
+from services.analyzer.store import TEMPLATES_BLOB, AnalyzerStore
 from services.analyzer.tables import SCHEMA
 from services.analyzer.templates import TemplateMiner
 from shared.config import Settings, load_settings
