@@ -5,6 +5,7 @@ storage backends."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,7 @@ from shared.clock import ManualClock
 from shared.config.slack import SlackSection
 from shared.events import (
     ErrorSummary,
+    IncidentRef,
     NotificationData,
     Severity,
     Target,
@@ -804,3 +806,51 @@ async def test_a_problem_s_card_in_another_channel_keeps_up_with_its_count(
     assert "*Occurrences:* 5" in shown(fake.message("C0DEVOPS", card.ts))
     [alerts_card] = fake.roots("C0ALERTS")
     assert "*Occurrences:* 5" in shown(fake.message("C0ALERTS", alerts_card.ts))
+
+
+def incident_note(n: int, kind: str = "new_alert") -> NotificationData:
+    """Problem ``n`` of one incident of the billing service."""
+    summary = ErrorSummary(
+        title=f"Billing step {n} failed",
+        severity=Severity.HIGH,
+        service="billing",
+        incident=IncidentRef(id="inc-7", problems=n),
+    )
+    return note(kind, fp=f"fp-{n}", summary=summary)
+
+
+async def test_replicas_put_the_problems_of_one_incident_on_one_card(
+    harness: Harness, fake: FakeSlack
+) -> None:
+    """While one replica posts an incident's card, another replica's problem of that incident
+    waits for it (retried, not posted), then joins it; once joined, the problem's later news is
+    a reply in the card's thread. With incident cards off, each problem gets its own card."""
+    first, second = await harness.integration(), await harness.integration()
+    fake.post_delay = 1.0
+    posting = asyncio.create_task(first.send_notification(incident_note(1), ALERTS))
+    await asyncio.sleep(0.4)  # the card's post is under way
+    waiting = await second.send_notification(incident_note(2), ALERTS)
+    assert not waiting.delivered
+    assert waiting.rate_limited
+    assert waiting.retry_after == 1.0
+    posted = await posting
+    assert posted.delivered
+    fake.post_delay = 0.0
+    joined = await second.send_notification(incident_note(2), ALERTS)
+    assert joined.delivered
+    assert joined.details["joined"] is True
+    assert joined.reference == posted.reference
+    [card] = fake.roots("C0ALERTS")
+    reply = await second.send_notification(incident_note(2, "escalation"), ALERTS)
+    assert reply.details["thread_ts"] == card.ts
+    harness.clock.advance(60)
+    await second.tick(harness.clock.time())
+    assert fake.message(card.channel, card.ts).problems == {
+        "Billing step 1 failed": 1,
+        "Billing step 2 failed": 1,
+    }
+
+    separate = await harness.integration(incident_cards=False)
+    alone = await separate.send_notification(incident_note(3), ALERTS)
+    assert alone.delivered
+    assert len(fake.roots("C0ALERTS")) == 2
