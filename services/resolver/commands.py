@@ -173,21 +173,8 @@ async def _retry(
     if await store.get(db, attempt_id) is not None:
         return [], []
     now = engine.now()
-    attempt = dataclasses.replace(
-        previous,
-        attempt_id=attempt_id,
-        status="new",
-        created_at=now,
-        updated_at=now,
-        expires_at=now + engine.config.approval_timeout_seconds,
-        verify_until=None,
-        seen_during_verify=0,
-        result={},
-        history=[],
-        work=None,
-        owner=None,
-        lease_until=None,
-        rollback_by=None,
+    attempt = previous.follow_up(
+        attempt_id, now, expires_at=now + engine.config.approval_timeout_seconds
     )
     reason = f"retry of {previous.attempt_id} requested by {data.actor.id}"
     waiting = engine.transition(attempt, "awaiting_approval", reason, actor=data.actor)

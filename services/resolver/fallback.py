@@ -139,23 +139,11 @@ async def _try(
             gate=decided.gate,
             details=dict(decided.details),
         )
-    started = dataclasses.replace(
-        ended,
-        attempt_id="att_" + derived_event_id(ended.attempt_id, "fallback", name),
+    started = ended.follow_up(
+        "att_" + derived_event_id(ended.attempt_id, "fallback", name),
+        now,
         strategy=name,
-        status="new",
-        created_at=now,
-        updated_at=now,
         safety_level=level,
-        expires_at=None,
-        verify_until=None,
-        seen_during_verify=0,
-        result={},
-        history=[],
-        work=None,
-        owner=None,
-        lease_until=None,
-        rollback_by=None,
         context={**ended.context, "fallback": list(after), "tried": list(done)},
     )
     return started, decided

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from sqlalchemy import delete, select, update
@@ -54,6 +54,26 @@ class Attempt:
     lease_until: float | None = None
     #: Who asked for the pending rollback (an actor's fields; None for the automatic one).
     rollback_by: dict[str, Any] | None = None
+
+    def follow_up(self, attempt_id: str, now: float, **changes: Any) -> Attempt:
+        """A new attempt at this one's problem (a retry, the next fallback), as a fresh start:
+        ``new``, nothing run, verified, claimed or asked yet, with ``changes``."""
+        fresh: dict[str, Any] = {
+            "attempt_id": attempt_id,
+            "status": "new",
+            "created_at": now,
+            "updated_at": now,
+            "expires_at": None,
+            "verify_until": None,
+            "seen_during_verify": 0,
+            "result": {},
+            "history": [],
+            "work": None,
+            "owner": None,
+            "lease_until": None,
+            "rollback_by": None,
+        }
+        return replace(self, **{**fresh, **changes})
 
     def candidate(self) -> Candidate:
         """The attempt as the gates see it."""
