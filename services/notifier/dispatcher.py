@@ -33,7 +33,7 @@ import structlog
 from services.notifier.delivery.base import DeliveryResult, FoldsUpdates, Integration
 from services.notifier.delivery.folding import FOLDED_KIND, runs
 from services.notifier.metrics import DELIVERIES
-from services.notifier.outbox import INTERRUPTED, Key, Outbox, OutboxRow
+from services.notifier.outbox import INTERRUPTED, RETRY, Key, Outbox, OutboxRow
 from shared.clock import SYSTEM_CLOCK, Clock
 from shared.events import (
     Actor,
@@ -54,6 +54,8 @@ ACTOR = Actor(kind="service", id="notifier", via="system")
 MAX_ATTEMPTS = 50
 CONSOLE = "console"  # the inbox is ours: it is delivered to in a dry run too
 ERROR_BACKOFF = 30.0
+#: Why a send was not tried: an earlier notification of its problem to its target waits.
+HELD_BEHIND = "held behind an earlier notification of this problem to this target"
 #: A send (every call an integration makes for one notification) ends well within this.
 SEND_LEASE_SECONDS = 120.0
 #: A queued row its replica has not claimed this long after queueing is anyone's to send.
@@ -186,16 +188,23 @@ class Dispatcher:
         target = group[0].target
         integration = self.integrations.get(target.type) if target else None
         folds = isinstance(integration, FoldsUpdates)
+        held: DeliveryResult | None = None
         for run in runs(
             group,
             lambda s: folds and s.event.data.kind == FOLDED_KIND and s.row.error != INTERRUPTED,
         ):
-            async with self._slots:
-                result = await self._deliver(integration, run)
+            if held is not None:  # an earlier notification waits: the later ones wait behind it
+                result = held
+            else:
+                async with self._slots:
+                    result = await self._deliver(integration, run)
             for send in run:
                 audit = self._settle(send, result, folded=len(run))
                 if audit is not None:
                     audits.append(audit)
+            if held is None and run[-1].row.status == RETRY:
+                wait = (run[-1].row.due_at or 0.0) - self.clock.time()
+                held = DeliveryResult.limited(wait, HELD_BEHIND)
 
     async def _deliver(self, integration: Integration | None, run: list[_Send]) -> DeliveryResult:
         first = run[0]

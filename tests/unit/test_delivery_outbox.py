@@ -40,12 +40,17 @@ class Card:
     sent: list[tuple[str, str, int]] = field(default_factory=list)  # (problem, kind, count)
     folded: list[int] = field(default_factory=list)
     gate: dict[str, asyncio.Event] = field(default_factory=dict)
+    #: problems whose next send is answered "not yet" (as a rate-limited Slack answers)
+    busy: set[str] = field(default_factory=set)
 
     async def send_notification(
         self, notification: NotificationData, target: Target
     ) -> DeliveryResult:
         if (gate := self.gate.get(notification.fingerprint)) is not None:
             await gate.wait()
+        if notification.fingerprint in self.busy:
+            self.busy.discard(notification.fingerprint)
+            return DeliveryResult.limited(5.0, "busy")
         self.sent.append((notification.fingerprint, notification.kind, notification.summary.count))
         return DeliveryResult.ok("ts")
 
@@ -161,3 +166,25 @@ async def test_sends_a_stopped_replica_queued_are_made_by_another_after_the_grac
     assert await other.send_due() == 2
     assert card.sent == [("fp", "new_alert", 1), ("fp", "update", 2)]
     assert await store.counts() == {"sent": 2}
+
+
+async def test_a_notification_told_to_wait_holds_back_the_later_ones_of_its_problem(
+    store: Outbox,
+) -> None:
+    """The first alert is answered "not yet": the problem's update and escalation are not sent
+    before it (they wait with it, no attempt counted), and all go out in order once it may;
+    another problem is not held."""
+    clock = ManualClock()
+    store.clock = clock
+    card = Card(busy={"fp"})
+    dispatcher = _dispatcher(store, card, Audit())
+    events = [_event("fp", "new_alert", 1), _event("fp", "update", 2)]
+    events += [_event("fp", "escalation", 3), _event("other", "new_alert", 1)]
+    await dispatcher.enqueue(events)
+    assert await dispatcher.send_queued() == 4
+    assert card.sent == [("other", "new_alert", 1)]
+    assert await store.counts() == {"retry": 3, "sent": 1}
+    clock.advance(6)
+    assert await dispatcher.send_due() == 3
+    assert card.sent[1:] == [("fp", "new_alert", 1), ("fp", "update", 2), ("fp", "escalation", 3)]
+    assert await store.counts() == {"sent": 4}
