@@ -826,9 +826,12 @@ async def test_replicas_put_the_problems_of_one_incident_on_one_card(
     waits for it (retried, not posted), then joins it; once joined, the problem's later news is
     a reply in the card's thread. With incident cards off, each problem gets its own card."""
     first, second = await harness.integration(), await harness.integration()
-    fake.post_delay = 1.0
+    fake.post_delay = 3.0
     posting = asyncio.create_task(first.send_notification(incident_note(1), ALERTS))
-    await asyncio.sleep(0.4)  # the card's post is under way
+    for _ in range(200):  # until the card's post is under way (its placeholder is recorded)
+        if await second.state.incident_root("inc-7", "#alerts") is not None:
+            break
+        await asyncio.sleep(0.01)
     waiting = await second.send_notification(incident_note(2), ALERTS)
     assert not waiting.delivered
     assert waiting.rate_limited
