@@ -8,9 +8,9 @@ import signal
 import sys
 from pathlib import Path
 
-from services.cli.common import add_config_dir, settings_or_exit
-from shared.errors import BrokerStartError, BrokerUnavailable
-from shared.kafka.admin import ensure_topics, wait_for_broker
+from services.cli.common import add_config_dir, broker_reached, settings_or_exit
+from shared.errors import BrokerStartError
+from shared.kafka.admin import ensure_topics
 from shared.kafka.embedded import EmbeddedBroker
 
 
@@ -77,10 +77,7 @@ def run_topics(args: argparse.Namespace) -> int:
     bootstrap = settings.kafka_bootstrap_servers
 
     async def main() -> int:
-        try:
-            await wait_for_broker(bootstrap, timeout=15.0)
-        except BrokerUnavailable as exc:
-            print(f"error: {exc}", file=sys.stderr)
+        if not await broker_reached(bootstrap, 15.0):
             return 1
         result = await ensure_topics(
             bootstrap,

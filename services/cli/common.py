@@ -9,7 +9,8 @@ from pathlib import Path
 
 from shared.config import Settings, config_dir_from_env, load_settings
 from shared.config.layers import CONFIG_FILE_VARIABLE
-from shared.errors import ConfigError
+from shared.errors import BrokerUnavailable, ConfigError
+from shared.kafka.admin import wait_for_broker
 from shared.logging import configure_logging
 
 
@@ -78,3 +79,14 @@ def settings_or_exit(config_dir: Path | None) -> Settings:
         raise SystemExit(2) from None
     configure_logging(settings.system.log_level)
     return settings
+
+
+async def broker_reached(bootstrap: str, timeout: float) -> bool:
+    """Whether the broker at ``bootstrap`` answers within ``timeout`` seconds; when it does
+    not, why is said on stderr (the command then exits 1)."""
+    try:
+        await wait_for_broker(bootstrap, timeout=timeout)
+    except BrokerUnavailable as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return False
+    return True

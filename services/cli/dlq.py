@@ -29,10 +29,8 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.errors import KafkaError
 
-from services.cli.common import add_broker_timeout, add_config_dir, settings_or_exit
+from services.cli.common import add_broker_timeout, add_config_dir, broker_reached, settings_or_exit
 from shared.config import Settings
-from shared.errors import BrokerUnavailable
-from shared.kafka.admin import wait_for_broker
 from shared.kafka.dlq import (
     H_ATTEMPTS,
     H_ERROR_CLASS,
@@ -390,10 +388,7 @@ def run(args: argparse.Namespace) -> int:
     bootstrap = settings.kafka_bootstrap_servers
 
     async def main() -> int:
-        try:
-            await wait_for_broker(bootstrap, timeout=args.broker_timeout)
-        except BrokerUnavailable as exc:
-            print(f"error: {exc}", file=sys.stderr)
+        if not await broker_reached(bootstrap, args.broker_timeout):
             return 1
         consumer = AIOKafkaConsumer(
             bootstrap_servers=bootstrap,

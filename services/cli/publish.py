@@ -9,10 +9,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from services.cli.common import add_broker_timeout, add_config_dir, settings_or_exit
-from shared.errors import BrokerUnavailable, InvalidMessage
+from services.cli.common import add_broker_timeout, add_config_dir, broker_reached, settings_or_exit
+from shared.errors import InvalidMessage
 from shared.events import RawError, lift_custom_alert
-from shared.kafka.admin import wait_for_broker
 from shared.kafka.producer import EventProducer
 from shared.topics import ERRORS_RAW
 
@@ -96,10 +95,7 @@ def run(args: argparse.Namespace) -> int:
 
     async def main() -> int:
         bootstrap = settings.kafka_bootstrap_servers
-        try:
-            await wait_for_broker(bootstrap, timeout=args.broker_timeout)
-        except BrokerUnavailable as exc:
-            print(f"error: {exc}", file=sys.stderr)
+        if not await broker_reached(bootstrap, args.broker_timeout):
             return 1
         producer = EventProducer(
             bootstrap_servers=bootstrap,
