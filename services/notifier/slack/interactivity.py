@@ -50,6 +50,8 @@ MAX_BODY = 1_048_576
 PublishCommand = Callable[[Command], Awaitable[None]]
 PublishSilence = Callable[[Silence], Awaitable[None]]
 After = Callable[[], Awaitable[None]]
+#: What a press on a message we do not know answers.
+NOT_TRACKED = "This alert is not tracked here."
 
 
 @dataclass
@@ -145,7 +147,7 @@ class SlackInteractions:
     async def _press(self, press: Press, reply: Reply) -> Reply | None:
         found = await self.acting.find(press)
         if found is None:
-            reply.after.append(lambda: self.acting.tell(press, "This alert is not tracked here."))
+            reply.after.append(lambda: self.acting.tell(press, NOT_TRACKED))
             return None
         fingerprint, attempt_id = found
         members = await self.groups.members(self.permissions.groups(press.action))
@@ -167,13 +169,17 @@ class SlackInteractions:
             reply.after.append(lambda: self.acting.tell(press, text))
             return None
         problems = [(fingerprint, attempt_id)]
-        if press.value is not None and press.value.incident:  # Acknowledge all
-            problems = await self.acting.incident_problems(press, press.value.incident)
+        incident = press.value.incident if press.value is not None else None
+        if incident is not None:  # Acknowledge all: every problem of the incident on the card
+            problems = await self.acting.incident_problems(press, incident)
+            if not problems:
+                reply.after.append(lambda: self.acting.tell(press, NOT_TRACKED))
+                return None
         try:
             events: list[Command | Silence] = [
                 silence(press, fp, datetime.now(UTC))
                 if press.action == "silence"
-                else command(press, fp, attempt, one_of_many=len(problems) > 1)
+                else command(press, fp, attempt, one_of_many=incident is not None)
                 for fp, attempt in problems
             ]
         except ValidationError as exc:
