@@ -90,8 +90,10 @@ class FakeSlack:
         #: method -> Retry-After seconds of the answers still to refuse with 429
         self.rate_limited: dict[str, list[int]] = {}
         self._ts = itertools.count(1)
-        #: seconds chat.postMessage waits before answering (a slow Slack)
+        #: seconds chat.postMessage waits before answering (a slow Slack), for the posts whose
+        #: text holds ``slow_posts`` (every post while that is empty)
         self.post_delay = 0.0
+        self.slow_posts = ""
         #: user group id (``S…``) -> member user ids
         self.usergroups: dict[str, list[str]] = {}
         #: methods the token has no scope for: answered ``missing_scope``
@@ -192,7 +194,7 @@ class FakeSlack:
         }.get(method)
         if handler is None:
             return _error("unknown_method")
-        if method == "chat.postMessage" and self.post_delay:
+        if method == "chat.postMessage" and self.slow_posts in str(args.get("text", "")):
             await asyncio.sleep(self.post_delay)
         return handler(args)
 
