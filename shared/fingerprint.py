@@ -58,6 +58,10 @@ _MASKS: Final[tuple[tuple[re.Pattern[str], str], ...]] = (
     (re.compile(r"(?<![\w:.<])\d{1,2}:\d{2}(?![\w:])|<\d+ sec\b"), "<num>"),
     # A size restated for people after a byte count ("18846 bytes (18.4 KB)"): one size.
     (re.compile(r"(?<=\d bytes) \(\d+(?:\.\d+)? ?[kKMGTP]i?B\)"), ""),
+    # The value of a key=value pair ("code=exited", "groupId=orders"), unless already masked.
+    (re.compile(r"(?<=[A-Za-z_]=)(?!<)[^\s,;&=)\]}'\"]+"), "<value>"),
+    # The method of an HTTP request line ("GET /orders", "Started POST <str>").
+    (re.compile(r"\b(?:GET|HEAD|POST|PUT|PATCH|DELETE|OPTIONS)(?= (?:/|<|https?:))"), "<method>"),
 )
 # Numbers, with or without a unit (30s, 212ms, 1.5GB, 80%, 5.2 KB, 93.0 B).
 _NUMBER: Final = re.compile(

@@ -11,7 +11,10 @@ Which pattern a template belongs to (:func:`resolve`):
 
 1. the *related* patterns: those that hold or held the template itself, a template it
    generalises, or a template that generalises it (one template generalises another of the same
-   number of tokens when every token is equal or ``<*>`` in the general one);
+   number of tokens when every token is equal or ``<*>`` in the general one), or one that is the
+   same but for an optional tail of values (:func:`optional_tail`: ``…, host: <str>`` and
+   ``…, host: <str>, referrer: <str>``, which Drain, comparing messages of one length, mines as
+   two clusters);
 2. of those, the one born first (its first record has the lowest sequence number);
 3. none: a new pattern, born with this template (so two analyzers that learn one shape from the
    same first message mint the same id without talking to each other).
@@ -38,6 +41,10 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 WILDCARD = "<*>"
+#: At most this many trailing tokens of a template may be an optional tail.
+OPTIONAL_TAIL = 4
+#: A template shorter than this has too little before a tail to say it is the same shape.
+TAIL_CONTEXT = 6
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +71,25 @@ def generalises(general: Sequence[str], specific: Sequence[str]) -> bool:
     return len(general) == len(specific) and all(
         g in (s, WILDCARD) for g, s in zip(general, specific, strict=True)
     )
+
+
+def _value(token: str) -> bool:
+    """A token that is a value (masked) or a label of one (``referrer:``, ``code=``)."""
+    bare = token.strip(",;")
+    return (bare.startswith("<") and bare.endswith(">")) or bare[-1:] in (":", "=")
+
+
+def optional_tail(longer: Sequence[str], shorter: Sequence[str]) -> bool:
+    """``longer`` is ``shorter`` (or generalises it, or is generalised by it) followed by at
+    most ``OPTIONAL_TAIL`` tokens that are all values or their labels."""
+    extra = len(longer) - len(shorter)
+    if not 0 < extra <= OPTIONAL_TAIL or len(shorter) < TAIL_CONTEXT:
+        return False
+    same = all(
+        a.rstrip(",;") == b.rstrip(",;") or WILDCARD in (a, b)
+        for a, b in zip(longer, shorter, strict=False)
+    )
+    return same and all(_value(token) for token in longer[len(shorter) :])
 
 
 class Registry:
@@ -102,6 +128,13 @@ class Registry:
         for known, pattern_id in self._by_length.get(len(tokens), ()):
             if generalises(tokens, known) or generalises(known, tokens):
                 yield self._birth[pattern_id], pattern_id
+        for extra in range(1, OPTIONAL_TAIL + 1):
+            for known, pattern_id in self._by_length.get(len(tokens) - extra, ()):
+                if optional_tail(tokens, known):
+                    yield self._birth[pattern_id], pattern_id
+            for known, pattern_id in self._by_length.get(len(tokens) + extra, ()):
+                if optional_tail(known, tokens):
+                    yield self._birth[pattern_id], pattern_id
 
     def __len__(self) -> int:
         return len(self._owner)

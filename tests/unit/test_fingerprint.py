@@ -12,7 +12,17 @@ from shared.fingerprint import fingerprint, parameterise
         ("user 5f0c1e2a-3b4c-4d5e-8f90-1a2b3c4d5e6f not found", "user <uuid> not found"),
         ("connect to 10.0.3.17:5432 refused", "connect to <ip> refused"),
         ("mail to bob@example.com bounced", "mail to <email> bounced"),
-        ("GET https://api.example.com/v1/x?id=3 failed", "GET <url> failed"),
+        ("GET https://api.example.com/v1/x?id=3 failed", "<method> <url> failed"),
+        ('Started PATCH "/account" for 10.0.0.7', "Started <method> <str> for <ip>"),
+        ("GET is not allowed here", "GET is not allowed here"),  # a word, not a request line
+        (
+            "Main process exited, code=killed, status=9/KILL",
+            "Main process exited, code=<value>, status=<value>",
+        ),
+        (
+            "[Consumer clientId=consumer-1, groupId=orders]",
+            "[Consumer clientId=<value>, groupId=<value>]",
+        ),
         ("at 2026-11-29T10:15:02.123Z job failed", "at <ts> job failed"),
         ("open /var/lib/app/data.db: no such file", "open <path>: no such file"),
         ("KeyError: 'customer_id'", "KeyError: <str>"),

@@ -8,6 +8,7 @@ from services.analyzer.pattern_ids import (
     Registry,
     generalises,
     new_pattern_id,
+    optional_tail,
     resolve,
 )
 from services.analyzer.templates import TemplateMiner
@@ -70,3 +71,43 @@ def test_a_template_belongs_to_the_first_pattern_that_recorded_it() -> None:
     assert registry.owner("x <*>") == "pat_a"
     assert registry.seq == 2
     assert registry.templates("pat_b") == []
+
+
+def test_values_of_different_kinds_at_one_place_are_one_shape() -> None:
+    miner = TemplateMiner()
+    by_name = miner.add("KeyError: 'customer_id'")
+    by_number = miner.add("KeyError: 4412")
+    assert by_number.pattern_id == by_name.pattern_id
+    assert by_number.template == "KeyError: <*>"
+    assert (
+        miner.add("Order 4412 not found").pattern_id != miner.add("User 4412 not found").pattern_id
+    )
+
+
+def test_an_optional_tail_of_values_is_the_same_shape() -> None:
+    miner = TemplateMiner()
+    line = 'upstream timed out while reading header, client: 10.0.0.{n}, host: "api{n}"'
+    short = [miner.add(line.format(n=n)) for n in range(3)]
+    longer = miner.add(line.format(n=7) + ', referrer: "https://shop.example.com/"')
+    assert longer.pattern_id == short[0].pattern_id
+    assert longer.cluster_id != short[0].cluster_id  # two clusters of Drain, one pattern
+    worded = TemplateMiner()  # a tail of words is another shape
+    first = [worded.add(line.format(n=n)) for n in range(3)]
+    assert worded.add(line.format(n=8) + " after retries").pattern_id != first[0].pattern_id
+    assert not optional_tail(["disk", "full", "<num>"], ["disk", "full"])
+
+
+def test_optional_tail_needs_the_same_start_and_only_values_after_it() -> None:
+    start = ["a", "b", "c", "d", "e", "<num>"]
+    assert optional_tail([*start, "host:", "<str>"], start)
+    assert optional_tail([*start[:-1], "<num>,", "host:", "<str>"], start)  # its comma aside
+    assert not optional_tail([*start, "host:", "<str>"], [*start[:-1], "f"])
+    assert not optional_tail([*start, "then", "<str>"], start)
+    assert not optional_tail([*start, *["<num>"] * 5], start)  # at most OPTIONAL_TAIL
+
+
+def test_a_program_name_with_a_masked_pid_does_not_split_a_shape() -> None:
+    miner = TemplateMiner()
+    worker = miner.add("worker[311]: lost connection to broker after 3 retries, giving up")
+    beat = miner.add("scheduler[9]: lost connection to broker after 5 retries, giving up")
+    assert beat.pattern_id == worker.pattern_id
