@@ -151,11 +151,11 @@ def create(settings: Settings) -> Service:
         )
     )
 
-    async def on_command(event: Command) -> None:
-        if event.data.action == "create_issue":
-            await request_issue(event)
-        else:
-            await runner.on_command(event)
+    async def on_commands(events: Sequence[Command]) -> None:
+        for event in events:
+            if event.data.action == "create_issue":
+                await request_issue(event)
+        await runner.on_commands(events)
 
     async def request_issue(event: Command) -> None:
         """The "Create issue" button: a notification to each enabled issue tracker (GitHub,
@@ -210,7 +210,7 @@ def create(settings: Settings) -> Service:
     service.before_start(migrate)
     resolutions = decoding(decoder(RESOLUTIONS, Resolution), on_resolutions)
     service.consume(RESOLUTIONS, resolutions, group="policy")
-    service.consume_commands(on_command)
+    service.consume_commands(on_commands)
     service.keep_silences(main, tables.silences)
     notifications = decoding(decoder(NOTIFICATIONS, Notification), on_notifications)
     service.consume(NOTIFICATIONS, notifications, group="delivery")

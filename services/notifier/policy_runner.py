@@ -127,14 +127,19 @@ class PolicyRunner:
     async def on_resolution(self, event: Resolution) -> None:
         await self.on_resolutions([event])
 
-    async def on_command(self, event: Command) -> None:
-        data = event.data
-        if data.action not in POLICY_ACTIONS:
-            return
-        roles = frozenset(self.roles.get(data.actor.id, ()))
-        await self._apply(
-            [Step(data.fingerprint, CommandInput(event.id, data, roles), event.correlationid)]
-        )
+    async def on_commands(self, events: Sequence[Command]) -> None:
+        """A batch of commands: the policy's ones applied in order, in one transaction."""
+        steps = [
+            Step(
+                e.data.fingerprint,
+                CommandInput(e.id, e.data, frozenset(self.roles.get(e.data.actor.id, ()))),
+                e.correlationid,
+            )
+            for e in events
+            if e.data.action in POLICY_ACTIONS
+        ]
+        if steps:
+            await self._apply(steps)
 
     async def tick(self) -> None:
         """Wake every alert with a timer due."""

@@ -15,7 +15,7 @@ import structlog
 
 from services.resolver import decisions, store, tables, timers
 from services.resolver.catalog import CatalogError, load_catalog
-from services.resolver.commands import handle_command
+from services.resolver.commands import handle_commands
 from services.resolver.engine import EngineSettings, ResolverEngine
 from services.resolver.execution import Executor
 from services.resolver.executors.deployments import RestartService, RollbackDeployment, ScaleUp
@@ -101,8 +101,8 @@ def create(settings: Settings) -> Service:
     async def on_classified(items: Sequence[tuple[Consumed, ClassifiedError]]) -> None:
         await decisions.decide_batch(engine, [event for _, event in items])
 
-    async def on_command(event: Command) -> None:
-        await handle_command(engine, event)
+    async def on_commands(events: Sequence[Command]) -> None:
+        await handle_commands(engine, events)
 
     async def ticks() -> None:
         await timers.tick(engine)
@@ -122,7 +122,7 @@ def create(settings: Settings) -> Service:
     service.before_start(database.migrate)
     classified = decoder(ERRORS_CLASSIFIED, ClassifiedError)
     service.consume(ERRORS_CLASSIFIED, decoding(classified, on_classified))
-    service.consume_commands(on_command)
+    service.consume_commands(on_commands)
     service.keep_silences(database, tables.silences)
     service.add_periodic("executor", tick, executor.step)
     service.add_periodic("timers", tick, ticks)

@@ -2,15 +2,16 @@
 refused (and audited as refused) unless the actor is one of ``auto_resolution.operators``.
 ``ack``, ``escalate``, ``resolve`` and ``create_issue`` belong to the notifier and are ignored.
 
-Each command is one transaction on the locked gates; an approved attempt (or a rollback) is
-queued as work for :mod:`services.resolver.execution`. A redelivered command finds the state it
-already changed and does nothing new.
+A batch of commands is one transaction on the locked gates, each command carried out in order
+on what the ones before it changed; an approved attempt (or a rollback) is queued as work for
+:mod:`services.resolver.execution`. A redelivered command finds the state it already changed and
+does nothing new.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Literal
 
 import structlog
@@ -59,27 +60,37 @@ def authorised(engine: ResolverEngine, actor_id: str) -> bool:
     return "*" in operators or actor_id in operators
 
 
-async def handle_command(engine: ResolverEngine, event: Command) -> None:
-    data = event.data
-    if data.action not in PEOPLE_ACTIONS:
-        return
-    if not authorised(engine, data.actor.id):
-        log.warning("command refused", action=data.action, actor=data.actor.id)
-        why = {"reason": "the actor is not an operator"}
-        await engine.publisher.publish_many(
-            [_audit(event, "refused", target=data.attempt_id, details=why)]
-        )
-        return
-    await apply_command(engine, event)
+async def handle_commands(engine: ResolverEngine, events: Sequence[Command]) -> None:
+    """A consumed batch: the resolver's commands, those of actors who are not operators
+    refused (and audited so), the others carried out."""
+    mine = [event for event in events if event.data.action in PEOPLE_ACTIONS]
+    allowed = [event for event in mine if authorised(engine, event.data.actor.id)]
+    refused = [event for event in mine if not authorised(engine, event.data.actor.id)]
+    for event in refused:
+        log.warning("command refused", action=event.data.action, actor=event.data.actor.id)
+    why = {"reason": "the actor is not an operator"}
+    outputs = [_audit(e, "refused", target=e.data.attempt_id, details=why) for e in refused]
+    await apply_commands(engine, allowed, outputs)
 
 
-async def apply_command(engine: ResolverEngine, event: Command) -> None:
-    """Carry out ``event`` for an actor already authorised."""
+async def apply_commands(
+    engine: ResolverEngine, events: Sequence[Command], outputs: Sequence[Output] = ()
+) -> None:
+    """Carry out ``events`` (of actors already authorised) in order, in one transaction, and
+    publish what they produced after ``outputs``."""
+    if not events:
+        if outputs:
+            await engine.publisher.publish_many(outputs)
+        return
+    published = list(outputs)
     async with engine.database.transaction() as db:
         state = await engine.gates(db)
-        outputs, changed = await _apply(engine, db, event, state)
+        for event in events:
+            produced, changed = await _apply(engine, db, event, state)
+            await engine.commit(db, (), *changed)  # the next command reads what this one changed
+            published.extend(produced)
         await store.save_gates(db, state)
-        await engine.commit(db, outputs, *changed)
+        await engine.commit(db, published)
 
 
 async def _apply(

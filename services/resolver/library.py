@@ -20,7 +20,7 @@ import httpx
 from services.resolver import decisions, timers
 from services.resolver.app import build_strategies
 from services.resolver.catalog import load_catalog
-from services.resolver.commands import apply_command
+from services.resolver.commands import apply_commands
 from services.resolver.engine import EngineSettings, ResolverEngine
 from services.resolver.execution import Executor
 from services.resolver.store import Attempt
@@ -136,7 +136,7 @@ class AutoResolver:
                 attempt_id=attempt_id,
             ),
         )
-        await apply_command(self._engine, command)
+        await apply_commands(self._engine, [command])
         await self._executor.drain()
         return self._attempts[attempt_id].status == "rolled_back"
 

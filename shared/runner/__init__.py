@@ -3,7 +3,7 @@
 from shared.kafka.consumed import Consumed
 from shared.runner.batch import BatchHandler, Handler, PartialBatch, each
 from shared.runner.service import Service, Subscription
-from shared.runner.typed import decoder, decoding, event_handler
+from shared.runner.typed import decoder, decoding
 
 __all__ = [
     "BatchHandler",
@@ -15,5 +15,4 @@ __all__ = [
     "decoder",
     "decoding",
     "each",
-    "event_handler",
 ]

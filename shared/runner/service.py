@@ -36,10 +36,10 @@ from shared.kafka.dlq import DeadLetterPolicy, DlqBudget
 from shared.kafka.producer import EventProducer
 from shared.logging import bound_context
 from shared.metrics import CONSUMER_READY, HANDLING_SECONDS, MESSAGES_CONSUMED
-from shared.runner.batch import BatchHandler, each, handle_batch, rewind_to
+from shared.runner.batch import BatchHandler, handle_batch, rewind_to
 from shared.runner.health import HealthState, health_routes
 from shared.runner.periodic import STOP_GRACE_SECONDS, Periodic, run_periodic
-from shared.runner.typed import decoder, decoding, event_handler
+from shared.runner.typed import decoder, decoding
 from shared.storage import Database
 from shared.storage import silences as kept_silences
 from shared.topics import COMMANDS, SILENCES
@@ -160,11 +160,19 @@ class Service:
             )
         )
 
-    def consume_commands(self, handler: Callable[[Command], Awaitable[None]]) -> None:
-        """Consume ``commands`` (button presses, console actions) one at a time, off the alert
-        path, in the group ``…-commands``."""
-        commands = each(event_handler(COMMANDS, Command, handler))
-        self.consume(COMMANDS, commands, group="commands", background=True)
+    def consume_commands(self, handler: Callable[[Sequence[Command]], Awaitable[None]]) -> None:
+        """Consume ``commands`` (button presses, console actions) in batches, off the alert
+        path, in the group ``…-commands``: ``handler`` gets each batch's commands in order."""
+
+        async def commands(items: Sequence[tuple[Consumed, Command]]) -> None:
+            await handler([event for _, event in items])
+
+        self.consume(
+            COMMANDS,
+            decoding(decoder(COMMANDS, Command), commands),
+            group="commands",
+            background=True,
+        )
 
     def keep_silences(self, database: Database, table: Table) -> None:
         """Consume ``silences`` into ``table`` of ``database`` (a service that applies them), a

@@ -8,8 +8,7 @@ from typing import TypeVar
 from shared.errors import InvalidMessage
 from shared.events import Envelope
 from shared.kafka.consumed import Consumed
-from shared.logging import bound_context
-from shared.runner.batch import BatchHandler, Handler, PartialBatch
+from shared.runner.batch import BatchHandler, PartialBatch
 from shared.topics import topic
 
 E = TypeVar("E", bound=Envelope)
@@ -29,23 +28,6 @@ def decoder(topic_name: str, model: type[E]) -> Callable[[Consumed], E]:
         return event
 
     return decode
-
-
-def event_handler(
-    topic_name: str, model: type[E], handle: Callable[[E], Awaitable[None]]
-) -> Handler:
-    """Decode each message of ``topic_name`` (see :func:`decoder`), bind the event's id,
-    correlation id and fingerprint to every log line, and pass the typed event to ``handle``."""
-    decode = decoder(topic_name, model)
-
-    async def handler(message: Consumed) -> None:
-        event = decode(message)
-        with bound_context(
-            event_id=event.id, correlation_id=event.correlationid, fingerprint=event.subject
-        ):
-            await handle(event)
-
-    return handler
 
 
 T = TypeVar("T")

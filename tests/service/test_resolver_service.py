@@ -20,15 +20,14 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from shared.events import (
-    Actor,
     AuditRecord,
     ClassifiedError,
     Command,
-    CommandData,
     Resolution,
     new_event_id,
 )
 from shared.topics import AUDIT, COMMANDS, ERRORS_CLASSIFIED, RESOLUTIONS, topic
+from tests.commands import command
 from tests.fakes.kubernetes import FakeKubernetes
 from tests.fakes.server import serving
 from tests.kafka_helpers import produce, read_until
@@ -131,22 +130,6 @@ async def _send(bootstrap: str, name: str, event: ClassifiedError | Command) -> 
     await produce(bootstrap, name, [event.to_json_bytes()], key=event.subject.encode())
 
 
-def _command(fp: str, action: str, actor: str, attempt_id: str | None) -> Command:
-    event_id = new_event_id()
-    return Command(
-        id=event_id,
-        source="/test",
-        subject=fp,
-        correlationid=event_id,
-        data=CommandData(
-            fingerprint=fp,
-            action=action,
-            actor=Actor(kind="user", id=actor, via="slack"),
-            attempt_id=attempt_id,
-        ),
-    )
-
-
 async def _statuses(
     bootstrap: str,
     fp: str,
@@ -202,7 +185,7 @@ async def test_fix_verify_rollback_and_approvals(
         await _send(
             kafka_bootstrap,
             COMMANDS,
-            _command(ok.subject, "rollback", "U-alice", done[0].data.attempt_id),
+            command(ok.subject, "rollback", "U-alice", done[0].data.attempt_id),
         )
         rolled = await _statuses(kafka_bootstrap, ok.subject, "rolled_back")
         assert rolled[-1].data.actor is not None
@@ -231,13 +214,13 @@ async def test_fix_verify_rollback_and_approvals(
         waiting = (await _statuses(kafka_bootstrap, risky.subject, "awaiting_approval"))[-1]
         attempt_id = waiting.data.attempt_id
         await _send(
-            kafka_bootstrap, COMMANDS, _command(risky.subject, "approve", "U-mallory", attempt_id)
+            kafka_bootstrap, COMMANDS, command(risky.subject, "approve", "U-mallory", attempt_id)
         )
         refused = await _audits(kafka_bootstrap, risky.subject, 1)
         assert (refused[0].data.outcome, refused[0].data.actor.id) == ("refused", "U-mallory")
         assert fake.calls["/restart"] == 0
         await _send(
-            kafka_bootstrap, COMMANDS, _command(risky.subject, "approve", "U-alice", attempt_id)
+            kafka_bootstrap, COMMANDS, command(risky.subject, "approve", "U-alice", attempt_id)
         )
         approved = await _statuses(kafka_bootstrap, risky.subject, "succeeded")
         assert [r.data.status for r in approved] == [
@@ -272,12 +255,12 @@ async def test_approval_expires_and_rejection(
         await _send(
             kafka_bootstrap,
             COMMANDS,
-            _command(no.subject, "reject", "U-alice", waiting.data.attempt_id),
+            command(no.subject, "reject", "U-alice", waiting.data.attempt_id),
         )
         await _statuses(kafka_bootstrap, no.subject, "rejected")
         assert fake.calls["/restart"] == 0
         # An operator asks for a retry: the rejected fix runs after all.
-        await _send(kafka_bootstrap, COMMANDS, _command(no.subject, "retry", "U-alice", None))
+        await _send(kafka_bootstrap, COMMANDS, command(no.subject, "retry", "U-alice", None))
         retried = await _statuses(kafka_bootstrap, no.subject, "succeeded")
     statuses = [r.data.status for r in retried]
     assert statuses[-4:] == ["approved", "executing", "verifying", "succeeded"]

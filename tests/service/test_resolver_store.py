@@ -5,6 +5,7 @@ published, unchanged, on redelivery; a claim whose publish failed changes nothin
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 from collections.abc import AsyncIterator, Sequence
 
@@ -12,17 +13,19 @@ import pytest
 
 from services.resolver import decisions, timers
 from services.resolver.catalog import load_catalog
+from services.resolver.commands import handle_commands
 from services.resolver.engine import EngineSettings, ResolverEngine
 from services.resolver.execution import Executor
 from services.resolver.strategy import ErrorContext, ResolutionStrategy, StrategyResult
 from services.resolver.tables import SCHEMA
 from shared.clock import ManualClock
 from shared.config import load_settings
-from shared.events import ClassifiedError, Resolution, new_event_id
+from shared.events import AuditRecord, ClassifiedError, Resolution, new_event_id
 from shared.kafka.producer import Output
 from shared.metrics import REGISTRY
 from shared.storage import Database
 from shared.topics import ERRORS_CLASSIFIED, topic
+from tests.commands import command
 from tests.resolver_helpers import classified_body
 
 
@@ -166,3 +169,31 @@ async def test_a_failed_publish_leaves_the_fix_queued_until_it_can_be_told(
     await decisions.decide_batch(engine, [event])  # a later redelivery: the same decision again
     assert {o.event.id for o in events.published} == ids
     assert strategy.runs == [decided]
+
+
+async def test_a_batch_of_commands_is_carried_out_in_order(database: Database) -> None:
+    strategy, events, clock = Held(), Events(), ManualClock()
+    engine = _engine(database, strategy, events, clock, "a")
+    gated = engine.config.catalog["hold"].model_copy(update={"safety_level": "dangerous"})
+    engine.config = dataclasses.replace(
+        engine.config, catalog={"hold": gated}, operators=frozenset({"U-op"})
+    )
+    await decisions.decide_batch(engine, [_classified("fp-commands")])
+    [attempt_id] = {o.event.data.attempt_id for o in events.published}
+    assert attempt_id is not None
+    assert events.statuses(attempt_id) == ["awaiting_approval"]
+    batch = [
+        command("fp-commands", "approve", "U-stranger", attempt_id),
+        command("fp-commands", "approve", "U-op", attempt_id),
+        command("fp-commands", "reject", "U-op", attempt_id),  # finds it approved: too late
+    ]
+    await handle_commands(engine, batch)
+    assert events.statuses(attempt_id) == ["awaiting_approval", "approved"]
+    refused = [
+        o.event.data.actor.id
+        for o in events.published
+        if isinstance(o.event, AuditRecord) and o.event.data.outcome == "refused"
+    ]
+    assert refused == ["U-stranger"]
+    await handle_commands(engine, batch)  # redelivered: nothing new but the refusal's record
+    assert events.statuses(attempt_id) == ["awaiting_approval", "approved"]

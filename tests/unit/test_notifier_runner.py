@@ -28,9 +28,6 @@ from services.notifier.store import NotifierStore
 from services.notifier.tables import SCHEMA, alerts, policies
 from shared.clock import ManualClock
 from shared.events import (
-    Actor,
-    Command,
-    CommandData,
     Envelope,
     ErrorSummary,
     Notification,
@@ -44,6 +41,7 @@ from shared.kafka.producer import Output
 from shared.metrics import REGISTRY
 from shared.storage import Database
 from shared.storage.migrate import migrate
+from tests.commands import command
 from tests.notifications import deliver, mid_send
 
 REPO = Path(__file__).resolve().parents[2]
@@ -114,19 +112,6 @@ def _runner(database: Database, recorder: Recorder, clock: ManualClock) -> Polic
     )
 
 
-def _ack(fp: str) -> Command:
-    event_id = new_event_id()
-    return Command(
-        id=event_id,
-        source="/test",
-        subject=fp,
-        correlationid=event_id,
-        data=CommandData(
-            fingerprint=fp, action="ack", actor=Actor(kind="user", id="U1", via="slack")
-        ),
-    )
-
-
 async def test_escalation_timers_survive_a_restart_and_fire_once(storage_url: str) -> None:
     clock, recorder = ManualClock(), Recorder()
     first = await _open(storage_url)
@@ -173,11 +158,31 @@ async def test_ack_stops_escalation(database: Database) -> None:
     clock, recorder = ManualClock(), Recorder()
     runner = _runner(database, recorder, clock)
     await runner.on_resolution(_resolution("fp2"))
-    await runner.on_command(_ack("fp2"))
+    await runner.on_commands([command("fp2", "ack")])
     before = len(recorder.notifications())
     clock.advance(6 * 3600)
     await runner.tick()
     assert not [n for n in recorder.notifications()[before:] if n.data.kind == "escalation"]
+
+
+async def test_a_batch_of_commands_is_applied_in_order(database: Database) -> None:
+    clock, recorder = ManualClock(), Recorder()
+    runner = _runner(database, recorder, clock)
+    await runner.on_resolutions([_resolution("fp-b1"), _resolution("fp-b2")])
+    batch = [
+        command("fp-b1", "ack"),
+        command("fp-b2", "ack"),
+        command("fp-b1", "snooze"),  # handled after its ack, in the same batch
+        command("fp-b2", "approve"),  # the resolver's: not the policy's
+    ]
+    await runner.on_commands(batch)
+    store = NotifierStore(database)
+    first, second = await store.alert("fp-b1"), await store.alert("fp-b2")
+    assert first is not None
+    assert second is not None
+    assert first[0].handled_commands == (batch[0].id, batch[2].id)
+    assert second[0].status == "acknowledged"
+    assert second[0].handled_commands == (batch[1].id,)
 
 
 async def test_an_ack_during_a_tick_is_applied_after_it_never_lost(database: Database) -> None:
@@ -191,7 +196,7 @@ async def test_an_ack_during_a_tick_is_applied_after_it_never_lost(database: Dat
     gate = recorder.gate = asyncio.Event()
     tick = asyncio.create_task(runner.tick())
     await asyncio.sleep(0.2)  # the tick holds its transaction, waiting on the publish
-    ack = asyncio.create_task(runner.on_command(_ack("fp-race")))
+    ack = asyncio.create_task(runner.on_commands([command("fp-race", "ack")]))
     await asyncio.sleep(0.2)
     gate.set()
     await asyncio.gather(tick, ack)
@@ -351,7 +356,7 @@ async def test_an_ack_reaches_pagerduty_as_an_acknowledge(database: Database) ->
     opened = recorder.notifications()
     assert any(t.type == "pagerduty" for t in opened[0].data.targets)
     assert event_action(opened[0].data) == "trigger"
-    await runner.on_command(_ack("fp-pd"))
+    await runner.on_commands([command("fp-pd", "ack")])
     acks = [
         n
         for n in recorder.notifications()[len(opened) :]
