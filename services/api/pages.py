@@ -157,6 +157,21 @@ def page_router(ctx: Context) -> APIRouter:
     def refused(request: Request, session: Session | None, status: int, why: str) -> Response:
         return render(request, "error.html", session, status=status, message=why)
 
+    async def allowed_to_act(
+        request: Request, right: str | None
+    ) -> tuple[Session, dict[str, str]] | Response:
+        """The session and form of a request to act, or the answer that refuses it: no session,
+        a stale form or no operator role (:func:`_may_act`), or no Slack ``right``."""
+        session = await current(request)
+        if session is None:
+            return to_login(request)
+        form = await _form(request)
+        if (problem := _may_act(session, form)) is not None:
+            return refused(request, session, 403, problem)
+        if right and (why := await ctx.slack_rights.refusal(session.token, right)) is not None:
+            return refused(request, session, 403, why)
+        return session, form
+
     @router.get("/login")
     async def login_page(request: Request, next: str | None = None) -> Response:
         return render(request, "login.html", None, next=_next_path(next), error=None)
@@ -248,16 +263,13 @@ def page_router(ctx: Context) -> APIRouter:
 
     @router.post("/alerts/{fingerprint}/actions/{action}")
     async def act(request: Request, fingerprint: str, action: str) -> Response:
-        session = await current(request)
-        if session is None:
-            return to_login(request)
-        form = await _form(request)
-        if (problem := _may_act(session, form)) is not None:
-            return refused(request, session, 403, problem)
-        if action not in get_args(AlertAction):
+        known = action in get_args(AlertAction)
+        allowed = await allowed_to_act(request, action if known else None)
+        if isinstance(allowed, Response):
+            return allowed
+        session, form = allowed
+        if not known:
             return refused(request, session, 404, "No such action.")
-        if (why := await ctx.slack_rights.refusal(session.token, action)) is not None:
-            return refused(request, session, 403, why)
         try:
             alert = await acting.find_alert(ctx, fingerprint)
             request_ = actions.Request(
@@ -286,14 +298,10 @@ def page_router(ctx: Context) -> APIRouter:
 
     @router.post("/silences")
     async def silence(request: Request) -> Response:
-        session = await current(request)
-        if session is None:
-            return to_login(request)
-        form = await _form(request)
-        if (problem := _may_act(session, form)) is not None:
-            return refused(request, session, 403, problem)
-        if (why := await ctx.slack_rights.refusal(session.token, "silence")) is not None:
-            return refused(request, session, 403, why)
+        allowed = await allowed_to_act(request, "silence")
+        if isinstance(allowed, Response):
+            return allowed
+        session, form = allowed
         try:
             matchers = {k: form[k].strip() for k in SILENCE_MATCHERS if form.get(k, "").strip()}
             hours = _hours(form.get("hours"), 1.0) or 1.0
@@ -318,14 +326,10 @@ def page_router(ctx: Context) -> APIRouter:
 
     @router.post("/silences/{silence_id}/expire")
     async def expire_silence(request: Request, silence_id: str) -> Response:
-        session = await current(request)
-        if session is None:
-            return to_login(request)
-        form = await _form(request)
-        if (problem := _may_act(session, form)) is not None:
-            return refused(request, session, 403, problem)
-        if (why := await ctx.slack_rights.refusal(session.token, "silence")) is not None:
-            return refused(request, session, 403, why)
+        allowed = await allowed_to_act(request, "silence")
+        if isinstance(allowed, Response):
+            return allowed
+        session, _ = allowed
         try:
             gone = await end_silence(ctx, silence_id, session.token)
             await ctx.publish(silences.outputs(gone, "silence_ended", session.token.actor()))
