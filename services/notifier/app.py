@@ -31,6 +31,7 @@ from services.notifier.policy_runner import PolicyRunner
 from services.notifier.rules_file import RULES_FILE
 from services.notifier.slack import (
     SLACK_SCHEMA,
+    SlackInteractions,
     slack_clients,
     slack_integration,
     slack_routes,
@@ -139,15 +140,17 @@ def create(settings: Settings) -> Service:
     secret = settings.slack_signing_secret
     service.add_routes(
         slack_routes(
-            signing_secret=reveal(secret),
-            publish_command=publish_command,
-            publish_silence=publish_silence,
-            authorized_users=settings.slack.authorized_users,
-            client=clients.api if clients else None,
-            database=slack_db,
-            publish_timeout=settings.slack.publish_timeout_seconds,
-            settings=settings.slack,
-            formats=settings.notification_templates,
+            SlackInteractions(
+                signing_secret=reveal(secret),
+                publish_command=publish_command,
+                publish_silence=publish_silence,
+                authorized_users=settings.slack.authorized_users,
+                client=clients.api if clients else None,
+                database=slack_db,
+                publish_timeout=settings.slack.publish_timeout_seconds,
+                settings=settings.slack,
+                formats=settings.notification_templates,
+            )
         )
     )
 

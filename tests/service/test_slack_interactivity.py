@@ -22,6 +22,7 @@ from services.notifier.slack import (
     HttpSlackApi,
     SlackBotIntegration,
     SlackIntegration,
+    SlackInteractions,
     SlackSetup,
     slack_routes,
 )
@@ -188,13 +189,15 @@ async def notifier(
 
     app = Starlette(
         routes=slack_routes(
-            signing_secret=secret,
-            publish_command=publish,
-            publish_silence=publish_silence,
-            authorized_users=[OPERATOR],
-            client=routes_api,
-            database=routes_database,
-            settings=SlackSection.model_validate({"action_permissions": permissions}),
+            SlackInteractions(
+                signing_secret=secret,
+                publish_command=publish,
+                publish_silence=publish_silence,
+                authorized_users=[OPERATOR],
+                client=routes_api,
+                database=routes_database,
+                settings=SlackSection.model_validate({"action_permissions": permissions}),
+            )
         )
     )
     with serving(app) as base:

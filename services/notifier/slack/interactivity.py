@@ -97,6 +97,10 @@ class SlackInteractions:
         publish_silence: PublishSilence | None = None,
         formats: NotificationTemplatesSection | None = None,
     ) -> None:
+        """``client`` (bot-token mode) updates messages after a press; without it (webhook-only
+        mode) presses still become commands and messages are left as they are. ``settings``
+        (the ``slack`` section) chooses the templates used to redraw a root card, ``formats``
+        (``notification_templates``) its headline."""
         self.verifier = SignatureVerifier(signing_secret) if signing_secret else None
         self.publish_command = publish_command
         self.publish_silence = publish_silence
@@ -230,35 +234,6 @@ class SlackInteractions:
         return JSONResponse(reply.body, status_code=reply.status, background=tasks)
 
 
-def slack_routes(
-    *,
-    signing_secret: str | None,
-    publish_command: PublishCommand,
-    authorized_users: Collection[str],
-    client: SlackApi | None,
-    database: Database,
-    publish_timeout: float = 2.0,
-    settings: SlackSection | None = None,
-    path: str = PATH,
-    publish_silence: PublishSilence | None = None,
-    formats: NotificationTemplatesSection | None = None,
-) -> list[Route]:
-    """The Starlette route of Slack's interactivity request URL.
-
-    ``client`` (bot-token mode) updates messages after a press; without it (webhook-only mode)
-    presses still become commands and messages are left as they are. ``settings`` (the
-    ``slack`` section) chooses the templates used to redraw a root card, ``formats``
-    (``notification_templates``) its headline.
-    """
-    interactions = SlackInteractions(
-        signing_secret=signing_secret,
-        publish_command=publish_command,
-        authorized_users=authorized_users,
-        client=client,
-        database=database,
-        publish_timeout=publish_timeout,
-        settings=settings,
-        publish_silence=publish_silence,
-        formats=formats,
-    )
+def slack_routes(interactions: SlackInteractions, path: str = PATH) -> list[Route]:
+    """The Starlette route of Slack's interactivity request URL."""
     return [Route(path, interactions.endpoint, methods=["POST"])]
