@@ -7,7 +7,7 @@ import json
 from typing import Any
 
 from services.notifier.slack.buttons import ButtonValue
-from services.notifier.slack.defaults import INCIDENT_LISTED
+from services.notifier.slack.defaults import INCIDENT_LISTED, LINE_LATEST
 from services.notifier.slack.limits import MAX_BLOCKS
 from services.notifier.slack.rendering import Renderer
 from services.notifier.slack.state import Root
@@ -67,6 +67,17 @@ def test_an_incident_card_lists_every_problem_with_its_count_and_status() -> Non
     assert every["text"]["text"] == "Acknowledge all"
     assert ButtonValue.decode(every["value"]) == ButtonValue("fp-1", incident="inc-1")
     assert fallback == "[high] Incident: 3 problems (60 occurrences)"
+
+
+def test_each_line_shows_its_problems_latest_update_cut_short() -> None:
+    card = [root(1, latest="Disk at 97% on db-1"), root(2), root(3, latest="x" * 1000)]
+    blocks, _ = Renderer().drawn(card)
+    lines = {
+        n: next(b for b in blocks if f"Checkout error {n}*" in json.dumps(b)) for n in (1, 2, 3)
+    }
+    assert lines[1]["text"]["text"].endswith("\n_Latest:_ Disk at 97% on db-1")
+    assert "Latest" not in lines[2]["text"]["text"]
+    assert lines[3]["text"]["text"].endswith("x" * (LINE_LATEST - 1) + "…")
 
 
 def test_a_problem_without_an_ack_action_or_a_card_without_buttons_has_no_button() -> None:

@@ -14,7 +14,7 @@ from typing import Any
 from services.notifier.slack.buttons import ack_all_button, ack_button
 from services.notifier.slack.limits import Block
 from services.notifier.slack.templates import SlackBlockTemplate, TemplateFn
-from services.notifier.slack.text import escape
+from services.notifier.slack.text import cut, escape
 from shared.events import REPORT_KINDS
 
 SEVERITY_ICON = {
@@ -71,11 +71,13 @@ def alert_card(d: dict[str, Any]) -> list[Block]:
 
 #: Problems an incident's card lists one by one (a message holds at most 50 blocks).
 INCIDENT_LISTED = 40
+#: Characters of a problem's latest update its line on an incident's card shows.
+LINE_LATEST = 200
 
 
 def incident_card(d: dict[str, Any]) -> list[Block]:
     """An incident's card: what its problems share, then a line per problem (its count, its
-    status, who acted) with its Acknowledge button."""
+    status, who acted, its latest update) with its Acknowledge button."""
     icon = SEVERITY_ICON.get(d["severity"], "")
     where = " · ".join(f"*{d[k]}*" for k in ("service", "environment") if d.get(k))
     head = f"{icon} *{d['title']}*" + (f" in {where}" if where else "")
@@ -86,7 +88,9 @@ def incident_card(d: dict[str, Any]) -> list[Block]:
     for p in d["problems"][:INCIDENT_LISTED]:
         icon = SEVERITY_ICON.get(p["severity"], "")
         line = f"{icon} *{p['title']}*\n{p['count_text']} occurrences · {p['status']}"
-        block = _section(line + (f" · {p['acted_by']}" if p.get("acted_by") else ""))
+        line += f" · {p['acted_by']}" if p.get("acted_by") else ""
+        line += f"\n_Latest:_ {cut(p['latest'], LINE_LATEST)}" if p.get("latest") else ""
+        block = _section(line)
         if p.get("ack"):
             block["accessory"] = ack_button(p["fingerprint"], p.get("attempt_id"))
         blocks.append(block)
