@@ -3,11 +3,11 @@
 The consumer only queues: a batch's (notification, target) pairs become outbox rows in one
 transaction (a pair seen before, by any replica, is not queued again), and the offsets are
 committed. The sends happen off the consumer, in :meth:`Dispatcher.work`: the rows this replica
-queued are claimed (a lease of ``SEND_LEASE_SECONDS``, renewed while they are sent) and sent,
-at most ``concurrency`` sends at once, each problem's to each target in order; their outcomes
-are recorded in one transaction and their audit records published together. A run of updates of
-one problem to a target that shows only the latest (a Slack card, ``send_updates``) is folded
-into one delivery, so a storm costs a few sends, not one per occurrence.
+queued are claimed (a lease of ``SEND_LEASE_SECONDS``) and sent, at most ``concurrency`` sends at
+once, each problem's to each target in order; their outcomes are recorded in one transaction and
+their audit records published together. A run of updates of one problem to a target that shows
+only the latest (a Slack card, ``send_updates``) is folded into one delivery, so a storm costs
+a few sends, not one per occurrence.
 
 A queued row its replica did not claim within ``QUEUED_GRACE_SECONDS`` (the replica stopped) is
 claimed by any replica's :meth:`Dispatcher.send_due`, with the retries. A send a crash cut short
@@ -56,10 +56,8 @@ CONSOLE = "console"  # the inbox is ours: it is delivered to in a dry run too
 ERROR_BACKOFF = 30.0
 #: Why a send was not tried: an earlier notification of its problem to its target waits.
 HELD_BEHIND = "held behind an earlier notification of this problem to this target"
-#: A claimed send's lease, renewed every ``LEASE_RENEW_SECONDS`` while its replica sends: a
-#: send not renewed this long was cut short by a stop.
-SEND_LEASE_SECONDS = 20.0
-LEASE_RENEW_SECONDS = 5.0
+#: A send (every call an integration makes for one notification) ends well within this.
+SEND_LEASE_SECONDS = 120.0
 #: A queued row its replica has not claimed this long after queueing is anyone's to send.
 QUEUED_GRACE_SECONDS = 10.0
 #: Rows claimed and sent in one step.
@@ -89,7 +87,6 @@ class Dispatcher:
         clock: Clock = SYSTEM_CLOCK,
         dry_run: bool = False,
         concurrency: int = 8,
-        renew_every: float = LEASE_RENEW_SECONDS,
     ) -> None:
         """``dry_run`` (``operation.dry_run``): nothing reaches an outside target; each delivery
         is logged and audited as what would have been sent. ``concurrency``
@@ -99,7 +96,6 @@ class Dispatcher:
         self.publisher = publisher
         self.clock = clock
         self.dry_run = dry_run
-        self.renew_every = renew_every
         self._slots = asyncio.Semaphore(concurrency)
         self._pending: list[Key] = []
         self._ready = asyncio.Event()  # something is pending
@@ -176,24 +172,11 @@ class Dispatcher:
         for send in sends:
             groups.setdefault((send.event.data.fingerprint, send.row.target), []).append(send)
         audits: list[Output] = []
-        renewing = asyncio.create_task(self._renew([(r.notification_id, r.target) for r in rows]))
-        try:
-            await asyncio.gather(*(self._send_group(group, audits) for group in groups.values()))
-        finally:
-            renewing.cancel()
+        await asyncio.gather(*(self._send_group(group, audits) for group in groups.values()))
         await self.outbox.finish(rows)
         if audits:
             await self.publisher.publish_many(audits)
         return len(rows)
-
-    async def _renew(self, keys: Sequence[Key]) -> None:
-        """Keep the lease of ``keys`` while they are being sent (until cancelled)."""
-        while True:
-            await asyncio.sleep(self.renew_every)
-            try:
-                await self.outbox.renew(keys, lease_until=self.clock.time() + SEND_LEASE_SECONDS)
-            except Exception:  # the next renewal tries again; the lease is long enough for it
-                log.warning("could not renew the lease of sends in flight", exc_info=True)
 
     @staticmethod
     def _prepared(row: OutboxRow) -> _Send:

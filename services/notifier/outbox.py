@@ -137,20 +137,6 @@ class Outbox:
         await self._write(db, claimed)
         return claimed
 
-    async def renew(self, keys: Collection[Key], *, lease_until: float) -> None:
-        """Extend the lease of these rows, still being sent here."""
-        if not keys:
-            return
-        async with self.database.transaction() as db:
-            await db.execute(
-                update(outbox)
-                .where(
-                    tuple_(outbox.c.notification_id, outbox.c.target).in_(sorted(keys)),
-                    outbox.c.status == SENDING,
-                )
-                .values(lease_until=lease_until)
-            )
-
     async def finish(self, rows: Sequence[OutboxRow]) -> None:
         """Record the outcome of these sends, in one transaction."""
         async with self.database.transaction() as db:

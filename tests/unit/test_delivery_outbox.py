@@ -12,7 +12,7 @@ import pytest
 
 from services.notifier.delivery.base import DeliveryResult
 from services.notifier.delivery.folding import fold_updates, runs
-from services.notifier.dispatcher import QUEUED_GRACE_SECONDS, SEND_LEASE_SECONDS, Dispatcher
+from services.notifier.dispatcher import QUEUED_GRACE_SECONDS, Dispatcher
 from services.notifier.outbox import Outbox
 from services.notifier.tables import SCHEMA
 from shared.clock import ManualClock
@@ -80,16 +80,13 @@ async def store(storage_url: str) -> AsyncIterator[Outbox]:
     await database.close()
 
 
-def _dispatcher(
-    store: Outbox, card: Card, audit: Audit, *, concurrency: int = 8, renew_every: float = 5.0
-) -> Dispatcher:
+def _dispatcher(store: Outbox, card: Card, audit: Audit, *, concurrency: int = 8) -> Dispatcher:
     return Dispatcher(
         outbox=store,
         integrations={"chat": card},
         publisher=audit,
         clock=store.clock,
         concurrency=concurrency,
-        renew_every=renew_every,
     )
 
 
@@ -191,29 +188,3 @@ async def test_a_notification_told_to_wait_holds_back_the_later_ones_of_its_prob
     assert await dispatcher.send_due() == 3
     assert card.sent[1:] == [("fp", "new_alert", 1), ("fp", "update", 2), ("fp", "escalation", 3)]
     assert await store.counts() == {"sent": 4}
-
-
-async def test_a_long_send_keeps_its_lease_and_is_not_taken_for_one_cut_short(
-    store: Outbox,
-) -> None:
-    """A send that outlasts the lease is renewed by its replica: another replica neither sends
-    it again nor gives up on it."""
-    clock = ManualClock()
-    store.clock = clock
-    card = Card(gate={"slow": asyncio.Event()})
-    sender = _dispatcher(store, card, Audit(), renew_every=0.05)
-    await sender.enqueue([_event("slow", "new_alert", 1)])
-    sending = asyncio.create_task(sender.send_queued())
-    await asyncio.sleep(0.1)
-    clock.advance(SEND_LEASE_SECONDS - 1)
-    await asyncio.sleep(0.2)  # renewed: the lease now runs from here
-    clock.advance(SEND_LEASE_SECONDS - 1)  # past the first lease, within the renewed one
-    other_card = Card()
-    other = _dispatcher(store, other_card, Audit())
-    assert await other.send_due() == 0
-    assert await store.counts() == {"sending": 1}
-    card.gate["slow"].set()
-    assert await sending == 1
-    assert card.sent == [("slow", "new_alert", 1)]
-    assert other_card.sent == []
-    assert await store.counts() == {"sent": 1}
