@@ -25,6 +25,7 @@ from services.resolver.gates import GateState, decide
 from services.resolver.store import Attempt
 from shared.events import Command
 from shared.kafka.producer import Output
+from shared.logging import bound_context
 from shared.topics import AUDIT
 
 log = structlog.get_logger(__name__)
@@ -63,9 +64,11 @@ def authorised(engine: ResolverEngine, actor_id: str) -> bool:
 async def handle_commands(engine: ResolverEngine, events: Sequence[Command]) -> None:
     """A consumed batch: the resolver's commands, those of actors who are not operators
     refused (and audited so), the others carried out."""
-    mine = [event for event in events if event.data.action in PEOPLE_ACTIONS]
-    allowed = [event for event in mine if authorised(engine, event.data.actor.id)]
-    refused = [event for event in mine if not authorised(engine, event.data.actor.id)]
+    allowed: list[Command] = []
+    refused: list[Command] = []
+    for event in events:
+        if event.data.action in PEOPLE_ACTIONS:
+            (allowed if authorised(engine, event.data.actor.id) else refused).append(event)
     for event in refused:
         log.warning("command refused", action=event.data.action, actor=event.data.actor.id)
     why = {"reason": "the actor is not an operator"}
@@ -86,7 +89,10 @@ async def apply_commands(
     async with engine.database.transaction() as db:
         state = await engine.gates(db)
         for event in events:
-            produced, changed = await _apply(engine, db, event, state)
+            with bound_context(
+                event_id=event.id, correlation_id=event.correlationid, fingerprint=event.subject
+            ):
+                produced, changed = await _apply(engine, db, event, state)
             await engine.commit(db, (), *changed)  # the next command reads what this one changed
             published.extend(produced)
         await store.save_gates(db, state)
