@@ -8,8 +8,9 @@ issue title is plain text and mentions nobody; only a plain http(s) URL becomes 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
 from typing import Final
+
+from shared.issue_parts import IssueParts
 
 TITLE_LIMIT: Final = 256
 BODY_LIMIT: Final = 60_000
@@ -39,24 +40,15 @@ def issue_title(severity: str, title: str) -> str:
     return cut(" ".join(f"[{severity}] {title}".split()), TITLE_LIMIT)
 
 
-def issue_body(
-    *,
-    intro: str,
-    facts: Mapping[str, object | None],
-    url: str | None,
-    fingerprint: str,
-    title: str,
-    text: str | None = None,
-) -> str:
+def issue_body(parts: IssueParts) -> str:
     """An issue about one problem: ``intro`` (ours, trusted), each fact as inline code, the
     source link when it is a plain URL, the title (and ``text``) fenced."""
-    lines = [
-        f"- {name}: {inline_code(value)}" for name, value in facts.items() if value is not None
-    ]
-    if url:
+    facts = parts.facts.items()
+    lines = [f"- {name}: {inline_code(value)}" for name, value in facts if value is not None]
+    if url := parts.url:
         lines.append(f"- details: {f'<{url}>' if SAFE_URL.match(url) else inline_code(url)}")
-    lines.append(f"- fingerprint: {inline_code(fingerprint)}")
-    parts = [intro, "", *lines, "", "Title:", fenced(title)]
-    if text:
-        parts += ["", "Notification:", fenced(text)]
-    return cut("\n".join(parts), BODY_LIMIT)
+    lines.append(f"- fingerprint: {inline_code(parts.fingerprint)}")
+    out = [parts.intro, "", *lines, "", "Title:", fenced(parts.title)]
+    if text := parts.text:
+        out += ["", "Notification:", fenced(text)]
+    return cut("\n".join(out), BODY_LIMIT)

@@ -12,10 +12,10 @@ plain-text field: one line, at most 255 characters (Jira refuses longer ones and
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
 from typing import Any, Final, Protocol
 
 from shared.github_markdown import cut
+from shared.issue_parts import IssueParts
 
 SUMMARY_LIMIT: Final = 255
 #: Jira's text fields hold 32,767 characters; each untrusted part is cut well within that.
@@ -23,8 +23,6 @@ TITLE_LIMIT: Final = 4_000
 TEXT_LIMIT: Final = 16_000
 SAFE_URL: Final = re.compile(r"^https?://[^\s<>`\[\]|{}]+$")
 _NOFORMAT: Final = re.compile(r"\{noformat", re.IGNORECASE)
-
-Facts = Mapping[str, object | None]
 
 
 def summary(severity: str, title: str) -> str:
@@ -35,52 +33,35 @@ def summary(severity: str, title: str) -> str:
 class JiraText(Protocol):
     """A description or comment body in one API's dialect."""
 
-    def description(
-        self,
-        *,
-        intro: str,
-        facts: Facts,
-        url: str | None,
-        fingerprint: str,
-        title: str,
-        text: str | None = None,
-    ) -> Any: ...
+    def description(self, parts: IssueParts) -> Any: ...
 
     def comment(self, head: str, text: str | None = None) -> Any: ...
 
 
-def _facts(facts: Facts, fingerprint: str) -> list[tuple[str, str]]:
-    found = [(name, " ".join(str(v).split())) for name, v in facts.items() if v is not None]
-    return [*found, ("fingerprint", fingerprint)]
+def _facts(parts: IssueParts) -> list[tuple[str, str]]:
+    facts = parts.facts.items()
+    found = [(name, " ".join(str(v).split())) for name, v in facts if v is not None]
+    return [*found, ("fingerprint", parts.fingerprint)]
 
 
 class AdfText:
     """Atlassian Document Format (``{"type": "doc", "version": 1, ...}``), for REST v3."""
 
-    def description(
-        self,
-        *,
-        intro: str,
-        facts: Facts,
-        url: str | None,
-        fingerprint: str,
-        title: str,
-        text: str | None = None,
-    ) -> dict[str, Any]:
+    def description(self, parts: IssueParts) -> dict[str, Any]:
         items = [
             _item([_text(f"{name}: "), _text(value or "-", "code")])
-            for name, value in _facts(facts, fingerprint)
+            for name, value in _facts(parts)
         ]
-        if url:
+        if url := parts.url:
             link = _link(url) if SAFE_URL.match(url) else _text(url, "code")
             items.insert(-1, _item([_text("details: "), link]))
         content = [
-            _paragraph([_text(intro)]),
+            _paragraph([_text(parts.intro)]),
             {"type": "bulletList", "content": items},
             _paragraph([_text("Title:")]),
-            _code_block(cut(title, TITLE_LIMIT)),
+            _code_block(cut(parts.title, TITLE_LIMIT)),
         ]
-        if text:
+        if text := parts.text:
             content += [_paragraph([_text("Notification:")]), _code_block(cut(text, TEXT_LIMIT))]
         return _doc(content)
 
@@ -94,24 +75,15 @@ class AdfText:
 class WikiText:
     """Jira wiki markup, for REST v2."""
 
-    def description(
-        self,
-        *,
-        intro: str,
-        facts: Facts,
-        url: str | None,
-        fingerprint: str,
-        title: str,
-        text: str | None = None,
-    ) -> str:
-        lines = [f"{name}: {value}" for name, value in _facts(facts, fingerprint)]
-        parts = [intro, "", _noformat("\n".join(lines))]
-        if url:
-            parts += ["", f"Details: [{url}]" if SAFE_URL.match(url) else _noformat(url)]
-        parts += ["", "Title:", _noformat(cut(title, TITLE_LIMIT))]
-        if text:
-            parts += ["", "Notification:", _noformat(cut(text, TEXT_LIMIT))]
-        return "\n".join(parts)
+    def description(self, parts: IssueParts) -> str:
+        lines = [f"{name}: {value}" for name, value in _facts(parts)]
+        out = [parts.intro, "", _noformat("\n".join(lines))]
+        if url := parts.url:
+            out += ["", f"Details: [{url}]" if SAFE_URL.match(url) else _noformat(url)]
+        out += ["", "Title:", _noformat(cut(parts.title, TITLE_LIMIT))]
+        if text := parts.text:
+            out += ["", "Notification:", _noformat(cut(text, TEXT_LIMIT))]
+        return "\n".join(out)
 
     def comment(self, head: str, text: str | None = None) -> str:
         parts = [head]

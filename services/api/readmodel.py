@@ -28,7 +28,7 @@ from shared.kafka.dlq import (
     H_SERVICE,
     H_SOURCE_TOPIC,
 )
-from shared.storage import greatest, upsert, upserted
+from shared.storage import greatest, upsert
 from shared.topics import DLQ_SUFFIX
 
 #: Rows per statement (SQLite allows 32,766 bound parameters in one).
@@ -46,7 +46,7 @@ async def insert_new(
     """Insert ``rows``, skipping those whose ``key`` exists; the keys actually inserted."""
     inserted: set[str] = set()
     for chunk in _chunks(rows):
-        new = await upserted(db, table, chunk, key=[key], ignore=True)
+        new = await upsert(db, table, chunk, key=[key], ignore=True)
         inserted.update(str(value) for (value,) in new)
     return inserted
 

@@ -19,7 +19,6 @@ from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass
 
 import httpx
-from aiokafka import AIOKafkaConsumer
 from aiokafka.errors import KafkaError
 
 from services.cli.common import add_config_dir, settings_or_exit
@@ -30,7 +29,7 @@ from services.notifier.slack import HttpSlackApi
 from shared.config import Settings, reveal
 from shared.errors import AlertorchError, BrokerUnavailable
 from shared.kafka.admin import wait_for_broker
-from shared.kafka.lag import consumer_groups, end_offsets, partitions_of
+from shared.kafka.lag import consumer_groups, extents
 from shared.topics import DLQ_SUFFIX, all_topic_names
 
 TIMEOUT = 5.0
@@ -98,17 +97,9 @@ async def check_consumers(bootstrap: str, prefix: str, max_lag: int) -> list[Che
 
 
 async def check_dead_letters(bootstrap: str) -> list[Check]:
-    reader = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
-    await reader.start()
-    try:
-        partitions = await partitions_of(
-            reader, [name for name in all_topic_names() if name.endswith(DLQ_SUFFIX)]
-        )
-        dlqs = list(dict.fromkeys(tp.topic for tp in partitions))
-        firsts = await reader.beginning_offsets(partitions)
-        ends = await end_offsets(reader, partitions)
-    finally:
-        await reader.stop()
+    dlq_names = [name for name in all_topic_names() if name.endswith(DLQ_SUFFIX)]
+    partitions, firsts, ends = await extents(bootstrap, dlq_names)
+    dlqs = list(dict.fromkeys(tp.topic for tp in partitions))
     checks = []
     for name in dlqs:
         waiting = sum(ends[tp] - firsts[tp] for tp in partitions if tp.topic == name)

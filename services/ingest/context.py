@@ -4,12 +4,19 @@ from __future__ import annotations
 
 import hmac
 from dataclasses import dataclass
+from typing import Any
 
 from starlette.requests import Request
 
 from services.ingest.content_encoding import decode_body
 from services.ingest.errors import Unauthorized
-from services.ingest.http import read_body, read_wire_body
+from services.ingest.http import (
+    JSON_TYPES,
+    parse_json_object,
+    read_body,
+    read_wire_body,
+    require_media_type,
+)
 from services.ingest.publisher import AckedPublisher
 from services.ingest.request_log import RequestLog
 
@@ -34,6 +41,17 @@ class Inbound:
         return decode_body(
             wire, request.headers.get("content-encoding"), limit=self.max_decompressed_bytes
         )
+
+    async def monitor_json(
+        self, request: Request, token: str | None, *, variable: str, open_: bool
+    ) -> dict[str, Any]:
+        """A monitor's webhook body: one JSON object, sent with ``Authorization: Bearer`` the
+        token named ``variable`` unless the endpoint is ``open_`` with no token set."""
+        if token or not open_:
+            require_bearer(request, token, variable=variable)
+        body = await self.body(request)
+        require_media_type(request, JSON_TYPES, missing_ok=True)
+        return parse_json_object(body)
 
 
 def require_bearer(request: Request, token: str | None, *, variable: str) -> None:

@@ -15,8 +15,8 @@ from typing import Final
 from starlette.requests import Request
 from starlette.routing import Route
 
-from services.ingest.context import Inbound, require_bearer
-from services.ingest.http import JSON_TYPES, Answer, endpoint, parse_json_object, require_media_type
+from services.ingest.context import Inbound
+from services.ingest.http import Answer, endpoint
 from services.ingest.normalise.datadog import datadog_to_event
 
 SOURCE: Final = "datadog"
@@ -26,11 +26,10 @@ PRODUCER: Final = "/alertorch/ingest/datadog"
 def routes(inbound: Inbound, *, token: str | None, allow_unauthenticated: bool) -> list[Route]:
     @endpoint(SOURCE)
     async def datadog(request: Request) -> Answer:
-        if token or not allow_unauthenticated:
-            require_bearer(request, token, variable="DATADOG_WEBHOOK_TOKEN")
-        body = await inbound.body(request)
-        require_media_type(request, JSON_TYPES, missing_ok=True)
-        event = datadog_to_event(parse_json_object(body), producer=PRODUCER)
+        payload = await inbound.monitor_json(
+            request, token, variable="DATADOG_WEBHOOK_TOKEN", open_=allow_unauthenticated
+        )
+        event = datadog_to_event(payload, producer=PRODUCER)
         if await inbound.requests.seen(SOURCE, event.id):  # Datadog retried a delivery
             return Answer({"status": "duplicate", "id": event.id}, "duplicate", 200)
         remember = partial(inbound.requests.remember, SOURCE, event.id)

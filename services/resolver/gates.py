@@ -155,7 +155,7 @@ def decide(
             f"circuit open for {key} after {breaker.failures} failures",
             gate="circuit_open",
         )
-    limited = _rate_limited(name, entry, candidate, policy, state, now)
+    limited = _rate_limited(_windows(name, entry, candidate, policy), state, now)
     if limited:
         return make("skipped", limited, gate="rate_limit")
     if len(state.running) >= policy.max_concurrent:
@@ -188,20 +188,26 @@ def decide(
     return decision
 
 
-def _rate_limited(
-    name: str,
-    entry: CatalogEntry,
-    candidate: Candidate,
-    policy: Policy,
-    state: GateState,
-    now: float,
-) -> str | None:
+@dataclass(frozen=True, slots=True)
+class _Window:
+    """A rate window an attempt counts against: its key in the gate state, its cap (none: the
+    attempt is counted, never refused), its span and the reason given when it is full."""
+
+    key: str
+    cap: int | None
+    seconds: float
+    refusal: str
+
+
+def _windows(name: str, entry: CatalogEntry, candidate: Candidate, policy: Policy) -> list[_Window]:
+    """Every rate window an attempt of ``name`` for ``candidate`` counts against."""
     safety = policy.auto_resolution.safety_settings
     key = limit_key(name, entry)
-    if state.window(key).count(now, HOUR) >= entry.max_per_hour:
-        return f"{key} reached {entry.max_per_hour} per hour"
-    if state.window("global").count(now, HOUR) >= safety.max_actions_per_hour:
-        return f"{safety.max_actions_per_hour} automated actions per hour reached"
+    most = safety.max_actions_per_hour
+    found = [
+        _Window(key, entry.max_per_hour, HOUR, f"{key} reached {entry.max_per_hour} per hour"),
+        _Window("global", most, HOUR, f"{most} automated actions per hour reached"),
+    ]
     if (candidate.environment or "").lower() in policy.production_environments:
         kind = entry.kind or KIND_OF_EXECUTOR.get(entry.executor, "other")
         limits = safety.production_restrictions
@@ -210,12 +216,20 @@ def _rate_limited(
             "config_change": limits.max_config_changes,
             "dependency_update": limits.max_dependency_updates,
         }.get(kind)
-        window = limits.cooldown_period_minutes * 60
-        if cap is not None and state.window(f"production|{kind}").count(now, window) >= cap:
-            return (
-                f"production limit: {cap} {kind.replace('_', ' ')}s per "
-                f"{limits.cooldown_period_minutes} minutes"
-            )
+        minutes = limits.cooldown_period_minutes
+        refusal = f"production limit: {cap} {kind.replace('_', ' ')}s per {minutes} minutes"
+        found.append(_Window(f"production|{kind}", cap, minutes * 60, refusal))
+    return found
+
+
+def _rate_limited(windows: list[_Window], state: GateState, now: float) -> str | None:
+    """Why the first full window refuses the attempt; None when every one has room."""
+    for window in windows:
+        if (
+            window.cap is not None
+            and state.window(window.key).count(now, window.seconds) >= window.cap
+        ):
+            return window.refusal
     return None
 
 
@@ -228,10 +242,7 @@ def record_start(
     now: float,
 ) -> None:
     """Count an attempt that starts now against every limit it is subject to."""
-    state.window(limit_key(name, entry)).add(now)
-    state.window("global").add(now)
-    if (candidate.environment or "").lower() in policy.production_environments:
-        kind = entry.kind or KIND_OF_EXECUTOR.get(entry.executor, "other")
-        state.window(f"production|{kind}").add(now)
+    for window in _windows(name, entry, candidate, policy):
+        state.window(window.key).add(now)
     state.breaker(limit_key(name, entry)).started(now)
     state.running.add(candidate.fingerprint)

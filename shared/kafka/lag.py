@@ -71,20 +71,28 @@ async def consumer_groups(
     finally:
         await admin.close()
     states = dict(zip(names, described, strict=True))
-    ends_reader = AIOKafkaConsumer(bootstrap_servers=bootstrap_servers, enable_auto_commit=False)
-    await ends_reader.start()
-    try:
-        partitions = await partitions_of(ends_reader, topics or all_topic_names())
-        beginnings = await ends_reader.beginning_offsets(partitions)
-        ends = await end_offsets(ends_reader, partitions)
-    finally:
-        await ends_reader.stop()
+    partitions, beginnings, ends = await extents(bootstrap_servers, topics or all_topic_names())
     found = []
     for name in names:
         committed = await _committed(bootstrap_servers, name, partitions)
         state, members = states[name]
         found.append(GroupLag(name, state, members, lag_of(committed, beginnings, ends)))
     return found
+
+
+async def extents(
+    bootstrap_servers: str, topics: Iterable[str]
+) -> tuple[list[TopicPartition], dict[TopicPartition, int], dict[TopicPartition, int]]:
+    """Every partition of those of ``topics`` that exist, each one's first offset and its end
+    (:func:`end_offsets`), read with a consumer of its own."""
+    reader = AIOKafkaConsumer(bootstrap_servers=bootstrap_servers, enable_auto_commit=False)
+    await reader.start()
+    try:
+        partitions = await partitions_of(reader, topics)
+        beginnings = await reader.beginning_offsets(partitions)
+        return partitions, beginnings, await end_offsets(reader, partitions)
+    finally:
+        await reader.stop()
 
 
 async def partitions_of(consumer: AIOKafkaConsumer, topics: Iterable[str]) -> list[TopicPartition]:

@@ -8,7 +8,7 @@ aiosqlite or psycopg underneath).
 
 from shared.storage.database import Database, open_database
 from shared.storage.migrate import StoreSchema, migrate
-from shared.storage.sql import greatest, upsert, upserted
+from shared.storage.sql import greatest, upsert
 from shared.storage.url import engine_url, storage_url
 
 __all__ = [
@@ -20,5 +20,4 @@ __all__ = [
     "open_database",
     "storage_url",
     "upsert",
-    "upserted",
 ]

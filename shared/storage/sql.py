@@ -23,29 +23,11 @@ async def upsert(
     changes: Changes | None = None,
     ignore: bool = False,
     only_if: Callable[[Any], ColumnElement[bool]] | None = None,
-) -> int:
+) -> list[tuple[Any, ...]]:
     """Insert ``rows``; where one conflicts on ``key``: keep the existing row (``ignore``), set
     ``changes(excluded)``, or by default every other column to its new value; with ``only_if``
-    (given ``excluded``), change the existing row only where it holds. Returns the number of
-    rows inserted or changed."""
-    found = await upserted(
-        db, table, rows, key=key, changes=changes, ignore=ignore, only_if=only_if
-    )
-    return len(found)
-
-
-async def upserted(
-    db: AsyncConnection,
-    table: Table,
-    rows: Sequence[Mapping[str, Any]],
-    *,
-    key: Sequence[str],
-    changes: Changes | None = None,
-    ignore: bool = False,
-    only_if: Callable[[Any], ColumnElement[bool]] | None = None,
-) -> list[tuple[Any, ...]]:
-    """:func:`upsert`, answering the ``key`` values of the rows inserted or changed (with
-    ``ignore``: of the rows that were new)."""
+    (given ``excluded``), change the existing row only where it holds. Answers the ``key``
+    values of the rows inserted or changed (with ``ignore``: of the rows that were new)."""
     if not rows:
         return []
     insert = postgresql.insert if db.dialect.name == "postgresql" else sqlite.insert

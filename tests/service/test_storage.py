@@ -106,7 +106,7 @@ async def test_upserts_and_greatest_behave_alike_on_both_backends(storage_url: s
                 ignore=True,
             )
             marks = (await db.execute(select(sentry_marks))).all()
-        assert inserted == 0
+        assert inserted == []
         assert [tuple(m) for m in marks] == [("web", "2026-01-03")]
     finally:
         await database.close()

@@ -72,7 +72,7 @@ def issue_targets(settings: Settings) -> list[Target]:
     return found or [Target(type="github")]
 
 
-def build_builtin_integrations(
+def build_integrations(
     settings: Settings,
     *,
     http: httpx.AsyncClient,
@@ -82,10 +82,11 @@ def build_builtin_integrations(
     wall_clock: Clock = time.time,
     ssl_context: ssl.SSLContext | None = None,
 ) -> dict[str, Integration]:
-    """The built-in targets. ``http`` is shared and closed by the caller; ``github_database``
-    holds :data:`GITHUB_SCHEMA` and ``jira_database`` :data:`JIRA_SCHEMA`, migrated."""
+    """Integrations by target type: the built-ins merged with :func:`registered_integrations`.
+    ``http`` is shared and closed by the caller; ``github_database`` holds :data:`GITHUB_SCHEMA`
+    and ``jira_database`` :data:`JIRA_SCHEMA`, migrated."""
     integrations = settings.integrations
-    return {
+    found: dict[str, Integration] = {
         "pagerduty": PagerDutyEvents(
             integrations.pagerduty,
             http=http,
@@ -114,27 +115,5 @@ def build_builtin_integrations(
         ),
         "console": ConsoleInbox(),
     }
-
-
-def build_integrations(
-    settings: Settings,
-    *,
-    http: httpx.AsyncClient,
-    github_database: Database,
-    jira_database: Database,
-    clock: Clock = time.monotonic,
-    wall_clock: Clock = time.time,
-    ssl_context: ssl.SSLContext | None = None,
-) -> dict[str, Integration]:
-    """Integrations by target type: the built-ins merged with :func:`registered_integrations`."""
-    found = build_builtin_integrations(
-        settings,
-        http=http,
-        github_database=github_database,
-        jira_database=jira_database,
-        clock=clock,
-        wall_clock=wall_clock,
-        ssl_context=ssl_context,
-    )
     found.update(registered_integrations(reserved=frozenset(found)))
     return found

@@ -15,7 +15,7 @@ def issue_title(notification: NotificationData) -> str:
 
 
 def issue_body(notification: NotificationData) -> str:
-    return github_markdown.issue_body(**issue_parts(notification))
+    return github_markdown.issue_body(issue_parts(notification))
 
 
 def comment_body(notification: NotificationData) -> str:

@@ -9,10 +9,10 @@ from shared.issue_parts import IssueParts
 
 def issue_parts(notification: NotificationData) -> IssueParts:
     summary = notification.summary
-    return {
-        "intro": "Opened by alertorch for one problem; later notifications about it arrive as "
+    return IssueParts(
+        intro="Opened by alertorch for one problem; later notifications about it arrive as "
         "comments.",
-        "facts": {
+        facts={
             "severity": summary.severity.value,
             "category": summary.category,
             "service": summary.service,
@@ -22,8 +22,8 @@ def issue_parts(notification: NotificationData) -> IssueParts:
             "occurrences": summary.count,
             "escalation level": notification.level,
         },
-        "url": summary.url,
-        "fingerprint": notification.fingerprint,
-        "title": summary.title,
-        "text": notification.text or None,
-    }
+        url=summary.url,
+        fingerprint=notification.fingerprint,
+        title=summary.title,
+        text=notification.text or None,
+    )

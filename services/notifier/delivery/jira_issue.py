@@ -17,7 +17,7 @@ def issue_summary(notification: NotificationData) -> str:
 
 
 def issue_description(notification: NotificationData, text: JiraText) -> Any:
-    return text.description(**issue_parts(notification))
+    return text.description(issue_parts(notification))
 
 
 def comment_body(notification: NotificationData, text: JiraText) -> Any:

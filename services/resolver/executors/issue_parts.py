@@ -7,15 +7,15 @@ from shared.issue_parts import IssueParts
 
 
 def issue_parts(error_context: ErrorContext) -> IssueParts:
-    return {
-        "intro": "Opened by alertorch's resolver for one problem.",
-        "facts": {
+    return IssueParts(
+        intro="Opened by alertorch's resolver for one problem.",
+        facts={
             "severity": error_context.severity,
             "category": error_context.category,
             "service": error_context.service,
             "environment": error_context.environment,
         },
-        "url": None,
-        "fingerprint": error_context.fingerprint,
-        "title": error_context.title,
-    }
+        url=None,
+        fingerprint=error_context.fingerprint,
+        title=error_context.title,
+    )

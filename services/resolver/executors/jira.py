@@ -61,7 +61,7 @@ class CreateJiraIssue(ResolutionStrategy):
             project=project,
             issue_type=str(params.get("issue_type", self._config.issue_type)),
             summary=jira_text.summary(error_context.severity, error_context.title),
-            description=site.text.description(**issue_parts(error_context)),
+            description=site.text.description(issue_parts(error_context)),
             labels=list(params.get("labels", self._config.labels)),
         )
         answer = await jira_call(

@@ -105,7 +105,7 @@ class CreateGithubIssue(ResolutionStrategy):
             return StrategyResult(success=False, message="the target needs a 'repository'")
         body = {
             "title": issue_title(error_context.severity, error_context.title),
-            "body": issue_body(**issue_parts(error_context)),
+            "body": issue_body(issue_parts(error_context)),
             "labels": list(error_context.params.get("labels", self._labels)),
         }
         try:
