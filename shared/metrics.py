@@ -2,19 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Final, Literal
+from typing import Final
 
 from prometheus_client import CONTENT_TYPE_LATEST as CONTENT_TYPE
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
-
-MetricName = Literal[
-    "alertorch_messages_consumed_total",
-    "alertorch_messages_published_total",
-    "alertorch_message_handling_seconds",
-    "alertorch_messages_dead_lettered_total",
-    "alertorch_consumer_ready",
-    "alertorch_background_failures_total",
-]
 
 REGISTRY: Final = CollectorRegistry(auto_describe=True)
 

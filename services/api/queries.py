@@ -11,6 +11,7 @@ from sqlalchemy import (
     ColumnElement,
     Float,
     Integer,
+    Row,
     Select,
     and_,
     cast,
@@ -69,7 +70,8 @@ def _after(
     return or_(column > value, and_(column == value, key > position.key))
 
 
-def _page(
+async def _read_page(
+    db: AsyncConnection,
     query: Select[Any],
     *,
     column: ColumnElement[Any],
@@ -77,7 +79,9 @@ def _page(
     sort: str,
     limit: int,
     after: str | None,
-) -> Select[Any]:
+) -> tuple[Sequence[Row[Any]], str | None]:
+    """One page of ``query`` in ``sort`` order (by ``column``, ties by ``key``) from the cursor
+    ``after``, and the cursor of the next page (None on the last)."""
     descending = sort.startswith("-")
     if after is not None:
         position = cursor.decode(after, sort=sort)
@@ -85,14 +89,11 @@ def _page(
             raise CursorError("the cursor is not valid")  # every sort column is a number
         query = query.where(_after(column, key, position, descending))
     order = (column.desc(), key.desc()) if descending else (column.asc(), key.asc())
-    return query.order_by(*order).limit(limit + 1)
-
-
-def _next(rows: Sequence[Any], *, sort: str, limit: int, value: str, key: str) -> str | None:
+    rows = (await db.execute(query.order_by(*order).limit(limit + 1))).all()
     if len(rows) <= limit:
-        return None
+        return rows, None
     last = rows[limit - 1]._mapping
-    return cursor.encode(Position(sort, last[value], str(last[key])))
+    return rows[:limit], cursor.encode(Position(sort, last[column.key], str(last[key.key])))
 
 
 def sort_column(sort: str) -> ColumnElement[Any]:
@@ -105,18 +106,16 @@ def sort_column(sort: str) -> ColumnElement[Any]:
 async def list_alerts(
     db: AsyncConnection, where: AlertFilter, *, sort: str, limit: int, after: str | None
 ) -> Page:
-    column = sort_column(sort)
-    query = _page(
+    rows, next_cursor = await _read_page(
+        db,
         select(alerts).where(*where.conditions()),
-        column=column,
+        column=sort_column(sort),
         key=alerts.c.fingerprint,
         sort=sort,
         limit=limit,
         after=after,
     )
-    rows = (await db.execute(query)).all()
-    next_cursor = _next(rows, sort=sort, limit=limit, value=str(column.key), key="fingerprint")
-    return Page([Alert.of_row(row) for row in rows[:limit]], next_cursor)
+    return Page([Alert.of_row(row) for row in rows], next_cursor)
 
 
 async def get_alert(db: AsyncConnection, fingerprint: str) -> Alert | None:
@@ -133,7 +132,8 @@ async def alert_timeline(
     db: AsyncConnection, fingerprint: str, *, limit: int, after: str | None
 ) -> Page:
     """The problem's events in time order (the oldest first)."""
-    query = _page(
+    rows, next_cursor = await _read_page(
+        db,
         select(timeline).where(timeline.c.fingerprint == fingerprint),
         column=timeline.c.at,
         key=timeline.c.event_id,
@@ -141,7 +141,6 @@ async def alert_timeline(
         limit=limit,
         after=after,
     )
-    rows = (await db.execute(query)).all()
     items = [
         {
             "event_id": row.event_id,
@@ -151,9 +150,9 @@ async def alert_timeline(
             "summary": row.summary,
             "data": json.loads(row.body),
         }
-        for row in rows[:limit]
+        for row in rows
     ]
-    return Page(items, _next(rows, sort="at", limit=limit, value="at", key="event_id"))
+    return Page(items, next_cursor)
 
 
 async def list_resolutions(
@@ -172,7 +171,8 @@ async def list_resolutions(
         query = query.where(resolutions.c.status.in_(status))
     if strategy:
         query = query.where(resolutions.c.strategy == strategy)
-    query = _page(
+    rows, next_cursor = await _read_page(
+        db,
         query,
         column=resolutions.c.at,
         key=resolutions.c.event_id,
@@ -180,9 +180,7 @@ async def list_resolutions(
         limit=limit,
         after=after,
     )
-    rows = (await db.execute(query)).all()
-    items = [dict(row._mapping) for row in rows[:limit]]
-    return Page(items, _next(rows, sort="-at", limit=limit, value="at", key="event_id"))
+    return Page([dict(row._mapping) for row in rows], next_cursor)
 
 
 async def inbox(db: AsyncConnection, *, limit: int, after: str | None) -> Page:
@@ -190,7 +188,8 @@ async def inbox(db: AsyncConnection, *, limit: int, after: str | None) -> Page:
     latest = select(alerts.c.latest_notification_id).where(
         alerts.c.latest_notification_id.is_not(None)
     )
-    query = _page(
+    rows, next_cursor = await _read_page(
+        db,
         select(notifications).where(
             or_(notifications.c.console.is_(True), notifications.c.event_id.in_(latest))
         ),
@@ -200,14 +199,13 @@ async def inbox(db: AsyncConnection, *, limit: int, after: str | None) -> Page:
         limit=limit,
         after=after,
     )
-    rows = (await db.execute(query)).all()
     items = []
-    for row in rows[:limit]:
+    for row in rows:
         item = dict(row._mapping)
         item["targets"] = json.loads(item["targets"])
         item["actions"] = json.loads(item["actions"])
         items.append(item)
-    return Page(items, _next(rows, sort="-at", limit=limit, value="at", key="event_id"))
+    return Page(items, next_cursor)
 
 
 async def status_counts(db: AsyncConnection) -> dict[str, Any]:

@@ -8,15 +8,6 @@ from prometheus_client import Counter
 
 from shared.metrics import REGISTRY
 
-IngestMetricName = Literal[
-    "alertorch_ingest_requests_total",
-    "alertorch_ingest_events_published_total",
-    "alertorch_ingest_sentry_api_calls_total",
-    "alertorch_ingest_sentry_rate_limit_waits_total",
-    "alertorch_ingest_sentry_rate_limit_wait_seconds_total",
-    "alertorch_ingest_sentry_polls_total",
-]
-
 #: Where an error came in. ``sentry_api`` is the poller.
 Source = Literal["sentry_api", "sentry_webhook", "sentry_sdk", "alertmanager", "datadog", "custom"]
 
