@@ -9,6 +9,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+from shared.storage.silences_migration import create_silences_table
+
 revision = "api_0002"
 down_revision = "api_0001"
 branch_labels = None
@@ -30,15 +32,7 @@ def upgrade() -> None:
         sa.Column("expires_at", sa.Float, nullable=False),
     )
     op.create_index("api_sessions_expires_at", "api_sessions", ["expires_at"])
-    op.create_table(
-        "api_silences",
-        sa.Column("silence_id", sa.Text, primary_key=True),
-        sa.Column("state", sa.Text, nullable=False),
-        sa.Column("ends_at", sa.Float, nullable=False),
-        sa.Column("updated_at", sa.Float, nullable=False),
-        sa.Column("body", sa.Text, nullable=False),
-    )
-    op.create_index("api_silences_state_ends_at", "api_silences", ["state", "ends_at"])
+    create_silences_table("api_silences")
     op.create_table(
         "api_silence_uses",
         sa.Column("silence_id", sa.Text, primary_key=True),

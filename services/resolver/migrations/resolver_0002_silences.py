@@ -6,8 +6,9 @@ Revises: resolver_0001
 
 from __future__ import annotations
 
-import sqlalchemy as sa
 from alembic import op
+
+from shared.storage.silences_migration import create_silences_table
 
 revision = "resolver_0002"
 down_revision = "resolver_0001"
@@ -16,15 +17,7 @@ depends_on = None
 
 
 def upgrade() -> None:
-    op.create_table(
-        "resolver_silences",
-        sa.Column("silence_id", sa.Text, primary_key=True),
-        sa.Column("state", sa.Text, nullable=False),
-        sa.Column("ends_at", sa.Float, nullable=False),
-        sa.Column("updated_at", sa.Float, nullable=False),
-        sa.Column("body", sa.Text, nullable=False),
-    )
-    op.create_index("resolver_silences_state_ends_at", "resolver_silences", ["state", "ends_at"])
+    create_silences_table("resolver_silences")
 
 
 def downgrade() -> None:
