@@ -11,15 +11,15 @@ shovelled into the DLQ wholesale.
 
 from __future__ import annotations
 
-import asyncio
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
 import structlog
 
+from shared.clock import SYSTEM_CLOCK, Clock
 from shared.errors import InvalidMessage
 from shared.kafka.consumed import Consumed
 from shared.metrics import DEAD_LETTERED, MESSAGES_CONSUMED
@@ -67,7 +67,8 @@ class DeadLetterPolicy:
     max_backoff_seconds: float
     budget: DlqBudget
     on_halt: Callable[[bool], None] = lambda halted: None
-    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
+    #: Paces the retries and stamps each dead letter's time.
+    clock: Clock = SYSTEM_CLOCK
 
     def backoff(self, attempt: int) -> float:
         return float(min(self.max_backoff_seconds, self.backoff_seconds * 2 ** (attempt - 1)))
@@ -92,7 +93,7 @@ class DeadLetterPolicy:
             (H_SOURCE_OFFSET, str(record.offset).encode()),
             (H_SERVICE, self.service.encode()),
             (H_ATTEMPTS, str(tries).encode()),
-            (H_FAILED_AT, datetime.now(UTC).isoformat().encode()),
+            (H_FAILED_AT, datetime.fromtimestamp(self.clock.time(), UTC).isoformat().encode()),
         ]
         dlq = record.topic + DLQ_SUFFIX
         await self.sender.send_raw(dlq, record.value, key=record.key, headers=headers)

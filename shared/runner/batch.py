@@ -97,7 +97,7 @@ async def handle_batch(
                 max_retries=policy.max_retries,
                 messages=len(rest),
             )
-            await policy.sleep(policy.backoff(tries))
+            await policy.clock.sleep(policy.backoff(tries))
             continue
         if known or len(rest) == 1:
             if not await policy.dead_letter(rest[0], cause, tries):

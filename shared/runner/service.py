@@ -120,6 +120,7 @@ class Service:
             max_backoff_seconds=kafka.max_retry_backoff_seconds,
             budget=DlqBudget(kafka.dlq_max_per_minute),
             on_halt=lambda halted: self.health.set_halted("dead-letter budget spent", halted),
+            clock=clock,
         )
         self.broker: KafkaBroker | None = None
 
@@ -271,7 +272,7 @@ class Service:
                     # the acknowledgement below commits what is finished.
                     for (topic, partition), offset in rewind_to(batch[finished:]).items():
                         msg.consumer.seek(TopicPartition(topic, partition), offset)
-                    await policy.sleep(policy.max_backoff_seconds)
+                    await policy.clock.sleep(policy.max_backoff_seconds)
 
         consume.__name__ = f"{service}_{sub.group_id.replace('.', '_').replace('-', '_')}"
         return consume
