@@ -58,6 +58,11 @@ _MASKS: Final[tuple[tuple[re.Pattern[str], str], ...]] = (
     (re.compile(r"(?<![\w:.<])\d{1,2}:\d{2}(?![\w:])|<\d+ sec\b"), "<num>"),
     # A size restated for people after a byte count ("18846 bytes (18.4 KB)"): one size.
     (re.compile(r"(?<=\d bytes) \(\d+(?:\.\d+)? ?[kKMGTP]i?B\)"), ""),
+    # A document in braces, its first member a key ('dup key: { email: "a@b.io" }'): one value.
+    (re.compile(r"\{\s*[\w$.]+\s*:[^{}\n]{0,300}\}"), "<doc>"),
+    # A logger's bracketed context of key=value pairs ("[Consumer clientId=c-1, groupId=orders]",
+    # "[traceId=…, spanId=…]"): one value, however many pairs.
+    (re.compile(r"\[(?:[A-Za-z][\w-]* )?[A-Za-z_][\w.-]*=[^\]\n]{0,200}\]"), "<ctx>"),
     # The value of a key=value pair ("code=exited", "groupId=orders"), unless already masked.
     (re.compile(r"(?<=[A-Za-z_]=)(?!<)[^\s,;&=)\]}'\"]+"), "<value>"),
     # The method of an HTTP request line ("GET /orders", "Started POST <str>").

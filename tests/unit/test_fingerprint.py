@@ -20,9 +20,12 @@ from shared.fingerprint import fingerprint, parameterise
             "Main process exited, code=<value>, status=<value>",
         ),
         (
-            "[Consumer clientId=consumer-1, groupId=orders]",
-            "[Consumer clientId=<value>, groupId=<value>]",
+            "[Consumer clientId=consumer-1, groupId=orders] Connection to node 0 failed",
+            "<ctx> Connection to node <num> failed",
         ),
+        ("[AdminClient clientId=adminclient-1] Node -1 down", "<ctx> Node <num> down"),
+        ("E11000 dup key: { _id: ObjectId('66a1'), n: 3 }", "<id> dup key: <doc>"),
+        ("retry {attempt} of {max} failed", "retry {attempt} of {max} failed"),  # no document
         ("at 2026-11-29T10:15:02.123Z job failed", "at <ts> job failed"),
         ("open /var/lib/app/data.db: no such file", "open <path>: no such file"),
         ("KeyError: 'customer_id'", "KeyError: <str>"),
