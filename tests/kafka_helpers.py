@@ -9,6 +9,9 @@ from typing import TypeAlias
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 
+from shared.events import Envelope
+from shared.topics import topic as topic_spec
+
 Record: TypeAlias = ConsumerRecord[bytes, bytes]
 
 
@@ -69,6 +72,14 @@ async def read_until(
         raise AssertionError(f"timed out on {topic}: {len(found)} matching records: {found[:3]}")
     finally:
         await consumer.stop()
+
+
+async def first_event(bootstrap: str, name: str, key: str) -> Envelope:
+    """The first event keyed ``key`` on topic ``name``, waited for and decoded."""
+    records = await read_until(
+        bootstrap, name, lambda found: len(found) >= 1, match=lambda r: r.key == key.encode()
+    )
+    return topic_spec(name).decode(records[0].value)
 
 
 async def read_all(

@@ -1,10 +1,13 @@
 """Notifications the delivery tests send: about problem ``fp-42``, at escalation level 3, to one
-target; and the event that carries one."""
+target; and the event that carries one. The resolver's decisions the notifier acts on: as events,
+and as its escalation policy takes them."""
 
 from __future__ import annotations
 
+import itertools
 from typing import TYPE_CHECKING, Any
 
+from services.notifier.policy import ResolutionInput
 from shared.events import (
     ErrorSummary,
     Notification,
@@ -80,6 +83,26 @@ def unfixed(fp: str, title: str, *, service: str = "checkout-api", count: int = 
     return Resolution(
         id=event_id, source="/test", subject=fp, correlationid=f"corr-{fp}", data=data
     )
+
+
+_input_ids = itertools.count()
+
+
+def resolution_input(
+    fingerprint: str = "fp",
+    status: str = "no_strategy",
+    details: dict[str, Any] | None = None,
+    **summary: Any,
+) -> ResolutionInput:
+    """The resolver's decision on problem ``fingerprint`` as the escalation policy takes it;
+    ``summary`` holds the problem's summary fields (``title`` and ``severity`` at least)."""
+    data = ResolutionData(
+        fingerprint=fingerprint,
+        status=status,
+        summary=ErrorSummary.model_validate(summary),
+        details=details or {},
+    )
+    return ResolutionInput(f"r{next(_input_ids)}", data)
 
 
 async def deliver(dispatcher: Dispatcher, *events: Notification) -> None:

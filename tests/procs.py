@@ -9,8 +9,13 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
 
 import httpx
+
+#: Bytes in a mebibyte.
+MIB = 1024 * 1024
 
 
 def cli(
@@ -66,10 +71,33 @@ class ServiceProcess:
                     return int(line.split()[1]) * 1024
         raise AssertionError("no VmHWM in /proc status")
 
+    @contextmanager
+    def bounded_growth(self, limit: int) -> Iterator[None]:
+        """The block must raise the process's peak resident memory by less than ``limit``
+        bytes."""
+        before = self.peak_rss_bytes()
+        yield
+        grown = self.peak_rss_bytes() - before
+        assert grown < limit, f"the peak resident memory grew by {grown} bytes"
+
     def stop(self, sig: int = signal.SIGTERM, timeout: float = 30.0) -> int:
         if self.process.poll() is None:
             self.process.send_signal(sig)
         return self.process.wait(timeout)
+
+
+@contextmanager
+def reaped(process: subprocess.Popen[str]) -> Iterator[subprocess.Popen[str]]:
+    """``process`` for the block; killed at its end if the test has not stopped it, and its
+    stdout pipe (if any) closed."""
+    try:
+        yield process
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        if process.stdout:
+            process.stdout.close()
 
 
 @contextmanager
@@ -78,7 +106,7 @@ def running_service(
 ) -> Iterator[ServiceProcess]:
     """Start ``alertorch NAME --port P`` and wait until ``/readyz`` answers 200."""
     port = free_port_block(1)
-    process = subprocess.Popen(
+    started = subprocess.Popen(
         [sys.executable, "-m", "services.cli", name, "--host", "127.0.0.1", "--port", str(port)],
         env={**os.environ, "KAFKA_BOOTSTRAP_SERVERS": bootstrap, **(env or {})},
         stdin=subprocess.DEVNULL,
@@ -86,15 +114,41 @@ def running_service(
         stderr=None,
         text=True,
     )
-    service = ServiceProcess(process, port)
-    try:
+    with reaped(started) as process:
+        service = ServiceProcess(process, port)
         if ready:
             wait_http(f"{service.url}/readyz", timeout=60)
         yield service
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
+
+
+@contextmanager
+def running_dev(
+    *args: str,
+    broker_port: int,
+    base_port: int,
+    cwd: Path | None = None,
+    stdout: Any = subprocess.DEVNULL,
+    stderr: Any = subprocess.DEVNULL,
+    env: dict[str, str] | None = None,
+) -> Iterator[subprocess.Popen[str]]:
+    """``alertorch dev`` on its own embedded broker (no KAFKA_BOOTSTRAP_SERVERS), as a user
+    starts it (with ``env`` over the test's environment); killed at the end if the test has not
+    stopped it."""
+    env = {k: v for k, v in {**os.environ, **(env or {})}.items() if k != "KAFKA_BOOTSTRAP_SERVERS"}
+    started = subprocess.Popen(
+        [
+            *(sys.executable, "-m", "services.cli", "dev"),
+            *("--broker-port", str(broker_port), "--base-port", str(base_port), *args),
+        ],
+        cwd=cwd,
+        env=env,
+        stdout=stdout,
+        stderr=stderr,
+        text=True,
+        stdin=subprocess.DEVNULL,
+    )
+    with reaped(started) as process:
+        yield process
 
 
 def free_port_block(count: int) -> int:

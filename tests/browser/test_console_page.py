@@ -26,10 +26,10 @@ from services.cli.registry import SERVICES
 from shared.events import Command
 from shared.kafka.embedded import free_port
 from shared.kafka.lag import consumer_groups
-from shared.topics import COMMANDS, ERRORS_RAW, topic
-from tests.e2e.test_dev import REPO, _dev
-from tests.kafka_helpers import produce, read_until
-from tests.procs import free_port_block, wait_http
+from shared.topics import COMMANDS, ERRORS_RAW
+from tests.e2e.test_dev import REPO
+from tests.kafka_helpers import first_event, produce
+from tests.procs import free_port_block, running_dev, wait_http
 
 CHROMIUM = Path("/usr/bin/chromium")
 #: No sandbox as root, and nothing that reaches for the internet (the machine has none).
@@ -87,7 +87,7 @@ def pipeline(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pipeline]:
     }
     with (
         (folder / "dev.log").open("w") as log,
-        _dev(broker_port=broker_port, base_port=base_port, cwd=folder, stderr=log, env=env),
+        running_dev(broker_port=broker_port, base_port=base_port, cwd=folder, stderr=log, env=env),
     ):
         wait_http(f"{console}/readyz", timeout=120)
         yield Pipeline(console, f"127.0.0.1:{broker_port}", folder, env)
@@ -177,13 +177,7 @@ async def test_log_in_see_the_alert_inert_and_acknowledge_it(
     await expect(page.locator("ol.timeline")).to_contain_text("Ana Operator")
     assert await page.evaluate("window.pwned === undefined")
 
-    records = await read_until(
-        bootstrap,
-        COMMANDS,
-        lambda found: len(found) >= 1,
-        match=lambda r: r.key == fingerprint.encode(),
-    )
-    command = topic(COMMANDS).decode(records[0].value)
+    command = await first_event(bootstrap, COMMANDS, fingerprint)
     assert isinstance(command, Command)
     assert (command.data.action, command.data.actor.name, command.data.actor.via) == (
         "ack",

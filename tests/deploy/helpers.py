@@ -22,7 +22,7 @@ from pydantic import BaseModel
 
 from services.cli.main import build_parser
 from services.cli.ports import DEFAULT_PORTS
-from shared.config import Settings
+from shared.config import Settings, load_settings
 
 REPO = Path(__file__).resolve().parents[2]
 DEPLOY = REPO / "deploy"
@@ -152,6 +152,16 @@ def environment(values: Mapping[str, str]) -> Iterator[None]:
     finally:
         os.environ.clear()
         os.environ.update(saved)
+
+
+def assert_settings_hold(env: Mapping[str, str]) -> None:
+    """Loading the settings with ``env`` set gives exactly its values (``CONFIG_DIR_VARIABLE``
+    chooses the folder, it is no setting)."""
+    with environment(env):
+        settings = load_settings(REPO / "config")
+        for name, value in env.items():
+            if name != CONFIG_DIR_VARIABLE:
+                assert loaded_value(settings, name) == value, name
 
 
 # --- compose ------------------------------------------------------------------------------------

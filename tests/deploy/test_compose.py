@@ -19,7 +19,6 @@ import services.ingest.metrics
 import services.notifier.metrics
 import services.resolver.metrics
 import shared.metrics
-from shared.config import load_settings
 from shared.metrics import REGISTRY
 from tests.deploy.helpers import (
     APP_SERVICES,
@@ -27,12 +26,11 @@ from tests.deploy.helpers import (
     DEPLOY,
     REPO,
     SERVICE_COMMANDS,
+    assert_settings_hold,
     cli_problem,
     compose,
     compose_variables,
-    environment,
     image_command,
-    loaded_value,
     read_by_settings,
     service_environment,
 )
@@ -134,11 +132,7 @@ def test_every_variable_is_one_the_settings_read(name: str) -> None:
     unread = [variable for variable in env if not read_by_settings(variable)]
     assert not unread, f"{name} sets variables no setting reads: {unread}"
     # and loading the settings with them gives exactly those values
-    with environment(env):
-        settings = load_settings(REPO / "config")
-        for variable, value in env.items():
-            if variable != "ALERTORCH_CONFIG_DIR":
-                assert loaded_value(settings, variable) == value, variable
+    assert_settings_hold(env)
 
 
 def test_state_goes_to_postgres_and_nothing_else_is_writable() -> None:

@@ -22,11 +22,11 @@ from tests.deploy.helpers import (
     OVERLAYS,
     REPO,
     SERVICE_COMMANDS,
+    assert_settings_hold,
     cli_problem,
     container_environment,
     environment,
     example_objects,
-    loaded_value,
     pod_spec,
     read_by_settings,
     render_overlay,
@@ -191,12 +191,7 @@ def test_every_command_and_variable_is_real(overlay: str) -> None:
         env = container_environment(container, objects)
         unread = [name for name in env if not read_by_settings(name)]
         assert not unread, f"{obj['metadata']['name']}: no setting reads {unread}"
-        plain = {k: v for k, v in env.items() if k not in secret_template_names()}
-        with environment(plain):
-            settings = load_settings(REPO / "config")
-            for name, value in plain.items():
-                if name != "ALERTORCH_CONFIG_DIR":
-                    assert loaded_value(settings, name) == value, name
+        assert_settings_hold({k: v for k, v in env.items() if k not in secret_template_names()})
 
 
 def test_examples_commands_and_secret_keys_are_real() -> None:

@@ -16,7 +16,7 @@ from shared.events import RawError
 from shared.kafka.embedded import free_port
 from shared.topics import ERRORS_RAW, all_topic_names, topic
 from tests.kafka_helpers import read_all, read_until
-from tests.procs import cli
+from tests.procs import cli, reaped
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -123,13 +123,13 @@ async def test_topics_command_is_idempotent(kafka_bootstrap: str) -> None:
 
 def test_broker_command_serves_and_stops(tmp_path: Path) -> None:
     port = free_port()
-    process = subprocess.Popen(
+    started = subprocess.Popen(
         [sys.executable, "-m", "services.cli", "broker", "--port", str(port), "--partitions", "2"],
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         text=True,
     )
-    try:
+    with reaped(started) as process:
         assert process.stdout is not None
         line = process.stdout.readline()
         assert f"broker ready at 127.0.0.1:{port}" in line
@@ -138,12 +138,6 @@ def test_broker_command_serves_and_stops(tmp_path: Path) -> None:
         assert asyncio.run(_partitions(f"127.0.0.1:{port}", "errors.raw")) == 2
         process.send_signal(signal.SIGTERM)
         assert process.wait(30) == 0
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
-        if process.stdout:
-            process.stdout.close()
 
 
 async def _partitions(bootstrap: str, name: str) -> int:

@@ -8,10 +8,7 @@ import re
 import shutil
 import signal
 import subprocess
-import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +18,7 @@ import pytest
 from services.cli.registry import SERVICES
 from shared.config.settings import PACKAGED_CONFIG_DIR
 from shared.kafka.embedded import free_port
-from tests.procs import cli, free_port_block, wait_http
+from tests.procs import cli, free_port_block, running_dev, wait_http
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -49,48 +46,12 @@ def _tansu_on(port: int) -> list[int]:
     return pids
 
 
-@contextmanager
-def _dev(
-    *args: str,
-    broker_port: int,
-    base_port: int,
-    cwd: Path | None = None,
-    stdout: Any = subprocess.DEVNULL,
-    stderr: Any = subprocess.DEVNULL,
-    env: dict[str, str] | None = None,
-) -> Iterator[subprocess.Popen[str]]:
-    """``alertorch dev`` on its own embedded broker (no KAFKA_BOOTSTRAP_SERVERS), as a user
-    starts it (with ``env`` over the test's environment); killed at the end if the test has not
-    stopped it."""
-    env = {k: v for k, v in {**os.environ, **(env or {})}.items() if k != "KAFKA_BOOTSTRAP_SERVERS"}
-    process = subprocess.Popen(
-        [
-            *(sys.executable, "-m", "services.cli", "dev"),
-            *("--broker-port", str(broker_port), "--base-port", str(base_port), *args),
-        ],
-        cwd=cwd,
-        env=env,
-        stdout=stdout,
-        stderr=stderr,
-        text=True,
-        stdin=subprocess.DEVNULL,
-    )
-    try:
-        yield process
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
-        if process.stdout:
-            process.stdout.close()
-
-
 def test_dev_starts_everything_and_ctrl_c_stops_it_cleanly(tmp_path: Path) -> None:
     broker_port, base_port = free_port(), free_port_block(len(SERVICES))
     ports = list(range(base_port, base_port + len(SERVICES)))
     with (
         (tmp_path / "dev.log").open("w") as log,
-        _dev(
+        running_dev(
             broker_port=broker_port, base_port=base_port, stdout=subprocess.PIPE, stderr=log
         ) as process,
     ):
@@ -127,7 +88,7 @@ def test_dev_restarts_a_service_that_dies(tmp_path: Path) -> None:
     log_path = tmp_path / "dev.log"
     with (
         log_path.open("w") as log,
-        _dev(
+        running_dev(
             "--services", "ingest", broker_port=broker_port, base_port=base_port, stderr=log
         ) as process,
     ):
@@ -161,7 +122,7 @@ def test_dev_from_an_empty_folder_runs_on_the_packaged_defaults(
     workdir = tmp_path / "anywhere"
     workdir.mkdir()
     broker_port, base_port = free_port(), free_port_block(2)
-    with _dev(
+    with running_dev(
         *("--services", "analyzer,notifier"),
         broker_port=broker_port,
         base_port=base_port,
@@ -190,7 +151,7 @@ def test_dev_stops_with_the_message_on_a_configuration_error(tmp_path: Path) -> 
     log_path = tmp_path / "dev.log"
     with (
         log_path.open("w") as log,
-        _dev(
+        running_dev(
             *("--services", "ingest,analyzer", "--config-dir", str(config)),
             broker_port=free_port(),
             base_port=free_port_block(2),
@@ -221,7 +182,7 @@ def test_dev_demo_fills_the_console_within_a_minute(tmp_path: Path) -> None:
     with (
         out.open("w") as stdout,
         (tmp_path / "err.log").open("w") as stderr,
-        _dev(
+        running_dev(
             "--demo",
             broker_port=broker_port,
             base_port=base_port,

@@ -8,7 +8,6 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -27,7 +26,7 @@ from shared.kafka.embedded import free_port
 from shared.topics import AUDIT, ERRORS_CLASSIFIED, ERRORS_RAW, NOTIFICATIONS, RESOLUTIONS, topic
 from tests.fakes.server import serving
 from tests.kafka_helpers import Record, read_until
-from tests.procs import free_port_block, wait_http
+from tests.procs import free_port_block, running_dev, wait_http
 
 pytestmark = pytest.mark.e2e
 INGEST_FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "ingest"
@@ -51,7 +50,7 @@ def runbook() -> Iterator[tuple[list[object], str]]:
 class Stack:
     bootstrap: str
     ingest: str
-    process: subprocess.Popen[bytes]
+    process: subprocess.Popen[str]
 
 
 def _config(folder: Path, runbook_url: str) -> dict[str, str]:
@@ -98,35 +97,16 @@ def _config(folder: Path, runbook_url: str) -> dict[str, str]:
 def stack(tmp_path: Path, runbook: tuple[list[object], str]) -> Iterator[Stack]:
     """`alertorch dev` with its embedded broker and every service, stopped with Ctrl-C."""
     broker_port, base = free_port(), free_port_block(len(SERVICES))
-    env = {key: value for key, value in os.environ.items() if key != "KAFKA_BOOTSTRAP_SERVERS"}
-    env.update(_config(tmp_path / "config", runbook[1]))
-    with (tmp_path / "dev.log").open("w") as log:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "services.cli",
-                "dev",
-                "--broker-port",
-                str(broker_port),
-                "--base-port",
-                str(base),
-            ],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=log,
-            stdin=subprocess.DEVNULL,
-        )
-        try:
-            for port in range(base, base + len(SERVICES)):
-                wait_http(f"http://127.0.0.1:{port}/readyz", timeout=60)
-            yield Stack(f"127.0.0.1:{broker_port}", f"http://127.0.0.1:{base}", process)
-            process.send_signal(signal.SIGINT)
-            assert process.wait(60) == 0
-        finally:
-            if process.poll() is None:
-                process.kill()
-                process.wait()
+    env = _config(tmp_path / "config", runbook[1])
+    with (
+        (tmp_path / "dev.log").open("w") as log,
+        running_dev(broker_port=broker_port, base_port=base, stderr=log, env=env) as process,
+    ):
+        for port in range(base, base + len(SERVICES)):
+            wait_http(f"http://127.0.0.1:{port}/readyz", timeout=60)
+        yield Stack(f"127.0.0.1:{broker_port}", f"http://127.0.0.1:{base}", process)
+        process.send_signal(signal.SIGINT)
+        assert process.wait(60) == 0
 
 
 async def test_custom_alert_flows_from_ingest_to_a_verified_fix_and_a_notification(

@@ -21,6 +21,7 @@ import itertools
 import json
 import re
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -39,6 +40,18 @@ _OCCURRENCES = re.compile(r"Occurrences:\*? ([\d,]+)")
 #: A problem's line on an incident card: ``*title*``, then ``N occurrences · status``.
 _LISTED = re.compile(r"\*(.+?)\*\n([\d,]+) occurrences · ")
 WEBHOOK_PATH = "/services/T0000/B0000/XXXXXXXXXXXXXXXXXXXXXXXX"
+
+
+def texts(blocks: Any) -> Iterator[str]:
+    """Every string anywhere in the blocks (or any JSON-like value)."""
+    if isinstance(blocks, str):
+        yield blocks
+    elif isinstance(blocks, dict):
+        for value in blocks.values():
+            yield from texts(value)
+    elif isinstance(blocks, list):
+        for value in blocks:
+            yield from texts(value)
 
 
 def _fixture(name: str) -> dict[str, Any]:

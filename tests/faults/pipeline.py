@@ -1,6 +1,6 @@
 """What the fault tests share: a runbook endpoint counting the fixes it is asked for, a
-configuration binding one pattern to it, the alerts that match it, and reading and waiting on
-the broker's topics."""
+configuration binding one pattern to it, the alerts that match it, reading and waiting on the
+broker's topics, and the settings the fuzz tests run Hypothesis with."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from hypothesis import HealthCheck, settings
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -47,14 +48,33 @@ def serving_runbook() -> Iterator[tuple[FixCalls, str]]:
         yield calls, url
 
 
+def insert_pattern(folder: Path, pattern: dict[str, Any]) -> None:
+    """``pattern`` first in the configuration ``folder``'s ``error_patterns.json``, so it wins
+    over the default patterns that match the same text."""
+    path = folder / "error_patterns.json"
+    patterns = json.loads(path.read_text())
+    patterns["patterns"].insert(0, pattern)
+    path.write_text(json.dumps(patterns))
+
+
+def fuzz_settings(examples: int) -> settings:
+    """Hypothesis's settings for a group of requests to a running service: ``examples`` of them,
+    no deadline and no example database (the service, not the data, is under test), and no
+    health check failing on slow or large data."""
+    return settings(
+        max_examples=examples,
+        deadline=None,
+        database=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+    )
+
+
 def fix_config(folder: Path, marker: str, runbook_url: str) -> dict[str, str]:
     """The default configuration in ``folder`` plus one pattern, matching :func:`stuck_worker`,
     bound to a runbook fix; the environment that selects it."""
     shutil.copytree(REPO / "config", folder)
-    path = folder / "error_patterns.json"
-    patterns = json.loads(path.read_text())
-    patterns["patterns"].insert(
-        0,
+    insert_pattern(
+        folder,
         {
             "id": f"queue_worker_stuck_{marker}",
             "name": "Queue worker stuck",
@@ -65,7 +85,6 @@ def fix_config(folder: Path, marker: str, runbook_url: str) -> dict[str, str]:
             "resolution_strategy": STRATEGY,
         },
     )
-    path.write_text(json.dumps(patterns))
     strategy = {
         "executor": "http_action",
         "safety_level": "safe",

@@ -13,13 +13,14 @@ from typing import Any
 
 import httpx
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from services.ingest.signature import sign
 from shared.topics import ERRORS_RAW
+from tests.faults.pipeline import fuzz_settings
 from tests.kafka_helpers import read_all
-from tests.procs import ServiceProcess, running_service
+from tests.procs import MIB, ServiceProcess, running_service
 
 pytestmark = [pytest.mark.broker, pytest.mark.e2e]
 
@@ -169,9 +170,8 @@ async def test_any_body_on_any_endpoint_is_a_2xx_or_a_precise_4xx_and_publishes_
 
 
 def _fuzz(bootstrap: str, ingest: ServiceProcess) -> None:
-    before = ingest.peak_rss_bytes()
     taken = 0
-    with httpx.Client(base_url=ingest.url, timeout=30) as client:
+    with ingest.bounded_growth(150 * MIB), httpx.Client(base_url=ingest.url, timeout=30) as client:
 
         def post(path: str, content: bytes, headers: dict[str, str], gzipped: bool) -> int:
             if gzipped:
@@ -181,12 +181,7 @@ def _fuzz(bootstrap: str, ingest: ServiceProcess) -> None:
             headers = {"Content-Type": kind, **headers}
             return _check(client.post(path, content=content, headers=headers), path)
 
-        common = settings(
-            max_examples=EXAMPLES,
-            deadline=None,
-            database=None,
-            suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-        )
+        common = fuzz_settings(EXAMPLES)
 
         @common
         @given(
@@ -228,5 +223,4 @@ def _fuzz(bootstrap: str, ingest: ServiceProcess) -> None:
 
         for run in (bearer_endpoints, sentry_webhook, sdk):
             run()
-    assert ingest.peak_rss_bytes() - before < 150 * 1024 * 1024
     assert _published(bootstrap) == taken, "published other than what the answers said"

@@ -46,6 +46,7 @@ from tests.fakes.slack import FakeSlack
 from tests.faults.pipeline import (
     decoded,
     fix_config,
+    insert_pattern,
     problem_of,
     serving_runbook,
     stuck_worker,
@@ -80,10 +81,8 @@ def _config(folder: Path, marker: str, runbook_url: str) -> dict[str, str]:
     rules in which level 2 also opens a GitHub issue and escalates after seconds, and level 3
     comments on it."""
     env = fix_config(folder, marker, runbook_url)
-    path = folder / "error_patterns.json"
-    patterns = json.loads(path.read_text())
-    patterns["patterns"].insert(
-        0,
+    insert_pattern(
+        folder,
         {
             "id": f"ledger_unreachable_{marker}",
             "name": "Ledger unreachable",
@@ -93,7 +92,6 @@ def _config(folder: Path, marker: str, runbook_url: str) -> dict[str, str]:
             "confidence": 0.95,
         },
     )
-    path.write_text(json.dumps(patterns))
     path = folder / "escalation_rules.yaml"
     rules = yaml.safe_load(path.read_text())
     levels = rules["escalation_levels"]

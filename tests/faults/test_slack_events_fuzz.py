@@ -18,7 +18,7 @@ from urllib.parse import urlencode
 
 import httpx
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from services.notifier.slack.interactivity import MAX_BODY
@@ -26,8 +26,9 @@ from shared.events import Command, Silence
 from shared.topics import COMMANDS, SILENCES, topic
 from tests.fakes.server import serving
 from tests.fakes.slack import FakeSlack, sign
+from tests.faults.pipeline import fuzz_settings
 from tests.kafka_helpers import read_all
-from tests.procs import ServiceProcess, running_service
+from tests.procs import MIB, ServiceProcess, running_service
 
 pytestmark = [pytest.mark.broker, pytest.mark.e2e]
 
@@ -244,11 +245,13 @@ async def test_any_request_to_slack_events_is_a_2xx_or_4xx_and_publishes_only_pr
 
 
 def _fuzz(bootstrap: str, notifier: ServiceProcess) -> None:
-    before = notifier.peak_rss_bytes()
     accepted: set[tuple[str, str, str]] = set()  # carried by bodies answered 2xx
     refused: set[tuple[str, str, str]] = set()  # carried by bodies answered 4xx
     taken: set[tuple[str, str, str]] = set()  # well-formed presses: must be published
-    with httpx.Client(base_url=notifier.url, timeout=30) as client:
+    with (
+        notifier.bounded_growth(150 * MIB),
+        httpx.Client(base_url=notifier.url, timeout=30) as client,
+    ):
 
         def post(content: bytes | str, headers: dict[str, str] | list[tuple[bytes, bytes]]) -> int:
             answer = client.post("/slack/events", content=content, headers=headers)
@@ -257,12 +260,7 @@ def _fuzz(bootstrap: str, notifier: ServiceProcess) -> None:
                 assert answer.json()["error"], content[:300]
             return answer.status_code
 
-        common = settings(
-            max_examples=EXAMPLES,
-            deadline=None,
-            database=None,
-            suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-        )
+        common = fuzz_settings(EXAMPLES)
 
         @common
         @given(
@@ -337,7 +335,6 @@ def _fuzz(bootstrap: str, notifier: ServiceProcess) -> None:
 
         for run in (signed_payloads, signed_bytes, badly_signed):
             run()
-    assert notifier.peak_rss_bytes() - before < 150 * 1024 * 1024
     published = _published(bootstrap)
     assert taken, "no well-formed press was generated"
     assert taken <= published, "a well-formed press was answered 200 but not published"

@@ -23,6 +23,7 @@ from shared.kafka.producer import Output
 from shared.runner import Consumed
 from shared.storage import Database
 from shared.topics import ERRORS_RAW
+from tests.storage import migrated
 
 PATTERNS = Path(__file__).resolve().parents[2] / "config" / "error_patterns.json"
 
@@ -40,13 +41,15 @@ class Broker:
             raise ConnectionError("broker unavailable")
         self.sent.extend(outputs)
 
+    def classified(self) -> list[ClassifiedErrorData]:
+        """The data of every classified error sent, in order."""
+        return [o.event.data for o in self.sent if isinstance(o.event, ClassifiedError)]
+
 
 @pytest.fixture
 async def database(storage_url: str) -> AsyncIterator[Database]:
-    db = Database(storage_url, schemas=[SCHEMA])
-    await db.migrate()
-    yield db
-    await db.close()
+    async with migrated(storage_url, SCHEMA) as db:
+        yield db
 
 
 def _batch(first_offset: int, count: int) -> list[Consumed]:
@@ -84,10 +87,7 @@ async def test_a_failed_publish_counts_nothing_and_its_retry_counts_once(
     assert (again.classified, again.already_counted) == (0, 3)
     later = [(m, intake(m)) for m in _batch(3, 1)]
     await classify_batch(database, analyzer, broker, later, wall=2e9)
-    counts = [
-        o.event.data.frequency.last_day for o in broker.sent if isinstance(o.event, ClassifiedError)
-    ]
-    assert counts == [1, 2, 3, 4]
+    assert [d.frequency.last_day for d in broker.classified()] == [1, 2, 3, 4]
 
 
 async def test_a_new_owner_continues_the_count_and_the_old_one_cannot_count_again(
@@ -106,10 +106,7 @@ async def test_a_new_owner_continues_the_count_and_the_old_one_cannot_count_agai
     # ...while the old owner, not yet told, handles the same messages: they are counted already.
     stale = await classify_batch(database, old_owner, broker, moved, wall=2e9)
     assert (stale.classified, stale.already_counted) == (0, 2)
-    counts = [
-        o.event.data.frequency.last_day for o in broker.sent if isinstance(o.event, ClassifiedError)
-    ]
-    assert counts == [1, 2, 3, 4]
+    assert [d.frequency.last_day for d in broker.classified()] == [1, 2, 3, 4]
 
 
 async def test_a_second_copy_of_one_event_at_a_later_offset_counts_once(
@@ -127,10 +124,7 @@ async def test_a_second_copy_of_one_event_at_a_later_offset_counts_once(
     again = Consumed(ERRORS_RAW, 0, 3, key=second.key, value=second.value)
     later = await classify_batch(database, analyzer, broker, [(again, intake(again))], wall=2e9)
     assert (later.classified, later.already_counted) == (0, 1)
-    counts = [
-        o.event.data.frequency.last_day for o in broker.sent if isinstance(o.event, ClassifiedError)
-    ]
-    assert counts == [1, 2]
+    assert [d.frequency.last_day for d in broker.classified()] == [1, 2]
     # the offsets of the copies are stored too: a redelivery from offset 3 counts nothing
     stale = await classify_batch(database, analyzer, broker, [(again, intake(again))], wall=2e9)
     assert (stale.classified, stale.already_counted) == (0, 1)
@@ -169,7 +163,7 @@ async def test_a_burst_of_related_problems_is_one_incident_kept_across_a_restart
     await classify_batch(database, analyzer, broker, first, wall=2e9)
     second = [(m, intake(m)) for m in _burst(1, 0, titles[15:30], "checkout")]
     await classify_batch(database, analyzer, broker, second, wall=2e9)
-    sent = [o.event.data for o in broker.sent if isinstance(o.event, ClassifiedError)]
+    sent = broker.classified()
     assert len({d.fingerprint for d in sent}) == 30
     opener = first[0][0]
     assert opener.value is not None
@@ -178,9 +172,7 @@ async def test_a_burst_of_related_problems_is_one_incident_kept_across_a_restart
     assert {d.incident.id if d.incident else None for d in sent} == {expected}
     await database.close()
 
-    restarted = Database(storage_url, schemas=[SCHEMA])
-    await restarted.migrate()
-    try:
+    async with migrated(storage_url, SCHEMA) as restarted:
         broker.sent.clear()
         after = _burst(0, 15, [titles[0], titles[30]], "checkout")
         after += _burst(0, 17, ["Search index stale"], "search")
@@ -191,11 +183,7 @@ async def test_a_burst_of_related_problems_is_one_incident_kept_across_a_restart
             [(m, intake(m)) for m in after],
             wall=2e9,
         )
-        incidents = [
-            o.event.data.incident.id
-            for o in broker.sent
-            if isinstance(o.event, ClassifiedError) and o.event.data.incident
-        ]
+        incidents = [d.incident.id for d in broker.classified() if d.incident]
         assert incidents[:2] == [expected, expected]
         assert incidents[2] != expected
         # the states of silent problems are dropped with their incidents: a return is placed anew
@@ -205,11 +193,9 @@ async def test_a_burst_of_related_problems_is_one_incident_kept_across_a_restart
         await classify_batch(
             restarted, Analyzer(settings=settings, patterns=patterns), broker, back, wall=2e9
         )
-        [returned] = [o.event.data for o in broker.sent if isinstance(o.event, ClassifiedError)]
+        [returned] = broker.classified()
         assert returned.incident is not None
         assert returned.incident.id != expected
-    finally:
-        await restarted.close()
 
 
 def _released(offset: int, title: str, release: str, at: float) -> Consumed:
@@ -240,7 +226,7 @@ async def test_a_release_is_dated_from_its_first_error_across_batches(database: 
         await classify_batch(
             database, analyzer, broker, [(m, intake(m)) for m in messages], wall=2e9
         )
-        return [o.event.data for o in broker.sent if isinstance(o.event, ClassifiedError)]
+        return broker.classified()
 
     [first] = await classify(_released(0, "Cart lost", "checkout@2.0", t0))
     [other, older] = await classify(

@@ -22,6 +22,7 @@ from shared.kafka.producer import Output
 from shared.runner import Consumed
 from shared.storage import Database
 from shared.topics import ERRORS_RAW
+from tests.storage import migrated
 
 PATTERNS = Path(__file__).resolve().parents[2] / "config" / "error_patterns.json"
 WALL = 2e9
@@ -82,10 +83,8 @@ class Replica:
 
 @pytest.fixture
 async def database(storage_url: str) -> AsyncIterator[Database]:
-    db = Database(storage_url, schemas=[SCHEMA])
-    await db.migrate()
-    yield db
-    await db.close()
+    async with migrated(storage_url, SCHEMA) as db:
+        yield db
 
 
 def _closed(user: str) -> str:

@@ -34,7 +34,7 @@ __all__ = [
 def admin_token(console_process: tuple[ServiceProcess, dict[str, str], Path]) -> str:
     _, env, data = console_process
     made = subprocess.run(
-        [sys.executable, "-m", "services.api", "tokens", "create", "--role", "admin", "--json"],
+        [sys.executable, "-m", "services.cli", "tokens", "create", "--role", "admin", "--json"],
         env=env,
         cwd=data,
         capture_output=True,

@@ -20,17 +20,15 @@ from shared.clock import ManualClock
 from shared.events import Envelope
 from shared.kafka.consumed import Consumed
 from shared.kafka.dlq import H_ERROR_CLASS, H_FAILED_AT, H_SOURCE_TOPIC
-from shared.storage import Database, open_database
+from shared.storage import Database
+from tests.storage import migrated
 from tests.unit.test_api_projection import T0, classified, command, notification, resolution
 
 
 @pytest.fixture
 async def database(storage_url: str) -> AsyncIterator[Database]:
-    opened = await open_database(storage_url, schemas=[SCHEMA])
-    try:
+    async with migrated(storage_url, SCHEMA) as opened:
         yield opened
-    finally:
-        await opened.close()
 
 
 def _differences(connection: Connection) -> list[object]:

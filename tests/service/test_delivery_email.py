@@ -20,6 +20,7 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 from services.notifier.delivery.mail import SmtpEmail
 from shared.config.integrations import EmailIntegration
 from shared.events import ErrorSummary, NotificationData, Severity, Target
+from tests.notifications import notification_data
 from tests.procs import free_port_block
 
 EMAIL = Target(type="email", channel="dev-team@example.com")
@@ -69,22 +70,14 @@ def smtp() -> Iterator[Smtp]:
     yield from _serve(Mailbox())
 
 
-def _notification(**changes: Any) -> NotificationData:
-    fields: dict[str, Any] = {
-        "fingerprint": "fp-42",
-        "kind": "escalation",
-        "level": 1,
-        "targets": [EMAIL],
-        "summary": ErrorSummary(
-            title="Payment <failed> & retried",
-            severity=Severity.CRITICAL,
-            environment="production",
-            count=3,
-        ),
-        "text": "level 0 not acknowledged within 15 min",
-    }
-    fields.update(changes)
-    return NotificationData(**fields)
+def _notification() -> NotificationData:
+    summary = ErrorSummary(
+        title="Payment <failed> & retried",
+        severity=Severity.CRITICAL,
+        environment="production",
+        count=3,
+    )
+    return notification_data(EMAIL, summary, level=1, text="level 0 not acknowledged within 15 min")
 
 
 def _email(

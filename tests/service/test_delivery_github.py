@@ -18,11 +18,12 @@ from services.notifier.delivery.github import GitHubIssues
 from services.notifier.delivery.github_tables import SCHEMA, issues
 from shared.config.integrations import GithubIntegration
 from shared.events import NotificationData, Target
-from shared.storage import Database, open_database
+from shared.storage import Database
 from tests.fakes.github import FakeGitHub
 from tests.fakes.server import serving
 from tests.notifications import notification_data
 from tests.procs import free_port_block
+from tests.storage import migrated
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "delivery"
 REPO = "acme/web"
@@ -48,9 +49,8 @@ def store_url(tmp_path: Path) -> str:
 
 @pytest.fixture
 async def store(store_url: str) -> AsyncIterator[Database]:
-    opened = await open_database(store_url, schemas=[SCHEMA])
-    yield opened
-    await opened.close()
+    async with migrated(store_url, SCHEMA) as opened:
+        yield opened
 
 
 def _github(
@@ -112,12 +112,9 @@ async def test_the_issue_is_remembered_by_a_new_instance_on_the_same_store(
     server, url = fake
     assert (await _github(url, http, store).send_notification(_notification(), GITHUB)).delivered
     await store.close()
-    reopened = await open_database(store_url, schemas=[SCHEMA])
-    try:
+    async with migrated(store_url, SCHEMA) as reopened:
         quiet = _github(url, http, reopened, comment_on_repeat=False)
         result = await quiet.send_notification(_notification(), GITHUB)
-    finally:
-        await reopened.close()
     assert result.delivered
     assert result.details == {
         "issue": 1,
@@ -132,8 +129,7 @@ async def test_issues_are_remembered_per_problem_and_repository_on_both_backends
 ) -> None:
     server, url = fake
     other = Target(type="github", channel="acme/api")
-    database = await open_database(storage_url, schemas=[SCHEMA])
-    try:
+    async with migrated(storage_url, SCHEMA) as database:
         github = _github(url, http, database)
         assert (await github.send_notification(_notification(), GITHUB)).delivered
         assert (await github.send_notification(_notification(), other)).delivered
@@ -146,11 +142,8 @@ async def test_issues_are_remembered_per_problem_and_repository_on_both_backends
         assert await github.issue_number(REPO, "fp-7") == 2
         assert await github.issue_number("acme/api", "fp-42") == 1
         assert await github.issue_number("acme/api", "fp-7") is None
-    finally:
-        await database.close()
 
-    reopened = await open_database(storage_url, schemas=[SCHEMA])  # a restart
-    try:
+    async with migrated(storage_url, SCHEMA) as reopened:  # a restart
         assert await _remembered(reopened) == [
             ("acme/api", "fp-42", 1),
             (REPO, "fp-42", 1),
@@ -170,8 +163,6 @@ async def test_issues_are_remembered_per_problem_and_repository_on_both_backends
         result = await quiet.send_notification(_notification(fingerprint="fp-7"), GITHUB)
         assert result.details == {"issue": 2, "skipped": "the problem has an issue"}
         assert server.calls["create"] == 3
-    finally:
-        await reopened.close()
 
 
 async def test_the_configured_repository_is_used_when_the_target_names_none(

@@ -30,11 +30,12 @@ from shared.events import (
     Severity,
     Target,
 )
-from shared.storage import Database, open_database
+from shared.storage import Database
 from tests.fakes.jira import FakeJira
 from tests.fakes.server import serving
 from tests.notifications import deliver, notification_data, notification_event
 from tests.procs import free_port_block
+from tests.storage import migrated
 
 JIRA = Target(type="jira", channel="OPS")
 
@@ -65,9 +66,8 @@ def store_url(tmp_path: Path) -> str:
 
 @pytest.fixture
 async def store(store_url: str) -> AsyncIterator[Database]:
-    opened = await open_database(store_url, schemas=[NOTIFIER_SCHEMA, JIRA_SCHEMA])
-    yield opened
-    await opened.close()
+    async with migrated(store_url, NOTIFIER_SCHEMA, JIRA_SCHEMA) as opened:
+        yield opened
 
 
 def _jira(
@@ -386,25 +386,21 @@ async def test_issues_are_remembered_per_problem_and_project_on_both_backends(
 ) -> None:
     server, url = cloud
     web = Target(type="jira", channel="WEB")
-    database = await open_database(storage_url, schemas=[JIRA_SCHEMA])
-    try:
+    async with migrated(storage_url, JIRA_SCHEMA) as database:
         jira = _jira(url, http, database)
         for data, target in ((_data(), JIRA), (_data(), web), (_data(fingerprint="fp-7"), JIRA)):
             assert (await jira.send_notification(data, target)).delivered
         assert (await jira.send_notification(_data("resolved"), JIRA)).delivered
         assert (await jira.send_notification(_data("new_alert"), JIRA)).delivered  # came back
-    finally:
-        await database.close()
-    reopened = await open_database(storage_url, schemas=[JIRA_SCHEMA])  # a restart
-    try:
-        async with reopened.transaction() as db:
-            rows = await db.execute(
-                select(issues.c.project, issues.c.fingerprint, issues.c.issue_key)
-                .where(issues.c.resolved_at.is_(None))
-                .order_by(issues.c.project, issues.c.fingerprint)
-            )
-            found = [tuple(row) for row in rows]
-    finally:
-        await reopened.close()
+    async with (
+        migrated(storage_url, JIRA_SCHEMA) as reopened,  # a restart
+        reopened.transaction() as db,
+    ):
+        rows = await db.execute(
+            select(issues.c.project, issues.c.fingerprint, issues.c.issue_key)
+            .where(issues.c.resolved_at.is_(None))
+            .order_by(issues.c.project, issues.c.fingerprint)
+        )
+        found = [tuple(row) for row in rows]
     assert found == [("OPS", "fp-42", "OPS-3"), ("OPS", "fp-7", "OPS-2"), ("WEB", "fp-42", "WEB-1")]
     assert server.calls["create"] == 4

@@ -14,6 +14,7 @@ from shared.config.integrations import PagerDutyIntegration
 from shared.events import ErrorSummary, NotificationData, Severity, Target
 from tests.fakes.pagerduty import FakePagerDuty
 from tests.fakes.server import serving
+from tests.notifications import error_summary, notification_data
 from tests.procs import free_port_block
 
 KEY = "e93facc04764012d7bfb002500d5d1a6"
@@ -21,23 +22,14 @@ OTHER_KEY = "0123456789abcdef0123456789abcdef"
 PAGERDUTY = Target(type="pagerduty", channel="oncall_service")
 
 
-def _notification(kind: Any = "new_alert", text: str = "", **changes: Any) -> NotificationData:
-    fields: dict[str, Any] = {
-        "fingerprint": "fp-42",
-        "kind": kind,
-        "level": 2,
-        "targets": [PAGERDUTY],
-        "summary": ErrorSummary(
-            title="Connection to db-1 refused",
-            severity=Severity.CRITICAL,
-            service="billing",
-            environment="production",
-            url="https://sentry.example.com/issues/42/",
-        ),
-        "text": text,
-    }
-    fields.update(changes)
-    return NotificationData(**fields)
+#: A critical problem of the ``billing`` service in production, with a Sentry link.
+REFUSED = error_summary(title="Connection to db-1 refused", environment="production")
+
+
+def _notification(
+    kind: Any = "new_alert", text: str = "", summary: ErrorSummary = REFUSED, **changes: Any
+) -> NotificationData:
+    return notification_data(PAGERDUTY, summary, kind=kind, level=2, text=text, **changes)
 
 
 @pytest.fixture

@@ -10,15 +10,15 @@ import pytest
 from services.ingest.request_log import RequestLog
 from services.ingest.sentry_marks import SentryMarks
 from services.ingest.tables import SCHEMA, leases
-from shared.storage import Database, open_database
+from shared.storage import Database
 from shared.storage.lease import Lease
+from tests.storage import migrated
 
 
 @pytest.fixture
 async def database(storage_url: str) -> AsyncIterator[Database]:
-    opened = await open_database(storage_url, schemas=[SCHEMA])
-    yield opened
-    await opened.close()
+    async with migrated(storage_url, SCHEMA) as opened:
+        yield opened
 
 
 async def test_marks_only_move_forward_and_stay_bounded(database: Database) -> None:

@@ -76,12 +76,31 @@ async def sentry_post(
     return await client.post("/webhooks/sentry", content=body, headers=headers)
 
 
+def _issue_created(marker: str, title: str) -> dict[str, Any]:
+    """Sentry's ``issue.created`` example about an issue of its own: its id spelt from
+    ``marker``, titled ``title``."""
+    created: dict[str, Any] = load("sentry_webhook_issue_created.docs.json")
+    created["data"]["issue"]["id"] = str(int(marker, 16))
+    created["data"]["issue"]["title"] = title
+    return created
+
+
+async def _taken_then_duplicate(
+    client: httpx.AsyncClient, body: bytes, first_id: str, again_id: str
+) -> None:
+    """``body`` as an ``issue`` webhook is taken with request id ``first_id``, and is a
+    duplicate when sent again with ``again_id``."""
+    taken = await sentry_post(client, body, resource="issue", request_id=first_id)
+    assert taken.status_code == 202, taken.text
+    again = await sentry_post(client, body, resource="issue", request_id=again_id)
+    assert again.status_code == 200
+    assert again.json()["status"] == "duplicate"
+
+
 async def test_sentry_webhooks(kafka_bootstrap: str, ingest: ServiceProcess) -> None:
     marker = os.urandom(4).hex()
     issue_id = str(int(marker, 16))
-    created = load("sentry_webhook_issue_created.docs.json")
-    created["data"]["issue"]["id"] = issue_id
-    created["data"]["issue"]["title"] = f"ReferenceError: blooopy is not defined {marker}"
+    created = _issue_created(marker, f"ReferenceError: blooopy is not defined {marker}")
     created_body = json.dumps(created).encode()
     error = load("sentry_webhook_error_created.docs.json")
     error["data"]["error"]["issue_id"] = issue_id
@@ -92,11 +111,7 @@ async def test_sentry_webhooks(kafka_bootstrap: str, ingest: ServiceProcess) -> 
     alert["data"]["event"]["title"] = f"heck {marker}"
     bad = f"bad-{marker}"
     async with httpx.AsyncClient(base_url=ingest.url, timeout=30) as client:
-        first = await sentry_post(client, created_body, resource="issue", request_id=f"r1-{marker}")
-        assert first.status_code == 202, first.text
-        again = await sentry_post(client, created_body, resource="issue", request_id=f"r1-{marker}")
-        assert again.status_code == 200
-        assert again.json()["status"] == "duplicate"
+        await _taken_then_duplicate(client, created_body, f"r1-{marker}", f"r1-{marker}")
         for resource, body in (("error", error), ("metric_alert", metric), ("event_alert", alert)):
             answer = await sentry_post(client, json.dumps(body).encode(), resource=resource)
             assert answer.status_code == 202, answer.text
@@ -234,16 +249,9 @@ async def test_a_signed_body_replayed_with_a_new_request_id_publishes_nothing(
     kafka_bootstrap: str, ingest: ServiceProcess
 ) -> None:
     marker = os.urandom(4).hex()
-    created = load("sentry_webhook_issue_created.docs.json")
-    created["data"]["issue"]["id"] = str(int(marker, 16))
-    created["data"]["issue"]["title"] = f"TypeError replayed {marker}"
-    body = json.dumps(created).encode()
+    body = json.dumps(_issue_created(marker, f"TypeError replayed {marker}")).encode()
     async with httpx.AsyncClient(base_url=ingest.url, timeout=30) as client:
-        first = await sentry_post(client, body, resource="issue", request_id=f"a-{marker}")
-        assert first.status_code == 202, first.text
-        replay = await sentry_post(client, body, resource="issue", request_id=f"b-{marker}")
-        assert replay.status_code == 200
-        assert replay.json()["status"] == "duplicate"
+        await _taken_then_duplicate(client, body, f"a-{marker}", f"b-{marker}")
         bare = await sentry_post(client, body, resource="issue")
         assert bare.json()["status"] == "duplicate"
     await read_until(kafka_bootstrap, ERRORS_RAW, lambda r: len(r) >= 1, match=containing(marker))

@@ -17,12 +17,13 @@ from shared.events import (
     AuditRecord,
     Command,
     Notification,
+    Resolution,
     Target,
 )
 from shared.topics import AUDIT, COMMANDS, NOTIFICATIONS, RESOLUTIONS, topic
 from tests.fakes.server import serving
 from tests.fakes.slack import FakeSlack, Message
-from tests.kafka_helpers import produce, read_until
+from tests.kafka_helpers import first_event, produce, read_until
 from tests.notifications import error_summary, notification_data, notification_event, unfixed
 from tests.procs import running_service
 from tests.service.test_slack_interactivity import SECRET, press_payload, signed
@@ -43,9 +44,22 @@ def _title(text: str, fp: str) -> str:
     return f"{text} {fp[:8].translate(str.maketrans('0123456789', 'ghijklmnop'))}"
 
 
+def _problem(text: str) -> tuple[str, str]:
+    """A fresh fingerprint, and a title of ``text`` spelt from it (:func:`_title`)."""
+    fp = os.urandom(16).hex()
+    return fp, _title(text, fp)
+
+
+async def _publish_unfixed(bootstrap: str, fp: str, title: str) -> Resolution:
+    """A decision the notifier alerts on (:func:`unfixed`), published on ``resolutions``."""
+    event = unfixed(fp, title)
+    await produce(bootstrap, RESOLUTIONS, [event.to_json_bytes()], key=fp.encode())
+    return event
+
+
 async def _root(fake: FakeSlack, title: str) -> Message:
     for _ in range(200):
-        found = [m for m in fake.roots() if title in m.text]
+        found = _cards(fake, title)
         if found:
             return found[0]
         await asyncio.sleep(0.1)
@@ -56,21 +70,13 @@ async def test_alert_reaches_slack_and_a_button_press_becomes_a_command(
     kafka_bootstrap: str, slack: tuple[FakeSlack, str]
 ) -> None:
     fake, url = slack
-    fp = os.urandom(16).hex()
-    title = _title("Database connection refused", fp)
+    fp, title = _problem("Database connection refused")
     env = fake.env(
         url, SLACK_SIGNING_SECRET=SECRET, ALERTORCH_SLACK__CONSOLE_URL="https://alerts.example.com"
     )
     with running_service("notifier", bootstrap=kafka_bootstrap, env=env) as notifier:
-        event = unfixed(fp, title)
-        await produce(kafka_bootstrap, RESOLUTIONS, [event.to_json_bytes()], key=fp.encode())
-        records = await read_until(
-            kafka_bootstrap,
-            NOTIFICATIONS,
-            lambda r: len(r) >= 1,
-            match=lambda r: r.key == fp.encode(),
-        )
-        notification = topic(NOTIFICATIONS).decode(records[0].value)
+        event = await _publish_unfixed(kafka_bootstrap, fp, title)
+        notification = await first_event(kafka_bootstrap, NOTIFICATIONS, fp)
         assert isinstance(notification, Notification)
         assert notification.correlationid == event.correlationid
         assert notification.data.level == 2  # critical in production opens at the on-call level
@@ -98,10 +104,7 @@ async def test_alert_reaches_slack_and_a_button_press_becomes_a_command(
                 f"{notifier.url}/slack/events", **signed(press_payload(root, "ack", user="U0ALICE"))
             )
         assert pressed.status_code == 200
-        commands = await read_until(
-            kafka_bootstrap, COMMANDS, lambda r: len(r) >= 1, match=lambda r: r.key == fp.encode()
-        )
-        command = topic(COMMANDS).decode(commands[0].value)
+        command = await first_event(kafka_bootstrap, COMMANDS, fp)
         assert isinstance(command, Command)
         assert (command.data.action, command.data.actor.id, command.data.actor.via) == (
             "ack",
@@ -138,8 +141,7 @@ async def test_a_crash_between_send_and_commit_never_posts_twice(
     kafka_bootstrap: str, slack: tuple[FakeSlack, str]
 ) -> None:
     fake, url = slack
-    fp = os.urandom(16).hex()
-    title = _title("Disk full on db", fp)
+    fp, title = _problem("Disk full on db")
     fake.post_delay, fake.slow_posts = 3.0, title  # its posts are in flight when the notifier dies
 
     def posts() -> list[dict[str, object]]:
@@ -158,8 +160,7 @@ async def test_a_crash_between_send_and_commit_never_posts_twice(
         ALERTORCH_SLACK__RATE_LIMITING__MAX_MESSAGES_PER_HOUR="100000",
     )
     with running_service("notifier", bootstrap=kafka_bootstrap, env=env) as notifier:
-        event = unfixed(fp, title)
-        await produce(kafka_bootstrap, RESOLUTIONS, [event.to_json_bytes()], key=fp.encode())
+        await _publish_unfixed(kafka_bootstrap, fp, title)
         # Both channels' posts (#oncall, #alerts: the level's Slack channels) are made, the last
         # one still in flight.
         for _ in range(600):
@@ -184,11 +185,10 @@ async def _slack_audits(
 ) -> list[AuditRecord]:
     """Run the notifier (Slack configured, plus ``env``) on one new alert; the audit records of
     its Slack deliveries once one has ``outcome``."""
-    fp = os.urandom(16).hex()
+    fp, title = _problem("Disk full")
     env = fake.env(url, **env)
     with running_service("notifier", bootstrap=bootstrap, env=env):
-        event = unfixed(fp, _title("Disk full", fp))
-        await produce(bootstrap, RESOLUTIONS, [event.to_json_bytes()], key=fp.encode())
+        await _publish_unfixed(bootstrap, fp, title)
         records = await read_until(
             bootstrap,
             AUDIT,
@@ -228,8 +228,8 @@ async def test_a_storm_of_updates_is_delivered_in_a_few_folded_sends(
     the notifier sends the run of updates together instead of one by one (each update still has
     its own audit record)."""
     fake, url = slack
-    fp, updates = os.urandom(16).hex(), 1000
-    title = _title("Queue overflow", fp)
+    fp, title = _problem("Queue overflow")
+    updates = 1000
     target = Target(type="slack", channel="#alerts")
 
     def event(kind: str, count: int) -> bytes:

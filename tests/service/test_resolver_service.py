@@ -153,6 +153,22 @@ async def _statuses(
     return decoded(records)
 
 
+async def _decided(
+    bootstrap: str, event: ClassifiedError, until: str, timeout: float = 30
+) -> list[Resolution]:
+    """Send ``event`` and return its resolutions up to the first in status ``until``."""
+    await _send(bootstrap, ERRORS_CLASSIFIED, event)
+    return await _statuses(bootstrap, event.subject, until, timeout=timeout)
+
+
+async def _until_called(fake: Runbook, path: str) -> None:
+    """Wait (up to 5 s) for the runbook's first call on ``path``."""
+    for _ in range(100):
+        if fake.calls[path]:
+            return
+        await asyncio.sleep(0.05)
+
+
 async def _audits(bootstrap: str, fp: str, count: int) -> list[AuditRecord]:
     records = await read_until(
         bootstrap, AUDIT, lambda found: len(found) >= count, match=lambda r: r.key == fp.encode()
@@ -169,8 +185,7 @@ async def test_fix_verify_rollback_and_approvals(
     with running_service("resolver", bootstrap=kafka_bootstrap, env=_env(url)):
         # A safe strategy runs by itself, is verified and succeeds.
         ok = _classified(S("flush_cache"))
-        await _send(kafka_bootstrap, ERRORS_CLASSIFIED, ok)
-        done = await _statuses(kafka_bootstrap, ok.subject, "succeeded")
+        done = await _decided(kafka_bootstrap, ok, "succeeded")
         assert [r.data.status for r in done] == [
             "auto_resolving",
             "executing",
@@ -194,8 +209,7 @@ async def test_fix_verify_rollback_and_approvals(
 
         # The error keeps coming during verification: failed, rolled back automatically.
         bad = _classified(S("flush_cache"))
-        await _send(kafka_bootstrap, ERRORS_CLASSIFIED, bad)
-        await _statuses(kafka_bootstrap, bad.subject, "verifying")
+        await _decided(kafka_bootstrap, bad, "verifying")
         for _ in range(3):
             await _send(
                 kafka_bootstrap,
@@ -210,8 +224,7 @@ async def test_fix_verify_rollback_and_approvals(
 
         # A risky strategy waits for an operator; others are refused.
         risky = _classified(S("restart_api"))
-        await _send(kafka_bootstrap, ERRORS_CLASSIFIED, risky)
-        waiting = (await _statuses(kafka_bootstrap, risky.subject, "awaiting_approval"))[-1]
+        waiting = (await _decided(kafka_bootstrap, risky, "awaiting_approval"))[-1]
         attempt_id = waiting.data.attempt_id
         await _send(
             kafka_bootstrap, COMMANDS, command(risky.subject, "approve", "U-mallory", attempt_id)
@@ -236,8 +249,7 @@ async def test_fix_verify_rollback_and_approvals(
 
         # An unbound strategy is no_strategy, never a crash.
         unbound = _classified("restart_database_service")
-        await _send(kafka_bootstrap, ERRORS_CLASSIFIED, unbound)
-        assert (await _statuses(kafka_bootstrap, unbound.subject, "no_strategy"))[0].data.reason
+        assert (await _decided(kafka_bootstrap, unbound, "no_strategy"))[0].data.reason
 
 
 async def test_approval_expires_and_rejection(
@@ -246,12 +258,9 @@ async def test_approval_expires_and_rejection(
     fake, url = runbook
     env = _env(url, ALERTORCH_OPERATION__APPROVAL_TIMEOUT_MINUTES="0.02")
     with running_service("resolver", bootstrap=kafka_bootstrap, env=env):
-        late = _classified(S("restart_api"))
-        await _send(kafka_bootstrap, ERRORS_CLASSIFIED, late)
-        await _statuses(kafka_bootstrap, late.subject, "expired")
+        await _decided(kafka_bootstrap, _classified(S("restart_api")), "expired")
         no = _classified(S("restart_api"))
-        await _send(kafka_bootstrap, ERRORS_CLASSIFIED, no)
-        waiting = (await _statuses(kafka_bootstrap, no.subject, "awaiting_approval"))[-1]
+        waiting = (await _decided(kafka_bootstrap, no, "awaiting_approval"))[-1]
         await _send(
             kafka_bootstrap,
             COMMANDS,
@@ -267,46 +276,52 @@ async def test_approval_expires_and_rejection(
     assert fake.calls["/restart"] == 1
 
 
+async def _decided_without_a_call(
+    bootstrap: str, runbook: tuple[Runbook, str], event: ClassifiedError, until: str, **env: str
+) -> list[Resolution]:
+    """A resolver (:func:`_env` plus ``env``) on ``event``: its resolutions up to the first in
+    status ``until``, once the resolver has stopped without calling the runbook."""
+    fake, url = runbook
+    with running_service("resolver", bootstrap=bootstrap, env=_env(url, **env)):
+        decided = await _decided(bootstrap, event, until)
+    assert sum(fake.calls.values()) == 0
+    return decided
+
+
 async def test_dry_run_decides_and_changes_nothing(
     kafka_bootstrap: str, runbook: tuple[Runbook, str]
 ) -> None:
-    fake, url = runbook
-    with running_service(
-        "resolver", bootstrap=kafka_bootstrap, env=_env(url, ALERTORCH_OPERATION__DRY_RUN="true")
-    ):
-        event = _classified(S("flush_cache"))
-        await _send(kafka_bootstrap, ERRORS_CLASSIFIED, event)
-        skipped = (await _statuses(kafka_bootstrap, event.subject, "skipped"))[0]
+    dry = {"ALERTORCH_OPERATION__DRY_RUN": "true"}
+    event = _classified(S("flush_cache"))
+    decided = await _decided_without_a_call(kafka_bootstrap, runbook, event, "skipped", **dry)
+    skipped = decided[0]
     assert skipped.data.gate == "dry_run"
     assert skipped.data.dry_run is True
     assert skipped.data.details == {"would": "auto_resolving"}
-    assert sum(fake.calls.values()) == 0
 
 
 async def test_a_resolved_signal_from_the_source_runs_nothing(
     kafka_bootstrap: str, runbook: tuple[Runbook, str]
 ) -> None:
-    fake, url = runbook
     resolved = _classified(S("flush_cache"), status="resolved")
-    with running_service("resolver", bootstrap=kafka_bootstrap, env=_env(url)):
-        await _send(kafka_bootstrap, ERRORS_CLASSIFIED, resolved)
-        [decision] = await _statuses(kafka_bootstrap, resolved.subject, "resolved_by_source")
+    [decision] = await _decided_without_a_call(
+        kafka_bootstrap, runbook, resolved, "resolved_by_source"
+    )
     assert decision.data.strategy is None
     assert decision.data.reason == "resolved by source (sentry_api)"
-    assert sum(fake.calls.values()) == 0
 
 
 async def test_with_auto_resolution_switched_off_nothing_runs(
     kafka_bootstrap: str, runbook: tuple[Runbook, str]
 ) -> None:
-    fake, url = runbook
-    env = _env(url, ALERTORCH_COMPONENTS__AUTO_RESOLUTION_ENABLED="false")
-    with running_service("resolver", bootstrap=kafka_bootstrap, env=env):
-        event = _classified(S("flush_cache"))
-        await _send(kafka_bootstrap, ERRORS_CLASSIFIED, event)
-        [decision] = await _statuses(kafka_bootstrap, event.subject, "suppressed")
+    [decision] = await _decided_without_a_call(
+        kafka_bootstrap,
+        runbook,
+        _classified(S("flush_cache")),
+        "suppressed",
+        ALERTORCH_COMPONENTS__AUTO_RESOLUTION_ENABLED="false",
+    )
     assert "components.auto_resolution_enabled" in decision.data.reason
-    assert sum(fake.calls.values()) == 0
 
 
 async def test_a_crash_while_executing_never_executes_twice(
@@ -317,12 +332,8 @@ async def test_a_crash_while_executing_never_executes_twice(
     env = _env(url, ALERTORCH_AUTO_RESOLUTION__EXECUTION_LEASE_SECONDS="2")
     event = _classified(S("slow_fix"))
     with running_service("resolver", bootstrap=kafka_bootstrap, env=env) as service:
-        await _send(kafka_bootstrap, ERRORS_CLASSIFIED, event)
-        await _statuses(kafka_bootstrap, event.subject, "executing")
-        for _ in range(100):
-            if fake.calls["/slow"]:
-                break
-            await asyncio.sleep(0.05)
+        await _decided(kafka_bootstrap, event, "executing")
+        await _until_called(fake, "/slow")
         service.stop(signal.SIGKILL)  # between execute and commit
     with running_service("resolver", bootstrap=kafka_bootstrap, env=env):
         final = await _statuses(kafka_bootstrap, event.subject, "failed")
@@ -340,14 +351,9 @@ async def test_a_slow_fix_never_holds_up_the_decisions_on_other_errors(
     slow = _classified(S("slowest_fix"))
     quick = _classified(S("flush_cache"))
     with running_service("resolver", bootstrap=kafka_bootstrap, env=env):
-        await _send(kafka_bootstrap, ERRORS_CLASSIFIED, slow)
-        await _statuses(kafka_bootstrap, slow.subject, "executing")
-        for _ in range(100):
-            if fake.calls["/slower"]:
-                break
-            await asyncio.sleep(0.05)
-        await _send(kafka_bootstrap, ERRORS_CLASSIFIED, quick)
-        done = await _statuses(kafka_bootstrap, quick.subject, "succeeded", timeout=20)
+        await _decided(kafka_bootstrap, slow, "executing")
+        await _until_called(fake, "/slower")
+        done = await _decided(kafka_bootstrap, quick, "succeeded", timeout=20)
         assert [r.data.status for r in done][-1] == "succeeded"
         still = await _statuses(kafka_bootstrap, slow.subject, "executing")
         assert [r.data.status for r in still][-1] == "executing"  # the slow fix still runs
@@ -406,8 +412,7 @@ async def test_a_failed_fix_falls_back_to_the_next_strategy_until_the_list_runs_
             works = _classified(S("restart_api"))
             await _send(kafka_bootstrap, ERRORS_CLASSIFIED, works)
             event = _classified(S("restart"))
-            await _send(kafka_bootstrap, ERRORS_CLASSIFIED, event)
-            await _statuses(kafka_bootstrap, event.subject, "verifying")
+            await _decided(kafka_bootstrap, event, "verifying")
             # the error goes on while scaling web is watched: its verification fails
             for _ in range(3):
                 again = _classified(S("restart"), fingerprint=event.subject)

@@ -27,6 +27,7 @@ from shared.storage import Database
 from shared.topics import ERRORS_CLASSIFIED, topic
 from tests.commands import command
 from tests.resolver_helpers import classified_body
+from tests.storage import migrated
 
 
 class Held(ResolutionStrategy):
@@ -65,10 +66,8 @@ class Events:
 
 @pytest.fixture
 async def database(storage_url: str) -> AsyncIterator[Database]:
-    db = Database(storage_url, schemas=[SCHEMA])
-    await db.migrate()
-    yield db
-    await db.close()
+    async with migrated(storage_url, SCHEMA) as db:
+        yield db
 
 
 def _engine(

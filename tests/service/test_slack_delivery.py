@@ -6,7 +6,7 @@ storage backends."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +37,7 @@ from shared.events import (
 from shared.kafka.producer import Output
 from shared.oncall import OnCallDirectory, OnCallSection
 from shared.storage import open_database
-from tests.fakes.slack import WEBHOOK_PATH, FakeSlack, Message
+from tests.fakes.slack import WEBHOOK_PATH, FakeSlack, Message, texts
 from tests.notifications import deliver, mid_send, notification_event
 
 ALERTS = Target(type="slack", channel="#alerts")
@@ -61,19 +61,8 @@ def note(
     )
 
 
-def strings(value: Any) -> Iterator[str]:
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, dict):
-        for v in value.values():
-            yield from strings(v)
-    elif isinstance(value, list):
-        for v in value:
-            yield from strings(v)
-
-
 def shown(message: Message) -> str:
-    return " ".join(strings(message.blocks)) + " " + message.text
+    return " ".join(texts(message.blocks)) + " " + message.text
 
 
 @pytest.fixture
@@ -393,7 +382,7 @@ async def test_untrusted_text_reaches_slack_harmless(harness: Harness, fake: Fak
     harness.clock.advance(5)
     assert (await slack.send_notification(note("resolution_failed", text=EVIL), ALERTS)).delivered
     for message in fake.posted():
-        for text in strings([message.blocks, message.text]):
+        for text in texts([message.blocks, message.text]):
             assert not any(bad in text for bad in ("<!", "<@", "<http")), text
         assert "&lt;!channel&gt;" in shown(message)
         assert message.body["parse"] == "none"
@@ -611,8 +600,8 @@ async def test_webhook_only_mode(harness: Harness, fake: FakeSlack) -> None:
     assert (await slack.send_notification(note(summary=summary), ALERTS)).delivered
     [post] = fake.webhook_posts
     assert not [b for b in post["blocks"] if b["type"] == "actions"]  # nothing could answer
-    assert "&lt;!channel&gt;" in " ".join(strings(post))
-    assert "<!channel>" not in " ".join(strings(post))
+    assert "&lt;!channel&gt;" in " ".join(texts(post))
+    assert "<!channel>" not in " ".join(texts(post))
     for count in range(2, 1001):
         assert (await slack.send_notification(note("update", count), ALERTS)).delivered
     await slack.tick(harness.clock.now + 60)
@@ -620,7 +609,7 @@ async def test_webhook_only_mode(harness: Harness, fake: FakeSlack) -> None:
     harness.clock.advance(300)
     await slack.tick(harness.clock.now)
     assert len(fake.webhook_posts) == 2
-    assert "1,000" in " ".join(strings(fake.webhook_posts[1]))
+    assert "1,000" in " ".join(texts(fake.webhook_posts[1]))
     # Rate limited and 429s as with the Web API.
     harness.clock.advance(0.5)
     fake.rate_limit("webhook", retry_after=9)

@@ -126,6 +126,10 @@ class Notifier:
         async with httpx.AsyncClient(timeout=10) as http:
             return await http.post(self.events_url, **request)
 
+    async def press(self, message: Message, action_id: str, user: str = "U111") -> httpx.Response:
+        """``user``'s press on ``message``'s button ``action_id``, signed as Slack signs it."""
+        return await self.post(**signed(press_payload(message, action_id, user)))
+
 
 def blocks_of(fake_slack: FakeSlack, channel: str, ts: str) -> str:
     """A posted message's blocks as JSON text, to look for a phrase in."""
@@ -209,8 +213,11 @@ async def notifier(
     await routes_database.close()
 
 
-async def root_message(notifier: Notifier, fake_slack: FakeSlack) -> Message:
-    result = await notifier.slack.send_notification(note(), ALERTS)
+async def root_message(
+    notifier: Notifier, fake_slack: FakeSlack, data: NotificationData | None = None
+) -> Message:
+    """The message Slack shows for ``data`` (by default :func:`note`) sent to ``#alerts``."""
+    result = await notifier.slack.send_notification(data or note(), ALERTS)
     assert result.delivered
     return fake_slack.message("C0ALERTS", str(result.reference))
 
@@ -229,7 +236,7 @@ async def test_a_signed_press_publishes_a_command_and_shows_who_acted(
     notifier: Notifier, fake_slack: FakeSlack
 ) -> None:
     root = await root_message(notifier, fake_slack)
-    response = await notifier.post(**signed(press_payload(root, "ack")))
+    response = await notifier.press(root, "ack")
     assert response.status_code == 200
     [command] = notifier.published
     assert command.data.action == "ack"
@@ -241,10 +248,7 @@ async def test_a_signed_press_publishes_a_command_and_shows_who_acted(
     assert command.data.actor.name == "alice"
     assert command.data.actor.kind == "user"
     await eventually(
-        lambda: (
-            "Acknowledged by <@U111>"
-            in json.dumps(fake_slack.message(root.channel, root.ts).blocks)
-        )
+        lambda: "Acknowledged by <@U111>" in blocks_of(fake_slack, root.channel, root.ts)
     )
 
 
@@ -276,10 +280,7 @@ async def test_snooze_choice_publishes_its_length(
 async def test_silence_1h_silences_the_problem_for_an_hour_or_until_it_resolves(
     notifier: Notifier, fake_slack: FakeSlack
 ) -> None:
-    result = await notifier.slack.send_notification(
-        note(actions=["ack", "snooze", "silence"]), ALERTS
-    )
-    root = fake_slack.message("C0ALERTS", str(result.reference))
+    root = await root_message(notifier, fake_slack, note(actions=["ack", "snooze", "silence"]))
     [button] = [
         e
         for b in root.blocks
@@ -300,10 +301,7 @@ async def test_silence_1h_silences_the_problem_for_an_hour_or_until_it_resolves(
     assert (data.ends_at - data.starts_at).total_seconds() == 3600
     assert (data.created_by.id, data.created_by.via) == ("U111", "slack")
     await eventually(
-        lambda: (
-            "Silenced for 1 h by <@U111>"
-            in json.dumps(fake_slack.message(root.channel, root.ts).blocks)
-        )
+        lambda: "Silenced for 1 h by <@U111>" in blocks_of(fake_slack, root.channel, root.ts)
     )
 
 
@@ -368,7 +366,7 @@ async def test_without_a_signing_secret_everything_is_refused(
     notifier: Notifier, fake_slack: FakeSlack
 ) -> None:
     root = await root_message(notifier, fake_slack)
-    response = await notifier.post(**signed(press_payload(root, "ack")))
+    response = await notifier.press(root, "ack")
     assert response.status_code == 401
     assert "SLACK_SIGNING_SECRET" in response.json()["error"]
     assert notifier.published == []
@@ -376,13 +374,13 @@ async def test_without_a_signing_secret_everything_is_refused(
 
 async def test_approve_needs_an_authorized_user(notifier: Notifier, fake_slack: FakeSlack) -> None:
     await root_message(notifier, fake_slack)
-    result = await notifier.slack.send_notification(
+    request = await root_message(
+        notifier,
+        fake_slack,
         note("approval_request", actions=["approve", "reject", "rollback"], attempt_id="att-7"),
-        ALERTS,
     )
-    request = fake_slack.message("C0ALERTS", str(result.reference))
     for action in ("approve", "rollback"):
-        response = await notifier.post(**signed(press_payload(request, action, user="U111")))
+        response = await notifier.press(request, action, user="U111")
         assert response.status_code == 200
     assert notifier.published == []
     await eventually(lambda: len(fake_slack.ephemerals) == 2)
@@ -392,17 +390,14 @@ async def test_approve_needs_an_authorized_user(notifier: Notifier, fake_slack: 
         "actions"
     ) == 1
 
-    response = await notifier.post(**signed(press_payload(request, "approve", user=OPERATOR)))
+    response = await notifier.press(request, "approve", user=OPERATOR)
     assert response.status_code == 200
     [command] = notifier.published
     assert command.data.action == "approve"
     assert command.data.attempt_id == "att-7"
     assert command.data.actor.id == OPERATOR
     await eventually(
-        lambda: (
-            "Approved by <@U0OPERATOR>"
-            in json.dumps(fake_slack.message("C0ALERTS", request.ts).blocks)
-        )
+        lambda: "Approved by <@U0OPERATOR>" in blocks_of(fake_slack, "C0ALERTS", request.ts)
     )
     updated = fake_slack.message("C0ALERTS", request.ts)
     assert not [b for b in updated.blocks if b["type"] == "actions"]  # buttons gone once used
@@ -444,7 +439,7 @@ async def test_a_press_that_cannot_be_published_is_not_acknowledged(
 ) -> None:
     root = await root_message(notifier, fake_slack)
     notifier.broker_down = True
-    response = await notifier.post(**signed(press_payload(root, "resolve", user=OPERATOR)))
+    response = await notifier.press(root, "resolve", user=OPERATOR)
     assert response.status_code == 503
     assert notifier.published == []
     assert fake_slack.message(root.channel, root.ts).edits == 0  # nothing claims it was done
@@ -454,13 +449,13 @@ async def test_by_default_anyone_acks_but_only_authorized_users_resolve(
     notifier: Notifier, fake_slack: FakeSlack
 ) -> None:
     root = await root_message(notifier, fake_slack)
-    refused = await notifier.post(**signed(press_payload(root, "resolve", user="U111")))
+    refused = await notifier.press(root, "resolve", user="U111")
     assert refused.status_code == 200
     await eventually(lambda: bool(fake_slack.ephemerals))
     assert "slack.action_permissions.resolve" in fake_slack.ephemerals[-1]["text"]
     assert notifier.published == []
     assert fake_slack.message(root.channel, root.ts).edits == 0  # no "Resolved by" for a refusal
-    await notifier.post(**signed(press_payload(root, "ack", user="U111")))
+    await notifier.press(root, "ack", user="U111")
     await eventually(lambda: len(notifier.published) == 1)
     assert notifier.published[0].data.action == "ack"
 
@@ -473,12 +468,12 @@ async def test_configured_users_and_user_groups_may_act(
 ) -> None:
     fake_slack.usergroups["S0ONCALL"] = ["U0ONCALL"]
     root = await root_message(notifier, fake_slack)
-    await notifier.post(**signed(press_payload(root, "resolve", user="U0ONCALL")))
+    await notifier.press(root, "resolve", user="U0ONCALL")
     await eventually(lambda: len(notifier.published) == 1)
     for user, action in (("U111", "resolve"), ("U111", "ack")):
-        await notifier.post(**signed(press_payload(root, action, user=user)))
+        await notifier.press(root, action, user=user)
     await eventually(lambda: len(fake_slack.ephemerals) == 2)
-    await notifier.post(**signed(press_payload(root, "ack", user="U0BOSS")))
+    await notifier.press(root, "ack", user="U0BOSS")
     await eventually(lambda: len(notifier.published) == 2)
     assert [(c.data.action, c.data.actor.id) for c in notifier.published] == [
         ("resolve", "U0ONCALL"),

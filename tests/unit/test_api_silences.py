@@ -13,6 +13,7 @@ from services.api import readmodel, silences
 from services.api.tables import SCHEMA
 from shared.events import Actor, AuditRecord, AuditRecordData, Matchers, Silence
 from shared.storage import Database
+from tests.storage import migrated
 from tests.unit.test_api_projection import classified, notification
 
 T0 = 1_800_000_000.0
@@ -21,12 +22,8 @@ ANA = Actor(kind="user", id="U0ANA", name="Ana", via="console")
 
 @pytest.fixture
 async def database(tmp_path: Path) -> AsyncIterator[Database]:
-    db = Database(f"sqlite:///{tmp_path / 'api.db'}", schemas=[SCHEMA])
-    await db.migrate()
-    try:
+    async with migrated(f"sqlite:///{tmp_path / 'api.db'}", SCHEMA) as db:
         yield db
-    finally:
-        await db.close()
 
 
 def _silence(starts: float, **fields: object) -> Silence:

@@ -8,7 +8,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from services.notifier.delivery.base import DeliveryResult
+from services.notifier.delivery.base import DeliveryResult, Integration
 from services.notifier.delivery.catalog import (
     BUILT_IN,
     GITHUB_SCHEMA,
@@ -25,7 +25,9 @@ from services.notifier.delivery.registry import (
 )
 from shared.config import Settings
 from shared.events import ErrorSummary, NotificationData, Severity, Target
-from shared.storage import Database, open_database
+from shared.storage import Database
+from tests.plugins import install_package
+from tests.storage import migrated
 
 
 class TeamsChat:
@@ -64,9 +66,13 @@ def names() -> Iterator[list[str]]:
 
 @pytest.fixture
 async def store() -> AsyncIterator[Database]:
-    opened = await open_database("sqlite:///:memory:", schemas=[GITHUB_SCHEMA, JIRA_SCHEMA])
-    yield opened
-    await opened.close()
+    async with migrated("sqlite:///:memory:", GITHUB_SCHEMA, JIRA_SCHEMA) as opened:
+        yield opened
+
+
+def _integrations(http: httpx.AsyncClient, store: Database) -> dict[str, Integration]:
+    """What the default settings build, with GitHub's and Jira's issues kept in ``store``."""
+    return build_integrations(Settings(), http=http, github_database=store, jira_database=store)
 
 
 async def test_an_integration_registered_at_runtime_receives_its_targets(
@@ -75,9 +81,7 @@ async def test_an_integration_registered_at_runtime_receives_its_targets(
     teams = TeamsChat()
     register_integration("teams", teams)
     names.append("teams")
-    integrations = build_integrations(
-        Settings(), http=http, github_database=store, jira_database=store
-    )
+    integrations = _integrations(http, store)
     assert set(integrations) == {*BUILT_IN, "teams"}
     result = await integrations["teams"].send_notification(NOTIFICATION, NOTIFICATION.targets[0])
     assert result.reference == "msg-1"
@@ -105,9 +109,7 @@ async def test_register_integration_may_replace_a_built_in(
     mine = TeamsChat()
     register_integration("email", mine)
     names.append("email")
-    integrations = build_integrations(
-        Settings(), http=http, github_database=store, jira_database=store
-    )
+    integrations = _integrations(http, store)
     assert integrations["email"] is mine
 
 
@@ -120,7 +122,7 @@ async def test_the_console_target_makes_no_call_and_is_delivered() -> None:
 async def test_installed_packages_add_integrations_through_entry_points(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, http: httpx.AsyncClient, store: Database
 ) -> None:
-    (tmp_path / "acme_notify.py").write_text(
+    source = (
         "from services.notifier.delivery.base import DeliveryResult\n"
         "class Teams:\n"
         "    async def send_notification(self, notification, target):\n"
@@ -132,19 +134,21 @@ async def test_installed_packages_add_integrations_through_entry_points(
         "    raise RuntimeError('plugin bug')\n"
         "not_one = 42\n"
     )
-    dist = tmp_path / "acme_notify-1.0.dist-info"
-    dist.mkdir()
-    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: acme-notify\nVersion: 1.0\n")
-    (dist / "entry_points.txt").write_text(
-        "[alertorch.integrations]\n"
-        "teams = acme_notify:Teams\n"
-        "opsgenie = acme_notify:opsgenie\n"
-        "broken = acme_notify:broken\n"
-        "missing = acme_notify:nope\n"
-        "not_one = acme_notify:not_one\n"
-        "email = acme_notify:Teams\n"
+    install_package(
+        monkeypatch,
+        tmp_path,
+        "acme_notify",
+        source,
+        "alertorch.integrations",
+        {
+            "teams": "Teams",
+            "opsgenie": "opsgenie",
+            "broken": "broken",
+            "missing": "nope",
+            "not_one": "not_one",
+            "email": "Teams",
+        },
     )
-    monkeypatch.syspath_prepend(str(tmp_path))
     found = registered_integrations()
     assert {"teams", "opsgenie", "email"} <= set(found)
     assert not {"broken", "missing", "not_one"} & set(found)
@@ -152,9 +156,7 @@ async def test_installed_packages_add_integrations_through_entry_points(
     assert result.reference == "teams-fp-1"
     assert (await found["opsgenie"].handle_escalation(NOTIFICATION, Target(type="x"))).delivered
 
-    integrations = build_integrations(
-        Settings(), http=http, github_database=store, jira_database=store
-    )
+    integrations = _integrations(http, store)
     assert type(integrations["email"]).__name__ == "SmtpEmail", "a plugin cannot take a built-in"
     assert {"teams", "opsgenie"} <= set(integrations)
 
@@ -162,12 +164,14 @@ async def test_installed_packages_add_integrations_through_entry_points(
 async def test_an_explicit_registration_wins_over_an_entry_point(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, names: list[str]
 ) -> None:
-    (tmp_path / "acme_other.py").write_text("class Teams:\n    pass\n")
-    dist = tmp_path / "acme_other-1.0.dist-info"
-    dist.mkdir()
-    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: acme-other\nVersion: 1.0\n")
-    (dist / "entry_points.txt").write_text("[alertorch.integrations]\nteams = acme_other:Teams\n")
-    monkeypatch.syspath_prepend(str(tmp_path))
+    install_package(
+        monkeypatch,
+        tmp_path,
+        "acme_other",
+        "class Teams:\n    pass\n",
+        "alertorch.integrations",
+        {"teams": "Teams"},
+    )
     mine = TeamsChat()
     register_integration("teams", mine)
     names.append("teams")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 import pytest
@@ -24,7 +25,8 @@ from services.notifier.policy import (
     decide,
 )
 from services.notifier.policy.memory import MemoryDriver
-from shared.events import Actor, CommandData, ErrorSummary, ResolutionData
+from shared.events import Actor, CommandData
+from tests.notifications import resolution_input
 
 T0 = datetime(2025, 7, 1, 12, 0, tzinfo=UTC)  # a Tuesday, in business hours
 MIN = timedelta(minutes=1)
@@ -69,22 +71,8 @@ def make_policy(extra: str = "", **replace: str) -> EscalationPolicy:
     return EscalationPolicy.model_validate(document)
 
 
-def resolution(
-    fingerprint: str = "fp",
-    status: str = "no_strategy",
-    details: dict[str, Any] | None = None,
-    **summary: Any,
-) -> ResolutionInput:
-    fields: dict[str, Any] = {"title": "Disk full on web-1", "severity": "medium", **summary}
-    data = ResolutionData.model_validate(
-        {
-            "fingerprint": fingerprint,
-            "status": status,
-            "summary": ErrorSummary.model_validate(fields),
-            "details": details or {},
-        }
-    )
-    return ResolutionInput(f"r{next(_ids)}", data)
+#: A decision on a medium-severity problem (``resolution_input``'s arguments change it).
+resolution = partial(resolution_input, title="Disk full on web-1", severity="medium")
 
 
 def command(

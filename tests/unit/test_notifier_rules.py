@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import itertools
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -13,13 +13,12 @@ import yaml
 from services.notifier.policy import EscalationPolicy, Notify, ResolutionInput, Suppress
 from services.notifier.policy.memory import MemoryDriver
 from services.notifier.rules_file import load_rules
-from shared.events import ErrorSummary, ResolutionData
+from tests.notifications import resolution_input
 
 REPO = Path(__file__).resolve().parents[2]
 SEED_POLICY = load_rules(REPO / "tests" / "fixtures" / "notifier" / "seed_escalation_rules.yaml")
 T0 = datetime(2025, 7, 1, 12, 0, tzinfo=UTC)
 MIN = timedelta(minutes=1)
-_ids = itertools.count()
 
 SLOW_LEVELS = """
 escalation_levels:
@@ -34,20 +33,8 @@ def slow_policy(extra: str) -> EscalationPolicy:
     return EscalationPolicy.model_validate(yaml.safe_load(SLOW_LEVELS + extra))
 
 
-def resolution(
-    fingerprint: str = "fp",
-    status: str = "no_strategy",
-    details: dict[str, Any] | None = None,
-    **summary: Any,
-) -> ResolutionInput:
-    fields: dict[str, Any] = {"title": "Something broke", "severity": "low", **summary}
-    data = ResolutionData(
-        fingerprint=fingerprint,
-        status=status,
-        summary=ErrorSummary.model_validate(fields),
-        details=details or {},
-    )
-    return ResolutionInput(f"r{next(_ids)}", data)
+#: A decision on a low-severity problem (``resolution_input``'s arguments change it).
+resolution = partial(resolution_input, title="Something broke", severity="low")
 
 
 def _signals(

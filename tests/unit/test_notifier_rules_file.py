@@ -99,9 +99,15 @@ def test_level_targets_follow_the_actions() -> None:
     )
 
 
-def test_policy_digest_tells_versions_apart(tmp_path: Path) -> None:
+def _rules(tmp_path: Path, text: str) -> Path:
+    """``text`` as the rules file ``rules.yaml`` in ``tmp_path``."""
     path = tmp_path / "rules.yaml"
-    path.write_text(MINIMAL)
+    path.write_text(text)
+    return path
+
+
+def test_policy_digest_tells_versions_apart(tmp_path: Path) -> None:
+    path = _rules(tmp_path, MINIMAL)
     first = load_rules(path)
     path.write_text(MINIMAL.replace("timeout_minutes: 10", "timeout_minutes: 11"))
     assert load_rules(path).digest != first.digest
@@ -135,8 +141,8 @@ def test_bad_condition_in_the_shipped_file_names_file_and_line(tmp_path: Path) -
 
 
 def test_bad_conditions_everywhere_are_all_reported(tmp_path: Path) -> None:
-    path = tmp_path / "rules.yaml"
-    path.write_text(
+    path = _rules(
+        tmp_path,
         MINIMAL
         + """\
 triggers:
@@ -154,7 +160,7 @@ de_escalation:
   automatic_de_escalation:
     enabled: true
     conditions: [3]
-"""
+""",
     )
     problems = _problems(path)
     assert len(problems) == 3
@@ -192,16 +198,15 @@ de_escalation:
 def test_structure_problems_name_file_and_line(
     tmp_path: Path, extra: str, needle: str, message: str
 ) -> None:
-    path = tmp_path / "rules.yaml"
-    path.write_text(MINIMAL + extra)
+    path = _rules(tmp_path, MINIMAL + extra)
     [problem] = _problems(path)
     assert problem.startswith(f"{path}:{_line_of(path, needle)}: ")
     assert message in problem
 
 
 def test_action_problems_name_the_action_line(tmp_path: Path) -> None:
-    path = tmp_path / "rules.yaml"
-    path.write_text(
+    path = _rules(
+        tmp_path,
         MINIMAL
         + """\
   level_1:
@@ -211,7 +216,7 @@ def test_action_problems_name_the_action_line(tmp_path: Path) -> None:
       - type: slack_notification
         channels: []
       - type: carrier_pigeon
-"""
+""",
     )
     problems = _problems(path)
     where = f"{path}:{_line_of(path, 'channels: []')}"
@@ -220,8 +225,7 @@ def test_action_problems_name_the_action_line(tmp_path: Path) -> None:
 
 
 def test_phone_call_needs_a_pagerduty_service(tmp_path: Path) -> None:
-    path = tmp_path / "rules.yaml"
-    path.write_text(MINIMAL + "      - type: phone_call\n        recipients: [oncall]\n")
+    path = _rules(tmp_path, MINIMAL + "      - type: phone_call\n        recipients: [oncall]\n")
     [problem] = _problems(path)
     assert "phone_call goes through PagerDuty" in problem
     path.write_text(
@@ -233,8 +237,7 @@ def test_phone_call_needs_a_pagerduty_service(tmp_path: Path) -> None:
 
 
 def test_unknown_level_reference_is_reported_once(tmp_path: Path) -> None:
-    path = tmp_path / "rules.yaml"
-    path.write_text(MINIMAL + "business_impact_rules:\n  high:\n    immediate_level: 4\n")
+    path = _rules(tmp_path, MINIMAL + "business_impact_rules:\n  high:\n    immediate_level: 4\n")
     [problem] = _problems(path)
     assert problem == (
         f"{path}:{_line_of(path, 'immediate_level: 4')}: "
@@ -243,8 +246,7 @@ def test_unknown_level_reference_is_reported_once(tmp_path: Path) -> None:
 
 
 def test_a_file_without_levels_is_rejected(tmp_path: Path) -> None:
-    path = tmp_path / "rules.yaml"
-    path.write_text("global_settings:\n  escalation_enabled: true\n")
+    path = _rules(tmp_path, "global_settings:\n  escalation_enabled: true\n")
     [problem] = _problems(path)
     assert "escalation_levels" in problem
     path.write_text("escalation_levels:\n  first:\n    name: x\n")
@@ -252,9 +254,9 @@ def test_a_file_without_levels_is_rejected(tmp_path: Path) -> None:
 
 
 def test_timeout_defaults_to_the_global_auto_escalation_timeout(tmp_path: Path) -> None:
-    path = tmp_path / "rules.yaml"
-    path.write_text(
+    path = _rules(
+        tmp_path,
         "global_settings:\n  auto_escalation_timeout_minutes: 45\n"
-        "escalation_levels:\n  level_0:\n    name: x\n"
+        "escalation_levels:\n  level_0:\n    name: x\n",
     )
     assert load_rules(path).timeout_seconds(0) == 45 * 60

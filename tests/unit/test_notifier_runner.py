@@ -63,6 +63,10 @@ class Recorder:
     def notifications(self) -> list[Notification]:
         return [e for t, e in self.events if isinstance(e, Notification)]
 
+    def escalations(self, since: int = 0) -> list[Notification]:
+        """The escalations among the notifications from the ``since``-th on."""
+        return [n for n in self.notifications()[since:] if n.data.kind == "escalation"]
+
 
 async def _open(url: str) -> Database:
     database = Database(url, schemas=[SCHEMA])
@@ -112,6 +116,16 @@ def _runner(database: Database, recorder: Recorder, clock: ManualClock) -> Polic
     )
 
 
+async def _escalations_six_hours_on(
+    runner: PolicyRunner, recorder: Recorder, clock: ManualClock
+) -> list[Notification]:
+    """The escalations ``runner`` publishes on its tick six hours later."""
+    before = len(recorder.notifications())
+    clock.advance(6 * 3600)
+    await runner.tick()
+    return recorder.escalations(since=before)
+
+
 async def test_escalation_timers_survive_a_restart_and_fire_once(storage_url: str) -> None:
     clock, recorder = ManualClock(), Recorder()
     first = await _open(storage_url)
@@ -126,7 +140,7 @@ async def test_escalation_timers_survive_a_restart_and_fire_once(storage_url: st
     second = await _open(storage_url)
     runner = _runner(second, recorder, clock)
     await runner.tick()
-    escalated = [n for n in recorder.notifications() if n.data.kind == "escalation"]
+    escalated = recorder.escalations()
     assert escalated
     assert escalated[0].data.level > level
     before = len(recorder.notifications())
@@ -144,7 +158,7 @@ async def test_two_replicas_ticking_together_fire_a_timer_once(storage_url: str)
         clock.advance(6 * 3600)
         a, b = _runner(first, recorder, clock), _runner(second, recorder, clock)
         await asyncio.gather(a.tick(), b.tick(), a.tick(), b.tick())
-        fired = [n for n in recorder.notifications() if n.data.kind == "escalation"]
+        fired = recorder.escalations()
         assert fired
         assert len(fired) == len({n.id for n in fired}), "a timer fired on both replicas"
         level = {"level": str(fired[0].data.level)}
@@ -159,10 +173,7 @@ async def test_ack_stops_escalation(database: Database) -> None:
     runner = _runner(database, recorder, clock)
     await runner.on_resolution(_resolution("fp2"))
     await runner.on_commands([command("fp2", "ack")])
-    before = len(recorder.notifications())
-    clock.advance(6 * 3600)
-    await runner.tick()
-    assert not [n for n in recorder.notifications()[before:] if n.data.kind == "escalation"]
+    assert not await _escalations_six_hours_on(runner, recorder, clock)
 
 
 async def test_a_batch_of_commands_is_applied_in_order(database: Database) -> None:
@@ -203,10 +214,7 @@ async def test_an_ack_during_a_tick_is_applied_after_it_never_lost(database: Dat
     known = await NotifierStore(database).alert("fp-race")
     assert known is not None
     assert known[0].status == "acknowledged"
-    before = len(recorder.notifications())
-    clock.advance(6 * 3600)
-    await runner.tick()
-    assert not [n for n in recorder.notifications()[before:] if n.data.kind == "escalation"]
+    assert not await _escalations_six_hours_on(runner, recorder, clock)
 
 
 async def test_approval_requests_carry_the_attempt_and_its_buttons(database: Database) -> None:
@@ -424,7 +432,7 @@ async def test_alerts_opened_before_policies_were_stored_apart_survive_the_upgra
         assert digests == [state.policy.digest]
         clock.advance(6 * 3600)
         await _runner(upgraded, recorder, clock).tick()
-        escalated = [n for n in recorder.notifications() if n.data.kind == "escalation"]
+        escalated = recorder.escalations()
         assert [n.data.fingerprint for n in escalated] == ["fp-old"]
         assert escalated[0].correlationid == "corr-old"
     finally:
@@ -467,7 +475,7 @@ async def test_a_state_an_older_replica_wrote_after_the_upgrade_is_still_read(
         assert (await notifier_store.known(db, ["fp-old"]))["fp-old"] == (state, "corr-old")
     clock.advance(6 * 3600)
     await _runner(database, recorder, clock).tick()
-    escalated = [n for n in recorder.notifications() if n.data.kind == "escalation"]
+    escalated = recorder.escalations()
     assert [n.data.fingerprint for n in escalated] == ["fp-old"]
     async with database.transaction() as db:
         digest = (

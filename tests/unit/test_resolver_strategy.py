@@ -13,6 +13,7 @@ from services.resolver.registry import (
     unregister_custom_strategy,
 )
 from services.resolver.strategy import ErrorContext, ResolutionStrategy, StrategyResult
+from tests.plugins import install_package
 
 
 class CustomDatabaseStrategy(ResolutionStrategy):
@@ -80,7 +81,7 @@ async def test_base_execute_must_be_implemented() -> None:
 def test_installed_packages_add_strategies_through_entry_points(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    (tmp_path / "acme_fixes.py").write_text(
+    source = (
         "from services.resolver.strategy import ResolutionStrategy, StrategyResult\n"
         "class FlushCdn(ResolutionStrategy):\n"
         "    def __init__(self):\n"
@@ -90,14 +91,10 @@ def test_installed_packages_add_strategies_through_entry_points(
         "def broken():\n"
         "    raise RuntimeError('plugin bug')\n"
     )
-    dist = tmp_path / "acme_fixes-1.0.dist-info"
-    dist.mkdir()
-    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: acme-fixes\nVersion: 1.0\n")
-    (dist / "entry_points.txt").write_text(
-        "[alertorch.strategies]\nflush_cdn = acme_fixes:FlushCdn\nbroken = acme_fixes:broken\n"
-        "missing = acme_fixes:nope\n"
+    entry_points = {"flush_cdn": "FlushCdn", "broken": "broken", "missing": "nope"}
+    install_package(
+        monkeypatch, tmp_path, "acme_fixes", source, "alertorch.strategies", entry_points
     )
-    monkeypatch.syspath_prepend(str(tmp_path))
     found = custom_strategies()
     assert found["flush_cdn"].safety_level == "safe"
     assert "broken" not in found

@@ -12,7 +12,8 @@ from services.notifier.slack.limits import MAX_BLOCKS
 from services.notifier.slack.rendering import Renderer
 from services.notifier.slack.state import Root
 from shared.events import ErrorSummary, IncidentRef, Severity
-from tests.unit.test_slack_templates import EVIL, texts
+from tests.fakes.slack import texts
+from tests.unit.test_slack_templates import EVIL
 
 
 def root(n: int, **changes: Any) -> Root:

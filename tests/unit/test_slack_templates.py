@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -20,6 +19,7 @@ from services.notifier.slack.message_data import message_data
 from services.notifier.slack.rendering import Renderer
 from services.notifier.slack.text import cut, escape, mentions
 from shared.events import ErrorSummary, NotificationData, Severity, Target
+from tests.fakes.slack import texts
 
 EVIL = "<!channel> <@U123> <https://evil|click> & @here"
 
@@ -35,18 +35,6 @@ def notification(**changes: Any) -> NotificationData:
     }
     base.update(changes)
     return NotificationData(**base)
-
-
-def texts(blocks: Any) -> Iterator[str]:
-    """Every string anywhere in the blocks."""
-    if isinstance(blocks, str):
-        yield blocks
-    elif isinstance(blocks, dict):
-        for value in blocks.values():
-            yield from texts(value)
-    elif isinstance(blocks, list):
-        for value in blocks:
-            yield from texts(value)
 
 
 def test_escape_makes_mentions_and_links_harmless() -> None:

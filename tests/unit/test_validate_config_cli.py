@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -27,32 +28,37 @@ def _line_of(path: Path, needle: str) -> int:
     raise AssertionError(f"{needle!r} not in {path}")
 
 
+def _validate(config_dir: Path, *, exits: int) -> subprocess.CompletedProcess[str]:
+    """``alertorch validate-config`` on ``config_dir``, which must exit with ``exits``."""
+    result = cli("validate-config", "--config-dir", str(config_dir))
+    assert result.returncode == exits, result.stderr
+    return result
+
+
 def test_shipped_config_is_valid(config_dir: Path) -> None:
-    result = cli("validate-config", "--config-dir", str(config_dir))
-    assert result.returncode == 0, result.stderr
-    assert "error_patterns.json: ok" in result.stdout
+    assert "error_patterns.json: ok" in _validate(config_dir, exits=0).stdout
 
 
-def test_broken_regex_is_rejected_with_file_and_line(config_dir: Path) -> None:
+@pytest.mark.parametrize(
+    ("index", "regex", "detail"),
+    [
+        (1, "(?:database|db).{0,50}(refused", "missing )"),
+        # a backreference: RE2 cannot run it in linear time
+        (0, r"(\w+)\s+\1", "invalid escape sequence"),
+    ],
+    ids=["broken", "not-linear-time"],
+)
+def test_a_bad_regex_is_rejected_with_file_and_line(
+    config_dir: Path, index: int, regex: str, detail: str
+) -> None:
     path = config_dir / "error_patterns.json"
     document = json.loads(path.read_text())
-    document["patterns"][1]["pattern"] = "(?:database|db).{0,50}(refused"
+    document["patterns"][index]["pattern"] = regex
     path.write_text(json.dumps(document, indent=2))
-    line = _line_of(path, '"(?:database|db).{0,50}(refused"')
-    result = cli("validate-config", "--config-dir", str(config_dir))
-    assert result.returncode == 1
-    assert f"{path}:{line}: pattern {document['patterns'][1]['id']}: invalid regex" in result.stderr
-    assert "missing )" in result.stderr
-
-
-def test_regex_re2_cannot_run_in_linear_time_is_rejected(config_dir: Path) -> None:
-    path = config_dir / "error_patterns.json"
-    document = json.loads(path.read_text())
-    document["patterns"][0]["pattern"] = r"(\w+)\s+\1"  # a backreference
-    path.write_text(json.dumps(document, indent=2))
-    result = cli("validate-config", "--config-dir", str(config_dir))
-    assert result.returncode == 1
-    assert "invalid regex" in result.stderr
+    line = _line_of(path, json.dumps(regex))
+    stderr = _validate(config_dir, exits=1).stderr
+    assert f"{path}:{line}: pattern {document['patterns'][index]['id']}: invalid regex" in stderr
+    assert detail in stderr
 
 
 def test_unknown_escalation_level_is_rejected_with_file_and_line(config_dir: Path) -> None:
@@ -60,10 +66,9 @@ def test_unknown_escalation_level_is_rejected_with_file_and_line(config_dir: Pat
     text = path.read_text().replace("immediate_level: 2\n", "immediate_level: 7\n", 1)
     path.write_text(text)
     line = _line_of(path, "immediate_level: 7")
-    result = cli("validate-config", "--config-dir", str(config_dir))
-    assert result.returncode == 1
-    assert f"{path}:{line}: " in result.stderr
-    assert "unknown escalation level 7 (defined: 0, 1, 2, 3)" in result.stderr
+    stderr = _validate(config_dir, exits=1).stderr
+    assert f"{path}:{line}: " in stderr
+    assert "unknown escalation level 7 (defined: 0, 1, 2, 3)" in stderr
 
 
 def test_yaml_syntax_error_is_rejected_with_file_and_line(config_dir: Path) -> None:
@@ -72,34 +77,31 @@ def test_yaml_syntax_error_is_rejected_with_file_and_line(config_dir: Path) -> N
     index = next(i for i, line in enumerate(lines) if line.startswith("operation:"))
     lines[index + 1] = "  dry_run: [unclosed"
     path.write_text("\n".join(lines) + "\n")
-    result = cli("validate-config", "--config-dir", str(config_dir))
-    assert result.returncode == 1
-    assert f"{path}:" in result.stderr
-    assert "YAML syntax error" in result.stderr
+    stderr = _validate(config_dir, exits=1).stderr
+    assert f"{path}:" in stderr
+    assert "YAML syntax error" in stderr
     # The line is where the parser noticed, at or after the broken line.
-    reported = int(result.stderr.split(f"{path}:")[1].split(":")[0])
+    reported = int(stderr.split(f"{path}:")[1].split(":")[0])
     assert reported >= index + 2
 
 
 def test_yaml_syntax_error_in_rules_file(config_dir: Path) -> None:
     path = config_dir / "escalation_rules.yaml"
     path.write_text("escalation_levels:\n  level_0:\n    name: 'unterminated\n")
-    result = cli("validate-config", "--config-dir", str(config_dir))
-    assert result.returncode == 1
-    assert f"{path}:" in result.stderr
-    assert "YAML syntax error" in result.stderr
+    stderr = _validate(config_dir, exits=1).stderr
+    assert f"{path}:" in stderr
+    assert "YAML syntax error" in stderr
 
 
 def test_every_problem_is_reported_at_once(config_dir: Path) -> None:
     (config_dir / "escalation_rules.yaml").unlink()
     path = config_dir / "error_patterns.json"
     path.write_text('{"patterns": [{"id": "x"}]')
-    result = cli("validate-config", "--config-dir", str(config_dir))
-    assert result.returncode == 1
-    assert "escalation_rules.yaml: file not found" in result.stderr
-    assert f"{path}:1:" in result.stderr
-    assert "JSON syntax error" in result.stderr
-    assert "2 problem(s) found" in result.stderr
+    stderr = _validate(config_dir, exits=1).stderr
+    assert "escalation_rules.yaml: file not found" in stderr
+    assert f"{path}:1:" in stderr
+    assert "JSON syntax error" in stderr
+    assert "2 problem(s) found" in stderr
 
 
 def test_strategy_catalog_is_checked(config_dir: Path) -> None:
@@ -119,33 +121,28 @@ def test_strategy_catalog_is_checked(config_dir: Path) -> None:
     path.write_text(text)
     line = _line_of(path, "max_per_hour: -1")
     fallback_line = _line_of(path, "fallback: [restart_web]")
-    result = cli("validate-config", "--config-dir", str(config_dir))
-    assert result.returncode == 1
+    stderr = _validate(config_dir, exits=1).stderr
     assert (
         f"{path}:{line}: auto_resolution.strategies.restart_service.max_per_hour: "
         "Input should be greater than or equal to 0"
-    ) in result.stderr
-    assert "executor 'teleport' is neither built in nor a registered custom strategy" in (
-        result.stderr
-    )
+    ) in stderr
+    assert "executor 'teleport' is neither built in nor a registered custom strategy" in stderr
     assert (
         f"{path}:{fallback_line}: auto_resolution.strategies.scale_web.fallback: "
         "'restart_web' is not in the catalog"
-    ) in result.stderr
+    ) in stderr
 
 
 def test_unbound_pattern_strategies_are_a_warning(config_dir: Path) -> None:
-    result = cli("validate-config", "--config-dir", str(config_dir))
-    assert result.returncode == 0
-    assert "warning: " in result.stderr
-    assert "not bound in auto_resolution.strategies" in result.stderr
-    assert "restart_service" in result.stderr
+    stderr = _validate(config_dir, exits=0).stderr
+    assert "warning: " in stderr
+    assert "not bound in auto_resolution.strategies" in stderr
+    assert "restart_service" in stderr
 
 
 def test_settings_that_do_nothing_yet_are_named_with_their_line(config_dir: Path) -> None:
     path = config_dir / "config.yaml"
-    result = cli("validate-config", "--config-dir", str(config_dir))
-    assert result.returncode == 0
+    result = _validate(config_dir, exits=0)
     line = _line_of(path, "revenue_thresholds:")
     assert (
         f"warning: {path}:{line}: business_impact.revenue_thresholds is accepted but has no "
@@ -164,17 +161,15 @@ def test_settings_that_do_nothing_yet_are_named_with_their_line(config_dir: Path
     ):
         assert working not in result.stderr  # they take effect now
     path.write_text(path.read_text().replace("\nmonitoring:", "\nunused_monitoring:"))
-    again = cli("validate-config", "--config-dir", str(config_dir))
-    assert "monitoring is accepted" not in again.stderr  # removed, no longer named
-    assert again.returncode == 1  # and the unknown section is an error, as ever
+    again = _validate(config_dir, exits=1)  # the unknown section is an error, as ever
+    assert "monitoring is accepted" not in again.stderr  # but removed, no longer named
 
 
 def test_levels_that_send_to_a_disabled_integration_are_a_warning(config_dir: Path) -> None:
     rules = config_dir / "escalation_rules.yaml"
-    result = cli("validate-config", "--config-dir", str(config_dir))
-    assert result.returncode == 0
-    assert f"warning: {rules}:" in result.stderr
-    assert "sends to pagerduty, but integrations.pagerduty.enabled is false" in result.stderr
+    stderr = _validate(config_dir, exits=0).stderr
+    assert f"warning: {rules}:" in stderr
+    assert "sends to pagerduty, but integrations.pagerduty.enabled is false" in stderr
     enabled = cli(
         "validate-config",
         "--config-dir",
@@ -189,10 +184,8 @@ def test_an_unknown_placeholder_in_notification_templates_is_an_error(config_dir
     text = path.read_text().replace("\\n{title}\\n{description}", "\\n{titel}\\n{0.__class__}", 1)
     path.write_text(text)
     line = _line_of(path, "{titel}")
-    result = cli("validate-config", "--config-dir", str(config_dir))
-    assert result.returncode == 1
     assert (
         f"{path}:{line}: notification_templates.alert_formats.slack.critical: Value error, "
         "unknown placeholder {titel}, {0.__class__}; allowed: {title}, {description}, "
         "{severity}, {service}, {environment}, {count}"
-    ) in result.stderr
+    ) in _validate(config_dir, exits=1).stderr
