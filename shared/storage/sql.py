@@ -31,7 +31,7 @@ async def upsert(
     if not rows:
         return []
     insert = postgresql.insert if db.dialect.name == "postgresql" else sqlite.insert
-    statement = insert(table).values(list(rows))
+    statement = insert(table)
     keys = [table.c[name] for name in key]
     if ignore:
         done = statement.on_conflict_do_nothing(index_elements=keys)
@@ -47,8 +47,24 @@ async def upsert(
             set_=dict(values),
             where=only_if(new) if only_if is not None else None,
         )
-    # RETURNING, not rowcount: drivers do not agree on rowcount for INSERT ... ON CONFLICT.
-    return [tuple(row) for row in (await db.execute(done.returning(*keys))).all()]
+    # One statement with the rows as parameters: compiled once and cached, then sent as
+    # multi-row INSERTs ("insertmanyvalues"); rows given as VALUES would be compiled anew for
+    # every call, a cost that grows with rows x columns. Rows naming different columns go as
+    # separate statements (a column a row leaves out takes its default). RETURNING, not
+    # rowcount: drivers do not agree on rowcount for INSERT ... ON CONFLICT.
+    returning = done.returning(*keys)
+    answered: list[tuple[Any, ...]] = []
+    for group in _by_columns(rows):
+        answered += [tuple(row) for row in (await db.execute(returning, group)).all()]
+    return answered
+
+
+def _by_columns(rows: Sequence[Mapping[str, Any]]) -> list[list[dict[str, Any]]]:
+    """``rows`` in groups that name the same columns, in the order each group first appears."""
+    groups: dict[frozenset[str], list[dict[str, Any]]] = {}
+    for row in rows:
+        groups.setdefault(frozenset(row), []).append(dict(row))
+    return list(groups.values())
 
 
 def greatest(a: ColumnElement[Any], b: ColumnElement[Any]) -> ColumnElement[Any]:

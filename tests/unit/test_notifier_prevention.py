@@ -21,7 +21,13 @@ from services.notifier.policy import (
     find_overdue,
 )
 from services.notifier.policy.memory import MemoryDriver
-from services.notifier.policy.prevention import similarity, title_words
+from services.notifier.policy.prevention import (
+    MAX_OPENINGS,
+    Opening,
+    record_opening,
+    similarity,
+    title_words,
+)
 from shared.events import Actor, CommandData, ErrorSummary, ResolutionData
 
 T0 = datetime(2025, 7, 1, 12, 0, tzinfo=UTC)
@@ -150,6 +156,22 @@ def test_ledger_stays_bounded() -> None:
         run.send(command("escalate", f"fp{day}"))
     assert len(run.ledger.escalations) == 1
     assert len(run.ledger.openings) == 1
+
+
+def test_openings_stay_in_time_order_and_keep_the_newest() -> None:
+    # An opening from a replica whose clock is behind still lands in time order; an opening a
+    # day old goes; past the cap, the oldest go first.
+    old = Opening(fingerprint="old", words=(), at=T0 - timedelta(days=1))
+    ledger = Ledger(openings=(old,))
+    for i in range(MAX_OPENINGS + 5):
+        ledger = record_opening(ledger, f"fp{i}", "t", T0 + timedelta(seconds=i))
+    ledger = record_opening(ledger, "late", "t", T0 + timedelta(seconds=MAX_OPENINGS))
+    times = [o.at for o in ledger.openings]
+    assert times == sorted(times)
+    assert len(ledger.openings) == MAX_OPENINGS
+    kept = {o.fingerprint for o in ledger.openings}
+    assert {"late", f"fp{MAX_OPENINGS + 4}"} <= kept
+    assert not {"old", "fp0", "fp5"} & kept
 
 
 COOLDOWN = """

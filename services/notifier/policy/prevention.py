@@ -1,13 +1,14 @@
 """Prevention rules across alerts: duplicate suppression and escalation caps per hour and day.
 
 The :class:`Ledger` is the one piece of state shared by all alerts; the caller keeps it (and
-stores it) and passes it to every decision. It stays bounded: escalations older than a day and
-openings older than the duplicate window (at most :data:`MAX_OPENINGS`) are dropped.
+stores it) and passes it to every decision. It stays bounded: escalations and openings older
+than a day are dropped, and at most :data:`MAX_OPENINGS` openings (the newest) are kept.
 """
 
 from __future__ import annotations
 
 import re
+from bisect import bisect_right, insort
 from datetime import datetime, timedelta
 
 from services.notifier.policy.model import EscalationPolicy
@@ -64,9 +65,17 @@ def duplicate_of(
 
 
 def record_opening(ledger: Ledger, fingerprint: str, title: str, now: datetime) -> Ledger:
-    kept = [o for o in ledger.openings if now - o.at < DAY][-(MAX_OPENINGS - 1) :]
-    opening = Opening(fingerprint=fingerprint, words=title_words(title), at=now)
-    return ledger.model_copy(update={"openings": (*kept, opening)})
+    """``ledger`` with the opening of ``fingerprint`` at ``now``; openings stay in time order,
+    so those older than a day are cut off the front by bisection (this runs for every new
+    problem, with up to :data:`MAX_OPENINGS` openings kept)."""
+    openings = list(ledger.openings)
+    del openings[: bisect_right(openings, now - DAY, key=_at)]
+    insort(openings, Opening(fingerprint=fingerprint, words=title_words(title), at=now), key=_at)
+    return ledger.model_copy(update={"openings": tuple(openings[-MAX_OPENINGS:])})
+
+
+def _at(opening: Opening) -> datetime:
+    return opening.at
 
 
 def record_escalation(ledger: Ledger, now: datetime) -> Ledger:
