@@ -1,6 +1,8 @@
 """One batch of ``errors.raw`` classified, in one transaction of the analyzer's store.
 
-Lock the stored offsets of the batch's partitions, skip what is already counted (by offset, and
+The batch's re-keyed copies (bare alerts published again under their fingerprint) are sent
+before anything else, and acknowledged before the batch ends. For the rest:
+lock the stored offsets of the batch's partitions, skip what is already counted (by offset, and
 by event id within ``analyzer.duplicate_window_seconds``: a producer's resend of one event lands
 at a new offset), load the
 states of the batch's fingerprints, analyse each message in order, record the templates the
@@ -15,6 +17,7 @@ what is stored; a replica that lost a partition finds its offsets taken and coun
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -27,7 +30,7 @@ from services.analyzer.frequency import FingerprintState
 from services.analyzer.intake import Accept, Rekey
 from services.analyzer.metrics import EVENTS
 from services.analyzer.templates import Settlement
-from shared.events import ClassifiedError, ClassifiedErrorData, RawErrorData
+from shared.events import ClassifiedError, ClassifiedErrorData, RawError, RawErrorData
 from shared.kafka.producer import Output, Publisher
 from shared.runner import Consumed
 from shared.storage import Database
@@ -107,15 +110,36 @@ async def classify_batch(
     *,
     wall: float,
 ) -> Counted:
-    outputs = [
+    rekeyed = [
         Output(ERRORS_RAW, d.event, d.event.data.fingerprint)
         for _, d in items
         if isinstance(d, Rekey)
     ]
     accepted = [(m, d.event) for m, d in items if isinstance(d, Accept)]
+    # The re-keyed copies go out first, so classifying the rest of the batch does not hold
+    # them up; the batch ends (and its offsets are committed) only once both are acknowledged.
+    sending = asyncio.ensure_future(publisher.publish_many(rekeyed)) if rekeyed else None
+    try:
+        fresh = await _classify_accepted(database, analyzer, publisher, accepted, wall=wall)
+    finally:
+        if sending is not None:
+            await sending  # a refused copy fails the batch: its retry sends them all again
+    return Counted(len(fresh), len(rekeyed), len(accepted) - len(fresh))
+
+
+async def _classify_accepted(
+    database: Database,
+    analyzer: Analyzer,
+    publisher: Publisher,
+    accepted: Sequence[tuple[Consumed, RawError]],
+    *,
+    wall: float,
+) -> list[tuple[Consumed, RawError]]:
+    """Classify the events not counted before, publish their classifications and save their
+    state in one transaction; the events that were new."""
     if not accepted:
-        await publisher.publish_many(outputs)
-        return Counted(0, len(outputs), 0)
+        return []
+    outputs: list[Output] = []
     async with database.transaction() as db:
         stored = await states.lock_offsets(db, {(m.topic, m.partition) for m, _ in accepted})
         unseen = [(m, e) for m, e in accepted if m.offset > stored[(m.topic, m.partition)]]
@@ -144,4 +168,4 @@ async def classify_batch(
         await publisher.publish_many(outputs)
         await states.save(db, result.states, offsets, (e.id for _, e in fresh), now=wall)
     analyzer.miner.confirm(result.settlement)
-    return Counted(len(fresh), len(items) - len(accepted), len(accepted) - len(fresh))
+    return fresh

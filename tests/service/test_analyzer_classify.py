@@ -33,11 +33,15 @@ class Broker:
 
     def __init__(self) -> None:
         self.failures = 0
+        self.refused_topic: str | None = None
         self.sent: list[Output] = []
 
     async def publish_many(self, outputs: Sequence[Output]) -> None:
         if self.failures:
             self.failures -= 1
+            raise ConnectionError("broker unavailable")
+        if self.refused_topic in {o.topic for o in outputs}:
+            self.refused_topic = None
             raise ConnectionError("broker unavailable")
         self.sent.extend(outputs)
 
@@ -88,6 +92,30 @@ async def test_a_failed_publish_counts_nothing_and_its_retry_counts_once(
     later = [(m, intake(m)) for m in _batch(3, 1)]
     await classify_batch(database, analyzer, broker, later, wall=2e9)
     assert [d.frequency.last_day for d in broker.classified()] == [1, 2, 3, 4]
+
+
+async def test_a_refused_re_keyed_copy_fails_the_batch_and_its_retry_counts_nothing_twice(
+    database: Database,
+) -> None:
+    # Re-keyed copies go out before the batch is classified; one refused fails the batch after
+    # its classifications were counted and published: the retry sends the copy again and
+    # counts nothing a second time.
+    analyzer = Analyzer(settings=load_settings(), patterns=load_patterns(PATTERNS))
+    broker = Broker()
+    alert = {"title": "Disk full on db-2", "severity": "high", "source": "jobs"}
+    bare = lift_custom_alert(alert, origin="custom", producer="/test")
+    batch = [
+        *_batch(0, 2),
+        Consumed(ERRORS_RAW, 1, 0, key=None, value=bare.to_json_bytes()),
+    ]
+    items = [(m, intake(m)) for m in batch]
+    broker.refused_topic = ERRORS_RAW
+    with pytest.raises(ConnectionError):
+        await classify_batch(database, analyzer, broker, items, wall=2e9)
+    retried = await classify_batch(database, analyzer, broker, items, wall=2e9)
+    assert (retried.classified, retried.rekeyed, retried.already_counted) == (0, 1, 2)
+    assert [o.event.id for o in broker.sent if o.topic == ERRORS_RAW] == [bare.id]
+    assert [d.frequency.last_day for d in broker.classified()] == [1, 2]
 
 
 async def test_a_new_owner_continues_the_count_and_the_old_one_cannot_count_again(
