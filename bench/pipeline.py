@@ -6,7 +6,8 @@
    ``N`` bare alerts over 500 fingerprints published with a plain producer: events per second to
    the last ``resolutions`` record and to the last ``notifications`` record, and the ratio to
    the ceiling (target: at least 0.5).
-3. Latency at a steady offered rate: from each alert's publish to its ``errors.classified``,
+3. Latency at a steady offered rate, once every consumer group has caught up with the burst
+   (the time that takes is printed too): from each alert's publish to its ``errors.classified``,
    ``resolutions`` and ``notifications`` records, p50/p95/p99 (target: p99 at most 100 ms to
    resolutions).
 
@@ -37,6 +38,7 @@ from services.cli.registry import SERVICES
 from shared.config.sections import KafkaSection
 from shared.kafka.admin import ensure_topics
 from shared.kafka.embedded import EmbeddedBroker, free_port
+from shared.kafka.lag import consumer_groups
 
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "bench" / "results"
@@ -294,6 +296,20 @@ async def throughput(bootstrap: str, count: int, pids: dict[str, int]) -> dict[s
     }
 
 
+async def caught_up(bootstrap: str, timeout: float = 600.0) -> float:
+    """Seconds until every service's consumer group has read everything there is (NaN when
+    that takes longer than ``timeout``): the latency phase starts from a pipeline at rest, not
+    from one still working off the throughput phase's burst."""
+    prefix = KafkaSection().group_prefix
+    start = time.monotonic()
+    while (waited := time.monotonic() - start) < timeout:
+        groups = await consumer_groups(bootstrap, prefix)
+        if groups and all(group.total == 0 for group in groups):
+            return waited
+        await asyncio.sleep(1.0)
+    return float("nan")
+
+
 async def latency(bootstrap: str, seconds: float) -> dict[str, Any]:
     run = os.urandom(3).hex()
     mine = f"bench {run} ".encode()
@@ -343,6 +359,9 @@ async def run() -> bool:
                     f"{k} {v:.0%}" for k, v in flow["cpu_idle_share_of_a_core"].items()
                 )
                 print(f"{'pipeline: CPU at rest (share of a core)':<44} {idle}")
+                settled = await caught_up(bootstrap)
+                flow["caught_up_seconds"] = settled
+                print(f"{'pipeline: every consumer caught up after':<44} {settled:>10,.1f} s")
                 timing = await latency(bootstrap, SECONDS)
             finally:
                 services.send_signal(signal.SIGINT)
