@@ -1,23 +1,22 @@
 """One batch of ``errors.raw`` classified, in one transaction of the analyzer's store.
 
 The batch's re-keyed copies (bare alerts published again under their fingerprint) are sent
-before anything else, and acknowledged before the batch ends. For the rest:
-lock the stored offsets of the batch's partitions, skip what is already counted (by offset, and
-by event id within ``analyzer.duplicate_window_seconds``: a producer's resend of one event lands
-at a new offset), load the
-states of the batch's fingerprints, analyse each message in order, record the templates the
-batch taught (deciding their pattern ids against every replica's records, see
-:mod:`services.analyzer.pattern_ids`) and the incidents of its new problems (see
-:mod:`services.analyzer.incidents`), publish every output (awaiting all the acks), and save
-the states with the new offsets. Nothing is counted before
-its output is published: a publish that fails rolls the whole batch back, and its retry counts
-each occurrence once. A redelivered batch recomputes the same outputs (same event ids) or skips
-what is stored; a replica that lost a partition finds its offsets taken and counts nothing twice.
+before anything else, and acknowledged before the batch ends. For the rest: lock the stored
+offsets of the batch's partitions, skip what is already counted (by offset, and by event id
+within ``analyzer.duplicate_window_seconds``: a producer's resend of one event lands at a new
+offset), load the states of the batch's fingerprints, analyse each message in order, record
+the templates the batch taught (deciding their pattern ids against every replica's records,
+see :mod:`services.analyzer.pattern_ids`) and the incidents of its new problems (see
+:mod:`services.analyzer.incidents`), send every output and save the states with the new
+offsets while the broker acknowledges them, and commit once it has acknowledged all. Nothing
+is counted before its output is published: a publish that fails rolls the whole batch back,
+and its retry counts each occurrence once. A redelivered batch recomputes the same outputs
+(same event ids) or skips what is stored; a replica that lost a partition finds its offsets
+taken and counts nothing twice.
 """
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -31,7 +30,7 @@ from services.analyzer.intake import Accept, Rekey
 from services.analyzer.metrics import EVENTS
 from services.analyzer.templates import Settlement
 from shared.events import ClassifiedError, ClassifiedErrorData, RawError, RawErrorData
-from shared.kafka.producer import Output, Publisher
+from shared.kafka.producer import Output, Publisher, published_meanwhile
 from shared.runner import Consumed
 from shared.storage import Database
 from shared.topics import ERRORS_CLASSIFIED, ERRORS_RAW
@@ -118,12 +117,9 @@ async def classify_batch(
     accepted = [(m, d.event) for m, d in items if isinstance(d, Accept)]
     # The re-keyed copies go out first, so classifying the rest of the batch does not hold
     # them up; the batch ends (and its offsets are committed) only once both are acknowledged.
-    sending = asyncio.ensure_future(publisher.publish_many(rekeyed)) if rekeyed else None
-    try:
+    # A refused copy fails the batch: its retry sends them all again.
+    async with published_meanwhile(publisher, rekeyed):
         fresh = await _classify_accepted(database, analyzer, publisher, accepted, wall=wall)
-    finally:
-        if sending is not None:
-            await sending  # a refused copy fails the batch: its retry sends them all again
     return Counted(len(fresh), len(rekeyed), len(accepted) - len(fresh))
 
 
@@ -165,7 +161,8 @@ async def _classify_accepted(
                 )
             )
             EVENTS.labels(data.category, data.trend).inc()
-        await publisher.publish_many(outputs)
-        await states.save(db, result.states, offsets, (e.id for _, e in fresh), now=wall)
+        # Saved while the broker acknowledges; committed only once it has every output.
+        async with published_meanwhile(publisher, outputs):
+            await states.save(db, result.states, offsets, (e.id for _, e in fresh), now=wall)
     analyzer.miner.confirm(result.settlement)
     return fresh

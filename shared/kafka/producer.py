@@ -8,7 +8,8 @@ then every acknowledgement awaited) returned: the broker has every output.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -34,6 +35,20 @@ class Publisher(Protocol):
     """Where a step's outputs go: the service's :class:`EventProducer`, or a test's recorder."""
 
     async def publish_many(self, outputs: Sequence[Output]) -> None: ...
+
+
+@asynccontextmanager
+async def published_meanwhile(
+    publisher: Publisher, outputs: Sequence[Output]
+) -> AsyncIterator[None]:
+    """Send ``outputs`` while the block runs; leaving the block waits for every
+    acknowledgement, and raises if one was refused (after the block's own error, if any)."""
+    sending = asyncio.ensure_future(publisher.publish_many(outputs)) if outputs else None
+    try:
+        yield
+    finally:
+        if sending is not None:
+            await sending
 
 
 def _headers(event: Envelope) -> list[tuple[str, bytes]]:
