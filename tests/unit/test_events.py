@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import uuid
 
 import pytest
 from pydantic import SecretStr, ValidationError
@@ -11,6 +12,7 @@ from shared.events import (
     RawError,
     Severity,
     decode_raw_error,
+    derived_event_id,
     lift_custom_alert,
     parse_severity,
 )
@@ -121,3 +123,20 @@ def test_events_are_immutable() -> None:
 
 def test_secret_values_do_not_print() -> None:
     assert "hunter2" not in repr(SecretStr("hunter2"))
+
+
+@pytest.mark.parametrize(
+    "parts",
+    [
+        ("evt-1",),
+        ("", ""),
+        ("fp-1", "2025-07-01T12:00:00+00:00", "timer", "step", "2"),
+        ("späte Störung", "日本", "\u2603"),
+    ],
+)
+def test_a_derived_id_is_the_name_based_uuid_of_its_parts(parts: tuple[str, ...]) -> None:
+    # Ids already stored and published were made by uuid.uuid5 in this namespace: a derived
+    # id must never change.
+    namespace = uuid.UUID("6f1c7f6e-4c53-4f0c-9a3e-0d6b2f6b7a10")
+    expected = str(uuid.uuid5(namespace, "\x1f".join(parts)))
+    assert derived_event_id(*parts) == expected
