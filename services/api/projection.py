@@ -26,7 +26,7 @@ is kept as the first acknowledgement but leaves the problem resolved.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields
 from typing import Any, Final
 
 from shared.events import (
@@ -96,6 +96,20 @@ class Alert:
         return cls(**dict(row._mapping))
 
 
+_ALERT_FIELDS: Final = frozenset(f.name for f in fields(Alert))
+
+
+def _changed(alert: Alert, **changes: Any) -> Alert:
+    """``alert`` with ``changes``: ``dataclasses.replace`` without running ``__init__`` again,
+    which sets each of the row's forty fields one by one (the console folds every event it reads
+    with a few of these). The fields are plain values, so the new row shares the rest."""
+    if unknown := changes.keys() - _ALERT_FIELDS:
+        raise TypeError(f"Alert has no field {', '.join(sorted(unknown))}")
+    changed = object.__new__(Alert)
+    changed.__dict__.update(alert.__dict__, **changes)
+    return changed
+
+
 @dataclass(frozen=True, kw_only=True)
 class TimelineEntry:
     """One event on a problem's timeline (the columns of ``api_timeline``)."""
@@ -135,14 +149,14 @@ def _describe(
 ) -> Alert:
     """Rule 1 for an event carrying an :class:`ErrorSummary`; the category is the analyzer's
     once a classification arrived."""
-    alert = replace(
+    alert = _changed(
         alert,
         first_seen=_earliest(alert.first_seen, at),
         last_seen=alert.last_seen if alert.last_seen is not None else at,
     )
     if alert.title is not None and not _newer(at, alert.summary_at):
         return alert
-    return replace(
+    return _changed(
         alert,
         title=summary.title,
         severity=summary.severity.value,
@@ -167,14 +181,14 @@ def _status(alert: Alert, status: str, at: float, **more: Any) -> Alert:
     """Rule 2: a status change by an event at ``at``, unless a newer change happened."""
     if not _newer(at, alert.status_at):
         return alert
-    return replace(alert, status=status, status_at=at, **more)
+    return _changed(alert, status=status, status_at=at, **more)
 
 
 def _opened(alert: Alert, at: float) -> Alert:
     """A problem is open from its first event on, whatever time that event has (so an older
     event arriving later still applies); it reopens on an occurrence after its resolution."""
     if alert.status is None:
-        return replace(alert, status="open")
+        return _changed(alert, status="open")
     if alert.status == "resolved" and _newer(at, alert.status_at):
         return _status(alert, "open", at, snoozed_until=None)
     return alert
@@ -197,13 +211,13 @@ def _classified(alert: Alert, event: ClassifiedError, at: float) -> Alert:
     first = alert.events == 0
     alert = _describe(alert, summary, at, classification=True)
     if newest or first:
-        alert = replace(
+        alert = _changed(
             alert,
             category=data.category,
             pattern_id=data.pattern_id or alert.pattern_id,
             template=data.template or alert.template,
         )
-    alert = replace(
+    alert = _changed(
         alert,
         occurrences=alert.occurrences + error.count,
         events=alert.events + 1,
@@ -217,7 +231,7 @@ def _resolution(alert: Alert, event: Resolution, at: float) -> Alert:
     data = event.data
     alert = _opened(_describe(alert, data.summary, at), at)
     if _newer(at, alert.resolution_at):
-        alert = replace(
+        alert = _changed(
             alert,
             resolution_status=data.status,
             resolution_strategy=data.strategy or alert.resolution_strategy,
@@ -226,26 +240,26 @@ def _resolution(alert: Alert, event: Resolution, at: float) -> Alert:
         )
     if data.status == RESOLVED_BY_SOURCE:
         alert = _resolved(alert, at)
-    return replace(alert, correlation_id=alert.correlation_id or event.correlationid)
+    return _changed(alert, correlation_id=alert.correlation_id or event.correlationid)
 
 
 def _resolved(alert: Alert, at: float) -> Alert:
-    return _status(replace(alert, resolved_at=_earliest(alert.resolved_at, at)), "resolved", at)
+    return _status(_changed(alert, resolved_at=_earliest(alert.resolved_at, at)), "resolved", at)
 
 
 def _notification(alert: Alert, event: Notification, at: float) -> Alert:
     data = event.data
     alert = _opened(_describe(alert, data.summary, at), at)
-    alert = replace(
+    alert = _changed(
         alert,
         first_notified_at=_earliest(alert.first_notified_at, at),
         escalations=alert.escalations + (1 if data.kind == "escalation" else 0),
         correlation_id=alert.correlation_id or event.correlationid,
     )
     if _newer(at, alert.level_at):
-        alert = replace(alert, level=data.level, level_at=at)
+        alert = _changed(alert, level=data.level, level_at=at)
     if _newer(at, alert.latest_notification_at):
-        alert = replace(alert, latest_notification_id=event.id, latest_notification_at=at)
+        alert = _changed(alert, latest_notification_id=event.id, latest_notification_at=at)
     if data.kind == "resolved":
         alert = _resolved(alert, at)
     return alert
@@ -255,7 +269,7 @@ def _command(alert: Alert, event: Command, at: float) -> Alert:
     data = event.data
     if data.action == "ack":
         if alert.acked_at is None or at < alert.acked_at:
-            alert = replace(alert, acked_at=at, acked_by=data.actor.name or data.actor.id)
+            alert = _changed(alert, acked_at=at, acked_by=data.actor.name or data.actor.id)
         if alert.status == "resolved":
             return alert
         return _status(alert, "acknowledged", at, snoozed_until=None)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections
 from collections.abc import Iterable
 from typing import Final
 
@@ -20,7 +21,10 @@ RESOLUTIONS: Final = Counter(
 
 
 def count_published(outputs: Iterable[Output]) -> None:
-    for output in outputs:
-        if isinstance(output.event, Resolution):
-            data = output.event.data
-            RESOLUTIONS.labels(data.status, data.strategy or "").inc()
+    counted = collections.Counter(
+        (output.event.data.status, output.event.data.strategy or "")
+        for output in outputs
+        if isinstance(output.event, Resolution)
+    )
+    for (status, strategy), count in counted.items():
+        RESOLUTIONS.labels(status, strategy).inc(count)

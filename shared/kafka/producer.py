@@ -8,6 +8,7 @@ then every acknowledgement awaited) returned: the broker has every output.
 from __future__ import annotations
 
 import asyncio
+from collections import Counter
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -106,8 +107,8 @@ class EventProducer:
             for out in outputs
         ]
         await asyncio.gather(*pending)
-        for out in outputs:
-            MESSAGES_PUBLISHED.labels(self.service, out.topic).inc()
+        for topic, count in Counter(out.topic for out in outputs).items():
+            MESSAGES_PUBLISHED.labels(self.service, topic).inc(count)
 
     async def send_raw(
         self, topic: str, value: bytes | None, *, key: bytes | None, headers: Headers

@@ -59,11 +59,15 @@ async def upsert(
     return answered
 
 
-def _by_columns(rows: Sequence[Mapping[str, Any]]) -> list[list[dict[str, Any]]]:
-    """``rows`` in groups that name the same columns, in the order each group first appears."""
-    groups: dict[frozenset[str], list[dict[str, Any]]] = {}
+def _by_columns(rows: Sequence[Mapping[str, Any]]) -> list[Sequence[Mapping[str, Any]]]:
+    """``rows`` in groups that name the same columns, in the order each group first appears
+    (one group, as given, when they all do: the usual case)."""
+    columns = rows[0].keys()
+    if all(row.keys() == columns for row in rows):
+        return [rows]
+    groups: dict[frozenset[str], list[Mapping[str, Any]]] = {}
     for row in rows:
-        groups.setdefault(frozenset(row), []).append(dict(row))
+        groups.setdefault(frozenset(row), []).append(row)
     return list(groups.values())
 
 

@@ -7,6 +7,8 @@ import itertools
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
+import pytest
+
 from services.api import projection
 from services.api.projection import Alert
 from shared.events import (
@@ -274,3 +276,8 @@ def test_console_notifications_are_marked() -> None:
         projection.notification_row(notification("fp", at=T0, targets=("slack",)))["console"]
         is False
     )
+
+
+def test_a_change_to_a_field_the_row_lacks_is_refused() -> None:
+    with pytest.raises(TypeError, match="no field nope"):
+        projection._changed(Alert(fingerprint="fp"), nope=1)
