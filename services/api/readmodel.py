@@ -31,45 +31,28 @@ from shared.kafka.dlq import (
 from shared.storage import greatest, upsert
 from shared.topics import DLQ_SUFFIX
 
-#: Rows per statement (SQLite allows 32,766 bound parameters in one).
-CHUNK = 200
-
-
-def _chunks(rows: Sequence[Mapping[str, Any]]) -> Iterable[Sequence[Mapping[str, Any]]]:
-    for start in range(0, len(rows), CHUNK):
-        yield rows[start : start + CHUNK]
-
 
 async def insert_new(
     db: AsyncConnection, table: Table, rows: Sequence[Mapping[str, Any]], *, key: str
 ) -> set[str]:
     """Insert ``rows``, skipping those whose ``key`` exists; the keys actually inserted."""
-    inserted: set[str] = set()
-    for chunk in _chunks(rows):
-        new = await upsert(db, table, chunk, key=[key], ignore=True)
-        inserted.update(str(value) for (value,) in new)
-    return inserted
+    return {str(value) for (value,) in await upsert(db, table, rows, key=[key], ignore=True)}
 
 
 async def locked_alerts(db: AsyncConnection, fingerprints: Iterable[str]) -> dict[str, Alert]:
     """The rows of ``fingerprints`` (placeholders for new ones), locked until the transaction
-    ends."""
+    ends. A batch's fingerprints (at most ``kafka.batch_max_records``, 10,000) fit one
+    statement's parameters in both databases."""
     wanted = sorted(set(fingerprints))
     stubs = [Alert(fingerprint=fp).row() for fp in wanted]
-    for chunk in _chunks(stubs):
-        await upsert(db, alerts, chunk, key=["fingerprint"], ignore=True)
-    found: dict[str, Alert] = {}
-    for start in range(0, len(wanted), CHUNK):
-        query = (
-            select(alerts)
-            .where(alerts.c.fingerprint.in_(wanted[start : start + CHUNK]))
-            .order_by(alerts.c.fingerprint)
-            .with_for_update()
-        )
-        for row in await db.execute(query):
-            alert = Alert.of_row(row)
-            found[alert.fingerprint] = alert
-    return found
+    await upsert(db, alerts, stubs, key=["fingerprint"], ignore=True)
+    query = (
+        select(alerts)
+        .where(alerts.c.fingerprint.in_(wanted))
+        .order_by(alerts.c.fingerprint)
+        .with_for_update()
+    )
+    return {row.fingerprint: Alert.of_row(row) for row in await db.execute(query)}
 
 
 async def project(db: AsyncConnection, topic: str, events: Sequence[Envelope]) -> int:
@@ -100,8 +83,7 @@ async def project(db: AsyncConnection, topic: str, events: Sequence[Envelope]) -
         for event in changing:
             fp = event.data.fingerprint
             current[fp] = projection.apply(current[fp], event)
-        for chunk in _chunks([alert.row() for alert in current.values()]):
-            await upsert(db, alerts, chunk, key=["fingerprint"])
+        await upsert(db, alerts, [alert.row() for alert in current.values()], key=["fingerprint"])
     newest = max(event.time.timestamp() for event in fresh)
     await upsert(
         db,

@@ -17,6 +17,7 @@ from services.api.cursor import CursorError, Position
 from services.api.queries import AlertFilter
 from services.api.tables import SCHEMA
 from shared.clock import ManualClock
+from shared.config.sections import KafkaSection
 from shared.events import Envelope
 from shared.kafka.consumed import Consumed
 from shared.kafka.dlq import H_ERROR_CLASS, H_FAILED_AT, H_SOURCE_TOPIC
@@ -65,6 +66,18 @@ async def test_a_batch_folds_once_however_often_it_is_delivered(database: Databa
         status = await queries.status_counts(db)
     assert status["alerts"] == {"open": 1}
     assert status["last_event_at"] == {"mixed": T0 + 2}
+
+
+async def test_the_largest_batch_folds_in_one_go(database: Database) -> None:
+    # kafka.batch_max_records at its bound: every statement of the fold carries all of them.
+    largest = KafkaSection.model_fields["batch_max_records"].metadata
+    size = next(bound.le for bound in largest if hasattr(bound, "le"))
+    batch = [classified(f"fp-{n:05d}", at=T0) for n in range(size)]
+    async with database.transaction() as db:
+        assert await readmodel.project(db, "errors.classified", batch) == size
+        found = await readmodel.locked_alerts(db, (e.data.fingerprint for e in batch))
+    assert len(found) == size
+    assert {alert.events for alert in found.values()} == {1}
 
 
 async def test_consumers_folding_one_problem_at_once_lose_nothing(database: Database) -> None:
