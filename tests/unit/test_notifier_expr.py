@@ -281,3 +281,22 @@ def test_expression_keeps_its_source() -> None:
     expression = compile_expression("error.count > 5")
     assert str(expression) == "error.count > 5"
     assert expression == compile_expression("error.count > 5")
+
+
+_MIRROR = {"==": "==", "!=": "!=", "<": ">", "<=": ">=", ">": "<", ">=": "<="}
+_VALUES: list[Any] = [None, True, False, 0, 5, 2.5, -3, "a", "prod", "", [1, 2], {"k": 1}]
+_CONSTANTS = ["5", "2.5", "-3", "0", "'a'", "'prod'", "''", "true", "false"]
+
+
+@pytest.mark.parametrize("op", sorted(_MIRROR))
+@pytest.mark.parametrize("constant", _CONSTANTS)
+def test_a_comparison_with_a_constant_on_the_right_agrees_with_it_on_the_left(
+    op: str, constant: str
+) -> None:
+    # A constant on the right takes a shortcut (its kind is known when the rule is loaded); one
+    # on the left takes the general comparison. Both must give the same answer for every value.
+    for value in _VALUES:
+        context = {"v": value}
+        assert holds(f"v {op} {constant}", context) == holds(
+            f"{constant} {_MIRROR[op]} v", context
+        ), (value, op, constant)

@@ -1,4 +1,5 @@
-"""A compiled condition: the source text, its tree, and a pydantic type for config models."""
+"""A compiled condition: the source text, its tree and its evaluator, and a pydantic type for
+config models."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from pydantic import GetCoreSchemaHandler
 from pydantic_core import core_schema
 
 from services.notifier.expr.errors import ExpressionError
-from services.notifier.expr.evaluate import is_true
+from services.notifier.expr.evaluate import Evaluator, evaluator
 from services.notifier.expr.nodes import Node
 from services.notifier.expr.parser import parse
 
@@ -23,10 +24,11 @@ class Expression:
 
     source: str
     tree: Node = field(repr=False, compare=False)
+    run: Evaluator = field(repr=False, compare=False)
 
     def __call__(self, context: Mapping[str, Any]) -> bool:
-        """True only when the condition holds; never raises."""
-        return is_true(self.tree, context)
+        """True only when the condition holds (evaluates to the boolean ``true``); never raises."""
+        return self.run(context) is True
 
     def __str__(self) -> str:
         return self.source
@@ -48,7 +50,8 @@ def compile_expression(source: str) -> Expression:
         raise ExpressionError(f"longer than {MAX_LENGTH} characters", MAX_LENGTH + 1)
     if not source.strip():
         raise ExpressionError("empty expression", 1)
-    return Expression(source, parse(source))
+    tree = parse(source)
+    return Expression(source, tree, evaluator(tree))
 
 
 def _validate(value: object) -> Expression:

@@ -1,5 +1,9 @@
 """Evaluation of a condition tree against a context of plain values.
 
+A tree is turned once into a chain of closures (:func:`evaluator`), so evaluating a condition
+many times walks no tree and dispatches on no node type: a rule set's conditions are evaluated
+for every new problem.
+
 Evaluation never raises. A name or key the context does not have is :data:`MISSING` (and so is
 ``None``); any comparison involving :data:`MISSING`, or values of types that cannot be compared
 (``'a' < 1``), is false, including ``!=``. ``and``, ``or`` and ``not`` count only the boolean
@@ -8,11 +12,23 @@ Evaluation never raises. A name or key the context does not have is :data:`MISSI
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import operator
+from collections.abc import Callable, Mapping
 from enum import Enum
 from typing import Any, Final
 
-from services.notifier.expr.nodes import Call, Compare, Const, ListOf, Node, Not, Path
+from services.notifier.expr.nodes import (
+    BoolOp,
+    Call,
+    Compare,
+    CompareOp,
+    Const,
+    ListOf,
+    Node,
+    Not,
+    Path,
+    Scalar,
+)
 
 
 class _Missing(Enum):
@@ -25,11 +41,23 @@ class _Missing(Enum):
 #: The value of an unknown name or key.
 MISSING: Final = _Missing.MISSING
 
+Context = Mapping[str, Any]
+#: A compiled node: its value in a context.
+Evaluator = Callable[[Context], object]
 
-def _lookup(context: Mapping[str, Any], parts: tuple[str, ...]) -> object:
+_ORDER: Final[dict[str, Callable[[Any, Any], Any]]] = {
+    "<": operator.lt,
+    "<=": operator.le,
+    ">": operator.gt,
+    ">=": operator.ge,
+}
+
+
+def _lookup(context: Context, parts: tuple[str, ...]) -> object:
     value: object = context
     for part in parts:
-        if not isinstance(value, Mapping) or part not in value:
+        # A plain dict is checked by type first: isinstance against the Mapping ABC is slow.
+        if not (type(value) is dict or isinstance(value, Mapping)) or part not in value:
             return MISSING
         value = value[part]
     return MISSING if value is None else value
@@ -60,70 +88,133 @@ def _equal(left: object, right: object) -> bool | None:
     return left == right
 
 
-def _order(op: str, left: object, right: object) -> bool:
-    if isinstance(left, str) and isinstance(right, str):
-        pass
-    elif not (_is_number(left) and _is_number(right)):
-        return False
-    a: Any = left
-    b: Any = right
-    if op == "<":
-        return bool(a < b)
-    if op == "<=":
-        return bool(a <= b)
-    if op == ">":
-        return bool(a > b)
-    return bool(a >= b)
+def _ordered(compare: Callable[[Any, Any], Any], left: object, right: object) -> bool:
+    if (isinstance(left, str) and isinstance(right, str)) or (
+        _is_number(left) and _is_number(right)
+    ):
+        return bool(compare(left, right))
+    return False
 
 
-def _compare(node: Compare, context: Mapping[str, Any]) -> bool:
-    left = value_of(node.left, context)
-    right = value_of(node.right, context)
-    if node.op in ("==", "!="):
-        equal = _equal(left, right)
-        return equal is not None and equal == (node.op == "==")
-    if node.op in ("in", "not in"):
-        if left is MISSING or not isinstance(right, list | tuple):
+def _kind(value: Scalar) -> Callable[[object], bool]:
+    """What a value must be to compare with the constant ``value``: a string, a boolean or a
+    number (not a boolean)."""
+    if isinstance(value, str):
+        return lambda other: isinstance(other, str)
+    if isinstance(value, bool):
+        return lambda other: isinstance(other, bool)
+    return _is_number
+
+
+def _against_constant(op: CompareOp, left: Evaluator, constant: Scalar) -> Evaluator:
+    """``left <op> constant`` for ``==``, ``!=`` and the orderings: the constant's kind is known,
+    so only the left value's is checked (same results as the general comparison)."""
+    same_kind = _kind(constant)
+    compare: Callable[[Any, Any], Any] = (
+        operator.eq if op == "==" else operator.ne if op == "!=" else _ORDER[op]
+    )
+    if op not in ("==", "!=") and isinstance(constant, bool):
+        return lambda context: False
+
+    def against(context: Context) -> bool:
+        value = left(context)
+        return same_kind(value) and bool(compare(value, constant))
+
+    return against
+
+
+def _path(parts: tuple[str, ...]) -> Evaluator:
+    if len(parts) == 1:
+        (name,) = parts
+
+        def one(context: Context) -> object:
+            value = context.get(name)
+            return MISSING if value is None else value
+
+        return one
+    return lambda context: _lookup(context, parts)
+
+
+def _compare(node: Compare) -> Evaluator:
+    left, right = evaluator(node.left), evaluator(node.right)
+    op = node.op
+    if isinstance(node.right, Const) and op not in ("in", "not in"):
+        return _against_constant(op, left, node.right.value)
+    if op in ("==", "!="):
+        wanted = op == "=="
+
+        def equality(context: Context) -> bool:
+            equal = _equal(left(context), right(context))
+            return equal is not None and equal == wanted
+
+        return equality
+    if op in ("in", "not in"):
+        inside = op == "in"
+
+        def membership(context: Context) -> bool:
+            value, items = left(context), right(context)
+            if value is MISSING or not isinstance(items, list | tuple):
+                return False
+            return any(_equal(value, item) is True for item in items) == inside
+
+        return membership
+    compare = _ORDER[op]
+    return lambda context: _ordered(compare, left(context), right(context))
+
+
+def _call(node: Call) -> Evaluator:
+    target, argument = evaluator(node.target), evaluator(node.argument)
+    method = node.method
+
+    def call(context: Context) -> bool:
+        whole, part = target(context), argument(context)
+        if method == "contains" and isinstance(whole, list | tuple):
+            return any(_equal(item, part) is True for item in whole)
+        if not isinstance(whole, str) or not isinstance(part, str):
             return False
-        found = any(_equal(left, item) is True for item in right)
-        return found == (node.op == "in")
-    return _order(node.op, left, right)
+        text, piece = whole.casefold(), part.casefold()
+        if method == "contains":
+            return piece in text
+        if method == "startswith":
+            return text.startswith(piece)
+        return text.endswith(piece)
+
+    return call
 
 
-def _call(node: Call, context: Mapping[str, Any]) -> bool:
-    target = value_of(node.target, context)
-    argument = value_of(node.argument, context)
-    if node.method == "contains" and isinstance(target, list | tuple):
-        return any(_equal(item, argument) is True for item in target)
-    if not isinstance(target, str) or not isinstance(argument, str):
-        return False
-    text, part = target.casefold(), argument.casefold()
-    if node.method == "contains":
-        return part in text
-    if node.method == "startswith":
-        return text.startswith(part)
-    return text.endswith(part)
-
-
-def value_of(node: Node, context: Mapping[str, Any]) -> object:
-    """The value of ``node``: a plain value, a list, a mapping or :data:`MISSING`."""
-    if isinstance(node, Const):
-        return node.value
-    if isinstance(node, Path):
-        return _lookup(context, node.parts)
-    if isinstance(node, ListOf):
-        return [value_of(item, context) for item in node.items]
-    if isinstance(node, Compare):
-        return _compare(node, context)
-    if isinstance(node, Call):
-        return _call(node, context)
-    if isinstance(node, Not):
-        return not is_true(node.operand, context)
+def _bool_op(node: BoolOp) -> Evaluator:
+    operands = tuple(evaluator(operand) for operand in node.operands)
+    if len(operands) == 2:
+        first, second = operands
+        if node.op == "and":
+            return lambda context: first(context) is True and second(context) is True
+        return lambda context: first(context) is True or second(context) is True
     if node.op == "and":
-        return all(is_true(operand, context) for operand in node.operands)
-    return any(is_true(operand, context) for operand in node.operands)
+        return lambda context: all(operand(context) is True for operand in operands)
+    return lambda context: any(operand(context) is True for operand in operands)
 
 
-def is_true(node: Node, context: Mapping[str, Any]) -> bool:
-    """Whether ``node`` evaluates to the boolean ``true`` (anything else is false)."""
-    return value_of(node, context) is True
+def evaluator(node: Node) -> Evaluator:
+    """Compile ``node`` into a function of the context giving its value: a plain value, a
+    list, a mapping or :data:`MISSING`."""
+    if isinstance(node, Const):
+        value = node.value
+        return lambda context: value
+    if isinstance(node, Path):
+        return _path(node.parts)
+    if isinstance(node, ListOf):
+        items = tuple(evaluator(item) for item in node.items)
+        return lambda context: [item(context) for item in items]
+    if isinstance(node, Compare):
+        return _compare(node)
+    if isinstance(node, Call):
+        return _call(node)
+    if isinstance(node, Not):
+        operand = evaluator(node.operand)
+        return lambda context: operand(context) is not True
+    return _bool_op(node)
+
+
+def value_of(node: Node, context: Context) -> object:
+    """The value of ``node`` in ``context`` (compiles it first: for a single evaluation)."""
+    return evaluator(node)(context)
