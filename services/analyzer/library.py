@@ -10,7 +10,7 @@ result.primary_category, result.confidence_score, result.suggested_actions
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,6 +19,7 @@ from services.analyzer.core import Analyzer
 from services.analyzer.frequency import counts_at, trend_of
 from services.analyzer.library_store import StoredAnalysis
 from services.analyzer.patterns_file import PATTERNS_FILE, load_patterns
+from shared.clock import ReadTime
 from shared.config import Settings, config_dir_from_env, load_settings
 from shared.events import ClassifiedErrorData, RawErrorData, Trend, parse_severity
 from shared.fingerprint import fingerprint
@@ -120,7 +121,7 @@ class ErrorAnalyzer:
         patterns_path: Path | None = None,
         *,
         settings: Settings | None = None,
-        clock: Callable[[], float] = time.time,
+        clock: ReadTime = time.time,
         store_url: str | None = None,
     ) -> None:
         folder = config_dir_from_env()

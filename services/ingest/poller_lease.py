@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable
 
 import structlog
 
+from shared.clock import ReadTime
 from shared.storage.lease import Lease
 
 log = structlog.get_logger(__name__)
@@ -27,7 +28,7 @@ class LeasedPoll:
         lease: Lease,
         poll: Callable[[], Awaitable[None]],
         interval: float,
-        clock: Callable[[], float] = time.monotonic,
+        clock: ReadTime = time.monotonic,
     ) -> None:
         self._lease = lease
         self._poll = poll

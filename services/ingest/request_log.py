@@ -7,17 +7,17 @@ after a TTL and expired ones are deleted as new ones arrive.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 
 from sqlalchemy import delete, func, select
 
 from services.ingest.tables import request_ids
+from shared.clock import ReadTime
 from shared.storage import Database, upsert
 
 
 class RequestLog:
     def __init__(
-        self, database: Database, *, ttl_seconds: float, clock: Callable[[], float] = time.time
+        self, database: Database, *, ttl_seconds: float, clock: ReadTime = time.time
     ) -> None:
         self._database = database
         self._ttl = ttl_seconds

@@ -30,6 +30,7 @@ from tenacity import (
 from services.ingest.errors import SentryApiError
 from services.ingest.link_header import next_cursor
 from services.ingest.metrics import RATE_LIMIT_WAIT_SECONDS, RATE_LIMIT_WAITS, SENTRY_API_CALLS
+from shared.clock import ReadTime
 from shared.retry_after import retry_after_seconds
 
 log = structlog.get_logger(__name__)
@@ -53,7 +54,7 @@ class SentryApi:
         backoff_seconds: float,
         max_backoff_seconds: float,
         sleep: Sleep = asyncio.sleep,
-        clock: Callable[[], float] = time.time,
+        clock: ReadTime = time.time,
     ) -> None:
         self._http = http
         self._org = quote(organization, safe="")

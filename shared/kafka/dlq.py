@@ -19,7 +19,7 @@ from typing import Any, Protocol
 
 import structlog
 
-from shared.clock import SYSTEM_CLOCK, Clock
+from shared.clock import SYSTEM_CLOCK, Clock, ReadTime
 from shared.errors import InvalidMessage
 from shared.kafka.consumed import Consumed
 from shared.metrics import DEAD_LETTERED, MESSAGES_CONSUMED
@@ -47,7 +47,7 @@ class RawSender(Protocol):
 class DlqBudget:
     """At most ``per_minute`` dead letters in any sliding minute."""
 
-    def __init__(self, per_minute: int, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, per_minute: int, clock: ReadTime = time.monotonic) -> None:
         self.per_minute = per_minute
         self._clock = clock
         self._sent = SlidingWindow(keep=60.0)

@@ -4,10 +4,11 @@ for a few minutes; a group Slack cannot list has no members (nobody is let in by
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 
 import structlog
 
+from shared.clock import ReadTime
 from shared.slack.api import SlackApi
 
 log = structlog.get_logger(__name__)
@@ -16,9 +17,7 @@ KEEP_SECONDS = 300.0
 
 
 class GroupMembers:
-    def __init__(
-        self, client: SlackApi | None, *, clock: Callable[[], float] = time.monotonic
-    ) -> None:
+    def __init__(self, client: SlackApi | None, *, clock: ReadTime = time.monotonic) -> None:
         self._client = client
         self._clock = clock
         self._known: dict[str, tuple[float, frozenset[str]]] = {}

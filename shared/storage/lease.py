@@ -8,10 +8,10 @@ the lease once it expires. A clean stop releases it at once.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 
 from sqlalchemy import Table, delete
 
+from shared.clock import ReadTime
 from shared.storage.database import Database
 from shared.storage.sql import upsert
 
@@ -27,7 +27,7 @@ class Lease:
         name: str,
         holder: str,
         seconds: float,
-        clock: Callable[[], float] = time.time,
+        clock: ReadTime = time.time,
     ) -> None:
         self._database = database
         self._table = table

@@ -4,11 +4,11 @@ the client ``SLACK_BOT_TOKEN`` or ``SLACK_WEBHOOK_URL`` gave (:func:`slack_clien
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 
 from services.notifier.slack.bot import SlackBotIntegration
 from services.notifier.slack.integration import SlackIntegration, SlackSetup
 from services.notifier.slack.webhook import SlackWebhookIntegration
+from shared.clock import ReadTime
 from shared.config import Settings
 from shared.oncall import OnCallDirectory
 from shared.slack.clients import SlackClients
@@ -28,7 +28,7 @@ def slack_integration(
     database: Database,
     clients: SlackClients,
     *,
-    clock: Callable[[], float] = time.time,
+    clock: ReadTime = time.time,
 ) -> SlackIntegration:
     """Slack delivery over ``database`` (the Slack schema, migrated): bot mode with a bot
     token's client, else webhook mode; ``@oncall`` from the on-call schedules."""

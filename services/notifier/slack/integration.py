@@ -15,7 +15,7 @@ Either way nothing is dropped: a notification that cannot be sent now answers
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -32,6 +32,7 @@ from services.notifier.slack.ratelimit import ChannelLimiter
 from services.notifier.slack.rendering import Renderer, post_body
 from services.notifier.slack.state import PostedMessage, Root, SlackState
 from services.notifier.slack.text import mentions, safe
+from shared.clock import ReadTime
 from shared.config.notification_templates import NotificationTemplatesSection
 from shared.config.slack import SlackSection
 from shared.events import REPORT_KINDS, NotificationData, Target
@@ -60,7 +61,7 @@ class SlackSetup:
 
     database: Database
     settings: SlackSection
-    clock: Callable[[], float] = time.time
+    clock: ReadTime = time.time
     oncall: MentionLookup | None = None
     formats: NotificationTemplatesSection | None = None
 
