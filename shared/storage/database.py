@@ -24,6 +24,7 @@ from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import StaticPool
 
+from shared.storage import sqlite_driver
 from shared.storage.migrate import StoreSchema, migrate
 from shared.storage.url import engine_url
 
@@ -81,6 +82,7 @@ def _sqlite_engine(url: URL) -> AsyncEngine:
         Path(database).parent.mkdir(parents=True, exist_ok=True)
     engine = create_async_engine(
         url,
+        module=sqlite_driver.dbapi(),
         poolclass=StaticPool if memory else None,
         connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
     )
