@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 
 import structlog
 
@@ -21,35 +22,29 @@ from shared.storage.lease import Lease
 log = structlog.get_logger(__name__)
 
 
+@dataclass(kw_only=True)
 class LeasedPoll:
-    def __init__(
-        self,
-        *,
-        lease: Lease,
-        poll: Callable[[], Awaitable[None]],
-        interval: float,
-        clock: ReadTime = time.monotonic,
-    ) -> None:
-        self._lease = lease
-        self._poll = poll
-        self._interval = interval
-        self._clock = clock
-        self._last_poll: float | None = None
+    lease: Lease
+    poll: Callable[[], Awaitable[None]]
+    #: Seconds between two polls of the lease's holder.
+    interval: float
+    clock: ReadTime = time.monotonic
+    _last_poll: float | None = field(default=None, init=False)
 
     async def renew(self) -> None:
-        was_leading = self._lease.held()
-        leading = await self._lease.acquire()
+        was_leading = self.lease.held()
+        leading = await self.lease.acquire()
         if leading and not was_leading:
-            log.info("took the sentry poller's lease", holder=self._lease.holder)
+            log.info("took the sentry poller's lease", holder=self.lease.holder)
         elif was_leading and not leading:
             log.warning("lost the sentry poller's lease to another replica")
 
     async def poll_if_due(self) -> None:
-        if not self._lease.held():
+        if not self.lease.held():
             self._last_poll = None
             return
-        now = self._clock()
-        if self._last_poll is not None and now - self._last_poll < self._interval:
+        now = self.clock()
+        if self._last_poll is not None and now - self._last_poll < self.interval:
             return
         self._last_poll = now
-        await self._poll()
+        await self.poll()

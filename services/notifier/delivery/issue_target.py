@@ -12,7 +12,7 @@ import httpx
 
 from services.notifier.delivery.base import DeliveryResult
 from services.notifier.locks import KeyedLocks
-from shared.clock import ReadTime as Clock
+from shared.clock import ReadTime
 from shared.events import NotificationData, Target
 from shared.storage import Database
 
@@ -33,7 +33,7 @@ class IssueTarget(Generic[Config]):
         http: httpx.AsyncClient,
         database: Database,
         token: str | None,
-        wall_clock: Clock = time.time,
+        wall_clock: ReadTime = time.time,
     ) -> None:
         self._config = config
         self._http = http

@@ -17,18 +17,7 @@ from collections.abc import Callable, Mapping
 from enum import Enum
 from typing import Any, Final
 
-from services.notifier.expr.nodes import (
-    BoolOp,
-    Call,
-    Compare,
-    CompareOp,
-    Const,
-    ListOf,
-    Node,
-    Not,
-    Path,
-    Scalar,
-)
+from services.notifier.expr import nodes
 
 
 class _Missing(Enum):
@@ -96,7 +85,7 @@ def _ordered(compare: Callable[[Any, Any], Any], left: object, right: object) ->
     return False
 
 
-def _kind(value: Scalar) -> Callable[[object], bool]:
+def _kind(value: nodes.Scalar) -> Callable[[object], bool]:
     """What a value must be to compare with the constant ``value``: a string, a boolean or a
     number (not a boolean)."""
     if isinstance(value, str):
@@ -106,7 +95,7 @@ def _kind(value: Scalar) -> Callable[[object], bool]:
     return _is_number
 
 
-def _against_constant(op: CompareOp, left: Evaluator, constant: Scalar) -> Evaluator:
+def _against_constant(op: nodes.CompareOp, left: Evaluator, constant: nodes.Scalar) -> Evaluator:
     """``left <op> constant`` for ``==``, ``!=`` and the orderings: the constant's kind is known,
     so only the left value's is checked (same results as the general comparison)."""
     same_kind = _kind(constant)
@@ -135,10 +124,10 @@ def _path(parts: tuple[str, ...]) -> Evaluator:
     return lambda context: _lookup(context, parts)
 
 
-def _compare(node: Compare) -> Evaluator:
+def _compare(node: nodes.Compare) -> Evaluator:
     left, right = evaluator(node.left), evaluator(node.right)
     op = node.op
-    if isinstance(node.right, Const) and op not in ("in", "not in"):
+    if isinstance(node.right, nodes.Const) and op not in ("in", "not in"):
         return _against_constant(op, left, node.right.value)
     if op in ("==", "!="):
         wanted = op == "=="
@@ -162,7 +151,7 @@ def _compare(node: Compare) -> Evaluator:
     return lambda context: _ordered(compare, left(context), right(context))
 
 
-def _call(node: Call) -> Evaluator:
+def _call(node: nodes.Call) -> Evaluator:
     target, argument = evaluator(node.target), evaluator(node.argument)
     method = node.method
 
@@ -182,7 +171,7 @@ def _call(node: Call) -> Evaluator:
     return call
 
 
-def _bool_op(node: BoolOp) -> Evaluator:
+def _bool_op(node: nodes.BoolOp) -> Evaluator:
     operands = tuple(evaluator(operand) for operand in node.operands)
     if len(operands) == 2:
         first, second = operands
@@ -194,27 +183,27 @@ def _bool_op(node: BoolOp) -> Evaluator:
     return lambda context: any(operand(context) is True for operand in operands)
 
 
-def evaluator(node: Node) -> Evaluator:
+def evaluator(node: nodes.Node) -> Evaluator:
     """Compile ``node`` into a function of the context giving its value: a plain value, a
     list, a mapping or :data:`MISSING`."""
-    if isinstance(node, Const):
+    if isinstance(node, nodes.Const):
         value = node.value
         return lambda context: value
-    if isinstance(node, Path):
+    if isinstance(node, nodes.Path):
         return _path(node.parts)
-    if isinstance(node, ListOf):
+    if isinstance(node, nodes.ListOf):
         items = tuple(evaluator(item) for item in node.items)
         return lambda context: [item(context) for item in items]
-    if isinstance(node, Compare):
+    if isinstance(node, nodes.Compare):
         return _compare(node)
-    if isinstance(node, Call):
+    if isinstance(node, nodes.Call):
         return _call(node)
-    if isinstance(node, Not):
+    if isinstance(node, nodes.Not):
         operand = evaluator(node.operand)
         return lambda context: operand(context) is not True
     return _bool_op(node)
 
 
-def value_of(node: Node, context: Context) -> object:
+def value_of(node: nodes.Node, context: Context) -> object:
     """The value of ``node`` in ``context`` (compiles it first: for a single evaluation)."""
     return evaluator(node)(context)
