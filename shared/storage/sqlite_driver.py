@@ -7,6 +7,8 @@ primary-key read takes about 9 us in SQLite and about 460 us of CPU through the 
 a cursor does all four in one call on the same thread, and keeps the rows, the description and
 the counts it brought back. Nothing runs on the event loop's thread: a statement waiting on the
 database lock (``busy_timeout``) still waits on the worker thread, never blocking the loop.
+The connection also knows whether a transaction is open, so the rollback the pool sends after
+every transaction it takes back is a trip only when one is.
 
 Used for every SQLite engine (see :func:`shared.storage.database.create_engine`); PostgreSQL
 keeps its own driver.
@@ -17,7 +19,7 @@ from __future__ import annotations
 import collections
 import sqlite3
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 import aiosqlite
 from sqlalchemy.dialects.sqlite.aiosqlite import (
@@ -28,8 +30,9 @@ from sqlalchemy.dialects.sqlite.aiosqlite import (
 from sqlalchemy.util import EMPTY_DICT
 from sqlalchemy.util.concurrency import await_
 
-#: What one statement brings back: the description, the rows, the row count, the last row id.
-Outcome = tuple[Any, list[Any], int, int | None]
+#: What one statement brings back: the description, the rows, the row count, the last row id,
+#: and whether a transaction is open after it.
+Outcome = tuple[Any, list[Any], int, int | None, bool]
 
 
 def _run(connection: sqlite3.Connection, operation: str, parameters: Any, many: bool) -> Outcome:
@@ -44,7 +47,7 @@ def _run(connection: sqlite3.Connection, operation: str, parameters: Any, many: 
             cursor.execute(operation, parameters)
         description = cursor.description
         rows = cursor.fetchall() if description else []
-        return description, rows, cursor.rowcount, cursor.lastrowid
+        return description, rows, cursor.rowcount, cursor.lastrowid, connection.in_transaction
     finally:
         cursor.close()
 
@@ -86,19 +89,26 @@ class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
     def arraysize(self, value: int) -> None:
         self._arraysize = value
 
+    @property
+    def _owner(self) -> OneTripConnection:
+        return cast("OneTripConnection", self._adapt_connection)
+
     def close(self) -> None:
         self._rows.clear()
 
     def execute(self, operation: Any, parameters: Any = None) -> None:
-        try:
-            await_(self._trip(operation, parameters, many=False))
-        except Exception as error:  # noqa: BLE001 - translated (or raised) as the base does
-            self._adapt_connection._handle_exception(error)
+        self._run(operation, parameters, many=False)
 
     def executemany(self, operation: Any, seq_of_parameters: Sequence[Any]) -> None:
+        self._run(operation, seq_of_parameters, many=True)
+
+    def _run(self, operation: Any, parameters: Any, *, many: bool) -> None:
         try:
-            await_(self._trip(operation, seq_of_parameters, many=True))
+            await_(self._trip(operation, parameters, many=many))
         except Exception as error:  # noqa: BLE001 - translated (or raised) as the base does
+            # Whether the failed statement left a transaction open is not known: assume so,
+            # so that the rollback that follows is sent.
+            self._owner.open = True
             self._adapt_connection._handle_exception(error)
 
     async def _trip(self, operation: Any, parameters: Any, *, many: bool) -> None:
@@ -107,13 +117,31 @@ class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
             outcome: Outcome = await driver._execute(  # type: ignore[no-untyped-call]
                 _run, driver._conn, operation, parameters, many
             )
-        self._description, rows, self._rowcount, self._lastrowid = outcome
+        self._description, rows, self._rowcount, self._lastrowid, open_ = outcome
         self._rows = collections.deque(rows)
+        self._owner.open = open_
 
 
 class OneTripConnection(AsyncAdapt_aiosqlite_connection):
-    __slots__ = ()
+    """Knows whether a transaction is open (SQLite says so after every statement, commit and
+    rollback), so the pool's rollback of a connection it takes back, sent after every
+    transaction, is a trip only when there is something to roll back."""
+
+    __slots__ = ("open",)
     _cursor_cls = OneTripCursor
+
+    def __init__(self, dbapi: Any, connection: Any) -> None:
+        super().__init__(dbapi, connection)
+        self.open = False
+
+    def commit(self) -> None:
+        super().commit()
+        self.open = False
+
+    def rollback(self) -> None:
+        if self.open:
+            super().rollback()
+            self.open = False
 
 
 class OneTripDBAPI(AsyncAdapt_aiosqlite_dbapi):

@@ -93,6 +93,12 @@ async def test_a_statement_is_one_trip_to_the_drivers_thread(
         assert len(trips) == 1
         await db.execute(insert(things), [{"name": "b"}, {"name": "c"}])
         assert len(trips) == 2
+    # The commit is one more; nothing is left to roll back when the pool takes the connection.
+    assert len(trips) == 2 + 1
+    trips.clear()
+    async with database.transaction() as db:
+        await db.execute(select(things.c.name))
+    assert len(trips) == 3  # BEGIN, the statement, COMMIT
 
 
 async def test_waiting_on_another_writers_lock_does_not_block_the_event_loop(
