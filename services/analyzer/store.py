@@ -27,7 +27,7 @@ from services.analyzer.tables import (
 from services.analyzer.templates import Settlement, TemplateMiner
 from shared.config.analyzer import AnalyzerSection
 from shared.events import Incident, RawErrorData
-from shared.storage import Database, upsert
+from shared.storage import Database, hold, upsert
 
 Partition = tuple[str, int]
 
@@ -128,14 +128,7 @@ async def save(
 async def _hold(db: AsyncConnection, name: str, *, now: float) -> None:
     """Lock the row ``name`` of ``analyzer_blobs`` (made if missing) until the transaction
     ends."""
-    await upsert(
-        db,
-        blobs,
-        [{"name": name, "value": b"", "updated_at": now}],
-        key=["name"],
-        ignore=True,
-    )
-    await db.execute(select(blobs.c.name).where(blobs.c.name == name).with_for_update())
+    await hold(db, blobs, {"name": name, "value": b"", "updated_at": now})
 
 
 async def load_patterns(db: AsyncConnection, *, after: int = 0) -> list[Recorded]:

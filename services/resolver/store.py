@@ -21,7 +21,7 @@ from services.resolver.tables import attempts, decided, gates, snoozes
 from shared.events import SafetyLevel
 from shared.kafka.producer import Output
 from shared.ratelimit import SlidingWindow
-from shared.storage import upsert
+from shared.storage import hold, upsert
 from shared.topics import topic
 
 #: Statuses of an attempt in progress: the problem's other alerts are suppressed, and each
@@ -107,8 +107,7 @@ def _attempt(body: str) -> Attempt:
 
 async def lock_gates(db: AsyncConnection, *, threshold: int, cooldown_seconds: float) -> GateState:
     """The gate state, locked until the transaction ends."""
-    await upsert(db, gates, [{"name": LOCK, "body": "{}"}], key=["name"], ignore=True)
-    await db.execute(select(gates.c.name).where(gates.c.name == LOCK).with_for_update())
+    await hold(db, gates, {"name": LOCK, "body": "{}"})
     state = GateState(breaker_threshold=threshold, breaker_cooldown_seconds=cooldown_seconds)
     running = await db.execute(select(attempts.c.fingerprint).where(attempts.c.status.in_(ACTIVE)))
     state.running = {str(fp) for (fp,) in running}

@@ -8,7 +8,7 @@ aiosqlite or psycopg underneath).
 
 from shared.storage.database import Database, open_database
 from shared.storage.migrate import StoreSchema, migrate
-from shared.storage.sql import greatest, upsert
+from shared.storage.sql import greatest, hold, upsert
 from shared.storage.url import engine_url, storage_url
 
 __all__ = [
@@ -16,6 +16,7 @@ __all__ = [
     "StoreSchema",
     "engine_url",
     "greatest",
+    "hold",
     "migrate",
     "open_database",
     "storage_url",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Table, case
+from sqlalchemy import ColumnElement, Table, and_, case, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -74,3 +74,16 @@ def _by_columns(rows: Sequence[Mapping[str, Any]]) -> list[Sequence[Mapping[str,
 def greatest(a: ColumnElement[Any], b: ColumnElement[Any]) -> ColumnElement[Any]:
     """The larger of two values, in both dialects (SQLite has no ``GREATEST``)."""
     return case((a >= b, a), else_=b)
+
+
+async def hold(db: AsyncConnection, table: Table, row: Mapping[str, Any]) -> None:
+    """Hold a lock named by ``row`` (it names ``table``'s primary key) until the transaction
+    ends: transactions that hold the same one go one after another. On PostgreSQL that is the
+    row's lock (the row is inserted from ``row`` first if missing); on SQLite there is nothing
+    to do: every transaction begins ``IMMEDIATE`` and so holds the database's write lock
+    already (the row is not made)."""
+    if db.dialect.name == "sqlite":
+        return
+    key = list(table.primary_key.columns)
+    await upsert(db, table, [row], key=[c.name for c in key], ignore=True)
+    await db.execute(select(*key).where(and_(*(c == row[c.name] for c in key))).with_for_update())
