@@ -21,7 +21,7 @@ from services.notifier.policy.prevention import Ledger
 from services.notifier.policy.state import AlertState
 from services.notifier.tables import alerts, ledger, policies
 from shared.clock import SYSTEM_CLOCK, Clock
-from shared.storage import Database, upsert
+from shared.storage import Database, locked, upsert
 
 #: A known alert: its state and the correlation id its notifications carry.
 Known = tuple[AlertState, str]
@@ -29,11 +29,8 @@ Known = tuple[AlertState, str]
 
 async def lock_ledger(db: AsyncConnection) -> Ledger:
     """The ledger, locked until the transaction ends."""
-    await upsert(
-        db, ledger, [{"id": 1, "body": Ledger().model_dump_json()}], key=["id"], ignore=True
-    )
-    row = (await db.execute(select(ledger.c.body).where(ledger.c.id == 1).with_for_update())).one()
-    return Ledger.model_validate_json(row[0])
+    row = await locked(db, ledger, {"id": 1, "body": Ledger().model_dump_json()})
+    return Ledger.model_validate_json(row.body)
 
 
 async def known(db: AsyncConnection, fingerprints: Iterable[str]) -> dict[str, Known]:

@@ -8,7 +8,7 @@ aiosqlite or psycopg underneath).
 
 from shared.storage.database import Database, open_database
 from shared.storage.migrate import StoreSchema, migrate
-from shared.storage.sql import greatest, hold, upsert
+from shared.storage.sql import greatest, hold, locked, upsert
 from shared.storage.url import engine_url, storage_url
 
 __all__ = [
@@ -17,6 +17,7 @@ __all__ = [
     "engine_url",
     "greatest",
     "hold",
+    "locked",
     "migrate",
     "open_database",
     "storage_url",

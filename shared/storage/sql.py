@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Table, and_, case, select
+from sqlalchemy import ColumnElement, Row, Table, and_, case, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -76,14 +76,23 @@ def greatest(a: ColumnElement[Any], b: ColumnElement[Any]) -> ColumnElement[Any]
     return case((a >= b, a), else_=b)
 
 
+async def locked(db: AsyncConnection, table: Table, row: Mapping[str, Any]) -> Row[Any]:
+    """The row of ``table`` whose primary key ``row`` names, locked until the transaction ends
+    (on PostgreSQL the row's lock; SQLite's transactions hold the database's write lock): made
+    from ``row`` first if missing. A row that exists is one statement."""
+    key = list(table.primary_key.columns)
+    query = select(table).where(and_(*(c == row[c.name] for c in key))).with_for_update()
+    found = (await db.execute(query)).first()
+    if found is None:
+        await upsert(db, table, [row], key=[c.name for c in key], ignore=True)
+        found = (await db.execute(query)).one()
+    return found
+
+
 async def hold(db: AsyncConnection, table: Table, row: Mapping[str, Any]) -> None:
     """Hold a lock named by ``row`` (it names ``table``'s primary key) until the transaction
     ends: transactions that hold the same one go one after another. On PostgreSQL that is the
-    row's lock (the row is inserted from ``row`` first if missing); on SQLite there is nothing
-    to do: every transaction begins ``IMMEDIATE`` and so holds the database's write lock
-    already (the row is not made)."""
-    if db.dialect.name == "sqlite":
-        return
-    key = list(table.primary_key.columns)
-    await upsert(db, table, [row], key=[c.name for c in key], ignore=True)
-    await db.execute(select(*key).where(and_(*(c == row[c.name] for c in key))).with_for_update())
+    row's lock (see :func:`locked`); on SQLite there is nothing to do: every transaction begins
+    ``IMMEDIATE`` and so holds the database's write lock already (the row is not made)."""
+    if db.dialect.name != "sqlite":
+        await locked(db, table, row)

@@ -1,12 +1,12 @@
-"""`hold`: transactions holding one row go one after another, across replicas, both backends."""
+"""Row locks: transactions holding one row go one after another, across replicas, both backends."""
 
 from __future__ import annotations
 
 import asyncio
 
-from sqlalchemy import Column, Integer, MetaData, Table, Text, insert, select, update
+from sqlalchemy import Column, Integer, MetaData, Table, Text, event, insert, select, update
 
-from shared.storage import Database, hold
+from shared.storage import Database, hold, locked
 
 metadata = MetaData()
 counters = Table(
@@ -56,5 +56,30 @@ async def test_on_postgresql_the_held_row_is_made_when_missing(postgres_url: str
         async with database.transaction() as db:
             rows = (await db.execute(select(counters.c.name, counters.c.value))).all()
         assert [tuple(r) for r in rows] == [("lock", 0)]
+    finally:
+        await database.close()
+
+
+async def test_a_locked_row_is_made_once_then_read_in_one_statement(storage_url: str) -> None:
+    database = Database(storage_url, schemas=[])
+    statements: list[str] = []
+    try:
+        async with database.transaction() as db:
+            await db.run_sync(metadata.create_all)
+        event.listen(
+            database.engine.sync_engine,
+            "before_cursor_execute",
+            lambda _c, _cur, statement, *_: statements.append(statement.split()[0]),
+        )
+        async with database.transaction() as db:
+            made = await locked(db, counters, {"name": "lock", "value": 3})
+            assert (made.name, made.value) == ("lock", 3)
+            await db.execute(update(counters).values(value=4))
+        statements.clear()
+        async with database.transaction() as db:
+            found = await locked(db, counters, {"name": "lock", "value": 0})
+        assert (found.name, found.value) == ("lock", 4)
+        assert statements.count("SELECT") == 1
+        assert "INSERT" not in statements
     finally:
         await database.close()
