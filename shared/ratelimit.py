@@ -15,7 +15,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
-from shared.clock import ReadTime as Clock
+from shared.clock import ReadTime
 
 DAY = 86400.0
 
@@ -68,7 +68,7 @@ class KeyedRateLimiter:
     anyone sleep: :meth:`acquire` takes a token and answers ``0.0``, or takes nothing and
     answers how many seconds until one is free."""
 
-    def __init__(self, capacity: int, period: float, *, clock: Clock = time.monotonic) -> None:
+    def __init__(self, capacity: int, period: float, *, clock: ReadTime = time.monotonic) -> None:
         if capacity < 1 or period <= 0:
             raise ValueError("a rate limit needs capacity >= 1 and period > 0")
         self._capacity = float(capacity)

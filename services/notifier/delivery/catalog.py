@@ -23,7 +23,7 @@ from services.notifier.delivery.jira_tables import SCHEMA as JIRA_TABLES
 from services.notifier.delivery.mail import SmtpEmail
 from services.notifier.delivery.pagerduty import PagerDutyEvents
 from services.notifier.delivery.registry import registered_integrations
-from shared.clock import ReadTime as Clock
+from shared.clock import ReadTime
 from shared.config import Settings, reveal
 from shared.events import Target
 from shared.storage import Database, StoreSchema, storage_url
@@ -78,8 +78,8 @@ def build_integrations(
     http: httpx.AsyncClient,
     github_database: Database,
     jira_database: Database,
-    clock: Clock = time.monotonic,
-    wall_clock: Clock = time.time,
+    clock: ReadTime = time.monotonic,
+    wall_clock: ReadTime = time.time,
     ssl_context: ssl.SSLContext | None = None,
 ) -> dict[str, Integration]:
     """Integrations by target type: the built-ins merged with :func:`registered_integrations`.

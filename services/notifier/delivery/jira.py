@@ -32,7 +32,7 @@ from services.notifier.delivery.issue_target import IssueTarget, labels_of
 from services.notifier.delivery.jira_answers import SERVER_ERROR_RETRY_SECONDS, problem
 from services.notifier.delivery.jira_issue import comment_body, issue_description, issue_summary
 from services.notifier.delivery.jira_tables import issues
-from shared.clock import ReadTime as Clock
+from shared.clock import ReadTime
 from shared.config.integrations import JIRA_PROJECT_KEY, JiraIntegration
 from shared.events import NotificationData, Target
 from shared.jira_api import (
@@ -68,7 +68,7 @@ class JiraIssues(IssueTarget[JiraIntegration]):
         database: Database,
         site_url: str | None,
         token: str | None,
-        wall_clock: Clock = time.time,
+        wall_clock: ReadTime = time.time,
     ) -> None:
         super().__init__(config, http=http, database=database, token=token, wall_clock=wall_clock)
         self._site_url = site_url

@@ -24,7 +24,7 @@ import structlog
 
 from services.notifier.delivery.base import DeliveryResult
 from services.notifier.delivery.pagerduty_events import build_event, event_action
-from shared.clock import ReadTime as Clock
+from shared.clock import ReadTime
 from shared.config.integrations import PagerDutyIntegration
 from shared.events import NotificationData, Target
 from shared.http_answer import json_body
@@ -49,7 +49,7 @@ class PagerDutyEvents:
         *,
         http: httpx.AsyncClient,
         default_routing_key: str | None,
-        clock: Clock = time.monotonic,
+        clock: ReadTime = time.monotonic,
     ) -> None:
         self._config = config
         self._http = http
