@@ -310,20 +310,32 @@ async def caught_up(bootstrap: str, timeout: float = 600.0) -> float:
     return float("nan")
 
 
-async def latency(bootstrap: str, seconds: float) -> dict[str, Any]:
+async def latency(bootstrap: str, seconds: float, pids: dict[str, int]) -> dict[str, Any]:
+    """Delays at a steady ``RATE``, and the CPU per event each process spends meanwhile: at a
+    steady rate batches are small, so this shows the fixed cost per batch that the burst's
+    figure spreads over full batches."""
     run = os.urandom(3).hex()
     mine = f"bench {run} ".encode()
+    sent: dict[int, float] = {}
     async with (
         Tail(bootstrap, "errors.classified", lambda v: mine in v) as classified,
         Tail(bootstrap, "resolutions", lambda v: mine in v) as resolutions,
         Tail(bootstrap, "notifications", lambda v: mine in v) as notifications,
     ):
-        sent = await _offer(bootstrap, "errors.raw", lambda seq: _alert(run, seq, seq), seconds)
-        await resolutions.until(lambda seen: len(seen) >= len(sent), timeout=600)
-        await notifications.settled()
+
+        async def work() -> None:
+            offered = await _offer(
+                bootstrap, "errors.raw", lambda seq: _alert(run, seq, seq), seconds
+            )
+            sent.update(offered)
+            await resolutions.until(lambda seen: len(seen) >= len(sent), timeout=600)
+            await notifications.settled()
+
+        cpu, _ = await cpu_per_event(pids, int(RATE * seconds), work)
     return {
         "offered_per_second": RATE,
         "seconds": seconds,
+        "cpu_us_per_event": cpu,
         "to_classified_ms": _percentiles(_delays(classified.seen, sent)),
         "to_resolutions_ms": _percentiles(_delays(resolutions.seen, sent)),
         "to_notifications_ms": _percentiles(_delays(notifications.seen, sent)),
@@ -362,12 +374,14 @@ async def run() -> bool:
                 settled = await caught_up(bootstrap)
                 flow["caught_up_seconds"] = settled
                 print(f"{'pipeline: every consumer caught up after':<44} {settled:>10,.1f} s")
-                timing = await latency(bootstrap, SECONDS)
+                timing = await latency(bootstrap, SECONDS, pids)
             finally:
                 services.send_signal(signal.SIGINT)
                 await asyncio.wait_for(services.wait(), 60)
         for hop in ("to_classified_ms", "to_resolutions_ms", "to_notifications_ms"):
             _print_latency(f"latency at {RATE:.0f}/s, {hop.replace('_ms', '')}", timing[hop])
+        cpu = "  ".join(f"{k} {v:,.0f}" for k, v in timing["cpu_us_per_event"].items())
+        print(f"{f'latency at {RATE:.0f}/s, CPU per event (µs)':<44} {cpu}")
     RESULTS.mkdir(exist_ok=True)
     document = {
         "ceiling_events_per_second": roof,
