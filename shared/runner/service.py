@@ -62,6 +62,9 @@ class Subscription:
     #: Longest a fetch waits on the broker for new messages (``kafka.fetch_max_wait_ms``, or
     #: ``kafka.background_fetch_max_wait_ms`` for a consumer off the alert path).
     fetch_max_wait_ms: int
+    #: What a fetch waits to be there, up to ``fetch_max_wait_ms`` (1 on the alert path: what
+    #: is there is taken at once; ``kafka.background_fetch_min_bytes`` off it).
+    fetch_min_bytes: int
 
     def __post_init__(self) -> None:
         if self.ack_policy is not AckPolicy.NACK_ON_ERROR:
@@ -144,9 +147,11 @@ class Service:
         [-<group>]``. A batch from several topics may mix them (each message knows its own).
         ``background``: off the alert path (commands, silences, the console's read model), so
         its fetches wait ``kafka.background_fetch_max_wait_ms``: an idle consumer then asks the
-        broker far less often."""
+        broker far less often; and for ``kafka.background_fetch_min_bytes`` (up to that wait):
+        under load it reads larger batches."""
         kafka = self.settings.kafka
         wait = kafka.background_fetch_max_wait_ms if background else kafka.fetch_max_wait_ms
+        least = kafka.background_fetch_min_bytes if background else 1
         name = "-".join(
             part for part in (self.settings.kafka.group_prefix, self.name, group) if part
         )
@@ -158,6 +163,7 @@ class Service:
                 ack_policy=AckPolicy.NACK_ON_ERROR,
                 handler=handler,
                 fetch_max_wait_ms=wait,
+                fetch_min_bytes=least,
             )
         )
 
@@ -244,6 +250,7 @@ class Service:
                 max_records=kafka.batch_max_records,
                 batch_timeout_ms=kafka.batch_max_wait_ms,
                 fetch_max_wait_ms=sub.fetch_max_wait_ms,
+                fetch_min_bytes=sub.fetch_min_bytes,
                 session_timeout_ms=kafka.session_timeout_ms,
                 heartbeat_interval_ms=kafka.heartbeat_interval_ms,
                 rebalance_timeout_ms=kafka.rebalance_timeout_ms,

@@ -74,12 +74,20 @@ async def _until(
         await asyncio.sleep(0.02)
 
 
-def test_consumers_off_the_alert_path_poll_the_broker_less_often(
+def test_consumers_off_the_alert_path_poll_the_broker_less_often_and_read_larger_batches(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("ALERTORCH_KAFKA__FETCH_MAX_WAIT_MS", "15")
     monkeypatch.setenv("ALERTORCH_KAFKA__BACKGROUND_FETCH_MAX_WAIT_MS", "400")
+    monkeypatch.setenv("ALERTORCH_KAFKA__BACKGROUND_FETCH_MIN_BYTES", "4096")
     from services.notifier.app import create
 
-    waits = {s.label: s.fetch_max_wait_ms for s in create(load_settings()).subscriptions}
-    assert waits == {"resolutions": 15, "notifications": 15, "commands": 400, "silences": 400}
+    subscriptions = create(load_settings()).subscriptions
+    waits = {s.label: (s.fetch_max_wait_ms, s.fetch_min_bytes) for s in subscriptions}
+    # On the alert path what is there is taken at once; off it a fetch waits for a batch.
+    assert waits == {
+        "resolutions": (15, 1),
+        "notifications": (15, 1),
+        "commands": (400, 4096),
+        "silences": (400, 4096),
+    }
