@@ -156,7 +156,7 @@ def create(settings: Settings) -> Service:
         log.info("forgot old timeline rows", forgotten=gone)
 
     service.before_start(database.migrate)
-    service.consume(tuple(EVENTS), _events(database), group="events", background=True)
+    service.consume(tuple(EVENTS), _events(database), group="events", background=True, bulk=True)
     service.consume(
         DEAD_LETTER_TOPICS, _dead_letters(database), group="dead-letters", background=True
     )

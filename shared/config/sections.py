@@ -135,13 +135,14 @@ class KafkaSection(StrictFrozenModel):
         description="The same for consumers off the alert path (commands, silences, the "
         "console's read model): an idle consumer polls the broker this often.",
     )
-    background_fetch_min_bytes: int = Field(
+    bulk_fetch_min_bytes: int = Field(
         default=65536,
         ge=1,
         le=52_428_800,
-        description="How much a fetch of a consumer off the alert path waits to be there, up to "
-        "kafka.background_fetch_max_wait_ms: under load the console reads larger batches and "
-        "pays each batch's fixed cost less often.",
+        description="How much a fetch of a bulk consumer off the alert path (the console's read "
+        "model, which reads every event) waits to be there, up to "
+        "kafka.background_fetch_max_wait_ms: under load it reads larger batches and pays each "
+        "batch's fixed cost less often.",
     )
     graceful_timeout_seconds: float = Field(default=15.0, gt=0)
     session_timeout_ms: int = Field(

@@ -62,8 +62,8 @@ class Subscription:
     #: Longest a fetch waits on the broker for new messages (``kafka.fetch_max_wait_ms``, or
     #: ``kafka.background_fetch_max_wait_ms`` for a consumer off the alert path).
     fetch_max_wait_ms: int
-    #: What a fetch waits to be there, up to ``fetch_max_wait_ms`` (1 on the alert path: what
-    #: is there is taken at once; ``kafka.background_fetch_min_bytes`` off it).
+    #: What a fetch waits to be there, up to ``fetch_max_wait_ms``: 1 (what is there is taken at
+    #: once), or ``kafka.bulk_fetch_min_bytes`` for a bulk consumer off the alert path.
     fetch_min_bytes: int
 
     def __post_init__(self) -> None:
@@ -141,17 +141,20 @@ class Service:
         *,
         group: str = "",
         background: bool = False,
+        bulk: bool = False,
     ) -> None:
         """Consume ``topics`` (one or several, with one consumer) in batches, at least once, from
         the earliest offset a new group has, in the group ``<kafka.group_prefix>-<service>
         [-<group>]``. A batch from several topics may mix them (each message knows its own).
         ``background``: off the alert path (commands, silences, the console's read model), so
         its fetches wait ``kafka.background_fetch_max_wait_ms``: an idle consumer then asks the
-        broker far less often; and for ``kafka.background_fetch_min_bytes`` (up to that wait):
-        under load it reads larger batches."""
+        broker far less often. ``bulk`` (a background consumer of every event, such as the
+        console's read model): its fetches also wait for ``kafka.bulk_fetch_min_bytes`` (up to
+        that wait), so under load it reads larger batches; a consumer of a few messages
+        (commands, silences) takes each at once."""
         kafka = self.settings.kafka
         wait = kafka.background_fetch_max_wait_ms if background else kafka.fetch_max_wait_ms
-        least = kafka.background_fetch_min_bytes if background else 1
+        least = kafka.bulk_fetch_min_bytes if background and bulk else 1
         name = "-".join(
             part for part in (self.settings.kafka.group_prefix, self.name, group) if part
         )

@@ -97,12 +97,12 @@ class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
         self._rows.clear()
 
     def execute(self, operation: Any, parameters: Any = None) -> None:
-        self._run(operation, parameters, many=False)
+        self._statement(operation, parameters, many=False)
 
     def executemany(self, operation: Any, seq_of_parameters: Sequence[Any]) -> None:
-        self._run(operation, seq_of_parameters, many=True)
+        self._statement(operation, seq_of_parameters, many=True)
 
-    def _run(self, operation: Any, parameters: Any, *, many: bool) -> None:
+    def _statement(self, operation: Any, parameters: Any, *, many: bool) -> None:
         try:
             await_(self._trip(operation, parameters, many=many))
         except Exception as error:  # noqa: BLE001 - translated (or raised) as the base does

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import httpx
 import pytest
 
 from shared.config import load_settings
-from shared.runner import Service
+from shared.runner import Service, Subscription
 
 pytestmark = pytest.mark.broker
 
@@ -74,20 +74,28 @@ async def _until(
         await asyncio.sleep(0.02)
 
 
-def test_consumers_off_the_alert_path_poll_the_broker_less_often_and_read_larger_batches(
+def test_consumers_off_the_alert_path_poll_the_broker_less_often(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("ALERTORCH_KAFKA__FETCH_MAX_WAIT_MS", "15")
     monkeypatch.setenv("ALERTORCH_KAFKA__BACKGROUND_FETCH_MAX_WAIT_MS", "400")
-    monkeypatch.setenv("ALERTORCH_KAFKA__BACKGROUND_FETCH_MIN_BYTES", "4096")
-    from services.notifier.app import create
+    monkeypatch.setenv("ALERTORCH_KAFKA__BULK_FETCH_MIN_BYTES", "4096")
+    from services.api.app import create as console
+    from services.notifier.app import create as notifier
 
-    subscriptions = create(load_settings()).subscriptions
-    waits = {s.label: (s.fetch_max_wait_ms, s.fetch_min_bytes) for s in subscriptions}
-    # On the alert path what is there is taken at once; off it a fetch waits for a batch.
-    assert waits == {
+    def fetches(subscriptions: Sequence[Subscription]) -> dict[str, tuple[int, int]]:
+        return {s.label: (s.fetch_max_wait_ms, s.fetch_min_bytes) for s in subscriptions}
+
+    # What is there is taken at once, except by the console's read model of every event: off
+    # the alert path, it waits for a larger batch.
+    assert fetches(notifier(load_settings()).subscriptions) == {
         "resolutions": (15, 1),
         "notifications": (15, 1),
-        "commands": (400, 4096),
-        "silences": (400, 4096),
+        "commands": (400, 1),
+        "silences": (400, 1),
     }
+    events, dead_letters = console(load_settings()).subscriptions
+    assert "resolutions" in events.topics
+    assert dead_letters.topics[0].endswith(".dlq")
+    assert (events.fetch_max_wait_ms, events.fetch_min_bytes) == (400, 4096)
+    assert (dead_letters.fetch_max_wait_ms, dead_letters.fetch_min_bytes) == (400, 1)
