@@ -18,7 +18,33 @@ GroupingKind = Literal["sentry_issue", "sdk", "alertmanager", "dedup_key", "mess
 _MAX_TEXT: Final = 2048
 
 # Order matters: the wider shapes (timestamps, URLs, e-mails) are masked before their parts.
+_MONTH: Final = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)"
+# A date with a month name and a time: syslog's "Jun  9 08:31:40", ctime's
+# "Mon Jun 12 08:31:40 2024".
+_MONTH_DATE: Final = (
+    rf"(?:(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun),? )?{_MONTH} +\d{{1,2}},?(?: \d{{4}})? "
+    r"\d{2}:\d{2}:\d{2}(?:[.,]\d{1,9})?"
+)
 _MASKS: Final[tuple[tuple[re.Pattern[str], str], ...]] = (
+    # A syslog header goes: its time, host and program ("Jun  9 08:31:40 db-07 sudo[4411]: …",
+    # "2024-06-12T08:15:07+00:00 web-2 kernel: …"), so a line reads the same in the journal, in
+    # a file and in dmesg.
+    (
+        re.compile(
+            rf"^(?:{_MONTH_DATE}|\d{{4}}-\d{{2}}-\d{{2}}T[\d:.]+(?:Z|[+-]\d{{2}}:?\d{{2}})?) "
+            r"[\w.:-]+ [\w./-]+(?:\[\d+\])?: "
+        ),
+        "",
+    ),
+    (re.compile(rf"\b{_MONTH_DATE}(?: \d{{4}}\b)?"), "<ts>"),
+    # Redis's "12 Jun 2024 08:25:40.112", Apache's "10/Oct/2000:13:55:36 -0700".
+    (
+        re.compile(
+            rf"\b\d{{1,2}}[ /-]{_MONTH}[ /-]\d{{4}}[ :T]\d{{2}}:\d{{2}}:\d{{2}}(?:[.,]\d{{1,9}})?"
+            r"(?: ?[+-]\d{4}\b)?"
+        ),
+        "<ts>",
+    ),
     (
         re.compile(
             r"\b\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d{1,9})?)?"
@@ -27,6 +53,17 @@ _MASKS: Final[tuple[tuple[re.Pattern[str], str], ...]] = (
         "<ts>",
     ),
     (re.compile(r"\b\d{2}:\d{2}:\d{2}(?:[.,]\d{1,9})?\b"), "<ts>"),
+    # A time zone named after a time ("… 01:00:41.002 CEST [1187] …"): part of the time.
+    (
+        re.compile(
+            r"(?<=<ts>) (?:UTC|GMT|CES?T|EES?T|WES?T|BST|IST|MSK|[ECMP][SD]T|AE[SD]T|JST)\b"
+        ),
+        "",
+    ),
+    # The kernel's seconds since boot ("[ 88213.004571]", "[3877549.392631]"): gone where they
+    # open a line (as the syslog header before them), a time elsewhere.
+    (re.compile(r"^\[ *\d+\.\d{6}\] "), ""),
+    (re.compile(r"\[ *\d+\.\d{6}\]"), "<ts>"),
     (
         re.compile(
             r"\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b"
@@ -61,8 +98,15 @@ _MASKS: Final[tuple[tuple[re.Pattern[str], str], ...]] = (
     # A document in braces, its first member a key ('dup key: { email: "a@b.io" }'): one value.
     (re.compile(r"\{\s*[\w$.]+\s*:[^{}\n]{0,300}\}"), "<doc>"),
     # A logger's bracketed context of key=value pairs ("[Consumer clientId=c-1, groupId=orders]",
-    # "[traceId=…, spanId=…]"): one value, however many pairs.
-    (re.compile(r"\[(?:[A-Za-z][\w-]* )?[A-Za-z_][\w.-]*=[^\]\n]{0,200}\]"), "<ctx>"),
+    # "[traceId=…, spanId=…]", gRPC's "[closed=[], open=[[remote_addr=…]]]"): one value, however
+    # many pairs, with brackets nested up to two deep inside it.
+    (
+        re.compile(
+            r"\[(?:[A-Za-z][\w-]* )?[A-Za-z_][\w.-]*="
+            r"(?:[^\[\]\n]|\[(?:[^\[\]\n]|\[[^\[\]\n]*\])*\]){0,200}\]"
+        ),
+        "<ctx>",
+    ),
     # The value of a key=value pair ("code=exited", "groupId=orders"), unless already masked.
     (re.compile(r"(?<=[A-Za-z_]=)(?!<)[^\s,;&=)\]}'\"]+"), "<value>"),
     # The method of an HTTP request line ("GET /orders", "Started POST <str>").

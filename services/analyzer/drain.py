@@ -1,14 +1,17 @@
 """Drain, with three changes to how it compares a message with a template.
 
 1. **Constant words that differ keep messages apart.** Where a template and a message have two
-   different capitalised or upper-case words at one position (``VM Started`` / ``VM Paused``,
-   ``from NEW to INITED`` / ``from INITED to SETUP``, ``User … not found`` /
-   ``Order … not found``), they are two shapes, however similar the rest: such words name
-   states, outcomes and entities, not values. Lower-case words may still vary (user names).
+   different capitalised words or two upper-case names with an underscore at one position
+   (``VM Started`` / ``VM Paused``, ``User … not found`` / ``Order … not found``,
+   ``DEADLINE_EXCEEDED`` / ``RESOURCE_EXHAUSTED``), they are two shapes, however similar the
+   rest: such words name states, outcomes and entities, not values. Lower-case words may still
+   vary (user names), and so may plain upper-case words (key types such as ``RSA`` /
+   ``ECDSA``, Oracle's table space names) and HTTP methods (``I/O error on GET request`` /
+   ``… on POST request``): a request's method is a value.
 2. **Dotted names and masked values route like numbers.** In the prefix tree a token with a
    digit goes down the wildcard branch, so values at the start of a message do not split its
    shape; so does a dotted name (``com.apple.cts.heartbeat: …``, ``org.example.Foo …``) and a
-   token holding a masked value (``nginx[<num>]:``, whose digits the masking took), whose
+   token holding a masked value (``(<ip>)``, ``[<num>/<num>]``), whose
    similarity with the rest of the template still decides.
 3. **Values are alike.** Two masked values of different kinds at one position (``<str>`` and
    ``<num>``: ``KeyError: 'sku'`` / ``KeyError: 4412``) count as the same token.
@@ -21,10 +24,11 @@ from collections.abc import Sequence
 
 from drain3.drain import Drain as _Drain3
 
-_CONSTANT = re.compile(r"[A-Z][a-z]+|[A-Z][A-Z_]+")
+_CONSTANT = re.compile(r"[A-Z][a-z]+|[A-Z]+_[A-Z_]+")
 _MASK = re.compile(r"<[a-z]+>")
 _DOTTED = re.compile(r"[A-Za-z_][\w-]*(?:\.[A-Za-z_][\w-]*){2,}:?")
 _PUNCTUATION = ".,:;!?()[]{}\"'"
+_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 
 
 def _masked(token: str) -> bool:
@@ -32,7 +36,8 @@ def _masked(token: str) -> bool:
 
 
 def _constant(token: str) -> bool:
-    return _CONSTANT.fullmatch(token.strip(_PUNCTUATION)) is not None
+    bare = token.strip(_PUNCTUATION)
+    return _CONSTANT.fullmatch(bare) is not None and bare not in _METHODS
 
 
 class Drain(_Drain3):  # type: ignore[misc]

@@ -14,7 +14,9 @@ Which pattern a template belongs to (:func:`resolve`):
    number of tokens when every token is equal or ``<*>`` in the general one), or one that is the
    same but for an optional tail of values (:func:`optional_tail`: ``…, host: <str>`` and
    ``…, host: <str>, referrer: <str>``, which Drain, comparing messages of one length, mines as
-   two clusters);
+   two clusters), or one that is the same but for one value more in the middle
+   (:func:`optional_value`: ``cannot unmarshal number <num> into …`` and
+   ``cannot unmarshal number into …``);
 2. of those, the one born first (its first record has the lowest sequence number);
 3. none: a new pattern, born with this template (so two analyzers that learn one shape from the
    same first message mint the same id without talking to each other).
@@ -85,11 +87,31 @@ def optional_tail(longer: Sequence[str], shorter: Sequence[str]) -> bool:
     extra = len(longer) - len(shorter)
     if not 0 < extra <= OPTIONAL_TAIL or len(shorter) < TAIL_CONTEXT:
         return False
-    same = all(
-        a.rstrip(",;") == b.rstrip(",;") or WILDCARD in (a, b)
-        for a, b in zip(longer, shorter, strict=False)
-    )
+    same = all(_alike(a, b) for a, b in zip(longer, shorter, strict=False))
     return same and all(_value(token) for token in longer[len(shorter) :])
+
+
+def _alike(a: str, b: str) -> bool:
+    return a.rstrip(",;") == b.rstrip(",;") or WILDCARD in (a, b)
+
+
+def optional_value(longer: Sequence[str], shorter: Sequence[str]) -> bool:
+    """``longer`` is ``shorter`` (or generalises it, or is generalised by it) with one masked
+    value more, somewhere after its first token: a value some messages of one shape print and
+    others leave out."""
+    if len(longer) != len(shorter) + 1 or len(shorter) < TAIL_CONTEXT:
+        return False
+    start = 0
+    while start < len(shorter) and _alike(longer[start], shorter[start]):
+        start += 1
+    token = longer[start].strip(",;")
+    return (
+        start > 0
+        and token != WILDCARD
+        and token.startswith("<")
+        and token.endswith(">")
+        and all(_alike(a, b) for a, b in zip(longer[start + 1 :], shorter[start:], strict=True))
+    )
 
 
 class Registry:
@@ -127,6 +149,12 @@ class Registry:
         tokens = tuple(template.split())
         for known, pattern_id in self._by_length.get(len(tokens), ()):
             if generalises(tokens, known) or generalises(known, tokens):
+                yield self._birth[pattern_id], pattern_id
+        for known, pattern_id in self._by_length.get(len(tokens) - 1, ()):
+            if optional_value(tokens, known):
+                yield self._birth[pattern_id], pattern_id
+        for known, pattern_id in self._by_length.get(len(tokens) + 1, ()):
+            if optional_value(known, tokens):
                 yield self._birth[pattern_id], pattern_id
         for extra in range(1, OPTIONAL_TAIL + 1):
             for known, pattern_id in self._by_length.get(len(tokens) - extra, ()):

@@ -13,7 +13,7 @@ records stay in memory.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -123,7 +123,8 @@ class TemplateMiner:
         return Template(template=template, pattern_id=self._ids[cluster_id], cluster_id=cluster_id)
 
     def _learn(self, cluster_id: int, template: str) -> None:
-        pattern_id = resolve(template, (self.registry, self._staged))
+        layers = (self.registry, self._staged)
+        pattern_id = resolve(template, layers)
         self._ids[cluster_id] = pattern_id
         self._templates[cluster_id] = template
         if self.registry.owner(template) is None:
@@ -132,8 +133,18 @@ class TemplateMiner:
                 held.append(template)
             if self._staged.owner(template) is None:
                 self._staged.add(Recorded(self._staged.seq + 1, template, pattern_id))
+        self._merge_into(pattern_id, template, layers)
         if len(self._ids) > 2 * self._max_clusters:
             self._forget_evicted()
+
+    def _merge_into(self, pattern_id: str, template: str, layers: Sequence[Registry]) -> None:
+        """Other clusters of patterns related to ``template`` (Drain mined one shape as two, and
+        this template joins them) take the pattern they now resolve to: the older one."""
+        others = {p for layer in layers for _, p in layer.related(template)} - {pattern_id}
+        if others:
+            for other, held in self._ids.items():
+                if held in others and other in self._templates:
+                    self._ids[other] = resolve(self._templates[other], layers)
 
     def _forget_evicted(self) -> None:
         live = {int(c.cluster_id) for c in self._miner.drain.clusters} | set(self._pending)

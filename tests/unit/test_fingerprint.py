@@ -37,10 +37,36 @@ from shared.fingerprint import fingerprint, parameterise
             "took <num>, then <num>; heap at <num> of <num>",
         ),
         ("Couldn't find User with 'id'=42", "Couldn't find User with <str>=<num>"),
+        # A syslog header (time, host, program and pid) goes, as a leading kernel time does.
+        (
+            "Jun  9 08:31:40 db-07 sudo[4411]:   alice : TTY=pts/0 ; USER=root",
+            "alice : TTY=<value> ; USER=<value>",
+        ),
+        ("2024-06-12T08:15:07.2+00:00 web-2 kernel: oom-kill:", "oom-kill:"),
+        ("[ 88213.004571] nf_conntrack: table full", "nf_conntrack: table full"),
+        ("x [3877549.392631] y", "x <ts> y"),
+        ("1:X 12 Jun 2024 08:25:40.112 # +sdown", "<num>:X <ts> # +sdown"),
+        ('[10/Oct/2000:13:55:36 -0700] "GET /a HTTP/1.0"', "[<ts>] <str>"),
+        ("Mon Jun 12 08:31:40 2024 worker lost", "<ts> worker lost"),
+        ("2024-06-13 01:00:41.002 CEST [1187] ERROR: x", "<ts> [<num>] ERROR: x"),
+        # gRPC's context nests brackets: one value.
+        (
+            "deadline exceeded after 1.9s. [closed=[], open=[[buffered_nanos=12, remote_addr=a]]]",
+            "deadline exceeded after <num>. <ctx>",
+        ),
     ],
 )
 def test_parameterise_masks_variable_parts(text: str, expected: str) -> None:
     assert parameterise(text) == expected
+
+
+def test_a_line_has_one_fingerprint_in_the_journal_in_a_file_and_in_dmesg() -> None:
+    forms = [
+        "Mar 14 03:22:17 db-07 kernel: [1209331.402118] nvme nvme1: I/O 873 QID 22 timeout",
+        "2024-03-14T03:22:17.402118+00:00 db-07 kernel: nvme nvme1: I/O 873 QID 22 timeout",
+        "[  91.208340] nvme nvme2: I/O 196 QID 7 timeout",
+    ]
+    assert len({fingerprint(kind="message", parts=["host", line]) for line in forms}) == 1
 
 
 def test_message_fingerprint_ignores_variable_parts() -> None:

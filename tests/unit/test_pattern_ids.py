@@ -9,6 +9,7 @@ from services.analyzer.pattern_ids import (
     generalises,
     new_pattern_id,
     optional_tail,
+    optional_value,
     resolve,
 )
 from services.analyzer.templates import TemplateMiner
@@ -111,3 +112,39 @@ def test_a_program_name_with_a_masked_pid_does_not_split_a_shape() -> None:
     worker = miner.add("worker[311]: lost connection to broker after 3 retries, giving up")
     beat = miner.add("scheduler[9]: lost connection to broker after 5 retries, giving up")
     assert beat.pattern_id == worker.pattern_id
+
+
+def test_one_value_more_in_the_middle_is_the_same_shape() -> None:
+    start = ["json:", "cannot", "unmarshal", "number"]
+    end = ["into", "Go", "struct", "field", "<*>", "of", "type", "<*>"]
+    assert optional_value([*start, "<num>", *end], [*start, *end])
+    assert optional_value([*start, "<num>", *end], ["json:", "cannot", "unmarshal", "<*>", *end])
+    assert not optional_value([*start, "then", *end], [*start, *end])  # a word is no value
+    assert not optional_value([*start, "<*>", *end], [*start, *end])  # nor is a wildcard
+    assert not optional_value(["<num>", *start, *end], [*start, *end])  # not as the first token
+    assert not optional_value(["a", "<num>", "b", "c"], ["a", "b", "c"])  # too short to say
+
+
+def test_a_cluster_mined_apart_joins_the_older_pattern_once_a_template_relates_them() -> None:
+    miner = TemplateMiner()
+    first = miner.add("json: cannot unmarshal array into Go struct field A.b of type map")
+    apart = miner.add("json: cannot unmarshal number 1.5 into Go struct field C.d of type int")
+    assert apart.pattern_id != first.pattern_id  # Drain, comparing one length, mined two shapes
+    general = miner.add("json: cannot unmarshal string into Go struct field E.f of type bool")
+    assert general.pattern_id == first.pattern_id
+    again = miner.add("json: cannot unmarshal number 2.5 into Go struct field C.d of type int")
+    assert again.cluster_id == apart.cluster_id
+    assert again.pattern_id == first.pattern_id  # the later occurrence joins the older pattern
+
+
+def test_words_that_name_states_keep_shapes_apart_and_values_do_not() -> None:
+    miner = TemplateMiner()
+    code = "io.grpc.StatusRuntimeException: {} on call orders.Get after 120 ms from pod a-1"
+    assert (
+        miner.add(code.format("DEADLINE_EXCEEDED")).pattern_id
+        != miner.add(code.format("RESOURCE_EXHAUSTED")).pattern_id
+    )
+    key = "Accepted publickey for deploy from 10.0.0.1 port 22 ssh2: {} SHA256:abc"
+    assert miner.add(key.format("RSA")).pattern_id == miner.add(key.format("ECDSA")).pattern_id
+    call = 'I/O error on {} request for "http://a/b": Connection refused; nested exception'
+    assert miner.add(call.format("GET")).pattern_id == miner.add(call.format("POST")).pattern_id
