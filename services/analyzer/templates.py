@@ -137,14 +137,19 @@ class TemplateMiner:
         if len(self._ids) > 2 * self._max_clusters:
             self._forget_evicted()
 
-    def _merge_into(self, pattern_id: str, template: str, layers: Sequence[Registry]) -> None:
+    def _merge_into(
+        self, pattern_id: str, template: str, layers: Sequence[Registry]
+    ) -> dict[int, str]:
         """Other clusters of patterns related to ``template`` (Drain mined one shape as two, and
-        this template joins them) take the pattern they now resolve to: the older one."""
+        this template joins them) take the pattern they now resolve to, the older one; answers
+        the clusters that moved, with their new pattern ids."""
         others = {p for layer in layers for _, p in layer.related(template)} - {pattern_id}
+        moved: dict[int, str] = {}
         if others:
             for other, held in self._ids.items():
-                if held in others and other in self._templates:
-                    self._ids[other] = resolve(self._templates[other], layers)
+                if held in others and (now := resolve(self._templates[other], layers)) != held:
+                    moved[other] = self._ids[other] = now
+        return moved
 
     def _forget_evicted(self) -> None:
         live = {int(c.cluster_id) for c in self._miner.drain.clusters} | set(self._pending)
@@ -165,12 +170,16 @@ class TemplateMiner:
         """Decide again the pattern of every cluster holding templates the store does not know,
         against the store's records (``fresh``: those written since :attr:`registry` was last
         read, read under the store's lock), and answer the records to write (numbered after
-        the store's) with each such cluster's pattern id."""
+        the store's) with each such cluster's pattern id, and that of every cluster a fresh
+        record merged into an older pattern."""
+        fresh = list(fresh)
         self.registry.extend(fresh)
         staged = Registry()
         staged.seq = self.registry.seq
         records: list[Recorded] = []
         ids: dict[int, str] = {}
+        for record in fresh:  # another replica's template may join clusters of this one
+            ids.update(self._merge_into(record.pattern_id, record.template, (self.registry,)))
         for cluster_id, held in self._pending.items():
             pattern_id = resolve(self._templates[cluster_id], (self.registry, staged))
             ids[cluster_id] = self._ids[cluster_id] = pattern_id

@@ -148,3 +148,28 @@ def test_words_that_name_states_keep_shapes_apart_and_values_do_not() -> None:
     assert miner.add(key.format("RSA")).pattern_id == miner.add(key.format("ECDSA")).pattern_id
     call = 'I/O error on {} request for "http://a/b": Connection refused; nested exception'
     assert miner.add(call.format("GET")).pattern_id == miner.add(call.format("POST")).pattern_id
+
+
+def test_a_replica_adopts_a_merge_another_recorded_when_it_next_settles() -> None:
+    store: list[Recorded] = []
+
+    def settle(miner: TemplateMiner) -> dict[int, str]:
+        settlement = miner.settle([r for r in store if r.seq > miner.registry.seq])
+        store.extend(settlement.records)
+        miner.confirm(settlement)
+        return dict(settlement.ids)
+
+    a, b = TemplateMiner(), TemplateMiner()
+    older = a.add("json: cannot unmarshal array into Go struct field A.b of type map")
+    settle(a)
+    apart = b.add("json: cannot unmarshal number 1.5 into Go struct field C.d of type int")
+    settle(b)
+    assert apart.pattern_id != older.pattern_id
+    assert a.add(
+        "json: cannot unmarshal string into Go struct field E.f of type bool"
+    ).pattern_id == (older.pattern_id)
+    settle(a)  # records the general template, which relates b's cluster to the older pattern
+    b.add("disk full on /var/lib/data after 3 retries")  # anything new makes b settle again
+    assert settle(b)[apart.cluster_id] == older.pattern_id
+    again = b.add("json: cannot unmarshal number 2.5 into Go struct field C.d of type int")
+    assert again.pattern_id == older.pattern_id
