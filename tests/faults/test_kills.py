@@ -61,6 +61,9 @@ async def test_each_service_killed_mid_stream_loses_nothing_and_repeats_nothing(
     marker = os.urandom(3).hex()
     slack = FakeSlack()
     slack.add_channel("#dev-team", "C0DEVTEAM")
+    # Each post takes a while, so the notifier is killed with roots still to post however fast
+    # it reaches the first (one batch can hold every problem).
+    slack.post_delay = 0.5
     errors = _errors(marker)
     fingerprints = {e.data.fingerprint for e in errors}
     assert len(fingerprints) == PROBLEMS
