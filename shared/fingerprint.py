@@ -25,6 +25,8 @@ _MONTH_DATE: Final = (
     rf"(?:(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun),? )?{_MONTH} +\d{{1,2}},?(?: \d{{4}})? "
     r"\d{2}:\d{2}:\d{2}(?:[.,]\d{1,9})?"
 )
+# A time zone named after a time ("… 01:00:41.002 CEST [1187] …"): part of the time.
+_ZONE: Final = r"(?: (?:UTC|GMT|CES?T|EES?T|WES?T|BST|IST|MSK|[ECMP][SD]T|AE[SD]T|JST)\b)?"
 _MASKS: Final[tuple[tuple[re.Pattern[str], str], ...]] = (
     # A syslog header goes: its time, host and program ("Jun  9 08:31:40 db-07 sudo[4411]: …",
     # "2024-06-12T08:15:07+00:00 web-2 kernel: …"), so a line reads the same in the journal, in
@@ -48,18 +50,11 @@ _MASKS: Final[tuple[tuple[re.Pattern[str], str], ...]] = (
     (
         re.compile(
             r"\b\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d{1,9})?)?"
-            r"(?:Z|[+-]\d{2}:?\d{2})?"
+            rf"(?:Z|[+-]\d{{2}}:?\d{{2}})?{_ZONE}"
         ),
         "<ts>",
     ),
-    (re.compile(r"\b\d{2}:\d{2}:\d{2}(?:[.,]\d{1,9})?\b"), "<ts>"),
-    # A time zone named after a time ("… 01:00:41.002 CEST [1187] …"): part of the time.
-    (
-        re.compile(
-            r"(?<=<ts>) (?:UTC|GMT|CES?T|EES?T|WES?T|BST|IST|MSK|[ECMP][SD]T|AE[SD]T|JST)\b"
-        ),
-        "",
-    ),
+    (re.compile(rf"\b\d{{2}}:\d{{2}}:\d{{2}}(?:[.,]\d{{1,9}})?\b{_ZONE}"), "<ts>"),
     # The kernel's seconds since boot ("[ 88213.004571]", "[3877549.392631]"): gone where they
     # open a line (as the syslog header before them), a time elsewhere.
     (re.compile(r"^\[ *\d+\.\d{6}\] "), ""),
