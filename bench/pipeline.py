@@ -18,6 +18,7 @@ Figures are printed and written to ``bench/results/pipeline.json``. ``ALERTORCH_
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import json
 import os
@@ -26,6 +27,7 @@ import signal
 import sys
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -34,6 +36,7 @@ import httpx
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from bench.cpu import CpuMeter, services_of
+from services.cli.dev import DIED
 from services.cli.registry import SERVICES
 from shared.config.sections import KafkaSection
 from shared.kafka.admin import ensure_topics
@@ -42,6 +45,8 @@ from shared.kafka.lag import consumer_groups
 
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "bench" / "results"
+#: The log of ``alertorch dev`` during the pipeline run (kept for a service that died).
+SERVICES_LOG = RESULTS / "pipeline-services.log"
 EVENTS = int(os.environ.get("ALERTORCH_BENCH_EVENTS", "20000"))
 RATE = float(os.environ.get("ALERTORCH_BENCH_RATE", "200"))
 SECONDS = float(os.environ.get("ALERTORCH_BENCH_SECONDS", "60"))
@@ -198,9 +203,10 @@ def _delays(seen: list[tuple[int, bytes]], sent: dict[int, float]) -> list[float
 
 
 async def _start_services(
-    bootstrap: str, workdir: Path, extra: dict[str, str] | None = None
+    bootstrap: str, workdir: Path, extra: dict[str, str] | None = None, *, log: Path
 ) -> asyncio.subprocess.Process:
-    """``alertorch dev`` on ``bootstrap``, state in ``workdir``; returns once all are ready."""
+    """``alertorch dev`` on ``bootstrap``, state in ``workdir``, its log (warnings and errors of
+    the supervisor and every service) written to ``log``; returns once all are ready."""
     base = free_port()
     env = {
         **os.environ,
@@ -209,11 +215,12 @@ async def _start_services(
         "ALERTORCH_SYSTEM__LOG_LEVEL": "WARNING",
         **(extra or {}),
     }
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "services.cli", "dev", "--base-port", str(base),
-        cwd=workdir, env=env, stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.DEVNULL,
-    )  # fmt: skip
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with log.open("wb") as sink:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "services.cli", "dev", "--base-port", str(base),
+            cwd=workdir, env=env, stdout=sink, stderr=sink,
+        )  # fmt: skip
     async with httpx.AsyncClient(timeout=2) as client:
         for port in range(base, base + len(SERVICES)):
             for _ in range(600):
@@ -224,6 +231,26 @@ async def _start_services(
                     pass
                 await asyncio.sleep(0.1)
     return process
+
+
+def restarts(log: Path) -> dict[str, int]:
+    """How often the supervisor restarted each service, from its log: a run whose service
+    died has figures that do not stand for the pipeline."""
+    died: Counter[str] = Counter()
+    for line in log.read_text(encoding="utf-8", errors="replace").splitlines():
+        with contextlib.suppress(ValueError):
+            record = json.loads(line)
+            if isinstance(record, dict) and record.get("event") == DIED:
+                died[str(record.get("service"))] += 1
+    return dict(died)
+
+
+def print_restarts(label: str, log: Path) -> dict[str, int]:
+    died = restarts(log)
+    found = "  ".join(f"{k} {v}" for k, v in sorted(died.items()))
+    note = f"{found}  (figures above do not stand; see {log})" if died else "none"
+    print(f"{label:<44} {note}")
+    return died
 
 
 def _print_latency(label: str, found: dict[str, float]) -> None:
@@ -350,7 +377,7 @@ async def run() -> bool:
         print(f"{'ceiling: four-hop plain forwarder':<44} {roof:>10,.0f} events/s")
         _print_latency(f"floor: the forwarder at {RATE:.0f}/s", floor)
         with tempfile.TemporaryDirectory(prefix="alertorch-bench-") as workdir:
-            services = await _start_services(bootstrap, Path(workdir))
+            services = await _start_services(bootstrap, Path(workdir), log=SERVICES_LOG)
             pids = {**services_of(services.pid), "broker": broker.pid or 0}
             try:
                 flow = await throughput(bootstrap, EVENTS, pids)
@@ -382,8 +409,10 @@ async def run() -> bool:
             _print_latency(f"latency at {RATE:.0f}/s, {hop.replace('_ms', '')}", timing[hop])
         cpu = "  ".join(f"{k} {v:,.0f}" for k, v in timing["cpu_us_per_event"].items())
         print(f"{f'latency at {RATE:.0f}/s, CPU per event (µs)':<44} {cpu}")
+    died = print_restarts("pipeline: services restarted during the run", SERVICES_LOG)
     RESULTS.mkdir(exist_ok=True)
     document = {
+        "service_restarts": died,
         "ceiling_events_per_second": roof,
         "floor_four_hops_ms": floor,
         **flow,

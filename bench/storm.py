@@ -17,7 +17,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.pipeline import REPO, RESULTS, _publish, _start_services
+from bench.pipeline import REPO, RESULTS, _publish, _start_services, print_restarts
 from shared.kafka.admin import ensure_topics
 from shared.kafka.embedded import EmbeddedBroker, free_port
 from tests.fakes.server import serving
@@ -26,6 +26,8 @@ from tests.fakes.slack import FakeSlack
 COPIES = int(os.environ.get("ALERTORCH_BENCH_STORM", "10000"))
 TIMEOUT = 300.0
 QUIET = 15.0
+#: The log of ``alertorch dev`` during the storm (kept for a service that died).
+SERVICES_LOG = RESULTS / "storm-services.log"
 
 
 async def run() -> bool:
@@ -44,7 +46,7 @@ async def run() -> bool:
                 "ALERTORCH_SLACK__API_URL": f"{slack_url}/api/",
             }
             with tempfile.TemporaryDirectory(prefix="alertorch-storm-") as workdir:
-                services = await _start_services(bootstrap, Path(workdir), env)
+                services = await _start_services(bootstrap, Path(workdir), env, log=SERVICES_LOG)
                 try:
                     run_id = os.urandom(3).hex()
                     alert = {
@@ -72,9 +74,11 @@ async def run() -> bool:
     print(f"{'':<44} {dict(fake.calls)}")
     for root in fake.roots():
         print(f"{'storm: root in ' + root.channel:<44} {root.occurrences:>10,}")
+    died = print_restarts("storm: services restarted during the run", SERVICES_LOG)
     RESULTS.mkdir(exist_ok=True)
     document = {
         "copies": COPIES,
+        "service_restarts": died,
         "slack_calls": calls,
         "calls_by_method": dict(fake.calls),
         "seconds_to_exact_count": exact_after,

@@ -39,6 +39,8 @@ log = structlog.get_logger("alertorch.dev")
 
 STOP_TIMEOUT = 30.0
 MAX_RESTART_DELAY = 30.0
+#: The supervisor's log event for a service process that died and is restarted.
+DIED = "service process died; restarting"
 #: A service's exit code for an error a restart cannot fix (configuration, a newer store).
 CONFIG_ERROR_EXIT = 2
 
@@ -117,7 +119,7 @@ class Child:
                 return
             self.restarts += 1
             log.error(
-                "service process died; restarting",
+                DIED,
                 service=self.name,
                 exit_code=code,
                 restart_in_s=delay,
