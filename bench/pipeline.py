@@ -18,7 +18,6 @@ Figures are printed and written to ``bench/results/pipeline.json``. ``ALERTORCH_
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import itertools
 import json
 import os
@@ -27,7 +26,6 @@ import signal
 import sys
 import tempfile
 import time
-from collections import Counter
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -36,7 +34,7 @@ import httpx
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from bench.cpu import CpuMeter, services_of
-from services.cli.dev import DIED
+from services.cli.dev import restarts
 from services.cli.registry import SERVICES
 from shared.config.sections import KafkaSection
 from shared.kafka.admin import ensure_topics
@@ -233,19 +231,9 @@ async def _start_services(
     return process
 
 
-def restarts(log: Path) -> dict[str, int]:
-    """How often the supervisor restarted each service, from its log: a run whose service
-    died has figures that do not stand for the pipeline."""
-    died: Counter[str] = Counter()
-    for line in log.read_text(encoding="utf-8", errors="replace").splitlines():
-        with contextlib.suppress(ValueError):
-            record = json.loads(line)
-            if isinstance(record, dict) and record.get("event") == DIED:
-                died[str(record.get("service"))] += 1
-    return dict(died)
-
-
 def print_restarts(label: str, log: Path) -> dict[str, int]:
+    """Print which services ``alertorch dev`` restarted during a run (its log is ``log``): a
+    run whose service died has figures that do not stand for the pipeline."""
     died = restarts(log)
     found = "  ".join(f"{k} {v}" for k, v in sorted(died.items()))
     note = f"{found}  (figures above do not stand; see {log})" if died else "none"

@@ -168,12 +168,22 @@ class Registry:
         return len(self._owner)
 
 
+def related(template: str, layers: Sequence[Registry]) -> list[tuple[int, int, str]]:
+    """``(layer, birth, pattern_id)`` of every pattern related to ``template``; ``layers`` in
+    order of birth (every pattern of an earlier layer was born before any of a later one)."""
+    return [
+        (rank, birth, pattern_id)
+        for rank, registry in enumerate(layers)
+        for birth, pattern_id in registry.related(template)
+    ]
+
+
 def resolve(template: str, layers: Sequence[Registry]) -> str:
-    """The pattern ``template`` belongs to; ``layers`` in order of birth (every pattern of an
-    earlier layer was born before any of a later one)."""
-    best: tuple[int, int, str] | None = None
-    for rank, registry in enumerate(layers):
-        for birth, pattern_id in registry.related(template):
-            if best is None or (rank, birth, pattern_id) < best:
-                best = (rank, birth, pattern_id)
-    return best[2] if best is not None else new_pattern_id(template)
+    """The pattern ``template`` belongs to: the oldest related one, else a new one."""
+    return oldest(template, related(template, layers))
+
+
+def oldest(template: str, found: Sequence[tuple[int, int, str]]) -> str:
+    """Of the related patterns ``found`` (:func:`related`), the one born first; with none, the
+    pattern ``template`` is born with."""
+    return min(found)[2] if found else new_pattern_id(template)

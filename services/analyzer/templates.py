@@ -22,7 +22,7 @@ from drain3.persistence_handler import PersistenceHandler
 from drain3.template_miner_config import TemplateMinerConfig
 
 from services.analyzer.drain import Drain
-from services.analyzer.pattern_ids import Recorded, Registry, resolve
+from services.analyzer.pattern_ids import Recorded, Registry, oldest, related, resolve
 from shared.fingerprint import parameterise
 
 # drain3 logs every snapshot and start-up at INFO.
@@ -124,7 +124,8 @@ class TemplateMiner:
 
     def _learn(self, cluster_id: int, template: str) -> None:
         layers = (self.registry, self._staged)
-        pattern_id = resolve(template, layers)
+        found = related(template, layers)
+        pattern_id = oldest(template, found)
         self._ids[cluster_id] = pattern_id
         self._templates[cluster_id] = template
         if self.registry.owner(template) is None:
@@ -133,17 +134,14 @@ class TemplateMiner:
                 held.append(template)
             if self._staged.owner(template) is None:
                 self._staged.add(Recorded(self._staged.seq + 1, template, pattern_id))
-        self._merge_into(pattern_id, template, layers)
+        self._merge_into({p for _, _, p in found} - {pattern_id}, layers)
         if len(self._ids) > 2 * self._max_clusters:
             self._forget_evicted()
 
-    def _merge_into(
-        self, pattern_id: str, template: str, layers: Sequence[Registry]
-    ) -> dict[int, str]:
-        """Other clusters of patterns related to ``template`` (Drain mined one shape as two, and
-        this template joins them) take the pattern they now resolve to, the older one; answers
-        the clusters that moved, with their new pattern ids."""
-        others = {p for layer in layers for _, p in layer.related(template)} - {pattern_id}
+    def _merge_into(self, others: set[str], layers: Sequence[Registry]) -> dict[int, str]:
+        """Clusters of the patterns ``others`` (related to a template just recorded: Drain mined
+        one shape as two, and that template joins them) take the pattern they now resolve to,
+        the older one; answers the clusters that moved, with their new pattern ids."""
         moved: dict[int, str] = {}
         if others:
             for other, held in self._ids.items():
@@ -179,7 +177,8 @@ class TemplateMiner:
         records: list[Recorded] = []
         ids: dict[int, str] = {}
         for record in fresh:  # another replica's template may join clusters of this one
-            ids.update(self._merge_into(record.pattern_id, record.template, (self.registry,)))
+            others = {p for _, _, p in related(record.template, (self.registry,))}
+            ids.update(self._merge_into(others - {record.pattern_id}, (self.registry,)))
         for cluster_id, held in self._pending.items():
             pattern_id = resolve(self._templates[cluster_id], (self.registry, staged))
             ids[cluster_id] = self._ids[cluster_id] = pattern_id

@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import json
 import os
 import signal
 import sys
@@ -43,6 +44,19 @@ MAX_RESTART_DELAY = 30.0
 DIED = "service process died; restarting"
 #: A service's exit code for an error a restart cannot fix (configuration, a newer store).
 CONFIG_ERROR_EXIT = 2
+
+
+def restarts(path: Path) -> dict[str, int]:
+    """How often the supervisor restarted each service, read back from its log (JSON lines;
+    a child's own non-JSON output between them is skipped)."""
+    died: dict[str, int] = {}
+    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+        with contextlib.suppress(ValueError):
+            record = json.loads(line)
+            if isinstance(record, dict) and record.get("event") == DIED:
+                service = str(record.get("service"))
+                died[service] = died.get(service, 0) + 1
+    return died
 
 
 def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 import pytest
 
-from bench.pipeline import restarts
+from services.cli.dev import restarts
 from services.cli.registry import SERVICES
 from shared.config.settings import PACKAGED_CONFIG_DIR
 from shared.kafka.embedded import free_port

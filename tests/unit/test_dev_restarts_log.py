@@ -1,5 +1,5 @@
-"""The benchmarks read the supervisor's log to say whether a service died during a run (its
-figures would not stand for the pipeline)."""
+"""The supervisor's log read back, as the benchmarks do to say whether a service died during a
+run (its figures would not stand for the pipeline)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from bench.pipeline import print_restarts, restarts
-from services.cli.dev import DIED
+from bench.pipeline import print_restarts
+from services.cli.dev import DIED, restarts
 
 
 def _line(event: str, service: str) -> str:
