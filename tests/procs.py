@@ -23,10 +23,12 @@ def cli(
     env: dict[str, str] | None = None,
     timeout: float = 60,
     input_text: str | None = None,
+    cwd: Path | None = None,
 ) -> subprocess.CompletedProcess[str]:
-    """Run ``alertorch ARGS`` and capture its output."""
+    """Run ``alertorch ARGS`` (in ``cwd``, else here) and capture its output."""
     return subprocess.run(
         [sys.executable, "-m", "services.cli", *args],
+        cwd=cwd,
         env={**os.environ, **(env or {})},
         capture_output=True,
         text=True,

@@ -10,8 +10,6 @@ import asyncio
 import json
 import os
 import re
-import subprocess
-import sys
 import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
@@ -29,7 +27,7 @@ from shared.kafka.lag import consumer_groups
 from shared.topics import COMMANDS, ERRORS_RAW
 from tests.e2e.test_dev import REPO
 from tests.kafka_helpers import first_event, produce
-from tests.procs import free_port_block, running_dev, wait_http
+from tests.procs import cli, free_port_block, running_dev, wait_http
 
 CHROMIUM = Path("/usr/bin/chromium")
 #: No sandbox as root, and nothing that reaches for the internet (the machine has none).
@@ -95,25 +93,12 @@ def pipeline(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pipeline]:
 
 def _token(pipeline: Pipeline, role: str, name: str) -> str:
     """``alertorch tokens create`` as an operator runs it, next to ``alertorch dev``."""
-    made = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "services.cli",
-            "tokens",
-            "create",
-            "--role",
-            role,
-            "--name",
-            name,
-            "--json",
-        ],
-        check=True,
-        capture_output=True,
-        text=True,
+    made = cli(
+        *("tokens", "create", "--role", role, "--name", name, "--json"),
+        env=pipeline.env,
         cwd=pipeline.folder,
-        env={**os.environ, **pipeline.env},
     )
+    assert made.returncode == 0, made.stderr
     return str(json.loads(made.stdout)["token"])
 
 

@@ -7,9 +7,8 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -39,10 +38,11 @@ def folder(tmp_path: Path) -> Path:
     return tmp_path
 
 
-def _show(folder: Path, *more: str, env: dict[str, str] | None = None) -> dict[str, object]:
-    shown = cli(
-        "config", "show", "--config", str(folder / "alertorch-prod.yaml"), "--json", *more, env=env
-    )
+def _show(
+    folder: Path, *more: str, env: dict[str, str] | None = None, cwd: Path | None = None
+) -> dict[str, Any]:
+    prod = str(folder / "alertorch-prod.yaml")
+    shown = cli("config", "show", "--config", prod, "--json", *more, env=env, cwd=cwd)
     assert shown.returncode == 0, shown.stderr
     return json.loads(shown.stdout)  # type: ignore[no-any-return]
 
@@ -118,21 +118,8 @@ def test_an_environment_named_in_dot_env_chooses_its_overlay(folder: Path, varia
     workdir = folder / "work"
     workdir.mkdir()
     (workdir / ".env").write_text(f"{variable}=staging\n")
-    env = {k: v for k, v in os.environ.items() if k not in ("ALERTORCH_ENVIRONMENT",)}
-    shown = subprocess.run(
-        [
-            *(sys.executable, "-m", "services.cli", "config", "show", "--json"),
-            *("--config", str(folder / "alertorch-prod.yaml")),
-        ],
-        cwd=workdir,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert shown.returncode == 0, shown.stderr
-    document = json.loads(shown.stdout)
+    assert "ALERTORCH_ENVIRONMENT" not in os.environ  # isolated_env: the .env alone names it
+    document = _show(folder, cwd=workdir)
     assert document["sources"][-1] == str(folder / "environments" / "staging.yaml")
     assert document["settings"]["system"]["environment"] == "staging"
     assert document["settings"]["operation"]["dry_run"] is True

@@ -1,6 +1,6 @@
 """What the fault tests share: a runbook endpoint counting the fixes it is asked for, a
 configuration binding one pattern to it, the alerts that match it, reading and waiting on the
-broker's topics, and the settings the fuzz tests run Hypothesis with."""
+broker's topics, and the settings and JSON values the fuzz tests run Hypothesis with."""
 
 from __future__ import annotations
 
@@ -9,12 +9,13 @@ import json
 import shutil
 import threading
 from collections import Counter
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -66,6 +67,22 @@ def fuzz_settings(examples: int) -> settings:
         deadline=None,
         database=None,
         suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+    )
+
+
+def json_values(
+    scalars: st.SearchStrategy[Any], fields: Sequence[str], max_leaves: int
+) -> st.SearchStrategy[Any]:
+    """Any JSON-like value of ``scalars``, lists and objects nested: objects keyed mostly by
+    ``fields`` (the names a parser looks for, so that generated bodies reach past its first
+    check)."""
+    return st.recursive(
+        scalars,
+        lambda inner: (
+            st.lists(inner, max_size=4)
+            | st.dictionaries(st.sampled_from(fields) | st.text(max_size=8), inner, max_size=6)
+        ),
+        max_leaves=max_leaves,
     )
 
 

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from services.ingest.signature import sign
 from shared.topics import ERRORS_RAW
-from tests.faults.pipeline import fuzz_settings
+from tests.faults.pipeline import fuzz_settings, json_values
 from tests.kafka_helpers import read_all
 from tests.procs import MIB, ServiceProcess, running_service
 
@@ -60,14 +60,7 @@ scalars = (
     | st.text(max_size=40)
     | st.sampled_from(["fatal", "error", "warning", "firing", "resolved", "critical", "%s %d"])
 )
-values = st.recursive(
-    scalars,
-    lambda inner: (
-        st.lists(inner, max_size=4)
-        | st.dictionaries(st.sampled_from(FIELDS) | st.text(max_size=8), inner, max_size=6)
-    ),
-    max_leaves=40,
-)
+values = json_values(scalars, FIELDS, max_leaves=40)
 bodies = st.one_of(
     values.map(lambda v: json.dumps(v, allow_nan=True).encode()),
     st.dictionaries(st.sampled_from(FIELDS), values, min_size=1, max_size=8).map(

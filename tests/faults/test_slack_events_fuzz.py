@@ -26,7 +26,7 @@ from shared.events import Command, Silence
 from shared.topics import COMMANDS, SILENCES, topic
 from tests.fakes.server import serving
 from tests.fakes.slack import FakeSlack, sign
-from tests.faults.pipeline import fuzz_settings
+from tests.faults.pipeline import fuzz_settings, json_values
 from tests.kafka_helpers import read_all
 from tests.procs import MIB, ServiceProcess, running_service
 
@@ -59,14 +59,7 @@ TYPES = ("block_actions", "view_submission", "shortcut", "message_action", "url_
 
 texts = st.text(max_size=40) | st.sampled_from(["", " ", "\x00", "😀" * 3, "\ud800", "x" * 300])
 scalars = st.none() | st.booleans() | st.integers() | st.floats() | texts
-values = st.recursive(
-    scalars,
-    lambda inner: (
-        st.lists(inner, max_size=4)
-        | st.dictionaries(st.sampled_from(FIELDS) | st.text(max_size=8), inner, max_size=6)
-    ),
-    max_leaves=30,
-)
+values = json_values(scalars, FIELDS, max_leaves=30)
 
 
 def _mostly(likely: st.SearchStrategy[Any], *odd: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
 import httpx
@@ -56,10 +56,19 @@ NOTIFICATION = NotificationData(
 )
 
 
+#: ``register_integration()``, undone when the test ends.
+Register = Callable[[str, Integration], None]
+
+
 @pytest.fixture
-def names() -> Iterator[list[str]]:
+def register() -> Iterator[Register]:
     registered: list[str] = []
-    yield registered
+
+    def register(name: str, integration: Integration) -> None:
+        register_integration(name, integration)
+        registered.append(name)
+
+    yield register
     for name in registered:
         unregister_integration(name)
 
@@ -76,11 +85,10 @@ def _integrations(http: httpx.AsyncClient, store: Database) -> dict[str, Integra
 
 
 async def test_an_integration_registered_at_runtime_receives_its_targets(
-    names: list[str], http: httpx.AsyncClient, store: Database
+    register: Register, http: httpx.AsyncClient, store: Database
 ) -> None:
     teams = TeamsChat()
-    register_integration("teams", teams)
-    names.append("teams")
+    register("teams", teams)
     integrations = _integrations(http, store)
     assert set(integrations) == {*BUILT_IN, "teams"}
     result = await integrations["teams"].send_notification(NOTIFICATION, NOTIFICATION.targets[0])
@@ -104,11 +112,10 @@ def test_something_without_the_two_methods_is_refused() -> None:
 
 
 async def test_register_integration_may_replace_a_built_in(
-    names: list[str], http: httpx.AsyncClient, store: Database
+    register: Register, http: httpx.AsyncClient, store: Database
 ) -> None:
     mine = TeamsChat()
-    register_integration("email", mine)
-    names.append("email")
+    register("email", mine)
     integrations = _integrations(http, store)
     assert integrations["email"] is mine
 
@@ -162,7 +169,7 @@ async def test_installed_packages_add_integrations_through_entry_points(
 
 
 async def test_an_explicit_registration_wins_over_an_entry_point(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, names: list[str]
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, register: Register
 ) -> None:
     install_package(
         monkeypatch,
@@ -173,6 +180,5 @@ async def test_an_explicit_registration_wins_over_an_entry_point(
         {"teams": "Teams"},
     )
     mine = TeamsChat()
-    register_integration("teams", mine)
-    names.append("teams")
+    register("teams", mine)
     assert registered_integrations()["teams"] is mine

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from functools import partial
 
 import yaml
 
@@ -14,7 +14,6 @@ from services.notifier.policy import (
     EscalationPolicy,
     Ledger,
     Notify,
-    ResolutionInput,
     Schedule,
     Suppress,
     catch_up,
@@ -28,7 +27,8 @@ from services.notifier.policy.prevention import (
     similarity,
     title_words,
 )
-from shared.events import Actor, CommandData, ErrorSummary, ResolutionData
+from shared.events import Actor, CommandData
+from tests.notifications import resolution_input
 
 T0 = datetime(2025, 7, 1, 12, 0, tzinfo=UTC)
 MIN = timedelta(minutes=1)
@@ -46,19 +46,8 @@ def policy(extra: str = "") -> EscalationPolicy:
     return EscalationPolicy.model_validate(yaml.safe_load(LEVELS + extra))
 
 
-def resolution(
-    fingerprint: str = "fp", title: str = "Disk full on web-1", **fields: Any
-) -> ResolutionInput:
-    status = fields.pop("status", "no_strategy")
-    details = fields.pop("details", {})
-    summary = ErrorSummary.model_validate({"title": title, "severity": "low", **fields})
-    data = ResolutionData(
-        fingerprint=fingerprint,
-        status=status,
-        summary=summary,
-        details=details,
-    )
-    return ResolutionInput(f"r{next(_ids)}", data)
+#: A decision on a low-severity problem (``resolution_input``'s arguments change it).
+resolution = partial(resolution_input, title="Disk full on web-1", severity="low")
 
 
 def command(action: str, fingerprint: str = "fp") -> CommandInput:
@@ -100,10 +89,11 @@ def test_the_same_problem_reopening_within_the_window_is_not_announced_again() -
 def test_similar_titles_count_as_duplicates() -> None:
     assert similarity(title_words("Disk full on web-1"), title_words("Disk full on web-22")) == 1.0
     run = MemoryDriver(policy(DUPLICATES), T0)
-    run.send(resolution("a", "Disk full on web-1"))
-    decisions = run.send(resolution("b", "Disk full on web-2"))
+    run.send(resolution("a", title="Disk full on web-1"))
+    decisions = run.send(resolution("b", title="Disk full on web-2"))
     assert suppressed(decisions) == ["duplicate of a (similarity 1.00)"]
-    assert sent(run.send(resolution("c", "Payment declined by gateway"))) == [("c", "new_alert", 0)]
+    other = resolution("c", title="Payment declined by gateway")
+    assert sent(run.send(other)) == [("c", "new_alert", 0)]
 
 
 def test_duplicate_suppression_off_by_default() -> None:

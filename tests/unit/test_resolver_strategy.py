@@ -14,6 +14,7 @@ from services.resolver.registry import (
 )
 from services.resolver.strategy import ErrorContext, ResolutionStrategy, StrategyResult
 from tests.plugins import install_package
+from tests.resolver_helpers import error_context
 
 
 class CustomDatabaseStrategy(ResolutionStrategy):
@@ -33,17 +34,7 @@ class CustomDatabaseStrategy(ResolutionStrategy):
 
 
 def _context(title: str) -> ErrorContext:
-    return ErrorContext(
-        fingerprint="fp",
-        attempt_id="att-1",
-        category="database",
-        title=title,
-        severity="high",
-        environment="production",
-        service="web",
-        confidence=0.9,
-        dry_run=False,
-    )
+    return error_context(category="database", title=title)
 
 
 async def test_the_seed_example_registers_and_runs() -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, get_args
 
 import pytest
 
@@ -18,7 +18,14 @@ from services.notifier.slack.limits import fit_blocks
 from services.notifier.slack.message_data import message_data
 from services.notifier.slack.rendering import Renderer
 from services.notifier.slack.text import cut, escape, mentions
-from shared.events import ErrorSummary, NotificationData, Severity, Target
+from shared.events import (
+    ButtonAction,
+    CommandAction,
+    ErrorSummary,
+    NotificationData,
+    Severity,
+    Target,
+)
 from tests.fakes.slack import texts
 
 EVIL = "<!channel> <@U123> <https://evil|click> & @here"
@@ -93,16 +100,8 @@ def test_card_shows_title_count_status_and_buttons() -> None:
 
 
 def test_all_buttons_carry_ids_only() -> None:
-    every = [
-        "ack",
-        "approve",
-        "reject",
-        "rollback",
-        "snooze",
-        "escalate",
-        "resolve",
-        "create_issue",
-    ]
+    # every button that asks for a command, in the order commands list them
+    every = [action for action in get_args(CommandAction) if action in get_args(ButtonAction)]
     n = notification(kind="approval_request", actions=every, text="x" * 8000)
     blocks, _ = Renderer().reply("approval_request", message_data(n, root=None))
     elements = next(b for b in blocks if b["type"] == "actions")["elements"]
@@ -110,10 +109,11 @@ def test_all_buttons_carry_ids_only() -> None:
     for element in elements:
         if element["type"] == "button":
             assert ButtonValue.decode(element["value"]) == ButtonValue("fp-1", "att-1")
-    assert elements[1]["style"] == "primary"
-    assert "confirm" in elements[1]
-    assert elements[3]["style"] == "danger"
-    assert "confirm" in elements[3]
+    approve, rollback = elements[every.index("approve")], elements[every.index("rollback")]
+    assert approve["style"] == "primary"
+    assert "confirm" in approve
+    assert rollback["style"] == "danger"
+    assert "confirm" in rollback
 
 
 def test_long_text_is_cut_to_block_limits() -> None:
