@@ -1,13 +1,12 @@
 """Drain, with three changes to how it compares a message with a template.
 
 1. **Constant words that differ keep messages apart.** Where a template and a message have two
-   different capitalised words or two upper-case names with an underscore at one position
-   (``VM Started`` / ``VM Paused``, ``User … not found`` / ``Order … not found``,
-   ``DEADLINE_EXCEEDED`` / ``RESOURCE_EXHAUSTED``), they are two shapes, however similar the
-   rest: such words name states, outcomes and entities, not values. Lower-case words may still
-   vary (user names), and so may plain upper-case words (key types such as ``RSA`` /
-   ``ECDSA``, Oracle's table space names) and HTTP methods (``I/O error on GET request`` /
-   ``… on POST request``): a request's method is a value.
+   different capitalised or upper-case words at one position (``VM Started`` / ``VM Paused``,
+   ``User … not found`` / ``Order … not found``, ``state NEW`` / ``state RUNNING``,
+   ``DEADLINE_EXCEEDED`` / ``RESOURCE_EXHAUSTED``, ``… proxy HTTPS`` / ``… proxy SOCKS``), they
+   are two shapes, however similar the rest: such words name states, outcomes, protocols and
+   entities, not values. Lower-case words may still vary (user names), and so may HTTP methods
+   (``I/O error on GET request`` / ``… on POST request``): a request's method is a value.
 2. **Dotted names and masked values route like numbers.** In the prefix tree a token with a
    digit goes down the wildcard branch, so values at the start of a message do not split its
    shape; so does a dotted name (``com.apple.cts.heartbeat: …``, ``org.example.Foo …``) and a
@@ -24,7 +23,7 @@ from collections.abc import Sequence
 
 from drain3.drain import Drain as _Drain3
 
-_CONSTANT = re.compile(r"[A-Z][a-z]+|[A-Z]+_[A-Z_]+")
+_CONSTANT = re.compile(r"[A-Z][a-z]+|[A-Z][A-Z_]+")
 _MASK = re.compile(r"<[a-z]+>")
 _DOTTED = re.compile(r"[A-Za-z_][\w-]*(?:\.[A-Za-z_][\w-]*){2,}:?")
 _PUNCTUATION = ".,:;!?()[]{}\"'"

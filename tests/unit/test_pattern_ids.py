@@ -144,8 +144,16 @@ def test_words_that_name_states_keep_shapes_apart_and_values_do_not() -> None:
         miner.add(code.format("DEADLINE_EXCEEDED")).pattern_id
         != miner.add(code.format("RESOURCE_EXHAUSTED")).pattern_id
     )
-    key = "Accepted publickey for deploy from 10.0.0.1 port 22 ssh2: {} SHA256:abc"
-    assert miner.add(key.format("RSA")).pattern_id == miner.add(key.format("ECDSA")).pattern_id
+    state = "Container container_1445_0007 transitioned from NEW to {} on node n-{}"
+    assert miner.add(state.format("RUNNING", 1)).pattern_id != (
+        miner.add(state.format("FAILED", 2)).pattern_id
+    )
+    proxy = "10.0.0.{} open through proxy proxy.example.com:5070 {}"
+    assert miner.add(proxy.format(1, "HTTPS")).pattern_id != (
+        miner.add(proxy.format(2, "SOCKS")).pattern_id
+    )
+    user = "Connection closed by authenticating user {} 10.0.0.9 port 22 [preauth]"
+    assert miner.add(user.format("root")).pattern_id == miner.add(user.format("deploy")).pattern_id
     call = 'I/O error on {} request for "http://a/b": Connection refused; nested exception'
     assert miner.add(call.format("GET")).pattern_id == miner.add(call.format("POST")).pattern_id
 
