@@ -15,7 +15,7 @@ def main() -> int:
     contracts.run()
     print("== analyzer classification: speed (pure core, one core), accuracy (labelled set) ==")
     ok = classification.run()
-    print("== analyzer grouping (labelled set, Loghub-2k sample) ==")
+    print("== analyzer grouping (labelled set, Loghub-2k) ==")
     pattern, fingerprint = grouping.run()
     ok = ok and pattern >= grouping.PATTERN_TARGET and fingerprint >= grouping.FINGERPRINT_TARGET
     print("== analyzer intake over the embedded broker ==")

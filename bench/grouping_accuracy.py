@@ -21,8 +21,8 @@ from pathlib import Path
 from bench.labelled import text_rows
 
 DATA_PATH = Path(__file__).resolve().parent / "data" / "grouping_eval.jsonl"
-#: A sample of the Loghub-2k log-parsing benchmark (source and sampling: bench/data/README.md).
-LOGHUB_PATH = Path(__file__).resolve().parent / "data" / "loghub_sample.jsonl"
+#: The Loghub-2k log-parsing benchmark (source and checks: bench/data/README.md).
+LOGHUB_PATH = Path(__file__).resolve().parent / "data" / "loghub_2k.jsonl"
 
 
 @dataclass(frozen=True)
