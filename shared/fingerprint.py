@@ -72,15 +72,19 @@ _MASKS: Final[tuple[tuple[re.Pattern[str], str], ...]] = (
     (re.compile(r"\b0x[0-9a-fA-F]+\b"), "<hex>"),
     # Bare hex (hashes, ids): a digit and a letter in it, else it is a number.
     (re.compile(r"\b(?=[0-9a-fA-F]*\d)(?=[0-9a-fA-F]*[a-fA-F])[0-9a-fA-F]{8,}\b"), "<hex>"),
-    # Host names, by their top-level domain (java.lang.NullPointerException is no host).
+    # Host names, by their top-level domain, perhaps under a country's (example.com.br,
+    # isp.net.om); java.lang.NullPointerException is no host.
     (
         re.compile(
             r"(?<![\w.-])(?:[A-Za-z0-9-]{1,63}\.)+"
             r"(?:com|net|org|io|edu|gov|local|internal|lan|cluster|svc|us|uk|de|cn|hk|jp|ru)"
-            r"(?::\d{1,5})?(?![\w.-])"
+            r"(?:\.[a-z]{2})?(?::\d{1,5})?(?![\w.-])"
         ),
         "<host>",
     ),
+    # A host name built around an address or a hash (dsl-static-<ip>.isp.net,
+    # <ip>.nw.example.net, <hex>.cable.example): a host, whatever its domain.
+    (re.compile(r"(?<![\w.<>-])[\w-]*<[a-z]+>[\w-]*(?:\.[A-Za-z][\w-]*){2,}(?![\w.-])"), "<host>"),
     (re.compile(r"(?:[A-Za-z]:\\|\\\\)[^\s'\"]+"), "<path>"),
     (re.compile(r"(?<![\w<])(?:/[\w.@~+-]+){2,}/?"), "<path>"),
     # A quote opens a value only where a word does not go on (not the apostrophe of "can't").
@@ -102,8 +106,15 @@ _MASKS: Final[tuple[tuple[re.Pattern[str], str], ...]] = (
         ),
         "<ctx>",
     ),
-    # The value of a key=value pair ("code=exited", "groupId=orders"), unless already masked.
+    # The value of a key=value pair ("code=exited", "groupId=orders", "rhost=<ip>"), of whatever
+    # kind: one key's values are one kind of value.
     (re.compile(r"(?<=[A-Za-z_]=)(?!<)[^\s,;&=)\]}'\"]+"), "<value>"),
+    (re.compile(r"(?<=[A-Za-z_]=)<[a-z]+>"), "<value>"),
+    # A user name where a phrase names it ("for user cyrus", "invalid user admin").
+    (
+        re.compile(r"\b((?:invalid|for|authenticating|by|illegal) user )(?!<)[\w.@-]+"),
+        r"\1<value>",
+    ),
     # The method of an HTTP request line ("GET /orders", "Started POST <str>").
     (re.compile(r"\b(?:GET|HEAD|POST|PUT|PATCH|DELETE|OPTIONS)(?= (?:/|<|https?:))"), "<method>"),
 )
@@ -118,6 +129,9 @@ _IDENTIFIER: Final = re.compile(r"(?<![\w.<-])[\w.-]*\d(?:[\w.-]*\w)?")
 # A list of one kind of value, however long ("<ip>,<ip>", "[<id>, <id>, <id>]"): one value.
 _LIST: Final = re.compile(r"(<[a-z]+>)(?:, ?\1)+")
 _SPACES: Final = re.compile(r"\s+")
+# A masked value of any kind, for the fingerprint: an address where a host name was, or a number
+# where a quoted key was, is the same problem (as it is the same shape to the template miner).
+_ANY_VALUE: Final = re.compile(r"<[a-z]+>")
 
 
 def _identifier(match: re.Match[str]) -> str:
@@ -147,6 +161,10 @@ def fingerprint(
     """
     if not parts:
         raise ValueError("fingerprint needs at least one part")
-    basis = [*parts[:-1], parameterise(parts[-1])] if kind == "message" else list(parts)
+    basis = (
+        [*parts[:-1], _ANY_VALUE.sub("<*>", parameterise(parts[-1]))]
+        if kind == "message"
+        else list(parts)
+    )
     digest = hashlib.sha256("\x1f".join([kind, *basis]).encode("utf-8"))
     return digest.hexdigest()[:32]

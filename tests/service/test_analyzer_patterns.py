@@ -88,7 +88,7 @@ async def database(storage_url: str) -> AsyncIterator[Database]:
 
 
 def _closed(user: str) -> str:
-    return f"Session for user {user} closed by peer"
+    return f"Session of {user} closed by peer"
 
 
 async def test_a_pattern_id_survives_a_restart_with_or_without_the_snapshot(

@@ -17,11 +17,11 @@ from services.analyzer.templates import TemplateMiner
 
 def test_a_pattern_keeps_its_id_while_its_template_generalises() -> None:
     miner = TemplateMiner()
-    first = miner.add("Session for user alice closed by peer")
-    second = miner.add("Session for user bob closed by peer")
-    third = miner.add("Session for user carol closed by peer")
-    assert first.template == "Session for user alice closed by peer"
-    assert second.template == third.template == "Session for user <*> closed by peer"
+    first = miner.add("Session of alice closed by peer")
+    second = miner.add("Session of bob closed by peer")
+    third = miner.add("Session of carol closed by peer")
+    assert first.template == "Session of alice closed by peer"
+    assert second.template == third.template == "Session of <*> closed by peer"
     assert first.pattern_id == second.pattern_id == third.pattern_id
     assert first.pattern_id == new_pattern_id(first.template)  # born with its first template
     assert miner.history(first.pattern_id) == [first.template, second.template]
@@ -29,10 +29,10 @@ def test_a_pattern_keeps_its_id_while_its_template_generalises() -> None:
 
 def test_different_shapes_get_different_ids() -> None:
     miner = TemplateMiner()
-    closed = miner.add("Session for user alice closed by peer")
+    closed = miner.add("Session of alice closed by peer")
     refused = miner.add("Connection to db-7 refused after 31 ms")
     assert closed.pattern_id != refused.pattern_id
-    assert miner.add("Session for user bob closed by peer").pattern_id == closed.pattern_id
+    assert miner.add("Session of bob closed by peer").pattern_id == closed.pattern_id
 
 
 def test_miners_that_learn_from_the_same_first_message_agree_without_talking() -> None:
