@@ -3,7 +3,8 @@
 The fingerprint is the Kafka key of ``errors.raw`` onward, the unit of per-problem state and
 the Slack thread. It is the source's own grouping when there is one (a Sentry issue id, an SDK
 ``fingerprint``, an Alertmanager fingerprint, a sender's ``dedup_key``); otherwise a hash of the
-title after deterministic parameterisation. It never changes for a given input.
+title after deterministic parameterisation. For a given input it changes only in a release that
+says so (docs/analyzer.md, "Upgrading to ..."): every problem it keys starts again.
 """
 
 from __future__ import annotations
@@ -157,7 +158,8 @@ def fingerprint(
     """Return the stable fingerprint (32 hex characters) for a grouping ``kind`` and its ``parts``.
 
     For ``kind="message"`` pass ``[service, title]``: the title is parameterised here, so two
-    messages that differ only in their variable parts share a fingerprint.
+    messages that differ only in their variable parts share a fingerprint, whatever kind of value
+    each part was masked as (``<ip>`` or ``<host>``).
     """
     if not parts:
         raise ValueError("fingerprint needs at least one part")
