@@ -152,6 +152,14 @@ def test_words_that_name_states_keep_shapes_apart_and_values_do_not() -> None:
     assert miner.add(proxy.format(1, "HTTPS")).pattern_id != (
         miner.add(proxy.format(2, "SOCKS")).pattern_id
     )
+    instance = "[instance: 96abccce-8d1f-4e07-b6d1-4b2ab87e23b4] Instance {} successfully."
+    assert miner.add(instance.format("spawned")).pattern_id != (
+        miner.add(instance.format("destroyed")).pattern_id
+    )
+    queue = "Queue {} drained by worker w-{} after backlog"
+    assert miner.add(queue.format("orders", 1)).pattern_id == (
+        miner.add(queue.format("billing", 2)).pattern_id
+    )
     user = "Connection closed by authenticating user {} 10.0.0.9 port 22 [preauth]"
     assert miner.add(user.format("root")).pattern_id == miner.add(user.format("deploy")).pattern_id
     call = 'I/O error on {} request for "http://a/b": Connection refused; nested exception'
