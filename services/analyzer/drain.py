@@ -7,7 +7,8 @@
    are two shapes, however similar the rest: such words name states, outcomes, protocols and
    entities, not values. So do two lower-case words of six letters or more that read as an
    action or its outcome, ending in ``ed`` or ``ion`` (``Instance spawned`` / ``Instance
-   destroyed``, ``… initialization`` / ``… finalization``). Other lower-case words may vary
+   destroyed``, ``… initialization`` / ``… finalization``), and two names in camel case, which
+   are the code's own (``brightnessIn`` / ``brightnessOut``). Other lower-case words may vary
    (user, host and queue names), and so may HTTP methods (``I/O error on GET request`` /
    ``… on POST request``): a request's method is a value.
 2. **Dotted names and masked values route like numbers.** In the prefix tree a token with a
@@ -26,7 +27,7 @@ from collections.abc import Sequence
 
 from drain3.drain import Drain as _Drain3
 
-_CONSTANT = re.compile(r"[A-Z][a-z]+|[A-Z][A-Z_]+|[a-z]{4,}(?:ed|ion)")
+_CONSTANT = re.compile(r"[A-Z][a-z]+|[A-Z][A-Z_]+|[a-z]{4,}(?:ed|ion)|[a-z]+[A-Z][A-Za-z]*")
 _MASK = re.compile(r"<[a-z]+>")
 _DOTTED = re.compile(r"[A-Za-z_][\w-]*(?:\.[A-Za-z_][\w-]*){2,}:?")
 _PUNCTUATION = ".,:;!?()[]{}\"'"

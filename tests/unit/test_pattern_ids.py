@@ -156,6 +156,10 @@ def test_words_that_name_states_keep_shapes_apart_and_values_do_not() -> None:
     assert miner.add(instance.format("spawned")).pattern_id != (
         miner.add(instance.format("destroyed")).pattern_id
     )
+    field = "HBM {} =38 for display 0 at level {}"
+    assert miner.add(field.format("brightnessIn", 1)).pattern_id != (
+        miner.add(field.format("brightnessOut", 2)).pattern_id
+    )
     queue = "Queue {} drained by worker w-{} after backlog"
     assert miner.add(queue.format("orders", 1)).pattern_id == (
         miner.add(queue.format("billing", 2)).pattern_id
