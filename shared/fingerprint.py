@@ -70,6 +70,15 @@ _MASKS: Final[tuple[tuple[re.Pattern[str], str], ...]] = (
     (re.compile(r"[\w.+-]{1,64}@[\w-]{1,63}(?:\.[\w-]{1,63})+"), "<email>"),
     (re.compile(r"\b(?:\d{1,3}\.){3}\d{1,3}(?::\d{1,5})?\b"), "<ip>"),
     (re.compile(r"(?<![\w:])(?:[0-9a-fA-F]{1,4}:){7}[0-9a-fA-F]{1,4}\b"), "<ip>"),
+    # A compressed IPv6 address ("2001:db8:ff00::91", "fe80::1"), a digit in it ("Cafe::Bad" is
+    # a name).
+    (
+        re.compile(
+            r"(?<![\w:])(?=[\w:]*\d)(?:[0-9a-fA-F]{1,4}:){1,7}:"
+            r"(?:[0-9a-fA-F]{1,4}(?::[0-9a-fA-F]{1,4}){0,6})?(?![\w:])"
+        ),
+        "<ip>",
+    ),
     (re.compile(r"\b0x[0-9a-fA-F]+\b"), "<hex>"),
     # Bare hex (hashes, ids): a digit and a letter in it, else it is a number.
     (re.compile(r"\b(?=[0-9a-fA-F]*\d)(?=[0-9a-fA-F]*[a-fA-F])[0-9a-fA-F]{8,}\b"), "<hex>"),

@@ -37,6 +37,8 @@ from shared.fingerprint import fingerprint, parameterise
             "Failed password for invalid user <value> from <ip>",
         ),
         ("check pass; user unknown", "check pass; user unknown"),  # no phrase names a user
+        ("from 2001:db8:ff00::91 port 33016", "from <ip> port <num>"),
+        ("ActiveRecord::RecordInvalid (Cafe::Bad)", "ActiveRecord::RecordInvalid (Cafe::Bad)"),
         ("user authentication failed", "user authentication failed"),
         ("KeyError: 'customer_id'", "KeyError: <str>"),
         ("segfault at 0x7ffd3a2b", "segfault at <hex>"),
