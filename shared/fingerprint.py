@@ -118,8 +118,7 @@ _MASKS: Final[tuple[tuple[re.Pattern[str], str], ...]] = (
     ),
     # The value of a key=value pair ("code=exited", "groupId=orders", "rhost=<ip>"), of whatever
     # kind: one key's values are one kind of value.
-    (re.compile(r"(?<=[A-Za-z_]=)(?!<)[^\s,;&=)\]}'\"]+"), "<value>"),
-    (re.compile(r"(?<=[A-Za-z_]=)<[a-z]+>"), "<value>"),
+    (re.compile(r"(?<=[A-Za-z_]=)(?:<[a-z]+>|(?!<)[^\s,;&=)\]}'\"]+)"), "<value>"),
     # A user name where a phrase names it ("for user cyrus", "invalid user admin").
     (
         re.compile(r"\b((?:invalid|for|authenticating|by|illegal) user )(?!<)[\w.@-]+"),
@@ -139,9 +138,10 @@ _IDENTIFIER: Final = re.compile(r"(?<![\w.<-])[\w.-]*\d(?:[\w.-]*\w)?")
 # A list of one kind of value, however long ("<ip>,<ip>", "[<id>, <id>, <id>]"): one value.
 _LIST: Final = re.compile(r"(<[a-z]+>)(?:, ?\1)+")
 _SPACES: Final = re.compile(r"\s+")
-# A masked value of any kind, for the fingerprint: an address where a host name was, or a number
-# where a quoted key was, is the same problem (as it is the same shape to the template miner).
-_ANY_VALUE: Final = re.compile(r"<[a-z]+>")
+#: A masked value of any kind (``<ip>``, ``<num>``): to the fingerprint, an address where a host
+#: name was, or a number where a quoted key was, is the same problem; to the template miner, the
+#: same shape.
+MASKED_VALUE: Final = re.compile(r"<[a-z]+>")
 
 
 def _identifier(match: re.Match[str]) -> str:
@@ -173,7 +173,7 @@ def fingerprint(
     if not parts:
         raise ValueError("fingerprint needs at least one part")
     basis = (
-        [*parts[:-1], _ANY_VALUE.sub("<*>", parameterise(parts[-1]))]
+        [*parts[:-1], MASKED_VALUE.sub("<*>", parameterise(parts[-1]))]
         if kind == "message"
         else list(parts)
     )

@@ -27,15 +27,16 @@ from collections.abc import Sequence
 
 from drain3.drain import Drain as _Drain3
 
+from shared.fingerprint import MASKED_VALUE
+
 _CONSTANT = re.compile(r"[A-Z][a-z]+|[A-Z][A-Z_]+|[a-z]{4,}(?:ed|ion)|[a-z]+[A-Z][A-Za-z]*")
-_MASK = re.compile(r"<[a-z]+>")
 _DOTTED = re.compile(r"[A-Za-z_][\w-]*(?:\.[A-Za-z_][\w-]*){2,}:?")
 _PUNCTUATION = ".,:;!?()[]{}\"'"
 _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 
 
 def _masked(token: str) -> bool:
-    return _MASK.fullmatch(token) is not None
+    return MASKED_VALUE.fullmatch(token) is not None
 
 
 def _constant(token: str) -> bool:
@@ -64,5 +65,5 @@ class Drain(_Drain3):  # type: ignore[misc]
         return (
             any(char.isdigit() for char in s)
             or _DOTTED.fullmatch(s) is not None
-            or _MASK.search(s) is not None
+            or MASKED_VALUE.search(s) is not None
         )
