@@ -117,8 +117,15 @@ _MASKS: Final[tuple[tuple[re.Pattern[str], str], ...]] = (
         "<ctx>",
     ),
     # The value of a key=value pair ("code=exited", "groupId=orders", "rhost=<ip>"), of whatever
-    # kind: one key's values are one kind of value.
-    (re.compile(r"(?<=[A-Za-z_]=)(?:<[a-z]+>|(?!<)[^\s,;&=)\]}'\"]+)"), "<value>"),
+    # kind, in angle brackets too (a mail log's "msgid=<20051109.jA9J@<host>>", "from=<<email>>"):
+    # one key's values are one kind of value.
+    (
+        re.compile(r"(?<=[A-Za-z_]=)(?:<[a-z]+>|<(?:[^<>\s]|<[a-z]+>)*>|(?!<)[^\s,;&=)\]}'\"]+)"),
+        "<value>",
+    ),
+    # An empty pair of brackets standing alone where a value goes ("connection from <ip> () at",
+    # beside "connection from <ip> (<host>) at"): a value that is missing.
+    (re.compile(r"(?<=\s)\(\)(?=\s|$)"), "(<value>)"),
     # A user name where a phrase names it ("for user cyrus", "invalid user admin").
     (
         re.compile(r"\b((?:invalid|for|authenticating|by|illegal) user )(?!<)[\w.@-]+"),

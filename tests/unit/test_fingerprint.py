@@ -37,6 +37,12 @@ from shared.fingerprint import fingerprint, parameterise
             "Failed password for invalid user <value> from <ip>",
         ),
         ("check pass; user unknown", "check pass; user unknown"),  # no phrase names a user
+        (
+            "msgid=<200511091901.jA9J1UvC004306@mail.example.com>, from=<bob@example.com>",
+            "msgid=<value>, from=<value>",
+        ),
+        ("connection from 10.1.2.3 () at noon", "connection from <ip> (<value>) at noon"),
+        ("TypeError: run() takes 2 arguments", "TypeError: run() takes <num> arguments"),
         ("from 2001:db8:ff00::91 port 33016", "from <ip> port <num>"),
         ("ActiveRecord::RecordInvalid (Cafe::Bad)", "ActiveRecord::RecordInvalid (Cafe::Bad)"),
         ("user authentication failed", "user authentication failed"),
@@ -98,6 +104,14 @@ def test_values_of_different_kinds_at_one_place_are_one_problem() -> None:
     assert fingerprint(kind="message", parts=["proxifier", other]) != fingerprint(
         kind="message", parts=["proxifier", seen[0]]
     )
+
+
+def test_a_missing_value_in_brackets_is_the_problem_with_the_value() -> None:
+    seen = [
+        "connection from 10.1.2.3 () at Sun Jul 10 03:55:15 2005",
+        "connection from 10.1.2.9 (host-9.example.net) at Sun Jul 10 03:55:16 2005",
+    ]
+    assert len({fingerprint(kind="message", parts=["ftpd", text]) for text in seen}) == 1
 
 
 def test_fingerprint_is_stable_and_namespaced() -> None:
