@@ -149,6 +149,14 @@ _SPACES: Final = re.compile(r"\s+")
 #: name was, or a number where a quoted key was, is the same problem; to the template miner, the
 #: same shape.
 MASKED_VALUE: Final = re.compile(r"<[a-z]+>")
+#: A word built around a masked value ("LOCAL(<num>)", "bx.example.asia:<num>",
+#: "<id>~<hex>~<id>", "{<uuid>}GLOBALROOT/Device/<id>/config"), and a masked value with the
+#: punctuation after it ("<ip>:"): to the fingerprint one value, as any other word with a digit
+#: in it is one identifier. Not a key=value pair (the key stays), nor words glued by commas or
+#: bars ("cancelNotification,index:<num>": the name is not part of the value).
+_BUILT_AROUND_VALUE: Final = re.compile(
+    r"(?<!\S)(?![^\s=]*=)(?!<[a-z]+>(?:\s|$))[^\s=,|]*<[a-z]+>[^\s=,|]*[,;.:]?(?!\S)"
+)
 
 
 def _identifier(match: re.Match[str]) -> str:
@@ -166,6 +174,12 @@ def parameterise(text: str) -> str:
     return _SPACES.sub(" ", _LIST.sub(r"\1", out)).strip()
 
 
+def _problem_text(title: str) -> str:
+    """What a message's fingerprint hashes: its parameterised text, each word built around a
+    value one value, and every kind of value alike."""
+    return MASKED_VALUE.sub("<*>", _BUILT_AROUND_VALUE.sub("<value>", parameterise(title)))
+
+
 def fingerprint(
     *,
     kind: GroupingKind,
@@ -175,14 +189,11 @@ def fingerprint(
 
     For ``kind="message"`` pass ``[service, title]``: the title is parameterised here, so two
     messages that differ only in their variable parts share a fingerprint, whatever kind of value
-    each part was masked as (``<ip>`` or ``<host>``).
+    each part was masked as (``<ip>`` or ``<host>``) and whatever word was built around it
+    (``LOCAL(<num>)`` or ``<ip>``).
     """
     if not parts:
         raise ValueError("fingerprint needs at least one part")
-    basis = (
-        [*parts[:-1], MASKED_VALUE.sub("<*>", parameterise(parts[-1]))]
-        if kind == "message"
-        else list(parts)
-    )
+    basis = [*parts[:-1], _problem_text(parts[-1])] if kind == "message" else list(parts)
     digest = hashlib.sha256("\x1f".join([kind, *basis]).encode("utf-8"))
     return digest.hexdigest()[:32]

@@ -114,6 +114,25 @@ def test_a_missing_value_in_brackets_is_the_problem_with_the_value() -> None:
     assert len({fingerprint(kind="message", parts=["ftpd", text]) for text in seen}) == 1
 
 
+def test_a_word_built_around_a_value_is_one_value() -> None:
+    def same(*texts: str) -> bool:
+        return len({fingerprint(kind="message", parts=["s", text]) for text in texts}) == 1
+
+    assert same("synchronized to 10.0.0.1, stratum 2", "synchronized to LOCAL(0), stratum 10")
+    assert same(
+        "bx.example.asia:5070 open through proxy proxy.example.com:5070 HTTPS",
+        "10.1.2.3:443 open through proxy proxy.example.com:5070 HTTPS",
+    )
+    assert same(
+        "accept tcp [::]:8080: accept4: too many open files",
+        "accept tcp 10.0.0.1:8080: accept4: too many open files",
+    )
+    # A key stays a key, and a name glued to a value by a comma or a bar stays a name.
+    assert not same("exited, code=1", "exited, status=1")
+    assert not same("cancelNotification,index:0", "removeNotification,index:0")
+    assert not same("cancel:0|com.example.app|121", "remove:0|com.example.app|121")
+
+
 def test_fingerprint_is_stable_and_namespaced() -> None:
     # Fixed values: a change makes every upgrading user's problems start again, so it is made on
     # purpose and written up (docs/analyzer.md, "Upgrading to ...").
