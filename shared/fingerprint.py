@@ -18,6 +18,14 @@ GroupingKind = Literal["sentry_issue", "sdk", "alertmanager", "dedup_key", "mess
 
 _MAX_TEXT: Final = 2048
 
+#: A masked value of any kind (``<ip>``, ``<num>``): to the fingerprint, an address where a host
+#: name was, or a number where a quoted key was, is the same problem; to the template miner, the
+#: same shape. Only the masks' own names: ``vector<int>`` in a message is no masked value.
+MASKED_VALUE: Final = re.compile(
+    r"<(?:ctx|doc|email|hex|host|id|ip|method|num|path|str|ts|url|uuid|value)>"
+)
+_MASKED: Final = MASKED_VALUE.pattern
+
 # Order matters: the wider shapes (timestamps, URLs, e-mails) are masked before their parts.
 _MONTH: Final = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)"
 # A date with a month name and a time: syslog's "Jun  9 08:31:40", ctime's
@@ -70,11 +78,11 @@ _MASKS: Final[tuple[tuple[re.Pattern[str], str], ...]] = (
     (re.compile(r"[\w.+-]{1,64}@[\w-]{1,63}(?:\.[\w-]{1,63})+"), "<email>"),
     (re.compile(r"\b(?:\d{1,3}\.){3}\d{1,3}(?::\d{1,5})?\b"), "<ip>"),
     (re.compile(r"(?<![\w:])(?:[0-9a-fA-F]{1,4}:){7}[0-9a-fA-F]{1,4}\b"), "<ip>"),
-    # A compressed IPv6 address ("2001:db8:ff00::91", "fe80::1"), a digit in it ("Cafe::Bad" is
-    # a name).
+    # A compressed IPv6 address ("2001:db8:ff00::91", "fe80::1", "::1"), a digit in it
+    # ("Cafe::Bad" is a name).
     (
         re.compile(
-            r"(?<![\w:])(?=[\w:]*\d)(?:[0-9a-fA-F]{1,4}:){1,7}:"
+            r"(?<![\w:])(?=[\w:]*\d)(?:(?:[0-9a-fA-F]{1,4}:){1,7}|:):"
             r"(?:[0-9a-fA-F]{1,4}(?::[0-9a-fA-F]{1,4}){0,6})?(?![\w:])"
         ),
         "<ip>",
@@ -94,7 +102,10 @@ _MASKS: Final[tuple[tuple[re.Pattern[str], str], ...]] = (
     ),
     # A host name built around an address or a hash (dsl-static-<ip>.isp.net,
     # <ip>.nw.example.net, <hex>.cable.example): a host, whatever its domain.
-    (re.compile(r"(?<![\w.<>-])[\w-]*<[a-z]+>[\w-]*(?:\.[A-Za-z][\w-]*){2,}(?![\w.-])"), "<host>"),
+    (
+        re.compile(rf"(?<![\w.<>-])[\w-]*{_MASKED}[\w-]*(?:\.[A-Za-z][\w-]*){{2,}}(?![\w.-])"),
+        "<host>",
+    ),
     (re.compile(r"(?:[A-Za-z]:\\|\\\\)[^\s'\"]+"), "<path>"),
     (re.compile(r"(?<![\w<])(?:/[\w.@~+-]+){2,}/?"), "<path>"),
     # A quote opens a value only where a word does not go on (not the apostrophe of "can't").
@@ -120,15 +131,25 @@ _MASKS: Final[tuple[tuple[re.Pattern[str], str], ...]] = (
     # kind, in angle brackets too (a mail log's "msgid=<20051109.jA9J@<host>>", "from=<<email>>"):
     # one key's values are one kind of value.
     (
-        re.compile(r"(?<=[A-Za-z_]=)(?:<[a-z]+>|<(?:[^<>\s]|<[a-z]+>)*>|(?!<)[^\s,;&=)\]}'\"]+)"),
+        re.compile(
+            rf"(?<=[A-Za-z_]=)(?:{_MASKED}|<(?:[^<>\s]|{_MASKED})*>|(?!<)[^\s,;&=)\]}}'\"]+)"
+        ),
         "<value>",
     ),
     # An empty pair of brackets standing alone where a value goes ("connection from <ip> () at",
     # beside "connection from <ip> (<host>) at"): a value that is missing.
     (re.compile(r"(?<=\s)\(\)(?=\s|$)"), "(<value>)"),
-    # A user name where a phrase names it ("for user cyrus", "invalid user admin").
+    # A user name where a phrase names it ("for user cyrus", "Invalid user admin"), and where
+    # sshd names an authentication method for it ("Failed password for root from <ip>").
     (
-        re.compile(r"\b((?:invalid|for|authenticating|by|illegal) user )(?!<)[\w.@-]+"),
+        re.compile(r"\b((?i:invalid|for|authenticating|by|illegal) user )(?!<)[\w.@-]+"),
+        r"\1<value>",
+    ),
+    (
+        re.compile(
+            r"\b((?:password|publickey|keyboard-interactive(?:/pam)?|hostbased|gssapi-with-mic"
+            r"|none) for )(?!(?i:invalid|illegal) user )(?!<)[\w.@-]+"
+        ),
         r"\1<value>",
     ),
     # The method of an HTTP request line ("GET /orders", "Started POST <str>").
@@ -143,19 +164,15 @@ _NUMBER: Final = re.compile(
 # core.2275, mesos-slave-07, rdd_2_1, test9): masked whole, not digit by digit.
 _IDENTIFIER: Final = re.compile(r"(?<![\w.<-])[\w.-]*\d(?:[\w.-]*\w)?")
 # A list of one kind of value, however long ("<ip>,<ip>", "[<id>, <id>, <id>]"): one value.
-_LIST: Final = re.compile(r"(<[a-z]+>)(?:, ?\1)+")
+_LIST: Final = re.compile(rf"({_MASKED})(?:, ?\1)+")
 _SPACES: Final = re.compile(r"\s+")
-#: A masked value of any kind (``<ip>``, ``<num>``): to the fingerprint, an address where a host
-#: name was, or a number where a quoted key was, is the same problem; to the template miner, the
-#: same shape.
-MASKED_VALUE: Final = re.compile(r"<[a-z]+>")
 #: A word built around a masked value ("LOCAL(<num>)", "bx.example.asia:<num>",
 #: "<id>~<hex>~<id>", "{<uuid>}GLOBALROOT/Device/<id>/config"), and a masked value with the
 #: punctuation after it ("<ip>:"): to the fingerprint one value, as any other word with a digit
 #: in it is one identifier. Not a key=value pair (the key stays), nor words glued by commas or
 #: bars ("cancelNotification,index:<num>": the name is not part of the value).
 _BUILT_AROUND_VALUE: Final = re.compile(
-    r"(?<!\S)(?![^\s=]*=)(?!<[a-z]+>(?:\s|$))[^\s=,|]*<[a-z]+>[^\s=,|]*[,;.:]?(?!\S)"
+    rf"(?<!\S)(?![^\s=]*=)(?!{_MASKED}(?:\s|$))[^\s=,|]*{_MASKED}[^\s=,|]*[,;.:]?(?!\S)"
 )
 
 

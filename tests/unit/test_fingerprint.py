@@ -37,6 +37,11 @@ from shared.fingerprint import fingerprint, parameterise
             "Failed password for invalid user <value> from <ip>",
         ),
         ("check pass; user unknown", "check pass; user unknown"),  # no phrase names a user
+        ("Invalid user support from 5.6.7.8", "Invalid user <value> from <ip>"),
+        ("Failed password for root from 5.6.7.8", "Failed password for <value> from <ip>"),
+        ("Accepted publickey for deploy from ::1", "Accepted publickey for <value> from <ip>"),
+        ("std::vector<int> and Foo::Bar", "std::vector<int> and Foo::Bar"),
+        ("waiting for lock from 5.6.7.8", "waiting for lock from <ip>"),  # no method names it
         (
             "msgid=<200511091901.jA9J1UvC004306@mail.example.com>, from=<bob@example.com>",
             "msgid=<value>, from=<value>",
@@ -131,6 +136,8 @@ def test_a_word_built_around_a_value_is_one_value() -> None:
     assert not same("exited, code=1", "exited, status=1")
     assert not same("cancelNotification,index:0", "removeNotification,index:0")
     assert not same("cancel:0|com.example.app|121", "remove:0|com.example.app|121")
+    # A type's parameter is no masked value.
+    assert not same("cannot convert vector<int> to span", "cannot convert vector<char> to span")
 
 
 def test_fingerprint_is_stable_and_namespaced() -> None:
