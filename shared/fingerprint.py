@@ -107,7 +107,13 @@ _MASKS: Final[tuple[tuple[re.Pattern[str], str], ...]] = (
         "<host>",
     ),
     (re.compile(r"(?:[A-Za-z]:\\|\\\\)[^\s'\"]+"), "<path>"),
-    (re.compile(r"(?<![\w<])(?:/[\w.@~+-]+){2,}/?"), "<path>"),
+    # A path with its query string, if any ("/api/v1/quotes?sku=1&qty=2"); a path of one
+    # segment where it stands alone as a word ("url: /health", "Not Found: /wp-login.php").
+    (re.compile(r"(?<![\w<])(?:/[\w.@~+-]+){2,}/?(?:\?[^\s'\"<>]*)?"), "<path>"),
+    (
+        re.compile(r"(?<!\S)/[\w.@~+-]*[A-Za-z][\w.@~+-]*/?(?:\?[^\s'\"<>]*)?(?=[,;:)]?(?:\s|$))"),
+        "<path>",
+    ),
     # A quote opens a value only where a word does not go on (not the apostrophe of "can't").
     (re.compile(r"(?<!\w)'[^'\n]{0,200}'(?!\w)"), "<str>"),
     (re.compile(r'"[^"\n]{0,200}"'), "<str>"),

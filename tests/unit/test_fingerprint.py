@@ -28,6 +28,9 @@ from shared.fingerprint import fingerprint, parameterise
         ("retry {attempt} of {max} failed", "retry {attempt} of {max} failed"),  # no document
         ("at 2026-11-29T10:15:02.123Z job failed", "at <ts> job failed"),
         ("open /var/lib/app/data.db: no such file", "open <path>: no such file"),
+        ("url: /api/v1/quotes?sku=SKU-1&qty=2 (Caused by", "url: <path> (Caused by"),
+        ("Not Found: /wp-login.php", "Not Found: <path>"),
+        ("I/O error on and/or HTTP/1.1 at /", "I/O error on and/or HTTP/<num> at /"),
         ("rhost=dsl-static-59.144.2.1.isp.net user=root", "rhost=<value> user=<value>"),
         ("connect from 201-42-7-9.dsl.example.com.br", "connect from <host>"),
         ("lookup of ab12cd34ef.cable.example failed", "lookup of <host> failed"),
