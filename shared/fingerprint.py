@@ -148,13 +148,13 @@ _MASKS: Final[tuple[tuple[re.Pattern[str], str], ...]] = (
     # A user name where a phrase names it ("for user cyrus", "Invalid user admin"), and where
     # sshd names an authentication method for it ("Failed password for root from <ip>").
     (
-        re.compile(r"\b((?i:invalid|for|authenticating|by|illegal) user )(?!<)[\w.@-]+"),
+        re.compile(r"\b((?:[Ii]nvalid|for|authenticating|by|[Ii]llegal) user )(?!<)[\w.@-]+"),
         r"\1<value>",
     ),
     (
         re.compile(
             r"\b((?:password|publickey|keyboard-interactive(?:/pam)?|hostbased|gssapi-with-mic"
-            r"|none) for )(?!(?i:invalid|illegal) user )(?!<)[\w.@-]+"
+            r"|none) for )(?![Ii]nvalid user |[Ii]llegal user )(?!<)[\w.@-]+"
         ),
         r"\1<value>",
     ),
