@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable
 
 from shared.events import decode_raw_error
-from shared.fingerprint import parameterise
+from shared.fingerprint import fingerprint, parameterise
 
 ALERT = json.dumps(
     {
@@ -37,3 +37,16 @@ def run() -> None:
     )
     title = json.loads(ALERT)["title"]
     rate("parameterise a title", lambda _: parameterise(title), 50_000)
+    rate(
+        "fingerprint a title",
+        lambda _: fingerprint(kind="message", parts=["checkout", title]),
+        50_000,
+    )
+    # The longest title read (2,048 characters) as one word of glued values: what a hostile
+    # sender can make the fingerprint cost.
+    hostile = "1:" * 1024 + "|"
+    rate(
+        "fingerprint a hostile 2 KB word of values",
+        lambda _: fingerprint(kind="message", parts=["checkout", hostile]),
+        200,
+    )
