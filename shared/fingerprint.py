@@ -111,7 +111,9 @@ _MASKS: Final[tuple[tuple[re.Pattern[str], str], ...]] = (
     # segment where it stands alone as a word ("url: /health", "Not Found: /wp-login.php").
     (re.compile(r"(?<![\w<])(?:/[\w.@~+-]+){2,}/?(?:\?[^\s'\"<>]*)?"), "<path>"),
     (
-        re.compile(r"(?<!\S)/[\w.@~+-]*[A-Za-z][\w.@~+-]*/?(?:\?[^\s'\"<>]*)?(?=[,;:)]?(?:\s|$))"),
+        re.compile(
+            r"(?<!\S)/(?=[\w.@~+-]*[A-Za-z])[\w.@~+-]+/?(?:\?[^\s'\"<>]*)?(?=[,;:)]?(?:\s|$))"
+        ),
         "<path>",
     ),
     # A quote opens a value only where a word does not go on (not the apostrophe of "can't").
