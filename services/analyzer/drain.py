@@ -1,23 +1,21 @@
 """Drain, with three changes to how it compares a message with a template.
 
-1. **Constant words that differ keep messages apart.** Where a template and a message have two
-   different capitalised or upper-case words at one position (``VM Started`` / ``VM Paused``,
+1. **Constant words keep messages apart.** Where a template and a message have two different
+   capitalised or upper-case words at one position (``VM Started`` / ``VM Paused``,
    ``User … not found`` / ``Order … not found``, ``state NEW`` / ``state RUNNING``,
    ``DEADLINE_EXCEEDED`` / ``RESOURCE_EXHAUSTED``, ``… proxy HTTPS`` / ``… proxy SOCKS``), they
    are two shapes, however similar the rest: such words name states, outcomes, protocols and
    entities, not values. So do two lower-case words of six letters or more that read as an
    action or its outcome, ending in ``ed`` or ``ion`` (``Instance spawned`` / ``Instance
    destroyed``, ``… initialization`` / ``… finalization``), and two names in camel case, which
-   are the code's own (``brightnessIn`` / ``brightnessOut``). Other lower-case words may vary
-   (user, host and queue names), and so may HTTP methods (``I/O error on GET request`` /
-   ``… on POST request``): a request's method is a value.
-2. **Dotted names and masked values route like numbers.** In the prefix tree a token with a
-   digit goes down the wildcard branch, so values at the start of a message do not split its
-   shape; so does a dotted name (``com.apple.cts.heartbeat: …``, ``org.example.Foo …``) and a
-   token holding a masked value (``(<ip>)``, ``[<num>/<num>]``), whose
-   similarity with the rest of the template still decides.
-3. **Values are alike.** Two masked values of different kinds at one position (``<str>`` and
-   ``<num>``: ``KeyError: 'sku'`` / ``KeyError: 4412``) count as the same token.
+   are the code's own (``brightnessIn`` / ``brightnessOut``). A constant word against a masked
+   value or a name in Pascal case is two shapes too: a position that holds values or names
+   holds no named constant (``… proxy HTTPS`` / ``… proxy <id>`` from ``SOCKS5``,
+   ``… by client SPP.`` / ``… by client WindowsUpdateAgent.``). Other lower-case words may vary
+   (user, host and queue names), and so may names in Pascal case among themselves (an API's
+   operations: ``calling the PutObject operation`` / ``… GetObject …``) and HTTP methods
+   (``I/O error on GET request`` / ``… on POST request``, ``CONNECT <host>`` / ``<method>
+   <url>``): a request's method is a value.
 """
 
 from __future__ import annotations
@@ -31,17 +29,35 @@ from shared.fingerprint import MASKED_VALUE
 
 _CONSTANT = re.compile(r"[A-Z][a-z]+|[A-Z][A-Z_]+|[a-z]{4,}(?:ed|ion)|[a-z]+[A-Z][A-Za-z]*")
 _DOTTED = re.compile(r"[A-Za-z_][\w-]*(?:\.[A-Za-z_][\w-]*){2,}:?")
+_PASCAL = re.compile(r"[A-Z][a-z]+[A-Z][A-Za-z]*")
 _PUNCTUATION = ".,:;!?()[]{}\"'"
-_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+_METHODS = frozenset(
+    {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "CONNECT", "TRACE"}
+)
+_KINDS_APART = frozenset({"constant", "value", "name"})
 
 
 def _masked(token: str) -> bool:
     return MASKED_VALUE.fullmatch(token) is not None
 
 
-def _constant(token: str) -> bool:
+def _kind(token: str) -> str:
+    """``value`` (masked), ``constant``, ``name`` (Pascal case) or ``""`` (any other word)."""
+    if _masked(token):
+        return "value"
     bare = token.strip(_PUNCTUATION)
-    return _CONSTANT.fullmatch(bare) is not None and bare not in _METHODS
+    if bare in _METHODS:
+        return ""
+    if _CONSTANT.fullmatch(bare):
+        return "constant"
+    return "name" if _PASCAL.fullmatch(bare) else ""
+
+
+def _apart(template_token: str, token: str) -> bool:
+    """Whether two different words at one position make two shapes: a constant against a
+    constant, a masked value or a name."""
+    kinds = {_kind(template_token), _kind(token)}
+    return "constant" in kinds and kinds <= _KINDS_APART
 
 
 class Drain(_Drain3):  # type: ignore[misc]
@@ -56,7 +72,7 @@ class Drain(_Drain3):  # type: ignore[misc]
                 params += 1
             elif template_token == token or (_masked(template_token) and _masked(token)):
                 similar += 1
-            elif _constant(template_token) and _constant(token):
+            elif _apart(template_token, token):
                 return -1.0, 0
         return (similar + (params if include_params else 0)) / len(seq1), params
 

@@ -3,6 +3,8 @@ related pattern wins; miners that learn one shape agree."""
 
 from __future__ import annotations
 
+import pytest
+
 from services.analyzer.pattern_ids import (
     Recorded,
     Registry,
@@ -168,6 +170,28 @@ def test_words_that_name_states_keep_shapes_apart_and_values_do_not() -> None:
     assert miner.add(user.format("root")).pattern_id == miner.add(user.format("deploy")).pattern_id
     call = 'I/O error on {} request for "http://a/b": Connection refused; nested exception'
     assert miner.add(call.format("GET")).pattern_id == miner.add(call.format("POST")).pattern_id
+
+
+_AWS = "ClientError: An error occurred (AccessDenied) when calling the {} operation: Denied"
+_SQUID = "1718179568.456 1 10.8.0.31 TCP_DENIED/403 3906 {} - HIER_NONE/- text/html"
+
+
+@pytest.mark.parametrize(
+    ("shape", "first", "second", "one_shape"),
+    [
+        ("10.0.0.1 open through proxy proxy.example.com:5070 {}", "HTTPS", "SOCKS5", False),
+        ("Session: 3054_4261 initialized by client {}.", "SPP", "WindowsUpdateAgent", False),
+        (_AWS, "PutObject", "GetObject", True),
+        (_AWS, "PutObject", "ListObjectsV2", True),
+        (_SQUID, "CONNECT pastebin.com:443", "GET http://intranet.example/admin/", True),
+    ],
+)
+def test_a_constant_against_a_value_or_a_name_keeps_shapes_apart_names_may_vary(
+    shape: str, first: str, second: str, one_shape: bool
+) -> None:
+    miner = TemplateMiner()
+    first_id = miner.add(shape.format(first)).pattern_id
+    assert (miner.add(shape.format(second)).pattern_id == first_id) is one_shape
 
 
 def test_a_replica_adopts_a_merge_another_recorded_when_it_next_settles() -> None:
