@@ -135,6 +135,10 @@ _MASKS: Final[tuple[tuple[re.Pattern[str], str], ...]] = (
         ),
         "<ctx>",
     ),
+    # sudo's line names who ran what: the user before its fields ("alice : TTY=pts/0 ; …") and
+    # the command, the rest of the line after "; COMMAND=" (its words are the command's own).
+    (re.compile(r"^\s*[\w.@-]+ : (?=TTY=|PWD=|USER=)"), "<value> : "),
+    (re.compile(r"(?<=; COMMAND=)\S.*$"), "<value>"),
     # The value of a key=value pair ("code=exited", "groupId=orders", "rhost=<ip>"), of whatever
     # kind, in angle brackets too (a mail log's "msgid=<20051109.jA9J@<host>>", "from=<<email>>"):
     # one key's values are one kind of value.

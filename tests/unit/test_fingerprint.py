@@ -66,8 +66,14 @@ from shared.fingerprint import fingerprint, parameterise
         # A syslog header (time, host, program and pid) goes, as a leading kernel time does.
         (
             "Jun  9 08:31:40 db-07 sudo[4411]:   alice : TTY=pts/0 ; USER=root",
-            "alice : TTY=<value> ; USER=<value>",
+            "<value> : TTY=<value> ; USER=<value>",
         ),
+        # sudo's command line: who ran it and the command, with its arguments, are values.
+        (
+            "j.doe : TTY=pts/1 ; PWD=/ ; USER=root ; COMMAND=/usr/bin/tail -n 200 /var/log/x",
+            "<value> : TTY=<value> ; PWD=<value> ; USER=<value> ; COMMAND=<value>",
+        ),
+        ("alice : was here", "alice : was here"),  # no sudo fields after the name
         ("2024-06-12T08:15:07.2+00:00 web-2 kernel: oom-kill:", "oom-kill:"),
         ("[ 88213.004571] nf_conntrack: table full", "nf_conntrack: table full"),
         ("x [3877549.392631] y", "x <ts> y"),
