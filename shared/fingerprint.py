@@ -165,7 +165,12 @@ _MASKS: Final[tuple[tuple[re.Pattern[str], str], ...]] = (
         r"\1<value>",
     ),
     # The method of an HTTP request line ("GET /orders", "Started POST <str>").
-    (re.compile(r"\b(?:GET|HEAD|POST|PUT|PATCH|DELETE|OPTIONS)(?= (?:/|<|https?:))"), "<method>"),
+    (
+        re.compile(
+            r"\b(?:GET|HEAD|POST|PUT|PATCH|DELETE|OPTIONS|CONNECT|TRACE)(?= (?:/|<|https?:))"
+        ),
+        "<method>",
+    ),
 )
 # Numbers, with or without a unit (30s, 212ms, 1.5GB, 80%, 5.2 KB, 93.0 B).
 _NUMBER: Final = re.compile(

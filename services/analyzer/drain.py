@@ -16,6 +16,13 @@
    operations: ``calling the PutObject operation`` / ``… GetObject …``) and HTTP methods
    (``I/O error on GET request`` / ``… on POST request``, ``CONNECT <host>`` / ``<method>
    <url>``): a request's method is a value.
+2. **Dotted names and masked values route like numbers.** In the prefix tree a token with a
+   digit goes down the wildcard branch, so values at the start of a message do not split its
+   shape; so does a dotted name (``com.apple.cts.heartbeat: …``, ``org.example.Foo …``) and a
+   token holding a masked value (``(<ip>)``, ``[<num>/<num>]``), whose
+   similarity with the rest of the template still decides.
+3. **Values are alike.** Two masked values of different kinds at one position (``<str>`` and
+   ``<num>``: ``KeyError: 'sku'`` / ``KeyError: 4412``) count as the same token.
 """
 
 from __future__ import annotations

@@ -15,6 +15,7 @@ from shared.fingerprint import fingerprint, parameterise
         ("GET https://api.example.com/v1/x?id=3 failed", "<method> <url> failed"),
         ('Started PATCH "/account" for 10.0.0.7', "Started <method> <str> for <ip>"),
         ("GET is not allowed here", "GET is not allowed here"),  # a word, not a request line
+        ("TCP_DENIED/403 CONNECT pastebin.com:443 -", "TCP_DENIED/<num> <method> <host> -"),
         (
             "Main process exited, code=killed, status=9/KILL",
             "Main process exited, code=<value>, status=<value>",
