@@ -77,13 +77,39 @@ def test_the_same_problem_reopening_within_the_window_is_not_announced_again() -
     run.send(command("resolve"))
     run.advance(5 * MIN)
     decisions = run.send(resolution())
-    assert sent(decisions) == []
+    # no new announcement: its card (told before) hears it is back, and follows its counts
+    assert sent(decisions) == [("fp", "update", 0)]
+    [back] = [d for d in decisions if isinstance(d, Notify)]
+    assert [t.channel for t in back.targets] == ["#a"]
+    assert back.reason.startswith("back after it was resolved (duplicate: the same problem")
     assert "duplicate" in suppressed(decisions)[0]
+    assert sent(run.send(resolution())) == [("fp", "update", 0)]
     # it still escalates if nobody acts
     assert sent(run.advance(10 * MIN)) == [("fp", "escalation", 1)]
     run.send(command("resolve"))
     run.advance(11 * MIN)
     assert sent(run.send(resolution())) == [("fp", "new_alert", 0)]
+
+
+def test_a_problem_back_after_its_grace_period_tells_its_old_card_when_the_grace_ends() -> None:
+    run = MemoryDriver(policy(DUPLICATES + GRACE), T0)
+    run.send(resolution(category="flaky"))
+    assert sent(run.advance(5 * MIN)) == [("fp", "new_alert", 1)]  # when its grace ended
+    run.send(command("resolve"))
+    back = run.send(resolution(category="flaky"))
+    assert sent(back) == []  # in its grace period again: no one is told yet
+    decisions = run.advance(5 * MIN)
+    assert sent(decisions) == [("fp", "update", 1)]
+    assert "duplicate" in suppressed(decisions)[0]
+
+
+def test_another_problem_duplicating_a_title_tells_no_one() -> None:
+    run = MemoryDriver(policy(DUPLICATES), T0)
+    run.send(resolution("a", title="Disk full on web-1"))
+    run.send(command("resolve", "a"))
+    decisions = run.send(resolution("b", title="Disk full on web-2"))
+    assert sent(decisions) == []
+    assert suppressed(decisions) == ["duplicate of a (similarity 1.00)"]
 
 
 def test_similar_titles_count_as_duplicates() -> None:

@@ -9,7 +9,7 @@ from services.notifier.policy.context import build_context
 from services.notifier.policy.decisions import Decision, Notify, Suppress
 from services.notifier.policy.escalate import Outcome
 from services.notifier.policy.model import EscalationPolicy
-from services.notifier.policy.notify import level_notification, notified_targets
+from services.notifier.policy.notify import level_notification, notified_targets, update
 from services.notifier.policy.opening import Assessment
 from services.notifier.policy.prevention import Ledger, duplicate_of, record_opening
 from services.notifier.policy.state import AlertState
@@ -79,22 +79,27 @@ def start(
 def announce(
     current: EscalationPolicy, state: AlertState, ledger: Ledger, now: datetime
 ) -> Outcome:
-    """The alert's first notification (unless it duplicates one sent within the window)."""
+    """The alert's first notification, unless it duplicates one sent within the window. A
+    duplicate is not announced again; a problem back after it was resolved is told, as an
+    update, to the Slack cards of the levels told of it before (they open again and follow
+    its counts)."""
     title = state.summary.title
     duplicate = duplicate_of(current, ledger, state.fingerprint, title, now)
     ledger = record_opening(ledger, state.fingerprint, title, now)
-    first: Decision
+    first: list[Decision]
     if duplicate is None:
-        first = level_notification(state, state.level, "new_alert", state.reason)
+        first = [level_notification(state, state.level, "new_alert", state.reason)]
         notified: tuple[int, ...] = (state.level,)
     else:
-        first = Suppress(state.fingerprint, duplicate, token(state, "level", str(state.level)))
-        notified = ()
+        notified = state.notified_levels
+        first = [Suppress(state.fingerprint, duplicate, token(state, "level", str(state.level)))]
+        back = state.model_copy(update={"notified_levels": notified})
+        first += update(back, "update", f"back after it was resolved ({duplicate})", "back")
     state = state.model_copy(update={"status": "open", "notified_levels": notified})
     state, decisions = change_timers(
         state, lambda t: t.kind in ("grace", "step"), [step_timer(state, now)]
     )
-    return Outcome(state, ledger, (first, *decisions))
+    return Outcome(state, ledger, (*first, *decisions))
 
 
 def close(state: AlertState, ledger: Ledger, now: datetime, reason: str) -> Outcome:

@@ -141,6 +141,10 @@ class SlackIntegration:
                 joined = await self._join_incident(notification, channel)
                 return joined or await self._post_root(notification, target, channel)
             if notification.kind in COALESCED:
+                if root.status.startswith("Resolved"):
+                    # an update to a resolved card: its problem is back (a duplicate of itself,
+                    # not announced again), and the card opens again
+                    root = root.with_(status="Open")
                 return await self._coalesce(root, notification, updates)
             return await self._post_event(root, notification, target)
 
