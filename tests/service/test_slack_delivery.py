@@ -306,22 +306,21 @@ async def test_a_problem_back_within_the_cooldown_opens_its_old_card_after_it_a_
 async def test_an_update_to_a_resolved_card_opens_it_again_with_the_count(
     harness: Harness, fake: FakeSlack
 ) -> None:
+    """The problem is back within the escalation rules' duplicate window: told as an update."""
     slack = await harness.integration()
-    first = await slack.send_notification(note(), ALERTS)
-    harness.clock.advance(2)
-    assert (await slack.send_notification(note("resolved"), ALERTS)).delivered
-    harness.clock.advance(10)
-    await slack.tick(harness.clock.now)
-    assert "Resolved" in shown(fake.message("C0ALERTS", first.reference or ""))
-    # the problem is back within the escalation rules' duplicate window: told as an update
-    harness.clock.advance(120)
-    assert (await slack.send_notification(note("update", count=23), ALERTS)).delivered
-    await slack.tick(harness.clock.now + 10)
-    [card] = fake.roots("C0ALERTS")
-    assert card.ts == first.reference
-    assert "Open" in shown(card)
-    assert "Resolved" not in shown(card)
-    assert "23" in shown(card)
+    posted = (await slack.send_notification(note(), ALERTS)).reference
+    shows: list[str] = []
+    for later in (note("resolved"), note("update", count=23)):
+        harness.clock.advance(60)
+        assert (await slack.send_notification(later, ALERTS)).delivered
+        await slack.tick(harness.clock.now + 10)
+        [card] = fake.roots("C0ALERTS")
+        assert card.ts == posted
+        shows.append(shown(card))
+    assert "Resolved" in shows[0]
+    assert "Open" in shows[1]
+    assert "Resolved" not in shows[1]
+    assert "23" in shows[1]
 
 
 async def test_a_storm_is_one_root_with_digests_at_a_bounded_rate_and_the_exact_count(
