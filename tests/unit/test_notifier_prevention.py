@@ -103,6 +103,16 @@ def test_a_problem_back_after_its_grace_period_tells_its_old_card_when_the_grace
     assert "duplicate" in suppressed(decisions)[0]
 
 
+def test_a_problem_back_and_resolved_within_its_grace_period_tells_no_one() -> None:
+    run = MemoryDriver(policy(DUPLICATES + GRACE), T0)
+    run.send(resolution(category="flaky"))
+    run.advance(5 * MIN)
+    run.send(command("resolve"))
+    run.send(resolution(category="flaky"))  # back, in its grace period
+    assert sent(run.send(command("resolve"))) == []
+    assert run.states["fp"].status == "resolved"
+
+
 def test_another_problem_duplicating_a_title_tells_no_one() -> None:
     run = MemoryDriver(policy(DUPLICATES), T0)
     run.send(resolution("a", title="Disk full on web-1"))

@@ -91,11 +91,11 @@ def announce(
         first = [level_notification(state, state.level, "new_alert", state.reason)]
         notified: tuple[int, ...] = (state.level,)
     else:
-        notified = state.notified_levels
+        notified = state.told_before
         first = [Suppress(state.fingerprint, duplicate, token(state, "level", str(state.level)))]
-        back = state.model_copy(update={"notified_levels": notified})
-        first += update(back, "update", f"back after it was resolved ({duplicate})", "back")
     state = state.model_copy(update={"status": "open", "notified_levels": notified})
+    if duplicate is not None:
+        first += update(state, "update", f"back after it was resolved ({duplicate})", "back")
     state, decisions = change_timers(
         state, lambda t: t.kind in ("grace", "step"), [step_timer(state, now)]
     )

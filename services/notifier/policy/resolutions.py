@@ -65,11 +65,9 @@ def open_alert(
         return Outcome(previous, ledger, (Suppress(data.fingerprint, f"no alert: {why}"),))
     assessment = assess(current, data.summary, context)
     state = new_state(current, data, assessment, now)
-    # A problem back after it was resolved keeps the levels told of it: if its first
-    # notification is a duplicate (the same problem within the window), its cards follow it.
     told = tuple(n for n in previous.notified_levels if n in current.levels) if previous else ()
     state = state.model_copy(
-        update={"samples": add_sample(state, now, data.summary.count), "notified_levels": told}
+        update={"samples": add_sample(state, now, data.summary.count), "told_before": told}
     )
     return start(current, state, ledger, assessment.grace_seconds, now)
 

@@ -46,6 +46,11 @@ class AlertState(StrictFrozenModel):
     status: AlertStatus
     level: int = Field(description="The level notified last (in grace: the one pending).")
     notified_levels: tuple[int, ...] = ()
+    told_before: tuple[int, ...] = Field(
+        default=(),
+        description="The levels told of the problem's previous alert, when it is back after it "
+        "was resolved: if its first notification is a duplicate, they are told instead.",
+    )
     max_level: int
     timing_factor: float = Field(gt=0, description="Level timeouts are divided by this.")
     reason: str = ""
