@@ -264,6 +264,36 @@ async def test_a_storm_of_updates_is_delivered_in_a_few_folded_sends(
     assert sends < updates // 10
 
 
+async def test_a_problem_back_soon_after_it_was_resolved_opens_its_cards_with_the_count(
+    kafka_bootstrap: str, slack: tuple[FakeSlack, str]
+) -> None:
+    """The shipped rules do not announce the same problem again within ten minutes: when it is
+    back after it was resolved, its cards open again and follow its count, no new card."""
+    fake, url = slack
+    fp, title = _problem("Replica lag exceeded")
+    first = unfixed(fp, title, count=3)
+    over = first.data.model_copy(update={"status": "resolved_by_source", "reason": "resolved"})
+    env = fake.env(url, ALERTORCH_SLACK__DIGEST_INTERVAL_SECONDS="1")
+    with running_service("notifier", bootstrap=kafka_bootstrap, env=env):
+        for event, resolved in (
+            (first, False),
+            (unfixed(fp, title).model_copy(update={"data": over}), True),
+            (unfixed(fp, title, count=40), False),
+        ):
+            await produce(kafka_bootstrap, RESOLUTIONS, [event.to_json_bytes()], key=fp.encode())
+            count = event.data.summary.count
+            for _ in range(300):
+                cards = [(m.occurrences, "Resolved" in str(m.blocks)) for m in _cards(fake, title)]
+                if cards and all(card == (count, resolved) for card in cards):
+                    break
+                await asyncio.sleep(0.1)
+            assert cards, f"no card for {title!r}"
+            assert all(card == (count, resolved) for card in cards), cards
+    posts = [a for method, a in fake.requests if method == "chat.postMessage"]
+    roots = [a for a in posts if title in str(a.get("text", "")) and not a.get("thread_ts")]
+    assert len(roots) == len(_cards(fake, title)), "one card per channel, posted once"
+
+
 def _cards(fake: FakeSlack, title: str) -> list[Message]:
     """The roots about the problem titled ``title`` (the broker is shared: others' may come)."""
     return [m for m in fake.roots() if title in m.text]
