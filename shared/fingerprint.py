@@ -25,6 +25,19 @@ MASKED_VALUE: Final = re.compile(
     r"<(?:ctx|doc|email|hex|host|id|ip|method|num|path|str|ts|url|uuid|value)>"
 )
 _MASKED: Final = MASKED_VALUE.pattern
+#: The methods of an HTTP request: a request's method is a value, masked as ``<method>`` where it
+#: opens a request line, and a word that may vary to the template miner.
+HTTP_METHODS: Final = (
+    "GET",
+    "HEAD",
+    "POST",
+    "PUT",
+    "PATCH",
+    "DELETE",
+    "OPTIONS",
+    "CONNECT",
+    "TRACE",
+)
 
 # Order matters: the wider shapes (timestamps, URLs, e-mails) are masked before their parts.
 _MONTH: Final = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)"
@@ -165,12 +178,7 @@ _MASKS: Final[tuple[tuple[re.Pattern[str], str], ...]] = (
         r"\1<value>",
     ),
     # The method of an HTTP request line ("GET /orders", "Started POST <str>").
-    (
-        re.compile(
-            r"\b(?:GET|HEAD|POST|PUT|PATCH|DELETE|OPTIONS|CONNECT|TRACE)(?= (?:/|<|https?:))"
-        ),
-        "<method>",
-    ),
+    (re.compile(rf"\b(?:{'|'.join(HTTP_METHODS)})(?= (?:/|<|https?:))"), "<method>"),
 )
 # Numbers, with or without a unit (30s, 212ms, 1.5GB, 80%, 5.2 KB, 93.0 B).
 _NUMBER: Final = re.compile(

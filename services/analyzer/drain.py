@@ -32,15 +32,13 @@ from collections.abc import Sequence
 
 from drain3.drain import Drain as _Drain3
 
-from shared.fingerprint import MASKED_VALUE
+from shared.fingerprint import HTTP_METHODS, MASKED_VALUE
 
 _CONSTANT = re.compile(r"[A-Z][a-z]+|[A-Z][A-Z_]+|[a-z]{4,}(?:ed|ion)|[a-z]+[A-Z][A-Za-z]*")
 _DOTTED = re.compile(r"[A-Za-z_][\w-]*(?:\.[A-Za-z_][\w-]*){2,}:?")
 _PASCAL = re.compile(r"[A-Z][a-z]+[A-Z][A-Za-z]*")
 _PUNCTUATION = ".,:;!?()[]{}\"'"
-_METHODS = frozenset(
-    {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "CONNECT", "TRACE"}
-)
+_METHODS = frozenset(HTTP_METHODS)
 _KINDS_APART = frozenset({"constant", "value", "name"})
 
 

@@ -303,14 +303,22 @@ async def test_a_problem_back_within_the_cooldown_opens_its_old_card_after_it_a_
     assert len(fake.roots("C0ALERTS")) == 2
 
 
-async def test_an_update_to_a_resolved_card_opens_it_again_with_the_count(
-    harness: Harness, fake: FakeSlack
+@pytest.mark.parametrize(
+    ("resolved_by", "back_as"),
+    [
+        # back within the escalation rules' duplicate window: told as an update
+        ("", "update"),
+        # back within slack.rate_limiting.cooldown_seconds of its source resolving it
+        ("resolved by source", "new_alert"),
+    ],
+)
+async def test_a_problem_back_on_its_resolved_card_opens_it_again_with_the_count(
+    harness: Harness, fake: FakeSlack, resolved_by: str, back_as: str
 ) -> None:
-    """The problem is back within the escalation rules' duplicate window: told as an update."""
     slack = await harness.integration()
     posted = (await slack.send_notification(note(), ALERTS)).reference
     shows: list[str] = []
-    for later in (note("resolved"), note("update", count=23)):
+    for later in (note("resolved", text=resolved_by), note(back_as, count=23)):
         harness.clock.advance(60)
         assert (await slack.send_notification(later, ALERTS)).delivered
         await slack.tick(harness.clock.now + 10)

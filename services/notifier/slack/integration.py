@@ -26,7 +26,7 @@ from services.notifier.delivery.base import DeliveryResult
 from services.notifier.delivery.folding import fold_updates
 from services.notifier.locks import KeyedLocks
 from services.notifier.slack.limits import Block
-from services.notifier.slack.message_data import message_data, status_after
+from services.notifier.slack.message_data import message_data, says_resolved, status_after
 from services.notifier.slack.outcomes import failure, retry_after
 from services.notifier.slack.ratelimit import ChannelLimiter
 from services.notifier.slack.rendering import Renderer, post_body
@@ -129,7 +129,7 @@ class SlackIntegration:
     ) -> DeliveryResult:
         async with self._locks.hold((notification.fingerprint, channel)):
             root = await self.state.root(notification.fingerprint, channel)
-            reopened = notification.kind == "new_alert" and root and root.status == "Resolved"
+            reopened = notification.kind == "new_alert" and root and says_resolved(root.status)
             if reopened and root and self._flapping(root):
                 # back within the cooldown: the same card opens again, no new post
                 return await self._coalesce(root.with_(status="Open"), notification, updates)
@@ -141,7 +141,7 @@ class SlackIntegration:
                 joined = await self._join_incident(notification, channel)
                 return joined or await self._post_root(notification, target, channel)
             if notification.kind in COALESCED:
-                if root.status.startswith("Resolved"):
+                if says_resolved(root.status):
                     # an update to a resolved card: its problem is back (a duplicate of itself,
                     # not announced again), and the card opens again
                     root = root.with_(status="Open")

@@ -32,6 +32,11 @@ STATUS_BY_KIND: dict[str, str] = {
 }
 
 
+def says_resolved(status: str) -> bool:
+    """Whether a card's status line says its problem is over ("Resolved", "Resolved by …")."""
+    return status.startswith(STATUS_BY_KIND["resolved"])
+
+
 def status_after(kind: str, level: int, current: str, text: str = "") -> str:
     """The root card's status line; a resolution says by whom ("Resolved by source")."""
     if kind == "escalation":
