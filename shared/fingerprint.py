@@ -22,7 +22,7 @@ _MAX_TEXT: Final = 2048
 #: name was, or a number where a quoted key was, is the same problem; to the template miner, the
 #: same shape. Only the masks' own names: ``vector<int>`` in a message is no masked value.
 MASKED_VALUE: Final = re.compile(
-    r"<(?:ctx|doc|email|hex|host|id|ip|method|num|path|str|ts|url|uuid|value)>"
+    r"<(?:ctx|dev|doc|email|hex|host|id|ip|method|name|num|path|str|ts|url|uuid|value)>"
 )
 _MASKED: Final = MASKED_VALUE.pattern
 #: The methods of an HTTP request: a request's method is a value, masked as ``<method>`` where it
@@ -37,6 +37,36 @@ HTTP_METHODS: Final = (
     "OPTIONS",
     "CONNECT",
     "TRACE",
+)
+
+#: The kinds of things a message names by kind and name ("container api-7", "index EMAIL_IX"):
+#: the name after one is a value where it reads as a name.
+NAMED_KINDS: Final = (
+    "bean",
+    "bucket",
+    "cluster",
+    "collection",
+    "column",
+    "container",
+    "database",
+    "field",
+    "host",
+    "index",
+    "job",
+    "master",
+    "namespace",
+    "node",
+    "pod",
+    "queue",
+    "relation",
+    "role",
+    "schema",
+    "server",
+    "service",
+    "table",
+    "tablespace",
+    "topic",
+    "volume",
 )
 
 # Order matters: the wider shapes (timestamps, URLs, e-mails) are masked before their parts.
@@ -179,6 +209,27 @@ _MASKS: Final[tuple[tuple[re.Pattern[str], str], ...]] = (
     ),
     # The method of an HTTP request line ("GET /orders", "Started POST <str>").
     (re.compile(rf"\b(?:{'|'.join(HTTP_METHODS)})(?= (?:/|<|https?:))"), "<method>"),
+    # A name after the kind of thing it names, where it reads as a name, not a word: it has a
+    # sign in it (-, _, ., /, $) or capitals inside it ("container istio-proxy", "index
+    # SHOP.ORDER_ITEMS_PK", "collection: shop.users", "struct field LineItem.quantity", "master
+    # orders-cache", "Server web_back/web-01"). A word after it stays ("index out of range",
+    # "node was low", "Server listening").
+    (
+        re.compile(
+            rf"\b((?i:{'|'.join(NAMED_KINDS)}):? )"
+            r"(?=[\w.$/-]*(?:[-_./$]|[a-z][A-Z]|[A-Z]{2}))[A-Za-z][\w.$/-]*[\w$]"
+        ),
+        r"\1<name>",
+    ),
+    # A block device where a disk is named ("dev sda", "device nvme0n1p2", "disk xvdf").
+    (
+        re.compile(
+            r"\b((?:dev|device|disk|drive):? )"
+            r"(?:[shv]d[a-z]{1,2}|xvd[a-z]{1,2}|nvme\d+n\d+|mmcblk\d+|md\d+|dm-\d+|loop\d+)"
+            r"(?:p?\d+)?(?![\w.-])"
+        ),
+        r"\1<dev>",
+    ),
 )
 # Numbers, with or without a unit (30s, 212ms, 1.5GB, 80%, 5.2 KB, 93.0 B).
 _NUMBER: Final = re.compile(

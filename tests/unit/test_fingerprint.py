@@ -82,6 +82,24 @@ from shared.fingerprint import fingerprint, parameterise
         ('[10/Oct/2000:13:55:36 -0700] "GET /a HTTP/1.0"', "[<ts>] <str>"),
         ("Mon Jun 12 08:31:40 2024 worker lost", "<ts> worker lost"),
         ("2024-06-13 01:00:41.002 CEST [1187] ERROR: x", "<ts> [<num>] ERROR: x"),
+        # A name after the kind of thing it names, where it reads as a name; a word stays.
+        (
+            "Back-off restarting failed container istio-proxy in pod shop-7d9f_prod(ab12)",
+            "Back-off restarting failed container <name> in pod <name>(<id>)",
+        ),
+        (
+            "ORA-01654: unable to extend index SHOP.ORDER_ITEMS_PK by 64 in tablespace USERS",
+            "<id>: unable to extend index <name> by <num> in tablespace <name>",
+        ),
+        ("E11000 error collection: shop.users index", "<id> error collection: <name> index"),
+        ("Server web_back/web-01 is DOWN", "Server <name> is DOWN"),
+        ("Server listening on port 80", "Server listening on port <num>"),
+        ("index out of range [5]", "index out of range [<num>]"),
+        ("The node was low on resource: memory.", "The node was low on resource: memory."),
+        # A block device where a disk is named.
+        ("I/O error, dev sda, sector 12345", "I/O error, dev <dev>, sector <num>"),
+        ("I/O error, dev nvme1n1p2, sector 9", "I/O error, dev <dev>, sector <num>"),
+        ("sdk sda failed", "sdk sda failed"),  # no disk named
         # gRPC's context nests brackets: one value.
         (
             "deadline exceeded after 1.9s. [closed=[], open=[[buffered_nanos=12, remote_addr=a]]]",
@@ -148,6 +166,24 @@ def test_a_word_built_around_a_value_is_one_value() -> None:
     assert not same("cancel:0|com.example.app|121", "remove:0|com.example.app|121")
     # A type's parameter is no masked value.
     assert not same("cannot convert vector<int> to span", "cannot convert vector<char> to span")
+
+
+def test_a_problem_with_a_different_name_of_one_kind_is_one_problem() -> None:
+    def same(*texts: str) -> bool:
+        return len({fingerprint(kind="message", parts=["s", text]) for text in texts}) == 1
+
+    assert same(
+        "json: cannot unmarshal number into Go struct field LineItem.quantity of type int",
+        "json: cannot unmarshal number into Go struct field Order.total of type int",
+    )
+    assert same(
+        "failed to lazily initialize a collection of role: com.acme.shop.domain.Order.items",
+        "failed to lazily initialize a collection of role: com.acme.auth.model.User.roles",
+    )
+    assert same("blk_update_request: I/O error, dev sda", "blk_update_request: I/O error, dev sdb")
+    # The kind stays: a table's name and a column's name are two problems.
+    assert not same('relation "orders_v2" does not exist', 'column "orders_v2" does not exist')
+    assert not same("container api-2 failed", "pod api-2 failed")
 
 
 def test_fingerprint_is_stable_and_namespaced() -> None:
