@@ -159,6 +159,16 @@ _MASKS: Final[tuple[tuple[re.Pattern[str], str], ...]] = (
         ),
         "<path>",
     ),
+    # A relative path of three segments or more with a dot before its last segment, or of four
+    # or more ("org/springframework/boot/autoconfigure/X.class", "docker.io/library/nginx");
+    # not two words with a slash ("and/or", "I/O") nor a short run of them ("seq/ack/win").
+    (
+        re.compile(
+            r"(?<![\w/<.:-])(?=[\w.$@~+/-]*\.[\w$@~+-]*/|[\w.$@~+-]*(?:/[\w.$@~+-]+){3})"
+            r"[A-Za-z_][\w.$@~+-]*(?:/[\w.$@~+-]+){2,}/?"
+        ),
+        "<path>",
+    ),
     # A quote opens a value only where a word does not go on (not the apostrophe of "can't").
     (re.compile(r"(?<!\w)'[^'\n]{0,200}'(?!\w)"), "<str>"),
     (re.compile(r'"[^"\n]{0,200}"'), "<str>"),
@@ -230,6 +240,8 @@ _MASKS: Final[tuple[tuple[re.Pattern[str], str], ...]] = (
         ),
         r"\1<dev>",
     ),
+    # The name of a process after its id ("Killed process 9912 (node)", "task 31 (postgres)").
+    (re.compile(r"\b((?:[Pp]rocess|pid|task|thread) \d+ )\([\w./:-]{1,64}\)"), r"\1(<name>)"),
 )
 # Numbers, with or without a unit (30s, 212ms, 1.5GB, 80%, 5.2 KB, 93.0 B).
 _NUMBER: Final = re.compile(

@@ -100,6 +100,20 @@ from shared.fingerprint import fingerprint, parameterise
         ("I/O error, dev sda, sector 12345", "I/O error, dev <dev>, sector <num>"),
         ("I/O error, dev nvme1n1p2, sector 9", "I/O error, dev <dev>, sector <num>"),
         ("sdk sda failed", "sdk sda failed"),  # no disk named
+        # A relative path of three segments and more; not words with a slash between them.
+        (
+            "resource [org/springframework/boot/autoconfigure/jdbc/DataSourceConfig.class]",
+            "resource [<path>]",
+        ),
+        ("Failed to pull image ghcr.io/acme/shop-api", "Failed to pull image <host><path>"),
+        ("see lib/python3/site/x.py", "see <path>"),
+        ("I/O error on seq/ack/win and/or flags", "I/O error on seq/ack/win and/or flags"),
+        # The name of a process after its id.
+        (
+            "Out of memory: Killed process 9912 (node) total-vm:2201344kB",
+            "Out of memory: Killed process <num> (<name>) total-vm:<num>",
+        ),
+        ("error 13 (EACCES)", "error <num> (EACCES)"),  # an error's name stays
         # gRPC's context nests brackets: one value.
         (
             "deadline exceeded after 1.9s. [closed=[], open=[[buffered_nanos=12, remote_addr=a]]]",
