@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Final, Literal
 
 GroupingKind = Literal["sentry_issue", "sdk", "alertmanager", "dedup_key", "message"]
@@ -40,34 +40,89 @@ HTTP_METHODS: Final = (
 )
 
 #: The kinds of things a message names by kind and name ("container api-7", "index EMAIL_IX"):
-#: the name after one is a value where it reads as a name.
+#: the name after one is a value where it reads as a name. Each a word of 2 to 12 letters. Not
+#: ``client`` nor ``package``: the public benchmark's labels keep ``by client SPP`` and ``by client
+#: WindowsUpdateAgent`` apart, as they keep Windows servicing packages apart.
 NAMED_KINDS: Final = (
+    "account",
+    "app",
+    "application",
+    "argument",
+    "attribute",
     "bean",
+    "branch",
     "bucket",
+    "channel",
+    "class",
     "cluster",
     "collection",
     "column",
+    "configmap",
+    "consumer",
     "container",
+    "cookie",
+    "cronjob",
+    "daemonset",
     "database",
+    "deployment",
+    "directory",
+    "driver",
+    "endpoint",
+    "extension",
     "field",
+    "file",
+    "function",
+    "group",
+    "header",
     "host",
+    "image",
     "index",
+    "ingress",
+    "interface",
     "job",
+    "key",
     "master",
+    "method",
+    "module",
+    "mount",
     "namespace",
     "node",
+    "parameter",
+    "partition",
+    "plugin",
     "pod",
+    "program",
+    "project",
+    "property",
     "queue",
+    "realm",
+    "region",
     "relation",
+    "replica",
+    "replicaset",
+    "repository",
     "role",
     "schema",
+    "scope",
+    "secret",
     "server",
     "service",
+    "shard",
+    "slice",
+    "socket",
+    "statefulset",
+    "stream",
     "table",
     "tablespace",
+    "tenant",
+    "timer",
     "topic",
+    "unit",
+    "variable",
     "volume",
+    "zone",
 )
+_NAMED_KINDS: Final = frozenset(NAMED_KINDS)
 
 # Order matters: the wider shapes (timestamps, URLs, e-mails) are masked before their parts.
 _MONTH: Final = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)"
@@ -79,7 +134,7 @@ _MONTH_DATE: Final = (
 )
 # A time zone named after a time ("… 01:00:41.002 CEST [1187] …"): part of the time.
 _ZONE: Final = r"(?: (?:UTC|GMT|CES?T|EES?T|WES?T|BST|IST|MSK|[ECMP][SD]T|AE[SD]T|JST)\b)?"
-_MASKS: Final[tuple[tuple[re.Pattern[str], str], ...]] = (
+_MASKS: Final[tuple[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]], ...]] = (
     # A syslog header goes: its time, host and program ("Jun  9 08:31:40 db-07 sudo[4411]: …",
     # "2024-06-12T08:15:07+00:00 web-2 kernel: …"), so a line reads the same in the journal, in
     # a file and in dmesg.
@@ -223,13 +278,18 @@ _MASKS: Final[tuple[tuple[re.Pattern[str], str], ...]] = (
     # sign in it (-, _, ., /, $) or capitals inside it ("container istio-proxy", "index
     # SHOP.ORDER_ITEMS_PK", "collection: shop.users", "struct field LineItem.quantity", "master
     # orders-cache", "Server web_back/web-01"). A word after it stays ("index out of range",
-    # "node was low", "Server listening").
+    # "node was low", "Server listening"). Any word may be a kind: the set decides, which is
+    # much faster than a pattern naming every kind.
     (
         re.compile(
-            rf"\b((?i:{'|'.join(NAMED_KINDS)}):? )"
+            r"\b([A-Za-z]{2,12}:? )"
             r"(?=[\w.$/-]*(?:[-_./$]|[a-z][A-Z]|[A-Z]{2}))[A-Za-z][\w.$/-]*[\w$]"
         ),
-        r"\1<name>",
+        lambda match: (
+            match.group(1) + "<name>"
+            if match.group(1).rstrip(": ").lower() in _NAMED_KINDS
+            else match.group()
+        ),
     ),
     # A block device where a disk is named ("dev sda", "device nvme0n1p2", "disk xvdf").
     (

@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+import re
+
 import pytest
 
-from shared.fingerprint import fingerprint, parameterise
+from shared.fingerprint import NAMED_KINDS, fingerprint, parameterise
 
 
 @pytest.mark.parametrize(
@@ -198,6 +200,11 @@ def test_a_problem_with_a_different_name_of_one_kind_is_one_problem() -> None:
     # The kind stays: a table's name and a column's name are two problems.
     assert not same('relation "orders_v2" does not exist', 'column "orders_v2" does not exist')
     assert not same("container api-2 failed", "pod api-2 failed")
+
+
+def test_every_named_kind_is_a_word_the_name_mask_can_read() -> None:
+    assert all(re.fullmatch(r"[a-z]{2,12}", kind) for kind in NAMED_KINDS)
+    assert parameterise("Deployment api-gateway failed") == "Deployment <name> failed"
 
 
 def test_fingerprint_is_stable_and_namespaced() -> None:
