@@ -22,7 +22,7 @@ _MAX_TEXT: Final = 2048
 #: name was, or a number where a quoted key was, is the same problem; to the template miner, the
 #: same shape. Only the masks' own names: ``vector<int>`` in a message is no masked value.
 MASKED_VALUE: Final = re.compile(
-    r"<(?:ctx|dev|doc|email|hex|host|id|ip|method|name|num|path|str|ts|url|uuid|value)>"
+    r"<(?:ctx|dev|doc|email|hex|host|id|ip|mac|method|name|num|path|str|ts|url|uuid|value)>"
 )
 _MASKED: Final = MASKED_VALUE.pattern
 #: The methods of an HTTP request: a request's method is a value, masked as ``<method>`` where it
@@ -161,6 +161,14 @@ _MASKS: Final[tuple[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]]
         ),
         "<ts>",
     ),
+    # A MAC address ("52:54:00:ab:cd:ef", "00-1A-2B-3C-4D-5E"), before its first three
+    # pairs of digits read as a time.
+    (
+        re.compile(
+            r"(?<![\w:-])[0-9A-Fa-f]{2}([:-])[0-9A-Fa-f]{2}(?:\1[0-9A-Fa-f]{2}){4}(?![\w:-])"
+        ),
+        "<mac>",
+    ),
     (re.compile(rf"\b\d{{2}}:\d{{2}}:\d{{2}}(?:[.,]\d{{1,9}})?\b{_ZONE}"), "<ts>"),
     # The kernel's seconds since boot ("[ 88213.004571]", "[3877549.392631]"): gone where they
     # open a line (as the syslog header before them), a time elsewhere.
@@ -173,6 +181,8 @@ _MASKS: Final[tuple[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]]
         "<uuid>",
     ),
     (re.compile(r"\b[a-zA-Z][a-zA-Z0-9+.-]{1,15}://[^\s'\"<>]+"), "<url>"),
+    # An Amazon resource name ("arn:aws:iam::123456789012:role/deploy-bot").
+    (re.compile(r"\barn:[\w-]+:[\w-]*:[\w-]*:\d*:[^\s'\"<>,;)]+"), "<id>"),
     (re.compile(r"[\w.+-]{1,64}@[\w-]{1,63}(?:\.[\w-]{1,63})+"), "<email>"),
     (re.compile(r"\b(?:\d{1,3}\.){3}\d{1,3}(?::\d{1,5})?\b"), "<ip>"),
     (re.compile(r"(?<![\w:])(?:[0-9a-fA-F]{1,4}:){7}[0-9a-fA-F]{1,4}\b"), "<ip>"),
@@ -227,6 +237,10 @@ _MASKS: Final[tuple[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]]
     # A quote opens a value only where a word does not go on (not the apostrophe of "can't").
     (re.compile(r"(?<!\w)'[^'\n]{0,200}'(?!\w)"), "<str>"),
     (re.compile(r'"[^"\n]{0,200}"'), "<str>"),
+    # Typographic quotes, double and single (U+201C/U+201D, U+2018/U+2019).
+    (re.compile(r"\u201c[^\u201d\n]{0,200}\u201d|\u2018[^\u2019\n]{0,200}\u2019"), "<str>"),
+    # A name in backticks (MySQL's "Unknown column `total` in …", a compiler's "`x` not found").
+    (re.compile(r"`[^`\n]{1,200}`"), "<str>"),
     # Short durations: "00:17" (minutes and seconds), "<1 sec".
     (re.compile(r"(?<![\w:.<])\d{1,2}:\d{2}(?![\w:])|<\d+ sec\b"), "<num>"),
     # A size restated for people after a byte count ("18846 bytes (18.4 KB)"): one size.

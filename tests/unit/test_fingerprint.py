@@ -116,6 +116,16 @@ from shared.fingerprint import NAMED_KINDS, fingerprint, parameterise
             "Out of memory: Killed process <num> (<name>) total-vm:<num>",
         ),
         ("error 13 (EACCES)", "error <num> (EACCES)"),  # an error's name stays
+        # A MAC address is one value (its first pairs are no time); so are a name in backticks,
+        # in typographic quotes, and an Amazon resource name.
+        ("DHCPACK on 10.0.0.5 to 52:54:00:ab:cd:ef via br0", "DHCPACK on <ip> to <mac> via <id>"),
+        ("link 00-1A-2B-3C-4D-5E down at 12:30:45", "link <mac> down at <ts>"),
+        ("Unknown column `total` in 'field list'", "Unknown column <str> in <str>"),
+        ("expected \u201cfoo\u201d got \u2018bar\u2019", "expected <str> got <str>"),
+        (
+            "AccessDenied for arn:aws:iam::123456789012:role/deploy-bot on bucket",
+            "AccessDenied for <id> on bucket",
+        ),
         # gRPC's context nests brackets: one value.
         (
             "deadline exceeded after 1.9s. [closed=[], open=[[buffered_nanos=12, remote_addr=a]]]",
