@@ -18,6 +18,7 @@ import structlog
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.notifier import store, tables
+from services.notifier.ledger_store import LedgerStore
 from services.notifier.metrics import ESCALATIONS
 from services.notifier.policy.auditor import DEFAULT_TOLERANCE, catch_up, find_overdue
 from services.notifier.policy.commands import POLICY_ACTIONS
@@ -91,6 +92,7 @@ class PolicyRunner:
         self.resolutions_channel = resolutions_channel
         self.trackers = tuple(trackers)
         self.clock = clock
+        self.ledger = LedgerStore()
         self.policy: EscalationPolicy = load_rules(rules_path)
         self._watch = FileWatch(rules_path)
 
@@ -144,14 +146,14 @@ class PolicyRunner:
     async def tick(self) -> None:
         """Wake every alert with a timer due."""
         async with self.database.transaction() as db:
-            ledger = await store.lock_ledger(db)
+            ledger = await self.ledger.lock(db)
             due = await store.due(db, self.clock.time())
             await self._decide(db, [Step(fp, Tick(), None) for fp in due], ledger)
 
     async def audit(self) -> int:
         """Fire escalations that should have fired and did not (e.g. missed while down)."""
         async with self.database.transaction() as db:
-            ledger = await store.lock_ledger(db)
+            ledger = await self.ledger.lock(db)
             # Only alerts whose earliest timer is past the tolerance can be late: the store
             # finds them by their next_due, so an audit never reads every open alert.
             before = self.clock.time() - DEFAULT_TOLERANCE.total_seconds()
@@ -173,12 +175,13 @@ class PolicyRunner:
                     changed[fp] = (outcome.state, correlation)
             await self.publisher.publish_many(outputs)
             _count_escalations(outputs)
-            await store.save(db, changed, ledger, self.clock.time())
+            await store.save(db, changed, self.clock.time())
+            await self.ledger.save(db, ledger)
         return len(late)
 
     async def _apply(self, steps: Sequence[Step]) -> None:
         async with self.database.transaction() as db:
-            ledger = await store.lock_ledger(db)
+            ledger = await self.ledger.lock(db)
             await self._decide(db, steps, ledger)
 
     async def _decide(self, db: AsyncConnection, steps: Sequence[Step], ledger: Ledger) -> None:
@@ -205,7 +208,8 @@ class PolicyRunner:
                 known[step.fingerprint] = changed[step.fingerprint] = (outcome.state, correlation)
         await self.publisher.publish_many(outputs)
         _count_escalations(outputs)
-        await store.save(db, changed, ledger, self.clock.time())
+        await store.save(db, changed, self.clock.time())
+        await self.ledger.save(db, ledger)
 
     def _outputs(
         self,

@@ -1,9 +1,10 @@
-"""The notifier's policy state: alert states and the ledger (the delivery outbox is
-:mod:`services.notifier.outbox`).
+"""The notifier's alert states (the ledger is :mod:`services.notifier.ledger_store`, the
+delivery outbox :mod:`services.notifier.outbox`).
 
 Policy functions take the connection of a transaction the caller holds, and the caller locks
-the ledger first (:func:`lock_ledger`): decisions on alerts are serialised, across replicas too,
-so a timer fires once and an ack landing during a tick is applied to the state the tick saved.
+the ledger first (:meth:`~services.notifier.ledger_store.LedgerStore.lock`): decisions on
+alerts are serialised, across replicas too, so a timer fires once and an ack landing during a
+tick is applied to the state the tick saved.
 """
 
 from __future__ import annotations
@@ -13,24 +14,17 @@ from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.notifier.policy.model import EscalationPolicy
-from services.notifier.policy.prevention import Ledger
 from services.notifier.policy.state import AlertState
-from services.notifier.tables import alerts, ledger, policies
+from services.notifier.tables import alerts, policies
 from shared.clock import SYSTEM_CLOCK, Clock
-from shared.storage import Database, locked, upsert
+from shared.storage import Database, upsert
 
 #: A known alert: its state and the correlation id its notifications carry.
 Known = tuple[AlertState, str]
-
-
-async def lock_ledger(db: AsyncConnection) -> Ledger:
-    """The ledger, locked until the transaction ends."""
-    row = await locked(db, ledger, {"id": 1, "body": Ledger().model_dump_json()})
-    return Ledger.model_validate_json(row.body)
 
 
 async def known(db: AsyncConnection, fingerprints: Iterable[str]) -> dict[str, Known]:
@@ -40,9 +34,9 @@ async def known(db: AsyncConnection, fingerprints: Iterable[str]) -> dict[str, K
     return await _states(db, alerts.c.fingerprint.in_(wanted))
 
 
-async def save(db: AsyncConnection, states: Mapping[str, Known], book: Ledger, now: float) -> None:
-    """Alerts' new states and the ledger, in the caller's transaction. Each state is stored
-    without its policy, which is stored once by digest."""
+async def save(db: AsyncConnection, states: Mapping[str, Known], now: float) -> None:
+    """Alerts' new states, in the caller's transaction. Each state is stored without its
+    policy, which is stored once by digest."""
     used = {state.policy.digest: state.policy for state, _ in states.values()}
     await upsert(
         db,
@@ -64,7 +58,6 @@ async def save(db: AsyncConnection, states: Mapping[str, Known], book: Ledger, n
         for fp, (state, correlation) in states.items()
     ]
     await upsert(db, alerts, rows, key=["fingerprint"])
-    await db.execute(update(ledger).where(ledger.c.id == 1).values(body=book.model_dump_json()))
 
 
 async def due(db: AsyncConnection, now: float, *, limit: int = 500) -> list[str]:

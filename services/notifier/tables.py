@@ -1,13 +1,13 @@
 """The notifier's policy and delivery tables: alert states with their next timer, the escalation
-policies they were opened under (each stored once, by digest), the ledger shared by all alerts,
-and the delivery outbox (one row per notification and target)."""
+policies they were opened under (each stored once, by digest), the ledger shared by all alerts
+and its openings, and the delivery outbox (one row per notification and target)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Final
 
-from sqlalchemy import Column, Float, Index, Integer, MetaData, Table, Text
+from sqlalchemy import BigInteger, Column, Float, Index, Integer, MetaData, Table, Text
 
 from shared.storage import StoreSchema
 from shared.storage.silences import silences_table
@@ -37,13 +37,25 @@ policies: Final = Table(
     Column("body", Text, nullable=False),
 )
 
-#: One row (id 1): duplicate suppression and escalation caps across alerts. Every transaction
-#: that decides on alerts locks it first, so replicas decide one after another.
+#: One row (id 1): the escalations counted against the caps (``body``), and a ``stamp`` new at
+#: each write. Every transaction that decides on alerts locks it first, so replicas decide one
+#: after another (services.notifier.ledger_store).
 ledger: Final = Table(
     "notifier_ledger",
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=False),
     Column("body", Text, nullable=False),
+    Column("stamp", Text),
+)
+
+#: The alerts opened in the last day, for duplicate suppression: the title's words (lower case,
+#: space-separated) and when, in microseconds since the epoch.
+openings: Final = Table(
+    "notifier_openings",
+    metadata,
+    Column("at_us", BigInteger, primary_key=True, autoincrement=False),
+    Column("fingerprint", Text, primary_key=True),
+    Column("words", Text, nullable=False),
 )
 
 #: ``status``: sending (``lease_until`` bounds the send), sent, retry (due at ``due_at``),
