@@ -19,7 +19,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Final
 
-from sqlalchemy import and_, delete, insert, or_, select, update
+from sqlalchemy import and_, delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.notifier.policy.prevention import MAX_OPENINGS, Ledger, Opening
@@ -94,8 +94,8 @@ class LedgerStore:
         ids: Iterable[int] = self._ids
         if book.openings is not before.openings:
             added = [o for o in book.openings if id(o) not in self._ids]
-            if added:
-                await db.execute(insert(openings), _rows(added))
+            if added:  # an opening already stored (were one rebuilt) is no error: ignored
+                await upsert(db, openings, _rows(added), key=_KEY, ignore=True)
             ids = self._ids.union(map(id, added))
             if len(book.openings) < len(ids):
                 gone = delete(openings)

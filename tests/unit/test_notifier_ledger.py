@@ -78,6 +78,18 @@ async def test_openings_are_rows_and_replicas_read_each_others(database: Databas
     assert Ledger.model_validate_json(body).openings == ()  # the body keeps escalations only
 
 
+async def test_openings_rebuilt_by_a_step_are_stored_once(database: Database) -> None:
+    store = LedgerStore()
+    await _open(database, store, "database connection refused")
+    async with database.transaction() as db:
+        book = await store.lock(db)
+        copied = tuple(o.model_copy() for o in book.openings)
+        await store.save(
+            db, record_opening(book.model_copy(update={"openings": copied}), "fp-2", "b", NOW)
+        )
+    assert await _rows(database) == 2
+
+
 async def test_escalations_are_kept_in_the_ledger_row(database: Database) -> None:
     first = LedgerStore()
     async with database.transaction() as db:
