@@ -261,14 +261,17 @@ _MASKS: Final[tuple[tuple[re.Pattern[str] | _Where, _Replacement], ...]] = (
     (re.compile(r'"[^"\n]{0,200}"'), "<str>"),
     # Typographic quotes, double and single (U+201C/U+201D, U+2018/U+2019).
     (re.compile(r"\u201c[^\u201d\n]{0,200}\u201d|\u2018[^\u2019\n]{0,200}\u2019"), "<str>"),
-    # A name in backticks (MySQL's "Unknown column `total` in …", a compiler's "`x` not found").
-    (re.compile(r"`[^`\n]{1,200}`"), "<str>"),
+    # A name in backticks (MySQL's "Unknown column `total` in …", a compiler's "`x` not found"),
+    # or opened by one and closed by an apostrophe, as Ruby and GNU tools quote ("undefined
+    # method `name' for nil").
+    (re.compile(r"`[^`'\n]{1,200}[`']"), "<str>"),
     # Short durations: "00:17" (minutes and seconds), "<1 sec".
     (re.compile(r"(?<![\w:.<])\d{1,2}:\d{2}(?![\w:])|<\d+ sec\b"), "<num>"),
     # A size restated for people after a byte count ("18846 bytes (18.4 KB)"): one size.
     (_where(" bytes (", r"(?<=\d bytes) \(\d+(?:\.\d+)? ?[kKMGTP]i?B\)"), ""),
-    # A document in braces, its first member a key ('dup key: { email: "a@b.io" }'): one value.
-    (re.compile(r"\{\s*[\w$.]+\s*:[^{}\n]{0,300}\}"), "<doc>"),
+    # A document in braces, its first member a key ('dup key: { email: "a@b.io" }', JSON's
+    # '{"user": "bob"}', its key a quoted value by now): one value.
+    (re.compile(r"\{\s*(?:<str>|[\w$.]+)\s*:[^{}\n]{0,300}\}"), "<doc>"),
     # A logger's bracketed context of key=value pairs ("[Consumer clientId=c-1, groupId=orders]",
     # "[traceId=…, spanId=…]", gRPC's "[closed=[], open=[[remote_addr=…]]]"): one value, however
     # many pairs, with brackets nested up to two deep inside it.

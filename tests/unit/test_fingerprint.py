@@ -28,6 +28,7 @@ from shared.fingerprint import NAMED_KINDS, fingerprint, parameterise
         ),
         ("[AdminClient clientId=adminclient-1] Node -1 down", "<ctx> Node <num> down"),
         ("E11000 dup key: { _id: ObjectId('66a1'), n: 3 }", "<id> dup key: <doc>"),
+        ('payload {"user": "bob", "id": 7} rejected', "payload <doc> rejected"),
         ("retry {attempt} of {max} failed", "retry {attempt} of {max} failed"),  # no document
         ("at 2026-11-29T10:15:02.123Z job failed", "at <ts> job failed"),
         ("open /var/lib/app/data.db: no such file", "open <path>: no such file"),
@@ -121,6 +122,10 @@ from shared.fingerprint import NAMED_KINDS, fingerprint, parameterise
         ("DHCPACK on 10.0.0.5 to 52:54:00:ab:cd:ef via br0", "DHCPACK on <ip> to <mac> via <id>"),
         ("link 00-1A-2B-3C-4D-5E down at 12:30:45", "link <mac> down at <ts>"),
         ("Unknown column `total` in 'field list'", "Unknown column <str> in <str>"),
+        (
+            "NoMethodError (undefined method `name' for nil:NilClass)",
+            "NoMethodError (undefined method <str> for nil:NilClass)",
+        ),
         ("expected \u201cfoo\u201d got \u2018bar\u2019", "expected <str> got <str>"),
         (
             "AccessDenied for arn:aws:iam::123456789012:role/deploy-bot on bucket",
