@@ -20,6 +20,7 @@ import hmac
 import itertools
 import json
 import re
+import threading
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -107,6 +108,9 @@ class FakeSlack:
         #: text holds ``slow_posts`` (every post while that is empty)
         self.post_delay = 0.0
         self.slow_posts = ""
+        #: while set, chat.postMessage waits before it is answered (set from any thread): a
+        #: test holds Slack still until it is ready to watch the posts land
+        self.posts_held = threading.Event()
         #: user group id (``S…``) -> member user ids
         self.usergroups: dict[str, list[str]] = {}
         #: methods the token has no scope for: answered ``missing_scope``
@@ -207,8 +211,12 @@ class FakeSlack:
         }.get(method)
         if handler is None:
             return _error("unknown_method")
-        if method == "chat.postMessage" and self.slow_posts in str(args.get("text", "")):
-            await asyncio.sleep(self.post_delay)
+        if method == "chat.postMessage":
+            # set and cleared from the test's thread: an asyncio.Event is not thread-safe
+            while self.posts_held.is_set():  # noqa: ASYNC110
+                await asyncio.sleep(0.05)
+            if self.slow_posts in str(args.get("text", "")):
+                await asyncio.sleep(self.post_delay)
         return handler(args)
 
     def _channel(self, name: Any) -> tuple[str | None, Response | None]:

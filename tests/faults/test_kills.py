@@ -61,9 +61,12 @@ async def test_each_service_killed_mid_stream_loses_nothing_and_repeats_nothing(
     marker = os.urandom(3).hex()
     slack = FakeSlack()
     slack.add_channel("#dev-team", "C0DEVTEAM")
-    # Each post takes a while, so the notifier is killed with roots still to post however fast
-    # it reaches the first (one batch can hold every problem).
-    slack.post_delay = 0.5
+    # Slack holds every post until the notifier's turn comes (it works while the others are
+    # killed), then each post takes a while: with fewer sends in flight at once
+    # (notifier.delivery_concurrency, 8) than problems, the notifier is killed with roots still
+    # to post however fast it reaches the first (one batch can hold every problem).
+    slack.posts_held.set()
+    slack.post_delay = 1.0
     errors = _errors(marker)
     fingerprints = {e.data.fingerprint for e in errors}
     assert len(fingerprints) == PROBLEMS
@@ -98,6 +101,8 @@ async def test_each_service_killed_mid_stream_loses_nothing_and_repeats_nothing(
             ("notifier", posted, 1, PROBLEMS),
         ]
         for name, progress, mid, total in stages:
+            if name == "notifier":
+                slack.posts_held.clear()
             done = await wait_for(progress, mid, 90)
             running[name].stop(signal.SIGKILL)
             assert done < total, f"the {name} had finished before it was killed"
