@@ -30,7 +30,12 @@ from typing import Any, Literal
 
 import structlog
 
-from services.notifier.delivery.base import DeliveryResult, FoldsUpdates, Integration
+from services.notifier.delivery.base import (
+    SEND_LEASE_SECONDS,
+    DeliveryResult,
+    FoldsUpdates,
+    Integration,
+)
 from services.notifier.delivery.folding import FOLDED_KIND, runs
 from services.notifier.metrics import DELIVERIES
 from services.notifier.outbox import INTERRUPTED, RETRY, Key, Outbox, OutboxRow
@@ -56,8 +61,6 @@ CONSOLE = "console"  # the inbox is ours: it is delivered to in a dry run too
 ERROR_BACKOFF = 30.0
 #: Why a send was not tried: an earlier notification of its problem to its target waits.
 HELD_BEHIND = "held behind an earlier notification of this problem to this target"
-#: A send (every call an integration makes for one notification) ends well within this.
-SEND_LEASE_SECONDS = 120.0
 #: A queued row its replica has not claimed this long after queueing is anyone's to send.
 QUEUED_GRACE_SECONDS = 10.0
 #: Rows claimed and sent in one step.

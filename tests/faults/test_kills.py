@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from services.notifier.dispatcher import SEND_LEASE_SECONDS
+from services.notifier.delivery.base import SEND_LEASE_SECONDS
 from shared.events import ClassifiedError, RawError, lift_custom_alert
 from shared.topics import ERRORS_CLASSIFIED, ERRORS_RAW, RESOLUTIONS
 from tests.fakes.server import serving

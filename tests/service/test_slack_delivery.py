@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from services.notifier.delivery.base import Integration
-from services.notifier.dispatcher import SEND_LEASE_SECONDS, Dispatcher
+from services.notifier.delivery.base import SEND_LEASE_SECONDS, Integration
+from services.notifier.dispatcher import Dispatcher
 from services.notifier.outbox import Outbox
 from services.notifier.slack import (
     SLACK_SCHEMA,
@@ -677,12 +677,54 @@ async def test_a_root_a_stopped_process_posted_but_never_recorded_is_found_not_p
     found = await restarted.state.root("fp-2", "#alerts")
     assert found is not None
     assert (found.ts, found.count) == (posted.ts, 5)  # the root in Slack, now recorded
+    # fp-3's post may still land (a request can outlive its process): it is waited for, looked
+    # up again, and posted once the lease of a send has run out without it.
     harness.clock.advance(2)
+    held = await restarted.send_notification(note(fp="fp-3"), ALERTS)
+    assert not held.delivered
+    assert held.retry_after is not None
+    assert 0 < held.retry_after <= 10
+    harness.clock.advance(SEND_LEASE_SECONDS)
     assert (await restarted.send_notification(note(fp="fp-3"), ALERTS)).delivered
     titles = [
         m.body.get("metadata", {}).get("event_payload", {}).get("fingerprint") for m in fake.roots()
     ]
     assert sorted(titles) == ["fp-1", "fp-2", "fp-3"]  # one root each, none twice
+
+
+async def test_a_root_whose_post_was_cut_short_is_looked_up_not_redrawn_blind(
+    harness: Harness, fake: FakeSlack
+) -> None:
+    """A stopped process left the root of fp-2 unrecorded (its placeholder) with updates
+    coalesced into it. The digest tick finds it in Slack and redraws it there; while it is not
+    found, the tick leaves it be: no update of no message, so no second root."""
+    slack = await harness.integration()
+    assert (await slack.send_notification(note(fp="fp-1"), ALERTS)).delivered
+    harness.clock.advance(2)  # one post a second per channel
+    assert (await slack.send_notification(note(fp="fp-2"), ALERTS)).delivered
+    root = await slack.state.root("fp-2", "#alerts")
+    assert root is not None
+    posted = fake.message("C0ALERTS", root.ts)
+    assert "(1 occurrences)" in shown(posted)
+    unrecorded = root.with_(ts="", channel_id="", dirty=True, pending_updates=4, count=5)
+    await slack.state.save(unrecorded)
+    # Not in Slack (yet): the tick neither redraws nor posts.
+    del fake.messages[("C0ALERTS", posted.ts)]
+    harness.clock.advance(20)
+    restarted = await harness.integration()
+    await restarted.tick(harness.clock.now)
+    assert len(fake.roots()) == 1  # fp-1's
+    assert fake.calls["chat.update"] == 0
+    # There after all (the post landed): the tick finds it and redraws it with the count.
+    fake.messages[("C0ALERTS", posted.ts)] = posted
+    harness.clock.advance(20)
+    await restarted.tick(harness.clock.now)
+    assert len(fake.roots()) == 2
+    assert fake.calls["chat.update"] == 1
+    assert "(5 occurrences)" in shown(fake.message("C0ALERTS", posted.ts))
+    found = await restarted.state.root("fp-2", "#alerts")
+    assert found is not None
+    assert found.ts == posted.ts
 
 
 class Audit:

@@ -18,6 +18,10 @@ from typing import Any, Protocol, runtime_checkable
 
 from shared.events import NotificationData, Target
 
+#: A send (every call an integration makes for one notification) ends well within this: the
+#: dispatcher's lease on a send, and how long a post a stop cut short may still take to land.
+SEND_LEASE_SECONDS = 120.0
+
 
 @dataclass(frozen=True)
 class DeliveryResult:

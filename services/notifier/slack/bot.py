@@ -11,7 +11,12 @@ from typing import Any
 import structlog
 
 from services.notifier.delivery.base import DeliveryResult
-from services.notifier.slack.integration import COALESCED, SlackIntegration, SlackSetup
+from services.notifier.slack.integration import (
+    COALESCED,
+    ROOT_LOOKUP_SECONDS,
+    SlackIntegration,
+    SlackSetup,
+)
 from services.notifier.slack.limits import Block
 from services.notifier.slack.message_data import root_data
 from services.notifier.slack.outcomes import GONE_ERRORS
@@ -191,6 +196,16 @@ class SlackBotIntegration(SlackIntegration):
     # -- digests -------------------------------------------------------------------------------
 
     async def _flush(self, root: Root, now: float) -> None:
+        if not root.ts:
+            # Its post was cut short by a stop (or is still landing): the root is looked up in
+            # Slack, never redrawn blind (an update of no message would read as a deleted root
+            # and post a second one). Not there yet: looked up again later; the send that posts
+            # it is retried once its lease runs out.
+            found = await self._recorded(root)
+            if found is None:
+                await self.state.hold(root.fingerprint, root.channel, now + ROOT_LOOKUP_SECONDS)
+                return
+            root = found
         card = await self.state.card(root)
         if len(card) > 1:
             await self._redraw_card(root, card, now)

@@ -22,7 +22,7 @@ from typing import Any
 
 import structlog
 
-from services.notifier.delivery.base import DeliveryResult
+from services.notifier.delivery.base import SEND_LEASE_SECONDS, DeliveryResult
 from services.notifier.delivery.folding import fold_updates
 from services.notifier.locks import KeyedLocks
 from services.notifier.slack.limits import Block
@@ -49,6 +49,8 @@ PRUNE_EVERY = 3600.0
 DIGEST_CLAIM_SECONDS = 30.0
 #: How long a problem waits for its incident's card to be posted before posting its own.
 CARD_POST_WAIT_SECONDS = 30.0
+#: How often a root whose post a stop cut short is looked up in Slack again while it may land.
+ROOT_LOOKUP_SECONDS = 10.0
 TEXT_LIMIT = 500
 
 
@@ -136,7 +138,15 @@ class SlackIntegration:
             if reopened:
                 await self.state.forget_root(notification.fingerprint, channel)
             elif root is not None:
-                root = await self._recorded(root)
+                recorded = await self._recorded(root)
+                age = self.clock() - root.posted_at
+                if recorded is None and age < SEND_LEASE_SECONDS:
+                    # A stopped process's post of this root is not in Slack yet, but may still
+                    # land (its request outlives the process): wait for it rather than post a
+                    # second root; past the lease it never will, and this posts the root.
+                    wait = min(ROOT_LOOKUP_SECONDS, SEND_LEASE_SECONDS - age)
+                    return DeliveryResult.limited(wait, "the root's post may still land")
+                root = recorded
             if root is None or reopened:
                 joined = await self._join_incident(notification, channel)
                 return joined or await self._post_root(notification, target, channel)
