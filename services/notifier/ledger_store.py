@@ -35,6 +35,10 @@ def _micros(moment: datetime) -> int:
     return (moment - _EPOCH) // _MICROSECOND
 
 
+def _moment(micros: int) -> datetime:
+    return _EPOCH + micros * _MICROSECOND
+
+
 _KEY: Final = ["at_us", "fingerprint"]
 
 
@@ -74,12 +78,12 @@ class LedgerStore:
                 Opening(
                     fingerprint=str(fingerprint),
                     words=tuple(str(words).split()),
-                    at=_EPOCH + int(at_us) * _MICROSECOND,
+                    at=_moment(int(at_us)),
                 )
                 for fingerprint, words, at_us in found
             )[-MAX_OPENINGS:]
             book = Ledger(escalations=stored.escalations, openings=kept)
-            self._remember(stamp, body, book, map(id, kept))
+            self._remember(stamp, body, book, frozenset(map(id, kept)))
         assert self._book is not None
         return self._book
 
@@ -91,12 +95,12 @@ class LedgerStore:
             raise RuntimeError("the ledger is saved in the transaction that locked it")
         if book is before:
             return
-        ids: Iterable[int] = self._ids
+        ids = self._ids
         if book.openings is not before.openings:
             added = [o for o in book.openings if id(o) not in self._ids]
             if added:  # an opening already stored (were one rebuilt) is no error: ignored
                 await upsert(db, openings, _rows(added), key=_KEY, ignore=True)
-            ids = self._ids.union(map(id, added))
+            ids = ids.union(map(id, added))
             if len(book.openings) < len(ids):
                 gone = delete(openings)
                 if book.openings:
@@ -111,12 +115,11 @@ class LedgerStore:
                         )
                     )
                 await db.execute(gone)
-                ids = map(id, book.openings)
+                ids = frozenset(map(id, book.openings))
         stamp = uuid.uuid4().hex
         body = book.model_copy(update={"openings": ()}).model_dump_json()
         await db.execute(update(ledger).where(ledger.c.id == 1).values(body=body, stamp=stamp))
         self._remember(stamp, body, book, ids)
 
-    def _remember(self, stamp: str | None, body: str, book: Ledger, ids: Iterable[int]) -> None:
-        self._stamp, self._body, self._book = stamp, body, book
-        self._ids = ids if isinstance(ids, frozenset) else frozenset(ids)
+    def _remember(self, stamp: str | None, body: str, book: Ledger, ids: frozenset[int]) -> None:
+        self._stamp, self._body, self._book, self._ids = stamp, body, book, ids
