@@ -28,7 +28,7 @@ from shared.kafka.dlq import (
     H_SERVICE,
     H_SOURCE_TOPIC,
 )
-from shared.storage import greatest, upsert
+from shared.storage import greatest, upsert, upserted
 from shared.topics import DLQ_SUFFIX
 
 
@@ -36,7 +36,7 @@ async def insert_new(
     db: AsyncConnection, table: Table, rows: Sequence[Mapping[str, Any]], *, key: str
 ) -> set[str]:
     """Insert ``rows``, skipping those whose ``key`` exists; the keys actually inserted."""
-    return {str(value) for (value,) in await upsert(db, table, rows, key=[key], ignore=True)}
+    return {str(value) for (value,) in await upserted(db, table, rows, key=[key], ignore=True)}
 
 
 async def locked_alerts(db: AsyncConnection, fingerprints: Iterable[str]) -> dict[str, Alert]:

@@ -38,7 +38,7 @@ from shared.events import (
     derived_event_id,
 )
 from shared.kafka.producer import Output
-from shared.storage import upsert
+from shared.storage import upserted
 from shared.topics import NOTIFICATIONS
 
 log = structlog.get_logger(__name__)
@@ -98,7 +98,7 @@ class Reporter:
         start, end = period.start.timestamp(), period.end.timestamp()
         async with self.ctx.database.transaction() as db:
             row = {"key": period.key, "sent_at": now.timestamp()}
-            if not await upsert(db, reports, [row], key=["key"], ignore=True):
+            if not await upserted(db, reports, [row], key=["key"], ignore=True):
                 return False  # another replica sent it
             report = await gather(db, Window.spanning(start, end))
             letters = await queries.dead_letters_between(db, start, end)

@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.notifier.policy.prevention import MAX_OPENINGS, Ledger, Opening
 from services.notifier.tables import ledger, openings
-from shared.storage import locked, upsert
+from shared.storage import later, locked, upsert
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
@@ -114,11 +114,13 @@ class LedgerStore:
                             and_(at == _micros(oldest), openings.c.fingerprint.not_in(tied)),
                         )
                     )
-                await db.execute(gone)
+                await db.execute(later(gone))
                 ids = frozenset(map(id, book.openings))
         stamp = uuid.uuid4().hex
         body = book.model_copy(update={"openings": ()}).model_dump_json()
-        await db.execute(update(ledger).where(ledger.c.id == 1).values(body=body, stamp=stamp))
+        await db.execute(
+            later(update(ledger).where(ledger.c.id == 1).values(body=body, stamp=stamp))
+        )
         self._remember(stamp, body, book, ids)
 
     def _remember(self, stamp: str | None, body: str, book: Ledger, ids: frozenset[int]) -> None:

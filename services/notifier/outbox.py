@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.notifier.tables import outbox
 from shared.clock import SYSTEM_CLOCK, Clock
-from shared.storage import Database, upsert
+from shared.storage import Database, later, upserted
 
 #: An outbox row's key: (notification id, target).
 Key = tuple[str, str]
@@ -97,7 +97,7 @@ class Outbox:
             for start in range(0, len(fresh), ROWS_PER_STATEMENT):
                 chunk = fresh[start : start + ROWS_PER_STATEMENT]
                 key = ["notification_id", "target"]
-                new += await upsert(db, outbox, chunk, key=key, ignore=True)
+                new += await upserted(db, outbox, chunk, key=key, ignore=True)
         return {(str(nid), str(target)) for nid, target in new}
 
     async def claim(self, keys: Collection[Key], *, lease_until: float) -> list[OutboxRow]:
@@ -147,12 +147,14 @@ class Outbox:
             return
         now = self.clock.time()
         await db.execute(
-            update(outbox)
-            .where(
-                outbox.c.notification_id == bindparam("key_id"),
-                outbox.c.target == bindparam("key_target"),
-            )
-            .values({**{c: bindparam(f"new_{c}") for c in _CHANGING}, "updated_at": now}),
+            later(
+                update(outbox)
+                .where(
+                    outbox.c.notification_id == bindparam("key_id"),
+                    outbox.c.target == bindparam("key_target"),
+                )
+                .values({**{c: bindparam(f"new_{c}") for c in _CHANGING}, "updated_at": now})
+            ),
             [
                 {
                     "key_id": row.notification_id,

@@ -8,7 +8,7 @@ aiosqlite or psycopg underneath).
 
 from shared.storage.database import Database, open_database
 from shared.storage.migrate import StoreSchema, migrate
-from shared.storage.sql import greatest, hold, locked, upsert
+from shared.storage.sql import greatest, hold, later, locked, upsert, upserted
 from shared.storage.url import engine_url, storage_url
 
 __all__ = [
@@ -17,9 +17,11 @@ __all__ = [
     "engine_url",
     "greatest",
     "hold",
+    "later",
     "locked",
     "migrate",
     "open_database",
     "storage_url",
     "upsert",
+    "upserted",
 ]

@@ -13,7 +13,7 @@ from sqlalchemy import Table, delete
 
 from shared.clock import ReadTime
 from shared.storage.database import Database
-from shared.storage.sql import upsert
+from shared.storage.sql import upserted
 
 
 class Lease:
@@ -46,7 +46,7 @@ class Lease:
         now = self._clock()
         table = self._table
         async with self._database.transaction() as db:
-            taken = await upsert(
+            taken = await upserted(
                 db,
                 table,
                 [{"name": self.name, "holder": self.holder, "expires_at": now + self.seconds}],

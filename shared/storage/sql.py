@@ -3,65 +3,94 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import Any, TypedDict, TypeVar, Unpack
 
-from sqlalchemy import ColumnElement, Row, Table, and_, case, select
+from sqlalchemy import ColumnElement, Executable, Row, Table, and_, case, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
+
+from shared.storage.sqlite_driver import SEND_LATER
+
+_S = TypeVar("_S", bound=Executable)
+
+#: Rows to write, each a mapping of column names to values.
+Rows = Sequence[Mapping[str, Any]]
 
 #: Given the ``excluded`` row of an upsert (the values that were to be inserted), the columns
 #: to set on the existing row.
 Changes = Callable[[Any], Mapping[str, Any]]
 
 
+class On(TypedDict, total=False):
+    """What an upsert does where a row conflicts on its key: keep the existing row
+    (``ignore``), set ``changes(excluded)``, or by default every other column to its new value;
+    with ``only_if`` (given ``excluded``), change the existing row only where it holds."""
+
+    changes: Changes
+    ignore: bool
+    only_if: Callable[[Any], ColumnElement[bool]]
+
+
 async def upsert(
-    db: AsyncConnection,
-    table: Table,
-    rows: Sequence[Mapping[str, Any]],
-    *,
-    key: Sequence[str],
-    changes: Changes | None = None,
-    ignore: bool = False,
-    only_if: Callable[[Any], ColumnElement[bool]] | None = None,
+    db: AsyncConnection, table: Table, rows: Rows, *, key: Sequence[str], **on: Unpack[On]
+) -> None:
+    """Insert ``rows``; where one conflicts on ``key``, do as ``on`` says (see :class:`On`). It
+    answers nothing, so on SQLite it travels with the transaction's next statement or its
+    commit (one trip fewer); :func:`upserted` answers which rows it wrote."""
+    statement = later(_upsert(db, table, key, on))
+    for group in _by_columns(rows):
+        await db.execute(statement, group)
+
+
+def later(statement: _S) -> _S:
+    """``statement`` as a write whose caller reads nothing back (no rows, no row count): on
+    SQLite it travels with the transaction's next statement or its commit, one trip fewer; a
+    failure surfaces there and fails the transaction all the same."""
+    return statement.execution_options(**{SEND_LATER: True})
+
+
+async def upserted(
+    db: AsyncConnection, table: Table, rows: Rows, *, key: Sequence[str], **on: Unpack[On]
 ) -> list[tuple[Any, ...]]:
-    """Insert ``rows``; where one conflicts on ``key``: keep the existing row (``ignore``), set
-    ``changes(excluded)``, or by default every other column to its new value; with ``only_if``
-    (given ``excluded``), change the existing row only where it holds. Answers the ``key``
-    values of the rows inserted or changed (with ``ignore``: of the rows that were new)."""
-    if not rows:
-        return []
-    insert = postgresql.insert if db.dialect.name == "postgresql" else sqlite.insert
-    statement = insert(table)
+    """:func:`upsert`, answering the ``key`` values of the rows inserted or changed (with
+    ``ignore``: of the rows that were new). RETURNING, not rowcount: drivers do not agree on
+    rowcount for INSERT ... ON CONFLICT."""
     keys = [table.c[name] for name in key]
-    if ignore:
-        done = statement.on_conflict_do_nothing(index_elements=keys)
-    else:
-        new = statement.excluded
-        values = (
-            changes(new)
-            if changes is not None
-            else {c.name: new[c.name] for c in table.columns if c.name not in key}
-        )
-        done = statement.on_conflict_do_update(
-            index_elements=keys,
-            set_=dict(values),
-            where=only_if(new) if only_if is not None else None,
-        )
-    # One statement with the rows as parameters: compiled once and cached, then sent as
-    # multi-row INSERTs ("insertmanyvalues"); rows given as VALUES would be compiled anew for
-    # every call, a cost that grows with rows x columns. Rows naming different columns go as
-    # separate statements (a column a row leaves out takes its default). RETURNING, not
-    # rowcount: drivers do not agree on rowcount for INSERT ... ON CONFLICT.
-    returning = done.returning(*keys)
+    returning = _upsert(db, table, key, on).returning(*keys)
     answered: list[tuple[Any, ...]] = []
     for group in _by_columns(rows):
         answered += [tuple(row) for row in (await db.execute(returning, group)).all()]
     return answered
 
 
-def _by_columns(rows: Sequence[Mapping[str, Any]]) -> list[Sequence[Mapping[str, Any]]]:
-    """``rows`` in groups that name the same columns, in the order each group first appears
-    (one group, as given, when they all do: the usual case)."""
+def _upsert(db: AsyncConnection, table: Table, key: Sequence[str], on: On) -> Any:
+    """The statement of an upsert in ``db``'s dialect. One statement with the rows as
+    parameters: compiled once and cached, then sent as multi-row INSERTs ("insertmanyvalues");
+    rows given as VALUES would be compiled anew for every call, a cost that grows with rows x
+    columns."""
+    insert = postgresql.insert if db.dialect.name == "postgresql" else sqlite.insert
+    statement = insert(table)
+    keys = [table.c[name] for name in key]
+    if on.get("ignore"):
+        return statement.on_conflict_do_nothing(index_elements=keys)
+    new = statement.excluded
+    changes, only_if = on.get("changes"), on.get("only_if")
+    values = (
+        changes(new)
+        if changes is not None
+        else {c.name: new[c.name] for c in table.columns if c.name not in key}
+    )
+    return statement.on_conflict_do_update(
+        index_elements=keys, set_=dict(values), where=only_if(new) if only_if is not None else None
+    )
+
+
+def _by_columns(rows: Rows) -> list[Rows]:
+    """``rows`` in groups that name the same columns (a column a row leaves out takes its
+    default), in the order each group first appears (one group, as given, when they all do: the
+    usual case; none when there are no rows)."""
+    if not rows:
+        return []
     columns = rows[0].keys()
     if all(row.keys() == columns for row in rows):
         return [rows]

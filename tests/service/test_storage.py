@@ -21,7 +21,15 @@ from services.notifier.slack.tables import SCHEMA as NOTIFIER_SLACK
 from services.notifier.tables import SCHEMA as NOTIFIER
 from services.resolver.tables import SCHEMA as RESOLVER
 from shared.errors import ConfigError
-from shared.storage import Database, StoreSchema, engine_url, greatest, open_database, upsert
+from shared.storage import (
+    Database,
+    StoreSchema,
+    engine_url,
+    greatest,
+    open_database,
+    upsert,
+    upserted,
+)
 from shared.storage.migrate import current_revisions
 
 SCHEMAS = [
@@ -98,7 +106,7 @@ async def test_upserts_and_greatest_behave_alike_on_both_backends(storage_url: s
                     },
                 )
         async with database.transaction() as db:
-            inserted = await upsert(
+            inserted = await upserted(
                 db,
                 sentry_marks,
                 [{"project": "web", "last_seen": "1999"}],
