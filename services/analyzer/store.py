@@ -8,8 +8,10 @@ import json
 import time
 from collections.abc import Iterable, Mapping
 
-from sqlalchemy import case, delete, select, tuple_
+from sqlalchemy import Integer, String, bindparam, case, delete, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.sql.elements import BindParameter
+from sqlalchemy.sql.sqltypes import TupleType
 
 from services.analyzer.frequency import FingerprintState
 from services.analyzer.incidents import Correlator, OpenIncident
@@ -30,6 +32,28 @@ from shared.events import Incident, RawErrorData
 from shared.storage import Database, hold, upsert
 
 Partition = tuple[str, int]
+
+# The statements of every batch, built once (building one and keying it for SQLAlchemy's cache
+# costs about as much as a trip to SQLite's thread).
+_IDS: BindParameter[str] = bindparam("ids", expanding=True)
+#: The stored offsets of some partitions, locked until the transaction ends.
+_OFFSETS = (
+    select(consumed.c.topic, consumed.c.partition, consumed.c.offset)
+    .where(
+        tuple_(consumed.c.topic, consumed.c.partition).in_(
+            bindparam("partitions", expanding=True, type_=TupleType(String(), Integer()))
+        )
+    )
+    .order_by(consumed.c.topic, consumed.c.partition)
+    .with_for_update()
+)
+_COUNTED = select(counted.c.event_id).where(counted.c.event_id.in_(_IDS))
+_STATES = select(fingerprints.c.fingerprint, fingerprints.c.state).where(
+    fingerprints.c.fingerprint.in_(_IDS)
+)
+_INCIDENTS_OF = select(incident_problems.c.fingerprint, incident_problems.c.incident).where(
+    incident_problems.c.fingerprint.in_(_IDS)
+)
 
 #: The row of ``analyzer_blobs`` whose lock writers of ``analyzer_patterns`` hold.
 PATTERNS_LOCK = "patterns"
@@ -53,12 +77,7 @@ async def lock_offsets(
         key=["topic", "partition"],
         ignore=True,
     )
-    rows = await db.execute(
-        select(consumed.c.topic, consumed.c.partition, consumed.c.offset)
-        .where(tuple_(consumed.c.topic, consumed.c.partition).in_(wanted))
-        .order_by(consumed.c.topic, consumed.c.partition)
-        .with_for_update()
-    )
+    rows = await db.execute(_OFFSETS, {"partitions": wanted})
     return {(str(t), int(p)): int(o) for t, p, o in rows}
 
 
@@ -67,7 +86,7 @@ async def already_counted(db: AsyncConnection, event_ids: Iterable[str]) -> set[
     wanted = sorted(set(event_ids))
     if not wanted:
         return set()
-    rows = await db.execute(select(counted.c.event_id).where(counted.c.event_id.in_(wanted)))
+    rows = await db.execute(_COUNTED, {"ids": wanted})
     return {str(event_id) for (event_id,) in rows}
 
 
@@ -77,11 +96,7 @@ async def load_states(
     wanted = sorted(set(fingerprint_ids))
     if not wanted:
         return {}
-    rows = await db.execute(
-        select(fingerprints.c.fingerprint, fingerprints.c.state).where(
-            fingerprints.c.fingerprint.in_(wanted)
-        )
-    )
+    rows = await db.execute(_STATES, {"ids": wanted})
     return {str(fp): FingerprintState.from_json(json.loads(state)) for fp, state in rows}
 
 
@@ -181,11 +196,7 @@ async def settle_incidents(
     transaction). Every problem known: no lock."""
     if not problems:
         return {}
-    rows = await db.execute(
-        select(incident_problems.c.fingerprint, incident_problems.c.incident).where(
-            incident_problems.c.fingerprint.in_(sorted(problems))
-        )
-    )
+    rows = await db.execute(_INCIDENTS_OF, {"ids": sorted(problems)})
     found = {str(fp): Incident.model_validate_json(value) for fp, value in rows}
     new = [fp for fp in problems if fp not in found]
     if not new:

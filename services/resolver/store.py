@@ -12,8 +12,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.sql.elements import BindParameter
 
 from services.resolver.gates import Candidate, GateState
 from services.resolver.limits import CircuitBreaker
@@ -28,6 +29,16 @@ from shared.topics import topic
 #: counts against ``operation.max_concurrent_resolutions``.
 ACTIVE = ("auto_resolving", "approved", "executing", "verifying")
 LOCK = "lock"
+
+# Statements of every batch, built once (building one and keying it for SQLAlchemy's cache
+# costs about as much as a trip to SQLite's thread).
+_IDS: BindParameter[str] = bindparam("ids", expanding=True)
+_VERIFYING = select(attempts.c.body).where(
+    attempts.c.status == "verifying", attempts.c.fingerprint.in_(_IDS)
+)
+_DECIDED = select(decided.c.event_id, decided.c.outputs, decided.c.published).where(
+    decided.c.event_id.in_(_IDS)
+)
 
 
 @dataclass
@@ -155,11 +166,7 @@ async def for_problem(db: AsyncConnection, fingerprint: str, *, limit: int = 100
 
 
 async def verifying(db: AsyncConnection, fingerprints: Iterable[str]) -> list[Attempt]:
-    rows = await db.execute(
-        select(attempts.c.body).where(
-            attempts.c.status == "verifying", attempts.c.fingerprint.in_(sorted(set(fingerprints)))
-        )
-    )
+    rows = await db.execute(_VERIFYING, {"ids": sorted(set(fingerprints))})
     return [_attempt(body) for (body,) in rows]
 
 
@@ -222,11 +229,7 @@ async def already_decided(db: AsyncConnection, event_ids: Iterable[str]) -> dict
     ids = sorted(set(event_ids))
     if not ids:
         return {}
-    rows = await db.execute(
-        select(decided.c.event_id, decided.c.outputs, decided.c.published).where(
-            decided.c.event_id.in_(ids)
-        )
-    )
+    rows = await db.execute(_DECIDED, {"ids": ids})
     return {
         str(event_id): []
         if published
