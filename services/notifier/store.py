@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import json
 from collections import OrderedDict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.notifier.policy.model import EscalationPolicy
@@ -26,12 +26,22 @@ from shared.storage import Database, upsert
 #: A known alert: its state and the correlation id its notifications carry.
 Known = tuple[AlertState, str]
 
+_STATE_COLUMNS = (
+    alerts.c.fingerprint,
+    alerts.c.state,
+    alerts.c.policy_digest,
+    alerts.c.correlation_id,
+)
+#: The states of some alerts: built once, as every batch reads it (building a statement and
+#: keying it for SQLAlchemy's cache costs about as much as a trip to SQLite's thread).
+_KNOWN = select(*_STATE_COLUMNS).where(alerts.c.fingerprint.in_(bindparam("ids", expanding=True)))
+
 
 async def known(db: AsyncConnection, fingerprints: Iterable[str]) -> dict[str, Known]:
     wanted = sorted(set(fingerprints))
     if not wanted:
         return {}
-    return await _states(db, alerts.c.fingerprint.in_(wanted))
+    return await _states(db, (await db.execute(_KNOWN, {"ids": wanted})).all())
 
 
 async def save(db: AsyncConnection, states: Mapping[str, Known], now: float) -> None:
@@ -72,25 +82,21 @@ async def due(db: AsyncConnection, now: float, *, limit: int = 500) -> list[str]
 
 async def overdue(db: AsyncConnection, before: float, *, limit: int = 500) -> dict[str, Known]:
     """Open alerts holding a timer due before ``before``, most overdue first."""
-    return await _states(
-        db,
-        alerts.c.next_due.is_not(None),
-        alerts.c.next_due < before,
-        alerts.c.status != "resolved",
-        order=alerts.c.next_due,
-        limit=limit,
+    query = (
+        select(*_STATE_COLUMNS)
+        .where(
+            alerts.c.next_due.is_not(None),
+            alerts.c.next_due < before,
+            alerts.c.status != "resolved",
+        )
+        .order_by(alerts.c.next_due)
+        .limit(limit)
     )
+    return await _states(db, (await db.execute(query)).all())
 
 
-async def _states(
-    db: AsyncConnection, *where: Any, order: Any = None, limit: int | None = None
-) -> dict[str, Known]:
-    query = select(
-        alerts.c.fingerprint, alerts.c.state, alerts.c.policy_digest, alerts.c.correlation_id
-    ).where(*where)
-    if order is not None:
-        query = query.order_by(order)
-    rows = (await db.execute(query.limit(limit))).all()
+async def _states(db: AsyncConnection, rows: Sequence[Sequence[Any]]) -> dict[str, Known]:
+    """The states of ``rows`` (of :data:`_STATE_COLUMNS`), with their policies."""
     found = await _POLICIES.load(db, {str(d) for _, _, d, _ in rows if d is not None})
     states: dict[str, Known] = {}
     for fp, body, digest, correlation in rows:

@@ -3,10 +3,11 @@ per silence, its newest state (an older event arriving late changes nothing)."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
-from sqlalchemy import Column, Float, Index, MetaData, Table, Text, select
+from sqlalchemy import Column, Float, Index, MetaData, Select, Table, Text, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from shared.events import Silence, SilenceData
@@ -46,10 +47,15 @@ async def keep(db: AsyncConnection, table: Table, events: Sequence[Silence]) -> 
 
 async def active(db: AsyncConnection, table: Table, now: float) -> list[SilenceData]:
     """The silences in force or still to come at ``now``."""
-    rows = await db.execute(
-        select(table.c.body).where(table.c.state == "active", table.c.ends_at > now)
-    )
+    rows = await db.execute(_active(table), {"now": now})
     return [SilenceData.model_validate_json(body) for (body,) in rows]
+
+
+@functools.cache
+def _active(table: Table) -> Select[str]:
+    """The statement of :func:`active` on ``table``, built once a table: every batch of a
+    service that honours silences reads it (see :func:`shared.storage.sql.locked`)."""
+    return select(table.c.body).where(table.c.state == "active", table.c.ends_at > bindparam("now"))
 
 
 def at(now: float) -> datetime:

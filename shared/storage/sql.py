@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypedDict, TypeVar, Unpack
 
-from sqlalchemy import ColumnElement, Executable, Row, Table, and_, case, select
+from sqlalchemy import ColumnElement, Executable, Row, Select, Table, and_, bindparam, case, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -110,12 +111,23 @@ async def locked(db: AsyncConnection, table: Table, row: Mapping[str, Any]) -> R
     (on PostgreSQL the row's lock; SQLite's transactions hold the database's write lock): made
     from ``row`` first if missing. A row that exists is one statement."""
     key = list(table.primary_key.columns)
-    query = select(table).where(and_(*(c == row[c.name] for c in key))).with_for_update()
-    found = (await db.execute(query)).first()
+    query, named = _locking(table), {f"key_{c.name}": row[c.name] for c in key}
+    found = (await db.execute(query, named)).first()
     if found is None:
         await upsert(db, table, [row], key=[c.name for c in key], ignore=True)
-        found = (await db.execute(query)).one()
+        found = (await db.execute(query, named)).one()
     return found
+
+
+@functools.cache
+def _locking(table: Table) -> Select[*tuple[Any, ...]]:
+    """The statement reading ``table``'s row by its primary key (parameters ``key_<column>``),
+    locked: built once a table, since building and keying a statement for SQLAlchemy's cache
+    costs about as much as a trip to SQLite's thread."""
+    key = table.primary_key.columns
+    return (
+        select(table).where(and_(*(c == bindparam(f"key_{c.name}") for c in key))).with_for_update()
+    )
 
 
 async def hold(db: AsyncConnection, table: Table, row: Mapping[str, Any]) -> None:
