@@ -38,7 +38,7 @@ async def upsert(
     """Insert ``rows``; where one conflicts on ``key``, do as ``on`` says (see :class:`On`). It
     answers nothing, so on SQLite it travels with the transaction's next statement or its
     commit (one trip fewer); :func:`upserted` answers which rows it wrote."""
-    statement = later(_upsert(db, table, key, on))
+    statement = _upsert(db.dialect.name, table, key, on, answer=False)
     for group in _by_columns(rows):
         await db.execute(statement, group)
 
@@ -56,34 +56,50 @@ async def upserted(
     """:func:`upsert`, answering the ``key`` values of the rows inserted or changed (with
     ``ignore``: of the rows that were new). RETURNING, not rowcount: drivers do not agree on
     rowcount for INSERT ... ON CONFLICT."""
-    keys = [table.c[name] for name in key]
-    returning = _upsert(db, table, key, on).returning(*keys)
+    returning = _upsert(db.dialect.name, table, key, on, answer=True)
     answered: list[tuple[Any, ...]] = []
     for group in _by_columns(rows):
         answered += [tuple(row) for row in (await db.execute(returning, group)).all()]
     return answered
 
 
-def _upsert(db: AsyncConnection, table: Table, key: Sequence[str], on: On) -> Any:
-    """The statement of an upsert in ``db``'s dialect. One statement with the rows as
-    parameters: compiled once and cached, then sent as multi-row INSERTs ("insertmanyvalues");
-    rows given as VALUES would be compiled anew for every call, a cost that grows with rows x
-    columns."""
-    insert = postgresql.insert if db.dialect.name == "postgresql" else sqlite.insert
+def _upsert(dialect: str, table: Table, key: Sequence[str], on: On, *, answer: bool) -> Any:
+    """The statement of an upsert: answering the keys of the rows it wrote (RETURNING), or
+    marked to travel :func:`later`. One statement with the rows as parameters: compiled once
+    and cached, then sent as multi-row INSERTs ("insertmanyvalues"); rows given as VALUES would
+    be compiled anew for every call, a cost that grows with rows x columns. An upsert without
+    ``changes`` or ``only_if`` (most of them) is also built once: building and keying a
+    statement for SQLAlchemy's cache costs more than SQLite's part of running it."""
+    if "changes" in on or "only_if" in on:
+        return _built(dialect, table, key, on, answer)
+    return _plain(dialect, table, tuple(key), bool(on.get("ignore")), answer)
+
+
+@functools.cache
+def _plain(dialect: str, table: Table, key: tuple[str, ...], ignore: bool, answer: bool) -> Any:
+    return _built(dialect, table, key, {"ignore": ignore}, answer)
+
+
+def _built(dialect: str, table: Table, key: Sequence[str], on: On, answer: bool) -> Any:
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     statement = insert(table)
     keys = [table.c[name] for name in key]
     if on.get("ignore"):
-        return statement.on_conflict_do_nothing(index_elements=keys)
-    new = statement.excluded
-    changes, only_if = on.get("changes"), on.get("only_if")
-    values = (
-        changes(new)
-        if changes is not None
-        else {c.name: new[c.name] for c in table.columns if c.name not in key}
-    )
-    return statement.on_conflict_do_update(
-        index_elements=keys, set_=dict(values), where=only_if(new) if only_if is not None else None
-    )
+        done = statement.on_conflict_do_nothing(index_elements=keys)
+    else:
+        new = statement.excluded
+        changes, only_if = on.get("changes"), on.get("only_if")
+        values = (
+            changes(new)
+            if changes is not None
+            else {c.name: new[c.name] for c in table.columns if c.name not in key}
+        )
+        done = statement.on_conflict_do_update(
+            index_elements=keys,
+            set_=dict(values),
+            where=only_if(new) if only_if is not None else None,
+        )
+    return done.returning(*keys) if answer else later(done)
 
 
 def _by_columns(rows: Rows) -> list[Rows]:
