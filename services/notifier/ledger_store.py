@@ -17,9 +17,10 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
+from itertools import takewhile
 from typing import Final
 
-from sqlalchemy import and_, delete, or_, select, update
+from sqlalchemy import and_, bindparam, delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.notifier.policy.prevention import MAX_OPENINGS, Ledger, Opening
@@ -40,6 +41,20 @@ def _moment(micros: int) -> datetime:
 
 
 _KEY: Final = ["at_us", "fingerprint"]
+# The deletes of openings let go, built once (a step makes one whenever the ledger is full).
+_GONE: Final = later(delete(openings))
+#: Openings before the moment ``oldest``, and those of that moment but for ``tied``.
+_GONE_BEFORE: Final = later(
+    delete(openings).where(
+        or_(
+            openings.c.at_us < bindparam("oldest"),
+            and_(
+                openings.c.at_us == bindparam("oldest"),
+                openings.c.fingerprint.not_in(bindparam("tied", expanding=True)),
+            ),
+        )
+    )
+)
 
 
 def _rows(kept: Iterable[Opening]) -> list[dict[str, object]]:
@@ -102,19 +117,16 @@ class LedgerStore:
                 await upsert(db, openings, _rows(added), key=_KEY, ignore=True)
             ids = ids.union(map(id, added))
             if len(book.openings) < len(ids):
-                gone = delete(openings)
                 if book.openings:
-                    # Those before the oldest kept, and those of its moment it let go.
+                    # Those before the oldest kept, and those of its moment it let go (the
+                    # openings are in time order: those of the oldest moment come first).
                     oldest = book.openings[0].at
-                    tied = [o.fingerprint for o in book.openings if o.at == oldest]
-                    at = openings.c.at_us
-                    gone = gone.where(
-                        or_(
-                            at < _micros(oldest),
-                            and_(at == _micros(oldest), openings.c.fingerprint.not_in(tied)),
-                        )
-                    )
-                await db.execute(later(gone))
+                    tied = [
+                        o.fingerprint for o in takewhile(lambda o: o.at == oldest, book.openings)
+                    ]
+                    await db.execute(_GONE_BEFORE, {"oldest": _micros(oldest), "tied": tied})
+                else:
+                    await db.execute(_GONE)
                 ids = frozenset(map(id, book.openings))
         stamp = uuid.uuid4().hex
         body = book.model_copy(update={"openings": ()}).model_dump_json()
