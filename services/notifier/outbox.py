@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.notifier.tables import outbox
 from shared.clock import SYSTEM_CLOCK, Clock
-from shared.storage import Database, later, upserted
+from shared.storage import Database, upserted
 
 #: An outbox row's key: (notification id, target).
 Key = tuple[str, str]
@@ -147,14 +147,12 @@ class Outbox:
             return
         now = self.clock.time()
         await db.execute(
-            later(
-                update(outbox)
-                .where(
-                    outbox.c.notification_id == bindparam("key_id"),
-                    outbox.c.target == bindparam("key_target"),
-                )
-                .values({**{c: bindparam(f"new_{c}") for c in _CHANGING}, "updated_at": now})
-            ),
+            update(outbox)
+            .where(
+                outbox.c.notification_id == bindparam("key_id"),
+                outbox.c.target == bindparam("key_target"),
+            )
+            .values({**{c: bindparam(f"new_{c}") for c in _CHANGING}, "updated_at": now}),
             [
                 {
                     "key_id": row.notification_id,

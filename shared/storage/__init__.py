@@ -8,7 +8,7 @@ aiosqlite or psycopg underneath).
 
 from shared.storage.database import Database, open_database
 from shared.storage.migrate import StoreSchema, migrate
-from shared.storage.sql import greatest, hold, later, locked, upsert, upserted
+from shared.storage.sql import greatest, hold, locked, upsert, upserted
 from shared.storage.url import engine_url, storage_url
 
 __all__ = [
@@ -17,7 +17,6 @@ __all__ = [
     "engine_url",
     "greatest",
     "hold",
-    "later",
     "locked",
     "migrate",
     "open_database",
