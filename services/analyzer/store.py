@@ -10,7 +10,6 @@ from collections.abc import Iterable, Mapping
 
 from sqlalchemy import Integer, String, bindparam, case, delete, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncConnection
-from sqlalchemy.sql.elements import BindParameter
 from sqlalchemy.sql.sqltypes import TupleType
 
 from services.analyzer.frequency import FingerprintState
@@ -29,13 +28,11 @@ from services.analyzer.tables import (
 from services.analyzer.templates import Settlement, TemplateMiner
 from shared.config.analyzer import AnalyzerSection
 from shared.events import Incident, RawErrorData
-from shared.storage import Database, hold, upsert
+from shared.storage import Database, any_of, hold, upsert
 
 Partition = tuple[str, int]
 
-# The statements of every batch, built once (building one and keying it for SQLAlchemy's cache
-# costs about as much as a trip to SQLite's thread).
-_IDS: BindParameter[str] = bindparam("ids", expanding=True)
+# The statements of every batch, built once (see shared.storage.any_of).
 #: The stored offsets of some partitions, locked until the transaction ends.
 _OFFSETS = (
     select(consumed.c.topic, consumed.c.partition, consumed.c.offset)
@@ -47,12 +44,12 @@ _OFFSETS = (
     .order_by(consumed.c.topic, consumed.c.partition)
     .with_for_update()
 )
-_COUNTED = select(counted.c.event_id).where(counted.c.event_id.in_(_IDS))
+_COUNTED = select(counted.c.event_id).where(any_of(counted.c.event_id))
 _STATES = select(fingerprints.c.fingerprint, fingerprints.c.state).where(
-    fingerprints.c.fingerprint.in_(_IDS)
+    any_of(fingerprints.c.fingerprint)
 )
 _INCIDENTS_OF = select(incident_problems.c.fingerprint, incident_problems.c.incident).where(
-    incident_problems.c.fingerprint.in_(_IDS)
+    any_of(incident_problems.c.fingerprint)
 )
 
 #: The row of ``analyzer_blobs`` whose lock writers of ``analyzer_patterns`` hold.

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, bindparam, delete, select, update
+from sqlalchemy import Table, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.api import projection
@@ -28,7 +28,7 @@ from shared.kafka.dlq import (
     H_SERVICE,
     H_SOURCE_TOPIC,
 )
-from shared.storage import greatest, upsert, upserted
+from shared.storage import any_of, greatest, upsert, upserted
 from shared.topics import DLQ_SUFFIX
 
 
@@ -51,10 +51,10 @@ async def locked_alerts(db: AsyncConnection, fingerprints: Iterable[str]) -> dic
 
 
 #: The alerts of some fingerprints, locked: built once, as every batch that changes alerts reads
-#: it (building and keying a statement costs more than SQLite's part of running it).
+#: it (see shared.storage.any_of).
 _LOCKED_ALERTS = (
     select(alerts)
-    .where(alerts.c.fingerprint.in_(bindparam("ids", expanding=True)))
+    .where(any_of(alerts.c.fingerprint))
     .order_by(alerts.c.fingerprint)
     .with_for_update()
 )

@@ -41,7 +41,8 @@ def _moment(micros: int) -> datetime:
 
 
 _KEY: Final = ["at_us", "fingerprint"]
-# The deletes of openings let go, built once (a step makes one whenever the ledger is full).
+# The deletes of openings let go, built once (a step makes one whenever the ledger is full;
+# see shared.storage.any_of for why).
 _GONE: Final = delete(openings)
 #: Openings before the moment ``oldest``, and those of that moment but for ``tied``.
 _GONE_BEFORE: Final = delete(openings).where(

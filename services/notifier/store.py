@@ -14,14 +14,14 @@ from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import bindparam, delete, select
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.notifier.policy.model import EscalationPolicy
 from services.notifier.policy.state import AlertState
 from services.notifier.tables import alerts, policies
 from shared.clock import SYSTEM_CLOCK, Clock
-from shared.storage import Database, upsert
+from shared.storage import Database, any_of, upsert
 
 #: A known alert: its state and the correlation id its notifications carry.
 Known = tuple[AlertState, str]
@@ -32,9 +32,8 @@ _STATE_COLUMNS = (
     alerts.c.policy_digest,
     alerts.c.correlation_id,
 )
-#: The states of some alerts: built once, as every batch reads it (building a statement and
-#: keying it for SQLAlchemy's cache costs about as much as a trip to SQLite's thread).
-_KNOWN = select(*_STATE_COLUMNS).where(alerts.c.fingerprint.in_(bindparam("ids", expanding=True)))
+#: The states of some alerts: built once, as every batch reads it (see shared.storage.any_of).
+_KNOWN = select(*_STATE_COLUMNS).where(any_of(alerts.c.fingerprint))
 
 
 async def known(db: AsyncConnection, fingerprints: Iterable[str]) -> dict[str, Known]:

@@ -12,9 +12,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
-from sqlalchemy import bindparam, delete, select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
-from sqlalchemy.sql.elements import BindParameter
 
 from services.resolver.gates import Candidate, GateState
 from services.resolver.limits import CircuitBreaker
@@ -22,7 +21,7 @@ from services.resolver.tables import attempts, decided, gates, snoozes
 from shared.events import SafetyLevel
 from shared.kafka.producer import Output
 from shared.ratelimit import SlidingWindow
-from shared.storage import hold, upsert
+from shared.storage import any_of, hold, upsert
 from shared.topics import topic
 
 #: Statuses of an attempt in progress: the problem's other alerts are suppressed, and each
@@ -30,14 +29,12 @@ from shared.topics import topic
 ACTIVE = ("auto_resolving", "approved", "executing", "verifying")
 LOCK = "lock"
 
-# Statements of every batch, built once (building one and keying it for SQLAlchemy's cache
-# costs about as much as a trip to SQLite's thread).
-_IDS: BindParameter[str] = bindparam("ids", expanding=True)
+# Statements of every batch, built once (see shared.storage.any_of).
 _VERIFYING = select(attempts.c.body).where(
-    attempts.c.status == "verifying", attempts.c.fingerprint.in_(_IDS)
+    attempts.c.status == "verifying", any_of(attempts.c.fingerprint)
 )
 _DECIDED = select(decided.c.event_id, decided.c.outputs, decided.c.published).where(
-    decided.c.event_id.in_(_IDS)
+    any_of(decided.c.event_id)
 )
 
 

@@ -8,12 +8,13 @@ aiosqlite or psycopg underneath).
 
 from shared.storage.database import Database, open_database
 from shared.storage.migrate import StoreSchema, migrate
-from shared.storage.sql import greatest, hold, locked, upsert, upserted
+from shared.storage.sql import any_of, greatest, hold, locked, upsert, upserted
 from shared.storage.url import engine_url, storage_url
 
 __all__ = [
     "Database",
     "StoreSchema",
+    "any_of",
     "engine_url",
     "greatest",
     "hold",

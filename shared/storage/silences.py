@@ -54,7 +54,7 @@ async def active(db: AsyncConnection, table: Table, now: float) -> list[SilenceD
 @functools.cache
 def _active(table: Table) -> Select[str]:
     """The statement of :func:`active` on ``table``, built once a table: every batch of a
-    service that honours silences reads it (see :func:`shared.storage.sql.locked`)."""
+    service that honours silences reads it (see :func:`shared.storage.sql.any_of` for why)."""
     return select(table.c.body).where(table.c.state == "active", table.c.ends_at > bindparam("now"))
 
 

@@ -33,6 +33,8 @@ async def upsert(
 ) -> None:
     """Insert ``rows``; where one conflicts on ``key``, do as ``on`` says (see :class:`On`).
     :func:`upserted` also answers which rows it wrote."""
+    if not rows:
+        return
     statement = _upsert(db.dialect.name, table, key, on, answer=False)
     for group in _by_columns(rows):
         await db.execute(statement, group)
@@ -44,6 +46,8 @@ async def upserted(
     """:func:`upsert`, answering the ``key`` values of the rows inserted or changed (with
     ``ignore``: of the rows that were new). RETURNING, not rowcount: drivers do not agree on
     rowcount for INSERT ... ON CONFLICT."""
+    if not rows:
+        return []
     returning = _upsert(db.dialect.name, table, key, on, answer=True)
     answered: list[tuple[Any, ...]] = []
     for group in _by_columns(rows):
@@ -51,13 +55,20 @@ async def upserted(
     return answered
 
 
+def any_of(column: ColumnElement[Any]) -> ColumnElement[bool]:
+    """``column IN (…)``, the values given when the statement runs as ``{"ids": [...]}``: for
+    statements built once, at import or per table. Building a statement and keying it for
+    SQLAlchemy's cache costs about as much as a trip to SQLite's thread, more than SQLite's
+    part of running a small one."""
+    return column.in_(bindparam("ids", expanding=True))
+
+
 def _upsert(dialect: str, table: Table, key: Sequence[str], on: On, *, answer: bool) -> Any:
     """The statement of an upsert, answering the keys of the rows it wrote (RETURNING) or
-    nothing. One statement with the rows as parameters: compiled once
-    and cached, then sent as multi-row INSERTs ("insertmanyvalues"); rows given as VALUES would
-    be compiled anew for every call, a cost that grows with rows x columns. An upsert without
-    ``changes`` or ``only_if`` (most of them) is also built once: building and keying a
-    statement for SQLAlchemy's cache costs more than SQLite's part of running it."""
+    nothing. One statement with the rows as parameters, compiled once and cached; rows given
+    as VALUES would be compiled anew for every call, a cost that grows with rows x columns. An
+    upsert without ``changes`` or ``only_if`` (most of them) is also built once (see
+    :func:`any_of` for why)."""
     if "changes" in on or "only_if" in on:
         return _built(dialect, table, key, on, answer)
     return _plain(dialect, table, tuple(key), bool(on.get("ignore")), answer)
@@ -91,11 +102,9 @@ def _built(dialect: str, table: Table, key: Sequence[str], on: On, answer: bool)
 
 
 def _by_columns(rows: Rows) -> list[Rows]:
-    """``rows`` in groups that name the same columns (a column a row leaves out takes its
-    default), in the order each group first appears (one group, as given, when they all do: the
-    usual case; none when there are no rows)."""
-    if not rows:
-        return []
+    """``rows`` (at least one) in groups that name the same columns (a column a row leaves out
+    takes its default), in the order each group first appears (one group, as given, when they
+    all do: the usual case)."""
     columns = rows[0].keys()
     if all(row.keys() == columns for row in rows):
         return [rows]
@@ -126,8 +135,7 @@ async def locked(db: AsyncConnection, table: Table, row: Mapping[str, Any]) -> R
 @functools.cache
 def _locking(table: Table) -> Select[*tuple[Any, ...]]:
     """The statement reading ``table``'s row by its primary key (parameters ``key_<column>``),
-    locked: built once a table, since building and keying a statement for SQLAlchemy's cache
-    costs about as much as a trip to SQLite's thread."""
+    locked: built once a table (see :func:`any_of` for why)."""
     key = table.primary_key.columns
     return (
         select(table).where(and_(*(c == bindparam(f"key_{c.name}") for c in key))).with_for_update()
