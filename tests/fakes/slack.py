@@ -207,6 +207,7 @@ class FakeSlack:
             "auth.test": self._auth_test,
             "usergroups.users.list": self._usergroup_users,
             "conversations.history": self._history,
+            "conversations.list": self._list_channels,
             "conversations.replies": self._replies,
         }.get(method)
         if handler is None:
@@ -293,6 +294,21 @@ class FakeSlack:
             reverse=True,
         )
         return self._listed(found, args)
+
+    def _list_channels(self, args: dict[str, Any]) -> Response:
+        """The workspace's channels, ``limit`` a page (``cursor``: where the page starts), as
+        Slack answers: names without their ``#``."""
+        listed = sorted({(name, ids[0]) for name, ids in self.channels.items() if name[0] == "#"})
+        start = int(args.get("cursor") or 0)
+        end = start + int(args.get("limit") or 100)
+        channels = [
+            {"id": channel_id, "name": name[1:], "is_channel": True, "is_archived": False}
+            for name, channel_id in listed[start:end]
+        ]
+        cursor = str(end) if end < len(listed) else ""
+        return JSONResponse(
+            {"ok": True, "channels": channels, "response_metadata": {"next_cursor": cursor}}
+        )
 
     def _replies(self, args: dict[str, Any]) -> Response:
         """A thread: its parent, then its replies, oldest first (as Slack answers)."""

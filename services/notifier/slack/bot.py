@@ -19,7 +19,7 @@ from services.notifier.slack.integration import (
 )
 from services.notifier.slack.limits import Block
 from services.notifier.slack.message_data import root_data
-from services.notifier.slack.outcomes import GONE_ERRORS
+from services.notifier.slack.outcomes import GONE_ERRORS, failure, retry_after
 from services.notifier.slack.rendering import post_body, update_body
 from services.notifier.slack.state import Root
 from shared.events import REPORT_KINDS, NotificationData, Target
@@ -29,8 +29,11 @@ log = structlog.get_logger(__name__)
 
 #: How far back a channel's history is searched for a root a stop left unrecorded.
 HISTORY_LIMIT = 200
-#: How many pages of a thread or a channel are searched for a send a stop cut short.
+#: How many pages of a thread or a channel are searched for a send a stop cut short (and of
+#: the workspace's channels for a channel's id).
 LOOKUP_PAGES = 5
+#: Channels listed a page when a channel's id is looked up by its name.
+CHANNELS_LIMIT = 1000
 
 
 def root_metadata(fingerprint: str) -> dict[str, object]:
@@ -51,6 +54,18 @@ def _not_found_out(channel: str, why: str) -> DeliveryResult:
     """A send cut short whose arrival Slack cannot tell: failed, never posted twice."""
     log.warning("slack send cut short, not known whether it arrived", channel=channel, why=why)
     return DeliveryResult.failed(f"interrupted while sending; whether it arrived is unknown: {why}")
+
+
+def _unanswered(channel: str, answer: SlackAnswer, method: str) -> DeliveryResult:
+    """Slack did not answer whether a send a stop cut short arrived: asked again later when
+    its error passes by itself, else failed (never posted twice)."""
+    if retry_after(answer) is not None:
+        return failure(answer, method)
+    return _not_found_out(channel, f"{method} answered {answer.error}")
+
+
+def _next_cursor(answer: SlackAnswer) -> str:
+    return str((answer.data.get("response_metadata") or {}).get("next_cursor") or "")
 
 
 class SlackBotIntegration(SlackIntegration):
@@ -80,15 +95,16 @@ class SlackBotIntegration(SlackIntegration):
         """The message a send cut short by a stop posted after all, found in Slack by its
         metadata; None when it is not there (so it is sent now). Roots are found by the send
         itself (their placeholder), and so is a reply whose root was never recorded. When Slack
-        cannot be asked (no history scope, a channel whose id is not known), the send fails
-        rather than risk posting twice."""
+        cannot be asked (a missing scope, a channel it does not list), the send fails rather
+        than risk posting twice."""
         if notification.kind in COALESCED:
             return None
         channel = self.channel_of(notification, target)
         if notification.kind in REPORT_KINDS:
-            where = {"channel": await self.state.channel_id(channel)}
-            if not where["channel"]:
-                return _not_found_out(channel, "the channel's id is not known")
+            channel_id = await self._channel_id(channel)
+            if isinstance(channel_id, DeliveryResult):
+                return channel_id
+            where = {"channel": channel_id}
             method = "conversations.history"
         else:
             root = await self.state.root(notification.fingerprint, channel)
@@ -104,20 +120,49 @@ class SlackBotIntegration(SlackIntegration):
                 method, {**where, **page, "include_all_metadata": True, "limit": HISTORY_LIMIT}
             )
             if not answer.ok:
-                return _not_found_out(channel, f"{method} answered {answer.error}")
+                return _unanswered(channel, answer, method)
             for message in answer.data.get("messages", []):
                 if message.get("metadata") == wanted and message.get("ts"):
                     ts = str(message["ts"])
                     log.info("slack message found after a stop", channel=channel, ts=ts)
                     return DeliveryResult.ok(ts, channel=where["channel"], found=True)
-            cursor = str((answer.data.get("response_metadata") or {}).get("next_cursor") or "")
+            cursor = _next_cursor(answer)
             if not cursor:
                 return None
         return _not_found_out(channel, f"not within {LOOKUP_PAGES * HISTORY_LIMIT} messages")
 
+    async def _channel_id(self, channel: str) -> str | DeliveryResult:
+        """The Slack id of ``channel`` (a name or an id) as a recorded root knows it, or else as
+        ``conversations.list`` answers (``channels:read``; ``groups:read`` for private
+        channels); the send's result when Slack cannot say."""
+        if known := await self.state.channel_id(channel):
+            return known
+        wanted = channel.removeprefix("#")
+        cursor = ""
+        for _ in range(LOOKUP_PAGES):
+            page = {"cursor": cursor} if cursor else {}
+            answer = await self.api.call(
+                "conversations.list",
+                {
+                    **page,
+                    "types": "public_channel,private_channel",
+                    "exclude_archived": True,
+                    "limit": CHANNELS_LIMIT,
+                },
+            )
+            if not answer.ok:
+                return _unanswered(channel, answer, "conversations.list")
+            for listed in answer.data.get("channels", []):
+                if wanted in (listed.get("id"), listed.get("name")) and listed.get("id"):
+                    return str(listed["id"])
+            cursor = _next_cursor(answer)
+            if not cursor:
+                break
+        return _not_found_out(channel, "conversations.list does not list the channel")
+
     # -- the root ------------------------------------------------------------------------------
 
-    async def _recorded(self, root: Root) -> Root | None:
+    async def _recorded(self, root: Root) -> Root | DeliveryResult | None:
         if root.ts:
             return root
         return await self._recover_root(root)  # a post a stop may have cut short
@@ -133,22 +178,19 @@ class SlackBotIntegration(SlackIntegration):
             await self.state.forget_root(root.fingerprint, root.channel)
         return answer
 
-    async def _recover_root(self, placeholder: Root) -> Root | None:
+    async def _recover_root(self, placeholder: Root) -> Root | DeliveryResult | None:
         """The root a stopped process posted but did not record: found in the channel's
-        history by its metadata, and recorded now; None when it was never posted (or the
-        channel's id is not known yet), so it is posted now."""
-        channel_id = placeholder.channel_id or await self.state.channel_id(placeholder.channel)
-        if not channel_id:
-            return None
+        history by its metadata, and recorded now; None when it is not there (so it is
+        posted, once it can no longer land); the send's result when Slack cannot say."""
+        channel_id = placeholder.channel_id or await self._channel_id(placeholder.channel)
+        if isinstance(channel_id, DeliveryResult):
+            return channel_id
         answer = await self.api.call(
             "conversations.history",
             {"channel": channel_id, "include_all_metadata": True, "limit": HISTORY_LIMIT},
         )
         if not answer.ok:
-            log.warning(
-                "slack history not readable", channel=placeholder.channel, error=answer.error
-            )
-            return None
+            return _unanswered(placeholder.channel, answer, "conversations.history")
         wanted = root_metadata(placeholder.fingerprint)
         for message in answer.data.get("messages", []):
             if message.get("metadata") == wanted and message.get("ts"):
@@ -202,7 +244,7 @@ class SlackBotIntegration(SlackIntegration):
             # and post a second one). Not there yet: looked up again later; the send that posts
             # it is retried once its lease runs out.
             found = await self._recorded(root)
-            if found is None:
+            if not isinstance(found, Root):
                 await self.state.hold(root.fingerprint, root.channel, now + ROOT_LOOKUP_SECONDS)
                 return
             root = found

@@ -139,6 +139,8 @@ class SlackIntegration:
                 await self.state.forget_root(notification.fingerprint, channel)
             elif root is not None:
                 recorded = await self._recorded(root)
+                if isinstance(recorded, DeliveryResult):
+                    return recorded  # Slack cannot say whether the root's post landed
                 age = self.clock() - root.posted_at
                 if recorded is None and age < SEND_LEASE_SECONDS:
                     # A stopped process's post of this root is not in Slack yet, but may still
@@ -210,8 +212,10 @@ class SlackIntegration:
             incident=notification.summary.incident.id if notification.summary.incident else "",
         )
 
-    async def _recorded(self, root: Root) -> Root | None:
-        """The root as recorded, or None when it is to be posted (again)."""
+    async def _recorded(self, root: Root) -> Root | DeliveryResult | None:
+        """The root as recorded; None when it is to be posted (again); the send's result (to
+        try again later, or failed) when Slack cannot say whether a post a stop cut short
+        landed."""
         raise NotImplementedError
 
     def _flapping(self, root: Root) -> bool:

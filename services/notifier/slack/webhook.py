@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from services.notifier.delivery.base import DeliveryResult
 from services.notifier.slack.integration import SlackIntegration, SlackSetup
 from services.notifier.slack.limits import Block
 from services.notifier.slack.message_data import root_data
@@ -33,7 +34,7 @@ class SlackWebhookIntegration(SlackIntegration):
     def channel_of(self, notification: NotificationData, target: Target) -> str:
         return WEBHOOK_CHANNEL
 
-    async def _recorded(self, root: Root) -> Root | None:
+    async def _recorded(self, root: Root) -> Root | DeliveryResult | None:
         return root
 
     async def _send_root(self, root: Root, body: dict[str, object], now: float) -> SlackAnswer:
