@@ -20,6 +20,8 @@ from shared.events import (
 )
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from services.notifier.dispatcher import Dispatcher
     from services.notifier.outbox import Outbox, OutboxRow
 
@@ -113,10 +115,13 @@ async def deliver(dispatcher: Dispatcher, *events: Notification) -> None:
 
 
 async def mid_send(
-    store: Outbox, event: Notification, target: str, *, lease_until: float
-) -> OutboxRow:
-    """``event``'s row for ``target`` as a replica leaves it when it stops mid-send."""
-    key = (event.id, target)
-    assert await store.enqueue([(*key, event.model_dump_json())], due_at=lease_until) == {key}
-    [row] = await store.claim([key], lease_until=lease_until)
-    return row
+    store: Outbox, events: Sequence[Notification], target: str, *, lease_until: float
+) -> list[OutboxRow]:
+    """The rows of ``events`` for ``target`` as a replica leaves them when it stops mid-send
+    (claimed together, as one claim of its takes them)."""
+    keys = {(event.id, target) for event in events}
+    queued = [(event.id, target, event.model_dump_json()) for event in events]
+    assert await store.enqueue(queued, due_at=lease_until) == keys
+    rows = await store.claim(keys, lease_until=lease_until)
+    assert len(rows) == len(keys)
+    return rows

@@ -169,7 +169,7 @@ class Dispatcher:
             return 0
         sends = sorted(
             (self._prepared(row) for row in rows),
-            key=lambda send: (send.row.due_at or 0.0, send.event.time),
+            key=lambda send: send.event.time,
         )
         groups: dict[tuple[str, str], list[_Send]] = {}
         for send in sends:

@@ -764,8 +764,7 @@ async def test_a_reply_or_report_a_stop_cut_short_is_found_in_slack_or_sent_once
         )
         events = [notification_event(started), notification_event(done), notification_event(report)]
         lease = harness.clock.time() + SEND_LEASE_SECONDS
-        for event in events:
-            await mid_send(store, event, "slack:#alerts", lease_until=lease)
+        await mid_send(store, events, "slack:#alerts", lease_until=lease)
         # The process posted the fix's start and the report, then stopped before recording
         # either; the fix's success it never posted.
         harness.clock.advance(2)
@@ -787,7 +786,7 @@ async def test_a_reply_or_report_a_stop_cut_short_is_found_in_slack_or_sent_once
         # Without the history scope Slack cannot say whether it arrived: failed, not re-posted.
         rolled = notification_event(note("rolled_back", fp="fp-1"))
         lease = harness.clock.time() + SEND_LEASE_SECONDS
-        await mid_send(store, rolled, "slack:#alerts", lease_until=lease)
+        await mid_send(store, [rolled], "slack:#alerts", lease_until=lease)
         assert (await restarted.send_notification(rolled.data, ALERTS)).delivered
         fake.missing_scopes["conversations.replies"] = "channels:history"
         harness.clock.advance(SEND_LEASE_SECONDS + 1)
@@ -932,6 +931,11 @@ async def test_the_first_root_in_a_channel_cut_short_is_found_not_posted_again(
     await slack.state.save(root.with_(ts="", channel_id=""))  # stopped before recording it
     harness.clock.advance(SEND_LEASE_SECONDS + 1)
     restarted = await harness.integration()
+    # The alert whose send the stop cut short is sent again: its root is found, and nothing
+    # is posted (no second root, no reply telling the alert again in its thread).
+    again = await restarted.send_notification(note(fp="fp-1"), team)
+    assert (again.delivered, again.reference) == (True, root.ts)
+    assert [m.ts for m in fake.posted("C0DEVTEAM")] == [root.ts]
     assert (await restarted.send_notification(note("update", count=3, fp="fp-1"), team)).delivered
     assert [m.ts for m in fake.roots("C0DEVTEAM")] == [root.ts]  # found, not posted again
     found = await restarted.state.root("fp-1", "#dev-team")

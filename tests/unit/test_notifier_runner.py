@@ -325,7 +325,7 @@ async def test_a_send_cut_short_by_a_crash_is_resent_only_where_the_target_dedup
     event = _notification(Target(type="chat", channel="#a"), Target(type="pager"))
     lease = clock.time() + 120
     for target in ("chat:#a", "pager:"):
-        await mid_send(store, event, target, lease_until=lease)
+        await mid_send(store, [event], target, lease_until=lease)
     # ... then the process died mid-send; another replica finds the lease run out.
     chat, pager = FakeTarget([DeliveryResult.ok("ts")]), DedupTarget([DeliveryResult.ok("k")])
     dispatcher = Dispatcher(
@@ -344,7 +344,7 @@ async def test_finished_deliveries_are_pruned_by_the_stores_clock(database: Data
     clock = ManualClock()
     store = Outbox(database, clock=clock)
     event = _notification(Target(type="chat", channel="#a"))
-    row = await mid_send(store, event, "chat:#a", lease_until=0.0)
+    [row] = await mid_send(store, [event], "chat:#a", lease_until=0.0)
     row.status = "sent"
     await store.finish([row])
     clock.advance(3600)

@@ -148,6 +148,12 @@ class SlackIntegration:
                     # second root; past the lease it never will, and this posts the root.
                     wait = min(ROOT_LOOKUP_SECONDS, SEND_LEASE_SECONDS - age)
                     return DeliveryResult.limited(wait, "the root's post may still land")
+                if recorded is not None and not root.ts and notification.kind == "new_alert":
+                    # The root a stop cut short, found: it is this alert's own post (sent
+                    # again after the stop), not to be told again in its thread.
+                    return DeliveryResult.ok(
+                        recorded.ts, channel=recorded.channel_id, thread_ts=recorded.ts, found=True
+                    )
                 root = recorded
             if root is None or reopened:
                 joined = await self._join_incident(notification, channel)
