@@ -23,13 +23,16 @@ TRANSIENT_RETRY_SECONDS = 5.0
 
 @dataclass(frozen=True, slots=True)
 class SlackAnswer:
-    """One answer from Slack: ``ok`` with its data, or an error (``retry_after`` if transient)."""
+    """One answer from Slack: ``ok`` with its data, or an error (``retry_after`` if transient).
+    ``unsure``: no answer came for a request that was sent (it timed out, or the connection was
+    lost while waiting), so Slack may have carried it out."""
 
     ok: bool
     data: dict[str, Any] = field(default_factory=dict)
     error: str | None = None
     retry_after: float | None = None
     status: int = 200
+    unsure: bool = False
 
 
 class SlackApi(Protocol):
@@ -42,6 +45,19 @@ class SlackWebhook(Protocol):
     """An incoming webhook (posts to the one channel it was created for)."""
 
     async def post(self, body: dict[str, Any]) -> SlackAnswer: ...
+
+
+#: Errors raised after a request was sent and before its answer came.
+_UNANSWERED = (httpx.ReadTimeout, httpx.ReadError, httpx.RemoteProtocolError)
+
+
+def _network_error(exc: httpx.HTTPError) -> SlackAnswer:
+    return SlackAnswer(
+        ok=False,
+        error=f"network: {type(exc).__name__}",
+        retry_after=TRANSIENT_RETRY_SECONDS,
+        unsure=isinstance(exc, _UNANSWERED),
+    )
 
 
 def _retry_after(response: httpx.Response, now: float) -> float:
@@ -73,11 +89,7 @@ class HttpSlackApi:
         try:
             response = await self._http.post(method, json=body)
         except httpx.HTTPError as exc:
-            return SlackAnswer(
-                ok=False,
-                error=f"network: {type(exc).__name__}",
-                retry_after=TRANSIENT_RETRY_SECONDS,
-            )
+            return _network_error(exc)
         if response.status_code == 429:
             return SlackAnswer(
                 ok=False,
@@ -129,11 +141,7 @@ class HttpSlackWebhook:
         try:
             response = await self._http.post(self._url, json=body)
         except httpx.HTTPError as exc:
-            return SlackAnswer(
-                ok=False,
-                error=f"network: {type(exc).__name__}",
-                retry_after=TRANSIENT_RETRY_SECONDS,
-            )
+            return _network_error(exc)
         status = response.status_code
         if status == 200:
             return SlackAnswer(ok=True, status=status)

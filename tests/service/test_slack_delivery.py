@@ -36,6 +36,7 @@ from shared.events import (
 )
 from shared.kafka.producer import Output
 from shared.oncall import OnCallDirectory, OnCallSection
+from shared.slack.api import DEFAULT_TIMEOUT
 from shared.storage import open_database
 from tests.fakes.slack import WEBHOOK_PATH, FakeSlack, Message, texts
 from tests.notifications import deliver, mid_send, notification_event
@@ -87,11 +88,18 @@ class Harness:
         self._closers: list[Any] = []
 
     async def integration(
-        self, *, token: str | None = None, oncall: OnCallDirectory | None = None, **settings: Any
+        self,
+        *,
+        token: str | None = None,
+        oncall: OnCallDirectory | None = None,
+        timeout: float = DEFAULT_TIMEOUT,
+        **settings: Any,
     ) -> SlackBotIntegration:
         """An integration as a process would open it: its own connection to the store."""
         database = await open_database(self.store_url, schemas=[SLACK_SCHEMA])
-        api = HttpSlackApi(token=token or self.fake.token, base_url=f"{self.slack_url}/api/")
+        api = HttpSlackApi(
+            token=token or self.fake.token, base_url=f"{self.slack_url}/api/", timeout=timeout
+        )
         self._closers += [api.aclose, database.close]
         setup = SlackSetup(
             database=database,
@@ -979,3 +987,28 @@ async def test_a_root_cut_short_is_never_posted_again_while_slack_cannot_say_it_
     del fake.missing_scopes["conversations.history"]
     assert (await restarted.send_notification(update, team)).delivered
     assert [m.ts for m in fake.roots("C0DEVTEAM")] == [root.ts]
+
+
+async def test_a_root_whose_post_got_no_answer_is_looked_up_not_posted_again(
+    harness: Harness, fake: FakeSlack
+) -> None:
+    """Slack took a root's post but no answer came before the client's timeout: the placeholder
+    stays, and the next try finds the root that landed meanwhile instead of posting another."""
+    slack = await harness.integration(timeout=0.5)
+    fake.posts_held.set()
+    sent = await slack.send_notification(note(fp="fp-1"), ALERTS)
+    assert (sent.delivered, sent.error) == (False, "slack chat.postMessage: network: ReadTimeout")
+    assert sent.retry_after is not None
+    fake.posts_held.clear()
+    for _ in range(100):  # the post Slack was holding lands
+        if fake.roots():
+            break
+        await asyncio.sleep(0.05)
+    [posted] = fake.roots()
+    harness.clock.advance(sent.retry_after)
+    again = await slack.send_notification(note(fp="fp-1"), ALERTS)
+    assert (again.delivered, again.reference) == (True, posted.ts)
+    assert list(fake.messages.values()) == [posted]
+    root = await slack.state.root("fp-1", "#alerts")
+    assert root is not None
+    assert (root.ts, root.channel_id) == (posted.ts, "C0ALERTS")

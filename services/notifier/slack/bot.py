@@ -174,7 +174,9 @@ class SlackBotIntegration(SlackIntegration):
         body["metadata"] = root_metadata(root.fingerprint)
         await self.state.save(root)
         answer = await self._send(root.channel, body, now)
-        if not answer.ok:
+        if not answer.ok and not answer.unsure:
+            # Not posted. A post that got no answer may still land: its placeholder stays, so
+            # the next try looks it up before posting again.
             await self.state.forget_root(root.fingerprint, root.channel)
         return answer
 
