@@ -13,7 +13,8 @@ A queued row its replica did not claim within ``QUEUED_GRACE_SECONDS`` (the repl
 claimed by any replica's :meth:`Dispatcher.send_due`, with the retries. A send a crash cut short
 (its lease ran out) is sent again where the target deduplicates (PagerDuty's ``dedup_key``, the
 console) or can be asked whether it arrived (Slack with a bot token: ``reconcile`` finds the
-message by its metadata), and is otherwise marked ``unknown``, never repeated. A target that
+message by its metadata), and is otherwise marked ``unknown``, never repeated; a send that got
+no answer is retried, and such a target is asked first whether it arrived. A target that
 answers "later" is retried when due, by whichever replica claims the row: after an error (a
 5xx, a network error) the try counts, and after ``MAX_ATTEMPTS`` such tries the delivery is
 failed; a rate-limit wait (a 429, our own limiter) never counts, so a storm delays deliveries
@@ -24,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -38,7 +40,7 @@ from services.notifier.delivery.base import (
 )
 from services.notifier.delivery.folding import FOLDED_KIND, runs
 from services.notifier.metrics import DELIVERIES
-from services.notifier.outbox import INTERRUPTED, RETRY, Key, Outbox, OutboxRow
+from services.notifier.outbox import INTERRUPTED, RETRY, Key, Outbox, OutboxRow, unsure
 from shared.clock import SYSTEM_CLOCK, Clock
 from shared.events import (
     Actor,
@@ -194,7 +196,7 @@ class Dispatcher:
         held: DeliveryResult | None = None
         for run in runs(
             group,
-            lambda s: folds and s.event.data.kind == FOLDED_KIND and s.row.error != INTERRUPTED,
+            lambda s: folds and s.event.data.kind == FOLDED_KIND and not unsure(s.row),
         ):
             if held is not None:  # an earlier notification waits: the later ones wait behind it
                 result = held
@@ -246,7 +248,8 @@ class Dispatcher:
             log.error("delivery failed", target=row.target, error=result.error)
             return self._audit(event, row, "failed", result, folded)
         delay = result.retry_after if result.retry_after is not None else ERROR_BACKOFF
-        row.status, row.due_at, row.error = "retry", self.clock.time() + delay, result.error
+        error = f"{INTERRUPTED}: {result.error}" if result.unsure else result.error
+        row.status, row.due_at, row.error = "retry", self.clock.time() + delay, error
         return None
 
     def _resend_safe(self, target: str) -> bool:
@@ -268,16 +271,19 @@ class Dispatcher:
     async def _arrived(
         integration: Integration, row: OutboxRow, data: NotificationData, target: Target
     ) -> DeliveryResult | None:
-        """For a send a stop cut short: what the target says it received of it (integrations
-        that can look have ``reconcile``); None when it did not arrive or nobody can tell."""
+        """For a send a stop cut short, or that got no answer: what the target says it
+        received of it (integrations that can look have ``reconcile``); None when it did not
+        arrive or nobody can tell. A target that cannot say yet is asked again next time."""
         reconcile = getattr(integration, "reconcile", None)
-        if row.error != INTERRUPTED or reconcile is None:
+        if not unsure(row) or reconcile is None:
             return None
         try:
             found: DeliveryResult | None = await reconcile(data, target)
         except Exception as exc:  # noqa: BLE001 - the send itself decides what happens next
             log.error("looking up an interrupted send failed", target=row.target, error=repr(exc))
             return None
+        if found is not None and not found.delivered and found.retry_after is not None:
+            return dataclasses.replace(found, unsure=True)
         return found
 
     @staticmethod

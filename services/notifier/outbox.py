@@ -49,9 +49,14 @@ class OutboxRow:
     lease_until: float | None = None
 
 
-#: The error of an outbox row whose send a stop cut short: its retry asks the target first
-#: whether it arrived (``reconcile``), where the target can tell.
+#: How the error of an outbox row begins when its send was cut short by a stop, or got no answer:
+#: its retry asks the target first whether it arrived (``reconcile``), where the target can tell.
 INTERRUPTED = "interrupted while sending"
+
+
+def unsure(row: OutboxRow) -> bool:
+    """Whether ``row``'s last send may have arrived although nothing said so."""
+    return (row.error or "").startswith(INTERRUPTED)
 
 _COLUMNS = tuple(c for c in outbox.c if c.name != "updated_at")
 #: Rows per INSERT: its parameters stay well within every backend's limit.

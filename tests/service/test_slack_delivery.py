@@ -1012,3 +1012,35 @@ async def test_a_root_whose_post_got_no_answer_is_looked_up_not_posted_again(
     root = await slack.state.root("fp-1", "#alerts")
     assert root is not None
     assert (root.ts, root.channel_id) == (posted.ts, "C0ALERTS")
+
+
+async def test_a_reply_whose_post_got_no_answer_is_found_not_posted_again(
+    harness: Harness, fake: FakeSlack, tmp_path: Path
+) -> None:
+    """A reply Slack took but did not answer before the client's timeout: its retry looks the
+    thread up first and finds it there, so it is recorded as sent, not posted a second time."""
+    slack = await harness.integration(timeout=0.5)
+    notifier_db = await open_database(
+        f"sqlite:///{tmp_path / 'notifier.db'}", schemas=[NOTIFIER_SCHEMA]
+    )
+    store = Outbox(notifier_db, clock=harness.clock)
+    dispatcher = Dispatcher(
+        outbox=store, integrations={"slack": slack}, publisher=Audit(), clock=harness.clock
+    )
+    try:
+        await deliver(dispatcher, notification_event(note(fp="fp-1")))
+        harness.clock.advance(2)  # one post a second per channel
+        fake.post_delay = 1.0  # past the client's timeout: Slack takes the reply, answers late
+        await deliver(dispatcher, notification_event(note("resolution_started", fp="fp-1")))
+        assert await store.counts() == {"sent": 1, "retry": 1}
+        for _ in range(100):  # the reply lands
+            if len(fake.messages) == 2:
+                break
+            await asyncio.sleep(0.05)
+        fake.post_delay = 0.0
+        harness.clock.advance(10)
+        assert await dispatcher.send_due() == 1
+        assert await store.counts() == {"sent": 2}
+        assert len(fake.messages) == 2  # the root and the one reply
+    finally:
+        await notifier_db.close()

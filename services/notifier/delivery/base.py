@@ -31,14 +31,17 @@ class DeliveryResult:
     error: str | None = None
     rate_limited: bool = False
     details: dict[str, Any] = field(default_factory=dict)
+    #: Not known to have arrived nor not to have: the request went out and no answer came. Its
+    #: retry first asks the target whether it arrived, where the target can tell.
+    unsure: bool = False
 
     @classmethod
     def ok(cls, reference: str | None = None, **details: Any) -> DeliveryResult:
         return cls(delivered=True, reference=reference, details=details)
 
     @classmethod
-    def later(cls, seconds: float, reason: str) -> DeliveryResult:
-        return cls(delivered=False, retry_after=max(seconds, 0.0), error=reason)
+    def later(cls, seconds: float, reason: str, *, unsure: bool = False) -> DeliveryResult:
+        return cls(delivered=False, retry_after=max(seconds, 0.0), error=reason, unsure=unsure)
 
     @classmethod
     def limited(cls, seconds: float, reason: str) -> DeliveryResult:

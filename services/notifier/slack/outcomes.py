@@ -32,5 +32,5 @@ def failure(answer: SlackAnswer, what: str) -> DeliveryResult:
     if wait is not None and (answer.status == 429 or answer.error == "ratelimited"):
         return DeliveryResult.limited(wait, reason)
     if wait is not None:
-        return DeliveryResult.later(wait, reason)
+        return DeliveryResult.later(wait, reason, unsure=answer.unsure)
     return DeliveryResult.failed(reason)
