@@ -58,6 +58,7 @@ def unsure(row: OutboxRow) -> bool:
     """Whether ``row``'s last send may have arrived although nothing said so."""
     return (row.error or "").startswith(INTERRUPTED)
 
+
 _COLUMNS = tuple(c for c in outbox.c if c.name != "updated_at")
 #: Rows per INSERT: its parameters stay well within every backend's limit.
 ROWS_PER_STATEMENT: Final = 500
