@@ -33,7 +33,7 @@ SENDING: Final = "sending"
 RETRY: Final = "retry"
 #: How long a row waits before it is tried again when an earlier notification of its problem
 #: to its target was being sent as it was about to be claimed.
-HELD_SECONDS: Final = 5.0
+HELD_SECONDS: Final = 1.0
 
 
 @dataclass

@@ -925,26 +925,36 @@ async def test_replicas_put_the_problems_of_one_incident_on_one_card(
     assert len(fake.roots("C0ALERTS")) == 2
 
 
+TEAM = Target(type="slack", channel="#dev-team")
+
+
+async def _first_root_cut_short(
+    harness: Harness, fake: FakeSlack
+) -> tuple[SlackBotIntegration, Root]:
+    """The first root posted to ``#dev-team`` (so no recorded root knows the channel's id), by a
+    process that stopped before recording it; and an integration restarted past its lease."""
+    slack = await harness.integration()
+    fake.add_channel("#dev-team", "C0DEVTEAM")
+    assert (await slack.send_notification(note(fp="fp-1"), TEAM)).delivered
+    root = await slack.state.root("fp-1", "#dev-team")
+    assert root is not None
+    await slack.state.save(root.with_(ts="", channel_id=""))  # stopped before recording it
+    harness.clock.advance(SEND_LEASE_SECONDS + 1)
+    return await harness.integration(), root
+
+
 async def test_the_first_root_in_a_channel_cut_short_is_found_not_posted_again(
     harness: Harness, fake: FakeSlack
 ) -> None:
     """The root a stopped process posted was the first in its channel, so no recorded root
     knows the channel's id: the channel is found by its name, the root in its history."""
-    slack = await harness.integration()
-    fake.add_channel("#dev-team", "C0DEVTEAM")
-    team = Target(type="slack", channel="#dev-team")
-    assert (await slack.send_notification(note(fp="fp-1"), team)).delivered
-    root = await slack.state.root("fp-1", "#dev-team")
-    assert root is not None
-    await slack.state.save(root.with_(ts="", channel_id=""))  # stopped before recording it
-    harness.clock.advance(SEND_LEASE_SECONDS + 1)
-    restarted = await harness.integration()
+    restarted, root = await _first_root_cut_short(harness, fake)
     # The alert whose send the stop cut short is sent again: its root is found, and nothing
     # is posted (no second root, no reply telling the alert again in its thread).
-    again = await restarted.send_notification(note(fp="fp-1"), team)
+    again = await restarted.send_notification(note(fp="fp-1"), TEAM)
     assert (again.delivered, again.reference) == (True, root.ts)
     assert [m.ts for m in fake.posted("C0DEVTEAM")] == [root.ts]
-    assert (await restarted.send_notification(note("update", count=3, fp="fp-1"), team)).delivered
+    assert (await restarted.send_notification(note("update", count=3, fp="fp-1"), TEAM)).delivered
     assert [m.ts for m in fake.roots("C0DEVTEAM")] == [root.ts]  # found, not posted again
     found = await restarted.state.root("fp-1", "#dev-team")
     assert found is not None
@@ -957,35 +967,27 @@ async def test_a_root_cut_short_is_never_posted_again_while_slack_cannot_say_it_
     """Past the lease of its send, a root whose post a stop cut short is looked up before it is
     posted again. While Slack cannot answer (rate limited), the send waits; without the scope
     to list channels or read their history, it fails with the reason: never a second root."""
-    slack = await harness.integration()
-    fake.add_channel("#dev-team", "C0DEVTEAM")
-    team = Target(type="slack", channel="#dev-team")
-    assert (await slack.send_notification(note(fp="fp-1"), team)).delivered
-    root = await slack.state.root("fp-1", "#dev-team")
-    assert root is not None
-    await slack.state.save(root.with_(ts="", channel_id=""))  # stopped before recording it
-    harness.clock.advance(SEND_LEASE_SECONDS + 1)
-    restarted = await harness.integration()
+    restarted, root = await _first_root_cut_short(harness, fake)
     update = note("update", count=3, fp="fp-1")
 
     fake.rate_limit("conversations.list", retry_after=7)
-    held = await restarted.send_notification(update, team)
+    held = await restarted.send_notification(update, TEAM)
     assert (held.delivered, held.retry_after) == (False, 7)
 
     fake.missing_scopes["conversations.list"] = "channels:read"
-    failed = await restarted.send_notification(update, team)
+    failed = await restarted.send_notification(update, TEAM)
     assert not failed.delivered
     assert failed.retry_after is None
     assert "conversations.list answered missing_scope" in str(failed.error)
 
     del fake.missing_scopes["conversations.list"]
     fake.missing_scopes["conversations.history"] = "channels:history"
-    failed = await restarted.send_notification(update, team)
+    failed = await restarted.send_notification(update, TEAM)
     assert "conversations.history answered missing_scope" in str(failed.error)
     assert [m.ts for m in fake.roots("C0DEVTEAM")] == [root.ts]  # never posted again
 
     del fake.missing_scopes["conversations.history"]
-    assert (await restarted.send_notification(update, team)).delivered
+    assert (await restarted.send_notification(update, TEAM)).delivered
     assert [m.ts for m in fake.roots("C0DEVTEAM")] == [root.ts]
 
 
