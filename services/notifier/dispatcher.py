@@ -279,9 +279,10 @@ class Dispatcher:
             return None
         try:
             found: DeliveryResult | None = await reconcile(data, target)
-        except Exception as exc:  # noqa: BLE001 - the send itself decides what happens next
+        except Exception as exc:  # noqa: BLE001 - a broken lookup is retried, then failed
             log.error("looking up an interrupted send failed", target=row.target, error=repr(exc))
-            return None
+            reason = f"looking up whether it arrived raised {exc!r}"
+            return DeliveryResult.later(ERROR_BACKOFF, reason, unsure=True)
         if found is not None and not found.delivered and found.retry_after is not None:
             return dataclasses.replace(found, unsure=True)
         return found

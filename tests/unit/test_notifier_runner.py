@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.notifier import store as notifier_store
 from services.notifier.delivery.base import DeliveryResult
-from services.notifier.dispatcher import MAX_ATTEMPTS, Dispatcher
+from services.notifier.dispatcher import ERROR_BACKOFF, MAX_ATTEMPTS, Dispatcher
 from services.notifier.outbox import Outbox
 from services.notifier.policy.engine import decide
 from services.notifier.policy.inputs import ResolutionInput
@@ -338,6 +338,37 @@ async def test_a_send_cut_short_by_a_crash_is_resent_only_where_the_target_dedup
     await deliver(dispatcher, event)  # the notification's redelivery
     assert (chat.calls, pager.calls) == (0, 1)
     assert await store.counts() == {"unknown": 1, "sent": 1}
+
+
+class BrokenLookup(FakeTarget):
+    """A target that can be asked whether a send arrived, but whose asking fails."""
+
+    resend_safe = True
+    lookups = 0
+
+    async def reconcile(self, notification: NotificationData, target: Target) -> DeliveryResult:
+        self.lookups += 1
+        raise RuntimeError("lookup broke")
+
+
+async def test_a_send_whose_arrival_cannot_be_looked_up_is_not_made_again_blind(
+    store: Outbox,
+) -> None:
+    """The lookup of a send a crash cut short raises: the send waits and asks again (the try
+    counts, so a lookup that never works ends the delivery as failed), never sent unknowing."""
+    clock = ManualClock()
+    event = _notification(Target(type="chat", channel="#a"))
+    await mid_send(store, [event], "chat:#a", lease_until=clock.time() + 120)
+    chat = BrokenLookup([DeliveryResult.ok("ts")])
+    dispatcher = Dispatcher(
+        outbox=store, integrations={"chat": chat}, publisher=Recorder(), clock=clock
+    )
+    clock.advance(121)
+    for _ in range(MAX_ATTEMPTS):
+        await dispatcher.send_due()
+        clock.advance(ERROR_BACKOFF)
+    assert (chat.calls, chat.lookups) == (0, MAX_ATTEMPTS)
+    assert await store.counts() == {"failed": 1}
 
 
 async def test_finished_deliveries_are_pruned_by_the_stores_clock(database: Database) -> None:
