@@ -1,6 +1,7 @@
 """The delivery outbox worked off the consumer: queued in one transaction, sent by the worker
-in order per problem and target, a storm's updates folded into one send, and rows a stopped
-replica queued picked up by another (both storage backends)."""
+in order per problem and target (also behind a send a stopped replica cut short), a storm's
+updates folded into one send, and rows a stopped replica queued picked up by another (both
+storage backends)."""
 
 from __future__ import annotations
 
