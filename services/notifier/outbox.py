@@ -2,18 +2,13 @@
 
 A row is queued once (an insert only one replica wins), claimed for sending under a lease,
 then records the outcome. Claims skip rows another replica holds, so each row is sent by one
-replica at a time; a send its replica never finished is found once its lease runs out. A row is
-not claimed while an earlier notification of its problem to its target is being sent (by any
-replica, until that send ends or its lease runs out): each problem's notifications reach each
-target in the order they were made, also when a replica stops mid-send.
+replica at a time; a send its replica never finished is found once its lease runs out.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import asdict, dataclass
-from datetime import datetime
 from typing import Any, Final
 
 from sqlalchemy import Row, bindparam, delete, func, select, tuple_, update
@@ -31,9 +26,6 @@ Key = tuple[str, str]
 QUEUED: Final = "queued"
 SENDING: Final = "sending"
 RETRY: Final = "retry"
-#: How long a row waits before it is tried again when an earlier notification of its problem
-#: to its target was being sent as it was about to be claimed.
-HELD_SECONDS: Final = 1.0
 
 
 @dataclass
@@ -145,45 +137,11 @@ class Outbox:
     async def _claimed(
         self, db: AsyncConnection, found: Sequence[Row[Any]], lease_until: float
     ) -> list[OutboxRow]:
-        rows = [OutboxRow(**row._mapping) for row in found]
-        held = await self._held(db, rows)
-        if held:
-            now = self.clock.time()
-            await db.execute(
-                update(outbox)
-                .where(tuple_(outbox.c.notification_id, outbox.c.target).in_(sorted(held)))
-                .values(due_at=now + HELD_SECONDS, updated_at=now)
-            )
-        claimed = [row for row in rows if (row.notification_id, row.target) not in held]
+        claimed = [OutboxRow(**row._mapping) for row in found]
         for row in claimed:
             row.status, row.lease_until = SENDING, lease_until
         await self._write(db, claimed)
         return claimed
-
-    @staticmethod
-    async def _held(db: AsyncConnection, rows: Sequence[OutboxRow]) -> set[Key]:
-        """The keys of ``rows`` behind an earlier (or as early) notification of their problem to
-        their target that is being sent."""
-        keys = {(row.notification_id, row.target) for row in rows}
-        sending = await db.execute(
-            select(outbox.c.notification_id, outbox.c.target, outbox.c.body).where(
-                outbox.c.status == SENDING, outbox.c.target.in_({row.target for row in rows})
-            )
-        )
-        earliest: dict[tuple[str, str], datetime] = {}
-        for notification_id, target, body in sending:
-            if (notification_id, target) not in keys:
-                problem, made = _problem(body)
-                at = (problem, target)
-                earliest[at] = min(made, earliest.get(at, made))
-        if not earliest:
-            return set()
-        held: set[Key] = set()
-        for row in rows:
-            problem, made = _problem(row.body)
-            if (ahead := earliest.get((problem, row.target))) is not None and ahead <= made:
-                held.add((row.notification_id, row.target))
-        return held
 
     async def finish(self, rows: Sequence[OutboxRow]) -> None:
         """Record the outcome of these sends, in one transaction."""
@@ -239,9 +197,3 @@ class Outbox:
         async with self.database.transaction() as db:
             rows = await db.execute(select(outbox.c.status, func.count()).group_by(outbox.c.status))
         return {str(status): int(n) for status, n in rows}
-
-
-def _problem(body: str) -> tuple[str, datetime]:
-    """The problem (fingerprint) of a queued notification, and when it was made."""
-    event = json.loads(body)
-    return str(event["data"]["fingerprint"]), datetime.fromisoformat(event["time"])

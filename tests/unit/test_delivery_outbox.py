@@ -1,7 +1,6 @@
 """The delivery outbox worked off the consumer: queued in one transaction, sent by the worker
-in order per problem and target (also behind a send a stopped replica cut short), a storm's
-updates folded into one send, and rows a stopped replica queued picked up by another (both
-storage backends)."""
+in order per problem and target, a storm's updates folded into one send, and rows a stopped
+replica queued picked up by another (both storage backends)."""
 
 from __future__ import annotations
 
@@ -11,16 +10,16 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from services.notifier.delivery.base import SEND_LEASE_SECONDS, DeliveryResult
+from services.notifier.delivery.base import DeliveryResult
 from services.notifier.delivery.folding import fold_updates, runs
 from services.notifier.dispatcher import QUEUED_GRACE_SECONDS, Dispatcher
-from services.notifier.outbox import HELD_SECONDS, Outbox
+from services.notifier.outbox import Outbox
 from services.notifier.tables import SCHEMA
 from shared.clock import ManualClock
 from shared.events import AuditRecord, Notification, NotificationData, Target
 from shared.kafka.producer import Output
 from shared.storage import Database
-from tests.notifications import error_summary, mid_send, notification_data, notification_event
+from tests.notifications import error_summary, notification_data, notification_event
 
 CHAT = Target(type="chat", channel="#a")
 
@@ -43,8 +42,6 @@ class Card:
     gate: dict[str, asyncio.Event] = field(default_factory=dict)
     #: problems whose next send is answered "not yet" (as a rate-limited Slack answers)
     busy: set[str] = field(default_factory=set)
-    #: a send a stop cut short may be sent again (the target deduplicates)
-    resend_safe: bool = False
 
     async def send_notification(
         self, notification: NotificationData, target: Target
@@ -191,32 +188,3 @@ async def test_a_notification_told_to_wait_holds_back_the_later_ones_of_its_prob
     assert await dispatcher.send_due() == 3
     assert card.sent[1:] == [("fp", "new_alert", 1), ("fp", "update", 2), ("fp", "escalation", 3)]
     assert await store.counts() == {"sent": 4}
-
-
-async def test_a_send_a_stopped_replica_cut_short_holds_back_the_later_ones_of_its_problem(
-    store: Outbox,
-) -> None:
-    """A replica stopped while sending a problem's first alert. Another replica queues the
-    problem's resolution: it is not sent before the alert (whose send is tried again once its
-    lease runs out), so the target never sees the alert after the resolution; another
-    problem is not held."""
-    clock = ManualClock()
-    store.clock = clock
-    alert, resolved, other = (
-        _event("fp", "new_alert", 1),
-        _event("fp", "resolved", 1),
-        _event("other", "new_alert", 1),
-    )
-    await mid_send(store, [alert], "chat:#a", lease_until=clock.time() + SEND_LEASE_SECONDS)
-    card = Card(resend_safe=True)
-    replica = _dispatcher(store, card, Audit())
-    assert await replica.enqueue([resolved, other]) == 2
-    assert await replica.send_queued() == 1
-    assert card.sent == [("other", "new_alert", 1)]
-    for _ in range(int(SEND_LEASE_SECONDS // HELD_SECONDS)):
-        clock.advance(HELD_SECONDS)
-        assert await replica.send_due() == 0, "held while the alert's send may still land"
-    clock.advance(HELD_SECONDS)
-    await replica.send_due()  # the alert's lease is out: it is sent again, then the resolution
-    assert card.sent[1:] == [("fp", "new_alert", 1), ("fp", "resolved", 1)]
-    assert await store.counts() == {"sent": 3}
