@@ -7,6 +7,7 @@ from __future__ import annotations
 import itertools
 from typing import TYPE_CHECKING, Any
 
+from services.notifier.outbox import Queued
 from services.notifier.policy import ResolutionInput
 from shared.events import (
     ErrorSummary,
@@ -120,8 +121,18 @@ async def mid_send(
     """The rows of ``events`` for ``target`` as a replica leaves them when it stops mid-send
     (claimed together, as one claim of its takes them)."""
     keys = {(event.id, target) for event in events}
-    queued = [(event.id, target, event.model_dump_json()) for event in events]
+    queued = [
+        Queued(
+            event.id,
+            target,
+            event.data.fingerprint,
+            event.time.timestamp(),
+            event.model_dump_json(),
+        )
+        for event in events
+    ]
     assert await store.enqueue(queued, due_at=lease_until) == keys
     rows = await store.claim(keys, lease_until=lease_until)
     assert len(rows) == len(keys)
+    assert await store.start(rows, lease_until=lease_until)
     return rows

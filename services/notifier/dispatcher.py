@@ -3,14 +3,18 @@
 The consumer only queues: a batch's (notification, target) pairs become outbox rows in one
 transaction (a pair seen before, by any replica, is not queued again), and the offsets are
 committed. The sends happen off the consumer, in :meth:`Dispatcher.work`: the rows this replica
-queued are claimed (a lease of ``SEND_LEASE_SECONDS``) and sent, at most ``concurrency`` sends at
-once, each problem's to each target in order; their outcomes are recorded in one transaction and
-their audit records published together. A run of updates of one problem to a target that shows
-only the latest (a Slack card, ``send_updates``) is folded into one delivery, so a storm costs
-a few sends, not one per occurrence.
+queued are claimed (a lease of ``CLAIM_LEASE_SECONDS``, renewed while they wait for a slot) and
+sent, at most ``concurrency`` sends at once, each started under a lease of
+``SEND_LEASE_SECONDS``; each problem's notifications to each target go in the order they were
+made, across replicas (the outbox claims no row behind an unfinished earlier one); their
+outcomes are recorded in one transaction and their audit records published together. A run
+of updates of one problem to a target that shows only the latest (a Slack card,
+``send_updates``) is folded into one delivery, so a storm costs a few sends, not one per
+occurrence.
 
 A queued row its replica did not claim within ``QUEUED_GRACE_SECONDS`` (the replica stopped) is
-claimed by any replica's :meth:`Dispatcher.send_due`, with the retries. A send a crash cut short
+claimed by any replica's :meth:`Dispatcher.send_due`, with the retries, and so is a claim its
+replica stopped before starting, once the claim's lease runs out. A send a crash cut short
 (its lease ran out) is sent again where the target deduplicates (PagerDuty's ``dedup_key``, the
 console) or can be asked whether it arrived (Slack with a bot token: ``reconcile`` finds the
 message by its metadata), and is otherwise marked ``unknown``, never repeated; a send that got
@@ -40,7 +44,15 @@ from services.notifier.delivery.base import (
 )
 from services.notifier.delivery.folding import FOLDED_KIND, runs
 from services.notifier.metrics import DELIVERIES
-from services.notifier.outbox import INTERRUPTED, RETRY, Key, Outbox, OutboxRow, unsure
+from services.notifier.outbox import (
+    INTERRUPTED,
+    RETRY,
+    Key,
+    Outbox,
+    OutboxRow,
+    Queued,
+    unsure,
+)
 from shared.clock import SYSTEM_CLOCK, Clock
 from shared.events import (
     Actor,
@@ -65,6 +77,10 @@ ERROR_BACKOFF = 30.0
 HELD_BEHIND = "held behind an earlier notification of this problem to this target"
 #: A queued row its replica has not claimed this long after queueing is anyone's to send.
 QUEUED_GRACE_SECONDS = 10.0
+#: A claim holds its rows this long unless renewed: its replica renews it every third of it
+#: while the rows wait for a slot, so the rows of a replica that stopped before starting them
+#: are anyone's to send this long after.
+CLAIM_LEASE_SECONDS = 15.0
 #: Rows claimed and sent in one step.
 CLAIM_LIMIT = 1000
 #: Rows queued here and not yet claimed, at most (then the consumer waits for the sends).
@@ -109,21 +125,22 @@ class Dispatcher:
 
     async def enqueue(self, events: Sequence[Notification]) -> int:
         """Queue each event's sends (the consumer's part); how many were new."""
-        wanted: list[tuple[str, str, str]] = []
+        wanted: list[Queued] = []
         seen: set[Key] = set()
         for event in events:
             body = event.model_dump_json()
+            made_at = event.time.timestamp()
             for target in event.data.targets:
                 key = (event.id, target_key(target))
                 if key not in seen:
                     seen.add(key)
-                    wanted.append((*key, body))
+                    wanted.append(Queued(*key, event.data.fingerprint, made_at, body))
         await self._room.wait()
         due_at = self.clock.time() + QUEUED_GRACE_SECONDS
         new = await self.outbox.enqueue(wanted, due_at=due_at)
         if len(new) < len(wanted):
             log.info("already handled; not sending again", count=len(wanted) - len(new))
-        self._pending.extend(key for nid, target, _ in wanted if (key := (nid, target)) in new)
+        self._pending.extend(key for row in wanted if (key := row[:2]) in new)
         if self._pending:
             self._ready.set()
         if len(self._pending) >= MAX_PENDING:
@@ -145,14 +162,16 @@ class Dispatcher:
         if len(self._pending) < MAX_PENDING:
             self._room.set()
         now = self.clock.time()
-        rows = await self.outbox.claim(keys, lease_until=now + SEND_LEASE_SECONDS)
+        rows = await self.outbox.claim(keys, lease_until=now + CLAIM_LEASE_SECONDS)
         return await self._send_rows(rows)
 
     async def send_due(self) -> int:
         """Give up on sends cut short, then send the retries that are due (and queued rows
         their replica left); how many."""
         now = self.clock.time()
-        again, unknown = await self.outbox.interrupted(now, self._resend_safe)
+        freed, again, unknown = await self.outbox.interrupted(now, self._resend_safe)
+        if freed:
+            log.warning("sends a stopped replica claimed and never started are sent", count=freed)
         if again:
             log.warning(
                 "sends cut short by a stop are sent again (the target deduplicates)", count=again
@@ -160,7 +179,7 @@ class Dispatcher:
         if unknown:
             log.warning("sends cut short by a stop are not repeated", count=unknown)
         rows = await self.outbox.claim_due(
-            now, lease_until=now + SEND_LEASE_SECONDS, limit=CLAIM_LIMIT
+            now, lease_until=now + CLAIM_LEASE_SECONDS, limit=CLAIM_LIMIT
         )
         return await self._send_rows(rows)
 
@@ -177,11 +196,30 @@ class Dispatcher:
         for send in sends:
             groups.setdefault((send.event.data.fingerprint, send.row.target), []).append(send)
         audits: list[Output] = []
-        await asyncio.gather(*(self._send_group(group, audits) for group in groups.values()))
+        sent = asyncio.Event()
+        renewing = asyncio.create_task(self._renew(rows, sent))
+        try:
+            await asyncio.gather(*(self._send_group(group, audits) for group in groups.values()))
+        finally:
+            sent.set()
+            await renewing
         await self.outbox.finish(rows)
         if audits:
             await self.publisher.publish_many(audits)
         return len(rows)
+
+    async def _renew(self, rows: Sequence[OutboxRow], sent: asyncio.Event) -> None:
+        """Until ``sent``: renew the claim on the rows still waiting for a slot."""
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(sent.wait(), CLAIM_LEASE_SECONDS / 3)
+            if sent.is_set():
+                return
+            try:
+                lease = self.clock.time() + CLAIM_LEASE_SECONDS
+                await self.outbox.renew(rows, lease_until=lease)
+            except Exception as exc:  # noqa: BLE001 - a claim not renewed is sent by another
+                log.error("renewing a claim failed", error=repr(exc))
 
     @staticmethod
     def _prepared(row: OutboxRow) -> _Send:
@@ -202,6 +240,10 @@ class Dispatcher:
                 result = held
             else:
                 async with self._slots:
+                    lease = self.clock.time() + SEND_LEASE_SECONDS
+                    if not await self.outbox.start([send.row for send in run], lease_until=lease):
+                        log.warning("a claim ran out before its send; left to whoever has it")
+                        return  # this run and the later ones: another replica may have them
                     result = await self._deliver(integration, run)
             for send in run:
                 audit = self._settle(send, result, folded=len(run))

@@ -1,17 +1,36 @@
 """The notifier's delivery outbox: one row per notification and target.
 
-A row is queued once (an insert only one replica wins), claimed for sending under a lease,
-then records the outcome. Claims skip rows another replica holds, so each row is sent by one
-replica at a time; a send its replica never finished is found once its lease runs out.
+A row is queued once (an insert only one replica wins), claimed for sending under a short lease
+that its replica renews while the row waits for a delivery slot, started under the lease of a
+send, then records the outcome. Claims skip rows another replica holds, so each row is sent by
+one replica at a time, and a row whose claim ran out is neither started nor recorded by the
+replica that lost it. A claim a stopped replica never started is claimed again once its lease
+runs out; a send it never finished is found once the send's lease runs out.
+
+A problem's notifications to one target go in the order they were made, across replicas: a row
+is not claimed while an earlier row of its problem to its target is unfinished elsewhere
+(queued, claimed, being sent or waiting for a retry).
 """
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import asdict, dataclass
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
-from sqlalchemy import Row, bindparam, delete, func, select, tuple_, update
+from sqlalchemy import (
+    ColumnElement,
+    Row,
+    and_,
+    bindparam,
+    delete,
+    func,
+    or_,
+    select,
+    tuple_,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.notifier.tables import outbox
@@ -21,24 +40,41 @@ from shared.storage import Database, upserted
 #: An outbox row's key: (notification id, target).
 Key = tuple[str, str]
 
-#: An outbox row's status: waiting for its first send; being sent (under a lease); waiting for
-#: a retry; and the ends: sent, failed, unknown (a send cut short that must not be repeated).
+#: An outbox row's status: waiting for its first send; claimed for sending (under a short
+#: lease, renewed); being sent (under the lease of a send); waiting for a retry; and the ends:
+#: sent, failed, unknown (a send cut short that must not be repeated).
 QUEUED: Final = "queued"
+CLAIMED: Final = "claimed"
 SENDING: Final = "sending"
 RETRY: Final = "retry"
+#: A row in one of these holds back the later rows of its problem to its target.
+UNFINISHED: Final = (QUEUED, CLAIMED, SENDING, RETRY)
+
+
+class Queued(NamedTuple):
+    """What :meth:`Outbox.enqueue` queues: a notification for one target."""
+
+    notification_id: str
+    target: str
+    fingerprint: str
+    made_at: float  # the notification's time, epoch seconds
+    body: str
 
 
 @dataclass
 class OutboxRow:
     notification_id: str
     target: str
-    status: str  # queued, sending, retry, sent, failed, unknown
+    status: str  # queued, claimed, sending, retry, sent, failed, unknown
     attempts: int  # tries that ended in an error (rate-limit waits are not counted)
     due_at: float | None
     body: str
     reference: str | None = None
     error: str | None = None
     lease_until: float | None = None
+    fingerprint: str | None = None  # None on rows a build before notifier_0005 queued
+    made_at: float | None = None
+    claim_id: str | None = None
 
 
 #: How the error of an outbox row begins when its send was cut short by a stop, or got no answer:
@@ -54,7 +90,24 @@ def unsure(row: OutboxRow) -> bool:
 _COLUMNS = tuple(c for c in outbox.c if c.name != "updated_at")
 #: Rows per INSERT: its parameters stay well within every backend's limit.
 ROWS_PER_STATEMENT: Final = 500
-_CHANGING = ("status", "attempts", "due_at", "lease_until", "reference", "error")
+_CHANGING = ("status", "attempts", "due_at", "reference", "error")
+_KEY = tuple_(outbox.c.notification_id, outbox.c.target)
+_PROBLEM = tuple_(outbox.c.fingerprint, outbox.c.target)
+
+
+class _ClaimLost(Exception):
+    """A claim ran out before its rows were started (rolls the start back)."""
+
+
+def _keys(rows: Sequence[OutboxRow]) -> list[Key]:
+    return sorted((row.notification_id, row.target) for row in rows)
+
+
+def _unstarted(rows: Sequence[OutboxRow]) -> ColumnElement[bool]:
+    """Which of ``rows`` (one claim's) that claim still holds, not started."""
+    return and_(
+        _KEY.in_(_keys(rows)), outbox.c.status == CLAIMED, outbox.c.claim_id == rows[0].claim_id
+    )
 
 
 class Outbox:
@@ -86,17 +139,28 @@ class Outbox:
             ).first()
         return OutboxRow(**row._mapping) if row else None
 
-    async def enqueue(self, rows: Sequence[tuple[str, str, str]], *, due_at: float) -> set[Key]:
-        """Queue each (notification id, target, body) not seen before, in one transaction; the
-        keys of the rows that were new. A queued row is claimed by the replica that queued it
-        (:meth:`claim`) or, once ``due_at`` passes, by any replica's :meth:`claim_due`."""
+    async def enqueue(self, rows: Sequence[Queued], *, due_at: float) -> set[Key]:
+        """Queue each row not seen before, in one transaction; the keys of the rows that were
+        new. A queued row is claimed by the replica that queued it (:meth:`claim`) or, once
+        ``due_at`` passes, by any replica's :meth:`claim_due`."""
         now = self.clock.time()
         fresh = [
             {
-                **asdict(OutboxRow(nid, target, QUEUED, 0, due_at, body)),
+                **asdict(
+                    OutboxRow(
+                        row.notification_id,
+                        row.target,
+                        QUEUED,
+                        0,
+                        due_at,
+                        row.body,
+                        fingerprint=row.fingerprint,
+                        made_at=row.made_at,
+                    )
+                ),
                 "updated_at": now,
             }
-            for nid, target, body in rows
+            for row in rows
         ]
         new: list[tuple[Any, ...]] = []
         async with self.database.transaction() as db:
@@ -107,93 +171,209 @@ class Outbox:
         return {(str(nid), str(target)) for nid, target in new}
 
     async def claim(self, keys: Collection[Key], *, lease_until: float) -> list[OutboxRow]:
-        """Claim these queued rows for sending (rows already claimed elsewhere are skipped)."""
+        """Claim these queued rows for sending (rows already claimed elsewhere, and rows behind
+        an earlier one of their problem that is not among them, are skipped)."""
         if not keys:
             return []
         async with self.database.transaction() as db:
             rows = await db.execute(
                 select(*_COLUMNS)
-                .where(
-                    tuple_(outbox.c.notification_id, outbox.c.target).in_(sorted(keys)),
-                    outbox.c.status == QUEUED,
-                )
+                .where(_KEY.in_(sorted(keys)), outbox.c.status == QUEUED)
                 .with_for_update(skip_locked=True)
             )
             return await self._claimed(db, rows.all(), lease_until)
 
     async def claim_due(self, now: float, *, lease_until: float, limit: int) -> list[OutboxRow]:
         """Retries that are due, and queued rows their replica left unclaimed past their due
-        time, claimed for sending (rows another replica holds are skipped)."""
+        time, claimed for sending (rows another replica holds are skipped, and so are rows
+        behind an earlier one of their problem that is not among them)."""
+        due = and_(outbox.c.status.in_((RETRY, QUEUED)), outbox.c.due_at <= now)
+        # A due row waits while an earlier one of its problem to its target is unfinished and
+        # not due; rows come oldest first, so the earlier ones that are due come with it.
+        first_waiting = (
+            select(outbox.c.fingerprint, outbox.c.target, func.min(outbox.c.made_at).label("at"))
+            .where(outbox.c.status.in_(UNFINISHED), ~due)
+            .group_by(outbox.c.fingerprint, outbox.c.target)
+            .subquery("first_waiting")
+        )
+        same_problem = and_(
+            first_waiting.c.fingerprint == outbox.c.fingerprint,
+            first_waiting.c.target == outbox.c.target,
+        )
         async with self.database.transaction() as db:
             rows = await db.execute(
                 select(*_COLUMNS)
-                .where(outbox.c.status.in_((RETRY, QUEUED)), outbox.c.due_at <= now)
-                .order_by(outbox.c.due_at)
+                .select_from(outbox.outerjoin(first_waiting, same_problem))
+                .where(
+                    due,
+                    or_(
+                        first_waiting.c.at.is_(None),
+                        outbox.c.made_at.is_(None),
+                        outbox.c.made_at <= first_waiting.c.at,
+                    ),
+                )
+                .order_by(outbox.c.made_at, outbox.c.due_at)
                 .limit(limit)
-                .with_for_update(skip_locked=True)
+                .with_for_update(skip_locked=True, of=outbox)
             )
             return await self._claimed(db, rows.all(), lease_until)
 
     async def _claimed(
         self, db: AsyncConnection, found: Sequence[Row[Any]], lease_until: float
     ) -> list[OutboxRow]:
-        claimed = [OutboxRow(**row._mapping) for row in found]
+        rows = [OutboxRow(**row._mapping) for row in found]
+        if not rows:
+            return []
+        claim_id = uuid.uuid4().hex
+        await db.execute(
+            update(outbox)
+            .where(_KEY.in_(_keys(rows)))
+            .values(
+                status=CLAIMED,
+                lease_until=lease_until,
+                claim_id=claim_id,
+                updated_at=self.clock.time(),
+            )
+        )
+        held = await _held(db, rows, claim_id)
+        if held:  # given back as they were
+            await db.execute(
+                update(outbox)
+                .where(
+                    outbox.c.notification_id == bindparam("key_id"),
+                    outbox.c.target == bindparam("key_target"),
+                )
+                .values(
+                    status=bindparam("old_status"),
+                    lease_until=bindparam("old_lease"),
+                    claim_id=bindparam("old_claim"),
+                ),
+                [
+                    {
+                        "key_id": row.notification_id,
+                        "key_target": row.target,
+                        "old_status": row.status,
+                        "old_lease": row.lease_until,
+                        "old_claim": row.claim_id,
+                    }
+                    for row in held
+                ],
+            )
+        waiting = {(row.notification_id, row.target) for row in held}
+        claimed = [row for row in rows if (row.notification_id, row.target) not in waiting]
         for row in claimed:
-            row.status, row.lease_until = SENDING, lease_until
-        await self._write(db, claimed)
+            row.status, row.lease_until, row.claim_id = CLAIMED, lease_until, claim_id
         return claimed
 
-    async def finish(self, rows: Sequence[OutboxRow]) -> None:
-        """Record the outcome of these sends, in one transaction."""
+    async def renew(self, rows: Sequence[OutboxRow], *, lease_until: float) -> int:
+        """Extend the claim on those of ``rows`` not yet started; how many were still ours."""
+        waiting = [row for row in rows if row.status == CLAIMED and row.claim_id is not None]
+        if not waiting:
+            return 0
         async with self.database.transaction() as db:
-            await self._write(db, rows)
+            renewed = await db.execute(
+                update(outbox).where(_unstarted(waiting)).values(lease_until=lease_until)
+            )
+        for row in waiting:
+            row.lease_until = lease_until
+        return int(renewed.rowcount or 0)
 
-    async def _write(self, db: AsyncConnection, rows: Sequence[OutboxRow]) -> None:
+    async def start(self, rows: Sequence[OutboxRow], *, lease_until: float) -> bool:
+        """Start sending ``rows`` (one claim's), under the lease of a send; False, and nothing
+        changed, when the claim on any of them ran out and another replica may have it."""
+        try:
+            async with self.database.transaction() as db:
+                started = await db.execute(
+                    update(outbox)
+                    .where(_unstarted(rows))
+                    .values(status=SENDING, lease_until=lease_until)
+                )
+                if started.rowcount != len(rows):
+                    raise _ClaimLost
+        except _ClaimLost:
+            return False
+        for row in rows:
+            row.status, row.lease_until = SENDING, lease_until
+        return True
+
+    async def finish(self, rows: Sequence[OutboxRow]) -> None:
+        """Record the outcome of these sends, in one transaction (a row whose claim ran out is
+        left to whoever has it now)."""
         if not rows:
             return
         now = self.clock.time()
-        await db.execute(
-            update(outbox)
-            .where(
-                outbox.c.notification_id == bindparam("key_id"),
-                outbox.c.target == bindparam("key_target"),
+        async with self.database.transaction() as db:
+            await db.execute(
+                update(outbox)
+                .where(
+                    outbox.c.notification_id == bindparam("key_id"),
+                    outbox.c.target == bindparam("key_target"),
+                    outbox.c.claim_id == bindparam("key_claim"),
+                )
+                .values({**{c: bindparam(f"new_{c}") for c in _CHANGING}, "updated_at": now}),
+                [
+                    {
+                        "key_id": row.notification_id,
+                        "key_target": row.target,
+                        "key_claim": row.claim_id,
+                        **{f"new_{c}": getattr(row, c) for c in _CHANGING},
+                    }
+                    for row in rows
+                ],
             )
-            .values({**{c: bindparam(f"new_{c}") for c in _CHANGING}, "updated_at": now}),
-            [
-                {
-                    "key_id": row.notification_id,
-                    "key_target": row.target,
-                    **{f"new_{c}": getattr(row, c) for c in _CHANGING},
-                }
-                for row in rows
-            ],
-        )
 
-    async def interrupted(self, now: float, resend: Callable[[str], bool]) -> tuple[int, int]:
-        """Sends cut short (their replica stopped before the lease ran out): sent again where
-        ``resend(target)`` says the target deduplicates or can be asked whether it arrived,
-        else ``unknown`` and never repeated.
-        Returns how many were queued again and how many left unknown."""
+    async def interrupted(self, now: float, resend: Callable[[str], bool]) -> tuple[int, int, int]:
+        """Claims and sends a stop cut short (their lease ran out). A claim never started is
+        due again at once. A send is sent again where ``resend(target)`` says the target
+        deduplicates or can be asked whether it arrived, else ``unknown`` and never repeated.
+        Returns how many claims were freed, sends queued again, and sends left unknown."""
         async with self.database.transaction() as db:
             rows = await db.execute(
-                select(outbox.c.notification_id, outbox.c.target)
-                .where(outbox.c.status == SENDING, outbox.c.lease_until < now)
+                select(outbox.c.notification_id, outbox.c.target, outbox.c.status)
+                .where(outbox.c.status.in_((CLAIMED, SENDING)), outbox.c.lease_until < now)
                 .with_for_update(skip_locked=True)
             )
-            again, unknown = 0, 0
-            for notification_id, target in rows.all():
+            freed, again, unknown = 0, 0, 0
+            for notification_id, target, status in rows.all():
                 key = (outbox.c.notification_id == notification_id, outbox.c.target == target)
-                if resend(str(target)):
-                    values: dict[str, Any] = {"status": RETRY, "due_at": now}
+                values: dict[str, Any] = {"status": RETRY, "due_at": now, "claim_id": None}
+                if status == CLAIMED:
+                    freed += 1
+                elif resend(str(target)):
+                    values["error"] = INTERRUPTED
                     again += 1
                 else:
-                    values = {"status": "unknown"}
+                    values = {"status": "unknown", "error": INTERRUPTED, "claim_id": None}
                     unknown += 1
-                values["error"] = INTERRUPTED
                 await db.execute(update(outbox).where(*key).values(**values, updated_at=now))
-        return again, unknown
+        return freed, again, unknown
 
     async def counts(self) -> dict[str, int]:
         async with self.database.transaction() as db:
             rows = await db.execute(select(outbox.c.status, func.count()).group_by(outbox.c.status))
         return {str(status): int(n) for status, n in rows}
+
+
+async def _held(db: AsyncConnection, rows: Sequence[OutboxRow], claim_id: str) -> list[OutboxRow]:
+    """Of ``rows`` (just claimed as ``claim_id``), those an unfinished row of their problem to
+    their target made earlier, outside this claim, holds back."""
+    problems = {(r.fingerprint, r.target) for r in rows if r.fingerprint is not None}
+    if not problems:
+        return []
+    earliest = await db.execute(
+        select(outbox.c.fingerprint, outbox.c.target, func.min(outbox.c.made_at))
+        .where(
+            _PROBLEM.in_(sorted(problems)),
+            outbox.c.status.in_(UNFINISHED),
+            or_(outbox.c.claim_id.is_(None), outbox.c.claim_id != claim_id),
+        )
+        .group_by(outbox.c.fingerprint, outbox.c.target)
+    )
+    first = {(fp, target): made_at for fp, target, made_at in earliest if made_at is not None}
+    return [
+        row
+        for row in rows
+        if row.made_at is not None
+        and (held := first.get((row.fingerprint, row.target))) is not None
+        and row.made_at > held
+    ]

@@ -58,8 +58,11 @@ openings: Final = Table(
     Column("words", Text, nullable=False),
 )
 
-#: ``status``: sending (``lease_until`` bounds the send), sent, retry (due at ``due_at``),
-#: failed, unknown (a send cut short: never repeated).
+#: ``status``: queued, claimed (by the claim ``claim_id``, for sending, not started:
+#: ``lease_until`` bounds the claim, renewed while it waits), sending (``lease_until`` bounds the
+#: send), sent, retry (due at ``due_at``), failed, unknown (a send cut short: never repeated).
+#: ``fingerprint`` and ``made_at`` (the notification's time) order a problem's sends to a target
+#: (empty on rows a build before notifier_0005 queued).
 outbox: Final = Table(
     "notifier_outbox",
     metadata,
@@ -73,7 +76,11 @@ outbox: Final = Table(
     Column("reference", Text),
     Column("error", Text),
     Column("updated_at", Float, nullable=False),
+    Column("fingerprint", Text),
+    Column("made_at", Float),
+    Column("claim_id", Text),
     Index("notifier_outbox_due", "status", "due_at"),
+    Index("notifier_outbox_problem", "fingerprint", "target", "made_at"),
 )
 
 #: The silences in force (services.notifier: nothing is sent for what they match).

@@ -9,16 +9,18 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 
 import pytest
+from sqlalchemy import text
 
-from services.notifier.delivery.base import DeliveryResult
+from services.notifier.delivery.base import SEND_LEASE_SECONDS, DeliveryResult
 from services.notifier.delivery.folding import fold_updates, runs
-from services.notifier.dispatcher import QUEUED_GRACE_SECONDS, Dispatcher
-from services.notifier.outbox import Outbox
+from services.notifier.dispatcher import CLAIM_LEASE_SECONDS, QUEUED_GRACE_SECONDS, Dispatcher
+from services.notifier.outbox import SENDING, Outbox, Queued
 from services.notifier.tables import SCHEMA
 from shared.clock import ManualClock
 from shared.events import AuditRecord, Notification, NotificationData, Target
 from shared.kafka.producer import Output
 from shared.storage import Database
+from shared.storage.migrate import migrate
 from tests.notifications import error_summary, notification_data, notification_event
 
 CHAT = Target(type="chat", channel="#a")
@@ -188,3 +190,148 @@ async def test_a_notification_told_to_wait_holds_back_the_later_ones_of_its_prob
     assert await dispatcher.send_due() == 3
     assert card.sent[1:] == [("fp", "new_alert", 1), ("fp", "update", 2), ("fp", "escalation", 3)]
     assert await store.counts() == {"sent": 4}
+
+
+async def _stopped_mid_send(store: Outbox, events: Sequence[Notification]) -> Card:
+    """A replica that claimed ``events`` (made in this order) and began sending the first (one
+    delivery slot; its problem's send never returns), then stopped: the rest of its claim never
+    started."""
+    card = Card(gate={events[0].data.fingerprint: asyncio.Event()})
+    replica = _dispatcher(store, card, Audit(), concurrency=1)
+    await replica.enqueue(events)
+    sending = asyncio.create_task(replica.send_queued())
+    for _ in range(200):
+        row = await store.outbox(events[0].id, "chat:#a")
+        if row is not None and row.status == SENDING:
+            break
+        await asyncio.sleep(0.01)
+    else:
+        raise AssertionError("the first send never began")
+    sending.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await sending
+    return card
+
+
+async def test_sends_a_stopped_replica_claimed_and_never_began_are_made_by_another(
+    store: Outbox,
+) -> None:
+    """A target that cannot say whether a send arrived (no ``resend_safe``): the send the stop
+    cut short is never repeated, but the ones still waiting for a slot are sent, once the
+    claim's lease runs out, not written off with it."""
+    clock = ManualClock()
+    store.clock = clock
+    await _stopped_mid_send(store, [_event("cut", "new_alert", 1), _event("fp", "new_alert", 1)])
+    card = Card()
+    other = _dispatcher(store, card, Audit())
+    assert await other.send_due() == 0, "within its lease the claim is the stopped replica's"
+    clock.advance(CLAIM_LEASE_SECONDS + 1)
+    assert await other.send_due() == 1
+    assert card.sent == [("fp", "new_alert", 1)]
+    assert await store.counts() == {"sending": 1, "sent": 1}
+    clock.advance(SEND_LEASE_SECONDS)
+    assert await other.send_due() == 0
+    assert card.sent == [("fp", "new_alert", 1)], "the send cut short may have arrived"
+    assert await store.counts() == {"sent": 1, "unknown": 1}
+
+
+async def test_a_later_notification_waits_for_an_earlier_one_a_stopped_replica_claimed(
+    store: Outbox,
+) -> None:
+    """The alert a stopped replica claimed goes out before the problem's resolution another
+    replica consumed meanwhile, not after it (a Slack root would be opened again, a PagerDuty
+    incident triggered again)."""
+    clock = ManualClock()
+    store.clock = clock
+    await _stopped_mid_send(store, [_event("cut", "new_alert", 1), _event("fp", "new_alert", 1)])
+    card = Card()
+    other = _dispatcher(store, card, Audit())
+    await other.enqueue([_event("fp", "resolved", 1)])
+    assert await other.send_queued() == 0, "the resolution waits behind the alert"
+    assert card.sent == []
+    clock.advance(CLAIM_LEASE_SECONDS + 1)
+    assert await other.send_due() == 2
+    assert card.sent == [("fp", "new_alert", 1), ("fp", "resolved", 1)]
+
+
+async def test_a_claim_that_ran_out_is_sent_once_by_the_replica_that_took_it(
+    store: Outbox,
+) -> None:
+    """A replica whose rows waited for a slot past their claim's lease (its renewals did not
+    land) finds them taken by another replica and sends none of them."""
+    clock = ManualClock()
+    store.clock = clock
+    card = Card(gate={"slow": asyncio.Event()})
+    first = _dispatcher(store, card, Audit(), concurrency=1)
+    slow, late = _event("slow", "new_alert", 1), _event("fp", "new_alert", 1)
+    await first.enqueue([slow, late])
+    sending = asyncio.create_task(first.send_queued())
+    for _ in range(200):
+        row = await store.outbox(slow.id, "chat:#a")
+        if row is not None and row.status == SENDING:
+            break
+        await asyncio.sleep(0.01)
+    clock.advance(CLAIM_LEASE_SECONDS + 1)
+    taker = Card()
+    assert await _dispatcher(store, taker, Audit()).send_due() == 1
+    card.gate["slow"].set()
+    assert await sending == 2
+    assert taker.sent == [("fp", "new_alert", 1)]
+    assert card.sent == [("slow", "new_alert", 1)], "the lost claim is not sent again"
+    assert await store.counts() == {"sent": 2}
+
+
+async def test_rows_queued_before_the_upgrade_keep_their_place_in_their_problem_s_order(
+    storage_url: str,
+) -> None:
+    """Revision notifier_0005 fills in the problem and time of rows still to be sent: the
+    alert an older build queued goes out before a resolution queued after the upgrade."""
+    alert, resolution = _event("fp", "new_alert", 1), _event("fp", "resolved", 1)
+    old = Database(storage_url, schemas=[])
+    await migrate(old.engine, SCHEMA, to="notifier_0004")
+    async with old.transaction() as db:
+        await db.execute(
+            text(
+                "INSERT INTO notifier_outbox (notification_id, target, status, attempts, "
+                "due_at, body, updated_at) VALUES (:id, 'chat:#a', 'retry', 1, 0, :body, 0)"
+            ),
+            {"id": alert.id, "body": alert.model_dump_json()},
+        )
+    await old.close()
+    database = Database(storage_url, schemas=[SCHEMA])
+    await database.migrate()
+    try:
+        store = Outbox(database)
+        row = await store.outbox(alert.id, "chat:#a")
+        assert row is not None
+        assert (row.fingerprint, row.made_at) == ("fp", alert.time.timestamp())
+        card = Card()
+        dispatcher = _dispatcher(store, card, Audit())
+        await dispatcher.enqueue([resolution])
+        assert await dispatcher.send_queued() == 0, "the resolution waits behind the alert"
+        assert await dispatcher.send_due() == 1
+        assert card.sent == [("fp", "new_alert", 1)]
+    finally:
+        await database.close()
+
+
+async def test_rows_held_behind_an_earlier_one_do_not_crowd_it_out_of_a_claim(
+    store: Outbox,
+) -> None:
+    """Many later rows of a problem, due before its first one: a claim of a few rows still
+    takes the first, not only rows that would have to wait behind it."""
+    clock = ManualClock()
+    store.clock = clock
+    now = clock.time()
+    first, *later = [_event("fp", "new_alert", 1)] + [
+        _event("fp", "update", n) for n in range(2, 7)
+    ]
+
+    def queued(event: Notification) -> Queued:
+        made_at = event.time.timestamp()
+        return Queued(event.id, "chat:#a", "fp", made_at, event.model_dump_json())
+
+    await store.enqueue([queued(e) for e in later], due_at=now)
+    await store.enqueue([queued(first)], due_at=now + 20)
+    claimed = await store.claim_due(now + 30, lease_until=now + 45, limit=2)
+    assert [row.notification_id for row in claimed] == [first.id, later[0].id]
