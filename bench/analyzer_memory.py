@@ -10,7 +10,6 @@ classified, and the throughput. Target: at most 300 MB after 1,000,000 fingerpri
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import sys
 import tempfile
@@ -18,7 +17,7 @@ import time
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
-from bench.pipeline import REPO, RESULTS
+from bench.pipeline import REPO, write_results
 from shared.events import lift_custom_alert
 from shared.kafka.admin import ensure_topics
 from shared.kafka.embedded import EmbeddedBroker, free_port
@@ -112,18 +111,14 @@ async def run() -> bool:
         f"  (peak {peak:,.0f} MB; target <= {LIMIT_MB} MB)"
     )
     print(f"{'analyzer, distinct fingerprints':<44} {seen / elapsed:>10,.0f} events/s")
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "analyzer_memory.json").write_text(
-        json.dumps(
-            {
-                "fingerprints": seen,
-                "rss_mb": rss,
-                "peak_mb": peak,
-                "events_per_second": seen / elapsed,
-                "target_mb": LIMIT_MB,
-            },
-            indent=2,
-        )
-        + "\n"
+    write_results(
+        "analyzer_memory",
+        {
+            "fingerprints": seen,
+            "rss_mb": rss,
+            "peak_mb": peak,
+            "events_per_second": seen / elapsed,
+            "target_mb": LIMIT_MB,
+        },
     )
     return peak <= LIMIT_MB

@@ -241,6 +241,17 @@ def print_restarts(label: str, log: Path) -> dict[str, int]:
     return died
 
 
+def write_results(name: str, document: dict[str, Any], *, services_log: Path | None = None) -> None:
+    """``document`` written to ``bench/results/<name>.json``; for a run of the services whose
+    ``alertorch dev`` log is ``services_log``, with the services it restarted (printed first,
+    :func:`print_restarts`)."""
+    if services_log is not None:
+        died = print_restarts(f"{name}: services restarted during the run", services_log)
+        document = {"service_restarts": died, **document}
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / f"{name}.json").write_text(json.dumps(document, indent=2) + "\n")
+
+
 def _print_latency(label: str, found: dict[str, float]) -> None:
     p = {"p50": float("nan"), "p95": float("nan"), "p99": float("nan"), **found}
     print(
@@ -397,10 +408,7 @@ async def run() -> bool:
             _print_latency(f"latency at {RATE:.0f}/s, {hop.replace('_ms', '')}", timing[hop])
         cpu = "  ".join(f"{k} {v:,.0f}" for k, v in timing["cpu_us_per_event"].items())
         print(f"{f'latency at {RATE:.0f}/s, CPU per event (µs)':<44} {cpu}")
-    died = print_restarts("pipeline: services restarted during the run", SERVICES_LOG)
-    RESULTS.mkdir(exist_ok=True)
     document = {
-        "service_restarts": died,
         "ceiling_events_per_second": roof,
         "floor_four_hops_ms": floor,
         **flow,
@@ -408,6 +416,6 @@ async def run() -> bool:
         "latency": timing,
         "targets": {"ratio_to_ceiling": 0.5, "p99_to_resolutions_ms": 100},
     }
-    (RESULTS / "pipeline.json").write_text(json.dumps(document, indent=2) + "\n")
+    write_results("pipeline", document, services_log=SERVICES_LOG)
     p99 = float(timing["to_resolutions_ms"].get("p99", float("inf")))
     return ratio >= 0.5 and p99 <= 100

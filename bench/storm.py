@@ -17,7 +17,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.pipeline import REPO, RESULTS, _publish, _start_services, print_restarts
+from bench.pipeline import REPO, RESULTS, _publish, _start_services, write_results
 from shared.kafka.admin import ensure_topics
 from shared.kafka.embedded import EmbeddedBroker, free_port
 from tests.fakes.server import serving
@@ -74,17 +74,14 @@ async def run() -> bool:
     print(f"{'':<44} {dict(fake.calls)}")
     for root in fake.roots():
         print(f"{'storm: root in ' + root.channel:<44} {root.occurrences:>10,}")
-    died = print_restarts("storm: services restarted during the run", SERVICES_LOG)
-    RESULTS.mkdir(exist_ok=True)
     document = {
         "copies": COPIES,
-        "service_restarts": died,
         "slack_calls": calls,
         "calls_by_method": dict(fake.calls),
         "seconds_to_exact_count": exact_after,
         "targets": {"slack_calls": 20, "exact_count": True},
     }
-    (RESULTS / "storm.json").write_text(json.dumps(document, indent=2) + "\n")
+    write_results("storm", document, services_log=SERVICES_LOG)
     return calls <= 20 and exact_after is not None
 
 

@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import signal
 import time
 from collections.abc import Callable
-from typing import TypeAlias
+from typing import TYPE_CHECKING, TypeAlias
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 
-from shared.events import Envelope
+from shared.events import Command, Envelope
+from shared.topics import COMMANDS
 from shared.topics import topic as topic_spec
+
+if TYPE_CHECKING:
+    from tests.procs import ServiceProcess
 
 Record: TypeAlias = ConsumerRecord[bytes, bytes]
 
@@ -74,12 +79,38 @@ async def read_until(
         await consumer.stop()
 
 
+async def kill_mid_stream(
+    replica: ServiceProcess,
+    bootstrap: str,
+    feed: str,
+    records: list[tuple[bytes, bytes]],
+    *,
+    outputs: str,
+    kill_at: int,
+    match: Callable[[Record], bool],
+) -> None:
+    """``records`` produced on topic ``feed``, then ``replica`` SIGKILLed once ``kill_at`` of
+    its group's outputs (those ``match`` accepts) are on topic ``outputs``: before every record
+    was handled, as it asserts."""
+    await produce_keyed(bootstrap, feed, records)
+    before = await read_until(bootstrap, outputs, lambda r: len(r) >= kill_at, match=match)
+    replica.stop(signal.SIGKILL)
+    assert len(before) < len(records), "the kill did not land mid-stream"
+
+
 async def first_event(bootstrap: str, name: str, key: str) -> Envelope:
     """The first event keyed ``key`` on topic ``name``, waited for and decoded."""
     records = await read_until(
         bootstrap, name, lambda found: len(found) >= 1, match=lambda r: r.key == key.encode()
     )
     return topic_spec(name).decode(records[0].value)
+
+
+async def first_command(bootstrap: str, fingerprint: str) -> Command:
+    """The first command on ``commands`` about problem ``fingerprint``, waited for."""
+    command = await first_event(bootstrap, COMMANDS, fingerprint)
+    assert isinstance(command, Command), command
+    return command
 
 
 async def read_all(

@@ -124,6 +124,17 @@ def running_service(
 
 
 @contextmanager
+def two_replicas(name: str, *, bootstrap: str, env: dict[str, str]) -> Iterator[ServiceProcess]:
+    """Two replicas of service ``name`` in one consumer group (:func:`running_service`); yields
+    the first, the one a test stops."""
+    with (
+        running_service(name, bootstrap=bootstrap, env=env) as first,
+        running_service(name, bootstrap=bootstrap, env=env),
+    ):
+        yield first
+
+
+@contextmanager
 def running_dev(
     *args: str,
     broker_port: int,

@@ -1,6 +1,6 @@
 """What the resolver's tests share: the classified error they feed it (the shipped
-``errors.classified`` example), the context a strategy is given, and a strategy bound to an
-executor through the settings."""
+``errors.classified`` example), the context a strategy is given, a strategy bound to an
+executor through the settings, and a custom strategy whose every run ends one way."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from services.resolver.strategy import ErrorContext
+from services.resolver.strategy import ErrorContext, ResolutionStrategy, StrategyResult
 from shared.events import ClassifiedErrorData
 
 CLASSIFIED_EXAMPLE = (
@@ -58,3 +58,15 @@ def error_context(**changes: Any) -> ErrorContext:
     }
     fields.update(changes)
     return ErrorContext(**fields)
+
+
+class FixedOutcome(ResolutionStrategy):
+    """A safe custom strategy ``name`` whose every run ends as ``success`` says, with
+    ``message``."""
+
+    def __init__(self, name: str, description: str, *, success: bool, message: str) -> None:
+        super().__init__(name=name, description=description, confidence=0.9, safety_level="safe")
+        self.outcome = StrategyResult(success=success, message=message)
+
+    async def execute(self, error_context: ErrorContext) -> StrategyResult:
+        return self.outcome

@@ -7,11 +7,21 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Protocol, TypeVar
 
 import uvicorn
 from starlette.applications import Starlette
 
 from tests.procs import free_port_block
+
+
+class Fake(Protocol):
+    """A fake SaaS: its API as a Starlette app."""
+
+    def app(self) -> Starlette: ...
+
+
+F = TypeVar("F", bound=Fake)
 
 
 @contextmanager
@@ -33,3 +43,10 @@ def serving(app: Starlette) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(10)
+
+
+@contextmanager
+def served(fake: F) -> Iterator[tuple[F, str]]:
+    """``fake`` served (:func:`serving`) for the block; yields it and its base URL."""
+    with serving(fake.app()) as url:
+        yield fake, url

@@ -1,6 +1,7 @@
 """What the fault tests share: a runbook endpoint counting the fixes it is asked for, a
 configuration binding one pattern to it, the alerts that match it, reading and waiting on the
-broker's topics, and the settings and JSON values the fuzz tests run Hypothesis with."""
+broker's topics, what every fault must leave intact (exact counts, each fix and Slack root
+once), and the settings and JSON values the fuzz tests run Hypothesis with."""
 
 from __future__ import annotations
 
@@ -21,8 +22,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from shared.events import ClassifiedError
 from shared.topics import topic
 from tests.fakes.server import serving
+from tests.fakes.slack import FakeSlack
 from tests.kafka_helpers import read_all
 
 REPO = Path(__file__).resolve().parents[2]
@@ -121,15 +124,23 @@ def fix_config(folder: Path, marker: str, runbook_url: str) -> dict[str, str]:
     }
 
 
+def numbered_alert(
+    title: str, severity: str, source: str, marker: str, problem: int
+) -> dict[str, str]:
+    """The custom alert (from staging) of problem number ``problem`` of the run ``marker``:
+    ``title`` and ``source`` followed by the problem's number, and a dedup key of the run's."""
+    return {
+        "title": f"{title} {problem:02d}",
+        "severity": severity,
+        "source": f"{source}-{problem:02d}",
+        "environment": "staging",
+        "dedup_key": f"{marker}-{source}-{problem}",
+    }
+
+
 def stuck_worker(marker: str, problem: int) -> dict[str, str]:
     """A custom alert of problem number ``problem``, matching the pattern of :func:`fix_config`."""
-    return {
-        "title": f"Queue worker stuck {marker} on shard {problem:02d}",
-        "severity": "high",
-        "source": f"jobs-{problem:02d}",
-        "environment": "staging",
-        "dedup_key": f"{marker}-{problem}",
-    }
+    return numbered_alert(f"Queue worker stuck {marker} on shard", "high", "jobs", marker, problem)
 
 
 async def decoded(bootstrap: str, name: str) -> list[Any]:
@@ -153,3 +164,23 @@ async def wait_for(progress: Progress, at_least: int, seconds: float) -> int:
 def problem_of(body: dict[str, Any]) -> str:
     """The fingerprint a Slack message was posted for (its metadata)."""
     return str(body.get("metadata", {}).get("event_payload", {}).get("fingerprint"))
+
+
+def counted(events: Sequence[Any]) -> dict[str, int]:
+    """Per problem, the count the analyzer reached (its last classification's), of the
+    ``errors.classified`` ``events``."""
+    counts: Counter[str] = Counter()
+    for event in events:
+        assert isinstance(event, ClassifiedError)
+        problem = event.data.fingerprint
+        counts[problem] = max(counts[problem], event.data.frequency.last_day)
+    return dict(counts)
+
+
+def assert_each_fix_and_root_once(calls: FixCalls, slack: FakeSlack, problems: set[str]) -> None:
+    """Fixes ran, none twice; each of ``problems`` has its Slack roots, none posted twice."""
+    assert calls, "no fix ran"
+    assert set(calls.values()) == {1}, f"a fix ran twice: {calls.most_common(3)}"
+    roots = Counter((m.channel, problem_of(m.body)) for m in slack.roots())
+    assert {problem for _, problem in roots} == problems, "a problem was never posted"
+    assert set(roots.values()) == {1}, f"a root was posted twice: {roots.most_common(3)}"

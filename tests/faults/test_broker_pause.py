@@ -24,19 +24,20 @@ from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
 
 from services.ingest.custom_alert import SOURCE as CUSTOM
-from shared.events import ClassifiedError, derived_event_id
+from shared.events import derived_event_id
 from shared.kafka.embedded import EmbeddedBroker
 from shared.topics import ERRORS_CLASSIFIED, ERRORS_RAW, TOPICS
 from tests.fakes.server import serving
 from tests.fakes.slack import FakeSlack
 from tests.faults.pipeline import (
     Progress,
+    assert_each_fix_and_root_once,
+    counted,
     decoded,
     fix_config,
     problem_of,
@@ -207,7 +208,7 @@ async def test_broker_paused_services_go_unready_recover_and_lose_nothing(
             return len({e.correlationid for e in await decoded(bootstrap, ERRORS_CLASSIFIED)})
 
         assert await wait_for(classified, total, 60) == total
-        counted = _counted(await decoded(bootstrap, ERRORS_CLASSIFIED))
+        counts = counted(await decoded(bootstrap, ERRORS_CLASSIFIED))
 
         async def shown_in_slack() -> int:
             """Problems whose Slack roots show the count the analyzer reached."""
@@ -215,7 +216,7 @@ async def test_broker_paused_services_go_unready_recover_and_lose_nothing(
             for message in slack.roots():
                 problem = problem_of(message.body)
                 shown[problem] = max(shown[problem], message.occurrences)
-            return sum(shown[problem] == count for problem, count in counted.items())
+            return sum(shown[problem] == count for problem, count in counts.items())
 
         # The cards follow the counts as fast as the notifier works off the backlog the pause
         # left (one delivery at a time); on a loaded machine that took about a minute.
@@ -223,7 +224,7 @@ async def test_broker_paused_services_go_unready_recover_and_lose_nothing(
             await wait_for(shown_in_slack, PROBLEMS, SHOWN_WITHIN)
         except AssertionError as exc:
             cards = [(m.channel, problem_of(m.body), m.occurrences) for m in slack.roots()]
-            raise AssertionError(f"{exc}: counted {counted}, cards show {cards}") from None
+            raise AssertionError(f"{exc}: counted {counts}, cards show {cards}") from None
         await asyncio.sleep(3)  # room for a second post or a second fix, if there were one
         for name, service in services.items():
             assert service.process.poll() is None, f"the {name} died"
@@ -235,28 +236,14 @@ async def test_broker_paused_services_go_unready_recover_and_lose_nothing(
     assert {e.id for e in raw} == set(accepted), "an event no accepted answer covers was published"
     outputs = await decoded(bootstrap, ERRORS_CLASSIFIED)
     assert {e.correlationid for e in outputs} == set(accepted)
-    assert len(counted) == PROBLEMS
-    exact = dict.fromkeys(counted, total // PROBLEMS)
+    assert len(counts) == PROBLEMS
+    exact = dict.fromkeys(counts, total // PROBLEMS)
     # a request the producer sent again after the frozen broker had taken it lands twice on
     # errors.raw (same id): it is one occurrence, counted once
-    assert counted == exact, f"counts are not exact: {counted}, not {exact}"
-    assert calls, "no fix ran"
-    assert set(calls.values()) == {1}, f"a fix ran twice: {calls.most_common(3)}"
-    roots = Counter((m.channel, problem_of(m.body)) for m in slack.roots())
-    assert {problem for _, problem in roots} == set(counted), "a problem was never posted"
-    assert set(roots.values()) == {1}, f"a root was posted twice: {roots.most_common(3)}"
+    assert counts == exact, f"counts are not exact: {counts}, not {exact}"
+    assert_each_fix_and_root_once(calls, slack, set(counts))
 
 
 def _alert(marker: str, problem: int) -> dict[str, str]:
     alert = stuck_worker(marker, problem)
     return {**alert, "title": f"{alert['title']} ({JOBS[problem]})"}
-
-
-def _counted(events: list[Any]) -> dict[str, int]:
-    """Per problem, the count the analyzer reached (its last classification's)."""
-    counted: Counter[str] = Counter()
-    for event in events:
-        assert isinstance(event, ClassifiedError)
-        problem = event.data.fingerprint
-        counted[problem] = max(counted[problem], event.data.frequency.last_day)
-    return dict(counted)

@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-from collections import Counter
 from collections.abc import Iterator
 from contextlib import ExitStack
 from pathlib import Path
@@ -16,13 +15,15 @@ from pathlib import Path
 import pytest
 
 from services.notifier.delivery.base import SEND_LEASE_SECONDS
-from shared.events import ClassifiedError, RawError, lift_custom_alert
+from shared.events import RawError, lift_custom_alert
 from shared.topics import ERRORS_CLASSIFIED, ERRORS_RAW, RESOLUTIONS
 from tests.fakes.server import serving
 from tests.fakes.slack import FakeSlack
 from tests.faults.pipeline import (
     FixCalls,
     Progress,
+    assert_each_fix_and_root_once,
+    counted,
     decoded,
     fix_config,
     problem_of,
@@ -114,15 +115,6 @@ async def test_each_service_killed_mid_stream_loses_nothing_and_repeats_nothing(
             assert await wait_for(progress, total, within) == total
         await asyncio.sleep(3)  # room for a second post or a second fix, if there were one
 
-    outputs = await decoded(own_broker, ERRORS_CLASSIFIED)
-    last: dict[str, int] = {}
-    for event in outputs:
-        assert isinstance(event, ClassifiedError)
-        fp = event.data.fingerprint
-        last[fp] = max(last.get(fp, 0), event.data.frequency.last_day)
-    assert last == dict.fromkeys(fingerprints, EVENTS // PROBLEMS), "counts are not exact"
-    assert calls, "no fix ran"
-    assert set(calls.values()) == {1}, f"a fix ran twice: {calls.most_common(3)}"
-    roots = Counter((m.channel, problem_of(m.body)) for m in slack.roots())
-    assert {fp for _, fp in roots} == fingerprints, "a problem was never posted"
-    assert set(roots.values()) == {1}, f"a root was posted twice: {roots.most_common(3)}"
+    counts = counted(await decoded(own_broker, ERRORS_CLASSIFIED))
+    assert counts == dict.fromkeys(fingerprints, EVENTS // PROBLEMS), "counts are not exact"
+    assert_each_fix_and_root_once(calls, slack, fingerprints)

@@ -32,7 +32,6 @@ from services.notifier.dispatcher import SOURCE as DELIVERY
 from services.notifier.dispatcher import target_key
 from shared.events import (
     AuditRecord,
-    ClassifiedError,
     Notification,
     RawError,
     derived_event_id,
@@ -44,9 +43,11 @@ from tests.fakes.pagerduty import FakePagerDuty
 from tests.fakes.server import serving
 from tests.fakes.slack import FakeSlack
 from tests.faults.pipeline import (
+    counted,
     decoded,
     fix_config,
     insert_pattern,
+    numbered_alert,
     problem_of,
     serving_runbook,
     stuck_worker,
@@ -106,13 +107,8 @@ def _config(folder: Path, marker: str, runbook_url: str) -> dict[str, str]:
 
 def _ledger_down(marker: str, problem: int) -> dict[str, str]:
     """A custom alert of paged problem number ``problem`` (matching no fix)."""
-    return {
-        "title": f"Ledger unreachable {marker} from region {problem:02d}",
-        "severity": "critical",
-        "source": f"ledger-{problem:02d}",
-        "environment": "staging",
-        "dedup_key": f"{marker}-ledger-{problem}",
-    }
+    title = f"Ledger unreachable {marker} from region"
+    return numbered_alert(title, "critical", "ledger", marker, problem)
 
 
 def _errors(marker: str) -> list[RawError]:
@@ -253,7 +249,8 @@ async def test_slack_pagerduty_github_down_for_a_minute_timers_on_time_then_all_
         audit = [r for r in await decoded(own_broker, AUDIT) if isinstance(r, AuditRecord)]
         assert len(await _notifications(own_broker)) == len(notifications)
 
-    _assert_inputs_accounted_for(await decoded(own_broker, ERRORS_CLASSIFIED), fingerprints)
+    counts = counted(await decoded(own_broker, ERRORS_CLASSIFIED))
+    assert counts == dict.fromkeys(fingerprints, EACH), "counts are not exact"
     assert calls, "no fix ran"
     assert {fp for fp, _ in calls} <= set(fixed), "a problem without a fix was fixed"
     assert set(calls.values()) == {1}, f"a fix ran twice: {calls.most_common(3)}"
@@ -263,15 +260,6 @@ async def test_slack_pagerduty_github_down_for_a_minute_timers_on_time_then_all_
     _assert_github_once(github, notifications)
     for fake in (slack, pagerduty, github):
         assert fake.outage.refused, f"{type(fake).__name__} was never called while down"
-
-
-def _assert_inputs_accounted_for(outputs: list[Any], fingerprints: list[str]) -> None:
-    last: dict[str, int] = {}
-    for event in outputs:
-        assert isinstance(event, ClassifiedError)
-        fp = event.data.fingerprint
-        last[fp] = max(last.get(fp, 0), event.data.frequency.last_day)
-    assert last == dict.fromkeys(fingerprints, EACH), "counts are not exact"
 
 
 def _assert_each_delivered_once(

@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 from services.notifier.slack.interactivity import MAX_BODY
 from shared.events import Command, Silence
 from shared.topics import COMMANDS, SILENCES, topic
-from tests.fakes.server import serving
+from tests.fakes.server import served
 from tests.fakes.slack import FakeSlack, sign
 from tests.faults.pipeline import fuzz_settings, json_values
 from tests.kafka_helpers import read_all
@@ -194,9 +194,8 @@ CONTENT_TYPES = (FORM, FORM, "application/json", "text/plain", "multipart/form-d
 
 @pytest.fixture
 def slack() -> Iterator[tuple[FakeSlack, str]]:
-    fake = FakeSlack()
-    with serving(fake.app()) as url:
-        yield fake, url
+    with served(FakeSlack()) as fake_and_url:
+        yield fake_and_url
 
 
 @pytest.fixture

@@ -5,15 +5,14 @@ lost, none counted twice, whichever replica owned the partition."""
 from __future__ import annotations
 
 import os
-import signal
 from collections import defaultdict
 
 import pytest
 
 from shared.events import ClassifiedError, lift_custom_alert
 from shared.topics import ERRORS_CLASSIFIED, ERRORS_RAW, topic
-from tests.kafka_helpers import produce_keyed, read_all, read_until
-from tests.procs import running_service
+from tests.kafka_helpers import kill_mid_stream, read_all, read_until
+from tests.procs import two_replicas
 
 pytestmark = pytest.mark.broker
 
@@ -46,20 +45,11 @@ async def test_counts_stay_exact_when_a_replica_dies_mid_stream(
     }
     mine = lambda r: r.value is not None and marker.encode() in r.value  # noqa: E731
     total = len(events)
-    with (
-        running_service("analyzer", bootstrap=own_broker, env=env) as first,
-        running_service("analyzer", bootstrap=own_broker, env=env),
-    ):
-        await produce_keyed(
-            own_broker,
-            ERRORS_RAW,
-            [(e.data.fingerprint.encode(), e.to_json_bytes()) for e in events],
+    with two_replicas("analyzer", bootstrap=own_broker, env=env) as first:
+        keyed = [(e.data.fingerprint.encode(), e.to_json_bytes()) for e in events]
+        await kill_mid_stream(
+            first, own_broker, ERRORS_RAW, keyed, outputs=ERRORS_CLASSIFIED, kill_at=200, match=mine
         )
-        before = await read_until(
-            own_broker, ERRORS_CLASSIFIED, lambda r: len(r) >= 200, match=mine
-        )
-        first.stop(signal.SIGKILL)
-        assert len(before) < total, "the kill did not land mid-stream"
         records = await read_until(
             own_broker,
             ERRORS_CLASSIFIED,

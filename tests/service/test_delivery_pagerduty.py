@@ -12,8 +12,9 @@ from services.notifier.delivery.pagerduty import PagerDutyEvents
 from shared.clock import ManualClock
 from shared.config.integrations import PagerDutyIntegration
 from shared.events import ErrorSummary, NotificationData, Severity, Target
+from tests.delivery import failed_for_good, skipped_quietly
 from tests.fakes.pagerduty import FakePagerDuty
-from tests.fakes.server import serving
+from tests.fakes.server import served
 from tests.notifications import error_summary, notification_data
 from tests.procs import free_port_block
 
@@ -34,9 +35,8 @@ def _notification(
 
 @pytest.fixture
 def fake() -> Iterator[tuple[FakePagerDuty, str]]:
-    server = FakePagerDuty()
-    with serving(server.app()) as url:
-        yield server, url
+    with served(FakePagerDuty()) as pagerduty:
+        yield pagerduty
 
 
 def _pagerduty(
@@ -128,8 +128,7 @@ async def test_routing_keys_come_from_the_rules_names_then_the_defaults(
         PagerDutyIntegration(enabled=True, events_url=url), http=http, default_routing_key=None
     )
     missing = await keyless.send_notification(_notification(), PAGERDUTY)
-    assert missing.permanent
-    assert "PAGERDUTY_API_KEY" in (missing.error or "")
+    failed_for_good(missing, "PAGERDUTY_API_KEY")
 
 
 async def test_an_invalid_event_fails_for_good_with_pagerdutys_errors(
@@ -138,9 +137,7 @@ async def test_an_invalid_event_fails_for_good_with_pagerdutys_errors(
     server, url = fake
     bad_key = _pagerduty(url, http, routing_keys={"oncall_service": "too-short-but-32-chars-no"})
     result = await bad_key.send_notification(_notification(), PAGERDUTY)
-    assert result.permanent
-    assert "400" in (result.error or "")
-    assert "Length of 'routing_key' is incorrect" in (result.error or "")
+    failed_for_good(result, "400", "Length of 'routing_key' is incorrect")
     assert server.calls["invalid"] == 1
 
 
@@ -204,5 +201,4 @@ async def test_past_120_events_a_minute_per_key_events_wait_their_turn(
 async def test_a_disabled_integration_says_so(http: httpx.AsyncClient) -> None:
     pagerduty = PagerDutyEvents(PagerDutyIntegration(), http=http, default_routing_key=KEY)
     result = await pagerduty.send_notification(_notification(), PAGERDUTY)
-    assert result.delivered  # skipped quietly, not an error per notification
-    assert "integrations.pagerduty.enabled" in result.details["skipped"]
+    skipped_quietly(result, "integrations.pagerduty.enabled")

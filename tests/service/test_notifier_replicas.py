@@ -19,11 +19,11 @@ import yaml
 from services.notifier.delivery.base import SEND_LEASE_SECONDS
 from shared.events import Notification
 from shared.topics import NOTIFICATIONS, RESOLUTIONS, topic
-from tests.fakes.server import serving
+from tests.fakes.server import served
 from tests.fakes.slack import FakeSlack
 from tests.kafka_helpers import produce_keyed, read_all
 from tests.notifications import unfixed
-from tests.procs import running_service
+from tests.procs import two_replicas
 from tests.service.test_notifier_service import _title
 
 pytestmark = pytest.mark.broker
@@ -38,8 +38,8 @@ TIMEOUT_MINUTES = 0.05  # level 2 escalates to level 3 after 3 s without an ackn
 def slack() -> Iterator[tuple[FakeSlack, str]]:
     fake = FakeSlack()
     fake.add_channel("#management", "C0MANAGEMENT")
-    with serving(fake.app()) as url:
-        yield fake, url
+    with served(fake) as fake_and_url:
+        yield fake_and_url
 
 
 def _config(tmp_path: Path) -> Path:
@@ -85,10 +85,7 @@ async def test_two_replicas_post_each_root_once_and_fire_each_timer_once_when_on
             (m.channel, fp) for m in fake.roots() for fp, t in titles.items() if t in m.text
         )
 
-    with (
-        running_service("notifier", bootstrap=own_broker, env=env) as first,
-        running_service("notifier", bootstrap=own_broker, env=env),
-    ):
+    with two_replicas("notifier", bootstrap=own_broker, env=env) as first:
         await produce_keyed(
             own_broker, RESOLUTIONS, [(e.subject.encode(), e.to_json_bytes()) for e in events]
         )

@@ -15,15 +15,14 @@ import pytest
 from services.notifier.dispatcher import QUEUED_GRACE_SECONDS
 from shared.events import (
     AuditRecord,
-    Command,
     Notification,
     Resolution,
     Target,
 )
-from shared.topics import AUDIT, COMMANDS, NOTIFICATIONS, RESOLUTIONS, topic
-from tests.fakes.server import serving
+from shared.topics import AUDIT, NOTIFICATIONS, RESOLUTIONS, topic
+from tests.fakes.server import served
 from tests.fakes.slack import FakeSlack, Message
-from tests.kafka_helpers import first_event, produce, read_until
+from tests.kafka_helpers import first_command, first_event, produce, read_until
 from tests.notifications import error_summary, notification_data, notification_event, unfixed
 from tests.procs import running_service
 from tests.service.test_slack_interactivity import SECRET, press_payload, signed
@@ -33,9 +32,8 @@ pytestmark = pytest.mark.broker
 
 @pytest.fixture
 def slack() -> Iterator[tuple[FakeSlack, str]]:
-    fake = FakeSlack()
-    with serving(fake.app()) as url:
-        yield fake, url
+    with served(FakeSlack()) as fake_and_url:
+        yield fake_and_url
 
 
 def _title(text: str, fp: str) -> str:
@@ -104,8 +102,7 @@ async def test_alert_reaches_slack_and_a_button_press_becomes_a_command(
                 f"{notifier.url}/slack/events", **signed(press_payload(root, "ack", user="U0ALICE"))
             )
         assert pressed.status_code == 200
-        command = await first_event(kafka_bootstrap, COMMANDS, fp)
-        assert isinstance(command, Command)
+        command = await first_command(kafka_bootstrap, fp)
         assert (command.data.action, command.data.actor.id, command.data.actor.via) == (
             "ack",
             "U0ALICE",
@@ -199,25 +196,26 @@ async def _slack_audits(
     return [a for a in audits if isinstance(a, AuditRecord)]
 
 
-async def test_in_a_dry_run_nothing_reaches_slack_and_the_audit_says_what_would_have(
-    kafka_bootstrap: str, slack: tuple[FakeSlack, str]
+@pytest.mark.parametrize(
+    ("env", "outcome"),
+    [
+        pytest.param({"ALERTORCH_OPERATION__DRY_RUN": "true"}, "dry_run", id="dry run"),
+        pytest.param(
+            {"ALERTORCH_COMPONENTS__SLACK_ENABLED": "false"}, "succeeded", id="Slack switched off"
+        ),
+    ],
+)
+async def test_in_a_dry_run_or_with_slack_switched_off_nothing_reaches_slack_and_the_audit_says_so(
+    kafka_bootstrap: str, slack: tuple[FakeSlack, str], env: dict[str, str], outcome: str
 ) -> None:
+    """In a dry run the audit says what would have been sent; with Slack switched off the
+    alerts stay on the console, their Slack deliveries done without a call."""
     fake, url = slack
-    dry = {"ALERTORCH_OPERATION__DRY_RUN": "true"}
-    audits = await _slack_audits(kafka_bootstrap, fake, url, "dry_run", **dry)
+    audits = await _slack_audits(kafka_bootstrap, fake, url, outcome, **env)
     assert audits
-    assert all(a.data.outcome == "dry_run" for a in audits)
-    assert all(a.data.details.get("dry_run") is True for a in audits)
-    assert fake.calls["chat.postMessage"] == 0
-
-
-async def test_with_slack_switched_off_alerts_stay_on_the_console(
-    kafka_bootstrap: str, slack: tuple[FakeSlack, str]
-) -> None:
-    fake, url = slack
-    off = {"ALERTORCH_COMPONENTS__SLACK_ENABLED": "false"}
-    audits = await _slack_audits(kafka_bootstrap, fake, url, "succeeded", **off)
-    assert all(a.data.outcome == "succeeded" for a in audits)
+    assert all(a.data.outcome == outcome for a in audits)
+    dry_run = outcome == "dry_run"
+    assert all(bool(a.data.details.get("dry_run")) is dry_run for a in audits)
     assert fake.calls["chat.postMessage"] == 0
 
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 from collections import Counter
 from pathlib import Path
 
@@ -16,8 +15,8 @@ from shared.events import ClassifiedError, Resolution, derived_event_id, new_eve
 from shared.topics import ERRORS_CLASSIFIED, RESOLUTIONS, topic
 from tests.fakes.kubernetes import FakeKubernetes
 from tests.fakes.server import serving
-from tests.kafka_helpers import produce_keyed, read_all, read_until
-from tests.procs import running_service
+from tests.kafka_helpers import kill_mid_stream, read_all, read_until
+from tests.procs import two_replicas
 from tests.resolver_helpers import classified_body
 
 pytestmark = pytest.mark.broker
@@ -74,18 +73,17 @@ async def test_two_replicas_decide_once_run_once_and_share_the_cap(
             "ALERTORCH_OPERATION__MAX_CONCURRENT_RESOLUTIONS": str(CAP),
         }
         mine = lambda r: r.key is not None and r.key.decode().startswith(marker)  # noqa: E731
-        with (
-            running_service("resolver", bootstrap=own_broker, env=env) as first,
-            running_service("resolver", bootstrap=own_broker, env=env),
-        ):
-            await produce_keyed(
+        with two_replicas("resolver", bootstrap=own_broker, env=env) as first:
+            keyed = [(e.subject.encode(), e.to_json_bytes()) for e in events]
+            await kill_mid_stream(
+                first,
                 own_broker,
                 ERRORS_CLASSIFIED,
-                [(e.subject.encode(), e.to_json_bytes()) for e in events],
+                keyed,
+                outputs=RESOLUTIONS,
+                kill_at=300,
+                match=mine,
             )
-            before = await read_until(own_broker, RESOLUTIONS, lambda r: len(r) >= 300, match=mine)
-            first.stop(signal.SIGKILL)
-            assert len(before) < EVENTS, "the kill did not land mid-stream"
             await read_until(
                 own_broker,
                 RESOLUTIONS,

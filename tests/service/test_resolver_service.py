@@ -29,7 +29,7 @@ from shared.events import (
 from shared.topics import AUDIT, COMMANDS, ERRORS_CLASSIFIED, RESOLUTIONS, topic
 from tests.commands import command
 from tests.fakes.kubernetes import FakeKubernetes
-from tests.fakes.server import serving
+from tests.fakes.server import served, serving
 from tests.kafka_helpers import produce, read_until
 from tests.procs import running_service
 from tests.resolver_helpers import classified_body
@@ -62,9 +62,8 @@ class Runbook:
 
 @pytest.fixture
 def runbook() -> Iterator[tuple[Runbook, str]]:
-    fake = Runbook()
-    with serving(fake.app()) as url:
-        yield fake, url
+    with served(Runbook()) as fake_and_url:
+        yield fake_and_url
 
 
 #: Strategy names carry a per-test tag: each test's resolver also reads the classified events

@@ -38,6 +38,7 @@ from shared.kafka.producer import Output
 from shared.oncall import OnCallDirectory, OnCallSection
 from shared.slack.api import DEFAULT_TIMEOUT
 from shared.storage import open_database
+from tests.delivery import failed_for_good
 from tests.fakes.slack import WEBHOOK_PATH, FakeSlack, Message, texts
 from tests.notifications import deliver, mid_send, notification_event
 
@@ -520,15 +521,13 @@ async def test_channel_errors_are_permanent(
     fake.add_channel("#private", "C0PRIVATE", member=False)
     slack = await harness.integration()
     result = await slack.send_notification(note(), Target(type="slack", channel=channel))
-    assert result.permanent
-    assert error in (result.error or "")
+    failed_for_good(result, error)
 
 
 async def test_a_bad_token_is_permanent(harness: Harness, fake: FakeSlack) -> None:
     slack = await harness.integration(token="xoxb-revoked")
     result = await slack.send_notification(note(), ALERTS)
-    assert result.permanent
-    assert "invalid_auth" in (result.error or "")
+    failed_for_good(result, "invalid_auth")
 
 
 async def test_escalation_mentions_and_is_broadcast_from_the_thread(

@@ -222,6 +222,18 @@ async def root_message(
     return fake_slack.message("C0ALERTS", str(result.reference))
 
 
+@pytest.fixture
+async def root(notifier: Notifier, fake_slack: FakeSlack) -> Message:
+    """The message Slack shows for :func:`note` sent to ``#alerts`` (:func:`root_message`)."""
+    return await root_message(notifier, fake_slack)
+
+
+def snooze_for_an_hour(root: Message) -> dict[str, Any]:
+    """The payload of a press choosing "1 hour" in ``root``'s snooze menu."""
+    option = {"text": {"type": "plain_text", "text": "1 hour"}, "value": "3600"}
+    return press_payload(root, "snooze", selected_option=option)
+
+
 def test_our_signing_reproduces_slacks_test_vector() -> None:
     vector = fixture("slack_request_signature_test_vector.python-slack-sdk.json")
     headers = vector["headers"]
@@ -233,9 +245,8 @@ def test_our_signing_reproduces_slacks_test_vector() -> None:
 
 
 async def test_a_signed_press_publishes_a_command_and_shows_who_acted(
-    notifier: Notifier, fake_slack: FakeSlack
+    notifier: Notifier, fake_slack: FakeSlack, root: Message
 ) -> None:
-    root = await root_message(notifier, fake_slack)
     response = await notifier.press(root, "ack")
     assert response.status_code == 200
     [command] = notifier.published
@@ -253,9 +264,8 @@ async def test_a_signed_press_publishes_a_command_and_shows_who_acted(
 
 
 async def test_the_same_press_delivered_twice_has_one_command_id(
-    notifier: Notifier, fake_slack: FakeSlack
+    notifier: Notifier, root: Message
 ) -> None:
-    root = await root_message(notifier, fake_slack)
     payload = press_payload(root, "escalate")
     for _ in range(2):
         assert (await notifier.post(**signed(payload))).status_code == 200
@@ -264,12 +274,8 @@ async def test_the_same_press_delivered_twice_has_one_command_id(
     assert first.data.action == "escalate"
 
 
-async def test_snooze_choice_publishes_its_length(
-    notifier: Notifier, fake_slack: FakeSlack
-) -> None:
-    root = await root_message(notifier, fake_slack)
-    option = {"text": {"type": "plain_text", "text": "1 hour"}, "value": "3600"}
-    payload = press_payload(root, "snooze", selected_option=option)
+async def test_snooze_choice_publishes_its_length(notifier: Notifier, root: Message) -> None:
+    payload = snooze_for_an_hour(root)
     assert (await notifier.post(**signed(payload))).status_code == 200
     [command] = notifier.published
     assert command.data.action == "snooze"
@@ -305,8 +311,7 @@ async def test_silence_1h_silences_the_problem_for_an_hour_or_until_it_resolves(
     )
 
 
-async def test_a_bad_signature_is_refused(notifier: Notifier, fake_slack: FakeSlack) -> None:
-    root = await root_message(notifier, fake_slack)
+async def test_a_bad_signature_is_refused(notifier: Notifier, root: Message) -> None:
     request = signed(press_payload(root, "ack"), secret="not-the-secret")
     response = await notifier.post(**request)
     assert response.status_code == 401
@@ -321,8 +326,7 @@ async def test_a_bad_signature_is_refused(notifier: Notifier, fake_slack: FakeSl
     assert notifier.published == []
 
 
-async def test_a_stale_timestamp_is_refused(notifier: Notifier, fake_slack: FakeSlack) -> None:
-    root = await root_message(notifier, fake_slack)
+async def test_a_stale_timestamp_is_refused(notifier: Notifier, root: Message) -> None:
     assert (await notifier.post(**signed(press_payload(root, "ack"), age=330))).status_code == 401
     assert (await notifier.post(**signed(press_payload(root, "ack"), age=-330))).status_code == 401
     # Slack's own published request: correctly signed, but from 2018.
@@ -363,9 +367,8 @@ async def test_an_oversized_body_is_refused_before_it_is_read(notifier: Notifier
 
 @pytest.mark.parametrize("secret", [None])
 async def test_without_a_signing_secret_everything_is_refused(
-    notifier: Notifier, fake_slack: FakeSlack
+    notifier: Notifier, root: Message
 ) -> None:
-    root = await root_message(notifier, fake_slack)
     response = await notifier.press(root, "ack")
     assert response.status_code == 401
     assert "SLACK_SIGNING_SECRET" in response.json()["error"]
@@ -423,11 +426,9 @@ async def test_url_verification_is_answered_when_signed(notifier: Notifier) -> N
 
 
 async def test_a_press_on_an_unknown_message_publishes_nothing(
-    notifier: Notifier, fake_slack: FakeSlack
+    notifier: Notifier, fake_slack: FakeSlack, root: Message
 ) -> None:
-    root = await root_message(notifier, fake_slack)
-    option = {"text": {"type": "plain_text", "text": "1 hour"}, "value": "3600"}
-    payload = press_payload(root, "snooze", selected_option=option)
+    payload = snooze_for_an_hour(root)
     payload["container"]["message_ts"] = payload["message"]["ts"] = "1.000001"
     assert (await notifier.post(**signed(payload))).status_code == 200
     assert notifier.published == []
@@ -435,9 +436,8 @@ async def test_a_press_on_an_unknown_message_publishes_nothing(
 
 
 async def test_a_press_that_cannot_be_published_is_not_acknowledged(
-    notifier: Notifier, fake_slack: FakeSlack
+    notifier: Notifier, fake_slack: FakeSlack, root: Message
 ) -> None:
-    root = await root_message(notifier, fake_slack)
     notifier.broker_down = True
     response = await notifier.press(root, "resolve", user=OPERATOR)
     assert response.status_code == 503
@@ -446,9 +446,8 @@ async def test_a_press_that_cannot_be_published_is_not_acknowledged(
 
 
 async def test_by_default_anyone_acks_but_only_authorized_users_resolve(
-    notifier: Notifier, fake_slack: FakeSlack
+    notifier: Notifier, fake_slack: FakeSlack, root: Message
 ) -> None:
-    root = await root_message(notifier, fake_slack)
     refused = await notifier.press(root, "resolve", user="U111")
     assert refused.status_code == 200
     await eventually(lambda: bool(fake_slack.ephemerals))

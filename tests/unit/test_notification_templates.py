@@ -21,9 +21,6 @@ from services.notifier.tables import SCHEMA
 from services.notifier.translate import fix_outcome
 from services.resolver import (
     AutoResolver,
-    ErrorContext,
-    ResolutionStrategy,
-    StrategyResult,
     register_custom_strategy,
 )
 from services.resolver.registry import unregister_custom_strategy
@@ -48,7 +45,7 @@ from shared.events import (
 from shared.kafka.producer import Output
 from shared.placeholders import fill, unknown_placeholders
 from shared.storage import Database
-from tests.resolver_helpers import classified_body
+from tests.resolver_helpers import FixedOutcome, classified_body
 
 RULES = Path(__file__).resolve().parents[2] / "config" / "escalation_rules.yaml"
 EVIL = "<!channel> <@U123> <https://evil|click> & @here"
@@ -233,16 +230,6 @@ async def test_the_fix_outcome_rides_on_the_notification_that_tells_it(tmp_path:
     )
 
 
-class Flush(ResolutionStrategy):
-    def __init__(self) -> None:
-        super().__init__(
-            name="test_flush", description="Flush", confidence=0.9, safety_level="safe"
-        )
-
-    async def execute(self, error_context: ErrorContext) -> StrategyResult:
-        return StrategyResult(success=True, message="flushed")
-
-
 async def test_the_resolver_says_how_long_a_fix_took_and_what_the_error_said(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -253,7 +240,7 @@ async def test_the_resolver_says_how_long_a_fix_took_and_what_the_error_said(
     body = classified_body()["data"]
     body["resolution_strategy"] = "increase_connection_pool"
     body["error"]["message"] = "could not connect to server: Connection refused (10.0.0.7:5432)"
-    register_custom_strategy(Flush())
+    register_custom_strategy(FixedOutcome("test_flush", "Flush", success=True, message="flushed"))
     clock = ManualClock()
     resolver = AutoResolver(load_settings(), clock=clock)
     try:

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import itertools
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 
@@ -13,7 +12,6 @@ import yaml
 from services.notifier.policy import (
     AlertState,
     Cancel,
-    CommandInput,
     Decision,
     EscalationPolicy,
     Ledger,
@@ -25,11 +23,9 @@ from services.notifier.policy import (
     decide,
 )
 from services.notifier.policy.memory import MemoryDriver
-from shared.events import Actor, CommandData
+from tests.escalation import MIN, T0, command
 from tests.notifications import resolution_input
 
-T0 = datetime(2025, 7, 1, 12, 0, tzinfo=UTC)  # a Tuesday, in business hours
-MIN = timedelta(minutes=1)
 BASE = """
 global_settings:
   max_escalation_level: 3
@@ -60,7 +56,6 @@ environment_rules:
   production: {escalation_multiplier: 1.5, minimum_level: 0}
   development: {escalation_multiplier: 0.5, max_level: 1}
 """
-_ids = itertools.count()
 
 
 def make_policy(extra: str = "", **replace: str) -> EscalationPolicy:
@@ -73,16 +68,6 @@ def make_policy(extra: str = "", **replace: str) -> EscalationPolicy:
 
 #: A decision on a medium-severity problem (``resolution_input``'s arguments change it).
 resolution = partial(resolution_input, title="Disk full on web-1", severity="medium")
-
-
-def command(
-    action: str, fingerprint: str = "fp", roles: frozenset[str] = frozenset(), **fields: Any
-) -> CommandInput:
-    actor = Actor(kind="user", id="U1", name="ana", via="slack")
-    data = CommandData.model_validate(
-        {"fingerprint": fingerprint, "action": action, "actor": actor, **fields}
-    )
-    return CommandInput(f"c{next(_ids)}", data, roles)
 
 
 def notified(decisions: list[Decision]) -> list[tuple[str, int]]:

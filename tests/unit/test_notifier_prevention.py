@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-import itertools
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from functools import partial
 
-import yaml
-
 from services.notifier.policy import (
-    CommandInput,
     Decision,
     EscalationPolicy,
     Ledger,
@@ -27,33 +23,17 @@ from services.notifier.policy.prevention import (
     similarity,
     title_words,
 )
-from shared.events import Actor, CommandData
+from tests.escalation import MIN, T0, command, four_levels
 from tests.notifications import resolution_input
-
-T0 = datetime(2025, 7, 1, 12, 0, tzinfo=UTC)
-MIN = timedelta(minutes=1)
-LEVELS = """
-escalation_levels:
-  level_0: {name: a, timeout_minutes: 10, actions: [{type: slack_notification, channels: ["#a"]}]}
-  level_1: {name: b, timeout_minutes: 10, actions: [{type: slack_notification, channels: ["#b"]}]}
-  level_2: {name: c, timeout_minutes: 10, actions: [{type: slack_notification, channels: ["#c"]}]}
-  level_3: {name: d, timeout_minutes: 10, actions: [{type: slack_notification, channels: ["#d"]}]}
-"""
-_ids = itertools.count()
 
 
 def policy(extra: str = "") -> EscalationPolicy:
-    return EscalationPolicy.model_validate(yaml.safe_load(LEVELS + extra))
+    """Four levels of 10 minutes each, plus ``extra``."""
+    return four_levels(10, extra)
 
 
 #: A decision on a low-severity problem (``resolution_input``'s arguments change it).
 resolution = partial(resolution_input, title="Disk full on web-1", severity="low")
-
-
-def command(action: str, fingerprint: str = "fp") -> CommandInput:
-    actor = Actor(kind="user", id="U1", via="slack")
-    data = CommandData(fingerprint=fingerprint, action=action, actor=actor)
-    return CommandInput(f"c{next(_ids)}", data)
 
 
 def sent(decisions: list[Decision]) -> list[tuple[str, str, int]]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -13,24 +13,16 @@ import yaml
 from services.notifier.policy import EscalationPolicy, Notify, ResolutionInput, Suppress
 from services.notifier.policy.memory import MemoryDriver
 from services.notifier.rules_file import load_rules
+from tests.escalation import MIN, T0, four_levels
 from tests.notifications import resolution_input
 
 REPO = Path(__file__).resolve().parents[2]
 SEED_POLICY = load_rules(REPO / "tests" / "fixtures" / "notifier" / "seed_escalation_rules.yaml")
-T0 = datetime(2025, 7, 1, 12, 0, tzinfo=UTC)
-MIN = timedelta(minutes=1)
-
-SLOW_LEVELS = """
-escalation_levels:
-  level_0: {name: a, timeout_minutes: 600, actions: [{type: slack_notification, channels: ["#a"]}]}
-  level_1: {name: b, timeout_minutes: 600, actions: [{type: slack_notification, channels: ["#b"]}]}
-  level_2: {name: c, timeout_minutes: 600, actions: [{type: slack_notification, channels: ["#c"]}]}
-  level_3: {name: d, timeout_minutes: 600}
-"""
 
 
 def slow_policy(extra: str) -> EscalationPolicy:
-    return EscalationPolicy.model_validate(yaml.safe_load(SLOW_LEVELS + extra))
+    """Four levels of 10 hours each (no timer fires in a test), plus ``extra``."""
+    return four_levels(600, extra)
 
 
 #: A decision on a low-severity problem (``resolution_input``'s arguments change it).

@@ -20,7 +20,7 @@ from shared.clock import ManualClock
 from shared.config import load_settings
 from tests.fakes.github import FakeGitHub
 from tests.fakes.server import serving
-from tests.resolver_helpers import bind_strategy, classified_data
+from tests.resolver_helpers import FixedOutcome, bind_strategy, classified_data
 
 
 class PoolResize(ResolutionStrategy):
@@ -113,20 +113,10 @@ async def test_github_issue_opens_once_per_problem(monkeypatch: pytest.MonkeyPat
     assert len(fake.issues) == 1
 
 
-class Broken(ResolutionStrategy):
-    def __init__(self) -> None:
-        super().__init__(
-            name="broken", description="Always fails", confidence=0.9, safety_level="safe"
-        )
-
-    async def execute(self, error_context: ErrorContext) -> StrategyResult:
-        return StrategyResult(success=False, message="no luck")
-
-
 async def test_a_fallback_nobody_approves_in_time_lets_the_next_one_run(
     pool: PoolResize, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    broken = Broken()
+    broken = FixedOutcome("broken", "Always fails", success=False, message="no luck")
     register_custom_strategy(broken)
     monkeypatch.setenv(
         "ALERTORCH_AUTO_RESOLUTION__STRATEGIES",
