@@ -40,6 +40,11 @@ def issue_title(severity: str, title: str) -> str:
     return cut(" ".join(f"[{severity}] {title}".split()), TITLE_LIMIT)
 
 
+def fingerprint_line(fingerprint: str) -> str:
+    """The line of an issue's body that names its problem."""
+    return f"- fingerprint: {inline_code(fingerprint)}"
+
+
 def issue_body(parts: IssueParts) -> str:
     """An issue about one problem: ``intro`` (ours, trusted), each fact as inline code, the
     source link when it is a plain URL, the title (and ``text``) fenced."""
@@ -47,7 +52,7 @@ def issue_body(parts: IssueParts) -> str:
     lines = [f"- {name}: {inline_code(value)}" for name, value in facts if value is not None]
     if url := parts.url:
         lines.append(f"- details: {f'<{url}>' if SAFE_URL.match(url) else inline_code(url)}")
-    lines.append(f"- fingerprint: {inline_code(parts.fingerprint)}")
+    lines.append(fingerprint_line(parts.fingerprint))
     out = [parts.intro, "", *lines, "", "Title:", fenced(parts.title)]
     if text := parts.text:
         out += ["", "Notification:", fenced(text)]

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from services.notifier.outbox import Queued
 from services.notifier.policy import ResolutionInput
 from shared.events import (
+    AuditRecord,
     ErrorSummary,
     Notification,
     NotificationData,
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
 
     from services.notifier.dispatcher import Dispatcher
     from services.notifier.outbox import Outbox, OutboxRow
+    from shared.kafka.producer import Output
 
 #: A problem whose title tries to mention a whole channel.
 BOOM = ErrorSummary(title="Boom @channel", severity=Severity.HIGH, service="web")
@@ -106,6 +108,16 @@ def resolution_input(
         details=details or {},
     )
     return ResolutionInput(f"r{next(_input_ids)}", data)
+
+
+class Audits:
+    """A dispatcher's publisher: keeps the audit records it is given."""
+
+    def __init__(self) -> None:
+        self.records: list[AuditRecord] = []
+
+    async def publish_many(self, outputs: Sequence[Output]) -> None:
+        self.records += [o.event for o in outputs if isinstance(o.event, AuditRecord)]
 
 
 async def deliver(dispatcher: Dispatcher, *events: Notification) -> None:

@@ -14,6 +14,7 @@ from typing import Any, Protocol
 import httpx
 
 from shared.clock import SYSTEM_CLOCK, Clock
+from shared.http_answer import unanswered
 from shared.retry_after import retry_after_seconds
 
 DEFAULT_TIMEOUT = 10.0
@@ -47,16 +48,12 @@ class SlackWebhook(Protocol):
     async def post(self, body: dict[str, Any]) -> SlackAnswer: ...
 
 
-#: Errors raised after a request was sent and before its answer came.
-_UNANSWERED = (httpx.ReadTimeout, httpx.ReadError, httpx.RemoteProtocolError)
-
-
 def _network_error(exc: httpx.HTTPError) -> SlackAnswer:
     return SlackAnswer(
         ok=False,
         error=f"network: {type(exc).__name__}",
         retry_after=TRANSIENT_RETRY_SECONDS,
-        unsure=isinstance(exc, _UNANSWERED),
+        unsure=unanswered(exc),
     )
 
 

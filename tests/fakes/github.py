@@ -1,12 +1,16 @@
 """A fake GitHub REST API for issues: create (201 with GitHub's real body shape, 410 when issues
 are disabled, 401 without a token, 403 on the primary rate limit with ``x-ratelimit-reset``, 429
 with ``retry-after`` on a secondary limit, 422 when told a request is invalid, GitHub's
-``Server Error`` while the ``outage`` says it is down), comment, and close."""
+``Server Error`` while the ``outage`` says it is down; or made, with its answer held past the
+client's timeout), list (newest first, paged by ``per_page`` and ``page``), comment, and
+close."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections import Counter
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +41,9 @@ class FakeGitHub:
         self.retry_after = 60
         #: Answer the next N creations 422 ``Validation Failed``.
         self.invalid_next = 0
+        #: Make the next N issues but hold each answer this long (past a client's timeout).
+        self.answers_held = 0
+        self.hold_seconds = 2.0
         #: Periods GitHub answers every request with a 5xx (``Server Error``).
         self.outage = Outage()
         self.comments: dict[tuple[str, int], list[dict[str, Any]]] = {}
@@ -80,12 +87,30 @@ class FakeGitHub:
                     "labels": [{"name": n} for n in payload.get("labels", [])],
                     "html_url": f"https://github.com/{repo}/issues/{number}",
                     "url": f"https://api.github.com/repos/{repo}/issues/{number}",
+                    "created_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
                 }
             )
             self.issues[(repo, number)] = issue
+            if self.answers_held > 0:
+                self.answers_held -= 1
+                await asyncio.sleep(self.hold_seconds)
             return JSONResponse(
                 issue, status_code=201, headers={"location": issue["url"], **self._rate_headers()}
             )
+
+        async def listed(request: Request) -> JSONResponse:
+            self.calls["list"] += 1
+            if (refused := self._refuse(request)) is not None:
+                return refused
+            repo = f"{request.path_params['owner']}/{request.path_params['repo']}"
+            query = request.query_params
+            assert (query.get("state"), query.get("sort")) == ("all", "created"), query
+            assert query.get("direction") == "desc", query
+            per_page, page = int(query.get("per_page", "30")), int(query.get("page", "1"))
+            newest = sorted((n for r, n in self.issues if r == repo), reverse=True)
+            chosen = newest[(page - 1) * per_page : page * per_page]
+            body = [self.issues[(repo, n)] for n in chosen]
+            return JSONResponse(body, headers=self._rate_headers())
 
         async def update(request: Request) -> JSONResponse:
             self.calls["update"] += 1
@@ -138,6 +163,7 @@ class FakeGitHub:
             routes=[
                 Route("/repos/{owner}/{repo}", repository, methods=["GET"]),
                 Route("/repos/{owner}/{repo}/issues", create, methods=["POST"]),
+                Route("/repos/{owner}/{repo}/issues", listed, methods=["GET"]),
                 Route("/repos/{owner}/{repo}/issues/{number:int}", update, methods=["PATCH"]),
                 Route(
                     "/repos/{owner}/{repo}/issues/{number:int}/comments", comment, methods=["POST"]

@@ -14,15 +14,20 @@ import httpx
 import pytest
 from sqlalchemy import select
 
+from services.notifier.delivery.base import SEND_LEASE_SECONDS
 from services.notifier.delivery.github import GitHubIssues
+from services.notifier.delivery.github_answers import SERVER_ERROR_RETRY_SECONDS
 from services.notifier.delivery.github_tables import SCHEMA, issues
+from services.notifier.dispatcher import Dispatcher
+from services.notifier.outbox import Outbox, unsure
+from shared.clock import ManualClock
 from shared.config.integrations import GithubIntegration
 from shared.events import NotificationData, Target
 from shared.storage import Database
 from tests.delivery import failed_for_good, skipped_quietly
 from tests.fakes.github import FakeGitHub
 from tests.fakes.server import served
-from tests.notifications import notification_data
+from tests.notifications import Audits, deliver, mid_send, notification_data, notification_event
 from tests.procs import free_port_block
 from tests.storage import migrated
 
@@ -267,3 +272,57 @@ async def test_a_rules_github_action_labels_the_issue(
     opened = await _github(url, http, store).send_notification(_notification(), target)
     assert opened.delivered
     assert server.issues[(REPO, 1)]["labels"] == [{"name": "database"}, {"name": "p1"}]
+
+
+def _dispatcher(github: GitHubIssues, store: Database, clock: ManualClock) -> Dispatcher:
+    outbox = Outbox(store, clock=clock)
+    return Dispatcher(
+        outbox=outbox, integrations={"github": github}, publisher=Audits(), clock=clock
+    )
+
+
+async def test_an_issue_whose_opening_got_no_answer_is_found_not_opened_again(
+    fake: tuple[FakeGitHub, str], http: httpx.AsyncClient, store: Database
+) -> None:
+    """GitHub opened the issue, but its answer came after the client gave up: the retry finds
+    the issue among the repository's and records it; there is one issue, and later
+    notifications comment on it."""
+    server, url = fake
+    server.answers_held = 1
+    clock = ManualClock()
+    github = _github(url, http, store, timeout_seconds=0.5)
+    dispatcher = _dispatcher(github, store, clock)
+    event = notification_event(_notification("new_alert"))
+    await deliver(dispatcher, event)
+    row = await dispatcher.outbox.outbox(event.id, f"github:{REPO}")
+    assert row is not None
+    assert (row.status, unsure(row)) == ("retry", True), row
+    clock.advance(SERVER_ERROR_RETRY_SECONDS + 1)
+    assert await dispatcher.send_due() == 1
+    row = await dispatcher.outbox.outbox(event.id, f"github:{REPO}")
+    assert row is not None
+    assert row.status == "sent", row
+    assert row.reference == f"https://github.com/{REPO}/issues/1"
+    assert (server.calls["create"], len(server.issues)) == (1, 1)
+    assert await _remembered(store) == [(REPO, event.data.fingerprint, 1)]
+    await deliver(dispatcher, notification_event(_notification("update")))
+    assert (len(server.issues), len(server.comments[(REPO, 1)])) == (1, 1)
+
+
+async def test_an_opening_a_stop_cut_short_before_it_reached_github_is_made_once(
+    fake: tuple[FakeGitHub, str], http: httpx.AsyncClient, store: Database
+) -> None:
+    """A send cut short before its request left: once its lease runs out it is looked up,
+    not found (the issues of other problems do not count), and the issue is opened."""
+    server, url = fake
+    clock = ManualClock()
+    github = _github(url, http, store)
+    dispatcher = _dispatcher(github, store, clock)
+    assert (await github.send_notification(_notification(fingerprint="other"), GITHUB)).delivered
+    event = notification_event(_notification("new_alert"))
+    await mid_send(dispatcher.outbox, [event], f"github:{REPO}", lease_until=clock.time() + 1)
+    clock.advance(SEND_LEASE_SECONDS)
+    assert await dispatcher.send_due() == 1
+    assert server.calls["list"] == 1
+    assert [n for _, n in server.issues] == [1, 2]
+    assert await _remembered(store) == [(REPO, event.data.fingerprint, 2), (REPO, "other", 1)]

@@ -22,7 +22,6 @@ from services.notifier.policy.levels import EscalationLevel
 from shared.clock import ManualClock
 from shared.config.integrations import JiraIntegration
 from shared.events import (
-    AuditRecord,
     ErrorSummary,
     NotificationData,
     Severity,
@@ -32,19 +31,11 @@ from shared.storage import Database
 from tests.delivery import failed_for_good, skipped_quietly
 from tests.fakes.jira import FakeJira
 from tests.fakes.server import served
-from tests.notifications import deliver, notification_data, notification_event
+from tests.notifications import Audits, deliver, notification_data, notification_event
 from tests.procs import free_port_block
 from tests.storage import migrated
 
 JIRA = Target(type="jira", channel="OPS")
-
-
-class Recorder:
-    def __init__(self) -> None:
-        self.audits: list[AuditRecord] = []
-
-    async def publish_many(self, outputs: Any) -> None:
-        self.audits += [o.event for o in outputs if isinstance(o.event, AuditRecord)]
 
 
 def _data(kind: Any = "escalation", **changes: Any) -> NotificationData:
@@ -81,7 +72,7 @@ def _dispatcher(jira: JiraIssues, store: Database, clock: ManualClock) -> Dispat
     return Dispatcher(
         outbox=Outbox(store, clock=clock),
         integrations={"jira": jira},
-        publisher=Recorder(),
+        publisher=Audits(),
         clock=clock,
     )
 
@@ -235,7 +226,7 @@ async def test_invalid_requests_fail_for_good_with_jiras_words(
     assert unknown.error == "Jira answered 400: project: Specify a valid project ID or key"
 
     wrong = _jira(url, http, store, clock=clock, issue_type="Epic", labels=["on-call"])
-    recorder = Recorder()
+    recorder = Audits()
     dispatcher = Dispatcher(
         outbox=Outbox(store, clock=clock),
         integrations={"jira": wrong},
@@ -246,7 +237,7 @@ async def test_invalid_requests_fail_for_good_with_jiras_words(
     clock.advance(3600)
     assert await dispatcher.send_due() == 0, "a refused request is not retried"
     assert await dispatcher.outbox.counts() == {"failed": 1}
-    [audit] = recorder.audits
+    [audit] = recorder.records
     assert audit.data.outcome == "failed"
     assert audit.data.details["error"] == (
         "Jira answered 400: issuetype: The issue type selected is invalid."

@@ -9,11 +9,16 @@ notification, even after a restart, does not open another: it comments on the is
 Answers: 201 → delivered (reference: the issue's or comment's ``html_url``); 401, 404, 410
 (issues disabled), 422 (validation failed) and other refusals → failed; 403 or 429 with a rate
 limit → later, until ``x-ratelimit-reset`` (or ``retry-after``); 5xx and network → later.
+
+A request to open an issue that got no answer, or that a stop cut short, may have opened it: its
+retry first looks for the issue among the repository's issues opened in the last day (the body
+names the problem's fingerprint) and records the one it finds instead of opening another.
 """
 
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from typing import Any
 
 import httpx
@@ -26,16 +31,24 @@ from services.notifier.delivery.github_tables import issues
 from services.notifier.delivery.issue_target import IssueTarget, labels_of
 from shared.config.integrations import GithubIntegration
 from shared.events import NotificationData, Target
-from shared.http_answer import json_body
+from shared.github_markdown import fingerprint_line
+from shared.http_answer import json_body, unanswered
 from shared.storage import upsert
 
 REPOSITORY = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
 API_VERSION = "2022-11-28"
+#: How far back, and through how many pages of 100, a lost answer's issue is looked for.
+LOOKBACK_SECONDS = 86400.0
+LOOKUP_PAGES = 10
+PER_PAGE = 100
 
 
 class GitHubIssues(IssueTarget[GithubIntegration]):
     """The ``github`` target. ``database`` holds the GitHub schema, migrated
     (:data:`services.notifier.delivery.github_tables.SCHEMA`)."""
+
+    #: A send that may have arrived is looked up (:meth:`reconcile`) before it is made again.
+    resend_safe = True
 
     async def issue_number(self, repository: str, fingerprint: str) -> int | None:
         """The issue opened for the problem in ``repository``, if any."""
@@ -85,7 +98,12 @@ class GitHubIssues(IssueTarget[GithubIntegration]):
         number = result.get("number")
         if not isinstance(number, int):
             return DeliveryResult.failed("GitHub answered 201 without an issue number")
-        url = str(result.get("html_url") or "")
+        return await self._remember(repository, notification.fingerprint, result)
+
+    async def _remember(
+        self, repository: str, fingerprint: str, issue: dict[str, Any]
+    ) -> DeliveryResult:
+        number, url = int(issue["number"]), str(issue.get("html_url") or "")
         async with self._database.transaction() as db:
             await upsert(
                 db,
@@ -93,7 +111,7 @@ class GitHubIssues(IssueTarget[GithubIntegration]):
                 [
                     {
                         "repository": repository,
-                        "fingerprint": notification.fingerprint,
+                        "fingerprint": fingerprint,
                         "number": number,
                         "url": url,
                         "created_at": self._now(),
@@ -103,6 +121,45 @@ class GitHubIssues(IssueTarget[GithubIntegration]):
                 ignore=True,
             )
         return DeliveryResult.ok(url or None, issue=number, repository=repository)
+
+    async def reconcile(
+        self, notification: NotificationData, target: Target
+    ) -> DeliveryResult | None:
+        """For a send that may have arrived: the issue it opened, found and recorded; None when
+        none is found (open it now), or when the problem had its issue already (what may have
+        arrived is a comment, which cannot be told apart: it is made again)."""
+        repository = target.channel or self._config.repository
+        if not self._token or not REPOSITORY.match(repository):
+            return None  # the send fails as it would have
+        if await self.issue_number(repository, notification.fingerprint) is not None:
+            return None
+        found = await self._opened(repository, fingerprint_line(notification.fingerprint))
+        if found is None or isinstance(found, DeliveryResult):
+            return found
+        return await self._remember(repository, notification.fingerprint, found)
+
+    async def _opened(self, repository: str, line: str) -> dict[str, Any] | DeliveryResult | None:
+        """The issue (not a pull request) opened in the last day whose body holds ``line``."""
+        since = self._now() - LOOKBACK_SECONDS
+        for page in range(1, LOOKUP_PAGES + 1):
+            query = {"state": "all", "sort": "created", "direction": "desc"}
+            params = {**query, "per_page": str(PER_PAGE), "page": str(page)}
+            answer = await self._request("GET", f"/repos/{repository}/issues", params=params)
+            if isinstance(answer, DeliveryResult):
+                return answer
+            listed = answer.json() if answer.status_code == 200 else None
+            if not isinstance(listed, list):
+                return DeliveryResult.later(
+                    SERVER_ERROR_RETRY_SECONDS, "GitHub listed no issues: cannot tell yet"
+                )
+            for issue in listed:
+                if _created(issue) < since:
+                    return None
+                if "pull_request" not in issue and line in str(issue.get("body") or ""):
+                    return dict(issue)
+            if len(listed) < PER_PAGE:
+                return None
+        return None
 
     async def _comment(
         self, repository: str, number: int, notification: NotificationData
@@ -116,6 +173,15 @@ class GitHubIssues(IssueTarget[GithubIntegration]):
         )
 
     async def _post(self, path: str, payload: dict[str, Any]) -> dict[str, Any] | DeliveryResult:
+        answer = await self._request("POST", path, json=payload)
+        if isinstance(answer, DeliveryResult):
+            return answer
+        return json_body(answer)
+
+    async def _request(
+        self, method: str, path: str, **options: Any
+    ) -> httpx.Response | DeliveryResult:
+        """The answer to a request (201 to a POST, 200 otherwise), or what its failure means."""
         headers = {
             "Accept": "application/vnd.github+json",
             "X-GitHub-Api-Version": API_VERSION,
@@ -123,11 +189,21 @@ class GitHubIssues(IssueTarget[GithubIntegration]):
         }
         url = self._config.api_url.rstrip("/") + path
         try:
-            response = await self._http.post(
-                url, json=payload, headers=headers, timeout=self._config.timeout_seconds
+            response = await self._http.request(
+                method, url, headers=headers, timeout=self._config.timeout_seconds, **options
             )
         except httpx.HTTPError as exc:
-            return DeliveryResult.later(SERVER_ERROR_RETRY_SECONDS, f"GitHub: {exc!r}")
-        if response.status_code != 201:
+            return DeliveryResult.later(
+                SERVER_ERROR_RETRY_SECONDS, f"GitHub: {exc!r}", unsure=unanswered(exc)
+            )
+        if response.status_code != (201 if method == "POST" else 200):
             return problem(response, self._now(), self._config.rate_limited_retry_seconds)
-        return json_body(response)
+        return response
+
+
+def _created(issue: Any) -> float:
+    """When ``issue`` (a listed one) was opened, epoch seconds; 0 when it does not say."""
+    try:
+        return datetime.fromisoformat(str(issue.get("created_at"))).timestamp()
+    except (AttributeError, ValueError):
+        return 0.0
