@@ -12,9 +12,11 @@ with ``body``, answered 201; ``GET .../issue/{key}/transitions`` (``{"transition
 to}]}``) and ``POST`` of ``{"transition": {"id"}}``, answered 204. Errors come as
 ``{"errorMessages": [...], "errors": {field: message}}``.
 
-:func:`jira_call` makes one request and :func:`close_issue` moves an issue through a named
-transition; both answer a :class:`JiraRefusal` instead of raising, and each service turns that
-into its own result (a delivery to retry or fail, a failed strategy).
+:func:`jira_call` makes one request, :func:`close_issue` moves an issue through a named
+transition and :func:`searched` lists what a JQL query finds (Cloud: ``POST /rest/api/3/search/jql``
+paged by ``nextPageToken``; Data Center: ``POST /rest/api/2/search`` paged by ``startAt``); each
+answers a :class:`JiraRefusal` instead of raising, and each service turns that into its own
+result (a delivery to retry or fail, a failed strategy).
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ import httpx
 
 from shared.config.integrations import JiraIntegration
 from shared.errors import AlertorchError
-from shared.http_answer import json_body
+from shared.http_answer import json_body, unanswered
 from shared.jira_text import AdfText, JiraText, WikiText
 
 
@@ -79,6 +81,8 @@ class DataCenterSite(_Site):
 
 
 JiraSite = CloudSite | DataCenterSite
+#: Issues a search asks for in one request.
+SEARCH_PAGE = 100
 
 
 def jira_site(config: JiraIntegration, *, url: str | None, token: str | None) -> JiraSite:
@@ -146,6 +150,8 @@ class JiraRefusal:
 
     reason: str
     response: httpx.Response | None = None
+    #: The request went out and got no answer: it may have been carried out.
+    unsure: bool = False
 
 
 async def jira_call(
@@ -164,7 +170,7 @@ async def jira_call(
             method, site.api(path), json=payload, headers=site.headers(), timeout=timeout
         )
     except httpx.HTTPError as exc:
-        return JiraRefusal(f"Jira: {exc!r}")
+        return JiraRefusal(f"Jira: {exc!r}", unsure=unanswered(exc))
     if response.status_code not in (200, 201, 204):
         return JiraRefusal(error_text(response), response)
     return json_body(response)
@@ -184,3 +190,39 @@ async def close_issue(
         return False
     done = await jira_call(http, site, "POST", path, {"transition": {"id": found}}, timeout=timeout)
     return done if isinstance(done, JiraRefusal) else True
+
+
+async def searched(
+    http: httpx.AsyncClient,
+    site: JiraSite,
+    jql: str,
+    fields: list[str],
+    *,
+    limit: int,
+    timeout: float,
+) -> list[dict[str, Any]] | JiraRefusal:
+    """The issues ``jql`` finds, in its order, up to ``limit``, each with ``fields``."""
+    found: list[dict[str, Any]] = []
+    page_token: str | None = None
+    while len(found) < limit:
+        query: dict[str, Any] = {"jql": jql, "fields": fields}
+        query["maxResults"] = min(SEARCH_PAGE, limit - len(found))
+        if isinstance(site, CloudSite):
+            query |= {"nextPageToken": page_token} if page_token else {}
+            page = await jira_call(http, site, "POST", "/search/jql", query, timeout=timeout)
+        else:
+            query["startAt"] = len(found)
+            page = await jira_call(http, site, "POST", "/search", query, timeout=timeout)
+        if isinstance(page, JiraRefusal):
+            return page
+        issues = page.get("issues")
+        if not isinstance(issues, list):
+            return JiraRefusal("Jira's search answered without issues")
+        found += [issue for issue in issues if isinstance(issue, dict)]
+        more = page.get("nextPageToken") if isinstance(site, CloudSite) else None
+        if isinstance(site, DataCenterSite) and len(found) < int(page.get("total") or 0):
+            more = "next"
+        if not issues or not more:
+            break
+        page_token = str(more)
+    return found[:limit]

@@ -35,6 +35,11 @@ class JiraText(Protocol):
 
     def description(self, parts: IssueParts) -> Any: ...
 
+    def names_problem(self, description: Any, fingerprint: str) -> bool:
+        """Whether ``description`` (as Jira gives it back) is one this dialect wrote for the
+        problem ``fingerprint``."""
+        ...
+
     def comment(self, head: str, text: str | None = None) -> Any: ...
 
 
@@ -65,6 +70,10 @@ class AdfText:
             content += [_paragraph([_text("Notification:")]), _code_block(cut(text, TEXT_LIMIT))]
         return _doc(content)
 
+    def names_problem(self, description: Any, fingerprint: str) -> bool:
+        wanted = ["fingerprint: ", fingerprint]
+        return any(_texts(node) == wanted for node in _nodes(description, "paragraph"))
+
     def comment(self, head: str, text: str | None = None) -> dict[str, Any]:
         content = [_paragraph([_text(head)])]
         if text:
@@ -85,11 +94,30 @@ class WikiText:
             out += ["", "Notification:", _noformat(cut(text, TEXT_LIMIT))]
         return "\n".join(out)
 
+    def names_problem(self, description: Any, fingerprint: str) -> bool:
+        return isinstance(description, str) and (
+            f"fingerprint: {fingerprint}" in description.splitlines()
+        )
+
     def comment(self, head: str, text: str | None = None) -> str:
         parts = [head]
         if text:
             parts += ["", _noformat(cut(text, TEXT_LIMIT))]
         return "\n".join(parts)
+
+
+def _nodes(node: Any, kind: str) -> list[Any]:
+    """The ADF nodes of type ``kind`` in ``node``, at any depth."""
+    if not isinstance(node, dict):
+        return []
+    found = [node] if node.get("type") == kind else []
+    for child in node.get("content") or []:
+        found += _nodes(child, kind)
+    return found
+
+
+def _texts(node: dict[str, Any]) -> list[str]:
+    return [str(c.get("text", "")) for c in node.get("content") or [] if isinstance(c, dict)]
 
 
 def _noformat(text: str) -> str:

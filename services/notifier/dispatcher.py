@@ -17,7 +17,7 @@ claimed by any replica's :meth:`Dispatcher.send_due`, with the retries, and so i
 replica stopped before starting, once the claim's lease runs out. A send a crash cut short
 (its lease ran out) is sent again where the target deduplicates (PagerDuty's ``dedup_key``, the
 console) or can be asked whether it arrived (``reconcile``: Slack with a bot token finds the
-message by its metadata, GitHub the issue by its fingerprint), and is otherwise marked
+message by its metadata, GitHub and Jira the issue by its fingerprint), and is otherwise marked
 ``unknown``, never repeated; a send that got no answer is retried, and such a target is asked
 first whether it arrived. A target that answers "later" is retried when due, by whichever
 replica claims the row: after an error (a 5xx, a network error) the try counts, and after

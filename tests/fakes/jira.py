@@ -5,15 +5,20 @@ e-mail and API token); ``data_center`` serves only ``/rest/api/2`` and checks a 
 token sent as ``Authorization: Bearer``. Both: create an issue (201 with Jira's body; 400 with
 ``errorMessages``/``errors`` when a field is missing or wrong, as Jira validates it: project,
 summary, issue type, an ADF description on v3, labels without spaces), comment (201), list and
-perform transitions (200, 204), 401 with each flavour's body, 404 for an unknown issue, and 429
-with ``Retry-After`` (plus Cloud's ``X-RateLimit-*`` headers) for the next N requests when told.
-Every request is recorded."""
+perform transitions (200, 204), search (Cloud: ``POST /rest/api/3/search/jql`` paged by
+``nextPageToken``; Data Center: ``POST /rest/api/2/search`` paged by ``startAt``; a project's
+issues, newest first), 401 with each flavour's body, 404 for an unknown issue, and 429 with
+``Retry-After`` (plus Cloud's ``X-RateLimit-*`` headers) for the next N requests when told. An
+issue can be made with its answer held past the client's timeout. Every request is recorded."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
+import re
 from collections import Counter
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
@@ -59,6 +64,9 @@ class FakeJira:
         #: Answer the next N requests with this status (e.g. 503), no body.
         self.failing = 0
         self.failure_status = 503
+        #: Make the next N issues but hold each answer this long (past a client's timeout).
+        self.answers_held = 0
+        self.hold_seconds = 2.0
         self.calls: Counter[str] = Counter()
         #: (method, path, JSON body or None) of every request, in order.
         self.requests: list[tuple[str, str, Any]] = []
@@ -77,6 +85,8 @@ class FakeJira:
                 Route(base + "/{key}/comment", self._comment, methods=["POST"]),
                 Route(base + "/{key}/transitions", self._transitions, methods=["GET", "POST"]),
             ]
+        search = "/rest/api/3/search/jql" if self.flavour == "cloud" else "/rest/api/2/search"
+        routes.append(Route(search, self._search, methods=["POST"]))
         return Starlette(routes=routes)
 
     # --- handlers ---------------------------------------------------------------------------
@@ -94,7 +104,13 @@ class FakeJira:
         number = 1 + sum(1 for k in self.issues if k.startswith(f"{project}-"))
         key, issue_id = f"{project}-{number}", str(self._next_id)
         self._next_id += 1
-        self.issues[key] = {"id": issue_id, "fields": fields, "status": "To Do", "comments": []}
+        created = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.000+0000")
+        self.issues[key] = {
+            "id": issue_id,
+            "fields": {**fields, "created": created},
+            "status": "To Do",
+            "comments": [],
+        }
         if self._version(request) == "3":
             body = _fixture("jira_cloud_v3_create_issue_response_201.atlassian-openapi.json")
             body.pop("transition", None)  # only sent when a transition was requested
@@ -103,7 +119,43 @@ class FakeJira:
         body.update(
             {"id": issue_id, "key": key, "self": f"{request.base_url}{request.url.path[1:]}/{key}"}
         )
+        if self.answers_held > 0:
+            self.answers_held -= 1
+            await asyncio.sleep(self.hold_seconds)
         return JSONResponse(body, status_code=201)
+
+    async def _search(self, request: Request) -> Response:
+        self.calls["search"] += 1
+        query = await self._record(request)
+        if (refused := self._refuse(request)) is not None:
+            return refused
+        jql = str(query["jql"])
+        project = re.search(r'project = "?(\w+)"?', jql)
+        assert project is not None, jql
+        assert jql.endswith("ORDER BY created DESC"), jql
+        keys = [k for k in self.issues if k.startswith(f"{project.group(1)}-")]
+        newest = sorted(keys, key=lambda k: int(k.split("-")[1]), reverse=True)
+        start = int(
+            query.get("nextPageToken") or 0 if self.flavour == "cloud" else query["startAt"]
+        )
+        chosen = newest[start : start + int(query["maxResults"])]
+        wanted = set(query["fields"])
+        found = [
+            {
+                "id": self.issues[k]["id"],
+                "key": k,
+                "fields": {n: v for n, v in self.issues[k]["fields"].items() if n in wanted},
+            }
+            for k in chosen
+        ]
+        more = start + len(chosen) < len(newest)
+        if self.flavour == "cloud":
+            page: dict[str, Any] = {"issues": found, "isLast": not more}
+            page |= {"nextPageToken": str(start + len(chosen))} if more else {}
+        else:
+            page = {"startAt": start, "maxResults": len(chosen), "total": len(newest)}
+            page["issues"] = found
+        return JSONResponse(page)
 
     async def _comment(self, request: Request) -> Response:
         started = await self._about_an_issue(request, "comment")

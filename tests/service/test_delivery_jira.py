@@ -13,11 +13,13 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from services.notifier.delivery.jira import JiraIssues
+from services.notifier.delivery.base import SEND_LEASE_SECONDS
+from services.notifier.delivery.jira import JiraIssues, KnownIssue
+from services.notifier.delivery.jira_answers import SERVER_ERROR_RETRY_SECONDS
 from services.notifier.delivery.jira_tables import SCHEMA as JIRA_SCHEMA
 from services.notifier.delivery.jira_tables import issues
 from services.notifier.dispatcher import Dispatcher
-from services.notifier.outbox import Outbox
+from services.notifier.outbox import Outbox, unsure
 from services.notifier.policy.levels import EscalationLevel
 from shared.clock import ManualClock
 from shared.config.integrations import JiraIntegration
@@ -29,9 +31,9 @@ from shared.events import (
 )
 from shared.storage import Database
 from tests.delivery import failed_for_good, skipped_quietly
-from tests.fakes.jira import FakeJira
+from tests.fakes.jira import FakeJira, Flavour
 from tests.fakes.server import served
-from tests.notifications import Audits, deliver, notification_data, notification_event
+from tests.notifications import Audits, deliver, mid_send, notification_data, notification_event
 from tests.procs import free_port_block
 from tests.storage import migrated
 
@@ -379,3 +381,60 @@ async def test_issues_are_remembered_per_problem_and_project_on_both_backends(
         found = [tuple(row) for row in rows]
     assert found == [("OPS", "fp-42", "OPS-3"), ("OPS", "fp-7", "OPS-2"), ("WEB", "fp-42", "WEB-1")]
     assert server.calls["create"] == 4
+
+
+@pytest.mark.parametrize(
+    ("flavour", "settings"),
+    [
+        ("cloud", {}),
+        ("data_center", {"flavour": "data_center", "user_email": "", "token": "pat-123"}),
+    ],
+)
+async def test_an_issue_whose_opening_got_no_answer_is_found_not_opened_again(
+    flavour: Flavour, settings: dict[str, Any], http: httpx.AsyncClient, store: Database
+) -> None:
+    """Jira opened the issue, but its answer came after the client gave up: the retry finds it
+    by searching the project (the issue of another problem does not count) and records it;
+    there is one issue, and a later notification comments on it."""
+    token = settings.get("token", "jira-token")
+    with served(FakeJira(flavour, token=token)) as (server, url):
+        clock = ManualClock()
+        jira = _jira(url, http, store, clock=clock, timeout_seconds=0.5, **settings)
+        assert (await jira.send_notification(_data(fingerprint="other"), JIRA)).delivered
+        server.answers_held = 1
+        dispatcher = _dispatcher(jira, store, clock)
+        event = notification_event(_data("new_alert"))
+        await deliver(dispatcher, event)
+        row = await dispatcher.outbox.outbox(event.id, "jira:OPS")
+        assert row is not None
+        assert (row.status, unsure(row)) == ("retry", True), row
+        clock.advance(SERVER_ERROR_RETRY_SECONDS + 1)
+        assert await dispatcher.send_due() == 1
+        row = await dispatcher.outbox.outbox(event.id, "jira:OPS")
+        assert row is not None
+        assert (row.status, row.reference) == ("sent", f"{url}/browse/OPS-2"), row
+        assert (server.calls["create"], server.calls["search"]) == (2, 1)
+        assert (await jira.known_issue("OPS", "fp-42")) == KnownIssue("OPS-2", resolved=False)
+        await deliver(dispatcher, notification_event(_data("update")))
+        assert list(server.issues) == ["OPS-1", "OPS-2"]
+        assert len(server.issues["OPS-2"]["comments"]) == 1
+
+
+async def test_a_recurrence_whose_opening_was_cut_short_is_not_taken_for_the_closed_issue(
+    cloud: tuple[FakeJira, str], http: httpx.AsyncClient, store: Database
+) -> None:
+    """The problem's closed issue names its fingerprint too: a recurrence whose opening a stop
+    cut short before it left finds no new issue and opens one, once."""
+    server, url = cloud
+    clock = ManualClock()
+    jira = _jira(url, http, store, clock=clock)
+    assert (await jira.send_notification(_data("new_alert"), JIRA)).delivered
+    assert (await jira.send_notification(_data("resolved"), JIRA)).delivered
+    dispatcher = _dispatcher(jira, store, clock)
+    event = notification_event(_data("new_alert"))
+    await mid_send(dispatcher.outbox, [event], "jira:OPS", lease_until=clock.time() + 1)
+    clock.advance(SEND_LEASE_SECONDS)
+    assert await dispatcher.send_due() == 1
+    assert server.calls["search"] == 1
+    assert list(server.issues) == ["OPS-1", "OPS-2"]
+    assert (await jira.known_issue("OPS", "fp-42")) == KnownIssue("OPS-2", resolved=False)

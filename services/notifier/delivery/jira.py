@@ -15,6 +15,10 @@ a personal access token): :mod:`shared.jira_api`. Answers: 201 or 204 → delive
 the issue's or comment's address); 400 (invalid fields), 401, 403, 404 and other refusals →
 failed, with Jira's ``errorMessages`` and ``errors``; 429 → later, after ``Retry-After``; 5xx
 and network errors → later.
+
+A request to open an issue that got no answer, or that a stop cut short, may have opened it: its
+retry first searches the project's issues opened in the last day (the description names the
+problem's fingerprint) and records the one it finds instead of opening another.
 """
 
 from __future__ import annotations
@@ -43,10 +47,13 @@ from shared.jira_api import (
     issue_fields,
     jira_call,
     jira_site,
+    searched,
 )
 from shared.storage import Database, upsert
 
 PROJECT_KEY = re.compile(JIRA_PROJECT_KEY)
+#: How many of a project's issues of the last day a lost answer's issue is looked for among.
+LOOKUP_ISSUES = 1000
 
 
 @dataclass(frozen=True)
@@ -59,6 +66,9 @@ class JiraIssues(IssueTarget[JiraIntegration]):
     """The ``jira`` target. ``database`` holds the Jira schema, migrated
     (:data:`services.notifier.delivery.jira_tables.SCHEMA`); ``site_url`` is JIRA_URL, used
     when ``integrations.jira.url`` is empty."""
+
+    #: A send that may have arrived is looked up (:meth:`reconcile`) before it is made again.
+    resend_safe = True
 
     def __init__(
         self,
@@ -127,10 +137,15 @@ class JiraIssues(IssueTarget[JiraIntegration]):
         key, issue_id = result.get("key"), result.get("id")
         if not isinstance(key, str) or not key:
             return DeliveryResult.failed("Jira answered 201 without an issue key")
+        return await self._remember(site, project, notification.fingerprint, key, issue_id)
+
+    async def _remember(
+        self, site: JiraSite, project: str, fingerprint: str, key: str, issue_id: Any
+    ) -> DeliveryResult:
         url = site.browse(key)
         row = {
             "project": project,
-            "fingerprint": notification.fingerprint,
+            "fingerprint": fingerprint,
             "issue_key": key,
             "issue_id": str(issue_id or ""),
             "url": url,
@@ -147,6 +162,44 @@ class JiraIssues(IssueTarget[JiraIntegration]):
                 only_if=lambda _: issues.c.resolved_at.is_not(None),
             )
         return DeliveryResult.ok(url, issue=key, project=project)
+
+    async def reconcile(
+        self, notification: NotificationData, target: Target
+    ) -> DeliveryResult | None:
+        """For a send that may have arrived: the issue it opened, found and recorded; None when
+        none is found (open it now), or when what may have arrived was a comment or a
+        resolution (which cannot be told apart: it is made again)."""
+        project = target.channel or self._config.project_key
+        if not self._config.enabled or not PROJECT_KEY.match(project):
+            return None
+        try:
+            site = jira_site(self._config, url=self._site_url, token=self._token)
+        except JiraSetupError:
+            return None  # the send fails as it would have
+        known = await self.known_issue(project, notification.fingerprint)
+        opens = known is None or (known.resolved and notification.kind == "new_alert")
+        if notification.kind == "resolved" or not opens:
+            return None
+        found = await searched(
+            self._http,
+            site,
+            f'project = "{project}" AND created >= -1d ORDER BY created DESC',
+            ["description"],
+            limit=LOOKUP_ISSUES,
+            timeout=self._config.timeout_seconds,
+        )
+        if isinstance(found, JiraRefusal):
+            return self._refused(found)
+        for issue in found:
+            description = (issue.get("fields") or {}).get("description")
+            key = issue.get("key")
+            if key == (known.key if known else None) or not isinstance(key, str):
+                continue  # the problem's earlier issue, closed: not the one the send opened
+            if site.text.names_problem(description, notification.fingerprint):
+                return await self._remember(
+                    site, project, notification.fingerprint, key, issue.get("id")
+                )
+        return None
 
     async def _comment(
         self, site: JiraSite, key: str, notification: NotificationData, note: str | None = None
@@ -217,5 +270,7 @@ class JiraIssues(IssueTarget[JiraIntegration]):
 
     def _refused(self, refusal: JiraRefusal) -> DeliveryResult:
         if refusal.response is None:
-            return DeliveryResult.later(SERVER_ERROR_RETRY_SECONDS, refusal.reason)
+            return DeliveryResult.later(
+                SERVER_ERROR_RETRY_SECONDS, refusal.reason, unsure=refusal.unsure
+            )
         return problem(refusal.response, self._now(), self._config.rate_limited_retry_seconds)
