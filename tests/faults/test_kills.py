@@ -1,7 +1,8 @@
 """The analyzer, the resolver and the notifier run as processes on a broker of their own; 2,000
-errors of 10 problems arrive at once and each service is SIGKILLed mid-stream in turn, then
-started again. Every input is accounted for (classified, with exact counts per problem, and
-decided), no Slack root is posted twice and no fix runs twice."""
+errors of 10 problems arrive in two bursts of 1,000 (the second as the resolver's turn comes,
+so that it is killed with work still arriving) and each service is SIGKILLed mid-stream in
+turn, then started again. Every input is accounted for (classified, with exact counts per
+problem, and decided), no Slack root is posted twice and no fix runs twice."""
 
 from __future__ import annotations
 
@@ -83,9 +84,9 @@ async def test_each_service_killed_mid_stream_loses_nothing_and_repeats_nothing(
             return stack.enter_context(running_service(name, bootstrap=own_broker, env=env))
 
         running = {name: start(name) for name in ("analyzer", "resolver", "notifier")}
-        await produce_keyed(
-            own_broker, ERRORS_RAW, [(e.subject.encode(), e.to_json_bytes()) for e in errors]
-        )
+        records = [(e.subject.encode(), e.to_json_bytes()) for e in errors]
+        half = EVENTS // 2
+        await produce_keyed(own_broker, ERRORS_RAW, records[:half])
 
         async def classified() -> int:
             return len({e.id for e in await decoded(own_broker, ERRORS_CLASSIFIED)})
@@ -96,12 +97,15 @@ async def test_each_service_killed_mid_stream_loses_nothing_and_repeats_nothing(
         async def posted() -> int:
             return len({problem_of(m.body) for m in slack.roots()})
 
+        # (service, its progress, killed once it reaches, all there is to do by then)
         stages: list[tuple[str, Progress, int, int]] = [
-            ("analyzer", classified, EVENTS // 4, EVENTS),
-            ("resolver", decided, EVENTS // 4, EVENTS),
+            ("analyzer", classified, half // 4, half),
+            ("resolver", decided, half + half // 4, EVENTS),
             ("notifier", posted, 1, PROBLEMS),
         ]
         for name, progress, mid, total in stages:
+            if name == "resolver":  # the second burst: still on its way when the kill comes
+                await produce_keyed(own_broker, ERRORS_RAW, records[half:])
             if name == "notifier":
                 slack.posts_held.clear()
             done = await wait_for(progress, mid, 90)
@@ -110,7 +114,8 @@ async def test_each_service_killed_mid_stream_loses_nothing_and_repeats_nothing(
             running[name] = start(name)
         # A send the kill cut short is sent again once its lease runs out (SEND_LEASE_SECONDS):
         # the notifier's stage may need that long beyond the others.
-        for name, progress, _, total in stages:
+        for name, progress, _, _ in stages:
+            total = PROBLEMS if name == "notifier" else EVENTS
             within = 120 + (SEND_LEASE_SECONDS if name == "notifier" else 0)
             assert await wait_for(progress, total, within) == total
         await asyncio.sleep(3)  # room for a second post or a second fix, if there were one
