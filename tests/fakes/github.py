@@ -54,10 +54,9 @@ class FakeGitHub:
 
     def app(self) -> Starlette:
         async def create(request: Request) -> JSONResponse:
-            self.calls["create"] += 1
-            if (refused := self._refuse(request)) is not None:
-                return refused
-            repo = f"{request.path_params['owner']}/{request.path_params['repo']}"
+            repo = self._begin(request, "create")
+            if isinstance(repo, JSONResponse):
+                return repo
             if repo in self.disabled:
                 body = json.loads(
                     (
@@ -99,10 +98,9 @@ class FakeGitHub:
             )
 
         async def listed(request: Request) -> JSONResponse:
-            self.calls["list"] += 1
-            if (refused := self._refuse(request)) is not None:
-                return refused
-            repo = f"{request.path_params['owner']}/{request.path_params['repo']}"
+            repo = self._begin(request, "list")
+            if isinstance(repo, JSONResponse):
+                return repo
             query = request.query_params
             assert (query.get("state"), query.get("sort")) == ("all", "created"), query
             assert query.get("direction") == "desc", query
@@ -113,10 +111,9 @@ class FakeGitHub:
             return JSONResponse(body, headers=self._rate_headers())
 
         async def update(request: Request) -> JSONResponse:
-            self.calls["update"] += 1
-            if (refused := self._refuse(request)) is not None:
-                return refused
-            repo = f"{request.path_params['owner']}/{request.path_params['repo']}"
+            repo = self._begin(request, "update")
+            if isinstance(repo, JSONResponse):
+                return repo
             issue = self.issues.get((repo, int(request.path_params["number"])))
             if issue is None:
                 return JSONResponse({"message": "Not Found"}, status_code=404)
@@ -124,10 +121,9 @@ class FakeGitHub:
             return JSONResponse(issue, headers=self._rate_headers())
 
         async def comment(request: Request) -> JSONResponse:
-            self.calls["comment"] += 1
-            if (refused := self._refuse(request)) is not None:
-                return refused
-            repo = f"{request.path_params['owner']}/{request.path_params['repo']}"
+            repo = self._begin(request, "comment")
+            if isinstance(repo, JSONResponse):
+                return repo
             number = int(request.path_params["number"])
             if (repo, number) not in self.issues:
                 return JSONResponse({"message": "Not Found"}, status_code=404)
@@ -178,6 +174,14 @@ class FakeGitHub:
             "x-ratelimit-reset": str(self.reset_at),
             "x-ratelimit-resource": "core",
         }
+
+    def _begin(self, request: Request, call: str) -> str | JSONResponse:
+        """A request counted as ``call``: its repository (``owner/name``), or the answer
+        refusing it."""
+        self.calls[call] += 1
+        if (refused := self._refuse(request)) is not None:
+            return refused
+        return f"{request.path_params['owner']}/{request.path_params['repo']}"
 
     def _refuse(self, request: Request) -> JSONResponse | None:
         if (down := self.outage.answer()) is not None:
