@@ -17,21 +17,12 @@ from services.notifier.dispatcher import CLAIM_LEASE_SECONDS, QUEUED_GRACE_SECON
 from services.notifier.outbox import SENDING, Outbox, Queued
 from services.notifier.tables import SCHEMA
 from shared.clock import ManualClock
-from shared.events import AuditRecord, Notification, NotificationData, Target
-from shared.kafka.producer import Output
+from shared.events import Notification, NotificationData, Target
 from shared.storage import Database
 from shared.storage.migrate import migrate
-from tests.notifications import error_summary, notification_data, notification_event
+from tests.notifications import Audits, error_summary, notification_data, notification_event
 
 CHAT = Target(type="chat", channel="#a")
-
-
-@dataclass
-class Audit:
-    records: list[AuditRecord] = field(default_factory=list)
-
-    async def publish_many(self, outputs: Sequence[Output]) -> None:
-        self.records.extend(o.event for o in outputs if isinstance(o.event, AuditRecord))
 
 
 @dataclass
@@ -82,7 +73,7 @@ async def store(storage_url: str) -> AsyncIterator[Outbox]:
     await database.close()
 
 
-def _dispatcher(store: Outbox, card: Card, audit: Audit, *, concurrency: int = 8) -> Dispatcher:
+def _dispatcher(store: Outbox, card: Card, audit: Audits, *, concurrency: int = 8) -> Dispatcher:
     return Dispatcher(
         outbox=store,
         integrations={"chat": card},
@@ -120,7 +111,7 @@ def test_a_folded_update_carries_the_latest_count_and_the_highest_level() -> Non
 async def test_a_storm_of_updates_is_one_send_and_every_row_is_recorded(
     store: Outbox,
 ) -> None:
-    card, audit = Card(), Audit()
+    card, audit = Card(), Audits()
     dispatcher = _dispatcher(store, card, audit)
     events = [_event("fp", "new_alert", 1)]
     events += [_event("fp", "update", n) for n in range(2, 502)]
@@ -140,7 +131,7 @@ async def test_a_storm_of_updates_is_one_send_and_every_row_is_recorded(
 
 async def test_a_slow_problem_does_not_hold_up_the_others(store: Outbox) -> None:
     card = Card(gate={"slow": asyncio.Event()})
-    dispatcher = _dispatcher(store, card, Audit(), concurrency=2)
+    dispatcher = _dispatcher(store, card, Audits(), concurrency=2)
     await dispatcher.enqueue([_event("slow", "new_alert", 1), _event("quick", "new_alert", 1)])
     sending = asyncio.create_task(dispatcher.send_queued())
     for _ in range(100):
@@ -158,11 +149,11 @@ async def test_sends_a_stopped_replica_queued_are_made_by_another_after_the_grac
 ) -> None:
     clock = ManualClock()
     store.clock = clock
-    stopped = _dispatcher(store, Card(), Audit())
+    stopped = _dispatcher(store, Card(), Audits())
     await stopped.enqueue([_event("fp", "new_alert", 1), _event("fp", "update", 2)])
     # ... the replica stopped before its worker claimed them
     card = Card()
-    other = _dispatcher(store, card, Audit())
+    other = _dispatcher(store, card, Audits())
     assert await other.send_due() == 0, "within the grace the replica that queued them may"
     clock.advance(QUEUED_GRACE_SECONDS + 1)
     assert await other.send_due() == 2
@@ -179,7 +170,7 @@ async def test_a_notification_told_to_wait_holds_back_the_later_ones_of_its_prob
     clock = ManualClock()
     store.clock = clock
     card = Card(busy={"fp"})
-    dispatcher = _dispatcher(store, card, Audit())
+    dispatcher = _dispatcher(store, card, Audits())
     events = [_event("fp", "new_alert", 1), _event("fp", "update", 2)]
     events += [_event("fp", "escalation", 3), _event("other", "new_alert", 1)]
     await dispatcher.enqueue(events)
@@ -197,7 +188,7 @@ async def _stopped_mid_send(store: Outbox, events: Sequence[Notification]) -> Ca
     delivery slot; its problem's send never returns), then stopped: the rest of its claim never
     started."""
     card = Card(gate={events[0].data.fingerprint: asyncio.Event()})
-    replica = _dispatcher(store, card, Audit(), concurrency=1)
+    replica = _dispatcher(store, card, Audits(), concurrency=1)
     await replica.enqueue(events)
     sending = asyncio.create_task(replica.send_queued())
     for _ in range(200):
@@ -223,7 +214,7 @@ async def test_sends_a_stopped_replica_claimed_and_never_began_are_made_by_anoth
     store.clock = clock
     await _stopped_mid_send(store, [_event("cut", "new_alert", 1), _event("fp", "new_alert", 1)])
     card = Card()
-    other = _dispatcher(store, card, Audit())
+    other = _dispatcher(store, card, Audits())
     assert await other.send_due() == 0, "within its lease the claim is the stopped replica's"
     clock.advance(CLAIM_LEASE_SECONDS + 1)
     assert await other.send_due() == 1
@@ -245,7 +236,7 @@ async def test_a_later_notification_waits_for_an_earlier_one_a_stopped_replica_c
     store.clock = clock
     await _stopped_mid_send(store, [_event("cut", "new_alert", 1), _event("fp", "new_alert", 1)])
     card = Card()
-    other = _dispatcher(store, card, Audit())
+    other = _dispatcher(store, card, Audits())
     await other.enqueue([_event("fp", "resolved", 1)])
     assert await other.send_queued() == 0, "the resolution waits behind the alert"
     assert card.sent == []
@@ -262,7 +253,7 @@ async def test_a_claim_that_ran_out_is_sent_once_by_the_replica_that_took_it(
     clock = ManualClock()
     store.clock = clock
     card = Card(gate={"slow": asyncio.Event()})
-    first = _dispatcher(store, card, Audit(), concurrency=1)
+    first = _dispatcher(store, card, Audits(), concurrency=1)
     slow, late = _event("slow", "new_alert", 1), _event("fp", "new_alert", 1)
     await first.enqueue([slow, late])
     sending = asyncio.create_task(first.send_queued())
@@ -273,7 +264,7 @@ async def test_a_claim_that_ran_out_is_sent_once_by_the_replica_that_took_it(
         await asyncio.sleep(0.01)
     clock.advance(CLAIM_LEASE_SECONDS + 1)
     taker = Card()
-    assert await _dispatcher(store, taker, Audit()).send_due() == 1
+    assert await _dispatcher(store, taker, Audits()).send_due() == 1
     card.gate["slow"].set()
     assert await sending == 2
     assert taker.sent == [("fp", "new_alert", 1)]
@@ -306,7 +297,7 @@ async def test_rows_queued_before_the_upgrade_keep_their_place_in_their_problem_
         assert row is not None
         assert (row.fingerprint, row.made_at) == ("fp", alert.time.timestamp())
         card = Card()
-        dispatcher = _dispatcher(store, card, Audit())
+        dispatcher = _dispatcher(store, card, Audits())
         await dispatcher.enqueue([resolution])
         assert await dispatcher.send_queued() == 0, "the resolution waits behind the alert"
         assert await dispatcher.send_due() == 1
