@@ -219,10 +219,11 @@ async def searched(
         if not isinstance(issues, list):
             return JiraRefusal("Jira's search answered without issues")
         found += [issue for issue in issues if isinstance(issue, dict)]
-        more = page.get("nextPageToken") if isinstance(site, CloudSite) else None
-        if isinstance(site, DataCenterSite) and len(found) < int(page.get("total") or 0):
-            more = "next"
-        if not issues or not more:
+        if isinstance(site, CloudSite):
+            page_token = str(page.get("nextPageToken") or "") or None
+            last = page_token is None
+        else:
+            last = len(found) >= int(page.get("total") or 0)
+        if not issues or last:
             break
-        page_token = str(more)
     return found[:limit]

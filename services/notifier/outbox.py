@@ -265,18 +265,14 @@ class Outbox:
             row.status, row.lease_until, row.claim_id = CLAIMED, lease_until, claim_id
         return claimed
 
-    async def renew(self, rows: Sequence[OutboxRow], *, lease_until: float) -> int:
-        """Extend the claim on those of ``rows`` not yet started; how many were still ours."""
+    async def renew(self, rows: Sequence[OutboxRow], *, lease_until: float) -> None:
+        """Extend the claim on those of ``rows`` not yet started (those still its claim's)."""
         waiting = [row for row in rows if row.status == CLAIMED and row.claim_id is not None]
-        if not waiting:
-            return 0
-        async with self.database.transaction() as db:
-            renewed = await db.execute(
-                update(outbox).where(_unstarted(waiting)).values(lease_until=lease_until)
-            )
-        for row in waiting:
-            row.lease_until = lease_until
-        return int(renewed.rowcount or 0)
+        if waiting:
+            async with self.database.transaction() as db:
+                await db.execute(
+                    update(outbox).where(_unstarted(waiting)).values(lease_until=lease_until)
+                )
 
     async def start(self, rows: Sequence[OutboxRow], *, lease_until: float) -> bool:
         """Start sending ``rows`` (one claim's), under the lease of a send; False, and nothing

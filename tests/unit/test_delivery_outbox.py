@@ -183,6 +183,16 @@ async def test_a_notification_told_to_wait_holds_back_the_later_ones_of_its_prob
     assert await store.counts() == {"sent": 4}
 
 
+async def _begun(store: Outbox, event: Notification) -> None:
+    """Wait until the send of ``event`` to ``#a`` has begun."""
+    for _ in range(200):
+        row = await store.outbox(event.id, "chat:#a")
+        if row is not None and row.status == SENDING:
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"the send of {event.data.fingerprint} never began")
+
+
 async def _stopped_mid_send(store: Outbox, events: Sequence[Notification]) -> Card:
     """A replica that claimed ``events`` (made in this order) and began sending the first (one
     delivery slot; its problem's send never returns), then stopped: the rest of its claim never
@@ -191,13 +201,7 @@ async def _stopped_mid_send(store: Outbox, events: Sequence[Notification]) -> Ca
     replica = _dispatcher(store, card, Audits(), concurrency=1)
     await replica.enqueue(events)
     sending = asyncio.create_task(replica.send_queued())
-    for _ in range(200):
-        row = await store.outbox(events[0].id, "chat:#a")
-        if row is not None and row.status == SENDING:
-            break
-        await asyncio.sleep(0.01)
-    else:
-        raise AssertionError("the first send never began")
+    await _begun(store, events[0])
     sending.cancel()
     with pytest.raises(asyncio.CancelledError):
         await sending
@@ -257,11 +261,7 @@ async def test_a_claim_that_ran_out_is_sent_once_by_the_replica_that_took_it(
     slow, late = _event("slow", "new_alert", 1), _event("fp", "new_alert", 1)
     await first.enqueue([slow, late])
     sending = asyncio.create_task(first.send_queued())
-    for _ in range(200):
-        row = await store.outbox(slow.id, "chat:#a")
-        if row is not None and row.status == SENDING:
-            break
-        await asyncio.sleep(0.01)
+    await _begun(store, slow)
     clock.advance(CLAIM_LEASE_SECONDS + 1)
     taker = Card()
     assert await _dispatcher(store, taker, Audits()).send_due() == 1

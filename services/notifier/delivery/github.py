@@ -147,7 +147,10 @@ class GitHubIssues(IssueTarget[GithubIntegration]):
             answer = await self._request("GET", f"/repos/{repository}/issues", params=params)
             if isinstance(answer, DeliveryResult):
                 return answer
-            listed = answer.json() if answer.status_code == 200 else None
+            try:
+                listed = answer.json()
+            except ValueError:
+                listed = None
             if not isinstance(listed, list):
                 return DeliveryResult.later(
                     SERVER_ERROR_RETRY_SECONDS, "GitHub listed no issues: cannot tell yet"
