@@ -1,15 +1,17 @@
 """What the escalation policy's tests share: the time their hand-moved clock starts at, a
-policy of four plain levels, and a person's command as the policy takes it."""
+policy of four plain levels, a person's command as the policy takes it, and the notifications
+among the policy's decisions."""
 
 from __future__ import annotations
 
 import itertools
+from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import yaml
 
-from services.notifier.policy import CommandInput, EscalationPolicy
+from services.notifier.policy import CommandInput, Decision, EscalationPolicy, Notify
 from shared.events import Actor, CommandData
 
 T0 = datetime(2025, 7, 1, 12, 0, tzinfo=UTC)  # a Tuesday, in business hours
@@ -39,3 +41,8 @@ def command(
         {"fingerprint": fingerprint, "action": action, "actor": actor, **fields}
     )
     return CommandInput(f"c{next(_ids)}", data, roles)
+
+
+def notifies(decisions: Iterable[Decision]) -> list[Notify]:
+    """The notifications among ``decisions``, in order."""
+    return [d for d in decisions if isinstance(d, Notify)]

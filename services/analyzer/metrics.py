@@ -4,24 +4,19 @@ from __future__ import annotations
 
 from typing import Final
 
-from prometheus_client import Counter, Gauge
+from shared.metrics import counter, gauge
 
-from shared.metrics import REGISTRY
-
-EVENTS: Final = Counter(
+EVENTS: Final = counter(
     "alertorch_analyzer_events_total",
     "Errors classified, by category and trend.",
     ["category", "trend"],
-    registry=REGISTRY,
 )
-TEMPLATES: Final = Gauge(
+TEMPLATES: Final = gauge(
     "alertorch_analyzer_templates",
     "Templates (Drain clusters) currently known.",
-    registry=REGISTRY,
 )
-PATTERN_RELOADS: Final = Counter(
+PATTERN_RELOADS: Final = counter(
     "alertorch_analyzer_pattern_reloads_total",
     "Reloads of error_patterns.json, by outcome (ok, invalid).",
     ["outcome"],
-    registry=REGISTRY,
 )

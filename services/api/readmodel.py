@@ -89,15 +89,19 @@ async def project(db: AsyncConnection, topic: str, events: Sequence[Envelope]) -
             fp = event.data.fingerprint
             current[fp] = projection.apply(current[fp], event)
         await upsert(db, alerts, [alert.row() for alert in current.values()], key=["fingerprint"])
-    newest = max(event.time.timestamp() for event in fresh)
+    await _seen(db, topic, max(event.time.timestamp() for event in fresh))
+    return len(fresh)
+
+
+async def _seen(db: AsyncConnection, topic: str, at: float) -> None:
+    """``topic`` has events up to ``at``: its ``last_event_at`` moves forward, never back."""
     await upsert(
         db,
         topics,
-        [{"topic": topic, "last_event_at": newest}],
+        [{"topic": topic, "last_event_at": at}],
         key=["topic"],
         changes=lambda new: {"last_event_at": greatest(topics.c.last_event_at, new.last_event_at)},
     )
-    return len(fresh)
 
 
 def _header(message: Consumed, name: str) -> str | None:
@@ -135,13 +139,7 @@ async def record_dead_letters(db: AsyncConnection, batch: Sequence[Consumed]) ->
     new = await insert_new(db, dead_letters, rows, key="id")
     times = [row["failed_at"] for row in rows if row["id"] in new and row["failed_at"]]
     if times and batch:
-        await upsert(
-            db,
-            topics,
-            [{"topic": batch[0].topic, "last_event_at": max(times)}],
-            key=["topic"],
-            changes=lambda n: {"last_event_at": greatest(topics.c.last_event_at, n.last_event_at)},
-        )
+        await _seen(db, batch[0].topic, max(times))
     return len(new)
 
 

@@ -18,26 +18,26 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     broker = sub.add_parser("broker", help="run the embedded Kafka-protocol broker (Tansu)")
     broker.add_argument("--host", default="127.0.0.1", help="listen address (default 127.0.0.1)")
     broker.add_argument("--port", type=int, default=9092, help="listen port (default 9092)")
-    broker.add_argument(
-        "--partitions",
-        type=int,
-        default=None,
-        help="partitions per topic (default: kafka.topic_partitions, 6)",
-    )
-    add_config_dir(broker)
+    _add_topic_options(broker, per="topic")
     broker.set_defaults(run=run_broker)
 
     topics = sub.add_parser(
         "topics", help="create every topic and its .dlq twin on $KAFKA_BOOTSTRAP_SERVERS"
     )
-    topics.add_argument(
+    _add_topic_options(topics, per="new topic")
+    topics.set_defaults(run=run_topics)
+
+
+def _add_topic_options(parser: argparse.ArgumentParser, *, per: str) -> None:
+    """``--partitions`` (per ``per``; by default the settings' ``kafka.topic_partitions``) and
+    ``--config-dir`` (where those settings are)."""
+    parser.add_argument(
         "--partitions",
         type=int,
         default=None,
-        help="partitions per new topic (default: kafka.topic_partitions, 6)",
+        help=f"partitions per {per} (default: kafka.topic_partitions, 6)",
     )
-    add_config_dir(topics)
-    topics.set_defaults(run=run_topics)
+    add_config_dir(parser)
 
 
 async def wait_for_signal() -> None:

@@ -96,10 +96,6 @@ def sentry_issue(issue_id: str, project: str, kind: str, value: str, culprit: st
     return json.dumps(body).encode()
 
 
-def custom_alert(title: str, severity: str, source: str, **more: Any) -> dict[str, Any]:
-    return {"title": title, "severity": severity, "source": source, **more}
-
-
 def alertmanager(status: str, starts_at: str) -> dict[str, Any]:
     alert = {
         "status": status,
@@ -171,6 +167,11 @@ class Demo:
             headers={"Authorization": f"Bearer {self.target.webhook_token}"},
         )
 
+    async def custom_alert(self, title: str, severity: str, source: str, **more: str) -> None:
+        """A custom alert from production, as a monitoring script posts it."""
+        alert = {"title": title, "severity": severity, "source": source}
+        await self.bearer("/webhooks/alert", {**alert, "environment": "production", **more})
+
     async def play(self) -> int:
         """Every scene once; returns how many requests ingest accepted."""
         disk_since = _now()
@@ -186,16 +187,12 @@ class Demo:
         )
         await self.pause(2)
         self.say("demo: the payment provider answers 502 (custom alert)")
-        await self.bearer(
-            "/webhooks/alert",
-            custom_alert(
-                "Payment provider returned 502 for card authorisations",
-                "high",
-                "billing",
-                environment="production",
-                dedup_key="demo-billing-502",
-                message="3 of the last 20 authorisation calls failed with HTTP 502",
-            ),
+        await self.custom_alert(
+            "Payment provider returned 502 for card authorisations",
+            "high",
+            "billing",
+            dedup_key="demo-billing-502",
+            message="3 of the last 20 authorisation calls failed with HTTP 502",
         )
         await self.pause(2)
         self.say("demo: a front-end ReferenceError (Sentry)")
@@ -213,29 +210,21 @@ class Demo:
         await self.pause(2)
         self.say(f"demo: a storm: one Redis timeout {STORM_COPIES} times in ten seconds")
         for _ in range(STORM_COPIES):
-            await self.bearer(
-                "/webhooks/alert",
-                custom_alert(
-                    "Redis timeout on cache-01 after 2000 ms",
-                    "medium",
-                    "sessions",
-                    environment="production",
-                    dedup_key="demo-redis-timeout",
-                ),
+            await self.custom_alert(
+                "Redis timeout on cache-01 after 2000 ms",
+                "medium",
+                "sessions",
+                dedup_key="demo-redis-timeout",
             )
             await self.pause(10 / STORM_COPIES)
         self.say(f"demo: a recurring regression: the same KeyError {REGRESSION_REPEATS} times")
         for _ in range(REGRESSION_REPEATS):
-            await self.bearer(
-                "/webhooks/alert",
-                custom_alert(
-                    "KeyError: 'user_id' in GET /api/orders",
-                    "high",
-                    "orders",
-                    environment="production",
-                    dedup_key="demo-orders-keyerror",
-                    message="Traceback (most recent call last): ... KeyError: 'user_id'",
-                ),
+            await self.custom_alert(
+                "KeyError: 'user_id' in GET /api/orders",
+                "high",
+                "orders",
+                dedup_key="demo-orders-keyerror",
+                message="Traceback (most recent call last): ... KeyError: 'user_id'",
             )
             await self.pause(4)
         self.say("demo: the disk of db-2 is resolved by the source (Alertmanager, resolved)")

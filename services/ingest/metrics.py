@@ -4,46 +4,38 @@ from __future__ import annotations
 
 from typing import Final, Literal
 
-from prometheus_client import Counter
-
-from shared.metrics import REGISTRY
+from shared.metrics import counter
 
 #: Where an error came in. ``sentry_api`` is the poller.
 Source = Literal["sentry_api", "sentry_webhook", "sentry_sdk", "alertmanager", "datadog", "custom"]
 
-REQUESTS: Final = Counter(
+REQUESTS: Final = counter(
     "alertorch_ingest_requests_total",
     "Inbound HTTP requests by source and outcome (accepted, duplicate, ignored, bad_request, "
     "unauthorized, forbidden, too_large, unsupported_media_type, invalid, unavailable).",
     ["source", "outcome"],
-    registry=REGISTRY,
 )
-EVENTS_PUBLISHED: Final = Counter(
+EVENTS_PUBLISHED: Final = counter(
     "alertorch_ingest_events_published_total",
     "RawError events published to errors.raw and acknowledged by the broker, by source.",
     ["source"],
-    registry=REGISTRY,
 )
-SENTRY_API_CALLS: Final = Counter(
+SENTRY_API_CALLS: Final = counter(
     "alertorch_ingest_sentry_api_calls_total",
     "Sentry API calls by endpoint and HTTP status ('error' when no answer came).",
     ["endpoint", "status"],
-    registry=REGISTRY,
 )
-RATE_LIMIT_WAITS: Final = Counter(
+RATE_LIMIT_WAITS: Final = counter(
     "alertorch_ingest_sentry_rate_limit_waits_total",
     "Waits imposed by Sentry: a 429 Retry-After, or an exhausted rate-limit window.",
     ["reason"],
-    registry=REGISTRY,
 )
-RATE_LIMIT_WAIT_SECONDS: Final = Counter(
+RATE_LIMIT_WAIT_SECONDS: Final = counter(
     "alertorch_ingest_sentry_rate_limit_wait_seconds_total",
     "Seconds spent waiting for Sentry's rate limits.",
-    registry=REGISTRY,
 )
-SENTRY_POLLS: Final = Counter(
+SENTRY_POLLS: Final = counter(
     "alertorch_ingest_sentry_polls_total",
     "Sentry polling cycles by outcome (ok, failed).",
     ["outcome"],
-    registry=REGISTRY,
 )

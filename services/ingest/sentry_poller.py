@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
@@ -59,25 +60,17 @@ def issue_query(
     }
 
 
+@dataclass(kw_only=True, eq=False)
 class SentryPoller:
-    def __init__(
-        self,
-        *,
-        api: SentryApi,
-        marks: SentryMarks,
-        publisher: AckedPublisher,
-        sentry: SentrySection,
-        leading: Callable[[], bool] = lambda: True,
-        clock: Callable[[], datetime] = now_utc,
-    ) -> None:
-        """``leading`` says whether this replica still holds the poller's lease: checked before
-        each publish, so two replicas never publish the same issue at once."""
-        self._api = api
-        self._marks = marks
-        self._publisher = publisher
-        self._sentry = sentry
-        self._clock = clock
-        self._leading = leading
+    """``leading`` says whether this replica still holds the poller's lease: checked before
+    each publish, so two replicas never publish the same issue at once."""
+
+    api: SentryApi
+    marks: SentryMarks
+    publisher: AckedPublisher
+    sentry: SentrySection
+    leading: Callable[[], bool] = lambda: True
+    clock: Callable[[], datetime] = now_utc
 
     async def poll(self) -> None:
         """One poll, counted; a failure is raised for the runner to survive and report."""
@@ -90,8 +83,8 @@ class SentryPoller:
         log.info("sentry poll done", published=published)
 
     async def poll_once(self) -> int:
-        projects = await self._api.projects()
-        wanted = set(self._sentry.projects)
+        projects = await self.api.projects()
+        wanted = set(self.sentry.projects)
         if wanted:
             missing = wanted - {str(p.get("slug")) for p in projects}
             if missing:
@@ -104,26 +97,26 @@ class SentryPoller:
 
     async def _poll_project(self, project: dict[str, Any]) -> int:
         slug = str(project.get("slug") or project.get("id"))
-        mark = await self._marks.mark(slug)
-        lookback = timedelta(hours=self._sentry.fetch_settings.lookback_hours)
-        since = mark or self._clock() - lookback
-        params = issue_query(self._sentry, str(project.get("id")), since, self._clock())
+        mark = await self.marks.mark(slug)
+        lookback = timedelta(hours=self.sentry.fetch_settings.lookback_hours)
+        since = mark or self.clock() - lookback
+        params = issue_query(self.sentry, str(project.get("id")), since, self.clock())
         seen: list[Seen] = []
         cursor: str | None = None
         while True:
-            page = await self._api.issues_page(params, cursor)
+            page = await self.api.issues_page(params, cursor)
             fresh, done = seen_since(page.items, since)
             seen.extend(fresh)
             if done or page.next_cursor is None:
                 break
             cursor = page.next_cursor
-        counts = await self._marks.published_counts(s.issue_id for s in seen)
+        counts = await self.marks.published_counts(s.issue_id for s in seen)
         chosen = to_publish(
-            seen, min_level=self._sentry.error_filters.min_severity, published=counts.get
+            seen, min_level=self.sentry.error_filters.min_severity, published=counts.get
         )
         published = 0
         for item in chosen:
-            if not self._leading():
+            if not self.leading():
                 raise PollerLeaseLost("the poller's lease ran out mid-poll; another replica polls")
             try:
                 event = issue_to_raw(
@@ -135,9 +128,9 @@ class SentryPoller:
             except (IngestError, ValidationError) as exc:
                 log.warning("skipping unreadable sentry issue", issue=item.issue_id, error=str(exc))
                 continue
-            await self._publisher.publish([event], source=SOURCE)
-            await self._marks.record(slug, item.issue_id, item.count, item.last_seen)
+            await self.publisher.publish([event], source=SOURCE)
+            await self.marks.record(slug, item.issue_id, item.count, item.last_seen)
             published += 1
         if seen:
-            await self._marks.advance(slug, max(s.last_seen for s in seen))
+            await self.marks.advance(slug, max(s.last_seen for s in seen))
         return published

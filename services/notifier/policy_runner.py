@@ -10,7 +10,7 @@ during a tick is applied to what the tick saved), on one replica or many.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -71,30 +71,24 @@ class Step:
     fix: FixOutcome | None = None
 
 
+@dataclass(kw_only=True, eq=False)
 class PolicyRunner:
-    def __init__(
-        self,
-        *,
-        database: Database,
-        publisher: Publisher,
-        rules_path: Path,
-        roles: Mapping[str, list[str]],
-        include_actions: bool = True,
-        resolutions_channel: str = "",
-        trackers: Sequence[Target] = (),
-        clock: Clock = SYSTEM_CLOCK,
-    ) -> None:
-        self.database = database
-        self.publisher = publisher
-        self.rules_path = rules_path
-        self.roles = roles
-        self.include_actions = include_actions
-        self.resolutions_channel = resolutions_channel
-        self.trackers = tuple(trackers)
-        self.clock = clock
-        self.ledger = LedgerStore()
-        self.policy: EscalationPolicy = load_rules(rules_path)
-        self._watch = FileWatch(rules_path)
+    database: Database
+    publisher: Publisher
+    rules_path: Path
+    roles: Mapping[str, list[str]]
+    include_actions: bool = True
+    resolutions_channel: str = ""
+    trackers: Sequence[Target] = ()
+    clock: Clock = SYSTEM_CLOCK
+    ledger: LedgerStore = field(default_factory=LedgerStore, init=False)
+    policy: EscalationPolicy = field(init=False)
+    _watch: FileWatch = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.trackers = tuple(self.trackers)
+        self.policy = load_rules(self.rules_path)
+        self._watch = FileWatch(self.rules_path)
 
     def _now(self) -> datetime:
         return datetime.fromtimestamp(self.clock.time(), UTC)

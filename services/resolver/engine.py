@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import socket
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -78,25 +78,15 @@ def replica_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
+@dataclass(kw_only=True, eq=False)
 class ResolverEngine:
-    def __init__(
-        self,
-        *,
-        config: EngineSettings,
-        database: Database,
-        strategies: Mapping[str, ResolutionStrategy],
-        publisher: Publisher,
-        clock: Clock = SYSTEM_CLOCK,
-        replica: str | None = None,
-        on_saved: Callable[[Attempt], None] | None = None,
-    ) -> None:
-        self.config = config
-        self.database = database
-        self.strategies = strategies
-        self.publisher = publisher
-        self.clock = clock
-        self.replica = replica or replica_name()
-        self.on_saved = on_saved
+    config: EngineSettings
+    database: Database
+    strategies: Mapping[str, ResolutionStrategy]
+    publisher: Publisher
+    clock: Clock = SYSTEM_CLOCK
+    replica: str = field(default_factory=replica_name)
+    on_saved: Callable[[Attempt], None] | None = None
 
     def now(self) -> float:
         return self.clock.time()

@@ -63,6 +63,17 @@ def incident_ref(incident: Incident) -> IncidentRef:
     )
 
 
+def _envelope(fingerprint: str, correlation_id: str, *id_parts: str) -> dict[str, Any]:
+    """The envelope fields of a resolver event about ``fingerprint``; its id derives from
+    ``id_parts`` (what made it, and which of its outputs this is)."""
+    return {
+        "id": derived_event_id(*id_parts),
+        "source": SOURCE,
+        "subject": fingerprint,
+        "correlationid": correlation_id,
+    }
+
+
 def resolution(
     *,
     cause: str,
@@ -82,10 +93,7 @@ def resolution(
 ) -> Resolution:
     """``cause`` is the id of what made this state change (event or attempt)."""
     return Resolution(
-        id=derived_event_id(cause, "resolution", status),
-        source=SOURCE,
-        subject=fingerprint,
-        correlationid=correlation_id,
+        **_envelope(fingerprint, correlation_id, cause, "resolution", status),
         data=ResolutionData(
             fingerprint=fingerprint,
             status=status,
@@ -116,10 +124,7 @@ def audit(
     details: dict[str, Any] | None = None,
 ) -> AuditRecord:
     return AuditRecord(
-        id=derived_event_id(cause, "audit", action, str(outcome)),
-        source=SOURCE,
-        subject=fingerprint,
-        correlationid=correlation_id,
+        **_envelope(fingerprint, correlation_id, cause, "audit", action, str(outcome)),
         data=AuditRecordData(
             fingerprint=fingerprint,
             actor=actor,

@@ -14,6 +14,7 @@ published.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import httpx
 
@@ -39,6 +40,13 @@ from shared.events import (
 )
 from shared.kafka.producer import Output
 from shared.storage import Database
+
+
+def _chain_start(fingerprint: str) -> dict[str, Any]:
+    """The envelope fields of an event about ``fingerprint`` that starts a chain: its id is its
+    correlation id."""
+    event_id = new_event_id()
+    return {"id": event_id, "correlationid": event_id, "source": "/library", "subject": fingerprint}
 
 
 class RecordedEvents:
@@ -92,14 +100,7 @@ class AutoResolver:
         """Decide (and, where the gates allow, run) a fix; returns the statuses it went through."""
         await self._ready()
         if isinstance(classified, ClassifiedErrorData):
-            event_id = new_event_id()
-            classified = ClassifiedError(
-                id=event_id,
-                correlationid=event_id,
-                source="/library",
-                subject=classified.fingerprint,
-                data=classified,
-            )
+            classified = ClassifiedError(**_chain_start(classified.fingerprint), data=classified)
         before = len(self.events.published)
         await decisions.decide_batch(self._engine, [classified])
         await self._executor.drain()
@@ -123,12 +124,8 @@ class AutoResolver:
         attempt = self._attempts.get(attempt_id)
         if attempt is None:
             return False
-        event_id = new_event_id()
         command = Command(
-            id=event_id,
-            correlationid=event_id,
-            source="/library",
-            subject=attempt.fingerprint,
+            **_chain_start(attempt.fingerprint),
             data=CommandData(
                 fingerprint=attempt.fingerprint,
                 action="rollback",

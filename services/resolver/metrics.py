@@ -6,17 +6,14 @@ import collections
 from collections.abc import Iterable
 from typing import Final
 
-from prometheus_client import Counter
-
 from shared.events import Resolution
 from shared.kafka.producer import Output
-from shared.metrics import REGISTRY
+from shared.metrics import counter
 
-RESOLUTIONS: Final = Counter(
+RESOLUTIONS: Final = counter(
     "alertorch_resolver_resolutions_total",
     "Decisions and state changes published on resolutions, by status and strategy.",
     ["status", "strategy"],
-    registry=REGISTRY,
 )
 
 

@@ -93,19 +93,12 @@ class Attempt:
         )
 
     def row(self) -> dict[str, Any]:
+        """The attempt's row in ``attempts``: all of it as JSON in ``body``, and each other
+        column (what attempts are looked up by) the field it is named after."""
+        fields = asdict(self)
         return {
-            "attempt_id": self.attempt_id,
-            "fingerprint": self.fingerprint,
-            "strategy": self.strategy,
-            "status": self.status,
-            "created_at": self.created_at,
-            "updated_at": self.updated_at,
-            "expires_at": self.expires_at,
-            "verify_until": self.verify_until,
-            "work": self.work,
-            "owner": self.owner,
-            "lease_until": self.lease_until,
-            "body": json.dumps(asdict(self)),
+            column.name: json.dumps(fields) if column.name == "body" else fields[column.name]
+            for column in attempts.columns
         }
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
+from shared.config.knobs import StateTtlHours
 from shared.config.sections import Criticality
 from shared.models import StrictFrozenModel
 
@@ -68,8 +69,8 @@ class AnalyzerSection(StrictFrozenModel):
     max_fingerprints: int = Field(
         default=100_000, ge=10, description="Per-fingerprint states kept in memory (LRU)."
     )
-    state_ttl_hours: float = Field(
-        default=48.0, gt=0, description="State of a fingerprint silent this long is dropped."
+    state_ttl_hours: StateTtlHours = Field(
+        default=48.0, description="State of a fingerprint silent this long is dropped."
     )
     duplicate_window_seconds: float = Field(
         default=900.0,

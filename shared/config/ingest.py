@@ -7,6 +7,7 @@ from typing import Literal
 
 from pydantic import Field
 
+from shared.config.knobs import BackoffSeconds, PublishTimeout, RequestTimeout
 from shared.models import StrictFrozenModel
 
 
@@ -32,8 +33,8 @@ class SentrySection(StrictFrozenModel):
     )
     fetch_settings: SentryFetch = SentryFetch()
     error_filters: SentryFilters = SentryFilters()
-    request_timeout_seconds: float = Field(
-        default=10.0, gt=0, description="Timeout of each Sentry API call (connect, read, write)."
+    request_timeout_seconds: RequestTimeout = Field(
+        default=10.0, description="Timeout of each Sentry API call (connect, read, write)."
     )
     max_attempts: int = Field(
         default=5,
@@ -41,12 +42,11 @@ class SentrySection(StrictFrozenModel):
         description="Tries per Sentry API call on 429, 5xx and network errors before a poll "
         "gives up (it runs again at the next interval).",
     )
-    backoff_seconds: float = Field(
-        default=1.0, ge=0, description="First retry delay after a 5xx or network error, doubled."
+    backoff_seconds: BackoffSeconds = Field(
+        default=1.0, description="First retry delay after a 5xx or network error, doubled."
     )
-    max_backoff_seconds: float = Field(
+    max_backoff_seconds: BackoffSeconds = Field(
         default=60.0,
-        ge=0,
         description="Longest wait before a retry; also caps Retry-After and rate-limit waits.",
     )
 
@@ -63,9 +63,8 @@ class IngestSection(StrictFrozenModel):
         ge=1024,
         description="Bodies that inflate (gzip, deflate, brotli) past this get 413.",
     )
-    publish_timeout_seconds: float = Field(
+    publish_timeout_seconds: PublishTimeout = Field(
         default=10.0,
-        gt=0,
         description="Longest wait for the broker's acknowledgement; past it the answer is 503.",
     )
     retry_after_seconds: int = Field(

@@ -7,6 +7,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator
 
+from shared.config.knobs import RequestTimeout
 from shared.models import StrictFrozenModel
 
 
@@ -24,7 +25,7 @@ class GithubIntegration(StrictFrozenModel):
         description="A later notification for a problem that has an issue comments on it "
         "(false: it does nothing).",
     )
-    timeout_seconds: float = Field(default=10.0, gt=0, description="Per HTTP request.")
+    timeout_seconds: RequestTimeout = Field(default=10.0, description="Per HTTP request.")
     rate_limited_retry_seconds: float = Field(
         default=60.0,
         gt=0,
@@ -90,7 +91,7 @@ class JiraIntegration(StrictFrozenModel):
         min_length=1,
         description="Name of the workflow transition that closes an issue (any case).",
     )
-    timeout_seconds: float = Field(default=10.0, gt=0, description="Per HTTP request.")
+    timeout_seconds: RequestTimeout = Field(default=10.0, description="Per HTTP request.")
     rate_limited_retry_seconds: float = Field(
         default=60.0,
         gt=0,
@@ -128,7 +129,7 @@ class PagerDutyIntegration(StrictFrozenModel):
     throttled_retry_seconds: float = Field(
         default=30.0, gt=0, description="Retry delay after PagerDuty answers 429."
     )
-    timeout_seconds: float = Field(default=10.0, gt=0, description="Per HTTP request.")
+    timeout_seconds: RequestTimeout = Field(default=10.0, description="Per HTTP request.")
     source: str = Field(
         default="alertorch", description="payload.source when the alert names no service."
     )
@@ -158,7 +159,7 @@ class EmailIntegration(StrictFrozenModel):
     starttls: bool = True
     username: str | None = Field(default=None, description="Password: env SMTP_PASSWORD.")
     from_address: str = "alertorch@localhost"
-    timeout_seconds: float = Field(default=10.0, gt=0)
+    timeout_seconds: RequestTimeout = 10.0
     subject_prefix: str = Field(default="[alertorch]", description="Starts every subject.")
     retry_seconds: float = Field(
         default=60.0, gt=0, description="Retry delay after a 4xx answer or no connection."

@@ -21,6 +21,7 @@ from pydantic import (
     model_validator,
 )
 
+from shared.config.knobs import RequestTimeout
 from shared.config.sections import WEEKDAYS, Weekday, known_zone
 from shared.models import StrictFrozenModel
 
@@ -195,8 +196,8 @@ class OnCallSection(StrictFrozenModel):
         ge=1,
         description="After a failed fetch (the last good calendar stays in use), the next try.",
     )
-    timeout_seconds: float = Field(
-        default=10.0, gt=0, le=60, description="Timeout of each iCalendar fetch."
+    timeout_seconds: RequestTimeout = Field(
+        default=10.0, le=60, description="Timeout of each iCalendar fetch."
     )
     max_calendar_bytes: int = Field(
         default=5_242_880, ge=1024, description="A larger iCalendar feed is refused."

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field
 
+from shared.config.knobs import BackoffSeconds
 from shared.events import SafetyLevel
 from shared.models import StrictFrozenModel
 
@@ -103,8 +104,8 @@ class KafkaSection(StrictFrozenModel):
     max_retries: int = Field(
         default=5, ge=0, description="Redeliveries of a failing message before it is dead-lettered."
     )
-    retry_backoff_seconds: float = Field(default=0.5, ge=0)
-    max_retry_backoff_seconds: float = Field(default=30.0, ge=0)
+    retry_backoff_seconds: BackoffSeconds = 0.5
+    max_retry_backoff_seconds: BackoffSeconds = 30.0
     dlq_max_per_minute: int = Field(
         default=120,
         ge=1,

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 from pydantic import BeforeValidator, Field
 
+from shared.config.knobs import PublishTimeout, RequestTimeout, StateTtlHours
 from shared.events import ButtonAction
 from shared.models import StrictFrozenModel
 
@@ -84,8 +85,8 @@ class SlackSection(StrictFrozenModel):
         description="Database of Slack's threads and digests; empty means storage.url (by "
         "default SQLite notifier-slack.db in storage.data_directory).",
     )
-    request_timeout_seconds: float = Field(
-        default=10.0, gt=0, description="Timeout of each Slack API or webhook call."
+    request_timeout_seconds: RequestTimeout = Field(
+        default=10.0, description="Timeout of each Slack API or webhook call."
     )
     per_channel_messages_per_second: float = Field(
         default=1.0,
@@ -136,16 +137,14 @@ class SlackSection(StrictFrozenModel):
         description="What escalation mentions (oncall, management, ...) stand for: Slack user "
         "ids (U...), user group ids (S...) or here/channel; unlisted names ping no-one.",
     )
-    publish_timeout_seconds: float = Field(
+    publish_timeout_seconds: PublishTimeout = Field(
         default=2.0,
-        gt=0,
         le=2.5,
         description="Longest wait for the broker when a button press is published (Slack "
         "needs its answer within 3 seconds).",
     )
-    state_ttl_hours: float = Field(
+    state_ttl_hours: StateTtlHours = Field(
         default=168.0,
-        gt=0,
         description="A problem's thread untouched this long is forgotten; it next alerts in a "
         "new thread.",
     )

@@ -8,6 +8,7 @@ the lease once it expires. A clean stop releases it at once.
 from __future__ import annotations
 
 import time
+from dataclasses import KW_ONLY, dataclass, field
 
 from sqlalchemy import Table, delete
 
@@ -16,36 +17,28 @@ from shared.storage.database import Database
 from shared.storage.sql import upserted
 
 
+@dataclass(eq=False)
 class Lease:
     """``table`` has columns ``name`` (key), ``holder`` and ``expires_at`` (epoch seconds)."""
 
-    def __init__(
-        self,
-        database: Database,
-        table: Table,
-        *,
-        name: str,
-        holder: str,
-        seconds: float,
-        clock: ReadTime = time.time,
-    ) -> None:
-        self._database = database
-        self._table = table
-        self.name = name
-        self.holder = holder
-        self.seconds = seconds
-        self._clock = clock
-        self._until = 0.0
+    database: Database
+    table: Table
+    _: KW_ONLY
+    name: str
+    holder: str
+    seconds: float
+    clock: ReadTime = time.time
+    _until: float = field(default=0.0, init=False)
 
     def held(self) -> bool:
         """True while our last successful take or renewal has not expired."""
-        return self._clock() < self._until
+        return self.clock() < self._until
 
     async def acquire(self) -> bool:
         """Take the lease, or renew it if ours; False while another holder's is valid."""
-        now = self._clock()
-        table = self._table
-        async with self._database.transaction() as db:
+        now = self.clock()
+        table = self.table
+        async with self.database.transaction() as db:
             taken = await upserted(
                 db,
                 table,
@@ -60,9 +53,9 @@ class Lease:
         if self._until == 0.0:
             return
         self._until = 0.0
-        async with self._database.transaction() as db:
+        async with self.database.transaction() as db:
             await db.execute(
-                delete(self._table).where(
-                    self._table.c.name == self.name, self._table.c.holder == self.holder
+                delete(self.table).where(
+                    self.table.c.name == self.name, self.table.c.holder == self.holder
                 )
             )

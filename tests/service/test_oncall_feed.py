@@ -15,20 +15,15 @@ from shared.clock import ManualClock
 from shared.config.oncall import OnCallSection
 from shared.oncall import OnCallDirectory, answer_view
 from tests.fakes.calendar import FakeCalendarHost
-from tests.fakes.server import serving
+from tests.fakes.server import served, serving
 
 WHEN = datetime.fromisoformat("2025-03-18T12:00:00+00:00")
 
 
 @pytest.fixture
-def host() -> FakeCalendarHost:
-    return FakeCalendarHost()
-
-
-@pytest.fixture
-def host_url(host: FakeCalendarHost) -> Iterator[str]:
-    with serving(host.app()) as url:
-        yield url
+def calendar_host() -> Iterator[tuple[FakeCalendarHost, str]]:
+    with served(FakeCalendarHost()) as host:
+        yield host
 
 
 def directory(url: str, clock: ManualClock, **more: Any) -> OnCallDirectory:
@@ -53,8 +48,9 @@ def directory(url: str, clock: ManualClock, **more: Any) -> OnCallDirectory:
 
 
 async def test_fetched_once_per_interval_and_the_last_good_copy_outlives_failures(
-    host: FakeCalendarHost, host_url: str
+    calendar_host: tuple[FakeCalendarHost, str],
 ) -> None:
+    host, host_url = calendar_host
     clock = ManualClock(1_742_299_200.0)
     oncall = directory(f"{host_url}{host.path()}", clock)
     assert await oncall.mention_groups("checkout-api", WHEN) == {"oncall": ["U0ALICE"]}
@@ -111,8 +107,7 @@ async def test_fetched_once_per_interval_and_the_last_good_copy_outlives_failure
 async def test_a_feed_never_fetched_puts_nobody_on_call_and_says_why(
     feed: bytes | None, path: str | None, limit: int, error: str
 ) -> None:
-    host = FakeCalendarHost(feed)
-    with serving(host.app()) as url:
+    with served(FakeCalendarHost(feed)) as (host, url):
         clock = ManualClock(1_742_299_200.0)
         oncall = directory(f"{url}{path or host.path()}", clock, max_calendar_bytes=limit)
         with capture_logs():

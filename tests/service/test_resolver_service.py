@@ -10,6 +10,7 @@ import signal
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +32,7 @@ from tests.commands import command
 from tests.fakes.kubernetes import FakeKubernetes
 from tests.fakes.server import served, serving
 from tests.kafka_helpers import produce, read_until
-from tests.procs import running_service
+from tests.procs import ServiceProcess, running_service
 from tests.resolver_helpers import classified_body
 
 pytestmark = pytest.mark.broker
@@ -109,6 +110,14 @@ def _env(url: str, **extra: str) -> dict[str, str]:
     }
 
 
+@contextmanager
+def _resolver(bootstrap: str, url: str, **extra: str) -> Iterator[ServiceProcess]:
+    """The resolver as a process, its strategies calling the runbook at ``url`` (:func:`_env`
+    plus ``extra``)."""
+    with running_service("resolver", bootstrap=bootstrap, env=_env(url, **extra)) as service:
+        yield service
+
+
 def _classified(
     strategy: str, *, fingerprint: str | None = None, status: str = "firing"
 ) -> ClassifiedError:
@@ -181,7 +190,7 @@ async def test_fix_verify_rollback_and_approvals(
     kafka_bootstrap: str, runbook: tuple[Runbook, str]
 ) -> None:
     fake, url = runbook
-    with running_service("resolver", bootstrap=kafka_bootstrap, env=_env(url)):
+    with _resolver(kafka_bootstrap, url):
         # A safe strategy runs by itself, is verified and succeeds.
         ok = _classified(S("flush_cache"))
         done = await _decided(kafka_bootstrap, ok, "succeeded")
@@ -255,8 +264,7 @@ async def test_approval_expires_and_rejection(
     kafka_bootstrap: str, runbook: tuple[Runbook, str]
 ) -> None:
     fake, url = runbook
-    env = _env(url, ALERTORCH_OPERATION__APPROVAL_TIMEOUT_MINUTES="0.02")
-    with running_service("resolver", bootstrap=kafka_bootstrap, env=env):
+    with _resolver(kafka_bootstrap, url, ALERTORCH_OPERATION__APPROVAL_TIMEOUT_MINUTES="0.02"):
         await _decided(kafka_bootstrap, _classified(S("restart_api")), "expired")
         no = _classified(S("restart_api"))
         waiting = (await _decided(kafka_bootstrap, no, "awaiting_approval"))[-1]
@@ -281,7 +289,7 @@ async def _decided_without_a_call(
     """A resolver (:func:`_env` plus ``env``) on ``event``: its resolutions up to the first in
     status ``until``, once the resolver has stopped without calling the runbook."""
     fake, url = runbook
-    with running_service("resolver", bootstrap=bootstrap, env=_env(url, **env)):
+    with _resolver(bootstrap, url, **env):
         decided = await _decided(bootstrap, event, until)
     assert sum(fake.calls.values()) == 0
     return decided
@@ -328,13 +336,13 @@ async def test_a_crash_while_executing_never_executes_twice(
 ) -> None:
     fake, url = runbook
     # A claim on running work lapses after 2 s without renewal: the restarted replica finds it.
-    env = _env(url, ALERTORCH_AUTO_RESOLUTION__EXECUTION_LEASE_SECONDS="2")
+    lease = {"ALERTORCH_AUTO_RESOLUTION__EXECUTION_LEASE_SECONDS": "2"}
     event = _classified(S("slow_fix"))
-    with running_service("resolver", bootstrap=kafka_bootstrap, env=env) as service:
+    with _resolver(kafka_bootstrap, url, **lease) as service:
         await _decided(kafka_bootstrap, event, "executing")
         await _until_called(fake, "/slow")
         service.stop(signal.SIGKILL)  # between execute and commit
-    with running_service("resolver", bootstrap=kafka_bootstrap, env=env):
+    with _resolver(kafka_bootstrap, url, **lease):
         final = await _statuses(kafka_bootstrap, event.subject, "failed")
         await asyncio.sleep(1.0)  # the redelivered message has been seen by now
     assert "interrupted" in final[-1].data.reason
@@ -346,10 +354,9 @@ async def test_a_slow_fix_never_holds_up_the_decisions_on_other_errors(
 ) -> None:
     fake, url = runbook
     # The fix takes 60 s; the resolver's timeout is longer, so it is still running at the end.
-    env = _env(url, ALERTORCH_OPERATION__RESOLUTION_TIMEOUT="120")
     slow = _classified(S("slowest_fix"))
     quick = _classified(S("flush_cache"))
-    with running_service("resolver", bootstrap=kafka_bootstrap, env=env):
+    with _resolver(kafka_bootstrap, url, ALERTORCH_OPERATION__RESOLUTION_TIMEOUT="120"):
         await _decided(kafka_bootstrap, slow, "executing")
         await _until_called(fake, "/slower")
         done = await _decided(kafka_bootstrap, quick, "succeeded", timeout=20)

@@ -16,14 +16,19 @@ from services.notifier.delivery.pagerduty_events import (
 )
 from shared.events import ErrorSummary, NotificationData, Severity, Target
 from tests.fakes.pagerduty import validate
+from tests.notifications import notification_data
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "delivery"
 KEY = "e93facc04764012d7bfb002500d5d1a6"
 PAGERDUTY = Target(type="pagerduty", channel="oncall_service")
 
 
-def _notification(**changes: Any) -> NotificationData:
-    summary = {
+def _notification(
+    kind: Any = "new_alert", text: str = "", summary: dict[str, Any] | None = None, **changes: Any
+) -> NotificationData:
+    """A level-2 notification to :data:`PAGERDUTY` of a rising database problem; ``summary``
+    replaces fields of its summary, ``changes`` of the notification."""
+    fields: dict[str, Any] = {
         "title": "Connection to db-1 refused",
         "severity": Severity.HIGH,
         "category": "database",
@@ -34,16 +39,10 @@ def _notification(**changes: Any) -> NotificationData:
         "count": 12,
         "url": "https://sentry.example.com/issues/42/",
     }
-    summary.update(changes.pop("summary", {}))
-    fields: dict[str, Any] = {
-        "fingerprint": "fp-42",
-        "kind": "new_alert",
-        "level": 2,
-        "targets": [PAGERDUTY],
-        "summary": ErrorSummary(**summary),
-    }
-    fields.update(changes)
-    return NotificationData(**fields)
+    fields.update(summary or {})
+    return notification_data(
+        PAGERDUTY, ErrorSummary(**fields), kind=kind, level=2, text=text, **changes
+    )
 
 
 def _fixture(name: str) -> dict[str, Any]:

@@ -57,16 +57,19 @@ NOTIFICATION = NotificationData(
 
 
 #: ``register_integration()``, undone when the test ends.
-Register = Callable[[str, Integration], None]
+Register = Callable[[str], TeamsChat]
 
 
 @pytest.fixture
 def register() -> Iterator[Register]:
+    """Registers a new :class:`TeamsChat` under a name, for the test's duration; returns it."""
     registered: list[str] = []
 
-    def register(name: str, integration: Integration) -> None:
-        register_integration(name, integration)
+    def register(name: str) -> TeamsChat:
+        chat = TeamsChat()
+        register_integration(name, chat)
         registered.append(name)
+        return chat
 
     yield register
     for name in registered:
@@ -87,8 +90,7 @@ def _integrations(http: httpx.AsyncClient, store: Database) -> dict[str, Integra
 async def test_an_integration_registered_at_runtime_receives_its_targets(
     register: Register, http: httpx.AsyncClient, store: Database
 ) -> None:
-    teams = TeamsChat()
-    register("teams", teams)
+    teams = register("teams")
     integrations = _integrations(http, store)
     assert set(integrations) == {*BUILT_IN, "teams"}
     result = await integrations["teams"].send_notification(NOTIFICATION, NOTIFICATION.targets[0])
@@ -114,8 +116,7 @@ def test_something_without_the_two_methods_is_refused() -> None:
 async def test_register_integration_may_replace_a_built_in(
     register: Register, http: httpx.AsyncClient, store: Database
 ) -> None:
-    mine = TeamsChat()
-    register("email", mine)
+    mine = register("email")
     integrations = _integrations(http, store)
     assert integrations["email"] is mine
 
@@ -179,6 +180,5 @@ async def test_an_explicit_registration_wins_over_an_entry_point(
         "alertorch.integrations",
         {"teams": "Teams"},
     )
-    mine = TeamsChat()
-    register("teams", mine)
+    mine = register("teams")
     assert registered_integrations()["teams"] is mine

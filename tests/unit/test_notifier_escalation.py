@@ -23,7 +23,7 @@ from services.notifier.policy import (
     decide,
 )
 from services.notifier.policy.memory import MemoryDriver
-from tests.escalation import MIN, T0, command
+from tests.escalation import MIN, T0, command, notifies
 from tests.notifications import resolution_input
 
 BASE = """
@@ -71,7 +71,7 @@ resolution = partial(resolution_input, title="Disk full on web-1", severity="med
 
 
 def notified(decisions: list[Decision]) -> list[tuple[str, int]]:
-    return [(d.kind, d.level) for d in decisions if isinstance(d, Notify)]
+    return [(d.kind, d.level) for d in notifies(decisions)]
 
 
 def driver(policy: EscalationPolicy | None = None) -> MemoryDriver:
@@ -95,11 +95,11 @@ def test_levels_climb_one_step_per_timeout() -> None:
 
 def test_notifications_carry_the_level_targets_and_buttons() -> None:
     run = driver()
-    [new] = [d for d in run.send(resolution()) if isinstance(d, Notify)]
+    [new] = notifies(run.send(resolution()))
     assert [t.channel for t in new.targets] == ["#alerts"]
     assert new.buttons == ("ack", "snooze", "silence", "escalate", "resolve")
     run.advance(25 * MIN)
-    level_2 = next(d for d in run.log if isinstance(d, Notify) and d.level == 2)
+    level_2 = next(d for d in notifies(run.log) if d.level == 2)
     assert [(t.type, t.channel, t.mentions) for t in level_2.targets] == [
         ("slack", "#oncall", ["oncall"]),
         ("pagerduty", "oncall", []),
@@ -156,7 +156,7 @@ def test_ack_stops_escalation() -> None:
     run.advance(10 * MIN)
     decisions = run.send(command("ack"))
     assert [type(d) for d in decisions] == [Cancel, Notify]
-    [told] = [d for d in decisions if isinstance(d, Notify)]
+    [told] = notifies(decisions)
     assert told.kind == "update"
     assert told.reason == "acknowledged by ana"
     assert {t.channel for t in told.targets} == {"#alerts", "#team"}
@@ -214,9 +214,7 @@ def test_escalate_raises_one_level_now_and_restarts_the_clock() -> None:
     run.advance(3 * MIN)
     decisions = run.send(command("escalate", reason="customers complain"))
     assert notified(decisions) == [("escalation", 1)]
-    assert next(d for d in decisions if isinstance(d, Notify)).reason == (
-        "escalated by ana: customers complain"
-    )
+    assert notifies(decisions)[0].reason == ("escalated by ana: customers complain")
     [step] = [t for t in run.states["fp"].timers if t.kind == "step"]
     assert (step.level, step.due_at) == (2, T0 + 3 * MIN + 15 * MIN)
     run.send(command("escalate"))
@@ -267,7 +265,7 @@ def test_resolve_closes_the_alert() -> None:
     run.send(resolution())
     run.advance(25 * MIN)
     decisions = run.send(command("resolve"))
-    [done] = [d for d in decisions if isinstance(d, Notify)]
+    [done] = notifies(decisions)
     assert done.kind == "resolved"
     assert {(t.type, t.channel) for t in done.targets} == {
         ("slack", "#alerts"),
@@ -289,7 +287,7 @@ def test_a_source_resolving_closes_the_alert_and_resolves_pagerduty() -> None:
     run.send(resolution())
     run.advance(25 * MIN)
     decisions = run.send(resolution(status="resolved_by_source"))
-    [done] = [d for d in decisions if isinstance(d, Notify)]
+    [done] = notifies(decisions)
     assert (done.kind, done.reason) == ("resolved", "resolved by source")
     assert ("pagerduty", "oncall") in {(t.type, t.channel) for t in done.targets}
     assert any(isinstance(d, Cancel) for d in decisions)
@@ -351,7 +349,7 @@ de_escalation:
     run.send(resolution())
     decisions = run.send(resolution(status="succeeded"))
     assert notified(decisions) == [("resolved", 0)]
-    assert "error_resolved == true" in next(d for d in decisions if isinstance(d, Notify)).reason
+    assert "error_resolved == true" in notifies(decisions)[0].reason
     run.send(resolution("other"))
     run.send(resolution("other", details={"error_frequency_decreased": 0.9}))
     assert run.states["other"].status == "resolved"
@@ -364,8 +362,7 @@ def test_resolver_progress_goes_to_those_already_told() -> None:
     run = driver()
     run.send(resolution())
     run.advance(10 * MIN)
-    decisions = run.send(resolution(status="executing"))
-    [started] = [d for d in decisions if isinstance(d, Notify)]
+    [started] = notifies(run.send(resolution(status="executing")))
     assert started.kind == "resolution_started"
     assert {t.channel for t in started.targets} == {"#alerts", "#team"}
     assert run.states["fp"].resolution_attempts == 1
@@ -383,7 +380,7 @@ def test_a_fallback_list_that_runs_out_escalates_one_level_now() -> None:
     last = ResolutionInput(last.event_id, last.data.model_copy(update={"attempt_id": "att-2"}))
     decisions = run.send(last)
     assert notified(decisions) == [("rolled_back", 1), ("escalation", 2)]
-    [escalation] = [d for d in decisions if isinstance(d, Notify) and d.kind == "escalation"]
+    [escalation] = [d for d in notifies(decisions) if d.kind == "escalation"]
     assert "restart_web, scale_web" in escalation.reason
     assert run.states["fp"].level == 2
     # the same event delivered again raises nothing more
@@ -405,8 +402,8 @@ def test_each_step_fires_exactly_once() -> None:
     # tokens, so the outbox downstream sends nothing twice
     replay = decide(policy, opened.state, Tick(), at, opened.ledger)
     assert replay.decisions == fired.decisions
-    tokens = [d.token for d in fired.decisions if isinstance(d, Notify)]
-    assert tokens == [d.token for d in replay.decisions if isinstance(d, Notify)]
+    tokens = [d.token for d in notifies(fired.decisions)]
+    assert tokens == [d.token for d in notifies(replay.decisions)]
 
 
 def test_tokens_are_distinct_per_step_and_per_alert() -> None:
@@ -414,7 +411,7 @@ def test_tokens_are_distinct_per_step_and_per_alert() -> None:
     run.send(resolution("a"))
     run.send(resolution("b"))
     run.advance(24 * 60 * MIN)
-    tokens = [d.token for d in run.log if isinstance(d, Notify)]
+    tokens = [d.token for d in notifies(run.log)]
     assert len(tokens) == 8
     assert len(set(tokens)) == 8
 

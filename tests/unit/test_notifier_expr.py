@@ -42,6 +42,7 @@ def holds(source: str, context: dict[str, Any] | None = None) -> bool:
 @pytest.mark.parametrize(
     ("source", "expected"),
     [
+        # operators
         ("error.environment == 'production'", True),
         ('error.environment == "production"', True),
         ("error.environment != 'staging'", True),
@@ -74,15 +75,7 @@ def holds(source: str, context: dict[str, Any] | None = None) -> bool:
         ("(after_hours or business_hours) and severity == 'critical'", True),
         ("after_hours or business_hours and severity == 'low'", False),
         ("not after_hours and business_hours", True),
-    ],
-)
-def test_operators(source: str, expected: bool) -> None:
-    assert holds(source) is expected
-
-
-@pytest.mark.parametrize(
-    ("source", "expected"),
-    [
+        # string methods are case-insensitive
         ("error.message.contains('deadlock')", True),
         ("error.message.contains('CONNECTION')", True),
         ("error.message.contains('timeout')", False),
@@ -94,15 +87,7 @@ def test_operators(source: str, expected: bool) -> None:
         ("error.tags.contains('us')", False),
         ("error.message.contains('disk') and error.message.contains('full')", False),
         ("error.message.contains('connection') and error.count > 5", True),
-    ],
-)
-def test_string_methods_are_case_insensitive(source: str, expected: bool) -> None:
-    assert holds(source) is expected
-
-
-@pytest.mark.parametrize(
-    ("source", "expected"),
-    [
+        # percent literals
         ("resolution_success_rate < 50%", True),
         ("resolution_success_rate < 40%", False),
         ("error_count_increase >= 200%", True),
@@ -111,13 +96,14 @@ def test_string_methods_are_case_insensitive(source: str, expected: bool) -> Non
         ("50% == 0.5", True),
     ],
 )
-def test_percent_literals(source: str, expected: bool) -> None:
+def test_operators_string_methods_and_percent_literals(source: str, expected: bool) -> None:
     assert holds(source) is expected
 
 
 @pytest.mark.parametrize(
     "source",
     [
+        # missing values
         "unknown == 1",
         "unknown != 1",
         "unknown < 1",
@@ -132,21 +118,7 @@ def test_percent_literals(source: str, expected: bool) -> None:
         "unknown",
         "unknown and true",
         "deployment_in_progress",
-    ],
-)
-def test_missing_values_make_conditions_false(source: str) -> None:
-    assert holds(source) is False
-
-
-def test_missing_is_a_documented_value() -> None:
-    tree = compile_expression("error.unknown").tree
-    assert value_of(tree, CONTEXT) is MISSING
-    assert holds("not unknown") is True  # `not` of a false condition
-
-
-@pytest.mark.parametrize(
-    "source",
-    [
+        # type mismatches are false, not errors
         "error.count > 'ten'",
         "error.count == '12'",
         "error.count != '12'",
@@ -160,8 +132,14 @@ def test_missing_is_a_documented_value() -> None:
         "'a' or 1",
     ],
 )
-def test_type_mismatches_are_false_not_errors(source: str) -> None:
+def test_missing_values_and_type_mismatches_make_conditions_false(source: str) -> None:
     assert holds(source) is False
+
+
+def test_missing_is_a_documented_value() -> None:
+    tree = compile_expression("error.unknown").tree
+    assert value_of(tree, CONTEXT) is MISSING
+    assert holds("not unknown") is True  # `not` of a false condition
 
 
 def test_every_seed_style_flag_is_a_plain_lookup() -> None:

@@ -13,7 +13,7 @@ import yaml
 from services.notifier.policy import EscalationPolicy, Notify, ResolutionInput, Suppress
 from services.notifier.policy.memory import MemoryDriver
 from services.notifier.rules_file import load_rules
-from tests.escalation import MIN, T0, four_levels
+from tests.escalation import MIN, T0, four_levels, notifies
 from tests.notifications import resolution_input
 
 REPO = Path(__file__).resolve().parents[2]
@@ -49,7 +49,7 @@ def _signals(
 
 def opening(policy: EscalationPolicy, event: ResolutionInput) -> Notify:
     run = MemoryDriver(policy, T0)
-    [first] = [d for d in run.send(event) if isinstance(d, Notify)]
+    [first] = notifies(run.send(event))
     return first
 
 
@@ -202,7 +202,7 @@ def test_later_events_raise_the_level_when_rules_match() -> None:
     run.send(resolution(count=1))
     assert run.states["fp"].level == 0
     decisions = run.send(resolution(count=60))
-    assert [(d.kind, d.level) for d in decisions if isinstance(d, Notify)] == [
+    assert [(d.kind, d.level) for d in notifies(decisions)] == [
         ("update", 0),
         ("escalation", 1),
     ]
@@ -232,11 +232,11 @@ triggers:
     run.send(resolution())
     run.send(resolution(status="executing"))
     run.send(resolution(status="executing"))
-    assert [d.level for d in run.advance(15 * MIN) if isinstance(d, Notify)] == [1]
-    assert [d for d in run.advance(60 * MIN) if isinstance(d, Notify)] == []  # severity low
+    assert [d.level for d in notifies(run.advance(15 * MIN))] == [1]
+    assert notifies(run.advance(60 * MIN)) == []  # severity low
     other = MemoryDriver(policy, T0)
     other.send(resolution())  # one attempt only: 15_minutes does not hold
-    assert [d for d in other.advance(15 * MIN) if isinstance(d, Notify)] == []
+    assert notifies(other.advance(15 * MIN)) == []
     # conditions that become true later are checked on the next event
     other.send(resolution(severity="high"))
     assert other.states["fp"].level == 0
@@ -244,46 +244,54 @@ triggers:
     assert other.states["fp"].level == 2
 
 
-def test_error_rate_trigger() -> None:
-    extra = """
+@pytest.mark.parametrize(
+    ("extra", "steps"),
+    [
+        pytest.param(
+            """
 triggers:
   frequency_based:
     error_rate:
       high_frequency: {threshold: 20, escalate_to_level: 1, window_minutes: 60}
       critical_frequency: {threshold: 50, escalate_to_level: 2, window_minutes: 30}
-"""
-    run = MemoryDriver(slow_policy(extra), T0)
-    run.send(resolution(count=100))  # history before the alert opened does not count
-    assert run.states["fp"].level == 0
-    run.advance(10 * MIN)
-    run.send(resolution(count=115))  # 15 in the hour
-    assert run.states["fp"].level == 0
-    run.advance(10 * MIN)
-    run.send(resolution(count=121))  # 21 in the hour
-    assert run.states["fp"].level == 1
-    run.advance(10 * MIN)
-    run.send(resolution(count=150))  # 50 in the last 30 minutes: 100 per hour
-    assert run.states["fp"].level == 2
-
-
-def test_resolution_failure_rate_trigger() -> None:
-    extra = """
+""",
+            [
+                (0, {"count": 100}, 0),  # history before the alert opened does not count
+                (10, {"count": 115}, 0),  # 15 in the hour
+                (10, {"count": 121}, 1),  # 21 in the hour
+                (10, {"count": 150}, 2),  # 50 in the last 30 minutes: 100 per hour
+            ],
+            id="error_rate",
+        ),
+        pytest.param(
+            """
 triggers:
   frequency_based:
     resolution_failure_rate:
       high_failure_rate: {threshold: 3, escalate_to_level: 1, window_minutes: 60}
-"""
+""",
+            [
+                (0, {"status": "failed"}, None),
+                (30, {"status": "rolled_back"}, 0),
+                (40, {"status": "failed"}, 0),  # the first failure left the window
+                (1, {"status": "failed"}, 1),
+            ],
+            id="resolution_failure_rate",
+        ),
+    ],
+)
+def test_frequency_triggers(
+    extra: str, steps: list[tuple[int, dict[str, Any], int | None]]
+) -> None:
+    """Each step: the minutes since the previous decision, the decision's changes, and the level
+    the alert is at after it (``None``: not checked)."""
     run = MemoryDriver(slow_policy(extra), T0)
-    run.send(resolution(status="failed"))
-    run.advance(30 * MIN)
-    run.send(resolution(status="rolled_back"))
-    assert run.states["fp"].level == 0
-    run.advance(40 * MIN)  # the first failure left the window
-    run.send(resolution(status="failed"))
-    assert run.states["fp"].level == 0
-    run.advance(1 * MIN)
-    run.send(resolution(status="failed"))
-    assert run.states["fp"].level == 1
+    for minutes, changes, level in steps:
+        if minutes:
+            run.advance(minutes * MIN)
+        run.send(resolution(**changes))
+        if level is not None:
+            assert run.states["fp"].level == level
 
 
 def test_a_problem_recurring_all_day_whose_fixes_keep_failing_is_raised_to_level_1() -> None:
@@ -302,5 +310,5 @@ def test_a_problem_recurring_all_day_whose_fixes_keep_failing_is_raised_to_level
     assert run.states["fp"].level == 0  # a fix under way has not failed
     decisions = run.send(resolution(status="failed", signals=signals))
     assert run.states["fp"].level == 1
-    [raised] = [d for d in decisions if isinstance(d, Notify) and d.kind == "escalation"]
+    [raised] = [d for d in notifies(decisions) if d.kind == "escalation"]
     assert "special scenario recurring_issue" in raised.reason

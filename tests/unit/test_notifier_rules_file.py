@@ -106,6 +106,11 @@ def _rules(tmp_path: Path, text: str) -> Path:
     return path
 
 
+def _minimal_plus(tmp_path: Path, extra: str) -> Path:
+    """:data:`MINIMAL` followed by ``extra`` as the rules file (:func:`_rules`)."""
+    return _rules(tmp_path, MINIMAL + extra)
+
+
 def test_policy_digest_tells_versions_apart(tmp_path: Path) -> None:
     path = _rules(tmp_path, MINIMAL)
     first = load_rules(path)
@@ -141,10 +146,9 @@ def test_bad_condition_in_the_shipped_file_names_file_and_line(tmp_path: Path) -
 
 
 def test_bad_conditions_everywhere_are_all_reported(tmp_path: Path) -> None:
-    path = _rules(
+    path = _minimal_plus(
         tmp_path,
-        MINIMAL
-        + """\
+        """\
 triggers:
   error_severity:
     critical:
@@ -198,17 +202,16 @@ de_escalation:
 def test_structure_problems_name_file_and_line(
     tmp_path: Path, extra: str, needle: str, message: str
 ) -> None:
-    path = _rules(tmp_path, MINIMAL + extra)
+    path = _minimal_plus(tmp_path, extra)
     [problem] = _problems(path)
     assert problem.startswith(f"{path}:{_line_of(path, needle)}: ")
     assert message in problem
 
 
 def test_action_problems_name_the_action_line(tmp_path: Path) -> None:
-    path = _rules(
+    path = _minimal_plus(
         tmp_path,
-        MINIMAL
-        + """\
+        """\
   level_1:
     name: Page
     timeout_minutes: 5
@@ -225,7 +228,7 @@ def test_action_problems_name_the_action_line(tmp_path: Path) -> None:
 
 
 def test_phone_call_needs_a_pagerduty_service(tmp_path: Path) -> None:
-    path = _rules(tmp_path, MINIMAL + "      - type: phone_call\n        recipients: [oncall]\n")
+    path = _minimal_plus(tmp_path, "      - type: phone_call\n        recipients: [oncall]\n")
     [problem] = _problems(path)
     assert "phone_call goes through PagerDuty" in problem
     path.write_text(
@@ -237,7 +240,7 @@ def test_phone_call_needs_a_pagerduty_service(tmp_path: Path) -> None:
 
 
 def test_unknown_level_reference_is_reported_once(tmp_path: Path) -> None:
-    path = _rules(tmp_path, MINIMAL + "business_impact_rules:\n  high:\n    immediate_level: 4\n")
+    path = _minimal_plus(tmp_path, "business_impact_rules:\n  high:\n    immediate_level: 4\n")
     [problem] = _problems(path)
     assert problem == (
         f"{path}:{_line_of(path, 'immediate_level: 4')}: "

@@ -25,6 +25,7 @@ import httpx
 from sqlalchemy import select
 
 from services.notifier.delivery.base import DeliveryResult
+from services.notifier.delivery.disabled import disabled
 from services.notifier.delivery.github_answers import SERVER_ERROR_RETRY_SECONDS, problem
 from services.notifier.delivery.github_issue import comment_body, issue_body, issue_title
 from services.notifier.delivery.github_tables import issues
@@ -52,7 +53,7 @@ class GitHubIssues(IssueTarget[GithubIntegration]):
 
     async def issue_number(self, repository: str, fingerprint: str) -> int | None:
         """The issue opened for the problem in ``repository``, if any."""
-        async with self._database.transaction() as db:
+        async with self.database.transaction() as db:
             number = await db.scalar(
                 select(issues.c.number).where(
                     issues.c.repository == repository, issues.c.fingerprint == fingerprint
@@ -63,13 +64,11 @@ class GitHubIssues(IssueTarget[GithubIntegration]):
     async def send_notification(
         self, notification: NotificationData, target: Target
     ) -> DeliveryResult:
-        if not self._config.enabled:
-            return DeliveryResult.ok(
-                None, skipped="GitHub is disabled (integrations.github.enabled)"
-            )
-        if not self._token:
+        if not self.config.enabled:
+            return disabled("GitHub", "github")
+        if not self.token:
             return DeliveryResult.failed("GitHub needs a token: set GITHUB_TOKEN")
-        repository = target.channel or self._config.repository
+        repository = target.channel or self.config.repository
         if not REPOSITORY.match(repository):
             return DeliveryResult.failed(
                 f"GitHub repository {repository!r} is not owner/name: name it in the "
@@ -80,7 +79,7 @@ class GitHubIssues(IssueTarget[GithubIntegration]):
             number = await self.issue_number(repository, notification.fingerprint)
             if number is None:
                 return await self._open(repository, notification, labels_of(target))
-            if not self._config.comment_on_repeat:
+            if not self.config.comment_on_repeat:
                 return DeliveryResult.ok(None, issue=number, skipped="the problem has an issue")
             return await self._comment(repository, number, notification)
 
@@ -90,7 +89,7 @@ class GitHubIssues(IssueTarget[GithubIntegration]):
         request = {
             "title": issue_title(notification),
             "body": issue_body(notification),
-            "labels": labels or list(self._config.issue_labels),
+            "labels": labels or list(self.config.issue_labels),
         }
         result = await self._post(f"/repos/{repository}/issues", request)
         if isinstance(result, DeliveryResult):
@@ -104,7 +103,7 @@ class GitHubIssues(IssueTarget[GithubIntegration]):
         self, repository: str, fingerprint: str, issue: dict[str, Any]
     ) -> DeliveryResult:
         number, url = int(issue["number"]), str(issue.get("html_url") or "")
-        async with self._database.transaction() as db:
+        async with self.database.transaction() as db:
             await upsert(
                 db,
                 issues,
@@ -114,7 +113,7 @@ class GitHubIssues(IssueTarget[GithubIntegration]):
                         "fingerprint": fingerprint,
                         "number": number,
                         "url": url,
-                        "created_at": self._now(),
+                        "created_at": self.wall_clock(),
                     }
                 ],
                 key=["repository", "fingerprint"],
@@ -128,8 +127,8 @@ class GitHubIssues(IssueTarget[GithubIntegration]):
         """For a send that may have arrived: the issue it opened, found and recorded; None when
         none is found (open it now), or when the problem had its issue already (what may have
         arrived is a comment, which cannot be told apart: it is made again)."""
-        repository = target.channel or self._config.repository
-        if not self._token or not REPOSITORY.match(repository):
+        repository = target.channel or self.config.repository
+        if not self.token or not REPOSITORY.match(repository):
             return None  # the send fails as it would have
         if await self.issue_number(repository, notification.fingerprint) is not None:
             return None
@@ -140,7 +139,7 @@ class GitHubIssues(IssueTarget[GithubIntegration]):
 
     async def _opened(self, repository: str, line: str) -> dict[str, Any] | DeliveryResult | None:
         """The issue (not a pull request) opened in the last day whose body holds ``line``."""
-        since = self._now() - LOOKBACK_SECONDS
+        since = self.wall_clock() - LOOKBACK_SECONDS
         for page in range(1, LOOKUP_PAGES + 1):
             query = {"state": "all", "sort": "created", "direction": "desc"}
             params = {**query, "per_page": str(PER_PAGE), "page": str(page)}
@@ -188,19 +187,19 @@ class GitHubIssues(IssueTarget[GithubIntegration]):
         headers = {
             "Accept": "application/vnd.github+json",
             "X-GitHub-Api-Version": API_VERSION,
-            "Authorization": f"Bearer {self._token}",
+            "Authorization": f"Bearer {self.token}",
         }
-        url = self._config.api_url.rstrip("/") + path
+        url = self.config.api_url.rstrip("/") + path
         try:
-            response = await self._http.request(
-                method, url, headers=headers, timeout=self._config.timeout_seconds, **options
+            response = await self.http.request(
+                method, url, headers=headers, timeout=self.config.timeout_seconds, **options
             )
         except httpx.HTTPError as exc:
             return DeliveryResult.later(
                 SERVER_ERROR_RETRY_SECONDS, f"GitHub: {exc!r}", unsure=unanswered(exc)
             )
         if response.status_code != (201 if method == "POST" else 200):
-            return problem(response, self._now(), self._config.rate_limited_retry_seconds)
+            return problem(response, self.wall_clock(), self.config.rate_limited_retry_seconds)
         return response
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import time
 from contextlib import AbstractAsyncContextManager
+from dataclasses import KW_ONLY, dataclass, field
 from typing import Generic, TypeVar
 
 import httpx
@@ -21,26 +22,19 @@ LABEL_PREFIX = "label:"
 Config = TypeVar("Config")
 
 
+@dataclass(eq=False)
 class IssueTarget(Generic[Config]):
     """The base of an issue target: ``database`` holds its issue table, migrated; subclasses
     implement :meth:`send_notification`, holding :meth:`one_at_a_time` around the look-up and
     the request."""
 
-    def __init__(
-        self,
-        config: Config,
-        *,
-        http: httpx.AsyncClient,
-        database: Database,
-        token: str | None,
-        wall_clock: ReadTime = time.time,
-    ) -> None:
-        self._config = config
-        self._http = http
-        self._database = database
-        self._token = token
-        self._now = wall_clock
-        self._locks = KeyedLocks()
+    config: Config
+    _: KW_ONLY
+    http: httpx.AsyncClient
+    database: Database
+    token: str | None
+    wall_clock: ReadTime = time.time
+    _locks: KeyedLocks = field(default_factory=KeyedLocks, init=False)
 
     def one_at_a_time(self, place: str, fingerprint: str) -> AbstractAsyncContextManager[None]:
         """Held while a delivery for the problem in ``place`` looks up and opens its issue."""

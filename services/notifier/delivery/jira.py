@@ -24,19 +24,17 @@ problem's fingerprint) and records the one it finds instead of opening another.
 from __future__ import annotations
 
 import re
-import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-import httpx
 from sqlalchemy import select, update
 
 from services.notifier.delivery.base import DeliveryResult
+from services.notifier.delivery.disabled import disabled
 from services.notifier.delivery.issue_target import IssueTarget, labels_of
 from services.notifier.delivery.jira_answers import SERVER_ERROR_RETRY_SECONDS, problem
 from services.notifier.delivery.jira_issue import comment_body, issue_description, issue_summary
 from services.notifier.delivery.jira_tables import issues
-from shared.clock import ReadTime
 from shared.config.integrations import JIRA_PROJECT_KEY, JiraIntegration
 from shared.events import NotificationData, Target
 from shared.jira_api import (
@@ -49,7 +47,7 @@ from shared.jira_api import (
     jira_site,
     searched,
 )
-from shared.storage import Database, upsert
+from shared.storage import upsert
 
 PROJECT_KEY = re.compile(JIRA_PROJECT_KEY)
 #: How many of a project's issues of the last day a lost answer's issue is looked for among.
@@ -62,6 +60,7 @@ class KnownIssue:
     resolved: bool
 
 
+@dataclass(eq=False)
 class JiraIssues(IssueTarget[JiraIntegration]):
     """The ``jira`` target. ``database`` holds the Jira schema, migrated
     (:data:`services.notifier.delivery.jira_tables.SCHEMA`); ``site_url`` is JIRA_URL, used
@@ -70,22 +69,11 @@ class JiraIssues(IssueTarget[JiraIntegration]):
     #: A send that may have arrived is looked up (:meth:`reconcile`) before it is made again.
     resend_safe = True
 
-    def __init__(
-        self,
-        config: JiraIntegration,
-        *,
-        http: httpx.AsyncClient,
-        database: Database,
-        site_url: str | None,
-        token: str | None,
-        wall_clock: ReadTime = time.time,
-    ) -> None:
-        super().__init__(config, http=http, database=database, token=token, wall_clock=wall_clock)
-        self._site_url = site_url
+    site_url: str | None = field(kw_only=True)
 
     async def known_issue(self, project: str, fingerprint: str) -> KnownIssue | None:
         """The issue opened for the problem in ``project``, if any."""
-        async with self._database.transaction() as db:
+        async with self.database.transaction() as db:
             row = (
                 await db.execute(
                     select(issues.c.issue_key, issues.c.resolved_at).where(
@@ -98,13 +86,13 @@ class JiraIssues(IssueTarget[JiraIntegration]):
     async def send_notification(
         self, notification: NotificationData, target: Target
     ) -> DeliveryResult:
-        if not self._config.enabled:
-            return DeliveryResult.ok(None, skipped="Jira is disabled (integrations.jira.enabled)")
+        if not self.config.enabled:
+            return disabled("Jira", "jira")
         try:
-            site = jira_site(self._config, url=self._site_url, token=self._token)
+            site = jira_site(self.config, url=self.site_url, token=self.token)
         except JiraSetupError as exc:
             return DeliveryResult.failed(str(exc))
-        project = target.channel or self._config.project_key
+        project = target.channel or self.config.project_key
         if not PROJECT_KEY.match(project):
             return DeliveryResult.failed(
                 f"Jira project key {project!r} is not a key like OPS: name it in the "
@@ -117,7 +105,7 @@ class JiraIssues(IssueTarget[JiraIntegration]):
                 return await self._resolve(site, project, notification, known)
             if known is None or (known.resolved and notification.kind == "new_alert"):
                 return await self._open(site, project, notification, labels_of(target))
-            if not self._config.comment_on_repeat:
+            if not self.config.comment_on_repeat:
                 return DeliveryResult.ok(None, issue=known.key, skipped="the problem has an issue")
             return await self._comment(site, known.key, notification)
 
@@ -126,10 +114,10 @@ class JiraIssues(IssueTarget[JiraIntegration]):
     ) -> DeliveryResult:
         request = issue_fields(
             project=project,
-            issue_type=self._config.issue_type,
+            issue_type=self.config.issue_type,
             summary=issue_summary(notification),
             description=issue_description(notification, site.text),
-            labels=labels or list(self._config.labels),
+            labels=labels or list(self.config.labels),
         )
         result = await self._call(site, "POST", "/issue", request)
         if isinstance(result, DeliveryResult):
@@ -149,10 +137,10 @@ class JiraIssues(IssueTarget[JiraIntegration]):
             "issue_key": key,
             "issue_id": str(issue_id or ""),
             "url": url,
-            "created_at": self._now(),
+            "created_at": self.wall_clock(),
             "resolved_at": None,
         }
-        async with self._database.transaction() as db:
+        async with self.database.transaction() as db:
             # A new issue replaces one that was closed, never one another replica just opened.
             await upsert(
                 db,
@@ -169,11 +157,11 @@ class JiraIssues(IssueTarget[JiraIntegration]):
         """For a send that may have arrived: the issue it opened, found and recorded; None when
         none is found (open it now), or when what may have arrived was a comment or a
         resolution (which cannot be told apart: it is made again)."""
-        project = target.channel or self._config.project_key
-        if not self._config.enabled or not PROJECT_KEY.match(project):
+        project = target.channel or self.config.project_key
+        if not self.config.enabled or not PROJECT_KEY.match(project):
             return None
         try:
-            site = jira_site(self._config, url=self._site_url, token=self._token)
+            site = jira_site(self.config, url=self.site_url, token=self.token)
         except JiraSetupError:
             return None  # the send fails as it would have
         known = await self.known_issue(project, notification.fingerprint)
@@ -181,12 +169,12 @@ class JiraIssues(IssueTarget[JiraIntegration]):
         if notification.kind == "resolved" or not opens:
             return None
         found = await searched(
-            self._http,
+            self.http,
             site,
             f'project = "{project}" AND created >= -1d ORDER BY created DESC',
             ["description"],
             limit=LOOKUP_ISSUES,
-            timeout=self._config.timeout_seconds,
+            timeout=self.config.timeout_seconds,
         )
         if isinstance(found, JiraRefusal):
             return self._refused(found)
@@ -226,33 +214,31 @@ class JiraIssues(IssueTarget[JiraIntegration]):
             return DeliveryResult.ok(None, skipped="the problem has no Jira issue")
         if known.resolved:
             return DeliveryResult.ok(None, issue=known.key, skipped="the issue was told already")
-        if self._config.on_resolve == "nothing":
+        if self.config.on_resolve == "nothing":
             return DeliveryResult.ok(
                 None, issue=known.key, skipped="integrations.jira.on_resolve is nothing"
             )
-        if self._config.on_resolve == "close":
+        if self.config.on_resolve == "close":
             result = await self._close(site, known.key, notification)
         else:
             result = await self._comment(site, known.key, notification)
         if result.delivered:
-            async with self._database.transaction() as db:
+            async with self.database.transaction() as db:
                 await db.execute(
                     update(issues)
                     .where(
                         issues.c.project == project,
                         issues.c.fingerprint == notification.fingerprint,
                     )
-                    .values(resolved_at=self._now())
+                    .values(resolved_at=self.wall_clock())
                 )
         return result
 
     async def _close(
         self, site: JiraSite, key: str, notification: NotificationData
     ) -> DeliveryResult:
-        name = self._config.close_transition
-        closed = await close_issue(
-            self._http, site, key, name, timeout=self._config.timeout_seconds
-        )
+        name = self.config.close_transition
+        closed = await close_issue(self.http, site, key, name, timeout=self.config.timeout_seconds)
         if isinstance(closed, JiraRefusal):
             return self._refused(closed)
         if not closed:
@@ -264,7 +250,7 @@ class JiraIssues(IssueTarget[JiraIntegration]):
         self, site: JiraSite, method: str, path: str, payload: dict[str, Any]
     ) -> dict[str, Any] | DeliveryResult:
         answer = await jira_call(
-            self._http, site, method, path, payload, timeout=self._config.timeout_seconds
+            self.http, site, method, path, payload, timeout=self.config.timeout_seconds
         )
         return self._refused(answer) if isinstance(answer, JiraRefusal) else answer
 
@@ -273,4 +259,4 @@ class JiraIssues(IssueTarget[JiraIntegration]):
             return DeliveryResult.later(
                 SERVER_ERROR_RETRY_SECONDS, refusal.reason, unsure=refusal.unsure
             )
-        return problem(refusal.response, self._now(), self._config.rate_limited_retry_seconds)
+        return problem(refusal.response, self.wall_clock(), self.config.rate_limited_retry_seconds)

@@ -21,6 +21,7 @@ from collections.abc import Iterator
 from email.message import EmailMessage
 
 from services.notifier.delivery.base import DeliveryResult
+from services.notifier.delivery.disabled import disabled
 from services.notifier.delivery.mail_message import compose, recipients
 from shared.config.integrations import EmailIntegration
 from shared.events import NotificationData, Target
@@ -46,9 +47,7 @@ class SmtpEmail:
         self, notification: NotificationData, target: Target
     ) -> DeliveryResult:
         if not self._config.enabled:
-            return DeliveryResult.ok(
-                None, skipped="e-mail is disabled (integrations.email.enabled)"
-            )
+            return disabled("e-mail", "email")
         to = recipients(target)
         if not to:
             return DeliveryResult.failed(f"no e-mail address in the target {target.channel!r}")
