@@ -629,6 +629,62 @@ async def test_a_deleted_root_is_posted_again_with_the_count(
     assert len(fake.replies("C0ALERTS", root.ts)) == 1
 
 
+async def _landed(fake: FakeSlack, messages: int) -> None:
+    """Wait until Slack holds ``messages`` messages (a post that answers late lands)."""
+    for _ in range(100):
+        if len(fake.messages) == messages:
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"{len(fake.messages)} messages in Slack, not {messages}")
+
+
+async def test_a_digest_reply_whose_post_got_no_answer_is_found_not_posted_again(
+    harness: Harness, fake: FakeSlack
+) -> None:
+    """A digest reply Slack took but did not answer before the client's timeout: the next
+    tick finds it in the thread by its metadata, so it is posted once, and the card is
+    redrawn."""
+    slack = await harness.integration(timeout=0.5)
+    first = await slack.send_notification(note(count=1), ALERTS)
+    await slack.send_notification(note("update", count=7, text="Still failing on db-2"), ALERTS)
+    harness.clock.advance(10)
+    fake.post_delay = 1.0  # past the client's timeout: Slack takes the reply, answers late
+    await slack.tick(harness.clock.now)
+    await _landed(fake, 2)
+    fake.post_delay = 0.0
+    harness.clock.advance(10)
+    await slack.tick(harness.clock.now)
+    replies = fake.replies("C0ALERTS", first.reference or "")
+    assert ["Still failing on db-2" in shown(r) for r in replies] == [True]
+    assert "7" in shown(fake.roots()[0])
+
+
+async def test_a_root_posted_again_whose_post_got_no_answer_is_found_not_posted_twice(
+    harness: Harness, fake: FakeSlack
+) -> None:
+    """A deleted root is posted again; Slack takes that post but answers too late: the next
+    tick finds the new root in the channel by its metadata and redraws it, and later replies
+    go to its thread."""
+    slack = await harness.integration(timeout=0.5)
+    await slack.send_notification(note(), ALERTS)
+    fake.messages.clear()  # someone deleted the root
+    await slack.send_notification(note("update", count=7), ALERTS)
+    harness.clock.advance(10)
+    fake.post_delay = 1.0
+    await slack.tick(harness.clock.now)
+    await _landed(fake, 1)
+    fake.post_delay = 0.0
+    harness.clock.advance(10)
+    await slack.send_notification(note("update", count=9), ALERTS)
+    await slack.tick(harness.clock.now)
+    await slack.tick(harness.clock.now + 60)
+    [root] = fake.roots("C0ALERTS")
+    assert "9" in shown(root)
+    harness.clock.advance(70)
+    await slack.send_notification(note("resolved"), ALERTS)
+    assert len(fake.replies("C0ALERTS", root.ts)) == 1
+
+
 async def test_webhook_only_mode(harness: Harness, fake: FakeSlack) -> None:
     slack = await harness.webhook_integration(webhook_digest_interval_seconds=300)
     summary = ErrorSummary(title=EVIL, severity=Severity.HIGH, count=1)

@@ -6,6 +6,7 @@ channel's history or the thread."""
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 from typing import Any
 
 import structlog
@@ -23,7 +24,7 @@ from services.notifier.slack.outcomes import GONE_ERRORS, failure, retry_after
 from services.notifier.slack.rendering import post_body, update_body
 from services.notifier.slack.state import Root
 from shared.events import REPORT_KINDS, NotificationData, Target
-from shared.slack.api import SlackAnswer, SlackApi
+from shared.slack.api import TRANSIENT_RETRY_SECONDS, SlackAnswer, SlackApi
 
 log = structlog.get_logger(__name__)
 
@@ -48,6 +49,25 @@ def message_metadata(notification: NotificationData) -> dict[str, object]:
     key = hashlib.sha256(notification.model_dump_json().encode()).hexdigest()[:32]
     payload = {"fingerprint": notification.fingerprint, "notification": key}
     return {"event_type": "alertorch_message", "event_payload": payload}
+
+
+def digest_metadata(fingerprint: str, text: str) -> dict[str, object]:
+    """What a digest reply carries: its problem and (a digest of) its text."""
+    key = hashlib.sha256(text.encode()).hexdigest()[:32]
+    return {
+        "event_type": "alertorch_digest",
+        "event_payload": {"fingerprint": fingerprint, "text": key},
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class _Search:
+    """Where a message was found (``ts``), or why not: Slack could not be asked (``failed``),
+    or it is not within the pages searched (``exhausted``)."""
+
+    ts: str = ""
+    failed: SlackAnswer | None = None
+    exhausted: bool = False
 
 
 def _not_found_out(channel: str, why: str) -> DeliveryResult:
@@ -78,6 +98,10 @@ class SlackBotIntegration(SlackIntegration):
     def __init__(self, setup: SlackSetup, *, api: SlackApi) -> None:
         super().__init__(setup, buttons=setup.settings.message_settings.include_actions)
         self.api = api
+        #: Posts of a digest tick (a digest reply, a root posted again) that got no answer, by
+        #: (fingerprint, channel, what): the next try looks for them before posting. Kept in
+        #: memory: a stop in that window loses the lookup, not the post.
+        self._unanswered: set[tuple[str, str, str]] = set()
 
     @property
     def interval(self) -> float:
@@ -112,7 +136,21 @@ class SlackBotIntegration(SlackIntegration):
                 return None
             where = {"channel": root.channel_id, "ts": root.ts}
             method = "conversations.replies"
-        wanted = message_metadata(notification)
+        search = await self._search(method, where, message_metadata(notification))
+        if search.failed is not None:
+            return _unanswered(channel, search.failed, method)
+        if search.ts:
+            log.info("slack message found after a stop", channel=channel, ts=search.ts)
+            return DeliveryResult.ok(search.ts, channel=where["channel"], found=True)
+        if search.exhausted:
+            return _not_found_out(channel, f"not within {LOOKUP_PAGES * HISTORY_LIMIT} messages")
+        return None
+
+    async def _search(
+        self, method: str, where: dict[str, str], wanted: dict[str, object], *, after: str = ""
+    ) -> _Search:
+        """The message carrying ``wanted`` as its metadata in a channel's history or a thread
+        (``method``, ``where``), posted after ``after`` (a ts) if given."""
         cursor = ""
         for _ in range(LOOKUP_PAGES):
             page = {"cursor": cursor} if cursor else {}
@@ -120,16 +158,41 @@ class SlackBotIntegration(SlackIntegration):
                 method, {**where, **page, "include_all_metadata": True, "limit": HISTORY_LIMIT}
             )
             if not answer.ok:
-                return _unanswered(channel, answer, method)
+                return _Search(failed=answer)
             for message in answer.data.get("messages", []):
-                if message.get("metadata") == wanted and message.get("ts"):
-                    ts = str(message["ts"])
-                    log.info("slack message found after a stop", channel=channel, ts=ts)
-                    return DeliveryResult.ok(ts, channel=where["channel"], found=True)
+                ts = str(message.get("ts") or "")
+                if (
+                    ts
+                    and message.get("metadata") == wanted
+                    and (not after or float(ts) > float(after))
+                ):
+                    return _Search(ts=ts)
             cursor = _next_cursor(answer)
             if not cursor:
-                return None
-        return _not_found_out(channel, f"not within {LOOKUP_PAGES * HISTORY_LIMIT} messages")
+                return _Search()
+        return _Search(exhausted=True)
+
+    async def _posted_unanswered(
+        self,
+        key: tuple[str, str, str],
+        method: str,
+        where: dict[str, str],
+        wanted: dict[str, object],
+        *,
+        after: str = "",
+    ) -> str | None:
+        """Where a post of a digest tick that got no answer (``key``) landed after all: its ts;
+        "" when it did not (or got its answer), so it is posted; None when Slack cannot say
+        now (asked again next time)."""
+        if key not in self._unanswered:
+            return ""
+        search = await self._search(method, where, wanted, after=after)
+        if search.failed is not None and retry_after(search.failed) is not None:
+            return None
+        self._unanswered.discard(key)
+        if search.ts:
+            log.info("slack post found after it got no answer", channel=key[1], ts=search.ts)
+        return search.ts
 
     async def _channel_id(self, channel: str) -> str | DeliveryResult:
         """The Slack id of ``channel`` (a name or an id) as a recorded root knows it, or else as
@@ -261,18 +324,29 @@ class SlackBotIntegration(SlackIntegration):
             # Nothing new to say in the thread (a storm repeats one text): the card shows the count.
             root = root.with_(pending_text="")
         if root.pending_text and self.settings.message_settings.thread_responses:
-            if self.limiter.take(root.channel, now):
-                # The channel is busy: try again next tick, nothing is lost.
-                await self.state.hold(root.fingerprint, root.channel, 0.0)
+            key = (root.fingerprint, root.channel, "digest")
+            wanted = digest_metadata(root.fingerprint, root.pending_text)
+            thread = {"channel": root.channel_id, "ts": root.ts}
+            ts = await self._posted_unanswered(key, "conversations.replies", thread, wanted)
+            if ts is None:
+                await self.state.hold(root.fingerprint, root.channel, now + TRANSIENT_RETRY_SECONDS)
                 return
-            blocks, text = self.renderer.reply("digest", {**data, "text": root.pending_text})
-            answer = await self._send(
-                root.channel, post_body(root.channel_id, blocks, text, thread_ts=root.ts), now
-            )
-            if not answer.ok:
-                await self._flush_failed(root, answer, now, "digest reply", shown)
-                return
-            await self._remember(root, str(answer.data.get("ts", "")), now)
+            if not ts:
+                if self.limiter.take(root.channel, now):
+                    # The channel is busy: try again next tick, nothing is lost.
+                    await self.state.hold(root.fingerprint, root.channel, 0.0)
+                    return
+                blocks, text = self.renderer.reply("digest", {**data, "text": root.pending_text})
+                body = post_body(root.channel_id, blocks, text, thread_ts=root.ts)
+                body["metadata"] = wanted
+                answer = await self._send(root.channel, body, now)
+                if not answer.ok:
+                    if answer.unsure:
+                        self._unanswered.add(key)
+                    await self._flush_failed(root, answer, now, "digest reply", shown)
+                    return
+                ts = str(answer.data.get("ts", ""))
+            await self._remember(root, ts, now)
             # The reply is in Slack: recorded before the redraw, so a redraw that fails is
             # tried again alone and the reply is never posted twice.
             await self.state.save_drawn(
@@ -315,12 +389,33 @@ class SlackBotIntegration(SlackIntegration):
         """The root message was deleted: post a new one carrying everything we know (``card``:
         the roots it showed; ``shown``: them as read)."""
         first = card[0]
+        key = (first.fingerprint, first.channel, "root")
+        wanted = root_metadata(first.fingerprint)
+        history = {"channel": first.channel_id}
+        found = await self._posted_unanswered(
+            key, "conversations.history", history, wanted, after=first.ts
+        )
+        if found is None:
+            await self.state.hold(first.fingerprint, first.channel, now + TRANSIENT_RETRY_SECONDS)
+            return
+        if found:
+            # Posted after all: the roots move to it, still to be redrawn (it shows the card
+            # as it was when posted).
+            for root, read in zip(card, shown, strict=True):
+                await self.state.save_drawn(root.with_(ts=found), read)
+            await self.state.move_card(first, first.channel_id, found)
+            await self._remember(first, found, now)
+            return
         if self.limiter.take(first.channel, now):
             await self.state.hold(first.fingerprint, first.channel, 0.0)
             return
         blocks, text = self.renderer.drawn(card)
-        answer = await self._send(first.channel, post_body(first.channel, blocks, text), now)
+        body = post_body(first.channel, blocks, text)
+        body["metadata"] = wanted
+        answer = await self._send(first.channel, body, now)
         if not answer.ok:
+            if answer.unsure:
+                self._unanswered.add(key)
             await self._flush_failed(first, answer, now, "chat.postMessage", shown[0])
             return
         channel_id, ts = str(answer.data.get("channel", "")), str(answer.data["ts"])
