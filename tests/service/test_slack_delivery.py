@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from services.notifier.delivery.base import SEND_LEASE_SECONDS, Integration
+from services.notifier.delivery.base import SEND_LEASE_SECONDS, DeliveryResult, Integration
 from services.notifier.dispatcher import Dispatcher
 from services.notifier.outbox import Outbox
 from services.notifier.slack import (
@@ -366,6 +366,14 @@ async def test_a_storm_is_one_root_with_digests_at_a_bounded_rate_and_the_exact_
     assert fake.calls["chat.update"] == updates
 
 
+def _digested_once(fake: FakeSlack, first: DeliveryResult, count: str) -> None:
+    """The root's thread holds one digest reply ("Still failing on db-2") and its card shows
+    ``count``."""
+    replies = fake.replies("C0ALERTS", first.reference or "")
+    assert ["Still failing on db-2" in shown(r) for r in replies] == [True]
+    assert count in shown(fake.roots()[0])
+
+
 async def test_a_card_whose_count_alone_moves_waits_longer_the_longer_it_is_up(
     harness: Harness, fake: FakeSlack
 ) -> None:
@@ -383,9 +391,7 @@ async def test_a_card_whose_count_alone_moves_waits_longer_the_longer_it_is_up(
         if fake.calls["chat.update"] > before:
             redrawn.append(round(harness.clock.now - start))
     assert redrawn == [10, 20, 40, 80, 140, 200]
-    replies = fake.replies("C0ALERTS", first.reference or "")
-    assert ["Still failing on db-2" in shown(r) for r in replies] == [True]
-    assert "201" in shown(fake.roots()[0])
+    _digested_once(fake, first, "201")
 
 
 async def test_a_change_of_status_or_a_press_is_shown_without_the_count_s_wait(
@@ -505,10 +511,8 @@ async def test_a_digest_reply_is_posted_once_when_the_redraw_after_it_is_refused
     await slack.tick(harness.clock.now)  # the reply lands, the redraw is refused
     await slack.tick(harness.clock.now + 30)  # the redraw alone is tried again
     await slack.tick(harness.clock.now + 60)
-    replies = fake.replies("C0ALERTS", first.reference or "")
-    assert ["Still failing on db-2" in shown(r) for r in replies] == [True]
+    _digested_once(fake, first, "7")
     assert fake.calls["chat.update"] == 2
-    assert "7" in shown(fake.roots()[0])
 
 
 @pytest.mark.parametrize(
@@ -654,9 +658,7 @@ async def test_a_digest_reply_whose_post_got_no_answer_is_found_not_posted_again
     fake.post_delay = 0.0
     harness.clock.advance(10)
     await slack.tick(harness.clock.now)
-    replies = fake.replies("C0ALERTS", first.reference or "")
-    assert ["Still failing on db-2" in shown(r) for r in replies] == [True]
-    assert "7" in shown(fake.roots()[0])
+    _digested_once(fake, first, "7")
 
 
 async def test_a_root_posted_again_whose_post_got_no_answer_is_found_not_posted_twice(
