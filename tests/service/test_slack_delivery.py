@@ -617,6 +617,18 @@ async def test_approval_request_has_approve_and_reject_in_the_thread(
     assert actions["elements"][0]["value"] == '{"f":"fp-db","a":"att-9"}'
 
 
+async def _one_root_and_its_thread(
+    harness: Harness, fake: FakeSlack, slack: SlackBotIntegration, count: str
+) -> None:
+    """``#alerts`` holds one root, showing ``count``, and a later notification of its problem
+    is a reply in its thread."""
+    [root] = fake.roots("C0ALERTS")
+    assert count in shown(root)
+    harness.clock.advance(70)  # past the card's redraw wait
+    await slack.send_notification(note("resolved"), ALERTS)
+    assert len(fake.replies("C0ALERTS", root.ts)) == 1
+
+
 async def test_a_deleted_root_is_posted_again_with_the_count(
     harness: Harness, fake: FakeSlack
 ) -> None:
@@ -626,11 +638,7 @@ async def test_a_deleted_root_is_posted_again_with_the_count(
     await slack.send_notification(note("update", count=7), ALERTS)
     harness.clock.advance(10)
     await slack.tick(harness.clock.now)
-    [root] = fake.roots("C0ALERTS")
-    assert "7" in shown(root)
-    harness.clock.advance(5)
-    await slack.send_notification(note("resolved"), ALERTS)
-    assert len(fake.replies("C0ALERTS", root.ts)) == 1
+    await _one_root_and_its_thread(harness, fake, slack, "7")
 
 
 async def _landed(fake: FakeSlack, messages: int) -> None:
@@ -680,11 +688,7 @@ async def test_a_root_posted_again_whose_post_got_no_answer_is_found_not_posted_
     await slack.send_notification(note("update", count=9), ALERTS)
     await slack.tick(harness.clock.now)
     await slack.tick(harness.clock.now + 60)
-    [root] = fake.roots("C0ALERTS")
-    assert "9" in shown(root)
-    harness.clock.advance(70)
-    await slack.send_notification(note("resolved"), ALERTS)
-    assert len(fake.replies("C0ALERTS", root.ts)) == 1
+    await _one_root_and_its_thread(harness, fake, slack, "9")
 
 
 async def test_webhook_only_mode(harness: Harness, fake: FakeSlack) -> None:
