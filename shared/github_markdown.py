@@ -45,6 +45,11 @@ def fingerprint_line(fingerprint: str) -> str:
     return f"- fingerprint: {inline_code(fingerprint)}"
 
 
+def notification_line(key: str) -> str:
+    """The line, hidden when rendered, that opens a comment and names its notification."""
+    return f"<!-- alertorch notification {key} -->"
+
+
 def issue_body(parts: IssueParts) -> str:
     """An issue about one problem: ``intro`` (ours, trusted), each fact as inline code, the
     source link when it is a plain URL, the title (and ``text``) fenced."""

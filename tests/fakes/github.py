@@ -2,8 +2,8 @@
 are disabled, 401 without a token, 403 on the primary rate limit with ``x-ratelimit-reset``, 429
 with ``retry-after`` on a secondary limit, 422 when told a request is invalid, GitHub's
 ``Server Error`` while the ``outage`` says it is down; or made, with its answer held past the
-client's timeout), list (newest first, paged by ``per_page`` and ``page``), comment, and
-close."""
+client's timeout), list (newest first, paged by ``per_page`` and ``page``), comment (or made,
+its answer held), list an issue's comments (oldest first, ``since``, paged), and close."""
 
 from __future__ import annotations
 
@@ -41,7 +41,8 @@ class FakeGitHub:
         self.retry_after = 60
         #: Answer the next N creations 422 ``Validation Failed``.
         self.invalid_next = 0
-        #: Make the next N issues but hold each answer this long (past a client's timeout).
+        #: Make the next N issues or comments but hold each answer this long (past a client's
+        #: timeout).
         self.answers_held = 0
         self.hold_seconds = 2.0
         #: Periods GitHub answers every request with a 5xx (``Server Error``).
@@ -129,14 +130,34 @@ class FakeGitHub:
                 return JSONResponse({"message": "Not Found"}, status_code=404)
             thread = self.comments.setdefault((repo, number), [])
             comment_id = 1 + sum(len(c) for c in self.comments.values())
+            now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
             created = {
                 "id": comment_id,
                 "body": (await request.json())["body"],
                 "html_url": f"https://github.com/{repo}/issues/{number}#issuecomment-{comment_id}",
                 "issue_url": f"https://api.github.com/repos/{repo}/issues/{number}",
+                "created_at": now,
+                "updated_at": now,
             }
             thread.append(created)
+            if self.answers_held > 0:
+                self.answers_held -= 1
+                await asyncio.sleep(self.hold_seconds)
             return JSONResponse(created, status_code=201, headers=self._rate_headers())
+
+        async def comments(request: Request) -> JSONResponse:
+            repo = self._begin(request, "comments")
+            if isinstance(repo, JSONResponse):
+                return repo
+            number = int(request.path_params["number"])
+            if (repo, number) not in self.issues:
+                return JSONResponse({"message": "Not Found"}, status_code=404)
+            query = request.query_params
+            since = query.get("since", "")
+            per_page, page = int(query.get("per_page", "30")), int(query.get("page", "1"))
+            thread = [c for c in self.comments.get((repo, number), []) if c["updated_at"] >= since]
+            body = thread[(page - 1) * per_page : page * per_page]
+            return JSONResponse(body, headers=self._rate_headers())
 
         async def repository(request: Request) -> JSONResponse:
             if refused := self._refuse(request):
@@ -163,6 +184,9 @@ class FakeGitHub:
                 Route("/repos/{owner}/{repo}/issues/{number:int}", update, methods=["PATCH"]),
                 Route(
                     "/repos/{owner}/{repo}/issues/{number:int}/comments", comment, methods=["POST"]
+                ),
+                Route(
+                    "/repos/{owner}/{repo}/issues/{number:int}/comments", comments, methods=["GET"]
                 ),
             ]
         )

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -94,9 +95,10 @@ async def test_one_issue_per_problem_and_later_notifications_comment(
     assert again.delivered
     assert again.details["issue"] == 1
     assert server.calls["create"] == 1
-    assert [c["body"].splitlines()[0] for c in server.comments[(REPO, 1)]] == [
-        "**resolved** at escalation level 3 (severity `high`, 1 occurrences)"
-    ]
+    [comment] = server.comments[(REPO, 1)]
+    hidden, head = comment["body"].splitlines()[:2]
+    assert re.fullmatch(r"<!-- alertorch notification [0-9a-f]{32} -->", hidden)
+    assert head == "**resolved** at escalation level 3 (severity `high`, 1 occurrences)"
     assert again.reference == server.comments[(REPO, 1)][0]["html_url"]
 
 
@@ -307,6 +309,35 @@ async def test_an_issue_whose_opening_got_no_answer_is_found_not_opened_again(
     assert await _remembered(store) == [(REPO, event.data.fingerprint, 1)]
     await deliver(dispatcher, notification_event(_notification("update")))
     assert (len(server.issues), len(server.comments[(REPO, 1)])) == (1, 1)
+
+
+async def test_a_comment_whose_answer_was_lost_is_found_not_made_again(
+    fake: tuple[FakeGitHub, str], http: httpx.AsyncClient, store: Database
+) -> None:
+    """GitHub made the comment, but its answer came after the client gave up: the retry finds
+    it among the issue's comments (by the hidden line naming its notification) and records it
+    as delivered; another notification's comment is made."""
+    server, url = fake
+    clock = ManualClock()
+    github = _github(url, http, store, timeout_seconds=0.5)
+    dispatcher = _dispatcher(github, store, clock)
+    await deliver(dispatcher, notification_event(_notification("new_alert")))
+    server.answers_held = 1
+    event = notification_event(_notification("update"))
+    await deliver(dispatcher, event)
+    row = await dispatcher.outbox.outbox(event.id, f"github:{REPO}")
+    assert row is not None
+    assert (row.status, unsure(row)) == ("retry", True), row
+    clock.advance(SERVER_ERROR_RETRY_SECONDS + 1)
+    assert await dispatcher.send_due() == 1
+    row = await dispatcher.outbox.outbox(event.id, f"github:{REPO}")
+    assert row is not None
+    assert row.status == "sent", row
+    assert row.reference == f"https://github.com/{REPO}/issues/1#issuecomment-1"
+    assert (server.calls["comment"], server.calls["comments"]) == (1, 1)
+    await deliver(dispatcher, notification_event(_notification("update", text="still down")))
+    assert len(server.comments[(REPO, 1)]) == 2
+    assert "still down" in server.comments[(REPO, 1)][1]["body"]
 
 
 async def test_an_opening_a_stop_cut_short_before_it_reached_github_is_made_once(

@@ -9,6 +9,7 @@ import pytest
 
 from services.notifier.delivery.github_answers import problem, rate_limit_wait
 from services.notifier.delivery.github_issue import comment_body, issue_body, issue_title
+from services.notifier.delivery.identity import notification_key
 from shared.events import NotificationData, Target
 from shared.github_markdown import fenced, inline_code
 from tests.notifications import error_summary, notification_data
@@ -44,8 +45,12 @@ def test_title_is_one_line_and_fits_githubs_limit() -> None:
     assert title.startswith("[critical] a b")
 
 
-def test_a_comment_names_the_kind_and_level() -> None:
-    assert comment_body(_notification()).startswith("**escalation** at escalation level 3")
+def test_a_comment_names_the_kind_and_level_after_a_hidden_line_naming_its_notification() -> None:
+    hidden, head = comment_body(_notification()).splitlines()[:2]
+    assert head.startswith("**escalation** at escalation level 3")
+    assert hidden == f"<!-- alertorch notification {notification_key(_notification())} -->"
+    other = comment_body(_notification(text="another text")).splitlines()[0]
+    assert other != hidden
 
 
 def _answer(status: int, headers: dict[str, str] | None = None, **body: Any) -> httpx.Response:

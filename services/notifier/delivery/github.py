@@ -12,13 +12,15 @@ limit → later, until ``x-ratelimit-reset`` (or ``retry-after``); 5xx and netwo
 
 A request to open an issue that got no answer, or that a stop cut short, may have opened it: its
 retry first looks for the issue among the repository's issues opened in the last day (the body
-names the problem's fingerprint) and records the one it finds instead of opening another.
+names the problem's fingerprint) and records the one it finds instead of opening another. So
+does a comment: each opens with a hidden line naming its notification, and its retry looks for
+it among the issue's comments of the last day before commenting again.
 """
 
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -29,10 +31,11 @@ from services.notifier.delivery.disabled import disabled
 from services.notifier.delivery.github_answers import SERVER_ERROR_RETRY_SECONDS, problem
 from services.notifier.delivery.github_issue import comment_body, issue_body, issue_title
 from services.notifier.delivery.github_tables import issues
+from services.notifier.delivery.identity import notification_key
 from services.notifier.delivery.issue_target import IssueTarget, labels_of
 from shared.config.integrations import GithubIntegration
 from shared.events import NotificationData, Target
-from shared.github_markdown import fingerprint_line
+from shared.github_markdown import fingerprint_line, notification_line
 from shared.http_answer import json_body, unanswered
 from shared.storage import upsert
 
@@ -124,14 +127,18 @@ class GitHubIssues(IssueTarget[GithubIntegration]):
     async def reconcile(
         self, notification: NotificationData, target: Target
     ) -> DeliveryResult | None:
-        """For a send that may have arrived: the issue it opened, found and recorded; None when
-        none is found (open it now), or when the problem had its issue already (what may have
-        arrived is a comment, which cannot be told apart: it is made again)."""
+        """For a send that may have arrived: the issue it opened, or the comment it made on the
+        problem's issue, found (and the issue recorded); None when it is not there (so it is
+        made now)."""
         repository = target.channel or self.config.repository
         if not self.token or not REPOSITORY.match(repository):
             return None  # the send fails as it would have
-        if await self.issue_number(repository, notification.fingerprint) is not None:
-            return None
+        number = await self.issue_number(repository, notification.fingerprint)
+        if number is not None:
+            if not self.config.comment_on_repeat:
+                return None
+            line = notification_line(notification_key(notification))
+            return await self._commented(repository, number, line)
         found = await self._opened(repository, fingerprint_line(notification.fingerprint))
         if found is None or isinstance(found, DeliveryResult):
             return found
@@ -146,11 +153,8 @@ class GitHubIssues(IssueTarget[GithubIntegration]):
             answer = await self._request("GET", f"/repos/{repository}/issues", params=params)
             if isinstance(answer, DeliveryResult):
                 return answer
-            try:
-                listed = answer.json()
-            except ValueError:
-                listed = None
-            if not isinstance(listed, list):
+            listed = _listed(answer)
+            if listed is None:
                 return DeliveryResult.later(
                     SERVER_ERROR_RETRY_SECONDS, "GitHub listed no issues: cannot tell yet"
                 )
@@ -159,6 +163,33 @@ class GitHubIssues(IssueTarget[GithubIntegration]):
                     return None
                 if "pull_request" not in issue and line in str(issue.get("body") or ""):
                     return dict(issue)
+            if len(listed) < PER_PAGE:
+                return None
+        return None
+
+    async def _commented(self, repository: str, number: int, line: str) -> DeliveryResult | None:
+        """The comment on issue ``number`` made in the last day that opens with ``line``, as
+        delivered; None when there is none."""
+        since = datetime.fromtimestamp(self.wall_clock() - LOOKBACK_SECONDS, UTC)
+        path = f"/repos/{repository}/issues/{number}/comments"
+        for page in range(1, LOOKUP_PAGES + 1):
+            params = {
+                "since": since.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "per_page": str(PER_PAGE),
+                "page": str(page),
+            }
+            answer = await self._request("GET", path, params=params)
+            if isinstance(answer, DeliveryResult):
+                return answer
+            listed = _listed(answer)
+            if listed is None:
+                return DeliveryResult.later(
+                    SERVER_ERROR_RETRY_SECONDS, "GitHub listed no comments: cannot tell yet"
+                )
+            for comment in listed:
+                if str(comment.get("body") or "").startswith(line):
+                    url = str(comment.get("html_url") or "") or None
+                    return DeliveryResult.ok(url, issue=number, repository=repository, found=True)
             if len(listed) < PER_PAGE:
                 return None
         return None
@@ -201,6 +232,17 @@ class GitHubIssues(IssueTarget[GithubIntegration]):
         if response.status_code != (201 if method == "POST" else 200):
             return problem(response, self.wall_clock(), self.config.rate_limited_retry_seconds)
         return response
+
+
+def _listed(answer: httpx.Response) -> list[dict[str, Any]] | None:
+    """The items of a listing's page; None when the answer is no list."""
+    try:
+        listed = answer.json()
+    except ValueError:
+        return None
+    if not isinstance(listed, list):
+        return None
+    return [item for item in listed if isinstance(item, dict)]
 
 
 def _created(issue: Any) -> float:

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from services.notifier.delivery.identity import notification_key
 from services.notifier.delivery.issue_parts import issue_parts
 from shared import github_markdown
 from shared.events import NotificationData
@@ -24,7 +25,7 @@ def comment_body(notification: NotificationData) -> str:
         f"**{notification.kind.replace('_', ' ')}** at escalation level {notification.level} "
         f"(severity {inline_code(summary.severity.value)}, {summary.count} occurrences)"
     )
-    parts = [head]
+    parts = [github_markdown.notification_line(notification_key(notification)), head]
     if notification.text:
         parts += ["", fenced(notification.text)]
     return cut("\n".join(parts), BODY_LIMIT)

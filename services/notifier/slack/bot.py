@@ -12,6 +12,7 @@ from typing import Any
 import structlog
 
 from services.notifier.delivery.base import DeliveryResult
+from services.notifier.delivery.identity import notification_key
 from services.notifier.slack.integration import (
     COALESCED,
     ROOT_LOOKUP_SECONDS,
@@ -46,8 +47,10 @@ def message_metadata(notification: NotificationData) -> dict[str, object]:
     """What a reply or a report carries: the notification it shows (a digest of its data, the
     same on every send of one notification), to be found again after a stop cut its send
     short."""
-    key = hashlib.sha256(notification.model_dump_json().encode()).hexdigest()[:32]
-    payload = {"fingerprint": notification.fingerprint, "notification": key}
+    payload = {
+        "fingerprint": notification.fingerprint,
+        "notification": notification_key(notification),
+    }
     return {"event_type": "alertorch_message", "event_payload": payload}
 
 
