@@ -35,12 +35,16 @@ class JiraText(Protocol):
 
     def description(self, parts: IssueParts) -> Any: ...
 
-    def names_problem(self, description: Any, fingerprint: str) -> bool:
-        """Whether ``description`` (as Jira gives it back) is one this dialect wrote for the
-        problem ``fingerprint``."""
+    def names(self, document: Any, name: str, value: str) -> bool:
+        """Whether ``document`` (a description or a comment, as Jira gives it back) has the line
+        ``name: value`` this dialect writes (``fingerprint`` in a description, ``notification``
+        in a comment)."""
         ...
 
-    def comment(self, head: str, text: str | None = None) -> Any: ...
+    def comment(self, head: str, text: str | None = None, *, notification: str = "") -> Any:
+        """A comment: ``head`` (ours), ``text`` (untrusted) and the line naming the
+        ``notification`` it shows, when given."""
+        ...
 
 
 def _facts(parts: IssueParts) -> list[tuple[str, str]]:
@@ -70,14 +74,18 @@ class AdfText:
             content += [_paragraph([_text("Notification:")]), _code_block(cut(text, TEXT_LIMIT))]
         return _doc(content)
 
-    def names_problem(self, description: Any, fingerprint: str) -> bool:
-        wanted = ["fingerprint: ", fingerprint]
-        return any(_texts(node) == wanted for node in _nodes(description, "paragraph"))
+    def names(self, document: Any, name: str, value: str) -> bool:
+        wanted = [f"{name}: ", value]
+        return any(_texts(node) == wanted for node in _nodes(document, "paragraph"))
 
-    def comment(self, head: str, text: str | None = None) -> dict[str, Any]:
+    def comment(
+        self, head: str, text: str | None = None, *, notification: str = ""
+    ) -> dict[str, Any]:
         content = [_paragraph([_text(head)])]
         if text:
             content.append(_code_block(cut(text, TEXT_LIMIT)))
+        if notification:
+            content.append(_paragraph([_text("notification: "), _text(notification, "code")]))
         return _doc(content)
 
 
@@ -94,15 +102,15 @@ class WikiText:
             out += ["", "Notification:", _noformat(cut(text, TEXT_LIMIT))]
         return "\n".join(out)
 
-    def names_problem(self, description: Any, fingerprint: str) -> bool:
-        return isinstance(description, str) and (
-            f"fingerprint: {fingerprint}" in description.splitlines()
-        )
+    def names(self, document: Any, name: str, value: str) -> bool:
+        return isinstance(document, str) and f"{name}: {value}" in document.splitlines()
 
-    def comment(self, head: str, text: str | None = None) -> str:
+    def comment(self, head: str, text: str | None = None, *, notification: str = "") -> str:
         parts = [head]
         if text:
             parts += ["", _noformat(cut(text, TEXT_LIMIT))]
+        if notification:
+            parts += ["", f"notification: {notification}"]
         return "\n".join(parts)
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import itertools
 from typing import TYPE_CHECKING, Any
 
-from services.notifier.outbox import Queued
+from services.notifier.outbox import Queued, unsure
 from services.notifier.policy import ResolutionInput
 from shared.events import (
     AuditRecord,
@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 
     from services.notifier.dispatcher import Dispatcher
     from services.notifier.outbox import Outbox, OutboxRow
+    from shared.clock import ManualClock
     from shared.kafka.producer import Output
 
 #: A problem whose title tries to mention a whole channel.
@@ -125,6 +126,24 @@ async def deliver(dispatcher: Dispatcher, *events: Notification) -> None:
     them."""
     await dispatcher.enqueue(events)
     await dispatcher.send_queued()
+
+
+async def sent_after_a_lost_answer(
+    dispatcher: Dispatcher, clock: ManualClock, event: Notification, target: str, wait: float
+) -> OutboxRow:
+    """Deliver ``event`` to ``target`` while the target holds its answer past the client's
+    timeout: the send is left to retry, unsure whether it arrived; ``wait`` seconds later the
+    retry is made. Its row, sent."""
+    await deliver(dispatcher, event)
+    row = await dispatcher.outbox.outbox(event.id, target)
+    assert row is not None
+    assert (row.status, unsure(row)) == ("retry", True), row
+    clock.advance(wait + 1)
+    assert await dispatcher.send_due() == 1
+    row = await dispatcher.outbox.outbox(event.id, target)
+    assert row is not None
+    assert row.status == "sent", row
+    return row
 
 
 async def mid_send(

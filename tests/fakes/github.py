@@ -122,12 +122,10 @@ class FakeGitHub:
             return JSONResponse(issue, headers=self._rate_headers())
 
         async def comment(request: Request) -> JSONResponse:
-            repo = self._begin(request, "comment")
-            if isinstance(repo, JSONResponse):
-                return repo
-            number = int(request.path_params["number"])
-            if (repo, number) not in self.issues:
-                return JSONResponse({"message": "Not Found"}, status_code=404)
+            issue = self._issue(request, "comment")
+            if isinstance(issue, JSONResponse):
+                return issue
+            repo, number = issue
             thread = self.comments.setdefault((repo, number), [])
             comment_id = 1 + sum(len(c) for c in self.comments.values())
             now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -146,16 +144,13 @@ class FakeGitHub:
             return JSONResponse(created, status_code=201, headers=self._rate_headers())
 
         async def comments(request: Request) -> JSONResponse:
-            repo = self._begin(request, "comments")
-            if isinstance(repo, JSONResponse):
-                return repo
-            number = int(request.path_params["number"])
-            if (repo, number) not in self.issues:
-                return JSONResponse({"message": "Not Found"}, status_code=404)
+            issue = self._issue(request, "comments")
+            if isinstance(issue, JSONResponse):
+                return issue
             query = request.query_params
             since = query.get("since", "")
             per_page, page = int(query.get("per_page", "30")), int(query.get("page", "1"))
-            thread = [c for c in self.comments.get((repo, number), []) if c["updated_at"] >= since]
+            thread = [c for c in self.comments.get(issue, []) if c["updated_at"] >= since]
             body = thread[(page - 1) * per_page : page * per_page]
             return JSONResponse(body, headers=self._rate_headers())
 
@@ -206,6 +201,17 @@ class FakeGitHub:
         if (refused := self._refuse(request)) is not None:
             return refused
         return f"{request.path_params['owner']}/{request.path_params['repo']}"
+
+    def _issue(self, request: Request, call: str) -> tuple[str, int] | JSONResponse:
+        """A request about the issue in the path, counted as ``call``: its repository and
+        number, or the answer refusing it (404 for an issue it does not have)."""
+        repo = self._begin(request, call)
+        if isinstance(repo, JSONResponse):
+            return repo
+        number = int(request.path_params["number"])
+        if (repo, number) not in self.issues:
+            return JSONResponse({"message": "Not Found"}, status_code=404)
+        return repo, number
 
     def _refuse(self, request: Request) -> JSONResponse | None:
         if (down := self.outage.answer()) is not None:

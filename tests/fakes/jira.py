@@ -4,12 +4,14 @@
 e-mail and API token); ``data_center`` serves only ``/rest/api/2`` and checks a personal access
 token sent as ``Authorization: Bearer``. Both: create an issue (201 with Jira's body; 400 with
 ``errorMessages``/``errors`` when a field is missing or wrong, as Jira validates it: project,
-summary, issue type, an ADF description on v3, labels without spaces), comment (201), list and
-perform transitions (200, 204), search (Cloud: ``POST /rest/api/3/search/jql`` paged by
+summary, issue type, an ADF description on v3, labels without spaces), comment (201), list an
+issue's comments (``startAt``, ``maxResults``, ``orderBy=-created``), list and perform
+transitions (200, 204), search (Cloud: ``POST /rest/api/3/search/jql`` paged by
 ``nextPageToken``; Data Center: ``POST /rest/api/2/search`` paged by ``startAt``; a project's
 issues, newest first), 401 with each flavour's body, 404 for an unknown issue, and 429 with
 ``Retry-After`` (plus Cloud's ``X-RateLimit-*`` headers) for the next N requests when told. An
-issue can be made with its answer held past the client's timeout. Every request is recorded."""
+issue or a comment can be made with its answer held past the client's timeout. Every request is
+recorded."""
 
 from __future__ import annotations
 
@@ -64,7 +66,8 @@ class FakeJira:
         #: Answer the next N requests with this status (e.g. 503), no body.
         self.failing = 0
         self.failure_status = 503
-        #: Make the next N issues but hold each answer this long (past a client's timeout).
+        #: Make the next N issues or comments but hold each answer this long (past a client's
+        #: timeout).
         self.answers_held = 0
         self.hold_seconds = 2.0
         self.calls: Counter[str] = Counter()
@@ -83,6 +86,7 @@ class FakeJira:
             routes += [
                 Route(base, self._create, methods=["POST"]),
                 Route(base + "/{key}/comment", self._comment, methods=["POST"]),
+                Route(base + "/{key}/comment", self._comments, methods=["GET"]),
                 Route(base + "/{key}/transitions", self._transitions, methods=["GET", "POST"]),
             ]
         search = "/rest/api/3/search/jql" if self.flavour == "cloud" else "/rest/api/2/search"
@@ -180,7 +184,27 @@ class FakeJira:
         self._next_id += 1
         body.update({"id": comment_id, "body": text})
         issue["comments"].append(body)
+        if self.answers_held > 0:
+            self.answers_held -= 1
+            await asyncio.sleep(self.hold_seconds)
         return JSONResponse(body, status_code=201)
+
+    async def _comments(self, request: Request) -> Response:
+        """An issue's comments, a page (``startAt``, ``maxResults``), oldest first or newest
+        first (``orderBy=-created``), as both flavours answer."""
+        started = await self._about_an_issue(request, "comments")
+        if isinstance(started, Response):
+            return started
+        _, issue = started
+        query = request.query_params
+        listed = list(issue["comments"])
+        if query.get("orderBy") == "-created":
+            listed.reverse()
+        start, size = int(query.get("startAt", "0")), int(query.get("maxResults", "50"))
+        page = listed[start : start + size]
+        return JSONResponse(
+            {"startAt": start, "maxResults": size, "total": len(listed), "comments": page}
+        )
 
     async def _transitions(self, request: Request) -> Response:
         started = await self._about_an_issue(request, f"transitions:{request.method}")

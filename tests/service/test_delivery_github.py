@@ -17,14 +17,15 @@ from sqlalchemy import select
 
 from services.notifier.delivery.base import SEND_LEASE_SECONDS
 from services.notifier.delivery.github import GitHubIssues
-from services.notifier.delivery.github_answers import SERVER_ERROR_RETRY_SECONDS
+from services.notifier.delivery.github_answers import SERVER_ERROR_RETRY_SECONDS as RETRY
 from services.notifier.delivery.github_tables import SCHEMA, issues
 from services.notifier.dispatcher import Dispatcher
-from services.notifier.outbox import Outbox, unsure
+from services.notifier.outbox import Outbox
 from shared.clock import ManualClock
 from shared.config.integrations import GithubIntegration
 from shared.events import NotificationData, Target
 from shared.storage import Database
+from tests import notifications
 from tests.delivery import failed_for_good, skipped_quietly
 from tests.fakes.github import FakeGitHub
 from tests.fakes.server import served
@@ -295,15 +296,9 @@ async def test_an_issue_whose_opening_got_no_answer_is_found_not_opened_again(
     github = _github(url, http, store, timeout_seconds=0.5)
     dispatcher = _dispatcher(github, store, clock)
     event = notification_event(_notification("new_alert"))
-    await deliver(dispatcher, event)
-    row = await dispatcher.outbox.outbox(event.id, f"github:{REPO}")
-    assert row is not None
-    assert (row.status, unsure(row)) == ("retry", True), row
-    clock.advance(SERVER_ERROR_RETRY_SECONDS + 1)
-    assert await dispatcher.send_due() == 1
-    row = await dispatcher.outbox.outbox(event.id, f"github:{REPO}")
-    assert row is not None
-    assert row.status == "sent", row
+    row = await notifications.sent_after_a_lost_answer(
+        dispatcher, clock, event, f"github:{REPO}", RETRY
+    )
     assert row.reference == f"https://github.com/{REPO}/issues/1"
     assert (server.calls["create"], len(server.issues)) == (1, 1)
     assert await _remembered(store) == [(REPO, event.data.fingerprint, 1)]
@@ -324,15 +319,9 @@ async def test_a_comment_whose_answer_was_lost_is_found_not_made_again(
     await deliver(dispatcher, notification_event(_notification("new_alert")))
     server.answers_held = 1
     event = notification_event(_notification("update"))
-    await deliver(dispatcher, event)
-    row = await dispatcher.outbox.outbox(event.id, f"github:{REPO}")
-    assert row is not None
-    assert (row.status, unsure(row)) == ("retry", True), row
-    clock.advance(SERVER_ERROR_RETRY_SECONDS + 1)
-    assert await dispatcher.send_due() == 1
-    row = await dispatcher.outbox.outbox(event.id, f"github:{REPO}")
-    assert row is not None
-    assert row.status == "sent", row
+    row = await notifications.sent_after_a_lost_answer(
+        dispatcher, clock, event, f"github:{REPO}", RETRY
+    )
     assert row.reference == f"https://github.com/{REPO}/issues/1#issuecomment-1"
     assert (server.calls["comment"], server.calls["comments"]) == (1, 1)
     await deliver(dispatcher, notification_event(_notification("update", text="still down")))

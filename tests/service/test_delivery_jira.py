@@ -15,11 +15,11 @@ from sqlalchemy import select
 
 from services.notifier.delivery.base import SEND_LEASE_SECONDS
 from services.notifier.delivery.jira import JiraIssues, KnownIssue
-from services.notifier.delivery.jira_answers import SERVER_ERROR_RETRY_SECONDS
+from services.notifier.delivery.jira_answers import SERVER_ERROR_RETRY_SECONDS as RETRY
 from services.notifier.delivery.jira_tables import SCHEMA as JIRA_SCHEMA
 from services.notifier.delivery.jira_tables import issues
 from services.notifier.dispatcher import Dispatcher
-from services.notifier.outbox import Outbox, unsure
+from services.notifier.outbox import Outbox
 from services.notifier.policy.levels import EscalationLevel
 from shared.clock import ManualClock
 from shared.config.integrations import JiraIntegration
@@ -30,6 +30,7 @@ from shared.events import (
     Target,
 )
 from shared.storage import Database
+from tests import notifications
 from tests.delivery import failed_for_good, skipped_quietly
 from tests.fakes.jira import FakeJira, Flavour
 from tests.fakes.server import served
@@ -383,13 +384,17 @@ async def test_issues_are_remembered_per_problem_and_project_on_both_backends(
     assert server.calls["create"] == 4
 
 
-@pytest.mark.parametrize(
+#: Each flavour of Jira, and the settings that reach it.
+BOTH_FLAVOURS = pytest.mark.parametrize(
     ("flavour", "settings"),
     [
         ("cloud", {}),
         ("data_center", {"flavour": "data_center", "user_email": "", "token": "pat-123"}),
     ],
 )
+
+
+@BOTH_FLAVOURS
 async def test_an_issue_whose_opening_got_no_answer_is_found_not_opened_again(
     flavour: Flavour, settings: dict[str, Any], http: httpx.AsyncClient, store: Database
 ) -> None:
@@ -404,20 +409,42 @@ async def test_an_issue_whose_opening_got_no_answer_is_found_not_opened_again(
         server.answers_held = 1
         dispatcher = _dispatcher(jira, store, clock)
         event = notification_event(_data("new_alert"))
-        await deliver(dispatcher, event)
-        row = await dispatcher.outbox.outbox(event.id, "jira:OPS")
-        assert row is not None
-        assert (row.status, unsure(row)) == ("retry", True), row
-        clock.advance(SERVER_ERROR_RETRY_SECONDS + 1)
-        assert await dispatcher.send_due() == 1
-        row = await dispatcher.outbox.outbox(event.id, "jira:OPS")
-        assert row is not None
-        assert (row.status, row.reference) == ("sent", f"{url}/browse/OPS-2"), row
+        row = await notifications.sent_after_a_lost_answer(
+            dispatcher, clock, event, "jira:OPS", RETRY
+        )
+        assert row.reference == f"{url}/browse/OPS-2", row
         assert (server.calls["create"], server.calls["search"]) == (2, 1)
         assert (await jira.known_issue("OPS", "fp-42")) == KnownIssue("OPS-2", resolved=False)
         await deliver(dispatcher, notification_event(_data("update")))
         assert list(server.issues) == ["OPS-1", "OPS-2"]
         assert len(server.issues["OPS-2"]["comments"]) == 1
+
+
+@BOTH_FLAVOURS
+@pytest.mark.parametrize("kind", ["update", "resolved"])
+async def test_a_comment_whose_answer_was_lost_is_found_not_made_again(
+    flavour: Flavour, settings: dict[str, Any], http: httpx.AsyncClient, store: Database, kind: str
+) -> None:
+    """Jira made the comment (a later notification's, or a resolution's under ``on_resolve:
+    comment``), but its answer came after the client gave up: the retry finds it among the
+    issue's comments by the line naming its notification, and makes no second one."""
+    token = settings.get("token", "jira-token")
+    with served(FakeJira(flavour, token=token)) as (server, url):
+        clock = ManualClock()
+        jira = _jira(
+            url, http, store, clock=clock, timeout_seconds=0.5, on_resolve="comment", **settings
+        )
+        assert (await jira.send_notification(_data("new_alert"), JIRA)).delivered
+        await jira.send_notification(_data("update", text="earlier"), JIRA)  # another comment
+        server.answers_held = 1
+        dispatcher = _dispatcher(jira, store, clock)
+        event = notification_event(_data(kind))
+        row = await notifications.sent_after_a_lost_answer(
+            dispatcher, clock, event, "jira:OPS", RETRY
+        )
+        [_, second] = server.issues["OPS-1"]["comments"]
+        assert row.reference == f"{url}/browse/OPS-1?focusedCommentId={second['id']}", row
+        assert (server.calls["comment"], server.calls["comments"]) == (2, 1)
 
 
 async def test_a_recurrence_whose_opening_was_cut_short_is_not_taken_for_the_closed_issue(

@@ -12,6 +12,7 @@ import pytest
 import yaml
 
 from services.notifier.delivery.catalog import issue_targets
+from services.notifier.delivery.identity import notification_key
 from services.notifier.delivery.jira_answers import problem, rate_limit_wait
 from services.notifier.delivery.jira_issue import comment_body, issue_description, issue_summary
 from services.notifier.policy import EscalationPolicy, Notify, ResolutionInput
@@ -46,10 +47,15 @@ def test_wiki_text_keeps_untrusted_text_in_noformat_blocks_it_cannot_close() -> 
     )
     assert "Details:" not in hostile
     assert "{noformat}\nhttps://x.example/|[~admin]\n{noformat}" in hostile
-    assert comment_body(_notification(text="{NOFORMAT}x"), WikiText()) == (
+    notification = _notification(text="{NOFORMAT}x")
+    comment = comment_body(notification, WikiText())
+    assert comment == (
         "escalation at escalation level 3 (severity critical, 1 occurrences)\n\n"
-        "{noformat}\n{ noformat}x\n{noformat}"
+        "{noformat}\n{ noformat}x\n{noformat}\n\n"
+        f"notification: {notification_key(notification)}"
     )
+    assert WikiText().names(comment, "notification", notification_key(notification))
+    assert not WikiText().names(comment, "notification", notification_key(_notification()))
 
 
 def test_adf_text_is_literal_and_links_only_a_plain_url() -> None:
@@ -73,7 +79,10 @@ def test_adf_text_is_literal_and_links_only_a_plain_url() -> None:
         if item["content"][0]["content"][0]["text"] == "details: "
     ]
     assert shown["marks"] == [{"type": "code"}]
-    assert comment_body(_notification(text=""), AdfText())["content"] == [
+    notification = _notification(text="")
+    comment = comment_body(notification, AdfText())
+    key = notification_key(notification)
+    assert comment["content"] == [
         {
             "type": "paragraph",
             "content": [
@@ -82,8 +91,17 @@ def test_adf_text_is_literal_and_links_only_a_plain_url() -> None:
                     "text": "escalation at escalation level 3 (severity critical, 1 occurrences)",
                 }
             ],
-        }
+        },
+        {
+            "type": "paragraph",
+            "content": [
+                {"type": "text", "text": "notification: "},
+                {"type": "text", "text": key, "marks": [{"type": "code"}]},
+            ],
+        },
     ]
+    assert AdfText().names(comment, "notification", key)
+    assert not AdfText().names(comment, "notification", notification_key(_notification()))
 
 
 def test_the_summary_is_one_line_within_jiras_limit() -> None:

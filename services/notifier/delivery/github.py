@@ -20,6 +20,7 @@ it among the issue's comments of the last day before commenting again.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -147,49 +148,56 @@ class GitHubIssues(IssueTarget[GithubIntegration]):
     async def _opened(self, repository: str, line: str) -> dict[str, Any] | DeliveryResult | None:
         """The issue (not a pull request) opened in the last day whose body holds ``line``."""
         since = self.wall_clock() - LOOKBACK_SECONDS
-        for page in range(1, LOOKUP_PAGES + 1):
-            query = {"state": "all", "sort": "created", "direction": "desc"}
-            params = {**query, "per_page": str(PER_PAGE), "page": str(page)}
-            answer = await self._request("GET", f"/repos/{repository}/issues", params=params)
-            if isinstance(answer, DeliveryResult):
-                return answer
-            listed = _listed(answer)
-            if listed is None:
-                return DeliveryResult.later(
-                    SERVER_ERROR_RETRY_SECONDS, "GitHub listed no issues: cannot tell yet"
-                )
-            for issue in listed:
-                if _created(issue) < since:
-                    return None
-                if "pull_request" not in issue and line in str(issue.get("body") or ""):
-                    return dict(issue)
-            if len(listed) < PER_PAGE:
-                return None
-        return None
+
+        def pick(issue: dict[str, Any]) -> bool | None:
+            if _created(issue) < since:
+                return None  # newest first: the rest are older still
+            return "pull_request" not in issue and line in str(issue.get("body") or "")
+
+        query = {"state": "all", "sort": "created", "direction": "desc"}
+        return await self._first(f"/repos/{repository}/issues", query, pick, "issues")
 
     async def _commented(self, repository: str, number: int, line: str) -> DeliveryResult | None:
         """The comment on issue ``number`` made in the last day that opens with ``line``, as
         delivered; None when there is none."""
         since = datetime.fromtimestamp(self.wall_clock() - LOOKBACK_SECONDS, UTC)
-        path = f"/repos/{repository}/issues/{number}/comments"
+        found = await self._first(
+            f"/repos/{repository}/issues/{number}/comments",
+            {"since": since.strftime("%Y-%m-%dT%H:%M:%SZ")},
+            lambda comment: str(comment.get("body") or "").startswith(line),
+            "comments",
+        )
+        if found is None or isinstance(found, DeliveryResult):
+            return found
+        url = str(found.get("html_url") or "") or None
+        return DeliveryResult.ok(url, issue=number, repository=repository, found=True)
+
+    async def _first(
+        self,
+        path: str,
+        query: dict[str, str],
+        pick: Callable[[dict[str, Any]], bool | None],
+        what: str,
+    ) -> dict[str, Any] | DeliveryResult | None:
+        """The first item of a listing (``path``, pages of :data:`PER_PAGE`, at most
+        :data:`LOOKUP_PAGES`) that ``pick`` takes; None when the listing ends or ``pick``
+        answers None (the rest cannot hold it)."""
         for page in range(1, LOOKUP_PAGES + 1):
-            params = {
-                "since": since.strftime("%Y-%m-%dT%H:%M:%SZ"),
-                "per_page": str(PER_PAGE),
-                "page": str(page),
-            }
+            params = {**query, "per_page": str(PER_PAGE), "page": str(page)}
             answer = await self._request("GET", path, params=params)
             if isinstance(answer, DeliveryResult):
                 return answer
             listed = _listed(answer)
             if listed is None:
                 return DeliveryResult.later(
-                    SERVER_ERROR_RETRY_SECONDS, "GitHub listed no comments: cannot tell yet"
+                    SERVER_ERROR_RETRY_SECONDS, f"GitHub listed no {what}: cannot tell yet"
                 )
-            for comment in listed:
-                if str(comment.get("body") or "").startswith(line):
-                    url = str(comment.get("html_url") or "") or None
-                    return DeliveryResult.ok(url, issue=number, repository=repository, found=True)
+            for item in listed:
+                taken = pick(item)
+                if taken is None:
+                    return None
+                if taken:
+                    return item
             if len(listed) < PER_PAGE:
                 return None
         return None

@@ -18,7 +18,9 @@ and network errors → later.
 
 A request to open an issue that got no answer, or that a stop cut short, may have opened it: its
 retry first searches the project's issues opened in the last day (the description names the
-problem's fingerprint) and records the one it finds instead of opening another.
+problem's fingerprint) and records the one it finds instead of opening another. So does a
+comment: each ends with a line naming its notification, and its retry looks for it among the
+issue's newest comments before commenting again.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from sqlalchemy import select, update
 
 from services.notifier.delivery.base import DeliveryResult
 from services.notifier.delivery.disabled import disabled
+from services.notifier.delivery.identity import notification_key
 from services.notifier.delivery.issue_target import IssueTarget, labels_of
 from services.notifier.delivery.jira_answers import SERVER_ERROR_RETRY_SECONDS, problem
 from services.notifier.delivery.jira_issue import comment_body, issue_description, issue_summary
@@ -52,6 +55,10 @@ from shared.storage import upsert
 PROJECT_KEY = re.compile(JIRA_PROJECT_KEY)
 #: How many of a project's issues of the last day a lost answer's issue is looked for among.
 LOOKUP_ISSUES = 1000
+#: Among how many of an issue's newest comments, listed how many a page, a comment whose answer
+#: was lost is looked for.
+LOOKUP_COMMENTS = 1000
+COMMENTS_PAGE = 100
 
 
 @dataclass(frozen=True)
@@ -154,9 +161,10 @@ class JiraIssues(IssueTarget[JiraIntegration]):
     async def reconcile(
         self, notification: NotificationData, target: Target
     ) -> DeliveryResult | None:
-        """For a send that may have arrived: the issue it opened, found and recorded; None when
-        none is found (open it now), or when what may have arrived was a comment or a
-        resolution (which cannot be told apart: it is made again)."""
+        """For a send that may have arrived: the issue it opened, found and recorded, or the
+        comment it made (a later notification's, or a resolution's under ``on_resolve:
+        comment``), found; None when it is not there (so it is made now). A resolution that
+        closes the issue is not looked for: run again, it finds the issue closed."""
         project = target.channel or self.config.project_key
         if not self.config.enabled or not PROJECT_KEY.match(project):
             return None
@@ -165,6 +173,8 @@ class JiraIssues(IssueTarget[JiraIntegration]):
         except JiraSetupError:
             return None  # the send fails as it would have
         known = await self.known_issue(project, notification.fingerprint)
+        if known is not None and self._comments(known, notification):
+            return await self._commented(site, known.key, notification)
         opens = known is None or (known.resolved and notification.kind == "new_alert")
         if notification.kind == "resolved" or not opens:
             return None
@@ -183,10 +193,46 @@ class JiraIssues(IssueTarget[JiraIntegration]):
             key = issue.get("key")
             if key == (known.key if known else None) or not isinstance(key, str):
                 continue  # the problem's earlier issue, closed: not the one the send opened
-            if site.text.names_problem(description, notification.fingerprint):
+            if site.text.names(description, "fingerprint", notification.fingerprint):
                 return await self._remember(
                     site, project, notification.fingerprint, key, issue.get("id")
                 )
+        return None
+
+    def _comments(self, known: KnownIssue, notification: NotificationData) -> bool:
+        """Whether a send of ``notification`` comments on the problem's issue ``known``."""
+        if known.resolved:
+            return False
+        if notification.kind == "resolved":
+            return self.config.on_resolve == "comment"
+        return self.config.comment_on_repeat
+
+    async def _commented(
+        self, site: JiraSite, key: str, notification: NotificationData
+    ) -> DeliveryResult | None:
+        """The comment on issue ``key`` naming ``notification``, among its newest
+        :data:`LOOKUP_COMMENTS`, as delivered; None when there is none."""
+        wanted = notification_key(notification)
+        start = 0
+        while start < LOOKUP_COMMENTS:
+            query = f"orderBy=-created&startAt={start}&maxResults={COMMENTS_PAGE}"
+            answer = await self._call(site, "GET", f"/issue/{key}/comment?{query}")
+            if isinstance(answer, DeliveryResult):
+                return answer
+            comments = answer.get("comments")
+            if not isinstance(comments, list):
+                return DeliveryResult.later(
+                    SERVER_ERROR_RETRY_SECONDS, "Jira listed no comments: cannot tell yet"
+                )
+            for comment in comments:
+                if isinstance(comment, dict) and site.text.names(
+                    comment.get("body"), "notification", wanted
+                ):
+                    url = site.browse(key) + f"?focusedCommentId={comment.get('id')}"
+                    return DeliveryResult.ok(url, issue=key, found=True)
+            start += len(comments)
+            if not comments or start >= int(answer.get("total") or 0):
+                return None
         return None
 
     async def _comment(
@@ -247,7 +293,7 @@ class JiraIssues(IssueTarget[JiraIntegration]):
         return DeliveryResult.ok(site.browse(key), issue=key, transition=name)
 
     async def _call(
-        self, site: JiraSite, method: str, path: str, payload: dict[str, Any]
+        self, site: JiraSite, method: str, path: str, payload: dict[str, Any] | None = None
     ) -> dict[str, Any] | DeliveryResult:
         answer = await jira_call(
             self.http, site, method, path, payload, timeout=self.config.timeout_seconds

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from services.notifier.delivery.identity import notification_key
 from services.notifier.delivery.issue_parts import issue_parts
 from shared import jira_text
 from shared.events import NotificationData
@@ -26,4 +27,6 @@ def comment_body(notification: NotificationData, text: JiraText) -> Any:
         f"{notification.kind.replace('_', ' ')} at escalation level {notification.level} "
         f"(severity {summary.severity.value}, {summary.count} occurrences)"
     )
-    return text.comment(head, notification.text or None)
+    return text.comment(
+        head, notification.text or None, notification=notification_key(notification)
+    )
