@@ -11,6 +11,7 @@ from shared.events import (
     AuditRecord,
     AuditRecordData,
     ClassifiedErrorData,
+    EnvelopeFields,
     ErrorSummary,
     Gate,
     Incident,
@@ -63,7 +64,7 @@ def incident_ref(incident: Incident) -> IncidentRef:
     )
 
 
-def _envelope(fingerprint: str, correlation_id: str, *id_parts: str) -> dict[str, Any]:
+def _envelope(fingerprint: str, correlation_id: str, *id_parts: str) -> EnvelopeFields:
     """The envelope fields of a resolver event about ``fingerprint``; its id derives from
     ``id_parts`` (what made it, and which of its outputs this is)."""
     return {

@@ -14,7 +14,6 @@ published.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
 
 import httpx
 
@@ -36,13 +35,14 @@ from shared.events import (
     Command,
     CommandData,
     Envelope,
+    EnvelopeFields,
     new_event_id,
 )
 from shared.kafka.producer import Output
 from shared.storage import Database
 
 
-def _chain_start(fingerprint: str) -> dict[str, Any]:
+def _chain_start(fingerprint: str) -> EnvelopeFields:
     """The envelope fields of an event about ``fingerprint`` that starts a chain: its id is its
     correlation id."""
     event_id = new_event_id()

@@ -26,7 +26,7 @@ from shared.events.common import (
     Trend,
     parse_severity,
 )
-from shared.events.envelope import Envelope, derived_event_id, new_event_id
+from shared.events.envelope import Envelope, EnvelopeFields, derived_event_id, new_event_id
 from shared.events.long_text import keep_ends
 from shared.events.notification import (
     REPORT_KINDS,
@@ -73,6 +73,7 @@ __all__ = [
     "CommandData",
     "CustomAlert",
     "Envelope",
+    "EnvelopeFields",
     "ErrorSummary",
     "ExceptionInfo",
     "Facts",

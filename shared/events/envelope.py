@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import uuid
 from datetime import UTC, datetime
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal, TypedDict
 
 from pydantic import Field
 
@@ -46,6 +46,15 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+class EnvelopeFields(TypedDict):
+    """The envelope fields an event takes from what made it (``Model(**fields, data=...)``)."""
+
+    id: str
+    source: str
+    subject: str
+    correlationid: str
+
+
 class Envelope(FrozenModel):
     """Attributes common to every event. Subclasses fix ``type`` and ``schemaversion``."""
 
@@ -75,7 +84,7 @@ class Envelope(FrozenModel):
         return self.model_dump_json(exclude_none=True).encode("utf-8")
 
     @classmethod
-    def derive_fields(cls, parent: Envelope, *, source: str, step: str) -> dict[str, Any]:
+    def derive_fields(cls, parent: Envelope, *, source: str, step: str) -> EnvelopeFields:
         """Envelope fields for an event derived from ``parent`` at processing ``step``."""
         return {
             "id": derived_event_id(parent.id, cls.event_type, step),
