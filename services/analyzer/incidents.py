@@ -10,6 +10,10 @@ opens a new one. Links:
 - ``dependency``: the same named dependency, the ``peer.service`` tag (the remote service an
   error names, as tracing and monitoring agents tag it); nothing else in an error names one.
 
+A problem that names none of these is an incident of its own, which no other problem can join:
+it is not stored among the open incidents, so each new problem is compared only with incidents
+it could join.
+
 An incident's links are those of the problem that opened it and never change, so incidents do
 not chain through one another; problems of different services that share nothing are never
 merged. Of several open incidents a problem could join, it joins the one that started first.
@@ -21,6 +25,7 @@ the incident held once it joined (itself included) and when it started: the esca
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -75,19 +80,30 @@ class OpenIncident:
         return self.incident.started_at.timestamp()
 
 
+def _order(open_incident: OpenIncident) -> tuple[float, str]:
+    """The order open incidents are offered in: the first started first."""
+    return (open_incident.started, open_incident.incident.id)
+
+
 class Correlator:
     """Places problems into the ``open`` incidents or new ones; :attr:`changed` holds every
-    incident a placement opened or extended (to be stored)."""
+    incident a placement opened or extended (to be stored), except those of a problem that
+    names no link, which no other problem can join."""
 
     def __init__(self, open_incidents: Iterable[OpenIncident], *, window: float) -> None:
         self.window = window
-        self.open = sorted(open_incidents, key=lambda o: (o.started, o.incident.id))
+        self.open = sorted(open_incidents, key=_order)
         self.changed: dict[str, OpenIncident] = {}
 
     def place(self, fingerprint: str, error: RawErrorData, *, start: float) -> Incident:
         """The incident of the problem ``fingerprint`` (``error`` being its first occurrence,
         at ``start``), carrying the links it joined by."""
         links = links_of(error)
+        if not links:
+            # Nothing to share: an incident of its own that no other problem can join, so it
+            # is neither kept open nor stored (a flood of such problems costs each nothing).
+            alone = Incident(id=incident_id(fingerprint, start), started_at=_time(start))
+            return alone.model_copy(update={"joined_at": alone.started_at})
         keys = {_key(link) for link in links}
         for candidate in self.open:
             if not candidate.started - self.window <= start <= candidate.latest + self.window:
@@ -105,7 +121,6 @@ class Correlator:
             id=incident_id(fingerprint, start), started_at=_time(start), links=links
         )
         opened = OpenIncident(incident, start)
-        self.open.append(opened)
-        self.open.sort(key=lambda o: (o.started, o.incident.id))
+        bisect.insort(self.open, opened, key=_order)
         self.changed[incident.id] = opened
         return incident.model_copy(update={"joined_by": links, "joined_at": incident.started_at})

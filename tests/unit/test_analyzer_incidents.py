@@ -59,6 +59,19 @@ def test_different_services_sharing_nothing_are_never_merged() -> None:
     assert anonymous.links == []
 
 
+def test_a_problem_naming_no_link_is_its_own_incident_neither_kept_open_nor_stored() -> None:
+    """Nothing can join it, so it is not among the incidents later problems are compared with,
+    nor among those to store: a flood of such problems costs nothing per problem."""
+    correlator = Correlator([], window=WINDOW)
+    lone = [_place(correlator, _error(f"Disk {n} full", service=None), T0 + n) for n in range(100)]
+    assert [i.id for i in lone] == [incident_id(f"fp-Disk {n} full", T0 + n) for n in range(100)]
+    assert all(i.links == i.joined_by == [] for i in lone)
+    assert lone[0].joined_at == datetime.fromtimestamp(T0, UTC)
+    assert (correlator.open, correlator.changed) == ([], {})
+    linked = _place(correlator, _error("DB timeout"), T0 + 5)
+    assert [o.incident.id for o in correlator.open] == list(correlator.changed) == [linked.id]
+
+
 def test_one_release_across_services_is_one_incident() -> None:
     correlator = Correlator([], window=WINDOW)
     api = _place(correlator, _error("KeyError: total", service="api", release="2026.12.3"), T0)
