@@ -50,6 +50,8 @@ REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "bench" / "results"
 #: The log of ``alertorch dev`` during the pipeline run (kept for a service that died).
 SERVICES_LOG = RESULTS / "pipeline-services.log"
+#: The same, for the services of the latency phase on a fresh broker.
+FRESH_SERVICES_LOG = RESULTS / "pipeline-fresh-services.log"
 EVENTS = int(os.environ.get("ALERTORCH_BENCH_EVENTS", "20000"))
 RATE = float(os.environ.get("ALERTORCH_BENCH_RATE", "200"))
 SECONDS = float(os.environ.get("ALERTORCH_BENCH_SECONDS", "60"))
@@ -380,15 +382,6 @@ async def latency(bootstrap: str, seconds: float, pids: dict[str, int]) -> dict[
     }
 
 
-async def _latency_on(
-    bootstrap: str, pids: dict[str, int], workdir: Path
-) -> tuple[dict[str, Any], asyncio.subprocess.Process]:
-    """Start the services on ``bootstrap`` (state in ``workdir``); the latency phase."""
-    services = await _start_services(bootstrap, workdir, log=SERVICES_LOG)
-    pids = {**services_of(services.pid), **pids}
-    return await latency(bootstrap, SECONDS, pids), services
-
-
 async def _stop(services: asyncio.subprocess.Process) -> None:
     services.send_signal(signal.SIGINT)
     await asyncio.wait_for(services.wait(), 60)
@@ -441,11 +434,14 @@ async def run() -> bool:
             floor_fresh = await floor(bootstrap)
         _print_latency(f"floor: the forwarder at {RATE:.0f}/s, fresh broker", floor_fresh)
         with tempfile.TemporaryDirectory(prefix="alertorch-bench-") as workdir:
-            timing, services = await _latency_on(
-                bootstrap, {"broker": broker.pid or 0}, Path(workdir)
-            )
-            await _stop(services)
+            services = await _start_services(bootstrap, Path(workdir), log=FRESH_SERVICES_LOG)
+            pids = {**services_of(services.pid), "broker": broker.pid or 0}
+            try:
+                timing = await latency(bootstrap, SECONDS, pids)
+            finally:
+                await _stop(services)
         _print_timing("fresh broker", timing)
+    died = print_restarts("pipeline: services restarted, fresh broker", FRESH_SERVICES_LOG)
     document = {
         "ceiling_events_per_second": roof,
         "floor_four_hops_ms": floor_fresh,
@@ -454,6 +450,7 @@ async def run() -> bool:
         "ratio_to_ceiling": ratio,
         "latency": timing,
         "latency_after_burst": after_burst,
+        "service_restarts_fresh_broker": died,
         "targets": {"ratio_to_ceiling": 0.5, "p99_to_resolutions_ms": 100},
     }
     write_results("pipeline", document, services_log=SERVICES_LOG)
