@@ -189,29 +189,24 @@ class Outbox:
         behind an earlier one of their problem that is not among them)."""
         due = and_(outbox.c.status.in_((RETRY, QUEUED)), outbox.c.due_at <= now)
         # A due row waits while an earlier one of its problem to its target is unfinished and
-        # not due; rows come oldest first, so the earlier ones that are due come with it.
-        first_waiting = (
-            select(outbox.c.fingerprint, outbox.c.target, func.min(outbox.c.made_at).label("at"))
-            .where(outbox.c.status.in_(UNFINISHED), ~due)
-            .group_by(outbox.c.fingerprint, outbox.c.target)
-            .subquery("first_waiting")
-        )
-        same_problem = and_(
-            first_waiting.c.fingerprint == outbox.c.fingerprint,
-            first_waiting.c.target == outbox.c.target,
+        # not due; rows come oldest first, so the earlier ones that are due come with it. (An
+        # anti-join on the problem's index: a backlog of waiting retries costs a tick nothing.)
+        earlier = outbox.alias("earlier")
+        waiting_before = (
+            select(earlier.c.notification_id)
+            .where(
+                earlier.c.fingerprint == outbox.c.fingerprint,
+                earlier.c.target == outbox.c.target,
+                earlier.c.made_at < outbox.c.made_at,
+                earlier.c.status.in_(UNFINISHED),
+                ~and_(earlier.c.status.in_((RETRY, QUEUED)), earlier.c.due_at <= now),
+            )
+            .exists()
         )
         async with self.database.transaction() as db:
             rows = await db.execute(
                 select(*_COLUMNS)
-                .select_from(outbox.outerjoin(first_waiting, same_problem))
-                .where(
-                    due,
-                    or_(
-                        first_waiting.c.at.is_(None),
-                        outbox.c.made_at.is_(None),
-                        outbox.c.made_at <= first_waiting.c.at,
-                    ),
-                )
+                .where(due, ~waiting_before)
                 .order_by(outbox.c.made_at, outbox.c.due_at)
                 .limit(limit)
                 .with_for_update(skip_locked=True, of=outbox)

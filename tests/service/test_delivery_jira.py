@@ -421,13 +421,23 @@ async def test_an_issue_whose_opening_got_no_answer_is_found_not_opened_again(
 
 
 @BOTH_FLAVOURS
-@pytest.mark.parametrize("kind", ["update", "resolved"])
+@pytest.mark.parametrize(
+    ("earlier", "kind"),
+    [("update", "update"), ("update", "resolved"), ("resolved", "update")],
+    ids=["update", "resolution", "update-after-resolution"],
+)
 async def test_a_comment_whose_answer_was_lost_is_found_not_made_again(
-    flavour: Flavour, settings: dict[str, Any], http: httpx.AsyncClient, store: Database, kind: str
+    flavour: Flavour,
+    settings: dict[str, Any],
+    http: httpx.AsyncClient,
+    store: Database,
+    earlier: str,
+    kind: str,
 ) -> None:
-    """Jira made the comment (a later notification's, or a resolution's under ``on_resolve:
-    comment``), but its answer came after the client gave up: the retry finds it among the
-    issue's comments by the line naming its notification, and makes no second one."""
+    """Jira made the comment (a later notification's, a resolution's under ``on_resolve:
+    comment``, or an update's on the issue a resolution commented on), but its answer came
+    after the client gave up: the retry finds it among the issue's comments by the line naming
+    its notification, and makes no second one."""
     token = settings.get("token", "jira-token")
     with served(FakeJira(flavour, token=token)) as (server, url):
         clock = ManualClock()
@@ -435,7 +445,7 @@ async def test_a_comment_whose_answer_was_lost_is_found_not_made_again(
             url, http, store, clock=clock, timeout_seconds=0.5, on_resolve="comment", **settings
         )
         assert (await jira.send_notification(_data("new_alert"), JIRA)).delivered
-        await jira.send_notification(_data("update", text="earlier"), JIRA)  # another comment
+        await jira.send_notification(_data(earlier, text="earlier"), JIRA)  # another comment
         server.answers_held = 1
         dispatcher = _dispatcher(jira, store, clock)
         event = notification_event(_data(kind))

@@ -110,7 +110,7 @@ class JiraIssues(IssueTarget[JiraIntegration]):
             known = await self.known_issue(project, notification.fingerprint)
             if notification.kind == "resolved":
                 return await self._resolve(site, project, notification, known)
-            if known is None or (known.resolved and notification.kind == "new_alert"):
+            if known is None or _comes_back(known, notification):
                 return await self._open(site, project, notification, labels_of(target))
             if not self.config.comment_on_repeat:
                 return DeliveryResult.ok(None, issue=known.key, skipped="the problem has an issue")
@@ -175,7 +175,7 @@ class JiraIssues(IssueTarget[JiraIntegration]):
         known = await self.known_issue(project, notification.fingerprint)
         if known is not None and self._comments(known, notification):
             return await self._commented(site, known.key, notification)
-        opens = known is None or (known.resolved and notification.kind == "new_alert")
+        opens = known is None or _comes_back(known, notification)
         if notification.kind == "resolved" or not opens:
             return None
         found = await searched(
@@ -200,12 +200,11 @@ class JiraIssues(IssueTarget[JiraIntegration]):
         return None
 
     def _comments(self, known: KnownIssue, notification: NotificationData) -> bool:
-        """Whether a send of ``notification`` comments on the problem's issue ``known``."""
-        if known.resolved:
-            return False
+        """Whether a send of ``notification`` comments on the problem's issue ``known``, as
+        :meth:`send_notification` decides (not the comment a close falls back to)."""
         if notification.kind == "resolved":
-            return self.config.on_resolve == "comment"
-        return self.config.comment_on_repeat
+            return not known.resolved and self.config.on_resolve == "comment"
+        return not _comes_back(known, notification) and self.config.comment_on_repeat
 
     async def _commented(
         self, site: JiraSite, key: str, notification: NotificationData
@@ -306,3 +305,9 @@ class JiraIssues(IssueTarget[JiraIntegration]):
                 SERVER_ERROR_RETRY_SECONDS, refusal.reason, unsure=refusal.unsure
             )
         return problem(refusal.response, self.wall_clock(), self.config.rate_limited_retry_seconds)
+
+
+def _comes_back(known: KnownIssue, notification: NotificationData) -> bool:
+    """Whether ``notification`` says the problem came back after its issue ``known`` was
+    resolved (so a new issue is opened)."""
+    return known.resolved and notification.kind == "new_alert"

@@ -104,7 +104,7 @@ class SlackBotIntegration(SlackIntegration):
         #: Posts of a digest tick (a digest reply, a root posted again) that got no answer, by
         #: (fingerprint, channel, what): the next try looks for them before posting. Kept in
         #: memory: a stop in that window loses the lookup, not the post.
-        self._unanswered: set[tuple[str, str, str]] = set()
+        self._posts_unanswered: set[tuple[str, str, str]] = set()
 
     @property
     def interval(self) -> float:
@@ -187,12 +187,12 @@ class SlackBotIntegration(SlackIntegration):
         """Where a post of a digest tick that got no answer (``key``) landed after all: its ts;
         "" when it did not (or got its answer), so it is posted; None when Slack cannot say
         now (asked again next time)."""
-        if key not in self._unanswered:
+        if key not in self._posts_unanswered:
             return ""
         search = await self._search(method, where, wanted, after=after)
         if search.failed is not None and retry_after(search.failed) is not None:
             return None
-        self._unanswered.discard(key)
+        self._posts_unanswered.discard(key)
         if search.ts:
             log.info("slack post found after it got no answer", channel=key[1], ts=search.ts)
         return search.ts
@@ -345,7 +345,7 @@ class SlackBotIntegration(SlackIntegration):
                 answer = await self._send(root.channel, body, now)
                 if not answer.ok:
                     if answer.unsure:
-                        self._unanswered.add(key)
+                        self._posts_unanswered.add(key)
                     await self._flush_failed(root, answer, now, "digest reply", shown)
                     return
                 ts = str(answer.data.get("ts", ""))
@@ -418,7 +418,7 @@ class SlackBotIntegration(SlackIntegration):
         answer = await self._send(first.channel, body, now)
         if not answer.ok:
             if answer.unsure:
-                self._unanswered.add(key)
+                self._posts_unanswered.add(key)
             await self._flush_failed(first, answer, now, "chat.postMessage", shown[0])
             return
         channel_id, ts = str(answer.data.get("channel", "")), str(answer.data["ts"])
