@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
 
 from services.cli.common import add_config_dir, settings_or_exit
 from services.cli.registry import SERVICES
 from shared.errors import ConfigError
+from shared.runner.loop import run as run_loop
 
 
 def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -42,4 +42,4 @@ def run(args: argparse.Namespace) -> int:
                 print(f"error: {problem}", file=sys.stderr)
             return 2
 
-    return asyncio.run(main())
+    return run_loop(main())
