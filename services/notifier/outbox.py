@@ -26,7 +26,6 @@ from sqlalchemy import (
     bindparam,
     delete,
     func,
-    or_,
     select,
     tuple_,
     update,
@@ -216,13 +215,19 @@ class Outbox:
     async def _claimed(
         self, db: AsyncConnection, found: Sequence[Row[Any]], lease_until: float
     ) -> list[OutboxRow]:
+        """Of ``found`` (locked), those no earlier unfinished row of their problem holds back,
+        claimed under one new claim id."""
         rows = [OutboxRow(**row._mapping) for row in found]
         if not rows:
+            return []
+        waiting = {(row.notification_id, row.target) for row in await _held(db, rows)}
+        claimed = [row for row in rows if (row.notification_id, row.target) not in waiting]
+        if not claimed:
             return []
         claim_id = uuid.uuid4().hex
         await db.execute(
             update(outbox)
-            .where(_KEY.in_(_keys(rows)))
+            .where(_KEY.in_(_keys(claimed)))
             .values(
                 status=CLAIMED,
                 lease_until=lease_until,
@@ -230,32 +235,6 @@ class Outbox:
                 updated_at=self.clock.time(),
             )
         )
-        held = await _held(db, rows, claim_id)
-        if held:  # given back as they were
-            await db.execute(
-                update(outbox)
-                .where(
-                    outbox.c.notification_id == bindparam("key_id"),
-                    outbox.c.target == bindparam("key_target"),
-                )
-                .values(
-                    status=bindparam("old_status"),
-                    lease_until=bindparam("old_lease"),
-                    claim_id=bindparam("old_claim"),
-                ),
-                [
-                    {
-                        "key_id": row.notification_id,
-                        "key_target": row.target,
-                        "old_status": row.status,
-                        "old_lease": row.lease_until,
-                        "old_claim": row.claim_id,
-                    }
-                    for row in held
-                ],
-            )
-        waiting = {(row.notification_id, row.target) for row in held}
-        claimed = [row for row in rows if (row.notification_id, row.target) not in waiting]
         for row in claimed:
             row.status, row.lease_until, row.claim_id = CLAIMED, lease_until, claim_id
         return claimed
@@ -324,20 +303,24 @@ class Outbox:
                 .where(outbox.c.status.in_((CLAIMED, SENDING)), outbox.c.lease_until < now)
                 .with_for_update(skip_locked=True)
             )
-            freed, again, unknown = 0, 0, 0
-            for notification_id, target, status in rows.all():
-                key = (outbox.c.notification_id == notification_id, outbox.c.target == target)
-                values: dict[str, Any] = {"status": RETRY, "due_at": now, "claim_id": None}
-                if status == CLAIMED:
-                    freed += 1
-                elif resend(str(target)):
-                    values["error"] = INTERRUPTED
-                    again += 1
-                else:
-                    values = {"status": "unknown", "error": INTERRUPTED, "claim_id": None}
-                    unknown += 1
-                await db.execute(update(outbox).where(*key).values(**values, updated_at=now))
-        return freed, again, unknown
+            found = rows.all()
+            freed = [(n, t) for n, t, status in found if status == CLAIMED]
+            sent = [(n, t) for n, t, status in found if status != CLAIMED]
+            again = [(n, t) for n, t in sent if resend(str(t))]
+            unknown = sorted(set(sent) - set(again))
+            changes: list[tuple[list[Key], dict[str, Any]]] = [
+                (freed, {"status": RETRY, "due_at": now}),
+                (again, {"status": RETRY, "due_at": now, "error": INTERRUPTED}),
+                (unknown, {"status": "unknown", "error": INTERRUPTED}),
+            ]
+            for keys, values in changes:
+                if keys:
+                    await db.execute(
+                        update(outbox)
+                        .where(_KEY.in_(sorted(keys)))
+                        .values(**values, claim_id=None, updated_at=now)
+                    )
+        return len(freed), len(again), len(unknown)
 
     async def counts(self) -> dict[str, int]:
         async with self.database.transaction() as db:
@@ -345,9 +328,9 @@ class Outbox:
         return {str(status): int(n) for status, n in rows}
 
 
-async def _held(db: AsyncConnection, rows: Sequence[OutboxRow], claim_id: str) -> list[OutboxRow]:
-    """Of ``rows`` (just claimed as ``claim_id``), those an unfinished row of their problem to
-    their target made earlier, outside this claim, holds back."""
+async def _held(db: AsyncConnection, rows: Sequence[OutboxRow]) -> list[OutboxRow]:
+    """Of ``rows`` (being claimed together), those an unfinished row of their problem to their
+    target made earlier, not among them, holds back."""
     problems = {(r.fingerprint, r.target) for r in rows if r.fingerprint is not None}
     if not problems:
         return []
@@ -356,7 +339,7 @@ async def _held(db: AsyncConnection, rows: Sequence[OutboxRow], claim_id: str) -
         .where(
             _PROBLEM.in_(sorted(problems)),
             outbox.c.status.in_(UNFINISHED),
-            or_(outbox.c.claim_id.is_(None), outbox.c.claim_id != claim_id),
+            ~_KEY.in_(_keys(rows)),
         )
         .group_by(outbox.c.fingerprint, outbox.c.target)
     )
