@@ -21,7 +21,8 @@ from typing import Literal
 import structlog
 import uvicorn
 from aiokafka import TopicPartition
-from faststream.kafka import KafkaBroker, KafkaMessage
+from faststream.kafka import KafkaBroker
+from faststream.kafka.message import KafkaMessage
 from faststream.middlewares import AckPolicy
 from sqlalchemy import Table
 from starlette.applications import Starlette
@@ -77,6 +78,12 @@ class Subscription:
     def label(self) -> str:
         """The topics, for metrics and logs: ``a`` or ``a,b``."""
         return ",".join(self.topics)
+
+
+async def _undecoded(message: KafkaMessage) -> KafkaMessage:
+    """FastStream's decoding of a batch: the message itself, whose records the handler decodes
+    (``shared.runner.typed``). The default would parse every record's body first, unused."""
+    return message
 
 
 class _Server(uvicorn.Server):
@@ -241,6 +248,9 @@ class Service:
             graceful_timeout=self.settings.kafka.graceful_timeout_seconds,
             logger=logging.getLogger(f"alertorch.{self.name}.faststream"),
             client_id=f"alertorch-{self.name}",
+            # A handler takes the batch as it came (see _undecoded): no argument is injected
+            # or validated, so no step of a batch is run on a worker thread.
+            apply_types=False,
         )
         kafka = self.settings.kafka
         for sub in self._subscriptions:
@@ -257,6 +267,7 @@ class Service:
                 session_timeout_ms=kafka.session_timeout_ms,
                 heartbeat_interval_ms=kafka.heartbeat_interval_ms,
                 rebalance_timeout_ms=kafka.rebalance_timeout_ms,
+                decoder=_undecoded,
             )(self._wrap(sub))
         return broker
 
