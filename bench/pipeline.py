@@ -42,9 +42,11 @@ from bench.cpu import CpuMeter, services_of
 from services.cli.dev import restarts
 from services.cli.registry import SERVICES
 from shared.config.sections import KafkaSection
+from shared.events import RawError
 from shared.kafka.admin import ensure_topics
 from shared.kafka.embedded import EmbeddedBroker, free_port
 from shared.kafka.lag import consumer_groups
+from shared.topics import ERRORS_RAW, topic
 
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "bench" / "results"
@@ -52,6 +54,8 @@ RESULTS = REPO / "bench" / "results"
 SERVICES_LOG = RESULTS / "pipeline-services.log"
 #: The same, for the services of the latency phase on a fresh broker.
 FRESH_SERVICES_LOG = RESULTS / "pipeline-fresh-services.log"
+#: The same, for the services of the latency phase with keyed alerts (a fresh broker too).
+KEYED_SERVICES_LOG = RESULTS / "pipeline-keyed-services.log"
 EVENTS = int(os.environ.get("ALERTORCH_BENCH_EVENTS", "20000"))
 RATE = float(os.environ.get("ALERTORCH_BENCH_RATE", "200"))
 SECONDS = float(os.environ.get("ALERTORCH_BENCH_SECONDS", "60"))
@@ -185,9 +189,14 @@ async def floor(bootstrap: str) -> dict[str, float]:
 
 
 async def _offer(
-    bootstrap: str, topic: str, value: Callable[[int], bytes], seconds: float
+    bootstrap: str,
+    topic: str,
+    value: Callable[[int], bytes],
+    seconds: float,
+    key: Callable[[bytes], bytes | None] = lambda _: None,
 ) -> dict[int, float]:
-    """Publish ``value(seq)`` at ``RATE`` a second for ``seconds``; when each was sent."""
+    """Publish ``value(seq)`` under ``key(value)`` at ``RATE`` a second for ``seconds``; when
+    each was sent."""
     sent: dict[int, float] = {}
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=0)
     await producer.start()
@@ -195,9 +204,13 @@ async def _offer(
         total = int(RATE * seconds)
         start = time.monotonic()
         for seq in range(total):
+            record = value(seq)
+            record_key = key(record)
             await asyncio.sleep(max(0.0, start + seq / RATE - time.monotonic()))
             sent[seq] = time.time()
-            await producer.send(topic, value=value(seq), timestamp_ms=int(sent[seq] * 1000))
+            await producer.send(
+                topic, value=record, key=record_key, timestamp_ms=int(sent[seq] * 1000)
+            )
         await producer.flush()
     finally:
         await producer.stop()
@@ -350,10 +363,21 @@ async def caught_up(bootstrap: str, timeout: float = 600.0) -> float:
     return float("nan")
 
 
-async def latency(bootstrap: str, seconds: float, pids: dict[str, int]) -> dict[str, Any]:
+def fingerprint_key(value: bytes) -> bytes:
+    """The key ingest gives an alert it publishes: its fingerprint, so the analyzer takes the
+    record as it is, with no re-keying trip."""
+    event = topic(ERRORS_RAW).decode(value, coordinates="bench", producer="/alertorch/bench")
+    assert isinstance(event, RawError)
+    return event.data.fingerprint.encode()
+
+
+async def latency(
+    bootstrap: str, seconds: float, pids: dict[str, int], *, keyed: bool = False
+) -> dict[str, Any]:
     """Delays at a steady ``RATE``, and the CPU per event each process spends meanwhile: at a
     steady rate batches are small, so this shows the fixed cost per batch that the burst's
-    figure spreads over full batches."""
+    figure spreads over full batches. Bare alerts, or ``keyed`` by their fingerprint as ingest
+    publishes them."""
     run = os.urandom(3).hex()
     mine = f"bench {run} ".encode()
     sent: dict[int, float] = {}
@@ -365,7 +389,11 @@ async def latency(bootstrap: str, seconds: float, pids: dict[str, int]) -> dict[
 
         async def work() -> None:
             offered = await _offer(
-                bootstrap, "errors.raw", lambda seq: _alert(run, seq, seq), seconds
+                bootstrap,
+                ERRORS_RAW,
+                lambda seq: _alert(run, seq, seq),
+                seconds,
+                key=fingerprint_key if keyed else lambda _: None,
             )
             sent.update(offered)
             await resolutions.until(lambda seen: len(seen) >= len(sent), timeout=600)
@@ -373,6 +401,7 @@ async def latency(bootstrap: str, seconds: float, pids: dict[str, int]) -> dict[
 
         cpu, _ = await cpu_per_event(pids, int(RATE * seconds), work)
     return {
+        "alerts": "keyed by fingerprint" if keyed else "bare",
         "offered_per_second": RATE,
         "seconds": seconds,
         "cpu_us_per_event": cpu,
@@ -427,21 +456,15 @@ async def run() -> bool:
         _print_timing("after the burst", after_burst)
     # The embedded broker's work per request grows with the records a topic holds (memory
     # storage; see docs/performance.md), so the latency of record is taken on a fresh one.
-    async with EmbeddedBroker(port=free_port()) as broker:
-        bootstrap = broker.bootstrap_servers
-        await ensure_topics(bootstrap, partitions=6)
-        async with forwarders(bootstrap):
-            floor_fresh = await floor(bootstrap)
-        _print_latency(f"floor: the forwarder at {RATE:.0f}/s, fresh broker", floor_fresh)
-        with tempfile.TemporaryDirectory(prefix="alertorch-bench-") as workdir:
-            services = await _start_services(bootstrap, Path(workdir), log=FRESH_SERVICES_LOG)
-            pids = {**services_of(services.pid), "broker": broker.pid or 0}
-            try:
-                timing = await latency(bootstrap, SECONDS, pids)
-            finally:
-                await _stop(services)
-        _print_timing("fresh broker", timing)
+    floor_fresh, timing = await on_fresh_broker(FRESH_SERVICES_LOG, keyed=False)
+    _print_latency(f"floor: the forwarder at {RATE:.0f}/s, fresh broker", floor_fresh)
+    _print_timing("fresh broker", timing)
     died = print_restarts("pipeline: services restarted, fresh broker", FRESH_SERVICES_LOG)
+    # The same alerts keyed by their fingerprint, as ingest publishes them: no re-keying trip.
+    # Beside the bare alerts' figure, it shows what that trip costs.
+    _, keyed = await on_fresh_broker(KEYED_SERVICES_LOG, keyed=True)
+    _print_timing("keyed, fresh broker", keyed)
+    died_keyed = print_restarts("pipeline: services restarted, keyed", KEYED_SERVICES_LOG)
     document = {
         "ceiling_events_per_second": roof,
         "floor_four_hops_ms": floor_fresh,
@@ -450,12 +473,32 @@ async def run() -> bool:
         "ratio_to_ceiling": ratio,
         "latency": timing,
         "latency_after_burst": after_burst,
+        "latency_keyed": keyed,
         "service_restarts_fresh_broker": died,
+        "service_restarts_keyed": died_keyed,
         "targets": {"ratio_to_ceiling": 0.5, "p99_to_resolutions_ms": 100},
     }
     write_results("pipeline", document, services_log=SERVICES_LOG)
     p99 = float(timing["to_resolutions_ms"].get("p99", float("inf")))
     return ratio >= 0.5 and p99 <= 100
+
+
+async def on_fresh_broker(log: Path, *, keyed: bool) -> tuple[dict[str, float], dict[str, Any]]:
+    """On a new broker: the forwarder's latency at ``RATE`` (the floor), then new services'
+    (empty state), whose warnings go to ``log``."""
+    async with EmbeddedBroker(port=free_port()) as broker:
+        bootstrap = broker.bootstrap_servers
+        await ensure_topics(bootstrap, partitions=6)
+        async with forwarders(bootstrap):
+            floor_fresh = await floor(bootstrap)
+        with tempfile.TemporaryDirectory(prefix="alertorch-bench-") as workdir:
+            services = await _start_services(bootstrap, Path(workdir), log=log)
+            pids = {**services_of(services.pid), "broker": broker.pid or 0}
+            try:
+                timing = await latency(bootstrap, SECONDS, pids, keyed=keyed)
+            finally:
+                await _stop(services)
+    return floor_fresh, timing
 
 
 def _print_timing(when: str, timing: dict[str, Any]) -> None:
