@@ -311,8 +311,14 @@ _MASKS: Final[tuple[tuple[re.Pattern[str] | _Where, _Replacement], ...]] = (
         ),
         r"\1<value>",
     ),
-    # The method of an HTTP request line ("GET /orders", "Started POST <str>").
-    (re.compile(rf"\b(?:{'|'.join(HTTP_METHODS)})(?= (?:/|<|https?:))"), "<method>"),
+    # The method of an HTTP request line ("GET /orders", "Started POST <str>"), and of a
+    # request a phrase names ("I/O error on DELETE request for <url>").
+    (
+        re.compile(rf"\b(?:{'|'.join(HTTP_METHODS)})(?= (?:/|<|https?:|request\b))"),
+        "<method>",
+    ),
+    # The operation an AWS SDK call names ("when calling the PutObject operation").
+    (_where(" operation", r"(?<=\bcalling the )[A-Z]\w*(?= operation\b)"), "<name>"),
     # A name after the kind of thing it names, where it reads as a name, not a word: it has a
     # sign in it (-, _, ., /, $) or capitals inside it ("container istio-proxy", "index
     # SHOP.ORDER_ITEMS_PK", "collection: shop.users", "struct field LineItem.quantity", "master

@@ -131,6 +131,18 @@ from shared.fingerprint import NAMED_KINDS, fingerprint, parameterise
             "AccessDenied for arn:aws:iam::123456789012:role/deploy-bot on bucket",
             "AccessDenied for <id> on bucket",
         ),
+        # The method of a request a phrase names, and the operation an AWS SDK call names; a
+        # method that is no request's stays, and so does an operation no call names.
+        (
+            'I/O error on DELETE request for "http://orders/api": Connection refused',
+            "I/O error on <method> request for <str>: Connection refused",
+        ),
+        ("GET requests are cached", "GET requests are cached"),
+        (
+            "An error occurred (AccessDenied) when calling the PutObject operation: Access Denied",
+            "An error occurred (AccessDenied) when calling the <name> operation: Access Denied",
+        ),
+        ("the Backup operation failed", "the Backup operation failed"),
         # gRPC's context nests brackets: one value.
         (
             "deadline exceeded after 1.9s. [closed=[], open=[[buffered_nanos=12, remote_addr=a]]]",
