@@ -317,6 +317,9 @@ _MASKS: Final[tuple[tuple[re.Pattern[str] | _Where, _Replacement], ...]] = (
         re.compile(rf"\b(?:{'|'.join(HTTP_METHODS)})(?= (?:/|<|https?:|request\b))"),
         "<method>",
     ),
+    # The host a name lookup asks for, as Go's resolver says it ("dial tcp: lookup redis on
+    # <ip>: no such host", "lookup orders-db: i/o timeout").
+    (_where("lookup ", r"(?<=\blookup )(?!<)[\w.-]+(?= on \[?<ip>|: )"), "<host>"),
     # The operation an AWS SDK call names ("when calling the PutObject operation").
     (_where(" operation", r"(?<=\bcalling the )[A-Z]\w*(?= operation\b)"), "<name>"),
     # A name after the kind of thing it names, where it reads as a name, not a word: it has a

@@ -143,6 +143,13 @@ from shared.fingerprint import NAMED_KINDS, fingerprint, parameterise
             "An error occurred (AccessDenied) when calling the <name> operation: Access Denied",
         ),
         ("the Backup operation failed", "the Backup operation failed"),
+        # The host a name lookup asks for; a lookup that asks no resolver stays.
+        (
+            "dial tcp: lookup redis on 10.96.0.10:53: no such host",
+            "dial tcp: lookup <host> on <ip>: no such host",
+        ),
+        ("lookup orders-db: i/o timeout", "lookup <host>: i/o timeout"),
+        ("lookup table on disk", "lookup table on disk"),
         # gRPC's context nests brackets: one value.
         (
             "deadline exceeded after 1.9s. [closed=[], open=[[buffered_nanos=12, remote_addr=a]]]",
