@@ -317,6 +317,9 @@ _MASKS: Final[tuple[tuple[re.Pattern[str] | _Where, _Replacement], ...]] = (
         re.compile(rf"\b(?:{'|'.join(HTTP_METHODS)})(?= (?:/|<|https?:|request\b))"),
         "<method>",
     ),
+    # The user of an access-log line in the common log format ("<ip> - alice [<ts>] …", "-"
+    # when there is none), as nginx and Apache write it: a value, present or not.
+    (re.compile(r"^((?:<ip>|<host>) \S+ )(?!<)\S+(?= \[<ts>\] )"), r"\1<value>"),
     # The host a name lookup asks for, as Go's resolver says it ("dial tcp: lookup redis on
     # <ip>: no such host", "lookup orders-db: i/o timeout").
     (_where("lookup ", r"(?<=\blookup )(?!<)[\w.-]+(?= on \[?<ip>|: )"), "<host>"),

@@ -150,6 +150,15 @@ from shared.fingerprint import NAMED_KINDS, fingerprint, parameterise
         ),
         ("lookup orders-db: i/o timeout", "lookup <host>: i/o timeout"),
         ("lookup table on disk", "lookup table on disk"),
+        # The user of an access-log line in the common log format, present or not.
+        (
+            '203.0.113.7 - alice [10/Oct/2023:13:55:36 +0000] "GET /a HTTP/1.1" 502 157',
+            "<ip> - <value> [<ts>] <str> <num> <num>",
+        ),
+        (
+            '203.0.113.7 - - [10/Oct/2023:13:55:36 +0000] "GET /a HTTP/1.1" 502 157',
+            "<ip> - <value> [<ts>] <str> <num> <num>",
+        ),
         # gRPC's context nests brackets: one value.
         (
             "deadline exceeded after 1.9s. [closed=[], open=[[buffered_nanos=12, remote_addr=a]]]",
