@@ -1,6 +1,7 @@
 """The event loop a service runs on: uvloop where it is installed (Linux and macOS, a
-dependency there), the standard loop elsewhere. A service's fixed cost per batch is mostly the
-event loop's and the Kafka client's hand-offs, which uvloop makes cheaper (docs/performance.md).
+dependency there), the standard loop elsewhere. Much of a service's fixed cost per batch is the
+event loop's and the Kafka client's hand-offs, which uvloop makes somewhat cheaper
+(docs/performance.md).
 """
 
 from __future__ import annotations
