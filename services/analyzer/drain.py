@@ -23,12 +23,20 @@
    similarity with the rest of the template still decides.
 3. **Values are alike.** Two masked values of different kinds at one position (``<str>`` and
    ``<num>``: ``KeyError: 'sku'`` / ``KeyError: 4412``) count as the same token.
+4. **A word two messages agreed on is a constant.** Where a template still holds a lower-case
+   word that every message of its cluster had, and the cluster has two messages or more, a
+   message with another lower-case word there is another shape (``canceling statement due to
+   statement timeout`` twice, then ``… due to lock timeout``; ``Connection closed by invalid
+   user`` / ``… by authenticating user``). A word only one message has shown may still be a
+   value, so the second message of a shape generalises it as Drain does (``User alice logged
+   in`` / ``User bob logged in``), and the template keeps the wildcard from then on.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from typing import Any
 
 from drain3.drain import Drain as _Drain3
 
@@ -40,6 +48,9 @@ _PASCAL = re.compile(r"[A-Z][a-z]+[A-Z][A-Za-z]*")
 _PUNCTUATION = ".,:;!?()[]{}\"'"
 _METHODS = frozenset(HTTP_METHODS)
 _KINDS_APART = frozenset({"constant", "value", "name"})
+_WORD = re.compile(r"[a-z][a-z_]{2,}")
+#: The messages a cluster must hold before its lower-case words count as constants.
+SETTLED = 2
 
 
 def _masked(token: str) -> bool:
@@ -65,10 +76,25 @@ def _apart(template_token: str, token: str) -> bool:
     return "constant" in kinds and kinds <= _KINDS_APART
 
 
+def _words(template_token: str, token: str) -> bool:
+    """Whether two different tokens are both plain lower-case words."""
+    return (
+        _WORD.fullmatch(template_token.strip(_PUNCTUATION)) is not None
+        and _WORD.fullmatch(token.strip(_PUNCTUATION)) is not None
+    )
+
+
 class Drain(_Drain3):  # type: ignore[misc]
     def get_seq_distance(
         self, seq1: Sequence[str], seq2: Sequence[str], include_params: bool
     ) -> tuple[float, int]:
+        return self._distance(seq1, seq2, include_params, settled=False)
+
+    def _distance(
+        self, seq1: Sequence[str], seq2: Sequence[str], include_params: bool, *, settled: bool
+    ) -> tuple[float, int]:
+        """Drain's similarity of template ``seq1`` and message ``seq2`` (-1: another shape);
+        ``settled``: the template's words were agreed on by two messages or more."""
         if not seq1:
             return 1.0, 0
         similar = params = 0
@@ -77,9 +103,31 @@ class Drain(_Drain3):  # type: ignore[misc]
                 params += 1
             elif template_token == token or (_masked(template_token) and _masked(token)):
                 similar += 1
-            elif _apart(template_token, token):
+            elif _apart(template_token, token) or (settled and _words(template_token, token)):
                 return -1.0, 0
         return (similar + (params if include_params else 0)) / len(seq1), params
+
+    def fast_match(
+        self, cluster_ids: Sequence[int], tokens: list[str], sim_th: float, include_params: bool
+    ) -> Any:
+        """drain3's best match, with each cluster's size known to the comparison."""
+        best: Any = None
+        best_similarity, best_params = -1.0, -1
+        for cluster_id in cluster_ids:
+            cluster = self.id_to_cluster.get(cluster_id)
+            if cluster is None:
+                continue
+            similarity, params = self._distance(
+                cluster.log_template_tokens,
+                tokens,
+                include_params,
+                settled=cluster.size >= SETTLED,
+            )
+            if similarity > best_similarity or (
+                similarity == best_similarity and params > best_params
+            ):
+                best, best_similarity, best_params = cluster, similarity, params
+        return best if best_similarity >= sim_th else None
 
     @staticmethod
     def has_numbers(s: str) -> bool:

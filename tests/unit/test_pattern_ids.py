@@ -172,6 +172,27 @@ def test_words_that_name_states_keep_shapes_apart_and_values_do_not() -> None:
     assert miner.add(call.format("GET")).pattern_id == miner.add(call.format("POST")).pattern_id
 
 
+def test_a_word_two_messages_agreed_on_is_a_constant_a_word_seen_once_may_vary() -> None:
+    miner = TemplateMiner()
+    cancel = "ERROR:  canceling statement due to {} timeout at {}"
+    statement = miner.add(cancel.format("statement", 1)).pattern_id
+    assert miner.add(cancel.format("statement", 2)).pattern_id == statement
+    lock = miner.add(cancel.format("lock", 3)).pattern_id
+    assert lock != statement
+    assert miner.add(cancel.format("lock", 4)).pattern_id == lock
+    assert miner.add(cancel.format("statement", 5)).pattern_id == statement
+    # Seen once, a word may be a value: the second message generalises it, for good.
+    login = "User {} logged in from the console"
+    alice = miner.add(login.format("alice"))
+    assert miner.add(login.format("bob")).pattern_id == alice.pattern_id
+    assert miner.add(login.format("bob")).pattern_id == alice.pattern_id
+    assert miner.add(login.format("carol")).template == "User <*> logged in from the console"
+    # Only lower-case words: a masked value after a repeated one stays a value.
+    timeout = "Timed out after {} ms waiting for the pool"
+    assert miner.add(timeout.format(30)).pattern_id == miner.add(timeout.format(31)).pattern_id
+    assert miner.add(timeout.format(32)).pattern_id == miner.add(timeout.format(30)).pattern_id
+
+
 _AWS = "ClientError: An error occurred (AccessDenied) when calling the {} operation: Denied"
 _SQUID = "1718179568.456 1 10.8.0.31 TCP_DENIED/403 3906 {} - HIER_NONE/- text/html"
 
