@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run demo test lint bench schemas validate-config clean
+.PHONY: run demo test lint bench profile schemas validate-config clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,10 @@ lint: $(STAMP)
 ## bench: speed and throughput figures
 bench: $(STAMP)
 	$(BIN)/python -m bench
+
+## profile: where each service's CPU goes, by kind of work (py-spy; needs ptrace, e.g. root)
+profile: $(STAMP)
+	$(BIN)/python -m bench.profile
 
 ## schemas: regenerate docs/schemas from the event models
 schemas: $(STAMP)
