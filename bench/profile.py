@@ -112,7 +112,7 @@ async def sample(
     samplers = {}
     for name, pid in pids.items():
         argv = ["record", "--pid", str(pid), "--rate", _SAMPLE_RATE, "--format", "raw"]
-        argv += ["--nonblocking", "--output", str(outputs[name])]
+        argv += ["--gil", "--nonblocking", "--output", str(outputs[name])]
         with logs[name].open("wb") as log:
             samplers[name] = await asyncio.create_subprocess_exec(
                 _py_spy(), *argv, stdout=log, stderr=log
