@@ -59,6 +59,13 @@ KEYED_SERVICES_LOG = RESULTS / "pipeline-keyed-services.log"
 EVENTS = int(os.environ.get("ALERTORCH_BENCH_EVENTS", "20000"))
 RATE = float(os.environ.get("ALERTORCH_BENCH_RATE", "200"))
 SECONDS = float(os.environ.get("ALERTORCH_BENCH_SECONDS", "60"))
+#: The services ``alertorch dev`` runs: every one unless ``ALERTORCH_BENCH_SERVICES`` names
+#: some (comma-separated), e.g. the four of the alert path without the console.
+BENCH_SERVICES = [
+    name.strip()
+    for name in os.environ.get("ALERTORCH_BENCH_SERVICES", ",".join(SERVICES)).split(",")
+    if name.strip()
+]
 FINGERPRINTS = 500
 HOPS = ["bench.hop0", "bench.hop1", "bench.hop2", "bench.hop3", "bench.hop4"]
 SEQ = re.compile(rb"#(\d+)\b")
@@ -244,10 +251,11 @@ async def _start_services(
     with log.open("wb") as sink:
         process = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "services.cli", "dev", "--base-port", str(base),
+            "--services", ",".join(BENCH_SERVICES),
             cwd=workdir, env=env, stdout=sink, stderr=sink,
         )  # fmt: skip
     async with httpx.AsyncClient(timeout=2) as client:
-        for port in range(base, base + len(SERVICES)):
+        for port in range(base, base + len(BENCH_SERVICES)):
             for _ in range(600):
                 try:
                     if (await client.get(f"http://127.0.0.1:{port}/readyz")).status_code == 200:
@@ -424,6 +432,7 @@ async def run() -> bool:
             roof = await ceiling(bootstrap, EVENTS)
             floor_after = await floor(bootstrap)
         print(f"{'ceiling: four-hop plain forwarder':<44} {roof:>10,.0f} events/s")
+        print(f"{'pipeline: services run':<44} {', '.join(BENCH_SERVICES)}")
         _print_latency(f"floor: the forwarder at {RATE:.0f}/s, after it", floor_after)
         with tempfile.TemporaryDirectory(prefix="alertorch-bench-") as workdir:
             services = await _start_services(bootstrap, Path(workdir), log=SERVICES_LOG)
@@ -468,6 +477,7 @@ async def run() -> bool:
     _print_timing("keyed, fresh broker", keyed)
     died_keyed = print_restarts("pipeline: services restarted, keyed", KEYED_SERVICES_LOG)
     document = {
+        "services": BENCH_SERVICES,
         "ceiling_events_per_second": roof,
         "floor_four_hops_ms": floor_fresh,
         "floor_four_hops_after_burst_ms": floor_after,
