@@ -1,10 +1,11 @@
 """Where each service's CPU goes, by kind of work (``make profile``).
 
 On a fresh embedded broker, ``alertorch dev`` runs the services as separate processes, and
-py-spy samples each one (100 a second, without pausing it) through two phases: a burst of
-``ALERTORCH_BENCH_EVENTS`` bare alerts over 500 fingerprints, then alerts offered at a steady
-``ALERTORCH_BENCH_RATE`` a second for ``ALERTORCH_BENCH_SECONDS`` (the pipeline benchmark's
-phases and settings). Each sampled stack counts for the kind of work of its innermost frame
+py-spy samples each one (100 a second, without pausing it, only threads holding the GIL)
+through two phases: a burst of ``ALERTORCH_BENCH_EVENTS`` bare alerts over 500 fingerprints,
+then alerts offered at a steady ``ALERTORCH_BENCH_RATE`` a second for
+``ALERTORCH_BENCH_SECONDS`` (the pipeline benchmark's phases and settings). Each sampled
+stack counts for the kind of work of its innermost frame
 that has one (:data:`KINDS`): the SQL driver and SQLAlchemy are storage, aiokafka is the Kafka
 client, JSON and pydantic are the codec, and so on. A kind's share of a service's samples times
 the service's CPU per event (from ``/proc``, less its CPU at rest) is what that kind costs an
@@ -109,6 +110,8 @@ async def sample(
     PROFILES.mkdir(parents=True, exist_ok=True)
     outputs = {name: PROFILES / f"{phase}-{name}.txt" for name in pids}
     logs = {name: path.with_suffix(".log") for name, path in outputs.items()}
+    for path in (*outputs.values(), *logs.values()):
+        path.unlink(missing_ok=True)  # never read an earlier run's samples as this one's
     samplers = {}
     for name, pid in pids.items():
         argv = ["record", "--pid", str(pid), "--rate", _SAMPLE_RATE, "--format", "raw"]
@@ -124,7 +127,12 @@ async def sample(
         for sampler in samplers.values():
             sampler.send_signal(signal.SIGINT)
         await asyncio.gather(*(sampler.wait() for sampler in samplers.values()))
-    found = {name: shares(path.read_text()) for name, path in outputs.items() if path.exists()}
+    found: dict[str, dict[str, float]] = {}
+    for name, path in outputs.items():
+        if not path.exists():  # py-spy could not attach (ptrace not allowed) or failed
+            said = logs[name].read_text(errors="replace").strip()[-300:]
+            raise RuntimeError(f"py-spy sampled nothing of {name}: {said}")
+        found[name] = shares(path.read_text())
     return result, found
 
 
