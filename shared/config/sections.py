@@ -145,6 +145,13 @@ class KafkaSection(StrictFrozenModel):
         "kafka.background_fetch_max_wait_ms: under load it reads larger batches and pays each "
         "batch's fixed cost less often.",
     )
+    refetch_skipped_offsets: bool = Field(
+        default=True,
+        description="A consumer given a partition's offsets with one missing reads the "
+        "partition again from the missing one, once, before it handles what came after: the "
+        "embedded broker now and then leaves a record out of what a consumer is given. A gap "
+        "still there on the second read (a compacted record, a transaction marker) is passed.",
+    )
     graceful_timeout_seconds: float = Field(default=15.0, gt=0)
     session_timeout_ms: int = Field(
         default=10000, ge=500, description="Consumer group session timeout."

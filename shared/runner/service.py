@@ -38,6 +38,7 @@ from shared.kafka.producer import EventProducer
 from shared.logging import bound_context
 from shared.metrics import CONSUMER_READY, HANDLING_SECONDS, MESSAGES_CONSUMED
 from shared.runner.batch import BatchHandler, handle_batch, rewind_to
+from shared.runner.gaps import OffsetGaps
 from shared.runner.health import HealthState, health_routes
 from shared.runner.periodic import STOP_GRACE_SECONDS, Periodic, run_periodic
 from shared.runner.typed import decoder, decoding
@@ -254,6 +255,7 @@ class Service:
         )
         kafka = self.settings.kafka
         for sub in self._subscriptions:
+            gaps = OffsetGaps(service=self.name, enabled=kafka.refetch_skipped_offsets)
             broker.subscriber(
                 *sub.topics,
                 group_id=sub.group_id,
@@ -268,18 +270,28 @@ class Service:
                 heartbeat_interval_ms=kafka.heartbeat_interval_ms,
                 rebalance_timeout_ms=kafka.rebalance_timeout_ms,
                 decoder=_undecoded,
-            )(self._wrap(sub))
+                listener=gaps,
+            )(self._wrap(sub, gaps))
         return broker
 
-    def _wrap(self, sub: Subscription) -> Callable[[KafkaMessage], Awaitable[None]]:
+    def _wrap(
+        self, sub: Subscription, gaps: OffsetGaps
+    ) -> Callable[[KafkaMessage], Awaitable[None]]:
         service, policy = self.name, self.dead_letters
 
         async def consume(msg: KafkaMessage) -> None:
             records = msg.raw_message
-            batch = [
-                Consumed.from_record(r)
-                for r in (records if isinstance(records, tuple) else (records,))
-            ]
+            admitted = gaps.admit(
+                [
+                    Consumed.from_record(r)
+                    for r in (records if isinstance(records, tuple) else (records,))
+                ]
+            )
+            # A partition held back at a gap is read again from it (shared.runner.gaps); the
+            # acknowledgement below commits no further than that.
+            for (topic, partition), offset in admitted.refetch.items():
+                msg.consumer.seek(TopicPartition(topic, partition), offset)
+            batch = admitted.messages
             if not batch:
                 return
             with bound_context(service=service, topic=sub.label):
@@ -291,8 +303,9 @@ class Service:
                 if finished < len(batch):
                     # The dead-letter budget is spent: resume from the first unfinished message;
                     # the acknowledgement below commits what is finished.
-                    for (topic, partition), offset in rewind_to(batch[finished:]).items():
-                        msg.consumer.seek(TopicPartition(topic, partition), offset)
+                    for partition_key, offset in rewind_to(batch[finished:]).items():
+                        msg.consumer.seek(TopicPartition(*partition_key), offset)
+                        gaps.rewound(partition_key, offset)
                     await policy.clock.sleep(policy.max_backoff_seconds)
 
         consume.__name__ = f"{service}_{sub.group_id.replace('.', '_').replace('-', '_')}"
