@@ -25,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.notifier.policy.prevention import MAX_OPENINGS, Ledger, Opening
 from services.notifier.tables import ledger, openings
-from shared.storage import locked, upsert
+from shared.storage import later, locked, upsert
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
@@ -43,15 +43,17 @@ def _moment(micros: int) -> datetime:
 _KEY: Final = ["at_us", "fingerprint"]
 # The deletes of openings let go, built once (a step makes one whenever the ledger is full;
 # see shared.storage.any_of for why).
-_GONE: Final = delete(openings)
+_GONE: Final = later(delete(openings))
 #: Openings before the moment ``oldest``, and those of that moment but for ``tied``.
-_GONE_BEFORE: Final = delete(openings).where(
-    or_(
-        openings.c.at_us < bindparam("oldest"),
-        and_(
-            openings.c.at_us == bindparam("oldest"),
-            openings.c.fingerprint.not_in(bindparam("tied", expanding=True)),
-        ),
+_GONE_BEFORE: Final = later(
+    delete(openings).where(
+        or_(
+            openings.c.at_us < bindparam("oldest"),
+            and_(
+                openings.c.at_us == bindparam("oldest"),
+                openings.c.fingerprint.not_in(bindparam("tied", expanding=True)),
+            ),
+        )
     )
 )
 
@@ -129,7 +131,9 @@ class LedgerStore:
                 ids = frozenset(map(id, book.openings))
         stamp = uuid.uuid4().hex
         body = book.model_copy(update={"openings": ()}).model_dump_json()
-        await db.execute(update(ledger).where(ledger.c.id == 1).values(body=body, stamp=stamp))
+        await db.execute(
+            later(update(ledger).where(ledger.c.id == 1).values(body=body, stamp=stamp))
+        )
         self._remember(stamp, body, book, ids)
 
     def _remember(self, stamp: str | None, body: str, book: Ledger, ids: frozenset[int]) -> None:

@@ -34,7 +34,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.notifier.tables import outbox
 from shared.clock import SYSTEM_CLOCK, Clock
-from shared.storage import Database, upserted
+from shared.storage import Database, later, upserted
 
 #: An outbox row's key: (notification id, target).
 Key = tuple[str, str]
@@ -274,13 +274,15 @@ class Outbox:
         now = self.clock.time()
         async with self.database.transaction() as db:
             await db.execute(
-                update(outbox)
-                .where(
-                    outbox.c.notification_id == bindparam("key_id"),
-                    outbox.c.target == bindparam("key_target"),
-                    outbox.c.claim_id == bindparam("key_claim"),
-                )
-                .values({**{c: bindparam(f"new_{c}") for c in _CHANGING}, "updated_at": now}),
+                later(
+                    update(outbox)
+                    .where(
+                        outbox.c.notification_id == bindparam("key_id"),
+                        outbox.c.target == bindparam("key_target"),
+                        outbox.c.claim_id == bindparam("key_claim"),
+                    )
+                    .values({**{c: bindparam(f"new_{c}") for c in _CHANGING}, "updated_at": now})
+                ),
                 [
                     {
                         "key_id": row.notification_id,

@@ -21,7 +21,7 @@ from services.resolver.tables import attempts, decided, gates, snoozes
 from shared.events import SafetyLevel
 from shared.kafka.producer import Output
 from shared.ratelimit import SlidingWindow
-from shared.storage import any_of, hold, upsert
+from shared.storage import any_of, hold, later, upsert
 from shared.topics import topic
 
 #: Statuses of an attempt in progress: the problem's other alerts are suppressed, and each
@@ -201,9 +201,11 @@ async def renew(db: AsyncConnection, owner: str, attempt_ids: Iterable[str], unt
     ids = sorted(set(attempt_ids))
     if ids:
         await db.execute(
-            update(attempts)
-            .where(attempts.c.owner == owner, attempts.c.attempt_id.in_(ids))
-            .values(lease_until=until)
+            later(
+                update(attempts)
+                .where(attempts.c.owner == owner, attempts.c.attempt_id.in_(ids))
+                .values(lease_until=until)
+            )
         )
 
 
@@ -232,7 +234,9 @@ async def already_decided(db: AsyncConnection, event_ids: Iterable[str]) -> dict
 async def mark_published(db: AsyncConnection, event_ids: Iterable[str]) -> None:
     ids = sorted(set(event_ids))
     if ids:
-        await db.execute(update(decided).where(decided.c.event_id.in_(ids)).values(published=1))
+        await db.execute(
+            later(update(decided).where(decided.c.event_id.in_(ids)).values(published=1))
+        )
 
 
 async def mark_decided(

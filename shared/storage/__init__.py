@@ -8,7 +8,7 @@ aiosqlite or psycopg underneath).
 
 from shared.storage.database import Database, open_database
 from shared.storage.migrate import StoreSchema, migrate
-from shared.storage.sql import any_of, greatest, hold, locked, upsert, upserted
+from shared.storage.sql import any_of, greatest, hold, later, locked, upsert, upserted
 from shared.storage.url import engine_url, storage_url
 
 __all__ = [
@@ -18,6 +18,7 @@ __all__ = [
     "engine_url",
     "greatest",
     "hold",
+    "later",
     "locked",
     "migrate",
     "open_database",

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, TypedDict, Unpack
+from typing import Any, TypedDict, TypeVar, Unpack
 
-from sqlalchemy import ColumnElement, Row, Select, Table, and_, bindparam, case, select
+from sqlalchemy import ColumnElement, Executable, Row, Select, Table, and_, bindparam, case, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
+
+from shared.storage.sqlite_driver import SEND_LATER
+
+_S = TypeVar("_S", bound=Executable)
 
 #: Rows to write, each a mapping of column names to values.
 Rows = Sequence[Mapping[str, Any]]
@@ -31,13 +35,21 @@ class On(TypedDict, total=False):
 async def upsert(
     db: AsyncConnection, table: Table, rows: Rows, *, key: Sequence[str], **on: Unpack[On]
 ) -> None:
-    """Insert ``rows``; where one conflicts on ``key``, do as ``on`` says (see :class:`On`).
-    :func:`upserted` also answers which rows it wrote."""
+    """Insert ``rows``; where one conflicts on ``key``, do as ``on`` says (see :class:`On`). It
+    answers nothing, so on SQLite it travels with the transaction's next statement or its
+    commit (one trip fewer); :func:`upserted` answers which rows it wrote."""
     if not rows:
         return
     statement = _upsert(db.dialect.name, table, key, on, answer=False)
     for group in _by_columns(rows):
         await db.execute(statement, group)
+
+
+def later(statement: _S) -> _S:
+    """``statement`` as a write whose caller reads nothing back (no rows, no row count): on
+    SQLite it travels with the transaction's next statement or its commit, one trip fewer; a
+    failure surfaces there and fails the transaction all the same."""
+    return statement.execution_options(**{SEND_LATER: True})
 
 
 async def upserted(
@@ -64,11 +76,11 @@ def any_of(column: ColumnElement[Any]) -> ColumnElement[bool]:
 
 
 def _upsert(dialect: str, table: Table, key: Sequence[str], on: On, *, answer: bool) -> Any:
-    """The statement of an upsert, answering the keys of the rows it wrote (RETURNING) or
-    nothing. One statement with the rows as parameters, compiled once and cached; rows given
-    as VALUES would be compiled anew for every call, a cost that grows with rows x columns. An
-    upsert without ``changes`` or ``only_if`` (most of them) is also built once (see
-    :func:`any_of` for why)."""
+    """The statement of an upsert: answering the keys of the rows it wrote (RETURNING), or
+    marked to travel :func:`later`. One statement with the rows as parameters, compiled once and
+    cached; rows given as VALUES would be compiled anew for every call, a cost that grows with
+    rows x columns. An upsert without ``changes`` or ``only_if`` (most of them) is also built
+    once (see :func:`any_of` for why)."""
     if "changes" in on or "only_if" in on:
         return _built(dialect, table, key, on, answer)
     return _plain(dialect, table, tuple(key), bool(on.get("ignore")), answer)
@@ -98,7 +110,7 @@ def _built(dialect: str, table: Table, key: Sequence[str], on: On, answer: bool)
             set_=dict(values),
             where=only_if(new) if only_if is not None else None,
         )
-    return done.returning(*keys) if answer else done
+    return done.returning(*keys) if answer else later(done)
 
 
 def _by_columns(rows: Rows) -> list[Rows]:

@@ -1,4 +1,4 @@
-"""SQLite under asyncio, one trip to the driver's thread per statement.
+"""SQLite under asyncio, at most one trip to the driver's thread per statement.
 
 SQLAlchemy's ``aiosqlite`` adaptation runs every statement as four calls on aiosqlite's worker
 thread (make a cursor, execute, fetch the rows, close the cursor), each a hand-over between the
@@ -9,6 +9,12 @@ the counts it brought back. Nothing runs on the event loop's thread: a statement
 database lock (``busy_timeout``) still waits on the worker thread, never blocking the loop.
 The connection also knows whether a transaction is open, so the rollback the pool sends after
 every transaction it takes back is a trip only when one is.
+
+A statement executed with the option :data:`SEND_LATER` (one whose caller reads nothing back:
+the ``BEGIN`` of a transaction, an upsert that answers nothing) makes no trip of its own: it waits
+on its connection and travels, in order, with the next statement, the commit or (never sent) the
+rollback. A transaction of a read and three writes is then two trips instead of six. A waiting
+statement that fails raises where it is sent; the transaction it belongs to fails with it.
 
 Used for every SQLite engine (see :func:`shared.storage.database.create_engine`); PostgreSQL
 keeps its own driver.
@@ -30,21 +36,40 @@ from sqlalchemy.dialects.sqlite.aiosqlite import (
 from sqlalchemy.util import EMPTY_DICT
 from sqlalchemy.util.concurrency import await_
 
+#: The execution option of a statement that may wait for the next trip (see above).
+SEND_LATER = "alertorch_send_later"
+
+#: A statement as the cursor was given it: the SQL, its parameters, and whether it runs once per
+#: set of parameters (``executemany``).
+Statement = tuple[str, Any, bool]
+
 #: What one statement brings back: the description, the rows, the row count, the last row id,
 #: and whether a transaction is open after it.
 Outcome = tuple[Any, list[Any], int, int | None, bool]
 
 
-def _run(connection: sqlite3.Connection, operation: str, parameters: Any, many: bool) -> Outcome:
-    """One statement on the driver's thread: execute, fetch every row, close the cursor."""
+def _execute(cursor: sqlite3.Cursor, operation: str, parameters: Any, many: bool) -> None:
+    if many:
+        cursor.executemany(operation, parameters)
+    elif parameters is None:
+        cursor.execute(operation)
+    else:
+        cursor.execute(operation, parameters)
+
+
+def _run(
+    connection: sqlite3.Connection,
+    waiting: Sequence[Statement],
+    operation: str,
+    parameters: Any,
+    many: bool,
+) -> Outcome:
+    """On the driver's thread: the statements waiting, then this one (fetching every row)."""
     cursor = connection.cursor()
     try:
-        if many:
-            cursor.executemany(operation, parameters)
-        elif parameters is None:
-            cursor.execute(operation)
-        else:
-            cursor.execute(operation, parameters)
+        for statement in waiting:
+            _execute(cursor, *statement)
+        _execute(cursor, operation, parameters, many)
         description = cursor.description
         rows = cursor.fetchall() if description else []
         return description, rows, cursor.rowcount, cursor.lastrowid, connection.in_transaction
@@ -52,10 +77,25 @@ def _run(connection: sqlite3.Connection, operation: str, parameters: Any, many: 
         cursor.close()
 
 
+def _commit(connection: sqlite3.Connection, waiting: Sequence[Statement]) -> None:
+    """On the driver's thread: the statements waiting, then the commit."""
+    cursor = connection.cursor()
+    try:
+        for statement in waiting:
+            _execute(cursor, *statement)
+    finally:
+        cursor.close()
+    connection.commit()
+
+
+async def _nothing() -> None:
+    """Done at once: an await that neither waits nor yields to the event loop."""
+
+
 class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
     """A buffered cursor whose statement runs in one call on aiosqlite's thread."""
 
-    __slots__ = ("_arraysize", "_description", "_lastrowid", "_rowcount")
+    __slots__ = ("_arraysize", "_description", "_lastrowid", "_rowcount", "send_later")
     # There is no driver cursor left open to close.
     _awaitable_cursor_close = False
 
@@ -68,6 +108,8 @@ class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
         self._rowcount = -1
         self._lastrowid: int | None = None
         self._arraysize = 1
+        #: Set by the engine (``before_cursor_execute``) for a statement run with SEND_LATER.
+        self.send_later = False
 
     @property
     def description(self) -> Any:
@@ -103,19 +145,30 @@ class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
         self._statement(operation, seq_of_parameters, many=True)
 
     def _statement(self, operation: Any, parameters: Any, *, many: bool) -> None:
+        owner = self._owner
+        if self.send_later:
+            owner.waiting.append((operation, parameters, many))
+            self._description, self._rowcount, self._lastrowid = None, -1, None
+            self._rows.clear()
+            # SQLAlchemy's async engine requires every execution to await something.
+            await_(_nothing())
+            return
+        waiting, owner.waiting = owner.waiting, []
         try:
-            await_(self._trip(operation, parameters, many=many))
+            await_(self._trip(waiting, operation, parameters, many=many))
         except Exception as error:  # noqa: BLE001 - translated (or raised) as the base does
             # Whether the failed statement left a transaction open is not known: assume so,
             # so that the rollback that follows is sent.
-            self._owner.open = True
+            owner.open = True
             self._adapt_connection._handle_exception(error)
 
-    async def _trip(self, operation: Any, parameters: Any, *, many: bool) -> None:
+    async def _trip(
+        self, waiting: list[Statement], operation: Any, parameters: Any, *, many: bool
+    ) -> None:
         driver: aiosqlite.Connection = self._connection  # type: ignore[assignment]
         async with self._adapt_connection._execute_mutex:
             outcome: Outcome = await driver._execute(  # type: ignore[no-untyped-call]
-                _run, driver._conn, operation, parameters, many
+                _run, driver._conn, waiting, operation, parameters, many
             )
         self._description, rows, self._rowcount, self._lastrowid, open_ = outcome
         self._rows = collections.deque(rows)
@@ -123,22 +176,35 @@ class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
 
 
 class OneTripConnection(AsyncAdapt_aiosqlite_connection):
-    """Knows whether a transaction is open (SQLite says so after every statement, commit and
-    rollback), so the pool's rollback of a connection it takes back, sent after every
-    transaction, is a trip only when there is something to roll back."""
+    """Holds the statements waiting for the next trip, and knows whether a transaction is open
+    (SQLite says so after every statement, commit and rollback), so the pool's rollback of a
+    connection it takes back, sent after every transaction, is a trip only when there is
+    something to roll back."""
 
-    __slots__ = ("open",)
+    __slots__ = ("open", "waiting")
     _cursor_cls = OneTripCursor
 
     def __init__(self, dbapi: Any, connection: Any) -> None:
         super().__init__(dbapi, connection)
         self.open = False
+        self.waiting: list[Statement] = []
 
     def commit(self) -> None:
-        super().commit()
+        waiting, self.waiting = self.waiting, []
+        if not waiting:
+            super().commit()
+            self.open = False
+            return
+        driver: aiosqlite.Connection = self._connection  # type: ignore[assignment]
+        try:
+            await_(driver._execute(_commit, driver._conn, waiting))  # type: ignore[no-untyped-call]
+        except Exception as error:  # noqa: BLE001 - translated (or raised) as the base does
+            self.open = True
+            self._handle_exception(error)
         self.open = False
 
     def rollback(self) -> None:
+        self.waiting = []  # never sent: nothing of them to undo
         if self.open:
             super().rollback()
             self.open = False

@@ -1,4 +1,5 @@
-"""SQLite under asyncio, one trip to the driver's thread a statement: results, errors, waits."""
+"""SQLite under asyncio, at most one trip to the driver's thread a statement: results, errors,
+waits, and writes that travel with the next trip."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ import aiosqlite
 import pytest
 from sqlalchemy import Column, Integer, MetaData, Table, Text, exc, insert, select, text
 
-from shared.storage import Database
+from shared.storage import Database, upsert
 
 metadata = MetaData()
 things = Table(
@@ -79,16 +80,9 @@ async def test_a_failing_statement_raises_the_drivers_error_and_the_connection_g
 async def test_a_statement_is_one_trip_to_the_drivers_thread(
     database: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    trips: list[Any] = []
-    real = aiosqlite.Connection._execute
-
-    async def counted(self: aiosqlite.Connection, fn: Any, *args: Any, **kwargs: Any) -> Any:
-        trips.append(fn)
-        return await real(self, fn, *args, **kwargs)  # type: ignore[no-untyped-call]
-
     async with database.transaction() as db:
         await db.execute(insert(things).values(name="a"))
-        monkeypatch.setattr(aiosqlite.Connection, "_execute", counted)
+        trips = _count_trips(monkeypatch)
         assert (await db.execute(select(things.c.name))).scalar_one() == "a"
         assert len(trips) == 1
         await db.execute(insert(things), [{"name": "b"}, {"name": "c"}])
@@ -98,7 +92,84 @@ async def test_a_statement_is_one_trip_to_the_drivers_thread(
     trips.clear()
     async with database.transaction() as db:
         await db.execute(select(things.c.name))
-    assert len(trips) == 3  # BEGIN, the statement, COMMIT
+    assert len(trips) == 2  # BEGIN travels with the statement; COMMIT
+
+
+async def test_writes_that_answer_nothing_travel_with_the_next_statement_or_the_commit(
+    database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    trips = _count_trips(monkeypatch)
+    async with database.transaction() as db:
+        await upsert(db, things, [{"id": 1, "name": "a"}], key=["id"])
+        await upsert(db, things, [{"id": 2, "name": "b"}, {"id": 3, "name": "c"}], key=["id"])
+        assert trips == []  # BEGIN and both upserts wait
+        # A read sees them: they go first, in order, in its trip.
+        names = (await db.execute(select(things.c.name).order_by(things.c.id))).scalars().all()
+        assert names == ["a", "b", "c"]
+        assert len(trips) == 1
+        await upsert(db, things, [{"id": 1, "name": "z"}], key=["id"])
+        await upsert(db, things, [{"id": 4, "name": "d"}], key=["id"], ignore=True)
+    assert len(trips) == 2  # the commit carried the last two
+    async with database.transaction() as db:
+        rows = (await db.execute(select(things.c.id, things.c.name).order_by(things.c.id))).all()
+    assert [tuple(r) for r in rows] == [(1, "z"), (2, "b"), (3, "c"), (4, "d")]
+
+
+async def test_waiting_writes_of_a_transaction_rolled_back_are_never_sent(
+    database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    trips = _count_trips(monkeypatch)
+
+    async def changed_mind() -> None:
+        async with database.transaction() as db:
+            await upsert(db, things, [{"id": 1, "name": "a"}], key=["id"])
+            raise RuntimeError("changed my mind")
+
+    with pytest.raises(RuntimeError, match="changed my mind"):
+        await changed_mind()
+    assert trips == []  # not even its BEGIN
+    async with database.transaction() as db:
+        assert (await db.execute(select(things.c.name))).scalars().all() == []
+
+
+async def test_a_waiting_write_that_fails_fails_its_transaction_where_it_is_sent(
+    database: Database,
+) -> None:
+    async with database.transaction() as db:
+        await upsert(db, things, [{"id": 1, "name": "a"}], key=["id"])
+
+    async def clash_at(where: str) -> None:
+        async with database.transaction() as db:
+            await upsert(db, things, [{"id": 2, "name": "b"}], key=["id"])
+            # Another id with a name taken: the unique name refuses it, not the key's conflict.
+            await upsert(db, things, [{"id": 3, "name": "a"}], key=["id"])
+            if where == "read":
+                await db.execute(select(things.c.id))
+
+    for where in ("read", "commit"):
+        with pytest.raises(exc.IntegrityError, match=r"UNIQUE constraint failed: things\.name"):
+            await clash_at(where)
+    async with database.transaction() as db:
+        # Neither failed transaction left anything, its good first write included.
+        assert (await db.execute(select(things.c.name))).scalars().all() == ["a"]
+    async with database.transaction() as db:
+        await upsert(db, things, [{"id": 2, "name": "b"}], key=["id"])
+    async with database.transaction() as db:
+        names = (await db.execute(select(things.c.name).order_by(things.c.id))).scalars().all()
+    assert names == ["a", "b"]
+
+
+def _count_trips(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+    """The functions sent to the driver's thread from now on."""
+    trips: list[Any] = []
+    real = aiosqlite.Connection._execute
+
+    async def counted(self: aiosqlite.Connection, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        trips.append(fn)
+        return await real(self, fn, *args, **kwargs)  # type: ignore[no-untyped-call]
+
+    monkeypatch.setattr(aiosqlite.Connection, "_execute", counted)
+    return trips
 
 
 async def test_waiting_on_another_writers_lock_does_not_block_the_event_loop(
