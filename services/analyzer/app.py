@@ -52,7 +52,12 @@ def create(settings: Settings) -> Service:
 
     async def on_batch(items: Sequence[tuple[Consumed, Rekey | Accept]]) -> None:
         counted = await classify_batch(
-            database, analyzer, service.producer, items, wall=service.clock.time()
+            database,
+            analyzer,
+            service.producer,
+            items,
+            wall=service.clock.time(),
+            home=service.held(ERRORS_RAW).home,
         )
         log.info(
             "classified batch",

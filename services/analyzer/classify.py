@@ -1,8 +1,12 @@
 """One batch of ``errors.raw`` classified, in one transaction of the analyzer's store.
 
-The batch's re-keyed copies (bare alerts published again under their fingerprint) are sent
-before anything else, and acknowledged before the batch ends. For the rest: lock the stored
-offsets of the batch's partitions, skip what is already counted (by offset, and by event id
+A message not keyed by its fingerprint (a bare alert) is classified with the rest when this
+consumer holds its fingerprint's partition (``home``), as if it had come keyed; that
+partition's stored offset is locked with the batch's own, so a replica that holds it meanwhile
+(a rebalance) never writes the fingerprint's state at the same time. Otherwise it is published
+again under its fingerprint: the batch's re-keyed copies are sent before anything else, and
+acknowledged before the batch ends. For the rest: lock the stored offsets of the batch's
+partitions, skip what is already counted (by offset, and by event id
 within ``analyzer.duplicate_window_seconds``: a producer's resend of one event lands at a new
 offset), load the states of the batch's fingerprints, analyse each message in order, record
 the templates the batch taught (deciding their pattern ids against every replica's records,
@@ -17,7 +21,7 @@ taken and counts nothing twice.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -36,6 +40,14 @@ from shared.storage import Database
 from shared.topics import ERRORS_CLASSIFIED, ERRORS_RAW
 
 PRODUCER = "/alertorch/analyzer"
+
+#: Given a topic and a key: the partition of the topic the key goes to, when this consumer
+#: holds it (see :meth:`shared.runner.held.Held.home`).
+Home = Callable[[str, str], int | None]
+
+
+def nowhere(_topic: str, _key: str) -> None:
+    """No partition is held: every bare alert is re-keyed."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,18 +120,25 @@ async def classify_batch(
     items: Sequence[tuple[Consumed, Rekey | Accept]],
     *,
     wall: float,
+    home: Home = nowhere,
 ) -> Counted:
-    rekeyed = [
-        Output(ERRORS_RAW, d.event, d.event.data.fingerprint)
-        for _, d in items
-        if isinstance(d, Rekey)
-    ]
-    accepted = [(m, d.event) for m, d in items if isinstance(d, Accept)]
+    rekeyed: list[Output] = []
+    accepted: list[tuple[Consumed, RawError]] = []
+    homes: set[tuple[str, int]] = set()
+    for message, decided in items:
+        if isinstance(decided, Rekey):
+            fingerprint = decided.event.data.fingerprint
+            partition = home(ERRORS_RAW, fingerprint)
+            if partition is None:
+                rekeyed.append(Output(ERRORS_RAW, decided.copy, fingerprint))
+                continue
+            homes.add((ERRORS_RAW, partition))
+        accepted.append((message, decided.event))
     # The re-keyed copies go out first, so classifying the rest of the batch does not hold
     # them up; the batch ends (and its offsets are committed) only once both are acknowledged.
     # A refused copy fails the batch: its retry sends them all again.
     async with published_meanwhile(publisher, rekeyed):
-        fresh = await _classify_accepted(database, analyzer, publisher, accepted, wall=wall)
+        fresh = await _classify_accepted(database, analyzer, publisher, accepted, homes, wall=wall)
     return Counted(len(fresh), len(rekeyed), len(accepted) - len(fresh))
 
 
@@ -128,16 +147,20 @@ async def _classify_accepted(
     analyzer: Analyzer,
     publisher: Publisher,
     accepted: Sequence[tuple[Consumed, RawError]],
+    homes: set[tuple[str, int]],
     *,
     wall: float,
 ) -> list[tuple[Consumed, RawError]]:
     """Classify the events not counted before, publish their classifications and save their
-    state in one transaction; the events that were new."""
+    state in one transaction (holding ``homes``, the partitions of the bare alerts' fingerprints,
+    too); the events that were new."""
     if not accepted:
         return []
     outputs: list[Output] = []
     async with database.transaction() as db:
-        stored = await states.lock_offsets(db, {(m.topic, m.partition) for m, _ in accepted})
+        stored = await states.lock_offsets(
+            db, {(m.topic, m.partition) for m, _ in accepted} | homes
+        )
         unseen = [(m, e) for m, e in accepted if m.offset > stored[(m.topic, m.partition)]]
         seen = await states.already_counted(db, (e.id for _, e in unseen))
         fresh = []

@@ -1,9 +1,11 @@
 """Intake of ``errors.raw``: decode, lift bare custom alerts, and re-key by fingerprint.
 
-Everything about one problem must sit on one partition, so per-fingerprint state is exact. A
-message whose Kafka key is not its fingerprint (any producer may publish to ``errors.raw``, with
-any key or none) is re-published once under its fingerprint, marked ``rekeyed``, and goes no
-further; the re-published copy is the one analysed.
+Everything about one problem is analysed by the consumer holding its fingerprint's partition,
+so per-fingerprint state is exact. A message whose Kafka key is not its fingerprint (any
+producer may publish to ``errors.raw``, with any key or none) is analysed at once when this
+consumer holds that partition (with one analyzer, always); otherwise it is re-published once
+under its fingerprint, marked ``rekeyed``, and goes no further: the copy is the one analysed
+(see :mod:`services.analyzer.classify`).
 """
 
 from __future__ import annotations
@@ -19,9 +21,15 @@ PRODUCER = "/alertorch/analyzer"
 
 @dataclass(frozen=True)
 class Rekey:
-    """The message must be re-published under ``event.data.fingerprint``."""
+    """The message is not keyed by its fingerprint. ``event`` is it as analysed (its subject
+    the fingerprint); :attr:`copy` is what is re-published under the fingerprint."""
 
     event: RawError
+
+    @property
+    def copy(self) -> RawError:
+        data = self.event.data.model_copy(update={"rekeyed": True})
+        return self.event.model_copy(update={"data": data})
 
 
 @dataclass(frozen=True)
@@ -39,5 +47,4 @@ def intake(message: Consumed) -> Rekey | Accept:
     assert isinstance(event, RawError)
     if message.key_text == event.data.fingerprint:
         return Accept(event)
-    data = event.data.model_copy(update={"rekeyed": True})
-    return Rekey(event.model_copy(update={"data": data, "subject": data.fingerprint}))
+    return Rekey(event.model_copy(update={"subject": event.data.fingerprint}))

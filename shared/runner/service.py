@@ -40,6 +40,7 @@ from shared.metrics import CONSUMER_READY, HANDLING_SECONDS, MESSAGES_CONSUMED
 from shared.runner.batch import BatchHandler, handle_batch, rewind_to
 from shared.runner.gaps import OffsetGaps
 from shared.runner.health import HealthState, health_routes
+from shared.runner.held import Held
 from shared.runner.periodic import STOP_GRACE_SECONDS, Periodic, run_periodic
 from shared.runner.typed import decoder, decoding
 from shared.storage import Database
@@ -116,6 +117,7 @@ class Service:
             enable_idempotence=settings.kafka.enable_idempotence,
         )
         self._subscriptions: list[Subscription] = []
+        self._held: dict[str, Held] = {}
         self._routes: list[BaseRoute] = []
         self._tasks: list[Periodic] = []
         self._running: list[asyncio.Task[None]] = []
@@ -141,6 +143,13 @@ class Service:
 
     def subscribe(self, subscription: Subscription) -> None:
         self._subscriptions.append(subscription)
+        held = Held()
+        for name in subscription.topics:
+            self._held[name] = held
+
+    def held(self, topic: str) -> Held:
+        """The partitions the consumer of ``topic`` holds, as of the batch it is handling."""
+        return self._held[topic]
 
     def consume(
         self,
@@ -277,9 +286,10 @@ class Service:
     def _wrap(
         self, sub: Subscription, gaps: OffsetGaps
     ) -> Callable[[KafkaMessage], Awaitable[None]]:
-        service, policy = self.name, self.dead_letters
+        service, policy, held = self.name, self.dead_letters, self._held[sub.topics[0]]
 
         async def consume(msg: KafkaMessage) -> None:
+            held.refresh(msg.consumer)
             records = msg.raw_message
             admitted = gaps.admit(
                 [

@@ -22,7 +22,7 @@ from shared.events import ClassifiedError, ClassifiedErrorData, RawError, lift_c
 from shared.kafka.producer import Output
 from shared.runner import Consumed
 from shared.storage import Database
-from shared.topics import ERRORS_RAW
+from shared.topics import ERRORS_CLASSIFIED, ERRORS_RAW
 from tests.storage import migrated
 
 PATTERNS = Path(__file__).resolve().parents[2] / "config" / "error_patterns.json"
@@ -116,6 +116,34 @@ async def test_a_refused_re_keyed_copy_fails_the_batch_and_its_retry_counts_noth
     assert (retried.classified, retried.rekeyed, retried.already_counted) == (0, 1, 2)
     assert [o.event.id for o in broker.sent if o.topic == ERRORS_RAW] == [bare.id]
     assert [d.frequency.last_day for d in broker.classified()] == [1, 2]
+
+
+async def test_a_bare_alert_whose_partition_this_consumer_holds_is_classified_at_once(
+    database: Database,
+) -> None:
+    # No trip through errors.raw: classified in its batch with the keyed occurrences of its
+    # fingerprint, counted once, and a redelivery counts nothing twice.
+    analyzer = Analyzer(settings=load_settings(), patterns=load_patterns(PATTERNS))
+    broker = Broker()
+    alert = {"title": "Queue stalled on worker-7", "severity": "high", "source": "jobs"}
+    bare = lift_custom_alert({**alert, "dedup_key": "stall-7"}, origin="custom", producer="/t")
+    batch = [*_batch(0, 2), Consumed(ERRORS_RAW, 1, 0, key=None, value=bare.to_json_bytes())]
+    items = [(m, intake(m)) for m in batch]
+    asked: list[tuple[str, str]] = []
+
+    def home(name: str, key: str) -> int:
+        asked.append((name, key))
+        return 0
+
+    counted = await classify_batch(database, analyzer, broker, items, wall=2e9, home=home)
+    assert (counted.classified, counted.rekeyed) == (3, 0)
+    assert asked == [(ERRORS_RAW, bare.data.fingerprint)]
+    assert [o.topic for o in broker.sent] == [ERRORS_CLASSIFIED] * 3
+    assert [d.frequency.last_day for d in broker.classified()] == [1, 2, 3]
+    assert {d.fingerprint for d in broker.classified()} == {bare.data.fingerprint}
+    assert broker.classified()[-1].error.rekeyed is False
+    again = await classify_batch(database, analyzer, broker, items, wall=2e9, home=home)
+    assert (again.classified, again.already_counted) == (0, 3)
 
 
 async def test_a_new_owner_continues_the_count_and_the_old_one_cannot_count_again(

@@ -1,4 +1,7 @@
-"""The analyzer, run as its own process, takes bare custom alerts from any Kafka producer."""
+"""The analyzer, run as its own process, takes bare custom alerts from any Kafka producer.
+
+One analyzer holds every partition of ``errors.raw``, so it classifies a bare alert at once:
+nothing is re-published (tests/service/test_analyzer_replicas.py has replicas re-keying)."""
 
 from __future__ import annotations
 
@@ -9,18 +12,18 @@ import signal
 import httpx
 import pytest
 
-from shared.events import RawError
+from shared.events import ClassifiedError
 from shared.kafka.dlq import H_ERROR_REASON, H_SOURCE_TOPIC
-from shared.topics import ERRORS_RAW, topic
+from shared.topics import ERRORS_CLASSIFIED, ERRORS_RAW, topic
 from tests.kafka_helpers import Record, produce, read_all, read_until
 from tests.procs import running_service
 
 pytestmark = pytest.mark.broker
 
 
-def _raw_error(record: Record) -> RawError:
-    event = topic(ERRORS_RAW).decode(record.value, coordinates="test", producer="/test")
-    assert isinstance(event, RawError)
+def _classified(record: Record) -> ClassifiedError:
+    event = topic(ERRORS_CLASSIFIED).decode(record.value, coordinates="test", producer="/test")
+    assert isinstance(event, ClassifiedError)
     return event
 
 
@@ -35,7 +38,7 @@ def _marked(marker: str):  # type: ignore[no-untyped-def]
     return match
 
 
-async def test_bare_alert_from_a_plain_producer_becomes_a_keyed_raw_error(
+async def test_bare_alert_from_a_plain_producer_is_classified_under_its_fingerprint(
     kafka_bootstrap: str,
 ) -> None:
     marker = f"marker-{os.urandom(4).hex()}"
@@ -55,7 +58,7 @@ async def test_bare_alert_from_a_plain_producer_becomes_a_keyed_raw_error(
             [json.dumps(alert).encode(), malformed, json.dumps(later).encode()],
         )
         records = await read_until(
-            kafka_bootstrap, ERRORS_RAW, lambda r: len(r) >= 2, match=_marked(marker)
+            kafka_bootstrap, ERRORS_CLASSIFIED, lambda r: len(r) >= 2, match=_marked(marker)
         )
         dead = await read_until(
             kafka_bootstrap,
@@ -65,18 +68,25 @@ async def test_bare_alert_from_a_plain_producer_becomes_a_keyed_raw_error(
         )
         async with httpx.AsyncClient(timeout=5) as client:
             metrics = (await client.get(f"{service.url}/metrics")).text
-    events = [_raw_error(record) for record in records]
-    first = next(e for e in events if e.data.title == alert["title"])
-    assert first.data.severity == "high"
-    assert first.data.service == "checkout"
-    assert first.data.environment == "production"
-    assert first.data.tags == {"region": "eu"}
-    assert first.data.origin == "kafka"
-    assert first.data.rekeyed is True
-    record = next(r for r in records if _raw_error(r).id == first.id)
+        raw = await read_all(
+            kafka_bootstrap, ERRORS_RAW, match=lambda r: marker.encode() in r.value
+        )
+    events = [_classified(record) for record in records]
+    first = next(e for e in events if e.data.error.title == alert["title"])
+    assert first.data.error.severity == "high"
+    assert first.data.error.service == "checkout"
+    assert first.data.error.environment == "production"
+    assert first.data.error.tags == {"region": "eu"}
+    assert first.data.error.origin == "kafka"
+    assert first.data.error.rekeyed is False
+    record = next(r for r in records if _classified(r).id == first.id)
     assert record.key == first.data.fingerprint.encode()
+    # errors.raw holds the three as they were published, and no copy
+    assert sorted(r.value for r in raw) == sorted(
+        [json.dumps(alert).encode(), malformed, json.dumps(later).encode()]
+    )
     # The consumer went on past the malformed message.
-    assert any(e.data.title == later["title"] for e in events)
+    assert any(e.data.error.title == later["title"] for e in events)
     assert 'alertorch_messages_dead_lettered_total{error="InvalidMessage",service="analyzer"' in (
         metrics
     )
@@ -109,15 +119,15 @@ async def test_sigterm_mid_stream_loses_nothing_and_duplicates_nothing(
     await produce(kafka_bootstrap, ERRORS_RAW, values)
     match = _marked(marker)
     with running_service("analyzer", bootstrap=kafka_bootstrap, env=small) as service:
-        await read_until(kafka_bootstrap, ERRORS_RAW, lambda r: len(r) >= 20, match=match)
+        await read_until(kafka_bootstrap, ERRORS_CLASSIFIED, lambda r: len(r) >= 20, match=match)
         assert service.stop(signal.SIGTERM) == 0
-    done_before_restart = len(await read_all(kafka_bootstrap, ERRORS_RAW, match=match))
+    done_before_restart = len(await read_all(kafka_bootstrap, ERRORS_CLASSIFIED, match=match))
     assert 0 < done_before_restart < count, "the stop did not land mid-stream"
     with running_service("analyzer", bootstrap=kafka_bootstrap) as service:
         records = await read_until(
-            kafka_bootstrap, ERRORS_RAW, lambda r: len(r) >= count, match=match, timeout=60
+            kafka_bootstrap, ERRORS_CLASSIFIED, lambda r: len(r) >= count, match=match, timeout=60
         )
         assert service.stop(signal.SIGTERM) == 0
-    ids = [_raw_error(record).id for record in records]
+    ids = [_classified(record).id for record in records]
     assert len(ids) == count, f"{len(ids) - len(set(ids))} duplicates"
     assert len(set(ids)) == count

@@ -20,7 +20,7 @@ import pytest
 from aiokafka import TopicPartition
 
 from services.analyzer.classify import PRODUCER
-from services.analyzer.intake import intake
+from services.analyzer.intake import Rekey, intake
 from services.cli import replay
 from services.cli.replay_diff import compare
 from services.cli.replay_history import History, Recorded, raw_errors
@@ -112,7 +112,9 @@ def history(*raw: Recorded[RawError], minutes: float = 10, **recorded: Any) -> H
 def test_a_rekeyed_bare_alert_counts_once_at_its_record_time() -> None:
     bare = json.dumps({"title": "Queue stuck", "severity": "high", "source": "jobs"}).encode()
     original = Consumed("errors.raw", 2, 41, None, bare)
-    copy = intake(original).event  # what the analyzer publishes back, keyed by fingerprint
+    taken = intake(original)
+    assert isinstance(taken, Rekey)
+    copy = taken.copy  # what the analyzer publishes back, keyed by fingerprint
     assert copy.data.rekeyed
     rekeyed = Consumed("errors.raw", 0, 7, copy.subject.encode(), copy.to_json_bytes())
 
