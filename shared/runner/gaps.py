@@ -66,28 +66,30 @@ class OffsetGaps(ConsumerRebalanceListener):  # type: ignore[misc]  # aiokafka i
             expected = self._next.get(key)
             if expected is not None and message.offset > expected:
                 gap = (message.topic, message.partition, expected)
-                if gap not in self._refetched:
+                again = gap not in self._refetched
+                self._report(message, expected, again=again)
+                if again:
                     self._refetched.add(gap)
                     refetch[key] = expected
-                    OFFSET_GAPS.labels(self.service, message.topic, "refetched").inc()
-                    log.warning(
-                        "consumer was not given an offset; reading the partition again from it",
-                        topic=message.topic,
-                        partition=message.partition,
-                        missing=f"{expected}..{message.offset - 1}",
-                    )
                     continue
                 self._refetched.discard(gap)
-                OFFSET_GAPS.labels(self.service, message.topic, "passed").inc()
-                log.info(
-                    "offsets still missing when read again; passing them",
-                    topic=message.topic,
-                    partition=message.partition,
-                    missing=f"{expected}..{message.offset - 1}",
-                )
             self._next[key] = message.offset + 1
             admitted.append(message)
         return Admitted(admitted, refetch)
+
+    def _report(self, message: Consumed, expected: int, *, again: bool) -> None:
+        """Count and log the offsets from ``expected`` up to ``message``: read ``again``, or
+        passed."""
+        OFFSET_GAPS.labels(self.service, message.topic, "refetched" if again else "passed").inc()
+        say = log.warning if again else log.info
+        say(
+            "consumer was not given an offset; reading the partition again from it"
+            if again
+            else "offsets still missing when read again; passing them",
+            topic=message.topic,
+            partition=message.partition,
+            missing=f"{expected}..{message.offset - 1}",
+        )
 
     def rewound(self, partition: Partition, offset: int) -> None:
         """The consumer was sent back to ``offset`` on ``partition``."""

@@ -13,7 +13,7 @@ import pytest
 from services.analyzer.classify import classify_batch
 from services.analyzer.core import Analyzer
 from services.analyzer.incidents import incident_id
-from services.analyzer.intake import intake
+from services.analyzer.intake import Accept, Rekey, intake
 from services.analyzer.patterns_file import load_patterns
 from services.analyzer.store import AnalyzerStore
 from services.analyzer.tables import SCHEMA
@@ -76,6 +76,14 @@ def _batch(first_offset: int, count: int) -> list[Consumed]:
     return messages
 
 
+def _with_bare(alert: dict[str, str]) -> tuple[RawError, list[tuple[Consumed, Rekey | Accept]]]:
+    """Two keyed occurrences of :func:`_batch`'s problem, then ``alert`` bare on another
+    partition: the bare alert, and the batch as intake takes it."""
+    bare = lift_custom_alert(alert, origin="custom", producer="/test")
+    batch = [*_batch(0, 2), Consumed(ERRORS_RAW, 1, 0, key=None, value=bare.to_json_bytes())]
+    return bare, [(m, intake(m)) for m in batch]
+
+
 async def test_a_failed_publish_counts_nothing_and_its_retry_counts_once(
     database: Database,
 ) -> None:
@@ -102,13 +110,7 @@ async def test_a_refused_re_keyed_copy_fails_the_batch_and_its_retry_counts_noth
     # counts nothing a second time.
     analyzer = Analyzer(settings=load_settings(), patterns=load_patterns(PATTERNS))
     broker = Broker()
-    alert = {"title": "Disk full on db-2", "severity": "high", "source": "jobs"}
-    bare = lift_custom_alert(alert, origin="custom", producer="/test")
-    batch = [
-        *_batch(0, 2),
-        Consumed(ERRORS_RAW, 1, 0, key=None, value=bare.to_json_bytes()),
-    ]
-    items = [(m, intake(m)) for m in batch]
+    bare, items = _with_bare({"title": "Disk full on db-2", "severity": "high", "source": "jobs"})
     broker.refused_topic = ERRORS_RAW
     with pytest.raises(ConnectionError):
         await classify_batch(database, analyzer, broker, items, wall=2e9)
@@ -126,9 +128,7 @@ async def test_a_bare_alert_whose_partition_this_consumer_holds_is_classified_at
     analyzer = Analyzer(settings=load_settings(), patterns=load_patterns(PATTERNS))
     broker = Broker()
     alert = {"title": "Queue stalled on worker-7", "severity": "high", "source": "jobs"}
-    bare = lift_custom_alert({**alert, "dedup_key": "stall-7"}, origin="custom", producer="/t")
-    batch = [*_batch(0, 2), Consumed(ERRORS_RAW, 1, 0, key=None, value=bare.to_json_bytes())]
-    items = [(m, intake(m)) for m in batch]
+    bare, items = _with_bare({**alert, "dedup_key": "stall-7"})  # _batch's problem
     asked: list[tuple[str, str]] = []
 
     def home(name: str, key: str) -> int:
