@@ -15,7 +15,7 @@ import signal
 import time
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 import structlog
@@ -68,6 +68,8 @@ class Subscription:
     #: What a fetch waits to be there, up to ``fetch_max_wait_ms``: 1 (what is there is taken at
     #: once), or ``kafka.bulk_fetch_min_bytes`` for a bulk consumer off the alert path.
     fetch_min_bytes: int
+    #: The partitions the consumer holds, refreshed before each batch (see :meth:`Service.held`).
+    held: Held = field(default_factory=Held, compare=False)
 
     def __post_init__(self) -> None:
         if self.ack_policy is not AckPolicy.NACK_ON_ERROR:
@@ -117,7 +119,6 @@ class Service:
             enable_idempotence=settings.kafka.enable_idempotence,
         )
         self._subscriptions: list[Subscription] = []
-        self._held: dict[str, Held] = {}
         self._routes: list[BaseRoute] = []
         self._tasks: list[Periodic] = []
         self._running: list[asyncio.Task[None]] = []
@@ -143,13 +144,12 @@ class Service:
 
     def subscribe(self, subscription: Subscription) -> None:
         self._subscriptions.append(subscription)
-        held = Held()
-        for name in subscription.topics:
-            self._held[name] = held
 
     def held(self, topic: str) -> Held:
-        """The partitions the consumer of ``topic`` holds, as of the batch it is handling."""
-        return self._held[topic]
+        """The partitions the consumer of ``topic`` holds, as of the batch it is handling (one
+        consumer of ``topic`` in this service, or this raises)."""
+        [sub] = [s for s in self._subscriptions if topic in s.topics]
+        return sub.held
 
     def consume(
         self,
@@ -286,7 +286,7 @@ class Service:
     def _wrap(
         self, sub: Subscription, gaps: OffsetGaps
     ) -> Callable[[KafkaMessage], Awaitable[None]]:
-        service, policy, held = self.name, self.dead_letters, self._held[sub.topics[0]]
+        service, policy, held = self.name, self.dead_letters, sub.held
 
         async def consume(msg: KafkaMessage) -> None:
             held.refresh(msg.consumer)
