@@ -57,7 +57,9 @@ async def save(db: AsyncConnection, states: Mapping[str, Known], now: float) -> 
     rows = [
         {
             "fingerprint": fp,
-            "state": state.model_dump_json(exclude={"policy"}),
+            "state": _STATES.keep(
+                fp, state.model_dump_json(exclude={"policy"}), state.policy.digest, state
+            ),
             "policy_digest": state.policy.digest,
             "correlation_id": correlation,
             "next_due": min((t.due_at.timestamp() for t in state.timers), default=None),
@@ -96,16 +98,54 @@ async def overdue(db: AsyncConnection, before: float, *, limit: int = 500) -> di
 
 async def _states(db: AsyncConnection, rows: Sequence[Sequence[Any]]) -> dict[str, Known]:
     """The states of ``rows`` (of :data:`_STATE_COLUMNS`), with their policies."""
-    found = await _POLICIES.load(db, {str(d) for _, _, d, _ in rows if d is not None})
     states: dict[str, Known] = {}
+    unparsed = []
     for fp, body, digest, correlation in rows:
+        state = _STATES.get(str(fp), body, digest)
+        if state is None:
+            unparsed.append((fp, body, digest, correlation))
+        else:
+            states[str(fp)] = (state, str(correlation))
+    found = await _POLICIES.load(db, {str(d) for _, _, d, _ in unparsed if d is not None})
+    for fp, body, digest, correlation in unparsed:
         data = json.loads(body)
         if digest is not None:
             data["policy"] = found[str(digest)]
         # else: written by a build before notifier_0002 (a replica not yet replaced during a
         # rollout): the state still carries its policy; the next save stores it apart.
-        states[str(fp)] = (AlertState.model_validate(data), str(correlation))
+        state = AlertState.model_validate(data)
+        _STATES.keep(str(fp), body, digest, state)
+        states[str(fp)] = (state, str(correlation))
     return states
+
+
+class _StateCache:
+    """The last state each fingerprint was stored or read as in this process, with its stored
+    text: a row whose text and policy digest are the ones kept is not parsed again. Parsing a
+    state is most of what a batch's load costs, and it grows with the samples a state holds.
+    A kept state is the one its text parses to (a state's JSON round trip is exact), so what is
+    kept never goes stale: a write by another replica, or a rolled-back one, changes the text
+    and the row is parsed. A bounded number is kept, least recently used out first."""
+
+    def __init__(self, size: int = 10_000) -> None:
+        self.size = size
+        self._kept: OrderedDict[str, tuple[str, str | None, AlertState]] = OrderedDict()
+
+    def get(self, fingerprint: str, body: str, digest: str | None) -> AlertState | None:
+        kept = self._kept.get(fingerprint)
+        if kept is None or kept[0] != body or kept[1] != digest:
+            return None
+        self._kept.move_to_end(fingerprint)
+        return kept[2]
+
+    def keep(self, fingerprint: str, body: str, digest: str | None, state: AlertState) -> str:
+        """Keep ``state`` as stored: its text ``body`` and its policy's ``digest`` (None: a row
+        of a build before notifier_0002, whose text carries its policy); return ``body``."""
+        self._kept[fingerprint] = (body, digest, state)
+        self._kept.move_to_end(fingerprint)
+        while len(self._kept) > self.size:
+            self._kept.popitem(last=False)
+        return body
 
 
 class _PolicyCache:
@@ -144,6 +184,7 @@ class _PolicyCache:
 
 
 _POLICIES = _PolicyCache()
+_STATES = _StateCache()
 
 
 class NotifierStore:

@@ -5,6 +5,7 @@ outbox that never sends a notification to a target twice."""
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -555,3 +556,44 @@ async def test_every_close_reaches_the_issue_trackers(database: Database) -> Non
     targets = {n.data.kind: n.data.targets for n in recorder.notifications()}
     assert jira not in targets["new_alert"]
     assert jira in targets["resolved"]
+
+
+async def test_a_state_read_back_unchanged_is_the_one_its_text_parses_to(
+    database: Database,
+) -> None:
+    # The store keeps the states it wrote and serves one again while its row is unchanged:
+    # it must be what parsing the row gives, and a row another writer changed is parsed.
+    clock, recorder = ManualClock(), Recorder()
+    runner = _runner(database, recorder, clock)
+    for n in range(5):  # samples, a failed fix, timers
+        status = "failed" if n == 2 else "no_strategy"
+        await runner.on_resolution(_resolution("fp-cached", status=status))
+        clock.advance(90)
+    await runner.tick()
+    async with database.transaction() as db:
+        [(served, _)] = (await notifier_store.known(db, ["fp-cached"])).values()
+        body, digest = (
+            await db.execute(
+                select(alerts.c.state, alerts.c.policy_digest).where(
+                    alerts.c.fingerprint == "fp-cached"
+                )
+            )
+        ).one()
+        policy_body = (
+            await db.execute(select(policies.c.body).where(policies.c.digest == digest))
+        ).scalar_one()
+    parsed = AlertState.model_validate({**json.loads(body), "policy": json.loads(policy_body)})
+    assert (len(served.samples), len(served.failures)) == (5, 1)
+    assert served.timers
+    assert served == parsed
+    assert served.model_dump_json() == parsed.model_dump_json()
+    async with database.transaction() as db:  # another replica's write
+        changed = served.model_copy(update={"reason": "written elsewhere"})
+        await db.execute(
+            alerts.update()
+            .where(alerts.c.fingerprint == "fp-cached")
+            .values(state=changed.model_dump_json(exclude={"policy"}))
+        )
+    async with database.transaction() as db:
+        [(read, _)] = (await notifier_store.known(db, ["fp-cached"])).values()
+    assert read.reason == "written elsewhere"
