@@ -73,6 +73,8 @@ class OffsetGaps(ConsumerRebalanceListener):  # type: ignore[misc]  # aiokafka i
                     refetch[key] = expected
                     continue
                 self._refetched.discard(gap)
+            elif self._refetched:  # a gap read again was filled: forget it
+                self._refetched.discard((message.topic, message.partition, message.offset))
             self._next[key] = message.offset + 1
             admitted.append(message)
         return Admitted(admitted, refetch)

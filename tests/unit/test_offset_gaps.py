@@ -28,6 +28,9 @@ def test_a_partition_is_cut_at_its_gap_and_the_others_go_on() -> None:
     again = gaps.admit(_batch((0, 2), (0, 3), (0, 4)))
     assert _offsets(again.messages) == [(0, 2), (0, 3), (0, 4)]
     assert again.refetch == {}
+    # a later gap at the same place is read again too
+    gaps.rewound(("t", 0), 2)
+    assert gaps.admit(_batch((0, 3))).refetch == {("t", 0): 2}
 
 
 def test_a_gap_still_there_when_read_again_is_passed_and_a_later_one_is_read_again() -> None:
