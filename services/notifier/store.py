@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -22,6 +22,9 @@ from services.notifier.policy.state import AlertState
 from services.notifier.tables import alerts, policies
 from shared.clock import SYSTEM_CLOCK, Clock
 from shared.storage import Database, any_of, upsert
+
+K = TypeVar("K")
+V = TypeVar("V")
 
 #: A known alert: its state and the correlation id its notifications carry.
 Known = tuple[AlertState, str]
@@ -119,58 +122,69 @@ async def _states(db: AsyncConnection, rows: Sequence[Sequence[Any]]) -> dict[st
     return states
 
 
+class _Recent(Generic[K, V]):
+    """At most ``size`` values by key, the least recently used dropped first."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._kept: OrderedDict[K, V] = OrderedDict()
+
+    def get(self, key: K) -> V | None:
+        value = self._kept.get(key)
+        if value is not None:
+            self._kept.move_to_end(key)
+        return value
+
+    def put(self, key: K, value: V) -> None:
+        self._kept[key] = value
+        self._kept.move_to_end(key)
+        while len(self._kept) > self.size:
+            self._kept.popitem(last=False)
+
+
 class _StateCache:
     """The last state each fingerprint was stored or read as in this process, with its stored
     text: a row whose text and policy digest are the ones kept is not parsed again. Parsing a
     state is most of what a batch's load costs, and it grows with the samples a state holds.
     A kept state is the one its text parses to (a state's JSON round trip is exact), so what is
     kept never goes stale: a write by another replica, or a rolled-back one, changes the text
-    and the row is parsed. A bounded number is kept, least recently used out first."""
+    and the row is parsed. 10,000 are kept."""
 
     def __init__(self, size: int = 10_000) -> None:
-        self.size = size
-        self._kept: OrderedDict[str, tuple[str, str | None, AlertState]] = OrderedDict()
+        self._kept: _Recent[str, tuple[str, str | None, AlertState]] = _Recent(size)
 
     def get(self, fingerprint: str, body: str, digest: str | None) -> AlertState | None:
         kept = self._kept.get(fingerprint)
         if kept is None or kept[0] != body or kept[1] != digest:
             return None
-        self._kept.move_to_end(fingerprint)
         return kept[2]
 
     def keep(self, fingerprint: str, body: str, digest: str | None, state: AlertState) -> str:
         """Keep ``state`` as stored: its text ``body`` and its policy's ``digest`` (None: a row
         of a build before notifier_0002, whose text carries its policy); return ``body``."""
-        self._kept[fingerprint] = (body, digest, state)
-        self._kept.move_to_end(fingerprint)
-        while len(self._kept) > self.size:
-            self._kept.popitem(last=False)
+        self._kept.put(fingerprint, (body, digest, state))
         return body
 
 
 class _PolicyCache:
     """Policies by digest, parsed once per process: a digest names one policy's content, so
-    what is cached never goes stale (a bounded number is kept)."""
+    what is cached never goes stale (64 are kept)."""
 
     def __init__(self, size: int = 64) -> None:
-        self.size = size
-        self._parsed: OrderedDict[str, tuple[EscalationPolicy, str]] = OrderedDict()
-
-    def _keep(self, policy: EscalationPolicy, body: str) -> None:
-        self._parsed[policy.digest] = (policy, body)
-        self._parsed.move_to_end(policy.digest)
-        while len(self._parsed) > self.size:
-            self._parsed.popitem(last=False)
+        self._parsed: _Recent[str, tuple[EscalationPolicy, str]] = _Recent(size)
 
     def body(self, policy: EscalationPolicy) -> str:
         cached = self._parsed.get(policy.digest)
         if cached is None:
-            self._keep(policy, policy.model_dump_json())
-            return self._parsed[policy.digest][1]
+            cached = (policy, policy.model_dump_json())
+            self._parsed.put(policy.digest, cached)
         return cached[1]
 
     async def load(self, db: AsyncConnection, digests: set[str]) -> dict[str, EscalationPolicy]:
-        found = {d: self._parsed[d][0] for d in digests if d in self._parsed}
+        found: dict[str, EscalationPolicy] = {}
+        for digest in digests:
+            if (cached := self._parsed.get(digest)) is not None:
+                found[digest] = cached[0]
         missing = sorted(digests - found.keys())
         if missing:
             rows = await db.execute(
@@ -178,7 +192,7 @@ class _PolicyCache:
             )
             for digest, body in rows:
                 policy = EscalationPolicy.model_validate_json(body)
-                self._parsed[str(digest)] = (policy, body)
+                self._parsed.put(str(digest), (policy, body))
                 found[str(digest)] = policy
         return found
 
