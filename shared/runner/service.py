@@ -16,11 +16,12 @@ import time
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 import structlog
 import uvicorn
-from aiokafka import TopicPartition
+from aiokafka import ConsumerRebalanceListener, TopicPartition
+from aiokafka.errors import IllegalStateError
 from faststream.kafka import KafkaBroker
 from faststream.kafka.message import KafkaMessage
 from faststream.middlewares import AckPolicy
@@ -38,6 +39,7 @@ from shared.kafka.producer import EventProducer
 from shared.logging import bound_context
 from shared.metrics import CONSUMER_READY, HANDLING_SECONDS, MESSAGES_CONSUMED
 from shared.runner.batch import BatchHandler, handle_batch, rewind_to
+from shared.runner.commits import Commits
 from shared.runner.gaps import OffsetGaps
 from shared.runner.health import HealthState, health_routes
 from shared.runner.held import Held
@@ -72,10 +74,11 @@ class Subscription:
     held: Held = field(default_factory=Held, compare=False)
 
     def __post_init__(self) -> None:
-        if self.ack_policy is not AckPolicy.NACK_ON_ERROR:
+        if self.ack_policy is not AckPolicy.MANUAL:
             raise ValueError(
-                f"subscriber on {self.label}: ack_policy must be NACK_ON_ERROR (commit after "
-                "success, redeliver on error); the batch policy decides what is dead-lettered"
+                f"subscriber on {self.label}: ack_policy must be MANUAL: the runner commits what "
+                "each batch finished (shared.runner.commits), and the batch policy decides what "
+                "is dead-lettered"
             )
 
     @property
@@ -88,6 +91,30 @@ async def _undecoded(message: KafkaMessage) -> KafkaMessage:
     """FastStream's decoding of a batch: the message itself, whose records the handler decodes
     (``shared.runner.typed``). The default would parse every record's body first, unused."""
     return message
+
+
+class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]  # aiokafka is untyped
+    """As partitions move: commit what the consumer finished, then forget their gaps."""
+
+    def __init__(self, gaps: OffsetGaps, commits: Commits) -> None:
+        self.gaps = gaps
+        self.commits = commits
+
+    async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
+        await self.commits.settle()
+        await self.gaps.on_partitions_revoked(revoked)
+
+    async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
+        await self.gaps.on_partitions_assigned(assigned)
+
+
+async def _positions(consumer: Any, partitions: set[TopicPartition]) -> dict[TopicPartition, int]:
+    """Where ``consumer`` goes on from in each of ``partitions`` it still holds."""
+    positions = {}
+    for tp in partitions:
+        with contextlib.suppress(IllegalStateError):  # no longer assigned: not ours to commit
+            positions[tp] = await consumer.position(tp)
+    return positions
 
 
 class _Server(uvicorn.Server):
@@ -137,6 +164,7 @@ class Service:
             clock=clock,
         )
         self.broker: KafkaBroker | None = None
+        self._commits: list[Commits] = []
 
     @property
     def subscriptions(self) -> tuple[Subscription, ...]:
@@ -180,7 +208,7 @@ class Service:
                 topics=(topics,) if isinstance(topics, str) else tuple(topics),
                 group_id=name,
                 auto_offset_reset="earliest",
-                ack_policy=AckPolicy.NACK_ON_ERROR,
+                ack_policy=AckPolicy.MANUAL,
                 handler=handler,
                 fetch_max_wait_ms=wait,
                 fetch_min_bytes=least,
@@ -263,8 +291,11 @@ class Service:
             apply_types=False,
         )
         kafka = self.settings.kafka
+        self._commits = []
         for sub in self._subscriptions:
             gaps = OffsetGaps(service=self.name, enabled=kafka.refetch_skipped_offsets)
+            commits = Commits(service=self.name, topic=sub.label)
+            self._commits.append(commits)
             broker.subscriber(
                 *sub.topics,
                 group_id=sub.group_id,
@@ -279,26 +310,42 @@ class Service:
                 heartbeat_interval_ms=kafka.heartbeat_interval_ms,
                 rebalance_timeout_ms=kafka.rebalance_timeout_ms,
                 decoder=_undecoded,
-                listener=gaps,
-            )(self._wrap(sub, gaps))
+                listener=_Rebalance(gaps, commits),
+            )(self._wrap(sub, gaps, commits))
         return broker
 
     def _wrap(
-        self, sub: Subscription, gaps: OffsetGaps
+        self, sub: Subscription, gaps: OffsetGaps, commits: Commits
     ) -> Callable[[KafkaMessage], Awaitable[None]]:
-        service, policy, held = self.name, self.dead_letters, sub.held
+        handle = self._handling(sub, gaps)
 
         async def consume(msg: KafkaMessage) -> None:
-            held.refresh(msg.consumer)
             records = msg.raw_message
-            admitted = gaps.admit(
-                [
-                    Consumed.from_record(r)
-                    for r in (records if isinstance(records, tuple) else (records,))
-                ]
-            )
-            # A partition held back at a gap is read again from it (shared.runner.gaps); the
-            # acknowledgement below commits no further than that.
+            fetched = [
+                Consumed.from_record(r)
+                for r in (records if isinstance(records, tuple) else (records,))
+            ]
+            await handle(msg, fetched)
+            # Finished: commit where the consumer goes on from (past the batch, or where it
+            # was sent back to) with the next commit, while the next batch is handled.
+            partitions = {TopicPartition(m.topic, m.partition) for m in fetched}
+            commits.finished(msg.consumer, await _positions(msg.consumer, partitions))
+            if commits.closing:
+                await commits.settle()
+
+        consume.__name__ = f"{self.name}_{sub.group_id.replace('.', '_').replace('-', '_')}"
+        return consume
+
+    def _handling(
+        self, sub: Subscription, gaps: OffsetGaps
+    ) -> Callable[[KafkaMessage, list[Consumed]], Awaitable[None]]:
+        service, policy, held = self.name, self.dead_letters, sub.held
+
+        async def handle(msg: KafkaMessage, fetched: list[Consumed]) -> None:
+            held.refresh(msg.consumer)
+            admitted = gaps.admit(fetched)
+            # A partition held back at a gap is read again from it (shared.runner.gaps); its
+            # commit goes no further than that.
             for (topic, partition), offset in admitted.refetch.items():
                 msg.consumer.seek(TopicPartition(topic, partition), offset)
             batch = admitted.messages
@@ -312,14 +359,13 @@ class Service:
                     MESSAGES_CONSUMED.labels(service, topic, "ok").inc(count)
                 if finished < len(batch):
                     # The dead-letter budget is spent: resume from the first unfinished message;
-                    # the acknowledgement below commits what is finished.
+                    # what is finished is committed.
                     for partition_key, offset in rewind_to(batch[finished:]).items():
                         msg.consumer.seek(TopicPartition(*partition_key), offset)
                         gaps.rewound(partition_key, offset)
                     await policy.clock.sleep(policy.max_backoff_seconds)
 
-        consume.__name__ = f"{service}_{sub.group_id.replace('.', '_').replace('-', '_')}"
-        return consume
+        return handle
 
     async def _ping(self) -> bool:
         return self.broker is not None and bool(await self.broker.ping(timeout=2.0))
@@ -344,6 +390,11 @@ class Service:
             self.health.stopping = True
             log.info("service stopping", service=self.name)
             await self._stop_tasks()
+            # From here each batch ends with its offsets committed; what earlier batches
+            # finished is committed before the consumers stop.
+            for commits in self._commits:
+                commits.closing = True
+            await asyncio.gather(*(commits.settle() for commits in self._commits))
             await self.broker.stop()
             await self.producer.stop()
             for callback in reversed(self._on_stop):
