@@ -114,6 +114,7 @@ def create(settings: Settings) -> Service:
 
     async def close() -> None:
         await executor.stop()
+        await decisions.mark_published(engine)
         await http.aclose()
         await github.aclose()
         await database.close()

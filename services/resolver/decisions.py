@@ -85,12 +85,15 @@ def decision(
 
 
 async def decide_batch(engine: ResolverEngine, events: Sequence[ClassifiedError]) -> None:
-    """Decide, commit, publish, mark published. The decision's events are stored with it: an
-    event redelivered before its decision was marked published (its batch committed, then the
-    process stopped) publishes those same events again, never a second, different decision;
-    one redelivered after (a rebalance before the offsets were committed) publishes nothing."""
+    """Decide, commit, publish; the next batch's transaction marks them published. The
+    decision's events are stored with it: an event redelivered before its decision was marked
+    published (its batch committed, then the process stopped) publishes those same events
+    again, never a second, different decision; one redelivered after (a rebalance before the
+    offsets were committed) publishes nothing."""
+    marking = engine.unmarked[:]
     async with engine.database.transaction() as db:
         state = await engine.gates(db)
+        await store.mark_published(db, marking)  # after the gates' lock, as every writer
         silences = await kept_silences.active(db, tables.silences, engine.now())
         earlier = await store.already_decided(db, (e.id for e in events))
         # One decision per event id, in batch order (a batch may carry an event twice).
@@ -110,12 +113,11 @@ async def decide_batch(engine: ResolverEngine, events: Sequence[ClassifiedError]
         await engine.commit(db, [], *watched.values(), *created)
     again = [o for e in events if e.id in earlier for o in earlier[e.id]]
     new = [o for outs in published.values() for o in outs]
+    del engine.unmarked[: len(marking)]
     await engine.publisher.publish_many([*again, *new])
     count_published(new)
-    sent = [e.id for e in events if earlier.get(e.id)] + list(published)
-    if sent:
-        async with engine.database.transaction() as db:
-            await store.mark_published(db, sent)
+    engine.unmarked.extend(e.id for e in events if earlier.get(e.id))
+    engine.unmarked.extend(published)
     if again:  # a redelivery
         log.info(
             "classified events already decided; their decisions published again",
@@ -254,3 +256,13 @@ async def done_once(
     mine = [a for a in created if a.fingerprint == fingerprint]
     attempts = [*mine, *await store.for_problem(db, fingerprint)]
     return already_ran(engine.config.catalog, entry, ((a.strategy, a.status) for a in attempts))
+
+
+async def mark_published(engine: ResolverEngine) -> None:
+    """Mark the decisions published since the last batch (on stopping: nothing is left for a
+    redelivery to publish again)."""
+    marking = engine.unmarked[:]
+    if marking:
+        async with engine.database.transaction() as db:
+            await store.mark_published(db, marking)
+        del engine.unmarked[: len(marking)]

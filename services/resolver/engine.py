@@ -87,6 +87,9 @@ class ResolverEngine:
     clock: Clock = SYSTEM_CLOCK
     replica: str = field(default_factory=replica_name)
     on_saved: Callable[[Attempt], None] | None = None
+    #: Classified events whose decisions the broker acknowledged, marked published by the next
+    #: batch's transaction (see :func:`services.resolver.decisions.decide_batch`).
+    unmarked: list[str] = field(default_factory=list)
 
     def now(self) -> float:
         return self.clock.time()

@@ -170,6 +170,33 @@ async def test_a_failed_publish_leaves_the_fix_queued_until_it_can_be_told(
     assert strategy.runs == [decided]
 
 
+async def test_a_published_decision_is_marked_by_the_next_batch(database: Database) -> None:
+    strategy, events, clock = Held(), Events(), ManualClock()
+    engine = _engine(database, strategy, events, clock, "a")
+    first, second = _classified("fp-first"), _classified("fp-second")
+    await decisions.decide_batch(engine, [first])
+    decided = [o.event.id for o in events.published]
+    assert decided
+    assert engine.unmarked == [first.id]
+    # The process stops before another batch marks it: redelivered to a new process, the
+    # same events are published again.
+    told_again = Events()
+    await decisions.decide_batch(_engine(database, strategy, told_again, clock, "a"), [first])
+    assert [o.event.id for o in told_again.published] == decided
+    # The next batch marks it published: redelivered after that, nothing is published.
+    await decisions.decide_batch(engine, [second])
+    assert engine.unmarked == [second.id]
+    untold = Events()
+    again = _engine(database, strategy, untold, clock, "a")
+    await decisions.decide_batch(again, [first])
+    assert untold.published == []
+    # What the last batch published is marked when the resolver stops.
+    await decisions.mark_published(engine)
+    assert engine.unmarked == []
+    await decisions.decide_batch(again, [second])
+    assert untold.published == []
+
+
 async def test_a_batch_of_commands_is_carried_out_in_order(database: Database) -> None:
     strategy, events, clock = Held(), Events(), ManualClock()
     engine = _engine(database, strategy, events, clock, "a")
