@@ -36,6 +36,9 @@ _VERIFYING = select(attempts.c.body).where(
 _DECIDED = select(decided.c.event_id, decided.c.outputs, decided.c.published).where(
     any_of(decided.c.event_id)
 )
+_RUNNING = select(attempts.c.fingerprint).where(attempts.c.status.in_(ACTIVE))
+_SNOOZES = select(snoozes.c.fingerprint, snoozes.c.until)
+_GATES = select(gates.c.name, gates.c.body)
 
 
 @dataclass
@@ -110,11 +113,10 @@ async def lock_gates(db: AsyncConnection, *, threshold: int, cooldown_seconds: f
     """The gate state, locked until the transaction ends."""
     await hold(db, gates, {"name": LOCK, "body": "{}"})
     state = GateState(breaker_threshold=threshold, breaker_cooldown_seconds=cooldown_seconds)
-    running = await db.execute(select(attempts.c.fingerprint).where(attempts.c.status.in_(ACTIVE)))
-    state.running = {str(fp) for (fp,) in running}
-    for fp, until in await db.execute(select(snoozes.c.fingerprint, snoozes.c.until)):
+    state.running = {str(fp) for (fp,) in await db.execute(_RUNNING)}
+    for fp, until in await db.execute(_SNOOZES):
         state.snoozed_until[str(fp)] = float(until)
-    for name, body in await db.execute(select(gates.c.name, gates.c.body)):
+    for name, body in await db.execute(_GATES):
         kind, _, key = str(name).partition(":")
         if kind == "window":
             state.windows[key] = SlidingWindow(times=[float(t) for t in json.loads(body)])
