@@ -394,7 +394,13 @@ class Service:
             # finished is committed before the consumers stop.
             for commits in self._commits:
                 commits.closing = True
-            await asyncio.gather(*(commits.settle() for commits in self._commits))
+            settling = asyncio.gather(*(commits.settle() for commits in self._commits))
+            try:
+                await asyncio.wait_for(settling, self.settings.kafka.graceful_timeout_seconds)
+            except TimeoutError:
+                log.warning(
+                    "finished offsets not committed before stopping; they are delivered again"
+                )
             await self.broker.stop()
             await self.producer.stop()
             for callback in reversed(self._on_stop):
