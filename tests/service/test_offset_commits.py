@@ -9,19 +9,16 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
 from typing import Any
 
 import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.errors import CommitFailedError
 
-from shared.config import load_settings
 from shared.kafka.admin import ensure_topics
 from shared.metrics import REGISTRY
-from shared.runner import Consumed, Service
 from tests.kafka_helpers import produce
+from tests.runner_helpers import committed, consuming
 
 pytestmark = pytest.mark.broker
 
@@ -68,31 +65,6 @@ async def _topic(bootstrap: str) -> str:
     return name
 
 
-@asynccontextmanager
-async def consuming(topic: str, handled: list[int]) -> AsyncIterator[str]:
-    """A service consuming ``topic`` in its own group, which it yields; ``handled`` gets each
-    offset handled."""
-
-    async def handler(batch: Sequence[Consumed]) -> None:
-        handled.extend(m.offset for m in batch)
-
-    service = Service(name=SERVICE, settings=load_settings())
-    service.consume(topic, handler, group=topic)
-    async with service.lifespan(service.asgi()):
-        yield service.subscriptions[0].group_id
-
-
-async def _committed(bootstrap: str, group: str, topic: str) -> int | None:
-    reader = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False)
-    await reader.start()
-    try:
-        reader.assign([TopicPartition(topic, 0)])  # never joins the group
-        committed: int | None = await reader.committed(TopicPartition(topic, 0))
-        return committed
-    finally:
-        await reader.stop()
-
-
 async def _until(condition: Any, what: str) -> None:
     for _ in range(300):
         if condition():
@@ -111,7 +83,7 @@ async def test_the_next_batch_is_handled_while_a_commit_is_in_flight(
 ) -> None:
     topic = await _topic(kafka_bootstrap)
     handled: list[int] = []
-    async with consuming(topic, handled) as group:
+    async with consuming(SERVICE, topic, handled) as group:
         commits.release.clear()  # the broker does not answer commits for now
         await produce(kafka_bootstrap, topic, [b"%d" % n for n in range(5)])
         await _until(lambda: len(commits.calls) == 1, "a commit was sent")
@@ -124,7 +96,7 @@ async def test_the_next_batch_is_handled_while_a_commit_is_in_flight(
         await _until(
             lambda: list(commits.landed[-1].values()) == [10], "the latest position committed"
         )
-        assert await _committed(kafka_bootstrap, group, topic) == 10
+        assert await committed(kafka_bootstrap, group, topic) == 10
         # What finished while the first commit waited went in one commit after it.
         assert len(commits.landed) == 2
     assert handled == list(range(10))
@@ -138,14 +110,14 @@ async def test_stopping_commits_what_was_finished(kafka_bootstrap: str, commits:
         await asyncio.sleep(0.5)
         commits.release.set()
 
-    async with consuming(topic, handled) as group:
+    async with consuming(SERVICE, topic, handled) as group:
         commits.release.clear()
         await produce(kafka_bootstrap, topic, [b"%d" % n for n in range(10)])
         await _until(lambda: len(handled) == 10, "every message handled")
         answering = asyncio.ensure_future(answer_later())
         # Stopping now: the commit in flight is waited for before the consumer stops.
     await answering
-    assert await _committed(kafka_bootstrap, group, topic) == 10
+    assert await committed(kafka_bootstrap, group, topic) == 10
 
 
 async def test_a_refused_commit_is_counted_and_the_consumer_goes_on(
@@ -154,11 +126,11 @@ async def test_a_refused_commit_is_counted_and_the_consumer_goes_on(
     topic = await _topic(kafka_bootstrap)
     handled: list[int] = []
     commits.refuse = 1
-    async with consuming(topic, handled) as group:
+    async with consuming(SERVICE, topic, handled) as group:
         await produce(kafka_bootstrap, topic, [b"%d" % n for n in range(5)])
         await _until(lambda: _count(topic, "failed") == 1, "the refused commit was counted")
         await produce(kafka_bootstrap, topic, [b"%d" % n for n in range(5, 10)])
         await _until(lambda: len(handled) == 10, "the later messages were handled")
         await _until(lambda: _count(topic, "committed") >= 1, "a later commit landed")
-        assert await _committed(kafka_bootstrap, group, topic) == 10
+        assert await committed(kafka_bootstrap, group, topic) == 10
     assert handled == list(range(10))

@@ -10,19 +10,15 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
 from typing import Any
 
 import pytest
-from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.consumer.fetcher import Fetcher
 
-from shared.config import load_settings
 from shared.kafka.admin import ensure_topics
 from shared.metrics import REGISTRY
-from shared.runner import Consumed, Service
 from tests.kafka_helpers import produce
+from tests.runner_helpers import committed, consuming
 
 pytestmark = pytest.mark.broker
 
@@ -61,34 +57,9 @@ async def _topic(bootstrap: str) -> str:
     return name
 
 
-@asynccontextmanager
-async def consuming(topic: str, handled: list[int]) -> AsyncIterator[str]:
-    """A service consuming ``topic`` in its own group, which it yields; ``handled`` gets each
-    offset handled."""
-
-    async def handler(batch: Sequence[Consumed]) -> None:
-        handled.extend(m.offset for m in batch)
-
-    service = Service(name="gapstest", settings=load_settings())
-    service.consume(topic, handler, group=topic)
-    async with service.lifespan(service.asgi()):
-        yield service.subscriptions[0].group_id
-
-
-async def _committed(bootstrap: str, group: str, topic: str) -> int | None:
-    reader = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False)
-    await reader.start()
-    try:
-        reader.assign([TopicPartition(topic, 0)])  # never joins the group
-        committed: int | None = await reader.committed(TopicPartition(topic, 0))
-        return committed
-    finally:
-        await reader.stop()
-
-
 async def _until_committed(bootstrap: str, group: str, topic: str) -> None:
     for _ in range(300):
-        if await _committed(bootstrap, group, topic) == COUNT:
+        if await committed(bootstrap, group, topic) == COUNT:
             return
         await asyncio.sleep(0.05)
     raise AssertionError(f"{group} never committed {COUNT} on {topic}")
@@ -105,7 +76,7 @@ async def test_a_record_left_out_once_is_read_again_and_handled_once_in_order(
     topic = await _topic(kafka_bootstrap)
     dropped[(topic, 3)] = 1
     handled: list[int] = []
-    async with consuming(topic, handled) as group:
+    async with consuming("gapstest", topic, handled) as group:
         await _until_committed(kafka_bootstrap, group, topic)
     assert handled == list(range(COUNT))
     assert dropped[(topic, 3)] == 0  # the client did leave it out
@@ -119,7 +90,7 @@ async def test_without_the_refetch_the_left_out_record_is_lost(
     topic = await _topic(kafka_bootstrap)
     dropped[(topic, 3)] = 1
     handled: list[int] = []
-    async with consuming(topic, handled) as group:
+    async with consuming("gapstest", topic, handled) as group:
         await _until_committed(kafka_bootstrap, group, topic)
     assert handled == [0, 1, 2, *range(4, COUNT)]
     assert _gaps(topic, "refetched") == 0.0
@@ -132,7 +103,7 @@ async def test_a_gap_still_there_when_read_again_is_passed_not_waited_on(
     dropped[(topic, 3)] = 1_000  # as a compacted record or a transaction marker: never there
     dropped[(topic, 7)] = 2  # left out of the first read and of the second, from 3
     handled: list[int] = []
-    async with consuming(topic, handled) as group:
+    async with consuming("gapstest", topic, handled) as group:
         await _until_committed(kafka_bootstrap, group, topic)
     assert handled == [0, 1, 2, *range(4, COUNT)]
     assert dropped[(topic, 7)] == 0
