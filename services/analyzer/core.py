@@ -7,7 +7,6 @@ states itself in a bounded LRU map (the library's in-memory mode).
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -21,6 +20,7 @@ from services.analyzer.suggestions import suggestions_for
 from services.analyzer.templates import TemplateMiner
 from shared.config import Settings
 from shared.events import ClassifiedErrorData, Frequency, RawErrorData, Severity
+from shared.recent import Recent
 
 StateLoader = Callable[[str], FingerprintState | None]
 
@@ -69,11 +69,10 @@ class Analyzer:
             spike_z=section.spike_z_threshold,
             spike_min_count=section.spike_min_count,
         )
-        self.max_states = section.max_fingerprints
         self.ttl_seconds = section.state_ttl_hours * 3600
         self.incident_window = section.incident_window_seconds
         self._load_state = load_state
-        self._states: OrderedDict[str, FingerprintState] = OrderedDict()
+        self._states: Recent[str, FingerprintState] = Recent(section.max_fingerprints)
 
     def set_patterns(self, patterns: Sequence[ErrorPattern]) -> None:
         """Swap the pattern set (a reload); in-flight state is untouched."""
@@ -83,27 +82,28 @@ class Analyzer:
         text = classification_text(error)
         return self.matcher.best(text) or self.fallback.guess(text)
 
+    @property
+    def max_states(self) -> int:
+        """Most fingerprint states kept in memory (``analyzer.max_fingerprints``)."""
+        return self._states.size
+
+    @max_states.setter
+    def max_states(self, size: int) -> None:
+        self._states.size = size
+
     def state(self, fingerprint: str) -> FingerprintState | None:
         state = self._states.get(fingerprint)
         if state is None:
             state = self._load_state(fingerprint)
             if state is not None:
-                self._remember(fingerprint, state)
-        else:
-            self._states.move_to_end(fingerprint)
+                self._states.put(fingerprint, state)
         return state
-
-    def _remember(self, fingerprint: str, state: FingerprintState) -> None:
-        self._states[fingerprint] = state
-        self._states.move_to_end(fingerprint)
-        while len(self._states) > self.max_states:
-            self._states.popitem(last=False)
 
     def analyze(self, error: RawErrorData, *, now: float) -> Outcome:
         """Assess ``error`` against the state kept in memory, and keep the new one (its
         template's pattern is recorded in memory too)."""
         outcome = self.assess(error, self.state(error.fingerprint), now=now)
-        self._remember(error.fingerprint, outcome.state)
+        self._states.put(error.fingerprint, outcome.state)
         self.miner.confirm(self.miner.settle(()))
         return outcome
 
@@ -173,8 +173,8 @@ class Analyzer:
         cutoff = now - self.ttl_seconds
         gone = [fp for fp, state in self._states.items() if state.last_seen < cutoff]
         for fingerprint in gone:
-            del self._states[fingerprint]
+            self._states.drop(fingerprint)
         return gone
 
     def states(self) -> dict[str, FingerprintState]:
-        return dict(self._states)
+        return dict(self._states.items())

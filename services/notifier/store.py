@@ -10,9 +10,8 @@ tick is applied to the state the tick saved.
 from __future__ import annotations
 
 import json
-from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, Generic, TypeVar
+from typing import Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -21,10 +20,8 @@ from services.notifier.policy.model import EscalationPolicy
 from services.notifier.policy.state import AlertState
 from services.notifier.tables import alerts, policies
 from shared.clock import SYSTEM_CLOCK, Clock
+from shared.recent import Recent
 from shared.storage import Database, any_of, upsert
-
-K = TypeVar("K")
-V = TypeVar("V")
 
 #: A known alert: its state and the correlation id its notifications carry.
 Known = tuple[AlertState, str]
@@ -122,26 +119,6 @@ async def _states(db: AsyncConnection, rows: Sequence[Sequence[Any]]) -> dict[st
     return states
 
 
-class _Recent(Generic[K, V]):
-    """At most ``size`` values by key, the least recently used dropped first."""
-
-    def __init__(self, size: int) -> None:
-        self.size = size
-        self._kept: OrderedDict[K, V] = OrderedDict()
-
-    def get(self, key: K) -> V | None:
-        value = self._kept.get(key)
-        if value is not None:
-            self._kept.move_to_end(key)
-        return value
-
-    def put(self, key: K, value: V) -> None:
-        self._kept[key] = value
-        self._kept.move_to_end(key)
-        while len(self._kept) > self.size:
-            self._kept.popitem(last=False)
-
-
 class _StateCache:
     """The last state each fingerprint was stored or read as in this process, with its stored
     text: a row whose text and policy digest are the ones kept is not parsed again. Parsing a
@@ -151,7 +128,7 @@ class _StateCache:
     and the row is parsed. 10,000 are kept."""
 
     def __init__(self, size: int = 10_000) -> None:
-        self._kept: _Recent[str, tuple[str, str | None, AlertState]] = _Recent(size)
+        self._kept: Recent[str, tuple[str, str | None, AlertState]] = Recent(size)
 
     def get(self, fingerprint: str, body: str, digest: str | None) -> AlertState | None:
         kept = self._kept.get(fingerprint)
@@ -171,7 +148,7 @@ class _PolicyCache:
     what is cached never goes stale (64 are kept)."""
 
     def __init__(self, size: int = 64) -> None:
-        self._parsed: _Recent[str, tuple[EscalationPolicy, str]] = _Recent(size)
+        self._parsed: Recent[str, tuple[EscalationPolicy, str]] = Recent(size)
 
     def body(self, policy: EscalationPolicy) -> str:
         cached = self._parsed.get(policy.digest)
