@@ -164,20 +164,42 @@ def running_dev(
         yield process
 
 
+#: Ports :func:`free_port_block` has handed out in this process, never handed out again: a test
+#: may choose two blocks before either is bound.
+_HANDED_OUT: set[int] = set()
+
+
+def _worker_ports() -> range:
+    """This test worker's share of 20000-32000: under pytest-xdist each worker draws from its
+    own slice, so two tests running side by side can never choose the same port (a port chosen
+    is bound later, by the process it is given to)."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw")
+    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+    index = int(worker) if worker.isdigit() else 0
+    width = 12000 // max(workers, 1)
+    return range(20000 + index * width, 20000 + (index + 1) * width)
+
+
 def free_port_block(count: int) -> int:
     """First of ``count`` consecutive free ports, below Linux's ephemeral range (32768+), so
-    outgoing connections made meanwhile cannot take them."""
+    outgoing connections made meanwhile cannot take them, from this worker's own slice
+    (:func:`_worker_ports`) and never handed out before in this process."""
     import random
     import socket
 
+    ports = _worker_ports()
     for _ in range(200):
-        base = random.randrange(20000, 32000 - count)
+        base = random.randrange(ports.start, ports.stop - count)
+        block = range(base, base + count)
+        if _HANDED_OUT.intersection(block):
+            continue
         sockets = []
         try:
-            for port in range(base, base + count):
+            for port in block:
                 sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
                 sockets.append(sock)
                 sock.bind(("127.0.0.1", port))
+            _HANDED_OUT.update(block)
             return base
         except OSError:
             continue
