@@ -59,6 +59,7 @@ NAMED_KINDS: Final = (
     "collection",
     "column",
     "configmap",
+    "constraint",
     "consumer",
     "container",
     "cookie",
@@ -125,6 +126,14 @@ NAMED_KINDS: Final = (
 )
 _NAMED_KINDS: Final = frozenset(NAMED_KINDS)
 
+#: Words that go on a phrase after a kind rather than name one ("index out of range", "node
+#: was low", "key error", "file not found", "table is full").
+_PHRASE_TEXT: Final = """
+    a all an and any are as at be been by can cannot could does did do error errors exists
+    failed for from has had have in into is it may missing must no none not of on or out should
+    that the this to too was were will with would"""
+_PHRASE_WORDS: Final = frozenset(_PHRASE_TEXT.split())
+
 # Order matters: the wider shapes (timestamps, URLs, e-mails) are masked before their parts.
 _MONTH: Final = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)"
 # A date with a month name and a time: syslog's "Jun  9 08:31:40", ctime's
@@ -166,6 +175,13 @@ _MASKS: Final[tuple[tuple[re.Pattern[str] | _Where, _Replacement], ...]] = (
         "",
     ),
     (re.compile(rf"\b{_MONTH_DATE}(?: \d{{4}}\b)?"), "<ts>"),
+    # Lines of well-known programs whose free text is one value, masked before its parts:
+    # cron's "(root) CMD (test -x /usr/sbin/anacron || …)" (the user and the command), the
+    # reasons of a Rails validation ("Validation failed: Email has already been taken, Name
+    # can't be blank"), and the referrer nginx adds to an error line when the request had one.
+    (re.compile(r"^\([\w.@-]+\) CMD \(.*\)$"), "(<value>) CMD (<value>)"),
+    (_where("Validation failed: ", r"(?<=\bValidation failed: )[^()\n]+?(?=\)?:?$)"), "<value>"),
+    (_where(", referrer: ", r', referrer: "[^"\n]*"$'), ""),
     # Redis's "12 Jun 2024 08:25:40.112", Apache's "10/Oct/2000:13:55:36 -0700".
     (
         re.compile(
@@ -333,15 +349,50 @@ _MASKS: Final[tuple[tuple[re.Pattern[str] | _Where, _Replacement], ...]] = (
     # much faster than a pattern naming every kind.
     (
         re.compile(
-            r"\b([A-Za-z]{2,12}:? )"
-            r"(?=[\w.$/-]*(?:[-_./$]|[a-z][A-Z]|[A-Z]{2}))[A-Za-z][\w.$/-]*[\w$]"
+            r"\b([A-Za-z]{2,12}:? )(\[)?"
+            r"(?(2)|(?=[\w.$/-]*(?:[-_./$]|[a-z][A-Z]|[A-Z]{2})))[A-Za-z_][\w.$/-]*[\w$](?(2)\])"
         ),
         lambda match: (
-            match.group(1) + "<name>"
+            match.group(1) + ("[<name>]" if match.group(2) else "<name>")
             if match.group(1).rstrip(": ").lower() in _NAMED_KINDS
             else match.group()
         ),
     ),
+    # A plain word after the kind of thing it names, where what follows shows it is a name:
+    # a masked value, or a word that goes on after a name ("container worker in pod",
+    # "Container api was using", "master mymaster <ip>"); not a word that goes on a phrase
+    # itself ("index out of range", "node was low", "key error"), nor a verb's form ("Server
+    # listening on", "container exited with"). Not at the end of a line either, where it may
+    # name a constant ("registered new driver usbfs").
+    (
+        re.compile(
+            r"\b([A-Za-z]{2,12}:? )(?!<)(?![a-z]*(?:ing|ed) )([a-z][a-z0-9]*)"
+            r"(?= (?:<|in |on |was |is |has |had |for |from |at |with |not ))"
+        ),
+        lambda match: (
+            match.group(1) + "<name>"
+            if match.group(1).rstrip(": ").lower() in _NAMED_KINDS
+            and match.group(2) not in _PHRASE_WORDS
+            else match.group()
+        ),
+    ),
+    # The key type sshd names before a key's fingerprint ("ssh2: RSA SHA256:…"), and the JSON
+    # value and Go type of Go's "json: cannot unmarshal number 1.5 into Go struct field
+    # <name> of type int".
+    (
+        re.compile(r"\b(?:RSA|DSA|ECDSA|ED25519)(?:-SK)?(?:-CERT)?(?= (?:SHA256|MD5):)"),
+        "<value>",
+    ),
+    (
+        _where(
+            "cannot unmarshal ",
+            r"\b(cannot unmarshal )(?:number|string|array|object|bool)(?: \S+)?"
+            r"( into Go (?:struct field \S+|value) of type )\S+",
+        ),
+        r"\1<value>\2<name>",
+    ),
+    # A daemon's dotted name with a dash in it, which has no digit to mark it ("mon.ceph-mon-b").
+    (re.compile(r"(?<![\w.<>/-])[a-z]+\.[a-z][a-z-]*-[a-z-]*[a-z](?![\w.>/-])"), "<name>"),
     # A block device where a disk is named ("dev sda", "device nvme0n1p2", "disk xvdf").
     (
         re.compile(
@@ -354,10 +405,11 @@ _MASKS: Final[tuple[tuple[re.Pattern[str] | _Where, _Replacement], ...]] = (
     # The name of a process after its id ("Killed process 9912 (node)", "task 31 (postgres)").
     (_where("(", r"\b((?:[Pp]rocess|pid|task|thread) \d+ )\([\w./:-]{1,64}\)"), r"\1(<name>)"),
 )
-# Numbers, with or without a unit (30s, 212ms, 1.5GB, 80%, 5.2 KB, 93.0 B).
+# Numbers, with or without a unit (30s, 212ms, 1.5GB, 80%, 5.2 KB, 93.0 B, and Kubernetes'
+# quantities: 1843Mi, 2Gi).
 _NUMBER: Final = re.compile(
     r"(?<![\w<])[-+]?\d+(?:\.\d+)?"
-    r"(?:ns|us|µs|ms|s|m|h|d|[kKMGT]i?[bB]|%| [kKMGT]i?B\b| B\b)?(?![\w>])"
+    r"(?:ns|us|µs|ms|s|m|h|d|[kKMGT]i?[bB]|[KMGTPE]i|%| [kKMGT]i?B\b| B\b)?(?![\w>])"
 )
 # Any other word with a digit in it is an identifier (blk_-1608, appattempt_1445_0020,
 # core.2275, mesos-slave-07, rdd_2_1, test9): masked whole, not digit by digit.

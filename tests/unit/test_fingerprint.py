@@ -97,6 +97,50 @@ from shared.fingerprint import NAMED_KINDS, fingerprint, parameterise
         ("E11000 error collection: shop.users index", "<id> error collection: <name> index"),
         ("Server web_back/web-01 is DOWN", "Server <name> is DOWN"),
         ("Server listening on port 80", "Server listening on port <num>"),
+        # A plain word after a kind, where what follows shows it is a name; not a word of a
+        # phrase, nor a verb's form, nor a word at the end of the line.
+        (
+            "Back-off restarting failed container worker in pod api-7",
+            "Back-off restarting failed container <name> in pod <name>",
+        ),
+        ("Container api was using 1843Mi", "Container <name> was using <num>"),
+        ("+sdown master mymaster 10.0.0.4 6379", "+sdown master <name> <ip> <num>"),
+        ("duplicate key error collection", "duplicate key error collection"),
+        ("container exited with code 1", "container exited with code <num>"),
+        ("usbcore: registered new driver usbfs", "usbcore: registered new driver usbfs"),
+        # A name in brackets after a kind, and a name starting with an underscore.
+        ("constraint [uk_users_email]; nested", "constraint [<name>]; nested"),
+        ("constraint [null]; nested", "constraint [<name>]; nested"),
+        ("index: _id_ dup key", "index: <name> dup key"),
+        # A daemon's dotted name with a dash; a dotted name of a class stays.
+        ("mon.ceph-mon-b [WRN] slow ops", "<name> [WRN] slow ops"),
+        ("at java.lang.Thread.run", "at java.lang.Thread.run"),
+        # Free text of well-known programs: cron's user and command, Rails' validation reasons,
+        # nginx's referrer, sshd's key type, and the JSON value and Go type json names.
+        (
+            "(www-data) CMD (php /var/www/artisan schedule:run >> /dev/null 2>&1)",
+            "(<value>) CMD (<value>)",
+        ),
+        (
+            "ActiveRecord::RecordInvalid (Validation failed: Name can't be blank, Email is bad):",
+            "ActiveRecord::RecordInvalid (Validation failed: <value>):",
+        ),
+        (
+            'upstream timed out, host: "shop", referrer: "https://shop.example.com/cart"',
+            "upstream timed out, host: <str>",
+        ),
+        (
+            "Accepted publickey for deploy from 10.0.0.2 port 5022 ssh2: ED25519 SHA256:x1",
+            "Accepted publickey for <value> from <ip> port <num> <id>: <value> <id>:<id>",
+        ),
+        (
+            "json: cannot unmarshal number 1.5 into Go struct field Item.qty of type int",
+            "json: cannot unmarshal <value> into Go struct field <name> of type <name>",
+        ),
+        (
+            "json: cannot unmarshal object into Go value of type []string",
+            "json: cannot unmarshal <value> into Go value of type <name>",
+        ),
         ("index out of range [5]", "index out of range [<num>]"),
         ("The node was low on resource: memory.", "The node was low on resource: memory."),
         # A block device where a disk is named.

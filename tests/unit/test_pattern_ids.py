@@ -91,7 +91,7 @@ def test_an_optional_tail_of_values_is_the_same_shape() -> None:
     miner = TemplateMiner()
     line = 'upstream timed out while reading header, client: 10.0.0.{n}, host: "api{n}"'
     short = [miner.add(line.format(n=n)) for n in range(3)]
-    longer = miner.add(line.format(n=7) + ', referrer: "https://shop.example.com/"')
+    longer = miner.add(line.format(n=7) + ', upstream: "http://10.0.0.9:8080/"')
     assert longer.pattern_id == short[0].pattern_id
     assert longer.cluster_id != short[0].cluster_id  # two clusters of Drain, one pattern
     worded = TemplateMiner()  # a tail of words is another shape
@@ -129,12 +129,12 @@ def test_one_value_more_in_the_middle_is_the_same_shape() -> None:
 
 def test_a_cluster_mined_apart_joins_the_older_pattern_once_a_template_relates_them() -> None:
     miner = TemplateMiner()
-    first = miner.add("json: cannot unmarshal array into Go struct field A.b of type map")
-    apart = miner.add("json: cannot unmarshal number 1.5 into Go struct field C.d of type int")
+    first = miner.add("cache refresh of segment alpha into local store failed with status error")
+    apart = miner.add("cache refresh of segment beta 15 into local store failed with status error")
     assert apart.pattern_id != first.pattern_id  # Drain, comparing one length, mined two shapes
-    general = miner.add("json: cannot unmarshal string into Go struct field E.f of type bool")
+    general = miner.add("cache refresh of segment gamma into local store failed with status error")
     assert general.pattern_id == first.pattern_id
-    again = miner.add("json: cannot unmarshal number 2.5 into Go struct field C.d of type int")
+    again = miner.add("cache refresh of segment beta 25 into local store failed with status error")
     assert again.cluster_id == apart.cluster_id
     assert again.pattern_id == first.pattern_id  # the later occurrence joins the older pattern
 
@@ -225,16 +225,16 @@ def test_a_replica_adopts_a_merge_another_recorded_when_it_next_settles() -> Non
         return dict(settlement.ids)
 
     a, b = TemplateMiner(), TemplateMiner()
-    older = a.add("json: cannot unmarshal array into Go struct field A.b of type map")
+    older = a.add("cache refresh of segment alpha into local store failed with status error")
     settle(a)
-    apart = b.add("json: cannot unmarshal number 1.5 into Go struct field C.d of type int")
+    apart = b.add("cache refresh of segment beta 15 into local store failed with status error")
     settle(b)
     assert apart.pattern_id != older.pattern_id
     assert a.add(
-        "json: cannot unmarshal string into Go struct field E.f of type bool"
+        "cache refresh of segment gamma into local store failed with status error"
     ).pattern_id == (older.pattern_id)
     settle(a)  # records the general template, which relates b's cluster to the older pattern
     b.add("disk full on /var/lib/data after 3 retries")  # anything new makes b settle again
     assert settle(b)[apart.cluster_id] == older.pattern_id
-    again = b.add("json: cannot unmarshal number 2.5 into Go struct field C.d of type int")
+    again = b.add("cache refresh of segment beta 25 into local store failed with status error")
     assert again.pattern_id == older.pattern_id
