@@ -93,6 +93,7 @@ NAMED_KINDS: Final = (
     "partition",
     "plugin",
     "pod",
+    "pool",
     "program",
     "project",
     "property",
@@ -272,6 +273,13 @@ _MASKS: Final[tuple[tuple[re.Pattern[str] | _Where, _Replacement], ...]] = (
         ),
         "<path>",
     ),
+    # The message and the error of a structured line (logfmt's 'msg="Error on ingesting
+    # samples that are too old"', 'err="context deadline exceeded"') are its text, not a
+    # quoted value: their words stay, and the values in them are masked as anywhere else.
+    (
+        _where('="', r'\b(msg|message|err|error|reason)="((?:[^"\\\n]|\\.){0,300})"'),
+        lambda match: f"{match.group(1)}: {match.group(2)}",
+    ),
     # A quote opens a value only where a word does not go on (not the apostrophe of "can't").
     (re.compile(r"(?<!\w)'[^'\n]{0,200}'(?!\w)"), "<str>"),
     (re.compile(r'"[^"\n]{0,200}"'), "<str>"),
@@ -304,10 +312,12 @@ _MASKS: Final[tuple[tuple[re.Pattern[str] | _Where, _Replacement], ...]] = (
     (re.compile(r"(?<=; COMMAND=)\S.*$"), "<value>"),
     # The value of a key=value pair ("code=exited", "groupId=orders", "rhost=<ip>"), of whatever
     # kind, in angle brackets too (a mail log's "msgid=<20051109.jA9J@<host>>", "from=<<email>>"):
-    # one key's values are one kind of value.
+    # one key's values are one kind of value. Not the message or the error of a structured line
+    # ("msg=", "error=invalid_user_credentials"): they say what the problem is.
     (
         re.compile(
-            rf"(?<=[A-Za-z_]=)(?:{_MASKED}|<(?:[^<>\s]|{_MASKED})*>|(?!<)[^\s,;&=)\]}}'\"]+)"
+            rf"(?<=[A-Za-z_]=)(?<!msg=)(?<!message=)(?<!err=)(?<!error=)(?<!reason=)"
+            rf"(?:{_MASKED}|<(?:[^<>\s]|{_MASKED})*>|(?!<)[^\s,;&=)\]}}'\"]+)"
         ),
         "<value>",
     ),
@@ -367,7 +377,7 @@ _MASKS: Final[tuple[tuple[re.Pattern[str] | _Where, _Replacement], ...]] = (
     (
         re.compile(
             r"\b([A-Za-z]{2,12}:? )(?!<)(?![a-z]*(?:ing|ed) )([a-z][a-z0-9]*)"
-            r"(?= (?:<|in |on |was |is |has |had |for |from |at |with |not ))"
+            r"(?= (?:<|in |on |was |is |has |had |for |from |at |with |not )|\])"
         ),
         lambda match: (
             match.group(1) + "<name>"
@@ -393,6 +403,19 @@ _MASKS: Final[tuple[tuple[re.Pattern[str] | _Where, _Replacement], ...]] = (
     ),
     # A daemon's dotted name with a dash in it, which has no digit to mark it ("mon.ceph-mon-b").
     (re.compile(r"(?<![\w.<>/-])[a-z]+\.[a-z][a-z-]*-[a-z-]*[a-z](?![\w.>/-])"), "<name>"),
+    # A name alone in brackets that reads as the code's or an operator's own: snake case, camel
+    # case or dotted ("(haproxy_vip) Entering MASTER STATE", "(displayName) not indexed",
+    # "(MyAppWeb.Router)"); not a constant in capitals ("(SIGSEGV)", "(MEMORY_LIMIT_EXCEEDED)"),
+    # an error's name in Pascal case ("(AccessDenied)") nor a word ("(reserved)").
+    (
+        re.compile(
+            r"\((?=[a-z][\w$]*[A-Z]|[\w.$]*(?:[a-z0-9]_[a-z]|\.[A-Za-z]))[A-Za-z_][\w.$]*\)"
+        ),
+        "(<name>)",
+    ),
+    # Whether a process that died left a core is the same problem ("(SIGSEGV - core dumped)",
+    # "Segmentation fault (core dumped)").
+    (_where("core dumped", r" \(core dumped\)|(?: -|,) core dumped(?=\))"), ""),
     # A block device where a disk is named ("dev sda", "device nvme0n1p2", "disk xvdf").
     (
         re.compile(
@@ -423,15 +446,48 @@ def _identifier(match: re.Match[str]) -> str:
     return match.group() if _NUMBER.fullmatch(match.group()) else "<id>"
 
 
+_LEVEL: Final = (
+    r"(?:TRACE|DEBUG|INFO|NOTICE|LOG|WARN|WARNING|ERROR|ERR|SEVERE|CRITICAL|CRIT|FATAL|PANIC"
+    r"|EMERG)"
+)
+#: What a logger writes before a message, one part at a time, on masked text: a time (in
+#: brackets or not), a program with its pid ("dnsmasq[<num>]: ", Heroku's "app[<id>]: "), a
+#: level in capitals or in brackets ("WARN", "WARNING:", "LOG", "[error]"; not Node's "Error:",
+#: which names an exception), a pid before a level, a bracketed word of no spaces (a thread, a
+#: pid, a context: "[<num>] ", "[orders-sync|task-0] "), Spring Boot's "<num> --- [<thread>]
+#: <logger> : ", Log4j's "[<thread>] <logger> - ", JBoss's "[<logger>] (<thread>) ", and a
+#: dotted logger name before " - " or " : ". A line reads the same whichever of them its logger
+#: wrote.
+_HEADER_PART: Final = re.compile(
+    r"^(?:\[?<ts>\]?:?|[\w.-]+\[[^\]\s]+\]:|\[?" + _LEVEL + r"\]?:?"
+    r"|\[(?i:" + _LEVEL + r")\]"
+    r"|<num>(?= \[?" + _LEVEL + r"\b)|\[[^\]\s]+\]|<num> --- \[[^\]]*\] +[\w.$]+ *:"
+    r"|\[[^\]]*\] [\w.$]+ -|\[[\w.$]+\] \([^)]*\)"
+    r"|[a-z][\w$]*(?:\.[\w$]+){2,} (?:\[[^\]]*\] )?[-:]"
+    r"|(?:<id>|<name>|[A-Za-z]\w*-[\w-]+) -(?= ))"
+    r"(?: +|$)"
+)
+
+
+def _strip_header(text: str) -> str:
+    for _ in range(6):
+        stripped = _HEADER_PART.sub("", text, count=1)
+        if stripped == text or not stripped:
+            return text
+        text = stripped
+    return text
+
+
 def parameterise(text: str) -> str:
     """Mask the variable parts of ``text``: times, ids, addresses, host names, paths, quoted
     values, durations, numbers and sizes, then any other word with a digit in it (an
-    identifier), then lists of one kind of value (one value, however long)."""
+    identifier), then lists of one kind of value (one value, however long); and drop what a
+    logger writes before the message (:data:`_HEADER_PART`)."""
     out = text[:_MAX_TEXT]
     for pattern, mask in _MASKS:
         out = pattern.sub(mask, out)
     out = _NUMBER.sub("<num>", _IDENTIFIER.sub(_identifier, out))
-    return _SPACES.sub(" ", _LIST.sub(r"\1", out)).strip()
+    return _strip_header(_SPACES.sub(" ", _LIST.sub(r"\1", out)).strip())
 
 
 def _value_word(word: str) -> str:

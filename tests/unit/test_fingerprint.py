@@ -82,9 +82,9 @@ from shared.fingerprint import NAMED_KINDS, fingerprint, parameterise
         ("[ 88213.004571] nf_conntrack: table full", "nf_conntrack: table full"),
         ("x [3877549.392631] y", "x <ts> y"),
         ("1:X 12 Jun 2024 08:25:40.112 # +sdown", "<num>:X <ts> # +sdown"),
-        ('[10/Oct/2000:13:55:36 -0700] "GET /a HTTP/1.0"', "[<ts>] <str>"),
-        ("Mon Jun 12 08:31:40 2024 worker lost", "<ts> worker lost"),
-        ("2024-06-13 01:00:41.002 CEST [1187] ERROR: x", "<ts> [<num>] ERROR: x"),
+        ('at [10/Oct/2000:13:55:36 -0700] "GET /a HTTP/1.0"', "at [<ts>] <str>"),
+        ("since Mon Jun 12 08:31:40 2024 worker lost", "since <ts> worker lost"),
+        ("at 2024-06-13 01:00:41.002 CEST [1187] ERROR: x", "at <ts> [<num>] ERROR: x"),
         # A name after the kind of thing it names, where it reads as a name; a word stays.
         (
             "Back-off restarting failed container istio-proxy in pod shop-7d9f_prod(ab12)",
@@ -97,6 +97,41 @@ from shared.fingerprint import NAMED_KINDS, fingerprint, parameterise
         ("E11000 error collection: shop.users index", "<id> error collection: <name> index"),
         ("Server web_back/web-01 is DOWN", "Server <name> is DOWN"),
         ("Server listening on port 80", "Server listening on port <num>"),
+        # What a logger writes before a message goes, part by part.
+        ("2024-06-13 01:00:41.002 CEST [1187] ERROR: x failed", "x failed"),
+        ("14:41:09.002 [debug] ** (Phoenix.Router.NoRouteError) x", "** (<name>) x"),
+        ("dnsmasq[1]: cached a.example.com is 10.0.0.3", "cached <host> is <ip>"),
+        (
+            "2024-06-12 08:15:02.118  WARN 1 --- [nio-8080-exec-4] c.z.h.pool.PoolBase : "
+            "HikariPool-1 - Failed to validate connection",
+            "Failed to validate connection",
+        ),
+        (
+            "2024-06-13 01:40:17,552 WARN  [consumer-2] com.zaxxer.hikari.pool.PoolBase - "
+            "orders-pool - Failed to validate connection",
+            "Failed to validate connection",
+        ),
+        ("[23811] ! Terminating timed out worker: 24102", "! Terminating timed out worker: <num>"),
+        ("Error: connect ECONNREFUSED 10.0.0.1:6379", "Error: connect ECONNREFUSED <ip>"),
+        # The text of a structured line's message and error stays; its other values do not.
+        (
+            'level=warn msg="Error on ingesting out-of-order samples" num_dropped=3',
+            "level=<value> msg: Error on ingesting out-of-order samples num_dropped=<value>",
+        ),
+        ("type=LOGIN_ERROR, error=user_not_found", "type=<value>, error=user_not_found"),
+        # A name alone in brackets, where it reads as the code's own; an error's name stays.
+        ("(haproxy_vip) Entering MASTER STATE", "(<name>) Entering MASTER STATE"),
+        (
+            "<= mdb_substring_candidates: (displayName) not indexed",
+            "<= mdb_substring_candidates: (<name>) not indexed",
+        ),
+        ("error 13 (EACCES) (AccessDenied)", "error <num> (EACCES) (AccessDenied)"),
+        # Whether a core was dumped is the same problem.
+        (
+            "child 7 exited on signal 11 (SIGSEGV - core dumped)",
+            "child <num> exited on signal <num> (SIGSEGV)",
+        ),
+        ("[pool www] child 7 exited", "[pool <name>] child <num> exited"),
         # A plain word after a kind, where what follows shows it is a name; not a word of a
         # phrase, nor a verb's form, nor a word at the end of the line.
         (
