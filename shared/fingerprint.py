@@ -321,6 +321,18 @@ _MASKS: Final[tuple[tuple[re.Pattern[str] | _Where, _Replacement], ...]] = (
         ),
         "<value>",
     ),
+    # A run of three key=value pairs or more, their values masked, with flags in capitals among
+    # them (a firewall's "IN=eth0 OUT= MAC=… SRC=… DF PROTO=TCP SYN URGP=0", an event's "type=…,
+    # realmId=…, clientId=…"): one context, whichever fields a line carries. A pair whose value
+    # stays (the message or the error of a structured line) ends the run.
+    (
+        re.compile(
+            r"(?<!\S)(?:_P)(?: (?:[A-Z]{2,6} )*(?:_P)){2,}(?!\S)".replace(
+                "_P", r"[A-Za-z_][\w.-]*=(?:<value>\S*?)?,?"
+            )
+        ),
+        "<ctx>",
+    ),
     # An empty pair of brackets standing alone where a value goes ("connection from <ip> () at",
     # beside "connection from <ip> (<host>) at"): a value that is missing.
     (re.compile(r"(?<=\s)\(\)(?=\s|$)"), "(<value>)"),
@@ -461,8 +473,8 @@ _LEVEL: Final = (
 _HEADER_PART: Final = re.compile(
     r"^(?:\[?<ts>\]?:?|[\w.-]+\[[^\]\s]+\]:|\[?" + _LEVEL + r"\]?:?"
     r"|\[(?i:" + _LEVEL + r")\]"
-    r"|<num>(?= \[?" + _LEVEL + r"\b)|\[[^\]\s]+\]|<num> --- \[[^\]]*\] +[\w.$]+ *:"
-    r"|\[[^\]]*\] [\w.$]+ -|\[[\w.$]+\] \([^)]*\)"
+    r"|<num>(?= \[?" + _LEVEL + r"\b)|<num> --- \[[^\]]*\] +[\w.$]+ *:"
+    r"|\[[^\]]*\] [\w.$]+ -|\[[\w.$]+\] \([^)]*\)|\[[^\]\s]+\]"
     r"|[a-z][\w$]*(?:\.[\w$]+){2,} (?:\[[^\]]*\] )?[-:]"
     r"|(?:<id>|<name>|[A-Za-z]\w*-[\w-]+) -(?= ))"
     r"(?: +|$)"

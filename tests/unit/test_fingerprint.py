@@ -119,6 +119,18 @@ from shared.fingerprint import NAMED_KINDS, fingerprint, parameterise
             "level=<value> msg: Error on ingesting out-of-order samples num_dropped=<value>",
         ),
         ("type=LOGIN_ERROR, error=user_not_found", "type=<value>, error=user_not_found"),
+        # A run of three pairs or more is one context, whichever fields it carries; a pair
+        # whose value stays ends it; two pairs are two values.
+        (
+            "[UFW BLOCK] IN=eth0 OUT= MAC=52:54:00:01:02:03 SRC=10.0.0.1 DF PROTO=TCP SYN URGP=0",
+            "[UFW BLOCK] <ctx>",
+        ),
+        ("[UFW BLOCK] IN=eth0 OUT= SRC=10.0.0.1 PROTO=UDP", "[UFW BLOCK] <ctx>"),
+        (
+            "type=LOGIN_ERROR, realmId=a, clientId=b, error=user_not_found, a=1, b=2, c=3",
+            "<ctx> error=user_not_found, <ctx>",
+        ),
+        ("exited, code=exited, status=1/FAILURE", "exited, code=<value>, status=<value>"),
         # A name alone in brackets, where it reads as the code's own; an error's name stays.
         ("(haproxy_vip) Entering MASTER STATE", "(<name>) Entering MASTER STATE"),
         (
