@@ -15,6 +15,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Final, Literal
 
+from shared.structured_log import message_of
+
 GroupingKind = Literal["sentry_issue", "sdk", "alertmanager", "dedup_key", "message"]
 
 _MAX_TEXT: Final = 2048
@@ -494,8 +496,9 @@ def parameterise(text: str) -> str:
     """Mask the variable parts of ``text``: times, ids, addresses, host names, paths, quoted
     values, durations, numbers and sizes, then any other word with a digit in it (an
     identifier), then lists of one kind of value (one value, however long); and drop what a
-    logger writes before the message (:data:`_HEADER_PART`)."""
-    out = text[:_MAX_TEXT]
+    logger writes before the message (:data:`_HEADER_PART`). A JSON log line is read for its
+    message and error first (:func:`shared.structured_log.message_of`)."""
+    out = message_of(text)[:_MAX_TEXT]
     for pattern, mask in _MASKS:
         out = pattern.sub(mask, out)
     out = _NUMBER.sub("<num>", _IDENTIFIER.sub(_identifier, out))

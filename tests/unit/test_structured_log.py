@@ -1,0 +1,66 @@
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from services.analyzer.templates import TemplateMiner
+from shared.fingerprint import fingerprint, parameterise
+from shared.structured_log import MAX_PARSED, message_of
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        # zap: msg and error.
+        (
+            '{"level":"error","ts":1718180102.1,"caller":"db/pool.go:88",'
+            '"msg":"failed to connect","error":"dial tcp 10.0.0.5:5432: connect: refused"}',
+            "failed to connect | dial tcp 10.0.0.5:5432: connect: refused",
+        ),
+        # pino: a nested error, its type before its message.
+        (
+            '{"level":50,"time":1718180102123,"pid":7,"hostname":"api-1","msg":"request failed",'
+            '"err":{"type":"Error","message":"read ECONNRESET","stack":"Error: read…"}}',
+            "request failed | Error: read ECONNRESET",
+        ),
+        # ECS and Serilog-style "message", Cloud Logging's jsonPayload and textPayload.
+        ('{"@timestamp":"2024-06-12T08:15:02Z","message":"disk full"}', "disk full"),
+        ('{"severity":"ERROR","jsonPayload":{"message":"quota exceeded"}}', "quota exceeded"),
+        ('{"severity":"ERROR","textPayload":"OOMKilled"}', "OOMKilled"),
+        # An error alone.
+        ('{"level":"error","error":"context deadline exceeded"}', "context deadline exceeded"),
+        # No message and no error, no object, or no JSON: the line as it is.
+        ('{"level":"info","took_ms":12}', '{"level":"info","took_ms":12}'),
+        ('["msg", "x"]', '["msg", "x"]'),
+        ("{not json}", "{not json}"),
+        ("plain text", "plain text"),
+    ],
+)
+def test_the_message_and_error_of_a_json_log_line(line: str, expected: str) -> None:
+    assert message_of(line) == expected
+
+
+def test_a_json_line_too_long_to_parse_is_left_alone() -> None:
+    line = json.dumps({"msg": "x", "pad": "y" * MAX_PARSED})
+    assert message_of(line) == line
+
+
+def test_json_log_lines_are_problems_by_their_message_not_one_document() -> None:
+    def line(msg: str, ts: int, host: str) -> str:
+        return json.dumps({"level": "error", "ts": ts, "host": host, "msg": msg})
+
+    refused = [
+        line(f"connect to 10.0.0.{n}:5432 refused", 1718180100 + n, f"api-{n}") for n in (1, 2)
+    ]
+    full = line("disk /dev/sda1 full", 1718180109, "api-3")
+
+    def fp(text: str) -> str:
+        return fingerprint(kind="message", parts=["api", text])
+
+    assert fp(refused[0]) == fp(refused[1]) != fp(full)
+    assert parameterise(refused[0]) == "connect to <ip> refused"
+    miner = TemplateMiner()
+    first, second, other = (miner.add(text) for text in (*refused, full))
+    assert first.pattern_id == second.pattern_id != other.pattern_id
+    assert first.template == "connect to <ip> refused"
