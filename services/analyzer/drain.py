@@ -30,6 +30,10 @@
    user`` / ``… by authenticating user``). A word only one message has shown may still be a
    value, so the second message of a shape generalises it as Drain does (``User alice logged
    in`` / ``User bob logged in``), and the template keeps the wildcard from then on.
+5. **Two words side by side are a phrase.** Where a message and a template hold different
+   lower-case words at two adjacent positions, they are two shapes from the first message on
+   (``closing because: client close request`` / ``… client unexpected eof``): a value is one
+   word, a reason or an outcome often two.
 """
 
 from __future__ import annotations
@@ -51,6 +55,8 @@ _KINDS_APART = frozenset({"constant", "value", "name"})
 _WORD = re.compile(r"[a-z][a-z_]{2,}")
 #: The messages a cluster must hold before its lower-case words count as constants.
 SETTLED = 2
+#: Adjacent lower-case words that differ, from which two messages are two shapes.
+PHRASE = 2
 
 
 def _masked(token: str) -> bool:
@@ -97,14 +103,22 @@ class Drain(_Drain3):  # type: ignore[misc]
         ``settled``: the template's words were agreed on by two messages or more."""
         if not seq1:
             return 1.0, 0
-        similar = params = 0
+        similar = params = run = 0
         for template_token, token in zip(seq1, seq2, strict=True):
             if template_token == self.param_str:
                 params += 1
+                run = 0
             elif template_token == token or (_masked(template_token) and _masked(token)):
                 similar += 1
+                run = 0
             elif _apart(template_token, token) or (settled and _words(template_token, token)):
                 return -1.0, 0
+            elif _words(template_token, token):
+                run += 1
+                if run == PHRASE:
+                    return -1.0, 0
+            else:
+                run = 0
         return (similar + (params if include_params else 0)) / len(seq1), params
 
     def fast_match(

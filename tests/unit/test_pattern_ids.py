@@ -193,6 +193,21 @@ def test_a_word_two_messages_agreed_on_is_a_constant_a_word_seen_once_may_vary()
     assert miner.add(timeout.format(32)).pattern_id == miner.add(timeout.format(30)).pattern_id
 
 
+def test_two_adjacent_words_that_differ_are_another_shape_from_the_first_message() -> None:
+    miner = TemplateMiner()
+    closing = "C-0x{}: shop/app@10.0.0.{}:5432 closing because: client {} (age=3s)"
+    request = miner.add(closing.format("aa01", 1, "close request")).pattern_id
+    eof = miner.add(closing.format("bb02", 2, "unexpected eof")).pattern_id
+    assert eof != request  # a second message, yet two words apart: a phrase, not a value
+    assert miner.add(closing.format("cc03", 3, "close request")).pattern_id == request
+    assert miner.add(closing.format("dd04", 4, "unexpected eof")).pattern_id == eof
+    # One word apart, a value, as before; two words apart but not side by side, too.
+    named = "worker {} lost its lease on queue {} after the deadline"
+    assert miner.add(named.format("alpha", "jobs")).pattern_id == (
+        miner.add(named.format("beta", "mail")).pattern_id
+    )
+
+
 _AWS = "ClientError: An error occurred (AccessDenied) when calling the {} operation: Denied"
 _SQUID = "1718179568.456 1 10.8.0.31 TCP_DENIED/403 3906 {} - HIER_NONE/- text/html"
 
