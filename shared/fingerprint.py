@@ -56,6 +56,7 @@ NAMED_KINDS: Final = (
     "branch",
     "bucket",
     "channel",
+    "chunk",
     "class",
     "cluster",
     "collection",
@@ -185,6 +186,31 @@ _MASKS: Final[tuple[tuple[re.Pattern[str] | _Where, _Replacement], ...]] = (
     (re.compile(r"^\([\w.@-]+\) CMD \(.*\)$"), "(<value>) CMD (<value>)"),
     (_where("Validation failed: ", r"(?<=\bValidation failed: )[^()\n]+?(?=\)?:?$)"), "<value>"),
     (_where(", referrer: ", r', referrer: "[^"\n]*"$'), ""),
+    # More of them: the keys of an object a browser SDK captured as a promise rejection
+    # ("Object captured as promise rejection with keys: code, message"), the expression
+    # Firefox names in "can't access property "x", this.state.rows is undefined", the
+    # requirement and the versions pip names, and the help link Maven ends an error with.
+    (_where("with keys: ", r"(?<=\bwith keys: )\S.*$"), "<value>"),
+    (
+        _where(
+            "can't access property",
+            r"(?<=can't access property )(\S+,) .+?(?= is (?:null|undefined)$)",
+        ),
+        r"\1 <value>",
+    ),
+    (_where("the requirement ", r"(?<=satisfies the requirement )\S+"), "<value>"),
+    (_where("(from versions: ", r"(?<=\(from versions: )[^)]*"), "<value>"),
+    (_where(" -> [Help ", r" -> \[Help \d+\]$"), ""),
+    # The name of a Windows service, in words ("The Windows Modules Installer service entered
+    # the running state.", "The SQL Server (MSSQLSERVER) service terminated unexpectedly.").
+    (
+        _where(
+            " service ",
+            r"\bThe (?:[A-Z0-9(][\w().'-]* ){1,8}service(?= (?:entered|terminated|failed|was|is"
+            r"|depends|did|hung|has|could)\b)",
+        ),
+        "The <name> service",
+    ),
     # Redis's "12 Jun 2024 08:25:40.112", Apache's "10/Oct/2000:13:55:36 -0700".
     (
         re.compile(
@@ -237,6 +263,15 @@ _MASKS: Final[tuple[tuple[re.Pattern[str] | _Where, _Replacement], ...]] = (
     (re.compile(r"\b0x[0-9a-fA-F]+\b"), "<hex>"),
     # Bare hex (hashes, ids): a digit and a letter in it, else it is a number.
     (re.compile(r"\b(?=[0-9a-fA-F]*\d)(?=[0-9a-fA-F]*[a-fA-F])[0-9a-fA-F]{8,}\b"), "<hex>"),
+    # A token in base64, digits and letters with a plus or padding in it ("HostID:
+    # 2xdA8PuEtHg+5M0v1jHXqA9b7aYx=", a request's or an object's id).
+    (
+        re.compile(
+            r"(?<![\w+/=<])(?=[A-Za-z0-9+/]*\d)(?=[A-Za-z0-9+/]*[A-Za-z])"
+            r"(?=[A-Za-z0-9+/]*\+|[A-Za-z0-9+/]+=)[A-Za-z0-9+/]{16,}={0,2}(?![\w+/=])"
+        ),
+        "<id>",
+    ),
     # Host names, by their top-level domain, perhaps under a country's (example.com.br,
     # isp.net.om); java.lang.NullPointerException is no host.
     (
@@ -466,20 +501,22 @@ _LEVEL: Final = (
 )
 #: What a logger writes before a message, one part at a time, on masked text: a time (in
 #: brackets or not), a program with its pid ("dnsmasq[<num>]: ", Heroku's "app[<id>]: "), a
-#: level in capitals or in brackets ("WARN", "WARNING:", "LOG", "[error]"; not Node's "Error:",
-#: which names an exception), a pid before a level, a bracketed word of no spaces (a thread, a
-#: pid, a context: "[<num>] ", "[orders-sync|task-0] "), Spring Boot's "<num> --- [<thread>]
-#: <logger> : ", Log4j's "[<thread>] <logger> - ", JBoss's "[<logger>] (<thread>) ", and a
-#: dotted logger name before " - " or " : ". A line reads the same whichever of them its logger
-#: wrote.
+#: daemon's name ("iscsid: "), a level in capitals or in brackets ("WARN", "WARNING:", "LOG",
+#: "[error]", "[WARN ]"; not Node's "Error:", which names an exception), a pid before a level,
+#: a bracketed word of no spaces (a thread, a pid, a context, a node: "[<num>] ",
+#: "[orders-sync|task-0] "), a quoting "> ", Spring Boot's "<num> --- [<thread>] <logger> : ",
+#: Log4j's "[<thread>] <logger> - ", JBoss's "[<logger>] (<thread>) ", a dotted logger name
+#: before " - " or " : ", and a pool's or a component's name before " - ". Parts may follow one
+#: another without a space before a bracket ("[<ts>][WARN ][o.e.c.DiskThresholdMonitor]"). A
+#: line reads the same whichever of them its logger wrote.
 _HEADER_PART: Final = re.compile(
-    r"^(?:\[?<ts>\]?:?|[\w.-]+\[[^\]\s]+\]:|\[?" + _LEVEL + r"\]?:?"
-    r"|\[(?i:" + _LEVEL + r")\]"
+    r"^(?:\[?<ts>\]?:?|[\w.-]+\[[^\]\s]+\]:|\[(?i:" + _LEVEL + r") *\]"
+    r"|\[?" + _LEVEL + r"\]?:?|>|[a-z][a-z0-9-]*[a-df-z0-9]d:"
     r"|<num>(?= \[?" + _LEVEL + r"\b)|<num> --- \[[^\]]*\] +[\w.$]+ *:"
     r"|\[[^\]]*\] [\w.$]+ -|\[[\w.$]+\] \([^)]*\)|\[[^\]\s]+\]"
     r"|[a-z][\w$]*(?:\.[\w$]+){2,} (?:\[[^\]]*\] )?[-:]"
     r"|(?:<id>|<name>|[A-Za-z]\w*-[\w-]+) -(?= ))"
-    r"(?: +|$)"
+    r"(?: +|$|(?=\[))"
 )
 
 

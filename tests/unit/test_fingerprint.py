@@ -113,6 +113,41 @@ from shared.fingerprint import NAMED_KINDS, fingerprint, parameterise
         ),
         ("[23811] ! Terminating timed out worker: 24102", "! Terminating timed out worker: <num>"),
         ("Error: connect ECONNREFUSED 10.0.0.1:6379", "Error: connect ECONNREFUSED <ip>"),
+        (
+            "[2024-06-12T08:15:02,118][WARN ][o.o.c.r.a.DiskThresholdMonitor] [os-node-a] "
+            "flood stage disk watermark exceeded",
+            "flood stage disk watermark exceeded",
+        ),
+        (
+            "iscsid: Kernel reported iSCSI connection 1:0 error",
+            "Kernel reported iSCSI connection <num>:<num> error",
+        ),
+        ("> Could not resolve all files", "Could not resolve all files"),
+        ("failed: disk full", "failed: disk full"),  # a word, no daemon
+        # Free text of well-known programs: a browser SDK's keys, Firefox's expression, pip's
+        # requirement and versions, Maven's help link, a Windows service's name; a base64 id.
+        (
+            "Object captured as promise rejection with keys: code, details, message",
+            "Object captured as promise rejection with keys: <value>",
+        ),
+        (
+            'TypeError: can\'t access property "id", this.state.rows is undefined',
+            "TypeError: can't access property <str>, <value> is undefined",
+        ),
+        (
+            "Could not find a version that satisfies the requirement torch==2.1.0+cu118 "
+            "(from versions: none)",
+            "Could not find a version that satisfies the requirement <value> "
+            "(from versions: <value>)",
+        ),
+        ("Compilation failure -> [Help 1]", "Compilation failure"),
+        (
+            "The SQL Server (MSSQLSERVER) service entered the running state.",
+            "The <name> service entered the running state.",
+        ),
+        ("The service entered the running state.", "The service entered the running state."),
+        ("HostID: 2xdA8PuEtHg+5M0v1jHXqA9b7aYx=, api error", "HostID: <id>, api error"),
+        ("Loading chunk src_pages_Reports_tsx failed.", "Loading chunk <name> failed."),
         # The text of a structured line's message and error stays; its other values do not.
         (
             'level=warn msg="Error on ingesting out-of-order samples" num_dropped=3',
