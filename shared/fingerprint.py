@@ -363,10 +363,11 @@ _MASKS: Final[tuple[tuple[re.Pattern[str] | _Where, _Replacement], ...]] = (
     # realmId=…, clientId=…"): one context, whichever fields a line carries. A pair whose value
     # stays (the message or the error of a structured line) ends the run.
     (
-        re.compile(
+        _where(
+            "=",
             r"(?<!\S)(?:_P)(?: (?:[A-Z]{2,6} )*(?:_P)){2,}(?!\S)".replace(
                 "_P", r"[A-Za-z_][\w.-]*=(?:<value>\S*?)?,?"
-            )
+            ),
         ),
         "<ctx>",
     ),
@@ -439,7 +440,7 @@ _MASKS: Final[tuple[tuple[re.Pattern[str] | _Where, _Replacement], ...]] = (
     # value and Go type of Go's "json: cannot unmarshal number 1.5 into Go struct field
     # <name> of type int".
     (
-        re.compile(r"\b(?:RSA|DSA|ECDSA|ED25519)(?:-SK)?(?:-CERT)?(?= (?:SHA256|MD5):)"),
+        _where(" ssh2: ", r"\b(?:RSA|DSA|ECDSA|ED25519)(?:-SK)?(?:-CERT)?(?= (?:SHA256|MD5):)"),
         "<value>",
     ),
     (
@@ -451,14 +452,15 @@ _MASKS: Final[tuple[tuple[re.Pattern[str] | _Where, _Replacement], ...]] = (
         r"\1<value>\2<name>",
     ),
     # A daemon's dotted name with a dash in it, which has no digit to mark it ("mon.ceph-mon-b").
-    (re.compile(r"(?<![\w.<>/-])[a-z]+\.[a-z][a-z-]*-[a-z-]*[a-z](?![\w.>/-])"), "<name>"),
+    (_where(".", r"(?<![\w.<>/-])[a-z]+\.[a-z][a-z-]*-[a-z-]*[a-z](?![\w.>/-])"), "<name>"),
     # A name alone in brackets that reads as the code's or an operator's own: snake case, camel
     # case or dotted ("(haproxy_vip) Entering MASTER STATE", "(displayName) not indexed",
     # "(MyAppWeb.Router)"); not a constant in capitals ("(SIGSEGV)", "(MEMORY_LIMIT_EXCEEDED)"),
     # an error's name in Pascal case ("(AccessDenied)") nor a word ("(reserved)").
     (
-        re.compile(
-            r"\((?=[a-z][\w$]*[A-Z]|[\w.$]*(?:[a-z0-9]_[a-z]|\.[A-Za-z]))[A-Za-z_][\w.$]*\)"
+        _where(
+            "(",
+            r"\((?=[a-z][\w$]*[A-Z]|[\w.$]*(?:[a-z0-9]_[a-z]|\.[A-Za-z]))[A-Za-z_][\w.$]*\)",
         ),
         "(<name>)",
     ),
