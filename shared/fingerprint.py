@@ -109,6 +109,7 @@ NAMED_KINDS: Final = (
     "repository",
     "role",
     "schema",
+    "scheduler",
     "scope",
     "secret",
     "server",
@@ -120,6 +121,7 @@ NAMED_KINDS: Final = (
     "stream",
     "table",
     "tablespace",
+    "taskqueue",
     "tenant",
     "timer",
     "topic",
@@ -173,8 +175,8 @@ _MASKS: Final[tuple[tuple[re.Pattern[str] | _Where, _Replacement], ...]] = (
     # a file and in dmesg.
     (
         re.compile(
-            rf"^(?:{_MONTH_DATE}|\d{{4}}-\d{{2}}-\d{{2}}T[\d:.]+(?:Z|[+-]\d{{2}}:?\d{{2}})?) "
-            r"[\w.:-]+ [\w./-]+(?:\[\d+\])?: "
+            rf"^(?:{_MONTH_DATE}|\d{{4}}-\d{{2}}-\d{{2}}T[\d:.]+(?:Z|[+-]\d{{2}}:?\d{{2}})?) +"
+            r"[\w.:-]+ +[\w./-]+(?:\[\d+\])?: "
         ),
         "",
     ),
@@ -201,6 +203,12 @@ _MASKS: Final[tuple[tuple[re.Pattern[str] | _Where, _Replacement], ...]] = (
     (_where("the requirement ", r"(?<=satisfies the requirement )\S+"), "<value>"),
     (_where("(from versions: ", r"(?<=\(from versions: )[^)]*"), "<value>"),
     (_where(" -> [Help ", r" -> \[Help \d+\]$"), ""),
+    # The thread an Android app crashed on ("FATAL EXCEPTION: OkHttp Dispatcher"), and the
+    # engine React Native names after an error in some versions (", js engine: hermes").
+    (_where("FATAL EXCEPTION: ", r"(?<=\bFATAL EXCEPTION: )\S.*$"), "<value>"),
+    (_where(", js engine: ", r", js engine: \w+$"), ""),
+    # The connection strongSwan names, when it knows one ("07[IKE] <site-b|7> received …").
+    (_where("|", r"(?<=\[[A-Z]{3}\] )<[^<>|\s]+\|\d+> "), ""),
     # The name of a Windows service, in words ("The Windows Modules Installer service entered
     # the running state.", "The SQL Server (MSSQLSERVER) service terminated unexpectedly.").
     (
@@ -221,7 +229,7 @@ _MASKS: Final[tuple[tuple[re.Pattern[str] | _Where, _Replacement], ...]] = (
     ),
     (
         re.compile(
-            r"\b\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d{1,9})?)?"
+            r"\b\d{4}([-/])\d{2}\1\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d{1,9})?)?"
             rf"(?:Z|[+-]\d{{2}}:?\d{{2}})?{_ZONE}"
         ),
         "<ts>",
@@ -509,21 +517,35 @@ _LEVEL: Final = (
 #: "[orders-sync|task-0] "), a quoting "> ", Spring Boot's "<num> --- [<thread>] <logger> : ",
 #: Log4j's "[<thread>] <logger> - ", JBoss's "[<logger>] (<thread>) ", a dotted logger name
 #: before " - " or " : ", and a pool's or a component's name before " - ". Parts may follow one
-#: another without a space before a bracket ("[<ts>][WARN ][o.e.c.DiskThresholdMonitor]"). A
-#: line reads the same whichever of them its logger wrote.
+#: another without a space before a bracket ("[<ts>][WARN ][o.e.c.DiskThresholdMonitor]").
+#: Also: Serilog's "[<ts> ERR]", Python logging's " - " separators, Cisco's sequence numbers
+#: and "*<ts> UTC:", Android logcat's headers ("<date> <ts> <pid> <tid> E Tag: ",
+#: "E/Tag( <pid>): ", Android Studio's "<pid>-<tid>/com.app E/Tag: "), iOS's "App[<pid>:<tid>]",
+#: strongSwan's "<num>[IKE]", a rank or a shard in brackets ("[rank3]:"). A line reads the same
+#: whichever of them its logger wrote.
 _HEADER_PART: Final = re.compile(
-    r"^(?:\[?<ts>\]?:?|[\w.-]+\[[^\]\s]+\]:|\[(?i:" + _LEVEL + r") *\]"
-    r"|\[?" + _LEVEL + r"\]?:?|>|[a-z][a-z0-9-]*[a-df-z0-9]d:"
+    r"^(?:\*?\[?<ts>\]?(?: [A-Z]{3,4}(?=:))?:?|\[<ts> [A-Z]{3}\]|<num>:(?= (?:<num>:|\*?<ts>))"
+    r"|<id>(?= <ts>)|(?:<id>|[\w.-]+) *\[[^\]\s]+\]:|[\w.-]+\[<num>:<num>\]|\[(?i:"
+    + _LEVEL
+    + r") *\]"
+    r"|\[?" + _LEVEL + r"\]?(?: ?:)?(?! [A-Z]{2,}\b)|>|-(?= )|[a-z][a-z0-9-]*[a-df-z0-9]d:"
     r"|<num>(?= \[?" + _LEVEL + r"\b)|<num> --- \[[^\]]*\] +[\w.$]+ *:"
-    r"|\[[^\]]*\] [\w.$]+ -|\[[\w.$]+\] \([^)]*\)|\[[^\]\s]+\]"
+    r"|<num> +<num> [VDIWEF] [\w.$-]+ *:|(?:<id>/[\w.]+ )?[VDIWEF]/[\w.$-]+ *(?:\( *<num>\))?:"
+    r"|<num>\[[A-Z]+\]"
+    r"|\[[^\]]*\] [\w.$]+ -|\[[\w.$]+\] \([^)]*\)|\[[^\]\s]+\]:?"
     r"|[a-z][\w$]*(?:\.[\w$]+){2,} (?:\[[^\]]*\] )?[-:]"
+    r"|[A-Za-z][\w$]*(?:\.[\w$]+)+ (?:\[[^\]]*\] )?-(?= )"
     r"|(?:<id>|<name>|[A-Za-z]\w*-[\w-]+) -(?= ))"
     r"(?: +|$|(?=\[))"
 )
+#: The logger's name Kafka's and ZooKeeper's layouts write after the message ("… (org.apache.
+#: kafka.streams.KafkaStreams)", "… (org.apache.kafka.connect.runtime.WorkerTask:212)").
+_TRAILER: Final = re.compile(r" \((?:<name>|[a-z][\w$]*(?:\.[\w$]+){2,}(?::<num>)?)\)$")
 
 
 def _strip_header(text: str) -> str:
-    for _ in range(6):
+    text = _TRAILER.sub("", text)
+    for _ in range(10):
         stripped = _HEADER_PART.sub("", text, count=1)
         if stripped == text or not stripped:
             return text

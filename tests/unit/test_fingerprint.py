@@ -148,6 +148,48 @@ from shared.fingerprint import NAMED_KINDS, fingerprint, parameterise
         ("The service entered the running state.", "The service entered the running state."),
         ("HostID: 2xdA8PuEtHg+5M0v1jHXqA9b7aYx=, api error", "HostID: <id>, api error"),
         ("Loading chunk src_pages_Reports_tsx failed.", "Loading chunk <name> failed."),
+        (
+            "06-12 09:41:27.088 21877 21954 E AndroidRuntime: FATAL EXCEPTION: main",
+            "FATAL EXCEPTION: <value>",
+        ),
+        ("E/AndroidRuntime( 3187): FATAL EXCEPTION: pool-4-thread-1", "FATAL EXCEPTION: <value>"),
+        (
+            "2024-06-13 14:02:55.731 15764-16523/com.acme.wallet E/ReactNativeJS: x failed",
+            "x failed",
+        ),
+        ("2024-06-13 10:34:30.730924+0800 Rides[30968:492764] Task failed", "Task failed"),
+        ("2023/12/03 02:14:09 WARN  Failed to poll for task.", "Failed to poll for task."),
+        ("3112: 007199: Jun 10 22:35:44: %LINK-3-UPDOWN: Interface up", "%<id>: Interface up"),
+        ("*Mar  1 00:03:15.902 UTC: %LINK-3-UPDOWN: Interface up", "%<id>: Interface up"),
+        (
+            "2024-06-11 08:31:40,512 WARN : org.graylog2.x.KafkaJournal - Journal full",
+            "Journal full",
+        ),
+        (
+            "2024-07-08 23:48:12,330 fail2ban.actions        [745]: NOTICE  [sshd] Unban x",
+            "Unban x",
+        ),
+        (
+            "[2024-06-11 08:44:03,118] INFO x failed (org.apache.kafka.streams.KafkaStreams)",
+            "x failed",
+        ),
+        ("2024-06-11 10:55:02,318 [14] ERROR Hangfire.AutoRetry [(null)] - Failed", "Failed"),
+        ("[16:40:08 ERR] Failed to process", "Failed to process"),
+        ("2024-06-12 08:15:02,118 - distributed.core - INFO - Event loop", "Event loop"),
+        (
+            "Jun 11 22:45:03 04[IKE] <site-b|7> received AUTHENTICATION_FAILED",
+            "received AUTHENTICATION_FAILED",
+        ),
+        (
+            "[rank3]: torch.OutOfMemoryError: CUDA out of memory.",
+            "torch.OutOfMemoryError: CUDA out of memory.",
+        ),
+        ("ERROR: relation x does not exist", "relation x does not exist"),
+        ("FATAL ERROR in native method", "FATAL ERROR in native method"),  # no level: words
+        (
+            "ReferenceError: Property 'x' doesn't exist, js engine: hermes",
+            "ReferenceError: Property <str> doesn't exist",
+        ),
         # The text of a structured line's message and error stays; its other values do not.
         (
             'level=warn msg="Error on ingesting out-of-order samples" num_dropped=3',
