@@ -176,7 +176,7 @@ _MASKS: Final[tuple[tuple[re.Pattern[str] | _Where, _Replacement], ...]] = (
     (
         re.compile(
             rf"^(?:{_MONTH_DATE}|\d{{4}}-\d{{2}}-\d{{2}}T[\d:.]+(?:Z|[+-]\d{{2}}:?\d{{2}})?) +"
-            r"[\w.:-]+ +[\w./-]+(?:\[\d+\])?: "
+            r"[\w.:-]+ +[\w./-]+(?:\[\d+\])?(?: \([^()\n]{1,200}\))?: "
         ),
         "",
     ),
@@ -234,6 +234,8 @@ _MASKS: Final[tuple[tuple[re.Pattern[str] | _Where, _Replacement], ...]] = (
         ),
         "<ts>",
     ),
+    # A date the American way, with a time of day ("06/12/2024, 10:15:02 AM", Nest's).
+    (re.compile(r"\b\d{1,2}/\d{1,2}/\d{4},? \d{1,2}:\d{2}(?::\d{2})?(?: ?[AP]M\b)?"), "<ts>"),
     # A MAC address ("52:54:00:ab:cd:ef", "00-1A-2B-3C-4D-5E"), before its first three
     # pairs of digits read as a time.
     (
@@ -325,6 +327,22 @@ _MASKS: Final[tuple[tuple[re.Pattern[str] | _Where, _Replacement], ...]] = (
         _where('="', r'\b(msg|message|err|error|reason)="((?:[^"\\\n]|\\.){0,300})"'),
         lambda match: f"{match.group(1)}: {match.group(2)}",
     ),
+    # A media type ("multipart/form-data", "application/octet-stream"), the host Ansible names
+    # a task's result for ("fatal: [web-01]: FAILED!"), and a column named with its table
+    # ("attachments.account_id", "t_wallet.CUSTOMER_NO").
+    (
+        _where(
+            "/",
+            r"(?<![\w/.<-])(?:application|text|image|audio|video|multipart|font|model|message)"
+            r"/[\w.+-]+(?![\w/])",
+        ),
+        "<value>",
+    ),
+    (
+        re.compile(r"\b((?:fatal|ok|changed|failed|skipping|unreachable|ignored): )\[[^\]\s]+\]"),
+        r"\1[<host>]",
+    ),
+    (re.compile(r"(?<![\w.<])[A-Za-z_]+\.[A-Za-z]*_[A-Za-z_]*(?![\w.])"), "<name>"),
     # A quote opens a value only where a word does not go on (not the apostrophe of "can't").
     (re.compile(r"(?<!\w)'[^'\n]{0,200}'(?!\w)"), "<str>"),
     (re.compile(r'"[^"\n]{0,200}"'), "<str>"),
@@ -336,6 +354,18 @@ _MASKS: Final[tuple[tuple[re.Pattern[str] | _Where, _Replacement], ...]] = (
     (re.compile(r"`[^`'\n]{1,200}[`']"), "<str>"),
     # Short durations: "00:17" (minutes and seconds), "<1 sec".
     (re.compile(r"(?<![\w:.<])\d{1,2}:\d{2}(?![\w:])|<\d+ sec\b"), "<num>"),
+    # A duration in words, of one unit or several ("30 seconds", "1 hour 2 minutes", "3 minutes
+    # and 12 seconds"): one number, as "30s" is.
+    (
+        re.compile(
+            r"(?<![\w.<])\d+(?:\.\d+)? _U\b(?:,? (?:and )?\d+(?:\.\d+)? _U\b)*".replace(
+                "_U",
+                r"(?:nanoseconds?|microseconds?|milliseconds?|seconds?|secs?|minutes?|mins?"
+                r"|hours?|hrs?|days?|weeks?)",
+            )
+        ),
+        "<num>",
+    ),
     # A size restated for people after a byte count ("18846 bytes (18.4 KB)"): one size.
     (_where(" bytes (", r"(?<=\d bytes) \(\d+(?:\.\d+)? ?[kKMGTP]i?B\)"), ""),
     # A document in braces, its first member a key ('dup key: { email: "a@b.io" }', JSON's
@@ -531,7 +561,8 @@ _HEADER_PART: Final = re.compile(
     r"|\[?" + _LEVEL + r"\]?(?: ?:)?(?! [A-Z]{2,}\b)|>|-(?= )|[a-z][a-z0-9-]*[a-df-z0-9]d:"
     r"|<num>(?= \[?" + _LEVEL + r"\b)|<num> --- \[[^\]]*\] +[\w.$]+ *:"
     r"|<num> +<num> [VDIWEF] [\w.$-]+ *:|(?:<id>/[\w.]+ )?[VDIWEF]/[\w.$-]+ *(?:\( *<num>\))?:"
-    r"|<num>\[[A-Z]+\]"
+    r"|<num>\[[A-Z]+\]|(?:trce|dbug|info|warn|fail|crit): (?:<id>|[\w.]+\[<num>\])"
+    r"|<num> +-(?= )|<ctx> \|"
     r"|\[[^\]]*\] [\w.$]+ -|\[[\w.$]+\] \([^)]*\)|\[[^\]\s]+\]:?"
     r"|[a-z][\w$]*(?:\.[\w$]+){2,} (?:\[[^\]]*\] )?[-:]"
     r"|[A-Za-z][\w$]*(?:\.[\w$]+)+ (?:\[[^\]]*\] )?-(?= )"
