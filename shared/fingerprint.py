@@ -140,6 +140,16 @@ _PHRASE_TEXT: Final = """
     that the this to too was were will with would"""
 _PHRASE_WORDS: Final = frozenset(_PHRASE_TEXT.split())
 
+
+def _kind_name(match: re.Match[str]) -> str:
+    """A name after its kind (the pattern above) is a value, if the word before it names a
+    kind and, for a plain word, the word is no word of a phrase."""
+    kind, bracket, plain = match.group(1), match.group(2), match.group(3)
+    if kind.rstrip(": ").lower() not in _NAMED_KINDS or plain in _PHRASE_WORDS:
+        return match.group()
+    return kind + ("[<name>]" if bracket else "<name>")
+
+
 # Order matters: the wider shapes (timestamps, URLs, e-mails) are masked before their parts.
 _MONTH: Final = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)"
 # A date with a month name and a time: syslog's "Jun  9 08:31:40", ctime's
@@ -155,18 +165,21 @@ _Replacement = str | Callable[[re.Match[str]], str]
 
 @dataclass(frozen=True, slots=True)
 class _Where:
-    """A pattern tried only on text that holds ``needle``: a substring check is far quicker
-    than a pattern's scan of a text it cannot match."""
+    """A pattern tried only on text that holds one of ``needles``: a substring check is far
+    quicker than a pattern's scan of a text it cannot match."""
 
-    needle: str
+    needles: tuple[str, ...]
     pattern: re.Pattern[str]
 
     def sub(self, replacement: _Replacement, text: str) -> str:
-        return self.pattern.sub(replacement, text) if self.needle in text else text
+        for needle in self.needles:
+            if needle in text:
+                return self.pattern.sub(replacement, text)
+        return text
 
 
-def _where(needle: str, pattern: str) -> _Where:
-    return _Where(needle, re.compile(pattern))
+def _where(needle: str | tuple[str, ...], pattern: str) -> _Where:
+    return _Where((needle,) if isinstance(needle, str) else needle, re.compile(pattern))
 
 
 _MASKS: Final[tuple[tuple[re.Pattern[str] | _Where, _Replacement], ...]] = (
@@ -235,7 +248,7 @@ _MASKS: Final[tuple[tuple[re.Pattern[str] | _Where, _Replacement], ...]] = (
         "<ts>",
     ),
     # A date the American way, with a time of day ("06/12/2024, 10:15:02 AM", Nest's).
-    (re.compile(r"\b\d{1,2}/\d{1,2}/\d{4},? \d{1,2}:\d{2}(?::\d{2})?(?: ?[AP]M\b)?"), "<ts>"),
+    (_where("/", r"\b\d{1,2}/\d{1,2}/\d{4},? \d{1,2}:\d{2}(?::\d{2})?(?: ?[AP]M\b)?"), "<ts>"),
     # A MAC address ("52:54:00:ab:cd:ef", "00-1A-2B-3C-4D-5E"), before its first three
     # pairs of digits read as a time.
     (
@@ -276,9 +289,10 @@ _MASKS: Final[tuple[tuple[re.Pattern[str] | _Where, _Replacement], ...]] = (
     # A token in base64, digits and letters with a plus or padding in it ("HostID:
     # 2xdA8PuEtHg+5M0v1jHXqA9b7aYx=", a request's or an object's id).
     (
-        re.compile(
+        _where(
+            ("+", "="),
             r"(?<![\w+/=<])(?=[A-Za-z0-9+/]*\d)(?=[A-Za-z0-9+/]*[A-Za-z])"
-            r"(?=[A-Za-z0-9+/]*\+|[A-Za-z0-9+/]+=)[A-Za-z0-9+/]{16,}={0,2}(?![\w+/=])"
+            r"(?=[A-Za-z0-9+/]*\+|[A-Za-z0-9+/]+=)[A-Za-z0-9+/]{16,}={0,2}(?![\w+/=])",
         ),
         "<id>",
     ),
@@ -339,10 +353,12 @@ _MASKS: Final[tuple[tuple[re.Pattern[str] | _Where, _Replacement], ...]] = (
         "<value>",
     ),
     (
-        re.compile(r"\b((?:fatal|ok|changed|failed|skipping|unreachable|ignored): )\[[^\]\s]+\]"),
+        _where(
+            ": [", r"\b((?:fatal|ok|changed|failed|skipping|unreachable|ignored): )\[[^\]\s]+\]"
+        ),
         r"\1[<host>]",
     ),
-    (re.compile(r"(?<![\w.<])[A-Za-z_]+\.[A-Za-z]*_[A-Za-z_]*(?![\w.])"), "<name>"),
+    (_where("_", r"(?<![\w.<])[A-Za-z_]+\.[A-Za-z]*_[A-Za-z_]*(?![\w.])"), "<name>"),
     # A quote opens a value only where a word does not go on (not the apostrophe of "can't").
     (re.compile(r"(?<!\w)'[^'\n]{0,200}'(?!\w)"), "<str>"),
     (re.compile(r'"[^"\n]{0,200}"'), "<str>"),
@@ -357,12 +373,13 @@ _MASKS: Final[tuple[tuple[re.Pattern[str] | _Where, _Replacement], ...]] = (
     # A duration in words, of one unit or several ("30 seconds", "1 hour 2 minutes", "3 minutes
     # and 12 seconds"): one number, as "30s" is.
     (
-        re.compile(
+        _where(
+            (" sec", " min", " hour", " hr", " day", " week", "illisec", "icrosec", "anosec"),
             r"(?<![\w.<])\d+(?:\.\d+)? _U\b(?:,? (?:and )?\d+(?:\.\d+)? _U\b)*".replace(
                 "_U",
                 r"(?:nanoseconds?|microseconds?|milliseconds?|seconds?|secs?|minutes?|mins?"
                 r"|hours?|hrs?|days?|weeks?)",
-            )
+            ),
         ),
         "<num>",
     ),
@@ -442,37 +459,22 @@ _MASKS: Final[tuple[tuple[re.Pattern[str] | _Where, _Replacement], ...]] = (
     # A name after the kind of thing it names, where it reads as a name, not a word: it has a
     # sign in it (-, _, ., /, $) or capitals inside it ("container istio-proxy", "index
     # SHOP.ORDER_ITEMS_PK", "collection: shop.users", "struct field LineItem.quantity", "master
-    # orders-cache", "Server web_back/web-01"). A word after it stays ("index out of range",
-    # "node was low", "Server listening"). Any word may be a kind: the set decides, which is
-    # much faster than a pattern naming every kind.
+    # orders-cache", "Server web_back/web-01"), or it stands in brackets ("constraint [null]").
+    # Or a plain word, where what follows shows it is a name: a masked value, a closing bracket
+    # or a word that goes on after a name ("container worker in pod", "Container api was
+    # using", "master mymaster <ip>"); not a word that goes on a phrase itself ("index out of
+    # range", "node was low", "key error"), nor a verb's form ("Server listening on", "container
+    # exited with"), nor a word at the end of a line, where it may name a constant ("registered
+    # new driver usbfs"). Any word may be a kind: the set decides, which is much faster than a
+    # pattern naming every kind.
     (
         re.compile(
-            r"\b([A-Za-z]{2,12}:? )(\[)?"
+            r"\b([A-Za-z]{2,12}:? )(?:(\[)?"
             r"(?(2)|(?=[\w.$/-]*(?:[-_./$]|[a-z][A-Z]|[A-Z]{2})))[A-Za-z_][\w.$/-]*[\w$](?(2)\])"
+            r"|(?!<)(?![a-z]*(?:ing|ed) )([a-z][a-z0-9]*)"
+            r"(?= (?:<|in |on |was |is |has |had |for |from |at |with |not )|\]))"
         ),
-        lambda match: (
-            match.group(1) + ("[<name>]" if match.group(2) else "<name>")
-            if match.group(1).rstrip(": ").lower() in _NAMED_KINDS
-            else match.group()
-        ),
-    ),
-    # A plain word after the kind of thing it names, where what follows shows it is a name:
-    # a masked value, or a word that goes on after a name ("container worker in pod",
-    # "Container api was using", "master mymaster <ip>"); not a word that goes on a phrase
-    # itself ("index out of range", "node was low", "key error"), nor a verb's form ("Server
-    # listening on", "container exited with"). Not at the end of a line either, where it may
-    # name a constant ("registered new driver usbfs").
-    (
-        re.compile(
-            r"\b([A-Za-z]{2,12}:? )(?!<)(?![a-z]*(?:ing|ed) )([a-z][a-z0-9]*)"
-            r"(?= (?:<|in |on |was |is |has |had |for |from |at |with |not )|\])"
-        ),
-        lambda match: (
-            match.group(1) + "<name>"
-            if match.group(1).rstrip(": ").lower() in _NAMED_KINDS
-            and match.group(2) not in _PHRASE_WORDS
-            else match.group()
-        ),
+        lambda match: _kind_name(match),
     ),
     # The key type sshd names before a key's fingerprint ("ssh2: RSA SHA256:…"), and the JSON
     # value and Go type of Go's "json: cannot unmarshal number 1.5 into Go struct field
