@@ -3,7 +3,8 @@ settings and no per-source tuning, messages fed one at a time (a message's group
 it is given at that moment):
 
 * on the labelled set (bench/data/grouping_eval.jsonl), its tuning half and its held-out half
-  apart (:func:`bench.grouping_accuracy.held_out`);
+  apart (:func:`bench.grouping_accuracy.held_out`), and the held-out half of each round the
+  set was written in (:func:`bench.grouping_accuracy.labelled_round`);
 * on the Loghub-2k benchmark (bench/data/loghub_2k.jsonl: 2,000 lines of each of 16 systems), one
   analyzer per system, and averaged over the systems as the log-parsing literature reports it.
 
@@ -22,6 +23,7 @@ from bench.grouping_accuracy import (
     LabelledMessage,
     grouping_accuracy,
     held_out,
+    labelled_round,
     load_labelled,
 )
 from services.analyzer.templates import TemplateMiner
@@ -69,6 +71,11 @@ def run() -> tuple[float, float]:
         ("whole set", own),
     ):
         print(_line(name, *score(part)))
+    print("labelled set, held-out half by the round each group was written in:")
+    held = [m for m in own if held_out(m.group)]
+    for number in sorted({labelled_round(m.group) for m in held}):
+        part = [m for m in held if labelled_round(m.group) == number]
+        print(_line(f"held-out, round {number}", *score(part)))
     by_system: defaultdict[str, list[LabelledMessage]] = defaultdict(list)
     for message in load_labelled(LOGHUB_PATH):
         by_system[message.system].append(message)

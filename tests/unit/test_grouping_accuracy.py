@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.grouping_accuracy import DATA_PATH, grouping_accuracy, load_labelled
+from bench.grouping_accuracy import DATA_PATH, grouping_accuracy, labelled_round, load_labelled
 
 
 def test_perfect_clustering_scores_one_whatever_the_cluster_ids() -> None:
@@ -77,3 +77,11 @@ def test_evaluation_set_scores_itself_perfectly() -> None:
     rows = load_labelled()
     result = grouping_accuracy([r.group for r in rows], [r.group for r in rows])
     assert (result.majority, result.exact_cluster) == (1.0, 1.0)
+
+
+def test_each_group_of_the_labelled_set_belongs_to_a_round() -> None:
+    assert [
+        labelled_round(g) for g in ("pg_deadlock", "x_a", "y_b", "z_c", "w_d", "v_e", "u_f")
+    ] == [1, 2, 2, 3, 4, 5, 6]
+    rounds = {labelled_round(m.group) for m in load_labelled(DATA_PATH)}
+    assert rounds == {1, 2, 3, 4, 5, 6}
