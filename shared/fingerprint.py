@@ -232,11 +232,13 @@ _MASKS: Final[tuple[tuple[re.Pattern[str] | _Where, _Replacement], ...]] = (
         ),
         "The <name> service",
     ),
-    # Redis's "12 Jun 2024 08:25:40.112", Apache's "10/Oct/2000:13:55:36 -0700".
+    # Redis's "12 Jun 2024 08:25:40.112", Apache's "10/Oct/2000:13:55:36 -0700", RFC 1123's
+    # "Mon, 12 Jun 2024 08:15:00 GMT".
     (
         re.compile(
+            r"(?:\b(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun), )?"
             rf"\b\d{{1,2}}[ /-]{_MONTH}[ /-]\d{{4}}[ :T]\d{{2}}:\d{{2}}:\d{{2}}(?:[.,]\d{{1,9}})?"
-            r"(?: ?[+-]\d{4}\b)?"
+            r"(?: ?(?:[+-]\d{4}\b|GMT\b|UTC\b))?"
         ),
         "<ts>",
     ),
@@ -553,8 +555,12 @@ _LEVEL: Final = (
 #: Also: Serilog's "[<ts> ERR]", Python logging's " - " separators, Cisco's sequence numbers
 #: and "*<ts> UTC:", Android logcat's headers ("<date> <ts> <pid> <tid> E Tag: ",
 #: "E/Tag( <pid>): ", Android Studio's "<pid>-<tid>/com.app E/Tag: "), iOS's "App[<pid>:<tid>]",
-#: strongSwan's "<num>[IKE]", a rank or a shard in brackets ("[rank3]:"). A line reads the same
-#: whichever of them its logger wrote.
+#: strongSwan's "<num>[IKE]", a rank or a shard in brackets ("[rank3]:"), klog's
+#: "<num> file.go:<num>]", Jetty's "<ts>:WARN :oejs.Server:main:", kubectl's event columns
+#: ("12m Normal ScalingReplicaSet deployment/web"), Monolog's "app.ERROR:", Ruby's Logger
+#: ("E, [<ts> #41] ERROR -- :"), loguru's "| ERROR | module:function:12 -", and tracing's span
+#: and target ("request{method=GET}: cart_svc::store:"). A line reads the same whichever of them
+#: its logger wrote.
 _HEADER_PART: Final = re.compile(
     r"^(?:\*?\[?<ts>\]?(?: [A-Z]{3,4}(?=:))?:?|\[<ts> [A-Z]{3}\]|<num>:(?= (?:<num>:|\*?<ts>))"
     r"|<id>(?= <ts>)|(?:<id>|[\w.-]+) *\[[^\]\s]+\]:|[\w.-]+\[<num>:<num>\]|\[(?i:"
@@ -564,7 +570,11 @@ _HEADER_PART: Final = re.compile(
     r"|<num>(?= \[?" + _LEVEL + r"\b)|<num> --- \[[^\]]*\] +[\w.$]+ *:"
     r"|<num> +<num> [VDIWEF] [\w.$-]+ *:|(?:<id>/[\w.]+ )?[VDIWEF]/[\w.$-]+ *(?:\( *<num>\))?:"
     r"|<num>\[[A-Z]+\]|(?:trce|dbug|info|warn|fail|crit): (?:<id>|[\w.]+\[<num>\])"
-    r"|<num> +-(?= )|<ctx> \|"
+    r"|<num> +-(?= )|<ctx> \||\||<num> [\w.-]+:<num>\]|<ts>:[A-Z]+ ?:[\w.$]+:[^:\s]+:"
+    r"|(?:<num> +)?(?:Normal|Warning) +[A-Z][A-Za-z]+ +\S+"
+    r"|[\w.-]+\.(?:DEBUG|INFO|NOTICE|WARNING|ERROR|CRITICAL|ALERT|EMERGENCY):"
+    r"|[DIWEFAU], \[<ts> #<num>\] +[A-Z]+ -- [^:]*:|[\w.]+:[\w<>]+:<num> -(?= )"
+    r"|[a-z_]\w*\{[^{}]*\}:|[a-z_]\w*(?:::\w+)+:"
     r"|\[[^\]]*\] [\w.$]+ -|\[[\w.$]+\] \([^)]*\)|\[[^\]\s]+\]:?"
     r"|[a-z][\w$]*(?:\.[\w$]+){2,} (?:\[[^\]]*\] )?[-:]"
     r"|[A-Za-z][\w$]*(?:\.[\w$]+)+ (?:\[[^\]]*\] )?-(?= )"
@@ -572,8 +582,11 @@ _HEADER_PART: Final = re.compile(
     r"(?: +|$|(?=\[))"
 )
 #: The logger's name Kafka's and ZooKeeper's layouts write after the message ("… (org.apache.
-#: kafka.streams.KafkaStreams)", "… (org.apache.kafka.connect.runtime.WorkerTask:212)").
-_TRAILER: Final = re.compile(r" \((?:<name>|[a-z][\w$]*(?:\.[\w$]+){2,}(?::<num>)?)\)$")
+#: kafka.streams.KafkaStreams)", "… (org.apache.kafka.connect.runtime.WorkerTask:212)"), and
+#: the context and extra Monolog writes after it ("… {"user":7} []", "… [] []").
+_TRAILER: Final = re.compile(
+    r" \((?:<name>|[a-z][\w$]*(?:\.[\w$]+){2,}(?::<num>)?)\)$|(?: (?:\[\]|\{\}|<doc>|<ctx>)){2}$"
+)
 
 
 def _strip_header(text: str) -> str:

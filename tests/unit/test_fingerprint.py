@@ -211,6 +211,23 @@ from shared.fingerprint import NAMED_KINDS, fingerprint, parameterise
             "UNIQUE constraint failed: <name>",
         ),
         ("and/or I/O text/plain", "and/or I/O <value>"),
+        (
+            "W0612 08:15:02.118123       1 reconciler.go:356] Multi-Attach error",
+            "Multi-Attach error",
+        ),
+        ("2024-06-12 08:15:02.118:WARN :oejs.AbstractConnector:main: Started x", "Started x"),
+        ("12m   Normal   ScalingReplicaSet   deployment/web   Scaled up x", "Scaled up x"),
+        ('[2024-06-14T03:17:30.772+02:00] app.ERROR: x failed {"a":1} []', "x failed"),
+        (
+            "E, [2024-06-14T22:47:03.118520 #41] ERROR -- : Errno::ECONNREFUSED",
+            "Errno::ECONNREFUSED",
+        ),
+        (
+            "2024-06-12 08:15:12.009 | ERROR    | web.handlers:receive:57 - bad payload",
+            "bad payload",
+        ),
+        ("2024-06-13T11:20:03Z ERROR request{method=GET}: cart_svc::store: x failed", "x failed"),
+        ("start a job: Mon, 12 Jun 2024 08:15:00 +0000", "start a job: <ts>"),
         # The text of a structured line's message and error stays; its other values do not.
         (
             'level=warn msg="Error on ingesting out-of-order samples" num_dropped=3',
