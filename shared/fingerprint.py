@@ -236,12 +236,12 @@ _MASKS: Final[tuple[tuple[re.Pattern[str] | _Where, _Replacement], ...]] = (
     # "Mon, 12 Jun 2024 08:15:00 GMT".
     (
         re.compile(
-            r"(?:\b(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun), )?"
             rf"\b\d{{1,2}}[ /-]{_MONTH}[ /-]\d{{4}}[ :T]\d{{2}}:\d{{2}}:\d{{2}}(?:[.,]\d{{1,9}})?"
             r"(?: ?(?:[+-]\d{4}\b|GMT\b|UTC\b))?"
         ),
         "<ts>",
     ),
+    (_where(", <ts>", r"\b(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun), (?=<ts>)"), ""),
     (
         re.compile(
             r"\b\d{4}([-/])\d{2}\1\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d{1,9})?)?"
@@ -590,7 +590,8 @@ _TRAILER: Final = re.compile(
 
 
 def _strip_header(text: str) -> str:
-    text = _TRAILER.sub("", text)
+    if text.endswith((")", "]", ">", "}")):  # a quick check before the trailer's scan
+        text = _TRAILER.sub("", text)
     for _ in range(10):
         stripped = _HEADER_PART.sub("", text, count=1)
         if stripped == text or not stripped:
