@@ -341,7 +341,7 @@ _MASKS: Final[tuple[tuple[re.Pattern[str] | _Where, _Replacement], ...]] = (
     # quoted value: their words stay, and the values in them are masked as anywhere else.
     (
         _where('="', r'\b(msg|message|err|error|reason)="((?:[^"\\\n]|\\.){0,300})"'),
-        lambda match: f"{match.group(1)}: {match.group(2)}",
+        r"\1: \2",
     ),
     # A media type ("multipart/form-data", "application/octet-stream"), the host Ansible names
     # a task's result for ("fatal: [web-01]: FAILED!"), and a column named with its table
@@ -476,7 +476,7 @@ _MASKS: Final[tuple[tuple[re.Pattern[str] | _Where, _Replacement], ...]] = (
             r"|(?!<)(?![a-z]*(?:ing|ed) )([a-z][a-z0-9]*)"
             r"(?= (?:<|in |on |was |is |has |had |for |from |at |with |not )|\]))"
         ),
-        lambda match: _kind_name(match),
+        _kind_name,
     ),
     # The key type sshd names before a key's fingerprint ("ssh2: RSA SHA256:…"), and the JSON
     # value and Go type of Go's "json: cannot unmarshal number 1.5 into Go struct field
@@ -600,13 +600,14 @@ def _strip_header(text: str) -> str:
     return text
 
 
-def parameterise(text: str) -> str:
+def parameterise(text: str, limit: int = _MAX_TEXT) -> str:
     """Mask the variable parts of ``text``: times, ids, addresses, host names, paths, quoted
     values, durations, numbers and sizes, then any other word with a digit in it (an
     identifier), then lists of one kind of value (one value, however long); and drop what a
     logger writes before the message (:data:`_HEADER_PART`). A JSON log line is read for its
-    message and error first (:func:`shared.structured_log.message_of`)."""
-    out = message_of(text)[:_MAX_TEXT]
+    message and error first (:func:`shared.structured_log.message_of`), and at most ``limit``
+    characters of what it says are masked."""
+    out = message_of(text)[:limit]
     for pattern, mask in _MASKS:
         out = pattern.sub(mask, out)
     out = _NUMBER.sub("<num>", _IDENTIFIER.sub(_identifier, out))

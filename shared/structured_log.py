@@ -40,8 +40,10 @@ def _first(document: dict[str, Any], keys: tuple[str, ...]) -> str:
 def message_of(line: str) -> str:
     """The message and the error of ``line`` when it is a JSON object holding either; else
     ``line`` itself."""
+    if len(line) > MAX_PARSED:  # before any copy of a line too long to parse
+        return line
     stripped = line.strip()
-    if not (stripped.startswith("{") and stripped.endswith("}")) or len(stripped) > MAX_PARSED:
+    if not (stripped.startswith("{") and stripped.endswith("}")):
         return line
     try:
         document = json.loads(stripped)

@@ -24,7 +24,6 @@ from drain3.template_miner_config import TemplateMinerConfig
 from services.analyzer.drain import Drain
 from services.analyzer.pattern_ids import Recorded, Registry, oldest, related, resolve
 from shared.fingerprint import parameterise
-from shared.structured_log import message_of
 
 # drain3 logs every snapshot and start-up at INFO.
 logging.getLogger("drain3").setLevel(logging.WARNING)
@@ -55,7 +54,7 @@ def mining_text(text: str) -> str:
     """The part of a message that is mined: its first line (of a JSON log line, its message and
     error), parameterised."""
     first = text.strip().splitlines()[0] if text.strip() else ""
-    return parameterise(message_of(first)[:MAX_CHARS])
+    return parameterise(first, limit=MAX_CHARS)
 
 
 class _Snapshot(PersistenceHandler):  # type: ignore[misc]

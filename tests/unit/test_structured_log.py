@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from services.analyzer.templates import TemplateMiner
+from services.analyzer.templates import MAX_CHARS, TemplateMiner, mining_text
 from shared.fingerprint import fingerprint, parameterise
 from shared.structured_log import MAX_PARSED, message_of
 
@@ -64,3 +64,9 @@ def test_json_log_lines_are_problems_by_their_message_not_one_document() -> None
     first, second, other = (miner.add(text) for text in (*refused, full))
     assert first.pattern_id == second.pattern_id != other.pattern_id
     assert first.template == "connect to <ip> refused"
+
+
+def test_a_json_line_longer_than_what_is_mined_is_read_before_it_is_cut() -> None:
+    line = json.dumps({"msg": "connect to 10.0.0.1 refused", "stack": "at x\n" * 500})
+    assert len(line) > MAX_CHARS
+    assert mining_text(line) == "connect to <ip> refused"
