@@ -627,11 +627,54 @@ def _value_word(word: str) -> str:
     return "<value>" if MASKED_VALUE.search(core) else word
 
 
+#: What stands for a run of values in a message's shape (:func:`shape`).
+SHAPE_VALUE: Final = "<*>"
+#: A message with fewer words than this keeps its masked text as its shape.
+SHAPE_MIN_WORDS: Final = 3
+#: A word of a message's shape: letters in any script (with an apostrophe inside: "isn't"), a
+#: constant in upper snake case (SQLITE_CONSTRAINT_UNIQUE), an exception's dotted class name
+#: (java.net.UnknownHostException), or a type with its parameter (vector<int>).
+_SHAPE_WORD: Final = re.compile(
+    r"[^\W\d_]+(?:'[^\W\d_]+)?"
+    r"|[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+"
+    r"|(?:[\w$]+\.)+[A-Z][\w$]*"
+    r"(?:Exception|Error|Fault|Failure|Throwable|Warning|Exit|Interrupt|Timeout|Panic)"
+    r"|[^\W\d_][\w:]*<(?!" + _MASKED[1:] + r")[^\W\d_][\w:,]*>"
+)
+_SHAPE_EDGES: Final = "[](){}\"'`.,:;!?"
+
+
+def shape(masked: str) -> str:
+    """The shape of ``masked`` (text :func:`parameterise` masked): its words as they are
+    written, and one :data:`SHAPE_VALUE` for each run of other tokens; ``masked`` itself when
+    it has fewer than :data:`SHAPE_MIN_WORDS` words, so that messages of almost nothing but
+    values (``KeyError: <str>``) keep what tells them apart.
+
+    Masking knows the values it has rules for; what it has none for stays as written: a host
+    name without a digit (``db-master.prod``), a queue or a job (``orders-tq``,
+    ``cronjob/sync-ldap``), a module path (``billing_worker::jobs]``), a package
+    (``epel-release``), and values that come one, two or three at a time (``Started <url>
+    <str>``, ``Started <url> <str> <str>``). The words of a message are what its program wrote;
+    any other token is something it was handed."""
+    out: list[str] = []
+    words = 0
+    for token in masked.split(" "):
+        if _SHAPE_WORD.fullmatch(token.strip(_SHAPE_EDGES)):
+            out.append(token)
+            words += 1
+        elif not out or out[-1] != SHAPE_VALUE:
+            out.append(SHAPE_VALUE)
+    return " ".join(out) if words >= SHAPE_MIN_WORDS else masked
+
+
 def _problem_text(title: str) -> str:
-    """What a message's fingerprint hashes: its parameterised text, each word built around a
-    value one value, and every kind of value alike."""
+    """What a message's fingerprint hashes: the shape (:func:`shape`) of its
+    parameterised text, each word built around a value one value, and every kind of value
+    alike."""
     words = parameterise(title).split(" ")
-    return MASKED_VALUE.sub("<*>", " ".join(_value_word(w) if "<" in w else w for w in words))
+    return shape(
+        MASKED_VALUE.sub("<*>", " ".join(_value_word(w) if "<" in w else w for w in words))
+    )
 
 
 def fingerprint(

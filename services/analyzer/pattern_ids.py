@@ -96,22 +96,25 @@ def _alike(a: str, b: str) -> bool:
 
 
 def optional_value(longer: Sequence[str], shorter: Sequence[str]) -> bool:
-    """``longer`` is ``shorter`` (or generalises it, or is generalised by it) with one masked
-    value more, somewhere after its first token: a value some messages of one shape print and
-    others leave out."""
+    """``longer`` is ``shorter`` (or generalises it, or is generalised by it) with one value
+    more (masked, or a shape's ``<*>``), somewhere after its first token: a value some messages
+    of one shape print and others leave out. A ``<*>`` is alike any token, so the value more
+    is looked for wherever the tokens before it and those after it are alike."""
     if len(longer) != len(shorter) + 1 or len(shorter) < TAIL_CONTEXT:
         return False
-    start = 0
-    while start < len(shorter) and _alike(longer[start], shorter[start]):
-        start += 1
-    token = longer[start].strip(",;")
-    return (
-        start > 0
-        and token != WILDCARD
-        and token.startswith("<")
-        and token.endswith(">")
-        and all(_alike(a, b) for a, b in zip(longer[start + 1 :], shorter[start:], strict=True))
-    )
+    head = 0  # longer[:head] is alike shorter[:head]
+    while head < len(shorter) and _alike(longer[head], shorter[head]):
+        head += 1
+    tail = 0  # longer's last ``tail`` tokens are alike shorter's
+    while tail < len(shorter) and _alike(longer[-1 - tail], shorter[-1 - tail]):
+        tail += 1
+    first = max(1, len(shorter) - tail)
+    return any(_masked(longer[at]) for at in range(first, min(head, len(shorter)) + 1))
+
+
+def _masked(token: str) -> bool:
+    bare = token.strip(",;")
+    return bare.startswith("<") and bare.endswith(">")
 
 
 class Registry:

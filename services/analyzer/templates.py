@@ -23,7 +23,7 @@ from drain3.template_miner_config import TemplateMinerConfig
 
 from services.analyzer.drain import Drain
 from services.analyzer.pattern_ids import Recorded, Registry, oldest, related, resolve
-from shared.fingerprint import parameterise
+from shared.fingerprint import parameterise, shape
 
 # drain3 logs every snapshot and start-up at INFO.
 logging.getLogger("drain3").setLevel(logging.WARNING)
@@ -51,10 +51,10 @@ class Settlement:
 
 
 def mining_text(text: str) -> str:
-    """The part of a message that is mined: its first line (of a JSON log line, its message and
-    error), parameterised."""
+    """The part of a message that is mined: the shape (:func:`shared.fingerprint.shape`) of
+    its first line (of a JSON log line, its message and error), parameterised."""
     first = text.strip().splitlines()[0] if text.strip() else ""
-    return parameterise(first, limit=MAX_CHARS)
+    return shape(parameterise(first, limit=MAX_CHARS))
 
 
 class _Snapshot(PersistenceHandler):  # type: ignore[misc]

@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from shared.fingerprint import NAMED_KINDS, fingerprint, parameterise
+from shared.fingerprint import NAMED_KINDS, fingerprint, parameterise, shape
 
 
 @pytest.mark.parametrize(
@@ -469,3 +469,63 @@ def test_fingerprint_is_stable_and_namespaced() -> None:
     assert len(fingerprint(kind="dedup_key", parts=["s", "k"])) == 32
     with pytest.raises(ValueError, match="at least one part"):
         fingerprint(kind="message", parts=[])
+
+
+@pytest.mark.parametrize(
+    ("masked", "expected"),
+    [
+        # Names masking has no rule for are values: a host, a queue, a module path, a package.
+        ("Problem: db-master.prod has been restarted", "Problem: <*> has been restarted"),
+        ("Unable to find a match: epel-release", "Unable to find a match: <*>"),
+        ("billing_worker::jobs] failed to load <path>", "<*> failed to load <*>"),
+        # A run of values is one value, however many it holds.
+        ("Started <url> <str> <str> on node", "Started <*> on node"),
+        # Words are kept as written, with their punctuation, in any script.
+        ("Host isn't reachable (timeout)", "Host isn't reachable (timeout)"),
+        ("Ошибка подключения к базе <ip>", "Ошибка подключения к базе <*>"),
+        # Constants, exception classes and parameterised types are words.
+        (
+            "UNIQUE constraint failed (SQLITE_CONSTRAINT_UNIQUE)",
+            "UNIQUE constraint failed (SQLITE_CONSTRAINT_UNIQUE)",
+        ),
+        (
+            "sync failed: java.net.UnknownHostException: api.partner.invalid: Name",
+            "sync failed: java.net.UnknownHostException: <*> Name",
+        ),
+        ("cannot convert vector<int> to span", "cannot convert vector<int> to span"),
+        # A dotted name that is no exception class is a value (a launchd job, a logger).
+        ("com.apple.CacheDelete.daily: told me to run", "<*> told me to run"),
+        # Fewer than three words: the masked text, values and all.
+        ("KeyError: <str>", "KeyError: <str>"),
+        ("<num> <path> not-found", "<num> <path> not-found"),
+    ],
+)
+def test_a_shape_is_the_words_and_one_value_for_each_run_of_the_rest(
+    masked: str, expected: str
+) -> None:
+    assert shape(masked) == expected
+
+
+def test_what_masking_has_no_rule_for_does_not_split_a_problem() -> None:
+    def same(a: str, b: str) -> bool:
+        return fingerprint(kind="message", parts=["svc", a]) == (
+            fingerprint(kind="message", parts=["svc", b])
+        )
+
+    assert same(
+        "Error: Unable to find a match: htop-ng", "Error: Unable to find a match: epel-release"
+    )
+    assert same(
+        "Connection limit 64 cleared for 10.0.0.1:443 v9.4.51 build-77",
+        "Connection limit 64 cleared for 10.0.0.1:443",
+    )
+    assert same(
+        "rcu: INFO: rcu_preempt detected stalls on CPUs/tasks:",
+        "rcu: INFO: rcu_sched detected stalls on CPUs/tasks:",
+    )
+    # What the program wrote still tells problems apart.
+    assert not same(
+        "Partner sync failed: java.net.UnknownHostException: sftp.vendor.example",
+        "Partner sync failed: java.net.SocketTimeoutException: sftp.vendor.example",
+    )
+    assert not same("Job orders-sync failed on node-a", "Job orders-sync succeeded on node-a")
