@@ -249,8 +249,14 @@ _MASKS: Final[tuple[tuple[re.Pattern[str] | _Where, _Replacement], ...]] = (
         ),
         "<ts>",
     ),
-    # A date the American way, with a time of day ("06/12/2024, 10:15:02 AM", Nest's).
-    (_where("/", r"\b\d{1,2}/\d{1,2}/\d{4},? \d{1,2}:\d{2}(?::\d{2})?(?: ?[AP]M\b)?"), "<ts>"),
+    # A date the American way, or with dots as much of Europe writes it, with a time of day
+    # ("06/12/2024, 10:15:02 AM", "18.06.2024, 14:20:55": Nest's, in the locale it runs in).
+    (
+        _where(
+            ("/", "."), r"\b\d{1,2}([/.])\d{1,2}\1\d{4},? \d{1,2}:\d{2}(?::\d{2})?(?: ?[AP]M\b)?"
+        ),
+        "<ts>",
+    ),
     # A MAC address ("52:54:00:ab:cd:ef", "00-1A-2B-3C-4D-5E"), before its first three
     # pairs of digits read as a time.
     (
@@ -571,7 +577,7 @@ _HEADER_PART: Final = re.compile(
     r"|<num> +<num> [VDIWEF] [\w.$-]+ *:|(?:<id>/[\w.]+ )?[VDIWEF]/[\w.$-]+ *(?:\( *<num>\))?:"
     r"|<num>\[[A-Z]+\]|(?:trce|dbug|info|warn|fail|crit): (?:<id>|[\w.]+\[<num>\])"
     r"|<num> +-(?= )|<ctx> \||\||<num> [\w.-]+:<num>\]|<ts>:[A-Z]+ ?:[\w.$]+:[^:\s]+:"
-    r"|(?:<num> +)?(?:Normal|Warning) +[A-Z][A-Za-z]+ +\S+"
+    r"|(?:(?:<num>|<id>) +)?(?:Normal|Warning) +[A-Z][A-Za-z]+ +\S+"
     r"|[\w.-]+\.(?:DEBUG|INFO|NOTICE|WARNING|ERROR|CRITICAL|ALERT|EMERGENCY):"
     r"|[DIWEFAU], \[<ts> #<num>\] +[A-Z]+ -- [^:]*:|[\w.]+:[\w<>]+:<num> -(?= )"
     r"|[a-z_]\w*\{[^{}]*\}:|[a-z_]\w*(?:::\w+)+:"

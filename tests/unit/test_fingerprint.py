@@ -201,6 +201,10 @@ from shared.fingerprint import NAMED_KINDS, fingerprint, parameterise, shape
             "Nest can't resolve",
         ),
         (
+            "[Nest] 9021  - 18.06.2024, 14:20:55   ERROR [ExceptionHandler] Nest can't resolve",
+            "Nest can't resolve",
+        ),
+        (
             "Jun 12 10:02:03 mbp com.apple.xpc.launchd[1] (com.apple.Safari[812]): Service exited",
             "Service exited",
         ),
@@ -217,6 +221,7 @@ from shared.fingerprint import NAMED_KINDS, fingerprint, parameterise, shape
         ),
         ("2024-06-12 08:15:02.118:WARN :oejs.AbstractConnector:main: Started x", "Started x"),
         ("12m   Normal   ScalingReplicaSet   deployment/web   Scaled up x", "Scaled up x"),
+        ("2m31s   Warning   BackoffLimitExceeded   job/db-v142   Job failed", "Job failed"),
         ('[2024-06-14T03:17:30.772+02:00] app.ERROR: x failed {"a":1} []', "x failed"),
         (
             "E, [2024-06-14T22:47:03.118520 #41] ERROR -- : Errno::ECONNREFUSED",
