@@ -638,13 +638,16 @@ SHAPE_VALUE: Final = "<*>"
 #: A message with fewer words than this keeps its masked text as its shape.
 SHAPE_MIN_WORDS: Final = 3
 #: A word of a message's shape: letters in any script (with an apostrophe inside: "isn't"), a
-#: constant in upper snake case (SQLITE_CONSTRAINT_UNIQUE), an exception's dotted class name
-#: (java.net.UnknownHostException), or a type with its parameter (vector<int>).
+#: constant in upper snake case (SQLITE_CONSTRAINT_UNIQUE), an exception's class name with its
+#: package or namespace (java.net.UnknownHostException, Illuminate\Database\QueryException), a
+#: type in its module (Redis::CannotConnectError, ActiveRecord::RecordNotFound), or a type with
+#: its parameter (vector<int>).
 _SHAPE_WORD: Final = re.compile(
     r"[^\W\d_]+(?:'[^\W\d_]+)?"
     r"|[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+"
-    r"|(?:[\w$]+\.)+[A-Z][\w$]*"
+    r"|(?:[\w$]+[.\\])+[A-Z][\w$]*"
     r"(?:Exception|Error|Fault|Failure|Throwable|Warning|Exit|Interrupt|Timeout|Panic)"
+    r"|(?:\w+::)+[A-Z]\w*"
     r"|[^\W\d_][\w:]*<(?!" + _MASKED[1:] + r")[^\W\d_][\w:,]*>"
 )
 _SHAPE_EDGES: Final = "[](){}\"'`.,:;!?"

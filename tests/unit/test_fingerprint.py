@@ -498,6 +498,16 @@ def test_fingerprint_is_stable_and_namespaced() -> None:
             "sync failed: java.net.UnknownHostException: <*> Name",
         ),
         ("cannot convert vector<int> to span", "cannot convert vector<int> to span"),
+        # A type in its module is a word; a module path alone is a value.
+        (
+            "tid=2qa9 Redis::CannotConnectError: Error connecting",
+            "<*> Redis::CannotConnectError: Error connecting",
+        ),
+        ("load cart_svc::store: failed twice", "load <*> failed twice"),
+        (
+            "a b Illuminate\\Database\\QueryException: 42",
+            "a b Illuminate\\Database\\QueryException: <*>",
+        ),
         # A dotted name that is no exception class is a value (a launchd job, a logger).
         ("com.apple.CacheDelete.daily: told me to run", "<*> told me to run"),
         # Fewer than three words: the masked text, values and all.
