@@ -182,6 +182,7 @@ def _where(needle: str | tuple[str, ...], pattern: str) -> _Where:
     return _Where((needle,) if isinstance(needle, str) else needle, re.compile(pattern))
 
 
+_LEVELS: Final = "trace|debug|info|notice|warn|warning|error|err|fatal|critical|dpanic|panic"
 _MASKS: Final[tuple[tuple[re.Pattern[str] | _Where, _Replacement], ...]] = (
     # A syslog header goes: its time, host and program ("Jun  9 08:31:40 db-07 sudo[4411]: …",
     # "2024-06-12T08:15:07+00:00 web-2 kernel: …"), so a line reads the same in the journal, in
@@ -526,6 +527,12 @@ _MASKS: Final[tuple[tuple[re.Pattern[str] | _Where, _Replacement], ...]] = (
     ),
     # The name of a process after its id ("Killed process 9912 (node)", "task 31 (postgres)").
     (_where("(", r"\b((?:[Pp]rocess|pid|task|thread) \d+ )\([\w./:-]{1,64}\)"), r"\1(<name>)"),
+    # A level and a scope or logger between tabs after the time (Istio's and zap's console
+    # layouts: "<ts>\tinfo\tads\tLDS: PUSH …", "<ts>\tERROR\tcontroller\t…").
+    (
+        _where("\t", r"^<ts>\t(?i:" + _LEVELS + r")\t(?:[\w.:/-]+\t)?"),
+        "",
+    ),
 )
 # Numbers, with or without a unit (30s, 212ms, 1.5GB, 80%, 5.2 KB, 93.0 B, and Kubernetes'
 # quantities: 1843Mi, 2Gi).
@@ -574,6 +581,8 @@ _HEADER_PART: Final = re.compile(
     + r") *\]"
     r"|\[?" + _LEVEL + r"\]?(?: ?:)?(?! [A-Z]{2,}\b)|>|-(?= )|[a-z][a-z0-9-]*[a-df-z0-9]d:"
     r"|<num>(?= \[?" + _LEVEL + r"\b)|<num> --- \[[^\]]*\] +[\w.$]+ *:"
+    r"|<\d+\.<num>\.\d+>|(?:<id> |[\w-]+ )?pid <num>:(?= \[?" + _LEVEL + r"\b)"
+    r"|(?:<host>|<name>):(?= )"
     r"|<num> +<num> [VDIWEF] [\w.$-]+ *:|(?:<id>/[\w.]+ )?[VDIWEF]/[\w.$-]+ *(?:\( *<num>\))?:"
     r"|<num>\[[A-Z]+\]|(?:trce|dbug|info|warn|fail|crit): (?:<id>|[\w.]+\[<num>\])"
     r"|<num> +-(?= )|<ctx> \||\||<num> [\w.-]+:<num>\]|<ts>:[A-Z]+ ?:[\w.$]+:[^:\s]+:"

@@ -222,6 +222,13 @@ from shared.fingerprint import NAMED_KINDS, fingerprint, parameterise, shape
         ("2024-06-12 08:15:02.118:WARN :oejs.AbstractConnector:main: Started x", "Started x"),
         ("12m   Normal   ScalingReplicaSet   deployment/web   Scaled up x", "Scaled up x"),
         ("2m31s   Warning   BackoffLimitExceeded   job/db-v142   Job failed", "Job failed"),
+        ("2024-06-11 03:14:52.118+00:00 [warning] <0.262.0> alarm cleared", "alarm cleared"),
+        ("2025-01-20 17:42:19.310: sr_check_worker pid 918: LOG:  failed", "failed"),
+        ("2023-03-02 11:21:15: pid 30127: LOG:  failed", "failed"),
+        ("2024-06-12T08:15:06.389297Z\tinfo\tads\tLDS: PUSH x", "LDS: PUSH x"),
+        ("2024-06-12T08:15:06.389Z\tERROR\tstarting server", "starting server"),
+        ("2024-06-12T08:31:41.266Z [ERROR] agent.anti_entropy: sync failed", "sync failed"),
+        ("2023-10-08T21:25:47.330+0200 [INFO]  agent.server.serf.lan: serf: x", "serf: x"),
         ('[2024-06-14T03:17:30.772+02:00] app.ERROR: x failed {"a":1} []', "x failed"),
         (
             "E, [2024-06-14T22:47:03.118520 #41] ERROR -- : Errno::ECONNREFUSED",
