@@ -1,4 +1,4 @@
-"""Drain, with three changes to how it compares a message with a template.
+"""Drain, with changes to how it compares a message with a template.
 
 1. **Constant words keep messages apart.** Where a template and a message have two different
    capitalised or upper-case words at one position (``VM Started`` / ``VM Paused``,
@@ -34,6 +34,11 @@
    lower-case words at two adjacent positions, they are two shapes from the first message on
    (``closing because: client close request`` / ``… client unexpected eof``): a value is one
    word, a reason or an outcome often two.
+6. **A message of the template's words is its shape.** A message's shape writes every value as
+   ``<*>``, so a message with the template's words, and values where the template has
+   ``<*>``, is that shape whatever share of it is values (``bench <*> worker <*> failed <*>``).
+   Otherwise the similarity is Drain's, a value against ``<*>`` counting as a parameter: a
+   message of few words and many values joins a template only when its words are the same.
 """
 
 from __future__ import annotations
@@ -103,10 +108,13 @@ class Drain(_Drain3):  # type: ignore[misc]
         ``settled``: the template's words were agreed on by two messages or more."""
         if not seq1:
             return 1.0, 0
-        similar = params = run = 0
+        similar = params = values = run = 0
         for template_token, token in zip(seq1, seq2, strict=True):
             if template_token == self.param_str:
-                params += 1
+                if token == self.param_str:  # a value where the template holds one
+                    values += 1
+                else:
+                    params += 1
                 run = 0
             elif template_token == token or (_masked(template_token) and _masked(token)):
                 similar += 1
@@ -119,6 +127,8 @@ class Drain(_Drain3):  # type: ignore[misc]
                     return -1.0, 0
             else:
                 run = 0
+        if similar + values == len(seq1):  # the same words, values where the template has them
+            return 1.0, params
         return (similar + (params if include_params else 0)) / len(seq1), params
 
     def fast_match(

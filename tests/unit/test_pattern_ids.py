@@ -255,3 +255,15 @@ def test_a_replica_adopts_a_merge_another_recorded_when_it_next_settles() -> Non
     assert settle(b)[apart.cluster_id] == older.pattern_id
     again = b.add("cache refresh of segment beta 25 into local store failed with status error")
     assert again.pattern_id == older.pattern_id
+
+
+def test_messages_of_more_values_than_words_share_one_cluster() -> None:
+    miner = TemplateMiner()
+    first = miner.add("bench r1a2b3 worker 7 failed #1")
+    for seq in range(2, 200):
+        again = miner.add(f"bench r9f8e7 worker {seq % 13} failed #{seq}")
+        assert again.cluster_id == first.cluster_id
+        assert again.pattern_id == first.pattern_id
+    assert miner.cluster_count == 1
+    # Another word is still another shape.
+    assert miner.add("bench r1a2b3 worker 7 passed #1").cluster_id != first.cluster_id
