@@ -3,7 +3,8 @@
 The fingerprint is the Kafka key of ``errors.raw`` onward, the unit of per-problem state and
 the Slack thread. It is the source's own grouping when there is one (a Sentry issue id, an SDK
 ``fingerprint``, an Alertmanager fingerprint, a sender's ``dedup_key``); otherwise a hash of the
-title after deterministic parameterisation. For a given input it changes only in a release that
+title after deterministic parameterisation, reduced to its shape (its words, and one value for
+each run of anything else). For a given input it changes only in a release that
 says so (docs/analyzer.md, "Upgrading to ..."): every problem it keys starts again.
 """
 
@@ -182,7 +183,11 @@ def _where(needle: str | tuple[str, ...], pattern: str) -> _Where:
     return _Where((needle,) if isinstance(needle, str) else needle, re.compile(pattern))
 
 
-_LEVELS: Final = "trace|debug|info|notice|warn|warning|error|err|fatal|critical|dpanic|panic"
+#: A log level as loggers write it in capitals (zap's DPANIC too).
+_LEVEL: Final = (
+    r"(?:TRACE|DEBUG|INFO|NOTICE|LOG|WARN|WARNING|ERROR|ERR|SEVERE|CRITICAL|CRIT|FATAL|DPANIC"
+    r"|PANIC|EMERG)"
+)
 _MASKS: Final[tuple[tuple[re.Pattern[str] | _Where, _Replacement], ...]] = (
     # A syslog header goes: its time, host and program ("Jun  9 08:31:40 db-07 sudo[4411]: …",
     # "2024-06-12T08:15:07+00:00 web-2 kernel: …"), so a line reads the same in the journal, in
@@ -530,7 +535,7 @@ _MASKS: Final[tuple[tuple[re.Pattern[str] | _Where, _Replacement], ...]] = (
     # A level and a scope or logger between tabs after the time (Istio's and zap's console
     # layouts: "<ts>\tinfo\tads\tLDS: PUSH …", "<ts>\tERROR\tcontroller\t…").
     (
-        _where("\t", r"^<ts>\t(?i:" + _LEVELS + r")\t(?:[\w.:/-]+\t)?"),
+        _where("\t", r"^<ts>\t(?i:" + _LEVEL + r")\t(?:[\w.:/-]+\t)?"),
         "",
     ),
 )
@@ -552,10 +557,6 @@ def _identifier(match: re.Match[str]) -> str:
     return match.group() if _NUMBER.fullmatch(match.group()) else "<id>"
 
 
-_LEVEL: Final = (
-    r"(?:TRACE|DEBUG|INFO|NOTICE|LOG|WARN|WARNING|ERROR|ERR|SEVERE|CRITICAL|CRIT|FATAL|PANIC"
-    r"|EMERG)"
-)
 #: What a logger writes before a message, one part at a time, on masked text: a time (in
 #: brackets or not), a program with its pid ("dnsmasq[<num>]: ", Heroku's "app[<id>]: "), a
 #: daemon's name ("iscsid: "), a level in capitals or in brackets ("WARN", "WARNING:", "LOG",
