@@ -687,13 +687,15 @@ def shape(masked: str) -> str:
 
 
 def _problem_text(title: str) -> str:
-    """What a message's fingerprint hashes: the shape (:func:`shape`) of its
-    parameterised text, each word built around a value one value, and every kind of value
-    alike."""
-    words = parameterise(title).split(" ")
-    return shape(
-        MASKED_VALUE.sub("<*>", " ".join(_value_word(w) if "<" in w else w for w in words))
-    )
+    """What a message's fingerprint hashes: the shape (:func:`shape`) of its parameterised
+    text; a title too short for a shape keeps its masked text, each word built around a value
+    one value, and every kind of value alike."""
+    masked = parameterise(title)
+    shaped = shape(masked)
+    if shaped != masked:
+        return shaped
+    words = masked.split(" ")
+    return MASKED_VALUE.sub("<*>", " ".join(_value_word(w) if "<" in w else w for w in words))
 
 
 def fingerprint(

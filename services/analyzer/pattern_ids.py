@@ -75,10 +75,15 @@ def generalises(general: Sequence[str], specific: Sequence[str]) -> bool:
     )
 
 
+def _masked(token: str) -> bool:
+    """A masked value (``<num>``), or the ``<*>`` of a shape or of a generalised template."""
+    bare = token.strip(",;")
+    return bare.startswith("<") and bare.endswith(">")
+
+
 def _value(token: str) -> bool:
     """A token that is a value (masked) or a label of one (``referrer:``, ``code=``)."""
-    bare = token.strip(",;")
-    return (bare.startswith("<") and bare.endswith(">")) or bare[-1:] in (":", "=")
+    return _masked(token) or token.strip(",;")[-1:] in (":", "=")
 
 
 def optional_tail(longer: Sequence[str], shorter: Sequence[str]) -> bool:
@@ -108,13 +113,7 @@ def optional_value(longer: Sequence[str], shorter: Sequence[str]) -> bool:
     tail = 0  # longer's last ``tail`` tokens are alike shorter's
     while tail < len(shorter) and _alike(longer[-1 - tail], shorter[-1 - tail]):
         tail += 1
-    first = max(1, len(shorter) - tail)
-    return any(_masked(longer[at]) for at in range(first, min(head, len(shorter)) + 1))
-
-
-def _masked(token: str) -> bool:
-    bare = token.strip(",;")
-    return bare.startswith("<") and bare.endswith(">")
+    return any(_masked(longer[at]) for at in range(max(1, len(shorter) - tail), head + 1))
 
 
 class Registry:
