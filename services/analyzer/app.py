@@ -64,6 +64,7 @@ def create(settings: Settings) -> Service:
             classified=counted.classified,
             rekeyed=counted.rekeyed,
             already_counted=counted.already_counted,
+            resent=counted.resent,
         )
 
     async def watch_patterns() -> None:

@@ -11,16 +11,20 @@ within ``analyzer.duplicate_window_seconds``: a producer's resend of one event l
 offset), load the states of the batch's fingerprints, analyse each message in order, record
 the templates the batch taught (deciding their pattern ids against every replica's records,
 see :mod:`services.analyzer.pattern_ids`) and the incidents of its new problems (see
-:mod:`services.analyzer.incidents`), send every output and save the states with the new
-offsets while the broker acknowledges them, and commit once it has acknowledged all. Nothing
-is counted before its output is published: a publish that fails rolls the whole batch back,
-and its retry counts each occurrence once. A redelivered batch recomputes the same outputs
-(same event ids) or skips what is stored; a replica that lost a partition finds its offsets
-taken and counts nothing twice.
+:mod:`services.analyzer.incidents`), and save the states, the new offsets and the batch's
+classifications (``analyzer_outbox``) together. Only once that commits are the classifications
+sent; once the broker has them all they are deleted from the store and the batch ends (its
+offsets are committed). A crash or a refused send in between leaves them stored: the
+redelivered messages are skipped as counted, and the classifications stored for their
+partitions are sent then, as they were first written. Nothing is published that is not counted:
+an error's place among its fingerprint's occurrences (its counts) is decided once, even when
+occurrences of one fingerprint arrive on two partitions (a bare alert taken at once, a keyed or
+re-keyed one), whose order a redelivery does not keep.
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -55,6 +59,8 @@ class Counted:
     classified: int
     rekeyed: int
     already_counted: int
+    #: Classifications stored by an earlier try of the batch and sent now.
+    resent: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,8 +144,10 @@ async def classify_batch(
     # them up; the batch ends (and its offsets are committed) only once both are acknowledged.
     # A refused copy fails the batch: its retry sends them all again.
     async with published_meanwhile(publisher, rekeyed):
-        fresh = await _classify_accepted(database, analyzer, publisher, accepted, homes, wall=wall)
-    return Counted(len(fresh), len(rekeyed), len(accepted) - len(fresh))
+        fresh, resent = await _classify_accepted(
+            database, analyzer, publisher, accepted, homes, wall=wall
+        )
+    return Counted(len(fresh), len(rekeyed), len(accepted) - len(fresh), resent)
 
 
 async def _classify_accepted(
@@ -150,18 +158,26 @@ async def _classify_accepted(
     homes: set[tuple[str, int]],
     *,
     wall: float,
-) -> list[tuple[Consumed, RawError]]:
-    """Classify the events not counted before, publish their classifications and save their
-    state in one transaction (holding ``homes``, the partitions of the bare alerts' fingerprints,
-    too); the events that were new."""
+) -> tuple[list[tuple[Consumed, RawError]], int]:
+    """Classify the events not counted before and save their state and classifications in one
+    transaction (holding ``homes``, the partitions of the bare alerts' fingerprints, too), then
+    send the classifications, with those an earlier try stored for the batch's partitions; the
+    events that were new, and how many classifications were sent again."""
     if not accepted:
-        return []
-    outputs: list[Output] = []
+        return [], 0
     async with database.transaction() as db:
         stored = await states.lock_offsets(
             db, {(m.topic, m.partition) for m, _ in accepted} | homes
         )
         unseen = [(m, e) for m, e in accepted if m.offset > stored[(m.topic, m.partition)]]
+        unsent = await states.unsent_outputs(
+            db,
+            {
+                (m.topic, m.partition)
+                for m, _ in accepted
+                if m.offset <= stored[(m.topic, m.partition)]
+            },
+        )
         seen = await states.already_counted(db, (e.id for _, e in unseen))
         fresh = []
         for message, event in unseen:
@@ -172,20 +188,29 @@ async def _classify_accepted(
         result = await classify_all(
             db, analyzer, [(e.data, min(e.time.timestamp(), wall)) for _, e in fresh], wall=wall
         )
-        for (_, event), data in zip(fresh, result.data, strict=True):
-            outputs.append(
-                Output(
-                    ERRORS_CLASSIFIED,
-                    ClassifiedError(
-                        **ClassifiedError.derive_fields(event, source=PRODUCER, step="classify"),
-                        data=data,
-                    ),
-                    data.fingerprint,
-                )
+        outputs = []
+        lines: dict[tuple[str, int], list[bytes]] = defaultdict(list)
+        for (message, event), data in zip(fresh, result.data, strict=True):
+            classified = ClassifiedError(
+                **ClassifiedError.derive_fields(event, source=PRODUCER, step="classify"),
+                data=data,
             )
+            value = classified.to_json_bytes()
+            outputs.append(Output(ERRORS_CLASSIFIED, classified, data.fingerprint, value))
+            lines[(message.topic, message.partition)].append(value)
             EVENTS.labels(data.category, data.trend).inc()
-        # Saved while the broker acknowledges; committed only once it has every output.
-        async with published_meanwhile(publisher, outputs):
-            await states.save(db, result.states, offsets, (e.id for _, e in fresh), now=wall)
+        kept = {(t, p, offsets[(t, p)]): b"\n".join(v) for (t, p), v in lines.items()}
+        await states.save(db, result.states, offsets, (e.id for _, e in fresh), now=wall)
+        await states.keep_outputs(db, kept)
     analyzer.miner.confirm(result.settlement)
-    return fresh
+    resent = [_stored_output(line) for events in unsent.values() for line in events.split(b"\n")]
+    if resent or outputs:
+        await publisher.publish_many([*resent, *outputs])
+    await states.sent_outputs(database, [*unsent, *kept])
+    return fresh, len(resent)
+
+
+def _stored_output(value: bytes) -> Output:
+    """A classification as ``analyzer_outbox`` holds it, to send as it was written."""
+    event = ClassifiedError.model_validate_json(value)
+    return Output(ERRORS_CLASSIFIED, event, event.data.fingerprint, value)

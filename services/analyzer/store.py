@@ -1,6 +1,6 @@
 """The analyzer's store: per-fingerprint state and consumed offsets, written per batch in one
-transaction, with the patterns' new template records and the incidents of new problems; the
-template snapshot."""
+transaction, with the batch's classifications until the broker has them, the patterns' new
+template records and the incidents of new problems; the template snapshot."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ from services.analyzer.tables import (
     fingerprints,
     incident_problems,
     incidents,
+    outbox,
     patterns,
     releases,
 )
@@ -31,6 +32,9 @@ from shared.events import Incident, RawErrorData
 from shared.storage import Database, any_of, hold, upsert
 
 Partition = tuple[str, int]
+#: A row of ``analyzer_outbox``: its partition and the last offset of its batch there.
+OutboxKey = tuple[str, int, int]
+_PARTITIONS = TupleType(String(), Integer())
 
 # The statements of every batch, built once (see shared.storage.any_of).
 #: The stored offsets of some partitions, locked until the transaction ends.
@@ -38,11 +42,26 @@ _OFFSETS = (
     select(consumed.c.topic, consumed.c.partition, consumed.c.offset)
     .where(
         tuple_(consumed.c.topic, consumed.c.partition).in_(
-            bindparam("partitions", expanding=True, type_=TupleType(String(), Integer()))
+            bindparam("partitions", expanding=True, type_=_PARTITIONS)
         )
     )
     .order_by(consumed.c.topic, consumed.c.partition)
     .with_for_update()
+)
+#: The classifications stored for some partitions and not yet sent, oldest first.
+_OUTBOX_OF = (
+    select(outbox.c.topic, outbox.c.partition, outbox.c.offset, outbox.c.events)
+    .where(
+        tuple_(outbox.c.topic, outbox.c.partition).in_(
+            bindparam("partitions", expanding=True, type_=_PARTITIONS)
+        )
+    )
+    .order_by(outbox.c.topic, outbox.c.partition, outbox.c.offset)
+)
+_SENT = delete(outbox).where(
+    tuple_(outbox.c.topic, outbox.c.partition, outbox.c.offset).in_(
+        bindparam("keys", expanding=True, type_=TupleType(String(), Integer(), Integer()))
+    )
 )
 _COUNTED = select(counted.c.event_id).where(any_of(counted.c.event_id))
 _STATES = select(fingerprints.c.fingerprint, fingerprints.c.state).where(
@@ -135,6 +154,37 @@ async def save(
         [{"topic": t, "partition": p, "offset": o} for (t, p), o in offsets.items()],
         key=["topic", "partition"],
     )
+
+
+async def keep_outputs(db: AsyncConnection, rows: Mapping[OutboxKey, bytes]) -> None:
+    """Store a batch's classifications, per partition read, until the broker has them (inside
+    the caller's transaction)."""
+    await upsert(
+        db,
+        outbox,
+        [{"topic": t, "partition": p, "offset": o, "events": e} for (t, p, o), e in rows.items()],
+        key=["topic", "partition", "offset"],
+        ignore=True,
+    )
+
+
+async def unsent_outputs(
+    db: AsyncConnection, partitions: Iterable[Partition]
+) -> dict[OutboxKey, bytes]:
+    """The classifications stored for ``partitions`` and not known to be sent, oldest first."""
+    wanted = sorted(set(partitions))
+    if not wanted:
+        return {}
+    rows = await db.execute(_OUTBOX_OF, {"partitions": wanted})
+    return {(str(t), int(p), int(o)): bytes(events) for t, p, o, events in rows}
+
+
+async def sent_outputs(database: Database, keys: Iterable[OutboxKey]) -> None:
+    """Forget the stored classifications the broker has acknowledged."""
+    wanted = sorted(set(keys))
+    if wanted:
+        async with database.transaction() as db:
+            await db.execute(_SENT, {"keys": wanted})
 
 
 async def _hold(db: AsyncConnection, name: str, *, now: float) -> None:

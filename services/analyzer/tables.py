@@ -1,5 +1,6 @@
 """The analyzer's tables: per-fingerprint state, consumed offsets per partition, the event ids
-counted recently, snapshots, the patterns' template records, incidents and their problems."""
+counted recently, the classifications stored but not yet acknowledged by the broker, snapshots,
+the patterns' template records, incidents and their problems."""
 
 from __future__ import annotations
 
@@ -40,6 +41,20 @@ counted: Final = Table(
     Column("event_id", Text, primary_key=True),
     Column("counted_at", Float, nullable=False),
     Index("analyzer_counted_counted_at", "counted_at"),
+)
+
+#: The classifications of a batch, written with its states and offsets and deleted once the broker
+#: has them: one row per partition the batch read (``offset`` its last offset there), holding
+#: the classified errors of that partition's messages as JSON lines. A crash between the commit
+#: and the acknowledgement leaves the row; the redelivered messages, skipped as counted, send
+#: it (see :mod:`services.analyzer.classify`).
+outbox: Final = Table(
+    "analyzer_outbox",
+    metadata,
+    Column("topic", Text, primary_key=True),
+    Column("partition", Integer, primary_key=True),
+    Column("offset", Integer, primary_key=True),
+    Column("events", LargeBinary, nullable=False),
 )
 
 blobs: Final = Table(

@@ -25,11 +25,13 @@ Headers = Sequence[tuple[str, bytes]]
 
 @dataclass(frozen=True, slots=True)
 class Output:
-    """One event to publish: where, and under which key."""
+    """One event to publish: where, and under which key; ``value``, when given, is the event
+    as :meth:`Envelope.to_json_bytes` wrote it already (sent as it is)."""
 
     topic: str
     event: Envelope
     key: str
+    value: bytes | None = None
 
 
 class Publisher(Protocol):
@@ -100,7 +102,7 @@ class EventProducer:
         pending = [
             await self._producer.send(
                 out.topic,
-                value=out.event.to_json_bytes(),
+                value=out.event.to_json_bytes() if out.value is None else out.value,
                 key=out.key.encode(),
                 headers=_headers(out.event),
             )

@@ -94,7 +94,9 @@ async def test_each_service_killed_mid_stream_loses_nothing_and_repeats_nothing(
         running = {name: start(name) for name in ("analyzer", "resolver", "notifier")}
         records = [(e.subject.encode(), e.to_json_bytes()) for e in errors]
         half = EVENTS // 2
-        await produce_keyed(own_broker, ERRORS_RAW, records[:half])
+        # The first half trickles in too: a batch takes a few ms, and the analyzer must still
+        # be at it when the test sees a quarter of the half classified.
+        first_half = asyncio.create_task(_trickle(own_broker, records[:half]))
 
         async def classified() -> int:
             return len({e.id for e in await decoded(own_broker, ERRORS_CLASSIFIED)})
@@ -114,6 +116,7 @@ async def test_each_service_killed_mid_stream_loses_nothing_and_repeats_nothing(
         trickle: asyncio.Task[None] | None = None
         for name, progress, mid, total in stages:
             if name == "resolver":  # the second half trickles in: still arriving at the kill
+                await first_half
                 trickle = asyncio.create_task(_trickle(own_broker, records[half:]))
             if name == "notifier":
                 slack.posts_held.clear()

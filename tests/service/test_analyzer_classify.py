@@ -1,6 +1,6 @@
-"""A batch of errors.raw classified on the analyzer's real store, on both backends: a publish
-that fails counts nothing, and its retry counts each occurrence once; a burst of related
-problems is one incident."""
+"""A batch of errors.raw classified on the analyzer's real store, on both backends: what a
+failed or interrupted publish leaves is sent by the retry as it was first counted, each
+occurrence counted once; a burst of related problems is one incident."""
 
 from __future__ import annotations
 
@@ -28,15 +28,25 @@ from tests.storage import migrated
 PATTERNS = Path(__file__).resolve().parents[2] / "config" / "error_patterns.json"
 
 
+class Killed(Exception):
+    """The process died."""
+
+
 class Broker:
-    """Acknowledges what it is sent, or refuses the next ``failures`` sends."""
+    """Acknowledges what it is sent, or refuses the next ``failures`` sends; with ``crash``,
+    acknowledges the next send and then fails, as a process killed right after its send."""
 
     def __init__(self) -> None:
         self.failures = 0
+        self.crash = False
         self.refused_topic: str | None = None
         self.sent: list[Output] = []
 
     async def publish_many(self, outputs: Sequence[Output]) -> None:
+        if self.crash:
+            self.crash = False
+            self.sent.extend(outputs)
+            raise Killed("killed after the broker had the outputs")
         if self.failures:
             self.failures -= 1
             raise ConnectionError("broker unavailable")
@@ -84,7 +94,7 @@ def _with_bare(alert: dict[str, str]) -> tuple[RawError, list[tuple[Consumed, Re
     return bare, [(m, intake(m)) for m in batch]
 
 
-async def test_a_failed_publish_counts_nothing_and_its_retry_counts_once(
+async def test_a_failed_publish_is_sent_by_its_retry_and_each_occurrence_counts_once(
     database: Database,
 ) -> None:
     analyzer = Analyzer(settings=load_settings(), patterns=load_patterns(PATTERNS))
@@ -93,10 +103,11 @@ async def test_a_failed_publish_counts_nothing_and_its_retry_counts_once(
     broker.failures = 1
     with pytest.raises(ConnectionError):
         await classify_batch(database, analyzer, broker, first, wall=2e9)
+    assert broker.sent == []
     counted = await classify_batch(database, analyzer, broker, first, wall=2e9)  # the retry
-    assert counted.classified == 3
+    assert (counted.classified, counted.already_counted, counted.resent) == (0, 3, 3)
     again = await classify_batch(database, analyzer, broker, first, wall=2e9)  # redelivered
-    assert (again.classified, again.already_counted) == (0, 3)
+    assert (again.classified, again.already_counted, again.resent) == (0, 3, 0)
     later = [(m, intake(m)) for m in _batch(3, 1)]
     await classify_batch(database, analyzer, broker, later, wall=2e9)
     assert [d.frequency.last_day for d in broker.classified()] == [1, 2, 3, 4]
@@ -144,6 +155,41 @@ async def test_a_bare_alert_whose_partition_this_consumer_holds_is_classified_at
     assert broker.classified()[-1].error.rekeyed is False
     again = await classify_batch(database, analyzer, broker, items, wall=2e9, home=home)
     assert (again.classified, again.already_counted) == (0, 3)
+
+
+async def test_a_classification_sent_before_a_crash_is_the_one_its_redelivery_sends(
+    database: Database,
+) -> None:
+    # A bare alert taken at once (its fingerprint's partition is 0, it came on 1) is sent, and
+    # the process dies before its batch ends. Occurrences of its fingerprint on partition 0 are
+    # counted before partition 1 is redelivered: the redelivery sends the bare alert's
+    # classification as first sent (one count per occurrence, whatever the order of the two
+    # partitions), never a second count of it.
+    analyzer = Analyzer(settings=load_settings(), patterns=load_patterns(PATTERNS))
+    broker = Broker()
+    alert = {"title": "Queue stalled on worker-7", "severity": "high", "source": "jobs"}
+    bare, items = _with_bare({**alert, "dedup_key": "stall-7"})  # _batch's problem
+    [(keyed_1, _), (keyed_2, _), on_partition_1] = items
+    broker.crash = True
+    with pytest.raises(Killed):
+        await classify_batch(database, analyzer, broker, [on_partition_1], wall=2e9, home=_zero)
+    keyed = [(m, intake(m)) for m in (keyed_1, keyed_2)]
+    assert (await classify_batch(database, analyzer, broker, keyed, wall=2e9)).classified == 2
+    again = await classify_batch(database, analyzer, broker, [on_partition_1], wall=2e9, home=_zero)
+    assert (again.classified, again.resent) == (0, 1)
+    counts = [(o.event.id, o.event.data.frequency.last_day) for o in broker.sent]
+    assert counts[0] == counts[-1] == (derived_id(bare), 1)
+    assert sorted(day for _, day in set(counts)) == [1, 2, 3]
+
+
+def _zero(_topic: str, _key: str) -> int:
+    """Every fingerprint's partition is 0, held by this consumer."""
+    return 0
+
+
+def derived_id(raw: RawError) -> str:
+    """The id of the classification of ``raw``."""
+    return ClassifiedError.derive_fields(raw, source="/", step="classify")["id"]
 
 
 async def test_a_new_owner_continues_the_count_and_the_old_one_cannot_count_again(
