@@ -80,6 +80,7 @@ def create(settings: Settings) -> Service:
         log.info("expired fingerprint state", pruned=pruned)
 
     async def close() -> None:
+        await store.mark_sent(analyzer.unmarked)
         await keep_templates()
         await database.close()
 

@@ -11,20 +11,19 @@ within ``analyzer.duplicate_window_seconds``: a producer's resend of one event l
 offset), load the states of the batch's fingerprints, analyse each message in order, record
 the templates the batch taught (deciding their pattern ids against every replica's records,
 see :mod:`services.analyzer.pattern_ids`) and the incidents of its new problems (see
-:mod:`services.analyzer.incidents`), and save the states, the new offsets and the batch's
-classifications (``analyzer_outbox``) together. Only once that commits are the classifications
-sent; once the broker has them all they are deleted from the store and the batch ends (its
-offsets are committed). A crash or a refused send in between leaves them stored: the
-redelivered messages are skipped as counted, and the classifications stored for their
-partitions are sent then, as they were first written. Nothing is published that is not counted:
-an error's place among its fingerprint's occurrences (its counts) is decided once, even when
-occurrences of one fingerprint arrive on two partitions (a bare alert taken at once, a keyed or
-re-keyed one), whose order a redelivery does not keep.
+:mod:`services.analyzer.incidents`), and save the states, the new offsets and the ids counted
+with their classifications together. Only once that commits are the classifications sent; once
+the broker has them all the batch ends (its offsets are committed), and the next batch's
+transaction (or the service's stop) drops the classifications from the store. A crash or a
+refused send in between leaves them stored: the redelivered messages are skipped as counted,
+and their classifications are sent then, as they were first written. Nothing is published that
+is not counted: an error's place among its fingerprint's occurrences (its counts) is decided
+once, even when occurrences of one fingerprint arrive on two partitions (a bare alert taken at
+once, a keyed or re-keyed one), whose order a redelivery does not keep.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -159,58 +158,54 @@ async def _classify_accepted(
     *,
     wall: float,
 ) -> tuple[list[tuple[Consumed, RawError]], int]:
-    """Classify the events not counted before and save their state and classifications in one
-    transaction (holding ``homes``, the partitions of the bare alerts' fingerprints, too), then
-    send the classifications, with those an earlier try stored for the batch's partitions; the
-    events that were new, and how many classifications were sent again."""
+    """Classify the events not counted before and save their states and classifications in
+    one transaction (holding ``homes``, the partitions of the bare alerts' fingerprints, too),
+    then send the classifications, with those an earlier try stored for the batch's events and
+    did not see sent; the events that were new, and how many classifications were sent again."""
     if not accepted:
         return [], 0
+    marking = analyzer.unmarked[:]
     async with database.transaction() as db:
         stored = await states.lock_offsets(
             db, {(m.topic, m.partition) for m, _ in accepted} | homes
         )
-        unseen = [(m, e) for m, e in accepted if m.offset > stored[(m.topic, m.partition)]]
-        unsent = await states.unsent_outputs(
-            db,
-            {
-                (m.topic, m.partition)
-                for m, _ in accepted
-                if m.offset <= stored[(m.topic, m.partition)]
-            },
-        )
-        seen = await states.already_counted(db, (e.id for _, e in unseen))
+        await states.mark_sent(db, marking)
+        counted = await states.already_counted(db, (e.id for _, e in accepted))
+        seen = set(counted)
         fresh = []
-        for message, event in unseen:
-            if event.id not in seen:
-                seen.add(event.id)
-                fresh.append((message, event))
-        offsets = {(m.topic, m.partition): m.offset for m, _ in unseen}  # in offset order
+        offsets = {}
+        for message, event in accepted:
+            if message.offset > stored[(message.topic, message.partition)]:
+                offsets[(message.topic, message.partition)] = message.offset  # in offset order
+                if event.id not in seen:
+                    seen.add(event.id)
+                    fresh.append((message, event))
         result = await classify_all(
             db, analyzer, [(e.data, min(e.time.timestamp(), wall)) for _, e in fresh], wall=wall
         )
         outputs = []
-        lines: dict[tuple[str, int], list[bytes]] = defaultdict(list)
-        for (message, event), data in zip(fresh, result.data, strict=True):
+        for (_, event), data in zip(fresh, result.data, strict=True):
             classified = ClassifiedError(
                 **ClassifiedError.derive_fields(event, source=PRODUCER, step="classify"),
                 data=data,
             )
-            value = classified.to_json_bytes()
-            outputs.append(Output(ERRORS_CLASSIFIED, classified, data.fingerprint, value))
-            lines[(message.topic, message.partition)].append(value)
+            outputs.append(
+                Output(ERRORS_CLASSIFIED, classified, data.fingerprint, classified.to_json_bytes())
+            )
             EVENTS.labels(data.category, data.trend).inc()
-        kept = {(t, p, offsets[(t, p)]): b"\n".join(v) for (t, p), v in lines.items()}
-        await states.save(db, result.states, offsets, (e.id for _, e in fresh), now=wall)
-        await states.keep_outputs(db, kept)
+        values = {e.id: o.value or b"" for (_, e), o in zip(fresh, outputs, strict=True)}
+        await states.save(db, result.states, offsets, values, now=wall)
+    del analyzer.unmarked[: len(marking)]
     analyzer.miner.confirm(result.settlement)
-    resent = [_stored_output(line) for events in unsent.values() for line in events.split(b"\n")]
+    unsent = {e.id: value for _, e in accepted if (value := counted.get(e.id)) is not None}
+    resent = [_stored_output(value) for value in unsent.values()]
     if resent or outputs:
         await publisher.publish_many([*resent, *outputs])
-    await states.sent_outputs(database, [*unsent, *kept])
+    analyzer.unmarked.extend([*unsent, *values])
     return fresh, len(resent)
 
 
 def _stored_output(value: bytes) -> Output:
-    """A classification as ``analyzer_outbox`` holds it, to send as it was written."""
+    """A classification as the store kept it, to send as it was written."""
     event = ClassifiedError.model_validate_json(value)
     return Output(ERRORS_CLASSIFIED, event, event.data.fingerprint, value)

@@ -73,6 +73,10 @@ class Analyzer:
         self.incident_window = section.incident_window_seconds
         self._load_state = load_state
         self._states: Recent[str, FingerprintState] = Recent(section.max_fingerprints)
+        #: Ids of events whose classifications the broker acknowledged and the service's store
+        #: still keeps (:mod:`services.analyzer.classify`): the next batch's transaction, or
+        #: the service's stop, drops them.
+        self.unmarked: list[str] = []
 
     def set_patterns(self, patterns: Sequence[ErrorPattern]) -> None:
         """Swap the pattern set (a reload); in-flight state is untouched."""

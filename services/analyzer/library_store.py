@@ -59,7 +59,7 @@ class StoredAnalysis:
     async def _analyze(self, error: RawErrorData, now: float) -> ClassifiedErrorData:
         async with self._database.transaction() as db:
             result = await classify_all(db, self._analyzer, [(error, now)], wall=now)
-            await save(db, result.states, {}, now=now)
+            await save(db, result.states, {}, {}, now=now)
         self._analyzer.miner.confirm(result.settlement)
         if now - self._snapshot_at >= self._section.template_snapshot_seconds:
             self._snapshot_at = now

@@ -1,6 +1,6 @@
 """The analyzer's store: per-fingerprint state and consumed offsets, written per batch in one
-transaction, with the batch's classifications until the broker has them, the patterns' new
-template records and the incidents of new problems; the template snapshot."""
+transaction with the ids counted (and their classifications until the broker has them), the
+patterns' new template records and the incidents of new problems; the template snapshot."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import json
 import time
 from collections.abc import Iterable, Mapping
 
-from sqlalchemy import Integer, String, bindparam, case, delete, select, tuple_
+from sqlalchemy import Integer, String, bindparam, case, delete, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.sqltypes import TupleType
 
@@ -22,19 +22,15 @@ from services.analyzer.tables import (
     fingerprints,
     incident_problems,
     incidents,
-    outbox,
     patterns,
     releases,
 )
 from services.analyzer.templates import Settlement, TemplateMiner
 from shared.config.analyzer import AnalyzerSection
 from shared.events import Incident, RawErrorData
-from shared.storage import Database, any_of, hold, upsert
+from shared.storage import Database, any_of, hold, later, upsert
 
 Partition = tuple[str, int]
-#: A row of ``analyzer_outbox``: its partition and the last offset of its batch there.
-OutboxKey = tuple[str, int, int]
-_PARTITIONS = TupleType(String(), Integer())
 
 # The statements of every batch, built once (see shared.storage.any_of).
 #: The stored offsets of some partitions, locked until the transaction ends.
@@ -42,28 +38,15 @@ _OFFSETS = (
     select(consumed.c.topic, consumed.c.partition, consumed.c.offset)
     .where(
         tuple_(consumed.c.topic, consumed.c.partition).in_(
-            bindparam("partitions", expanding=True, type_=_PARTITIONS)
+            bindparam("partitions", expanding=True, type_=TupleType(String(), Integer()))
         )
     )
     .order_by(consumed.c.topic, consumed.c.partition)
     .with_for_update()
 )
-#: The classifications stored for some partitions and not yet sent, oldest first.
-_OUTBOX_OF = (
-    select(outbox.c.topic, outbox.c.partition, outbox.c.offset, outbox.c.events)
-    .where(
-        tuple_(outbox.c.topic, outbox.c.partition).in_(
-            bindparam("partitions", expanding=True, type_=_PARTITIONS)
-        )
-    )
-    .order_by(outbox.c.topic, outbox.c.partition, outbox.c.offset)
-)
-_SENT = delete(outbox).where(
-    tuple_(outbox.c.topic, outbox.c.partition, outbox.c.offset).in_(
-        bindparam("keys", expanding=True, type_=TupleType(String(), Integer(), Integer()))
-    )
-)
-_COUNTED = select(counted.c.event_id).where(any_of(counted.c.event_id))
+_COUNTED = select(counted.c.event_id, counted.c.classified).where(any_of(counted.c.event_id))
+#: Classifications the broker has: no longer kept.
+_SENT = later(update(counted).where(any_of(counted.c.event_id)).values(classified=None))
 _STATES = select(fingerprints.c.fingerprint, fingerprints.c.state).where(
     any_of(fingerprints.c.fingerprint)
 )
@@ -97,13 +80,22 @@ async def lock_offsets(
     return {(str(t), int(p)): int(o) for t, p, o in rows}
 
 
-async def already_counted(db: AsyncConnection, event_ids: Iterable[str]) -> set[str]:
-    """Which of ``event_ids`` were counted within the duplicate window."""
+async def already_counted(db: AsyncConnection, event_ids: Iterable[str]) -> dict[str, bytes | None]:
+    """Which of ``event_ids`` were counted within the duplicate window, each with its
+    classification if the broker may not have it yet."""
     wanted = sorted(set(event_ids))
     if not wanted:
-        return set()
+        return {}
     rows = await db.execute(_COUNTED, {"ids": wanted})
-    return {str(event_id) for (event_id,) in rows}
+    return {str(event_id): None if value is None else bytes(value) for event_id, value in rows}
+
+
+async def mark_sent(db: AsyncConnection, event_ids: Iterable[str]) -> None:
+    """The classifications of ``event_ids`` are acknowledged by the broker: drop them (with the
+    caller's transaction's next statement or its commit)."""
+    wanted = sorted(set(event_ids))
+    if wanted:
+        await db.execute(_SENT, {"ids": wanted})
 
 
 async def load_states(
@@ -126,16 +118,19 @@ async def save(
     db: AsyncConnection,
     states: Mapping[str, FingerprintState],
     offsets: Mapping[Partition, int],
-    event_ids: Iterable[str] = (),
+    classified: Mapping[str, bytes],
     *,
     now: float = 0.0,
 ) -> None:
-    """The batch's new states, its partitions' offsets and the ids it counted (inside the
-    caller's transaction)."""
+    """The batch's new states, its partitions' offsets and the ids it counted, each with its
+    classification until the broker has it (inside the caller's transaction)."""
     await upsert(
         db,
         counted,
-        [{"event_id": event_id, "counted_at": now} for event_id in event_ids],
+        [
+            {"event_id": event_id, "counted_at": now, "classified": value}
+            for event_id, value in classified.items()
+        ],
         key=["event_id"],
         ignore=True,
     )
@@ -154,37 +149,6 @@ async def save(
         [{"topic": t, "partition": p, "offset": o} for (t, p), o in offsets.items()],
         key=["topic", "partition"],
     )
-
-
-async def keep_outputs(db: AsyncConnection, rows: Mapping[OutboxKey, bytes]) -> None:
-    """Store a batch's classifications, per partition read, until the broker has them (inside
-    the caller's transaction)."""
-    await upsert(
-        db,
-        outbox,
-        [{"topic": t, "partition": p, "offset": o, "events": e} for (t, p, o), e in rows.items()],
-        key=["topic", "partition", "offset"],
-        ignore=True,
-    )
-
-
-async def unsent_outputs(
-    db: AsyncConnection, partitions: Iterable[Partition]
-) -> dict[OutboxKey, bytes]:
-    """The classifications stored for ``partitions`` and not known to be sent, oldest first."""
-    wanted = sorted(set(partitions))
-    if not wanted:
-        return {}
-    rows = await db.execute(_OUTBOX_OF, {"partitions": wanted})
-    return {(str(t), int(p), int(o)): bytes(events) for t, p, o, events in rows}
-
-
-async def sent_outputs(database: Database, keys: Iterable[OutboxKey]) -> None:
-    """Forget the stored classifications the broker has acknowledged."""
-    wanted = sorted(set(keys))
-    if wanted:
-        async with database.transaction() as db:
-            await db.execute(_SENT, {"keys": wanted})
 
 
 async def _hold(db: AsyncConnection, name: str, *, now: float) -> None:
@@ -338,9 +302,17 @@ class AnalyzerStore:
             await self.save_blob(TEMPLATES_BLOB, miner.snapshot())
 
     async def forget_counted(self, before: float) -> None:
-        """Drop the ids counted before ``before`` (out of the duplicate window)."""
+        """Drop the ids counted before ``before`` (out of the duplicate window) whose
+        classification the broker has."""
         async with self.database.transaction() as db:
-            await db.execute(delete(counted).where(counted.c.counted_at < before))
+            await db.execute(
+                delete(counted).where(counted.c.counted_at < before, counted.c.classified.is_(None))
+            )
+
+    async def mark_sent(self, event_ids: Iterable[str]) -> None:
+        """:func:`mark_sent` in a transaction of its own (when the service stops)."""
+        async with self.database.transaction() as db:
+            await mark_sent(db, event_ids)
 
     async def prune(self, before: float) -> int:
         """Drop states of fingerprints silent since ``before``, their problems' incidents,

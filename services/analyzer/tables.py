@@ -1,6 +1,6 @@
 """The analyzer's tables: per-fingerprint state, consumed offsets per partition, the event ids
-counted recently, the classifications stored but not yet acknowledged by the broker, snapshots,
-the patterns' template records, incidents and their problems."""
+counted recently with their classifications until the broker has them, snapshots, the patterns'
+template records, incidents and their problems."""
 
 from __future__ import annotations
 
@@ -34,27 +34,17 @@ consumed: Final = Table(
 )
 
 #: Event ids counted recently (``analyzer.duplicate_window_seconds``): a second copy of one event
-#: on ``errors.raw`` (a producer's resend after a lost ack, at another offset) counts once.
+#: on ``errors.raw`` (a producer's resend after a lost ack, at another offset) counts once. With
+#: each, its classification until the broker has it (then NULL): a redelivery after a crash
+#: sends it as it was first written (see :mod:`services.analyzer.classify`); a row still holding
+#: one is kept past the window.
 counted: Final = Table(
     "analyzer_counted",
     metadata,
     Column("event_id", Text, primary_key=True),
     Column("counted_at", Float, nullable=False),
+    Column("classified", LargeBinary, nullable=True),
     Index("analyzer_counted_counted_at", "counted_at"),
-)
-
-#: The classifications of a batch, written with its states and offsets and deleted once the broker
-#: has them: one row per partition the batch read (``offset`` its last offset there), holding
-#: the classified errors of that partition's messages as JSON lines. A crash between the commit
-#: and the acknowledgement leaves the row; the redelivered messages, skipped as counted, send
-#: it (see :mod:`services.analyzer.classify`).
-outbox: Final = Table(
-    "analyzer_outbox",
-    metadata,
-    Column("topic", Text, primary_key=True),
-    Column("partition", Integer, primary_key=True),
-    Column("offset", Integer, primary_key=True),
-    Column("events", LargeBinary, nullable=False),
 )
 
 blobs: Final = Table(

@@ -113,6 +113,27 @@ async def test_a_failed_publish_is_sent_by_its_retry_and_each_occurrence_counts_
     assert [d.frequency.last_day for d in broker.classified()] == [1, 2, 3, 4]
 
 
+async def test_a_classification_not_yet_sent_outlives_the_duplicate_window(
+    database: Database,
+) -> None:
+    analyzer = Analyzer(settings=load_settings(), patterns=load_patterns(PATTERNS))
+    broker = Broker()
+    batch = [(m, intake(m)) for m in _batch(0, 2)]
+    broker.failures = 1
+    with pytest.raises(ConnectionError):
+        await classify_batch(database, analyzer, broker, batch, wall=2e9)
+    await AnalyzerStore(database).forget_counted(3e9)  # the window long past
+    retried = await classify_batch(database, analyzer, broker, batch, wall=2e9)
+    assert (retried.classified, retried.resent) == (0, 2)
+    await classify_batch(
+        database, analyzer, broker, [(m, intake(m)) for m in _batch(2, 1)], wall=2e9
+    )
+    await AnalyzerStore(database).forget_counted(3e9)  # now sent: dropped
+    again = await classify_batch(database, analyzer, broker, batch, wall=2e9)
+    assert (again.classified, again.resent) == (0, 0)
+    assert [d.frequency.last_day for d in broker.classified()] == [1, 2, 3]
+
+
 async def test_a_refused_re_keyed_copy_fails_the_batch_and_its_retry_counts_nothing_twice(
     database: Database,
 ) -> None:
@@ -206,9 +227,12 @@ async def test_a_new_owner_continues_the_count_and_the_old_one_cannot_count_agai
     moved = [(m, intake(m)) for m in _batch(2, 2)]
     assert (await classify_batch(database, new_owner, broker, moved, wall=2e9)).classified == 2
     # ...while the old owner, not yet told, handles the same messages: they are counted already.
+    # (The new owner marks them sent with its next batch: until then they are sent again as
+    # first written, same ids and content.)
     stale = await classify_batch(database, old_owner, broker, moved, wall=2e9)
-    assert (stale.classified, stale.already_counted) == (0, 2)
-    assert [d.frequency.last_day for d in broker.classified()] == [1, 2, 3, 4]
+    assert (stale.classified, stale.already_counted, stale.resent) == (0, 2, 2)
+    sent = {(o.event.id, o.event.data.frequency.last_day) for o in broker.sent}
+    assert sorted(day for _, day in sent) == [1, 2, 3, 4]
 
 
 async def test_a_second_copy_of_one_event_at_a_later_offset_counts_once(
