@@ -184,21 +184,20 @@ async def _classify_accepted(
             db, analyzer, [(e.data, min(e.time.timestamp(), wall)) for _, e in fresh], wall=wall
         )
         outputs = []
+        values: dict[str, bytes] = {}  # each new event's classification, as it is sent
         for (_, event), data in zip(fresh, result.data, strict=True):
             classified = ClassifiedError(
                 **ClassifiedError.derive_fields(event, source=PRODUCER, step="classify"),
                 data=data,
             )
-            outputs.append(
-                Output(ERRORS_CLASSIFIED, classified, data.fingerprint, classified.to_json_bytes())
-            )
+            values[event.id] = value = classified.to_json_bytes()
+            outputs.append(Output(ERRORS_CLASSIFIED, classified, data.fingerprint, value))
             EVENTS.labels(data.category, data.trend).inc()
-        values = {e.id: o.value or b"" for (_, e), o in zip(fresh, outputs, strict=True)}
         await states.save(db, result.states, offsets, values, now=wall)
     del analyzer.unmarked[: len(marking)]
     analyzer.miner.confirm(result.settlement)
-    unsent = {e.id: value for _, e in accepted if (value := counted.get(e.id)) is not None}
-    resent = [_stored_output(value) for value in unsent.values()]
+    unsent = {e.id: kept for _, e in accepted if (kept := counted.get(e.id)) is not None}
+    resent = [_stored_output(kept) for kept in unsent.values()]
     if resent or outputs:
         await publisher.publish_many([*resent, *outputs])
     analyzer.unmarked.extend([*unsent, *values])
