@@ -94,6 +94,12 @@ def _with_bare(alert: dict[str, str]) -> tuple[RawError, list[tuple[Consumed, Re
     return bare, [(m, intake(m)) for m in batch]
 
 
+def _with_bare_of_the_same_problem() -> tuple[RawError, list[tuple[Consumed, Rekey | Accept]]]:
+    """:func:`_with_bare` with a bare occurrence of :func:`_batch`'s problem."""
+    alert = {"title": "Queue stalled on worker-7", "severity": "high", "source": "jobs"}
+    return _with_bare({**alert, "dedup_key": "stall-7"})
+
+
 async def test_a_failed_publish_is_sent_by_its_retry_and_each_occurrence_counts_once(
     database: Database,
 ) -> None:
@@ -159,8 +165,7 @@ async def test_a_bare_alert_whose_partition_this_consumer_holds_is_classified_at
     # fingerprint, counted once, and a redelivery counts nothing twice.
     analyzer = Analyzer(settings=load_settings(), patterns=load_patterns(PATTERNS))
     broker = Broker()
-    alert = {"title": "Queue stalled on worker-7", "severity": "high", "source": "jobs"}
-    bare, items = _with_bare({**alert, "dedup_key": "stall-7"})  # _batch's problem
+    bare, items = _with_bare_of_the_same_problem()
     asked: list[tuple[str, str]] = []
 
     def home(name: str, key: str) -> int:
@@ -188,8 +193,7 @@ async def test_a_classification_sent_before_a_crash_is_the_one_its_redelivery_se
     # partitions), never a second count of it.
     analyzer = Analyzer(settings=load_settings(), patterns=load_patterns(PATTERNS))
     broker = Broker()
-    alert = {"title": "Queue stalled on worker-7", "severity": "high", "source": "jobs"}
-    bare, items = _with_bare({**alert, "dedup_key": "stall-7"})  # _batch's problem
+    bare, items = _with_bare_of_the_same_problem()
     [(keyed_1, _), (keyed_2, _), on_partition_1] = items
     broker.crash = True
     with pytest.raises(Killed):
