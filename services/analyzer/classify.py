@@ -59,7 +59,7 @@ class Counted:
     rekeyed: int
     already_counted: int
     #: Classifications stored by an earlier try of the batch and sent now.
-    resent: int = 0
+    resent: int
 
 
 @dataclass(frozen=True, slots=True)

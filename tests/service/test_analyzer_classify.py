@@ -18,7 +18,13 @@ from services.analyzer.patterns_file import load_patterns
 from services.analyzer.store import AnalyzerStore
 from services.analyzer.tables import SCHEMA
 from shared.config import load_settings
-from shared.events import ClassifiedError, ClassifiedErrorData, RawError, lift_custom_alert
+from shared.events import (
+    ClassifiedError,
+    ClassifiedErrorData,
+    RawError,
+    derived_event_id,
+    lift_custom_alert,
+)
 from shared.kafka.producer import Output
 from shared.runner import Consumed
 from shared.storage import Database
@@ -203,18 +209,14 @@ async def test_a_classification_sent_before_a_crash_is_the_one_its_redelivery_se
     again = await classify_batch(database, analyzer, broker, [on_partition_1], wall=2e9, home=_zero)
     assert (again.classified, again.resent) == (0, 1)
     counts = [(o.event.id, o.event.data.frequency.last_day) for o in broker.sent]
-    assert counts[0] == counts[-1] == (derived_id(bare), 1)
+    classification_of_bare = derived_event_id(bare.id, ClassifiedError.event_type, "classify")
+    assert counts[0] == counts[-1] == (classification_of_bare, 1)
     assert sorted(day for _, day in set(counts)) == [1, 2, 3]
 
 
 def _zero(_topic: str, _key: str) -> int:
     """Every fingerprint's partition is 0, held by this consumer."""
     return 0
-
-
-def derived_id(raw: RawError) -> str:
-    """The id of the classification of ``raw``."""
-    return ClassifiedError.derive_fields(raw, source="/", step="classify")["id"]
 
 
 async def test_a_new_owner_continues_the_count_and_the_old_one_cannot_count_again(
