@@ -14,6 +14,7 @@ is not claimed while an earlier row of its problem to its target is unfinished e
 
 from __future__ import annotations
 
+import math
 import uuid
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import asdict, dataclass
@@ -26,6 +27,7 @@ from sqlalchemy import (
     bindparam,
     delete,
     func,
+    or_,
     select,
     tuple_,
     update,
@@ -91,7 +93,6 @@ _COLUMNS = tuple(c for c in outbox.c if c.name != "updated_at")
 ROWS_PER_STATEMENT: Final = 500
 _CHANGING = ("status", "attempts", "due_at", "reference", "error")
 _KEY = tuple_(outbox.c.notification_id, outbox.c.target)
-_PROBLEM = tuple_(outbox.c.fingerprint, outbox.c.target)
 
 
 class _ClaimLost(Exception):
@@ -102,11 +103,35 @@ def _keys(rows: Sequence[OutboxRow]) -> list[Key]:
     return sorted((row.notification_id, row.target) for row in rows)
 
 
-def _unstarted(rows: Sequence[OutboxRow]) -> ColumnElement[bool]:
-    """Which of ``rows`` (one claim's) that claim still holds, not started."""
+def _among(keys: Collection[Key]) -> ColumnElement[bool]:
+    """The rows of these keys, to read. The notification ids come first: PostgreSQL finds the
+    rows by them on the primary key, where a list of pairs alone is read as one alternative per
+    pair (a thousand keys: most of a second)."""
     return and_(
-        _KEY.in_(_keys(rows)), outbox.c.status == CLAIMED, outbox.c.claim_id == rows[0].claim_id
+        outbox.c.notification_id.in_(sorted({key[0] for key in keys})), _KEY.in_(sorted(keys))
     )
+
+
+#: One row by its key, to write: run once per key (``_each``), each a lookup on the primary
+#: key, however the database plans a long list of keys.
+_BY_KEY = and_(
+    outbox.c.notification_id == bindparam("key_id"), outbox.c.target == bindparam("key_target")
+)
+#: One row its claim still holds, not started (``_each`` with ``claim``).
+_UNSTARTED = and_(_BY_KEY, outbox.c.status == CLAIMED, outbox.c.claim_id == bindparam("key_claim"))
+
+
+def _each(keys: Collection[Key], **also: Any) -> list[dict[str, Any]]:
+    """The parameters of a write run once per key (``_BY_KEY``)."""
+    return [{"key_id": key[0], "key_target": key[1], **also} for key in sorted(keys)]
+
+
+def _each_claimed(rows: Sequence[OutboxRow]) -> list[dict[str, Any]]:
+    """The parameters of a write of ``rows`` that their claim still holds (``_UNSTARTED``)."""
+    return [
+        {"key_id": row.notification_id, "key_target": row.target, "key_claim": row.claim_id}
+        for row in rows
+    ]
 
 
 class Outbox:
@@ -177,7 +202,7 @@ class Outbox:
         async with self.database.transaction() as db:
             rows = await db.execute(
                 select(*_COLUMNS)
-                .where(_KEY.in_(sorted(keys)), outbox.c.status == QUEUED)
+                .where(_among(keys), outbox.c.status == QUEUED)
                 .with_for_update(skip_locked=True)
             )
             return await self._claimed(db, rows.all(), lease_until)
@@ -188,24 +213,29 @@ class Outbox:
         behind an earlier one of their problem that is not among them)."""
         due = and_(outbox.c.status.in_((RETRY, QUEUED)), outbox.c.due_at <= now)
         # A due row waits while an earlier one of its problem to its target is unfinished and
-        # not due; rows come oldest first, so the earlier ones that are due come with it. (An
-        # anti-join on the problem's index: a backlog of waiting retries costs a tick nothing.)
-        earlier = outbox.alias("earlier")
-        waiting_before = (
-            select(earlier.c.notification_id)
-            .where(
-                earlier.c.fingerprint == outbox.c.fingerprint,
-                earlier.c.target == outbox.c.target,
-                earlier.c.made_at < outbox.c.made_at,
-                earlier.c.status.in_(UNFINISHED),
-                ~and_(earlier.c.status.in_((RETRY, QUEUED)), earlier.c.due_at <= now),
-            )
-            .exists()
+        # not due; rows come oldest first, so the earlier ones that are due come with it. What
+        # waits is found in one pass over the unfinished rows (each problem's first row that
+        # is not due), not row by row through each problem's history.
+        first_waiting = (
+            select(outbox.c.fingerprint, outbox.c.target, func.min(outbox.c.made_at).label("at"))
+            .where(outbox.c.status.in_(UNFINISHED), ~due)
+            .group_by(outbox.c.fingerprint, outbox.c.target)
+            .subquery("first_waiting")
+        )
+        problem = and_(
+            first_waiting.c.fingerprint == outbox.c.fingerprint,
+            first_waiting.c.target == outbox.c.target,
+        )
+        not_behind = or_(
+            first_waiting.c.at.is_(None),
+            outbox.c.made_at.is_(None),
+            outbox.c.made_at <= first_waiting.c.at,
         )
         async with self.database.transaction() as db:
             rows = await db.execute(
                 select(*_COLUMNS)
-                .where(due, ~waiting_before)
+                .select_from(outbox.outerjoin(first_waiting, problem))
+                .where(due, not_behind)
                 .order_by(outbox.c.made_at, outbox.c.due_at)
                 .limit(limit)
                 .with_for_update(skip_locked=True, of=outbox)
@@ -220,20 +250,23 @@ class Outbox:
         rows = [OutboxRow(**row._mapping) for row in found]
         if not rows:
             return []
-        waiting = {(row.notification_id, row.target) for row in await _held(db, rows)}
+        held = await _held(db, rows)
+        now = self.clock.time()
+        if letting_go := [row for row in held if row.status == QUEUED and (row.due_at or 0) > now]:
+            # Its replica lets it go: it follows the row ahead of it as soon as that one is done.
+            await db.execute(
+                update(outbox).where(_BY_KEY).values(due_at=now), _each(_keys(letting_go))
+            )
+        waiting = {(row.notification_id, row.target) for row in held}
         claimed = [row for row in rows if (row.notification_id, row.target) not in waiting]
         if not claimed:
             return []
         claim_id = uuid.uuid4().hex
         await db.execute(
             update(outbox)
-            .where(_KEY.in_(_keys(claimed)))
-            .values(
-                status=CLAIMED,
-                lease_until=lease_until,
-                claim_id=claim_id,
-                updated_at=self.clock.time(),
-            )
+            .where(_BY_KEY)
+            .values(status=CLAIMED, lease_until=lease_until, claim_id=claim_id, updated_at=now),
+            _each(_keys(claimed)),
         )
         for row in claimed:
             row.status, row.lease_until, row.claim_id = CLAIMED, lease_until, claim_id
@@ -245,7 +278,8 @@ class Outbox:
         if waiting:
             async with self.database.transaction() as db:
                 await db.execute(
-                    update(outbox).where(_unstarted(waiting)).values(lease_until=lease_until)
+                    update(outbox).where(_UNSTARTED).values(lease_until=lease_until),
+                    _each_claimed(waiting),
                 )
 
     async def start(self, rows: Sequence[OutboxRow], *, lease_until: float) -> bool:
@@ -255,8 +289,9 @@ class Outbox:
             async with self.database.transaction() as db:
                 started = await db.execute(
                     update(outbox)
-                    .where(_unstarted(rows))
-                    .values(status=SENDING, lease_until=lease_until)
+                    .where(_UNSTARTED)
+                    .values(status=SENDING, lease_until=lease_until),
+                    _each_claimed(rows),
                 )
                 if started.rowcount != len(rows):
                     raise _ClaimLost
@@ -276,11 +311,7 @@ class Outbox:
             await db.execute(
                 later(
                     update(outbox)
-                    .where(
-                        outbox.c.notification_id == bindparam("key_id"),
-                        outbox.c.target == bindparam("key_target"),
-                        outbox.c.claim_id == bindparam("key_claim"),
-                    )
+                    .where(_BY_KEY, outbox.c.claim_id == bindparam("key_claim"))
                     .values({**{c: bindparam(f"new_{c}") for c in _CHANGING}, "updated_at": now})
                 ),
                 [
@@ -319,8 +350,9 @@ class Outbox:
                 if keys:
                     await db.execute(
                         update(outbox)
-                        .where(_KEY.in_(sorted(keys)))
-                        .values(**values, claim_id=None, updated_at=now)
+                        .where(_BY_KEY)
+                        .values(**values, claim_id=None, updated_at=now),
+                        _each(keys),
                     )
         return len(freed), len(again), len(unknown)
 
@@ -332,24 +364,31 @@ class Outbox:
 
 async def _held(db: AsyncConnection, rows: Sequence[OutboxRow]) -> list[OutboxRow]:
     """Of ``rows`` (being claimed together), those an unfinished row of their problem to their
-    target made earlier, not among them, holds back."""
-    problems = {(r.fingerprint, r.target) for r in rows if r.fingerprint is not None}
-    if not problems:
+    target made earlier, not among them, holds back. The unfinished rows made before the
+    latest of ``rows`` are read on the problem's index by status: usually ``rows`` themselves
+    and the few ahead of them, never the rows a storm sent."""
+    ordered = [row for row in rows if row.fingerprint is not None and row.made_at is not None]
+    if not ordered:
         return []
-    earliest = await db.execute(
-        select(outbox.c.fingerprint, outbox.c.target, func.min(outbox.c.made_at))
-        .where(
-            _PROBLEM.in_(sorted(problems)),
+    ours = {(row.notification_id, row.target) for row in rows}
+    earlier = await db.execute(
+        select(
+            outbox.c.notification_id, outbox.c.target, outbox.c.fingerprint, outbox.c.made_at
+        ).where(
+            outbox.c.fingerprint.in_(sorted({str(row.fingerprint) for row in ordered})),
+            outbox.c.target.in_(sorted({row.target for row in ordered})),
             outbox.c.status.in_(UNFINISHED),
-            ~_KEY.in_(_keys(rows)),
+            outbox.c.made_at < max(float(row.made_at or 0.0) for row in ordered),
         )
-        .group_by(outbox.c.fingerprint, outbox.c.target)
     )
-    first = {(fp, target): made_at for fp, target, made_at in earliest if made_at is not None}
+    first: dict[tuple[str, str], float] = {}
+    for notification_id, target, fingerprint, made_at in earlier:
+        problem = (fingerprint, target)
+        if (notification_id, target) not in ours and made_at < first.get(problem, math.inf):
+            first[problem] = made_at
     return [
         row
-        for row in rows
-        if row.made_at is not None
-        and (held := first.get((row.fingerprint, row.target))) is not None
-        and row.made_at > held
+        for row in ordered
+        if (held := first.get((str(row.fingerprint), row.target))) is not None
+        and float(row.made_at or 0.0) > held
     ]

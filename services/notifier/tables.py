@@ -80,7 +80,9 @@ outbox: Final = Table(
     Column("made_at", Float),
     Column("claim_id", Text),
     Index("notifier_outbox_due", "status", "due_at"),
-    Index("notifier_outbox_problem", "fingerprint", "target", "made_at"),
+    #: A problem's rows to a target by status in order: what holds a row back is found among
+    #: its problem's unfinished rows, however many sent ones a storm left.
+    Index("notifier_outbox_order", "fingerprint", "target", "status", "made_at"),
 )
 
 #: The silences in force (services.notifier: nothing is sent for what they match).

@@ -183,6 +183,29 @@ async def test_a_notification_told_to_wait_holds_back_the_later_ones_of_its_prob
     assert await store.counts() == {"sent": 4}
 
 
+async def test_rows_held_behind_a_retry_follow_it_without_waiting_out_the_grace(
+    store: Outbox,
+) -> None:
+    """A problem's first send is told to wait (a rate limit), and its updates queued meanwhile
+    are held behind it: they go out with it as soon as it is due, folded, not a grace period
+    later through the rows a stopped replica left (a storm's card fell behind its count)."""
+    clock = ManualClock()
+    store.clock = clock
+    card = Card(busy={"fp"})
+    dispatcher = _dispatcher(store, card, Audits())
+    await dispatcher.enqueue([_event("fp", "new_alert", 1)])
+    assert await dispatcher.send_queued() == 1
+    assert card.sent == [], "told to wait 5 s"
+    await dispatcher.enqueue([_event("fp", "update", n) for n in range(2, 6)])
+    assert await dispatcher.send_queued() == 0, "the updates are held behind the alert"
+    clock.advance(6)
+    assert QUEUED_GRACE_SECONDS > 6, "the updates are within their grace"
+    assert await dispatcher.send_due() == 5
+    assert card.sent == [("fp", "new_alert", 1), ("fp", "update", 5)]
+    assert card.folded == [4]
+    assert await store.counts() == {"sent": 5}
+
+
 async def _begun(store: Outbox, event: Notification) -> None:
     """Wait until the send of ``event`` to ``#a`` has begun."""
     for _ in range(200):
@@ -300,8 +323,8 @@ async def test_rows_queued_before_the_upgrade_keep_their_place_in_their_problem_
         dispatcher = _dispatcher(store, card, Audits())
         await dispatcher.enqueue([resolution])
         assert await dispatcher.send_queued() == 0, "the resolution waits behind the alert"
-        assert await dispatcher.send_due() == 1
-        assert card.sent == [("fp", "new_alert", 1)]
+        assert await dispatcher.send_due() == 2, "then follows it at once"
+        assert card.sent == [("fp", "new_alert", 1), ("fp", "resolved", 1)]
     finally:
         await database.close()
 
