@@ -7,7 +7,16 @@ from __future__ import annotations
 import asyncio
 import sys
 
-from bench import analyzer_memory, classification, contracts, grouping, intake, pipeline, storm
+from bench import (
+    analyzer_memory,
+    classification,
+    contracts,
+    grouping,
+    intake,
+    outbox,
+    pipeline,
+    storm,
+)
 
 
 def main() -> int:
@@ -24,6 +33,8 @@ def main() -> int:
     ok = asyncio.run(pipeline.run()) and ok
     print("== storm: one error 10,000 times into a fake Slack ==")
     ok = asyncio.run(storm.run()) and ok
+    print("== delivery outbox: claims after a storm's history ==")
+    asyncio.run(outbox.run())
     print("== analyzer memory: 1,000,000 distinct fingerprints ==")
     ok = asyncio.run(analyzer_memory.run()) and ok
     return 0 if ok else 1

@@ -14,15 +14,16 @@ occurrence.
 
 A queued row its replica did not claim within ``QUEUED_GRACE_SECONDS`` (the replica stopped) is
 claimed by any replica's :meth:`Dispatcher.send_due`, with the retries, and so is a claim its
-replica stopped before starting, once the claim's lease runs out. A send a crash cut short
-(its lease ran out) is sent again where the target deduplicates (PagerDuty's ``dedup_key``, the
-console) or can be asked whether it arrived (``reconcile``: Slack with a bot token finds the
-message by its metadata, GitHub and Jira the issue by its fingerprint), and is otherwise marked
-``unknown``, never repeated; a send that got no answer is retried, and such a target is asked
-first whether it arrived. A target that answers "later" is retried when due, by whichever
-replica claims the row: after an error (a 5xx, a network error) the try counts, and after
-``MAX_ATTEMPTS`` such tries the delivery is failed; a rate-limit wait (a 429, our own limiter)
-never counts, so a storm delays deliveries but never drops them.
+replica stopped before starting, once the claim's lease runs out; a row held back behind an
+earlier one of its problem is let go at once, and follows that one as soon as it is due. A send
+a crash cut short (its lease ran out) is sent again where the target deduplicates (PagerDuty's
+``dedup_key``, the console) or can be asked whether it arrived (``reconcile``: Slack with a bot
+token finds the message by its metadata, GitHub and Jira the issue by its fingerprint), and is
+otherwise marked ``unknown``, never repeated; a send that got no answer is retried, and such a
+target is asked first whether it arrived. A target that answers "later" is retried when due, by
+whichever replica claims the row: after an error (a 5xx, a network error) the try counts, and
+after ``MAX_ATTEMPTS`` such tries the delivery is failed; a rate-limit wait (a 429, our own
+limiter) never counts, so a storm delays deliveries but never drops them.
 """
 
 from __future__ import annotations

@@ -9,7 +9,8 @@ runs out; a send it never finished is found once the send's lease runs out.
 
 A problem's notifications to one target go in the order they were made, across replicas: a row
 is not claimed while an earlier row of its problem to its target is unfinished elsewhere
-(queued, claimed, being sent or waiting for a retry).
+(queued, claimed, being sent or waiting for a retry). A row held back so is due at once: any
+replica's retry loop takes it with the row ahead of it, as soon as that one is due.
 """
 
 from __future__ import annotations
