@@ -118,7 +118,7 @@ def _among(keys: Collection[Key]) -> ColumnElement[bool]:
 _BY_KEY = and_(
     outbox.c.notification_id == bindparam("key_id"), outbox.c.target == bindparam("key_target")
 )
-#: One row its claim still holds, not started (``_each`` with ``claim``).
+#: One row its claim still holds, not started (run once per row: ``_each_claimed``).
 _UNSTARTED = and_(_BY_KEY, outbox.c.status == CLAIMED, outbox.c.claim_id == bindparam("key_claim"))
 
 
