@@ -118,21 +118,14 @@ def _among(keys: Collection[Key]) -> ColumnElement[bool]:
 _BY_KEY = and_(
     outbox.c.notification_id == bindparam("key_id"), outbox.c.target == bindparam("key_target")
 )
-#: One row its claim still holds, not started (run once per row: ``_each_claimed``).
+#: One row its claim still holds, not started (run once per row: ``_each`` with
+#: ``key_claim``).
 _UNSTARTED = and_(_BY_KEY, outbox.c.status == CLAIMED, outbox.c.claim_id == bindparam("key_claim"))
 
 
 def _each(keys: Collection[Key], **also: Any) -> list[dict[str, Any]]:
     """The parameters of a write run once per key (``_BY_KEY``)."""
     return [{"key_id": key[0], "key_target": key[1], **also} for key in sorted(keys)]
-
-
-def _each_claimed(rows: Sequence[OutboxRow]) -> list[dict[str, Any]]:
-    """The parameters of a write of ``rows`` that their claim still holds (``_UNSTARTED``)."""
-    return [
-        {"key_id": row.notification_id, "key_target": row.target, "key_claim": row.claim_id}
-        for row in rows
-    ]
 
 
 class Outbox:
@@ -280,7 +273,7 @@ class Outbox:
             async with self.database.transaction() as db:
                 await db.execute(
                     update(outbox).where(_UNSTARTED).values(lease_until=lease_until),
-                    _each_claimed(waiting),
+                    _each(_keys(waiting), key_claim=waiting[0].claim_id),
                 )
 
     async def start(self, rows: Sequence[OutboxRow], *, lease_until: float) -> bool:
@@ -292,7 +285,7 @@ class Outbox:
                     update(outbox)
                     .where(_UNSTARTED)
                     .values(status=SENDING, lease_until=lease_until),
-                    _each_claimed(rows),
+                    _each(_keys(rows), key_claim=rows[0].claim_id),
                 )
                 if started.rowcount != len(rows):
                     raise _ClaimLost
