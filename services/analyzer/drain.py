@@ -11,9 +11,9 @@
    are the code's own (``brightnessIn`` / ``brightnessOut``). A constant word against a masked
    value or a name in Pascal case is two shapes too: a position that holds values or names
    holds no named constant (``… proxy HTTPS`` / ``… proxy <id>`` from ``SOCKS5``,
-   ``… by client SPP.`` / ``… by client WindowsUpdateAgent.``). Other lower-case words may vary
-   (user, host and queue names), and so may names in Pascal case among themselves (an API's
-   operations: ``calling the PutObject operation`` / ``… GetObject …``) and HTTP methods
+   ``… by client SPP.`` / ``… by client WindowsUpdateAgent.``). Names in Pascal case may vary
+   among themselves (an API's operations: ``calling the PutObject operation`` /
+   ``… GetObject …``), and so may HTTP methods
    (``I/O error on GET request`` / ``… on POST request``, ``CONNECT <host>`` / ``<method>
    <url>``): a request's method is a value.
 2. **Dotted names and masked values route like numbers.** In the prefix tree a token with a
@@ -23,18 +23,16 @@
    similarity with the rest of the template still decides.
 3. **Values are alike.** Two masked values of different kinds at one position (``<str>`` and
    ``<num>``: ``KeyError: 'sku'`` / ``KeyError: 4412``) count as the same token.
-4. **A word two messages agreed on is a constant.** Where a template still holds a lower-case
-   word that every message of its cluster had, and the cluster has two messages or more, a
-   message with another lower-case word there is another shape (``canceling statement due to
-   statement timeout`` twice, then ``… due to lock timeout``; ``Connection closed by invalid
-   user`` / ``… by authenticating user``). A word only one message has shown may still be a
-   value, so the second message of a shape generalises it as Drain does (``User alice logged
-   in`` / ``User bob logged in``), and the template keeps the wildcard from then on.
-5. **Two words side by side are a phrase.** Where a message and a template hold different
-   lower-case words at two adjacent positions, they are two shapes from the first message on
-   (``closing because: client close request`` / ``… client unexpected eof``): a value is one
-   word, a reason or an outcome often two.
-6. **A message of the template's words is its shape.** A message's shape writes every value as
+4. **Lower-case words are constants too.** Where a template and a message hold two different
+   lower-case words (of three letters or more) at one position, they are two shapes from the
+   first message on (``canceling statement due to statement timeout`` / ``… lock timeout``,
+   ``Connection closed by invalid user`` / ``… by authenticating user``, ``closing because:
+   client close request`` / ``… client unexpected eof``): such words name reasons, entities and
+   outcomes far more often than they carry values, and a program's bare lower-case values are
+   masked before mining where a phrase names them (``for user <*>``, ``queue <*> is full``), as
+   the fingerprint takes them. A template that holds ``<*>`` at a place keeps it: a word there
+   is a value.
+5. **A message of the template's words is its shape.** A message's shape writes every value as
    ``<*>``, so a message with the template's words, and values where the template has
    ``<*>``, is that shape whatever share of it is values (``bench <*> worker <*> failed <*>``).
    Otherwise the similarity is Drain's, a value against ``<*>`` counting as a parameter: a
@@ -45,7 +43,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from typing import Any
 
 from drain3.drain import Drain as _Drain3
 
@@ -58,10 +55,6 @@ _PUNCTUATION = ".,:;!?()[]{}\"'"
 _METHODS = frozenset(HTTP_METHODS)
 _KINDS_APART = frozenset({"constant", "value", "name"})
 _WORD = re.compile(r"[a-z][a-z_]{2,}")
-#: The messages a cluster must hold before its lower-case words count as constants.
-SETTLED = 2
-#: Adjacent lower-case words that differ, from which two messages are two shapes.
-PHRASE = 2
 
 
 def _masked(token: str) -> bool:
@@ -99,59 +92,23 @@ class Drain(_Drain3):  # type: ignore[misc]
     def get_seq_distance(
         self, seq1: Sequence[str], seq2: Sequence[str], include_params: bool
     ) -> tuple[float, int]:
-        return self._distance(seq1, seq2, include_params, settled=False)
-
-    def _distance(
-        self, seq1: Sequence[str], seq2: Sequence[str], include_params: bool, *, settled: bool
-    ) -> tuple[float, int]:
-        """Drain's similarity of template ``seq1`` and message ``seq2`` (-1: another shape);
-        ``settled``: the template's words were agreed on by two messages or more."""
+        """Drain's similarity of template ``seq1`` and message ``seq2`` (-1: another shape)."""
         if not seq1:
             return 1.0, 0
-        similar = params = values = run = 0
+        similar = params = values = 0
         for template_token, token in zip(seq1, seq2, strict=True):
             if template_token == self.param_str:
                 if token == self.param_str:  # a value where the template holds one
                     values += 1
                 else:
                     params += 1
-                run = 0
             elif template_token == token or (_masked(template_token) and _masked(token)):
                 similar += 1
-                run = 0
-            elif _apart(template_token, token) or (settled and _words(template_token, token)):
+            elif _apart(template_token, token) or _words(template_token, token):
                 return -1.0, 0
-            elif _words(template_token, token):
-                run += 1
-                if run == PHRASE:
-                    return -1.0, 0
-            else:
-                run = 0
         if similar + values == len(seq1):  # the same words, values where the template has them
             return 1.0, params
         return (similar + (params if include_params else 0)) / len(seq1), params
-
-    def fast_match(
-        self, cluster_ids: Sequence[int], tokens: list[str], sim_th: float, include_params: bool
-    ) -> Any:
-        """drain3's best match, with each cluster's size known to the comparison."""
-        best: Any = None
-        best_similarity, best_params = -1.0, -1
-        for cluster_id in cluster_ids:
-            cluster = self.id_to_cluster.get(cluster_id)
-            if cluster is None:
-                continue
-            similarity, params = self._distance(
-                cluster.log_template_tokens,
-                tokens,
-                include_params,
-                settled=cluster.size >= SETTLED,
-            )
-            if similarity > best_similarity or (
-                similarity == best_similarity and params > best_params
-            ):
-                best, best_similarity, best_params = cluster, similarity, params
-        return best if best_similarity >= sim_th else None
 
     @staticmethod
     def has_numbers(s: str) -> bool:

@@ -21,7 +21,7 @@ def _analyzer(url: str, clock: itertools.count[float]) -> ErrorAnalyzer:
 
 def _error(user: str, service: str = "checkout") -> dict[str, str]:
     return {
-        "message": f"Login failed for {user}: password expired",
+        "message": f"Login failed for {user.capitalize()}Account: password expired",
         "service": service,
         "environment": "production",
         "level": "error",

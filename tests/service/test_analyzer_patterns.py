@@ -88,7 +88,9 @@ async def database(storage_url: str) -> AsyncIterator[Database]:
 
 
 def _closed(user: str) -> str:
-    return f"Session of {user} closed by peer"
+    """A message of one shape whose value is a name in Pascal case (a bare lower-case word
+    would be a constant of the shape)."""
+    return f"Session of {user.capitalize()}Service closed by peer"
 
 
 async def test_a_pattern_id_survives_a_restart_with_or_without_the_snapshot(

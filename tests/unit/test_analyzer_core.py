@@ -123,12 +123,12 @@ def test_templates_group_one_shape_and_ids_agree_across_instances() -> None:
 
 def test_templates_survive_a_snapshot_and_stay_bounded() -> None:
     miner = TemplateMiner(max_clusters=10)
-    miner.add("User alice not found")
-    learned = miner.add("User bob not found")
+    miner.add("No handler for OrdersController found")
+    learned = miner.add("No handler for BillingController found")
     assert miner.dirty
     restored = TemplateMiner(max_clusters=10, state=miner.snapshot())
     assert not miner.dirty
-    assert restored.add("User carol not found").template == learned.template
+    assert restored.add("No handler for UsersController found").template == learned.template
     for i in range(50):
         restored.add(f"distinct shape number {'x' * i} here")
     assert restored.cluster_count <= 10
