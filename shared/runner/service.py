@@ -44,6 +44,7 @@ from shared.runner.gaps import OffsetGaps
 from shared.runner.health import HealthState, health_routes
 from shared.runner.held import Held
 from shared.runner.periodic import STOP_GRACE_SECONDS, Periodic, run_periodic
+from shared.runner.polling import ask_again_at_once
 from shared.runner.typed import decoder, decoding
 from shared.storage import Database
 from shared.storage import silences as kept_silences
@@ -296,7 +297,7 @@ class Service:
             gaps = OffsetGaps(service=self.name, enabled=kafka.refetch_skipped_offsets)
             commits = Commits(service=self.name, topic=sub.label)
             self._commits.append(commits)
-            broker.subscriber(
+            subscriber = broker.subscriber(
                 *sub.topics,
                 group_id=sub.group_id,
                 auto_offset_reset=sub.auto_offset_reset,
@@ -311,7 +312,9 @@ class Service:
                 rebalance_timeout_ms=kafka.rebalance_timeout_ms,
                 decoder=_undecoded,
                 listener=_Rebalance(gaps, commits),
-            )(self._wrap(sub, gaps, commits))
+            )
+            ask_again_at_once(subscriber)
+            subscriber(self._wrap(sub, gaps, commits))
         return broker
 
     def _wrap(

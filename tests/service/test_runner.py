@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import Callable, Sequence
 
 import httpx
 import pytest
+from aiokafka import AIOKafkaProducer
 
 from shared.config import load_settings
-from shared.runner import Service, Subscription
+from shared.kafka.admin import ensure_topics
+from shared.runner import Consumed, Service, Subscription
 
 pytestmark = pytest.mark.broker
 
@@ -72,6 +75,44 @@ async def _until(
         if done(answer) or asyncio.get_running_loop().time() > deadline:
             return answer
         await asyncio.sleep(0.02)
+
+
+async def test_a_message_after_a_poll_that_found_nothing_is_handled_at_once(
+    kafka_bootstrap: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A poll waits up to kafka.batch_max_wait_ms for a first message (1 s here, its largest, so
+    # that what follows an empty poll stands apart from the broker's fetch wait); FastStream's
+    # batch subscriber then slept as long again, and a message that came meanwhile waited.
+    monkeypatch.setenv("KAFKA_BOOTSTRAP_SERVERS", kafka_bootstrap)
+    monkeypatch.setenv("ALERTORCH_KAFKA__BATCH_MAX_WAIT_MS", "1000")
+    topic = f"test-{os.urandom(4).hex()}"
+    await ensure_topics(kafka_bootstrap, partitions=1, names=[topic])
+    loop = asyncio.get_running_loop()
+    handled: dict[bytes | None, float] = {}
+    arrived = asyncio.Event()
+
+    async def handler(batch: Sequence[Consumed]) -> None:
+        handled.update((m.value, loop.time()) for m in batch)
+        arrived.set()
+
+    service = Service(name="polltest", settings=load_settings())
+    service.consume(topic, handler, group=topic)
+    producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap, acks="all")
+    await producer.start()
+    try:
+        async with service.lifespan(service.asgi()):
+            await producer.send_and_wait(topic, b"first")
+            await asyncio.wait_for(arrived.wait(), 60)  # the group joined; the consumer is idle
+            arrived.clear()
+            # The poll that followed the first message found nothing after 1 s; 0.3 s into
+            # what was FastStream's pause, the second comes (it waited 0.7 s there).
+            await asyncio.sleep(1.3)
+            sent = loop.time()
+            await producer.send_and_wait(topic, b"second")
+            await asyncio.wait_for(arrived.wait(), 10)
+    finally:
+        await producer.stop()
+    assert handled[b"second"] - sent < 0.35, handled[b"second"] - sent
 
 
 def test_consumers_off_the_alert_path_poll_the_broker_less_often(
