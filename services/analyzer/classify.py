@@ -8,7 +8,8 @@ again under its fingerprint: the batch's re-keyed copies are sent before anythin
 acknowledged before the batch ends. For the rest: lock the stored offsets of the batch's
 partitions, skip what is already counted (by offset, and by event id
 within ``analyzer.duplicate_window_seconds``: a producer's resend of one event lands at a new
-offset), load the states of the batch's fingerprints, analyse each message in order, record
+offset; the ids counted, the states of the batch's fingerprints and their incidents are read
+in one trip), analyse each message in order, record
 the templates the batch taught (deciding their pattern ids against every replica's records,
 see :mod:`services.analyzer.pattern_ids`) and the incidents of its new problems (see
 :mod:`services.analyzer.incidents`), and save the states, the new offsets and the ids counted
@@ -78,11 +79,15 @@ async def classify_all(
     errors: Sequence[tuple[RawErrorData, float]],
     *,
     wall: float,
+    stored: states.Known | None = None,
 ) -> Classified:
-    """Classify ``errors`` (each with its time) in order against the states the store holds,
-    deciding their templates' pattern ids, their new problems' incidents and their releases'
-    first sight (inside the caller's transaction; nothing is saved)."""
-    known = await states.load_states(db, {data.fingerprint for data, _ in errors})
+    """Classify ``errors`` (each with its time) in order against the states the store holds
+    (``stored``, read here when not given: :func:`services.analyzer.store.known` of at least
+    their fingerprints), deciding their templates' pattern ids, their new problems' incidents
+    and their releases' first sight (inside the caller's transaction; nothing is saved)."""
+    if stored is None:
+        stored = await states.known(db, (data.fingerprint for data, _ in errors))
+    known = dict(stored.states)
     touched: dict[str, FingerprintState] = {}
     outcomes: list[Outcome] = []
     problems: dict[str, tuple[RawErrorData, float]] = {}
@@ -97,7 +102,7 @@ async def classify_all(
             released[release] = min(released.get(release, now), now)
     settlement = await states.settle_patterns(db, analyzer.miner, now=wall)
     incidents = await states.settle_incidents(
-        db, problems, window=analyzer.incident_window, now=wall
+        db, problems, stored.incidents, window=analyzer.incident_window, now=wall
     )
     release_seen = await states.settle_releases(db, released)
     classified = []
@@ -170,7 +175,10 @@ async def _classify_accepted(
             db, {(m.topic, m.partition) for m, _ in accepted} | homes
         )
         await states.mark_sent(db, marking)
-        counted = await states.already_counted(db, (e.id for _, e in accepted))
+        prior = await states.known(
+            db, (e.data.fingerprint for _, e in accepted), (e.id for _, e in accepted)
+        )
+        counted = prior.counted
         seen = set(counted)
         fresh = []
         offsets = {}
@@ -181,7 +189,11 @@ async def _classify_accepted(
                     seen.add(event.id)
                     fresh.append((message, event))
         result = await classify_all(
-            db, analyzer, [(e.data, min(e.time.timestamp(), wall)) for _, e in fresh], wall=wall
+            db,
+            analyzer,
+            [(e.data, min(e.time.timestamp(), wall)) for _, e in fresh],
+            wall=wall,
+            stored=prior,
         )
         outputs = []
         values: dict[str, bytes] = {}  # each new event's classification, as it is sent

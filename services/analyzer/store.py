@@ -7,13 +7,14 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 
 from sqlalchemy import Integer, String, bindparam, case, delete, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.sqltypes import TupleType
 
 from services.analyzer.frequency import FingerprintState
-from services.analyzer.incidents import Correlator, OpenIncident
+from services.analyzer.incidents import Correlator, OpenIncident, links_of
 from services.analyzer.pattern_ids import Recorded, template_key
 from services.analyzer.tables import (
     blobs,
@@ -28,7 +29,7 @@ from services.analyzer.tables import (
 from services.analyzer.templates import Settlement, TemplateMiner
 from shared.config.analyzer import AnalyzerSection
 from shared.events import Incident, RawErrorData
-from shared.storage import Database, any_of, hold, later, upsert
+from shared.storage import Database, any_of, hold, later, read_together, upsert
 
 Partition = tuple[str, int]
 
@@ -52,6 +53,10 @@ _STATES = select(fingerprints.c.fingerprint, fingerprints.c.state).where(
 )
 _INCIDENTS_OF = select(incident_problems.c.fingerprint, incident_problems.c.incident).where(
     any_of(incident_problems.c.fingerprint)
+)
+#: The incidents whose latest problem started at ``since`` or later.
+_OPEN_INCIDENTS = select(incidents.c.incident, incidents.c.latest).where(
+    incidents.c.latest >= bindparam("since")
 )
 
 #: The row of ``analyzer_blobs`` whose lock writers of ``analyzer_patterns`` hold.
@@ -80,14 +85,35 @@ async def lock_offsets(
     return {(str(t), int(p)): int(o) for t, p, o in rows}
 
 
-async def already_counted(db: AsyncConnection, event_ids: Iterable[str]) -> dict[str, bytes | None]:
-    """Which of ``event_ids`` were counted within the duplicate window, each with its
-    classification if the broker may not have it yet."""
-    wanted = sorted(set(event_ids))
-    if not wanted:
-        return {}
-    rows = await db.execute(_COUNTED, {"ids": wanted})
-    return {str(event_id): None if value is None else bytes(value) for event_id, value in rows}
+@dataclass(frozen=True, slots=True)
+class Known:
+    """What the store holds for a batch before it is classified: which of its event ids were
+    counted within the duplicate window (each with its classification if the broker may not
+    have it yet), its fingerprints' states, and the incidents their problems were placed in."""
+
+    counted: dict[str, bytes | None]
+    states: dict[str, FingerprintState]
+    incidents: dict[str, Incident]
+
+
+async def known(
+    db: AsyncConnection, fingerprint_ids: Iterable[str], event_ids: Iterable[str] = ()
+) -> Known:
+    """What the store holds for these fingerprints and event ids, read in one trip."""
+    fps = sorted(set(fingerprint_ids))
+    counted_rows, state_rows, incident_rows = await read_together(
+        db,
+        [
+            (_COUNTED, {"ids": sorted(set(event_ids))}),
+            (_STATES, {"ids": fps}),
+            (_INCIDENTS_OF, {"ids": fps}),
+        ],
+    )
+    return Known(
+        counted={str(e): None if value is None else bytes(value) for e, value in counted_rows},
+        states={str(fp): FingerprintState.from_json(json.loads(state)) for fp, state in state_rows},
+        incidents={str(fp): Incident.model_validate_json(value) for fp, value in incident_rows},
+    )
 
 
 async def mark_sent(db: AsyncConnection, event_ids: Iterable[str]) -> None:
@@ -96,16 +122,6 @@ async def mark_sent(db: AsyncConnection, event_ids: Iterable[str]) -> None:
     wanted = sorted(set(event_ids))
     if wanted:
         await db.execute(_SENT, {"ids": wanted})
-
-
-async def load_states(
-    db: AsyncConnection, fingerprint_ids: Iterable[str]
-) -> dict[str, FingerprintState]:
-    wanted = sorted(set(fingerprint_ids))
-    if not wanted:
-        return {}
-    rows = await db.execute(_STATES, {"ids": wanted})
-    return {str(fp): FingerprintState.from_json(json.loads(state)) for fp, state in rows}
 
 
 async def load_all_states(db: AsyncConnection) -> dict[str, FingerprintState]:
@@ -197,35 +213,30 @@ async def settle_patterns(db: AsyncConnection, miner: TemplateMiner, *, now: flo
 async def settle_incidents(
     db: AsyncConnection,
     problems: Mapping[str, tuple[RawErrorData, float]],
+    placed: Mapping[str, Incident],
     *,
     window: float,
     now: float,
 ) -> dict[str, Incident]:
     """The incident of each problem of a batch (given its first occurrence in the batch and its
-    start, in batch order): the stored one, or for a problem without one, decided and stored
-    now under the store's lock against the incidents open then (inside the caller's
-    transaction). Every problem known: no lock."""
-    if not problems:
-        return {}
-    rows = await db.execute(_INCIDENTS_OF, {"ids": sorted(problems)})
-    found = {str(fp): Incident.model_validate_json(value) for fp, value in rows}
+    start, in batch order): the stored one (``placed``, see :func:`known`), or for a problem
+    without one, decided and stored now under the store's lock against the incidents open then
+    (inside the caller's transaction). No new problem that names a link (see
+    :mod:`services.analyzer.incidents`): no lock, nothing read."""
+    found = {fp: placed[fp] for fp in problems if fp in placed}
     new = [fp for fp in problems if fp not in found]
     if not new:
         return found
-    await _hold(db, INCIDENTS_LOCK, now=now)
-    earliest = min(problems[fp][1] for fp in new)
-    rows = await db.execute(
-        select(incidents.c.incident, incidents.c.latest).where(
-            incidents.c.latest >= earliest - window
-        )
-    )
-    correlator = Correlator(
-        (
+    linked = [problems[fp][1] for fp in new if links_of(problems[fp][0])]
+    open_incidents: list[OpenIncident] = []
+    if linked:
+        await _hold(db, INCIDENTS_LOCK, now=now)
+        rows = await db.execute(_OPEN_INCIDENTS, {"since": min(linked) - window})
+        open_incidents = [
             OpenIncident(Incident.model_validate_json(value), float(latest))
             for value, latest in rows
-        ),
-        window=window,
-    )
+        ]
+    correlator = Correlator(open_incidents, window=window)
     for fp in new:
         error, start = problems[fp]
         found[fp] = correlator.place(fp, error, start=start)

@@ -32,6 +32,7 @@ from shared.events import (
     silencing,
 )
 from shared.kafka.producer import Output
+from shared.storage import read_together
 from shared.storage import silences as kept_silences
 from shared.topics import AUDIT, RESOLUTIONS
 
@@ -94,12 +95,21 @@ async def decide_batch(engine: ResolverEngine, events: Sequence[ClassifiedError]
     async with engine.database.transaction() as db:
         state = await engine.gates(db)
         await store.mark_published(db, marking)  # after the gates' lock, as every writer
-        silences = await kept_silences.active(db, tables.silences, engine.now())
-        earlier = await store.already_decided(db, (e.id for e in events))
+        in_force, decided, checking = await read_together(
+            db,
+            [
+                kept_silences.active_read(tables.silences, engine.now()),
+                store.decided_read(e.id for e in events),
+                store.verifying_read(e.data.fingerprint for e in events),
+            ],
+        )
+        silences = kept_silences.active_from(in_force)
+        earlier = store.decided_from(decided)
         # One decision per event id, in batch order (a batch may carry an event twice).
         fresh = list({e.id: e for e in events if e.id not in earlier}.values())
+        problems = {e.data.fingerprint for e in fresh}
         watched = {
-            a.attempt_id: a for a in await store.verifying(db, (e.data.fingerprint for e in fresh))
+            a.attempt_id: a for a in store.attempts_from(checking) if a.fingerprint in problems
         }
         published: dict[str, list[Output]] = {}
         created: list[Attempt] = []

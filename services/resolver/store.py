@@ -21,7 +21,7 @@ from services.resolver.tables import attempts, decided, gates, snoozes
 from shared.events import SafetyLevel
 from shared.kafka.producer import Output
 from shared.ratelimit import SlidingWindow
-from shared.storage import any_of, hold, later, upsert
+from shared.storage import Read, any_of, hold, later, read_together, upsert
 from shared.topics import topic
 
 #: Statuses of an attempt in progress: the problem's other alerts are suppressed, and each
@@ -39,6 +39,8 @@ _DECIDED = select(decided.c.event_id, decided.c.outputs, decided.c.published).wh
 _RUNNING = select(attempts.c.fingerprint).where(attempts.c.status.in_(ACTIVE))
 _SNOOZES = select(snoozes.c.fingerprint, snoozes.c.until)
 _GATES = select(gates.c.name, gates.c.body)
+#: Decisions the broker has acknowledged: their events are no longer kept to publish again.
+_PUBLISHED = later(update(decided).where(any_of(decided.c.event_id)).values(published=1))
 
 
 @dataclass
@@ -110,13 +112,14 @@ def _attempt(body: str) -> Attempt:
 
 
 async def lock_gates(db: AsyncConnection, *, threshold: int, cooldown_seconds: float) -> GateState:
-    """The gate state, locked until the transaction ends."""
+    """The gate state, locked until the transaction ends (its three reads in one trip)."""
     await hold(db, gates, {"name": LOCK, "body": "{}"})
+    running, snoozed, kept = await read_together(db, [(_RUNNING, {}), (_SNOOZES, {}), (_GATES, {})])
     state = GateState(breaker_threshold=threshold, breaker_cooldown_seconds=cooldown_seconds)
-    state.running = {str(fp) for (fp,) in await db.execute(_RUNNING)}
-    for fp, until in await db.execute(_SNOOZES):
+    state.running = {str(fp) for (fp,) in running}
+    for fp, until in snoozed:
         state.snoozed_until[str(fp)] = float(until)
-    for name, body in await db.execute(_GATES):
+    for name, body in kept:
         kind, _, key = str(name).partition(":")
         if kind == "window":
             state.windows[key] = SlidingWindow(times=[float(t) for t in json.loads(body)])
@@ -157,8 +160,13 @@ async def for_problem(db: AsyncConnection, fingerprint: str, *, limit: int = 100
     return [_attempt(body) for (body,) in rows]
 
 
-async def verifying(db: AsyncConnection, fingerprints: Iterable[str]) -> list[Attempt]:
-    rows = await db.execute(_VERIFYING, {"ids": sorted(set(fingerprints))})
+def verifying_read(fingerprints: Iterable[str]) -> Read:
+    """The read of the attempts verifying a fix of any of ``fingerprints``
+    (:func:`shared.storage.read_together`; :func:`attempts_from` its rows)."""
+    return _VERIFYING, {"ids": sorted(set(fingerprints))}
+
+
+def attempts_from(rows: Iterable[Sequence[Any]]) -> list[Attempt]:
     return [_attempt(body) for (body,) in rows]
 
 
@@ -215,13 +223,15 @@ async def snooze(db: AsyncConnection, fingerprint: str, until: float) -> None:
     await upsert(db, snoozes, [{"fingerprint": fingerprint, "until": until}], key=["fingerprint"])
 
 
-async def already_decided(db: AsyncConnection, event_ids: Iterable[str]) -> dict[str, list[Output]]:
-    """The events already decided among ``event_ids``, with what their decision publishes
-    (nothing when the broker has acknowledged it already)."""
-    ids = sorted(set(event_ids))
-    if not ids:
-        return {}
-    rows = await db.execute(_DECIDED, {"ids": ids})
+def decided_read(event_ids: Iterable[str]) -> Read:
+    """The read of the events already decided among ``event_ids``
+    (:func:`shared.storage.read_together`; :func:`decided_from` its rows)."""
+    return _DECIDED, {"ids": sorted(set(event_ids))}
+
+
+def decided_from(rows: Iterable[Sequence[Any]]) -> dict[str, list[Output]]:
+    """Each event :func:`decided_read` found, with what its decision publishes (nothing when
+    the broker has acknowledged it already)."""
     return {
         str(event_id): []
         if published
@@ -236,9 +246,7 @@ async def already_decided(db: AsyncConnection, event_ids: Iterable[str]) -> dict
 async def mark_published(db: AsyncConnection, event_ids: Iterable[str]) -> None:
     ids = sorted(set(event_ids))
     if ids:
-        await db.execute(
-            later(update(decided).where(decided.c.event_id.in_(ids)).values(published=1))
-        )
+        await db.execute(_PUBLISHED, {"ids": ids})
 
 
 async def mark_decided(

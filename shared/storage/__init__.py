@@ -8,11 +8,22 @@ aiosqlite or psycopg underneath).
 
 from shared.storage.database import Database, open_database
 from shared.storage.migrate import StoreSchema, migrate
-from shared.storage.sql import any_of, greatest, hold, later, locked, upsert, upserted
+from shared.storage.sql import (
+    Read,
+    any_of,
+    greatest,
+    hold,
+    later,
+    locked,
+    read_together,
+    upsert,
+    upserted,
+)
 from shared.storage.url import engine_url, storage_url
 
 __all__ = [
     "Database",
+    "Read",
     "StoreSchema",
     "any_of",
     "engine_url",
@@ -22,6 +33,7 @@ __all__ = [
     "locked",
     "migrate",
     "open_database",
+    "read_together",
     "storage_url",
     "upsert",
     "upserted",

@@ -107,8 +107,12 @@ def _sqlite_engine(url: URL) -> AsyncEngine:
 
     @event.listens_for(engine.sync_engine, "before_cursor_execute")
     def _mark(_conn: Any, cursor: Any, _sql: str, _params: Any, context: Any, _many: bool) -> None:
-        if context is not None and context.execution_options.get(sqlite_driver.SEND_LATER):
-            cursor.send_later = True
+        if context is not None:
+            options = context.execution_options
+            if options.get(sqlite_driver.SEND_LATER):
+                cursor.send_later = True
+            if options.get(sqlite_driver.GATHER):
+                cursor.gather = True
 
     return engine
 

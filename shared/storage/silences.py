@@ -4,14 +4,15 @@ per silence, its newest state (an older event arriving late changes nothing)."""
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import Column, Float, Index, MetaData, Select, Table, Text, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from shared.events import Silence, SilenceData
-from shared.storage.sql import upsert
+from shared.storage.sql import Read, read_together, upsert
 
 
 def silences_table(metadata: MetaData, name: str) -> Table:
@@ -47,7 +48,17 @@ async def keep(db: AsyncConnection, table: Table, events: Sequence[Silence]) -> 
 
 async def active(db: AsyncConnection, table: Table, now: float) -> list[SilenceData]:
     """The silences in force or still to come at ``now``."""
-    rows = await db.execute(_active(table), {"now": now})
+    [rows] = await read_together(db, [active_read(table, now)])
+    return active_from(rows)
+
+
+def active_read(table: Table, now: float) -> Read:
+    """The read of :func:`active`, to make with others (:func:`shared.storage.read_together`)."""
+    return _active(table), {"now": now}
+
+
+def active_from(rows: Iterable[Sequence[Any]]) -> list[SilenceData]:
+    """The silences :func:`active_read` found."""
     return [SilenceData.model_validate_json(body) for (body,) in rows]
 
 

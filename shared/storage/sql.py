@@ -10,12 +10,15 @@ from sqlalchemy import ColumnElement, Executable, Row, Select, Table, and_, bind
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from shared.storage.sqlite_driver import SEND_LATER
+from shared.storage.sqlite_driver import GATHER, SEND_LATER, OneTripConnection
 
 _S = TypeVar("_S", bound=Executable)
 
 #: Rows to write, each a mapping of column names to values.
 Rows = Sequence[Mapping[str, Any]]
+
+#: A read: a statement and its parameters.
+Read = tuple[Executable, Mapping[str, Any]]
 
 #: Given the ``excluded`` row of an upsert (the values that were to be inserted), the columns
 #: to set on the existing row.
@@ -65,6 +68,27 @@ async def upserted(
     for group in _by_columns(rows):
         answered += [tuple(row) for row in (await db.execute(returning, group)).all()]
     return answered
+
+
+async def read_together(db: AsyncConnection, reads: Sequence[Read]) -> list[list[tuple[Any, ...]]]:
+    """The rows of each of ``reads`` (none depending on another's answer), in order. On SQLite
+    they make one trip to the driver's thread together (with the statements waiting for it),
+    where each would make its own; PostgreSQL runs them one after another. Values come as the
+    driver gives them (text, numbers, bytes): read no column whose type converts what it
+    reads."""
+    if db.dialect.name != "sqlite" or len(reads) < 2:
+        return [[tuple(row) for row in await db.execute(q, dict(p))] for q, p in reads]
+    *first, (last, parameters) = reads
+    for statement, named in first:
+        await db.execute(statement, dict(named), execution_options={GATHER: True})
+    rows = [tuple(row) for row in await db.execute(last, dict(parameters))]
+    connection = (await db.get_raw_connection()).dbapi_connection
+    if not isinstance(connection, OneTripConnection):
+        raise TypeError(f"not a connection of shared.storage's SQLite driver: {connection!r}")
+    gathered = connection.gathered
+    if len(gathered) != len(first):
+        raise RuntimeError(f"{len(first)} reads gathered but {len(gathered)} answered")
+    return [*(list(map(tuple, found)) for found in gathered), rows]
 
 
 def any_of(column: ColumnElement[Any]) -> ColumnElement[bool]:

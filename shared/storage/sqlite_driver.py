@@ -16,6 +16,11 @@ on its connection and travels, in order, with the next statement, the commit or 
 rollback. A transaction of a read and three writes is then two trips instead of six. A waiting
 statement that fails raises where it is sent; the transaction it belongs to fails with it.
 
+A read executed with the option :data:`GATHER` waits the same way, and its rows are kept on the
+connection (:attr:`OneTripConnection.gathered`) when the next statement's trip runs it: several
+reads that do not depend on one another make one trip (see
+:func:`shared.storage.sql.read_together`).
+
 Used for every SQLite engine (see :func:`shared.storage.database.create_engine`); PostgreSQL
 keeps its own driver.
 """
@@ -38,14 +43,17 @@ from sqlalchemy.util.concurrency import await_
 
 #: The execution option of a statement that may wait for the next trip (see above).
 SEND_LATER = "alertorch_send_later"
+#: The execution option of a read that waits for the next trip, its rows kept (see above).
+GATHER = "alertorch_gather"
 
-#: A statement as the cursor was given it: the SQL, its parameters, and whether it runs once per
-#: set of parameters (``executemany``).
-Statement = tuple[str, Any, bool]
+#: A statement as the cursor was given it: the SQL, its parameters, whether it runs once per
+#: set of parameters (``executemany``), and whether its rows are kept (:data:`GATHER`).
+Statement = tuple[str, Any, bool, bool]
 
-#: What one statement brings back: the description, the rows, the row count, the last row id,
-#: and whether a transaction is open after it.
-Outcome = tuple[Any, list[Any], int, int | None, bool]
+#: What one trip brings back: the description, the rows, the row count and the last row id of
+#: its last statement, whether a transaction is open after it, and the rows of each gathered
+#: read it ran, in order.
+Outcome = tuple[Any, list[Any], int, int | None, bool, list[list[Any]]]
 
 
 def _execute(cursor: sqlite3.Cursor, operation: str, parameters: Any, many: bool) -> None:
@@ -55,6 +63,16 @@ def _execute(cursor: sqlite3.Cursor, operation: str, parameters: Any, many: bool
         cursor.execute(operation)
     else:
         cursor.execute(operation, parameters)
+
+
+def _waiting(cursor: sqlite3.Cursor, waiting: Sequence[Statement]) -> list[list[Any]]:
+    """The statements waiting, in order; the rows of each gathered read."""
+    gathered = []
+    for operation, parameters, many, gather in waiting:
+        _execute(cursor, operation, parameters, many)
+        if gather:
+            gathered.append(cursor.fetchall())
+    return gathered
 
 
 def _run(
@@ -67,12 +85,12 @@ def _run(
     """On the driver's thread: the statements waiting, then this one (fetching every row)."""
     cursor = connection.cursor()
     try:
-        for statement in waiting:
-            _execute(cursor, *statement)
+        gathered = _waiting(cursor, waiting)
         _execute(cursor, operation, parameters, many)
         description = cursor.description
         rows = cursor.fetchall() if description else []
-        return description, rows, cursor.rowcount, cursor.lastrowid, connection.in_transaction
+        open_ = connection.in_transaction
+        return description, rows, cursor.rowcount, cursor.lastrowid, open_, gathered
     finally:
         cursor.close()
 
@@ -81,8 +99,7 @@ def _commit(connection: sqlite3.Connection, waiting: Sequence[Statement]) -> Non
     """On the driver's thread: the statements waiting, then the commit."""
     cursor = connection.cursor()
     try:
-        for statement in waiting:
-            _execute(cursor, *statement)
+        _waiting(cursor, waiting)
     finally:
         cursor.close()
     connection.commit()
@@ -95,7 +112,7 @@ async def _nothing() -> None:
 class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
     """A buffered cursor whose statement runs in one call on aiosqlite's thread."""
 
-    __slots__ = ("_arraysize", "_description", "_lastrowid", "_rowcount", "send_later")
+    __slots__ = ("_arraysize", "_description", "_lastrowid", "_rowcount", "gather", "send_later")
     # There is no driver cursor left open to close.
     _awaitable_cursor_close = False
 
@@ -110,6 +127,8 @@ class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
         self._arraysize = 1
         #: Set by the engine (``before_cursor_execute``) for a statement run with SEND_LATER.
         self.send_later = False
+        #: Set the same way for a read run with GATHER.
+        self.gather = False
 
     @property
     def description(self) -> Any:
@@ -146,8 +165,8 @@ class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
 
     def _statement(self, operation: Any, parameters: Any, *, many: bool) -> None:
         owner = self._owner
-        if self.send_later:
-            owner.waiting.append((operation, parameters, many))
+        if self.send_later or self.gather:
+            owner.waiting.append((operation, parameters, many, self.gather))
             self._description, self._rowcount, self._lastrowid = None, -1, None
             self._rows.clear()
             # SQLAlchemy's async engine requires every execution to await something.
@@ -170,9 +189,10 @@ class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
             outcome: Outcome = await driver._execute(  # type: ignore[no-untyped-call]
                 _run, driver._conn, waiting, operation, parameters, many
             )
-        self._description, rows, self._rowcount, self._lastrowid, open_ = outcome
+        self._description, rows, self._rowcount, self._lastrowid, open_, gathered = outcome
         self._rows = collections.deque(rows)
         self._owner.open = open_
+        self._owner.gathered = gathered
 
 
 class OneTripConnection(AsyncAdapt_aiosqlite_connection):
@@ -181,13 +201,15 @@ class OneTripConnection(AsyncAdapt_aiosqlite_connection):
     connection it takes back, sent after every transaction, is a trip only when there is
     something to roll back."""
 
-    __slots__ = ("open", "waiting")
+    __slots__ = ("gathered", "open", "waiting")
     _cursor_cls = OneTripCursor
 
     def __init__(self, dbapi: Any, connection: Any) -> None:
         super().__init__(dbapi, connection)
         self.open = False
         self.waiting: list[Statement] = []
+        #: The rows of the gathered reads the last trip ran, in order.
+        self.gathered: list[list[Any]] = []
 
     def commit(self) -> None:
         waiting, self.waiting = self.waiting, []

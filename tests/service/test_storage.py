@@ -24,9 +24,11 @@ from shared.errors import ConfigError
 from shared.storage import (
     Database,
     StoreSchema,
+    any_of,
     engine_url,
     greatest,
     open_database,
+    read_together,
     upsert,
     upserted,
 )
@@ -116,6 +118,29 @@ async def test_upserts_and_greatest_behave_alike_on_both_backends(storage_url: s
             marks = (await db.execute(select(sentry_marks))).all()
         assert inserted == []
         assert [tuple(m) for m in marks] == [("web", "2026-01-03")]
+    finally:
+        await database.close()
+
+
+async def test_reads_read_together_answer_alike_on_both_backends(storage_url: str) -> None:
+    database = await open_database(storage_url, schemas=[INGEST])
+    marks = select(sentry_marks.c.project, sentry_marks.c.last_seen)
+    try:
+        async with database.transaction() as db:
+            rows = [{"project": p, "last_seen": f"2026-01-0{n}"} for n, p in enumerate("abc", 1)]
+            await upsert(db, sentry_marks, rows, key=["project"])
+            found = await read_together(
+                db,
+                [
+                    (
+                        marks.where(any_of(sentry_marks.c.project)).order_by("project"),
+                        {"ids": ["a", "c"]},
+                    ),
+                    (marks.where(any_of(sentry_marks.c.project)), {"ids": []}),
+                    (select(sentry_marks.c.last_seen).where(sentry_marks.c.project == "b"), {}),
+                ],
+            )
+        assert found == [[("a", "2026-01-01"), ("c", "2026-01-03")], [], [("2026-01-02",)]]
     finally:
         await database.close()
 

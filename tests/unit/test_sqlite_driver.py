@@ -14,7 +14,7 @@ import aiosqlite
 import pytest
 from sqlalchemy import Column, Integer, MetaData, Table, Text, exc, insert, select, text
 
-from shared.storage import Database, upsert
+from shared.storage import Database, any_of, read_together, upsert
 
 metadata = MetaData()
 things = Table(
@@ -113,6 +113,32 @@ async def test_writes_that_answer_nothing_travel_with_the_next_statement_or_the_
     async with database.transaction() as db:
         rows = (await db.execute(select(things.c.id, things.c.name).order_by(things.c.id))).all()
     assert [tuple(r) for r in rows] == [(1, "z"), (2, "b"), (3, "c"), (4, "d")]
+
+
+async def test_reads_read_together_make_one_trip_with_what_waits_for_it(
+    database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    by_ids = select(things.c.id, things.c.name).where(any_of(things.c.id)).order_by(things.c.id)
+    trips = _count_trips(monkeypatch)
+    async with database.transaction() as db:
+        await upsert(
+            db, things, [{"id": i, "name": n} for i, n in enumerate("abcd", 1)], key=["id"]
+        )
+        found = await read_together(
+            db,
+            [
+                (by_ids, {"ids": [2, 4]}),
+                (select(things.c.name).where(things.c.id > 9), {}),
+                (by_ids, {"ids": []}),
+                (text("SELECT count(*) FROM things"), {}),
+            ],
+        )
+        # BEGIN, the upsert and four reads: one trip, each read answering after the writes.
+        assert len(trips) == 1
+    assert found == [[(2, "b"), (4, "d")], [], [], [(4,)]]
+    async with database.transaction() as db:
+        assert await read_together(db, [(by_ids, {"ids": [1]})]) == [[(1, "a")]]
+        assert await read_together(db, []) == []
 
 
 async def test_waiting_writes_of_a_transaction_rolled_back_are_never_sent(
