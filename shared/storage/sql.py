@@ -78,13 +78,14 @@ async def read_together(db: AsyncConnection, reads: Sequence[Read]) -> list[list
     reads."""
     if db.dialect.name != "sqlite" or len(reads) < 2:
         return [[tuple(row) for row in await db.execute(q, dict(p))] for q, p in reads]
+    connection = (await db.get_raw_connection()).dbapi_connection
+    if not isinstance(connection, OneTripConnection):
+        raise TypeError(f"not a connection of shared.storage's SQLite driver: {connection!r}")
+    connection.gathered = []  # what an earlier trip gathered is never taken for these
     *first, (last, parameters) = reads
     for statement, named in first:
         await db.execute(statement, dict(named), execution_options={GATHER: True})
     rows = [tuple(row) for row in await db.execute(last, dict(parameters))]
-    connection = (await db.get_raw_connection()).dbapi_connection
-    if not isinstance(connection, OneTripConnection):
-        raise TypeError(f"not a connection of shared.storage's SQLite driver: {connection!r}")
     gathered = connection.gathered
     if len(gathered) != len(first):
         raise RuntimeError(f"{len(first)} reads gathered but {len(gathered)} answered")
