@@ -26,8 +26,10 @@ import contextlib
 import itertools
 import json
 import os
+import random
 import re
 import signal
+import socket
 import sys
 import tempfile
 import time
@@ -234,12 +236,32 @@ def _delays(seen: list[tuple[int, bytes]], sent: dict[int, float]) -> list[float
     return [d * 1000 for d in out.values()]
 
 
+def free_ports(count: int) -> int:
+    """The first of ``count`` consecutive TCP ports on 127.0.0.1, each free now, below Linux's
+    ephemeral range (32768 and up): ``alertorch dev --base-port`` binds them one per service,
+    and a port in that range can be handed to a client's connection before a service binds it
+    (a storm run lost its analyzer four times to ``address already in use``)."""
+    for base in random.sample(range(20_000, 32_000, count), 200):
+        if all(_free(port) for port in range(base, base + count)):
+            return base
+    raise RuntimeError(f"no {count} consecutive free ports between 20000 and 32000")
+
+
+def _free(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
 async def _start_services(
     bootstrap: str, workdir: Path, extra: dict[str, str] | None = None, *, log: Path
 ) -> asyncio.subprocess.Process:
     """``alertorch dev`` on ``bootstrap``, state in ``workdir``, its log (warnings and errors of
     the supervisor and every service) written to ``log``; returns once all are ready."""
-    base = free_port()
+    base = free_ports(len(BENCH_SERVICES))
     env = {
         **os.environ,
         "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
