@@ -212,11 +212,13 @@ def create(settings: Settings) -> Service:
 
     service.before_start(migrate)
     resolutions = decoding(decoder(RESOLUTIONS, Resolution), on_resolutions)
-    service.consume(RESOLUTIONS, resolutions, group="policy")
+    # Off the path to `resolutions`: while alerts flow, each batch gathers what came meanwhile.
+    gather = settings.notifier.batch_gather_ms
+    service.consume(RESOLUTIONS, resolutions, group="policy", gather_ms=gather)
     service.consume_commands(on_commands)
     service.keep_silences(main, tables.silences)
     notifications = decoding(decoder(NOTIFICATIONS, Notification), on_notifications)
-    service.consume(NOTIFICATIONS, notifications, group="delivery")
+    service.consume(NOTIFICATIONS, notifications, group="delivery", gather_ms=gather)
     # Separate loops: escalation timers never wait behind a slow delivery, and the consumer
     # only queues sends, which the delivery loop makes.
     service.add_periodic("policy-timers", 1.0, timers)

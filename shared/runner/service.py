@@ -44,7 +44,7 @@ from shared.runner.gaps import OffsetGaps
 from shared.runner.health import HealthState, health_routes
 from shared.runner.held import Held
 from shared.runner.periodic import STOP_GRACE_SECONDS, Periodic, run_periodic
-from shared.runner.polling import ask_again_at_once
+from shared.runner.polling import ask_for_batches
 from shared.runner.typed import decoder, decoding
 from shared.storage import Database
 from shared.storage import silences as kept_silences
@@ -71,6 +71,10 @@ class Subscription:
     #: What a fetch waits to be there, up to ``fetch_max_wait_ms``: 1 (what is there is taken at
     #: once), or ``kafka.bulk_fetch_min_bytes`` for a bulk consumer off the alert path.
     fetch_min_bytes: int
+    #: While messages flow, a batch is handed over this long after the last, holding what came
+    #: meanwhile (``shared.runner.polling``): 0 on the alert path, ``notifier.batch_gather_ms``
+    #: for the notifier's consumers.
+    gather_ms: int = 0
     #: The partitions the consumer holds, refreshed before each batch (see :meth:`Service.held`).
     held: Held = field(default_factory=Held, compare=False)
 
@@ -188,6 +192,7 @@ class Service:
         group: str = "",
         background: bool = False,
         bulk: bool = False,
+        gather_ms: int = 0,
     ) -> None:
         """Consume ``topics`` (one or several, with one consumer) in batches, at least once, from
         the earliest offset a new group has, in the group ``<kafka.group_prefix>-<service>
@@ -197,7 +202,9 @@ class Service:
         broker far less often. ``bulk`` (a background consumer of every event, such as the
         console's read model): its fetches also wait for ``kafka.bulk_fetch_min_bytes`` (up to
         that wait), so under load it reads larger batches; a consumer of a few messages
-        (commands, silences) takes each at once."""
+        (commands, silences) takes each at once. ``gather_ms``: while messages flow, a batch is
+        handed over this long after the last, holding what came meanwhile
+        (``shared.runner.polling``)."""
         kafka = self.settings.kafka
         wait = kafka.background_fetch_max_wait_ms if background else kafka.fetch_max_wait_ms
         least = kafka.bulk_fetch_min_bytes if background and bulk else 1
@@ -213,6 +220,7 @@ class Service:
                 handler=handler,
                 fetch_max_wait_ms=wait,
                 fetch_min_bytes=least,
+                gather_ms=gather_ms,
             )
         )
 
@@ -313,7 +321,7 @@ class Service:
                 decoder=_undecoded,
                 listener=_Rebalance(gaps, commits),
             )
-            ask_again_at_once(subscriber)
+            ask_for_batches(subscriber, gather_ms=sub.gather_ms)
             subscriber(self._wrap(sub, gaps, commits))
         return broker
 

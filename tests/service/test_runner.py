@@ -115,6 +115,54 @@ async def test_a_message_after_a_poll_that_found_nothing_is_handled_at_once(
     assert handled[b"second"] - sent < 0.35, handled[b"second"] - sent
 
 
+@pytest.mark.parametrize("gather_ms", [0, 500])
+async def test_while_messages_flow_a_gathering_consumer_takes_them_in_few_batches(
+    kafka_bootstrap: str, monkeypatch: pytest.MonkeyPatch, gather_ms: int
+) -> None:
+    monkeypatch.setenv("KAFKA_BOOTSTRAP_SERVERS", kafka_bootstrap)
+    topic = f"test-{os.urandom(4).hex()}"
+    await ensure_topics(kafka_bootstrap, partitions=1, names=[topic])
+    loop = asyncio.get_running_loop()
+    batches: list[list[bytes | None]] = []
+    handled: dict[bytes | None, float] = {}
+    arrived = asyncio.Event()
+
+    async def handler(batch: Sequence[Consumed]) -> None:
+        batches.append([m.value for m in batch])
+        handled.update((m.value, loop.time()) for m in batch)
+        arrived.set()
+
+    service = Service(name="gathertest", settings=load_settings())
+    service.consume(topic, handler, group=topic, gather_ms=gather_ms)
+    producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap, acks="all")
+    await producer.start()
+    flow = [f"flow-{n}".encode() for n in range(8)]
+    try:
+        async with service.lifespan(service.asgi()):
+            await producer.send_and_wait(topic, b"warm")
+            await asyncio.wait_for(arrived.wait(), 60)  # the group joined
+            await asyncio.sleep(1.0)  # a quiet spell: the consumer's asks find nothing
+            sent = loop.time()
+            await producer.send_and_wait(topic, b"lone")
+            for value in flow:  # then a flow, one message every 30 ms
+                await asyncio.sleep(0.03)
+                await producer.send_and_wait(topic, value)
+            for _ in range(200):
+                if all(value in handled for value in flow):
+                    break
+                await asyncio.sleep(0.05)
+    finally:
+        await producer.stop()
+    assert all(value in handled for value in flow), batches
+    # After a quiet spell a message is taken at once, gathering or not.
+    assert handled[b"lone"] - sent < 0.2, handled[b"lone"] - sent
+    flowing = [batch for batch in batches if any(value in flow for value in batch)]
+    if gather_ms:  # what came within the gathering time after the lone one: one batch more
+        assert len(flowing) <= 2, batches
+    else:  # each message taken as it came
+        assert len(flowing) >= 4, batches
+
+
 def test_consumers_off_the_alert_path_poll_the_broker_less_often(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -135,6 +183,9 @@ def test_consumers_off_the_alert_path_poll_the_broker_less_often(
         "commands": (400, 1),
         "silences": (400, 1),
     }
+    # The notifier, off the path to `resolutions`, gathers its input while it flows.
+    gathering = {s.label: s.gather_ms for s in notifier(load_settings()).subscriptions}
+    assert gathering == {"resolutions": 100, "notifications": 100, "commands": 0, "silences": 0}
     events, dead_letters = console(load_settings()).subscriptions
     assert "resolutions" in events.topics
     assert dead_letters.topics[0].endswith(".dlq")
