@@ -44,17 +44,17 @@ def ask_for_batches(subscriber: Any, *, gather_ms: int = 0) -> None:
     gather = gather_ms / 1000
     last: float | None = None
 
-    async def take(consumer: AIOKafkaConsumer, wait: float, room: int) -> list[Any]:
-        batches = await consumer.getmany(timeout_ms=max(1, round(wait * 1000)), max_records=room)
+    async def take(consumer: AIOKafkaConsumer, wait_ms: int, room: int) -> list[Any]:
+        batches = await consumer.getmany(timeout_ms=wait_ms, max_records=room)
         return list(chain.from_iterable(batches.values()))
 
     async def get_msg(consumer: AIOKafkaConsumer) -> tuple[ConsumerRecord[Any, Any], ...]:
         nonlocal last
         found: list[Any] = []
         while len(found) < most and (left := gathering_left(last, gather, time.monotonic())):
-            found += await take(consumer, left, most - len(found))
+            found += await take(consumer, max(1, round(left * 1000)), most - len(found))
         if not found:
-            found = await take(consumer, wait_ms / 1000, most)
+            found = await take(consumer, wait_ms, most)
         last = time.monotonic() if found else None
         return tuple(found)
 

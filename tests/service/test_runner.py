@@ -177,14 +177,15 @@ def test_consumers_off_the_alert_path_poll_the_broker_less_often(
 
     # What is there is taken at once, except by the console's read model of every event: off
     # the alert path, it waits for a larger batch.
-    assert fetches(notifier(load_settings()).subscriptions) == {
+    notifier_subscriptions = notifier(load_settings()).subscriptions
+    assert fetches(notifier_subscriptions) == {
         "resolutions": (15, 1),
         "notifications": (15, 1),
         "commands": (400, 1),
         "silences": (400, 1),
     }
     # The notifier, off the path to `resolutions`, gathers its input while it flows.
-    gathering = {s.label: s.gather_ms for s in notifier(load_settings()).subscriptions}
+    gathering = {s.label: s.gather_ms for s in notifier_subscriptions}
     assert gathering == {"resolutions": 100, "notifications": 100, "commands": 0, "silences": 0}
     events, dead_letters = console(load_settings()).subscriptions
     assert "resolutions" in events.topics
