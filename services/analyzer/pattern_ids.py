@@ -16,7 +16,9 @@ Which pattern a template belongs to (:func:`resolve`):
    ``…, host: <str>, referrer: <str>``, which Drain, comparing messages of one length, mines as
    two clusters), or one that is the same but for one value more in the middle
    (:func:`optional_value`: ``cannot unmarshal number <num> into …`` and
-   ``cannot unmarshal number into …``);
+   ``cannot unmarshal number into …``), or one with a ``<*>`` where this one has a run of
+   tokens, or the other way round (:func:`spanned`: ``Host <*> is UP!`` and ``Host Branch
+   Office Firewall is UP!``);
 2. of those, the one born first (its first record has the lowest sequence number);
 3. none: a new pattern, born with this template (so two analyzers that learn one shape from the
    same first message mint the same id without talking to each other).
@@ -116,6 +118,53 @@ def optional_value(longer: Sequence[str], shorter: Sequence[str]) -> bool:
     return any(_masked(longer[at]) for at in range(max(1, len(shorter) - tail), head + 1))
 
 
+#: A ``<*>`` standing for a run of tokens needs this many words around it to say it is one shape.
+SPAN_CONTEXT = 3
+
+
+def spanned(longer: Sequence[str], shorter: Sequence[str]) -> bool:
+    """``longer`` is ``shorter`` with one of its ``<*>`` standing for a run of tokens: a value
+    of several words (a job ``Release Candidate Smoke Tests``, a host ``Branch Office
+    Firewall``, a Flink task ``Source: <*> -> Map <*>``), which Drain, comparing messages of
+    one length, mines as another shape. ``shorter`` has at least :data:`SPAN_CONTEXT` words,
+    each at its place in ``longer`` (before the run and after it). Inside a message the run
+    holds no lower-case word (``for <*> from`` / ``for invalid user <*> from``: such words
+    name reasons and outcomes, as Drain's rule 4 has it) and no ``key=value`` pair; at its
+    end, a run after the last ``<*>`` ends in a value (``index out of range <*> with length
+    <*>``), never in a word (``proxy <*>`` / ``proxy <*> HTTPS``)."""
+    extra = len(longer) - len(shorter)
+    if extra < 1 or sum(1 for token in shorter if not _masked(token)) < SPAN_CONTEXT:
+        return False
+    head = 0  # shorter[:head] has longer's tokens, or <*>
+    while head < len(shorter) and shorter[head] in (longer[head], WILDCARD):
+        head += 1
+    tail = 0  # so have shorter's last ``tail`` tokens
+    while tail < len(shorter) and shorter[-1 - tail] in (longer[-1 - tail], WILDCARD):
+        tail += 1
+    last = len(shorter) - 1
+    for at in range(max(0, last - tail), min(head, last) + 1):
+        run = longer[at : at + extra + 1]
+        if shorter[at] != WILDCARD or any("=" in token for token in run):
+            continue
+        if (at < last and all(map(_inside_run, run))) or (at == last and _masked(run[-1])):
+            return True
+    return False
+
+
+def _inside_run(token: str) -> bool:
+    """A token a run of values inside a message may hold: anything but a lower-case word."""
+    bare = token.strip(".,:;!?()[]{}\"'")
+    return _masked(token) or not (len(bare) >= 3 and bare.isalpha() and bare.islower())
+
+
+def _first_word(tokens: Sequence[str]) -> str | None:
+    return next((token for token in tokens if not _masked(token)), None)
+
+
+#: A template's tokens and its pattern.
+_Entry = tuple[tuple[str, ...], str]
+
+
 class Registry:
     """The recorded templates, each owned by the first pattern that recorded it."""
 
@@ -123,7 +172,11 @@ class Registry:
         self.seq = 0
         self._owner: dict[str, str] = {}
         self._birth: dict[str, int] = {}
-        self._by_length: defaultdict[int, list[tuple[tuple[str, ...], str]]] = defaultdict(list)
+        self._by_length: defaultdict[int, list[_Entry]] = defaultdict(list)
+        #: Templates that may stand for longer ones (:func:`spanned`), by their first word.
+        self._spanning: defaultdict[str, list[_Entry]] = defaultdict(list)
+        #: Every template, under each of its words.
+        self._containing: defaultdict[str, list[_Entry]] = defaultdict(list)
         self.extend(records)
 
     def extend(self, records: Iterable[Recorded]) -> None:
@@ -137,7 +190,12 @@ class Registry:
         self._owner[record.template] = record.pattern_id
         self._birth.setdefault(record.pattern_id, record.seq)
         tokens = tuple(record.template.split())
-        self._by_length[len(tokens)].append((tokens, record.pattern_id))
+        entry = (tokens, record.pattern_id)
+        self._by_length[len(tokens)].append(entry)
+        if (first := _first_word(tokens)) is not None and WILDCARD in tokens:
+            self._spanning[first].append(entry)
+        for word in {t for t in tokens if not _masked(t)}:
+            self._containing[word].append(entry)
 
     def owner(self, template: str) -> str | None:
         return self._owner.get(template)
@@ -164,6 +222,16 @@ class Registry:
                     yield self._birth[pattern_id], pattern_id
             for known, pattern_id in self._by_length.get(len(tokens) + extra, ()):
                 if optional_tail(known, tokens):
+                    yield self._birth[pattern_id], pattern_id
+
+        # A template's words are all in a longer one it spans, its first word too.
+        for word in set(tokens):
+            for known, pattern_id in self._spanning.get(word, ()):
+                if len(known) < len(tokens) and spanned(tokens, known):
+                    yield self._birth[pattern_id], pattern_id
+        if (first := _first_word(tokens)) is not None:
+            for known, pattern_id in self._containing.get(first, ()):
+                if len(known) > len(tokens) and spanned(known, tokens):
                     yield self._birth[pattern_id], pattern_id
 
     def __len__(self) -> int:

@@ -13,6 +13,7 @@ from services.analyzer.pattern_ids import (
     optional_tail,
     optional_value,
     resolve,
+    spanned,
 )
 from services.analyzer.templates import TemplateMiner
 
@@ -127,6 +128,49 @@ def test_one_value_more_in_the_middle_is_the_same_shape() -> None:
     assert optional_value([*start, "<*>", *end], ["json:", "cannot", "unmarshal", "<*>", *end])
     assert not optional_value(["<num>", *start, *end], [*start, *end])  # not as the first token
     assert not optional_value(["a", "<num>", "b", "c"], ["a", "b", "c"])  # too short to say
+
+
+def _tokens(template: str) -> list[str]:
+    return template.split()
+
+
+def test_a_value_of_several_words_is_the_same_shape_from_either_side() -> None:
+    miner = TemplateMiner()
+    hosts = [miner.add(f"[RECOVERY] Host {name} is UP!") for name in ("web-04.prod", "nfs-01")]
+    named = miner.add("[RECOVERY] Host Branch Office Firewall is UP!")
+    assert named.pattern_id == hosts[0].pattern_id
+    assert named.cluster_id != hosts[0].cluster_id  # two clusters of Drain, one pattern
+    first = TemplateMiner()  # the several words first, the <*> later: the older pattern wins
+    older = first.add("Job maintenance.Purge Expired Sessions threw an unhandled Exception:")
+    later = first.add("Job billing.3f9e1c2a threw an unhandled Exception:")
+    assert later.pattern_id == older.pattern_id
+
+
+def test_a_run_of_words_inside_a_message_must_not_hold_a_lower_case_word() -> None:
+    miner = TemplateMiner()
+    root = miner.add("Failed password for root from 10.0.0.1 port 22 ssh2")
+    invalid = miner.add("Failed password for invalid user admin from 10.0.0.2 port 22 ssh2")
+    assert invalid.pattern_id != root.pattern_id
+    assert not spanned(
+        _tokens("Failed password for invalid user <*> from <*> port <*>"),
+        _tokens("Failed password for <*> from <*> port <*>"),
+    )
+
+
+def test_spanned_needs_three_words_at_their_places_and_a_run_that_ends_in_a_value() -> None:
+    shorter = _tokens("<*> switched from RUNNING to FAILED on <*>")
+    assert spanned(_tokens("Source: <*> Map <*> switched from RUNNING to FAILED on <*>"), shorter)
+    assert not spanned(
+        _tokens("Source: <*> Map <*> switched from RUNNING to FINISHED on <*>"), shorter
+    )
+    assert not spanned(_tokens("Host Branch Office is UP!"), _tokens("Host <*> UP!"))  # two words
+    # At the end, a run ends in a value: a word there may be a constant (a protocol).
+    proxy = _tokens("<*> open through proxy <*>")
+    assert not spanned(_tokens("<*> open through proxy <*> HTTPS"), proxy)
+    range_ = _tokens("panic: runtime error: index out of range <*>")
+    assert spanned([*range_, "with", "length", "<*>"], range_)
+    assert not spanned([*range_, "user=<value>", "<*>"], range_)  # no key=value pair in a run
+    assert not spanned(shorter, shorter)  # a run is longer than one token
 
 
 def test_a_cluster_mined_apart_joins_the_older_pattern_once_a_template_relates_them() -> None:
