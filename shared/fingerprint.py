@@ -190,12 +190,15 @@ _LEVEL: Final = (
 )
 _MASKS: Final[tuple[tuple[re.Pattern[str] | _Where, _Replacement], ...]] = (
     # A syslog header goes: its time, host and program ("Jun  9 08:31:40 db-07 sudo[4411]: …",
-    # "2024-06-12T08:15:07+00:00 web-2 kernel: …"), so a line reads the same in the journal, in
-    # a file and in dmesg.
+    # "2024-06-12T08:15:07+00:00 web-2 kernel: …"), and the facility and level BusyBox's and
+    # OpenWrt's logread write before the program ("… router daemon.err unbound: …"), so a line
+    # reads the same in the journal, in a file and in dmesg.
     (
         re.compile(
             rf"^(?:{_MONTH_DATE}|\d{{4}}-\d{{2}}-\d{{2}}T[\d:.]+(?:Z|[+-]\d{{2}}:?\d{{2}})?) +"
-            r"[\w.:-]+ +[\w./-]+(?:\[\d+\])?(?: \([^()\n]{1,200}\))?: "
+            r"[\w.:-]+ +(?:(?:kern|user|mail|daemon|auth|syslog|lpr|news|uucp|cron|authpriv|ftp"
+            r"|local[0-7])\.(?:emerg|alert|crit|err|warn|warning|notice|info|debug) +)?"
+            r"[\w./-]+(?:\[\d+\])?(?: \([^()\n]{1,200}\))?: "
         ),
         "",
     ),
@@ -282,7 +285,7 @@ _MASKS: Final[tuple[tuple[re.Pattern[str] | _Where, _Replacement], ...]] = (
         ),
         "<uuid>",
     ),
-    (_where("://", r"\b[a-zA-Z][a-zA-Z0-9+.-]{1,15}://[^\s'\"<>]+"), "<url>"),
+    (_where("://", r"\b[a-zA-Z][a-zA-Z0-9+.-]{1,15}://[^\s'\"<>`]+"), "<url>"),
     # An Amazon resource name ("arn:aws:iam::123456789012:role/deploy-bot").
     (_where("arn:", r"\barn:[\w-]+:[\w-]*:[\w-]*:\d*:[^\s'\"<>,;)]+"), "<id>"),
     (_where("@", r"[\w.+-]{1,64}@[\w-]{1,63}(?:\.[\w-]{1,63})+"), "<email>"),

@@ -49,6 +49,10 @@ WILDCARD = "<*>"
 OPTIONAL_TAIL = 4
 #: A template shorter than this has too little before a tail to say it is the same shape.
 TAIL_CONTEXT = 6
+#: Two templates of different lengths are one shape only if they share this many words at their
+#: places: a ``<*>`` is alike any token, so a template of few words is alike too many others
+#: (``Started <*> for <*> at <*>`` and ``<*> memorystatus: <*> pid <*> [Helper] <*>``).
+SHARED_WORDS = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,12 +94,17 @@ def _value(token: str) -> bool:
 
 def optional_tail(longer: Sequence[str], shorter: Sequence[str]) -> bool:
     """``longer`` is ``shorter`` (or generalises it, or is generalised by it) followed by at
-    most ``OPTIONAL_TAIL`` tokens that are all values or their labels."""
+    most ``OPTIONAL_TAIL`` tokens that are all values or their labels; the two share
+    :data:`SHARED_WORDS` words at their places."""
     extra = len(longer) - len(shorter)
     if not 0 < extra <= OPTIONAL_TAIL or len(shorter) < TAIL_CONTEXT:
         return False
     same = all(_alike(a, b) for a, b in zip(longer, shorter, strict=False))
-    return same and all(_value(token) for token in longer[len(shorter) :])
+    return (
+        same
+        and all(_value(token) for token in longer[len(shorter) :])
+        and _shared_words(longer, shorter) >= SHARED_WORDS
+    )
 
 
 def _alike(a: str, b: str) -> bool:
@@ -106,7 +115,8 @@ def optional_value(longer: Sequence[str], shorter: Sequence[str]) -> bool:
     """``longer`` is ``shorter`` (or generalises it, or is generalised by it) with one value
     more (masked, or a shape's ``<*>``), somewhere after its first token: a value some messages
     of one shape print and others leave out. A ``<*>`` is alike any token, so the value more
-    is looked for wherever the tokens before it and those after it are alike."""
+    is looked for wherever the tokens before it and those after it are alike; the two share
+    :data:`SHARED_WORDS` words at their places, counted from the start or from the end."""
     if len(longer) != len(shorter) + 1 or len(shorter) < TAIL_CONTEXT:
         return False
     head = 0  # longer[:head] is alike shorter[:head]
@@ -115,25 +125,31 @@ def optional_value(longer: Sequence[str], shorter: Sequence[str]) -> bool:
     tail = 0  # longer's last ``tail`` tokens are alike shorter's
     while tail < len(shorter) and _alike(longer[-1 - tail], shorter[-1 - tail]):
         tail += 1
+    if (
+        max(_shared_words(longer, shorter), _shared_words(longer[::-1], shorter[::-1]))
+        < SHARED_WORDS
+    ):
+        return False
     return any(_masked(longer[at]) for at in range(max(1, len(shorter) - tail), head + 1))
 
 
-#: A ``<*>`` standing for a run of tokens needs this many words around it to say it is one shape.
-SPAN_CONTEXT = 3
+def _shared_words(one: Sequence[str], other: Sequence[str]) -> int:
+    """How many words (not values) ``one`` and ``other`` hold at the same places."""
+    return sum(1 for a, b in zip(one, other, strict=False) if a == b and not _masked(a))
 
 
 def spanned(longer: Sequence[str], shorter: Sequence[str]) -> bool:
     """``longer`` is ``shorter`` with one of its ``<*>`` standing for a run of tokens: a value
     of several words (a job ``Release Candidate Smoke Tests``, a host ``Branch Office
     Firewall``, a Flink task ``Source: <*> -> Map <*>``), which Drain, comparing messages of
-    one length, mines as another shape. ``shorter`` has at least :data:`SPAN_CONTEXT` words,
+    one length, mines as another shape. ``shorter`` has at least :data:`SHARED_WORDS` words,
     each at its place in ``longer`` (before the run and after it). Inside a message the run
     holds no lower-case word (``for <*> from`` / ``for invalid user <*> from``: such words
     name reasons and outcomes, as Drain's rule 4 has it) and no ``key=value`` pair; at its
     end, a run after the last ``<*>`` ends in a value (``index out of range <*> with length
     <*>``), never in a word (``proxy <*>`` / ``proxy <*> HTTPS``)."""
     extra = len(longer) - len(shorter)
-    if extra < 1 or sum(1 for token in shorter if not _masked(token)) < SPAN_CONTEXT:
+    if extra < 1 or sum(1 for token in shorter if not _masked(token)) < SHARED_WORDS:
         return False
     head = 0  # shorter[:head] has longer's tokens, or <*>
     while head < len(shorter) and shorter[head] in (longer[head], WILDCARD):

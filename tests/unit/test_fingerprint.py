@@ -81,6 +81,11 @@ from shared.fingerprint import NAMED_KINDS, fingerprint, parameterise, shape
         ),
         ("alice : was here", "alice : was here"),  # no sudo fields after the name
         ("2024-06-12T08:15:07.2+00:00 web-2 kernel: oom-kill:", "oom-kill:"),
+        # BusyBox's and OpenWrt's logread write the facility and level before the program.
+        (
+            "Jun 12 18:40:03 router daemon.err unbound: [11472:0] error: udp connect failed",
+            "error: udp connect failed",
+        ),
         ("[ 88213.004571] nf_conntrack: table full", "nf_conntrack: table full"),
         ("x [3877549.392631] y", "x <ts> y"),
         ("1:X 12 Jun 2024 08:25:40.112 # +sdown", "<num>:X <ts> # +sdown"),
@@ -340,6 +345,11 @@ from shared.fingerprint import NAMED_KINDS, fingerprint, parameterise, shape
         ("DHCPACK on 10.0.0.5 to 52:54:00:ab:cd:ef via br0", "DHCPACK on <ip> to <mac> via <id>"),
         ("link 00-1A-2B-3C-4D-5E down at 12:30:45", "link <mac> down at <ts>"),
         ("Unknown column `total` in 'field list'", "Unknown column <str> in <str>"),
+        # A URL in backticks ends before the closing one (Guzzle's "Client error: `POST …`").
+        (
+            "Client error: `POST https://api.example.com/v1/x` resulted in a `409 Conflict`",
+            "Client error: <str> resulted in a <str>",
+        ),
         (
             "NoMethodError (undefined method `name' for nil:NilClass)",
             "NoMethodError (undefined method <str> for nil:NilClass)",

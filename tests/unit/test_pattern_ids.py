@@ -117,6 +117,24 @@ def test_a_program_name_with_a_masked_pid_does_not_split_a_shape() -> None:
     assert beat.pattern_id == worker.pattern_id
 
 
+def test_templates_of_different_lengths_are_one_shape_only_with_three_words_in_common() -> None:
+    miner = TemplateMiner()
+    for path in ("/orders/1", "/carts/9/items"):
+        started = miner.add(f'Started GET "{path}" for 10.0.0.7 at 2024-06-12 08:15:02 +0000')
+    killed = miner.add(
+        "612.047 memorystatus: killing_specific_process pid 633 [NotificationServ] 51200KB"
+    )
+    assert killed.pattern_id != started.pattern_id
+    # Each <*> is alike the other template's word, so only shared words can tell them apart.
+    shorter = _tokens("Started <*> for <*> at <*>")
+    assert not optional_tail(_tokens("<*> memorystatus: <*> pid <*> [Notify] <*>"), shorter)
+    assert not optional_value(_tokens("<*> memorystatus: <*> pid <*> [Notify] <*>"), shorter)
+    assert optional_tail([*shorter, "<num>"], shorter)  # three words in common
+    two_words = _tokens("Started <*> for <*> <*> <*>")
+    assert not optional_tail([*two_words, "<num>"], two_words)
+    assert optional_value(_tokens("Started <*> <*> for <*> at <*> ok"), [*shorter, "ok"])
+
+
 def test_one_value_more_in_the_middle_is_the_same_shape() -> None:
     start = ["json:", "cannot", "unmarshal", "number"]
     end = ["into", "Go", "struct", "field", "<*>", "of", "type", "<*>"]
