@@ -460,9 +460,13 @@ _MASKS: Final[tuple[tuple[re.Pattern[str] | _Where, _Replacement], ...]] = (
         r"\1<value>",
     ),
     # The method of an HTTP request line ("GET /orders", "Started POST <str>"), and of a
-    # request a phrase names ("I/O error on DELETE request for <url>").
+    # request a phrase names ("I/O error on DELETE request for <url>", CouchDB's "request PUT
+    # to <url>").
     (
-        re.compile(rf"\b(?:{'|'.join(HTTP_METHODS)})(?= (?:/|<|https?:|request\b))"),
+        re.compile(
+            rf"\b(?:{'|'.join(HTTP_METHODS)})(?= (?:/|<|https?:|request\b))"
+            rf"|(?<=\brequest )(?:{'|'.join(HTTP_METHODS)})\b"
+        ),
         "<method>",
     ),
     # The user of an access-log line in the common log format ("<ip> - alice [<ts>] …", "-"
@@ -493,6 +497,8 @@ _MASKS: Final[tuple[tuple[re.Pattern[str] | _Where, _Replacement], ...]] = (
         ),
         _kind_name,
     ),
+    # A plain word after a kind and a colon, ending the line ("no such table: orders"): a name.
+    (re.compile(r"\b([A-Za-z]{2,12}: )()([a-z][a-z0-9_]*)$"), _kind_name),
     # The key type sshd names before a key's fingerprint ("ssh2: RSA SHA256:…"), and the JSON
     # value and Go type of Go's "json: cannot unmarshal number 1.5 into Go struct field
     # <name> of type int".
@@ -576,8 +582,9 @@ def _identifier(match: re.Match[str]) -> str:
 #: "<num> file.go:<num>]", Jetty's "<ts>:WARN :oejs.Server:main:", kubectl's event columns
 #: ("12m Normal ScalingReplicaSet deployment/web"), Monolog's "app.ERROR:", Ruby's Logger
 #: ("E, [<ts> #41] ERROR -- :"), loguru's "| ERROR | module:function:12 -", and tracing's span
-#: and target ("request{method=GET}: cart_svc::store:"). A line reads the same whichever of them
-#: its logger wrote.
+#: and target ("request{method=GET}: cart_svc::store:"), and the class and method a one-line
+#: java.util.logging record names before a capitalised message ("com.acme.Importer importRow
+#: Skipping row …"). A line reads the same whichever of them its logger wrote.
 _HEADER_PART: Final = re.compile(
     r"^(?:\*?\[?<ts>\]?(?: [A-Z]{3,4}(?=:))?:?|\[<ts> [A-Z]{3}\]|<num>:(?= (?:<num>:|\*?<ts>))"
     r"|<id>(?= <ts>)|(?:<id>|[\w.-]+) *\[[^\]\s]+\]:|[\w.-]+\[<num>:<num>\]|\[(?i:"
@@ -597,6 +604,7 @@ _HEADER_PART: Final = re.compile(
     r"|\[[^\]]*\] [\w.$]+ -|\[[\w.$]+\] \([^)]*\)|\[[^\]\s]+\]:?"
     r"|[a-z][\w$]*(?:\.[\w$]+){2,} (?:\[[^\]]*\] )?[-:]"
     r"|[A-Za-z][\w$]*(?:\.[\w$]+)+ (?:\[[^\]]*\] )?-(?= )"
+    r"|[a-z][\w$]*(?:\.[\w$]+)*\.[A-Z][\w$]* [a-z][\w$]*(?= [A-Z])"
     r"|(?:<id>|<name>|[A-Za-z]\w*-[\w-]+) -(?= ))"
     r"(?: +|$|(?=\[))"
 )

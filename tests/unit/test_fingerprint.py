@@ -345,6 +345,19 @@ from shared.fingerprint import NAMED_KINDS, fingerprint, parameterise, shape
         ("DHCPACK on 10.0.0.5 to 52:54:00:ab:cd:ef via br0", "DHCPACK on <ip> to <mac> via <id>"),
         ("link 00-1A-2B-3C-4D-5E down at 12:30:45", "link <mac> down at <ts>"),
         ("Unknown column `total` in 'field list'", "Unknown column <str> in <str>"),
+        # A plain word after a kind and a colon ends the line: a name. CouchDB names the method
+        # of a request after "request".
+        ("OperationalError: no such table: orders", "OperationalError: no such table: <name>"),
+        ("registered new driver usbfs", "registered new driver usbfs"),
+        (
+            'Replicator, request PUT to "http://db:5984/x" failed',
+            "Replicator, request <method> to <str> failed",
+        ),
+        # A one-line java.util.logging record: the class and the method before the message.
+        (
+            "2024-06-12 08:15:11 SEVERE com.acme.billing.InvoiceImporter importRow Skipping row 18",
+            "Skipping row <num>",
+        ),
         # A URL in backticks ends before the closing one (Guzzle's "Client error: `POST …`").
         (
             "Client error: `POST https://api.example.com/v1/x` resulted in a `409 Conflict`",
