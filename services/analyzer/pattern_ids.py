@@ -18,7 +18,9 @@ Which pattern a template belongs to (:func:`resolve`):
    (:func:`optional_value`: ``cannot unmarshal number <num> into …`` and
    ``cannot unmarshal number into …``), or one with a ``<*>`` where this one has a run of
    tokens, or the other way round (:func:`spanned`: ``Host <*> is UP!`` and ``Host Branch
-   Office Firewall is UP!``);
+   Office Firewall is UP!``), or one that is the same but for a tag before it
+   (:func:`optional_head`: ``flutter: A RenderFlex overflowed by <*> pixels on the right.``
+   and ``A RenderFlex overflowed …``);
 2. of those, the one born first (its first record has the lowest sequence number);
 3. none: a new pattern, born with this template (so two analyzers that learn one shape from the
    same first message mint the same id without talking to each other).
@@ -53,6 +55,10 @@ TAIL_CONTEXT = 6
 #: places: a ``<*>`` is alike any token, so a template of few words is alike too many others
 #: (``Started <*> for <*> at <*>`` and ``<*> memorystatus: <*> pid <*> [Helper] <*>``).
 SHARED_WORDS = 3
+#: At most this many leading tokens of a template may be an optional head …
+OPTIONAL_HEAD = 2
+#: … before a template of at least this many words.
+HEAD_CONTEXT = 5
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,6 +173,19 @@ def spanned(longer: Sequence[str], shorter: Sequence[str]) -> bool:
     return False
 
 
+def optional_head(longer: Sequence[str], shorter: Sequence[str]) -> bool:
+    """``longer`` is ``shorter`` after at most :data:`OPTIONAL_HEAD` tokens more: a tag some
+    programs write before a message and others not (``flutter: A RenderFlex overflowed …``,
+    ``NVRM: Xid <*> …``). ``shorter`` has at least :data:`HEAD_CONTEXT` words, and every
+    token of it is in ``longer``'s end as it is (a value against a value)."""
+    extra = len(longer) - len(shorter)
+    if not 0 < extra <= OPTIONAL_HEAD or sum(not _masked(t) for t in shorter) < HEAD_CONTEXT:
+        return False
+    return all(
+        a == b or (_masked(a) and _masked(b)) for a, b in zip(longer[extra:], shorter, strict=True)
+    )
+
+
 def _inside_run(token: str) -> bool:
     """A token a run of values inside a message may hold: anything but a lower-case word."""
     bare = token.strip(".,:;!?()[]{}\"'")
@@ -240,6 +259,13 @@ class Registry:
                 if optional_tail(known, tokens):
                     yield self._birth[pattern_id], pattern_id
 
+        for extra in range(1, OPTIONAL_HEAD + 1):
+            for known, pattern_id in self._by_length.get(len(tokens) - extra, ()):
+                if optional_head(tokens, known):
+                    yield self._birth[pattern_id], pattern_id
+            for known, pattern_id in self._by_length.get(len(tokens) + extra, ()):
+                if optional_head(known, tokens):
+                    yield self._birth[pattern_id], pattern_id
         # A template's words are all in a longer one it spans, its first word too.
         for word in set(tokens):
             for known, pattern_id in self._spanning.get(word, ()):

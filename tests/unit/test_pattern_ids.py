@@ -10,6 +10,7 @@ from services.analyzer.pattern_ids import (
     Registry,
     generalises,
     new_pattern_id,
+    optional_head,
     optional_tail,
     optional_value,
     resolve,
@@ -133,6 +134,26 @@ def test_templates_of_different_lengths_are_one_shape_only_with_three_words_in_c
     two_words = _tokens("Started <*> for <*> <*> <*>")
     assert not optional_tail([*two_words, "<num>"], two_words)
     assert optional_value(_tokens("Started <*> <*> for <*> at <*> ok"), [*shorter, "ok"])
+
+
+def test_a_tag_before_a_message_is_the_same_shape() -> None:
+    miner = TemplateMiner()
+    bare = [miner.add(f"A RenderFlex overflowed by {n} pixels on the right.") for n in (8, 63)]
+    tagged = miner.add("flutter: A RenderFlex overflowed by 99372 pixels on the right.")
+    assert tagged.pattern_id == bare[0].pattern_id
+    assert tagged.cluster_id != bare[0].cluster_id  # two clusters of Drain, one pattern
+    other = miner.add("flutter: A RenderFlex overflowed by 12 pixels on the bottom.")
+    assert other.pattern_id != bare[0].pattern_id  # a word that differs is another shape
+
+
+def test_optional_head_needs_five_words_as_they_are_after_at_most_two_tokens() -> None:
+    shorter = _tokens("Xid <*> Graphics SM Warp Exception on <*>")
+    assert optional_head(["NVRM:", *shorter], shorter)
+    assert optional_head(["<*>", "NVRM:", *shorter], shorter)
+    assert not optional_head(["a", "b", "c", *shorter], shorter)  # at most two tokens
+    assert not optional_head(["NVRM:", *shorter[:-1], "now"], shorter)  # a value is no word
+    four = _tokens("Connection closed by remote <*>")
+    assert not optional_head(["sshd:", *four], four)  # four words: too few to say
 
 
 def test_one_value_more_in_the_middle_is_the_same_shape() -> None:
