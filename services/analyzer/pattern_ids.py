@@ -196,22 +196,35 @@ def _first_word(tokens: Sequence[str]) -> str | None:
     return next((token for token in tokens if not _masked(token)), None)
 
 
+def _unmasked(tokens: Sequence[str]) -> tuple[str, ...]:
+    """``tokens`` with every value as ``<*>``: what :func:`optional_head` compares."""
+    return tuple(WILDCARD if _masked(token) else token for token in tokens)
+
+
 #: A template's tokens and its pattern.
 _Entry = tuple[tuple[str, ...], str]
 
 
 class Registry:
-    """The recorded templates, each owned by the first pattern that recorded it."""
+    """The recorded templates, each owned by the first pattern that recorded it. Indexed so
+    that finding a template's related patterns reads only templates that may be."""
 
     def __init__(self, records: Iterable[Recorded] = ()) -> None:
         self.seq = 0
         self._owner: dict[str, str] = {}
         self._birth: dict[str, int] = {}
         self._by_length: defaultdict[int, list[_Entry]] = defaultdict(list)
-        #: Templates that may stand for longer ones (:func:`spanned`), by their first word.
-        self._spanning: defaultdict[str, list[_Entry]] = defaultdict(list)
-        #: Every template, under each of its words.
+        #: Templates that may stand for longer ones (:func:`spanned`), by their first token, last
+        #: token and first word.
+        self._spanning: defaultdict[tuple[str, str, str], list[_Entry]] = defaultdict(list)
+        #: Every template by its first and last token, by either, and under each of its words.
+        self._by_ends: defaultdict[tuple[str, str], list[_Entry]] = defaultdict(list)
+        self._by_first: defaultdict[str, list[_Entry]] = defaultdict(list)
+        self._by_last: defaultdict[str, list[_Entry]] = defaultdict(list)
         self._containing: defaultdict[str, list[_Entry]] = defaultdict(list)
+        #: Every template by its tokens (values as ``<*>``), and without its first one or two.
+        self._by_unmasked: defaultdict[tuple[str, ...], list[_Entry]] = defaultdict(list)
+        self._by_rest: defaultdict[tuple[str, ...], list[_Entry]] = defaultdict(list)
         self.extend(records)
 
     def extend(self, records: Iterable[Recorded]) -> None:
@@ -225,12 +238,22 @@ class Registry:
         self._owner[record.template] = record.pattern_id
         self._birth.setdefault(record.pattern_id, record.seq)
         tokens = tuple(record.template.split())
+        if not tokens:
+            return
         entry = (tokens, record.pattern_id)
         self._by_length[len(tokens)].append(entry)
-        if (first := _first_word(tokens)) is not None and WILDCARD in tokens:
-            self._spanning[first].append(entry)
+        first, last = tokens[0], tokens[-1]
+        if (word := _first_word(tokens)) is not None and WILDCARD in tokens:
+            self._spanning[first, last, word].append(entry)
+        self._by_ends[first, last].append(entry)
+        self._by_first[first].append(entry)
+        self._by_last[last].append(entry)
         for word in {t for t in tokens if not _masked(t)}:
             self._containing[word].append(entry)
+        unmasked = _unmasked(tokens)
+        self._by_unmasked[unmasked].append(entry)
+        for extra in range(1, OPTIONAL_HEAD + 1):
+            self._by_rest[unmasked[extra:]].append(entry)
 
     def owner(self, template: str) -> str | None:
         return self._owner.get(template)
@@ -258,23 +281,49 @@ class Registry:
             for known, pattern_id in self._by_length.get(len(tokens) + extra, ()):
                 if optional_tail(known, tokens):
                     yield self._birth[pattern_id], pattern_id
+        if tokens:
+            for candidates, longer in self._head_candidates(tokens):
+                for known, pattern_id in candidates:
+                    if optional_head(tokens, known) if longer else optional_head(known, tokens):
+                        yield self._birth[pattern_id], pattern_id
+            for candidates, longer in self._span_candidates(tokens):
+                for known, pattern_id in candidates:
+                    if spanned(tokens, known) if longer else spanned(known, tokens):
+                        yield self._birth[pattern_id], pattern_id
 
+    def _head_candidates(self, tokens: tuple[str, ...]) -> Iterator[tuple[list[_Entry], bool]]:
+        """Templates that may be ``tokens`` without its first one or two tokens (``True``), and
+        templates that may be ``tokens`` after one or two more (``False``)."""
+        unmasked = _unmasked(tokens)
         for extra in range(1, OPTIONAL_HEAD + 1):
-            for known, pattern_id in self._by_length.get(len(tokens) - extra, ()):
-                if optional_head(tokens, known):
-                    yield self._birth[pattern_id], pattern_id
-            for known, pattern_id in self._by_length.get(len(tokens) + extra, ()):
-                if optional_head(known, tokens):
-                    yield self._birth[pattern_id], pattern_id
-        # A template's words are all in a longer one it spans, its first word too.
-        for word in set(tokens):
-            for known, pattern_id in self._spanning.get(word, ()):
-                if len(known) < len(tokens) and spanned(tokens, known):
-                    yield self._birth[pattern_id], pattern_id
-        if (first := _first_word(tokens)) is not None:
-            for known, pattern_id in self._containing.get(first, ()):
-                if len(known) > len(tokens) and spanned(known, tokens):
-                    yield self._birth[pattern_id], pattern_id
+            if (found := self._by_unmasked.get(unmasked[extra:])) is not None:
+                yield found, True
+        if (found := self._by_rest.get(unmasked)) is not None:
+            yield found, False
+
+    def _span_candidates(self, tokens: tuple[str, ...]) -> Iterator[tuple[list[_Entry], bool]]:
+        """Templates ``tokens`` may span (``True``: shorter ones with a ``<*>``, whose first
+        and last tokens are ``tokens``' own or ``<*>``, and whose first word is in
+        ``tokens``), and templates that may span ``tokens`` (``False``: longer ones that open
+        and close as ``tokens`` does, where it does not with ``<*>``, holding its first
+        word)."""
+        first, last = tokens[0], tokens[-1]
+        words = {t for t in tokens if not _masked(t)}
+        for start in {first, WILDCARD}:
+            for end in {last, WILDCARD}:
+                for word in (first,) if start != WILDCARD and not _masked(first) else words:
+                    if (found := self._spanning.get((start, end, word))) is not None:
+                        yield found, True
+        if WILDCARD not in tokens:
+            return
+        if first != WILDCARD and last != WILDCARD:
+            yield self._by_ends.get((first, last), []), False
+        elif first != WILDCARD:
+            yield self._by_first.get(first, []), False
+        elif last != WILDCARD:
+            yield self._by_last.get(last, []), False
+        elif (opening := _first_word(tokens)) is not None:
+            yield self._containing.get(opening, []), False
 
     def __len__(self) -> int:
         return len(self._owner)

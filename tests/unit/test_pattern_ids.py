@@ -3,6 +3,8 @@ related pattern wins; miners that learn one shape agree."""
 
 from __future__ import annotations
 
+import random
+
 import pytest
 
 from services.analyzer.pattern_ids import (
@@ -362,3 +364,60 @@ def test_messages_of_more_values_than_words_share_one_cluster() -> None:
     assert miner.cluster_count == 1
     # Another word is still another shape.
     assert miner.add("bench r1a2b3 worker 7 passed #1").cluster_id != first.cluster_id
+
+
+def _related_by_scanning(template: str, records: list[Recorded]) -> set[str]:
+    """Every pattern related to ``template``, found by trying each relation on each record."""
+    tokens = template.split()
+    found = set()
+    for record in records:
+        known = record.template.split()
+        if (
+            generalises(tokens, known)
+            or generalises(known, tokens)
+            or optional_value(tokens, known)
+            or optional_value(known, tokens)
+            or optional_tail(tokens, known)
+            or optional_tail(known, tokens)
+            or optional_head(tokens, known)
+            or optional_head(known, tokens)
+            or spanned(tokens, known)
+            or spanned(known, tokens)
+        ):
+            found.add(record.pattern_id)
+    return found
+
+
+def _templates(count: int) -> list[str]:
+    """Templates of few words (so that many relate) and their variants: a run where a ``<*>``
+    was, a tag or two before, a value or two after, a value in a word's place."""
+    chooser = random.Random(7)
+    words = ["Host", "Office", "Branch", "Job", "Sink:", "UP!", "DOWN", "error:", "for", "is"]
+    values = ["<*>", "<num>", "<ip>"]
+    templates: set[str] = set()
+    while len(templates) < count:
+        base = [chooser.choice([*words, "<*>", "<*>"]) for _ in range(chooser.randint(3, 8))]
+        templates.add(" ".join(base))
+        for kind in range(4):
+            variant = list(base)
+            if kind == 0 and "<*>" in variant:
+                at = variant.index("<*>")
+                run = [chooser.choice(words[:7] + values) for _ in range(chooser.randint(2, 3))]
+                variant[at : at + 1] = run
+            elif kind == 1:
+                variant[:0] = [chooser.choice(["flutter:", "NVRM:", *values])]
+            elif kind == 2:
+                variant += [chooser.choice(values) for _ in range(chooser.randint(1, 2))]
+            else:
+                variant[chooser.randrange(len(variant))] = chooser.choice(values)
+            templates.add(" ".join(variant))
+    return sorted(templates)[:count]
+
+
+def test_the_registry_finds_every_related_pattern_that_trying_each_record_finds() -> None:
+    templates = _templates(500)
+    records = [Recorded(seq, t, f"pat_{seq}") for seq, t in enumerate(templates, 1)]
+    registry = Registry(records)
+    for record in records:
+        indexed = {pattern_id for _, pattern_id in registry.related(record.template)}
+        assert indexed == _related_by_scanning(record.template, records), record.template
