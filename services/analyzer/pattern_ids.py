@@ -154,8 +154,17 @@ def spanned(longer: Sequence[str], shorter: Sequence[str]) -> bool:
     name reasons and outcomes, as Drain's rule 4 has it) and no ``key=value`` pair; at its
     end, a run after the last ``<*>`` ends in a value (``index out of range <*> with length
     <*>``), never in a word (``proxy <*>`` / ``proxy <*> HTTPS``)."""
+    return _words(shorter) >= SHARED_WORDS and _spans(longer, shorter)
+
+
+def _words(tokens: Sequence[str]) -> int:
+    return sum(1 for token in tokens if not _masked(token))
+
+
+def _spans(longer: Sequence[str], shorter: Sequence[str]) -> bool:
+    """:func:`spanned`, but for the count of ``shorter``'s words."""
     extra = len(longer) - len(shorter)
-    if extra < 1 or sum(1 for token in shorter if not _masked(token)) < SHARED_WORDS:
+    if extra < 1:
         return False
     head = 0  # shorter[:head] has longer's tokens, or <*>
     while head < len(shorter) and shorter[head] in (longer[head], WILDCARD):
@@ -243,8 +252,8 @@ class Registry:
         entry = (tokens, record.pattern_id)
         self._by_length[len(tokens)].append(entry)
         first, last = tokens[0], tokens[-1]
-        if (word := _first_word(tokens)) is not None and WILDCARD in tokens:
-            self._spanning[first, last, word].append(entry)
+        if WILDCARD in tokens and _words(tokens) >= SHARED_WORDS:
+            self._spanning[first, last, str(_first_word(tokens))].append(entry)
         self._by_ends[first, last].append(entry)
         self._by_first[first].append(entry)
         self._by_last[last].append(entry)
@@ -287,8 +296,8 @@ class Registry:
                     if optional_head(tokens, known) if longer else optional_head(known, tokens):
                         yield self._birth[pattern_id], pattern_id
             for candidates, longer in self._span_candidates(tokens):
-                for known, pattern_id in candidates:
-                    if spanned(tokens, known) if longer else spanned(known, tokens):
+                for known, pattern_id in candidates:  # each shorter one has the words to
+                    if _spans(tokens, known) if longer else _spans(known, tokens):
                         yield self._birth[pattern_id], pattern_id
 
     def _head_candidates(self, tokens: tuple[str, ...]) -> Iterator[tuple[list[_Entry], bool]]:
@@ -314,7 +323,7 @@ class Registry:
                 for word in (first,) if start != WILDCARD and not _masked(first) else words:
                     if (found := self._spanning.get((start, end, word))) is not None:
                         yield found, True
-        if WILDCARD not in tokens:
+        if WILDCARD not in tokens or _words(tokens) < SHARED_WORDS:
             return
         if first != WILDCARD and last != WILDCARD:
             yield self._by_ends.get((first, last), []), False
