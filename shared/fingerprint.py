@@ -463,12 +463,10 @@ _MASKS: Final[tuple[tuple[re.Pattern[str] | _Where, _Replacement], ...]] = (
     # request a phrase names ("I/O error on DELETE request for <url>", CouchDB's "request PUT
     # to <url>").
     (
-        re.compile(
-            rf"\b(?:{'|'.join(HTTP_METHODS)})(?= (?:/|<|https?:|request\b))"
-            rf"|(?<=\brequest )(?:{'|'.join(HTTP_METHODS)})\b"
-        ),
+        re.compile(rf"\b(?:{'|'.join(HTTP_METHODS)})(?= (?:/|<|https?:|request\b))"),
         "<method>",
     ),
+    (_where("request ", rf"(?<=\brequest )(?:{'|'.join(HTTP_METHODS)})\b"), "<method>"),
     # The user of an access-log line in the common log format ("<ip> - alice [<ts>] …", "-"
     # when there is none), as nginx and Apache write it: a value, present or not.
     (re.compile(r"^((?:<ip>|<host>) \S+ )(?!<)\S+(?= \[<ts>\] )"), r"\1<value>"),
@@ -498,7 +496,7 @@ _MASKS: Final[tuple[tuple[re.Pattern[str] | _Where, _Replacement], ...]] = (
         _kind_name,
     ),
     # A plain word after a kind and a colon, ending the line ("no such table: orders"): a name.
-    (re.compile(r"\b([A-Za-z]{2,12}: )()([a-z][a-z0-9_]*)$"), _kind_name),
+    (_where(": ", r"\b([A-Za-z]{2,12}: )()([a-z][a-z0-9_]*)$"), _kind_name),
     # The key type sshd names before a key's fingerprint ("ssh2: RSA SHA256:…"), and the JSON
     # value and Go type of Go's "json: cannot unmarshal number 1.5 into Go struct field
     # <name> of type int".
