@@ -188,7 +188,7 @@ def optional_head(longer: Sequence[str], shorter: Sequence[str]) -> bool:
     ``NVRM: Xid <*> …``). ``shorter`` has at least :data:`HEAD_CONTEXT` words, and every
     token of it is in ``longer``'s end as it is (a value against a value)."""
     extra = len(longer) - len(shorter)
-    if not 0 < extra <= OPTIONAL_HEAD or sum(not _masked(t) for t in shorter) < HEAD_CONTEXT:
+    if not 0 < extra <= OPTIONAL_HEAD or _words(shorter) < HEAD_CONTEXT:
         return False
     return all(
         a == b or (_masked(a) and _masked(b)) for a, b in zip(longer[extra:], shorter, strict=True)
@@ -252,8 +252,9 @@ class Registry:
         entry = (tokens, record.pattern_id)
         self._by_length[len(tokens)].append(entry)
         first, last = tokens[0], tokens[-1]
-        if WILDCARD in tokens and _words(tokens) >= SHARED_WORDS:
-            self._spanning[first, last, str(_first_word(tokens))].append(entry)
+        word = _first_word(tokens)
+        if word is not None and WILDCARD in tokens and _words(tokens) >= SHARED_WORDS:
+            self._spanning[first, last, word].append(entry)
         self._by_ends[first, last].append(entry)
         self._by_first[first].append(entry)
         self._by_last[last].append(entry)
@@ -296,7 +297,7 @@ class Registry:
                     if optional_head(tokens, known) if longer else optional_head(known, tokens):
                         yield self._birth[pattern_id], pattern_id
             for candidates, longer in self._span_candidates(tokens):
-                for known, pattern_id in candidates:  # each shorter one has the words to
+                for known, pattern_id in candidates:  # the shorter of each pair has the words
                     if _spans(tokens, known) if longer else _spans(known, tokens):
                         yield self._birth[pattern_id], pattern_id
 
