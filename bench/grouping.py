@@ -100,7 +100,8 @@ def run() -> tuple[float, float]:
 
 def _learning_cost(lines: Sequence[str]) -> None:
     """Mining cost when one analyzer learns many shapes: each new or changed template is
-    resolved against every pattern recorded (:mod:`services.analyzer.pattern_ids`)."""
+    resolved against the recorded patterns it may relate to
+    (:mod:`services.analyzer.pattern_ids`), which grow with the shapes learned."""
     miner = _miner()
     started = time.perf_counter()
     for line in lines:

@@ -46,15 +46,14 @@ from collections.abc import Sequence
 
 from drain3.drain import Drain as _Drain3
 
+from services.analyzer.pattern_ids import PUNCTUATION, lower_case_word
 from shared.fingerprint import HTTP_METHODS, MASKED_VALUE
 
 _CONSTANT = re.compile(r"[A-Z][a-z]+|[A-Z][A-Z_]+|[a-z]{4,}(?:ed|ion)|[a-z]+[A-Z][A-Za-z]*")
 _DOTTED = re.compile(r"[A-Za-z_][\w-]*(?:\.[A-Za-z_][\w-]*){2,}:?")
 _PASCAL = re.compile(r"[A-Z][a-z]+[A-Z][A-Za-z]*")
-_PUNCTUATION = ".,:;!?()[]{}\"'"
 _METHODS = frozenset(HTTP_METHODS)
 _KINDS_APART = frozenset({"constant", "value", "name"})
-_WORD = re.compile(r"[a-z][a-z_]{2,}")
 
 
 def _masked(token: str) -> bool:
@@ -65,7 +64,7 @@ def _kind(token: str) -> str:
     """``value`` (masked), ``constant``, ``name`` (Pascal case) or ``""`` (any other word)."""
     if _masked(token):
         return "value"
-    bare = token.strip(_PUNCTUATION)
+    bare = token.strip(PUNCTUATION)
     if bare in _METHODS:
         return ""
     if _CONSTANT.fullmatch(bare):
@@ -82,10 +81,7 @@ def _apart(template_token: str, token: str) -> bool:
 
 def _words(template_token: str, token: str) -> bool:
     """Whether two different tokens are both plain lower-case words."""
-    return (
-        _WORD.fullmatch(template_token.strip(_PUNCTUATION)) is not None
-        and _WORD.fullmatch(token.strip(_PUNCTUATION)) is not None
-    )
+    return lower_case_word(template_token) and lower_case_word(token)
 
 
 class Drain(_Drain3):  # type: ignore[misc]

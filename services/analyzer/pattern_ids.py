@@ -42,6 +42,7 @@ agree on its id from the first output that either publishes.
 from __future__ import annotations
 
 import hashlib
+import re
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -195,10 +196,20 @@ def optional_head(longer: Sequence[str], shorter: Sequence[str]) -> bool:
     )
 
 
+#: What may stand around a word in a template (``(uptime``, ``failed:``).
+PUNCTUATION = ".,:;!?()[]{}\"'"
+_LOWER_CASE_WORD = re.compile(r"[a-z][a-z_]{2,}")
+
+
+def lower_case_word(token: str) -> bool:
+    """A plain lower-case word of three letters or more, its punctuation aside: such words name
+    reasons, entities and outcomes (Drain's rule 4, :mod:`services.analyzer.drain`)."""
+    return _LOWER_CASE_WORD.fullmatch(token.strip(PUNCTUATION)) is not None
+
+
 def _inside_run(token: str) -> bool:
     """A token a run of values inside a message may hold: anything but a lower-case word."""
-    bare = token.strip(".,:;!?()[]{}\"'")
-    return _masked(token) or not (len(bare) >= 3 and bare.isalpha() and bare.islower())
+    return not lower_case_word(token)
 
 
 def _first_word(tokens: Sequence[str]) -> str | None:
