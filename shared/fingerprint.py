@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Final, Literal
 
-from shared.structured_log import message_of
+from shared.structured_log import embedded_messages, message_of
 
 GroupingKind = Literal["sentry_issue", "sdk", "alertmanager", "dedup_key", "message"]
 
@@ -630,9 +630,10 @@ def parameterise(text: str, limit: int = _MAX_TEXT) -> str:
     values, durations, numbers and sizes, then any other word with a digit in it (an
     identifier), then lists of one kind of value (one value, however long); and drop what a
     logger writes before the message (:data:`_HEADER_PART`). A JSON log line is read for its
-    message and error first (:func:`shared.structured_log.message_of`), and at most ``limit``
-    characters of what it says are masked."""
-    out = message_of(text)[:limit]
+    message and error first (:func:`shared.structured_log.message_of`), so is a JSON object
+    inside the line (:func:`shared.structured_log.embedded_messages`), and at most ``limit``
+    characters of what they say are masked."""
+    out = embedded_messages(message_of(text))[:limit]
     for pattern, mask in _MASKS:
         out = pattern.sub(mask, out)
     out = _NUMBER.sub("<num>", _IDENTIFIER.sub(_identifier, out))

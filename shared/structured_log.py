@@ -7,11 +7,17 @@ A line that is one JSON object is read for its message (``msg``, ``message``, ``
 its ``type`` or ``kind`` when it has one), joined by `` | ``. Every other field (times, levels,
 callers, hosts, ids) is left out: it is not what the problem is. A line that is no JSON object,
 or an object with neither, is answered unchanged.
+
+A JSON object inside a line (Ansible's ``FAILED! => {"changed": false, "msg": "…"}``, an API's
+error body after ``responded 404:``) is read the same way (:func:`embedded_messages`): one that
+holds a message or an error stands for them; any other (a logger's fields) stays as written.
 """
 
 from __future__ import annotations
 
+import ast
 import json
+import re
 from typing import Any, Final
 
 #: Longer lines are not parsed (what is read of them is cut anyway).
@@ -37,6 +43,16 @@ def _first(document: dict[str, Any], keys: tuple[str, ...]) -> str:
     return next((text for key in keys if key in document and (text := _text(document[key]))), "")
 
 
+def _document_text(document: dict[str, Any]) -> str:
+    """The message and the error of ``document`` joined by `` | ``; ``""`` when it has neither."""
+    payload = document.get("jsonPayload")
+    message = _first(document, _MESSAGE_KEYS) or (
+        _first(payload, _MESSAGE_KEYS) if isinstance(payload, dict) else ""
+    )
+    error = _first(document, _ERROR_KEYS)
+    return " | ".join(part for part in (message, error) if part)
+
+
 def message_of(line: str) -> str:
     """The message and the error of ``line`` when it is a JSON object holding either; else
     ``line`` itself."""
@@ -51,10 +67,62 @@ def message_of(line: str) -> str:
         return line
     if not isinstance(document, dict):
         return line
-    payload = document.get("jsonPayload")
-    message = _first(document, _MESSAGE_KEYS) or (
-        _first(payload, _MESSAGE_KEYS) if isinstance(payload, dict) else ""
-    )
-    error = _first(document, _ERROR_KEYS)
-    parts = [part for part in (message, error) if part]
-    return " | ".join(parts) if parts else line
+    return _document_text(document) or line
+
+
+#: Where an object may open inside a line: a brace before a quoted key.
+_OPENING: Final = re.compile(r"""\{\s*["']""")
+#: At most this many objects are tried in one line, each of at most this many characters.
+MAX_EMBEDDED: Final = 4
+MAX_OBJECT: Final = 4096
+#: A brace, or a quoted string (in double or single quotes, backslash escapes inside).
+_BRACE_OR_QUOTED: Final = re.compile(r"""[{}]|"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*'""")
+
+
+def _object_end(text: str, start: int) -> int:
+    """The index after the brace that closes the one at ``start`` (braces inside quotes are
+    text), or -1 when none does within :data:`MAX_OBJECT` characters."""
+    depth = 0
+    for token in _BRACE_OR_QUOTED.finditer(text, start, start + MAX_OBJECT):
+        brace = token.group()
+        if brace == "{":
+            depth += 1
+        elif brace == "}":
+            depth -= 1
+            if depth == 0:
+                return token.end()
+    return -1
+
+
+def _literal(text: str) -> Any:
+    """``text`` read as JSON, or as a Python literal (a dict's ``repr``, as Python clients print
+    an API's error body: ``{'code': 'PGRST205', 'message': "…"}``); ``None`` when it is neither."""
+    try:
+        return json.loads(text)
+    except ValueError:
+        pass
+    try:
+        return ast.literal_eval(text)
+    except (ValueError, SyntaxError, MemoryError, RecursionError):
+        return None
+
+
+def embedded_messages(text: str) -> str:
+    """``text`` with each object inside it (JSON, or a Python dict's ``repr``) that holds a
+    message or an error replaced by them (as :func:`message_of` reads a whole line); objects
+    with neither, and braces that open no object, stay as written. Only text of at most
+    :data:`MAX_PARSED` characters is read."""
+    if len(text) > MAX_PARSED or ("'" not in text and '"' not in text):
+        return text
+    out: list[str] = []
+    at = tried = 0
+    while tried < MAX_EMBEDDED and (opening := _OPENING.search(text, at)):
+        tried += 1
+        end = _object_end(text, opening.start())
+        if end < 0:
+            break
+        document = _literal(text[opening.start() : end])
+        said = _document_text(document) if isinstance(document, dict) else ""
+        out.append(text[at : opening.start()] + (said or text[opening.start() : end]))
+        at = end
+    return "".join(out) + text[at:]

@@ -6,7 +6,13 @@ import pytest
 
 from services.analyzer.templates import MAX_CHARS, TemplateMiner, mining_text
 from shared.fingerprint import fingerprint, parameterise
-from shared.structured_log import MAX_PARSED, message_of
+from shared.structured_log import (
+    MAX_EMBEDDED,
+    MAX_OBJECT,
+    MAX_PARSED,
+    embedded_messages,
+    message_of,
+)
 
 
 @pytest.mark.parametrize(
@@ -70,3 +76,73 @@ def test_a_json_line_longer_than_what_is_mined_is_read_before_it_is_cut() -> Non
     line = json.dumps({"msg": "connect to 10.0.0.1 refused", "stack": "at x\n" * 500})
     assert len(line) > MAX_CHARS
     assert mining_text(line) == "connect to <*> refused"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # Ansible's failed task: the module's msg stands for the result object.
+        (
+            'fatal: [web-01]: FAILED! => {"changed": false, "msg": "No package matching '
+            "'php8.2-fpm' is available\"}",
+            "fatal: [web-01]: FAILED! => No package matching 'php8.2-fpm' is available",
+        ),
+        # An API's error body after its status, with text after it.
+        (
+            'GET /repos/x responded 404: {"message":"Not Found","documentation_url":'
+            '"https://docs.github.com/rest"} (attempt 2)',
+            "GET /repos/x responded 404: Not Found (attempt 2)",
+        ),
+        # A Python client prints the body as a dict's repr.
+        (
+            "postgrest.exceptions.APIError: {'code': 'PGRST205', 'details': None, 'hint': None, "
+            "'message': \"Could not find the table 'public.orders' in the schema cache\"}",
+            "postgrest.exceptions.APIError: Could not find the table 'public.orders' in the "
+            "schema cache",
+        ),
+        # A nested error, its type before its message; a brace inside a quoted value is text.
+        (
+            'upstream said {"error": {"type": "Throttled", "message": "slow {down}"}} twice',
+            "upstream said Throttled: slow {down} twice",
+        ),
+        # Two objects, one with a message and one without (a logger's fields stay).
+        (
+            'a {"msg": "first"} b {"kind": "exporter", "dropped": 3}',
+            'a first b {"kind": "exporter", "dropped": 3}',
+        ),
+        # No object: a brace without a quoted key, one never closed, one that is no literal.
+        ("dup key: { _id: 1 }", "dup key: { _id: 1 }"),
+        ('cut off {"msg": "never closed', 'cut off {"msg": "never closed'),
+        ("odd {'msg': f(x)} here", "odd {'msg': f(x)} here"),
+    ],
+)
+def test_an_object_inside_a_line_stands_for_its_message_and_error(text: str, expected: str) -> None:
+    assert embedded_messages(text) == expected
+
+
+def test_objects_inside_a_line_are_read_within_their_limits() -> None:
+    many = " ".join(f'{{"msg": "m{n}"}}' for n in range(MAX_EMBEDDED + 1))
+    read = embedded_messages(many).split(" ")
+    assert read[:MAX_EMBEDDED] == [f"m{n}" for n in range(MAX_EMBEDDED)]
+    assert read[MAX_EMBEDDED:] == ['{"msg":', f'"m{MAX_EMBEDDED}"}}']
+    too_long = '{"msg": "x", "pad": "' + "y" * MAX_OBJECT + '"}'
+    assert embedded_messages(too_long) == too_long
+
+
+def test_failures_told_apart_by_the_message_inside_an_object_are_two_problems() -> None:
+    def result(host: str, msg: str) -> str:
+        return f'fatal: [{host}]: FAILED! => {{"changed": false, "msg": "{msg}"}}'
+
+    missing = [
+        result(h, f"No package matching '{p}' is available")
+        for h, p in (("web-01", "php8.2-fpm"), ("10.0.12.5", "libssl1.1"))
+    ]
+    locked = result("web-02", "Failed to lock apt for exclusive operation")
+
+    def fp(text: str) -> str:
+        return fingerprint(kind="message", parts=["ansible", text])
+
+    assert fp(missing[0]) == fp(missing[1]) != fp(locked)
+    miner = TemplateMiner()
+    first, second, other = (miner.add(text) for text in (*missing, locked))
+    assert first.pattern_id == second.pattern_id != other.pattern_id
