@@ -43,14 +43,16 @@ def _first(document: dict[str, Any], keys: tuple[str, ...]) -> str:
     return next((text for key in keys if key in document and (text := _text(document[key]))), "")
 
 
-def _document_text(document: dict[str, Any]) -> str:
-    """The message and the error of ``document`` joined by `` | ``; ``""`` when it has neither."""
+_JOINER: Final = " | "
+
+
+def _message_and_error(document: dict[str, Any]) -> tuple[str, str]:
+    """The message and the error of ``document`` (``""`` for either it does not hold)."""
     payload = document.get("jsonPayload")
     message = _first(document, _MESSAGE_KEYS) or (
         _first(payload, _MESSAGE_KEYS) if isinstance(payload, dict) else ""
     )
-    error = _first(document, _ERROR_KEYS)
-    return " | ".join(part for part in (message, error) if part)
+    return message, _first(document, _ERROR_KEYS)
 
 
 def message_of(line: str) -> str:
@@ -67,7 +69,7 @@ def message_of(line: str) -> str:
         return line
     if not isinstance(document, dict):
         return line
-    return _document_text(document) or line
+    return _JOINER.join(part for part in _message_and_error(document) if part) or line
 
 
 #: Where an object may open inside a line: a brace before a quoted key.
@@ -107,6 +109,16 @@ def _literal(text: str) -> Any:
         return None
 
 
+def _said(document: dict[str, Any]) -> str:
+    """What an object inside a line says: its message and its error as a whole line's are
+    joined, an error alone after the joiner, so that zap's console line (``failed to connect
+    {"error": "…"}``) reads as its JSON line does (``failed to connect | …``)."""
+    message, error = _message_and_error(document)
+    if not message:
+        return _JOINER.lstrip() + error if error else ""
+    return _JOINER.join(part for part in (message, error) if part)
+
+
 def embedded_messages(text: str) -> str:
     """``text`` with each object inside it (JSON, or a Python dict's ``repr``) that holds a
     message or an error replaced by them (as :func:`message_of` reads a whole line); objects
@@ -122,7 +134,7 @@ def embedded_messages(text: str) -> str:
         if end < 0:
             break
         document = _literal(text[opening.start() : end])
-        said = _document_text(document) if isinstance(document, dict) else ""
+        said = _said(document) if isinstance(document, dict) else ""
         out.append(text[at : opening.start()] + (said or text[opening.start() : end]))
         at = end
     return "".join(out) + text[at:]

@@ -103,7 +103,7 @@ def test_a_json_line_longer_than_what_is_mined_is_read_before_it_is_cut() -> Non
         # A nested error, its type before its message; a brace inside a quoted value is text.
         (
             'upstream said {"error": {"type": "Throttled", "message": "slow {down}"}} twice',
-            "upstream said Throttled: slow {down} twice",
+            "upstream said | Throttled: slow {down} twice",
         ),
         # Two objects, one with a message and one without (a logger's fields stay).
         (
@@ -146,3 +146,19 @@ def test_failures_told_apart_by_the_message_inside_an_object_are_two_problems() 
     miner = TemplateMiner()
     first, second, other = (miner.add(text) for text in (*missing, locked))
     assert first.pattern_id == second.pattern_id != other.pattern_id
+
+
+def test_a_console_line_with_its_fields_in_an_object_reads_as_its_json_line() -> None:
+    console = (
+        "2024-06-12T08:15:02.123Z\tERROR\tdb/pool.go:88\tfailed to connect\t"
+        '{"error": "dial tcp 10.0.0.5:5432: connect: refused"}'
+    )
+    json_line = (
+        '{"level":"error","ts":1718180102.1,"caller":"db/pool.go:88",'
+        '"msg":"failed to connect","error":"dial tcp 10.0.0.7:5432: connect: refused"}'
+    )
+    assert parameterise(console) == parameterise(json_line)
+    assert parameterise(console) == "failed to connect | dial tcp <ip>: connect: refused"
+    assert fingerprint(kind="message", parts=["api", console]) == fingerprint(
+        kind="message", parts=["api", json_line]
+    )
