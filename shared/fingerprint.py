@@ -14,6 +14,7 @@ import hashlib
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from http import HTTPStatus
 from typing import Final, Literal
 
 from shared.structured_log import embedded_messages, message_of
@@ -187,6 +188,22 @@ def _where(needle: str | tuple[str, ...], pattern: str) -> _Where:
 _LEVEL: Final = (
     r"(?:TRACE|DEBUG|INFO|NOTICE|LOG|WARN|WARNING|ERROR|ERR|SEVERE|CRITICAL|CRIT|FATAL|DPANIC"
     r"|PANIC|EMERG)"
+)
+#: The reason phrases of HTTP's status codes (RFC 9110), as written and in capitals.
+_PHRASES: Final = sorted(
+    {variant for status in HTTPStatus for variant in (status.phrase, status.phrase.upper())},
+    key=len,
+    reverse=True,
+)
+_REASON_PHRASE: Final = re.compile(
+    r"(?<![\w.])([1-5]\d\d) (?:" + "|".join(map(re.escape, _PHRASES)) + r")(?![\w-])"
+)
+#: Names of data types a message may give after "type", in the cases languages write them.
+_TYPE_NAME: Final = (
+    "(?:bool|boolean|byte|bytes|char|short|int|integer|long|float|double|half|decimal|number"
+    "|string|str|object|array|dict|tuple|null|nil|undefined|bigint|unsigned|varchar|timestamp"
+    "|datetime|uuid|Boolean|Byte|Character|Short|Integer|Long|Float|Double|BigDecimal"
+    "|BigInteger|Number|String|Object|Array|Date)"
 )
 _MASKS: Final[tuple[tuple[re.Pattern[str] | _Where, _Replacement], ...]] = (
     # A syslog header goes: its time, host and program ("Jun  9 08:31:40 db-07 sudo[4411]: …",
@@ -402,6 +419,12 @@ _MASKS: Final[tuple[tuple[re.Pattern[str] | _Where, _Replacement], ...]] = (
     ),
     # A size restated for people after a byte count ("18846 bytes (18.4 KB)"): one size.
     (_where(" bytes (", r"(?<=\d bytes) \(\d+(?:\.\d+)? ?[kKMGTP]i?B\)"), ""),
+    # A status's reason phrase after its code ("HTTP/1.1 204 No Content", "503 Service
+    # Unavailable"): it restates the code, a number.
+    (_REASON_PHRASE, r"\1"),
+    # A data type's name after "type" ("… is type float, already exists as type integer",
+    # "(type string)", "allocating tensor … and type half"): a value.
+    (_where("type ", r"(?<=\btype )" + _TYPE_NAME + r"\b"), "<name>"),
     # A document in braces, its first member a key ('dup key: { email: "a@b.io" }', JSON's
     # '{"user": "bob"}', its key a quoted value by now): one value.
     (re.compile(r"\{\s*(?:<str>|[\w$.]+)\s*:[^{}\n]{0,300}\}"), "<doc>"),

@@ -405,6 +405,26 @@ from shared.fingerprint import NAMED_KINDS, fingerprint, parameterise, shape
             "deadline exceeded after 1.9s. [closed=[], open=[[buffered_nanos=12, remote_addr=a]]]",
             "deadline exceeded after <num>. <ctx>",
         ),
+        # A status's reason phrase restates its code; in capitals too; not a word after it.
+        ("backend healthy HTTP/1.1 204 No Content", "backend healthy HTTP/<num> <num>"),
+        ('"GET /a HTTP/1.1" 503 Service Unavailable', "<str> <num>"),
+        ("HTTP/1.0 404 NOT FOUND", "HTTP/<num> <num>"),
+        ("got 200 OK from upstream", "got <num> from upstream"),
+        ("returned 200 OKAY", "returned <num> OKAY"),
+        ("saw 1204 Created", "saw <num> Created"),
+        # A data type's name after "type" is a value; another word after "type" is not.
+        (
+            'field type conflict: input field "usage" on measurement "cpu" is type float,'
+            " already exists as type integer",
+            "field type conflict: input field <str> on measurement <str> is type <name>,"
+            " already exists as type <name>",
+        ),
+        (
+            "Cast to ObjectId failed (type String) at path",
+            "Cast to ObjectId failed (type <name>) at path",
+        ),
+        ("type mismatch in column", "type mismatch in column"),
+        ("subtype float", "subtype float"),
     ],
 )
 def test_parameterise_masks_variable_parts(text: str, expected: str) -> None:
@@ -574,3 +594,18 @@ def test_what_masking_has_no_rule_for_does_not_split_a_problem() -> None:
         "Partner sync failed: java.net.SocketTimeoutException: sftp.vendor.example",
     )
     assert not same("Job orders-sync failed on node-a", "Job orders-sync succeeded on node-a")
+
+
+def test_one_problem_whatever_status_or_data_type_a_message_names() -> None:
+    def fp(text: str) -> str:
+        return fingerprint(kind="message", parts=["edge", text])
+
+    assert fp("probe of app2 Back healthy HTTP/1.1 200 OK") == fp(
+        "probe of app7 Back healthy HTTP/1.1 204 No Content"
+    )
+    assert fp("tensor with shape [8] and type half on GPU") == fp(
+        "tensor with shape [4] and type float on GPU"
+    )
+    assert fp("tensor with shape [8] and type half on GPU") != fp(
+        "tensor with shape [8] and kind half on GPU"
+    )
