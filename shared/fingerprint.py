@@ -578,13 +578,21 @@ _NUMBER: Final = re.compile(
 # Any other word with a digit in it is an identifier (blk_-1608, appattempt_1445_0020,
 # core.2275, mesos-slave-07, rdd_2_1, test9): masked whole, not digit by digit.
 _IDENTIFIER: Final = re.compile(r"(?<![\w.<-])[\w.-]*\d(?:[\w.-]*\w)?")
+#: How the name of an exception's class ends.
+_KIND_SUFFIX: Final = (
+    r"(?:Exception|Error|Fault|Failure|Throwable|Warning|Exit|Interrupt|Timeout|Panic)"
+)
+#: An exception's class name with its package, a digit in either (com.ibm.db2.jcc.am.
+#: SqlSyntaxErrorException, io.netty.handler.codec.http2.Http2Exception): a name, not an id.
+_EXCEPTION_NAME: Final = re.compile(r"(?:[\w$]+\.)+[A-Z][\w$]*" + _KIND_SUFFIX)
 # A list of one kind of value, however long ("<ip>,<ip>", "[<id>, <id>, <id>]"): one value.
 _LIST: Final = re.compile(rf"({_MASKED})(?:, ?\1)+")
 _SPACES: Final = re.compile(r"\s+")
 
 
 def _identifier(match: re.Match[str]) -> str:
-    return match.group() if _NUMBER.fullmatch(match.group()) else "<id>"
+    word = match.group()
+    return word if _NUMBER.fullmatch(word) or _EXCEPTION_NAME.fullmatch(word) else "<id>"
 
 
 #: What a logger writes before a message, one part at a time, on masked text: a time (in
@@ -688,9 +696,7 @@ SHAPE_MIN_WORDS: Final = 3
 _SHAPE_WORD: Final = re.compile(
     r"[^\W\d_]+(?:'[^\W\d_]+)?"
     r"|[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+"
-    r"|(?:[\w$]+[.\\])+[A-Z][\w$]*"
-    r"(?:Exception|Error|Fault|Failure|Throwable|Warning|Exit|Interrupt|Timeout|Panic)"
-    r"|(?:\w+::)+[A-Z]\w*"
+    r"|(?:[\w$]+[.\\])+[A-Z][\w$]*" + _KIND_SUFFIX + r"|(?:\w+::)+[A-Z]\w*"
     r"|[^\W\d_][\w:]*<(?!" + _MASKED[1:] + r")[^\W\d_][\w:,]*>"
 )
 _SHAPE_EDGES: Final = "[](){}\"'`.,:;!?"

@@ -412,6 +412,16 @@ from shared.fingerprint import NAMED_KINDS, fingerprint, parameterise, shape
         ("got 200 OK from upstream", "got <num> from upstream"),
         ("returned 200 OKAY", "returned <num> OKAY"),
         ("saw 1204 Created", "saw <num> Created"),
+        # An exception's class keeps its name when its package or its name holds a digit.
+        (
+            "com.ibm.db2.jcc.am.SqlSyntaxErrorException: DB2 SQL Error: SQLCODE=-204",
+            "com.ibm.db2.jcc.am.SqlSyntaxErrorException: <id> SQL Error: SQLCODE=<value>",
+        ),
+        (
+            "io.netty.handler.codec.http2.Http2Exception: Stream 3 does not exist",
+            "io.netty.handler.codec.http2.Http2Exception: Stream <num> does not exist",
+        ),
+        ("org.apache.log4j.Logger started", "<id> started"),
         # A data type's name after "type" is a value; another word after "type" is not.
         (
             'field type conflict: input field "usage" on measurement "cpu" is type float,'
