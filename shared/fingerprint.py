@@ -219,6 +219,20 @@ _MASKS: Final[tuple[tuple[re.Pattern[str] | _Where, _Replacement], ...]] = (
         ),
         "",
     ),
+    # A time in seconds since the epoch before a line (Mosquitto's "1718203550: "): a time.
+    (re.compile(r"^\d{10}(?:\.\d+)?: "), "<ts>: "),
+    # Python logging's default layout ("ERROR:aiohttp.server:Error handling request"): its
+    # level and its logger go, at the start of the line or after a runner's "| ".
+    (
+        _where(
+            ("DEBUG:", "INFO:", "WARNING:", "ERROR:", "CRITICAL:"),
+            r"(?:^|(?<=\| ))(?:DEBUG|INFO|WARNING|ERROR|CRITICAL):[A-Za-z_][\w.]*:(?=\S)",
+        ),
+        "",
+    ),
+    # klog's structured line quotes its message ('conntrack.go:121] "Set sysctl" entry=…'):
+    # the message is the line's text, not a quoted value.
+    (_where(".go:", r'(\.go:\d{1,5}\] )"((?:[^"\\\n]|\\.){1,300})"'), r"\1\2"),
     (re.compile(rf"\b{_MONTH_DATE}(?: \d{{4}}\b)?"), "<ts>"),
     # Lines of well-known programs whose free text is one value, masked before its parts:
     # cron's "(root) CMD (test -x /usr/sbin/anacron || …)" (the user and the command), the
@@ -634,7 +648,9 @@ _HEADER_PART: Final = re.compile(
     r"|[a-z][\w$]*(?:\.[\w$]+){2,} (?:\[[^\]]*\] )?[-:]"
     r"|[A-Za-z][\w$]*(?:\.[\w$]+)+ (?:\[[^\]]*\] )?-(?= )"
     r"|[a-z][\w$]*(?:\.[\w$]+)*\.[A-Z][\w$]* [a-z][\w$]*(?= [A-Z])"
-    r"|(?:<id>|<name>|[A-Za-z]\w*-[\w-]+) -(?= ))"
+    r"|(?:<id>|<name>|[A-Za-z]\w*-[\w-]+) -(?= )"
+    r"|(?:<id>|<num>\|[\w.-]+)(?= +\| )|(?:stdout|stderr) [FP]|[DIWE]!"
+    r"|\[[DIWEC] <num> <ts> [\w.<>-]+:<num>\]|\([\w<>-]+\) \[[\w.<>]+\])"
     r"(?: +|$|(?=\[))"
 )
 #: The logger's name Kafka's and ZooKeeper's layouts write after the message ("… (org.apache.

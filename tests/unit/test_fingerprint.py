@@ -619,3 +619,55 @@ def test_one_problem_whatever_status_or_data_type_a_message_names() -> None:
     assert fp("tensor with shape [8] and type half on GPU") != fp(
         "tensor with shape [8] and kind half on GPU"
     )
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        # Docker Compose's service prefix, and pm2's.
+        ("web-1  | Error handling request from 10.0.0.14", "Error handling request from <ip>"),
+        ("1|email-worker | Error: Missing lock for job 14.", "Error: Missing lock for job <num>."),
+        # A container log file's time, stream and tag, then klog's header and its quoted message.
+        (
+            "2024-06-15T02:03:27.512044871Z stderr F I0615 02:03:27.511902       1 "
+            'conntrack.go:121] "Set sysctl" entry="net/netfilter/nf_conntrack_max" value=1',
+            "Set sysctl entry=<value> value=<value>",
+        ),
+        # Python logging's default layout, also after a syslog header and in a Compose prefix.
+        ("ERROR:aiohttp.server:Error handling request from 10.0.0.14", None),
+        (
+            "Feb 02 03:11:45 bot python[822]: ERROR:aiohttp.server:Error handling request from ::2",
+            None,
+        ),
+        ("web-1  | ERROR:aiohttp.server:Error handling request from 192.168.65.1", None),
+        # Home Assistant's thread and logger, Tornado's own layout, Telegraf's level and plugin.
+        (
+            "2025-03-02 11:04:52.318 ERROR (MainThread) [aiohttp.server] Error handling request "
+            "from 172.30.32.2",
+            None,
+        ),
+        (
+            "[I 240612 08:15:02 http1connection:344] Malformed HTTP message from 10.0.12.7",
+            "Malformed HTTP message from <ip>",
+        ),
+        (
+            "2024-09-17T02:44:15Z E! [inputs.prometheus::kube-pods] Error in plugin: error "
+            'making HTTP request to "http://10.244.3.87:8080/metrics"',
+            "Error in plugin: error making HTTP request to <str>",
+        ),
+        # Mosquitto's time in seconds since the epoch.
+        (
+            "1718203550: Client DVES_2C19B0 has exceeded timeout, disconnecting.",
+            "Client <id> has exceeded timeout, disconnecting.",
+        ),
+    ],
+)
+def test_what_a_runner_or_a_logger_writes_before_a_message_goes(
+    line: str, expected: str | None
+) -> None:
+    assert parameterise(line) == (expected or "Error handling request from <ip>")
+
+
+def test_a_message_in_words_is_not_a_logger_header() -> None:
+    assert parameterise("job 7 | status: ERROR:disk:full") == "job <num> | status: ERROR:disk:full"
+    assert parameterise('see main.go:12 "quoted"') == "see main.go:<num> <str>"
