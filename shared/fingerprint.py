@@ -180,6 +180,24 @@ class _Where:
         return text
 
 
+_CLOSERS: Final = {")": "(", "]": "[", "}": "{"}
+
+
+def _url(match: re.Match[str]) -> str:
+    """``<url>`` for a URL, and what came after it: the punctuation that ends a sentence or a
+    clause, and closing brackets the URL did not open."""
+    url = match.group()
+    end = len(url)
+    while end:
+        last = url[end - 1]
+        opener = _CLOSERS.get(last)
+        if last in ".,;:!?" or (opener and url.count(opener, 0, end) < url.count(last, 0, end)):
+            end -= 1
+            continue
+        break
+    return "<url>" + url[end:]
+
+
 def _where(needle: str | tuple[str, ...], pattern: str) -> _Where:
     return _Where((needle,) if isinstance(needle, str) else needle, re.compile(pattern))
 
@@ -316,7 +334,9 @@ _MASKS: Final[tuple[tuple[re.Pattern[str] | _Where, _Replacement], ...]] = (
         ),
         "<uuid>",
     ),
-    (_where("://", r"\b[a-zA-Z][a-zA-Z0-9+.-]{1,15}://[^\s'\"<>`]+"), "<url>"),
+    # A URL, less the punctuation after it and a bracket it did not open ("[akka://Shop@
+    # <ip>:25520]", "(see https://x.io/a).").
+    (_where("://", r"\b[a-zA-Z][a-zA-Z0-9+.-]{1,15}://[^\s'\"<>`]+"), _url),
     # An Amazon resource name ("arn:aws:iam::123456789012:role/deploy-bot").
     (_where("arn:", r"\barn:[\w-]+:[\w-]*:[\w-]*:\d*:[^\s'\"<>,;)]+"), "<id>"),
     (_where("@", r"[\w.+-]{1,64}@[\w-]{1,63}(?:\.[\w-]{1,63})+"), "<email>"),

@@ -412,6 +412,12 @@ from shared.fingerprint import NAMED_KINDS, fingerprint, parameterise, shape
         ("got 200 OK from upstream", "got <num> from upstream"),
         ("returned 200 OKAY", "returned <num> OKAY"),
         ("saw 1204 Created", "saw <num> Created"),
+        # A URL ends before the punctuation after it and a bracket it did not open.
+        (
+            "Cluster Node [akka://Shop@172.31.8.140:25520] - Marking node as REACHABLE",
+            "Cluster Node [<url>] - Marking node as REACHABLE",
+        ),
+        ("see https://x.io/a_(b) now, or (https://x.io/c).", "see <url> now, or (<url>)."),
         # An exception's class keeps its name when its package or its name holds a digit.
         (
             "com.ibm.db2.jcc.am.SqlSyntaxErrorException: DB2 SQL Error: SQLCODE=-204",
