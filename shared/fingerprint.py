@@ -231,7 +231,7 @@ _MASKS: Final[tuple[tuple[re.Pattern[str] | _Where, _Replacement], ...]] = (
     (
         re.compile(
             rf"^(?:{_MONTH_DATE}|\d{{4}}-\d{{2}}-\d{{2}}T[\d:.]+(?:Z|[+-]\d{{2}}:?\d{{2}})?) +"
-            r"[\w.:-]+ +(?:(?:kern|user|mail|daemon|auth|syslog|lpr|news|uucp|cron|authpriv|ftp"
+            r"[\w.:-]*[\w.-] +(?:(?:kern|user|mail|daemon|auth|syslog|lpr|news|uucp|cron|authpriv|ftp"
             r"|local[0-7])\.(?:emerg|alert|crit|err|warn|warning|notice|info|debug) +)?"
             r"[\w./-]+(?:\[\d+\])?(?: \([^()\n]{1,200}\))?: "
         ),
@@ -649,7 +649,8 @@ def _identifier(match: re.Match[str]) -> str:
 #: java.util.logging record names before a capitalised message ("com.acme.Importer importRow
 #: Skipping row …"). A line reads the same whichever of them its logger wrote.
 _HEADER_PART: Final = re.compile(
-    r"^(?:\*?\[?<ts>\]?(?: [A-Z]{3,4}(?=:))?:?|\[<ts> [A-Z]{3}\]|<num>:(?= (?:<num>:|\*?<ts>))"
+    r"^(?:\*?\[?<ts>\]?(?: [A-Z]{3,4}(?=:))?:?"
+    r"(?: (?:debug|info|notice|warning|error|critical|alert|emergency):(?= ))?|\[<ts> [A-Z]{3}\]|<num>:(?= (?:<num>:|\*?<ts>))"
     r"|<id>(?= <ts>)|(?:<id>|[\w.-]+) *\[[^\]\s]+\]:|[\w.-]+\[<num>:<num>\]|\[(?i:"
     + _LEVEL
     + r") *\]"

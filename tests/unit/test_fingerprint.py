@@ -661,6 +661,13 @@ def test_one_problem_whatever_status_or_data_type_a_message_names() -> None:
             'making HTTP request to "http://10.244.3.87:8080/metrics"',
             "Error in plugin: error making HTTP request to <str>",
         ),
+        # Erlang/OTP's logger: a time and a lower-case level; a word and a colon after a time
+        # is no host of a syslog header.
+        (
+            "2024-06-12T08:15:02.134208+00:00 error: Supervisor: {local,db_sup}. Context: "
+            "start_error. Reason: econnrefused.",
+            "Supervisor: {local,db_sup}. Context: start_error. Reason: econnrefused.",
+        ),
         # Mosquitto's time in seconds since the epoch.
         (
             "1718203550: Client DVES_2C19B0 has exceeded timeout, disconnecting.",
@@ -672,6 +679,12 @@ def test_what_a_runner_or_a_logger_writes_before_a_message_goes(
     line: str, expected: str | None
 ) -> None:
     assert parameterise(line) == (expected or "Error handling request from <ip>")
+
+
+def test_a_lower_case_level_goes_only_after_a_time() -> None:
+    assert parameterise("error: Cannot find module './x' from '/app/a.ts'") == (
+        "error: Cannot find module <str> from <str>"
+    )
 
 
 def test_a_message_in_words_is_not_a_logger_header() -> None:
