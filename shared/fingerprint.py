@@ -198,6 +198,20 @@ def _url(match: re.Match[str]) -> str:
     return "<url>" + url[end:]
 
 
+_ESCAPED: Final = re.compile(r"\\([\\\"])")
+
+
+def _structured_text(match: re.Match[str]) -> str:
+    """A structured line's message or error as text: its key, a colon, and its value with the
+    quotes and backslashes it escaped as written (a quoted name inside an error reads as a
+    quoted value, as in a JSON line)."""
+    key = match.group(1)
+    text = _ESCAPED.sub(r"\1", match.group(2))
+    if key in ("msg", "message"):
+        return text
+    return "| " + text if key in ("err", "error") else key + ": " + text
+
+
 def _where(needle: str | tuple[str, ...], pattern: str) -> _Where:
     return _Where((needle,) if isinstance(needle, str) else needle, re.compile(pattern))
 
@@ -231,8 +245,8 @@ _MASKS: Final[tuple[tuple[re.Pattern[str] | _Where, _Replacement], ...]] = (
     (
         re.compile(
             rf"^(?:{_MONTH_DATE}|\d{{4}}-\d{{2}}-\d{{2}}T[\d:.]+(?:Z|[+-]\d{{2}}:?\d{{2}})?) +"
-            r"[\w.:-]*[\w.-] +(?:(?:kern|user|mail|daemon|auth|syslog|lpr|news|uucp|cron|authpriv|ftp"
-            r"|local[0-7])\.(?:emerg|alert|crit|err|warn|warning|notice|info|debug) +)?"
+            r"[\w.:-]*[\w.-] +(?:(?:kern|user|mail|daemon|auth|syslog|lpr|news|uucp|cron|authpriv"
+            r"|ftp|local[0-7])\.(?:emerg|alert|crit|err|warn|warning|notice|info|debug) +)?"
             r"[\w./-]+(?:\[\d+\])?(?: \([^()\n]{1,200}\))?: "
         ),
         "",
@@ -406,8 +420,8 @@ _MASKS: Final[tuple[tuple[re.Pattern[str] | _Where, _Replacement], ...]] = (
     # samples that are too old"', 'err="context deadline exceeded"') are its text, not a
     # quoted value: their words stay, and the values in them are masked as anywhere else.
     (
-        _where('="', r'\b(msg|message|err|error|reason)="((?:[^"\\\n]|\\.){0,300})"'),
-        r"\1: \2",
+        _where('="', r'\b(msg|message|err|error|reason)="((?:[^"\\\n]|\\.){0,1000})"'),
+        _structured_text,
     ),
     # A media type ("multipart/form-data", "application/octet-stream"), the host Ansible names
     # a task's result for ("fatal: [web-01]: FAILED!"), and a column named with its table
@@ -650,7 +664,8 @@ def _identifier(match: re.Match[str]) -> str:
 #: Skipping row …"). A line reads the same whichever of them its logger wrote.
 _HEADER_PART: Final = re.compile(
     r"^(?:\*?\[?<ts>\]?(?: [A-Z]{3,4}(?=:))?:?"
-    r"(?: (?:debug|info|notice|warning|error|critical|alert|emergency):(?= ))?|\[<ts> [A-Z]{3}\]|<num>:(?= (?:<num>:|\*?<ts>))"
+    r"(?: (?:debug|info|notice|warning|error|critical|alert|emergency):(?= ))?"
+    r"|\[<ts> [A-Z]{3}\]|<num>:(?= (?:<num>:|\*?<ts>))"
     r"|<id>(?= <ts>)|(?:<id>|[\w.-]+) *\[[^\]\s]+\]:|[\w.-]+\[<num>:<num>\]|\[(?i:"
     + _LEVEL
     + r") *\]"

@@ -248,8 +248,15 @@ from shared.fingerprint import NAMED_KINDS, fingerprint, parameterise, shape
         # The text of a structured line's message and error stays; its other values do not.
         (
             'level=warn msg="Error on ingesting out-of-order samples" num_dropped=3',
-            "level=<value> msg: Error on ingesting out-of-order samples num_dropped=<value>",
+            "level=<value> Error on ingesting out-of-order samples num_dropped=<value>",
         ),
+        # As in a JSON line: the message as it is, the error after " | ", quotes it escaped as
+        # written (a quoted name inside reads as a quoted value).
+        (
+            'level=error msg="failed to sync" err="update of \\"orders\\" failed: conflict"',
+            "level=<value> failed to sync | update of <str> failed: conflict",
+        ),
+        ('reason="quota exceeded for \\"cpu\\""', "reason: quota exceeded for <str>"),
         ("type=LOGIN_ERROR, error=user_not_found", "type=<value>, error=user_not_found"),
         # A run of three pairs or more is one context, whichever fields it carries; a pair
         # whose value stays ends it; two pairs are two values.
