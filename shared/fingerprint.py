@@ -251,6 +251,21 @@ _MASKS: Final[tuple[tuple[re.Pattern[str] | _Where, _Replacement], ...]] = (
         ),
         "",
     ),
+    # An RFC 5424 syslog header: its time, host, program, pid, message id and structured data
+    # ("2024-11-03T02:14:51+01:00 fw.lan lighttpd 41207 - [meta sequenceId="7"] …").
+    (
+        re.compile(
+            r"^(?:<\d{1,3}>1 )?\d{4}-\d{2}-\d{2}T[\d:.]+(?:Z|[+-]\d{2}:\d{2}) +[\w.:-]+ +[\w./-]+"
+            r" +(?:\d+|-) +\S+ +(?:-|(?:\[[^\]\n]*\])+) +"
+        ),
+        "",
+    ),
+    # An audit record's type and header ("node=db-2 type=SERVICE_START msg=audit(1718299920.004:
+    # 377): "): the type, as the journal writes it ("audit[1]: SERVICE_START …").
+    (re.compile(r"^(?:node=\S+ )?type=([A-Z_]+) msg=audit\([\d.]+:\d+\): "), r"\1 "),
+    # What zap's console layout writes after a message, a tab and an object of fields with
+    # no message nor error in it (those are read before): the logger's fields.
+    (_where("\t{", r"\t\{[^\n]*\}$"), ""),
     # A time in seconds since the epoch before a line (Mosquitto's "1718203550: "): a time.
     (re.compile(r"^\d{10}(?:\.\d+)?: "), "<ts>: "),
     # Python logging's default layout ("ERROR:aiohttp.server:Error handling request"): its
@@ -442,7 +457,7 @@ _MASKS: Final[tuple[tuple[re.Pattern[str] | _Where, _Replacement], ...]] = (
     ),
     (_where("_", r"(?<![\w.<])[A-Za-z_]+\.[A-Za-z]*_[A-Za-z_]*(?![\w.])"), "<name>"),
     # A quote opens a value only where a word does not go on (not the apostrophe of "can't").
-    (re.compile(r"(?<!\w)'[^'\n]{0,200}'(?!\w)"), "<str>"),
+    (re.compile(r"(?<!\w)[ub]?'[^'\n]{0,200}'(?!\w)"), "<str>"),
     (re.compile(r'"[^"\n]{0,200}"'), "<str>"),
     # Typographic quotes, double and single (U+201C/U+201D, U+2018/U+2019).
     (re.compile(r"\u201c[^\u201d\n]{0,200}\u201d|\u2018[^\u2019\n]{0,200}\u2019"), "<str>"),
@@ -676,7 +691,7 @@ _HEADER_PART: Final = re.compile(
     r"|<num> +<num> [VDIWEF] [\w.$-]+ *:|(?:<id>/[\w.]+ )?[VDIWEF]/[\w.$-]+ *(?:\( *<num>\))?:"
     r"|<num>\[[A-Z]+\]|(?:trce|dbug|info|warn|fail|crit): (?:<id>|[\w.]+\[<num>\])"
     r"|<num> +-(?= )|<ctx> \||\||<num> [\w.-]+:<num>\]|<ts>:[A-Z]+ ?:[\w.$]+:[^:\s]+:"
-    r"|(?:(?:<num>|<id>) +)?(?:Normal|Warning) +[A-Z][A-Za-z]+ +\S+"
+    r"|(?:(?:<num>|<id>) +)?(?:Normal|Warning) +[A-Z][A-Za-z]+ +\S+/\S+"
     r"|[\w.-]+\.(?:DEBUG|INFO|NOTICE|WARNING|ERROR|CRITICAL|ALERT|EMERGENCY):"
     r"|[DIWEFAU], \[<ts> #<num>\] +[A-Z]+ -- [^:]*:|[\w.]+:[\w<>]+:<num> -(?= )"
     r"|[a-z_]\w*\{[^{}]*\}:|[a-z_]\w*(?:::\w+)+:"
@@ -685,7 +700,7 @@ _HEADER_PART: Final = re.compile(
     r"|[A-Za-z][\w$]*(?:\.[\w$]+)+ (?:\[[^\]]*\] )?-(?= )"
     r"|[a-z][\w$]*(?:\.[\w$]+)*\.[A-Z][\w$]* [a-z][\w$]*(?= [A-Z])"
     r"|(?:<id>|<name>|[A-Za-z]\w*-[\w-]+) -(?= )"
-    r"|(?:<id>|<num>\|[\w.-]+)(?= +\| )|(?:stdout|stderr) [FP]|[DIWE]!"
+    r"|(?:<id>|<num>\|[\w.-]+)(?= +\| )|(?:stdout|stderr) [FP]|[DIWE]!|\(<name>\)(?= [a-z])"
     r"|\[[DIWEC] <num> <ts> [\w.<>-]+:<num>\]|\([\w<>-]+\) \[[\w.<>]+\])"
     r"(?: +|$|(?=\[))"
 )

@@ -435,6 +435,14 @@ from shared.fingerprint import NAMED_KINDS, fingerprint, parameterise, shape
             "io.netty.handler.codec.http2.Http2Exception: Stream <num> does not exist",
         ),
         ("org.apache.log4j.Logger started", "<id> started"),
+        # Python's reprs of text and bytes are quoted values.
+        ("as x (p2, u'oekofen').", "as x (<id>, <str>)."),
+        ("got b'\\x00ab' back", "got <str> back"),
+        # kubectl's event columns name an object (kind/name); a level and two words do not.
+        (
+            "08:02:11.907364518: Warning Sensitive file opened for reading",
+            "Warning Sensitive file opened for reading",
+        ),
         # A data type's name after "type" is a value; another word after "type" is not.
         (
             'field type conflict: input field "usage" on measurement "cpu" is type float,'
@@ -674,6 +682,33 @@ def test_one_problem_whatever_status_or_data_type_a_message_names() -> None:
             "2024-06-12T08:15:02.134208+00:00 error: Supervisor: {local,db_sup}. Context: "
             "start_error. Reason: econnrefused.",
             "Supervisor: {local,db_sup}. Context: start_error. Reason: econnrefused.",
+        ),
+        # An RFC 5424 syslog header, and lighttpd's source location after its time.
+        (
+            '2024-11-03T02:14:51+01:00 fw.home.lan lighttpd 41207 - [meta sequenceId="7"] '
+            "(gw_backend.c.274) establishing connection failed: socket: tcp:127.0.0.1:8183",
+            "establishing connection failed: socket: tcp:<ip>",
+        ),
+        (
+            "2024-06-12 08:15:02: (gw_backend.c.274) establishing connection failed: socket: "
+            "tcp:10.0.0.9:9000",
+            "establishing connection failed: socket: tcp:<ip>",
+        ),
+        # An audit record's header, as the journal writes the record.
+        (
+            "node=bastion-01 type=SERVICE_START msg=audit(1718263511.090:28841): pid=1 uid=0 "
+            "auid=4294967295 msg='unit=nginx res=success'",
+            "SERVICE_START <ctx> msg=<str>",
+        ),
+        (
+            "Jun 12 08:15:03 db-02 audit[1]: SERVICE_START pid=1 uid=0 auid=4294967295 "
+            "msg='unit=postgresql-15 res=success'",
+            "SERVICE_START <ctx> msg=<str>",
+        ),
+        # zap's console layout: the fields after a tab go, as a JSON line's other fields do.
+        (
+            '2023/10/11 18:36:32.546\tINFO\ttls.obtain\tacquiring lock\t{"identifier": "a.io"}',
+            "acquiring lock",
         ),
         # Mosquitto's time in seconds since the epoch.
         (
