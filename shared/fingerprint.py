@@ -167,13 +167,16 @@ _Replacement = str | Callable[[re.Match[str]], str]
 
 @dataclass(frozen=True, slots=True)
 class _Where:
-    """A pattern tried only on text that holds one of ``needles``: a substring check is far
-    quicker than a pattern's scan of a text it cannot match."""
+    """A pattern tried only on text that holds one of ``needles`` (substrings, or a pattern a
+    text must hold): a substring check, or a short pattern's scan, is far quicker than a long
+    pattern's scan of a text it cannot match."""
 
-    needles: tuple[str, ...]
+    needles: tuple[str, ...] | re.Pattern[str]
     pattern: re.Pattern[str]
 
     def sub(self, replacement: _Replacement, text: str) -> str:
+        if isinstance(self.needles, re.Pattern):
+            return self.pattern.sub(replacement, text) if self.needles.search(text) else text
         for needle in self.needles:
             if needle in text:
                 return self.pattern.sub(replacement, text)
@@ -227,8 +230,9 @@ _PHRASES: Final = sorted(
     key=len,
     reverse=True,
 )
-_REASON_PHRASE: Final = re.compile(
-    r"(?<![\w.])([1-5]\d\d) (?:" + "|".join(map(re.escape, _PHRASES)) + r")(?![\w-])"
+_REASON_PHRASE: Final = _Where(
+    re.compile(r"[1-5]\d\d [A-Z]"),
+    re.compile(r"(?<![\w.])([1-5]\d\d) (?:" + "|".join(map(re.escape, _PHRASES)) + r")(?![\w-])"),
 )
 #: Names of data types a message may give after "type", in the cases languages write them.
 _TYPE_NAME: Final = (
