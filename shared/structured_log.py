@@ -8,9 +8,11 @@ its ``type`` or ``kind`` when it has one), joined by `` | ``. Every other field 
 callers, hosts, ids) is left out: it is not what the problem is. A line that is no JSON object,
 or an object with neither, is answered unchanged.
 
-A JSON object inside a line (Ansible's ``FAILED! => {"changed": false, "msg": "…"}``, an API's
-error body after ``responded 404:``) is read the same way (:func:`embedded_messages`): one that
-holds a message or an error stands for them; any other (a logger's fields) stays as written.
+An object inside a line, in JSON or as a Python dict's ``repr`` (Ansible's ``FAILED! =>
+{"changed": false, "msg": "…"}``, an API's error body after ``responded 404:``), is read the
+same way (:func:`embedded_messages`): one that holds a message or an error stands for them (an
+error alone after `` | ``, as a JSON line's reads); any other (a logger's fields) stays as
+written.
 """
 
 from __future__ import annotations
@@ -65,7 +67,7 @@ def message_of(line: str) -> str:
         return line
     try:
         document = json.loads(stripped)
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested deeper than a parser goes
         return line
     if not isinstance(document, dict):
         return line
@@ -101,7 +103,7 @@ def _literal(text: str) -> Any:
     an API's error body: ``{'code': 'PGRST205', 'message': "…"}``); ``None`` when it is neither."""
     try:
         return json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):
         pass
     try:
         return ast.literal_eval(text)

@@ -162,3 +162,10 @@ def test_a_console_line_with_its_fields_in_an_object_reads_as_its_json_line() ->
     assert fingerprint(kind="message", parts=["api", console]) == fingerprint(
         kind="message", parts=["api", json_line]
     )
+
+
+def test_a_document_nested_deeper_than_a_parser_goes_is_left_alone() -> None:
+    nested = '{"a":[' * 500 + "1" + "]}" * 500
+    assert message_of(nested) == nested
+    assert embedded_messages("x " + nested) == "x " + nested
+    assert parameterise("x " + nested).startswith("x ")
