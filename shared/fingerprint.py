@@ -205,9 +205,9 @@ _ESCAPED: Final = re.compile(r"\\([\\\"])")
 
 
 def _structured_text(match: re.Match[str]) -> str:
-    """A structured line's message or error as text: its key, a colon, and its value with the
-    quotes and backslashes it escaped as written (a quoted name inside an error reads as a
-    quoted value, as in a JSON line)."""
+    """A structured line's message or error as text, as a JSON line's are read: the message as
+    it is, the error after ``| ``, a reason after its key; the quotes and backslashes the value
+    escaped as written (a quoted name inside an error reads as a quoted value)."""
     key = match.group(1)
     text = _ESCAPED.sub(r"\1", match.group(2))
     if key in ("msg", "message"):
@@ -437,7 +437,8 @@ _MASKS: Final[tuple[tuple[re.Pattern[str] | _Where, _Replacement], ...]] = (
     ),
     # The message and the error of a structured line (logfmt's 'msg="Error on ingesting
     # samples that are too old"', 'err="context deadline exceeded"') are its text, not a
-    # quoted value: their words stay, and the values in them are masked as anywhere else.
+    # quoted value: their words stay (:func:`_structured_text`), and the values in them are
+    # masked as anywhere else.
     (
         _where('="', r'\b(msg|message|err|error|reason)="((?:[^"\\\n]|\\.){0,1000})"'),
         _structured_text,
@@ -680,7 +681,12 @@ def _identifier(match: re.Match[str]) -> str:
 #: ("E, [<ts> #41] ERROR -- :"), loguru's "| ERROR | module:function:12 -", and tracing's span
 #: and target ("request{method=GET}: cart_svc::store:"), and the class and method a one-line
 #: java.util.logging record names before a capitalised message ("com.acme.Importer importRow
-#: Skipping row …"). A line reads the same whichever of them its logger wrote.
+#: Skipping row …"). Also what runs a program writes before its lines: Docker Compose's
+#: "web-1  | ", pm2's "1|worker | ", a container log file's "stderr F "; Erlang/OTP's lower-case
+#: level after a time, Telegraf's "E! ", Tornado's "[I <num> <ts> web:<num>] ", Home
+#: Assistant's "(MainThread) [aiohttp.server] ", and lighttpd's source location
+#: ("(gw_backend.c.274) ", a name in brackets before a lower-case word). A line reads the same
+#: whichever of them its logger wrote.
 _HEADER_PART: Final = re.compile(
     r"^(?:\*?\[?<ts>\]?(?: [A-Z]{3,4}(?=:))?:?"
     r"(?: (?:debug|info|notice|warning|error|critical|alert|emergency):(?= ))?"
@@ -732,9 +738,10 @@ def parameterise(text: str, limit: int = _MAX_TEXT) -> str:
     values, durations, numbers and sizes, then any other word with a digit in it (an
     identifier), then lists of one kind of value (one value, however long); and drop what a
     logger writes before the message (:data:`_HEADER_PART`). A JSON log line is read for its
-    message and error first (:func:`shared.structured_log.message_of`), so is a JSON object
-    inside the line (:func:`shared.structured_log.embedded_messages`), and at most ``limit``
-    characters of what they say are masked."""
+    message and error first (:func:`shared.structured_log.message_of`), so is an object inside
+    the line, in JSON or as a Python dict's ``repr``
+    (:func:`shared.structured_log.embedded_messages`), and at most ``limit`` characters of what
+    they say are masked."""
     out = embedded_messages(message_of(text))[:limit]
     for pattern, mask in _MASKS:
         out = pattern.sub(mask, out)
