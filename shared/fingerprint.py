@@ -682,7 +682,8 @@ def _identifier(match: re.Match[str]) -> str:
 #: and target ("request{method=GET}: cart_svc::store:"), and the class and method a one-line
 #: java.util.logging record names before a capitalised message ("com.acme.Importer importRow
 #: Skipping row …"). Also what runs a program writes before its lines: Docker Compose's
-#: "web-1  | ", pm2's "1|worker | ", a container log file's "stderr F "; Erlang/OTP's lower-case
+#: "web-1  | ", pm2's "1|worker | ", a container log file's "stderr F ", stern's pod and
+#: container before a time or a run of pairs ("loki-0 loki level=…"); Erlang/OTP's lower-case
 #: level after a time, Telegraf's "E! ", Tornado's "[I <num> <ts> web:<num>] ", Home
 #: Assistant's "(MainThread) [aiohttp.server] ", and lighttpd's source location
 #: ("(gw_backend.c.274) ", a name in brackets before a lower-case word). A line reads the same
@@ -711,7 +712,8 @@ _HEADER_PART: Final = re.compile(
     r"|[a-z][\w$]*(?:\.[\w$]+)*\.[A-Z][\w$]* [a-z][\w$]*(?= [A-Z])"
     r"|(?:<id>|<name>|[A-Za-z]\w*-[\w-]+) -(?= )"
     r"|(?:<id>|<num>\|[\w.-]+)(?= +\| )|(?:stdout|stderr) [FP]|[DIWE]!|\(<name>\)(?= [a-z])"
-    r"|\[[DIWEC] <num> <ts> [\w.<>-]+:<num>\]|\([\w<>-]+\) \[[\w.<>]+\])"
+    r"|\[[DIWEC] <num> <ts> [\w.<>-]+:<num>\]|\([\w<>-]+\) \[[\w.<>]+\]"
+    r"|[\w.-]*<(?:id|hex)>[\w.<>-]* [a-z][\w-]*(?= (?:<ts>|<ctx>) ))"
     r"(?: +|$|(?=\[))"
 )
 #: The logger's name Kafka's and ZooKeeper's layouts write after the message ("… (org.apache.

@@ -710,6 +710,12 @@ def test_one_problem_whatever_status_or_data_type_a_message_names() -> None:
             '2023/10/11 18:36:32.546\tINFO\ttls.obtain\tacquiring lock\t{"identifier": "a.io"}',
             "acquiring lock",
         ),
+        # stern's pod and container before a line of the pod's log.
+        (
+            "telegraf-7f5c9d8b4-9xw2r telegraf 2024-11-29T19:31:45Z E! [inputs.prometheus] "
+            "Error in plugin: x",
+            "Error in plugin: <name>",
+        ),
         # Mosquitto's time in seconds since the epoch.
         (
             "1718203550: Client DVES_2C19B0 has exceeded timeout, disconnecting.",
