@@ -46,6 +46,7 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from itertools import chain
 
 WILDCARD = "<*>"
 #: At most this many trailing tokens of a template may be an optional tail.
@@ -212,6 +213,12 @@ def _inside_run(token: str) -> bool:
     return not lower_case_word(token)
 
 
+def _first_key(tokens: Sequence[str]) -> str:
+    """What a template's first token is indexed under: the token, a "," or ";" after it aside
+    (as :func:`_alike` compares tokens)."""
+    return tokens[0].rstrip(",;")
+
+
 def _first_word(tokens: Sequence[str]) -> str | None:
     return next((token for token in tokens if not _masked(token)), None)
 
@@ -234,6 +241,10 @@ class Registry:
         self._owner: dict[str, str] = {}
         self._birth: dict[str, int] = {}
         self._by_length: defaultdict[int, list[_Entry]] = defaultdict(list)
+        #: Every template by its length and its first token (a "," or ";" after it aside):
+        #: generalisation, an optional value and an optional tail relate only templates whose
+        #: first tokens are alike, the same or one of them ``<*>``.
+        self._by_length_first: defaultdict[tuple[int, str], list[_Entry]] = defaultdict(list)
         #: Templates that may stand for longer ones (:func:`spanned`), by their first token, last
         #: token and first word.
         self._spanning: defaultdict[tuple[str, str, str], list[_Entry]] = defaultdict(list)
@@ -262,6 +273,7 @@ class Registry:
             return
         entry = (tokens, record.pattern_id)
         self._by_length[len(tokens)].append(entry)
+        self._by_length_first[len(tokens), _first_key(tokens)].append(entry)
         first, last = tokens[0], tokens[-1]
         word = _first_word(tokens)
         if word is not None and WILDCARD in tokens and _words(tokens) >= SHARED_WORDS:
@@ -286,20 +298,20 @@ class Registry:
     def related(self, template: str) -> Iterator[tuple[int, str]]:
         """``(birth, pattern_id)`` of every pattern related to ``template``."""
         tokens = tuple(template.split())
-        for known, pattern_id in self._by_length.get(len(tokens), ()):
+        for known, pattern_id in self._opening_alike(len(tokens), tokens):
             if generalises(tokens, known) or generalises(known, tokens):
                 yield self._birth[pattern_id], pattern_id
-        for known, pattern_id in self._by_length.get(len(tokens) - 1, ()):
+        for known, pattern_id in self._opening_alike(len(tokens) - 1, tokens):
             if optional_value(tokens, known):
                 yield self._birth[pattern_id], pattern_id
-        for known, pattern_id in self._by_length.get(len(tokens) + 1, ()):
+        for known, pattern_id in self._opening_alike(len(tokens) + 1, tokens):
             if optional_value(known, tokens):
                 yield self._birth[pattern_id], pattern_id
         for extra in range(1, OPTIONAL_TAIL + 1):
-            for known, pattern_id in self._by_length.get(len(tokens) - extra, ()):
+            for known, pattern_id in self._opening_alike(len(tokens) - extra, tokens):
                 if optional_tail(tokens, known):
                     yield self._birth[pattern_id], pattern_id
-            for known, pattern_id in self._by_length.get(len(tokens) + extra, ()):
+            for known, pattern_id in self._opening_alike(len(tokens) + extra, tokens):
                 if optional_tail(known, tokens):
                     yield self._birth[pattern_id], pattern_id
         if tokens:
@@ -311,6 +323,17 @@ class Registry:
                 for known, pattern_id in candidates:  # the shorter of each pair has the words
                     if _spans(tokens, known) if longer else _spans(known, tokens):
                         yield self._birth[pattern_id], pattern_id
+
+    def _opening_alike(self, length: int, tokens: tuple[str, ...]) -> Iterable[_Entry]:
+        """Templates of ``length`` tokens whose first token is alike ``tokens``' first: every
+        one when that is ``<*>``, else those that open with it or with ``<*>``."""
+        if not tokens or tokens[0] == WILDCARD:
+            return self._by_length.get(length, ())
+        key = _first_key(tokens)
+        same = self._by_length_first.get((length, key), [])
+        if key == WILDCARD:  # "<*>," is alike "<*>" only, and that bucket holds both
+            return same
+        return chain(same, self._by_length_first.get((length, WILDCARD), ()))
 
     def _head_candidates(self, tokens: tuple[str, ...]) -> Iterator[tuple[list[_Entry], bool]]:
         """Templates that may be ``tokens`` without its first one or two tokens (``True``), and

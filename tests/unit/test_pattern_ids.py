@@ -390,7 +390,8 @@ def _related_by_scanning(template: str, records: list[Recorded]) -> set[str]:
 
 def _templates(count: int) -> list[str]:
     """Templates of few words (so that many relate) and their variants: a run where a ``<*>``
-    was, a tag or two before, a value or two after, a value in a word's place."""
+    was, a tag or two before, a value or two after, a value in a word's place, a comma after
+    the first token (alike the token without it in optional tails and values)."""
     chooser = random.Random(7)
     words = ["Host", "Office", "Branch", "Job", "Sink:", "UP!", "DOWN", "error:", "for", "is"]
     values = ["<*>", "<num>", "<ip>"]
@@ -398,9 +399,12 @@ def _templates(count: int) -> list[str]:
     while len(templates) < count:
         base = [chooser.choice([*words, "<*>", "<*>"]) for _ in range(chooser.randint(3, 8))]
         templates.add(" ".join(base))
-        for kind in range(4):
+        for kind in range(5):
             variant = list(base)
-            if kind == 0 and "<*>" in variant:
+            if kind == 4:  # a comma after the first token, and a value more
+                variant[0] += ","
+                variant += [chooser.choice(values)]
+            elif kind == 0 and "<*>" in variant:
                 at = variant.index("<*>")
                 run = [chooser.choice(words[:7] + values) for _ in range(chooser.randint(2, 3))]
                 variant[at : at + 1] = run
