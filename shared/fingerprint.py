@@ -17,7 +17,13 @@ from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Final, Literal
 
-from shared.structured_log import embedded_messages, message_of
+from shared.structured_log import (
+    ERROR_KEYS,
+    JOINER,
+    MESSAGE_KEYS,
+    embedded_messages,
+    message_of,
+)
 
 GroupingKind = Literal["sentry_issue", "sdk", "alertmanager", "dedup_key", "message"]
 
@@ -210,9 +216,9 @@ def _structured_text(match: re.Match[str]) -> str:
     escaped as written (a quoted name inside an error reads as a quoted value)."""
     key = match.group(1)
     text = _ESCAPED.sub(r"\1", match.group(2))
-    if key in ("msg", "message"):
+    if key in MESSAGE_KEYS:
         return text
-    return "| " + text if key in ("err", "error") else key + ": " + text
+    return JOINER.lstrip() + text if key in ERROR_KEYS else key + ": " + text
 
 
 def _where(needle: str | tuple[str, ...], pattern: str) -> _Where:

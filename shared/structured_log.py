@@ -24,8 +24,9 @@ from typing import Any, Final
 
 #: Longer lines are not parsed (what is read of them is cut anyway).
 MAX_PARSED: Final = 65_536
-_MESSAGE_KEYS: Final = ("msg", "message", "@message", "log", "textPayload")
-_ERROR_KEYS: Final = ("error", "err", "exception", "error.message")
+#: The keys a message and an error are read under (also by the fingerprint, in logfmt lines).
+MESSAGE_KEYS: Final = ("msg", "message", "@message", "log", "textPayload")
+ERROR_KEYS: Final = ("error", "err", "exception", "error.message")
 _NESTED_TEXT: Final = ("message", "msg")
 _NESTED_KIND: Final = ("type", "kind", "name")
 
@@ -45,16 +46,17 @@ def _first(document: dict[str, Any], keys: tuple[str, ...]) -> str:
     return next((text for key in keys if key in document and (text := _text(document[key]))), "")
 
 
-_JOINER: Final = " | "
+#: What stands between a message and its error, and before an error read after a message.
+JOINER: Final = " | "
 
 
 def _message_and_error(document: dict[str, Any]) -> tuple[str, str]:
     """The message and the error of ``document`` (``""`` for either it does not hold)."""
     payload = document.get("jsonPayload")
-    message = _first(document, _MESSAGE_KEYS) or (
-        _first(payload, _MESSAGE_KEYS) if isinstance(payload, dict) else ""
+    message = _first(document, MESSAGE_KEYS) or (
+        _first(payload, MESSAGE_KEYS) if isinstance(payload, dict) else ""
     )
-    return message, _first(document, _ERROR_KEYS)
+    return message, _first(document, ERROR_KEYS)
 
 
 def message_of(line: str) -> str:
@@ -71,7 +73,7 @@ def message_of(line: str) -> str:
         return line
     if not isinstance(document, dict):
         return line
-    return _JOINER.join(part for part in _message_and_error(document) if part) or line
+    return JOINER.join(part for part in _message_and_error(document) if part) or line
 
 
 #: Where an object may open inside a line: a brace before a quoted key.
@@ -117,8 +119,8 @@ def _said(document: dict[str, Any]) -> str:
     {"error": "…"}``) reads as its JSON line does (``failed to connect | …``)."""
     message, error = _message_and_error(document)
     if not message:
-        return _JOINER.lstrip() + error if error else ""
-    return _JOINER.join(part for part in (message, error) if part)
+        return JOINER.lstrip() + error if error else ""
+    return JOINER.join(part for part in (message, error) if part)
 
 
 def embedded_messages(text: str) -> str:

@@ -179,7 +179,7 @@ def _spans(longer: Sequence[str], shorter: Sequence[str]) -> bool:
         run = longer[at : at + extra + 1]
         if shorter[at] != WILDCARD or any("=" in token for token in run):
             continue
-        if (at < last and all(map(_inside_run, run))) or (at == last and _masked(run[-1])):
+        if (at < last and not any(map(lower_case_word, run))) or (at == last and _masked(run[-1])):
             return True
     return False
 
@@ -206,11 +206,6 @@ def lower_case_word(token: str) -> bool:
     """A plain lower-case word of three letters or more, its punctuation aside: such words name
     reasons, entities and outcomes (Drain's rule 4, :mod:`services.analyzer.drain`)."""
     return _LOWER_CASE_WORD.fullmatch(token.strip(PUNCTUATION)) is not None
-
-
-def _inside_run(token: str) -> bool:
-    """A token a run of values inside a message may hold: anything but a lower-case word."""
-    return not lower_case_word(token)
 
 
 def _first_key(tokens: Sequence[str]) -> str:
