@@ -214,11 +214,12 @@ def _structured_text(match: re.Match[str]) -> str:
     """A structured line's message or error as text, as a JSON line's are read: the message as
     it is, the error after ``| ``, a reason after its key; the quotes and backslashes the value
     escaped as written (a quoted name inside an error reads as a quoted value)."""
-    key = match.group(1)
-    text = _ESCAPED.sub(r"\1", match.group(2))
-    if key in MESSAGE_KEYS:
-        return text
-    return JOINER.lstrip() + text if key in ERROR_KEYS else key + ": " + text
+    colon, key = match.group(1) or "", match.group(2)
+    text = _ESCAPED.sub(r"\1", match.group(3))
+    if key in ERROR_KEYS:
+        # hclog writes a message, ": ", then its pairs; its JSON line has the message alone.
+        return (JOINER if colon else JOINER.lstrip()) + text
+    return colon + (text if key in MESSAGE_KEYS else key + ": " + text)
 
 
 def _where(needle: str | tuple[str, ...], pattern: str) -> _Where:
@@ -446,7 +447,7 @@ _MASKS: Final[tuple[tuple[re.Pattern[str] | _Where, _Replacement], ...]] = (
     # quoted value: their words stay (:func:`_structured_text`), and the values in them are
     # masked as anywhere else.
     (
-        _where('="', r'\b(msg|message|err|error|reason)="((?:[^"\\\n]|\\.){0,1000})"'),
+        _where('="', r'(: )?\b(msg|message|err|error|reason)="((?:[^"\\\n]|\\.){0,1000})"'),
         _structured_text,
     ),
     # A media type ("multipart/form-data", "application/octet-stream"), the host Ansible names

@@ -256,6 +256,10 @@ from shared.fingerprint import NAMED_KINDS, fingerprint, parameterise, shape
             'level=error msg="failed to sync" err="update of \\"orders\\" failed: conflict"',
             "level=<value> failed to sync | update of <str> failed: conflict",
         ),
+        # hclog writes its pairs after the message and a colon: its error reads as a JSON
+        # line's, after " | " ('{"@message":"failed to sync","error":"No cluster leader"}').
+        ('failed to sync: error="No cluster leader"', "failed to sync | No cluster leader"),
+        ('failed: msg="retry later"', "failed: retry later"),
         ('reason="quota exceeded for \\"cpu\\""', "reason: quota exceeded for <str>"),
         ("type=LOGIN_ERROR, error=user_not_found", "type=<value>, error=user_not_found"),
         # A run of three pairs or more is one context, whichever fields it carries; a pair
@@ -640,6 +644,22 @@ def test_one_problem_whatever_status_or_data_type_a_message_names() -> None:
     assert fp("tensor with shape [8] and type half on GPU") != fp(
         "tensor with shape [8] and kind half on GPU"
     )
+
+
+def test_an_hclog_line_is_one_problem_with_its_json_line() -> None:
+    def fp(text: str) -> str:
+        return fingerprint(kind="message", parts=["consul", text])
+
+    text = (
+        "2024-06-12T08:31:41.266Z [ERROR] agent.anti_entropy: failed to sync remote state: "
+        'error="No cluster leader"'
+    )
+    json_line = (
+        '{"@level":"error","@message":"failed to sync remote state",'
+        '"@module":"agent.anti_entropy","error":"No cluster leader"}'
+    )
+    assert fp(text) == fp(json_line)
+    assert fp(text) != fp(text.replace("No cluster leader", "Permission denied"))
 
 
 @pytest.mark.parametrize(
