@@ -665,6 +665,10 @@ def test_an_hclog_line_is_one_problem_with_its_json_line() -> None:
 @pytest.mark.parametrize(
     ("line", "expected"),
     [
+        # A program's tag in lower case before a capitalised message; not a level.
+        ("flutter: A RenderFlex overflowed by 12 px", "A RenderFlex overflowed by <num> px"),
+        ("error: Cannot find module", "error: Cannot find module"),
+        ("serf: lower case stays", "serf: lower case stays"),
         # Docker Compose's service prefix, and pm2's.
         ("web-1  | Error handling request from 10.0.0.14", "Error handling request from <ip>"),
         ("1|email-worker | Error: Missing lock for job 14.", "Error: Missing lock for job <num>."),
