@@ -693,9 +693,10 @@ def _identifier(match: re.Match[str]) -> str:
 #: container before a time or a run of pairs ("loki-0 loki level=…"); Erlang/OTP's lower-case
 #: level after a time, Telegraf's "E! ", Tornado's "[I <num> <ts> web:<num>] ", Home
 #: Assistant's "(MainThread) [aiohttp.server] ", and lighttpd's source location
-#: ("(gw_backend.c.274) ", a name in brackets before a lower-case word), and a program's tag in
-#: lower case before a capitalised message ("flutter: A RenderFlex …"; not a level's
-#: "error: "). A line reads the same whichever of them its logger wrote.
+#: ("(gw_backend.c.274) ", a name in brackets before a lower-case word), and a program's tag
+#: before a capitalised message, in lower case ("flutter: A RenderFlex …"; not a level's
+#: "error: ") or in capitals before a word ("NVRM: Xid …"; not "LDS: PUSH", "SSL: CERTIFICATE_…").
+#: A line reads the same whichever of them its logger wrote.
 _HEADER_PART: Final = re.compile(
     r"^(?:\*?\[?<ts>\]?(?: [A-Z]{3,4}(?=:))?:?"
     r"(?: (?:debug|info|notice|warning|error|critical|alert|emergency):(?= ))?"
@@ -722,7 +723,7 @@ _HEADER_PART: Final = re.compile(
     r"|(?:<id>|<num>\|[\w.-]+)(?= +\| )|(?:stdout|stderr) [FP]|[DIWE]!|\(<name>\)(?= [a-z])"
     r"|\[[DIWEC] <num> <ts> [\w.<>-]+:<num>\]|\([\w<>-]+\) \[[\w.<>]+\]"
     r"|[\w.-]*<(?:id|hex)>[\w.<>-]* [a-z][\w-]*(?= (?:<ts>|<ctx>) )"
-    r"|(?!(?i:" + _LEVEL + r"):)[a-z][a-z0-9_-]{1,24}:(?= [A-Z]))"
+    r"|(?!(?i:" + _LEVEL + r"):)(?:[a-z][a-z0-9_-]{1,24}|[A-Z]{2,9}(?=: [A-Z][a-z])):(?= [A-Z]))"
     r"(?: +|$|(?=\[))"
 )
 #: The logger's name Kafka's and ZooKeeper's layouts write after the message ("… (org.apache.

@@ -669,6 +669,8 @@ def test_an_hclog_line_is_one_problem_with_its_json_line() -> None:
         ("flutter: A RenderFlex overflowed by 12 px", "A RenderFlex overflowed by <num> px"),
         ("error: Cannot find module", "error: Cannot find module"),
         ("serf: lower case stays", "serf: lower case stays"),
+        ("NVRM: Xid 13, Graphics SM Warp", "Xid <num>, Graphics SM Warp"),
+        ("SSL: CERTIFICATE_VERIFY_FAILED", "SSL: CERTIFICATE_VERIFY_FAILED"),
         # Docker Compose's service prefix, and pm2's.
         ("web-1  | Error handling request from 10.0.0.14", "Error handling request from <ip>"),
         ("1|email-worker | Error: Missing lock for job 14.", "Error: Missing lock for job <num>."),
