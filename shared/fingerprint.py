@@ -626,6 +626,14 @@ _MASKS: Final[tuple[tuple[re.Pattern[str] | _Where, _Replacement], ...]] = (
     # Whether a process that died left a core is the same problem ("(SIGSEGV - core dumped)",
     # "Segmentation fault (core dumped)").
     (_where("core dumped", r" \(core dumped\)|(?: -|,) core dumped(?=\))"), ""),
+    # Go's bounds check names the length or capacity only when the index is not negative
+    # ("index out of range [5] with length 3", "index out of range [-1]"): one problem.
+    (
+        _where(
+            "out of range [", r"(?<=out of range \[)([^\]\s]{1,40}\]) with (?:length|capacity) \d+"
+        ),
+        r"\1",
+    ),
     # A block device where a disk is named ("dev sda", "device nvme0n1p2", "disk xvdf").
     (
         re.compile(

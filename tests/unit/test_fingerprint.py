@@ -671,6 +671,10 @@ def test_an_hclog_line_is_one_problem_with_its_json_line() -> None:
         ("serf: lower case stays", "serf: lower case stays"),
         ("NVRM: Xid 13, Graphics SM Warp", "Xid <num>, Graphics SM Warp"),
         ("SSL: CERTIFICATE_VERIFY_FAILED", "SSL: CERTIFICATE_VERIFY_FAILED"),
+        # Go names a slice's length only when the index is not negative.
+        ("index out of range [5] with length 3", "index out of range [<num>]"),
+        ("index out of range [-1]", "index out of range [<num>]"),
+        ("slice bounds out of range [:12] with capacity 8", "slice bounds out of range [:<num>]"),
         # Docker Compose's service prefix, and pm2's.
         ("web-1  | Error handling request from 10.0.0.14", "Error handling request from <ip>"),
         ("1|email-worker | Error: Missing lock for job 14.", "Error: Missing lock for job <num>."),
