@@ -207,7 +207,13 @@ def _url(match: re.Match[str]) -> str:
     return "<url>" + url[end:]
 
 
-_ESCAPED: Final = re.compile(r"\\([\\\"])")
+_ESCAPED: Final = re.compile(r"\\([\\\"ntr])")
+
+
+def _unescaped(match: re.Match[str]) -> str:
+    """A character a quoted value escaped, as written: a line break or a tab as a space."""
+    escaped = match.group(1)
+    return escaped if escaped in '\\"' else " "
 
 
 def _structured_text(match: re.Match[str]) -> str:
@@ -215,7 +221,7 @@ def _structured_text(match: re.Match[str]) -> str:
     it is, the error after ``| ``, a reason after its key; the quotes and backslashes the value
     escaped as written (a quoted name inside an error reads as a quoted value)."""
     colon, key = match.group(1) or "", match.group(2)
-    text = _ESCAPED.sub(r"\1", match.group(3))
+    text = _ESCAPED.sub(_unescaped, match.group(3))
     if key in ERROR_KEYS:
         # hclog writes a message, ": ", then its pairs; its JSON line has the message alone.
         return (JOINER if colon else JOINER.lstrip()) + text
@@ -468,6 +474,9 @@ _MASKS: Final[tuple[tuple[re.Pattern[str] | _Where, _Replacement], ...]] = (
         r"\1[<host>]",
     ),
     (_where("_", r"(?<![\w.<])[A-Za-z_]+\.[A-Za-z]*_[A-Za-z_]*(?![\w.])"), "<name>"),
+    # A reason quoted after its key, in words, is the text of the reason, as a structured
+    # line's is ("reason: 'entry too far behind'", "reason: 'entry out of order'").
+    (_where("reason: ", r"(?<=\breason: )(['\"])([a-z]+(?: [a-z]+)+)\1"), r"\2"),
     # A quote opens a value only where a word does not go on (not the apostrophe of "can't").
     (re.compile(r"(?<!\w)[ub]?'[^'\n]{0,200}'(?!\w)"), "<str>"),
     (re.compile(r'"[^"\n]{0,200}"'), "<str>"),
@@ -731,7 +740,7 @@ _HEADER_PART: Final = re.compile(
     r"|(?:<id>|<num>\|[\w.-]+)(?= +\| )|(?:stdout|stderr) [FP]|[DIWE]!|\(<name>\)(?= [a-z])"
     r"|\[[DIWEC] <num> <ts> [\w.<>-]+:<num>\]|\([\w<>-]+\) \[[\w.<>]+\]"
     r"|[\w.-]*<(?:id|hex)>[\w.<>-]* [a-z][\w-]*(?= (?:<ts>|<ctx>) )"
-    r"|(?!(?i:" + _LEVEL + r"):)(?:[a-z][a-z0-9_-]{1,24}|[A-Z]{2,9}(?=: [A-Z][a-z])):(?= [A-Z]))"
+    r"|(?!(?i:" + _LEVEL + r"):)(?:[a-z]{2,24}|[A-Z]{2,9}(?=: [A-Z][a-z])):(?= [A-Z]))"
     r"(?: +|$|(?=\[))"
 )
 #: The logger's name Kafka's and ZooKeeper's layouts write after the message ("… (org.apache.
@@ -766,7 +775,35 @@ def parameterise(text: str, limit: int = _MAX_TEXT) -> str:
     for pattern, mask in _MASKS:
         out = pattern.sub(mask, out)
     out = _NUMBER.sub("<num>", _IDENTIFIER.sub(_identifier, out))
-    return _strip_header(_SPACES.sub(" ", _LIST.sub(r"\1", out)).strip())
+    return _strip_header(_once(_SPACES.sub(" ", _LIST.sub(r"\1", out)).strip()))
+
+
+#: A clause repeated at once is written once if it has at least this many tokens …
+_REPEAT_MIN: Final = 3
+#: … and at most this many.
+_REPEAT_MAX: Final = 16
+
+
+def _once(text: str) -> str:
+    """``text`` with each clause that holds a value and comes again at once written once: a
+    list of clauses as long as what it lists ("Process <num> has <num> memory in use.
+    Process <num> has <num> memory in use."), like a list of values (:data:`_LIST`)."""
+    if text.count("<") < 2:
+        return text
+    tokens = text.split(" ")
+    at = 0
+    while at < len(tokens):
+        for size in range(_REPEAT_MIN, _REPEAT_MAX + 1):
+            end = at + size
+            if end + size > len(tokens) or tokens[end] != tokens[at]:
+                continue
+            unit = tokens[at:end]
+            if tokens[end : end + size] == unit and any("<" in token for token in unit):
+                while tokens[end : end + size] == unit:
+                    del tokens[end : end + size]
+                break
+        at += 1
+    return " ".join(tokens)
 
 
 def _value_word(word: str) -> str:

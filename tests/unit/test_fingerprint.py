@@ -671,6 +671,21 @@ def test_an_hclog_line_is_one_problem_with_its_json_line() -> None:
         ("serf: lower case stays", "serf: lower case stays"),
         ("NVRM: Xid 13, Graphics SM Warp", "Xid <num>, Graphics SM Warp"),
         ("SSL: CERTIFICATE_VERIFY_FAILED", "SSL: CERTIFICATE_VERIFY_FAILED"),
+        # A clause that holds a value and comes again at once is written once: a list of
+        # clauses as long as what it lists.
+        (
+            "Process 11 has 3 GiB memory in use. Process 12 has 1 GiB memory in use. Including",
+            "Process <num> has <num> memory in use. Including",
+        ),
+        (
+            "Process 11 has 3 GiB memory in use. Including",
+            "Process <num> has <num> memory in use. Including",
+        ),
+        ("again and again and again", "again and again and again"),  # no value
+        # A reason quoted in words after its key is its text; an escaped line break a space.
+        ("reason: 'entry out of order' for x", "reason: entry out of order for x"),
+        ("reason: 'Throttled' for x", "reason: <str> for x"),
+        ('failed err="first\\nsecond"', "failed | first second"),
         # Go names a slice's length only when the index is not negative.
         ("index out of range [5] with length 3", "index out of range [<num>]"),
         ("index out of range [-1]", "index out of range [<num>]"),

@@ -141,10 +141,10 @@ def test_templates_of_different_lengths_are_one_shape_only_with_three_words_in_c
 def test_a_tag_before_a_message_is_the_same_shape() -> None:
     miner = TemplateMiner()
     bare = [miner.add(f"A RenderFlex overflowed by {n} pixels on the right.") for n in (8, 63)]
-    tagged = miner.add("flutter: A RenderFlex overflowed by 99372 pixels on the right.")
+    tagged = miner.add("flutter-web: A RenderFlex overflowed by 99372 pixels on the right.")
     assert tagged.pattern_id == bare[0].pattern_id
     assert tagged.cluster_id != bare[0].cluster_id  # two clusters of Drain, one pattern
-    other = miner.add("flutter: A RenderFlex overflowed by 12 pixels on the bottom.")
+    other = miner.add("flutter-web: A RenderFlex overflowed by 12 pixels on the bottom.")
     assert other.pattern_id != bare[0].pattern_id  # a word that differs is another shape
 
 
