@@ -713,7 +713,8 @@ def _identifier(match: re.Match[str]) -> str:
 #: ("(gw_backend.c.274) ", a name in brackets before a lower-case word), and a program's tag
 #: before a capitalised message, in lower case ("flutter: A RenderFlex …"; not a level's
 #: "error: ") or in capitals before a word ("NVRM: Xid …"; not "LDS: PUSH", "SSL: CERTIFICATE_…").
-#: A line reads the same whichever of them its logger wrote.
+#: Also oauth2-proxy's address, request id and user before its auth log's time ("<ip> - <uuid> -
+#: <email> [<ts>] [AuthSuccess] "). A line reads the same whichever of them its logger wrote.
 _HEADER_PART: Final = re.compile(
     r"^(?:\*?\[?<ts>\]?(?: [A-Z]{3,4}(?=:))?:?"
     r"(?: (?:debug|info|notice|warning|error|critical|alert|emergency):(?= ))?"
@@ -740,6 +741,7 @@ _HEADER_PART: Final = re.compile(
     r"|(?:<id>|<num>\|[\w.-]+)(?= +\| )|(?:stdout|stderr) [FP]|[DIWE]!|\(<name>\)(?= [a-z])"
     r"|\[[DIWEC] <num> <ts> [\w.<>-]+:<num>\]|\([\w<>-]+\) \[[\w.<>]+\]"
     r"|[\w.-]*<(?:id|hex)>[\w.<>-]* [a-z][\w-]*(?= (?:<ts>|<ctx>) )"
+    r"|<ip> - \S+ - \S+ \[<ts>\]"
     r"|(?!(?i:" + _LEVEL + r"):)(?:[a-z]{2,24}|[A-Z]{2,9}(?=: [A-Z][a-z])):(?= [A-Z]))"
     r"(?: +|$|(?=\[))"
 )

@@ -665,6 +665,12 @@ def test_an_hclog_line_is_one_problem_with_its_json_line() -> None:
 @pytest.mark.parametrize(
     ("line", "expected"),
     [
+        # oauth2-proxy's auth log: address, request id and user, time, then the outcome.
+        (
+            "10.42.1.17:51544 - 8d2f6c1e-4b7a-4f3e-9a21-6c0d5e7b9f12 - jane@example.com "
+            "[2024/06/12 08:15:03] [AuthSuccess] Authenticated via OAuth2",
+            "Authenticated via <id>",
+        ),
         # A program's tag in lower case before a capitalised message; not a level.
         ("flutter: A RenderFlex overflowed by 12 px", "A RenderFlex overflowed by <num> px"),
         ("error: Cannot find module", "error: Cannot find module"),
