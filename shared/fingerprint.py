@@ -345,7 +345,6 @@ _MASKS: Final[tuple[tuple[re.Pattern[str] | _Where, _Replacement], ...]] = (
         ),
         "<ts>",
     ),
-    (_where(", <ts>", r"\b(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun), (?=<ts>)"), ""),
     (
         re.compile(
             r"\b\d{4}([-/])\d{2}\1\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d{1,9})?)?"
@@ -353,6 +352,8 @@ _MASKS: Final[tuple[tuple[re.Pattern[str] | _Where, _Replacement], ...]] = (
         ),
         "<ts>",
     ),
+    # The day of the week before a date ("Mon, 12 Jun 2024 …", systemd's "Wed 2024-10-03 …").
+    (_where(" <ts>", r"\b(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun),? (?=<ts>)"), ""),
     # A date the American way, or with dots as much of Europe writes it, with a time of day
     # ("06/12/2024, 10:15:02 AM", "18.06.2024, 14:20:55": Nest's, in the locale it runs in).
     (
@@ -397,6 +398,10 @@ _MASKS: Final[tuple[tuple[re.Pattern[str] | _Where, _Replacement], ...]] = (
         ),
         "<ip>",
     ),
+    # An IPv6 address in brackets with its port ("[::1]:60112"): one address, as "<ip>:<port>".
+    (_where("[<ip>]:", r"\[<ip>\]:\d{1,5}\b"), "<ip>"),
+    # A PCI address, as the kernel names a device ("mlx5_core 0000:af:00.1", "nvme 0000:3b:00.0").
+    (re.compile(r"\b[0-9a-fA-F]{4}:[0-9a-fA-F]{2}:[0-9a-fA-F]{2}\.[0-7]\b"), "<id>"),
     (re.compile(r"\b0x[0-9a-fA-F]+\b"), "<hex>"),
     # Bare hex (hashes, ids): a digit and a letter in it, else it is a number.
     (re.compile(r"\b(?=[0-9a-fA-F]*\d)(?=[0-9a-fA-F]*[a-fA-F])[0-9a-fA-F]{8,}\b"), "<hex>"),
@@ -420,6 +425,8 @@ _MASKS: Final[tuple[tuple[re.Pattern[str] | _Where, _Replacement], ...]] = (
         ),
         "<host>",
     ),
+    # The name a machine has for itself, with a port or not ("localhost", "localhost:5432").
+    (_where("localhost", r"(?<![\w.-])localhost(?::\d{1,5})?(?![\w-])"), "<host>"),
     # A host name built around an address or a hash (dsl-static-<ip>.isp.net,
     # <ip>.nw.example.net, <hex>.cable.example): a host, whatever its domain.
     (
@@ -714,16 +721,22 @@ def _identifier(match: re.Match[str]) -> str:
 #: before a capitalised message, in lower case ("flutter: A RenderFlex …"; not a level's
 #: "error: ") or in capitals before a word ("NVRM: Xid …"; not "LDS: PUSH", "SSL: CERTIFICATE_…").
 #: Also oauth2-proxy's address, request id and user before its auth log's time ("<ip> - <uuid> -
-#: <email> [<ts>] [AuthSuccess] "). A line reads the same whichever of them its logger wrote.
+#: <email> [<ts>] [AuthSuccess] "), a kernel line's "kernel: " without its syslog header,
+#: Airflow's "{file.py:<num>}" before a level, Gitea's "...routing/logger.go:<num>:func1()" (or
+#: "HTTPRequest") before its level letter, krb5kdc's "krb5kdc[<num>](info):", Spring Boot 3's
+#: application name before the thread, and log4j's logger as Hadoop writes it
+#: ("org.apache.….ContainersMonitorImpl: ", "monitor.ContainersMonitorImpl
+#: (ContainersMonitorImpl.java:run(<num>)) - "; an exception's class before a colon stays).
+#: A line reads the same whichever of them its logger wrote.
 _HEADER_PART: Final = re.compile(
     r"^(?:\*?\[?<ts>\]?(?: [A-Z]{3,4}(?=:))?:?"
     r"(?: (?:debug|info|notice|warning|error|critical|alert|emergency):(?= ))?"
     r"|\[<ts> [A-Z]{3}\]|<num>:(?= (?:<num>:|\*?<ts>))"
-    r"|<id>(?= <ts>)|(?:<id>|[\w.-]+) *\[[^\]\s]+\]:|[\w.-]+\[<num>:<num>\]|\[(?i:"
+    r"|<id>(?= <ts>)|(?:<id>|[\w.-]+) *\[[^\]\s]+\](?:\([a-z]+\))?:|[\w.-]+\[<num>:<num>\]|\[(?i:"
     + _LEVEL
     + r") *\]"
     r"|\[?" + _LEVEL + r"\]?(?: ?:)?(?! [A-Z]{2,}\b)|>|-(?= )|[a-z][a-z0-9-]*[a-df-z0-9]d:"
-    r"|<num>(?= \[?" + _LEVEL + r"\b)|<num> --- \[[^\]]*\] +[\w.$]+ *:"
+    r"|<num>(?= \[?" + _LEVEL + r"\b)|<num> --- (?:\[[^\]]*\] +)?\[[^\]]*\] +[\w.$]+ *:"
     r"|<\d+\.<num>\.\d+>|(?:<id> |[\w-]+ )?pid <num>:(?= \[?" + _LEVEL + r"\b)"
     r"|(?:<host>|<name>):(?= )"
     r"|<num> +<num> [VDIWEF] [\w.$-]+ *:|(?:<id>/[\w.]+ )?[VDIWEF]/[\w.$-]+ *(?:\( *<num>\))?:"
@@ -742,6 +755,10 @@ _HEADER_PART: Final = re.compile(
     r"|\[[DIWEC] <num> <ts> [\w.<>-]+:<num>\]|\([\w<>-]+\) \[[\w.<>]+\]"
     r"|[\w.-]*<(?:id|hex)>[\w.<>-]* [a-z][\w-]*(?= (?:<ts>|<ctx>) )"
     r"|<ip> - \S+ - \S+ \[<ts>\]"
+    r"|kernel:(?= )|<doc>(?= " + _LEVEL + r" - )"
+    r"|(?:(?:\.\.\.)?[\w./-]+\.go:<num>:[\w<>.]*\(\)|HTTPRequest)(?= \[[A-Z]\] )"
+    r"|(?![\w.$]*" + _KIND_SUFFIX + r":)[a-z][\w$]*(?:\.[\w$]+)+\.[A-Z][\w$]*:(?= )"
+    r"|[\w.$]+ \([\w$]+\.java:[\w$<>]+\(<num>\)\) -"
     r"|(?!(?i:" + _LEVEL + r"):)(?:[a-z]{2,24}|[A-Z]{2,9}(?=: [A-Z][a-z])):(?= [A-Z]))"
     r"(?: +|$|(?=\[))"
 )

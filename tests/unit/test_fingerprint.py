@@ -671,6 +671,39 @@ def test_an_hclog_line_is_one_problem_with_its_json_line() -> None:
             "[2024/06/12 08:15:03] [AuthSuccess] Authenticated via OAuth2",
             "Authenticated via <id>",
         ),
+        # Hadoop's log4j layouts: the logger's class and a colon, or its last two parts with
+        # the file, method and line; an exception's class before a colon is no logger.
+        (
+            "2016-03-11 14:22:07,418 WARN org.apache.hadoop.yarn.server.nodemanager."
+            "containermanager.monitor.ContainersMonitorImpl: Container is running",
+            "Container is running",
+        ),
+        (
+            "2018-07-30 02:41:55,063 WARN  monitor.ContainersMonitorImpl "
+            "(ContainersMonitorImpl.java:run(589)) - Container is running",
+            "Container is running",
+        ),
+        ("java.io.IOException: Broken pipe", "java.io.IOException: Broken pipe"),
+        # Airflow's file and line in braces before a level; Spring Boot 3's application name.
+        (
+            "[2024-03-05T14:22:09.881+0000] {connectionpool.py:306} WARNING - Pool is full",
+            "Pool is full",
+        ),
+        (
+            "2024-06-12T08:16:12.407Z ERROR 1 --- [catalog] [ctor-http-nio-4] "
+            "c.e.catalog.api.ErrorHandlers            : Breaker is open",
+            "Breaker is open",
+        ),
+        # Gitea's file, line and function before a level letter (its access log's
+        # "HTTPRequest"); krb5kdc's level after its pid; a kernel line without its syslog
+        # header.
+        (
+            "2024/03/22 06:00:05 ...eb/routing/logger.go:68:func1() [W] router: slow for x",
+            "router: slow for x",
+        ),
+        ("2025/05/14 09:41:27 HTTPRequest [W] router: slow for x", "router: slow for x"),
+        ("krb5kdc[16017](info): TGS_REQ issued", "TGS_REQ issued"),
+        ("kernel: mce: CPU5: Package temperature high", "mce: <id>: Package temperature high"),
         # A program's tag in lower case before a capitalised message; not a level.
         ("flutter: A RenderFlex overflowed by 12 px", "A RenderFlex overflowed by <num> px"),
         ("error: Cannot find module", "error: Cannot find module"),
@@ -692,6 +725,13 @@ def test_an_hclog_line_is_one_problem_with_its_json_line() -> None:
         ("reason: 'entry out of order' for x", "reason: entry out of order for x"),
         ("reason: 'Throttled' for x", "reason: <str> for x"),
         ('failed err="first\\nsecond"', "failed | first second"),
+        # A day of the week before a date; an IPv6 address in brackets with its port; a PCI
+        # address; the host a machine calls itself.
+        ("synchronization to Wed 2024-10-03 07:12:40.511207 CEST.", "synchronization to <ts>."),
+        ("slow GET for [::1]:60112, elapsed", "slow GET for <ip>, elapsed"),
+        ("mlx5_core 0000:af:00.1 enp175s0f1np1: Link down", "<id> <id> <id>: Link down"),
+        ("discarding connection: localhost. Size", "discarding connection: <host>. Size"),
+        ("connect to localhost:5432 failed", "connect to <host> failed"),
         # Go names a slice's length only when the index is not negative.
         ("index out of range [5] with length 3", "index out of range [<num>]"),
         ("index out of range [-1]", "index out of range [<num>]"),
