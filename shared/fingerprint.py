@@ -256,15 +256,16 @@ _TYPE_NAME: Final = (
 )
 _MASKS: Final[tuple[tuple[re.Pattern[str] | _Where, _Replacement], ...]] = (
     # A syslog header goes: its time, host and program ("Jun  9 08:31:40 db-07 sudo[4411]: …",
-    # "2024-06-12T08:15:07+00:00 web-2 kernel: …"), and the facility and level BusyBox's and
-    # OpenWrt's logread write before the program ("… router daemon.err unbound: …"), so a line
-    # reads the same in the journal, in a file and in dmesg.
+    # "2024-06-12T08:15:07+00:00 web-2 kernel: …", krb5kdc's "… kdc01 krb5kdc[1187](info): "),
+    # and the facility and level BusyBox's and OpenWrt's logread write before the program
+    # ("… router daemon.err unbound: …"), so a line reads the same in the journal, in a file
+    # and in dmesg.
     (
         re.compile(
             rf"^(?:{_MONTH_DATE}|\d{{4}}-\d{{2}}-\d{{2}}T[\d:.]+(?:Z|[+-]\d{{2}}:?\d{{2}})?) +"
             r"[\w.:-]*[\w.-] +(?:(?:kern|user|mail|daemon|auth|syslog|lpr|news|uucp|cron|authpriv"
             r"|ftp|local[0-7])\.(?:emerg|alert|crit|err|warn|warning|notice|info|debug) +)?"
-            r"[\w./-]+(?:\[\d+\])?(?: \([^()\n]{1,200}\))?: "
+            r"[\w./-]+(?:\[\d+\](?:\([a-z]+\))?)?(?: \([^()\n]{1,200}\))?: "
         ),
         "",
     ),

@@ -24,8 +24,9 @@
 3. **Values are alike.** Two masked values of different kinds at one position (``<str>`` and
    ``<num>``: ``KeyError: 'sku'`` / ``KeyError: 4412``) count as the same token.
 4. **Lower-case words are constants too.** Where a template and a message hold two different
-   lower-case words (of three letters or more) at one position, they are two shapes from the
-   first message on (``canceling statement due to statement timeout`` / ``… lock timeout``,
+   lower-case words (of two letters or more) at one position, they are two shapes from the
+   first message on (``Link up`` / ``Link down``,
+   ``canceling statement due to statement timeout`` / ``… lock timeout``,
    ``Connection closed by invalid user`` / ``… by authenticating user``, ``closing because:
    client close request`` / ``… client unexpected eof``): such words name reasons, entities and
    outcomes far more often than they carry values, and a program's bare lower-case values are
@@ -79,9 +80,17 @@ def _apart(template_token: str, token: str) -> bool:
     return "constant" in kinds and kinds <= _KINDS_APART
 
 
+_SHORT_WORD = re.compile(r"[a-z]{2}")
+
+
+def _word(token: str) -> bool:
+    """A plain lower-case word (:func:`lower_case_word`), or one of two letters (``up``)."""
+    return lower_case_word(token) or _SHORT_WORD.fullmatch(token.strip(PUNCTUATION)) is not None
+
+
 def _words(template_token: str, token: str) -> bool:
     """Whether two different tokens are both plain lower-case words."""
-    return lower_case_word(template_token) and lower_case_word(token)
+    return _word(template_token) and _word(token)
 
 
 class Drain(_Drain3):  # type: ignore[misc]

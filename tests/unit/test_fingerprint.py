@@ -703,6 +703,7 @@ def test_an_hclog_line_is_one_problem_with_its_json_line() -> None:
         ),
         ("2025/05/14 09:41:27 HTTPRequest [W] router: slow for x", "router: slow for x"),
         ("krb5kdc[16017](info): TGS_REQ issued", "TGS_REQ issued"),
+        ("Mar 04 09:12:44 kdc01.corp.example.org krb5kdc[1187](info): AS_REQ x", "AS_REQ x"),
         ("kernel: mce: CPU5: Package temperature high", "mce: <id>: Package temperature high"),
         # A program's tag in lower case before a capitalised message; not a level.
         ("flutter: A RenderFlex overflowed by 12 px", "A RenderFlex overflowed by <num> px"),

@@ -280,6 +280,10 @@ def test_lower_case_words_that_differ_are_two_shapes_from_the_first_message() ->
     eof = miner.add(closing.format("bb02", 2, "unexpected eof")).pattern_id
     assert eof != request
     assert miner.add(closing.format("cc03", 3, "close request")).pattern_id == request
+    link = "mlx5_core 0000:af:00.{} ens{}f1np1: Link {}"
+    up = miner.add(link.format(1, 5, "up")).pattern_id
+    assert miner.add(link.format(0, 6, "down")).pattern_id != up  # two letters are a word too
+    assert miner.add(link.format(0, 7, "up")).pattern_id == up
     # A bare lower-case name is a constant too, as the fingerprint takes it ...
     login = "User {} logged in from the console"
     assert miner.add(login.format("alice")).pattern_id != (
