@@ -255,6 +255,16 @@ _TYPE_NAME: Final = (
     "|BigInteger|Number|String|Object|Array|Date)"
 )
 _MASKS: Final[tuple[tuple[re.Pattern[str] | _Where, _Replacement], ...]] = (
+    # WebLogic's log record: its time, level, subsystem, server, thread, user, ids and message
+    # id in angle brackets, then the message in its own ("####<Jun 3, 2024 9:12:44 AM BST>
+    # <Info> <WorkManager> … <BEA-002936> <maximum thread constraint … is reached>").
+    (
+        _where(
+            "<BEA-",
+            r"^(?:####)?<[A-Z][a-z]{2} \d{1,2}, \d{4} [^<>]*>.*? <BEA-\d{6}> <(.*)>$",
+        ),
+        r"\1",
+    ),
     # A syslog header goes: its time, host and program ("Jun  9 08:31:40 db-07 sudo[4411]: …",
     # "2024-06-12T08:15:07+00:00 web-2 kernel: …", krb5kdc's "… kdc01 krb5kdc[1187](info): "),
     # and the facility and level BusyBox's and OpenWrt's logread write before the program
@@ -267,6 +277,18 @@ _MASKS: Final[tuple[tuple[re.Pattern[str] | _Where, _Replacement], ...]] = (
             r"|ftp|local[0-7])\.(?:emerg|alert|crit|err|warn|warning|notice|info|debug) +)?"
             r"[\w./-]+(?:\[\d+\](?:\([a-z]+\))?)?(?: \([^()\n]{1,200}\))?: "
         ),
+        "",
+    ),
+    # Drupal's syslog line: its site, time, type, address, page, referrer, user id and link
+    # before the message, between bars.
+    (
+        _where("|", r"^https?://[^|\s]*\|\d+\|[\w -]+\|[\d.:a-fA-F]+\|[^|]*\|[^|]*\|\d+\|[^|]*\|"),
+        "",
+    ),
+    # A PBS server log's time, event class, server, object type and id, between semicolons
+    # ("06/12/2024 08:15:02;0008;Server@pbs01;Job;21873.pbs01;Job Queued at request of …").
+    (
+        _where(";", r"^\d{2}/\d{2}/\d{4} \d{2}:\d{2}:\d{2};[0-9a-f]{4};[^;\s]*;\w+;[^;\s]*;"),
         "",
     ),
     # An RFC 5424 syslog header: its time, host, program, pid, message id and structured data
@@ -348,13 +370,20 @@ _MASKS: Final[tuple[tuple[re.Pattern[str] | _Where, _Replacement], ...]] = (
     ),
     (
         re.compile(
-            r"\b\d{4}([-/])\d{2}\1\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d{1,9})?)?"
+            r"\b\d{4}([-/])\d{2}\1\d{2}[T _]\d{2}:\d{2}(?::\d{2}(?:[.,]\d{1,9})?)?"
             rf"(?:Z|[+-]\d{{2}}:?\d{{2}})?{_ZONE}"
         ),
         "<ts>",
     ),
     # The day of the week before a date ("Mon, 12 Jun 2024 …", systemd's "Wed 2024-10-03 …").
     (_where(" <ts>", r"\b(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun),? (?=<ts>)"), ""),
+    # Open Liberty's time ("[3/14/25, 9:42:17:406 UTC]") and a month and day before a time of
+    # day with no year (vLLM's "INFO 08-14 02:31:47").
+    (
+        _where("/", r"(?<=\[)\d{1,2}/\d{1,2}/\d{2}, \d{1,2}:\d{2}:\d{2}:\d{3} [A-Z]{2,5}(?=\])"),
+        "<ts>",
+    ),
+    (re.compile(r"\b[01]\d-[0-3]\d \d{2}:\d{2}:\d{2}(?:[.,]\d{1,9})?\b"), "<ts>"),
     # A date the American way, or with dots as much of Europe writes it, with a time of day
     # ("06/12/2024, 10:15:02 AM", "18.06.2024, 14:20:55": Nest's, in the locale it runs in).
     (
@@ -727,7 +756,11 @@ def _identifier(match: re.Match[str]) -> str:
 #: "HTTPRequest") before its level letter, krb5kdc's "krb5kdc[<num>](info):", Spring Boot 3's
 #: application name before the thread, and log4j's logger as Hadoop writes it
 #: ("org.apache.….ContainersMonitorImpl: ", "monitor.ContainersMonitorImpl
-#: (ContainersMonitorImpl.java:run(<num>)) - "; an exception's class before a colon stays).
+#: (ContainersMonitorImpl.java:run(<num>)) - "; an exception's class before a colon stays),
+#: BIRD's log class ("<RMT> "), vLLM's process and file ("(APIServer pid=<value>) ",
+#: "async_llm.py:<num>] "), Open Liberty's thread, logger and level letter ("<hex>
+#: com.ibm.ws.….LoginModule A ") and its "[AUDIT   ]", and Tomcat's class and method before a
+#: capitalised message ("org.apache.openejb.….Assembler.startEjbs Created …").
 #: A line reads the same whichever of them its logger wrote.
 _HEADER_PART: Final = re.compile(
     r"^(?:\*?\[?<ts>\]?(?: [A-Z]{3,4}(?=:))?:?"
@@ -757,6 +790,10 @@ _HEADER_PART: Final = re.compile(
     r"|[\w.-]*<(?:id|hex)>[\w.<>-]* [a-z][\w-]*(?= (?:<ts>|<ctx>) )"
     r"|<ip> - \S+ - \S+ \[<ts>\]"
     r"|kernel:(?= )|<doc>(?= " + _LEVEL + r" - )"
+    r"|<(?:RMT|ERR|WARN|INFO|TRACE|AUTH|BUG|DBG)>"
+    r"|\([A-Z]\w* pid=<value>\)|[\w.-]+\.py:<num>\]"
+    r"|(?:<hex>|<id>|<num>) [\w$]+(?:\.[\w$]+)+ +[AIWEOD](?= )|\[AUDIT *\]"
+    r"|[a-z][\w$]*(?:\.[\w$]+)*\.[A-Z][\w$]*\.[a-z][\w$]*(?= [A-Z])"
     r"|(?:(?:\.\.\.)?[\w./-]+\.go:<num>:[\w<>.]*\(\)|HTTPRequest)(?= \[[A-Z]\] )"
     r"|(?![\w.$]*" + _KIND_SUFFIX + r":)[a-z][\w$]*(?:\.[\w$]+)+\.[A-Z][\w$]*:(?= )"
     r"|[\w.$]+ \([\w$]+\.java:[\w$<>]+\(<num>\)\) -"

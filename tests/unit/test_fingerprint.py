@@ -705,6 +705,58 @@ def test_an_hclog_line_is_one_problem_with_its_json_line() -> None:
         ("krb5kdc[16017](info): TGS_REQ issued", "TGS_REQ issued"),
         ("Mar 04 09:12:44 kdc01.corp.example.org krb5kdc[1187](info): AS_REQ x", "AS_REQ x"),
         ("kernel: mce: CPU5: Package temperature high", "mce: <id>: Package temperature high"),
+        # WebLogic's record, the message in the last angle brackets; Drupal's syslog fields
+        # between bars; a PBS server log's fields between semicolons.
+        (
+            "####<Oct 14, 2023 4:55:30 PM PDT> <Info> <WorkManager> <hyp-02> <Planning0> "
+            "<weblogic.timers.TimerThread> <<WLS Kernel>> <> <> <1697327730114> <BEA-002936> "
+            "<maximum thread constraint Limited is reached>",
+            "maximum thread constraint Limited is reached",
+        ),
+        (
+            "<Jun 3, 2024 9:13:02 AM BST> <Info> <WorkManager> <BEA-002936> <constraint reached>",
+            "constraint reached",
+        ),
+        (
+            "Jun 12 08:41:13 web01 drupal: https://www.example.org|1718181673|user|203.0.113.77|"
+            "https://www.example.org/user/logout|https://www.example.org/|42||Session closed",
+            "Session closed",
+        ),
+        (
+            "06/12/2024 08:15:02;0008;Server@pbs01;Job;21873.pbs01;Job Queued at request",
+            "Job Queued at request",
+        ),
+        # Open Liberty's time, thread, logger and level letter, and its AUDIT level; vLLM's
+        # process, level, month and day, file and line; BIRD's log class; svlogd's time;
+        # Tomcat's class and method before a capitalised message.
+        (
+            "[3/14/25, 9:42:17:406 UTC] 0000004e com.ibm.ws.security.LoginModule A "
+            "Authentication failed",
+            "Authentication failed",
+        ),
+        ("[INFO] [AUDIT   ] Authentication failed", "Authentication failed"),
+        (
+            "(APIServer pid=1) INFO 08-14 02:31:47 [async_llm.py:273] Added request",
+            "Added request",
+        ),
+        ("INFO 06-19 11:24:58 async_llm_engine.py:553] Added request", "Added request"),
+        (
+            "2024-11-03 04:17:52.118 <RMT> bgp_rs1: Error: Hold timer expired",
+            "<id>: Error: Hold timer expired",
+        ),
+        (
+            "2023-02-14_09:12:07.55310 bird: rs1: Error: Hold timer expired",
+            "<id>: Error: Hold timer expired",
+        ),
+        (
+            "12-Jun-2024 08:15:02.118 INFO [main] org.apache.Assembler.startEjbs Created Ejb",
+            "Created Ejb",
+        ),
+        # Android logcat's month and day stay its header's.
+        (
+            "06-14 13:58:36.902 26610 26655 E flutter : Unhandled Exception: x",
+            "Unhandled Exception: x",
+        ),
         # A program's tag in lower case before a capitalised message; not a level.
         ("flutter: A RenderFlex overflowed by 12 px", "A RenderFlex overflowed by <num> px"),
         ("error: Cannot find module", "error: Cannot find module"),
