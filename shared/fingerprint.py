@@ -639,6 +639,19 @@ _MASKS: Final[tuple[tuple[re.Pattern[str] | _Where, _Replacement], ...]] = (
         ),
         _kind_name,
     ),
+    # A user's name, where what follows shows it is one: a verb's past ("user netops logged
+    # out", "User cvpsystem entered …"), a bracket, or the end of a sentence ("… for user ID
+    # admin. An invalid …"); not a word of a phrase ("user not found"), an action's or a
+    # thing's ("user authentication failed"), nor "unknown" (pam's "user unknown").
+    (
+        _where(
+            ("user ", "User "),
+            r"\b([Uu]ser (?:ID )?)(?!<)(?!(?:" + "|".join(sorted(_PHRASE_WORDS)) + r")\b)"
+            r"(?![a-z]*(?:tion|ment|ing|ure)\b|unknown\b)"
+            r"([a-z][\w.@-]*[a-z0-9])(?=\.?$|\.? \(|\. [A-Z]| [a-z]{2,}ed\b)",
+        ),
+        r"\1<name>",
+    ),
     # A plain word after a kind and a colon, ending the line ("no such table: orders"): a name.
     (_where(": ", r"\b([A-Za-z]{2,12}: )()([a-z][a-z0-9_]*)$"), _kind_name),
     # The key type sshd names before a key's fingerprint ("ssh2: RSA SHA256:…"), and the JSON

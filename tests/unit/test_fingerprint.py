@@ -778,6 +778,19 @@ def test_an_hclog_line_is_one_problem_with_its_json_line() -> None:
         ("reason: 'entry out of order' for x", "reason: entry out of order for x"),
         ("reason: 'Throttled' for x", "reason: <str> for x"),
         ('failed err="first\\nsecond"', "failed | first second"),
+        # A user's name before a verb's past, a bracket or a sentence's end; not a word of a
+        # phrase, an action's name, nor pam's "unknown".
+        ("user netops logged out from 10.0.0.1", "user <name> logged out from <ip>"),
+        (
+            "User cvpsystem entered configuration session",
+            "User <name> entered configuration session",
+        ),
+        (
+            "did not succeed for user jsmith. An invalid",
+            "did not succeed for user <name>. An invalid",
+        ),
+        ("user authentication failed", "user authentication failed"),
+        ("user not found", "user not found"),
         # A day of the week before a date; an IPv6 address in brackets with its port; a PCI
         # address; the host a machine calls itself.
         ("synchronization to Wed 2024-10-03 07:12:40.511207 CEST.", "synchronization to <ts>."),

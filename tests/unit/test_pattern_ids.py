@@ -285,9 +285,9 @@ def test_lower_case_words_that_differ_are_two_shapes_from_the_first_message() ->
     assert miner.add(link.format(0, 6, "down")).pattern_id != up  # two letters are a word too
     assert miner.add(link.format(0, 7, "up")).pattern_id == up
     # A bare lower-case name is a constant too, as the fingerprint takes it ...
-    login = "User {} logged in from the console"
-    assert miner.add(login.format("alice")).pattern_id != (
-        miner.add(login.format("bob")).pattern_id
+    printer = "Printer {} went offline at the office"
+    assert miner.add(printer.format("alice")).pattern_id != (
+        miner.add(printer.format("bob")).pattern_id
     )
     # ... unless a phrase names it as a value, which masking writes as one before mining.
     session = "Session for user {} closed by peer"
