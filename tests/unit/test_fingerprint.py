@@ -785,10 +785,7 @@ def test_an_hclog_line_is_one_problem_with_its_json_line() -> None:
             "User cvpsystem entered configuration session",
             "User <name> entered configuration session",
         ),
-        (
-            "did not succeed for user jsmith. An invalid",
-            "did not succeed for user <name>. An invalid",
-        ),
+        ("login of user jsmith (uid 1000)", "login of user <name> (uid <num>)"),
         ("user authentication failed", "user authentication failed"),
         ("user not found", "user not found"),
         # A day of the week before a date; an IPv6 address in brackets with its port; a PCI
