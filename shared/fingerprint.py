@@ -635,7 +635,7 @@ _MASKS: Final[tuple[tuple[re.Pattern[str] | _Where, _Replacement], ...]] = (
             r"\b([A-Za-z]{2,12}:? )(?:(\[)?"
             r"(?(2)|(?=[\w.$/-]*(?:[-_./$]|[a-z][A-Z]|[A-Z]{2})))[A-Za-z_][\w.$/-]*[\w$](?(2)\])"
             r"|(?!<)(?![a-z]*(?:ing|ed) )([a-z][a-z0-9]*)"
-            r"(?= (?:<|in |on |was |is |has |had |for |from |at |with |not )|\]))"
+            r"(?= (?:<|in |on |was |is |has |had |for |from |at |with |not |port )|\]))"
         ),
         _kind_name,
     ),
@@ -652,6 +652,9 @@ _MASKS: Final[tuple[tuple[re.Pattern[str] | _Where, _Replacement], ...]] = (
         ),
         r"\1<name>",
     ),
+    # The channel a login or a message came by, at the end of a line or before where from
+    # ("logged out from <ip> via winbox", "logged in via Web from <ip>"): a value.
+    (_where(" via ", r"(?<=\bvia )(?!<|[\w-]*\d)[A-Za-z][\w-]*(?=$| from | using )"), "<value>"),
     # A plain word after a kind and a colon, ending the line ("no such table: orders"): a name.
     (_where(": ", r"\b([A-Za-z]{2,12}: )()([a-z][a-z0-9_]*)$"), _kind_name),
     # The key type sshd names before a key's fingerprint ("ssh2: RSA SHA256:…"), and the JSON

@@ -60,6 +60,17 @@ from shared.fingerprint import NAMED_KINDS, fingerprint, parameterise, shape
         ("from 2001:db8:ff00::91 port 33016", "from <ip> port <num>"),
         ("ActiveRecord::RecordInvalid (Cafe::Bad)", "ActiveRecord::RecordInvalid (Cafe::Bad)"),
         ("user authentication failed", "user authentication failed"),
+        # A host's bare name before its port; the channel a login came by.
+        ("connect to host nas port 2200: refused", "connect to host <name> port <num>: refused"),
+        (
+            "user netops logged out from 10.0.0.5 via winbox",
+            "user <name> logged out from <ip> via <value>",
+        ),
+        (
+            "admin logged in via Web from 10.0.0.5 using https",
+            "admin logged in via <value> from <ip> using https",
+        ),
+        ("sent via the relay", "sent via the relay"),
         ("KeyError: 'customer_id'", "KeyError: <str>"),
         ("segfault at 0x7ffd3a2b", "segfault at <hex>"),
         ("commit deadbeefcafe1234 missing", "commit <hex> missing"),
