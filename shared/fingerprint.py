@@ -261,7 +261,7 @@ _MASKS: Final[tuple[tuple[re.Pattern[str] | _Where, _Replacement], ...]] = (
     (
         _where(
             "<BEA-",
-            r"^(?:####)?<[A-Z][a-z]{2} \d{1,2}, \d{4} [^<>]*>.*? <BEA-\d{6}> <(.*)>$",
+            r"^(?:####)?<[A-Z][a-z]{2} \d{1,2}, \d{4} [^<>]*>.*? <BEA-\d{6}> <(.*?)>?$",
         ),
         r"\1",
     ),
@@ -285,6 +285,27 @@ _MASKS: Final[tuple[tuple[re.Pattern[str] | _Where, _Replacement], ...]] = (
         _where("|", r"^https?://[^|\s]*\|\d+\|[\w -]+\|[\d.:a-fA-F]+\|[^|]*\|[^|]*\|\d+\|[^|]*\|"),
         "",
     ),
+    # What php-fpm writes before a worker's line ("[02-Jan-2025 23:41:09] WARNING: [pool www]
+    # child 12 said into stderr: "NOTICE: PHP message: …""), and its closing quote.
+    (
+        _where(
+            " said into std",
+            r"^(?:\[[^\]]*\] [A-Z]+: )?\[pool [^\]]+\] child \d+ said into std(?:err|out): \""
+            r"(?:[A-Z]+: )?(?:PHP message: )?"
+            r"(.*?)\"?$",
+        ),
+        r"\1",
+    ),
+    # The statement WordPress names after "for query", and the calls that made it ("… for
+    # query SELECT … made by require('wp-blog-header.php'), …").
+    (
+        _where(
+            "for query ",
+            r"(?<=\bfor query )(?:SELECT|INSERT|UPDATE|DELETE|REPLACE|SHOW)\b.*?(?= made by |$)",
+        ),
+        "<value>",
+    ),
+    (_where("for query <value> made by ", r"(?<=\bfor query <value> made by ).+$"), "<value>"),
     # A PBS server log's time, event class, server, object type and id, between semicolons
     # ("06/12/2024 08:15:02;0008;Server@pbs01;Job;21873.pbs01;Job Queued at request of …").
     (
@@ -806,6 +827,7 @@ _HEADER_PART: Final = re.compile(
     r"|[\w.-]*<(?:id|hex)>[\w.<>-]* [a-z][\w-]*(?= (?:<ts>|<ctx>) )"
     r"|<ip> - \S+ - \S+ \[<ts>\]"
     r"|kernel:(?= )|<doc>(?= " + _LEVEL + r" - )"
+    r"|\[(?:pid|client) [^\]]*\]"
     r"|<(?:RMT|ERR|WARN|INFO|TRACE|AUTH|BUG|DBG)>"
     r"|\([A-Z]\w* pid=<value>\)|[\w.-]+\.py:<num>\]"
     r"|(?:<hex>|<id>|<num>) [\w$]+(?:\.[\w$]+)+ +[AIWEOD](?= )|\[AUDIT *\]"

@@ -737,6 +737,24 @@ def test_an_hclog_line_is_one_problem_with_its_json_line() -> None:
             "06/12/2024 08:15:02;0008;Server@pbs01;Job;21873.pbs01;Job Queued at request",
             "Job Queued at request",
         ),
+        # WebLogic's record cut at its first line; php-fpm's worker prefix and quotes;
+        # Apache's pid and client before a PHP message; WordPress's query and its callers.
+        (
+            "<Nov 9, 2023 2:37:26 AM EST> <Error> <WebLogicServer> <BEA-000337> <[STUCK] "
+            "Thread busy. Stack trace:",
+            "Thread busy. Stack trace:",
+        ),
+        (
+            '[02-Jan-2025 23:41:09] WARNING: [pool www] child 9174 said into stderr: "NOTICE: '
+            'PHP message: WordPress database error"',
+            "WordPress database error",
+        ),
+        ("[pid 1234] [client 10.0.0.1:5678] WordPress database error", "WordPress database error"),
+        (
+            "Table x doesn't exist for query SELECT * FROM `wp_posts` WHERE id = 3 made by "
+            "require('wp-blog-header.php'), wp",
+            "Table x doesn't exist for query <value> made by <value>",
+        ),
         # Open Liberty's time, thread, logger and level letter, and its AUDIT level; vLLM's
         # process, level, month and day, file and line; BIRD's log class; svlogd's time;
         # Tomcat's class and method before a capitalised message.
