@@ -391,20 +391,19 @@ _MASKS: Final[tuple[tuple[re.Pattern[str] | _Where, _Replacement], ...]] = (
     ),
     (
         re.compile(
-            r"\b\d{4}([-/])\d{2}\1\d{2}[T _]\d{2}:\d{2}(?::\d{2}(?:[.,]\d{1,9})?)?"
+            r"\b(?:\d{4}([-/])\d{2}\1\d{2}[T _]|[01]\d-[0-3]\d )"
+            r"\d{2}:\d{2}(?::\d{2}(?:[.,]\d{1,9})?)?"
             rf"(?:Z|[+-]\d{{2}}:?\d{{2}})?{_ZONE}"
         ),
         "<ts>",
     ),
     # The day of the week before a date ("Mon, 12 Jun 2024 …", systemd's "Wed 2024-10-03 …").
     (_where(" <ts>", r"\b(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun),? (?=<ts>)"), ""),
-    # Open Liberty's time ("[3/14/25, 9:42:17:406 UTC]") and a month and day before a time of
-    # day with no year (vLLM's "INFO 08-14 02:31:47").
+    # Open Liberty's time ("[3/14/25, 9:42:17:406 UTC]").
     (
         _where("/", r"(?<=\[)\d{1,2}/\d{1,2}/\d{2}, \d{1,2}:\d{2}:\d{2}:\d{3} [A-Z]{2,5}(?=\])"),
         "<ts>",
     ),
-    (re.compile(r"\b[01]\d-[0-3]\d \d{2}:\d{2}:\d{2}(?:[.,]\d{1,9})?\b"), "<ts>"),
     # A date the American way, or with dots as much of Europe writes it, with a time of day
     # ("06/12/2024, 10:15:02 AM", "18.06.2024, 14:20:55": Nest's, in the locale it runs in).
     (
@@ -452,7 +451,13 @@ _MASKS: Final[tuple[tuple[re.Pattern[str] | _Where, _Replacement], ...]] = (
     # An IPv6 address in brackets with its port ("[::1]:60112"): one address, as "<ip>:<port>".
     (_where("[<ip>]:", r"\[<ip>\]:\d{1,5}\b"), "<ip>"),
     # A PCI address, as the kernel names a device ("mlx5_core 0000:af:00.1", "nvme 0000:3b:00.0").
-    (re.compile(r"\b[0-9a-fA-F]{4}:[0-9a-fA-F]{2}:[0-9a-fA-F]{2}\.[0-7]\b"), "<id>"),
+    (
+        _where(
+            re.compile(r":[0-9a-fA-F]{2}\.[0-7]"),
+            r"\b[0-9a-fA-F]{4}:[0-9a-fA-F]{2}:[0-9a-fA-F]{2}\.[0-7]\b",
+        ),
+        "<id>",
+    ),
     (re.compile(r"\b0x[0-9a-fA-F]+\b"), "<hex>"),
     # Bare hex (hashes, ids): a digit and a letter in it, else it is a number.
     (re.compile(r"\b(?=[0-9a-fA-F]*\d)(?=[0-9a-fA-F]*[a-fA-F])[0-9a-fA-F]{8,}\b"), "<hex>"),
@@ -886,17 +891,24 @@ def _once(text: str) -> str:
     if text.count("<") < 2:
         return text
     tokens = text.split(" ")
+    values = [token for token in tokens if "<" in token]
+    if len(set(values)) == len(values):  # a clause that comes again repeats its values
+        return text
     at = 0
     while at < len(tokens):
-        for size in range(_REPEAT_MIN, _REPEAT_MAX + 1):
-            end = at + size
-            if end + size > len(tokens) or tokens[end] != tokens[at]:
-                continue
+        start = at + _REPEAT_MIN
+        while True:  # where the token comes again, a clause's length on
+            try:
+                end = tokens.index(tokens[at], start, at + _REPEAT_MAX + 1)
+            except ValueError:
+                break
+            size = end - at
             unit = tokens[at:end]
             if tokens[end : end + size] == unit and any("<" in token for token in unit):
                 while tokens[end : end + size] == unit:
                     del tokens[end : end + size]
                 break
+            start = end + 1
         at += 1
     return " ".join(tokens)
 
