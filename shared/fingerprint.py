@@ -228,7 +228,7 @@ def _structured_text(match: re.Match[str]) -> str:
     return colon + (text if key in MESSAGE_KEYS else key + ": " + text)
 
 
-def _where(needle: str | tuple[str, ...], pattern: str) -> _Where:
+def _where(needle: str | tuple[str, ...] | re.Pattern[str], pattern: str) -> _Where:
     return _Where((needle,) if isinstance(needle, str) else needle, re.compile(pattern))
 
 
