@@ -272,7 +272,8 @@ _MASKS: Final[tuple[tuple[re.Pattern[str] | _Where, _Replacement], ...]] = (
     # and in dmesg.
     (
         re.compile(
-            rf"^(?:{_MONTH_DATE}|\d{{4}}-\d{{2}}-\d{{2}}T[\d:.]+(?:Z|[+-]\d{{2}}:?\d{{2}})?) +"
+            rf"^(?:<\d{{1,3}}>)?"
+            rf"(?:{_MONTH_DATE}|\d{{4}}-\d{{2}}-\d{{2}}T[\d:.]+(?:Z|[+-]\d{{2}}:?\d{{2}})?) +"
             r"[\w.:-]*[\w.-] +(?:(?:kern|user|mail|daemon|auth|syslog|lpr|news|uucp|cron|authpriv"
             r"|ftp|local[0-7])\.(?:emerg|alert|crit|err|warn|warning|notice|info|debug) +)?"
             r"[\w./-]+(?:\[\d+\](?:\([a-z]+\))?)?(?: \([^()\n]{1,200}\))?: "
@@ -306,6 +307,21 @@ _MASKS: Final[tuple[tuple[re.Pattern[str] | _Where, _Replacement], ...]] = (
         "<value>",
     ),
     (_where("for query <value> made by ", r"(?<=\bfor query <value> made by ).+$"), "<value>"),
+    # A Windows event as Snare forwards it (its fields between tabs after "MSWinEventLog", the
+    # message the thirteenth, a record number after it) and as Event Viewer exports it (level,
+    # time, source, event id and category, between tabs).
+    (
+        _where("MSWinEventLog\t", r"^.*?MSWinEventLog(?:\t[^\t]*){12}\t(.*?)(?:\t\d*)?$"),
+        r"\1",
+    ),
+    (
+        _where(
+            "\t",
+            r"^(?:Information|Warning|Error|Critical|Verbose|Audit Success|Audit Failure)\t"
+            r"[^\t]+\t[^\t]+\t\d+\t[^\t]*\t",
+        ),
+        "",
+    ),
     # A PBS server log's time, event class, server, object type and id, between semicolons
     # ("06/12/2024 08:15:02;0008;Server@pbs01;Job;21873.pbs01;Job Queued at request of …").
     (
@@ -391,7 +407,7 @@ _MASKS: Final[tuple[tuple[re.Pattern[str] | _Where, _Replacement], ...]] = (
     ),
     (
         re.compile(
-            r"\b(?:\d{4}([-/])\d{2}\1\d{2}[T _]|[01]\d-[0-3]\d )"
+            r"\b(?:\d{4}([-/])\d{2}\1\d{2}(?:[T_]| {1,2})|[01]\d-[0-3]\d )"
             r"\d{2}:\d{2}(?::\d{2}(?:[.,]\d{1,9})?)?"
             rf"(?:Z|[+-]\d{{2}}:?\d{{2}})?{_ZONE}"
         ),
@@ -436,6 +452,11 @@ _MASKS: Final[tuple[tuple[re.Pattern[str] | _Where, _Replacement], ...]] = (
     (_where("://", r"\b[a-zA-Z][a-zA-Z0-9+.-]{1,15}://[^\s'\"<>`]+"), _url),
     # An Amazon resource name ("arn:aws:iam::123456789012:role/deploy-bot").
     (_where("arn:", r"\barn:[\w-]+:[\w-]*:[\w-]*:\d*:[^\s'\"<>,;)]+"), "<id>"),
+    # A SIP address, with a name before it and parameters after ("1001/sip:1001@<ip>:5062;ob",
+    # "trunk/sips:gw.example:5061;transport=tls"), and a package at a version
+    # ("yaml@2.4.5", "@types/node@20.14.2"): values, not e-mail addresses.
+    (_where("sip", r"(?<![\w/])(?:[\w.+-]+/)?sips?:[^\s>,]+"), "<url>"),
+    (_where("@", r"(?<![\w@])@?[\w.-]+(?:/[\w.-]+)?@\d+(?:\.\d+){1,3}[\w.+-]*"), "<value>"),
     (_where("@", r"[\w.+-]{1,64}@[\w-]{1,63}(?:\.[\w-]{1,63})+"), "<email>"),
     (re.compile(r"\b(?:\d{1,3}\.){3}\d{1,3}(?::\d{1,5})?\b"), "<ip>"),
     (re.compile(r"(?<![\w:])(?:[0-9a-fA-F]{1,4}:){7}[0-9a-fA-F]{1,4}\b"), "<ip>"),
@@ -802,7 +823,14 @@ def _identifier(match: re.Match[str]) -> str:
 #: BIRD's log class ("<RMT> "), vLLM's process and file ("(APIServer pid=<value>) ",
 #: "async_llm.py:<num>] "), Open Liberty's thread, logger and level letter ("<hex>
 #: com.ibm.ws.….LoginModule A ") and its "[AUDIT   ]", and Tomcat's class and method before a
-#: capitalised message ("org.apache.openejb.….Assembler.startEjbs Created …").
+#: capitalised message ("org.apache.openejb.….Assembler.startEjbs Created …"); in CI, BuildKit's
+#: step and time ("#8 6.112 ") and npm's "npm ERR! " or "npm error "; Asterisk's level and
+#: thread ("VERBOSE[1402] ", "WARNING[12345][C-0000002a]: ") and source file, and its "-- ";
+#: a C source location ("sofia.c:1060 ", "res_pjsip/pjsip_options.c: "); FreeSWITCH's call id
+#: and idle share; coturn's counter and thread ("61207: (9): "); Kamailio's process, module,
+#: source line and function ("2(24105) ", "pike [pike_funcs.c:135]: pike_check_ipaddr(): ");
+#: icecast's module and function ("connection/_handle_source_request "); OctoPrint's "Recv: //"
+#: and "Recv: !!"; Zigbee2MQTT 1.x's "Zigbee2MQTT:error <ts>: ".
 #: A line reads the same whichever of them its logger wrote.
 _HEADER_PART: Final = re.compile(
     r"^(?:\*?\[?<ts>\]?(?: [A-Z]{3,4}(?=:))?:?"
@@ -833,6 +861,11 @@ _HEADER_PART: Final = re.compile(
     r"|<ip> - \S+ - \S+ \[<ts>\]"
     r"|kernel:(?= )|<doc>(?= " + _LEVEL + r" - )"
     r"|\[(?:pid|client) [^\]]*\]"
+    r"|#<num> <num>(?= )|npm (?:ERR!|error|warn|WARN)(?= )|--(?= )"
+    r"|[A-Z]+\[<num>\](?:\[[\w-]+\])?:?|[\w./-]+\.c(?::<num>)?:(?= )|[\w.-]+\.c:<num>(?= )"
+    r"|<num>%(?= \[)|<uuid>(?= <ts>)|<num>: (?:\(<num>\)|):|<num>\(<num>\)(?= )"
+    r"|[a-z_]+ \[[\w.]+\.c:<num>\]:|[a-z_]\w*\(\):|Recv: (?://|!!)"
+    r"|[a-z]+/_?[a-z]+_[a-z_]+(?= [A-Z])|<id>:[a-z]+ <ts>:"
     r"|<(?:RMT|ERR|WARN|INFO|TRACE|AUTH|BUG|DBG)>"
     r"|\([A-Z]\w* pid=<value>\)|[\w.-]+\.py:<num>\]"
     r"|(?:<hex>|<id>|<num>) [\w$]+(?:\.[\w$]+)+ +[AIWEOD](?= )|\[AUDIT *\]"

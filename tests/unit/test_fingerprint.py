@@ -737,6 +737,51 @@ def test_an_hclog_line_is_one_problem_with_its_json_line() -> None:
             "06/12/2024 08:15:02;0008;Server@pbs01;Job;21873.pbs01;Job Queued at request",
             "Job Queued at request",
         ),
+        # A Windows event as Snare forwards it and as Event Viewer exports it; a syslog
+        # header after its priority.
+        (
+            "<11>Jun 13 11:58:40 MDC-01 MSWinEventLog\t1\tDNS Server\t301776\tThu Jun 13 "
+            "11:58:40 2024\t4016\tMicrosoft-Windows-DNS-Server-Service\tSYSTEM\tN/A\tError\t"
+            "MDC-01\tNone\t\tThe DNS server timed out.\t301776",
+            "The DNS server timed out.",
+        ),
+        (
+            "Warning\t6/12/2024 7:58:44 AM\tMicrosoft-Windows-DHCP-Server\t1020\tNone\t"
+            "Scope is full.",
+            "Scope is full.",
+        ),
+        ("<12>Jun 13 08:02:27 DHCP-02 DHCP-Server[2112]: Scope is full.", "Scope is full."),
+        # CI's layers: BuildKit's step and time, npm's prefix in both spellings.
+        ("#8 6.112 npm error Missing: x from lock file", "Missing: x from lock file"),
+        ("npm ERR! Missing: x from lock file", "Missing: x from lock file"),
+        # Asterisk's level, thread and source file, and its verbose marker; FreeSWITCH's call
+        # id, idle share, level and source line; coturn's counter and thread; Kamailio's
+        # process, module, source line and function; icecast's module and function;
+        # OctoPrint's terminal prefix; Zigbee2MQTT 1.x's header.
+        (
+            "[Jun 12 09:02:17] VERBOSE[1402] res_pjsip/pjsip_options.c: Contact x is now down.",
+            "Contact x is now down.",
+        ),
+        ("    -- Contact x is now Unreachable.", "Contact x is now Unreachable."),
+        (
+            "8e4b7f0a-2c1d-4e55-9a3b-6f0d1c2e3a4b 2024-06-12 08:21:09.331905 97.42% [NOTICE] "
+            "sofia.c:1060 Hangup x",
+            "Hangup x",
+        ),
+        ("61207: (9): INFO: session x", "session x"),
+        ("1185: : session x", "session x"),
+        (
+            " 2(24105) WARNING: pike [pike_funcs.c:135]: pike_check_ipaddr(): PIKE - BLOCKing ip",
+            "PIKE - BLOCKing ip",
+        ),
+        (
+            "[2024-06-12  08:15:02] INFO connection/_handle_source_request Source x refused",
+            "Source x refused",
+        ),
+        ("Recv: !! MCU x shutdown: Timer too close", "MCU x shutdown: Timer too close"),
+        ("Zigbee2MQTT:error 2020-09-05 12:20:42: Failed to interview x", "Failed to interview x"),
+        # A code in brackets before a message stays the message's ("(1216): Unable to …").
+        ("(1216): Unable to connect", "(<num>): Unable to connect"),
         # WebLogic's record cut at its first line; php-fpm's worker prefix and quotes;
         # Apache's pid and client before a PHP message; WordPress's query and its callers.
         (
@@ -817,6 +862,14 @@ def test_an_hclog_line_is_one_problem_with_its_json_line() -> None:
         ("login of user jsmith (uid 1000)", "login of user <name> (uid <num>)"),
         ("user authentication failed", "user authentication failed"),
         ("user not found", "user not found"),
+        # A SIP address with a name before it and parameters after; a package at a version.
+        (
+            "Contact 1001/sip:1001@192.168.10.41:5062;ob is now Unreachable.",
+            "Contact <url> is now Unreachable.",
+        ),
+        ("Missing: @types/node@20.14.2 from lock file", "Missing: <value> from lock file"),
+        ("Missing: yaml@2.4.5 from lock file", "Missing: <value> from lock file"),
+        ("mail to ops@example.com failed", "mail to <email> failed"),
         # A day of the week before a date; an IPv6 address in brackets with its port; a PCI
         # address; the host a machine calls itself.
         ("synchronization to Wed 2024-10-03 07:12:40.511207 CEST.", "synchronization to <ts>."),
