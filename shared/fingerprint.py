@@ -687,9 +687,9 @@ _MASKS: Final[tuple[tuple[re.Pattern[str] | _Where, _Replacement], ...]] = (
         _kind_name,
     ),
     # A user's name, where what follows shows it is one: a verb's past ("user netops logged
-    # out", "User cvpsystem entered …"), a bracket, or the end of a sentence ("… for user ID
-    # admin. An invalid …"); not a word of a phrase ("user not found"), an action's or a
-    # thing's ("user authentication failed"), nor "unknown" (pam's "user unknown").
+    # out", "User cvpsystem entered …"), a bracket ("user jsmith (uid 1000)") or the end of a
+    # sentence; not a word of a phrase ("user not found"), an action's or a thing's ("user
+    # authentication failed"), nor "unknown" (pam's "user unknown").
     (
         _where(
             ("user ", "User "),
@@ -862,7 +862,8 @@ _HEADER_PART: Final = re.compile(
     r"|kernel:(?= )|<doc>(?= " + _LEVEL + r" - )"
     r"|\[(?:pid|client) [^\]]*\]"
     r"|#<num> <num>(?= )|npm (?:ERR!|error|warn|WARN)(?= )|--(?= )"
-    r"|[A-Z]+\[<num>\](?:\[[\w-]+\])?:?|[\w./-]+\.c(?::<num>)?:(?= )|[\w.-]+\.c:<num>(?= )"
+    r"|[A-Z]+\[<num>\](?:\[[\w<>-]+\])?:?|[\w./-]+\.c(?::<num>)?:(?= )"
+    r"|[\w.-]+\.c:<num>(?: [a-z_]\w*:)?(?= )"
     r"|<num>%(?= \[)|<uuid>(?= <ts>)|<num>: (?:\(<num>\)|):|<num>\(<num>\)(?= )"
     r"|[a-z_]+ \[[\w.]+\.c:<num>\]:|[a-z_]\w*\(\):|Recv: (?://|!!)"
     r"|[a-z]+/_?[a-z]+_[a-z_]+(?= [A-Z])|<id>:[a-z]+ <ts>:"

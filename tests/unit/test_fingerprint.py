@@ -764,6 +764,10 @@ def test_an_hclog_line_is_one_problem_with_its_json_line() -> None:
         ),
         ("    -- Contact x is now Unreachable.", "Contact x is now Unreachable."),
         (
+            "[Jun 12 08:15:02] WARNING[12345][C-0000002a]: chan_pjsip.c:123 handle_x: Call failed",
+            "Call failed",
+        ),
+        (
             "8e4b7f0a-2c1d-4e55-9a3b-6f0d1c2e3a4b 2024-06-12 08:21:09.331905 97.42% [NOTICE] "
             "sofia.c:1060 Hangup x",
             "Hangup x",
