@@ -686,6 +686,17 @@ _MASKS: Final[tuple[tuple[re.Pattern[str] | _Where, _Replacement], ...]] = (
         ),
         _kind_name,
     ),
+    # The value after a Windows event's field name ("Account Name:\t\tjdoe", "Account Domain:
+    # CORP", "Security ID: SYSTEM", "Caller Computer Name: WS-114"): a value, whatever it reads.
+    (
+        _where(
+            ("Name:", "Domain:", "ID:", "Address:"),
+            r"\b((?:Account Name|Account Domain|Security ID|Logon ID|Caller Computer Name"
+            r"|Workstation Name|Source Network Address|Client Address|Network Address):\s+)"
+            r"(?!<)(?![A-Z][a-z]+(?: [A-Z][a-z]+)*:)[^\s<]+",
+        ),
+        r"\1<value>",
+    ),
     # A user's name, where what follows shows it is one: a verb's past ("user netops logged
     # out", "User cvpsystem entered …"), a bracket ("user jsmith (uid 1000)") or the end of a
     # sentence; not a word of a phrase ("user not found"), an action's or a thing's ("user

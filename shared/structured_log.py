@@ -1,8 +1,10 @@
 """The text of a structured log line: what a JSON logger (zap, pino, bunyan, logrus, structlog,
-Serilog, ECS, Cloud Logging) wrote as the message and the error, instead of the whole document.
+Serilog, ECS, Cloud Logging) or shipper (NXLog, GELF) wrote as the message and the error, instead
+of the whole document.
 
 A line that is one JSON object is read for its message (``msg``, ``message``, ``@message``,
-``log``, ``textPayload``, or ``message`` inside ``jsonPayload``) and its error (``error``,
+NXLog's ``Message``, GELF's ``short_message``, ``log``, ``textPayload``, or ``message`` inside
+``jsonPayload``) and its error (``error``,
 ``err``, ``exception``, ``error.message``; of a nested error, its ``message`` or ``msg``, after
 its ``type`` or ``kind`` when it has one), joined by `` | ``. Every other field (times, levels,
 callers, hosts, ids) is left out: it is not what the problem is. A line that is no JSON object,
@@ -25,7 +27,15 @@ from typing import Any, Final
 #: Longer lines are not parsed (what is read of them is cut anyway).
 MAX_PARSED: Final = 65_536
 #: The keys a message and an error are read under (also by the fingerprint, in logfmt lines).
-MESSAGE_KEYS: Final = ("msg", "message", "@message", "log", "textPayload")
+MESSAGE_KEYS: Final = (
+    "msg",
+    "message",
+    "@message",
+    "Message",
+    "short_message",
+    "log",
+    "textPayload",
+)
 ERROR_KEYS: Final = ("error", "err", "exception", "error.message")
 _NESTED_TEXT: Final = ("message", "msg")
 _NESTED_KIND: Final = ("type", "kind", "name")

@@ -866,6 +866,14 @@ def test_an_hclog_line_is_one_problem_with_its_json_line() -> None:
         ("login of user jsmith (uid 1000)", "login of user <name> (uid <num>)"),
         ("user authentication failed", "user authentication failed"),
         ("user not found", "user not found"),
+        # The value after a Windows event's field name, as written or flattened; not a field
+        # name that follows an empty value.
+        (
+            "Subject:\tSecurity ID:\t\tSYSTEM Account Name:\t\tDC01$ Account Domain: CORP "
+            "Logon ID: 0x3e7 Caller Computer Name: Additional Information: x",
+            "Subject: Security ID: <value> Account Name: <value> Account Domain: <value> "
+            "Logon ID: <hex> Caller Computer Name: Additional Information: x",
+        ),
         # A SIP address with a name before it and parameters after; a package at a version.
         (
             "Contact 1001/sip:1001@192.168.10.41:5062;ob is now Unreachable.",

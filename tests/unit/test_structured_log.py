@@ -34,6 +34,12 @@ from shared.structured_log import (
         ('{"@timestamp":"2024-06-12T08:15:02Z","message":"disk full"}', "disk full"),
         ('{"severity":"ERROR","jsonPayload":{"message":"quota exceeded"}}', "quota exceeded"),
         ('{"severity":"ERROR","textPayload":"OOMKilled"}', "OOMKilled"),
+        # NXLog's Windows events, GELF.
+        (
+            '{"EventID":4740,"Hostname":"dc01","Message":"A user account was locked out."}',
+            "A user account was locked out.",
+        ),
+        ('{"version":"1.1","host":"web-2","short_message":"disk full","level":3}', "disk full"),
         # An error alone.
         ('{"level":"error","error":"context deadline exceeded"}', "context deadline exceeded"),
         # No message and no error, no object, or no JSON: the line as it is.
