@@ -710,6 +710,15 @@ _MASKS: Final[tuple[tuple[re.Pattern[str] | _Where, _Replacement], ...]] = (
         ),
         r"\1<name>",
     ),
+    # A SIP request's method in brackets ("SIP auth challenge (REGISTER) on sofia profile …"):
+    # a value, as an HTTP request's method is.
+    (
+        _where(
+            "(",
+            r"\((?:INVITE|REGISTER|OPTIONS|SUBSCRIBE|NOTIFY|BYE|CANCEL|ACK|PRACK|REFER|PUBLISH)\)",
+        ),
+        "(<method>)",
+    ),
     # The channel a login or a message came by, at the end of a line or before where from
     # ("logged out from <ip> via winbox", "logged in via Web from <ip>"): a value.
     (_where(" via ", r"(?<=\bvia )(?!<|[\w-]*\d)[A-Za-z][\w-]*(?=$| from | using )"), "<value>"),
@@ -874,7 +883,7 @@ _HEADER_PART: Final = re.compile(
     r"|\[(?:pid|client) [^\]]*\]"
     r"|#<num> <num>(?= )|npm (?:ERR!|error|warn|WARN)(?= )|--(?= )"
     r"|[A-Z]+\[<num>\](?:\[[\w<>-]+\])?:?|[\w./-]+\.c(?::<num>)?:(?= )"
-    r"|[\w.-]+\.c:<num>(?: [a-z_]\w*:)?(?= )"
+    r"|[\w./-]+\.c:<num>(?: in)?(?: [a-z_]\w*:)?(?= )"
     r"|<num>%(?= \[)|<uuid>(?= <ts>)|<num>: (?:\(<num>\)|):|<num>\(<num>\)(?= )"
     r"|[a-z_]+ \[[\w.]+\.c:<num>\]:|[a-z_]\w*\(\):|Recv: (?://|!!)"
     r"|[a-z]+/_?[a-z]+_[a-z_]+(?= [A-Z])|<id>:[a-z]+ <ts>:"

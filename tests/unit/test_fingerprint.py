@@ -772,6 +772,15 @@ def test_an_hclog_line_is_one_problem_with_its_json_line() -> None:
             "sofia.c:1060 Hangup x",
             "Hangup x",
         ),
+        (
+            "Mar  3 02:41:19 gw asterisk[987]: NOTICE[1044]: res_pjsip/pjsip_distributor.c:673 in "
+            "log_failed_request: Request failed",
+            "Request failed",
+        ),
+        (
+            "SIP auth challenge (REGISTER) on profile x",
+            "SIP auth challenge (<method>) on profile x",
+        ),
         ("61207: (9): INFO: session x", "session x"),
         ("1185: : session x", "session x"),
         (
