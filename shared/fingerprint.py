@@ -719,6 +719,9 @@ _MASKS: Final[tuple[tuple[re.Pattern[str] | _Where, _Replacement], ...]] = (
         ),
         "(<method>)",
     ),
+    # The target make was building, with the makefile and line of its recipe ("make: ***
+    # [Makefile:42: build/obj/parser.o] Error 1"): a value.
+    (_where("*** [", r"(?<=\*\*\* )\[[^\]\n]+\](?= Error \d)"), "[<value>]"),
     # The channel a login or a message came by, at the end of a line or before where from
     # ("logged out from <ip> via winbox", "logged in via Web from <ip>"): a value.
     (_where(" via ", r"(?<=\bvia )(?!<|[\w-]*\d)[A-Za-z][\w-]*(?=$| from | using )"), "<value>"),
@@ -884,6 +887,7 @@ _HEADER_PART: Final = re.compile(
     r"|#<num> <num>(?= )|npm (?:ERR!|error|warn|WARN)(?= )|--(?= )"
     r"|[A-Z]+\[<num>\](?:\[[\w<>-]+\])?:?|[\w./-]+\.c(?::<num>)?:(?= )"
     r"|[\w./-]+\.c:<num>(?: in)?(?: [a-z_]\w*:)?(?= )"
+    r"|make:(?= \*\*\* )"
     r"|<num>%(?= \[)|<uuid>(?= <ts>)|<num>: (?:\(<num>\)|):|<num>\(<num>\)(?= )"
     r"|[a-z_]+ \[[\w.]+\.c:<num>\]:|[a-z_]\w*\(\):|Recv: (?://|!!)"
     r"|[a-z]+/_?[a-z]+_[a-z_]+(?= [A-Z])|<id>:[a-z]+ <ts>:"

@@ -781,6 +781,12 @@ def test_an_hclog_line_is_one_problem_with_its_json_line() -> None:
             "SIP auth challenge (REGISTER) on profile x",
             "SIP auth challenge (<method>) on profile x",
         ),
+        ("make: *** [Makefile:42: build/obj/parser.o] Error 1", "*** [<value>] Error <num>"),
+        ("make[3]: *** [all] Error 2", "*** [<value>] Error <num>"),
+        (
+            "make: *** No rule to make target 'x'.  Stop.",
+            "*** No rule to make target <str>. Stop.",
+        ),
         ("61207: (9): INFO: session x", "session x"),
         ("1185: : session x", "session x"),
         (
