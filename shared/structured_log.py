@@ -4,11 +4,10 @@ of the whole document.
 
 A line that is one JSON object is read for its message (``msg``, ``message``, ``@message``,
 NXLog's ``Message``, GELF's ``short_message``, ``log``, ``textPayload``, or ``message`` inside
-``jsonPayload``) and its error (``error``,
-``err``, ``exception``, ``error.message``; of a nested error, its ``message`` or ``msg``, after
-its ``type`` or ``kind`` when it has one), joined by `` | ``. Every other field (times, levels,
-callers, hosts, ids) is left out: it is not what the problem is. A line that is no JSON object,
-or an object with neither, is answered unchanged.
+``jsonPayload``) and its error (``error``, ``err``, ``exception``, ``error.message``; of a nested
+error, its ``message`` or ``msg``, after its ``type`` or ``kind`` when it has one), joined by
+`` | ``. Every other field (times, levels, callers, hosts, ids) is left out: it is not what the
+problem is. A line that is no JSON object, or an object with neither, is answered unchanged.
 
 An object inside a line, in JSON or as a Python dict's ``repr`` (Ansible's ``FAILED! =>
 {"changed": false, "msg": "…"}``, an API's error body after ``responded 404:``), is read the
