@@ -18,9 +18,9 @@ Which pattern a template belongs to (:func:`resolve`):
    (:func:`optional_value`: ``cannot unmarshal number <num> into …`` and
    ``cannot unmarshal number into …``), or one with a ``<*>`` where this one has a run of
    tokens, or the other way round (:func:`spanned`: ``Host <*> is UP!`` and ``Host Branch
-   Office Firewall is UP!``), or one that is the same but for a tag before it
-   (:func:`optional_head`: ``flutter: A RenderFlex overflowed by <*> pixels on the right.``
-   and ``A RenderFlex overflowed …``);
+   Office Firewall is UP!``), or one that is the same but for a tag or a layout's head
+   before it (:func:`optional_head`: ``flutter: A RenderFlex overflowed by <*> pixels on the
+   right.`` and ``A RenderFlex overflowed …``);
 2. of those, the one born first (its first record has the lowest sequence number);
 3. none: a new pattern, born with this template (so two analyzers that learn one shape from the
    same first message mint the same id without talking to each other).
@@ -59,8 +59,12 @@ TAIL_CONTEXT = 6
 SHARED_WORDS = 3
 #: At most this many leading tokens of a template may be an optional head …
 OPTIONAL_HEAD = 2
-#: … before a template of at least this many words.
+#: … before a template of at least this many words;
 HEAD_CONTEXT = 5
+#: a head of up to this many tokens (a logger's layout: ``<*> [INFO] <*> [deepspeed]``) …
+LONG_HEAD = 6
+#: … before at least this many.
+LONG_HEAD_CONTEXT = 6
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,12 +189,19 @@ def _spans(longer: Sequence[str], shorter: Sequence[str]) -> bool:
 
 
 def optional_head(longer: Sequence[str], shorter: Sequence[str]) -> bool:
-    """``longer`` is ``shorter`` after at most :data:`OPTIONAL_HEAD` tokens more: a tag some
-    programs write before a message and others not (``flutter: A RenderFlex overflowed …``,
-    ``NVRM: Xid <*> …``). ``shorter`` has at least :data:`HEAD_CONTEXT` words, and every
-    token of it is in ``longer``'s end as it is (a value against a value)."""
+    """``longer`` is ``shorter`` after a head: at most :data:`OPTIONAL_HEAD` tokens more, a
+    tag some programs write before a message and others not (``flutter: A RenderFlex
+    overflowed …``, ``NVRM: Xid <*> …``), before at least :data:`HEAD_CONTEXT` words; or at
+    most :data:`LONG_HEAD`, a layout masking does not know (``<*> [INFO] <*> [deepspeed]
+    OVERFLOW! Rank <*> …``, ``Warning UpdateFailed <*> over <*> error processing …``), before
+    at least :data:`LONG_HEAD_CONTEXT` words. Every token of ``shorter`` is in ``longer``'s
+    end as it is (a value against a value)."""
     extra = len(longer) - len(shorter)
-    if not 0 < extra <= OPTIONAL_HEAD or _words(shorter) < HEAD_CONTEXT:
+    words = _words(shorter)
+    if not (
+        (0 < extra <= OPTIONAL_HEAD and words >= HEAD_CONTEXT)
+        or (0 < extra <= LONG_HEAD and words >= LONG_HEAD_CONTEXT)
+    ):
         return False
     return all(
         a == b or (_masked(a) and _masked(b)) for a, b in zip(longer[extra:], shorter, strict=True)
@@ -248,7 +259,7 @@ class Registry:
         self._by_first: defaultdict[str, list[_Entry]] = defaultdict(list)
         self._by_last: defaultdict[str, list[_Entry]] = defaultdict(list)
         self._containing: defaultdict[str, list[_Entry]] = defaultdict(list)
-        #: Every template by its tokens (values as ``<*>``), and without its first one or two.
+        #: Every template by its tokens (values as ``<*>``), and without its first one to six.
         self._by_unmasked: defaultdict[tuple[str, ...], list[_Entry]] = defaultdict(list)
         self._by_rest: defaultdict[tuple[str, ...], list[_Entry]] = defaultdict(list)
         self.extend(records)
@@ -280,7 +291,7 @@ class Registry:
             self._containing[word].append(entry)
         unmasked = _unmasked(tokens)
         self._by_unmasked[unmasked].append(entry)
-        for extra in range(1, OPTIONAL_HEAD + 1):
+        for extra in range(1, LONG_HEAD + 1):
             self._by_rest[unmasked[extra:]].append(entry)
 
     def owner(self, template: str) -> str | None:
@@ -331,10 +342,10 @@ class Registry:
         return chain(same, self._by_length_first.get((length, WILDCARD), ()))
 
     def _head_candidates(self, tokens: tuple[str, ...]) -> Iterator[tuple[list[_Entry], bool]]:
-        """Templates that may be ``tokens`` without its first one or two tokens (``True``), and
-        templates that may be ``tokens`` after one or two more (``False``)."""
+        """Templates that may be ``tokens`` without its first tokens, up to :data:`LONG_HEAD`
+        (``True``), and templates that may be ``tokens`` after as many more (``False``)."""
         unmasked = _unmasked(tokens)
-        for extra in range(1, OPTIONAL_HEAD + 1):
+        for extra in range(1, LONG_HEAD + 1):
             if (found := self._by_unmasked.get(unmasked[extra:])) is not None:
                 yield found, True
         if (found := self._by_rest.get(unmasked)) is not None:

@@ -149,13 +149,37 @@ def test_a_tag_before_a_message_is_the_same_shape() -> None:
 
 
 def test_optional_head_needs_five_words_as_they_are_after_at_most_two_tokens() -> None:
-    shorter = _tokens("Xid <*> Graphics SM Warp Exception on <*>")
+    shorter = _tokens("Xid <*> Graphics SM Exception on <*>")
     assert optional_head(["NVRM:", *shorter], shorter)
     assert optional_head(["<*>", "NVRM:", *shorter], shorter)
-    assert not optional_head(["a", "b", "c", *shorter], shorter)  # at most two tokens
+    assert not optional_head(["a", "b", "c", *shorter], shorter)  # five words: two tokens
     assert not optional_head(["NVRM:", *shorter[:-1], "now"], shorter)  # a value is no word
     four = _tokens("Connection closed by remote <*>")
     assert not optional_head(["sshd:", *four], four)  # four words: too few to say
+
+
+def test_a_head_of_up_to_six_tokens_needs_six_words_after_it() -> None:
+    shorter = _tokens("OVERFLOW! Rank <*> Skipping step. Attempted loss scale: <*>")
+    head = ["<*>", "[INFO]", "<*>", "[deepspeed]"]
+    assert optional_head([*head, *shorter], shorter)
+    assert optional_head(["a", "b", *head, *shorter], shorter)  # six tokens
+    assert not optional_head(["a", "b", "c", *head, *shorter], shorter)  # seven
+    five = _tokens("Failed password for <*> from <*> port <*>")
+    # syslog's "message repeated 3 times: [ …": five words are too few after a long head
+    assert not optional_head(["message", "repeated", "<*>", "times:", "<*>", *five], five)
+
+
+def test_a_layout_before_a_message_is_the_same_shape() -> None:
+    miner = TemplateMiner()
+    bare = miner.add(
+        "error processing spec.data[1] (key: prod/payments/stripe), err: Secret does not exist"
+    )
+    event = miner.add(
+        "  Warning  UpdateFailed  3m12s (x4 over 5m40s)  external-secrets  error processing"
+        " spec.data[2] (key: team-a/orders-api/db), err: Secret does not exist"
+    )
+    assert event.pattern_id == bare.pattern_id
+    assert event.cluster_id != bare.cluster_id  # two clusters of Drain, one pattern
 
 
 def test_one_value_more_in_the_middle_is_the_same_shape() -> None:
