@@ -1025,14 +1025,21 @@ def shape(masked: str) -> str:
     return " ".join(out) if words >= SHAPE_MIN_WORDS else masked
 
 
+_LEADING_VALUE: Final = SHAPE_VALUE + " "
+_TRAILING_VALUE: Final = " " + SHAPE_VALUE
+
+
 def _problem_text(title: str) -> str:
     """What a message's fingerprint hashes: the shape (:func:`shape`) of its parameterised
-    text; a title too short for a shape keeps its masked text, each word built around a value
-    one value, and every kind of value alike."""
+    text without a value at either end, since what a program writes before its first word and
+    after its last is the header and the detail some messages carry and others leave out
+    (``<*> Failed to interview <*> device has not successfully been paired`` and ``Failed to
+    interview …``); a title too short for a shape keeps its masked text, each word built
+    around a value one value, and every kind of value alike."""
     masked = parameterise(title)
     shaped = shape(masked)
     if shaped != masked:
-        return shaped
+        return shaped.removeprefix(_LEADING_VALUE).removesuffix(_TRAILING_VALUE)
     words = masked.split(" ")
     return MASKED_VALUE.sub("<*>", " ".join(_value_word(w) if "<" in w else w for w in words))
 

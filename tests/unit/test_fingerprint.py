@@ -642,6 +642,21 @@ def test_what_masking_has_no_rule_for_does_not_split_a_problem() -> None:
     assert not same("Job orders-sync failed on node-a", "Job orders-sync succeeded on node-a")
 
 
+def test_a_value_before_the_first_word_or_after_the_last_does_not_split_a_problem() -> None:
+    def fp(text: str) -> str:
+        return fingerprint(kind="message", parts=["zigbee2mqtt", text])
+
+    bare = fp("Failed to interview '0x00158d0001a2b3c4', device has not successfully been paired")
+    assert bare == fp(
+        "z2m: Failed to interview '0x00158d0009f8e7d6', device has not successfully been paired"
+    )
+    assert fp("Node attestation was successful") == fp(
+        "Node attestation was successful spiffe://example.org/agent/k8s_psat/prod/0b6f"
+    )
+    # The words still tell problems apart.
+    assert bare != fp("z2m: Failed to configure '0x00158d0009f8e7d6', device has not been paired")
+
+
 def test_one_problem_whatever_status_or_data_type_a_message_names() -> None:
     def fp(text: str) -> str:
         return fingerprint(kind="message", parts=["edge", text])
