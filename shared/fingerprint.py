@@ -537,7 +537,12 @@ _MASKS: Final[tuple[tuple[re.Pattern[str] | _Where, _Replacement], ...]] = (
     # quoted value: their words stay (:func:`_structured_text`), and the values in them are
     # masked as anywhere else.
     (
-        _where('="', r'(: )?\b(msg|message|err|error|reason)="((?:[^"\\\n]|\\.){0,1000})"'),
+        _where(
+            '="',
+            r"(: )?(?<![\w@.])("
+            + "|".join(map(re.escape, (*MESSAGE_KEYS, *ERROR_KEYS, "reason")))
+            + r')="((?:[^"\\\n]|\\.){0,1000})"',
+        ),
         _structured_text,
     ),
     # A media type ("multipart/form-data", "application/octet-stream"), the host Ansible names

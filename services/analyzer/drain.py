@@ -80,17 +80,9 @@ def _apart(template_token: str, token: str) -> bool:
     return "constant" in kinds and kinds <= _KINDS_APART
 
 
-_SHORT_WORD = re.compile(r"[a-z]{2}")
-
-
-def _word(token: str) -> bool:
-    """A plain lower-case word (:func:`lower_case_word`), or one of two letters (``up``)."""
-    return lower_case_word(token) or _SHORT_WORD.fullmatch(token.strip(PUNCTUATION)) is not None
-
-
 def _words(template_token: str, token: str) -> bool:
-    """Whether two different tokens are both plain lower-case words."""
-    return _word(template_token) and _word(token)
+    """Whether two different tokens are both plain lower-case words of two letters or more."""
+    return lower_case_word(template_token, letters=2) and lower_case_word(token, letters=2)
 
 
 class Drain(_Drain3):  # type: ignore[misc]

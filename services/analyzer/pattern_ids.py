@@ -210,13 +210,15 @@ def optional_head(longer: Sequence[str], shorter: Sequence[str]) -> bool:
 
 #: What may stand around a word in a template (``(uptime``, ``failed:``).
 PUNCTUATION = ".,:;!?()[]{}\"'"
-_LOWER_CASE_WORD = re.compile(r"[a-z][a-z_]{2,}")
+_LOWER_CASE_WORD = re.compile(r"[a-z][a-z_]+")
 
 
-def lower_case_word(token: str) -> bool:
-    """A plain lower-case word of three letters or more, its punctuation aside: such words name
-    reasons, entities and outcomes (Drain's rule 4, :mod:`services.analyzer.drain`)."""
-    return _LOWER_CASE_WORD.fullmatch(token.strip(PUNCTUATION)) is not None
+def lower_case_word(token: str, *, letters: int = 3) -> bool:
+    """A plain lower-case word of at least ``letters`` letters, its punctuation aside: such
+    words name reasons, entities and outcomes (Drain's rule 4, :mod:`services.analyzer.drain`,
+    which also takes words of two: ``up``, ``on``)."""
+    bare = token.strip(PUNCTUATION)
+    return len(bare) >= letters and _LOWER_CASE_WORD.fullmatch(bare) is not None
 
 
 def _first_key(tokens: Sequence[str]) -> str:

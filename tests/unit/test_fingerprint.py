@@ -271,6 +271,12 @@ from shared.fingerprint import NAMED_KINDS, fingerprint, parameterise, shape
         # line's, after " | " ('{"@message":"failed to sync","error":"No cluster leader"}').
         ('failed to sync: error="No cluster leader"', "failed to sync | No cluster leader"),
         ('failed: msg="retry later"', "failed: retry later"),
+        # Under every key a JSON line's message and error are read under.
+        (
+            'level=error exception="unable to reach db-7: connection refused"',
+            "level=<value> | unable to reach <id>: connection refused",
+        ),
+        ('short_message="Disk quota exceeded"', "Disk quota exceeded"),
         ('reason="quota exceeded for \\"cpu\\""', "reason: quota exceeded for <str>"),
         ("type=LOGIN_ERROR, error=user_not_found", "type=<value>, error=user_not_found"),
         # A run of three pairs or more is one context, whichever fields it carries; a pair
