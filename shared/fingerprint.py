@@ -815,97 +815,148 @@ def _identifier(match: re.Match[str]) -> str:
     return word if _NUMBER.fullmatch(word) or _EXCEPTION_NAME.fullmatch(word) else "<id>"
 
 
-#: What a logger writes before a message, one part at a time, on masked text: a time (in
-#: brackets or not), a program with its pid ("dnsmasq[<num>]: ", Heroku's "app[<id>]: "), a
-#: daemon's name ("iscsid: "), a level in capitals or in brackets ("WARN", "WARNING:", "LOG",
-#: "[error]", "[WARN ]"; not Node's "Error:", which names an exception), a pid before a level,
-#: a bracketed word of no spaces (a thread, a pid, a context, a node: "[<num>] ",
-#: "[orders-sync|task-0] "), a quoting "> ", Spring Boot's "<num> --- [<thread>] <logger> : ",
-#: Log4j's "[<thread>] <logger> - ", JBoss's "[<logger>] (<thread>) ", a dotted logger name
-#: before " - " or " : ", and a pool's or a component's name before " - ". Parts may follow one
-#: another without a space before a bracket ("[<ts>][WARN ][o.e.c.DiskThresholdMonitor]").
-#: Also: Serilog's "[<ts> ERR]", Python logging's " - " separators, Cisco's sequence numbers
-#: and "*<ts> UTC:", Android logcat's headers ("<date> <ts> <pid> <tid> E Tag: ",
-#: "E/Tag( <pid>): ", Android Studio's "<pid>-<tid>/com.app E/Tag: "), iOS's "App[<pid>:<tid>]",
-#: strongSwan's "<num>[IKE]", a rank or a shard in brackets ("[rank3]:"), klog's
-#: "<num> file.go:<num>]", Jetty's "<ts>:WARN :oejs.Server:main:", kubectl's event columns
-#: ("12m Normal ScalingReplicaSet deployment/web"), Monolog's "app.ERROR:", Ruby's Logger
-#: ("E, [<ts> #41] ERROR -- :"), loguru's "| ERROR | module:function:12 -", and tracing's span
-#: and target ("request{method=GET}: cart_svc::store:"), and the class and method a one-line
-#: java.util.logging record names before a capitalised message ("com.acme.Importer importRow
-#: Skipping row …"). Also what runs a program writes before its lines: Docker Compose's
-#: "web-1  | ", pm2's "1|worker | ", a container log file's "stderr F ", stern's pod and
-#: container before a time or a run of pairs ("loki-0 loki level=…"); Erlang/OTP's lower-case
-#: level after a time, Telegraf's "E! ", Tornado's "[I <num> <ts> web:<num>] ", Home
-#: Assistant's "(MainThread) [aiohttp.server] ", and lighttpd's source location
-#: ("(gw_backend.c.274) ", a name in brackets before a lower-case word), and a program's tag
-#: before a capitalised message, in lower case ("flutter: A RenderFlex …"; not a level's
-#: "error: ") or in capitals before a word ("NVRM: Xid …"; not "LDS: PUSH", "SSL: CERTIFICATE_…").
-#: Also oauth2-proxy's address, request id and user before its auth log's time ("<ip> - <uuid> -
-#: <email> [<ts>] [AuthSuccess] "), a kernel line's "kernel: " without its syslog header,
-#: Airflow's "{file.py:<num>}" before a level, Gitea's "...routing/logger.go:<num>:func1()" (or
-#: "HTTPRequest") before its level letter, krb5kdc's "krb5kdc[<num>](info):", Spring Boot 3's
-#: application name before the thread, and log4j's logger as Hadoop writes it
-#: ("org.apache.….ContainersMonitorImpl: ", "monitor.ContainersMonitorImpl
-#: (ContainersMonitorImpl.java:run(<num>)) - "; an exception's class before a colon stays),
-#: BIRD's log class ("<RMT> "), vLLM's process and file ("(APIServer pid=<value>) ",
-#: "async_llm.py:<num>] "), Open Liberty's thread, logger and level letter ("<hex>
-#: com.ibm.ws.….LoginModule A ") and its "[AUDIT   ]", and Tomcat's class and method before a
-#: capitalised message ("org.apache.openejb.….Assembler.startEjbs Created …"); in CI, BuildKit's
-#: step and time ("#8 6.112 ") and npm's "npm ERR! " or "npm error "; Asterisk's level and
-#: thread ("VERBOSE[1402] ", "WARNING[12345][C-0000002a]: ") and source file, and its "-- ";
-#: a C source location ("sofia.c:1060 ", "res_pjsip/pjsip_options.c: "); FreeSWITCH's call id
-#: and idle share; coturn's counter and thread ("61207: (9): "); Kamailio's process, module,
-#: source line and function ("2(24105) ", "pike [pike_funcs.c:135]: pike_check_ipaddr(): ");
-#: icecast's module and function ("connection/_handle_source_request "); OctoPrint's "Recv: //"
-#: and "Recv: !!"; Zigbee2MQTT 1.x's "Zigbee2MQTT:error <ts>: ".
-#: A line reads the same whichever of them its logger wrote.
-_HEADER_PART: Final = re.compile(
-    r"^(?:\*?\[?<ts>\]?(?: [A-Z]{3,4}(?=:))?:?"
-    r"(?: (?:debug|info|notice|warning|error|critical|alert|emergency):(?= ))?"
-    r"|\[<ts> [A-Z]{3}\]|<num>:(?= (?:<num>:|\*?<ts>))"
-    r"|<id>(?= <ts>)|(?:<id>|[\w.-]+) *\[[^\]\s]+\](?:\([a-z]+\))?:|[\w.-]+\[<num>:<num>\]|\[(?i:"
-    + _LEVEL
-    + r") *\]"
-    r"|\[?" + _LEVEL + r"\]?(?: ?:)?(?! [A-Z]{2,}\b)|>|-(?= )|[a-z][a-z0-9-]*[a-df-z0-9]d:"
-    r"|<num>(?= \[?" + _LEVEL + r"\b)|<num> --- (?:\[[^\]]*\] +)?\[[^\]]*\] +[\w.$]+ *:"
-    r"|<\d+\.<num>\.\d+>|(?:<id> |[\w-]+ )?pid <num>:(?= \[?" + _LEVEL + r"\b)"
-    r"|(?:<host>|<name>):(?= )"
-    r"|<num> +<num> [VDIWEF] [\w.$-]+ *:|(?:<id>/[\w.]+ )?[VDIWEF]/[\w.$-]+ *(?:\( *<num>\))?:"
-    r"|<num>\[[A-Z]+\]|(?:trce|dbug|info|warn|fail|crit): (?:<id>|[\w.]+\[<num>\])"
-    r"|<num> +-(?= )|<ctx> \||\||<num> [\w.-]+:<num>\]|<ts>:[A-Z]+ ?:[\w.$]+:[^:\s]+:"
-    r"|(?:(?:<num>|<id>) +)?(?:Normal|Warning) +[A-Z][A-Za-z]+ +\S+/\S+"
-    r"|[\w.-]+\.(?:DEBUG|INFO|NOTICE|WARNING|ERROR|CRITICAL|ALERT|EMERGENCY):"
-    r"|[DIWEFAU], \[<ts> #<num>\] +[A-Z]+ -- [^:]*:|[\w.]+:[\w<>]+:<num> -(?= )"
-    r"|[a-z_]\w*\{[^{}]*\}:|[a-z_]\w*(?:::\w+)+:"
-    r"|\[[^\]]*\] [\w.$]+ -|\[[\w.$]+\] \([^)]*\)|\[[^\]\s]+\]:?"
-    r"|[a-z][\w$]*(?:\.[\w$]+){2,} (?:\[[^\]]*\] )?[-:]"
-    r"|[A-Za-z][\w$]*(?:\.[\w$]+)+ (?:\[[^\]]*\] )?-(?= )"
-    r"|[a-z][\w$]*(?:\.[\w$]+)*\.[A-Z][\w$]* [a-z][\w$]*(?= [A-Z])"
-    r"|(?:<id>|<name>|[A-Za-z]\w*-[\w-]+) -(?= )"
-    r"|(?:<id>|<num>\|[\w.-]+)(?= +\| )|(?:stdout|stderr) [FP]|[DIWE]!|\(<name>\)(?= [a-z])"
-    r"|\[[DIWEC] <num> <ts> [\w.<>-]+:<num>\]|\([\w<>-]+\) \[[\w.<>]+\]"
-    r"|[\w.-]*<(?:id|hex)>[\w.<>-]* [a-z][\w-]*(?= (?:<ts>|<ctx>) )"
-    r"|<ip> - \S+ - \S+ \[<ts>\]"
-    r"|kernel:(?= )|<doc>(?= " + _LEVEL + r" - )"
-    r"|\[(?:pid|client) [^\]]*\]"
-    r"|#<num> <num>(?= )|npm (?:ERR!|error|warn|WARN)(?= )|--(?= )"
-    r"|[A-Z]+\[<num>\](?:\[[\w<>-]+\])?:?|[\w./-]+\.c(?::<num>)?:(?= )"
-    r"|[\w./-]+\.c:<num>(?: in)?(?: [a-z_]\w*:)?(?= )"
-    r"|make:(?= \*\*\* )"
-    r"|<num>%(?= \[)|<uuid>(?= <ts>)|<num>: (?:\(<num>\)|):|<num>\(<num>\)(?= )"
-    r"|[a-z_]+ \[[\w.]+\.c:<num>\]:|[a-z_]\w*\(\):|Recv: (?://|!!)"
-    r"|[a-z]+/_?[a-z]+_[a-z_]+(?= [A-Z])|<id>:[a-z]+ <ts>:"
-    r"|<(?:RMT|ERR|WARN|INFO|TRACE|AUTH|BUG|DBG)>"
-    r"|\([A-Z]\w* pid=<value>\)|[\w.-]+\.py:<num>\]"
-    r"|(?:<hex>|<id>|<num>) [\w$]+(?:\.[\w$]+)+ +[AIWEOD](?= )|\[AUDIT *\]"
-    r"|[a-z][\w$]*(?:\.[\w$]+)*\.[A-Z][\w$]*\.[a-z][\w$]*(?= [A-Z])"
-    r"|(?:(?:\.\.\.)?[\w./-]+\.go:<num>:[\w<>.]*\(\)|HTTPRequest)(?= \[[A-Z]\] )"
-    r"|(?![\w.$]*" + _KIND_SUFFIX + r":)[a-z][\w$]*(?:\.[\w$]+)+\.[A-Z][\w$]*:(?= )"
-    r"|[\w.$]+ \([\w$]+\.java:[\w$<>]+\(<num>\)\) -"
-    r"|(?!(?i:" + _LEVEL + r"):)(?:[a-z]{2,24}|[A-Z]{2,9}(?=: [A-Z][a-z])):(?= [A-Z]))"
-    r"(?: +|$|(?=\[))"
+#: What a logger, a shipper or a runner writes before a message, on masked text: one part at a
+#: time (a part ends at a space, the line's end or a bracket, so parts may follow one another
+#: without a space: "[<ts>][WARN ][o.e.c.DiskThresholdMonitor]"), each part one of these
+#: layouts, tried in order. A line reads the same whichever of them its logger wrote, and with
+#: none.
+_HEADER_LAYOUTS: Final = (
+    # A time, in brackets or not, with a zone before a colon ("*<ts> UTC:", Cisco's), and
+    # Erlang/OTP's lower-case level after it.
+    r"\*?\[?<ts>\]?(?: [A-Z]{3,4}(?=:))?:?"
+    r"(?: (?:debug|info|notice|warning|error|critical|alert|emergency):(?= ))?",
+    # Serilog's "[<ts> ERR]"; Cisco's sequence number before a time; an id before a time.
+    r"\[<ts> [A-Z]{3}\]",
+    r"<num>:(?= (?:<num>:|\*?<ts>))",
+    r"<id>(?= <ts>)",
+    # A program with its pid ("dnsmasq[<num>]: ", Heroku's "app[<id>]: ", krb5kdc's
+    # "krb5kdc[<num>](info):"); iOS's "App[<pid>:<tid>]".
+    r"(?:<id>|[\w.-]+) *\[[^\]\s]+\](?:\([a-z]+\))?:",
+    r"[\w.-]+\[<num>:<num>\]",
+    # A level in brackets ("[error]", "[WARN ]") or in capitals ("WARN", "WARNING:", "LOG";
+    # not Node's "Error:", which names an exception, nor before a word in capitals).
+    r"\[(?i:" + _LEVEL + r") *\]",
+    r"\[?" + _LEVEL + r"\]?(?: ?:)?(?! [A-Z]{2,}\b)",
+    # A quoting "> ", Python logging's " - " separators, a daemon's name ("iscsid: ").
+    r">",
+    r"-(?= )",
+    r"[a-z][a-z0-9-]*[a-df-z0-9]d:",
+    # A pid before a level; Spring Boot's "<num> --- [<app>] [<thread>] <logger> : "; an Erlang
+    # pid; a pid after a name before a level.
+    r"<num>(?= \[?" + _LEVEL + r"\b)",
+    r"<num> --- (?:\[[^\]]*\] +)?\[[^\]]*\] +[\w.$]+ *:",
+    r"<\d+\.<num>\.\d+>",
+    r"(?:<id> |[\w-]+ )?pid <num>:(?= \[?" + _LEVEL + r"\b)",
+    # A host's or a name's tag.
+    r"(?:<host>|<name>):(?= )",
+    # Android logcat's headers ("<date> <ts> <pid> <tid> E Tag: ", "E/Tag( <pid>): ", Android
+    # Studio's "<pid>-<tid>/com.app E/Tag: "); strongSwan's "<num>[IKE]"; .NET's console
+    # ("fail: Orders.Api[<num>]").
+    r"<num> +<num> [VDIWEF] [\w.$-]+ *:",
+    r"(?:<id>/[\w.]+ )?[VDIWEF]/[\w.$-]+ *(?:\( *<num>\))?:",
+    r"<num>\[[A-Z]+\]",
+    r"(?:trce|dbug|info|warn|fail|crit): (?:<id>|[\w.]+\[<num>\])",
+    # Separators: a number before " - ", bars between fields.
+    r"<num> +-(?= )",
+    r"<ctx> \|",
+    r"\|",
+    # klog's "<num> file.go:<num>]"; Jetty's "<ts>:WARN :oejs.Server:main:"; kubectl's event
+    # columns ("12m Normal ScalingReplicaSet deployment/web").
+    r"<num> [\w.-]+:<num>\]",
+    r"<ts>:[A-Z]+ ?:[\w.$]+:[^:\s]+:",
+    r"(?:(?:<num>|<id>) +)?(?:Normal|Warning) +[A-Z][A-Za-z]+ +\S+/\S+",
+    # Monolog's "app.ERROR:"; Ruby's Logger ("E, [<ts> #41] ERROR -- :"); loguru's
+    # "module:function:12 -".
+    r"[\w.-]+\.(?:DEBUG|INFO|NOTICE|WARNING|ERROR|CRITICAL|ALERT|EMERGENCY):",
+    r"[DIWEFAU], \[<ts> #<num>\] +[A-Z]+ -- [^:]*:",
+    r"[\w.]+:[\w<>]+:<num> -(?= )",
+    # tracing's span and target ("request{method=GET}: cart_svc::store:").
+    r"[a-z_]\w*\{[^{}]*\}:",
+    r"[a-z_]\w*(?:::\w+)+:",
+    # Log4j's "[<thread>] <logger> - ", JBoss's "[<logger>] (<thread>) ", a bracketed word of
+    # no spaces (a thread, a pid, a context, a node, a rank: "[<num>] ", "[rank3]:").
+    r"\[[^\]]*\] [\w.$]+ -",
+    r"\[[\w.$]+\] \([^)]*\)",
+    r"\[[^\]\s]+\]:?",
+    # A dotted logger name before " - " or " : "; the class and method a one-line
+    # java.util.logging record names before a capitalised message ("com.acme.Importer
+    # importRow Skipping row …").
+    r"[a-z][\w$]*(?:\.[\w$]+){2,} (?:\[[^\]]*\] )?[-:]",
+    r"[A-Za-z][\w$]*(?:\.[\w$]+)+ (?:\[[^\]]*\] )?-(?= )",
+    r"[a-z][\w$]*(?:\.[\w$]+)*\.[A-Z][\w$]* [a-z][\w$]*(?= [A-Z])",
+    # A pool's or a component's name before " - " ("HikariPool-1 - ").
+    r"(?:<id>|<name>|[A-Za-z]\w*-[\w-]+) -(?= )",
+    # What runs a program writes before its lines: Docker Compose's "web-1  | ", pm2's
+    # "1|worker | ", a container log file's "stderr F ", Telegraf's "E! ".
+    r"(?:<id>|<num>\|[\w.-]+)(?= +\| )",
+    r"(?:stdout|stderr) [FP]",
+    r"[DIWE]!",
+    # lighttpd's source location ("(gw_backend.c.274) ", a name in brackets before a
+    # lower-case word); Tornado's "[I <num> <ts> web:<num>] "; Home Assistant's "(MainThread)
+    # [aiohttp.server] ".
+    r"\(<name>\)(?= [a-z])",
+    r"\[[DIWEC] <num> <ts> [\w.<>-]+:<num>\]",
+    r"\([\w<>-]+\) \[[\w.<>]+\]",
+    # stern's pod and container before a time or a run of pairs ("loki-0 loki level=…").
+    r"[\w.-]*<(?:id|hex)>[\w.<>-]* [a-z][\w-]*(?= (?:<ts>|<ctx>) )",
+    # oauth2-proxy's address, request id and user before its auth log's time.
+    r"<ip> - \S+ - \S+ \[<ts>\]",
+    # A kernel line's "kernel: " without its syslog header; Airflow's "{file.py:<num>}"
+    # before a level.
+    r"kernel:(?= )",
+    r"<doc>(?= " + _LEVEL + r" - )",
+    # Apache's "[pid <num>] [client <ip>:<num>] ".
+    r"\[(?:pid|client) [^\]]*\]",
+    # In CI, BuildKit's step and time ("#8 6.112 ") and npm's "npm ERR! " or "npm error ".
+    r"#<num> <num>(?= )",
+    r"npm (?:ERR!|error|warn|WARN)(?= )",
+    # Asterisk's "-- ", its level and thread ("VERBOSE[1402] ", "WARNING[12345][C-0000002a]:
+    # "), and a C source location ("sofia.c:1060 ", "res_pjsip/pjsip_options.c: ",
+    # Asterisk's "file.c:673 in function:").
+    r"--(?= )",
+    r"[A-Z]+\[<num>\](?:\[[\w<>-]+\])?:?",
+    r"[\w./-]+\.c(?::<num>)?:(?= )",
+    r"[\w./-]+\.c:<num>(?: in)?(?: [a-z_]\w*:)?(?= )",
+    # make's "make: " before "***".
+    r"make:(?= \*\*\* )",
+    # FreeSWITCH's idle share and call id; coturn's counter and thread ("61207: (9): ");
+    # Kamailio's process, module, source line and function ("2(24105) ", "pike
+    # [pike_funcs.c:135]: pike_check_ipaddr(): ").
+    r"<num>%(?= \[)",
+    r"<uuid>(?= <ts>)",
+    r"<num>: (?:\(<num>\)|):",
+    r"<num>\(<num>\)(?= )",
+    r"[a-z_]+ \[[\w.]+\.c:<num>\]:",
+    r"[a-z_]\w*\(\):",
+    # OctoPrint's "Recv: //" and "Recv: !!"; icecast's module and function
+    # ("connection/_handle_source_request "); Zigbee2MQTT 1.x's "Zigbee2MQTT:error <ts>: ".
+    r"Recv: (?://|!!)",
+    r"[a-z]+/_?[a-z]+_[a-z_]+(?= [A-Z])",
+    r"<id>:[a-z]+ <ts>:",
+    # BIRD's log class ("<RMT> "); vLLM's process and file ("(APIServer pid=<value>) ",
+    # "async_llm.py:<num>] ").
+    r"<(?:RMT|ERR|WARN|INFO|TRACE|AUTH|BUG|DBG)>",
+    r"\([A-Z]\w* pid=<value>\)",
+    r"[\w.-]+\.py:<num>\]",
+    # Open Liberty's thread, logger and level letter ("<hex> com.ibm.ws.….LoginModule A ")
+    # and its "[AUDIT   ]"; Tomcat's class and method before a capitalised message
+    # ("org.apache.openejb.….Assembler.startEjbs Created …").
+    r"(?:<hex>|<id>|<num>) [\w$]+(?:\.[\w$]+)+ +[AIWEOD](?= )",
+    r"\[AUDIT *\]",
+    r"[a-z][\w$]*(?:\.[\w$]+)*\.[A-Z][\w$]*\.[a-z][\w$]*(?= [A-Z])",
+    # Gitea's "...routing/logger.go:<num>:func1()" (or "HTTPRequest") before its level letter.
+    r"(?:(?:\.\.\.)?[\w./-]+\.go:<num>:[\w<>.]*\(\)|HTTPRequest)(?= \[[A-Z]\] )",
+    # log4j's logger as Hadoop writes it ("org.apache.….ContainersMonitorImpl: ",
+    # "monitor.ContainersMonitorImpl (ContainersMonitorImpl.java:run(<num>)) - "; an
+    # exception's class before a colon stays).
+    r"(?![\w.$]*" + _KIND_SUFFIX + r":)[a-z][\w$]*(?:\.[\w$]+)+\.[A-Z][\w$]*:(?= )",
+    r"[\w.$]+ \([\w$]+\.java:[\w$<>]+\(<num>\)\) -",
+    # A program's tag before a capitalised message, in lower case ("flutter: A RenderFlex …";
+    # not a level's "error: ") or in capitals before a word ("NVRM: Xid …"; not "LDS: PUSH",
+    # "SSL: CERTIFICATE_…").
+    r"(?!(?i:" + _LEVEL + r"):)(?:[a-z]{2,24}|[A-Z]{2,9}(?=: [A-Z][a-z])):(?= [A-Z])",
 )
+_HEADER_PART: Final = re.compile(r"^(?:" + "|".join(_HEADER_LAYOUTS) + r")(?: +|$|(?=\[))")
 #: The logger's name Kafka's and ZooKeeper's layouts write after the message ("… (org.apache.
 #: kafka.streams.KafkaStreams)", "… (org.apache.kafka.connect.runtime.WorkerTask:212)"), and
 #: the context and extra Monolog writes after it ("… {"user":7} []", "… [] []").
