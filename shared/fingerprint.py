@@ -232,10 +232,11 @@ def _where(needle: str | tuple[str, ...] | re.Pattern[str], pattern: str) -> _Wh
     return _Where((needle,) if isinstance(needle, str) else needle, re.compile(pattern))
 
 
-#: A log level as loggers write it in capitals (zap's DPANIC too).
+#: A log level as loggers write it in capitals (zap's DPANIC too, and WARNI: Python logging's
+#: level cut to five letters, "%(levelname)-5.5s", as Pyramid's and Waitress's layouts write it).
 _LEVEL: Final = (
-    r"(?:TRACE|DEBUG|INFO|NOTICE|LOG|WARN|WARNING|ERROR|ERR|SEVERE|CRITICAL|CRIT|FATAL|DPANIC"
-    r"|PANIC|EMERG)"
+    r"(?:TRACE|DEBUG|INFO|NOTICE|LOG|WARN|WARNI|WARNING|ERROR|ERR|SEVERE|CRITICAL|CRIT|FATAL"
+    r"|DPANIC|PANIC|EMERG)"
 )
 #: The reason phrases of HTTP's status codes (RFC 9110), as written and in capitals.
 _PHRASES: Final = sorted(
@@ -409,7 +410,7 @@ _MASKS: Final[tuple[tuple[re.Pattern[str] | _Where, _Replacement], ...]] = (
         re.compile(
             r"\b(?:\d{4}([-/])\d{2}\1\d{2}(?:[T_]| {1,2})|[01]\d-[0-3]\d )"
             r"\d{2}:\d{2}(?::\d{2}(?:[.,]\d{1,9})?)?"
-            rf"(?:Z|[+-]\d{{2}}:?\d{{2}})?{_ZONE}"
+            rf"(?:Z|[+-]\d{{2}}:?\d{{2}}| [+-]\d{{4}}\b)?{_ZONE}"
         ),
         "<ts>",
     ),
@@ -955,6 +956,10 @@ _HEADER_LAYOUTS: Final = (
     # not a level's "error: ") or in capitals before a word ("NVRM: Xid …"; not "LDS: PUSH",
     # "SSL: CERTIFICATE_…").
     r"(?!(?i:" + _LEVEL + r"):)(?:[a-z]{2,24}|[A-Z]{2,9}(?=: [A-Z][a-z])):(?= [A-Z])",
+    # A level in lower case before the message, after the program's name or not (virsh's and
+    # NSD's "error: ", Knot's "info: ", "VBoxManage: error: "; not Ansible's "fatal: ", a
+    # task's outcome).
+    r"(?:[\w.-]+: )?(?:debug|info|notice|warning|warn|error|err|crit|critical):(?= )",
 )
 _HEADER_PART: Final = re.compile(r"^(?:" + "|".join(_HEADER_LAYOUTS) + r")(?: +|$|(?=\[))")
 #: The logger's name Kafka's and ZooKeeper's layouts write after the message ("… (org.apache.

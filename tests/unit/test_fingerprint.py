@@ -95,7 +95,7 @@ from shared.fingerprint import NAMED_KINDS, fingerprint, parameterise, shape
         # BusyBox's and OpenWrt's logread write the facility and level before the program.
         (
             "Jun 12 18:40:03 router daemon.err unbound: [11472:0] error: udp connect failed",
-            "error: udp connect failed",
+            "udp connect failed",
         ),
         ("[ 88213.004571] nf_conntrack: table full", "nf_conntrack: table full"),
         ("x [3877549.392631] y", "x <ts> y"),
@@ -873,7 +873,16 @@ def test_an_hclog_line_is_one_problem_with_its_json_line() -> None:
         ),
         # A program's tag in lower case before a capitalised message; not a level.
         ("flutter: A RenderFlex overflowed by 12 px", "A RenderFlex overflowed by <num> px"),
-        ("error: Cannot find module", "error: Cannot find module"),
+        # gunicorn's and Sanic's time with its zone after a space; Python logging's level cut to
+        # five letters.
+        (
+            "[2024-06-12 08:15:02 +0000] [7] [ERROR] Worker (pid:12) was sent SIGKILL!",
+            "Worker (pid:<num>) was sent SIGKILL!",
+        ),
+        (
+            "2024-06-12 08:15:02,118 WARNI [waitress.queue:113][MainThread] Task queue depth",
+            "Task queue depth",
+        ),
         ("serf: lower case stays", "serf: lower case stays"),
         ("NVRM: Xid 13, Graphics SM Warp", "Xid <num>, Graphics SM Warp"),
         ("SSL: CERTIFICATE_VERIFY_FAILED", "SSL: CERTIFICATE_VERIFY_FAILED"),
@@ -1013,10 +1022,19 @@ def test_what_a_runner_or_a_logger_writes_before_a_message_goes(
     assert parameterise(line) == (expected or "Error handling request from <ip>")
 
 
-def test_a_lower_case_level_goes_only_after_a_time() -> None:
+def test_a_lower_case_level_goes_before_a_message() -> None:
     assert parameterise("error: Cannot find module './x' from '/app/a.ts'") == (
-        "error: Cannot find module <str> from <str>"
+        "Cannot find module <str> from <str>"
     )
+    assert parameterise("VBoxManage: error: Could not find a registered machine named 'db'") == (
+        "Could not find a registered machine named <str>"
+    )
+    assert parameterise("info: [example.com.] loaded, serial 7 -> 8, 618 bytes") == (
+        "loaded, serial <num> -> <num> bytes"
+    )
+    # Ansible's "fatal: " is a task's outcome, Node's "Error: " an exception's class.
+    assert parameterise("fatal: [web-01]: FAILED! => x") == "fatal: [<host>]: FAILED! => x"
+    assert parameterise("Error: Cannot find module 'x'") == "Error: Cannot find module <str>"
 
 
 def test_a_message_in_words_is_not_a_logger_header() -> None:
