@@ -269,11 +269,11 @@ _MASKS: Final[tuple[tuple[re.Pattern[str] | _Where, _Replacement], ...]] = (
     # A syslog header goes: its time, host and program ("Jun  9 08:31:40 db-07 sudo[4411]: …",
     # "2024-06-12T08:15:07+00:00 web-2 kernel: …", krb5kdc's "… kdc01 krb5kdc[1187](info): "),
     # and the facility and level BusyBox's and OpenWrt's logread write before the program
-    # ("… router daemon.err unbound: …"), so a line reads the same in the journal, in a file
-    # and in dmesg.
+    # ("… router daemon.err unbound: …"), also after Docker Compose's "postfix-1  | ", so a
+    # line reads the same in the journal, in a file and in dmesg.
     (
         re.compile(
-            rf"^(?:<\d{{1,3}}>)?"
+            r"^(?:[\w.-]+[-_]\d+ +\| )?(?:<\d{1,3}>)?"
             rf"(?:{_MONTH_DATE}|\d{{4}}-\d{{2}}-\d{{2}}T[\d:.]+(?:Z|[+-]\d{{2}}:?\d{{2}})?) +"
             r"[\w.:-]*[\w.-] +(?:(?:kern|user|mail|daemon|auth|syslog|lpr|news|uucp|cron|authpriv"
             r"|ftp|local[0-7])\.(?:emerg|alert|crit|err|warn|warning|notice|info|debug) +)?"
@@ -822,6 +822,9 @@ def _identifier(match: re.Match[str]) -> str:
 #: layouts, tried in order. A line reads the same whichever of them its logger wrote, and with
 #: none.
 _HEADER_LAYOUTS: Final = (
+    # Django's "verbose" layout: the module, process and thread after the time
+    # ("INFO <ts> runserver 41 140233861523136 WebSocket …").
+    r"<ts> [a-z_]\w* <num> <num>(?= [A-Z])",
     # A time, in brackets or not, with a zone before a colon ("*<ts> UTC:", Cisco's), and
     # Erlang/OTP's lower-case level after it.
     r"\*?\[?<ts>\]?(?: [A-Z]{3,4}(?=:))?:?"
@@ -956,6 +959,12 @@ _HEADER_LAYOUTS: Final = (
     # not a level's "error: ") or in capitals before a word ("NVRM: Xid …"; not "LDS: PUSH",
     # "SSL: CERTIFICATE_…").
     r"(?!(?i:" + _LEVEL + r"):)(?:[a-z]{2,24}|[A-Z]{2,9}(?=: [A-Z][a-z])):(?= [A-Z])",
+    # OpenStack's oslo.log: the logger and the request's context ("nova.compute.manager [None
+    # req-<uuid> admin admin] "), and the instance ("[instance: <uuid>] ").
+    r"(?:[a-z][\w$]*(?:\.[\w$]+)+ |<id> )?\[(?:None )?req-<uuid>[^\]]*\]",
+    r"\[instance: <uuid>\]",
+    # MySQL 8's thread, level, error code and subsystem ("1 [Note] [MY-011825] [Xtrabackup] ").
+    r"<num> \[(?:Note|Warning|ERROR|System)\](?: \[<id>\] \[\w+\])?",
     # A level in lower case before the message, after the program's name or not (virsh's and
     # NSD's "error: ", Knot's "info: ", "VBoxManage: error: "; not Ansible's "fatal: ", a
     # task's outcome).

@@ -873,6 +873,26 @@ def test_an_hclog_line_is_one_problem_with_its_json_line() -> None:
         ),
         # A program's tag in lower case before a capitalised message; not a level.
         ("flutter: A RenderFlex overflowed by 12 px", "A RenderFlex overflowed by <num> px"),
+        # Django's verbose layout; OpenStack's oslo.log context; MySQL 8's thread, level, code
+        # and subsystem; a syslog header after Docker Compose's prefix.
+        (
+            "INFO 2024-06-12 08:15:02,118 runserver 41 140233861523136 WebSocket CONNECT /ws/",
+            "WebSocket <method> <path>",
+        ),
+        (
+            "2024-06-12 08:15:00.737 20156 ERROR neutron.plugins.ml2.managers [None req-3a4b5c6d"
+            "-7e8f-4091-a2b3-c4d5e6f7a8b9 admin admin] [instance: 6c5d4e3f-2a1b-4c0d-9e8f-"
+            "7a6b5c4d3e2f] Failed to bind port",
+            "Failed to bind port",
+        ),
+        (
+            "2024-06-12T02:00:21.004187-00:00 1 [Note] [MY-011825] [Xtrabackup] Copying ./ibdata1",
+            "Copying ./<id>",
+        ),
+        (
+            "postfix-1  | Jun 12 08:15:03 mail opendkim[290]: no signing subdomain match for 'a'",
+            "no signing subdomain match for <str>",
+        ),
         # gunicorn's and Sanic's time with its zone after a space; Python logging's level cut to
         # five letters.
         (
