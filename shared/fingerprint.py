@@ -965,6 +965,9 @@ _HEADER_LAYOUTS: Final = (
     r"\[instance: <uuid>\]",
     # MySQL 8's thread, level, error code and subsystem ("1 [Note] [MY-011825] [Xtrabackup] ").
     r"<num> \[(?:Note|Warning|ERROR|System)\](?: \[<id>\] \[\w+\])?",
+    # A mail queue's id before its message (Postfix's and its milters' "9B1C3F20A7: "; not an
+    # id of letters and digits, which may be an error's code: "ORA-01654: ").
+    r"<hex>:(?= )",
     # A level in lower case before the message, after the program's name or not (virsh's and
     # NSD's "error: ", Knot's "info: ", "VBoxManage: error: "; not Ansible's "fatal: ", a
     # task's outcome).

@@ -893,6 +893,8 @@ def test_an_hclog_line_is_one_problem_with_its_json_line() -> None:
             "postfix-1  | Jun 12 08:15:03 mail opendkim[290]: no signing subdomain match for 'a'",
             "no signing subdomain match for <str>",
         ),
+        # A mail queue's id.
+        ("9B1C3F20A7: no signing subdomain match for 'a'", "no signing subdomain match for <str>"),
         # gunicorn's and Sanic's time with its zone after a space; Python logging's level cut to
         # five letters.
         (
