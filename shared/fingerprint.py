@@ -408,7 +408,7 @@ _MASKS: Final[tuple[tuple[re.Pattern[str] | _Where, _Replacement], ...]] = (
     ),
     (
         re.compile(
-            r"\b(?:\d{4}([-/])\d{2}\1\d{2}(?:[T_]| {1,2})|[01]\d-[0-3]\d )"
+            r"\b(?:\d{4}([-/])\d{2}\1\d{2}(?:[T_]| {1,2}|, )|[01]\d-[0-3]\d )"
             r"\d{2}:\d{2}(?::\d{2}(?:[.,]\d{1,9})?)?"
             rf"(?:Z|[+-]\d{{2}}:?\d{{2}}| [+-]\d{{4}}\b)?{_ZONE}"
         ),
@@ -822,6 +822,11 @@ def _identifier(match: re.Match[str]) -> str:
 #: layouts, tried in order. A line reads the same whichever of them its logger wrote, and with
 #: none.
 _HEADER_LAYOUTS: Final = (
+    # Rust's env_logger: the time, the level and the module in one pair of brackets
+    # ("[<ts> ERROR my_app::db] ").
+    r"\[<ts> " + _LEVEL + r" +[\w:.-]+\]",
+    # Sanic's worker before its time ("Srv 0 <ts> ERROR: ").
+    r"Srv <num>(?= <ts>)",
     # Django's "verbose" layout: the module, process and thread after the time
     # ("INFO <ts> runserver 41 140233861523136 WebSocket …").
     r"<ts> [a-z_]\w* <num> <num>(?= [A-Z])",

@@ -893,6 +893,16 @@ def test_an_hclog_line_is_one_problem_with_its_json_line() -> None:
             "postfix-1  | Jun 12 08:15:03 mail opendkim[290]: no signing subdomain match for 'a'",
             "no signing subdomain match for <str>",
         ),
+        # Rust's env_logger; Sanic's worker; Airflow's time with a comma after the date.
+        ("[2024-06-12T08:15:02Z INFO  my_app::db] connection failed", "connection failed"),
+        (
+            "Srv 0 2024-06-12 08:15:02 +0000 ERROR: Exception occurred while handling uri: 'x'",
+            "Exception occurred while handling uri: <str>",
+        ),
+        (
+            "[2025-01-08, 06:00:12 UTC] {duckdb_refresh.py:88} ERROR - Catalog Error: x",
+            "Catalog Error: x",
+        ),
         # A mail queue's id.
         ("9B1C3F20A7: no signing subdomain match for 'a'", "no signing subdomain match for <str>"),
         # gunicorn's and Sanic's time with its zone after a space; Python logging's level cut to
