@@ -893,6 +893,11 @@ def test_an_hclog_line_is_one_problem_with_its_json_line() -> None:
             "postfix-1  | Jun 12 08:15:03 mail opendkim[290]: no signing subdomain match for 'a'",
             "no signing subdomain match for <str>",
         ),
+        # A zone with a colon after a space (Serilog's file layout).
+        (
+            "2024-11-19 22:47:03.118 +00:00 [ERR] Resilience event occurred.",
+            "Resilience event occurred.",
+        ),
         # Rust's env_logger; Sanic's worker; Airflow's time with a comma after the date.
         ("[2024-06-12T08:15:02Z INFO  my_app::db] connection failed", "connection failed"),
         (
