@@ -63,8 +63,10 @@ OPTIONAL_HEAD = 2
 HEAD_CONTEXT = 5
 #: a head of up to this many tokens (a logger's layout: ``<*> [INFO] <*> [deepspeed]``) …
 LONG_HEAD = 6
-#: … before at least this many.
+#: … before at least this many; a value alone (a session's or a message's id) before at least
+#: this many.
 LONG_HEAD_CONTEXT = 6
+VALUE_HEAD_CONTEXT = 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,13 +196,16 @@ def optional_head(longer: Sequence[str], shorter: Sequence[str]) -> bool:
     overflowed …``, ``NVRM: Xid <*> …``), before at least :data:`HEAD_CONTEXT` words; or at
     most :data:`LONG_HEAD`, a layout masking does not know (``<*> [INFO] <*> [deepspeed]
     OVERFLOW! Rank <*> …``, ``Warning UpdateFailed <*> over <*> error processing …``), before
-    at least :data:`LONG_HEAD_CONTEXT` words. Every token of ``shorter`` is in ``longer``'s
-    end as it is (a value against a value)."""
+    at least :data:`LONG_HEAD_CONTEXT` words; or one value, an id some lines carry before
+    their message (``<*> Sending packet MESSAGE data <*>``), before at least
+    :data:`VALUE_HEAD_CONTEXT` words. Every token of ``shorter`` is in ``longer``'s end as it
+    is (a value against a value)."""
     extra = len(longer) - len(shorter)
     words = _words(shorter)
     if not (
         (0 < extra <= OPTIONAL_HEAD and words >= HEAD_CONTEXT)
         or (0 < extra <= LONG_HEAD and words >= LONG_HEAD_CONTEXT)
+        or (extra == 1 and _masked(longer[0]) and words >= VALUE_HEAD_CONTEXT)
     ):
         return False
     return all(

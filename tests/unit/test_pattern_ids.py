@@ -169,6 +169,15 @@ def test_a_head_of_up_to_six_tokens_needs_six_words_after_it() -> None:
     assert not optional_head(["message", "repeated", "<*>", "times:", "<*>", *five], five)
 
 
+def test_a_value_before_four_words_is_an_optional_head() -> None:
+    shorter = _tokens("Sending packet MESSAGE data <*>")
+    assert optional_head(["<*>", *shorter], shorter)
+    assert optional_head(["<num>", *shorter], shorter)
+    assert not optional_head(["Engine:", *shorter], shorter)  # a word: five words after it
+    three = _tokens("Node <*> was successful")
+    assert not optional_head(["<*>", *three], three)  # three words: too few to say
+
+
 def test_a_layout_before_a_message_is_the_same_shape() -> None:
     miner = TemplateMiner()
     bare = miner.add(
