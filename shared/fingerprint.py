@@ -347,11 +347,13 @@ _MASKS: Final[tuple[tuple[re.Pattern[str] | _Where, _Replacement], ...]] = (
     # A time in seconds since the epoch before a line (Mosquitto's "1718203550: "): a time.
     (re.compile(r"^\d{10}(?:\.\d+)?: "), "<ts>: "),
     # Python logging's default layout ("ERROR:aiohttp.server:Error handling request"): its
-    # level and its logger go, at the start of the line or after a runner's "| ".
+    # level and its logger go, at the start of the line or after a runner's "| ", with the time
+    # before them where it is written the same way (certbot's "2024-06-12 03:41:31,902:ERROR:").
     (
         _where(
             ("DEBUG:", "INFO:", "WARNING:", "ERROR:", "CRITICAL:"),
-            r"(?:^|(?<=\| ))(?:DEBUG|INFO|WARNING|ERROR|CRITICAL):[A-Za-z_][\w.]*:(?=\S)",
+            r"(?:^|(?<=\| ))(?:\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2},\d{3}:)?"
+            r"(?:DEBUG|INFO|WARNING|ERROR|CRITICAL):[A-Za-z_][\w.]*:(?=\S)",
         ),
         "",
     ),
@@ -822,6 +824,11 @@ def _identifier(match: re.Match[str]) -> str:
 #: layouts, tried in order. A line reads the same whichever of them its logger wrote, and with
 #: none.
 _HEADER_LAYOUTS: Final = (
+    # A time in brackets as date(1) writes it, with its half of the day, zone and year
+    # (acme.sh's "[Tue Oct 15 06:18:25 PM CST 2024]"), or with the zone first (Monit's "[CEST
+    # Jun 12 10:15:02]").
+    r"\[<ts>(?: [AP]M)?(?: [A-Z]{3,4})? <num>\]",
+    r"\[[A-Z]{3,4} <ts>\]",
     # Rust's env_logger: the time, the level and the module in one pair of brackets
     # ("[<ts> ERROR my_app::db] ").
     r"\[<ts> " + _LEVEL + r" +[\w:.-]+\]",
@@ -898,6 +905,7 @@ _HEADER_LAYOUTS: Final = (
     # What runs a program writes before its lines: Docker Compose's "web-1  | ", pm2's
     # "1|worker | ", a container log file's "stderr F ", Telegraf's "E! ".
     r"(?:<id>|<num>\|[\w.-]+)(?= +\| )",
+    r"[\w.-]+(?= +\| (?:<ts>|\[)|  +\| )",
     r"(?:stdout|stderr) [FP]",
     r"[DIWE]!",
     # lighttpd's source location ("(gw_backend.c.274) ", a name in brackets before a
@@ -915,7 +923,7 @@ _HEADER_LAYOUTS: Final = (
     r"kernel:(?= )",
     r"<doc>(?= " + _LEVEL + r" - )",
     # Apache's "[pid <num>] [client <ip>:<num>] ".
-    r"\[(?:pid|client) [^\]]*\]",
+    r"\[(?:pid|PID|client) [^\]]*\]",
     # In CI, BuildKit's step and time ("#8 6.112 ") and npm's "npm ERR! " or "npm error ".
     r"#<num> <num>(?= )",
     r"npm (?:ERR!|error|warn|WARN)(?= )",
@@ -976,7 +984,12 @@ _HEADER_LAYOUTS: Final = (
     # A level in lower case before the message, after the program's name or not (virsh's and
     # NSD's "error: ", Knot's "info: ", "VBoxManage: error: "; not Ansible's "fatal: ", a
     # task's outcome).
-    r"(?:[\w.-]+: )?(?:debug|info|notice|warning|warn|error|err|crit|critical):(?= )",
+    r"(?:[\w.-]+: )?(?:debug|info|notice|warning|warn|error|err|crit|critical) ?:(?= )",
+    # NiFi's thread and abbreviated logger before a capitalised message ("[NiFi Web Server-22]
+    # o.a.n.c.s.StandardProcessScheduler Stopping …"; not an exception's class).
+    r"(?:\[[^\]]*\] )?(?![\w.$]*" + _KIND_SUFFIX + r")[a-z](?:\.[a-z])+\.[A-Z][\w$]*(?= [A-Z])",
+    # radvd's program and pid.
+    r"[\w.-]+ \(<num>\):",
 )
 _HEADER_PART: Final = re.compile(r"^(?:" + "|".join(_HEADER_LAYOUTS) + r")(?: +|$|(?=\[))")
 #: The logger's name Kafka's and ZooKeeper's layouts write after the message ("… (org.apache.

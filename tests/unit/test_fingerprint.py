@@ -908,6 +908,38 @@ def test_an_hclog_line_is_one_problem_with_its_json_line() -> None:
             "[2025-01-08, 06:00:12 UTC] {duckdb_refresh.py:88} ERROR - Catalog Error: x",
             "Catalog Error: x",
         ),
+        # date(1)'s time in brackets (acme.sh's), and Monit's with the zone first and its
+        # level before a colon after spaces.
+        (
+            "[Tue Oct 15 06:18:25 PM CST 2024] Skipping. Next renewal time is: 2024-12-12",
+            "Skipping. Next renewal time is: <id>",
+        ),
+        (
+            "[CEST Jun 12 10:15:02] error    : 'postfix' process is not running",
+            "<str> process is not running",
+        ),
+        # Docker Compose's prefix of a container named without an index; Dramatiq's pid;
+        # NiFi's thread and abbreviated logger; radvd's program and pid; certbot's time before
+        # Python logging's default layout.
+        (
+            "uptime-kuma  | 2024-08-21T21:45:00-04:00 [MONITOR] WARN: Monitor #7 is down",
+            "Monitor #<num> is down",
+        ),
+        (
+            "[2024-06-12 08:15:02,856] [PID 15713] [Thread-5] [dramatiq.middleware.retries.Retries]"
+            " [WARNING] Retries exceeded for message 'a'.",
+            "Retries exceeded for message <str>.",
+        ),
+        (
+            "2026-04-20 21:04:37,215 INFO [NiFi Web Server-22] o.a.n.c.s.StandardProcessScheduler"
+            " Stopping PutFile",
+            "Stopping PutFile",
+        ),
+        ("[Jun 12 06:03:41] radvd (1275): our AdvValidLifetime on", "our AdvValidLifetime on"),
+        (
+            "2024-06-12 03:41:31,902:ERROR:certbot._internal.renewal:Failed to renew certificate",
+            "Failed to renew certificate",
+        ),
         # A mail queue's id.
         ("9B1C3F20A7: no signing subdomain match for 'a'", "no signing subdomain match for <str>"),
         # gunicorn's and Sanic's time with its zone after a space; Python logging's level cut to
