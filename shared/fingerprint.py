@@ -645,10 +645,14 @@ _MASKS: Final[tuple[tuple[re.Pattern[str] | _Where, _Replacement], ...]] = (
     # An empty pair of brackets standing alone where a value goes ("connection from <ip> () at",
     # beside "connection from <ip> (<host>) at"): a value that is missing.
     (re.compile(r"(?<=\s)\(\)(?=\s|$)"), "(<value>)"),
-    # A user name where a phrase names it ("for user cyrus", "Invalid user admin"), and where
-    # sshd names an authentication method for it ("Failed password for root from <ip>").
+    # A user name where a phrase names it ("for user cyrus", "Invalid user admin", Pure-FTPd's
+    # "for user [joe]", Samba's "for user [bob] -> [bob]"), and where sshd names an
+    # authentication method for it ("Failed password for root from <ip>").
     (
-        re.compile(r"\b((?:[Ii]nvalid|for|authenticating|by|[Ii]llegal) user )(?!<)[\w.@-]+"),
+        re.compile(
+            r"\b((?:[Ii]nvalid|for|authenticating|by|[Ii]llegal) user )(?!<)"
+            r"(?:\[[^\]\n]{1,64}\](?: -> \[[^\]\n]{1,64}\])?|[\w.@-]+)"
+        ),
         r"\1<value>",
     ),
     (

@@ -476,6 +476,12 @@ from shared.fingerprint import NAMED_KINDS, fingerprint, parameterise, shape
             "Cast to ObjectId failed (type <name>) at path",
         ),
         ("type mismatch in column", "type mismatch in column"),
+        # A user's name in brackets after "user" (Pure-FTPd's, and Samba's with what it maps to).
+        ("Authentication failed for user [web admin]", "Authentication failed for user <value>"),
+        (
+            "Authentication for user [bob] -> [bob] FAILED with error NT_STATUS_WRONG_PASSWORD",
+            "Authentication for user <value> FAILED with error NT_STATUS_WRONG_PASSWORD",
+        ),
         ("subtype float", "subtype float"),
     ],
 )
