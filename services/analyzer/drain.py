@@ -3,7 +3,8 @@
 1. **Constant words keep messages apart.** Where a template and a message have two different
    capitalised or upper-case words at one position (``VM Started`` / ``VM Paused``,
    ``User … not found`` / ``Order … not found``, ``state NEW`` / ``state RUNNING``,
-   ``DEADLINE_EXCEEDED`` / ``RESOURCE_EXHAUSTED``, ``… proxy HTTPS`` / ``… proxy SOCKS``), they
+   ``DEADLINE_EXCEEDED`` / ``RESOURCE_EXHAUSTED``, hostapd's ``AP-STA-CONNECTED`` /
+   ``AP-STA-DISCONNECTED``, ``… proxy HTTPS`` / ``… proxy SOCKS``), they
    are two shapes, however similar the rest: such words name states, outcomes, protocols and
    entities, not values. So do two lower-case words of six letters or more that read as an
    action or its outcome, ending in ``ed`` or ``ion`` (``Instance spawned`` / ``Instance
@@ -50,7 +51,9 @@ from drain3.drain import Drain as _Drain3
 from services.analyzer.pattern_ids import PUNCTUATION, lower_case_word
 from shared.fingerprint import HTTP_METHODS, MASKED_VALUE
 
-_CONSTANT = re.compile(r"[A-Z][a-z]+|[A-Z][A-Z_]+|[a-z]{4,}(?:ed|ion)|[a-z]+[A-Z][A-Za-z]*")
+_CONSTANT = re.compile(
+    r"[A-Z][a-z]+|[A-Z][A-Z_]+(?:-[A-Z_]+)*|[a-z]{4,}(?:ed|ion)|[a-z]+[A-Z][A-Za-z]*"
+)
 _DOTTED = re.compile(r"[A-Za-z_][\w-]*(?:\.[A-Za-z_][\w-]*){2,}:?")
 _PASCAL = re.compile(r"[A-Z][a-z]+[A-Z][A-Za-z]*")
 _METHODS = frozenset(HTTP_METHODS)
