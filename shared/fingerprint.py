@@ -973,9 +973,13 @@ _HEADER_LAYOUTS: Final = (
     r"(?![\w.$]*" + _KIND_SUFFIX + r":)[a-z][\w$]*(?:\.[\w$]+)+\.[A-Z][\w$]*:(?= )",
     r"[\w.$]+ \([\w$]+\.java:[\w$<>]+\(<num>\)\) -",
     # A program's tag before a capitalised message, in lower case ("flutter: A RenderFlex …";
-    # not a level's "error: ") or in capitals before a word ("NVRM: Xid …"; not "LDS: PUSH",
-    # "SSL: CERTIFICATE_…").
+    # a level's "error: " is the next layout's) or in capitals before a word ("NVRM: Xid …";
+    # not "LDS: PUSH", "SSL: CERTIFICATE_…").
     r"(?!(?i:" + _LEVEL + r"):)(?:[a-z]{2,24}|[A-Z]{2,9}(?=: [A-Z][a-z])):(?= [A-Z])",
+    # A level in lower case before the message, after the program's name or not (virsh's and
+    # NSD's "error: ", Knot's "info: ", "VBoxManage: error: "; not Ansible's "fatal: ", a
+    # task's outcome).
+    r"(?:[\w.-]+: )?(?:debug|info|notice|warning|warn|error|err|crit|critical) ?:(?= )",
     # OpenStack's oslo.log: the logger and the request's context ("nova.compute.manager [None
     # req-<uuid> admin admin] "), and the instance ("[instance: <uuid>] ").
     r"(?:[a-z][\w$]*(?:\.[\w$]+)+ |<id> )?\[(?:None )?req-<uuid>[^\]]*\]",
@@ -985,10 +989,6 @@ _HEADER_LAYOUTS: Final = (
     # A mail queue's id before its message (Postfix's and its milters' "9B1C3F20A7: "; not an
     # id of letters and digits, which may be an error's code: "ORA-01654: ").
     r"<hex>:(?= )",
-    # A level in lower case before the message, after the program's name or not (virsh's and
-    # NSD's "error: ", Knot's "info: ", "VBoxManage: error: "; not Ansible's "fatal: ", a
-    # task's outcome).
-    r"(?:[\w.-]+: )?(?:debug|info|notice|warning|warn|error|err|crit|critical) ?:(?= )",
     # NiFi's thread and abbreviated logger before a capitalised message ("[NiFi Web Server-22]
     # o.a.n.c.s.StandardProcessScheduler Stopping …"; not an exception's class).
     r"(?:\[[^\]]*\] )?(?![\w.$]*" + _KIND_SUFFIX + r")[a-z](?:\.[a-z])+\.[A-Z][\w$]*(?= [A-Z])",
