@@ -569,6 +569,16 @@ _MASKS: Final[tuple[tuple[re.Pattern[str] | _Where, _Replacement], ...]] = (
     # A reason quoted after its key, in words, is the text of the reason, as a structured
     # line's is ("reason: 'entry too far behind'", "reason: 'entry out of order'").
     (_where("reason: ", r"(?<=\breason: )(['\"])([a-z]+(?: [a-z]+)+)\1"), r"\2"),
+    # An exception quoted as its repr keeps its class, which names the reason
+    # ("connection broken by 'NewConnectionError(\"…: Connection refused\")'", urllib3's, and
+    # "'ReadTimeoutError(\"…\")'").
+    (
+        _where(
+            ("Error(", "Exception("),
+            r"(?<!\w)'([A-Z]\w*(?:Error|Exception))\((?:\"[^\"\n]{0,300}\"|[^'\n]{0,300})\)'",
+        ),
+        r"\1: <str>",
+    ),
     # A quote opens a value only where a word does not go on (not the apostrophe of "can't").
     (re.compile(r"(?<!\w)[ub]?'[^'\n]{0,200}'(?!\w)"), "<str>"),
     (re.compile(r'"[^"\n]{0,200}"'), "<str>"),

@@ -4,7 +4,8 @@
    capitalised or upper-case words at one position (``VM Started`` / ``VM Paused``,
    ``User … not found`` / ``Order … not found``, ``state NEW`` / ``state RUNNING``,
    ``DEADLINE_EXCEEDED`` / ``RESOURCE_EXHAUSTED``, hostapd's ``AP-STA-CONNECTED`` /
-   ``AP-STA-DISCONNECTED``, ``… proxy HTTPS`` / ``… proxy SOCKS``), they
+   ``AP-STA-DISCONNECTED``, ``… proxy HTTPS`` / ``… proxy SOCKS``, an exception's class:
+   ``NewConnectionError:`` / ``ReadTimeoutError:``), they
    are two shapes, however similar the rest: such words name states, outcomes, protocols and
    entities, not values. So do two lower-case words of six letters or more that read as an
    action or its outcome, ending in ``ed`` or ``ion`` (``Instance spawned`` / ``Instance
@@ -56,6 +57,7 @@ _CONSTANT = re.compile(
 )
 _DOTTED = re.compile(r"[A-Za-z_][\w-]*(?:\.[A-Za-z_][\w-]*){2,}:?")
 _PASCAL = re.compile(r"[A-Z][a-z]+[A-Z][A-Za-z]*")
+_EXCEPTION = re.compile(r"[A-Z]\w*(?:Error|Exception)")
 _METHODS = frozenset(HTTP_METHODS)
 _KINDS_APART = frozenset({"constant", "value", "name"})
 
@@ -71,7 +73,7 @@ def _kind(token: str) -> str:
     bare = token.strip(PUNCTUATION)
     if bare in _METHODS:
         return ""
-    if _CONSTANT.fullmatch(bare):
+    if _CONSTANT.fullmatch(bare) or _EXCEPTION.fullmatch(bare):
         return "constant"
     return "name" if _PASCAL.fullmatch(bare) else ""
 

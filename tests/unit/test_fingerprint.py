@@ -476,6 +476,13 @@ from shared.fingerprint import NAMED_KINDS, fingerprint, parameterise, shape
             "Cast to ObjectId failed (type <name>) at path",
         ),
         ("type mismatch in column", "type mismatch in column"),
+        # An exception quoted as its repr keeps its class (urllib3's).
+        (
+            "Retrying (Retry(total=2)) after connection broken by 'NewConnectionError(\"x: "
+            "Failed to establish a new connection: [Errno 111] Connection refused\")': /predict",
+            "Retrying (Retry(total=<value>)) after connection broken by NewConnectionError: <str>:"
+            " <path>",
+        ),
         # A user's name in brackets after "user" (Pure-FTPd's, and Samba's with what it maps to).
         ("Authentication failed for user [web admin]", "Authentication failed for user <value>"),
         (

@@ -353,6 +353,12 @@ _SQUID = "1718179568.456 1 10.8.0.31 TCP_DENIED/403 3906 {} - HIER_NONE/- text/h
         (_AWS, "PutObject", "ListObjectsV2", True),
         (_SQUID, "CONNECT pastebin.com:443", "GET http://intranet.example/admin/", True),
         ("wlan0: {} 3c:52:82:6a:f1:0e", "AP-STA-CONNECTED", "AP-STA-DISCONNECTED", False),
+        (
+            "Retrying after connection broken by {} <str>",
+            "NewConnectionError:",
+            "ReadTimeoutError:",
+            False,
+        ),
     ],
 )
 def test_a_constant_against_a_value_or_a_name_keeps_shapes_apart_names_may_vary(
