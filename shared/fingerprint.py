@@ -652,6 +652,8 @@ _MASKS: Final[tuple[tuple[re.Pattern[str] | _Where, _Replacement], ...]] = (
         ),
         "<ctx>",
     ),
+    # A user's name after its label ("…, username: admin", qBittorrent's).
+    (_where("username: ", r"(?<=\busername: )(?!<)[^\s,;]+"), "<value>"),
     # An empty pair of brackets standing alone where a value goes ("connection from <ip> () at",
     # beside "connection from <ip> (<host>) at"): a value that is missing.
     (re.compile(r"(?<=\s)\(\)(?=\s|$)"), "(<value>)"),
@@ -906,6 +908,9 @@ _HEADER_LAYOUTS: Final = (
     # Log4j's "[<thread>] <logger> - ", JBoss's "[<logger>] (<thread>) ", a bracketed word of
     # no spaces (a thread, a pid, a context, a node, a rank: "[<num>] ", "[rank3]:").
     r"\[[^\]]*\] [\w.$]+ -",
+    # logback's "[<thread>] <level> <logger> : ", a thread's name with spaces (Gerrit's "[SSH
+    # git-upload-pack /platform/manifest (jenkins)] ERROR …").
+    r"\[[^\]]*\](?= +" + _LEVEL + r"\b)",
     r"\[[\w.$]+\] \([^)]*\)",
     r"\[[^\]\s]+\]:?",
     # A dotted logger name before " - " or " : "; the class and method a one-line
@@ -919,7 +924,7 @@ _HEADER_LAYOUTS: Final = (
     # What runs a program writes before its lines: Docker Compose's "web-1  | ", pm2's
     # "1|worker | ", a container log file's "stderr F ", Telegraf's "E! ".
     r"(?:<id>|<num>\|[\w.-]+)(?= +\| )",
-    r"[\w.-]+(?= +\| (?:<ts>|\[)|  +\| )",
+    r"[\w.-]+(?= \| (?:<ts>|\[|[a-z_]+=))",
     r"(?:stdout|stderr) [FP]",
     r"[DIWE]!",
     # lighttpd's source location ("(gw_backend.c.274) ", a name in brackets before a
@@ -1002,8 +1007,9 @@ _HEADER_LAYOUTS: Final = (
     # NiFi's thread and abbreviated logger before a capitalised message ("[NiFi Web Server-22]
     # o.a.n.c.s.StandardProcessScheduler Stopping …"; not an exception's class).
     r"(?:\[[^\]]*\] )?(?![\w.$]*" + _KIND_SUFFIX + r")[a-z](?:\.[a-z])+\.[A-Z][\w$]*(?= [A-Z])",
-    # radvd's program and pid.
+    # radvd's program and pid; qBittorrent's level letter in brackets ("(W) ").
     r"[\w.-]+ \(<num>\):",
+    r"\([NIWCDE]\)(?= )",
 )
 _HEADER_PART: Final = re.compile(r"^(?:" + "|".join(_HEADER_LAYOUTS) + r")(?: +|$|(?=\[))")
 #: The logger's name Kafka's and ZooKeeper's layouts write after the message ("… (org.apache.

@@ -476,6 +476,11 @@ from shared.fingerprint import NAMED_KINDS, fingerprint, parameterise, shape
             "Cast to ObjectId failed (type <name>) at path",
         ),
         ("type mismatch in column", "type mismatch in column"),
+        # A user's name after its label.
+        (
+            "login failure. IP: 10.0.0.1, username: radarr",
+            "login failure. IP: <ip>, username: <value>",
+        ),
         # An exception quoted as its repr keeps its class (urllib3's).
         (
             "Retrying (Retry(total=2)) after connection broken by 'NewConnectionError(\"x: "
@@ -953,6 +958,18 @@ def test_an_hclog_line_is_one_problem_with_its_json_line() -> None:
             "2024-06-12 03:41:31,902:ERROR:certbot._internal.renewal:Failed to renew certificate",
             "Failed to renew certificate",
         ),
+        # A Compose prefix before a logfmt line; Gerrit's thread with spaces before a level;
+        # qBittorrent's level letter.
+        (
+            'navidrome  | time="2024-09-03T06:12:44Z" level=warning msg="API: Invalid login"',
+            "time=<value> level=<value> API: Invalid login",
+        ),
+        (
+            "[2024-03-11T10:22:33.481+01:00] [SSH git-upload-pack /platform/manifest (jenkins)]"
+            " ERROR com.google.gerrit.sshd.BaseCommand : Internal server error",
+            "Internal server error",
+        ),
+        ("(W) 2024-09-08T17:26:45 - WebAPI login failure.", "WebAPI login failure."),
         # A mail queue's id.
         ("9B1C3F20A7: no signing subdomain match for 'a'", "no signing subdomain match for <str>"),
         # gunicorn's and Sanic's time with its zone after a space; Python logging's level cut to
