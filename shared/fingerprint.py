@@ -652,8 +652,6 @@ _MASKS: Final[tuple[tuple[re.Pattern[str] | _Where, _Replacement], ...]] = (
         ),
         "<ctx>",
     ),
-    # A user's name after its label ("…, username: admin", qBittorrent's).
-    (_where("username: ", r"(?<=\busername: )(?!<)[^\s,;]+"), "<value>"),
     # An empty pair of brackets standing alone where a value goes ("connection from <ip> () at",
     # beside "connection from <ip> (<host>) at"): a value that is missing.
     (re.compile(r"(?<=\s)\(\)(?=\s|$)"), "(<value>)"),

@@ -476,11 +476,6 @@ from shared.fingerprint import NAMED_KINDS, fingerprint, parameterise, shape
             "Cast to ObjectId failed (type <name>) at path",
         ),
         ("type mismatch in column", "type mismatch in column"),
-        # A user's name after its label.
-        (
-            "login failure. IP: 10.0.0.1, username: radarr",
-            "login failure. IP: <ip>, username: <value>",
-        ),
         # An exception quoted as its repr keeps its class (urllib3's).
         (
             "Retrying (Retry(total=2)) after connection broken by 'NewConnectionError(\"x: "
