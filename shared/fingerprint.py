@@ -851,12 +851,13 @@ _HEADER_LAYOUTS: Final = (
     # Django's "verbose" layout: the module, process and thread after the time
     # ("INFO <ts> runserver 41 140233861523136 WebSocket …").
     r"<ts> [a-z_]\w* <num> <num>(?= [A-Z])",
+    # Serilog's "[<ts> WRN]" (its level in three capitals), before the time alone.
+    r"\[<ts> [A-Z]{3}\]",
     # A time, in brackets or not, with a zone before a colon ("*<ts> UTC:", Cisco's), and
     # Erlang/OTP's lower-case level after it.
     r"\*?\[?<ts>\]?(?: [A-Z]{3,4}(?=:))?:?"
     r"(?: (?:debug|info|notice|warning|error|critical|alert|emergency):(?= ))?",
-    # Serilog's "[<ts> ERR]"; Cisco's sequence number before a time; an id before a time.
-    r"\[<ts> [A-Z]{3}\]",
+    # Cisco's sequence number before a time; an id before a time.
     r"<num>:(?= (?:<num>:|\*?<ts>))",
     r"<id>(?= <ts>)",
     # A program with its pid ("dnsmasq[<num>]: ", Heroku's "app[<id>]: ", krb5kdc's

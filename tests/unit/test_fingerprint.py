@@ -906,6 +906,8 @@ def test_an_hclog_line_is_one_problem_with_its_json_line() -> None:
             "postfix-1  | Jun 12 08:15:03 mail opendkim[290]: no signing subdomain match for 'a'",
             "no signing subdomain match for <str>",
         ),
+        # Serilog's console layout, whatever its level's three capitals.
+        ("[08:15:02 WRN] Payment failed", "Payment failed"),
         # A zone with a colon after a space (Serilog's file layout).
         (
             "2024-11-19 22:47:03.118 +00:00 [ERR] Resilience event occurred.",
