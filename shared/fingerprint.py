@@ -950,8 +950,7 @@ _HEADER_LAYOUTS: Final = (
     # Asterisk's "file.c:673 in function:").
     r"--(?= )",
     r"[A-Z]+\[<num>\](?:\[[\w<>-]+\])?:?",
-    r"[\w./-]+\.c(?::<num>)?:(?= )",
-    r"[\w./-]+\.c:<num>(?: in)?(?: [a-z_]\w*:)?(?= )",
+    r"[\w./-]+\.c(?::|:<num>(?::|(?: in)?(?: [a-z_]\w*:)?))(?= )",
     # make's "make: " before "***".
     r"make:(?= \*\*\* )",
     # FreeSWITCH's idle share and call id; coturn's counter and thread ("61207: (9): ");
