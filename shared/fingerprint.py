@@ -232,6 +232,20 @@ def _where(needle: str | tuple[str, ...] | re.Pattern[str], pattern: str) -> _Wh
     return _Where((needle,) if isinstance(needle, str) else needle, re.compile(pattern))
 
 
+#: How the name of an exception's class ends (the template miner's too).
+_EXCEPTION_SUFFIXES: Final = (
+    "Exception",
+    "Error",
+    "Fault",
+    "Failure",
+    "Throwable",
+    "Warning",
+    "Exit",
+    "Interrupt",
+    "Timeout",
+    "Panic",
+)
+EXCEPTION_SUFFIX: Final = "(?:" + "|".join(_EXCEPTION_SUFFIXES) + ")"
 #: A log level as loggers write it in capitals (zap's DPANIC too, and WARNI: Python logging's
 #: level cut to five letters, "%(levelname)-5.5s", as Pyramid's and Waitress's layouts write it).
 _LEVEL: Final = (
@@ -574,8 +588,8 @@ _MASKS: Final[tuple[tuple[re.Pattern[str] | _Where, _Replacement], ...]] = (
     # "'ReadTimeoutError(\"…\")'").
     (
         _where(
-            ("Error(", "Exception("),
-            r"(?<!\w)'([A-Z]\w*(?:Error|Exception))\((?:\"[^\"\n]{0,300}\"|[^'\n]{0,300})\)'",
+            tuple(f"{suffix}(" for suffix in _EXCEPTION_SUFFIXES),
+            r"(?<!\w)'([A-Z]\w*" + EXCEPTION_SUFFIX + r")\((?:\"[^\"\n]{0,300}\"|[^'\n]{0,300})\)'",
         ),
         r"\1: <str>",
     ),
@@ -815,13 +829,9 @@ _NUMBER: Final = re.compile(
 # Any other word with a digit in it is an identifier (blk_-1608, appattempt_1445_0020,
 # core.2275, mesos-slave-07, rdd_2_1, test9): masked whole, not digit by digit.
 _IDENTIFIER: Final = re.compile(r"(?<![\w.<-])[\w.-]*\d(?:[\w.-]*\w)?")
-#: How the name of an exception's class ends.
-_KIND_SUFFIX: Final = (
-    r"(?:Exception|Error|Fault|Failure|Throwable|Warning|Exit|Interrupt|Timeout|Panic)"
-)
 #: An exception's class name with its package, a digit in either (com.ibm.db2.jcc.am.
 #: SqlSyntaxErrorException, io.netty.handler.codec.http2.Http2Exception): a name, not an id.
-_EXCEPTION_NAME: Final = re.compile(r"(?:[\w$]+\.)+[A-Z][\w$]*" + _KIND_SUFFIX)
+_EXCEPTION_NAME: Final = re.compile(r"(?:[\w$]+\.)+[A-Z][\w$]*" + EXCEPTION_SUFFIX)
 # A list of one kind of value, however long ("<ip>,<ip>", "[<id>, <id>, <id>]"): one value.
 _LIST: Final = re.compile(rf"({_MASKED})(?:, ?\1)+")
 _SPACES: Final = re.compile(r"\s+")
@@ -983,7 +993,7 @@ _HEADER_LAYOUTS: Final = (
     # log4j's logger as Hadoop writes it ("org.apache.….ContainersMonitorImpl: ",
     # "monitor.ContainersMonitorImpl (ContainersMonitorImpl.java:run(<num>)) - "; an
     # exception's class before a colon stays).
-    r"(?![\w.$]*" + _KIND_SUFFIX + r":)[a-z][\w$]*(?:\.[\w$]+)+\.[A-Z][\w$]*:(?= )",
+    r"(?![\w.$]*" + EXCEPTION_SUFFIX + r":)[a-z][\w$]*(?:\.[\w$]+)+\.[A-Z][\w$]*:(?= )",
     r"[\w.$]+ \([\w$]+\.java:[\w$<>]+\(<num>\)\) -",
     # A program's tag before a capitalised message, in lower case ("flutter: A RenderFlex …";
     # a level's "error: " is the next layout's) or in capitals before a word ("NVRM: Xid …";
@@ -1004,7 +1014,7 @@ _HEADER_LAYOUTS: Final = (
     r"<hex>:(?= )",
     # NiFi's thread and abbreviated logger before a capitalised message ("[NiFi Web Server-22]
     # o.a.n.c.s.StandardProcessScheduler Stopping …"; not an exception's class).
-    r"(?:\[[^\]]*\] )?(?![\w.$]*" + _KIND_SUFFIX + r")[a-z](?:\.[a-z])+\.[A-Z][\w$]*(?= [A-Z])",
+    r"(?:\[[^\]]*\] )?(?![\w.$]*" + EXCEPTION_SUFFIX + r")[a-z](?:\.[a-z])+\.[A-Z][\w$]*(?= [A-Z])",
     # radvd's program and pid; qBittorrent's level letter in brackets ("(W) ").
     r"[\w.-]+ \(<num>\):",
     r"\([NIWCDE]\)(?= )",
@@ -1105,7 +1115,7 @@ SHAPE_MIN_WORDS: Final = 3
 _SHAPE_WORD: Final = re.compile(
     r"[^\W\d_]+(?:'[^\W\d_]+)?"
     r"|[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+"
-    r"|(?:[\w$]+[.\\])+[A-Z][\w$]*" + _KIND_SUFFIX + r"|(?:\w+::)+[A-Z]\w*"
+    r"|(?:[\w$]+[.\\])+[A-Z][\w$]*" + EXCEPTION_SUFFIX + r"|(?:\w+::)+[A-Z]\w*"
     r"|[^\W\d_][\w:]*<(?!" + _MASKED[1:] + r")[^\W\d_][\w:,]*>"
 )
 _SHAPE_EDGES: Final = "[](){}\"'`.,:;!?"

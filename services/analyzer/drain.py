@@ -50,14 +50,14 @@ from collections.abc import Sequence
 from drain3.drain import Drain as _Drain3
 
 from services.analyzer.pattern_ids import PUNCTUATION, lower_case_word
-from shared.fingerprint import HTTP_METHODS, MASKED_VALUE
+from shared.fingerprint import EXCEPTION_SUFFIX, HTTP_METHODS, MASKED_VALUE
 
 _CONSTANT = re.compile(
     r"[A-Z][a-z]+|[A-Z][A-Z_]+(?:-[A-Z_]+)*|[a-z]{4,}(?:ed|ion)|[a-z]+[A-Z][A-Za-z]*"
 )
 _DOTTED = re.compile(r"[A-Za-z_][\w-]*(?:\.[A-Za-z_][\w-]*){2,}:?")
 _PASCAL = re.compile(r"[A-Z][a-z]+[A-Z][A-Za-z]*")
-_EXCEPTION = re.compile(r"[A-Z]\w*(?:Error|Exception)")
+_EXCEPTION = re.compile(r"[A-Z]\w*" + EXCEPTION_SUFFIX)
 _METHODS = frozenset(HTTP_METHODS)
 _KINDS_APART = frozenset({"constant", "value", "name"})
 

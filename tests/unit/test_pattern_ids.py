@@ -359,6 +359,7 @@ _SQUID = "1718179568.456 1 10.8.0.31 TCP_DENIED/403 3906 {} - HIER_NONE/- text/h
             "ReadTimeoutError:",
             False,
         ),
+        ("plugin loader raised {} for <str>", "DeprecationWarning:", "ResourceWarning:", False),
     ],
 )
 def test_a_constant_against_a_value_or_a_name_keeps_shapes_apart_names_may_vary(
