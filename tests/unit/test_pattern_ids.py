@@ -152,7 +152,7 @@ def test_optional_head_needs_five_words_as_they_are_after_at_most_two_tokens() -
     shorter = _tokens("Xid <*> Graphics SM Exception on <*>")
     assert optional_head(["NVRM:", *shorter], shorter)
     assert optional_head(["<*>", "NVRM:", *shorter], shorter)
-    assert not optional_head(["a", "b", "c", *shorter], shorter)  # five words: two tokens
+    assert not optional_head(["a", "b", "c", *shorter], shorter)  # five words: two tokens at most
     assert not optional_head(["NVRM:", *shorter[:-1], "now"], shorter)  # a value is no word
     four = _tokens("Connection closed by remote <*>")
     assert not optional_head(["sshd:", *four], four)  # four words: too few to say
