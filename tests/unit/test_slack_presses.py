@@ -118,3 +118,10 @@ def test_a_send_slack_refused_does_not_count_against_the_hour() -> None:
     assert limiter.take("#a", 103.0) == 0
     assert limiter.take("#a", 104.0) == 0
     assert limiter.take("#a", 105.0) == 3600 - 2  # two posted this hour
+
+
+def test_a_button_value_with_a_lone_surrogate_is_not_one_of_ours() -> None:
+    # Escaped in the value's JSON, the surrogate passes the body's own check; no command on the
+    # broker could carry it, so the press is not read (the fuzz test saw a 503 for it).
+    assert ButtonValue.decode('{"f": "fp212-", "a": "\\ud800"}') is None
+    assert ButtonValue.decode('{"f": "fp212-", "a": "\\u00e9"}') == ButtonValue("fp212-", "é")

@@ -60,11 +60,14 @@ class ButtonValue:
 
     @classmethod
     def decode(cls, value: str) -> ButtonValue | None:
-        """The value of one of our buttons, or ``None`` for anything else."""
+        """The value of one of our buttons, or ``None`` for anything else: also for a value
+        whose JSON escapes hold text UTF-8 cannot encode (``"\\ud800"``, a lone surrogate no
+        command could carry onto the broker)."""
         try:
             body = json.loads(value)
+            json.dumps(body, ensure_ascii=False).encode()
         except (ValueError, RecursionError):  # RecursionError: nested deeper than Python's stack
-            return None
+            return None  # UnicodeEncodeError is a ValueError
         if not isinstance(body, dict) or not isinstance(body.get("f"), str) or not body["f"]:
             return None
         attempt, incident = body.get("a"), body.get("i")
