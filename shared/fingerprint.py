@@ -653,6 +653,16 @@ _MASKS: Final[tuple[tuple[re.Pattern[str] | _Where, _Replacement], ...]] = (
         ),
         "<value>",
     ),
+    # The same written with spaces around the sign, in a line of two such pairs or more, a
+    # value running to a comma or the line's end (PBS's "owner = jchen@login02, job name =
+    # relax_step3.pbs, queue = batch"): a value, as a key=value pair's.
+    (
+        _where(
+            re.compile(r" = .* = "),
+            r"(?<=[A-Za-z] = )(?!<)[^\s,;=]+(?=,|$)",
+        ),
+        "<value>",
+    ),
     # A run of three key=value pairs or more, their values masked, with flags in capitals among
     # them (a firewall's "IN=eth0 OUT= MAC=… SRC=… DF PROTO=TCP SYN URGP=0", an event's "type=…,
     # realmId=…, clientId=…"): one context, whichever fields a line carries. A pair whose value

@@ -291,6 +291,14 @@ from shared.fingerprint import NAMED_KINDS, fingerprint, parameterise, shape
             "<ctx> error=user_not_found, <ctx>",
         ),
         ("exited, code=exited, status=1/FAILURE", "exited, code=<value>, status=<value>"),
+        # Pairs written "key = value", two or more on a line; one such pair alone stays.
+        (
+            "Job Queued at request of lwang@login1, owner = lwang@login1, job name = param_sweep,"
+            " queue = long",
+            "Job Queued at request of lwang@<id>, owner = <value>, job name = <value>,"
+            " queue = <value>",
+        ),
+        ("cannot assign: x = y", "cannot assign: x = y"),
         # A name alone in brackets, where it reads as the code's own; an error's name stays.
         ("(haproxy_vip) Entering MASTER STATE", "(<name>) Entering MASTER STATE"),
         (
