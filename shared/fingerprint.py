@@ -643,13 +643,15 @@ _MASKS: Final[tuple[tuple[re.Pattern[str] | _Where, _Replacement], ...]] = (
     (re.compile(r"^\s*[\w.@-]+ : (?=TTY=|PWD=|USER=)"), "<value> : "),
     (re.compile(r"(?<=; COMMAND=)\S.*$"), "<value>"),
     # The value of a key=value pair ("code=exited", "groupId=orders", "rhost=<ip>"), of whatever
-    # kind, in angle brackets too (a mail log's "msgid=<20051109.jA9J@<host>>", "from=<<email>>"):
-    # one key's values are one kind of value. Not the message or the error of a structured line
-    # ("msg=", "error=invalid_user_credentials"): they say what the problem is.
+    # kind, in square brackets (Kea's "cid=[no info]") or in angle brackets too (a mail log's
+    # "msgid=<20051109.jA9J@<host>>", "from=<<email>>"): one key's values are one kind of value.
+    # Not the message or the error of a structured line ("msg=", "error=invalid_user_credentials"):
+    # they say what the problem is.
     (
         re.compile(
             rf"(?<=[A-Za-z_]=)(?<!msg=)(?<!message=)(?<!err=)(?<!error=)(?<!reason=)"
-            rf"(?:{_MASKED}|<(?:[^<>\s]|{_MASKED})*>|(?!<)[^\s,;&=)\]}}'\"]+)"
+            rf"(?:{_MASKED}|<(?:[^<>\s]|{_MASKED})*>|\[[^\[\]=\n]{{0,80}}\]"
+            rf"|(?!<)[^\s,;&=)\]}}'\"]+)"
         ),
         "<value>",
     ),
@@ -756,6 +758,9 @@ _MASKS: Final[tuple[tuple[re.Pattern[str] | _Where, _Replacement], ...]] = (
         ),
         r"\1<name>",
     ),
+    # The service a PAM module works for ("pam_sss(sudo:auth)", "pam_unix(sshd:session)"): a
+    # value; the module and the stage stay.
+    (_where("pam_", r"(?<=\bpam_)(\w+\()(?!<)[\w-]+(?=:\w+\))"), r"\1<name>"),
     # A SIP request's method in brackets ("SIP auth challenge (REGISTER) on sofia profile …"):
     # a value, as an HTTP request's method is.
     (

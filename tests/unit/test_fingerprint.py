@@ -299,6 +299,8 @@ from shared.fingerprint import NAMED_KINDS, fingerprint, parameterise, shape
             " queue = <value>",
         ),
         ("cannot assign: x = y", "cannot assign: x = y"),
+        # A pair's value in square brackets, words and all.
+        ("released, cid=[no info], tid=0x77d0e1b2:", "released, cid=<value>, tid=<value>:"),
         # A name alone in brackets, where it reads as the code's own; an error's name stays.
         ("(haproxy_vip) Entering MASTER STATE", "(<name>) Entering MASTER STATE"),
         (
@@ -497,6 +499,12 @@ from shared.fingerprint import NAMED_KINDS, fingerprint, parameterise, shape
             "Authentication for user [bob] -> [bob] FAILED with error NT_STATUS_WRONG_PASSWORD",
             "Authentication for user <value> FAILED with error NT_STATUS_WRONG_PASSWORD",
         ),
+        # The service a PAM module works for; the module and the stage stay.
+        (
+            "pam_sss(sudo:auth): authentication success; user=aperez",
+            "pam_sss(<name>:auth): authentication success; user=<value>",
+        ),
+        ("pam_unix(sshd:session): session opened", "pam_unix(<name>:session): session opened"),
         ("subtype float", "subtype float"),
     ],
 )
