@@ -430,6 +430,9 @@ _MASKS: Final[tuple[tuple[re.Pattern[str] | _Where, _Replacement], ...]] = (
         ),
         "<ts>",
     ),
+    # MySQL's and its tools' older time, a date of six digits ("240612 01:30:07", "160612
+    # 9:05:11").
+    (re.compile(r"\b\d{6} {1,2}\d{1,2}:\d{2}:\d{2}\b"), "<ts>"),
     # The day of the week before a date ("Mon, 12 Jun 2024 …", systemd's "Wed 2024-10-03 …").
     (_where(" <ts>", r"\b(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun),? (?=<ts>)"), ""),
     # Open Liberty's time ("[3/14/25, 9:42:17:406 UTC]").
@@ -528,9 +531,13 @@ _MASKS: Final[tuple[tuple[re.Pattern[str] | _Where, _Replacement], ...]] = (
         "<host>",
     ),
     (_where("\\", r"(?:[A-Za-z]:\\|\\\\)[^\s'\"]+"), "<path>"),
-    # A path with its query string, if any ("/api/v1/quotes?sku=1&qty=2"); a path of one
-    # segment where it stands alone as a word ("url: /health", "Not Found: /wp-login.php").
-    (_where("/", r"(?<![\w<])(?:/[\w.@~+-]+){2,}/?(?:\?[^\s'\"<>]*)?"), "<path>"),
+    # A path with its query string, if any ("/api/v1/quotes?sku=1&qty=2"), from "./" or
+    # "../" too, with a "#" in a name (MySQL's "./shop/#sql-ib1185.ibd"); a path of one segment
+    # where it stands alone as a word ("url: /health", "Not Found: /wp-login.php").
+    (
+        _where("/", r"(?<![\w<.])(?:\.\.?(?=/))?(?:/[\w.@~+#-]+){2,}/?(?:\?[^\s'\"<>]*)?"),
+        "<path>",
+    ),
     (
         _where(
             "/",
@@ -770,6 +777,9 @@ _MASKS: Final[tuple[tuple[re.Pattern[str] | _Where, _Replacement], ...]] = (
         ),
         "(<method>)",
     ),
+    # A name alone in braces, standing as a word (Aerospike's namespace, "{user-profiles}
+    # nsup-done: …"; amavis's policy bank, "Passed CLEAN {RelayedInbound}, …"): a value.
+    (_where("{", r"(?<!\S)\{(?!<)[\w.-]+\}(?=[\s,:;]|$)"), "{<name>}"),
     # The target make was building, with the makefile and line of its recipe ("make: ***
     # [Makefile:42: build/obj/parser.o] Error 1"): a value.
     (_where("*** [", r"(?<=\*\*\* )\[[^\]\n]+\](?= Error \d)"), "[<value>]"),
@@ -893,8 +903,10 @@ _HEADER_LAYOUTS: Final = (
     # not Node's "Error:", which names an exception, nor before a word in capitals).
     r"\[(?i:" + _LEVEL + r") *\]",
     r"\[?" + _LEVEL + r"\]?(?: ?:)?(?! [A-Z]{2,}\b)",
-    # A quoting "> ", Python logging's " - " separators, a daemon's name ("iscsid: ").
+    # A quoting "> ", a box's left edge (Sanic's "╭ Srv 1 …"), Python logging's " - "
+    # separators, a daemon's name ("iscsid: ").
     r">",
+    r"[\u2500-\u257f]+",
     r"-(?= )",
     r"[a-z][a-z0-9-]*[a-df-z0-9]d:",
     # A pid before a level; Spring Boot's "<num> --- [<app>] [<thread>] <logger> : "; an Erlang
@@ -955,7 +967,7 @@ _HEADER_LAYOUTS: Final = (
     # lower-case word); Tornado's "[I <num> <ts> web:<num>] "; Home Assistant's "(MainThread)
     # [aiohttp.server] ".
     r"\(<name>\)(?= [a-z])",
-    r"\[[DIWEC] <num> <ts> [\w.<>-]+:<num>\]",
+    r"\[[DIWEC] <ts> [\w.<>-]+:<num>\]",
     r"\([\w<>-]+\) \[[\w.<>]+\]",
     # stern's pod and container before a time or a run of pairs ("loki-0 loki level=…").
     r"[\w.-]*<(?:id|hex)>[\w.<>-]* [a-z][\w-]*(?= (?:<ts>|<ctx>) )",

@@ -31,7 +31,7 @@ from shared.fingerprint import NAMED_KINDS, fingerprint, parameterise, shape
         ("[AdminClient clientId=adminclient-1] Node -1 down", "<ctx> Node <num> down"),
         ("E11000 dup key: { _id: ObjectId('66a1'), n: 3 }", "<id> dup key: <doc>"),
         ('payload {"user": "bob", "id": 7} rejected', "payload <doc> rejected"),
-        ("retry {attempt} of {max} failed", "retry {attempt} of {max} failed"),  # no document
+        ("retry {attempt} of {max} failed", "retry {<name>} of {<name>} failed"),  # no document
         ("at 2026-11-29T10:15:02.123Z job failed", "at <ts> job failed"),
         ("open /var/lib/app/data.db: no such file", "open <path>: no such file"),
         ("url: /api/v1/quotes?sku=SKU-1&qty=2 (Caused by", "url: <path> (Caused by"),
@@ -499,6 +499,11 @@ from shared.fingerprint import NAMED_KINDS, fingerprint, parameterise, shape
             "Authentication for user [bob] -> [bob] FAILED with error NT_STATUS_WRONG_PASSWORD",
             "Authentication for user <value> FAILED with error NT_STATUS_WRONG_PASSWORD",
         ),
+        # A path from "./" with a "#" in a name; a name alone in braces.
+        ("Copying ./shop/#sql-ib1185-2215.ibd to", "Copying <path> to"),
+        ("{user-profiles} nsup-done: expired", "{<name>} nsup-done: expired"),
+        ("Passed CLEAN {RelayedInbound}, LOCAL", "Passed CLEAN {<name>}, LOCAL"),
+        ("no such key {}, Job{default} ran", "no such key {}, Job{default} ran"),
         # The service a PAM module works for; the module and the stage stay.
         (
             "pam_sss(sudo:auth): authentication success; user=aperez",
@@ -1125,6 +1130,12 @@ def test_an_hclog_line_is_one_problem_with_its_json_line() -> None:
         (
             "1718203550: Client DVES_2C19B0 has exceeded timeout, disconnecting.",
             "Client <id> has exceeded timeout, disconnecting.",
+        ),
+        # MySQL's older time and a thread (xtrabackup's), a box's left edge (Sanic's).
+        ("240612 01:30:07 [01] Copying ./wp/t.ibd to /b/wp/t.ibd", "Copying <path> to <path>"),
+        (
+            "\u256d Srv 1 2024-11-03 22:07:48 +0000 ERROR: Exception while handling uri: x",
+            "Exception while handling uri: x",
         ),
     ],
 )
