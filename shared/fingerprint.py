@@ -433,6 +433,8 @@ _MASKS: Final[tuple[tuple[re.Pattern[str] | _Where, _Replacement], ...]] = (
     # MySQL's and its tools' older time, a date of six digits ("240612 01:30:07", "160612
     # 9:05:11").
     (re.compile(r"\b\d{6} {1,2}\d{1,2}:\d{2}:\d{2}\b"), "<ts>"),
+    # A day and a month's name before a time, without a year (Node-RED's "12 Jun 08:15:03").
+    (re.compile(rf"\b\d{{1,2}} {_MONTH} \d{{2}}:\d{{2}}:\d{{2}}\b"), "<ts>"),
     # The day of the week before a date ("Mon, 12 Jun 2024 …", systemd's "Wed 2024-10-03 …").
     (_where(" <ts>", r"\b(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun),? (?=<ts>)"), ""),
     # Open Liberty's time ("[3/14/25, 9:42:17:406 UTC]").
@@ -949,6 +951,8 @@ _HEADER_LAYOUTS: Final = (
     r"\[[^\]]*\](?= +" + _LEVEL + r"\b)",
     r"\[[\w.$]+\] \([^)]*\)",
     r"\[[^\]\s]+\]:?",
+    # Node-RED's node, its type and its name or id ("[function:Parse payload] ").
+    r"\[[a-z][\w-]*:[^\]\n]{1,80}\](?= [A-Z])",
     # A dotted logger name before " - " or " : "; the class and method a one-line
     # java.util.logging record names before a capitalised message ("com.acme.Importer
     # importRow Skipping row …").

@@ -1131,6 +1131,11 @@ def test_an_hclog_line_is_one_problem_with_its_json_line() -> None:
             "1718203550: Client DVES_2C19B0 has exceeded timeout, disconnecting.",
             "Client <id> has exceeded timeout, disconnecting.",
         ),
+        # Node-RED's time without a year, its level and its node.
+        (
+            "nodered-1  | 14 Jan 06:30:00 - [error] [function:Morning routine] ReferenceError: x",
+            "ReferenceError: x",
+        ),
         # MySQL's older time and a thread (xtrabackup's), a box's left edge (Sanic's).
         ("240612 01:30:07 [01] Copying ./wp/t.ibd to /b/wp/t.ibd", "Copying <path> to <path>"),
         (
