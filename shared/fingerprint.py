@@ -22,6 +22,7 @@ from shared.structured_log import (
     JOINER,
     MESSAGE_KEYS,
     embedded_messages,
+    logfmt_message,
     message_of,
 )
 
@@ -1075,11 +1076,12 @@ def parameterise(text: str, limit: int = _MAX_TEXT) -> str:
     values, durations, numbers and sizes, then any other word with a digit in it (an
     identifier), then lists of one kind of value (one value, however long); and drop what a
     logger writes before the message (:data:`_HEADER_PART`). A JSON log line is read for its
-    message and error first (:func:`shared.structured_log.message_of`), so is an object inside
+    message and error first (:func:`shared.structured_log.message_of`), so are a logfmt line
+    (:func:`shared.structured_log.logfmt_message`) and an object inside
     the line, in JSON or as a Python dict's ``repr``
     (:func:`shared.structured_log.embedded_messages`), and at most ``limit`` characters of what
     they say are masked."""
-    out = embedded_messages(message_of(text))[:limit]
+    out = embedded_messages(logfmt_message(message_of(text)))[:limit]
     for pattern, mask in _MASKS:
         out = pattern.sub(mask, out)
     out = _NUMBER.sub("<num>", _IDENTIFIER.sub(_identifier, out))

@@ -8,6 +8,8 @@ NXLog's ``Message``, GELF's ``short_message``, ``log``, ``textPayload``, or ``me
 error, its ``message`` or ``msg``, after its ``type`` or ``kind`` when it has one), joined by
 `` | ``. Every other field (times, levels, callers, hosts, ids) is left out: it is not what the
 problem is. A line that is no JSON object, or an object with neither, is answered unchanged.
+A logfmt line (``time=… level=error msg="…" err="…"``) is read the same way
+(:func:`logfmt_message`).
 
 An object inside a line, in JSON or as a Python dict's ``repr`` (Ansible's ``FAILED! =>
 {"changed": false, "msg": "…"}``, an API's error body after ``responded 404:``), is read the
@@ -151,3 +153,40 @@ def embedded_messages(text: str) -> str:
         out.append(text[at : opening.start()] + (said or text[opening.start() : end]))
         at = end
     return "".join(out) + text[at:]
+
+
+#: One logfmt pair: a key, ``=``, and a double-quoted value or a bare one (no quote in it, not
+#: opening with ``'`` nor ending with ``,``: such pairs are some other layout's).
+_PAIR: Final = r'[A-Za-z_][\w.@/-]*=(?:"(?:[^"\\\n]|\\.)*"|(?:[^\s"\',]|,(?!\s|$))*)'
+#: A run of at least three pairs that ends the line.
+_PAIRS: Final = re.compile(rf"(?:(?<=\s)|^)(?:{_PAIR})(?:\s+(?:{_PAIR})){{2,}}\s*$")
+_ONE_PAIR: Final = re.compile(r'([A-Za-z_][\w.@/-]*)=("(?:[^"\\\n]|\\.)*"|\S*)')
+
+
+def _unquoted(value: str) -> str:
+    if len(value) >= 2 and value[0] == value[-1] == '"':
+        try:
+            text = json.loads(value)
+        except ValueError:
+            return value[1:-1]
+        return text.strip() if isinstance(text, str) else value[1:-1]
+    return value
+
+
+def logfmt_message(text: str) -> str:
+    """The message and the error of a logfmt line (logrus's text lines, Go kit's, a Prometheus
+    exporter's: ``time=… level=error msg="Probe failed" duration_seconds=0.4``), as a JSON
+    line's are read, when the line ends in a run of at least three pairs, one of them a
+    message, each key once; what comes before the run (a syslog header, a runner's prefix)
+    goes with the other pairs. Any other ``text`` is answered unchanged."""
+    if len(text) > MAX_PARSED or "=" not in text:
+        return text
+    run = _PAIRS.search(text)
+    if run is None:
+        return text
+    pairs = _ONE_PAIR.findall(run.group())
+    document = {key: _unquoted(value) for key, value in pairs}
+    message, error = _message_and_error(document)
+    if not message or len(document) < len(pairs):
+        return text
+    return JOINER.join(part for part in (message, error) if part)

@@ -11,6 +11,7 @@ from shared.structured_log import (
     MAX_OBJECT,
     MAX_PARSED,
     embedded_messages,
+    logfmt_message,
     message_of,
 )
 
@@ -175,3 +176,50 @@ def test_a_document_nested_deeper_than_a_parser_goes_is_left_alone() -> None:
     assert message_of(nested) == nested
     assert embedded_messages("x " + nested) == "x " + nested
     assert parameterise("x " + nested).startswith("x ")
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        # logrus's text line, with an error; after a syslog header or a runner's prefix.
+        (
+            'time="2025-01-04T02:18:33Z" level=info msg="Handshake timed out" durationNs=97312'
+            ' handshake="map[stage:1 style:ix_psk0]" vpnIp=10.1.1.4',
+            "Handshake timed out",
+        ),
+        (
+            'navidrome  | time="2024-09-03T06:12:44Z" level=warning msg="API: Invalid login"'
+            ' error="invalid authentication" username=admin',
+            "API: Invalid login | invalid authentication",
+        ),
+        # Go kit's, a bare message.
+        ("ts=2024-06-12T08:15:02Z caller=main.go:88 level=error msg=shutdown", "shutdown"),
+        # Not a logfmt line: pairs with commas between them (Keycloak's event), a key twice
+        # (auditd's msg=audit(…) and msg='…'), no message (klog's err=), fewer than three.
+        (
+            "type=LOGIN_ERROR, realmId=b2c, clientId=app, error=invalid_user_credentials",
+            "type=LOGIN_ERROR, realmId=b2c, clientId=app, error=invalid_user_credentials",
+        ),
+        (
+            "type=SERVICE_START msg=audit(17182.004:377): pid=1 msg='unit=pg comm=\"systemd\"'",
+            "type=SERVICE_START msg=audit(17182.004:377): pid=1 msg='unit=pg comm=\"systemd\"'",
+        ),
+        (
+            '"Reconciler error" err="conflict" controller="vm" name=a',
+            '"Reconciler error" err="conflict" controller="vm" name=a',
+        ),
+        ('level=error msg="disk full"', 'level=error msg="disk full"'),
+    ],
+)
+def test_the_message_and_error_of_a_logfmt_line(line: str, expected: str) -> None:
+    assert logfmt_message(line) == expected
+
+
+def test_a_logfmt_line_is_one_problem_with_its_json_line() -> None:
+    text = 'time="2025-03-02T19:05:44Z" level=info msg="Handshake timed out" remoteIndex=0 a=1'
+    json_line = json.dumps({"level": "info", "msg": "Handshake timed out", "remoteIndex": 0})
+    assert fingerprint(kind="message", parts=["nebula", text]) == fingerprint(
+        kind="message", parts=["nebula", json_line]
+    )
+    miner = TemplateMiner()
+    assert miner.add(text).pattern_id == miner.add(json_line).pattern_id
