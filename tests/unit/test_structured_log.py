@@ -223,3 +223,15 @@ def test_a_logfmt_line_is_one_problem_with_its_json_line() -> None:
     )
     miner = TemplateMiner()
     assert miner.add(text).pattern_id == miner.add(json_line).pattern_id
+
+
+@pytest.mark.timeout(60)
+def test_a_hostile_line_of_pairs_is_read_in_one_pass() -> None:
+    # Runs of pairs broken at their very end: a search for the run that ends the line, tried
+    # from every pair, took seconds each (1.4 s at 16 KB, quadratic); the test's timeout is
+    # the bound.
+    size = MAX_PARSED - 8
+    for ending in ('"', " x", " '", ","):
+        line = ("a=b " * (size // 4)) + ending
+        assert logfmt_message(line) == line
+        assert parameterise(line)
