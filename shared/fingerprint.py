@@ -891,6 +891,9 @@ _HEADER_LAYOUTS: Final = (
     r"<ts> [a-z_]\w* <num> <num>(?= [A-Z])",
     # Serilog's "[<ts> WRN]" (its level in three capitals), before the time alone.
     r"\[<ts> [A-Z]{3}\]",
+    # Pi-hole FTL's time, pid and thread in one pair of brackets ("[2022-04-21 18:21:35.045
+    # 521/T538] "), before the time alone.
+    r"\[<ts> <num>/<id>\]",
     # A time, in brackets or not, with a zone before a colon ("*<ts> UTC:", Cisco's), and
     # Erlang/OTP's lower-case level after it.
     r"\*?\[?<ts>\]?(?: [A-Z]{3,4}(?=:))?:?"
@@ -952,6 +955,8 @@ _HEADER_LAYOUTS: Final = (
     r"\[[^\]]*\](?= +" + _LEVEL + r"\b)",
     r"\[[\w.$]+\] \([^)]*\)",
     r"\[[^\]\s]+\]:?",
+    # A time with a level letter after a hyphen ("06:41:09.118-W ").
+    r"<ts>-[VDIWEF](?= )",
     # Node-RED's node, its type and its name or id ("[function:Parse payload] ").
     r"\[[a-z][\w-]*:[^\]\n]{1,80}\](?= [A-Z])",
     # A dotted logger name before " - " or " : "; the class and method a one-line

@@ -1132,6 +1132,9 @@ def test_an_hclog_line_is_one_problem_with_its_json_line() -> None:
             "1718203550: Client DVES_2C19B0 has exceeded timeout, disconnecting.",
             "Client <id> has exceeded timeout, disconnecting.",
         ),
+        # Pi-hole FTL's time, pid and thread; a time with a level letter after a hyphen.
+        ("[2022-04-21 18:21:35.045 521/T538] Ending rate-limitation", "Ending rate-limitation"),
+        ("06:41:09.118-W Connection Failed: rabbitmq://localhost/", "Connection Failed: <url>"),
         # Node-RED's time without a year, its level and its node.
         (
             "nodered-1  | 14 Jan 06:30:00 - [error] [function:Morning routine] ReferenceError: x",
