@@ -460,6 +460,16 @@ _MASKS: Final[tuple[tuple[re.Pattern[str] | _Where, _Replacement], ...]] = (
         "<mac>",
     ),
     (re.compile(rf"\b\d{{2}}:\d{{2}}:\d{{2}}(?:[.,]\d{{1,9}})?\b{_ZONE}"), "<ts>"),
+    # NLog's layout as Sonarr and Radarr write it, fields between bars ("2024-07-22 06:52:17.9|
+    # Warn|Torznab|Indexer …", "19-8-26 06:50:24.0|Info|…"): gone, as a header.
+    (
+        _where(
+            "<ts>|",
+            r"^(?:\d{1,4}-\d{1,2}-\d{1,2} )?<ts>\|(?:Trace|Debug|Info|Warn|Error|Fatal)\|[\w.]+\|"
+            r"(?=\S)",
+        ),
+        "",
+    ),
     # The kernel's seconds since boot ("[ 88213.004571]", "[3877549.392631]"): gone where they
     # open a line (as the syslog header before them), a time elsewhere.
     (re.compile(r"^\[ *\d+\.\d{6}\] "), ""),
@@ -905,6 +915,8 @@ _HEADER_LAYOUTS: Final = (
     # "krb5kdc[<num>](info):"); iOS's "App[<pid>:<tid>]".
     r"(?:<id>|[\w.-]+) *\[[^\]\s]+\](?:\([a-z]+\))?:",
     r"[\w.-]+\[<num>:<num>\]",
+    # Sonarr's and Radarr's console: a level in brackets and the logger ("[Warn] Torznab: ").
+    r"\[(?:Trace|Debug|Info|Warn|Error|Fatal)\] [A-Z]\w*:",
     # A level in brackets ("[error]", "[WARN ]") or in capitals ("WARN", "WARNING:", "LOG";
     # not Node's "Error:", which names an exception, nor before a word in capitals).
     r"\[(?i:" + _LEVEL + r") *\]",

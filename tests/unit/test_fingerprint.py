@@ -1132,6 +1132,10 @@ def test_an_hclog_line_is_one_problem_with_its_json_line() -> None:
             "1718203550: Client DVES_2C19B0 has exceeded timeout, disconnecting.",
             "Client <id> has exceeded timeout, disconnecting.",
         ),
+        # Sonarr's and Radarr's NLog layout, and their console's level and logger.
+        ("19-8-26 06:50:24.0|Warn|Torznab|Indexer x failed", "Indexer x failed"),
+        ("2024-07-22 06:37:01.1|Info|RssSyncService|RSS Sync Completed.", "RSS Sync Completed."),
+        ("[Info] RssSyncService: RSS Sync Completed.", "RSS Sync Completed."),
         # Pi-hole FTL's time, pid and thread; a time with a level letter after a hyphen.
         ("[2022-04-21 18:21:35.045 521/T538] Ending rate-limitation", "Ending rate-limitation"),
         ("06:41:09.118-W Connection Failed: rabbitmq://localhost/", "Connection Failed: <url>"),
