@@ -687,12 +687,13 @@ _MASKS: Final[tuple[tuple[re.Pattern[str] | _Where, _Replacement], ...]] = (
     ),
     # A run of three key=value pairs or more, their values masked, with flags in capitals among
     # them (a firewall's "IN=eth0 OUT= MAC=… SRC=… DF PROTO=TCP SYN URGP=0", an event's "type=…,
-    # realmId=…, clientId=…"): one context, whichever fields a line carries. A pair whose value
-    # stays (the message or the error of a structured line) ends the run.
+    # realmId=…, clientId=…") or bars between them (SonarQube's "project=… | type=… | id=…"):
+    # one context, whichever fields a line carries. A pair whose value stays (the message or
+    # the error of a structured line) ends the run.
     (
         _where(
             "=",
-            r"(?<!\S)(?:_P)(?: (?:[A-Z]{2,6} )*(?:_P)){2,}(?!\S)".replace(
+            r"(?<!\S)(?:_P)(?: (?:\| |[A-Z]{2,6} )*(?:_P)){2,}(?!\S)".replace(
                 "_P", r"[A-Za-z_][\w.-]*=(?:<value>\S*?)?,?"
             ),
         ),
@@ -915,6 +916,8 @@ _HEADER_LAYOUTS: Final = (
     # "krb5kdc[<num>](info):"); iOS's "App[<pid>:<tid>]".
     r"(?:<id>|[\w.-]+) *\[[^\]\s]+\](?:\([a-z]+\))?:",
     r"[\w.-]+\[<num>:<num>\]",
+    # SonarQube's process, task and logger ("ce[AZcscQ1x][o.s.c.t.CeWorkerImpl] ").
+    r"(?:ce|web|app|es)\[[^\]\s]*\]\[[\w.$]+\]",
     # Sonarr's and Radarr's console: a level in brackets and the logger ("[Warn] Torznab: ").
     r"\[(?:Trace|Debug|Info|Warn|Error|Fatal)\] [A-Z]\w*:",
     # A level in brackets ("[error]", "[WARN ]") or in capitals ("WARN", "WARNING:", "LOG";

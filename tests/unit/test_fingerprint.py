@@ -1132,6 +1132,12 @@ def test_an_hclog_line_is_one_problem_with_its_json_line() -> None:
             "1718203550: Client DVES_2C19B0 has exceeded timeout, disconnecting.",
             "Client <id> has exceeded timeout, disconnecting.",
         ),
+        # SonarQube's process, task and logger; its pairs between bars are one context.
+        (
+            "2025.06.01 17:02:45 INFO  ce[AZcscQ1x][o.s.c.t.CeWorkerImpl] Executed task |"
+            " project=data | type=ISSUE_SYNC | branch=main | status=SUCCESS",
+            "Executed task | <ctx>",
+        ),
         # Sonarr's and Radarr's NLog layout, and their console's level and logger.
         ("19-8-26 06:50:24.0|Warn|Torznab|Indexer x failed", "Indexer x failed"),
         ("2024-07-22 06:37:01.1|Info|RssSyncService|RSS Sync Completed.", "RSS Sync Completed."),
