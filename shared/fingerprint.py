@@ -431,9 +431,6 @@ _MASKS: Final[tuple[tuple[re.Pattern[str] | _Where, _Replacement], ...]] = (
         ),
         "<ts>",
     ),
-    # MySQL's and its tools' older time, a date of six digits ("240612 01:30:07", "160612
-    # 9:05:11").
-    (re.compile(r"\b\d{6} {1,2}\d{1,2}:\d{2}:\d{2}\b"), "<ts>"),
     # A day and a month's name before a time, without a year (Node-RED's "12 Jun 08:15:03").
     (re.compile(rf"\b\d{{1,2}} {_MONTH} \d{{2}}:\d{{2}}:\d{{2}}\b"), "<ts>"),
     # The day of the week before a date ("Mon, 12 Jun 2024 …", systemd's "Wed 2024-10-03 …").
@@ -459,7 +456,14 @@ _MASKS: Final[tuple[tuple[re.Pattern[str] | _Where, _Replacement], ...]] = (
         ),
         "<mac>",
     ),
-    (re.compile(rf"\b\d{{2}}:\d{{2}}:\d{{2}}(?:[.,]\d{{1,9}})?\b{_ZONE}"), "<ts>"),
+    # A time of day, after MySQL's older date of six digits too ("240612 01:30:07", "160612
+    # 9:05:11").
+    (
+        re.compile(
+            rf"\b(?:\d{{6}} {{1,2}}\d{{1,2}}|\d{{2}}):\d{{2}}:\d{{2}}(?:[.,]\d{{1,9}})?\b{_ZONE}"
+        ),
+        "<ts>",
+    ),
     # NLog's layout as Sonarr and Radarr write it, fields between bars ("2024-07-22 06:52:17.9|
     # Warn|Torznab|Indexer …", "19-8-26 06:50:24.0|Info|…"): gone, as a header.
     (

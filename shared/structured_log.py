@@ -183,7 +183,7 @@ def logfmt_message(text: str) -> str:
     them a message, each key once; what comes before the run (a syslog header, a runner's
     prefix) goes with the other pairs. Any other ``text`` is answered unchanged. Read in one
     pass, in time linear in the line."""
-    if len(text) > MAX_PARSED or "=" not in text:
+    if len(text) > MAX_PARSED or not any(key + "=" in text for key in MESSAGE_KEYS):
         return text
     run: list[tuple[str, str]] = []
     for token in _TOKEN.finditer(text):
