@@ -993,8 +993,8 @@ _HEADER_LAYOUTS: Final = (
     r"(?:stdout|stderr) [FP]",
     r"[DIWE]!",
     # lighttpd's source location ("(gw_backend.c.274) ", a name in brackets before a
-    # lower-case word); Tornado's "[I <num> <ts> web:<num>] "; Home Assistant's "(MainThread)
-    # [aiohttp.server] ".
+    # lower-case word); Tornado's "[I <ts> web:<num>] " (its time a six-digit date and a time
+    # of day); Home Assistant's "(MainThread) [aiohttp.server] ".
     r"\(<name>\)(?= [a-z])",
     r"\[[DIWEC] <ts> [\w.<>-]+:<num>\]",
     r"\([\w<>-]+\) \[[\w.<>]+\]",
