@@ -14,8 +14,12 @@ A logfmt line (``time=… level=error msg="…" err="…"``) is read the same wa
 An object inside a line, in JSON or as a Python dict's ``repr`` (Ansible's ``FAILED! =>
 {"changed": false, "msg": "…"}``, an API's error body after ``responded 404:``), is read the
 same way (:func:`embedded_messages`): one that holds a message or an error stands for them (an
-error alone after `` | ``, as a JSON line's reads); any other (a logger's fields) stays as
-written.
+error alone after `` | ``, as a JSON line's reads). One that holds neither and is all the line
+says (alone, or after a header or a runner's prefix: an access log's JSON line, Echo's
+``{"time":…,"remote_ip":…,"method":…}``) stands for its keys, so such lines are told apart by
+the fields they carry rather than all read as one document; any other (a logger's fields after
+a message) stays as written. An error under ``errors`` as a list (an API's ``{"errors":
+[{"code": …, "message": …}]}``) is its first item's.
 """
 
 from __future__ import annotations
@@ -37,15 +41,18 @@ MESSAGE_KEYS: Final = (
     "log",
     "textPayload",
 )
-ERROR_KEYS: Final = ("error", "err", "exception", "error.message")
+ERROR_KEYS: Final = ("error", "err", "exception", "error.message", "errors")
 _NESTED_TEXT: Final = ("message", "msg")
 _NESTED_KIND: Final = ("type", "kind", "name")
 
 
 def _text(value: Any) -> str:
-    """A field's text: a string as it is; of an object (a nested error), its kind and message."""
+    """A field's text: a string as it is; of an object (a nested error), its kind and message;
+    of a list (an API's ``{"errors": [{"code": …, "message": …}]}``), its first item's."""
     if isinstance(value, str):
         return value.strip()
+    if isinstance(value, list):
+        return _text(value[0]) if value else ""
     if isinstance(value, dict):
         text = next((_text(value[k]) for k in _NESTED_TEXT if isinstance(value.get(k), str)), "")
         kind = next((value[k] for k in _NESTED_KIND if isinstance(value.get(k), str)), "")
@@ -134,10 +141,18 @@ def _said(document: dict[str, Any]) -> str:
     return JOINER.join(part for part in (message, error) if part)
 
 
+def _whole(text: str, start: int, end: int) -> bool:
+    """The object at ``text[start:end]`` is what the line says: it ends the line, after nothing
+    or after what a header or a runner ends with (``prog[812]: ``, ``api-1  | ``)."""
+    before = text[:start].rstrip(" ")
+    return not text[end:].strip() and (not before or before.endswith((":", "|")))
+
+
 def embedded_messages(text: str) -> str:
     """``text`` with each object inside it (JSON, or a Python dict's ``repr``) that holds a
-    message or an error replaced by them (as :func:`message_of` reads a whole line); objects
-    with neither, and braces that open no object, stay as written. Only text of at most
+    message or an error replaced by them (as :func:`message_of` reads a whole line), and one
+    with neither that is all the line says (:func:`_whole`) by its keys; other objects with
+    neither, and braces that open no object, stay as written. Only text of at most
     :data:`MAX_PARSED` characters is read."""
     if len(text) > MAX_PARSED or ("'" not in text and '"' not in text):
         return text
@@ -150,6 +165,8 @@ def embedded_messages(text: str) -> str:
             break
         document = _literal(text[opening.start() : end])
         said = _said(document) if isinstance(document, dict) else ""
+        if not said and isinstance(document, dict) and _whole(text, opening.start(), end):
+            said = " ".join(document)
         out.append(text[at : opening.start()] + (said or text[opening.start() : end]))
         at = end
     return "".join(out) + text[at:]

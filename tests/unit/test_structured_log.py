@@ -112,6 +112,23 @@ def test_a_json_line_longer_than_what_is_mined_is_read_before_it_is_cut() -> Non
             'upstream said {"error": {"type": "Throttled", "message": "slow {down}"}} twice',
             "upstream said | Throttled: slow {down} twice",
         ),
+        # An object with neither that is all a line says, alone or after a header or a
+        # runner's prefix: its keys (an access log's JSON line); after a word or a tab, or
+        # with text after it, it stays.
+        ('{"time": "t", "remote_ip": "::1", "status": 204}', "time remote_ip status"),
+        (
+            'Jun 11 07:05:44 gw api[931]: {"time": "t", "uri": "/"}',
+            "Jun 11 07:05:44 gw api[931]: time uri",
+        ),
+        ('api-1  | {"time": "t", "uri": "/"}', "api-1  | time uri"),
+        ('payload {"user": "bob", "id": 7}', 'payload {"user": "bob", "id": 7}'),
+        ('acquiring lock\t{"identifier": "x"}', 'acquiring lock\t{"identifier": "x"}'),
+        ('{"time": "t"} rejected', '{"time": "t"} rejected'),
+        # An API's errors as a list: the first one's message.
+        (
+            'error.go:61]: {"errors":[{"code":"NOT_FOUND","message":"blob x not found"}]}',
+            "error.go:61]: | blob x not found",
+        ),
         # Two objects, one with a message and one without (a logger's fields stay).
         (
             'a {"msg": "first"} b {"kind": "exporter", "dropped": 3}',
@@ -235,3 +252,20 @@ def test_a_hostile_line_of_pairs_is_read_in_one_pass() -> None:
         line = ("a=b " * (size // 4)) + ending
         assert logfmt_message(line) == line
         assert parameterise(line)
+
+
+def test_lines_that_are_documents_without_a_message_are_told_apart_by_their_fields() -> None:
+    # Each read as one document (<doc>), two kinds of line were one pattern and one problem.
+    access = [
+        json.dumps({"time": f"2026-04-0{n}T09:17:21Z", "remote_ip": f"10.0.0.{n}", "status": 200})
+        for n in (1, 2)
+    ]
+    stats = json.dumps({"ts": 1718180102, "queue_depth": 12, "workers": 4})
+    miner = TemplateMiner()
+    first, second, other = (miner.add(f"api[931]: {line}") for line in (*access, stats))
+    assert first.pattern_id == second.pattern_id != other.pattern_id
+
+    def fp(text: str) -> str:
+        return fingerprint(kind="message", parts=["api", text])
+
+    assert fp(access[0]) == fp(access[1]) != fp(stats)
