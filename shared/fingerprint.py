@@ -783,6 +783,16 @@ _MASKS: Final[tuple[tuple[re.Pattern[str] | _Where, _Replacement], ...]] = (
         ),
         r"\1<name>",
     ),
+    # A client's user agent in brackets ending a line (Home Assistant's "… Requested URL:
+    # '/api/'. (Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like
+    # Gecko) Chrome/122.0.0.0 Safari/537.36)"): one value, as a quoted one in an access line.
+    (
+        _where(
+            "/",
+            r"(?<= \()[A-Za-z][\w.-]*/[\w.+-]+(?: (?:\([^()\n]*\)|[^\s()]+))*(?=\)$)",
+        ),
+        "<value>",
+    ),
     # The service a PAM module works for ("pam_sss(sudo:auth)", "pam_unix(sshd:session)"): a
     # value; the module and the stage stay.
     (_where("pam_", r"(?<=\bpam_)(\w+\()(?!<)[\w-]+(?=:\w+\))"), r"\1<name>"),

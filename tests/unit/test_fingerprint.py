@@ -505,6 +505,14 @@ from shared.fingerprint import NAMED_KINDS, fingerprint, parameterise, shape
         ("{user-profiles} nsup-done: expired", "{<name>} nsup-done: expired"),
         ("Passed CLEAN {RelayedInbound}, LOCAL", "Passed CLEAN {<name>}, LOCAL"),
         ("no such key {}, Job{default} ran", "no such key {}, Job{default} ran"),
+        # A client's user agent in brackets ending a line; a bracket of words stays.
+        (
+            "Requested URL: '/auth/token'. (HomeAssistant/Android 2024.3.1-full (Android 14;"
+            " Pixel 7))",
+            "Requested URL: <str>. (<value>)",
+        ),
+        ("Requested URL: '/api/'. (python-requests/2.31.0)", "Requested URL: <str>. (<value>)"),
+        ("backup failed (disk full)", "backup failed (disk full)"),
         # The service a PAM module works for; the module and the stage stay.
         (
             "pam_sss(sudo:auth): authentication success; user=aperez",
