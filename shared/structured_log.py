@@ -41,18 +41,18 @@ MESSAGE_KEYS: Final = (
     "log",
     "textPayload",
 )
-ERROR_KEYS: Final = ("error", "err", "exception", "error.message", "errors")
+ERROR_KEYS: Final = ("error", "err", "exception", "error.message")
+#: A list of errors a JSON document may carry instead (an API's ``{"errors": [{"code": …,
+#: "message": …}]}``): its first one is the error.
+_ERROR_LIST: Final = "errors"
 _NESTED_TEXT: Final = ("message", "msg")
 _NESTED_KIND: Final = ("type", "kind", "name")
 
 
 def _text(value: Any) -> str:
-    """A field's text: a string as it is; of an object (a nested error), its kind and message;
-    of a list (an API's ``{"errors": [{"code": …, "message": …}]}``), its first item's."""
+    """A field's text: a string as it is; of an object (a nested error), its kind and message."""
     if isinstance(value, str):
         return value.strip()
-    if isinstance(value, list):
-        return _text(value[0]) if value else ""
     if isinstance(value, dict):
         text = next((_text(value[k]) for k in _NESTED_TEXT if isinstance(value.get(k), str)), "")
         kind = next((value[k] for k in _NESTED_KIND if isinstance(value.get(k), str)), "")
@@ -74,7 +74,11 @@ def _message_and_error(document: dict[str, Any]) -> tuple[str, str]:
     message = _first(document, MESSAGE_KEYS) or (
         _first(payload, MESSAGE_KEYS) if isinstance(payload, dict) else ""
     )
-    return message, _first(document, ERROR_KEYS)
+    error = _first(document, ERROR_KEYS)
+    listed = document.get(_ERROR_LIST)
+    if not error and isinstance(listed, list) and listed:
+        error = _text(listed[0])
+    return message, error
 
 
 def message_of(line: str) -> str:
