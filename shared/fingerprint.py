@@ -253,6 +253,8 @@ _LEVEL: Final = (
     r"(?:TRACE|DEBUG|INFO|NOTICE|LOG|WARN|WARNI|WARNING|ERROR|ERR|SEVERE|CRITICAL|CRIT|FATAL"
     r"|DPANIC|PANIC|EMERG)"
 )
+#: NLog's levels as .NET programs write them (Sonarr's and Radarr's "|Warn|", "[Info] ").
+_NLOG_LEVEL: Final = r"(?:Trace|Debug|Info|Warn|Error|Fatal)"
 #: The reason phrases of HTTP's status codes (RFC 9110), as written and in capitals.
 _PHRASES: Final = sorted(
     {variant for status in HTTPStatus for variant in (status.phrase, status.phrase.upper())},
@@ -469,7 +471,7 @@ _MASKS: Final[tuple[tuple[re.Pattern[str] | _Where, _Replacement], ...]] = (
     (
         _where(
             "<ts>|",
-            r"^(?:\d{1,4}-\d{1,2}-\d{1,2} )?<ts>\|(?:Trace|Debug|Info|Warn|Error|Fatal)\|[\w.]+\|"
+            r"^(?:\d{1,4}-\d{1,2}-\d{1,2} )?<ts>\|" + _NLOG_LEVEL + r"\|[\w.]+\|"
             r"(?=\S)",
         ),
         "",
@@ -933,7 +935,7 @@ _HEADER_LAYOUTS: Final = (
     # SonarQube's process, task and logger ("ce[AZcscQ1x][o.s.c.t.CeWorkerImpl] ").
     r"(?:ce|web|app|es)\[[^\]\s]*\]\[[\w.$]+\]",
     # Sonarr's and Radarr's console: a level in brackets and the logger ("[Warn] Torznab: ").
-    r"\[(?:Trace|Debug|Info|Warn|Error|Fatal)\] [A-Z]\w*:",
+    r"\[" + _NLOG_LEVEL + r"\] [A-Z]\w*:",
     # A level in brackets ("[error]", "[WARN ]") or in capitals ("WARN", "WARNING:", "LOG";
     # not Node's "Error:", which names an exception, nor before a word in capitals).
     r"\[(?i:" + _LEVEL + r") *\]",

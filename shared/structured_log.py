@@ -188,13 +188,12 @@ _MIN_PAIRS: Final = 3
 
 
 def _unquoted(value: str) -> str:
-    if len(value) >= 2 and value[0] == value[-1] == '"':
-        try:
-            text = json.loads(value)
-        except ValueError:
-            return value[1:-1]
-        return text.strip() if isinstance(text, str) else value[1:-1]
-    return value
+    """A pair's value: a quoted one read as a string literal (:func:`_literal`), its quotes
+    dropped if it reads as none; a bare one as it is."""
+    if not value.startswith('"'):
+        return value
+    text = _literal(value)
+    return text if isinstance(text, str) else value[1:-1]
 
 
 def logfmt_message(text: str) -> str:
@@ -209,7 +208,7 @@ def logfmt_message(text: str) -> str:
     run: list[tuple[str, str]] = []
     for token in _TOKEN.finditer(text):
         if token.group("key") is None:
-            run = []
+            run.clear()
         else:
             run.append((token.group("key"), token.group("value")))
     document = {key: _unquoted(value) for key, value in run}
