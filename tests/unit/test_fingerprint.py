@@ -706,6 +706,31 @@ def test_a_value_before_the_first_word_or_after_the_last_does_not_split_a_proble
     assert bare != fp("z2m: Failed to configure '0x00158d0009f8e7d6', device has not been paired")
 
 
+def test_a_level_a_message_begins_with_does_not_split_a_problem() -> None:
+    def fp(text: str) -> str:
+        return fingerprint(kind="message", parts=["edge", text])
+
+    # sing-box on OpenWrt (its level and a counter glued) and in a terminal (a zone first).
+    assert fp(
+        "Sun Sep  7 20:52:49 2025 daemon.info sing-box[17423]: INFO[0001] [1080167389 0ms] "
+        "inbound/mixed[mixed-in]: inbound connection from 192.168.1.131:49210"
+    ) == fp(
+        "+0000 2026-12-07 08:31:22 INFO [609636943 0ms] inbound/mixed[mixed-in]: "
+        "inbound connection from 127.0.0.1:60816"
+    )
+    # lsyncd's level with its colon or its comma, and none.
+    failure = (
+        "Temporary or permanent failure on startup of /srv/a/ -> b@c:/srv/a/. "
+        'Terminating since "insist" is not set.'
+    )
+    assert fp(f"07:59:42 Error: {failure}") == fp(f"Jun 12 07:59:41 app02 lsyncd: Error, {failure}")
+    assert fp(f"07:59:42 Error: {failure}") == fp(failure)
+    assert fp("WARN [db-7] connection to primary lost") == fp("connection to primary lost")
+    # A level before fewer than three words stays; so do words before a level.
+    assert fp("ERROR 42 disk full") != fp("disk full")
+    assert fp("netdata ERROR : plugin exited early") != fp("plugin exited early")
+
+
 def test_one_problem_whatever_status_or_data_type_a_message_names() -> None:
     def fp(text: str) -> str:
         return fingerprint(kind="message", parts=["edge", text])
