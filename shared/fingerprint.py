@@ -1243,19 +1243,40 @@ def _without_level_head(shaped: str) -> str:
     return " ".join(rest)
 
 
+#: A shape of this many words or more before a sentence's end is named by that sentence.
+_SENTENCE_MIN_WORDS: Final = 6
+
+
+def _first_sentence(shaped: str) -> str:
+    """``shaped`` (a shape) up to the end of its first sentence, when the sentence has at
+    least :data:`_SENTENCE_MIN_WORDS` words and more follows: a sentence that long names the
+    problem, and what follows it is detail or advice that carries names of its own (Exchange's
+    ``… could not find a certificate that contains the domain name <*> in the personal store
+    on the local computer.``, then the connector's name and what to do)."""
+    tokens = shaped.split(" ")
+    words = 0
+    for at, token in enumerate(tokens[:-1]):
+        if token != SHAPE_VALUE:
+            words += 1
+            if words >= _SENTENCE_MIN_WORDS and token.endswith((".", "!", "?")):
+                return " ".join(tokens[: at + 1])
+    return shaped
+
+
 def _problem_text(title: str) -> str:
     """What a message's fingerprint hashes: the shape (:func:`shape`) of its parameterised
     text without a value at either end, since what a program writes before its first word and
     after its last is the header and the detail some messages carry and others leave out
     (``<*> Failed to interview <*> device has not successfully been paired`` and ``Failed to
-    interview …``), and without a head of levels (:func:`_without_level_head`); a title too
+    interview …``), without a head of levels (:func:`_without_level_head`) and past its first
+    long sentence (:func:`_first_sentence`); a title too
     short for a shape keeps its masked text, each word built around a value one value, and
     every kind of value alike."""
     masked = parameterise(title)
     shaped = shape(masked)
     if shaped != masked:
-        head = _without_level_head(shaped)
-        return head.removeprefix(_LEADING_VALUE).removesuffix(_TRAILING_VALUE)
+        problem = _first_sentence(_without_level_head(shaped))
+        return problem.removeprefix(_LEADING_VALUE).removesuffix(_TRAILING_VALUE)
     words = masked.split(" ")
     return MASKED_VALUE.sub("<*>", " ".join(_value_word(w) if "<" in w else w for w in words))
 

@@ -731,6 +731,28 @@ def test_a_level_a_message_begins_with_does_not_split_a_problem() -> None:
     assert fp("netdata ERROR : plugin exited early") != fp("plugin exited early")
 
 
+def test_a_long_first_sentence_names_the_problem() -> None:
+    def fp(text: str) -> str:
+        return fingerprint(kind="message", parts=["exchange", text])
+
+    certificate = (
+        "Microsoft Exchange could not find a certificate that contains the domain name "
+        "mail.example.com in the personal store on the local computer. Therefore, it is unable "
+        "to support the STARTTLS SMTP verb for the connector {} with a FQDN parameter of "
+        "mail.example.com."
+    )
+    assert fp(certificate.format("Default Frontend EX01")) == fp(
+        certificate.format("Relay EX01 Scanners and MFPs")
+    )
+    # A first sentence of fewer than six words does not; nor does a sentence that differs.
+    assert fp("Upload failed. Retrying with backup bucket next.") != fp(
+        "Upload failed. Giving up on this file now."
+    )
+    assert fp("Could not find a certificate for the domain. Retry later.") != fp(
+        "Could not find a key for the domain. Retry later."
+    )
+
+
 def test_one_problem_whatever_status_or_data_type_a_message_names() -> None:
     def fp(text: str) -> str:
         return fingerprint(kind="message", parts=["edge", text])
