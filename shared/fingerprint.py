@@ -1215,30 +1215,31 @@ def shape(masked: str) -> str:
 
 _LEADING_VALUE: Final = SHAPE_VALUE + " "
 _TRAILING_VALUE: Final = " " + SHAPE_VALUE
-#: A level in a shape's head, in any case, with its brackets or its colon ("ERROR", "[INFO]",
-#: "notice", "Error:", "Normal,").
-_HEAD_LEVEL: Final = re.compile(r"[\[(]?(?i:" + _LEVEL + r")[\])]?[:,]?")
-#: A shape keeps its head of levels unless at least this many words follow it.
-_HEAD_LEVEL_MIN_WORDS: Final = 3
+#: A tag in a shape's head: a level, in any case, with its brackets or its colon ("ERROR",
+#: "[INFO]", "notice", "Error:"), or one word in brackets (a logger's "[deepspeed]", an
+#: instance's "(VIP_INGRESS)").
+_HEAD_TAG: Final = re.compile(r"[\[(]?(?i:" + _LEVEL + r")[\])]?[:,]?|[\[(][\w.:-]+[\])]:?")
+#: A shape keeps its head of tags unless at least this many words follow it.
+_HEAD_TAG_MIN_WORDS: Final = 3
 
 
-def _without_level_head(shaped: str) -> str:
-    """``shaped`` (a shape) without the levels and values it begins with, when at least one
-    is a level and :data:`_HEAD_LEVEL_MIN_WORDS` words follow: what is left of a layout that
-    masking does not know (sing-box's ``INFO <*> inbound connection from``, F5's ``notice
-    <*> Pool …``, lsyncd's ``Error: Temporary or permanent failure …``) is one problem with
-    the message alone."""
+def _without_head_tags(shaped: str) -> str:
+    """``shaped`` (a shape) without the tags (:data:`_HEAD_TAG`) and values it begins with,
+    when there is a tag and :data:`_HEAD_TAG_MIN_WORDS` words follow: what is left of a
+    layout that masking does not know (sing-box's ``INFO <*> inbound connection from``, F5's
+    ``notice <*> Pool …``, lsyncd's ``Error: Temporary or permanent failure …``, DeepSpeed's
+    ``[INFO] <*> [deepspeed] OVERFLOW! …``) is one problem with the message alone."""
     tokens = shaped.split(" ")
     at = 0
-    levels = 0
+    tags = 0
     while at < len(tokens):
-        if _HEAD_LEVEL.fullmatch(tokens[at]):
-            levels += 1
+        if _HEAD_TAG.fullmatch(tokens[at]):
+            tags += 1
         elif tokens[at] != SHAPE_VALUE:
             break
         at += 1
     rest = tokens[at:]
-    if not levels or sum(token != SHAPE_VALUE for token in rest) < _HEAD_LEVEL_MIN_WORDS:
+    if not tags or sum(token != SHAPE_VALUE for token in rest) < _HEAD_TAG_MIN_WORDS:
         return shaped
     return " ".join(rest)
 
@@ -1268,17 +1269,20 @@ def _problem_text(title: str) -> str:
     text without a value at either end, since what a program writes before its first word and
     after its last is the header and the detail some messages carry and others leave out
     (``<*> Failed to interview <*> device has not successfully been paired`` and ``Failed to
-    interview …``), without a head of levels (:func:`_without_level_head`) and past its first
-    long sentence (:func:`_first_sentence`); a title too
-    short for a shape keeps its masked text, each word built around a value one value, and
-    every kind of value alike."""
+    interview …``); a title too short for a shape keeps its masked text, each word built
+    around a value one value, and every kind of value alike. Either way without a head of
+    tags (:func:`_without_head_tags`), and only up to the end of a long first sentence
+    (:func:`_first_sentence`)."""
     masked = parameterise(title)
     shaped = shape(masked)
     if shaped != masked:
-        problem = _first_sentence(_without_level_head(shaped))
-        return problem.removeprefix(_LEADING_VALUE).removesuffix(_TRAILING_VALUE)
-    words = masked.split(" ")
-    return MASKED_VALUE.sub("<*>", " ".join(_value_word(w) if "<" in w else w for w in words))
+        problem = shaped.removeprefix(_LEADING_VALUE).removesuffix(_TRAILING_VALUE)
+    else:  # fewer than three words, or no value at all
+        words = masked.split(" ")
+        problem = MASKED_VALUE.sub(
+            "<*>", " ".join(_value_word(w) if "<" in w else w for w in words)
+        )
+    return _first_sentence(_without_head_tags(problem))
 
 
 def fingerprint(

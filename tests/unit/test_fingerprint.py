@@ -726,6 +726,13 @@ def test_a_level_a_message_begins_with_does_not_split_a_problem() -> None:
     assert fp(f"07:59:42 Error: {failure}") == fp(f"Jun 12 07:59:41 app02 lsyncd: Error, {failure}")
     assert fp(f"07:59:42 Error: {failure}") == fp(failure)
     assert fp("WARN [db-7] connection to primary lost") == fp("connection to primary lost")
+    # A logger's or an instance's name alone in brackets, and a message without a value.
+    overflow = "OVERFLOW! Rank 0 Skipping step. Attempted loss scale: 65536, reducing to 32768"
+    assert fp(
+        f"[2024-03-11 09:13:58,042] [INFO] [loss_scaler.py:190:update_scale] {overflow}"
+    ) == fp(f"gpu-node-11: [INFO] [loss_scaler.py:190:update_scale] [deepspeed] {overflow}")
+    assert fp("(VIP_INGRESS) Entering MASTER STATE") == fp("(VI_51) Entering MASTER STATE")
+    assert fp("Error: Temporary or permanent failure") == fp("Temporary or permanent failure")
     # A level before fewer than three words stays; so do words before a level.
     assert fp("ERROR 42 disk full") != fp("disk full")
     assert fp("netdata ERROR : plugin exited early") != fp("plugin exited early")
