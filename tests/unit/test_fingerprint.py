@@ -300,6 +300,22 @@ from shared.fingerprint import NAMED_KINDS, fingerprint, parameterise, shape
             " queue = <value>",
         ),
         ("cannot assign: x = y", "cannot assign: x = y"),
+        # Pairs written "key: value" with commas between, two or more on a line; not a status,
+        # a code, a state, an error or a reason, and not one such pair alone.
+        (
+            "WebAPI login failure. Reason: IP has been banned, IP: 10.0.0.5, username: radarr",
+            "WebAPI login failure. Reason: IP has been banned, IP: <ip>, username: <value>",
+        ),
+        (
+            "upstream timed out, client: 10.0.0.9, server: kong, request: x",
+            "upstream timed out, client: <ip>, server: <value>, request: <value>",
+        ),
+        (
+            "call failed, code: Unavailable, retry: 3",
+            "call failed, code: Unavailable, retry: <value>",
+        ),
+        ("no such table: orders", "no such table: <name>"),
+        ("login failed: admin", "login failed: admin"),
         # A pair's value in square brackets, words and all.
         ("released, cid=[no info], tid=0x77d0e1b2:", "released, cid=<value>, tid=<value>:"),
         # A name alone in brackets, where it reads as the code's own; an error's name stays.
