@@ -691,14 +691,14 @@ _MASKS: Final[tuple[tuple[re.Pattern[str] | _Where, _Replacement], ...]] = (
         ),
         "<value>",
     ),
-    # The same written as "key: value" with commas between, in a line of two such pairs or
-    # more, a value of one word running to a comma, a closing bracket or the line's end
-    # (qBittorrent's "IP: <ip>, username: radarr", nginx's "client: <ip>, server: kong"): a
-    # value; not a status, a code, a state, an error or a reason (tonic's "status: Unavailable,
-    # message: …"), which say what the problem is.
+    # The same written as "key: value" with commas between, in a line where two such pairs
+    # follow one another, a value of one word running to a comma, a closing bracket or the
+    # line's end (qBittorrent's "IP: <ip>, username: radarr", nginx's "client: <ip>, server:
+    # kong"): a value; not a status, a code, a state, an error or a reason (tonic's "status:
+    # Unavailable, message: …"), which say what the problem is.
     (
         _where(
-            re.compile(r"\w: [^,]*, [A-Za-z_][\w-]*: "),
+            re.compile(r"\w: [^\s,]+, [A-Za-z_][\w-]*: "),
             r"(?<=[A-Za-z_]: )(?<!status: )(?<!code: )(?<!state: )(?<!error: )(?<!reason: )"
             r"(?!<)[^\s,;:\[\]()<>]+(?=,|\]|$)",
         ),
