@@ -654,6 +654,17 @@ _MASKS: Final[tuple[tuple[re.Pattern[str] | _Where, _Replacement], ...]] = (
     # A document in braces, its first member a key ('dup key: { email: "a@b.io" }', JSON's
     # '{"user": "bob"}', its key a quoted value by now): one value.
     (re.compile(r"\{\s*(?:<str>|[\w$.]+)\s*:[^{}\n]{0,300}\}"), "<doc>"),
+    # A list of two words or more in brackets, with commas between ("[Slave, Synced, Running]",
+    # "(publickey,password)", "[None, TransactionConflict]"): its first word names it (a role,
+    # a state, the first method tried) and stays, the rest is one value, however long.
+    (
+        _where(
+            ",",
+            r"(?<=[\[(])((?!<)[A-Za-z_][\w.@/+-]*, ?)"
+            r"[A-Za-z_][\w.@/+-]*(?:, ?[A-Za-z_][\w.@/+-]*)*(?=[\])])",
+        ),
+        r"\1<value>",
+    ),
     # A logger's bracketed context of key=value pairs ("[Consumer clientId=c-1, groupId=orders]",
     # "[traceId=…, spanId=…]", gRPC's "[closed=[], open=[[remote_addr=…]]]"): one value, however
     # many pairs, with brackets nested up to two deep inside it.

@@ -300,6 +300,13 @@ from shared.fingerprint import NAMED_KINDS, fingerprint, parameterise, shape
             " queue = <value>",
         ),
         ("cannot assign: x = y", "cannot assign: x = y"),
+        # A list of words in brackets: its first word stays, the rest is one value.
+        (
+            "Server changed state: db-2[10.0.0.7:3306]: slave_down. [Slave, Synced, Running]",
+            "Server changed state: <id>[<ip>]: slave_down. [Slave, <value>]",
+        ),
+        ("Permission denied (publickey,password).", "Permission denied (publickey,<value>)."),
+        ("Permission denied (publickey).", "Permission denied (publickey)."),
         # Pairs written "key: value" with commas between, two or more on a line; not a status,
         # a code, a state, an error or a reason, and not one such pair alone.
         (
