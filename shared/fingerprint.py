@@ -365,11 +365,12 @@ _MASKS: Final[tuple[tuple[re.Pattern[str] | _Where, _Replacement], ...]] = (
     (re.compile(r"^\d{10}(?:\.\d+)?: "), "<ts>: "),
     # Python logging's default layout ("ERROR:aiohttp.server:Error handling request"): its
     # level and its logger go, at the start of the line or after a runner's "| ", with the time
-    # before them where it is written the same way (certbot's "2024-06-12 03:41:31,902:ERROR:").
+    # before them where it is written the same way (certbot's "2024-06-12 03:41:31,902:ERROR:",
+    # or without the milliseconds, as a "datefmt" writes it).
     (
         _where(
             ("DEBUG:", "INFO:", "WARNING:", "ERROR:", "CRITICAL:"),
-            r"(?:^|(?<=\| ))(?:\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2},\d{3}:)?"
+            r"(?:^|(?<=\| ))(?:\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(?:,\d{3})?:)?"
             r"(?:DEBUG|INFO|WARNING|ERROR|CRITICAL):[A-Za-z_][\w.]*:(?=\S)",
         ),
         "",
@@ -757,6 +758,8 @@ _MASKS: Final[tuple[tuple[re.Pattern[str] | _Where, _Replacement], ...]] = (
         "<method>",
     ),
     (_where("request ", rf"(?<=\brequest )(?:{'|'.join(HTTP_METHODS)})\b"), "<method>"),
+    # The method in brackets after a request's path (Flask's "Exception on /orders [POST]").
+    (_where(" [", rf"(?<=<path> \[)(?:{'|'.join(HTTP_METHODS)})(?=\]$)"), "<method>"),
     # The user of an access-log line in the common log format ("<ip> - alice [<ts>] …", "-"
     # when there is none), as nginx and Apache write it: a value, present or not.
     (re.compile(r"^((?:<ip>|<host>) \S+ )(?!<)\S+(?= \[<ts>\] )"), r"\1<value>"),
@@ -960,6 +963,8 @@ _HEADER_LAYOUTS: Final = (
     r"(?:ce|web|app|es)\[[^\]\s]*\]\[[\w.$]+\]",
     # Sonarr's and Radarr's console: a level in brackets and the logger ("[Warn] Torznab: ").
     r"\[" + _NLOG_LEVEL + r"\] [A-Z]\w*:",
+    # Flask's default layout after its time: the level and the module ("ERROR in app: ").
+    r"(?:DEBUG|INFO|WARNING|ERROR|CRITICAL) in [\w.]+:(?= )",
     # A level in brackets ("[error]", "[WARN ]") or in capitals ("WARN", "WARNING:", "LOG";
     # not Node's "Error:", which names an exception, nor before a word in capitals).
     r"\[(?i:" + _LEVEL + r") *\]",

@@ -1062,6 +1062,16 @@ def test_an_hclog_line_is_one_problem_with_its_json_line() -> None:
             "2024-06-12 03:41:31,902:ERROR:certbot._internal.renewal:Failed to renew certificate",
             "Failed to renew certificate",
         ),
+        # Python logging's layout with a time written without milliseconds (a "datefmt"), and
+        # Flask's default layout.
+        (
+            "2024-06-12 08:15:02:ERROR:app.db:Failed to connect to database",
+            "Failed to connect to database",
+        ),
+        (
+            "[2024-06-12 08:15:02,117] ERROR in app: Exception on /orders [GET]",
+            "Exception on <path> [<method>]",
+        ),
         # A Compose prefix before a logfmt line (it goes with the pairs); Gerrit's thread with
         # spaces before a level; qBittorrent's level letter.
         (
