@@ -363,6 +363,13 @@ _MASKS: Final[tuple[tuple[re.Pattern[str] | _Where, _Replacement], ...]] = (
     (_where("\t{", r"\t\{[^\n]*\}$"), ""),
     # A time in seconds since the epoch before a line (Mosquitto's "1718203550: "): a time.
     (re.compile(r"^\d{10}(?:\.\d+)?: "), "<ts>: "),
+    # A GitHub Actions annotation before a message ("##[error]", "::warning file=a.py::").
+    (
+        re.compile(
+            r"^(?:##\[(?:error|warning|notice|debug)\]|::(?:error|warning|notice|debug)\b[^:\n]*::)"
+        ),
+        "",
+    ),
     # Python logging's default layout ("ERROR:aiohttp.server:Error handling request"): its
     # level and its logger go, at the start of the line or after a runner's "| ", with the time
     # before them where it is written the same way (certbot's "2024-06-12 03:41:31,902:ERROR:",
@@ -963,6 +970,16 @@ _HEADER_LAYOUTS: Final = (
     r"(?:ce|web|app|es)\[[^\]\s]*\]\[[\w.$]+\]",
     # Sonarr's and Radarr's console: a level in brackets and the logger ("[Warn] Torznab: ").
     r"\[" + _NLOG_LEVEL + r"\] [A-Z]\w*:",
+    # Python logging's common "%(name)s - %(levelname)s - " ("root - ERROR - "), a level and a
+    # logger before a dash ("ERROR db - "); pino-pretty's name, pid and host ("(api/1234 on
+    # web-1): "); PHP's level ("PHP Warning:  "); Rust's panic before its message ("thread
+    # 'main' panicked at src/db.rs:42:5:").
+    r"[\w.]+ - " + _LEVEL + r" -(?= )",
+    _LEVEL + r" +[\w.]+ -(?= )",
+    r"\((?:[\w.-]+/)?<num> on [\w.<>-]+\):",
+    r"PHP (?:Fatal error|Parse error|Warning|Notice|Deprecated|Strict Standards"
+    r"|Catchable fatal error|Recoverable fatal error|Error):",
+    r"thread <str> panicked at \S+:<num>:<num>:",
     # Flask's default layout after its time: the level and the module ("ERROR in app: ").
     r"(?:DEBUG|INFO|WARNING|ERROR|CRITICAL) in [\w.]+:(?= )",
     # A level in brackets ("[error]", "[WARN ]") or in capitals ("WARN", "WARNING:", "LOG";
