@@ -784,11 +784,11 @@ _MASKS: Final[tuple[tuple[re.Pattern[str] | _Where, _Replacement], ...]] = (
     # using", "master mymaster <ip>"); not a word that goes on a phrase itself ("index out of
     # range", "node was low", "key error"), nor a verb's form ("Server listening on", "container
     # exited with"), nor a word at the end of a line, where it may name a constant ("registered
-    # new driver usbfs"). Any word may be a kind: the set decides, which is much faster than a
-    # pattern naming every kind.
+    # new driver usbfs"), nor an exception's class ("in app: ValueError: …", Flask's). Any word
+    # may be a kind: the set decides, which is much faster than a pattern naming every kind.
     (
         re.compile(
-            r"\b([A-Za-z]{2,12}:? )(?:(\[)?"
+            r"\b([A-Za-z]{2,12}:? )(?:(\[)?(?![\w.$]*" + EXCEPTION_SUFFIX + r"\b)"
             r"(?(2)|(?=[\w.$/-]*(?:[-_./$]|[a-z][A-Z]|[A-Z]{2})))[A-Za-z_][\w.$/-]*[\w$](?(2)\])"
             r"|(?!<)(?![a-z]*(?:ing|ed) )([a-z][a-z0-9]*)"
             r"(?= (?:<|in |on |was |is |has |had |for |from |at |with |not |port )|\]))"
@@ -980,6 +980,13 @@ _HEADER_LAYOUTS: Final = (
     r"PHP (?:Fatal error|Parse error|Warning|Notice|Deprecated|Strict Standards"
     r"|Catchable fatal error|Recoverable fatal error|Error):",
     r"thread <str> panicked at \S+:<num>:<num>:",
+    # What a runtime writes before an exception it did not catch, and Java's cause: Java's
+    # "Exception in thread "main" ", .NET's "Unhandled exception. ", a browser's "Uncaught
+    # (in promise) ", Node's "UnhandledPromiseRejectionWarning: ", "Caused by: " (not
+    # Flutter's "Unhandled Exception: ", which names no class).
+    r"(?:Exception in thread <str>|Caused by:|Uncaught(?: \(in promise\)| exception:)?"
+    r"|Unhandled exception[.:]|UnhandledPromiseRejectionWarning:)"
+    r"(?= [\w.$]*" + EXCEPTION_SUFFIX + r"\b)",
     # Flask's default layout after its time: the level and the module ("ERROR in app: ").
     r"(?:DEBUG|INFO|WARNING|ERROR|CRITICAL) in [\w.]+:(?= )",
     # A level in brackets ("[error]", "[WARN ]") or in capitals ("WARN", "WARNING:", "LOG";

@@ -1087,6 +1087,21 @@ def test_an_hclog_line_is_one_problem_with_its_json_line() -> None:
         ),
         ("##[error]Process completed with exit code 1.", "Process completed with exit code <num>."),
         ("::warning file=app.py,line=1::Unused import", "Unused import"),
+        # What a runtime writes before an exception it did not catch, and Java's cause; an
+        # exception's class after Flask's module is not a name.
+        (
+            'Exception in thread "main" java.lang.IllegalStateException: Pool exhausted',
+            "java.lang.IllegalStateException: Pool exhausted",
+        ),
+        ("Caused by: java.net.ConnectException: refused", "java.net.ConnectException: refused"),
+        ("Unhandled exception. System.TimeoutException: x", "System.TimeoutException: x"),
+        ("Uncaught (in promise) TypeError: x is undefined", "TypeError: x is undefined"),
+        ("UnhandledPromiseRejectionWarning: Error: socket hang up", "Error: socket hang up"),
+        ("Uncaught in the act", "Uncaught in the act"),
+        (
+            "[2024-06-12 08:15:02,123] ERROR in app: ValueError: invalid literal",
+            "ValueError: invalid literal",
+        ),
         # A Compose prefix before a logfmt line (it goes with the pairs); Gerrit's thread with
         # spaces before a level; qBittorrent's level letter.
         (
