@@ -558,17 +558,18 @@ _MASKS: Final[tuple[tuple[re.Pattern[str] | _Where, _Replacement], ...]] = (
         "<host>",
     ),
     (_where("\\", r"(?:[A-Za-z]:\\|\\\\)[^\s'\"]+"), "<path>"),
-    # A path with its query string, if any ("/api/v1/quotes?sku=1&qty=2"), from "./" or
-    # "../" too, with a "#" in a name (MySQL's "./shop/#sql-ib1185.ibd"); a path of one segment
-    # where it stands alone as a word ("url: /health", "Not Found: /wp-login.php").
+    # A path with its query string, if any ("/api/v1/quotes?sku=1&qty=2"), from "./", "../" or
+    # a home's "~/" too, with a "#" in a name (MySQL's "./shop/#sql-ib1185.ibd"); a path of one
+    # segment where it stands alone as a word ("url: /health", "Not Found: /wp-login.php",
+    # "~/data.db").
     (
-        _where("/", r"(?<![\w<.])(?:\.\.?(?=/))?(?:/[\w.@~+#-]+){2,}/?(?:\?[^\s'\"<>]*)?"),
+        _where("/", r"(?<![\w<.~])(?:\.\.?(?=/)|~(?=/))?(?:/[\w.@~+#-]+){2,}/?(?:\?[^\s'\"<>]*)?"),
         "<path>",
     ),
     (
         _where(
             "/",
-            r"(?<!\S)/(?=[\w.@~+-]*[A-Za-z])[\w.@~+-]+/?(?:\?[^\s'\"<>]*)?(?=[,;:)]?(?:\s|$))",
+            r"(?<!\S)~?/(?=[\w.@~+-]*[A-Za-z])[\w.@~+-]+/?(?:\?[^\s'\"<>]*)?(?=[,;:)]?(?:\s|$))",
         ),
         "<path>",
     ),

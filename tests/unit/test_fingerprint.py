@@ -36,6 +36,9 @@ from shared.fingerprint import NAMED_KINDS, fingerprint, parameterise, shape
         ("open /var/lib/app/data.db: no such file", "open <path>: no such file"),
         ("url: /api/v1/quotes?sku=SKU-1&qty=2 (Caused by", "url: <path> (Caused by"),
         ("Not Found: /wp-login.php", "Not Found: <path>"),
+        # A path in a home, of one segment or more.
+        ("Object ~/data.db missing", "Object <path> missing"),
+        ("cannot read ~/.ssh/id_ed25519: denied", "cannot read <path>: denied"),
         ("I/O error on and/or HTTP/1.1 at /", "I/O error on and/or HTTP/<num> at /"),
         ("rhost=dsl-static-59.144.2.1.isp.net user=root", "rhost=<value> user=<value>"),
         ("connect from 201-42-7-9.dsl.example.com.br", "connect from <host>"),
