@@ -7,6 +7,11 @@ import pytest
 from shared.fingerprint import NAMED_KINDS, fingerprint, parameterise, shape
 
 
+def fp(text: str) -> str:
+    """The fingerprint of a message ``text`` of one service."""
+    return fingerprint(kind="message", parts=["edge", text])
+
+
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
@@ -718,9 +723,6 @@ def test_what_masking_has_no_rule_for_does_not_split_a_problem() -> None:
 
 
 def test_a_value_before_the_first_word_or_after_the_last_does_not_split_a_problem() -> None:
-    def fp(text: str) -> str:
-        return fingerprint(kind="message", parts=["zigbee2mqtt", text])
-
     bare = fp("Failed to interview '0x00158d0001a2b3c4', device has not successfully been paired")
     assert bare == fp(
         "z2m: Failed to interview '0x00158d0009f8e7d6', device has not successfully been paired"
@@ -733,9 +735,6 @@ def test_a_value_before_the_first_word_or_after_the_last_does_not_split_a_proble
 
 
 def test_a_level_a_message_begins_with_does_not_split_a_problem() -> None:
-    def fp(text: str) -> str:
-        return fingerprint(kind="message", parts=["edge", text])
-
     # sing-box on OpenWrt (its level and a counter glued) and in a terminal (a zone first).
     assert fp(
         "Sun Sep  7 20:52:49 2025 daemon.info sing-box[17423]: INFO[0001] [1080167389 0ms] "
@@ -765,9 +764,6 @@ def test_a_level_a_message_begins_with_does_not_split_a_problem() -> None:
 
 
 def test_a_long_first_sentence_names_the_problem() -> None:
-    def fp(text: str) -> str:
-        return fingerprint(kind="message", parts=["exchange", text])
-
     certificate = (
         "Microsoft Exchange could not find a certificate that contains the domain name "
         "mail.example.com in the personal store on the local computer. Therefore, it is unable "
@@ -787,9 +783,6 @@ def test_a_long_first_sentence_names_the_problem() -> None:
 
 
 def test_one_problem_whatever_status_or_data_type_a_message_names() -> None:
-    def fp(text: str) -> str:
-        return fingerprint(kind="message", parts=["edge", text])
-
     assert fp("probe of app2 Back healthy HTTP/1.1 200 OK") == fp(
         "probe of app7 Back healthy HTTP/1.1 204 No Content"
     )
@@ -802,9 +795,6 @@ def test_one_problem_whatever_status_or_data_type_a_message_names() -> None:
 
 
 def test_an_hclog_line_is_one_problem_with_its_json_line() -> None:
-    def fp(text: str) -> str:
-        return fingerprint(kind="message", parts=["consul", text])
-
     text = (
         "2024-06-12T08:31:41.266Z [ERROR] agent.anti_entropy: failed to sync remote state: "
         'error="No cluster leader"'
@@ -1452,6 +1442,4 @@ _LAYOUTS = (
 @pytest.mark.parametrize("layout", _LAYOUTS)
 def test_a_message_is_one_problem_whatever_common_layout_writes_it(layout: str) -> None:
     message = "Failed to connect to database orders-db after 3 attempts"
-    assert fingerprint(kind="message", parts=["api", layout.format(m=message)]) == fingerprint(
-        kind="message", parts=["api", message]
-    )
+    assert fp(layout.format(m=message)) == fp(message)
