@@ -253,6 +253,9 @@ _LEVEL: Final = (
     r"(?:TRACE|DEBUG|INFO|NOTICE|LOG|WARN|WARNI|WARNING|ERROR|ERR|SEVERE|CRITICAL|CRIT|FATAL"
     r"|DPANIC|PANIC|EMERG)"
 )
+#: Python logging's levels (its default layout's "ERROR:app.db:", Flask's "ERROR in app: ").
+_PYTHON_LEVELS: Final = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+_PYTHON_LEVEL: Final = "(?:" + "|".join(_PYTHON_LEVELS) + ")"
 #: NLog's levels as .NET programs write them (Sonarr's and Radarr's "|Warn|", "[Info] ").
 _NLOG_LEVEL: Final = r"(?:Trace|Debug|Info|Warn|Error|Fatal)"
 #: The reason phrases of HTTP's status codes (RFC 9110), as written and in capitals.
@@ -376,9 +379,10 @@ _MASKS: Final[tuple[tuple[re.Pattern[str] | _Where, _Replacement], ...]] = (
     # or without the milliseconds, as a "datefmt" writes it).
     (
         _where(
-            ("DEBUG:", "INFO:", "WARNING:", "ERROR:", "CRITICAL:"),
+            tuple(f"{level}:" for level in _PYTHON_LEVELS),
             r"(?:^|(?<=\| ))(?:\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(?:,\d{3})?:)?"
-            r"(?:DEBUG|INFO|WARNING|ERROR|CRITICAL):[A-Za-z_][\w.]*:(?=\S)",
+            + _PYTHON_LEVEL
+            + r":[A-Za-z_][\w.]*:(?=\S)",
         ),
         "",
     ),
@@ -989,7 +993,7 @@ _HEADER_LAYOUTS: Final = (
     r"|Unhandled exception[.:]|UnhandledPromiseRejectionWarning:)"
     r"(?= [\w.$]*" + EXCEPTION_SUFFIX + r"\b)",
     # Flask's default layout after its time: the level and the module ("ERROR in app: ").
-    r"(?:DEBUG|INFO|WARNING|ERROR|CRITICAL) in [\w.]+:(?= )",
+    _PYTHON_LEVEL + r" in [\w.]+:(?= )",
     # A level in brackets ("[error]", "[WARN ]") or in capitals ("WARN", "WARNING:", "LOG";
     # not Node's "Error:", which names an exception, nor before a word in capitals).
     r"\[(?i:" + _LEVEL + r") *\]",
