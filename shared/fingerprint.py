@@ -1248,6 +1248,12 @@ _SHAPE_WORD: Final = re.compile(
 _SHAPE_EDGES: Final = "[](){}\"'`.,:;!?"
 
 
+def _shape_word(token: str) -> bool:
+    """Whether ``token`` is a word of a message's shape (:data:`_SHAPE_WORD`), its
+    punctuation aside."""
+    return _SHAPE_WORD.fullmatch(token.strip(_SHAPE_EDGES)) is not None
+
+
 def shape(masked: str) -> str:
     """The shape of ``masked`` (text :func:`parameterise` masked): its words as they are
     written, and one :data:`SHAPE_VALUE` for each run of other tokens; ``masked`` itself when
@@ -1263,7 +1269,7 @@ def shape(masked: str) -> str:
     out: list[str] = []
     words = 0
     for token in masked.split(" "):
-        if _SHAPE_WORD.fullmatch(token.strip(_SHAPE_EDGES)):
+        if _shape_word(token):
             out.append(token)
             words += 1
         elif not out or out[-1] != SHAPE_VALUE:
@@ -1322,16 +1328,39 @@ def _first_sentence(shaped: str) -> str:
     return shaped
 
 
+#: A layout's head before a dash (``Flow run 'witty-mongoose' - Finished …``, a logger's name
+#: and a user's, ``jenkins org.sonatype…HttpClientFacetImpl - Repository …``) has at most this
+#: many tokens, and this many words follow it.
+_DASH_HEAD: Final = 3
+_DASH_HEAD_MIN_WORDS: Final = 3
+
+
+def _without_dash_head(masked: str) -> str:
+    """``masked`` (parameterised text) without a head before a lone ``-``: at most
+    :data:`_DASH_HEAD` tokens, one of them a value (a run's name, a logger's, a user's), when
+    :data:`_DASH_HEAD_MIN_WORDS` words follow. Such a head is what a layout masking does not
+    know writes before a message, which other lines of the same message leave out. A head of
+    words alone stays (``Connection refused - connect(2) …``): it is the message."""
+    head = masked.split(" ", _DASH_HEAD + 1)[: _DASH_HEAD + 1]
+    if "-" not in head[1:]:
+        return masked
+    at = head.index("-", 1)
+    rest = masked.split(" ")[at + 1 :]
+    if all(map(_shape_word, head[:at])) or sum(map(_shape_word, rest)) < _DASH_HEAD_MIN_WORDS:
+        return masked
+    return " ".join(rest)
+
+
 def _problem_text(title: str) -> str:
     """What a message's fingerprint hashes: the shape (:func:`shape`) of its parameterised
     text without a value at either end, since what a program writes before its first word and
     after its last is the header and the detail some messages carry and others leave out
     (``<*> Failed to interview <*> device has not successfully been paired`` and ``Failed to
     interview …``); a title too short for a shape keeps its masked text, each word built
-    around a value one value, and every kind of value alike. Either way without a head of
-    tags (:func:`_without_head_tags`), and only up to the end of a long first sentence
-    (:func:`_first_sentence`)."""
-    masked = parameterise(title)
+    around a value one value, and every kind of value alike. Either way without a head before
+    a dash (:func:`_without_dash_head`) or of tags (:func:`_without_head_tags`), and only up
+    to the end of a long first sentence (:func:`_first_sentence`)."""
+    masked = _without_dash_head(parameterise(title))
     shaped = shape(masked)
     if shaped != masked:
         problem = shaped.removeprefix(_LEADING_VALUE).removesuffix(_TRAILING_VALUE)

@@ -763,6 +763,21 @@ def test_a_level_a_message_begins_with_does_not_split_a_problem() -> None:
     assert fp("netdata ERROR : plugin exited early") != fp("plugin exited early")
 
 
+def test_a_head_before_a_dash_does_not_split_a_problem() -> None:
+    # Prefect's named run before its message, and the message alone (its JSON line's "msg").
+    finished = "Finished in state Failed('Flow run encountered an exception.')"
+    assert fp(f"Flow run 'brave-otter' - {finished}") == fp(finished)
+    assert fp(f"Flow run 'quiet-heron' - {finished}") == fp(finished)
+    # A user's name and a logger's before the message (logback's "%X{user} %logger - %msg").
+    full = "Blob store default is running out of space"
+    assert fp(f"admin org.sonatype.nexus.blobstore.file.FileBlobStore - {full}") == fp(full)
+    # A head of words alone is the message; a short rest after a dash is detail.
+    assert fp("Connection refused - unable to reach the primary") != fp(
+        "Connection reset - unable to reach the primary"
+    )
+    assert fp("Flow run 'brave-otter' - Crashed now") != fp("Crashed now")
+
+
 def test_a_long_first_sentence_names_the_problem() -> None:
     certificate = (
         "Microsoft Exchange could not find a certificate that contains the domain name "
