@@ -58,15 +58,13 @@ TAIL_CONTEXT = 6
 #: (``Started <*> for <*> at <*>`` and ``<*> memorystatus: <*> pid <*> [Helper] <*>``).
 SHARED_WORDS = 3
 #: At most this many leading tokens of a template may be an optional head …
-OPTIONAL_HEAD = 2
+OPTIONAL_HEAD = 3
 #: … before a template of at least this many words;
-HEAD_CONTEXT = 5
+HEAD_CONTEXT = 3
 #: a head of up to this many tokens (a logger's layout: ``<*> [INFO] <*> [deepspeed]``) …
 LONG_HEAD = 6
-#: … before at least this many; a value alone (a session's or a message's id) before at least
-#: this many.
+#: … before at least this many.
 LONG_HEAD_CONTEXT = 6
-VALUE_HEAD_CONTEXT = 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,19 +191,18 @@ def _spans(longer: Sequence[str], shorter: Sequence[str]) -> bool:
 def optional_head(longer: Sequence[str], shorter: Sequence[str]) -> bool:
     """``longer`` is ``shorter`` after a head: at most :data:`OPTIONAL_HEAD` tokens more, a
     tag some programs write before a message and others not (``flutter: A RenderFlex
-    overflowed …``, ``NVRM: Xid <*> …``), before at least :data:`HEAD_CONTEXT` words; or at
-    most :data:`LONG_HEAD`, a layout masking does not know (``<*> [INFO] <*> [deepspeed]
+    overflowed …``, ``NVRM: Xid <*> …``, lsyncd's level ``Normal,``), a value (an id some
+    lines carry: ``<*> Sending packet MESSAGE data <*>``) or a run's name (Prefect's ``Flow
+    run <*> Finished in state Completed()``), before at least :data:`HEAD_CONTEXT` words; or
+    at most :data:`LONG_HEAD`, a layout masking does not know (``<*> [INFO] <*> [deepspeed]
     OVERFLOW! Rank <*> …``, ``Warning UpdateFailed <*> over <*> error processing …``), before
-    at least :data:`LONG_HEAD_CONTEXT` words; or one value, an id some lines carry before
-    their message (``<*> Sending packet MESSAGE data <*>``), before at least
-    :data:`VALUE_HEAD_CONTEXT` words. Every token of ``shorter`` is in ``longer``'s end as it
-    is (a value against a value)."""
+    at least :data:`LONG_HEAD_CONTEXT` words. Every token of ``shorter`` is in ``longer``'s
+    end as it is (a value against a value)."""
     extra = len(longer) - len(shorter)
     words = _words(shorter)
     if not (
         (0 < extra <= OPTIONAL_HEAD and words >= HEAD_CONTEXT)
         or (0 < extra <= LONG_HEAD and words >= LONG_HEAD_CONTEXT)
-        or (extra == 1 and _masked(longer[0]) and words >= VALUE_HEAD_CONTEXT)
     ):
         return False
     return all(

@@ -148,14 +148,26 @@ def test_a_tag_before_a_message_is_the_same_shape() -> None:
     assert other.pattern_id != bare[0].pattern_id  # a word that differs is another shape
 
 
-def test_optional_head_needs_five_words_as_they_are_after_at_most_two_tokens() -> None:
+def test_a_short_head_before_three_words_is_the_same_shape() -> None:
+    miner = TemplateMiner()
+    bare = [miner.add(f"Retrying startup of /srv/{name}") for name in ("www", "data")]
+    tagged = miner.add("Normal, Retrying startup of /srv/www")
+    named = miner.add("Flow run 'brave-otter' Retrying startup of /srv/www")
+    assert tagged.pattern_id == named.pattern_id == bare[0].pattern_id
+    assert miner.add("Normal, Retrying shutdown of /srv/www").pattern_id != bare[0].pattern_id
+
+
+def test_optional_head_needs_three_words_as_they_are_after_at_most_three_tokens() -> None:
     shorter = _tokens("Xid <*> Graphics SM Exception on <*>")
     assert optional_head(["NVRM:", *shorter], shorter)
     assert optional_head(["<*>", "NVRM:", *shorter], shorter)
-    assert not optional_head(["a", "b", "c", *shorter], shorter)  # five words: two tokens at most
+    assert optional_head(["Flow", "run", "<*>", *shorter], shorter)  # a run's name
+    assert not optional_head(["a", "b", "c", "d", *shorter], shorter)  # three tokens at most
     assert not optional_head(["NVRM:", *shorter[:-1], "now"], shorter)  # a value is no word
-    four = _tokens("Connection closed by remote <*>")
-    assert not optional_head(["sshd:", *four], four)  # four words: too few to say
+    three = _tokens("Retrying startup of <*>")
+    assert optional_head(["Normal,", *three], three)
+    two = _tokens("Connection closed <*>")
+    assert not optional_head(["sshd:", *two], two)  # two words: too few to say
 
 
 def test_a_head_of_up_to_six_tokens_needs_six_words_after_it() -> None:
@@ -169,13 +181,15 @@ def test_a_head_of_up_to_six_tokens_needs_six_words_after_it() -> None:
     assert not optional_head(["message", "repeated", "<*>", "times:", "<*>", *five], five)
 
 
-def test_a_value_before_four_words_is_an_optional_head() -> None:
+def test_a_value_before_three_words_is_an_optional_head() -> None:
     shorter = _tokens("Sending packet MESSAGE data <*>")
     assert optional_head(["<*>", *shorter], shorter)
     assert optional_head(["<num>", *shorter], shorter)
-    assert not optional_head(["Engine:", *shorter], shorter)  # a word: five words after it
+    assert optional_head(["Engine:", *shorter], shorter)
     three = _tokens("Node <*> was successful")
-    assert not optional_head(["<*>", *three], three)  # three words: too few to say
+    assert optional_head(["<*>", *three], three)
+    two = _tokens("Node <*> successful")
+    assert not optional_head(["<*>", *two], two)  # two words: too few to say
 
 
 def test_a_layout_before_a_message_is_the_same_shape() -> None:
