@@ -780,6 +780,26 @@ _MASKS: Final[tuple[tuple[re.Pattern[str] | _Where, _Replacement], ...]] = (
     (_where("lookup ", r"(?<=\blookup )(?!<)[\w.-]+(?= on \[?<ip>|: )"), "<host>"),
     # The operation an AWS SDK call names ("when calling the PutObject operation").
     (_where(" operation", r"(?<=\bcalling the )[A-Z]\w*(?= operation\b)"), "<name>"),
+    # The identifier a JavaScript engine names in its TypeError or ReferenceError ("ReferenceError:
+    # moment is not defined", "TypeError: fetchOrders is not a function"): the code's name.
+    (
+        _where(
+            " is not ",
+            r"(?<=Error: )(?!<)[A-Za-z_$][\w$]*(?= is not (?:defined|a function|a constructor"
+            r"|iterable)\b)",
+        ),
+        "<name>",
+    ),
+    # The record type a DNS query asks for, after the name it asks about ("query:
+    # <host> IN AAAA", "failed to exchange ;www.example.com. IN A in 5s"): a value.
+    (
+        _where(
+            " IN ",
+            r"(?:(?<=> IN )|(?<=\. IN ))(?:A|AAAA|PTR|MX|CNAME|TXT|NS|SOA|SRV|HTTPS|SVCB|ANY|CAA"
+            r"|DS|DNSKEY|NAPTR)\b(?![-.])",
+        ),
+        "<value>",
+    ),
     # A name after the kind of thing it names, where it reads as a name, not a word: it has a
     # sign in it (-, _, ., /, $) or capitals inside it ("container istio-proxy", "index
     # SHOP.ORDER_ITEMS_PK", "collection: shop.users", "struct field LineItem.quantity", "master

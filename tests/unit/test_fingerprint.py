@@ -454,6 +454,23 @@ def fp(text: str) -> str:
             "An error occurred (AccessDenied) when calling the <name> operation: Access Denied",
         ),
         ("the Backup operation failed", "the Backup operation failed"),
+        # The identifier a JavaScript TypeError or ReferenceError names; Python's quoted name
+        # is a string, and a word after no error's name stays.
+        (
+            "ReferenceError: moment is not defined (line 3, col 5)",
+            "ReferenceError: <name> is not defined (line <num>, col <num>)",
+        ),
+        ("TypeError: fetchOrders is not a function", "TypeError: <name> is not a function"),
+        ("TypeError: rows is not iterable", "TypeError: <name> is not iterable"),
+        ("NameError: name 'rows' is not defined", "NameError: name <str> is not defined"),
+        ("the feature flag is not defined", "the feature flag is not defined"),
+        # The record type a DNS query asks for after the name; "IN" in words stays.
+        ("query: api.example.com IN AAAA +E(0)", "query: <host> IN <value> +E(<num>)"),
+        (
+            "failed to exchange ;www.example.org. IN A in 5s: i/o timeout",
+            "failed to exchange ;www.example.org. IN <value> in <num>: i/o timeout",
+        ),
+        ("LOGGED IN A second time", "LOGGED IN A second time"),
         # The host a name lookup asks for; a lookup that asks no resolver stays.
         (
             "dial tcp: lookup redis on 10.96.0.10:53: no such host",
