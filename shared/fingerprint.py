@@ -790,6 +790,25 @@ _MASKS: Final[tuple[tuple[re.Pattern[str] | _Where, _Replacement], ...]] = (
         ),
         "<name>",
     ),
+    # The user a login was for, before where it came from (Gitea's "Failed authentication
+    # attempt for admin from <ip>", "login for bob from <ip>"; sshd's user is read above).
+    (
+        _where(
+            " from <",
+            r"(?:(?<=\battempt for )|(?<=\blogin for )|(?<=\bauthentication for ))(?!<)"
+            r"[a-z][\w.-]*(?= from <(?:ip|host)>)",
+        ),
+        "<name>",
+    ),
+    # The host curl could not connect to, before its port ("Failed to connect to victoria port
+    # 8428 after 0 ms"; ssh's "connect to host gitea port 22" is a name after its kind).
+    (
+        _where(" port ", r"(?<=\bconnect to )(?!<|host )[\w.-]+(?= port (?:<num>|\d+)\b)"),
+        "<host>",
+    ),
+    # The user a process runs as, before its ids (restic's "locked by PID 4242 on nas by root
+    # (UID 0, GID 0)", "by alice (uid=1000)").
+    (_where(" (", r"(?<= by )(?!<)[a-z_][\w.-]*(?= \((?:UID|uid)[ =])"), "<name>"),
     # The record type a DNS query asks for, after the name it asks about ("query:
     # <host> IN AAAA", "failed to exchange ;www.example.com. IN A in 5s"): a value.
     (

@@ -471,6 +471,22 @@ def fp(text: str) -> str:
             "failed to exchange ;www.example.org. IN <value> in <num>: i/o timeout",
         ),
         ("LOGGED IN A second time", "LOGGED IN A second time"),
+        # The user a login was for, before where it came from; the host curl could not
+        # connect to, before its port; the user a process runs as, before its ids.
+        (
+            "Failed authentication attempt for admin from 10.0.0.7:41822: user does not exist",
+            "Failed authentication attempt for <name> from <ip>: user does not exist",
+        ),
+        ("login for bob from 10.0.0.7 failed", "login for <name> from <ip> failed"),
+        (
+            "Failed to connect to victoria port 8428 after 0 ms: Couldn't connect to server",
+            "Failed to connect to <host> port <num> after <num> ms: Couldn't connect to server",
+        ),
+        (
+            "repository is already locked by PID 4242 on nas by root (UID 0, GID 0)",
+            "repository is already locked by PID <num> on nas by <name> (UID <num>, GID <num>)",
+        ),
+        ("session opened by alice (uid=1000)", "session opened by <name> (uid=<value>)"),
         # The host a name lookup asks for; a lookup that asks no resolver stays.
         (
             "dial tcp: lookup redis on 10.96.0.10:53: no such host",
