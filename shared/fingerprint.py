@@ -1390,6 +1390,27 @@ def _without_dash_head(masked: str) -> str:
     return " ".join(rest)
 
 
+#: A detail in brackets ending a message: keys, each with its value (unbound's ``(len 28)``, a
+#: script's ``(line 3, col 5)``, ``(pid=4242)``).
+_DETAIL_TAIL: Final = re.compile(
+    r" \([a-z][\w-]*(?:[:=] ?| )<\w+>(?:,? [a-z][\w-]*(?:[:=] ?| )<\w+>)*\)\.?$"
+)
+#: A message keeps its detail unless at least this many tokens come before it.
+_DETAIL_TAIL_CONTEXT: Final = 4
+
+
+def _without_detail_tail(masked: str) -> str:
+    """``masked`` (parameterised text) without a detail in brackets at its end
+    (:data:`_DETAIL_TAIL`) after :data:`_DETAIL_TAIL_CONTEXT` tokens: some lines of a message
+    give it and others not
+    (unbound's ``udp connect failed: Address not available for <ip> port <num> (len <num>)``).
+    A bracket of words alone (``failed (timeout)``) stays: it names the problem."""
+    found = _DETAIL_TAIL.search(masked)
+    if found is None or masked.count(" ", 0, found.start()) < _DETAIL_TAIL_CONTEXT - 1:
+        return masked
+    return masked[: found.start()]
+
+
 def _problem_text(title: str) -> str:
     """What a message's fingerprint hashes: the shape (:func:`shape`) of its parameterised
     text without a value at either end, since what a program writes before its first word and
@@ -1397,9 +1418,10 @@ def _problem_text(title: str) -> str:
     (``<*> Failed to interview <*> device has not successfully been paired`` and ``Failed to
     interview …``); a title too short for a shape keeps its masked text, each word built
     around a value one value, and every kind of value alike. Either way without a head before
-    a dash (:func:`_without_dash_head`) or of tags (:func:`_without_head_tags`), and only up
-    to the end of a long first sentence (:func:`_first_sentence`)."""
-    masked = _without_dash_head(parameterise(title))
+    a dash (:func:`_without_dash_head`) or of tags (:func:`_without_head_tags`), without a
+    detail in brackets at its end (:func:`_without_detail_tail`), and only up to the end of a
+    long first sentence (:func:`_first_sentence`)."""
+    masked = _without_detail_tail(_without_dash_head(parameterise(title)))
     shaped = shape(masked)
     if shaped != masked:
         problem = shaped.removeprefix(_LEADING_VALUE).removesuffix(_TRAILING_VALUE)

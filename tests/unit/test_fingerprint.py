@@ -811,6 +811,23 @@ def test_a_head_before_a_dash_does_not_split_a_problem() -> None:
     assert fp("Flow run 'brave-otter' - Crashed now") != fp("Crashed now")
 
 
+def test_a_detail_in_brackets_at_the_end_does_not_split_a_problem() -> None:
+    # unbound gives the length of what it sent on some lines; a script its line and column.
+    refused = "udp connect failed: Address not available for 10.0.0.53 port 53"
+    assert fp(f"{refused} (len 28)") == fp(refused)
+    assert fp("ReferenceError: moment is not defined (line 3, col 5)") == fp(
+        "ReferenceError: moment is not defined"
+    )
+    assert fp("reload of the worker pool failed (pid=4242)") == fp(
+        "reload of the worker pool failed"
+    )
+    # A bracket of words names the problem; so does a short message's detail.
+    assert fp("reload of the worker pool failed (timeout)") != fp(
+        "reload of the worker pool failed (refused)"
+    )
+    assert fp("worker exited (pid=4242)") != fp("worker exited")
+
+
 def test_a_long_first_sentence_names_the_problem() -> None:
     certificate = (
         "Microsoft Exchange could not find a certificate that contains the domain name "
