@@ -808,7 +808,7 @@ _MASKS: Final[tuple[tuple[re.Pattern[str] | _Where, _Replacement], ...]] = (
     ),
     # The user a process runs as, before its ids (restic's "locked by PID 4242 on nas by root
     # (UID 0, GID 0)", "by alice (uid=1000)").
-    (_where(" (", r"(?<= by )(?!<)[a-z_][\w.-]*(?= \((?:UID|uid)[ =])"), "<name>"),
+    (_where((" (UID ", " (uid"), r"(?<= by )(?!<)[a-z_][\w.-]*(?= \((?:UID|uid)[ =])"), "<name>"),
     # The record type a DNS query asks for, after the name it asks about ("query:
     # <host> IN AAAA", "failed to exchange ;www.example.com. IN A in 5s"): a value.
     (
@@ -1367,7 +1367,7 @@ def _first_sentence(shaped: str) -> str:
     return shaped
 
 
-#: A layout's head before a dash (``Flow run 'witty-mongoose' - Finished …``, a logger's name
+#: A layout's head before a dash (``Flow run 'brave-otter' - Finished …``, a logger's name
 #: and a user's, ``jenkins org.sonatype…HttpClientFacetImpl - Repository …``) has at most this
 #: many tokens, and this many words follow it.
 _DASH_HEAD: Final = 3
@@ -1402,9 +1402,9 @@ _DETAIL_TAIL_CONTEXT: Final = 4
 def _without_detail_tail(masked: str) -> str:
     """``masked`` (parameterised text) without a detail in brackets at its end
     (:data:`_DETAIL_TAIL`) after :data:`_DETAIL_TAIL_CONTEXT` tokens: some lines of a message
-    give it and others not
-    (unbound's ``udp connect failed: Address not available for <ip> port <num> (len <num>)``).
-    A bracket of words alone (``failed (timeout)``) stays: it names the problem."""
+    give it and others not (unbound's ``udp connect failed: Address not available for <ip>
+    port <num> (len <num>)``). A bracket of words alone (``failed (timeout)``) stays: it names
+    the problem."""
     found = _DETAIL_TAIL.search(masked)
     if found is None or masked.count(" ", 0, found.start()) < _DETAIL_TAIL_CONTEXT - 1:
         return masked
