@@ -478,6 +478,9 @@ _MASKS: Final[tuple[tuple[re.Pattern[str] | _Where, _Replacement], ...]] = (
         ),
         "<ts>",
     ),
+    # A time of day on a twelve-hour clock, Go's kitchen time ("3:04PM", zerolog's console
+    # before its level) and with seconds ("8:15:02 AM").
+    (_where(re.compile(r"\d ?[AP]M\b"), r"\b\d{1,2}:\d{2}(?::\d{2})? ?[AP]M\b"), "<ts>"),
     # NLog's layout as Sonarr and Radarr write it, fields between bars ("2024-07-22 06:52:17.9|
     # Warn|Torznab|Indexer …", "19-8-26 06:50:24.0|Info|…"): gone, as a header.
     (
@@ -999,6 +1002,8 @@ _HEADER_LAYOUTS: Final = (
     # Pi-hole FTL's time, pid and thread in one pair of brackets ("[2022-04-21 18:21:35.045
     # 521/T538] "), before the time alone.
     r"\[<ts> <num>/<id>\]",
+    # zerolog's console writer: its level in three capitals after the time ("3:04PM INF ").
+    r"<ts> (?:TRC|DBG|INF|WRN|ERR|FTL|PNC)(?= )",
     # A time, in brackets or not, with a zone before a colon ("*<ts> UTC:", Cisco's), and
     # Erlang/OTP's lower-case level after it.
     r"\*?\[?<ts>\]?(?: [A-Z]{3,4}(?=:))?:?"

@@ -52,9 +52,19 @@ class Settlement:
 
 def mining_text(text: str) -> str:
     """The part of a message that is mined: the shape (:func:`shared.fingerprint.shape`) of
-    its first line (of a JSON log line, its message and error), parameterised."""
-    first = text.strip().splitlines()[0] if text.strip() else ""
-    return shape(parameterise(first, limit=MAX_CHARS))
+    its first line (of a JSON log line, its message and error), parameterised; of its second
+    line when the first is a header masking drops before a message (.NET's console logger,
+    ``fail: Orders.Api[0]``, and Rust's ``thread 'main' panicked at src/db.rs:42:5:`` write
+    the message on the next line), as the fingerprint reads the whole text."""
+    lines = [line for line in text.strip().splitlines() if line.strip()]
+    if not lines:
+        return shape("")
+    mined = parameterise(lines[0], limit=MAX_CHARS)
+    if len(lines) > 1:
+        second = parameterise(lines[1], limit=MAX_CHARS)
+        if second and parameterise(f"{lines[0]} {lines[1]}", limit=MAX_CHARS) == second:
+            mined = second
+    return shape(mined)
 
 
 class _Snapshot(PersistenceHandler):  # type: ignore[misc]

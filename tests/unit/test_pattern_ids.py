@@ -18,7 +18,8 @@ from services.analyzer.pattern_ids import (
     resolve,
     spanned,
 )
-from services.analyzer.templates import TemplateMiner
+from services.analyzer.templates import TemplateMiner, mining_text
+from tests.unit.log_layouts import LAYOUTS
 
 
 def test_a_pattern_keeps_its_id_while_its_template_generalises() -> None:
@@ -484,3 +485,28 @@ def test_the_registry_finds_every_related_pattern_that_trying_each_record_finds(
     for record in records:
         indexed = {pattern_id for _, pattern_id in registry.related(record.template)}
         assert indexed == _related_by_scanning(record.template, records), record.template
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_a_message_is_one_pattern_whatever_common_layout_writes_it(layout: str) -> None:
+    bare = "Failed to connect to database orders-db after 3 attempts"
+    laid_out = layout.format(m="Failed to connect to database billing-db after 5 attempts")
+    for first, then in ((bare, laid_out), (laid_out, bare)):
+        miner = TemplateMiner()
+        assert miner.add(first).pattern_id == miner.add(then).pattern_id
+
+
+def test_a_header_line_before_a_message_is_not_what_is_mined() -> None:
+    # .NET's console logger and Rust's panic write the message on the line after a header.
+    assert mining_text("fail: Orders.Api[0]\n      Payment declined for <id> twice") == (
+        "Payment declined for <*> twice"
+    )
+    assert mining_text("ERROR\nsomething went wrong in the nightly export") == (
+        "something went wrong in the nightly export"
+    )
+    # A first line that says something is what is mined, a traceback's too.
+    traceback = 'Traceback (most recent call last):\n  File "a.py", line 3\nValueError: x'
+    assert mining_text(traceback) == "Traceback (most recent call last):"
+    assert mining_text("disk full on the backup volume\nretrying in a minute") == (
+        "disk full on the backup volume"
+    )
