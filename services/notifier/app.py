@@ -25,7 +25,7 @@ from services.notifier.delivery.catalog import (
     resolve_trackers,
 )
 from services.notifier.delivery.console import ConsoleInbox
-from services.notifier.dispatcher import Dispatcher
+from services.notifier.dispatcher import RETRY_STEP_SECONDS, Dispatcher
 from services.notifier.outbox import Outbox
 from services.notifier.policy_runner import PolicyRunner
 from services.notifier.rules_file import RULES_FILE
@@ -223,7 +223,9 @@ def create(settings: Settings) -> Service:
     # only queues sends, which the delivery loop makes.
     service.add_periodic("policy-timers", 1.0, timers)
     service.add_periodic("delivery", 0.0, dispatcher.work)
-    service.add_periodic("outbox-retries", 1.0, dispatcher.send_due)
+    service.add_periodic(
+        "outbox-retries", RETRY_STEP_SECONDS, dispatcher.send_due, sooner=dispatcher.due_in
+    )
     service.add_periodic("integration-ticks", 1.0, dispatcher.tick_integrations)
     service.add_periodic("auditor", AUDIT_SECONDS, runner.audit)
     service.add_periodic("prune", PRUNE_SECONDS, prune)

@@ -31,6 +31,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import heapq
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -84,6 +85,9 @@ QUEUED_GRACE_SECONDS = 10.0
 CLAIM_LEASE_SECONDS = 15.0
 #: Rows claimed and sent in one step.
 CLAIM_LIMIT = 1000
+#: The retries loop looks for due rows at least this often (rows another replica set to retry,
+#: or queued and left), sooner when a retry this replica set falls due sooner (``due_in``).
+RETRY_STEP_SECONDS = 1.0
 #: Rows queued here and not yet claimed, at most (then the consumer waits for the sends).
 MAX_PENDING = 4 * CLAIM_LIMIT
 
@@ -123,6 +127,8 @@ class Dispatcher:
         self._ready = asyncio.Event()  # something is pending
         self._room = asyncio.Event()  # fewer than MAX_PENDING are pending
         self._room.set()
+        #: When the retries this replica set that fall due within a step fall due (a heap).
+        self._soon: list[float] = []
 
     async def enqueue(self, events: Sequence[Notification]) -> int:
         """Queue each event's sends (the consumer's part); how many were new."""
@@ -166,10 +172,20 @@ class Dispatcher:
         rows = await self.outbox.claim(keys, lease_until=now + CLAIM_LEASE_SECONDS)
         return await self._send_rows(rows)
 
+    def due_in(self) -> float | None:
+        """Seconds until the soonest retry this replica set falls due, if one falls due within
+        ``RETRY_STEP_SECONDS`` (the retries loop's pause: a send a target's rate limit held
+        for a fraction of a second, as our own limiter does to the sends to a Slack channel
+        beyond its ``per_channel_messages_per_second``, is tried again when allowed, and a
+        channel's backlog drains at that rate, not at one send a step)."""
+        return self._soon[0] - self.clock.time() if self._soon else None
+
     async def send_due(self) -> int:
         """Give up on sends cut short, then send the retries that are due (and queued rows
         their replica left); how many."""
         now = self.clock.time()
+        while self._soon and self._soon[0] <= now:
+            heapq.heappop(self._soon)
         freed, again, unknown = await self.outbox.interrupted(now, self._resend_safe)
         if freed:
             log.warning("sends a stopped replica claimed and never started are sent", count=freed)
@@ -293,6 +309,8 @@ class Dispatcher:
         delay = result.retry_after if result.retry_after is not None else ERROR_BACKOFF
         error = f"{INTERRUPTED}: {result.error}" if result.unsure else result.error
         row.status, row.due_at, row.error = "retry", self.clock.time() + delay, error
+        if delay < RETRY_STEP_SECONDS:
+            heapq.heappush(self._soon, row.due_at)
         return None
 
     def _resend_safe(self, target: str) -> bool:

@@ -31,11 +31,18 @@ STOP_GRACE_SECONDS: Final = 15.0
 
 @dataclass(frozen=True, kw_only=True)
 class Periodic:
-    """``step`` every ``every`` seconds, the first time as soon as the service runs."""
+    """``step`` every ``every`` seconds, the first time as soon as the service runs; sooner
+    when ``sooner`` (asked after each step) says the next step is due in fewer seconds."""
 
     name: str
     every: float
     step: Callable[[], Awaitable[object]]
+    sooner: Callable[[], float | None] | None = None
+
+    def pause(self) -> float:
+        """Seconds to wait before the next step."""
+        due = self.sooner() if self.sooner is not None else None
+        return self.every if due is None else max(min(self.every, due), 0.0)
 
 
 async def run_periodic(
@@ -62,7 +69,7 @@ async def run_periodic(
                 log.info("background step recovered", task=task.name, after_failures=failures)
                 health.set_problem(key, None)
             failures = 0
-        await _pause(clock, task.every, stopping)
+        await _pause(clock, task.pause(), stopping)
 
 
 async def _pause(clock: Clock, seconds: float, stopping: asyncio.Event) -> None:

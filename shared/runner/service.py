@@ -253,11 +253,19 @@ class Service:
     def add_routes(self, routes: Sequence[BaseRoute]) -> None:
         self._routes.extend(routes)
 
-    def add_periodic(self, name: str, every: float, step: Callable[[], Awaitable[object]]) -> None:
+    def add_periodic(
+        self,
+        name: str,
+        every: float,
+        step: Callable[[], Awaitable[object]],
+        *,
+        sooner: Callable[[], float | None] | None = None,
+    ) -> None:
         """Background work (a poller, timers, retries) run every ``every`` seconds once the
-        consumers run, cancelled on shutdown. A failing step is survived, logged and counted;
-        failing three times in a row makes the service unready until it succeeds again."""
-        self._tasks.append(Periodic(name=name, every=every, step=step))
+        consumers run, cancelled on shutdown; sooner when ``sooner`` says the next step is due
+        in fewer seconds. A failing step is survived, logged and counted; failing three times
+        in a row makes the service unready until it succeeds again."""
+        self._tasks.append(Periodic(name=name, every=every, step=step, sooner=sooner))
 
     def before_start(self, callback: Callable[[], Awaitable[None]]) -> None:
         """Awaited by :meth:`serve` before anything else starts (e.g. a store's migrations); a

@@ -5,6 +5,7 @@ replica queued picked up by another (both storage backends)."""
 from __future__ import annotations
 
 import asyncio
+import itertools
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 
@@ -13,11 +14,19 @@ from sqlalchemy import text
 
 from services.notifier.delivery.base import SEND_LEASE_SECONDS, DeliveryResult
 from services.notifier.delivery.folding import fold_updates, runs
-from services.notifier.dispatcher import CLAIM_LEASE_SECONDS, QUEUED_GRACE_SECONDS, Dispatcher
+from services.notifier.dispatcher import (
+    CLAIM_LEASE_SECONDS,
+    QUEUED_GRACE_SECONDS,
+    RETRY_STEP_SECONDS,
+    Dispatcher,
+)
 from services.notifier.outbox import SENDING, Outbox, Queued
+from services.notifier.slack.ratelimit import ChannelLimiter
 from services.notifier.tables import SCHEMA
 from shared.clock import ManualClock
 from shared.events import Notification, NotificationData, Target
+from shared.runner.health import HealthState
+from shared.runner.periodic import Periodic, run_periodic
 from shared.storage import Database
 from shared.storage.migrate import migrate
 from tests.notifications import Audits, error_summary, notification_data, notification_event
@@ -57,6 +66,29 @@ class Card:
     ) -> DeliveryResult:
         self.folded.append(len(notifications))
         return await self.send_notification(fold_updates(notifications), target)
+
+
+@dataclass
+class Channel:
+    """A target that takes one send a channel every ``1 / per_second`` seconds and answers the
+    others "not yet" for what is left of that wait: the Slack integration's own limiter."""
+
+    clock: ManualClock
+    limiter: ChannelLimiter
+    sent: list[tuple[str, float]] = field(default_factory=list)  # (problem, when)
+
+    async def send_notification(
+        self, notification: NotificationData, target: Target
+    ) -> DeliveryResult:
+        if wait := self.limiter.take(str(target.channel), self.clock.time()):
+            return DeliveryResult.limited(wait, f"rate limit for {target.channel}")
+        self.sent.append((notification.fingerprint, self.clock.time()))
+        return DeliveryResult.ok("ts")
+
+    async def handle_escalation(
+        self, notification: NotificationData, target: Target
+    ) -> DeliveryResult:
+        return await self.send_notification(notification, target)
 
 
 def _event(fp: str, kind: str, count: int, *, text: str = "", level: int = 1) -> Notification:
@@ -204,6 +236,46 @@ async def test_rows_held_behind_a_retry_follow_it_without_waiting_out_the_grace(
     assert card.sent == [("fp", "new_alert", 1), ("fp", "update", 5)]
     assert card.folded == [4]
     assert await store.counts() == {"sent": 5}
+
+
+async def test_a_channel_s_backlog_drains_at_its_rate_limit_not_one_send_a_step(
+    store: Outbox,
+) -> None:
+    """Twenty problems' first alerts to one channel that takes ten sends a second (Slack's
+    ``per_channel_messages_per_second`` at 10): one goes at once, the others are told to wait
+    a tenth of a second, and the retries loop wakes when they are due, so all are sent in about
+    two seconds, never faster than the limit; it used to look once a second (nineteen)."""
+    clock = ManualClock()
+    store.clock = clock
+    channel = Channel(clock, ChannelLimiter(per_second=10, per_hour=1000))
+    dispatcher = Dispatcher(
+        outbox=store, integrations={"chat": channel}, publisher=Audits(), clock=clock
+    )
+    await dispatcher.enqueue([_event(f"p{n}", "new_alert", 1) for n in range(20)])
+    began = clock.time()
+    assert await dispatcher.send_queued() == 20
+    assert len(channel.sent) == 1
+    retries = Periodic(
+        name="outbox-retries",
+        every=RETRY_STEP_SECONDS,
+        step=dispatcher.send_due,
+        sooner=dispatcher.due_in,
+    )
+    health, stopping = HealthState(service="unit", started=True), asyncio.Event()
+    looping = asyncio.create_task(
+        run_periodic(retries, health=health, clock=clock, stopping=stopping)
+    )
+    for _ in range(1000):
+        if len(channel.sent) == 20:
+            break
+        await asyncio.sleep(0.01)
+    stopping.set()  # the step in progress records what it sent
+    await asyncio.wait_for(looping, timeout=10)
+    assert sorted(p for p, _ in channel.sent) == sorted(f"p{n}" for n in range(20))
+    times = [at for _, at in channel.sent]
+    assert all(b - a >= 0.1 - 1e-6 for a, b in itertools.pairwise(times)), "faster than allowed"
+    assert times[-1] - began <= 2.5, f"the last was sent {times[-1] - began:.1f} s after"
+    assert await store.counts() == {"sent": 20}
 
 
 async def _begun(store: Outbox, event: Notification) -> None:

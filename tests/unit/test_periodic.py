@@ -84,3 +84,19 @@ async def test_a_stop_lets_the_step_in_progress_finish_and_starts_no_other() -> 
     release.set()
     await asyncio.wait_for(task, timeout=5)  # ends by itself: no hour-long wait, no cancel
     assert steps == ["began", "ended"]
+
+
+def test_the_pause_is_the_interval_unless_the_next_step_is_due_sooner() -> None:
+    async def step() -> None:
+        return None
+
+    due: list[float | None] = [None]
+    task = Periodic(name="retries", every=1.0, step=step, sooner=lambda: due[0])
+    assert task.pause() == 1.0, "nothing due sooner"
+    due[0] = 0.1
+    assert task.pause() == 0.1
+    due[0] = 5.0
+    assert task.pause() == 1.0, "never later than the interval"
+    due[0] = -0.5
+    assert task.pause() == 0.0, "already due"
+    assert Periodic(name="timers", every=2.0, step=step).pause() == 2.0
