@@ -25,13 +25,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import sqlalchemy
 import yaml
 
 from services.notifier.delivery.pagerduty_events import dedup_key, event_action
 from services.notifier.dispatcher import SOURCE as DELIVERY
 from services.notifier.dispatcher import target_key
-from services.notifier.tables import outbox
+from services.notifier.outbox import Outbox
+from services.notifier.tables import SCHEMA
 from shared.events import (
     AuditRecord,
     Notification,
@@ -39,6 +39,7 @@ from shared.events import (
     derived_event_id,
     lift_custom_alert,
 )
+from shared.storage import Database
 from shared.topics import AUDIT, ERRORS_CLASSIFIED, ERRORS_RAW, NOTIFICATIONS, RESOLUTIONS, topic
 from tests.fakes.github import FakeGitHub
 from tests.fakes.pagerduty import FakePagerDuty
@@ -251,7 +252,8 @@ async def test_slack_pagerduty_github_down_for_a_minute_timers_on_time_then_all_
         except AssertionError as late:
             records = {r.id for r in await decoded(own_broker, AUDIT)}
             missing = {key for key in expected if key not in records}
-            raise AssertionError(f"{late}; {_undelivered(tmp_path, expected, missing)}") from None
+            not_delivered = await _undelivered(tmp_path, expected, missing)
+            raise AssertionError(f"{late}; {not_delivered}") from None
         await asyncio.sleep(3)  # room for a second post, page or issue, if there were one
         audit = [r for r in await decoded(own_broker, AUDIT) if isinstance(r, AuditRecord)]
         assert len(await _notifications(own_broker)) == len(notifications)
@@ -269,26 +271,29 @@ async def test_slack_pagerduty_github_down_for_a_minute_timers_on_time_then_all_
         assert fake.outage.refused, f"{type(fake).__name__} was never called while down"
 
 
-def _undelivered(
+async def _undelivered(
     tmp_path: Path, expected: dict[str, tuple[Notification, str]], missing: set[str]
 ) -> str:
     """What the notifier's outbox says of the deliveries ``missing`` (audit ids of
     ``expected``): each one's kind, target, status, attempts, last error and when it is due."""
-    wanted = {(expected[key][0].id, expected[key][1]) for key in missing}
-    engine = sqlalchemy.create_engine(f"sqlite:///{tmp_path / 'data' / 'notifier.db'}")
-    columns = ("notification_id", "target", "status", "attempts", "due_at", "error")
-    with engine.connect() as db:
-        rows = db.execute(sqlalchemy.select(*(outbox.c[name] for name in columns))).all()
-    engine.dispose()
-    kinds = {n.id: n.data.kind for n, _ in expected.values()}
-    now = time.time()
-    found = [
-        f"{kinds[id_]} to {target}: {status} after {attempts} attempts"
-        f"{f', due in {due - now:.1f} s' if due else ''}{f' ({error})' if error else ''}"
-        for id_, target, status, attempts, due, error in rows
-        if (id_, target) in wanted
-    ]
-    return f"not delivered ({len(missing)}): {found or 'none in the outbox'}"
+    database = Database(f"sqlite:///{tmp_path / 'data' / 'notifier.db'}", schemas=[SCHEMA])
+    store, now, found = Outbox(database), time.time(), []
+    try:
+        for key in sorted(missing):
+            notification, target = expected[key]
+            row = await store.outbox(notification.id, target)
+            if row is None:
+                found.append(f"{notification.data.kind} to {target}: not in the outbox")
+                continue
+            due = f", due in {row.due_at - now:.1f} s" if row.due_at else ""
+            error = f" ({row.error})" if row.error else ""
+            found.append(
+                f"{notification.data.kind} to {target}: {row.status} after {row.attempts}"
+                f" attempts{due}{error}"
+            )
+    finally:
+        await database.close()
+    return f"not delivered ({len(missing)}): {found}"
 
 
 def _assert_each_delivered_once(
