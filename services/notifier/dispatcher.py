@@ -86,10 +86,15 @@ CLAIM_LEASE_SECONDS = 15.0
 #: Rows claimed and sent in one step.
 CLAIM_LIMIT = 1000
 #: The retries loop looks for due rows at least this often (rows another replica set to retry,
-#: or queued and left), sooner when a retry this replica set falls due sooner (``due_in``).
+#: or queued and left), sooner when a retry this replica set falls due sooner, and at once
+#: while its last step found a full claim's worth due (``due_in``).
 RETRY_STEP_SECONDS = 1.0
-#: Rows queued here and not yet claimed, at most (then the consumer waits for the sends).
-MAX_PENDING = 4 * CLAIM_LIMIT
+#: Rows queued here and not yet claimed, at most, in claims (then the consumer waits for the
+#: sends). One: a row waits about two steps for its claim, well within ``QUEUED_GRACE_SECONDS``
+#: on a loaded machine. With four claims' worth, a storm's rows outlived the grace, the retries
+#: loop took them as left by a stopped replica, and the delivery loop's claims found theirs
+#: held behind them.
+MAX_PENDING_CLAIMS = 1
 
 
 @dataclass
@@ -113,10 +118,12 @@ class Dispatcher:
         clock: Clock = SYSTEM_CLOCK,
         dry_run: bool = False,
         concurrency: int = 8,
+        claim_limit: int = CLAIM_LIMIT,
     ) -> None:
         """``dry_run`` (``operation.dry_run``): nothing reaches an outside target; each delivery
         is logged and audited as what would have been sent. ``concurrency``
-        (``notifier.delivery_concurrency``): sends in flight at once."""
+        (``notifier.delivery_concurrency``): sends in flight at once. ``claim_limit``: rows
+        claimed and sent in one step."""
         self.outbox = outbox
         self.integrations = integrations
         self.publisher = publisher
@@ -125,10 +132,13 @@ class Dispatcher:
         self._slots = asyncio.Semaphore(concurrency)
         self._pending: list[Key] = []
         self._ready = asyncio.Event()  # something is pending
-        self._room = asyncio.Event()  # fewer than MAX_PENDING are pending
+        self._room = asyncio.Event()  # fewer than MAX_PENDING_CLAIMS claims' worth are pending
         self._room.set()
         #: When the retries this replica set that fall due within a step fall due (a heap).
         self._soon: list[float] = []
+        self._claim_limit = claim_limit
+        #: The retries loop's last step claimed all it could: more may be due behind them.
+        self._backlog = False
 
     async def enqueue(self, events: Sequence[Notification]) -> int:
         """Queue each event's sends (the consumer's part); how many were new."""
@@ -150,7 +160,7 @@ class Dispatcher:
         self._pending.extend(key for row in wanted if (key := row[:2]) in new)
         if self._pending:
             self._ready.set()
-        if len(self._pending) >= MAX_PENDING:
+        if len(self._pending) >= MAX_PENDING_CLAIMS * self._claim_limit:
             self._room.clear()
         return len(new)
 
@@ -162,28 +172,34 @@ class Dispatcher:
         return await self.send_queued()
 
     async def send_queued(self) -> int:
-        """Claim and send what this replica queued (up to ``CLAIM_LIMIT``); how many."""
-        keys, self._pending = self._pending[:CLAIM_LIMIT], self._pending[CLAIM_LIMIT:]
+        """Claim and send what this replica queued (up to ``claim_limit``); how many."""
+        limit = self._claim_limit
+        keys, self._pending = self._pending[:limit], self._pending[limit:]
         if not self._pending:
             self._ready.clear()
-        if len(self._pending) < MAX_PENDING:
+        if len(self._pending) < MAX_PENDING_CLAIMS * self._claim_limit:
             self._room.set()
         now = self.clock.time()
         rows = await self.outbox.claim(keys, lease_until=now + CLAIM_LEASE_SECONDS)
         return await self._send_rows(rows)
 
     def due_in(self) -> float | None:
-        """Seconds until the soonest retry this replica set falls due, if one falls due within
-        ``RETRY_STEP_SECONDS`` (the retries loop's pause: a send a target's rate limit held
-        for a fraction of a second, as our own limiter does to the sends to a Slack channel
-        beyond its ``per_channel_messages_per_second``, is tried again when allowed, and a
-        channel's backlog drains at that rate, not at one send a step)."""
+        """Seconds until the retries loop's next step (its pause), when sooner than
+        ``RETRY_STEP_SECONDS``: none while its last step claimed all it could (a backlog
+        drains back to back, not one claim a second), else until the soonest retry this
+        replica set falls due, if one falls due within the step (a send a target's rate limit
+        held for a fraction of a second, as our own limiter does to the sends to a Slack
+        channel beyond its ``per_channel_messages_per_second``, is tried again when allowed,
+        and a channel's backlog drains at that rate, not at one send a step)."""
+        if self._backlog:
+            return 0.0
         return self._soon[0] - self.clock.time() if self._soon else None
 
     async def send_due(self) -> int:
         """Give up on sends cut short, then send the retries that are due (and queued rows
         their replica left); how many."""
         now = self.clock.time()
+        self._backlog = False  # a step that fails does not make the loop spin
         while self._soon and self._soon[0] <= now:
             heapq.heappop(self._soon)
         freed, again, unknown = await self.outbox.interrupted(now, self._resend_safe)
@@ -196,9 +212,11 @@ class Dispatcher:
         if unknown:
             log.warning("sends cut short by a stop are not repeated", count=unknown)
         rows = await self.outbox.claim_due(
-            now, lease_until=now + CLAIM_LEASE_SECONDS, limit=CLAIM_LIMIT
+            now, lease_until=now + CLAIM_LEASE_SECONDS, limit=self._claim_limit
         )
-        return await self._send_rows(rows)
+        sent = await self._send_rows(rows)
+        self._backlog = len(rows) >= self._claim_limit
+        return sent
 
     async def _send_rows(self, rows: Sequence[OutboxRow]) -> int:
         """Send claimed rows: each problem's to each target in order, folded where the target

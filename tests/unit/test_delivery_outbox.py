@@ -91,6 +91,25 @@ class Channel:
         return await self.send_notification(notification, target)
 
 
+@dataclass
+class Timed:
+    """A target that takes every send and notes when it came."""
+
+    clock: ManualClock
+    sent: list[tuple[str, float]] = field(default_factory=list)  # (problem, when)
+
+    async def send_notification(
+        self, notification: NotificationData, target: Target
+    ) -> DeliveryResult:
+        self.sent.append((notification.fingerprint, self.clock.time()))
+        return DeliveryResult.ok("ts")
+
+    async def handle_escalation(
+        self, notification: NotificationData, target: Target
+    ) -> DeliveryResult:
+        return await self.send_notification(notification, target)
+
+
 def _event(fp: str, kind: str, count: int, *, text: str = "", level: int = 1) -> Notification:
     summary = error_summary(severity="high", count=count)
     data = notification_data(CHAT, summary, fingerprint=fp, kind=kind, level=level, text=text)
@@ -276,6 +295,45 @@ async def test_a_channel_s_backlog_drains_at_its_rate_limit_not_one_send_a_step(
     assert all(b - a >= 0.1 - 1e-6 for a, b in itertools.pairwise(times)), "faster than allowed"
     assert times[-1] - began <= 2.5, f"the last was sent {times[-1] - began:.1f} s after"
     assert await store.counts() == {"sent": 20}
+
+
+async def test_a_backlog_of_due_sends_drains_claim_after_claim_not_one_claim_a_step(
+    store: Outbox,
+) -> None:
+    """More sends due than one claim takes (queued rows their replica left, as a storm leaves
+    them): the retries loop claims again at once while its last claim was full, and pauses its
+    step again once the backlog is gone; it used to claim one batch a step (two seconds here)."""
+    clock = ManualClock()
+    store.clock = clock
+    target = Timed(clock)
+    left = Dispatcher(outbox=store, integrations={"chat": target}, publisher=Audits(), clock=clock)
+    await left.enqueue([_event(f"p{n}", "new_alert", 1) for n in range(25)])
+    clock.advance(QUEUED_GRACE_SECONDS + 1)  # its replica never claimed them
+    dispatcher = Dispatcher(
+        outbox=store, integrations={"chat": target}, publisher=Audits(), clock=clock, claim_limit=10
+    )
+    retries = Periodic(
+        name="outbox-retries",
+        every=RETRY_STEP_SECONDS,
+        step=dispatcher.send_due,
+        sooner=dispatcher.due_in,
+    )
+    health, stopping = HealthState(service="unit", started=True), asyncio.Event()
+    began = clock.time()
+    looping = asyncio.create_task(
+        run_periodic(retries, health=health, clock=clock, stopping=stopping)
+    )
+    for _ in range(1000):
+        if len(target.sent) == 25:
+            break
+        await asyncio.sleep(0.01)
+    stopping.set()
+    await asyncio.wait_for(looping, timeout=10)
+    assert sorted(p for p, _ in target.sent) == sorted(f"p{n}" for n in range(25))
+    drained = max(at for _, at in target.sent) - began
+    assert drained < RETRY_STEP_SECONDS, f"three claims took {drained:.1f} s"
+    assert dispatcher.due_in() is None, "with nothing left the loop pauses its step again"
+    assert await store.counts() == {"sent": 25}
 
 
 async def _begun(store: Outbox, event: Notification) -> None:
