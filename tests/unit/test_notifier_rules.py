@@ -294,6 +294,42 @@ def test_frequency_triggers(
             assert run.states["fp"].level == level
 
 
+def test_the_error_rate_counts_every_occurrence_in_its_window_past_the_samples_kept() -> None:
+    """A problem seen every 3 s for 50 minutes (1,000 occurrences, more than the 500 samples an
+    alert keeps) against a threshold of 900 an hour: the rate is the window's whole growth. It
+    was measured over the last 500 readings only (about 500 an hour here), so it never fired."""
+    policy = slow_policy(
+        "triggers:\n  frequency_based:\n    error_rate:\n"
+        "      storm: {threshold: 900, escalate_to_level: 2, window_minutes: 60}\n"
+    )
+    run = MemoryDriver(policy, T0)
+    run.send(resolution(count=1))
+    for count in range(2, 1001):
+        run.advance(timedelta(seconds=3))
+        run.send(resolution(count=count))
+    assert run.states["fp"].level == 2
+    assert len(run.states["fp"].samples) <= 500
+
+
+def test_a_burst_keeps_a_few_samples_and_its_exact_growth() -> None:
+    """10,000 occurrences within ten seconds: the alert keeps a few readings, not one each, and
+    the rate over the window is their exact growth."""
+    policy = slow_policy(
+        "triggers:\n  frequency_based:\n    error_rate:\n"
+        "      storm: {threshold: 10000, escalate_to_level: 2, window_minutes: 60}\n"
+    )
+    run = MemoryDriver(policy, T0)
+    run.send(resolution(count=1))
+    for count in range(2, 10_002):
+        if count % 1000 == 0:
+            run.advance(timedelta(seconds=1))
+        run.send(resolution(count=count))
+    state = run.states["fp"]
+    assert len(state.samples) <= 3, [s.at for s in state.samples]
+    assert state.samples[-1].count == 10_001
+    assert state.level == 2  # 10,000 more within the hour
+
+
 def test_a_problem_recurring_all_day_whose_fixes_keep_failing_is_raised_to_level_1() -> None:
     """recurring_issue: 6 occurrences within the 3 hours since it was first seen, and fixes that
     fail more often than not (the rate from the alert's own attempts)."""

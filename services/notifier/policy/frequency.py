@@ -9,6 +9,12 @@ from services.notifier.policy.state import AlertState, Sample
 from services.notifier.policy.triggers import FrequencyTrigger
 
 MAX_SAMPLES = 500
+#: Readings closer together than the longest window over this many are one reading: the
+#: latest stands for those since the reading before it. A storm of occurrences then keeps a few
+#: samples, not one per occurrence, and a window's baseline is at most that spacing early
+#: (14.4 s when the longest window is an hour), where it was the oldest of the last
+#: ``MAX_SAMPLES`` readings however recent.
+SPACING_PER_WINDOW = MAX_SAMPLES // 2
 DAY = timedelta(days=1)
 
 
@@ -17,9 +23,16 @@ def _horizon(triggers: dict[str, FrequencyTrigger]) -> timedelta:
 
 
 def add_sample(state: AlertState, now: datetime, count: int) -> tuple[Sample, ...]:
-    """Keep the samples inside the longest error-rate window, plus one older as the baseline."""
+    """Keep the samples inside the longest error-rate window, plus one older as the baseline.
+    A reading replaces the latest one while it comes within the spacing of the one before that
+    (so at most two readings a spacing are kept, and the window's ``MAX_SAMPLES`` hold it)."""
     horizon = _horizon(state.policy.triggers.frequency_based.error_rate)
-    samples = [*state.samples, Sample(at=now, count=count)]
+    reading = Sample(at=now, count=count)
+    kept = list(state.samples)
+    if len(kept) >= 2 and now - kept[-2].at < horizon / SPACING_PER_WINDOW:
+        samples = [*kept[:-1], reading]
+    else:
+        samples = [*kept, reading]
     older = [s for s in samples if now - s.at > horizon]
     recent = [s for s in samples if now - s.at <= horizon]
     return tuple((older[-1:] + recent)[-MAX_SAMPLES:])
