@@ -38,6 +38,7 @@ from shared.kafka.dlq import DeadLetterPolicy, DlqBudget
 from shared.kafka.producer import EventProducer
 from shared.logging import bound_context
 from shared.metrics import CONSUMER_READY, HANDLING_SECONDS, MESSAGES_CONSUMED
+from shared.runner import heap
 from shared.runner.batch import BatchHandler, handle_batch, rewind_to
 from shared.runner.commits import Commits
 from shared.runner.gaps import OffsetGaps
@@ -396,6 +397,7 @@ class Service:
         self.broker = self._build_broker()
         try:
             await self.broker.start()
+            settled = heap.settle()
             self.health.started = True
             CONSUMER_READY.labels(self.name).set(1)
             self._start_tasks()
@@ -403,6 +405,7 @@ class Service:
                 "service started",
                 service=self.name,
                 subscriptions=[s.label for s in self._subscriptions],
+                settled_objects=settled,
             )
             yield
         finally:
