@@ -3,8 +3,8 @@
 CPython's full collection walks every container object the process holds. A started service
 holds 130,000-170,000 (its modules, the Kafka client, SQLAlchemy's tables and compiled
 statements, pydantic's models, its rules and patterns), nearly all of them for life, and each
-full collection walked them again: 125-200 ms of CPU in the analyzer, resolver and console,
-170-540 ms on a loaded two-core machine, and an alert caught behind one waits that long
+full collection walked them again: 125-210 ms of CPU in the analyzer, resolver and console,
+170-540 ms of wall time on a loaded two-core machine, and an alert caught behind one waits that long
 (docs/performance.md, *Garbage collection pauses*). Once started, a service moves what it has
 made so far out of the collector's way; what it makes from then on is collected as before.
 """
