@@ -132,11 +132,12 @@ class Dispatcher:
         self._slots = asyncio.Semaphore(concurrency)
         self._pending: list[Key] = []
         self._ready = asyncio.Event()  # something is pending
-        self._room = asyncio.Event()  # fewer than MAX_PENDING_CLAIMS claims' worth are pending
+        self._room = asyncio.Event()  # fewer than _max_pending are pending
         self._room.set()
         #: When the retries this replica set that fall due within a step fall due (a heap).
         self._soon: list[float] = []
         self._claim_limit = claim_limit
+        self._max_pending = MAX_PENDING_CLAIMS * claim_limit
         #: The retries loop's last step claimed all it could: more may be due behind them.
         self._backlog = False
 
@@ -160,7 +161,7 @@ class Dispatcher:
         self._pending.extend(key for row in wanted if (key := row[:2]) in new)
         if self._pending:
             self._ready.set()
-        if len(self._pending) >= MAX_PENDING_CLAIMS * self._claim_limit:
+        if len(self._pending) >= self._max_pending:
             self._room.clear()
         return len(new)
 
@@ -177,7 +178,7 @@ class Dispatcher:
         keys, self._pending = self._pending[:limit], self._pending[limit:]
         if not self._pending:
             self._ready.clear()
-        if len(self._pending) < MAX_PENDING_CLAIMS * self._claim_limit:
+        if len(self._pending) < self._max_pending:
             self._room.set()
         now = self.clock.time()
         rows = await self.outbox.claim(keys, lease_until=now + CLAIM_LEASE_SECONDS)

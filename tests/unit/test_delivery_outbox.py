@@ -71,36 +71,19 @@ class Card:
 @dataclass
 class Channel:
     """A target that takes one send a channel every ``1 / per_second`` seconds and answers the
-    others "not yet" for what is left of that wait: the Slack integration's own limiter."""
+    others "not yet" for what is left of that wait: the Slack integration's own limiter. Without
+    a limiter it takes every send. It notes when each came."""
 
     clock: ManualClock
-    limiter: ChannelLimiter
+    limiter: ChannelLimiter | None = None
     sent: list[tuple[str, float]] = field(default_factory=list)  # (problem, when)
 
     async def send_notification(
         self, notification: NotificationData, target: Target
     ) -> DeliveryResult:
-        if wait := self.limiter.take(str(target.channel), self.clock.time()):
+        limiter = self.limiter
+        if limiter and (wait := limiter.take(str(target.channel), self.clock.time())):
             return DeliveryResult.limited(wait, f"rate limit for {target.channel}")
-        self.sent.append((notification.fingerprint, self.clock.time()))
-        return DeliveryResult.ok("ts")
-
-    async def handle_escalation(
-        self, notification: NotificationData, target: Target
-    ) -> DeliveryResult:
-        return await self.send_notification(notification, target)
-
-
-@dataclass
-class Timed:
-    """A target that takes every send and notes when it came."""
-
-    clock: ManualClock
-    sent: list[tuple[str, float]] = field(default_factory=list)  # (problem, when)
-
-    async def send_notification(
-        self, notification: NotificationData, target: Target
-    ) -> DeliveryResult:
         self.sent.append((notification.fingerprint, self.clock.time()))
         return DeliveryResult.ok("ts")
 
@@ -305,7 +288,7 @@ async def test_a_backlog_of_due_sends_drains_claim_after_claim_not_one_claim_a_s
     step again once the backlog is gone; it used to claim one batch a step (two seconds here)."""
     clock = ManualClock()
     store.clock = clock
-    target = Timed(clock)
+    target = Channel(clock)
     left = Dispatcher(outbox=store, integrations={"chat": target}, publisher=Audits(), clock=clock)
     await left.enqueue([_event(f"p{n}", "new_alert", 1) for n in range(25)])
     clock.advance(QUEUED_GRACE_SECONDS + 1)  # its replica never claimed them

@@ -294,15 +294,19 @@ def test_frequency_triggers(
             assert run.states["fp"].level == level
 
 
+def _raised_to_2_at(*, per_hour: int) -> EscalationPolicy:
+    """An error-rate trigger over an hour that raises an alert to level 2."""
+    return slow_policy(
+        "triggers:\n  frequency_based:\n    error_rate:\n"
+        f"      storm: {{threshold: {per_hour}, escalate_to_level: 2, window_minutes: 60}}\n"
+    )
+
+
 def test_the_error_rate_counts_every_occurrence_in_its_window_past_the_samples_kept() -> None:
     """A problem seen every 3 s for 50 minutes (1,000 occurrences, more than the 500 samples an
     alert keeps) against a threshold of 900 an hour: the rate is the window's whole growth. It
     was measured over the last 500 readings only (about 500 an hour here), so it never fired."""
-    policy = slow_policy(
-        "triggers:\n  frequency_based:\n    error_rate:\n"
-        "      storm: {threshold: 900, escalate_to_level: 2, window_minutes: 60}\n"
-    )
-    run = MemoryDriver(policy, T0)
+    run = MemoryDriver(_raised_to_2_at(per_hour=900), T0)
     run.send(resolution(count=1))
     for count in range(2, 1001):
         run.advance(timedelta(seconds=3))
@@ -314,11 +318,7 @@ def test_the_error_rate_counts_every_occurrence_in_its_window_past_the_samples_k
 def test_a_burst_keeps_a_few_samples_and_its_exact_growth() -> None:
     """10,000 occurrences within ten seconds: the alert keeps a few readings, not one each, and
     the rate over the window is their exact growth."""
-    policy = slow_policy(
-        "triggers:\n  frequency_based:\n    error_rate:\n"
-        "      storm: {threshold: 10000, escalate_to_level: 2, window_minutes: 60}\n"
-    )
-    run = MemoryDriver(policy, T0)
+    run = MemoryDriver(_raised_to_2_at(per_hour=10_000), T0)
     run.send(resolution(count=1))
     for count in range(2, 10_002):
         if count % 1000 == 0:
