@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Final, Literal
 
+from shared.stack_trace import error_text
 from shared.structured_log import (
     ERROR_KEYS,
     JOINER,
@@ -1425,8 +1426,9 @@ def _problem_text(title: str) -> str:
     around a value one value, and every kind of value alike. Either way without a head before
     a dash (:func:`_without_dash_head`) or of tags (:func:`_without_head_tags`), without a
     detail in brackets at its end (:func:`_without_detail_tail`), and only up to the end of a
-    long first sentence (:func:`_first_sentence`)."""
-    masked = _without_detail_tail(_without_dash_head(parameterise(title)))
+    long first sentence (:func:`_first_sentence`). A stack trace in the title is left out
+    (:func:`shared.stack_trace.error_text`): it says where the error was raised, not what it is."""
+    masked = _without_detail_tail(_without_dash_head(parameterise(error_text(title))))
     shaped = shape(masked)
     if shaped != masked:
         problem = shaped.removeprefix(_LEADING_VALUE).removesuffix(_TRAILING_VALUE)

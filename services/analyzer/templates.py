@@ -24,6 +24,7 @@ from drain3.template_miner_config import TemplateMinerConfig
 from services.analyzer.drain import Drain
 from services.analyzer.pattern_ids import Recorded, Registry, oldest, related, resolve
 from shared.fingerprint import parameterise, shape
+from shared.stack_trace import error_text
 
 # drain3 logs every snapshot and start-up at INFO.
 logging.getLogger("drain3").setLevel(logging.WARNING)
@@ -55,8 +56,11 @@ def mining_text(text: str) -> str:
     its first line (of a JSON log line, its message and error), parameterised; of its second
     line when the first is a header masking drops before a message (.NET's console logger,
     ``fail: Orders.Api[0]``, and Rust's ``thread 'main' panicked at src/db.rs:42:5:`` write
-    the message on the next line), as the fingerprint reads the whole text."""
-    lines = [line for line in text.strip().splitlines() if line.strip()]
+    the message on the next line), as the fingerprint reads the whole text. A stack trace is
+    left out first (:func:`shared.stack_trace.error_text`): a Python traceback is mined by the
+    exception it ends with, not by the ``Traceback (most recent call last):`` every one of
+    them begins with."""
+    lines = [line for line in error_text(text).strip().splitlines() if line.strip()]
     if not lines:
         return shape("")
     mined = parameterise(lines[0], limit=MAX_CHARS)

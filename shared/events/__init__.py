@@ -27,7 +27,6 @@ from shared.events.common import (
     parse_severity,
 )
 from shared.events.envelope import Envelope, EnvelopeFields, derived_event_id, new_event_id
-from shared.events.long_text import keep_ends
 from shared.events.notification import (
     REPORT_KINDS,
     ButtonAction,
@@ -55,6 +54,7 @@ from shared.events.silence import (
     silence_audit,
     silencing,
 )
+from shared.long_text import keep_ends
 
 __all__ = [
     "CORE_CATEGORIES",

@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from shared.events.long_text import cut_to
+from shared.long_text import cut_to
 from shared.models import FrozenModel
 
 

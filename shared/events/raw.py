@@ -9,8 +9,8 @@ from pydantic import BeforeValidator, Field, field_validator
 
 from shared.events.common import Severity, parse_severity
 from shared.events.envelope import Envelope, new_event_id
-from shared.events.long_text import cut_to
 from shared.fingerprint import fingerprint
+from shared.long_text import cut_to
 from shared.models import FrozenModel, StrictFrozenModel
 
 Origin = Literal[

@@ -162,3 +162,56 @@ async def test_a_bare_alert_with_a_huge_message_is_classified_with_its_ends_kept
     assert message.startswith("Traceback (most recent call last):")
     assert message.endswith(f"ValueError {marker}")
     assert "characters cut" in message
+
+
+def _traceback(frames: list[tuple[str, str]], exception: str) -> str:
+    lines = ["Traceback (most recent call last):"]
+    for at, (path, function) in enumerate(frames):
+        lines += [f'  File "{path}", line {10 + at}, in {function}', f"    {function}(job)"]
+    return "\n".join([*lines, exception])
+
+
+async def test_python_tracebacks_as_titles_group_by_the_exception_raised(
+    kafka_bootstrap: str,
+) -> None:
+    """Bare alerts whose titles are whole Python tracebacks, as a log shipper publishes them:
+    the same exception along two call paths is one problem and one pattern; another exception
+    is another, though every traceback begins with the same line."""
+    source = f"orders-{os.urandom(4).hex()}"
+    titles = {
+        "worker": _traceback(
+            [("/app/worker.py", "run"), ("/app/jobs.py", "settle")],
+            "KeyError: 'user_id'",
+        ),
+        "api": _traceback(
+            [("/app/api.py", "post"), ("/app/views.py", "checkout"), ("/app/jobs.py", "settle")],
+            "KeyError: 'order_id'",
+        ),
+        "db": _traceback(
+            [("/app/db.py", "connect")],
+            "psycopg2.OperationalError: could not connect to server: Connection refused",
+        ),
+    }
+    await produce(
+        kafka_bootstrap,
+        ERRORS_RAW,
+        [
+            json.dumps({"title": title, "severity": "high", "source": source}).encode()
+            for title in titles.values()
+        ],
+    )
+    with running_service("analyzer", bootstrap=kafka_bootstrap):
+        records = await read_until(
+            kafka_bootstrap,
+            ERRORS_CLASSIFIED,
+            lambda r: len(r) >= len(titles),
+            match=lambda r: source.encode() in (r.value or b""),
+        )
+    by_title = {_classified(r).data.error.title: _classified(r).data for r in records}
+    worker, api, db = (by_title[title] for title in titles.values())
+    assert worker.fingerprint == api.fingerprint != db.fingerprint
+    assert worker.pattern_id == api.pattern_id != db.pattern_id
+    assert (worker.template, db.template) == (
+        "KeyError: <str>",
+        "psycopg2.OperationalError: could not connect to server: Connection refused",
+    )

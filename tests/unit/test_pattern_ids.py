@@ -504,9 +504,9 @@ def test_a_header_line_before_a_message_is_not_what_is_mined() -> None:
     assert mining_text("ERROR\nsomething went wrong in the nightly export") == (
         "something went wrong in the nightly export"
     )
-    # A first line that says something is what is mined, a traceback's too.
+    # A first line that says something is what is mined; a traceback, by its exception.
     traceback = 'Traceback (most recent call last):\n  File "a.py", line 3\nValueError: x'
-    assert mining_text(traceback) == "Traceback (most recent call last):"
+    assert mining_text(traceback) == "ValueError: x"
     assert mining_text("disk full on the backup volume\nretrying in a minute") == (
         "disk full on the backup volume"
     )

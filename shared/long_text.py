@@ -7,11 +7,14 @@ visible marker between them, in at most ``limit`` characters.
 
 from __future__ import annotations
 
-from typing import Any
+import re
+from typing import Any, Final
 
 from pydantic import BeforeValidator
 
-MARKER = "\n… [{cut} characters cut] …\n"
+MARKER: Final = "\n… [{cut} characters cut] …\n"
+#: The line the marker makes in the text it was put in.
+MARKER_LINE: Final = re.compile(re.escape(MARKER.strip()).replace(r"\{cut\}", r"\d+"))
 
 
 def keep_ends(text: str, limit: int) -> str:

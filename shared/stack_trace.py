@@ -1,0 +1,71 @@
+"""What an error's text says, its stack trace left out: the line that names the error, then the
+rest of what the program wrote about it, without frames or a runtime's trace scaffolding.
+
+A stack trace tells where an error was raised, not what it is: the same error raised along two
+call paths has two traces, and every Python traceback begins with the same line. So the
+fingerprint hashes, and template mining reads, the text :func:`error_text` leaves, not the
+trace. Frames are recognised by their runtime's layout, on any line but the first:
+
+- JVM languages, .NET and JavaScript: ``\\tat com.example.Pool.get(Pool.java:42)``,
+  ``   at Orders.Api.Post() in /src/Api.cs:line 10``, ``    at Object.<anonymous> (/app/x.js:3:7)``,
+  and the JVM's ``\\t... 12 more``; .NET's ``--- End of stack trace from previous location ---``;
+- Ruby: ``\\tfrom app.rb:5:in `<main>'``;
+- Python: a traceback's ``Traceback (most recent call last):`` line and every indented line
+  after it (``  File "...", line 3, in run``, the source line, the ``^^^^`` under it), and a
+  line before an indented one (what is left of a frame where an over-long text was cut); when
+  the text begins with a traceback, the line that names the error is its last one (the
+  exception raised, after any it was raised while handling);
+- Go, PHP and Rust write the trace after a line of its own (``goroutine 1 [running]:``,
+  ``Stack trace:``, ``stack backtrace:``): that line and all after it.
+
+The line :func:`shared.long_text.keep_ends` puts where it cuts an over-long text goes too, and
+the part of a line after it (but the text's last line, which may be the error's own). Text
+without a trace or a cut comes back as it is.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Final
+
+from shared.long_text import MARKER_LINE
+
+PYTHON_TRACEBACK: Final = "Traceback (most recent call last):"
+#: A frame of a JVM language, .NET, JavaScript or Ruby, or the JVM's count of frames left out.
+_FRAME: Final = re.compile(
+    r"\s+(?:at|from) \S"
+    r"|\s*\.\.\. \d+ (?:more|common frames omitted)\s*$"
+    r"|\s*--- End of (?:inner exception )?stack trace"
+)
+#: The line a runtime writes before its trace (Go's goroutine, PHP's, Rust's backtrace).
+_TRACE_START: Final = re.compile(
+    r"goroutine \d+ \[[^\]]*\]:\s*$|(?:PHP )?Stack trace:\s*$|stack backtrace:\s*$"
+)
+
+
+def error_text(text: str) -> str:
+    """``text`` without its stack trace (see the module's docstring), the line that names the
+    error first; ``text`` itself when it holds no trace."""
+    if "\n" not in text:
+        return text
+    lines = [line for line in text.splitlines() if line.strip()]
+    indented = [line[:1].isspace() for line in lines] + [False]
+    kept: list[str] = []
+    python = False
+    for at, line in enumerate(lines):
+        if at and _TRACE_START.match(line):
+            break
+        if line.strip() == PYTHON_TRACEBACK:
+            python = True
+        elif not (
+            MARKER_LINE.fullmatch(line)
+            or (0 < at < len(lines) - 1 and MARKER_LINE.fullmatch(lines[at - 1]))
+            or (at and _FRAME.match(line))
+            or (at and python and (indented[at] or indented[at + 1]))
+        ):
+            kept.append(line)
+    if not kept or len(kept) == len(lines):
+        return text
+    if lines[0].strip() == PYTHON_TRACEBACK:
+        kept.insert(0, kept.pop())  # the exception raised, last in a traceback
+    return "\n".join(kept)
