@@ -15,6 +15,8 @@ trace. Frames are recognised by their runtime's layout, on any line but the firs
   line before an indented one (what is left of a frame where an over-long text was cut); when
   the text begins with a traceback, the line that names the error is its last one (the
   exception raised, after any it was raised while handling);
+- Node, reporting an error nothing caught, writes where it was thrown, the source line and a
+  caret under it before the error, and its version (``Node.js v18.17.0``) last;
 - Go, PHP and Rust write the trace after a line of its own (``goroutine 1 [running]:``,
   ``Stack trace:``, ``stack backtrace:``): that line and all after it.
 
@@ -31,12 +33,19 @@ from typing import Final
 from shared.long_text import MARKER_LINE
 
 PYTHON_TRACEBACK: Final = "Traceback (most recent call last):"
-#: A frame of a JVM language, .NET, JavaScript or Ruby, or the JVM's count of frames left out.
+#: A frame of a JVM language, .NET, JavaScript or Ruby, the JVM's count of frames left out, or
+#: the version Node writes last.
 _FRAME: Final = re.compile(
     r"\s+(?:at|from) \S"
     r"|\s*\.\.\. \d+ (?:more|common frames omitted)\s*$"
     r"|\s*--- End of (?:inner exception )?stack trace"
+    r"|Node\.js v\d+(?:\.\d+)*\s*$"
 )
+#: Node's report of an uncaught error begins with where it was thrown (``/app/cart.js:14``),
+#: the source line and a caret under it (within these many lines).
+_NODE_LOCATION: Final = re.compile(r"\S+:\d+\s*$")
+_NODE_CARET: Final = re.compile(r"\s*\^+\s*$")
+_NODE_CARET_WITHIN: Final = 4
 #: The line a runtime writes before its trace (Go's goroutine, PHP's, Rust's backtrace).
 _TRACE_START: Final = re.compile(
     r"goroutine \d+ \[[^\]]*\]:\s*$|(?:PHP )?Stack trace:\s*$|stack backtrace:\s*$"
@@ -49,10 +58,13 @@ def error_text(text: str) -> str:
     if "\n" not in text:
         return text
     lines = [line for line in text.splitlines() if line.strip()]
+    if not lines:
+        return text
+    start = _after_node_source(lines)
     indented = [line[:1].isspace() for line in lines] + [False]
     kept: list[str] = []
     python = False
-    for at, line in enumerate(lines):
+    for at, line in enumerate(lines[start:], start):
         if at and _TRACE_START.match(line):
             break
         if line.strip() == PYTHON_TRACEBACK:
@@ -69,3 +81,14 @@ def error_text(text: str) -> str:
     if lines[0].strip() == PYTHON_TRACEBACK:
         kept.insert(0, kept.pop())  # the exception raised, last in a traceback
     return "\n".join(kept)
+
+
+def _after_node_source(lines: list[str]) -> int:
+    """Where the error begins in ``lines``: after Node's location, source line and caret when
+    they come first, else at the first line."""
+    if not _NODE_LOCATION.match(lines[0]):
+        return 0
+    for at, line in enumerate(lines[1:_NODE_CARET_WITHIN], 1):
+        if _NODE_CARET.match(line):
+            return at + 1 if at + 1 < len(lines) else 0
+    return 0

@@ -55,6 +55,16 @@ NODE = """TypeError: Cannot read properties of undefined (reading 'total')
     at checkout (/app/src/cart.js:14:22)
     at process.processTicksAndRejections (node:internal/process/task_queues:95:5)"""
 
+NODE_UNCAUGHT = """/app/src/cart.js:14
+    const total = cart.items.reduce((sum, item) => sum + item.price, 0);
+                             ^
+
+TypeError: Cannot read properties of undefined (reading 'reduce')
+    at checkout (/app/src/cart.js:14:30)
+    at Object.<anonymous> (/app/src/index.js:3:1)
+
+Node.js v18.17.0"""
+
 RUBY = """app/models/order.rb:12:in `total': undefined method `price' for nil (NoMethodError)
 \tfrom app/controllers/orders_controller.rb:5:in `show'
 \tfrom bin/rails:4:in `<main>'"""
@@ -99,6 +109,7 @@ stack backtrace:
         ),
         (DOTNET, "System.TimeoutException: The operation has timed out."),
         (NODE, "TypeError: Cannot read properties of undefined (reading 'total')"),
+        (NODE_UNCAUGHT, "TypeError: Cannot read properties of undefined (reading 'reduce')"),
         (RUBY, RUBY.splitlines()[0]),
         (GO, "panic: runtime error: index out of range [5] with length 3"),
         (PHP, PHP.splitlines()[0]),
@@ -116,6 +127,8 @@ def test_a_trace_leaves_the_lines_that_say_what_went_wrong(text: str, expected: 
         "   at capacity: 3 of 3 replicas busy",  # a first line is never a frame
         "disk full on the backup volume\nretrying in a minute",
         "Check failed\n  service: billing\n  at: 08:15",  # indented, but no trace
+        "\n\n",
+        "config.yaml:14\n    unknown key: retries",  # a location, but no caret under it
         'Traceback (most recent call last):\n  File "/app/a.py", line 3, in run',  # cut short
     ],
 )
@@ -150,9 +163,15 @@ def test_one_error_along_two_call_paths_is_one_fingerprint_and_one_pattern() -> 
         assert miner.add(one).pattern_id == miner.add(other).pattern_id
 
 
-def test_python_tracebacks_of_different_exceptions_are_different_patterns() -> None:
+def test_traces_of_different_errors_that_begin_alike_are_different_patterns() -> None:
+    # Every Python traceback begins with one line, and Node's report with where it was thrown.
+    other_node = NODE_UNCAUGHT.replace(
+        "TypeError: Cannot read properties of undefined (reading 'reduce')",
+        "RangeError: Maximum call stack size exceeded",
+    )
     miner = TemplateMiner()
     ids = {miner.add(text).pattern_id for text in (PYTHON, PYTHON_CHAINED)}
     assert len(ids) == 2
+    assert miner.add(NODE_UNCAUGHT).pattern_id != miner.add(other_node).pattern_id
     assert mining_text(PYTHON) == "ValueError: bad payload for <*>"
     assert mining_text(PYTHON_CHAINED) == "LookupError: no user in session"
