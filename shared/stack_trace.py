@@ -33,10 +33,12 @@ from typing import Final
 from shared.long_text import MARKER_LINE
 
 PYTHON_TRACEBACK: Final = "Traceback (most recent call last):"
-#: A frame of a JVM language, .NET, JavaScript or Ruby, the JVM's count of frames left out, or
-#: the version Node writes last.
+#: A frame of a JVM language, .NET or JavaScript (``at``, ending in its bracket or a line
+#: number) or Ruby (``from file:line:in``), the JVM's count of frames left out, or the version
+#: Node writes last.
 _FRAME: Final = re.compile(
-    r"\s+(?:at|from) \S"
+    r"\s+at \S.*(?:\)|:\d+|:line \d+)\s*$"
+    r"|\s+from \S+:\d+:in "
     r"|\s*\.\.\. \d+ (?:more|common frames omitted)\s*$"
     r"|\s*--- End of (?:inner exception )?stack trace"
     r"|Node\.js v\d+(?:\.\d+)*\s*$"

@@ -127,6 +127,7 @@ def test_a_trace_leaves_the_lines_that_say_what_went_wrong(text: str, expected: 
         "   at capacity: 3 of 3 replicas busy",  # a first line is never a frame
         "disk full on the backup volume\nretrying in a minute",
         "Check failed\n  service: billing\n  at: 08:15",  # indented, but no trace
+        "Failed to load users\n  from the replica db-2\n  at least twice",
         "\n\n",
         "config.yaml:14\n    unknown key: retries",  # a location, but no caret under it
         'Traceback (most recent call last):\n  File "/app/a.py", line 3, in run',  # cut short
