@@ -11,10 +11,10 @@ trace. Frames are recognised by their runtime's layout, on any line but the firs
   and the JVM's ``\\t... 12 more``; .NET's ``--- End of stack trace from previous location ---``;
 - Ruby: ``\\tfrom app.rb:5:in `<main>'``;
 - Python: a traceback's ``Traceback (most recent call last):`` line and every indented line
-  after it (``  File "...", line 3, in run``, the source line, the ``^^^^`` under it), and a
-  line before an indented one (what is left of a frame where an over-long text was cut); when
-  the text begins with a traceback, the line that names the error is its last one (the
-  exception raised, after any it was raised while handling);
+  after it (``  File "...", line 3, in run``, the source line, the ``^^^^`` under it); when
+  the text begins with a traceback, the line that names the error is the first after the
+  last traceback's frames (the exception raised, after any it was raised while handling; an
+  exception's message may run on over more lines);
 - Node, reporting an error nothing caught, writes where it was thrown, the source line and a
   caret under it before the error, and its version (``Node.js v18.17.0``) last;
 - Go, PHP and Rust write the trace after a line of its own (``goroutine 1 [running]:``,
@@ -43,6 +43,8 @@ _FRAME: Final = re.compile(
     r"|\s*--- End of (?:inner exception )?stack trace"
     r"|Node\.js v\d+(?:\.\d+)*\s*$"
 )
+#: A frame of a Python traceback.
+_PYTHON_FRAME: Final = re.compile(r'\s+File "')
 #: Node's report of an uncaught error begins with where it was thrown (``/app/cart.js:14``),
 #: the source line and a caret under it (within these many lines).
 _NODE_LOCATION: Final = re.compile(r"\S+:\d+\s*$")
@@ -63,25 +65,29 @@ def error_text(text: str) -> str:
     if not lines:
         return text
     start = _after_node_source(lines)
-    indented = [line[:1].isspace() for line in lines] + [False]
     kept: list[str] = []
-    python = False
+    python = frames = False
+    raised = -1  # in ``kept``: the exception a Python traceback ends with, the last one's
     for at, line in enumerate(lines[start:], start):
         if at and _TRACE_START.match(line):
             break
+        indented = line[:1].isspace()
         if line.strip() == PYTHON_TRACEBACK:
             python = True
+        elif python and indented:
+            frames = frames or _PYTHON_FRAME.match(line) is not None
         elif not (
             MARKER_LINE.fullmatch(line)
             or (0 < at < len(lines) - 1 and MARKER_LINE.fullmatch(lines[at - 1]))
             or (at and _FRAME.match(line))
-            or (at and python and (indented[at] or indented[at + 1]))
         ):
+            if frames:
+                raised, frames = len(kept), False  # the first line after a traceback's frames
             kept.append(line)
     if not kept or len(kept) == len(lines):
         return text
     if lines[0].strip() == PYTHON_TRACEBACK:
-        kept.insert(0, kept.pop())  # the exception raised, last in a traceback
+        kept.insert(0, kept.pop(raised))  # the exception raised, after its frames
     return "\n".join(kept)
 
 

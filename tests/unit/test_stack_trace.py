@@ -39,6 +39,15 @@ Traceback (most recent call last):
     raise ValueError("bad payload")
 ValueError: bad payload"""
 
+PYTHON_MESSAGE_LINES = """Traceback (most recent call last):
+  File "/app/orders.py", line 12, in create
+    order = Order(**payload)
+pydantic_core._pydantic_core.ValidationError: 2 validation errors for Order
+total
+  Field required [type=missing, input_value={}, input_type=dict]
+currency
+  Input should be 'EUR' or 'USD' [type=literal_error, input_value='GBP', input_type=str]"""
+
 JAVA = """java.lang.IllegalStateException: Pool exhausted after 30000 ms
 \tat com.zaxxer.hikari.pool.HikariPool.getConnection(HikariPool.java:197)
 \tat com.example.orders.Repo.save(Repo.java:42)
@@ -102,6 +111,11 @@ stack backtrace:
             "During handling of the above exception, another exception occurred:",
         ),
         (PYTHON_LOGGED, "ERROR:orders:Failed to settle order 4412\nValueError: bad payload"),
+        (
+            PYTHON_MESSAGE_LINES,
+            "pydantic_core._pydantic_core.ValidationError: 2 validation errors for Order\n"
+            "total\ncurrency",
+        ),
         (
             JAVA,
             "java.lang.IllegalStateException: Pool exhausted after 30000 ms\n"
