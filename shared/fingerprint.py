@@ -273,6 +273,7 @@ def _when(condition: str, pattern: str) -> _WhereFound:
 
 
 def _at_start(pattern: str) -> _AtStart:
+    """``pattern``, which must match at the text's start (all of it after a leading ``^``)."""
     if not pattern.startswith("^"):
         raise ValueError(f"not anchored at the start: {pattern!r}")
     return _AtStart(re.compile(pattern))
