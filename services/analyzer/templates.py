@@ -58,7 +58,7 @@ def mining_text(text: str) -> str:
     ``fail: Orders.Api[0]``, and Rust's ``thread 'main' panicked at src/db.rs:42:5:`` write
     the message on the next line), as the fingerprint reads the whole text. A stack trace is
     left out first (:func:`shared.stack_trace.error_text`): a Python traceback is mined by the
-    exception it ends with, not by the ``Traceback (most recent call last):`` every one of
+    exception it raised, not by the ``Traceback (most recent call last):`` every one of
     them begins with."""
     lines = [line for line in error_text(text).strip().splitlines() if line.strip()]
     if not lines:
