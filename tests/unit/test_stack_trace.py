@@ -169,7 +169,8 @@ def test_an_exception_longer_than_the_tail_kept_is_still_what_names_the_error() 
 
 def test_one_error_along_two_call_paths_is_one_fingerprint_and_one_pattern() -> None:
     other_path = PYTHON.replace("worker.py", "api.py").replace("in run", "in post")
-    deeper = JAVA.replace("\tat com.example", "\tat com.example.Api.post(Api.java:9)\n\tat com.ex")
+    save = "\tat com.example.orders.Repo.save(Repo.java:42)"
+    deeper = JAVA.replace(save, f"\tat com.example.orders.Api.post(Api.java:9)\n{save}")
     for one, other in ((PYTHON, other_path), (JAVA, deeper)):
         assert fingerprint(kind="message", parts=["orders", one]) == fingerprint(
             kind="message", parts=["orders", other]
