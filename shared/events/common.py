@@ -10,6 +10,7 @@ from pydantic import Field
 
 from shared.long_text import cut_to
 from shared.models import FrozenModel
+from shared.stack_trace import error_text
 
 
 class Severity(StrEnum):
@@ -115,3 +116,10 @@ class ErrorSummary(FrozenModel):
     signals: ProblemSignals | None = Field(
         default=None, description="What the analyzer measured of it (errors.classified)."
     )
+
+    @property
+    def headline(self) -> str:
+        """The title as people read it where one line names the problem (a card's header, an
+        issue's title, a page's summary, a mail's subject): a stack trace in it left out, the
+        line that names the error first (:func:`shared.stack_trace.error_text`)."""
+        return error_text(self.title)

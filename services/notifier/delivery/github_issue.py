@@ -12,7 +12,7 @@ from shared.github_markdown import BODY_LIMIT, cut, fenced, inline_code
 
 def issue_title(notification: NotificationData) -> str:
     summary = notification.summary
-    return github_markdown.issue_title(summary.severity.value, summary.title)
+    return github_markdown.issue_title(summary.severity.value, summary.headline)
 
 
 def issue_body(notification: NotificationData) -> str:

@@ -14,7 +14,7 @@ from shared.jira_text import JiraText
 
 def issue_summary(notification: NotificationData) -> str:
     summary = notification.summary
-    return jira_text.summary(summary.severity.value, summary.title)
+    return jira_text.summary(summary.severity.value, summary.headline)
 
 
 def issue_description(notification: NotificationData, text: JiraText) -> Any:

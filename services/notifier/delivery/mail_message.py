@@ -59,7 +59,7 @@ def subject(notification: NotificationData, prefix: str) -> str:
     summary = notification.summary
     label = KIND_LABELS.get(notification.kind, notification.kind)
     where = f" ({summary.environment})" if summary.environment else ""
-    text = f"{prefix} [{summary.severity.value.upper()}] {label}: {summary.title}{where}"
+    text = f"{prefix} [{summary.severity.value.upper()}] {label}: {summary.headline}{where}"
     text = one_line(text)
     return text if len(text) <= SUBJECT_LIMIT else text[: SUBJECT_LIMIT - 1] + "…"
 

@@ -87,7 +87,7 @@ def build_event(
     if action != "trigger":
         return event
     summary = notification.summary
-    title = f"[{summary.severity.value}] {summary.title}".strip()
+    title = f"[{summary.severity.value}] {summary.headline}".strip()
     if summary.environment:
         title += f" ({summary.environment})"
     details: dict[str, Any] = {

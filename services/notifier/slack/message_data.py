@@ -55,7 +55,7 @@ def link(url: str | None, label: str) -> str:
 
 def summary_data(summary: ErrorSummary) -> dict[str, Any]:
     return {
-        "title": safe(summary.title, TITLE_LIMIT) or "(untitled)",
+        "title": safe(summary.headline, TITLE_LIMIT) or "(untitled)",
         "message": safe(summary.description, TEXT_LIMIT),
         "severity": summary.severity.value,
         "category": safe(summary.category, WORD_LIMIT),
