@@ -38,6 +38,7 @@ from services.api.views import alert_view
 from shared.durations import parse_duration
 from shared.events import SILENCE_MATCHERS, Matchers
 from shared.oncall import answer_view
+from shared.stack_trace import error_text
 
 TEMPLATES: Final = Path(__file__).parent / "templates"
 STATIC: Final = Path(__file__).parent / "static"
@@ -79,7 +80,16 @@ ENV: Final = jinja2.Environment(
     autoescape=True,
     undefined=jinja2.StrictUndefined,
 )
+
+
+def _headline(title: str | None) -> str | None:
+    """A problem's title as a list or a heading shows it: a stack trace in it left out, the
+    line that names the error first (the alert's page shows the whole title too)."""
+    return error_text(title) if title else title
+
+
 ENV.filters["when"] = _when
+ENV.filters["headline"] = _headline
 ENV.globals.update(static=STATIC_PATH, labels=ACTION_LABELS)
 
 

@@ -273,6 +273,30 @@ async def test_events_become_an_alert_with_its_timeline(
         assert "commands.dlq" in status["consumed_topics"]
 
 
+async def test_a_traceback_title_is_listed_by_its_error_and_shown_whole_on_its_page(
+    console: Console, kafka_bootstrap: str
+) -> None:
+    key = fp("trace")
+    title = (
+        "Traceback (most recent call last):\n"
+        '  File "/app/jobs.py", line 10, in settle\n'
+        '    raise ValueError("bad payload")\n'
+        f"ValueError: bad payload {RUN}"
+    )
+    # Seen now: the newest open problem, so the inbox lists it whatever else the console read.
+    now = classified(key, at=time.time(), title=title)
+    await publish(kafka_bootstrap, ERRORS_CLASSIFIED, [now])
+    async with httpx.AsyncClient(base_url=console.url) as client:
+        await eventually(lambda: _alert(client, console, "trace"), lambda body: body is not None)
+        await client.post("/ui/login", data={"token": console.tokens["viewer"]})
+        inbox = (await client.get("/ui")).text
+        assert f'">ValueError: bad payload {RUN}</a>' in inbox
+        page = (await client.get(f"/ui/alerts/{key}")).text
+        assert f"<title>ValueError: bad payload {RUN} · alertorch console</title>" in page
+        assert f"</span> ValueError: bad payload {RUN}</h1>" in page
+        assert '<pre class="trace">Traceback (most recent call last):\n  File &#34;' in page
+
+
 async def _decided_alert(
     client: httpx.AsyncClient,
     console: Console,
